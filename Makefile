@@ -1,0 +1,42 @@
+# Every target sets itself up: a fresh clone needs only Python 3.11+ and make.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: install run test test-unit test-integration test-e2e bench-processor migrate clean
+
+$(INSTALLED): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, found " + sys.version.split()[0] + ": set PYTHON=python3.11")'
+	@test -x $(PY) || { echo "==> creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "==> installing the gateway and its dev tools into $(VENV) (first run takes a minute)"
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+install: $(INSTALLED)
+
+## The whole stack on the embedded default: broker, SQLite, API, processor, results consumer, panel.
+run: $(INSTALLED)
+	@$(PY) -m infra.stack
+
+## The whole suite: unit, integration (broker, SQLite, MariaDB) and end-to-end.
+test: $(INSTALLED)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: $(INSTALLED)
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test-integration: $(INSTALLED)
+	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+
+test-e2e: $(INSTALLED)
+	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+## Throughput of the processor: BENCH_N transactions pre-filled, timed until all results are out.
+bench-processor: $(INSTALLED)
+	$(PY) -m tests.benchmarks.processor
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

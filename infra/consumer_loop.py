@@ -1,0 +1,107 @@
+"""The at-least-once batch loop shared by every Kafka consumer in the gateway.
+
+Poll a batch, hand it to the service, and commit offsets only after the service says the batch is
+durably done. While the service fails (database or broker down), the same batch is retried with
+backoff and nothing is committed, so a crash at any point means redelivery, never loss; the
+services make redelivery harmless by being idempotent.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+
+log = logging.getLogger(__name__)
+
+BatchHandler = Callable[[Sequence[Message]], None]
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    batch_size: int = 2000
+    poll_timeout: float = 0.5
+    first_backoff: float = 0.2
+    max_backoff: float = 5.0
+
+
+class BatchConsumerLoop:
+    def __init__(self, consumer: Consumer, handle_batch: BatchHandler, settings: LoopSettings = LoopSettings()):
+        self._consumer = consumer
+        self._handle_batch = handle_batch
+        self._settings = settings
+
+    def run(self, stop: threading.Event) -> None:
+        """Consume until ``stop`` is set; the batch in hand is finished and committed first."""
+        try:
+            while not stop.is_set():
+                batch = self._poll_batch()
+                if batch and self._handle_until_done(batch, stop):
+                    self._commit(batch)
+        finally:
+            self._consumer.close()
+
+    def _poll_batch(self) -> list[Message]:
+        messages = self._consumer.consume(self._settings.batch_size, self._settings.poll_timeout)
+        batch = []
+        for message in messages:
+            error = message.error()
+            if error is None:
+                batch.append(message)
+            elif error.code() != KafkaError._PARTITION_EOF:
+                log.warning("consumer error", extra={"error": str(error)})
+        return batch
+
+    def _handle_until_done(self, batch: list[Message], stop: threading.Event) -> bool:
+        backoff = self._settings.first_backoff
+        while True:
+            try:
+                self._handle_batch(batch)
+                return True
+            except Exception:  # noqa: BLE001 - any failure means: retry the same batch later
+                log.exception("batch failed, will retry", extra={"batch_size": len(batch), "retry_in_s": backoff})
+            if self._wait_paused(backoff, stop):
+                return False
+            backoff = min(backoff * 2, self._settings.max_backoff)
+
+    def _wait_paused(self, seconds: float, stop: threading.Event) -> bool:
+        """Wait while staying a live group member (poll keeps max.poll.interval satisfied)."""
+        assignment = self._consumer.assignment()
+        self._consumer.pause(assignment)
+        try:
+            stopped = stop.wait(seconds)
+            self._consumer.poll(0)
+            return stopped
+        finally:
+            self._consumer.resume(assignment)
+
+    def _commit(self, batch: Sequence[Message]) -> None:
+        try:
+            self._consumer.commit(offsets=next_offsets(batch), asynchronous=False)
+        except KafkaException as exc:
+            # Typically a rebalance took the partitions away; their new owner re-reads the
+            # uncommitted messages and idempotent handling makes that harmless.
+            log.warning("offset commit failed", extra={"error": str(exc)})
+
+
+def next_offsets(batch: Sequence[Message]) -> list[TopicPartition]:
+    """The offset to resume from for each partition in the batch (last offset + 1)."""
+    highest: dict[tuple[str, int], int] = {}
+    for message in batch:
+        key = (message.topic(), message.partition())
+        highest[key] = max(highest.get(key, -1), message.offset())
+    return [TopicPartition(topic, partition, offset + 1) for (topic, partition), offset in highest.items()]
+
+
+def stop_on_signals(stop: threading.Event) -> None:
+    """Turn SIGTERM and SIGINT into a graceful stop of the loop."""
+
+    def request_stop(signum, _frame):
+        log.info("stopping", extra={"signal": signal.Signals(signum).name})
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)

@@ -1,0 +1,87 @@
+"""The messages the services exchange over Kafka: topic names and field names, in one place.
+
+``transactions`` (key: account id) carries a superset of the original Go processor's input.
+``transactions_result`` carries ``{"id", "status", "error_message"}`` exactly as the original did,
+plus the fields a ledger and a live panel need. ``transactions_dlq`` carries messages that could not
+be identified, with the reason and where they came from.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+TRANSACTIONS = "transactions"
+TRANSACTIONS_RESULT = "transactions_result"
+TRANSACTIONS_DLQ = "transactions_dlq"
+
+STATUS_APPROVED = "approved"
+STATUS_REJECTED = "rejected"
+FINAL_STATUSES = (STATUS_APPROVED, STATUS_REJECTED)
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Topic names, optionally prefixed so several environments (or tests) can share one cluster."""
+
+    transactions: str = TRANSACTIONS
+    results: str = TRANSACTIONS_RESULT
+    dlq: str = TRANSACTIONS_DLQ
+
+    @classmethod
+    def with_prefix(cls, prefix: str) -> "Topics":
+        return cls(prefix + TRANSACTIONS, prefix + TRANSACTIONS_RESULT, prefix + TRANSACTIONS_DLQ)
+
+    def all(self) -> tuple[str, str, str]:
+        return (self.transactions, self.results, self.dlq)
+
+
+# Field names of a message on `transactions`. `amount` is a decimal string or a number,
+# `credit_card_cvv` a string or an int, `created_at` RFC 3339 (optional).
+TRANSACTION_FIELDS = (
+    "id",
+    "account_id",
+    "amount",
+    "credit_card_number",
+    "credit_card_name",
+    "credit_card_expiration_month",
+    "credit_card_expiration_year",
+    "credit_card_cvv",
+    "created_at",
+)
+
+
+@dataclass(frozen=True)
+class TransactionResult:
+    """A message on `transactions_result`: the decision for one transaction id."""
+
+    id: str
+    status: str
+    error_message: str
+    account_id: str
+    amount: str | None
+    card_brand: str | None
+    card_last4: str | None
+    created_at: str | None
+    processed_at: str
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), separators=(",", ":")).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> "TransactionResult":
+        data = json.loads(raw)
+        return cls(**{name: data.get(name) for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message on `transactions_dlq`: input that cannot be identified, and why."""
+
+    reason: str
+    source_topic: str
+    source_partition: int
+    source_offset: int
+    payload: str  # the original bytes as text, with card-like digit runs masked
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), separators=(",", ":")).encode()

@@ -1,0 +1,188 @@
+"""Kafka client configuration and the two helpers every service needs: topics and acked writes."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from confluent_kafka import KafkaError, KafkaException, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from infra.contracts import Topics
+from infra.settings import EnvReader, Secret
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    bootstrap_servers: str = "127.0.0.1:9092"
+    topics: Topics = Topics()
+    partitions: int = 6
+    replication_factor: int = 1
+    # Short enough that a consumer group forms in ~3 s on Tansu; production sets its own.
+    session_timeout_ms: int = 6000
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = ""
+    sasl_username: str = ""
+    sasl_password: Secret = Secret("")
+
+    @classmethod
+    def from_env(cls, env: EnvReader) -> "KafkaSettings":
+        return cls(
+            bootstrap_servers=env.str("KAFKA_BOOTSTRAP_SERVERS", cls.bootstrap_servers),
+            topics=Topics.with_prefix(env.str("KAFKA_TOPIC_PREFIX", "")),
+            partitions=env.int("KAFKA_TOPIC_PARTITIONS", cls.partitions, minimum=1),
+            replication_factor=env.int("KAFKA_REPLICATION_FACTOR", cls.replication_factor, minimum=1),
+            session_timeout_ms=env.int("KAFKA_SESSION_TIMEOUT_MS", cls.session_timeout_ms, minimum=1000),
+            security_protocol=env.str("KAFKA_SECURITY_PROTOCOL", cls.security_protocol),
+            sasl_mechanism=env.str("KAFKA_SASL_MECHANISM", ""),
+            sasl_username=env.str("KAFKA_SASL_USERNAME", ""),
+            sasl_password=env.secret("KAFKA_SASL_PASSWORD", ""),
+        )
+
+
+def client_config(settings: KafkaSettings, client_id: str) -> dict:
+    config = {
+        "bootstrap.servers": settings.bootstrap_servers,
+        "client.id": client_id,
+        "security.protocol": settings.security_protocol,
+    }
+    if settings.sasl_mechanism:
+        config |= {
+            "sasl.mechanism": settings.sasl_mechanism,
+            "sasl.username": settings.sasl_username,
+            "sasl.password": settings.sasl_password.reveal(),
+        }
+    return config
+
+
+def producer_config(settings: KafkaSettings, client_id: str, **overrides) -> dict:
+    """An idempotent producer: acks from all in-sync replicas, no duplicates on internal retries."""
+    return client_config(settings, client_id) | {
+        "enable.idempotence": True,
+        "acks": "all",
+        "linger.ms": 5,
+        "delivery.timeout.ms": 30000,
+    } | overrides
+
+
+def consumer_config(settings: KafkaSettings, client_id: str, group_id: str, **overrides) -> dict:
+    """A consumer that commits only what the service explicitly says it has finished."""
+    return client_config(settings, client_id) | {
+        "group.id": group_id,
+        "group.protocol": "classic",
+        "session.timeout.ms": settings.session_timeout_ms,
+        "heartbeat.interval.ms": max(settings.session_timeout_ms // 3, 500),
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "auto.offset.reset": "earliest",
+        "max.poll.interval.ms": 300000,
+    } | overrides
+
+
+def admin_client(settings: KafkaSettings) -> AdminClient:
+    return AdminClient(client_config(settings, "gateway-admin"))
+
+
+def ensure_topics(settings: KafkaSettings, topics: Iterable[str] | None = None, timeout: float = 30) -> None:
+    """Create the topics that do not exist yet (Tansu does not auto-create them)."""
+    names = list(topics if topics is not None else settings.topics.all())
+    new = [NewTopic(name, settings.partitions, settings.replication_factor) for name in names]
+    admin = admin_client(settings)  # must outlive the futures it returns
+    futures = admin.create_topics(new, operation_timeout=timeout, request_timeout=timeout)
+    for name, future in futures.items():
+        try:
+            future.result(timeout=timeout)
+            log.info("created topic", extra={"topic": name, "partitions": settings.partitions})
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise
+
+
+def wait_for_broker(settings: KafkaSettings, timeout: float = 30) -> None:
+    """Block until the broker answers a metadata request, or raise ``TimeoutError``."""
+    deadline = time.monotonic() + timeout
+    admin = admin_client(settings)
+    while True:
+        try:
+            admin.list_topics(timeout=min(2.0, max(deadline - time.monotonic(), 0.1)))
+            return
+        except KafkaException as exc:
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"Kafka at {settings.bootstrap_servers} did not answer: {exc}") from exc
+            time.sleep(0.2)
+
+
+class DeliveryError(RuntimeError):
+    """The broker did not acknowledge a write in time, or refused it."""
+
+
+@dataclass(frozen=True)
+class Record:
+    topic: str
+    value: bytes
+    key: bytes | None = None
+
+
+class AckedProducer:
+    """Writes records and returns only once the broker has acknowledged every one of them.
+
+    Safe to share between threads: each call waits for its own acknowledgements, not for the
+    whole producer queue.
+    """
+
+    def __init__(self, producer: Producer):
+        self._producer = producer
+
+    def send(self, records: Sequence[Record], timeout: float) -> None:
+        pending = _PendingAcks(len(records))
+        deadline = time.monotonic() + timeout
+        for record in records:
+            self._produce(record, pending.on_delivery, deadline)
+        while not pending.done.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise DeliveryError(f"{pending.outstanding} of {len(records)} writes not acknowledged in {timeout}s")
+            self._producer.poll(min(remaining, 0.05))
+        if pending.errors:
+            raise DeliveryError(f"{len(pending.errors)} writes refused, first: {pending.errors[0]}")
+
+    def _produce(self, record: Record, callback, deadline: float) -> None:
+        while True:
+            try:
+                self._producer.produce(record.topic, value=record.value, key=record.key, on_delivery=callback)
+                self._producer.poll(0)
+                return
+            except BufferError:
+                # Local queue full: serve delivery reports to make room, then retry.
+                if time.monotonic() >= deadline:
+                    raise DeliveryError("producer queue stayed full until the deadline") from None
+                self._producer.poll(0.05)
+
+    def flush(self, timeout: float = 10) -> int:
+        return self._producer.flush(timeout)
+
+
+class _PendingAcks:
+    def __init__(self, count: int):
+        self.outstanding = count
+        self.errors: list[KafkaError] = []
+        self.done = threading.Event()
+        self._lock = threading.Lock()
+        if count == 0:
+            self.done.set()
+
+    def on_delivery(self, error, _message) -> None:
+        with self._lock:
+            if error is not None:
+                self.errors.append(error)
+            self.outstanding -= 1
+            if self.outstanding == 0:
+                self.done.set()
+
+
+def build_acked_producer(settings: KafkaSettings, client_id: str, **overrides) -> AckedProducer:
+    return AckedProducer(Producer(producer_config(settings, client_id, **overrides)))

@@ -1,0 +1,96 @@
+"""Prometheus helpers shared by the services: registries, the /metrics endpoint, Flask and Kafka hooks.
+
+Naming: one prefix per service (``gateway_api_``, ``processor_``, ``gateway_results_``, ``panel_``),
+base units, ``_total`` counters and ``_seconds`` histograms. Labels stay bounded: route templates,
+methods, status codes, transaction status and rejection reason; never a merchant id or card data.
+Under gunicorn, PROMETHEUS_MULTIPROC_DIR must be set before prometheus_client is imported (the
+gunicorn config does it) so that every worker's samples are aggregated.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+    start_http_server,
+)
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+END_TO_END_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+def exposition() -> tuple[bytes, str]:
+    """The body and content type of a /metrics response, aggregated across processes if needed."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    from prometheus_client import REGISTRY
+
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def serve_metrics(port: int, host: str = "0.0.0.0") -> None:
+    """Expose /metrics of a worker process (processor, results consumer) on its own port."""
+    if port > 0:
+        start_http_server(port, addr=host)
+
+
+class _HttpMetrics:
+    def __init__(self, prefix: str):
+        self.requests = Counter(f"{prefix}_http_requests_total", "HTTP requests", ["route", "method", "status"])
+        self.duration = Histogram(
+            f"{prefix}_http_request_duration_seconds", "HTTP request duration", ["route", "method"],
+            buckets=LATENCY_BUCKETS,
+        )
+
+
+_http_metrics: dict[str, _HttpMetrics] = {}
+
+
+def instrument_flask(app, prefix: str) -> None:
+    """Count and time every request by route template (never the raw path) and add GET /metrics."""
+    from flask import Response, g, request
+
+    metrics = _http_metrics.setdefault(prefix, _HttpMetrics(prefix))
+
+    @app.before_request
+    def _start_timer():
+        g._metrics_started = time.perf_counter()
+
+    @app.after_request
+    def _record(response):
+        started = g.pop("_metrics_started", None)
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        metrics.requests.labels(route, request.method, str(response.status_code)).inc()
+        if started is not None:
+            metrics.duration.labels(route, request.method).observe(time.perf_counter() - started)
+        return response
+
+    def metrics_view():
+        body, content_type = exposition()
+        return Response(body, content_type=content_type)
+
+    app.add_url_rule("/metrics", "metrics", metrics_view, methods=["GET"])
+
+
+def consumer_lag_stats_callback(gauge: Gauge) -> Callable[[str], None]:
+    """A librdkafka ``stats_cb`` that sets ``gauge{topic, partition}`` to the consumer lag."""
+
+    def on_stats(stats_json: str) -> None:
+        for topic, details in json.loads(stats_json).get("topics", {}).items():
+            for partition, values in details.get("partitions", {}).items():
+                lag = values.get("consumer_lag", -1)
+                if partition != "-1" and lag >= 0:
+                    gauge.labels(topic, partition).set(lag)
+
+    return on_stats
