@@ -19,6 +19,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    ProcessCollector,
     generate_latest,
     multiprocess,
     start_http_server,
@@ -33,6 +34,8 @@ def exposition() -> tuple[bytes, str]:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
+        # process_* cannot be aggregated across processes: these are the answering worker's own.
+        ProcessCollector(registry=registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     from prometheus_client import REGISTRY
 
@@ -61,7 +64,9 @@ def instrument_flask(app, prefix: str) -> None:
     """Count and time every request by route template (never the raw path) and add GET /metrics."""
     from flask import Response, g, request
 
-    metrics = _http_metrics.setdefault(prefix, _HttpMetrics(prefix))
+    if prefix not in _http_metrics:  # once per process: an app factory may run many times (tests)
+        _http_metrics[prefix] = _HttpMetrics(prefix)
+    metrics = _http_metrics[prefix]
 
     @app.before_request
     def _start_timer():
