@@ -37,7 +37,7 @@ class ManagedProcess:
 
     def _copy_output(self) -> None:
         prefix = f"{self.name:<10}| "
-        with open(self.log_path, "a", encoding="utf-8") as log_file:
+        with self._process.stdout, open(self.log_path, "a", encoding="utf-8") as log_file:
             for raw in self._process.stdout:
                 line = raw.decode("utf-8", errors="replace").rstrip("\n")
                 log_file.write(line + "\n")
