@@ -14,6 +14,7 @@ bp = Blueprint("stream", __name__)
 
 HEARTBEAT_SECONDS = 15
 RETRY_MS = 1000
+CONSUMER_READY_WAIT_SECONDS = 10
 
 
 @bp.get("/stream")
@@ -27,8 +28,16 @@ def stream():
         return principal.may_see(event.account_id) and (scope is None or event.account_id == scope)
 
     subscription = hub.subscribe(accepts, request.headers.get("Last-Event-ID"))
+    _wait_for_consumer()
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return Response(_events(hub, subscription), mimetype="text/event-stream", headers=headers)
+
+
+def _wait_for_consumer() -> None:
+    """Say "hello" (the page shows "live") only once this process reads results, or after 10 s."""
+    consumer = panel().consumer
+    if consumer is not None:
+        consumer.ready.wait(CONSUMER_READY_WAIT_SECONDS)
 
 
 def _events(hub, subscription: Subscription):
