@@ -61,9 +61,7 @@ def instrument_flask(app, prefix: str) -> None:
     """Count and time every request by route template (never the raw path) and add GET /metrics."""
     from flask import Response, g, request
 
-    metrics = _http_metrics.get(prefix)
-    if metrics is None:  # one set per prefix: a second app (tests) must not register them twice
-        metrics = _http_metrics[prefix] = _HttpMetrics(prefix)
+    metrics = _http_metrics.setdefault(prefix, _HttpMetrics(prefix))
 
     @app.before_request
     def _start_timer():
