@@ -66,3 +66,21 @@ def database_url(request) -> str:
     """Runs a test once on SQLite and once on MariaDB/MySQL: one code path, both backends."""
     return request.getfixturevalue(f"{request.param}_url")
 
+
+
+@pytest.fixture(scope="session")
+def running_stack(kafka_bootstrap, tmp_path_factory):
+    """API, processor, results consumer and panel as real processes (one stack per test session).
+
+    Tests share it, so each creates merchants of its own (``running_stack.create_merchant``).
+    """
+    from infra.stack import Stack
+    from tests.support.stack import log_tails, stack_settings_for_tests
+
+    stack = Stack(stack_settings_for_tests(tmp_path_factory.mktemp("stack"), kafka_bootstrap), console=None)
+    try:
+        stack.start(timeout=90)
+    except Exception as exc:
+        pytest.fail(f"the stack did not start: {exc}\n{log_tails(stack)}", pytrace=False)
+    yield stack
+    stack.stop()

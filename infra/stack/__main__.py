@@ -1,0 +1,73 @@
+"""`make run`: the whole gateway on the embedded default, until Ctrl-C.
+
+    python -m infra.stack        (ports, data folder and dev credentials: see StackSettings / README)
+"""
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from datetime import date
+
+from infra.settings import ConfigurationError
+from infra.stack.settings import StackSettings
+from infra.stack.stack import Stack, StackError
+
+
+def main() -> int:
+    try:
+        settings = StackSettings.from_env()
+    except ConfigurationError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stack = Stack(settings)
+    try:
+        stack.start()
+        print_welcome(stack, stack.create_merchant("Demo shop"))
+        return run_until_stopped(stack, stop)
+    except StackError as exc:
+        print(f"\nmake run failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        killed = stack.stop()
+        print("stopped" + (f" (killed after the grace period: {', '.join(killed)})" if killed else ""), flush=True)
+
+
+def run_until_stopped(stack: Stack, stop: threading.Event) -> int:
+    while not stop.wait(0.5):
+        if crashed := stack.crashed():
+            print(f"\n{', '.join(crashed)} stopped unexpectedly; see {stack.log_dir}/", file=sys.stderr)
+            return 1
+    return 0
+
+
+def print_welcome(stack: Stack, merchant: dict) -> None:
+    s = stack.settings
+    card = {"number": "4111111111111111", "name": "Ada Lovelace", "expiration_month": 12,
+            "expiration_year": date.today().year + 2, "cvv": "123"}
+    body = '{"amount": "10.50", "credit_card": ' + str(card).replace("'", '"') + "}"
+    print(f"""
+============================================================================================
+ Payment gateway running (Ctrl-C stops everything)
+   API         {s.api_url}        docs {s.api_url}/docs
+   Panel       {s.panel_url}        sign in with the demo merchant or the admin token
+   Kafka       {s.kafka_bootstrap}   databases and logs under {s.var_dir}/
+   Admin token {s.admin_token.reveal()}
+
+ Demo merchant
+   account id  {merchant["id"]}
+   secret      {merchant["secret"]}
+
+ Try it:
+   curl -s -u {merchant["id"]}:{merchant["secret"]} -H 'Content-Type: application/json' \\
+        -d '{body}' {s.api_url}/v1/transactions
+   curl -s -u {merchant["id"]}:{merchant["secret"]} {s.api_url}/v1/transactions
+============================================================================================
+""", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

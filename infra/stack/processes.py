@@ -1,0 +1,96 @@
+"""Child processes of the local stack: started in their own session, output prefixed and kept in a file."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TextIO
+
+
+class ManagedProcess:
+    """One service process whose every output line goes to the console (prefixed) and to its log file."""
+
+    def __init__(self, name: str, argv: Sequence[str], env: Mapping[str, str], log_dir: Path, console: TextIO | None):
+        self.name = name
+        self.argv = list(argv)
+        self.log_path = log_dir / f"{name}.log"
+        self._env = dict(env)
+        self._console = console
+        self._console_lock = threading.Lock()
+        self._process: subprocess.Popen | None = None
+        self._pump: threading.Thread | None = None
+
+    def start(self) -> "ManagedProcess":
+        # A session of its own: Ctrl-C in the terminal reaches only the stack, which then stops
+        # the services in order instead of all of them racing at once.
+        self._process = subprocess.Popen(
+            self.argv, env=self._env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+        self._pump = threading.Thread(target=self._copy_output, name=f"log-{self.name}", daemon=True)
+        self._pump.start()
+        return self
+
+    def _copy_output(self) -> None:
+        prefix = f"{self.name:<10}| "
+        with open(self.log_path, "a", encoding="utf-8") as log_file:
+            for raw in self._process.stdout:
+                line = raw.decode("utf-8", errors="replace").rstrip("\n")
+                log_file.write(line + "\n")
+                log_file.flush()
+                if self._console is not None:
+                    with self._console_lock:
+                        self._console.write(prefix + line + "\n")
+                        self._console.flush()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def exit_code(self) -> int | None:
+        return None if self._process is None else self._process.poll()
+
+    def is_running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def signal(self, signum: int = signal.SIGTERM) -> None:
+        if self.is_running():
+            os.killpg(self._process.pid, signum)
+
+    def wait(self, timeout: float) -> bool:
+        """True when the process (and its output) ended within ``timeout`` seconds."""
+        if self._process is None:
+            return True
+        try:
+            self._process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        if self._pump is not None:
+            self._pump.join(1)
+        return True
+
+
+def stop_all(processes: Sequence[ManagedProcess], grace: float) -> list[str]:
+    """SIGTERM every process at once, SIGKILL what is left after ``grace`` s; return those killed."""
+    for process in processes:
+        process.signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    killed = []
+    for process in processes:
+        if not process.wait(max(deadline - time.monotonic(), 0)):
+            process.signal(signal.SIGKILL)
+            process.wait(2)
+            killed.append(process.name)
+    return killed
+
+
+def run_to_completion(name: str, argv: Sequence[str], env: Mapping[str, str], timeout: float) -> None:
+    """Run a one-shot command (a migration); raise with its output when it fails."""
+    result = subprocess.run(argv, env=dict(env), capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        output = (result.stdout + result.stderr).strip()[-3000:]
+        raise RuntimeError(f"{name} failed with exit code {result.returncode}:\n{output}")

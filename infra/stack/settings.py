@@ -1,0 +1,79 @@
+"""Configuration of the local stack (`make run`): ports, data folder, dev credentials."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from infra.settings import EnvReader, Secret
+
+# Development-only credentials: `make run` prints them; deployments set their own (k8s Secret, .env).
+DEV_ADMIN_TOKEN = "dev-admin-token"
+DEV_SECRET_PEPPER = "dev-pepper-not-for-production"
+DEV_PANEL_SECRET_KEY = "dev-panel-key-not-for-production"
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    host: str = "127.0.0.1"
+    kafka_port: int = 9092
+    api_port: int = 8000
+    panel_port: int = 8001
+    processor_metrics_port: int = 9101
+    results_metrics_port: int = 9102
+    prometheus_port: int = 9090
+    var_dir: Path = Path("var")
+    # An external Kafka (KAFKA_BOOTSTRAP_SERVERS) replaces the embedded broker.
+    external_kafka: str = ""
+    topic_prefix: str = ""
+    partitions: int = 6
+    processor_database_url: str = ""
+    gateway_database_url: str = ""
+    admin_token: Secret = field(default=Secret(DEV_ADMIN_TOKEN))
+    secret_pepper: Secret = field(default=Secret(DEV_SECRET_PEPPER))
+    panel_secret_key: Secret = field(default=Secret(DEV_PANEL_SECRET_KEY))
+    with_prometheus: bool = True
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: EnvReader | None = None) -> "StackSettings":
+        env = env or EnvReader()
+        return cls(
+            host=env.str("STACK_HOST", cls.host),
+            kafka_port=env.int("KAFKA_PORT", cls.kafka_port, minimum=1),
+            api_port=env.int("GATEWAY_API_PORT", cls.api_port, minimum=1),
+            panel_port=env.int("PANEL_PORT", cls.panel_port, minimum=1),
+            processor_metrics_port=env.int("PROCESSOR_METRICS_PORT", cls.processor_metrics_port, minimum=1),
+            results_metrics_port=env.int("RESULTS_METRICS_PORT", cls.results_metrics_port, minimum=1),
+            prometheus_port=env.int("PROMETHEUS_PORT", cls.prometheus_port, minimum=1),
+            var_dir=Path(env.str("STACK_VAR_DIR", str(cls.var_dir))),
+            external_kafka=env.str("KAFKA_BOOTSTRAP_SERVERS", ""),
+            topic_prefix=env.str("KAFKA_TOPIC_PREFIX", ""),
+            partitions=env.int("KAFKA_TOPIC_PARTITIONS", cls.partitions, minimum=1),
+            processor_database_url=env.str("PROCESSOR_DATABASE_URL", ""),
+            gateway_database_url=env.str("GATEWAY_DATABASE_URL", ""),
+            admin_token=env.secret("GATEWAY_ADMIN_TOKEN", DEV_ADMIN_TOKEN),
+            secret_pepper=env.secret("GATEWAY_SECRET_PEPPER", DEV_SECRET_PEPPER),
+            panel_secret_key=env.secret("PANEL_SECRET_KEY", DEV_PANEL_SECRET_KEY),
+            with_prometheus=env.bool("STACK_PROMETHEUS", cls.with_prometheus),
+            log_level=env.str("LOG_LEVEL", cls.log_level),
+        )
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.api_port}"
+
+    @property
+    def panel_url(self) -> str:
+        return f"http://{self.host}:{self.panel_port}"
+
+    @property
+    def processor_db(self) -> str:
+        return self.processor_database_url or f"sqlite:///{(self.var_dir / 'processor.db').resolve()}"
+
+    @property
+    def gateway_db(self) -> str:
+        return self.gateway_database_url or f"sqlite:///{(self.var_dir / 'gateway.db').resolve()}"
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return self.external_kafka or f"{self.host}:{self.kafka_port}"

@@ -1,0 +1,217 @@
+"""The whole gateway as real processes: broker, migrations, API, processor, results consumer, panel."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import TextIO
+
+from infra.embedded_broker import EmbeddedBroker
+from infra.kafka import KafkaSettings, ensure_topics, wait_for_broker
+from infra.contracts import Topics
+from infra.stack.processes import ManagedProcess, run_to_completion, stop_all
+from infra.stack.settings import StackSettings
+
+PYTHON = sys.executable
+STOP_GRACE_SECONDS = 7
+
+
+class StackError(RuntimeError):
+    pass
+
+
+class Stack:
+    """Start with :meth:`start`, stop with :meth:`stop` (or use ``with``)."""
+
+    def __init__(self, settings: StackSettings, console: TextIO | None = sys.stdout):
+        self.settings = settings
+        self.console = console
+        self.log_dir = settings.var_dir / "logs"
+        self.processes: list[ManagedProcess] = []
+        self._broker: EmbeddedBroker | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self, timeout: float = 90) -> "Stack":
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._check_ports_free()
+            self._start_kafka()
+            self._migrate()
+            self._start_services()
+            self._wait_until_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> list[str]:
+        """Stop every service within ~10 s; return the names that had to be killed."""
+        self._say("stopping services")
+        killed = stop_all(self.processes, STOP_GRACE_SECONDS)
+        if self._broker is not None:
+            self._broker.stop(timeout=2)
+            self._broker = None
+        return killed
+
+    def __enter__(self) -> "Stack":
+        return self.start()
+
+    def __exit__(self, *_exc) -> None:
+        self.stop()
+
+    def crashed(self) -> list[str]:
+        """Services that exited while the stack should be running."""
+        return [f"{p.name} (exit code {p.exit_code()})" for p in self.processes if not p.is_running()]
+
+    # -- steps -----------------------------------------------------------------------------------
+
+    def _check_ports_free(self) -> None:
+        s = self.settings
+        ports = {"GATEWAY_API_PORT": s.api_port, "PANEL_PORT": s.panel_port,
+                 "PROCESSOR_METRICS_PORT": s.processor_metrics_port, "RESULTS_METRICS_PORT": s.results_metrics_port}
+        if not s.external_kafka:
+            ports["KAFKA_PORT"] = s.kafka_port
+        for variable, port in ports.items():
+            if _port_in_use(s.host, port):
+                raise StackError(f"port {port} on {s.host} is already in use (another `make run`?); "
+                                 f"stop it or choose another port with {variable}=...")
+
+    def kafka_settings(self) -> KafkaSettings:
+        s = self.settings
+        return KafkaSettings(bootstrap_servers=s.kafka_bootstrap, topics=Topics.with_prefix(s.topic_prefix),
+                             partitions=s.partitions)
+
+    def _start_kafka(self) -> None:
+        kafka = self.kafka_settings()
+        if self.settings.external_kafka:
+            self._say(f"using Kafka at {kafka.bootstrap_servers}")
+            wait_for_broker(kafka, timeout=30)
+            ensure_topics(kafka)
+            return
+        self._say(f"starting the embedded broker (Tansu, memory storage) on {kafka.bootstrap_servers}")
+        self._broker = EmbeddedBroker(self.settings.kafka_port, self.settings.host, kafka,
+                                      log_path=self.log_dir / "broker.log").start()
+
+    def _migrate(self) -> None:
+        for name, module, url in (("processor", "processor", self.settings.processor_db),
+                                  ("gateway", "gateway_api", self.settings.gateway_db)):
+            self._say(f"migrating the {name} database ({_display_url(url)})")
+            run_to_completion(f"{module} migrate", [PYTHON, "-m", module, "migrate"],
+                              self._env(DATABASE_URL=url), timeout=120)
+
+    def _start_services(self) -> None:
+        for name, argv, env in self._service_commands():
+            self._say(f"starting {name}")
+            self.processes.append(ManagedProcess(name, argv, env, self.log_dir, self.console).start())
+
+    def _service_commands(self) -> list[tuple[str, list[str], dict[str, str]]]:
+        s = self.settings
+        gunicorn = [PYTHON, "-m", "gunicorn"]
+        return [
+            ("processor", [PYTHON, "-m", "processor"],
+             self._env(DATABASE_URL=s.processor_db, METRICS_PORT=str(s.processor_metrics_port))),
+            ("results", [PYTHON, "-m", "gateway_api.results"],
+             self._env(DATABASE_URL=s.gateway_db, METRICS_PORT=str(s.results_metrics_port))),
+            ("api", gunicorn + ["-c", "python:gateway_api.gunicorn_conf", "gateway_api:create_app()",
+                                "--bind", f"{s.host}:{s.api_port}"],
+             self._env(DATABASE_URL=s.gateway_db, PROMETHEUS_MULTIPROC_DIR=self._fresh_dir("metrics-api"))),
+            ("panel", gunicorn + ["-c", "python:panel.gunicorn_conf", "panel:create_app()",
+                                  "--bind", f"{s.host}:{s.panel_port}"],
+             self._env(PANEL_GATEWAY_URL=s.api_url, PROMETHEUS_MULTIPROC_DIR=self._fresh_dir("metrics-panel"))),
+        ]
+
+    def _env(self, **overrides: str) -> dict[str, str]:
+        s = self.settings
+        env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR")}
+        env |= {
+            "KAFKA_BOOTSTRAP_SERVERS": s.kafka_bootstrap,
+            "KAFKA_TOPIC_PREFIX": s.topic_prefix,
+            "KAFKA_TOPIC_PARTITIONS": str(s.partitions),
+            "GATEWAY_ADMIN_TOKEN": s.admin_token.reveal(),
+            "GATEWAY_SECRET_PEPPER": s.secret_pepper.reveal(),
+            "PANEL_SECRET_KEY": s.panel_secret_key.reveal(),
+            "LOG_LEVEL": s.log_level,
+            "PYTHONUNBUFFERED": "1",
+        }
+        return env | overrides
+
+    def _fresh_dir(self, name: str) -> str:
+        # Multiprocess metric files of a previous run would be summed into this one's.
+        path = (self.settings.var_dir / "run" / name).resolve()
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True)
+        return str(path)
+
+    def _wait_until_ready(self, timeout: float) -> None:
+        s = self.settings
+        checks = {
+            "api": f"{s.api_url}/readyz",
+            "panel": f"{s.panel_url}/",
+            "processor": f"http://{s.host}:{s.processor_metrics_port}/metrics",
+            "results": f"http://{s.host}:{s.results_metrics_port}/metrics",
+        }
+        deadline = time.monotonic() + timeout
+        pending = dict(checks)
+        while pending:
+            if crashed := self.crashed():
+                raise StackError(f"{', '.join(crashed)} exited during start-up; see {self.log_dir}/")
+            pending = {name: url for name, url in pending.items() if not _answers(url)}
+            if pending and time.monotonic() > deadline:
+                raise StackError(f"not ready after {timeout:.0f}s: {', '.join(pending)}; see {self.log_dir}/")
+            time.sleep(0.2)
+        self._say("every service is ready")
+
+    # -- conveniences for people and tests --------------------------------------------------------
+
+    def create_merchant(self, name: str) -> dict:
+        """A merchant account through the admin API: ``{"id", "name", "secret"}``."""
+        status, body, _ = self.request("POST", "/v1/accounts", {"name": name},
+                                       headers={"Authorization": f"Bearer {self.settings.admin_token.reveal()}"})
+        if status != 201:
+            raise StackError(f"creating a merchant answered {status}: {body}")
+        return body
+
+    def request(self, method: str, path: str, body: dict | None = None, headers: dict | None = None):
+        """A JSON request to the API: ``(status, decoded body, headers)``."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.settings.api_url + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json", **(headers or {})})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read() or b"null"), dict(response.headers)
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null"), dict(error.headers)
+
+    def _say(self, message: str) -> None:
+        if self.console is not None:
+            self.console.write(f"==> {message}\n")
+            self.console.flush()
+
+
+def _port_in_use(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex((host, port)) == 0
+
+
+def _answers(url: str) -> bool:
+    """True once something serves HTTP at ``url`` without a server error."""
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status < 500
+    except urllib.error.HTTPError as error:
+        return error.code < 500
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _display_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,116 @@
+"""`make run` as a person uses it: start, paste the printed curl, read the outcome, Ctrl-C."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from infra.embedded_broker import free_port
+from tests.support import wait_until
+
+pytestmark = pytest.mark.slow
+
+
+class RunningMakeRun:
+    def __init__(self, var_dir: Path):
+        self.ports = {name: free_port() for name in (
+            "KAFKA_PORT", "GATEWAY_API_PORT", "PANEL_PORT", "PROCESSOR_METRICS_PORT", "RESULTS_METRICS_PORT")}
+        env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
+        env |= {name: str(port) for name, port in self.ports.items()}
+        env |= {"STACK_VAR_DIR": str(var_dir), "STACK_PROMETHEUS": "false", "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen([sys.executable, "-m", "infra.stack"], env=env, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True)
+        self.lines: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def printed_curl(self) -> str:
+        """The ready-to-paste curl of the welcome banner (two lines joined by a backslash)."""
+        text = self.output()
+        match = re.search(r"^\s*(curl .*\\\n.*/v1/transactions)$", text, re.MULTILINE)
+        return match.group(1) if match else ""
+
+    def credentials(self) -> tuple[str, str]:
+        text = self.output()
+        return (re.search(r"account id\s+(\S+)", text).group(1), re.search(r"secret\s+(\S+)", text).group(1))
+
+    def descendants(self) -> set[int]:
+        parents: dict[int, int] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                parents[int(stat.parent.name)] = int(fields[1])
+            except (OSError, IndexError):
+                continue
+        found, frontier = set(), {self.process.pid}
+        while frontier:
+            frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+            found |= frontier
+        return found
+
+
+@pytest.fixture
+def make_run(tmp_path):
+    running = RunningMakeRun(tmp_path / "var")
+    yield running
+    if running.process.poll() is None:
+        running.process.kill()
+        running.process.wait()
+
+
+def test_printed_curl_is_approved_and_ctrl_c_stops_everything(make_run):
+    wait_until(make_run.printed_curl, 120, interval=0.2, message="the welcome banner")
+    account, secret = make_run.credentials()
+    api = f"http://127.0.0.1:{make_run.ports['GATEWAY_API_PORT']}"
+
+    accepted = json.loads(subprocess.run(["bash", "-c", make_run.printed_curl()], capture_output=True,
+                                         text=True, check=True).stdout)
+    assert accepted["status"] == "pending", accepted
+    started = time.monotonic()
+    approved = wait_until(lambda: _final(api, account, secret, accepted["id"]), 10, message="approval")
+    print(f"printed curl: approved visible through GET {time.monotonic() - started:.3f}s after the 202")
+    assert approved["status"] == "approved"
+
+    over_limit = _curl(api, account, secret, "POST", '{"amount": 1000.01, "credit_card": %s}' % _card_json(make_run))
+    rejected = wait_until(lambda: _final(api, account, secret, over_limit["id"]), 10, message="rejection")
+    assert (rejected["status"], rejected["error_message"]) == ("rejected", "you dont have limit for this transaction")
+
+    children = make_run.descendants()
+    assert len(children) >= 5, "broker, processor, results consumer, API and panel run as processes"
+    make_run.process.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    assert make_run.process.wait(15) == 0, make_run.output()[-3000:]
+    stopped_in = time.monotonic() - started
+    print(f"Ctrl-C: everything stopped in {stopped_in:.2f}s")
+    assert stopped_in < 10
+    assert [pid for pid in children if Path(f"/proc/{pid}").exists()] == []
+
+
+def _card_json(make_run) -> str:
+    return re.search(r'"credit_card": (\{.*?\})', make_run.printed_curl()).group(1)
+
+
+def _curl(api: str, account: str, secret: str, method: str, body: str | None = None, path: str = "/v1/transactions"):
+    argv = ["curl", "-s", "-u", f"{account}:{secret}", "-X", method, api + path]
+    if body:
+        argv += ["-H", "Content-Type: application/json", "-d", body]
+    return json.loads(subprocess.run(argv, capture_output=True, text=True, check=True).stdout)
+
+
+def _final(api, account, secret, transaction_id):
+    body = _curl(api, account, secret, "GET", path=f"/v1/transactions/{transaction_id}")
+    return body if body.get("status") not in (None, "pending") else None
