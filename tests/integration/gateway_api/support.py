@@ -1,0 +1,49 @@
+"""Helpers for the API's integration tests."""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+from confluent_kafka import Consumer
+
+from infra.kafka import consumer_config
+
+ADMIN_TOKEN = "test-admin-token-0123456789"
+TEST_CARD = "4111111111111111"
+TEST_CVV = "987"
+
+
+def card(**overrides) -> dict:
+    return {"number": TEST_CARD, "name": "Ada Lovelace", "expiration_month": 12, "expiration_year": 2099,
+            "cvv": TEST_CVV} | overrides
+
+
+def transaction_body(**overrides) -> dict:
+    return {"amount": "10.50", "credit_card": card(), "description": "order 42"} | overrides
+
+
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def create_merchant(client, name: str = "Shop") -> tuple[str, str]:
+    response = client.post("/v1/accounts", json={"name": name}, headers=ADMIN)
+    assert response.status_code == 201, response.json
+    return response.json["id"], response.json["secret"]
+
+
+def read_messages(kafka_settings, topic: str, count: int, timeout: float = 15) -> list:
+    """At least ``count`` messages from ``topic`` (from the beginning), or what arrived in time."""
+    consumer = Consumer(consumer_config(kafka_settings, "test-reader", f"reader-{uuid.uuid4().hex}"))
+    consumer.subscribe([topic])
+    messages, deadline = [], time.monotonic() + timeout
+    try:
+        while len(messages) < count and time.monotonic() < deadline:
+            messages += [m for m in consumer.consume(count, 0.5) if m.error() is None]
+    finally:
+        consumer.close()
+    return messages
+
+
+def decoded(messages) -> list[dict]:
+    return [json.loads(m.value()) for m in messages]
