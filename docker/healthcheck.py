@@ -13,7 +13,7 @@ import urllib.request
 
 DEFAULT_URLS = (
     "http://127.0.0.1:8000/healthz",
-    "http://127.0.0.1:8001/metrics",
+    "http://127.0.0.1:8001/healthz",
     "http://127.0.0.1:9101/metrics",
     "http://127.0.0.1:9102/metrics",
 )

@@ -93,7 +93,7 @@ def test_long_running_services_restart_and_have_a_healthcheck(compose):
 
 def test_gateway_healthchecks_probe_the_port_of_their_process(compose):
     expected = {"api": "http://127.0.0.1:8000/readyz", "processor": "http://127.0.0.1:9101/metrics",
-                "results": "http://127.0.0.1:9102/metrics", "panel": "http://127.0.0.1:8001/metrics"}
+                "results": "http://127.0.0.1:9102/metrics", "panel": "http://127.0.0.1:8001/readyz"}
     for name, url in expected.items():
         assert compose["services"][name]["healthcheck"]["test"] == ["CMD", "gateway-healthcheck", url]
 

@@ -81,7 +81,7 @@ def test_the_prometheus_multiprocess_folder_is_a_writable_volume(rendered, overl
             if "PROMETHEUS_MULTIPROC_DIR" in env:
                 found += 1
                 assert env["PROMETHEUS_MULTIPROC_DIR"] in _writable_mounts(workload, container)
-    assert found == 2  # the two gunicorn services: api and panel
+    assert found == 1  # the API; the panel's gunicorn conf makes a fresh one in /tmp (see panel.yaml)
 
 
 def _writable_mounts(workload, container) -> set[str]:
@@ -101,9 +101,10 @@ def test_every_container_has_requests_and_limits(rendered, overlay):
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_probes_use_the_api_health_endpoints_and_the_worker_metrics_ports(rendered, overlay):
     objects = rendered[overlay]
-    api = pod_spec(named(objects, "Deployment", "api"))["containers"][0]
-    assert api["readinessProbe"]["httpGet"]["path"] == "/readyz"
-    assert api["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    for name in ("api", "panel"):
+        (web,) = pod_spec(named(objects, "Deployment", name))["containers"]
+        assert web["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert web["livenessProbe"]["httpGet"]["path"] == "/healthz"
     for name, port in (("processor", 9101), ("results", 9102)):
         (container,) = pod_spec(named(objects, "Deployment", name))["containers"]
         env = {item["name"]: item.get("value") for item in container["env"]}
@@ -192,6 +193,14 @@ def test_mysql_is_a_statefulset_with_a_headless_service_and_a_volume_per_pod(ren
     (claim,) = mysql["spec"]["volumeClaimTemplates"]
     mounts = {mount["name"]: mount["mountPath"] for mount in pod_spec(mysql)["containers"][0]["volumeMounts"]}
     assert mounts[claim["metadata"]["name"]] == "/var/lib/mysql"
+
+
+def test_the_panel_cookie_is_secure_behind_the_tls_ingress_only(rendered):
+    for overlay, expected in (("overlays/prod", "true"), ("overlays/dev", "false")):
+        (panel,) = pod_spec(named(rendered[overlay], "Deployment", "panel"))["containers"]
+        assert {e["name"]: e.get("value") for e in panel["env"]}["PANEL_COOKIE_SECURE"] == expected
+    (ingress,) = of_kind(rendered["overlays/prod"], "Ingress")
+    assert ingress["spec"]["tls"]
 
 
 def test_prod_applies_no_template_secret_and_dev_applies_them(rendered):
