@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import jsonschema
@@ -169,3 +170,16 @@ def test_interpolation_follows_compose_rules():
         "$a x x d d  x"
     with pytest.raises(support.InterpolationError, match="MISSING is required: set it"):
         support.interpolate("${MISSING:?set it}", values)
+
+
+def test_mysql_runs_the_same_first_start_script_in_compose_and_kubernetes(compose):
+    script = "k8s/base/mysql/10-gateway-databases.sh"
+    assert f"./{script}:/docker-entrypoint-initdb.d/10-gateway-databases.sh:ro" in compose["services"]["mysql"]["volumes"]
+    kustomization = yaml.safe_load((support.K8S / "base/kustomization.yaml").read_text())
+    (generator,) = [g for g in kustomization["configMapGenerator"] if g["name"] == "mysql-initdb"]
+    assert generator["files"] == [script.removeprefix("k8s/base/")]
+    path = support.ROOT / script
+    assert path.stat().st_mode & 0o111, "executed, not sourced, by the mysql entrypoint"
+    assert subprocess.run(["bash", "-n", str(path)], timeout=30).returncode == 0
+    env = support.as_env(compose["services"]["mysql"]["environment"])
+    assert set(re.findall(r"\$\{([A-Z_]+)", path.read_text())) <= set(env)

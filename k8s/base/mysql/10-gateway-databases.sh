@@ -1,7 +1,8 @@
 #!/bin/bash
 # Run once by the mysql image on its first start (empty data volume), from /docker-entrypoint-initdb.d.
 # Two databases on one server, one user each: the processor's decisions and the API's ledger are
-# separate bounded contexts with their own Alembic histories (both use the alembic_version table).
+# separate bounded contexts, and each service's credentials reach only its own data (least
+# privilege; either database can later move to its own server by changing one DATABASE_URL).
 # Passwords come from the environment; keep them URL-safe (they also go into DATABASE_URL).
 set -euo pipefail
 : "${PROCESSOR_DB_PASSWORD:?PROCESSOR_DB_PASSWORD is required}"
