@@ -1,0 +1,185 @@
+"""docker-compose.yml: valid against the Compose Specification schema (vendored, see README.md in
+this folder) and wired the way the deployment promises: KRaft Kafka, topics, MySQL, migrations
+first, a scalable processor, Prometheus and Grafana on the observability files."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from tests.deploy import support
+
+SCHEMA = Path(__file__).with_name("compose-spec.json")
+LONG_RUNNING_RESTARTS = {"always", "unless-stopped", "on-failure"}
+GATEWAY_SERVICES = {"api", "processor", "results", "panel", "processor-migrate", "api-migrate"}
+
+
+def gateway_services(compose) -> dict[str, dict]:
+    return {name: s for name, s in compose["services"].items() if "GATEWAY_IMAGE" in s.get("image", "")}
+
+
+def test_the_compose_file_is_valid_against_the_compose_specification(compose):
+    schema = json.loads(SCHEMA.read_text())
+    jsonschema.Draft7Validator.check_schema(schema)
+    errors = [f"{list(e.path)}: {e.message}" for e in jsonschema.Draft7Validator(schema).iter_errors(compose)]
+    assert not errors, "\n".join(errors)
+
+
+def test_the_schema_check_rejects_an_unknown_service_key(compose):
+    broken = {**compose, "services": {**compose["services"], "api": {**compose["services"]["api"], "portz": []}}}
+    schema = json.loads(SCHEMA.read_text())
+    with pytest.raises(jsonschema.ValidationError, match="portz"):
+        jsonschema.validate(broken, schema, cls=jsonschema.Draft7Validator)
+
+
+def test_every_gateway_service_runs_the_one_image(compose):
+    services = gateway_services(compose)
+    assert set(services) == GATEWAY_SERVICES
+    assert {s["image"] for s in services.values()} == {"${GATEWAY_IMAGE:-payment-gateway:local}"}
+    assert {json.dumps(s["build"]) for s in services.values()} == {json.dumps({"context": "."})}
+
+
+def test_kafka_is_apache_kafka_in_kraft_mode(compose):
+    kafka = compose["services"]["kafka"]
+    assert kafka["image"].startswith("apache/kafka:")
+    env = support.as_env(kafka["environment"])
+    assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
+    assert "ZOOKEEPER" not in " ".join(env)
+    assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    assert f"kafka-data:{env['KAFKA_LOG_DIRS']}" in kafka["volumes"]
+
+
+def test_a_one_shot_service_creates_the_three_topics_with_six_partitions(compose, env_example):
+    creator = compose["services"]["kafka-topics"]
+    script = support.interpolate(support.command_line(creator["command"]), env_example)
+    assert creator["restart"] == "no"
+    assert creator["depends_on"] == {"kafka": {"condition": "service_healthy"}}
+    assert "kafka-topics.sh" in script and "--create --if-not-exists" in script
+    assert re.search(r"for topic in transactions transactions_result transactions_dlq;", script)
+    assert "--partitions 6" in script and env_example["KAFKA_TOPIC_PARTITIONS"] == "6"
+
+
+def test_mysql_8_then_one_shot_migrations_then_the_services(compose):
+    services = compose["services"]
+    assert services["mysql"]["image"].startswith("mysql:8")
+    for name, command in (("processor-migrate", "python -m processor migrate"),
+                          ("api-migrate", "python -m gateway_api migrate")):
+        assert support.command_line(services[name]["command"]) == command
+        assert services[name]["restart"] == "no"
+        assert services[name]["depends_on"] == {"mysql": {"condition": "service_healthy"}}
+    for name, migration in (("processor", "processor-migrate"), ("api", "api-migrate"), ("results", "api-migrate")):
+        depends = services[name]["depends_on"]
+        assert depends[migration] == {"condition": "service_completed_successfully"}
+        assert depends["kafka-topics"] == {"condition": "service_completed_successfully"}
+
+
+def test_the_processor_scales_no_fixed_name_no_host_port(compose):
+    processor = compose["services"]["processor"]
+    assert "container_name" not in processor and "ports" not in processor
+    assert not any("container_name" in s for s in compose["services"].values())
+
+
+def test_long_running_services_restart_and_have_a_healthcheck(compose):
+    for name, service in compose["services"].items():
+        if service.get("restart") == "no":
+            continue
+        assert service.get("restart") in LONG_RUNNING_RESTARTS, name
+        assert service["healthcheck"]["test"], name
+
+
+def test_gateway_healthchecks_probe_the_port_of_their_process(compose):
+    expected = {"api": "http://127.0.0.1:8000/readyz", "processor": "http://127.0.0.1:9101/metrics",
+                "results": "http://127.0.0.1:9102/metrics", "panel": "http://127.0.0.1:8001/readyz"}
+    for name, url in expected.items():
+        assert compose["services"][name]["healthcheck"]["test"] == ["CMD", "gateway-healthcheck", url]
+
+
+def test_every_dependency_waits_on_a_condition(compose):
+    for name, service in compose["services"].items():
+        for dependency, condition in service.get("depends_on", {}).items():
+            assert dependency in compose["services"], f"{name} -> {dependency}"
+            assert condition["condition"] in {"service_healthy", "service_completed_successfully"}, name
+
+
+def test_data_lives_in_named_volumes_and_bind_mounts_exist(compose):
+    declared = set(compose["volumes"])
+    used = set()
+    for service in compose["services"].values():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("."):
+                assert (support.ROOT / source).exists(), source
+            else:
+                used.add(source)
+    assert used == declared == {"kafka-data", "mysql-data", "prometheus-data", "grafana-data"}
+
+
+def test_prometheus_loads_infra_prometheus_and_scrapes_compose_services(compose):
+    prometheus = compose["services"]["prometheus"]
+    assert "./infra/prometheus:/etc/prometheus:ro" in prometheus["volumes"]
+    assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
+    config = yaml.safe_load((support.ROOT / "infra/prometheus/prometheus.yml").read_text())
+    assert "alerts.yml" in config["rule_files"]
+    for job in config["scrape_configs"]:
+        hosts = [t.split(":")[0] for sc in job.get("static_configs", []) for t in sc["targets"]]
+        hosts += [n for sd in job.get("dns_sd_configs", []) for n in sd["names"]]
+        assert set(hosts) <= set(compose["services"]) | {"localhost"}, job["job_name"]
+
+
+def test_grafana_is_provisioned_from_the_grafana_folder(compose):
+    volumes = compose["services"]["grafana"]["volumes"]
+    assert "./grafana/provisioning:/etc/grafana/provisioning:ro" in volumes
+    (mount,) = [v for v in volumes if v.startswith("./grafana/dashboards:")]
+    dashboards_path = mount.split(":")[1]
+    for provider_file in (support.ROOT / "grafana/provisioning/dashboards").glob("*.y*ml"):
+        for provider in yaml.safe_load(provider_file.read_text())["providers"]:
+            assert provider["options"]["path"] == dashboards_path
+    for datasource_file in (support.ROOT / "grafana/provisioning/datasources").glob("*.y*ml"):
+        for datasource in yaml.safe_load(datasource_file.read_text())["datasources"]:
+            assert datasource["url"] == "http://prometheus:9090"
+
+
+def test_every_setting_of_env_example_is_used_and_every_required_one_is_there(compose, env_example):
+    strings = list(_strings(compose))
+    referenced = set().union(*(support.referenced_variables(text) for text in strings))
+    assert set(env_example) == referenced
+    for text in strings:
+        support.interpolate(text, env_example)  # raises on a ${VAR:?} that .env.example leaves out
+
+
+def _strings(node):
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(key)
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _strings(item)
+
+
+def test_interpolation_follows_compose_rules():
+    values = {"SET": "x", "EMPTY": ""}
+    assert support.interpolate("$$a ${SET} $SET ${MISSING:-d} ${EMPTY:-d} ${EMPTY-d} ${SET:?no}", values) == \
+        "$a x x d d  x"
+    with pytest.raises(support.InterpolationError, match="MISSING is required: set it"):
+        support.interpolate("${MISSING:?set it}", values)
+
+
+def test_mysql_runs_the_same_first_start_script_in_compose_and_kubernetes(compose):
+    script = "k8s/base/mysql/10-gateway-databases.sh"
+    assert f"./{script}:/docker-entrypoint-initdb.d/10-gateway-databases.sh:ro" in compose["services"]["mysql"]["volumes"]
+    kustomization = yaml.safe_load((support.K8S / "base/kustomization.yaml").read_text())
+    (generator,) = [g for g in kustomization["configMapGenerator"] if g["name"] == "mysql-initdb"]
+    assert generator["files"] == [script.removeprefix("k8s/base/")]
+    path = support.ROOT / script
+    assert path.stat().st_mode & 0o111, "executed, not sourced, by the mysql entrypoint"
+    assert subprocess.run(["bash", "-n", str(path)], timeout=30).returncode == 0
+    env = support.as_env(compose["services"]["mysql"]["environment"])
+    assert set(re.findall(r"\$\{([A-Z_]+)", path.read_text())) <= set(env)
