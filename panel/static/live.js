@@ -269,6 +269,12 @@
       const tr = event.target.closest("tr[data-id]");
       if (tr && event.key === "Enter") openDetail(tr.dataset.id);
     });
+    window.addEventListener("online", () => {
+      if (!state.source || state.source.readyState !== EventSource.OPEN) {
+        state.needResync = true;
+        connect();
+      }
+    });
     connect();       // first, so that nothing published while the ledger loads is missed
     resync();
     setInterval(scheduleRender, 1000);   // time moves: the 15-minute window slides
