@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -12,6 +13,8 @@ from infra.kafka import AckedProducer, DeliveryError, KafkaSettings, Record, pro
 
 from gateway_api.domain.errors import BrokerUnavailable
 from gateway_api.use_cases.ports import TransactionPublisher
+
+_librdkafka_log = logging.getLogger("gateway_api.kafka")  # JSON lines instead of raw stderr
 
 
 class KafkaTransactionPublisher(TransactionPublisher):
@@ -42,7 +45,8 @@ class KafkaTransactionPublisher(TransactionPublisher):
             if self._acked is None:
                 # librdkafka gives up on a message about when the request does, so a message the
                 # merchant was told failed (503) is rarely delivered late.
-                config = producer_config(self._settings, "gateway-api", **{"delivery.timeout.ms": self._delivery_timeout_ms})
+                config = producer_config(self._settings, "gateway-api", logger=_librdkafka_log,
+                                         **{"delivery.timeout.ms": self._delivery_timeout_ms})
                 self._producer = Producer(config)
                 self._acked = AckedProducer(self._producer)
             return self._acked

@@ -82,9 +82,8 @@ def _allowed_methods(error: HTTPException) -> dict:
 def _validation(error: HTTPException):
     """webargs/marshmallow messages, e.g. {"json": {"credit_card": {"cvv": ["..."]}}}, to one error."""
     path, message = _first_message(_messages(error))
-    location, param = (path[0], ".".join(path[1:])) if path else ("json", "")
-    if param == "_schema" or param == "":
-        param = None
+    location = path[0] if path else "json"
+    param = ".".join(part for part in path[1:] if part != "_schema") or None
     code = "parameter_invalid"
     if message == "Missing data for required field.":
         code = "parameter_missing"

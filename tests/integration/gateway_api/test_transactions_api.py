@@ -13,7 +13,7 @@ def test_accepts_a_transaction_after_the_broker_ack_and_publishes_the_contract_m
     assert body["status"] == "pending" and body["amount"] == "10.50"
     assert body["card"] == {"brand": "visa", "last4": "1111"}
     assert response.headers["Location"] == f"/v1/transactions/{body['id']}"
-    [message] = decoded(read_messages(kafka_settings, kafka_settings.topics.transactions, 1))
+    [message] = decoded(read_messages(kafka_settings, kafka_settings.topics.transactions))
     assert tuple(message) == TRANSACTION_FIELDS
     assert message["id"] == body["id"] and message["account_id"] == merchant[0]
     assert message["credit_card_number"] == TEST_CARD and message["credit_card_cvv"] == TEST_CVV
@@ -22,7 +22,7 @@ def test_accepts_a_transaction_after_the_broker_ack_and_publishes_the_contract_m
 
 def test_the_message_key_is_the_account_id(client, merchant, kafka_settings):
     client.post("/v1/transactions", json=transaction_body(), auth=merchant)
-    [message] = read_messages(kafka_settings, kafka_settings.topics.transactions, 1)
+    [message] = read_messages(kafka_settings, kafka_settings.topics.transactions)
     assert message.key() == merchant[0].encode()
 
 
