@@ -3,6 +3,7 @@
 
 const Chart = (() => {
   const NS = "http://www.w3.org/2000/svg";
+  const CLOCK = { hour: "2-digit", minute: "2-digit", hour12: false };
   const WIDTH = 600, HEIGHT = 180, LEFT = 34, BOTTOM = 20, TOP = 8;
 
   function node(tag, attrs, text) {
@@ -36,13 +37,15 @@ const Chart = (() => {
         if (height > 0) {
           base -= height;
           const rect = node("rect", { x, y: base, width: slot * 0.7, height, class: "bar " + status });
-          rect.append(node("title", {}, `${new Date(bucket.start).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}: ${bucket[status]} ${status}`));
+          rect.append(node("title", {}, `${new Date(bucket.start).toLocaleTimeString([], CLOCK)}: ${bucket[status]} ${status}`));
           children.push(rect);
         }
       }
       if (index % 5 === 4 || index === 0) {
-        const label = new Date(bucket.start).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-        children.push(node("text", { x: x + slot * 0.35, y: HEIGHT - 4, class: "axis", "text-anchor": "middle" }, label));
+        const label = new Date(bucket.start).toLocaleTimeString([], CLOCK);
+        const anchor = index === 0 ? "start" : index === buckets.length - 1 ? "end" : "middle";
+        const labelX = anchor === "start" ? x : anchor === "end" ? x + slot * 0.7 : x + slot * 0.35;
+        children.push(node("text", { x: labelX, y: HEIGHT - 4, class: "axis", "text-anchor": anchor }, label));
       }
     });
     svg.replaceChildren(...children);

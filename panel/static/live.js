@@ -11,6 +11,7 @@
   const WINDOW_MS = 15 * 60 * 1000;
   const MINUTE = 60 * 1000;
   const SHOWN_ROWS = 200;
+  const FLASH_MS = 2000;
   const $ = (id) => document.getElementById(id);
   const state = {
     rows: new Map(), fresh: new Map(), status: "", merchant: "",
@@ -162,12 +163,13 @@
   }
 
   function rowElement(row) {
-    const freshAt = state.fresh.get(row.id);
+    const age = Date.now() - (state.fresh.get(row.id) || 0);
     const tr = Panel.el("tr", { "data-id": row.id, "data-status": row.status, tabindex: "0",
-      class: freshAt && Date.now() - freshAt < 2000 ? "fresh" : "" });
+      class: age < FLASH_MS ? "fresh" : "" });
+    if (age < FLASH_MS) tr.style.animationDelay = -age + "ms"; // rows are redrawn: continue, don't restart
     const card = row.brand || row.last4 ? `${row.brand || "card"} •••• ${row.last4 || "????"}` : "–";
     tr.append(
-      Panel.el("td", { class: "time", text: new Date(row.time).toLocaleTimeString() }),
+      Panel.el("td", { class: "time", text: new Date(row.time).toLocaleTimeString([], { hour12: false }) }),
       Panel.el("td", { class: "id", title: row.id, text: row.id.slice(0, 8) }),
       Panel.el("td", { class: "num amount", text: Panel.formatAmount(row.amount) }),
       Panel.el("td", { class: "card-cell", text: card }),
@@ -266,6 +268,12 @@
     $("transactions").addEventListener("keydown", (event) => {
       const tr = event.target.closest("tr[data-id]");
       if (tr && event.key === "Enter") openDetail(tr.dataset.id);
+    });
+    window.addEventListener("online", () => {
+      if (!state.source || state.source.readyState !== EventSource.OPEN) {
+        state.needResync = true;
+        connect();
+      }
     });
     connect();       // first, so that nothing published while the ledger loads is missed
     resync();

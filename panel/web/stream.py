@@ -43,7 +43,8 @@ def _wait_for_consumer() -> None:
 def _events(hub, subscription: Subscription):
     SSE_CLIENTS.inc()
     try:
-        yield f"retry: {RETRY_MS}\nevent: hello\ndata: {{}}\n\n"
+        # The process id lets a client (and the tests) tell the panel's processes apart.
+        yield f"retry: {RETRY_MS}\nevent: hello\ndata: {json.dumps({'process': hub.boot_id})}\n\n"
         while True:
             item = subscription.next(HEARTBEAT_SECONDS)
             if item is None:

@@ -78,6 +78,11 @@ def test_a_merchant_watches_transactions_arrive_live_filters_reads_reports_and_s
     expect(page.locator("#total-approved-volume")).to_have_text(f"{totals['approved_volume']:,.2f}")
     expect(page.locator("#total-rejected-count")).to_have_text(str(totals["rejected_count"]))
     assert totals["approved_count"] == 5 and totals["rejected_count"] == 3
+    page.select_option("#period", "year")
+    page.click("#report-form button[type=submit]")
+    expect(page.locator(f'#report-table tr[data-period="{date.today().year}"]')).to_have_count(1)
+    expect(page.locator("#total-approved-volume")).to_have_text(f"{totals['approved_volume']:,.2f}")
+    page.select_option("#period", "day")
 
     with page.expect_download() as download_info:
         page.click("#csv-link")
