@@ -61,7 +61,9 @@ def instrument_flask(app, prefix: str) -> None:
     """Count and time every request by route template (never the raw path) and add GET /metrics."""
     from flask import Response, g, request
 
-    metrics = _http_metrics.setdefault(prefix, _HttpMetrics(prefix))
+    if prefix not in _http_metrics:  # once per process: an app factory may run many times (tests)
+        _http_metrics[prefix] = _HttpMetrics(prefix)
+    metrics = _http_metrics[prefix]
 
     @app.before_request
     def _start_timer():

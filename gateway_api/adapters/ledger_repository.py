@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
+
+from infra.contracts import FINAL_STATUSES, TransactionResult
+
+from gateway_api.adapters.sql import insert_if_absent
+from gateway_api.adapters.tables import transactions as tx
+from gateway_api.domain.errors import InvalidParameter
+from gateway_api.domain.money import from_cents, parse_amount, to_cents
+from gateway_api.domain.reports import DailyTotal
+from gateway_api.domain.transactions import STATUS_PENDING, Transaction
+from gateway_api.use_cases.ports import Ledger, ListQuery, Page
+
+
+class SqlLedger(Ledger):
+    def __init__(self, engine: Engine):
+        self._engine = engine
+
+    def add_pending(self, transaction: Transaction) -> None:
+        with self._engine.begin() as connection:
+            insert_if_absent(connection, tx, [_row(transaction)])
+
+    def get(self, transaction_id: str) -> Transaction | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(select(tx).where(tx.c.id == transaction_id)).first()
+        return _transaction(row) if row else None
+
+    def list(self, query: ListQuery) -> Page:
+        conditions = _scope(query.account_id)
+        if query.status:
+            conditions.append(tx.c.status == query.status)
+        with self._engine.connect() as connection:
+            if query.starting_after:
+                conditions.append(_older_than(connection, query.starting_after, query.account_id))
+            statement = (select(tx).where(*conditions).order_by(tx.c.created_at.desc(), tx.c.id.desc())
+                         .limit(query.limit + 1))
+            rows = connection.execute(statement).all()
+        return Page([_transaction(row) for row in rows[: query.limit]], has_more=len(rows) > query.limit)
+
+    def apply_results(self, results: Sequence[TransactionResult]) -> None:
+        final = [result for result in results if result.status in FINAL_STATUSES]
+        with self._engine.begin() as connection:
+            # A result may come before the API wrote its pending row (crash, or plain ordering):
+            # create the row from the result; otherwise decide the pending row. Both are idempotent
+            # and neither ever touches a row that is already final.
+            insert_if_absent(connection, tx, [_row_from_result(result) for result in final])
+            if final:
+                connection.execute(
+                    update(tx).where(tx.c.id == bindparam("result_id"), tx.c.status == STATUS_PENDING),
+                    [_decision(result) for result in final],
+                )
+
+    def daily_totals(self, account_id: str | None, first: date, last: date) -> list[DailyTotal]:
+        day = func.date(tx.c.created_at)
+        start, end = datetime.combine(first, time()), datetime.combine(last + timedelta(days=1), time())
+        statement = (
+            select(day.label("day"), tx.c.status, tx.c.error_message, func.count().label("count"),
+                   func.coalesce(func.sum(tx.c.amount_cents), 0).label("cents"))
+            .where(*_scope(account_id), tx.c.created_at >= start, tx.c.created_at < end)
+            .group_by(day, tx.c.status, tx.c.error_message)
+        )
+        with self._engine.connect() as connection:
+            return [DailyTotal(_as_date(row.day), row.status, row.error_message, row.count, from_cents(int(row.cents)))
+                    for row in connection.execute(statement)]
+
+
+def _scope(account_id: str | None) -> list:
+    return [] if account_id is None else [tx.c.account_id == account_id]
+
+
+def _older_than(connection, cursor_id: str, account_id: str | None):
+    cursor = connection.execute(select(tx.c.created_at, tx.c.id).where(tx.c.id == cursor_id, *_scope(account_id))).first()
+    if cursor is None:
+        raise InvalidParameter("starting_after is not a transaction of this listing.", param="starting_after")
+    return or_(tx.c.created_at < cursor.created_at, and_(tx.c.created_at == cursor.created_at, tx.c.id < cursor.id))
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _row(t: Transaction) -> dict:
+    return {
+        "id": t.id, "account_id": t.account_id, "status": t.status,
+        "amount_cents": None if t.amount is None else to_cents(t.amount),
+        "card_brand": t.card_brand, "card_last4": t.card_last4, "description": t.description,
+        "error_message": t.error_message, "created_at": t.created_at, "processed_at": t.processed_at,
+    }
+
+
+def _transaction(row) -> Transaction:
+    amount = None if row.amount_cents is None else from_cents(row.amount_cents)
+    return Transaction(row.id, row.account_id, row.status, amount, row.card_brand, row.card_last4,
+                       row.created_at, row.description, row.error_message or "", row.processed_at)
+
+
+def _row_from_result(result: TransactionResult) -> dict:
+    processed_at = _utc_naive(result.processed_at) or datetime.now(timezone.utc).replace(tzinfo=None)
+    return _row(Transaction(
+        id=result.id, account_id=result.account_id or "", status=result.status,
+        amount=_amount_or_none(result.amount), card_brand=result.card_brand, card_last4=(result.card_last4 or None) and result.card_last4[-4:],
+        created_at=_utc_naive(result.created_at) or processed_at, error_message=(result.error_message or "")[:255],
+        processed_at=processed_at,
+    ))
+
+
+def _decision(result: TransactionResult) -> dict:
+    return {
+        "result_id": result.id, "status": result.status, "error_message": (result.error_message or "")[:255],
+        "processed_at": _utc_naive(result.processed_at) or datetime.now(timezone.utc).replace(tzinfo=None),
+    }
+
+
+def _amount_or_none(value) -> object:
+    try:
+        return parse_amount(value)
+    except ValueError:
+        return None
+
+
+def _utc_naive(text: str | None) -> datetime | None:
+    """RFC 3339 text to the ledger's naive UTC; None if absent or unreadable."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment

@@ -1,0 +1,62 @@
+"""Publishing accepted transactions to Kafka with the shared acked producer."""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from confluent_kafka import KafkaException, Producer
+
+from infra.kafka import AckedProducer, DeliveryError, KafkaSettings, Record, producer_config
+
+from gateway_api.domain.errors import BrokerUnavailable
+from gateway_api.use_cases.ports import TransactionPublisher
+
+_librdkafka_log = logging.getLogger("gateway_api.kafka")  # JSON lines instead of raw stderr
+
+
+class KafkaTransactionPublisher(TransactionPublisher):
+    """Created lazily on first use, so building the app (or a CLI command) connects to nothing."""
+
+    def __init__(self, settings: KafkaSettings, delivery_timeout: float,
+                 on_publish: Callable[[float, bool], None] = lambda seconds, ok: None):
+        self._settings = settings
+        self._delivery_timeout_ms = max(int(delivery_timeout * 1000), 1000)
+        self._on_publish = on_publish
+        self._producer: Producer | None = None
+        self._acked: AckedProducer | None = None
+        self._lock = threading.Lock()
+
+    def publish(self, key: str, message: dict, timeout: float) -> None:
+        record = Record(self._settings.topics.transactions, json.dumps(message).encode(), key.encode())
+        started = time.perf_counter()
+        try:
+            self._acked_producer().send([record], timeout=timeout)
+        except (DeliveryError, KafkaException, BufferError) as exc:
+            self._on_publish(time.perf_counter() - started, False)
+            raise BrokerUnavailable("The transaction could not be handed to the broker in time; "
+                                    "retry with the same Idempotency-Key.") from exc
+        self._on_publish(time.perf_counter() - started, True)
+
+    def _acked_producer(self) -> AckedProducer:
+        with self._lock:
+            if self._acked is None:
+                # librdkafka gives up on a message about when the request does, so a message the
+                # merchant was told failed (503) is rarely delivered late.
+                config = producer_config(self._settings, "gateway-api", logger=_librdkafka_log,
+                                         **{"delivery.timeout.ms": self._delivery_timeout_ms})
+                self._producer = Producer(config)
+                self._acked = AckedProducer(self._producer)
+            return self._acked
+
+    def ping(self, timeout: float) -> None:
+        """Raise if the broker does not answer a metadata request for the transactions topic."""
+        self._acked_producer()
+        self._producer.list_topics(self._settings.topics.transactions, timeout=timeout)
+
+    def close(self, timeout: float = 5) -> None:
+        with self._lock:
+            if self._acked is not None:
+                self._acked.flush(timeout)

@@ -1,0 +1,48 @@
+"""The ledger's tables (SQLAlchemy Core). Migrations in gateway_api/migrations create the same."""
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, Index, MetaData, String, Table
+from sqlalchemy.dialects import mysql
+
+metadata = MetaData()
+
+# Microsecond timestamps on MySQL too (its DATETIME defaults to whole seconds): cursor pagination
+# orders by created_at and needs the same precision everywhere. Always naive UTC.
+Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+accounts = Table(
+    "gateway_accounts", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", Timestamp, nullable=False),
+)
+
+transactions = Table(
+    "gateway_transactions", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("account_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("amount_cents", BigInteger, nullable=True),
+    Column("card_brand", String(32), nullable=True),
+    Column("card_last4", String(4), nullable=True),
+    Column("description", String(255), nullable=True),
+    Column("error_message", String(255), nullable=False, default=""),
+    Column("created_at", Timestamp, nullable=False),
+    Column("processed_at", Timestamp, nullable=True),
+    Index("ix_gateway_transactions_account_created", "account_id", "created_at", "id"),
+    Index("ix_gateway_transactions_created", "created_at", "id"),
+)
+
+idempotency_keys = Table(
+    "gateway_idempotency_keys", metadata,
+    Column("account_id", String(64), primary_key=True),
+    # Keys are case-sensitive (MySQL's default collation is not).
+    Column("idempotency_key", String(255).with_variant(mysql.VARCHAR(255, collation="utf8mb4_bin"), "mysql", "mariadb"),
+           primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("transaction_id", String(64), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("completed", Boolean, nullable=False, default=False),
+)

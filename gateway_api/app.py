@@ -1,0 +1,83 @@
+"""The API's composition root: settings in, a wired Flask app out."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from flask import Flask
+from flask_smorest import Api
+from sqlalchemy import Engine
+
+from infra.db import build_engine, migrate
+from infra.logs import configure_logging
+from infra.metrics import instrument_flask
+
+from gateway_api.adapters.accounts_repository import SqlAccounts
+from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore
+from gateway_api.adapters.ledger_repository import SqlLedger
+from gateway_api.adapters.publisher import KafkaTransactionPublisher
+from gateway_api.domain.accounts import SecretHasher
+from gateway_api.metrics import ApiMetrics
+from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS
+from gateway_api.settings import Settings
+from gateway_api.use_cases.accept_transaction import AcceptTransaction
+from gateway_api.use_cases.accounts import Accounts
+from gateway_api.web import accounts, health, reports, transactions
+from gateway_api.cli import accounts_cli, migrate_cli
+from gateway_api.web.docs import openapi_config, register_docs
+from gateway_api.web.errors import register_error_handlers
+from gateway_api.web.request_logging import log_requests
+
+
+def utc_now() -> datetime:
+    """Naive UTC, as the ledger stores it."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    engine: Engine
+    accounts: Accounts
+    ledger: SqlLedger
+    publisher: KafkaTransactionPublisher
+    accept_transaction: AcceptTransaction
+    metrics: ApiMetrics
+
+
+def build_services(settings: Settings) -> Services:
+    engine = build_engine(settings.database_url)
+    if settings.auto_migrate:
+        migrate(settings.database_url, MIGRATIONS)
+    hasher = SecretHasher(settings.secret_pepper.reveal())
+    metrics = ApiMetrics()
+    ledger = SqlLedger(engine)
+    publisher = KafkaTransactionPublisher(settings.kafka, settings.publish_timeout_seconds, metrics.published)
+    accept = AcceptTransaction(ledger, SqlIdempotencyStore(engine), publisher, hasher, utc_now,
+                               lambda: str(uuid.uuid4()), settings.publish_timeout_seconds,
+                               timedelta(hours=settings.idempotency_ttl_hours))
+    return Services(settings, engine, Accounts(SqlAccounts(engine), hasher, utc_now), ledger, publisher, accept, metrics)
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Without settings (gunicorn, flask CLI) they come from the environment and logs go out as JSON;
+    tests pass their own settings and keep pytest's log capture."""
+    from_env = settings is None
+    settings = Settings.from_env() if from_env else settings
+    app = Flask(__name__)
+    app.config.update(openapi_config(), MAX_CONTENT_LENGTH=settings.max_body_bytes)
+    app.extensions["gateway_api"] = build_services(settings)
+    if from_env:
+        configure_logging("gateway_api", settings.log_level)
+    api = Api(app)
+    register_docs(app, api)
+    for blueprint in (accounts.blp, transactions.blp, reports.blp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(health.blp)
+    register_error_handlers(app, settings.retry_after_seconds)
+    instrument_flask(app, "gateway_api")
+    log_requests(app)
+    app.cli.add_command(accounts_cli)
+    app.cli.add_command(migrate_cli)
+    return app

@@ -1,0 +1,96 @@
+"""Operator commands, available two ways:
+
+    python -m gateway_api migrate
+    python -m gateway_api accounts create --name Shop      # prints {"id", "name", "secret"} as JSON
+    flask --app gateway_api accounts create --name Shop
+
+Only the command's result goes to stdout (one JSON line); logs go to stderr.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+import click
+from flask import current_app, has_app_context
+
+from infra.db import migrate
+from infra.logs import configure_logging
+
+from gateway_api.domain.errors import GatewayError
+from gateway_api.migrations import SCRIPT_LOCATION
+from gateway_api.settings import Settings
+from gateway_api.web import presenters
+
+
+def _services():
+    from gateway_api.app import build_services
+
+    if has_app_context():
+        return current_app.extensions["gateway_api"]
+    return build_services(Settings.from_env())
+
+
+def _logs_to_stderr() -> None:
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
+            handler.setStream(sys.stderr)
+
+
+def _print(data: dict) -> None:
+    click.echo(json.dumps(data))
+
+
+class _Command(click.Command):
+    """Domain errors (unknown account, bad name) become a one-line message and exit code 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except GatewayError as exc:
+            raise click.ClickException(exc.message) from None
+
+
+class _Group(click.Group):
+    command_class = _Command
+
+
+@click.command("migrate", help="Apply the ledger's database migrations (DATABASE_URL).")
+def migrate_cli() -> None:
+    _logs_to_stderr()
+    migrate(Settings.from_env().database_url, SCRIPT_LOCATION)
+    _print({"migrated": True})
+
+
+@click.group("accounts", help="Merchant accounts.", cls=_Group)
+def accounts_cli() -> None:
+    _logs_to_stderr()
+
+
+@accounts_cli.command("create", help="Create a merchant account; prints its id, name and secret (shown once).")
+@click.option("--name", required=True)
+def create_account(name: str) -> None:
+    _print(presenters.issued_secret(_services().accounts.create(name)))
+
+
+@accounts_cli.command("rotate-secret", help="Issue a new secret for an account; the old one stops working.")
+@click.argument("account_id")
+def rotate_secret(account_id: str) -> None:
+    _print(presenters.issued_secret(_services().accounts.rotate_secret(account_id)))
+
+
+@accounts_cli.command("disable", help="Disable an account: its secret stops working.")
+@click.argument("account_id")
+def disable_account(account_id: str) -> None:
+    _print(presenters.account(_services().accounts.disable(account_id)))
+
+
+@click.group(help="The payment gateway's merchant API: operator commands.")
+def main() -> None:
+    configure_logging("gateway_api", "WARNING")
+    _logs_to_stderr()
+
+
+main.add_command(migrate_cli)
+main.add_command(accounts_cli)

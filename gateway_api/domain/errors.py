@@ -1,0 +1,37 @@
+"""Errors raised inside the API; ``gateway_api.web.errors`` turns each into one HTTP answer."""
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    """Base class: ``message`` is safe to show to a client (never card data, never a secret)."""
+
+    def __init__(self, message: str, param: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.param = param
+
+
+class AuthenticationFailed(GatewayError):
+    def __init__(self, scheme: str = "Basic"):
+        super().__init__("Invalid or missing credentials.")
+        self.scheme = scheme
+
+
+class PermissionDenied(GatewayError):
+    pass
+
+
+class NotFound(GatewayError):
+    pass
+
+
+class InvalidParameter(GatewayError):
+    pass
+
+
+class IdempotencyConflict(GatewayError):
+    pass
+
+
+class BrokerUnavailable(GatewayError):
+    """The transaction could not be durably handed to the broker: the client should retry."""

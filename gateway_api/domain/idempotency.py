@@ -1,0 +1,30 @@
+"""Idempotency keys with Stripe's semantics.
+
+The first request with a key claims it and fixes the transaction id and creation time. A later
+request with the same key and the same body gets the first answer again; with another body it is
+refused. Only a completed accept (202) is remembered as an answer: a request that failed to reach
+the broker may be retried with the same key and then re-sends the *same* transaction id, which the
+processor deduplicates, so a retry can never become a second charge.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    account_id: str
+    key: str
+    fingerprint: str
+    transaction_id: str
+    created_at: datetime
+    completed: bool = False
+
+    def matches(self, fingerprint: str) -> bool:
+        return self.fingerprint == fingerprint
+
+    def expired(self, now: datetime, ttl: timedelta) -> bool:
+        return now - self.created_at >= ttl

@@ -1,0 +1,101 @@
+"""Transactions as the merchant sees them: what was asked, and what the ledger keeps.
+
+The ledger never holds the card number or the CVV: only the brand and the last four digits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+
+from infra.cards import card_brand, last4
+from infra.contracts import FINAL_STATUSES
+
+STATUS_PENDING = "pending"
+STATUSES = (STATUS_PENDING, *FINAL_STATUSES)
+
+
+@dataclass(frozen=True)
+class Card:
+    """Card data as received; masks itself so it cannot leak through a repr or a log line."""
+
+    number: str = field(repr=False)
+    name: str = field(repr=False)
+    expiration_month: int = field(repr=False)
+    expiration_year: int = field(repr=False)
+    cvv: str = field(repr=False)
+
+    @property
+    def brand(self) -> str | None:
+        return card_brand(self.number)
+
+    @property
+    def last4(self) -> str:
+        return last4(self.number)
+
+    def __repr__(self) -> str:
+        return f"Card(brand={self.brand!r}, last4={self.last4!r})"
+
+
+@dataclass(frozen=True)
+class TransactionRequest:
+    amount: Decimal
+    card: Card
+    description: str | None = None
+
+    def canonical(self) -> str:
+        """A stable text of everything the merchant asked for (input of the idempotency fingerprint)."""
+        c = self.card
+        parts = (str(self.amount), c.number, c.name, str(c.expiration_month), str(c.expiration_year),
+                 c.cvv, self.description or "")
+        return "\x1f".join(parts)
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """One row of the merchant-facing ledger."""
+
+    id: str
+    account_id: str
+    status: str
+    amount: Decimal | None
+    card_brand: str | None
+    card_last4: str | None
+    created_at: datetime | None
+    description: str | None = None
+    error_message: str = ""
+    processed_at: datetime | None = None
+
+    @classmethod
+    def pending(cls, id: str, account_id: str, request: TransactionRequest, created_at: datetime) -> "Transaction":
+        return cls(id=id, account_id=account_id, status=STATUS_PENDING, amount=request.amount,
+                   card_brand=request.card.brand, card_last4=request.card.last4, created_at=created_at,
+                   description=request.description)
+
+    def decided(self, status: str, error_message: str, processed_at: datetime) -> "Transaction":
+        """The same transaction once the processor decided it; a final status is never undone."""
+        if self.status in FINAL_STATUSES:
+            return self
+        return replace(self, status=status, error_message=error_message, processed_at=processed_at)
+
+
+def rfc3339(moment: datetime) -> str:
+    """UTC timestamps as ``2026-11-23T10:00:00.123456Z`` (stored naive, always UTC)."""
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def contract_message(transaction_id: str, account_id: str, request: TransactionRequest,
+                     created_at: datetime) -> dict:
+    """The message on the `transactions` topic: exactly ``infra.contracts.TRANSACTION_FIELDS``."""
+    card = request.card
+    return {
+        "id": transaction_id,
+        "account_id": account_id,
+        "amount": str(request.amount),
+        "credit_card_number": card.number,
+        "credit_card_name": card.name,
+        "credit_card_expiration_month": card.expiration_month,
+        "credit_card_expiration_year": card.expiration_year,
+        "credit_card_cvv": card.cvv,
+        "created_at": rfc3339(created_at),
+    }

@@ -1,0 +1,60 @@
+"""gunicorn configuration of the API:
+
+    gunicorn -c python:gateway_api.gunicorn_conf 'gateway_api:create_app()' --bind 127.0.0.1:8000
+
+* workers from WEB_CONCURRENCY (default 2), read with the API's Settings (so a bad or missing
+  variable stops the master at start, with a clear message);
+* Prometheus multiprocess mode: PROMETHEUS_MULTIPROC_DIR must exist before any worker imports
+  prometheus_client, so it is set here (a fresh temp dir when unset, removed on exit) and emptied at
+  start (stale files from a previous run would be summed in); ``child_exit`` marks dead workers so
+  their live gauges drop out. /metrics, answered by any worker, aggregates every worker's samples;
+  the process_* metrics in it are those of the worker that answered (prometheus_client cannot
+  aggregate them across processes);
+* migrations run once in the master when AUTO_MIGRATE is on, before workers start, so workers
+  never race to create tables;
+* no preload: librdkafka's threads do not survive fork, so every worker builds its own producer.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from gateway_api.settings import Settings
+
+_settings = Settings.from_env()
+_own_metrics_dir = not _settings.prometheus_multiproc_dir
+_metrics_dir = _settings.prometheus_multiproc_dir or tempfile.mkdtemp(prefix="gateway-api-metrics-")
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+
+workers = _settings.web_concurrency
+worker_class = "sync"
+timeout = 30
+graceful_timeout = 10
+accesslog = None  # the app logs every request as JSON itself
+preload_app = False
+
+
+def on_starting(server) -> None:
+    directory = Path(_metrics_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    if _settings.auto_migrate:
+        from infra.db import migrate
+
+        from gateway_api.migrations import SCRIPT_LOCATION
+
+        migrate(_settings.database_url, SCRIPT_LOCATION)
+
+
+def child_exit(server, worker) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server) -> None:
+    if _own_metrics_dir:
+        shutil.rmtree(_metrics_dir, ignore_errors=True)

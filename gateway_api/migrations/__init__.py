@@ -1,0 +1,3 @@
+"""Alembic migrations of the API's ledger (version table ``gateway_alembic_version``)."""
+
+SCRIPT_LOCATION = "gateway_api:migrations"

@@ -1,0 +1,24 @@
+"""Alembic environment of the API's ledger. Run through infra.db.migrate or `python -m gateway_api migrate`.
+
+The version table has its own name so the ledger can share a database with the processor's tables.
+"""
+from alembic import context
+
+from infra.db import build_engine
+
+from gateway_api.adapters.tables import metadata
+
+VERSION_TABLE = "gateway_alembic_version"
+
+
+def run_migrations_online() -> None:
+    engine = build_engine(context.config.get_main_option("sqlalchemy.url"))
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=metadata, version_table=VERSION_TABLE,
+                          render_as_batch=connection.dialect.name == "sqlite")
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run_migrations_online()

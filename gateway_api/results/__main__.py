@@ -1,0 +1,25 @@
+"""python -m gateway_api.results: consume `transactions_result` until SIGTERM/SIGINT."""
+import logging
+import threading
+
+from infra.consumer_loop import stop_on_signals
+from infra.logs import configure_logging
+from infra.metrics import serve_metrics
+
+from gateway_api.results.bootstrap import bootstrap
+from gateway_api.results.settings import Settings
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    configure_logging("gateway_results", settings.log_level)
+    stop = threading.Event()
+    stop_on_signals(stop)
+    loop = bootstrap(settings)
+    serve_metrics(settings.metrics_port)
+    logging.getLogger(__name__).info("results consumer started", extra={"group_id": settings.group_id,
+                                                                         "topic": settings.kafka.topics.results})
+    loop.run(stop)
+
+
+main()

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+from infra.metrics import LATENCY_BUCKETS
+
+APPLIED = Counter("gateway_results_applied_total", "Results written to the ledger (redeliveries included)", ["status"])
+BATCH_DURATION = Histogram("gateway_results_batch_duration_seconds", "Time to apply one batch", buckets=LATENCY_BUCKETS)
+CONSUMER_LAG = Gauge("gateway_results_consumer_lag", "Messages not yet consumed", ["topic", "partition"])
+BATCH_FAILURES = Counter("gateway_results_batch_failures_total", "Batches that failed and will be retried")

@@ -1,0 +1,34 @@
+"""Configuration of the results consumer process."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from infra.kafka import KafkaSettings
+from infra.settings import EnvReader
+
+from gateway_api.settings import DEFAULT_DATABASE_URL, default_auto_migrate
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    group_id: str = "gateway-results"
+    metrics_port: int = 9102
+    auto_migrate: bool = True
+    log_level: str = "INFO"
+    batch_size: int = 1000
+    poll_timeout: float = 0.2
+
+    @classmethod
+    def from_env(cls, env: EnvReader | None = None) -> "Settings":
+        env = EnvReader() if env is None else env
+        database_url = env.str("DATABASE_URL", DEFAULT_DATABASE_URL)
+        return cls(
+            database_url=database_url,
+            kafka=KafkaSettings.from_env(env),
+            group_id=env.str("RESULTS_GROUP_ID", cls.group_id),
+            metrics_port=env.int("METRICS_PORT", cls.metrics_port, minimum=0),
+            auto_migrate=env.bool("AUTO_MIGRATE", default_auto_migrate(database_url)),
+            log_level=env.str("LOG_LEVEL", "INFO"),
+        )

@@ -1,0 +1,48 @@
+"""Configuration of the API process (and of its gunicorn master), read from the environment."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from infra.kafka import KafkaSettings
+from infra.settings import EnvReader, Secret
+
+DEFAULT_DATABASE_URL = "sqlite:///var/gateway.db"
+
+
+def default_auto_migrate(database_url: str) -> bool:
+    """SQLite files migrate themselves for dev; a shared MySQL is migrated by an explicit job."""
+    return database_url.startswith("sqlite")
+
+
+@dataclass(frozen=True)
+class Settings:
+    admin_token: Secret
+    secret_pepper: Secret
+    database_url: str = DEFAULT_DATABASE_URL
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    publish_timeout_seconds: float = 5.0
+    idempotency_ttl_hours: int = 24
+    auto_migrate: bool = True
+    log_level: str = "INFO"
+    # Read by gateway_api.gunicorn_conf in the gunicorn master.
+    web_concurrency: int = 2
+    prometheus_multiproc_dir: str = ""
+    max_body_bytes: int = 16 * 1024
+    retry_after_seconds: int = 2
+
+    @classmethod
+    def from_env(cls, env: EnvReader | None = None) -> "Settings":
+        env = EnvReader() if env is None else env
+        database_url = env.str("DATABASE_URL", DEFAULT_DATABASE_URL)
+        return cls(
+            admin_token=env.secret("GATEWAY_ADMIN_TOKEN"),
+            secret_pepper=env.secret("GATEWAY_SECRET_PEPPER"),
+            database_url=database_url,
+            kafka=KafkaSettings.from_env(env),
+            publish_timeout_seconds=env.float("GATEWAY_PUBLISH_TIMEOUT_SECONDS", 5.0),
+            idempotency_ttl_hours=env.int("GATEWAY_IDEMPOTENCY_TTL_HOURS", 24, minimum=24),
+            auto_migrate=env.bool("AUTO_MIGRATE", default_auto_migrate(database_url)),
+            log_level=env.str("LOG_LEVEL", "INFO"),
+            web_concurrency=env.int("WEB_CONCURRENCY", 2, minimum=1),
+            prometheus_multiproc_dir=env.str("PROMETHEUS_MULTIPROC_DIR", ""),
+        )

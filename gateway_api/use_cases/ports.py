@@ -1,0 +1,84 @@
+"""The interfaces the use cases need; adapters implement them, unit tests fake them."""
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from infra.contracts import TransactionResult
+
+from gateway_api.domain.accounts import Account
+from gateway_api.domain.idempotency import IdempotencyRecord
+from gateway_api.domain.reports import DailyTotal
+from gateway_api.domain.transactions import Transaction
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Transaction]
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    account_id: str | None  # None: every merchant (admin)
+    status: str | None = None
+    limit: int = 20
+    starting_after: str | None = None
+
+
+class AccountRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, account: Account) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, account_id: str) -> Account | None: ...
+
+    @abc.abstractmethod
+    def list(self) -> list[Account]: ...
+
+    @abc.abstractmethod
+    def set_secret_hash(self, account_id: str, secret_hash: str) -> None: ...
+
+    @abc.abstractmethod
+    def disable(self, account_id: str) -> None: ...
+
+
+class Ledger(abc.ABC):
+    @abc.abstractmethod
+    def add_pending(self, transaction: Transaction) -> None:
+        """Insert unless the id exists (a result may already have created it): never downgrades."""
+
+    @abc.abstractmethod
+    def get(self, transaction_id: str) -> Transaction | None: ...
+
+    @abc.abstractmethod
+    def list(self, query: ListQuery) -> Page:
+        """Newest first; raises ``NotFound`` if ``starting_after`` is not in the query's scope."""
+
+    @abc.abstractmethod
+    def apply_results(self, results: Sequence[TransactionResult]) -> None:
+        """Record decisions in one DB transaction: idempotent, in any order, final status wins."""
+
+    @abc.abstractmethod
+    def daily_totals(self, account_id: str | None, first: date, last: date) -> list[DailyTotal]: ...
+
+
+class IdempotencyStore(abc.ABC):
+    @abc.abstractmethod
+    def claim(self, candidate: IdempotencyRecord, expired_before: datetime) -> IdempotencyRecord:
+        """Store ``candidate`` unless a live record holds the key; return the record that holds it.
+
+        A record created before ``expired_before`` no longer holds its key and is replaced.
+        Concurrent claims of one key all get the same winning record.
+        """
+
+    @abc.abstractmethod
+    def complete(self, record: IdempotencyRecord) -> None: ...
+
+
+class TransactionPublisher(abc.ABC):
+    @abc.abstractmethod
+    def publish(self, key: str, message: dict, timeout: float) -> None:
+        """Return once the broker acknowledged the message; raise ``BrokerUnavailable`` otherwise."""

@@ -1,0 +1,1 @@
+"""The HTTP edge: one blueprint per feature, schemas, authentication, error translation."""

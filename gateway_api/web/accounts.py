@@ -1,0 +1,60 @@
+"""Merchant accounts (admin) and GET /v1/me (who am I, for the panel's sign-in)."""
+from __future__ import annotations
+
+from flask import current_app, g
+from flask_smorest import Blueprint
+
+from gateway_api.web import presenters
+from gateway_api.web.auth import ADMIN, MERCHANT, json_body_required, requires
+from gateway_api.web.schemas import AccountCreateSchema, AccountListSchema, AccountSchema, AccountSecretSchema, MeSchema
+
+blp = Blueprint("accounts", __name__, url_prefix="/v1", description="Merchant accounts")
+ADMIN_ONLY = [{"adminToken": []}]
+
+
+def _accounts():
+    return current_app.extensions["gateway_api"].accounts
+
+
+@blp.route("/accounts", methods=["POST"])
+@blp.doc(security=ADMIN_ONLY)
+@requires(ADMIN)
+@json_body_required
+@blp.arguments(AccountCreateSchema)
+@blp.response(201, AccountSecretSchema)
+def create_account(payload):
+    return presenters.issued_secret(_accounts().create(payload["name"]))
+
+
+@blp.route("/accounts", methods=["GET"])
+@blp.doc(security=ADMIN_ONLY)
+@requires(ADMIN)
+@blp.response(200, AccountListSchema)
+def list_accounts():
+    return {"data": [presenters.account(a) for a in _accounts().list()]}
+
+
+@blp.route("/accounts/<account_id>/secret", methods=["POST"])
+@blp.doc(security=ADMIN_ONLY)
+@requires(ADMIN)
+@blp.response(200, AccountSecretSchema)
+def rotate_secret(account_id):
+    return presenters.issued_secret(_accounts().rotate_secret(account_id))
+
+
+@blp.route("/accounts/<account_id>", methods=["DELETE"])
+@blp.doc(security=ADMIN_ONLY)
+@requires(ADMIN)
+@blp.response(200, AccountSchema)
+def disable_account(account_id):
+    return presenters.account(_accounts().disable(account_id))
+
+
+@blp.route("/me", methods=["GET"])
+@blp.doc(security=[{"basicAuth": []}, {"adminToken": []}])
+@requires(MERCHANT, ADMIN)
+@blp.response(200, MeSchema)
+def me():
+    if g.principal.kind == ADMIN:
+        return {"type": "admin"}
+    return {"type": "merchant", "account_id": g.principal.account_id, "name": g.principal.account.name}

@@ -1,0 +1,107 @@
+"""The one place where errors become HTTP answers: ``{"error": {"type", "code", "message", "param"}}``.
+
+No stack trace, no exception text from a library and no request data ever reaches a client.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException
+
+from gateway_api.domain.errors import (
+    AuthenticationFailed, BrokerUnavailable, GatewayError, IdempotencyConflict, InvalidParameter, NotFound,
+    PermissionDenied,
+)
+
+log = logging.getLogger(__name__)
+
+_DOMAIN = {
+    AuthenticationFailed: (401, "authentication_error", "unauthorized"),
+    PermissionDenied: (403, "permission_error", "forbidden"),
+    NotFound: (404, "invalid_request_error", "resource_missing"),
+    InvalidParameter: (400, "invalid_request_error", "parameter_invalid"),
+    IdempotencyConflict: (409, "idempotency_error", "idempotency_key_reused"),
+    BrokerUnavailable: (503, "api_error", "broker_unavailable"),
+}
+
+_HTTP = {
+    400: ("invalid_request_error", "invalid_request", "The request could not be understood."),
+    404: ("invalid_request_error", "resource_missing", "Unrecognized request URL."),
+    405: ("invalid_request_error", "method_not_allowed", "Method not allowed for this URL."),
+    413: ("invalid_request_error", "payload_too_large", "The request body is too large."),
+    415: ("invalid_request_error", "unsupported_media_type", "Send the body as Content-Type: application/json."),
+}
+
+
+def error_response(status: int, type_: str, code: str, message: str, param: str | None = None, headers=None):
+    body = {"error": {"type": type_, "code": code, "message": message, "param": param}}
+    return jsonify(body), status, headers or {}
+
+
+def register_error_handlers(app: Flask, retry_after_seconds: int) -> None:
+    retry = {"Retry-After": str(retry_after_seconds)}
+
+    @app.errorhandler(GatewayError)
+    def _domain(error: GatewayError):
+        status, type_, code = _DOMAIN.get(type(error), (400, "invalid_request_error", "invalid_request"))
+        headers = dict(retry) if status == 503 else {}
+        if isinstance(error, AuthenticationFailed):
+            headers["WWW-Authenticate"] = f'{error.scheme} realm="gateway", charset="UTF-8"'
+        return error_response(status, type_, code, error.message, error.param, headers)
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        if error.code == 422:
+            return _validation(error)
+        type_, code, message = _HTTP.get(error.code, ("invalid_request_error", "invalid_request", error.name))
+        if error.code == 400 and _messages(error):
+            code, message = "invalid_json", "The request body is not valid JSON."
+        if error.code >= 500:
+            type_, code, message = "api_error", "internal_error", "Something went wrong on our side."
+        return error_response(error.code, type_, code, message, headers=_allowed_methods(error))
+
+    @app.errorhandler(DBAPIError)
+    def _database(error: DBAPIError):
+        log.error("database unavailable", extra={"error_class": type(error.orig).__name__})
+        return error_response(503, "api_error", "database_unavailable",
+                              "The ledger database is unavailable; retry later.", headers=retry)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("unhandled error")
+        return error_response(500, "api_error", "internal_error", "Something went wrong on our side.")
+
+
+def _allowed_methods(error: HTTPException) -> dict:
+    allowed = getattr(error, "valid_methods", None)
+    return {"Allow": ", ".join(allowed)} if allowed else {}
+
+
+def _validation(error: HTTPException):
+    """webargs/marshmallow messages, e.g. {"json": {"credit_card": {"cvv": ["..."]}}}, to one error."""
+    path, message = _first_message(_messages(error))
+    location = path[0] if path else "json"
+    param = ".".join(part for part in path[1:] if part != "_schema") or None
+    code = "parameter_invalid"
+    if message == "Missing data for required field.":
+        code = "parameter_missing"
+    elif message == "Unknown field.":
+        code = "parameter_unknown"
+    text = f"{param}: {message}" if param else message
+    return error_response(422 if location != "headers" else 400, "invalid_request_error", code, text, param)
+
+
+def _messages(error: HTTPException) -> dict:
+    data = getattr(error, "data", None)
+    return data.get("messages", {}) if isinstance(data, dict) else {}
+
+
+def _first_message(messages, path=()) -> tuple[tuple, str]:
+    if isinstance(messages, dict) and messages:
+        key = sorted(messages, key=str)[0]
+        return _first_message(messages[key], path + (str(key),))
+    if isinstance(messages, list) and messages:
+        return path, str(messages[0])
+    return path, "Invalid request."

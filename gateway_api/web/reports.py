@@ -1,0 +1,36 @@
+"""GET /v1/reports: ledger totals per day, month or year, as JSON or CSV."""
+from __future__ import annotations
+
+from flask import Response, current_app, request
+from flask_smorest import Blueprint
+
+from gateway_api.domain.reports import roll_up
+from gateway_api.web import presenters
+from gateway_api.web.auth import ADMIN, MERCHANT, requires
+from gateway_api.web.schemas import ReportQuerySchema, ReportSchema
+from gateway_api.web.transactions import scope_account
+
+blp = Blueprint("reports", __name__, url_prefix="/v1/reports", description="Financial reports")
+
+
+@blp.route("", methods=["GET"])
+@blp.doc(security=[{"basicAuth": []}, {"adminToken": []}])
+@requires(MERCHANT, ADMIN)
+@blp.arguments(ReportQuerySchema, location="query")
+@blp.response(200, ReportSchema)
+def report(args):
+    ledger = current_app.extensions["gateway_api"].ledger
+    totals = ledger.daily_totals(scope_account(args.get("account_id")), args["first"], args["last"])
+    rows = roll_up(totals, args["period"])
+    if _wants_csv(args.get("format")):
+        filename = f"report-{args['period']}-{args['first']}-{args['last']}.csv"
+        return Response(presenters.report_csv(rows), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return {"period": args["period"], "first": args["first"].isoformat(), "last": args["last"].isoformat(),
+            "data": [presenters.report_row(r) for r in rows]}
+
+
+def _wants_csv(format_: str | None) -> bool:
+    if format_ is not None:
+        return format_ == "csv"
+    return request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"

@@ -1,0 +1,91 @@
+"""POST /v1/transactions (accept), GET one, GET a page."""
+from __future__ import annotations
+
+from flask import current_app, g, request, url_for
+from flask_smorest import Blueprint
+
+from gateway_api.domain.errors import InvalidParameter, NotFound
+from gateway_api.domain.idempotency import MAX_KEY_LENGTH
+from gateway_api.domain.transactions import Card, TransactionRequest
+from gateway_api.use_cases.ports import ListQuery
+from gateway_api.web import presenters
+from gateway_api.web.auth import ADMIN, MERCHANT, json_body_required, requires
+from gateway_api.web.schemas import (
+    AcceptedSchema, TransactionCreateSchema, TransactionListQuerySchema, TransactionPageSchema, TransactionSchema,
+)
+
+blp = Blueprint("transactions", __name__, url_prefix="/v1/transactions", description="Card transactions")
+BASIC = [{"basicAuth": []}]
+BASIC_OR_ADMIN = [{"basicAuth": []}, {"adminToken": []}]
+
+
+@blp.route("", methods=["POST"])
+@blp.doc(security=BASIC, parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"},
+                                      "description": "Retries with the same key and body replay the first answer."}])
+@requires(MERCHANT)
+@json_body_required
+@blp.arguments(TransactionCreateSchema)
+@blp.response(202, AcceptedSchema)
+@blp.alt_response(409, description="Idempotency-Key reused with another body")
+@blp.alt_response(503, description="Broker unavailable: retry with the same Idempotency-Key")
+def create_transaction(payload):
+    services = current_app.extensions["gateway_api"]
+    result = services.accept_transaction(g.principal.account_id, _request(payload), _idempotency_key())
+    services.metrics.accepted(result.replayed)
+    location = url_for("transactions.get_transaction", transaction_id=result.transaction.id)
+    headers = {"Location": location}
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return presenters.accepted(result.transaction), 202, headers
+
+
+@blp.route("/<transaction_id>", methods=["GET"])
+@blp.doc(security=BASIC_OR_ADMIN)
+@requires(MERCHANT, ADMIN)
+@blp.response(200, TransactionSchema)
+def get_transaction(transaction_id):
+    found = current_app.extensions["gateway_api"].ledger.get(transaction_id)
+    # Another merchant's transaction is as absent as one that does not exist (404, not 403).
+    if found is None or (g.principal.kind == MERCHANT and found.account_id != g.principal.account_id):
+        raise NotFound("No such transaction.", param="id")
+    return presenters.transaction(found)
+
+
+@blp.route("", methods=["GET"])
+@blp.doc(security=BASIC_OR_ADMIN)
+@requires(MERCHANT, ADMIN)
+@blp.arguments(TransactionListQuerySchema, location="query")
+@blp.response(200, TransactionPageSchema)
+def list_transactions(args):
+    query = ListQuery(scope_account(args.get("account_id")), args.get("status"), args["limit"],
+                      args.get("starting_after"))
+    page = current_app.extensions["gateway_api"].ledger.list(query)
+    return {"data": [presenters.transaction(t) for t in page.items], "has_more": page.has_more}
+
+
+def scope_account(requested: str | None) -> str | None:
+    """A merchant sees its own account only; the admin sees all, or the one it asks for."""
+    if g.principal.kind == ADMIN:
+        return requested
+    if requested not in (None, g.principal.account_id):
+        raise InvalidParameter("account_id is only for admin credentials.", param="account_id")
+    return g.principal.account_id
+
+
+def _idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+        raise InvalidParameter(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters.",
+                               param="Idempotency-Key")
+    return key
+
+
+def _request(payload: dict) -> TransactionRequest:
+    card = payload["credit_card"]
+    return TransactionRequest(
+        amount=payload["amount"],
+        card=Card(card["number"], card["name"], card["expiration_month"], card["expiration_year"], card["cvv"]),
+        description=payload.get("description"),
+    )

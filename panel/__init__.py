@@ -1,0 +1,12 @@
+"""The live transactions panel: a Flask app fed by its own consumer of ``transactions_result``."""
+
+
+def create_app(settings=None):
+    """See :func:`panel.app.create_app`. Imported lazily: ``panel.gunicorn_conf`` must run before
+    prometheus_client is imported, so that it can set PROMETHEUS_MULTIPROC_DIR first."""
+    from panel.app import create_app as build
+
+    return build(settings)
+
+
+__all__ = ["create_app"]

@@ -1,0 +1,103 @@
+"""The panel's own reader of ``transactions_result``: every process sees every result.
+
+No consumer group takes part: the consumer assigns itself every partition, starting at the current
+end, and never commits. So each gunicorn worker of each replica receives the whole stream, and a
+restart costs nothing (what happened meanwhile is in the gateway API's ledger, where the browser
+resynchronises from).
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import threading
+import uuid
+from collections.abc import Callable
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+
+from infra.contracts import TransactionResult
+from infra.kafka import KafkaSettings, consumer_config
+
+log = logging.getLogger(__name__)
+
+ResultHandler = Callable[[TransactionResult], None]
+
+
+class ResultsConsumer:
+    def __init__(self, settings: KafkaSettings, on_result: ResultHandler, retry_seconds: float = 1.0):
+        self._settings = settings
+        self._on_result = on_result
+        self._retry_seconds = retry_seconds
+        self._stop = threading.Event()
+        self.ready = threading.Event()  # set once partitions are assigned at the end of the topic
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="panel-results", daemon=True)
+        self._thread.start()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def stop(self, timeout: float = 5) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._consume_until_stopped()
+            except Exception:  # noqa: BLE001 - the live view must outlive a broker outage
+                log.exception("results consumer failed, restarting", extra={"retry_in_s": self._retry_seconds})
+                self.ready.clear()
+                self._stop.wait(self._retry_seconds)
+
+    def _consume_until_stopped(self) -> None:
+        consumer = Consumer(self._config())
+        try:
+            consumer.assign(self._end_of_every_partition(consumer))
+            self.ready.set()
+            log.info("consuming results", extra={"topic": self._settings.topics.results})
+            while not self._stop.is_set():
+                first = consumer.poll(0.5)  # returns as soon as one result arrives: latency matters
+                if first is not None:
+                    self._handle([first, *consumer.consume(500, 0)])
+        finally:
+            consumer.close()
+
+    def _config(self) -> dict:
+        # group.id is required by the client but unused: assign() joins no group and nothing is committed.
+        group = f"panel-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        return consumer_config(self._settings, "panel", group, **{"auto.offset.reset": "latest",
+                                                                  "fetch.wait.max.ms": 100})
+
+    def _end_of_every_partition(self, consumer: Consumer) -> list[TopicPartition]:
+        topic = self._settings.topics.results
+        metadata = consumer.list_topics(topic, timeout=10).topics.get(topic)
+        if metadata is None or metadata.error is not None or not metadata.partitions:
+            raise KafkaException(KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART, f"topic {topic} not found"))
+        assignment = []
+        for partition in sorted(metadata.partitions):
+            _low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+            assignment.append(TopicPartition(topic, partition, high))
+        return assignment
+
+    def _handle(self, messages: list[Message]) -> None:
+        for message in messages:
+            if message.error() is not None:
+                if message.error().code() != KafkaError._PARTITION_EOF:
+                    log.warning("consumer error", extra={"error": str(message.error())})
+                continue
+            try:
+                result = TransactionResult.from_json(message.value())
+            except (ValueError, TypeError):
+                log.warning("unreadable result skipped", extra={"partition": message.partition(),
+                                                                "offset": message.offset()})
+                continue
+            self._on_result(result)
+
+
+def result_to_event(result: TransactionResult) -> dict:
+    return dataclasses.asdict(result)

@@ -1,0 +1,77 @@
+"""The composition root of the panel: ``create_app(settings)`` builds and wires everything."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+
+from infra.logs import configure_logging
+from infra.metrics import instrument_flask
+from panel.adapters.gateway import GatewayClient
+from panel.adapters.results_consumer import ResultsConsumer, result_to_event
+from panel.adapters.vault import CredentialVault, derive_key
+from panel.metrics import RESULTS_RECEIVED
+from panel.services.hub import Hub
+from panel.settings import Settings
+from panel.web import api, auth, pages, stream
+from panel.web.context import Panel
+from panel.web.csrf import init_csrf
+from panel.web.errors import init_errors
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    if settings is None:
+        settings = Settings.from_env()
+        configure_logging("panel", settings.log_level)
+    app = Flask(__name__)
+    _configure_session(app, settings)
+    app.extensions["panel"] = _build_panel(settings)
+    for blueprint in (auth.bp, pages.bp, api.bp, stream.bp):
+        app.register_blueprint(blueprint)
+    init_csrf(app)
+    init_errors(app)
+    instrument_flask(app, "panel")
+    app.after_request(_security_headers)
+    if app.extensions["panel"].consumer is not None:
+        app.extensions["panel"].consumer.start()
+    return app
+
+
+def _configure_session(app: Flask, settings: Settings) -> None:
+    app.config.update(
+        SECRET_KEY=derive_key(settings.secret_key, "session-signing"),
+        SESSION_COOKIE_NAME="panel_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
+    )
+
+
+def _build_panel(settings: Settings) -> Panel:
+    hub = Hub()
+
+    def on_result(result) -> None:
+        RESULTS_RECEIVED.inc()
+        hub.publish(result.account_id, result_to_event(result))
+
+    consumer = ResultsConsumer(settings.kafka, on_result) if settings.consume_results else None
+    return Panel(
+        settings=settings,
+        gateway=GatewayClient(settings.gateway_url, settings.gateway_timeout_seconds),
+        vault=CredentialVault(settings.secret_key, settings.session_hours * 3600),
+        hub=hub,
+        consumer=consumer,
+    )
+
+
+def _security_headers(response):
+    # Everything is served by the panel itself, so the policy can be strict.
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response

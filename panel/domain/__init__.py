@@ -1,0 +1,1 @@
+"""What the panel knows without Flask, Kafka or HTTP: who is signed in and what they may see."""

@@ -1,0 +1,46 @@
+"""gunicorn settings for the panel: ``gunicorn -c python:panel.gunicorn_conf 'panel:create_app()'``.
+
+gthread workers, because every open SSE stream holds a thread while it waits for events; a short
+graceful timeout, because streams never finish by themselves: on SIGTERM/SIGINT each worker closes
+its streams (browsers reconnect to another worker or replica) and stops its Kafka consumer.
+"""
+import os
+import signal
+import tempfile
+
+from infra.settings import EnvReader
+
+_env = EnvReader()
+
+# Before any worker imports prometheus_client, so every worker writes to the shared directory.
+if not _env.str("PROMETHEUS_MULTIPROC_DIR", ""):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="panel-metrics-")
+
+worker_class = "gthread"
+workers = _env.int("WEB_CONCURRENCY", 2, minimum=1)
+threads = 64  # up to ~60 concurrent live viewers per worker
+timeout = 30
+graceful_timeout = 5
+keepalive = 5
+
+
+def post_worker_init(worker):
+    """Close the live streams as soon as the worker is asked to stop, then let gunicorn stop it."""
+    panel = getattr(worker.wsgi, "extensions", {}).get("panel")
+    if panel is None:
+        return
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+        previous = signal.getsignal(signum)
+
+        def handler(number, frame, previous=previous):
+            panel.shutdown_async()
+            if callable(previous):
+                previous(number, frame)
+
+        signal.signal(signum, handler)
+
+
+def child_exit(_server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

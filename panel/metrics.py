@@ -1,0 +1,10 @@
+"""The panel's own metrics (HTTP metrics come from infra.metrics.instrument_flask, prefix ``panel``).
+
+Under gunicorn they are multiprocess: ``panel_sse_clients`` sums the live streams of every worker;
+``panel_results_received_total`` counts per process, and since every worker consumes every result
+it grows by (workers x results): divide by the number of workers for the result rate.
+"""
+from prometheus_client import Counter, Gauge
+
+SSE_CLIENTS = Gauge("panel_sse_clients", "Open Server-Sent Events streams", multiprocess_mode="livesum")
+RESULTS_RECEIVED = Counter("panel_results_received_total", "Results read from transactions_result by this process")

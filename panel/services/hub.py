@@ -1,0 +1,130 @@
+"""Fan-out of live transaction results to the SSE streams of one panel process.
+
+Every process consumes every result (see ``panel.adapters.results_consumer``) and publishes it
+here; each stream subscribes with a filter (a merchant's own account, or an operator's optional
+merchant filter). A short replay buffer lets a stream that reconnects to the same process resume
+exactly after its ``Last-Event-ID``; a stream that cannot (another replica, a restarted process, a
+slow client that fell behind) is told to resynchronise from the gateway API's ledger.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LiveEvent:
+    event_id: str
+    account_id: str
+    data: dict
+
+
+# What a stream receives besides events: time to say something (heartbeat), or the end.
+RESYNC = "resync"
+CLOSED = "closed"
+
+
+class Subscription:
+    def __init__(self, accepts: Callable[[LiveEvent], bool], capacity: int):
+        self.accepts = accepts
+        self._queue: queue.Queue = queue.Queue(capacity)
+        self._fell_behind = False
+        self._closed = False
+
+    def close(self) -> None:
+        self._closed = True
+        try:
+            self._queue.put_nowait(CLOSED)  # wakes a stream waiting in next()
+        except queue.Full:
+            pass
+
+    def offer(self, item) -> None:
+        if isinstance(item, LiveEvent) and not self.accepts(item):
+            return
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:
+            # A slow client: drop events rather than memory, and make it reload from the ledger.
+            self._fell_behind = True
+
+    def next(self, timeout: float):
+        """The next event, ``RESYNC``, ``CLOSED``, or None when nothing came within ``timeout``."""
+        if self._closed:
+            return CLOSED
+        if self._fell_behind and self._queue.empty():
+            self._fell_behind = False
+            return RESYNC
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+
+class Hub:
+    def __init__(self, replay_size: int = 2000, subscriber_capacity: int = 5000):
+        self.boot_id = uuid.uuid4().hex[:12]
+        self._replay: deque[tuple[int, LiveEvent]] = deque(maxlen=replay_size)
+        self._subscribers: set[Subscription] = set()
+        self._capacity = subscriber_capacity
+        self._seq = 0
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def publish(self, account_id: str, data: dict) -> LiveEvent:
+        with self._lock:
+            self._seq += 1
+            event = LiveEvent(f"{self.boot_id}-{self._seq}", account_id, data)
+            self._replay.append((self._seq, event))
+            subscribers = list(self._subscribers)
+        for subscription in subscribers:
+            subscription.offer(event)
+        return event
+
+    def subscribe(self, accepts: Callable[[LiveEvent], bool], last_event_id: str | None = None) -> Subscription:
+        """A new subscription, first fed what it missed since ``last_event_id`` when that is known."""
+        subscription = Subscription(accepts, self._capacity)
+        with self._lock:
+            if self._closed:
+                subscription.close()
+                return subscription
+            if last_event_id:
+                self._replay_after(subscription, last_event_id)
+            self._subscribers.add(subscription)
+        return subscription
+
+    def _replay_after(self, subscription: Subscription, last_event_id: str) -> None:
+        seq = self._own_sequence(last_event_id)
+        oldest = self._replay[0][0] if self._replay else self._seq + 1
+        if seq is None or seq + 1 < oldest:
+            subscription.offer(RESYNC)
+            return
+        for number, event in self._replay:
+            if number > seq:
+                subscription.offer(event)
+
+    def _own_sequence(self, event_id: str) -> int | None:
+        boot_id, _, number = event_id.rpartition("-")
+        if boot_id != self.boot_id or not number.isdigit() or int(number) > self._seq:
+            return None
+        return int(number)
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        with self._lock:
+            self._subscribers.discard(subscription)
+
+    def close(self) -> None:
+        """End every stream (the process is shutting down); clients reconnect elsewhere."""
+        with self._lock:
+            self._closed = True
+            subscribers = list(self._subscribers)
+            self._subscribers.clear()
+        for subscription in subscribers:
+            subscription.close()
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)

@@ -1,0 +1,34 @@
+"""The panel's configuration, read once from the environment by the composition root."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from infra.kafka import KafkaSettings
+from infra.settings import EnvReader, Secret
+
+
+@dataclass(frozen=True)
+class Settings:
+    secret_key: Secret
+    gateway_url: str = "http://127.0.0.1:8000"
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    # Behind TLS (every deployment but the laptop) the cookie must only travel over HTTPS.
+    cookie_secure: bool = False
+    session_hours: int = 12
+    gateway_timeout_seconds: float = 5.0
+    log_level: str = "INFO"
+    # False lets tests build an app without a broker; the running panel always consumes.
+    consume_results: bool = True
+
+    @classmethod
+    def from_env(cls, env: EnvReader | None = None) -> "Settings":
+        env = env or EnvReader()
+        return cls(
+            secret_key=env.secret("PANEL_SECRET_KEY"),
+            gateway_url=env.str("PANEL_GATEWAY_URL", cls.gateway_url).rstrip("/"),
+            kafka=KafkaSettings.from_env(env),
+            cookie_secure=env.bool("PANEL_COOKIE_SECURE", cls.cookie_secure),
+            session_hours=env.int("PANEL_SESSION_HOURS", cls.session_hours, minimum=1),
+            gateway_timeout_seconds=env.float("PANEL_GATEWAY_TIMEOUT_SECONDS", cls.gateway_timeout_seconds),
+            log_level=env.str("LOG_LEVEL", cls.log_level),
+        )

@@ -1,0 +1,63 @@
+/* Shared helpers of the panel pages: JSON fetches, money in cents, formatting. No dependencies. */
+"use strict";
+
+const Panel = (() => {
+  async function getJSON(url) {
+    const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    if (response.status === 401) {
+      window.location.assign("/login?next=" + encodeURIComponent(location.pathname));
+      throw new Error("signed out");
+    }
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const message = (body.error && body.error.message) || "Request failed (" + response.status + ")";
+      throw new Error(message);
+    }
+    return body;
+  }
+
+  /* Decimal strings to integer cents and back: money never goes through floating point. */
+  function toCents(amount) {
+    if (amount === null || amount === undefined || amount === "") return 0;
+    const text = String(amount);
+    const negative = text.startsWith("-");
+    const [whole, fraction = ""] = text.replace("-", "").split(".");
+    const cents = parseInt(whole || "0", 10) * 100 + parseInt((fraction + "00").slice(0, 2), 10);
+    return negative ? -cents : cents;
+  }
+
+  function formatCents(cents) {
+    const whole = Math.trunc(Math.abs(cents) / 100).toLocaleString("en-US");
+    const fraction = String(Math.abs(cents) % 100).padStart(2, "0");
+    return (cents < 0 ? "-" : "") + whole + "." + fraction;
+  }
+
+  function formatAmount(amount) {
+    return amount === null || amount === undefined ? "–" : formatCents(toCents(amount));
+  }
+
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs)) {
+      if (key === "class") node.className = value;
+      else if (key === "text") node.textContent = value;
+      else node.setAttribute(key, value);
+    }
+    for (const child of children) node.append(child);
+    return node;
+  }
+
+  function isAdmin() {
+    return document.body.dataset.admin === "1";
+  }
+
+  async function fillMerchants(select) {
+    if (!select) return;
+    const accounts = await getJSON("/api/accounts");
+    for (const account of accounts.data || []) {
+      select.append(el("option", { value: account.id, text: account.name + " (" + account.id.slice(0, 8) + ")" }));
+    }
+  }
+
+  return { getJSON, toCents, formatCents, formatAmount, el, isAdmin, fillMerchants };
+})();

@@ -1,0 +1,1 @@
+"""The transaction processor: decides each card transaction once, stores it, publishes the outcome."""

@@ -1,0 +1,102 @@
+"""Lenient decoding of a ``transactions`` message into a :class:`TransactionInput`.
+
+A message with an id always decodes: missing or garbage fields become values the rules reject
+(an empty card number, a None month...). Only a message that cannot be identified raises
+:class:`Unidentifiable` and goes to the dead-letter topic.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from processor.domain.money import to_money
+from processor.use_cases.process_transaction import TransactionInput
+
+MAX_ID_LENGTH = 100
+EARLIEST_YEAR = 1970
+
+
+class Unidentifiable(ValueError):
+    """The message has no usable transaction id; the text says why."""
+
+
+def decode(raw: bytes | None) -> TransactionInput:
+    data = _json_object(raw)
+    return TransactionInput(
+        id=_id(data.get("id")),
+        account_id=_text(data.get("account_id"))[:MAX_ID_LENGTH],
+        amount=to_money(data.get("amount")),
+        card_number=_text(data.get("credit_card_number")),
+        card_name=_text(data.get("credit_card_name")),
+        expiration_month=_integer(data.get("credit_card_expiration_month")),
+        expiration_year=_integer(data.get("credit_card_expiration_year")),
+        cvv=_text(data.get("credit_card_cvv")).strip(),
+        created_at=_timestamp(data.get("created_at")),
+    )
+
+
+def _json_object(raw: bytes | None) -> dict:
+    if not raw:
+        raise Unidentifiable("empty message")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise Unidentifiable("not JSON") from None
+    if not isinstance(data, dict):
+        raise Unidentifiable("not a JSON object")
+    return data
+
+
+def _id(value: object) -> str:
+    if isinstance(value, str) and not _is_utf8(value):
+        raise Unidentifiable("id is not valid text")
+    text = _text(value).strip()
+    if not text:
+        raise Unidentifiable("no id")
+    if len(text) > MAX_ID_LENGTH:
+        raise Unidentifiable(f"id longer than {MAX_ID_LENGTH} characters")
+    return text
+
+
+def _text(value: object) -> str:
+    """Strings as they are (made storable), integers as digits, anything else as empty."""
+    if isinstance(value, str):
+        return value if _is_utf8(value) else value.encode("utf-8", "replace").decode()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def _is_utf8(text: str) -> bool:
+    """False for strings holding lone surrogates (JSON allows "\\ud800"), which no database stores."""
+    try:
+        text.encode()
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _integer(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _timestamp(value: object) -> datetime | None:
+    """RFC 3339 (a naive value is taken as UTC) to naive UTC; anything else to None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    except (ValueError, OverflowError):
+        return None
+    # Every backend stores these years; anything else is garbage, not a creation time.
+    return moment if EARLIEST_YEAR <= moment.year <= 9999 else None

@@ -1,0 +1,91 @@
+"""Kafka side of the processor: the batch handler the consumer loop calls, and the publishers."""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+from confluent_kafka import Message
+
+from infra.contracts import DeadLetter
+from infra.kafka import AckedProducer, Record
+from infra.redaction import mask_card_numbers
+
+from processor.adapters.decoding import Unidentifiable, decode
+from processor.domain.transaction import Outcome
+from processor.metrics import ProcessorMetrics
+from processor.presenters.result import present
+from processor.use_cases.ports import ResultPublisher
+from processor.use_cases.process_transaction import ProcessTransaction, TransactionInput
+
+log = logging.getLogger(__name__)
+
+
+class KafkaResultPublisher(ResultPublisher):
+    """All results of a batch in one acknowledged send, keyed by account id like the input."""
+
+    def __init__(self, producer: AckedProducer, topic: str, timeout: float):
+        self._producer = producer
+        self._topic = topic
+        self._timeout = timeout
+
+    def publish(self, outcomes: Sequence[Outcome]) -> None:
+        topic = self._topic
+        records = [Record(topic, present(o).to_json(), o.account_id.encode() or None) for o in outcomes]
+        self._producer.send(records, self._timeout)
+
+
+class DeadLetterPublisher:
+    def __init__(self, producer: AckedProducer, topic: str, timeout: float):
+        self._producer = producer
+        self._topic = topic
+        self._timeout = timeout
+
+    def publish(self, letters: Sequence[DeadLetter]) -> None:
+        self._producer.send([Record(self._topic, letter.to_json()) for letter in letters], self._timeout)
+
+
+def dead_letter(message: Message, reason: str) -> DeadLetter:
+    payload = (message.value() or b"").decode("utf-8", "replace")
+    return DeadLetter(reason, message.topic(), message.partition(), message.offset(), mask_card_numbers(payload))
+
+
+class TransactionBatchHandler:
+    """Decode a polled batch, send the unidentifiable to the DLQ, process the rest in one go.
+
+    Raising means "not done": the loop retries the whole batch and commits nothing, and the use
+    case's idempotence makes the retry safe.
+    """
+
+    def __init__(self, use_case: ProcessTransaction, dead_letters: DeadLetterPublisher, metrics: ProcessorMetrics):
+        self._use_case = use_case
+        self._dead_letters = dead_letters
+        self._metrics = metrics
+
+    def __call__(self, messages: Sequence[Message]) -> None:
+        started = time.perf_counter()
+        try:
+            inputs, letters = _split(messages)
+            if letters:
+                self._dead_letters.publish(letters)
+            batch = self._use_case.execute(inputs)
+        except Exception:
+            self._metrics.batch_failures.inc()
+            raise
+        elapsed = time.perf_counter() - started
+        self._metrics.record_batch(batch, len(messages), len(letters), elapsed)
+        log.info("batch processed", extra={
+            "messages": len(messages), "decided": len(batch.decided),
+            "replayed": len(batch.outcomes) - len(batch.decided), "dead_letters": len(letters),
+            "duration_ms": round(elapsed * 1000, 1),
+        })
+
+
+def _split(messages: Sequence[Message]) -> tuple[list[TransactionInput], list[DeadLetter]]:
+    inputs, letters = [], []
+    for message in messages:
+        try:
+            inputs.append(decode(message.value()))
+        except Unidentifiable as exc:
+            letters.append(dead_letter(message, str(exc)))
+    return inputs, letters

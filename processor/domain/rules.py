@@ -1,0 +1,105 @@
+"""The rules a transaction must pass, as named objects, in the order they are checked.
+
+The messages are the original Go processor's (consumers match on them); the Luhn check, the
+expiry-by-month, CVV and holder-name rules are later additions with messages of the same style.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from processor.domain.transaction import Transaction
+
+MAX_AMOUNT = Decimal("1000")
+MIN_AMOUNT = Decimal("1")
+
+
+class Rule:
+    message: str
+
+    def is_broken_by(self, transaction: "Transaction", now: datetime) -> bool:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class CardNumberMatchesABrandAndPassesLuhn(Rule):
+    message = "invalid credit card number"
+
+    def is_broken_by(self, transaction, now):
+        return not transaction.card.has_valid_number()
+
+
+class ExpirationMonthIsACalendarMonth(Rule):
+    message = "invalid expiration month"
+
+    def is_broken_by(self, transaction, now):
+        month = transaction.card.expiration_month
+        return month is None or not 1 <= month <= 12
+
+
+class ExpirationYearIsNotPast(Rule):
+    message = "invalid expiration year"
+
+    def is_broken_by(self, transaction, now):
+        year = transaction.card.expiration_year
+        return year is None or year < now.year
+
+
+class CardIsNotExpired(Rule):
+    """Valid through the last day of its expiration month."""
+
+    message = "credit card expired"
+
+    def is_broken_by(self, transaction, now):
+        card = transaction.card
+        return (card.expiration_year, card.expiration_month) < (now.year, now.month)
+
+
+class CvvHasTheBrandsLength(Rule):
+    """Three digits; four for American Express."""
+
+    message = "invalid credit card cvv"
+
+    def is_broken_by(self, transaction, now):
+        cvv = transaction.card.cvv
+        expected = 4 if transaction.card.brand == "amex" else 3
+        return not (len(cvv) == expected and cvv.isascii() and cvv.isdigit())
+
+
+class HolderNameIsNotBlank(Rule):
+    message = "invalid credit card name"
+
+    def is_broken_by(self, transaction, now):
+        return not transaction.card.holder_name.strip()
+
+
+class AmountIsWithinTheLimit(Rule):
+    message = "you dont have limit for this transaction"
+
+    def is_broken_by(self, transaction, now):
+        return transaction.amount is not None and transaction.amount > MAX_AMOUNT
+
+
+class AmountIsAtLeastOne(Rule):
+    """A missing or non-numeric amount counts as zero, as in the original."""
+
+    message = "the amount must be greater than 1"
+
+    def is_broken_by(self, transaction, now):
+        return transaction.amount is None or transaction.amount < MIN_AMOUNT
+
+
+RULES: tuple[Rule, ...] = (
+    CardNumberMatchesABrandAndPassesLuhn(),
+    ExpirationMonthIsACalendarMonth(),
+    ExpirationYearIsNotPast(),
+    CardIsNotExpired(),
+    CvvHasTheBrandsLength(),
+    HolderNameIsNotBlank(),
+    AmountIsWithinTheLimit(),
+    AmountIsAtLeastOne(),
+)

@@ -1,0 +1,55 @@
+"""The transaction entity and the outcome the processor stores and publishes for it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from infra.contracts import STATUS_APPROVED, STATUS_REJECTED
+
+from processor.domain.card import CreditCard
+from processor.domain.money import storable
+from processor.domain.rules import RULES
+
+
+@dataclass(frozen=True)
+class Transaction:
+    id: str
+    account_id: str
+    amount: Decimal | None  # None when the input was not a number
+    card: CreditCard
+    created_at: datetime | None  # naive UTC
+
+    def decide(self, now: datetime) -> "Outcome":
+        """Apply the rules in order; the first broken one names the rejection."""
+        broken = next((rule for rule in RULES if rule.is_broken_by(self, now)), None)
+        return Outcome(
+            id=self.id,
+            account_id=self.account_id,
+            status=STATUS_REJECTED if broken else STATUS_APPROVED,
+            error_message=broken.message if broken else "",
+            amount=storable(self.amount),
+            card_brand=self.card.brand,
+            card_last4=self.card.last4,
+            created_at=self.created_at,
+            processed_at=now,
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The decision for one transaction id: stored once, never changed."""
+
+    id: str
+    account_id: str
+    status: str
+    error_message: str
+    amount: Decimal | None
+    card_brand: str | None
+    card_last4: str | None
+    created_at: datetime | None  # naive UTC
+    processed_at: datetime  # naive UTC
+
+    @property
+    def approved(self) -> bool:
+        return self.status == STATUS_APPROVED

@@ -1,0 +1,27 @@
+"""An outcome as the ``transactions_result`` message the rest of the gateway reads."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from infra.contracts import TransactionResult
+
+from processor.domain.transaction import Outcome
+
+
+def present(outcome: Outcome) -> TransactionResult:
+    return TransactionResult(
+        id=outcome.id,
+        status=outcome.status,
+        error_message=outcome.error_message,
+        account_id=outcome.account_id,
+        amount=None if outcome.amount is None else str(outcome.amount),
+        card_brand=outcome.card_brand,
+        card_last4=outcome.card_last4,
+        created_at=rfc3339(outcome.created_at),
+        processed_at=rfc3339(outcome.processed_at),
+    )
+
+
+def rfc3339(moment: datetime | None) -> str | None:
+    """A naive UTC datetime as RFC 3339 with microseconds and a Z."""
+    return None if moment is None else moment.isoformat(timespec="microseconds") + "Z"

@@ -1,0 +1,48 @@
+"""The processor's configuration, read from environment variables in one place."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import make_url
+
+from infra.kafka import KafkaSettings
+from infra.settings import EnvReader
+
+DEFAULT_DATABASE_URL = "sqlite:///var/processor.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    database_url: str = DEFAULT_DATABASE_URL
+    group_id: str = "processor"
+    batch_size: int = 2000
+    metrics_port: int = 9101  # 0 disables the /metrics endpoint
+    auto_migrate: bool = True
+    log_level: str = "INFO"
+    # How long one batch's results may wait for the broker's acknowledgement before the batch is retried.
+    publish_timeout_seconds: float = 5.0
+
+    @classmethod
+    def from_env(cls, env: EnvReader | None = None) -> "Settings":
+        env = EnvReader() if env is None else env
+        database_url = env.str("DATABASE_URL", DEFAULT_DATABASE_URL)
+        return cls(
+            kafka=KafkaSettings.from_env(env),
+            database_url=database_url,
+            group_id=env.str("PROCESSOR_GROUP_ID", cls.group_id),
+            batch_size=env.int("PROCESSOR_BATCH_SIZE", cls.batch_size, minimum=1),
+            metrics_port=env.int("METRICS_PORT", cls.metrics_port, minimum=0),
+            auto_migrate=env.bool("AUTO_MIGRATE", is_sqlite(database_url)),
+            log_level=env.str("LOG_LEVEL", cls.log_level),
+        )
+
+    def __repr__(self) -> str:
+        # The URL may carry a database password.
+        url = make_url(self.database_url).render_as_string(hide_password=True)
+        return (f"Settings(database_url={url!r}, group_id={self.group_id!r}, batch_size={self.batch_size}, "
+                f"metrics_port={self.metrics_port}, auto_migrate={self.auto_migrate}, kafka={self.kafka!r})")
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"

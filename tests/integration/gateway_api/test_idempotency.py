@@ -1,0 +1,75 @@
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import requests
+
+from tests.integration.gateway_api.support import decoded, read_messages, transaction_body
+
+
+def post(client, merchant, key, body=None):
+    return client.post("/v1/transactions", json=body or transaction_body(), auth=merchant,
+                       headers={"Idempotency-Key": key})
+
+
+def test_the_same_key_and_body_replays_the_first_answer(client, merchant, kafka_settings):
+    first = post(client, merchant, "order-1")
+    again = post(client, merchant, "order-1")
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.json == first.json and again.headers["Location"] == first.headers["Location"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert len(client.get("/v1/transactions", auth=merchant).json["data"]) == 1
+    assert len(read_messages(kafka_settings, kafka_settings.topics.transactions)) == 1
+
+
+def test_the_same_key_with_another_body_is_a_409(client, merchant):
+    post(client, merchant, "order-2")
+    response = post(client, merchant, "order-2", transaction_body(amount="11.00"))
+    assert response.status_code == 409
+    assert response.json["error"]["type"] == "idempotency_error"
+    assert response.json["error"]["param"] == "Idempotency-Key"
+
+
+def test_keys_belong_to_one_merchant(client, merchant, other_merchant):
+    mine, theirs = post(client, merchant, "shared-key"), post(client, other_merchant, "shared-key")
+    assert mine.json["id"] != theirs.json["id"]
+
+
+def test_keys_are_case_sensitive(client, merchant):
+    assert post(client, merchant, "Key").json["id"] != post(client, merchant, "key").json["id"]
+
+
+def test_the_replay_stays_the_first_answer_after_the_transaction_was_decided(app, client, merchant):
+    from infra.contracts import TransactionResult
+
+    first = post(client, merchant, "order-3").json
+    app.extensions["gateway_api"].ledger.apply_results([TransactionResult(
+        first["id"], "approved", "", merchant[0], "10.50", "visa", "1111", first["created_at"], first["created_at"])])
+    assert client.get(f"/v1/transactions/{first['id']}", auth=merchant).json["status"] == "approved"
+    assert post(client, merchant, "order-3").json == first
+
+
+def test_a_key_is_replayed_for_at_least_24_hours(app, client, merchant, monkeypatch):
+    accept = app.extensions["gateway_api"].accept_transaction
+    first = post(client, merchant, "order-4").json
+    real_now = accept._now
+    monkeypatch.setattr(accept, "_now", lambda: real_now() + timedelta(hours=23, minutes=59))
+    assert post(client, merchant, "order-4").json["id"] == first["id"]
+    monkeypatch.setattr(accept, "_now", lambda: real_now() + timedelta(hours=24, minutes=1))
+    assert post(client, merchant, "order-4").json["id"] != first["id"]
+
+
+def test_concurrent_requests_with_one_key_make_exactly_one_transaction(server, merchant, kafka_settings):
+    def attempt(_):
+        return requests.post(f"{server}/v1/transactions", json=transaction_body(), auth=merchant,
+                             headers={"Idempotency-Key": "race"}, timeout=30)
+
+    with ThreadPoolExecutor(8) as pool:
+        responses = list(pool.map(attempt, range(8)))
+
+    assert {r.status_code for r in responses} == {202}
+    assert len({r.json()["id"] for r in responses}) == 1
+    listed = requests.get(f"{server}/v1/transactions", auth=merchant, timeout=10).json()["data"]
+    assert [t["id"] for t in listed] == [responses[0].json()["id"]]
+    # Requests that raced the first one re-send the same id, which the processor deduplicates.
+    messages = decoded(read_messages(kafka_settings, kafka_settings.topics.transactions))
+    assert {m["id"] for m in messages} == {responses[0].json()["id"]}

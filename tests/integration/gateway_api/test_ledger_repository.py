@@ -1,0 +1,134 @@
+"""The ledger repository on SQLite and MariaDB: one code path, both backends."""
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from infra.contracts import TransactionResult
+from infra.db import build_engine, migrate
+
+from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore
+from gateway_api.adapters.ledger_repository import SqlLedger
+from gateway_api.domain.idempotency import IdempotencyRecord
+from gateway_api.domain.transactions import Card, Transaction, TransactionRequest
+from gateway_api.migrations import SCRIPT_LOCATION
+from gateway_api.use_cases.ports import ListQuery
+
+T0 = datetime(2026, 11, 23, 10, 0, 0, 123456)
+REQUEST = TransactionRequest(Decimal("10.50"), Card("4111111111111111", "Ada", 12, 2099, "987"), "order")
+
+
+@pytest.fixture
+def engine(database_url):
+    migrate(database_url, SCRIPT_LOCATION)
+    engine = build_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def ledger(engine):
+    return SqlLedger(engine)
+
+
+def pending(id_: str, at: datetime = T0, account: str = "acct_a", amount: str = "10.50") -> Transaction:
+    request = TransactionRequest(Decimal(amount), REQUEST.card)
+    return Transaction.pending(id_, account, request, at)
+
+
+def result(id_: str, status: str = "approved", reason: str = "", account: str = "acct_a", amount: str = "10.50",
+           at: datetime = T0) -> TransactionResult:
+    return TransactionResult(id_, status, reason, account, amount, "visa", "1111", at.isoformat() + "Z",
+                             (at + timedelta(seconds=1)).isoformat() + "+00:00")
+
+
+def test_migrations_use_their_own_version_table(engine):
+    from sqlalchemy import inspect
+
+    tables = set(inspect(engine).get_table_names())
+    assert {"gateway_alembic_version", "gateway_transactions", "gateway_accounts"} <= tables
+    assert "alembic_version" not in tables
+
+
+def test_stores_brand_and_last4_but_never_the_card(ledger, engine):
+    ledger.add_pending(pending("t1"))
+    stored = ledger.get("t1")
+    assert (stored.status, stored.amount, stored.card_brand, stored.card_last4, stored.created_at) == \
+        ("pending", Decimal("10.50"), "visa", "1111", T0)
+    with engine.connect() as connection:
+        row = connection.exec_driver_sql("SELECT * FROM gateway_transactions").one()
+    assert "4111111111111111" not in str(tuple(row)) and "987" not in str(tuple(row))
+
+
+def test_a_result_decides_the_pending_row(ledger):
+    ledger.add_pending(pending("t1"))
+    ledger.apply_results([result("t1", "rejected", "you dont have limit for this transaction")])
+    decided = ledger.get("t1")
+    assert (decided.status, decided.error_message) == ("rejected", "you dont have limit for this transaction")
+    assert decided.processed_at == T0 + timedelta(seconds=1)
+
+
+def test_a_result_before_the_pending_row_creates_it_and_pending_never_overwrites_it(ledger):
+    ledger.apply_results([result("t1")])
+    ledger.add_pending(pending("t1"))
+    decided = ledger.get("t1")
+    assert (decided.status, decided.amount, decided.card_last4, decided.created_at) == \
+        ("approved", Decimal("10.50"), "1111", T0)
+
+
+def test_redelivered_and_conflicting_results_keep_the_first_final_status(ledger):
+    ledger.add_pending(pending("t1"))
+    ledger.apply_results([result("t1", "approved"), result("t1", "approved")])
+    ledger.apply_results([result("t1", "rejected", "late duplicate")])
+    assert ledger.get("t1").status == "approved"
+
+
+def test_lists_newest_first_with_a_stable_cursor_for_equal_timestamps(ledger):
+    for id_ in ("a", "b", "c"):
+        ledger.add_pending(pending(id_))  # same created_at: the id breaks the tie
+    ledger.add_pending(pending("d", T0 + timedelta(microseconds=1)))
+    first = ledger.list(ListQuery("acct_a", limit=2))
+    rest = ledger.list(ListQuery("acct_a", limit=2, starting_after=first.items[-1].id))
+    assert [t.id for t in first.items + rest.items] == ["d", "c", "b", "a"]
+    assert (first.has_more, rest.has_more) == (True, False)
+
+
+def test_daily_totals_group_by_day_status_and_reason(ledger):
+    ledger.add_pending(pending("p1", T0))
+    ledger.apply_results([
+        result("a1", amount="10.50"), result("a2", amount="0.01"),
+        result("r1", "rejected", "credit card expired"),
+        result("a3", at=T0 + timedelta(days=1), amount="1000.00"),
+        result("x1", account="acct_b"),
+        result("old", at=T0 - timedelta(days=40)),
+    ])
+    totals = ledger.daily_totals("acct_a", date(2026, 11, 1), date(2026, 11, 30))
+    summary = sorted((t.day.isoformat(), t.status, t.error_message, t.count, t.volume) for t in totals)
+    assert summary == [
+        ("2026-11-23", "approved", "", 2, Decimal("10.51")),
+        ("2026-11-23", "pending", "", 1, Decimal("10.50")),
+        ("2026-11-23", "rejected", "credit card expired", 1, Decimal("10.50")),
+        ("2026-11-24", "approved", "", 1, Decimal("1000.00")),
+    ]
+    every_account = ledger.daily_totals(None, date(2026, 11, 23), date(2026, 11, 23))
+    assert {t.status: t.count for t in every_account} == {"approved": 3, "pending": 1, "rejected": 1}
+
+
+def test_concurrent_claims_of_one_key_all_get_the_same_record(engine):
+    store = SqlIdempotencyStore(engine)
+
+    def claim(n):
+        return store.claim(IdempotencyRecord("acct_a", "k", "fp", f"tx{n}", T0), expired_before=T0 - timedelta(hours=24))
+
+    with ThreadPoolExecutor(6) as pool:
+        holders = list(pool.map(claim, range(12)))
+    assert len({h.transaction_id for h in holders}) == 1
+
+
+def test_an_expired_key_is_taken_over(engine):
+    store = SqlIdempotencyStore(engine)
+    store.claim(IdempotencyRecord("acct_a", "k", "fp1", "tx1", T0), expired_before=T0 - timedelta(hours=24))
+    later = T0 + timedelta(hours=25)
+    holder = store.claim(IdempotencyRecord("acct_a", "k", "fp2", "tx2", later), expired_before=later - timedelta(hours=24))
+    assert (holder.transaction_id, holder.fingerprint, holder.completed) == ("tx2", "fp2", False)

@@ -1,0 +1,99 @@
+"""Shape validation: exact statuses and the JSON error shape, never a 500, never echoing card data."""
+import json
+
+import pytest
+
+from tests.integration.gateway_api.support import TEST_CARD, TEST_CVV, card, transaction_body
+
+CASES = [
+    # (name, body, status, code, param)
+    ("missing amount", {"credit_card": card()}, 422, "parameter_missing", "amount"),
+    ("missing card", {"amount": "10.00"}, 422, "parameter_missing", "credit_card"),
+    ("missing cvv", transaction_body(credit_card={k: v for k, v in card().items() if k != "cvv"}),
+     422, "parameter_missing", "credit_card.cvv"),
+    ("three decimals", transaction_body(amount="10.555"), 422, "parameter_invalid", "amount"),
+    ("three decimals as number", transaction_body(amount=10.555), 422, "parameter_invalid", "amount"),
+    ("amount not a number", transaction_body(amount="ten"), 422, "parameter_invalid", "amount"),
+    ("amount boolean", transaction_body(amount=True), 422, "parameter_invalid", "amount"),
+    ("amount null", transaction_body(amount=None), 422, "parameter_invalid", "amount"),
+    ("amount NaN string", transaction_body(amount="NaN"), 422, "parameter_invalid", "amount"),
+    ("amount Infinity string", transaction_body(amount="Infinity"), 422, "parameter_invalid", "amount"),
+    ("amount absurdly large", transaction_body(amount="1e400"), 422, "parameter_invalid", "amount"),
+    ("month as string", transaction_body(credit_card=card(expiration_month="12")), 422, "parameter_invalid",
+     "credit_card.expiration_month"),
+    ("year as float", transaction_body(credit_card=card(expiration_year=2030.5)), 422, "parameter_invalid",
+     "credit_card.expiration_year"),
+    ("number with letters", transaction_body(credit_card=card(number="4111-abcd")), 422, "parameter_invalid",
+     "credit_card.number"),
+    ("number as int", transaction_body(credit_card=card(number=4111111111111111)), 422, "parameter_invalid",
+     "credit_card.number"),
+    ("cvv as list", transaction_body(credit_card=card(cvv=[1])), 422, "parameter_invalid", "credit_card.cvv"),
+    ("unknown field", transaction_body(currency="USD"), 422, "parameter_unknown", "currency"),
+    ("card not an object", transaction_body(credit_card="4111111111111111"), 422, "parameter_invalid", "credit_card"),
+    ("body is a list", [transaction_body()], 422, "parameter_invalid", None),
+    ("description too long", transaction_body(description="x" * 256), 422, "parameter_invalid", "description"),
+]
+
+
+@pytest.mark.parametrize("name, body, status, code, param", CASES, ids=[case[0] for case in CASES])
+def test_rejects_bad_shapes_with_a_json_error(client, merchant, name, body, status, code, param):
+    response = client.post("/v1/transactions", json=body, auth=merchant)
+    assert (response.status_code, response.json["error"]["code"], response.json["error"]["param"]) == \
+        (status, code, param)
+    assert response.json["error"]["type"] == "invalid_request_error"
+    assert TEST_CARD not in response.get_data(as_text=True) and "Traceback" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("raw", ['{"amount": NaN}', '{"amount": Infinity}', '{"amount": -Infinity}'])
+def test_non_finite_json_numbers_are_refused(client, merchant, raw):
+    body = raw[:-1] + ', "credit_card": ' + json.dumps(card()) + "}"
+    response = client.post("/v1/transactions", data=body, content_type="application/json", auth=merchant)
+    assert response.status_code == 422 and response.json["error"]["param"] == "amount"
+
+
+def test_malformed_json_is_400(client, merchant):
+    response = client.post("/v1/transactions", data='{"amount": ', content_type="application/json", auth=merchant)
+    assert response.status_code == 400
+    assert response.json["error"] == {"type": "invalid_request_error", "code": "invalid_json",
+                                      "message": "The request body is not valid JSON.", "param": None}
+
+
+def test_a_non_json_content_type_is_415(client, merchant):
+    response = client.post("/v1/transactions", data=json.dumps(transaction_body()), content_type="text/plain",
+                           auth=merchant)
+    assert response.status_code == 415 and response.json["error"]["code"] == "unsupported_media_type"
+
+
+def test_a_form_post_is_415(client, merchant):
+    response = client.post("/v1/transactions", data={"amount": "10"}, auth=merchant)
+    assert response.status_code == 415
+
+
+def test_a_body_too_large_is_413(client, merchant):
+    body = transaction_body(description="x" * 20000)
+    response = client.post("/v1/transactions", json=body, auth=merchant)
+    assert response.status_code == 413 and response.json["error"]["code"] == "payload_too_large"
+
+
+def test_a_bad_idempotency_key_is_400(client, merchant):
+    response = client.post("/v1/transactions", json=transaction_body(), auth=merchant,
+                           headers={"Idempotency-Key": "x" * 256})
+    assert response.status_code == 400 and response.json["error"]["param"] == "Idempotency-Key"
+
+
+@pytest.mark.parametrize("query, param", [("limit=0", "limit"), ("limit=abc", "limit"), ("status=done", "status")])
+def test_bad_list_queries_are_422(client, merchant, query, param):
+    response = client.get(f"/v1/transactions?{query}", auth=merchant)
+    assert response.status_code == 422 and response.json["error"]["param"] == param
+
+
+def test_unknown_routes_and_methods_get_json_errors(client, merchant):
+    assert client.get("/v1/nothing", auth=merchant).json["error"]["code"] == "resource_missing"
+    response = client.put("/v1/transactions", auth=merchant)
+    assert response.status_code == 405 and response.json["error"]["code"] == "method_not_allowed"
+
+
+def test_the_cvv_never_appears_in_an_error(client, merchant):
+    body = transaction_body(amount="1.001", credit_card=card(cvv=TEST_CVV + "00000"))
+    text = client.post("/v1/transactions", json=body, auth=merchant).get_data(as_text=True)
+    assert TEST_CVV + "00000" not in text

@@ -1,0 +1,99 @@
+"""The panel as it runs in production: gunicorn gthread workers, each consuming every result."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import requests
+
+from infra.contracts import TransactionResult
+from infra.embedded_broker import free_port
+from infra.kafka import Record, build_acked_producer
+from infra.settings import Secret
+from panel.app import create_app
+from panel.domain.principal import Credential
+from panel.settings import Settings
+from tests.support import wait_until
+
+ROOT = Path(__file__).resolve().parents[3]
+SECRET_KEY = "integration-test-panel-key"
+
+
+@pytest.fixture
+def gunicorn_panel(kafka_settings, tmp_path):
+    port = free_port()
+    env = {**os.environ, "PANEL_SECRET_KEY": SECRET_KEY, "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
+           "KAFKA_TOPIC_PREFIX": kafka_settings.topics.results.removesuffix("transactions_result"),
+           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "WEB_CONCURRENCY": "2", "PYTHONPATH": str(ROOT)}
+    log = open(tmp_path / "panel.log", "wb")
+    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:panel.gunicorn_conf", "panel:create_app()",
+                                "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _ready(url), 30, interval=0.1, message="the panel's /readyz")
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def _ready(url: str) -> bool:
+    try:
+        return all(urllib.request.urlopen(url + "/readyz", timeout=1).status == 200 for _ in range(4))
+    except OSError:
+        return False
+
+
+def operator_cookie() -> str:
+    """A session as the panel itself would issue it after an operator signed in."""
+    app = create_app(Settings(secret_key=Secret(SECRET_KEY), consume_results=False))
+    sealed = app.extensions["panel"].vault.seal(Credential.admin("irrelevant: the stream asks no gateway"))
+    serializer = app.session_interface.get_signing_serializer(app)
+    return serializer.dumps({"who": {"kind": "admin", "account_id": "", "name": ""}, "cred": sealed})
+
+
+def open_stream(url: str, cookie: str, received: list[str]) -> requests.Response:
+    response = requests.get(url + "/stream", cookies={"panel_session": cookie}, stream=True, timeout=(5, 30))
+
+    def read():
+        try:
+            for line in response.iter_lines(decode_unicode=True):
+                received.append(line)
+        except (requests.RequestException, AttributeError):
+            pass
+
+    threading.Thread(target=read, daemon=True).start()
+    return response
+
+
+def test_every_worker_streams_every_result_and_sigterm_stops_within_seconds(gunicorn_panel, kafka_settings):
+    url, process = gunicorn_panel
+    cookie = operator_cookie()
+    streams = [[] for _ in range(6)]  # enough connections to land on both workers
+    responses = [open_stream(url, cookie, lines) for lines in streams]
+    wait_until(lambda: all("event: hello" in lines for lines in streams), 10, message="every stream's hello")
+    result = TransactionResult("tx-1", "rejected", "invalid expiration month", "acc-1", "5.00", "visa", "1111",
+                               None, "2026-11-23T00:00:00+00:00")
+    build_acked_producer(kafka_settings, "test").send([Record(kafka_settings.topics.results, result.to_json())], 10)
+    wait_until(lambda: all(any('"id": "tx-1"' in line for line in lines) for lines in streams), 5,
+               message="the result on every stream")
+    worker_ids = {line.split(": ")[1].split("-")[0] for lines in streams for line in lines if line.startswith("id: ")}
+    assert len(worker_ids) == 2, "the streams should have landed on both workers"
+    metrics = requests.get(url + "/metrics", timeout=5).text
+    assert "panel_sse_clients 6.0" in metrics and "panel_results_received_total 2.0" in metrics
+
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    process.wait(10)
+    assert time.monotonic() - started < 5
+    for response in responses:
+        response.close()

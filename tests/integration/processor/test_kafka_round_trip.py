@@ -1,0 +1,92 @@
+"""The processor in-process on the real broker: batches in, one outcome per id out, idempotent."""
+import json
+import threading
+from dataclasses import replace
+
+import pytest
+import sqlalchemy
+from prometheus_client import CollectorRegistry
+
+from infra.contracts import DeadLetter, TransactionResult
+from processor.bootstrap import bootstrap
+from processor.settings import Settings
+from tests.support.transactions import TopicReader, produce, produce_mixed
+
+
+@pytest.fixture
+def running_processor(kafka_settings, database_url):
+    """Start the processor on a thread; yields its settings and metrics registry; stops it cleanly."""
+    settings = Settings(kafka=kafka_settings, database_url=database_url, metrics_port=0, auto_migrate=True,
+                        batch_size=500)
+    registry = CollectorRegistry()
+    processor, stop = bootstrap(settings, registry), threading.Event()
+    thread = threading.Thread(target=processor.run, args=(stop,))
+    thread.start()
+    yield settings, registry
+    stop.set()
+    thread.join(15)
+    assert not thread.is_alive(), "the processor did not stop"
+
+
+def stored_rows(database_url) -> dict[str, tuple]:
+    engine = sqlalchemy.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql("SELECT id, status, error_message, processed_at FROM transactions")
+            return {row[0]: tuple(row[1:]) for row in rows}
+    finally:
+        engine.dispose()
+
+
+def results_by_id(values: list[bytes]) -> dict[str, list[TransactionResult]]:
+    by_id: dict[str, list[TransactionResult]] = {}
+    for value in values:
+        result = TransactionResult.from_json(value)
+        by_id.setdefault(result.id, []).append(result)
+    return by_id
+
+
+def test_a_thousand_mixed_transactions_get_exactly_one_outcome_each_even_when_produced_twice(
+        running_processor, kafka_settings, database_url):
+    settings, registry = running_processor
+    expected = produce_mixed(kafka_settings, 1000)
+    reader = TopicReader(kafka_settings, kafka_settings.topics.results)
+    first = results_by_id(reader.read_until(1000, 60))
+    assert len(first) == 1000 and all(len(results) == 1 for results in first.values())
+    assert {id: r[0].error_message for id, r in first.items()} == expected
+    assert {id: r[0].status for id, r in first.items()} == {
+        id: "approved" if message == "" else "rejected" for id, message in expected.items()}
+    rows = stored_rows(database_url)
+    assert {id: row[1] for id, row in rows.items()} == expected
+
+    produce_mixed(kafka_settings, 1000)  # the same ids again, as a redelivery would bring them
+    both = results_by_id(reader.read_until(2000, 60))
+    reader.close()
+    assert all(len(results) == 2 and results[0] == results[1] for results in both.values())
+    assert stored_rows(database_url) == rows
+    approved = registry.get_sample_value("processor_transactions_processed_total", {"status": "approved", "reason": ""})
+    assert approved == 300  # decisions are counted once, replays are not
+
+
+def test_unidentifiable_messages_go_to_the_dlq_and_garbage_card_fields_are_rejected(
+        running_processor, kafka_settings, database_url):
+    settings, registry = running_processor
+    garbage = [b"not json 4111111111111111", b"[1,2,3]", b'{"amount": "10", "credit_card_number": "4111111111111111"}',
+               json.dumps({"id": "g-1", "credit_card_number": {"oops": 1}, "amount": "10"}).encode(),
+               json.dumps({"id": "g-2", "credit_card_number": "4111111111111111", "amount": "10",
+                           "credit_card_expiration_month": "soon"}).encode()]
+    produce(kafka_settings, garbage)
+    results = TopicReader(kafka_settings, kafka_settings.topics.results)
+    letters = TopicReader(kafka_settings, kafka_settings.topics.dlq)
+    by_id = {r.id: r for r in map(TransactionResult.from_json, results.read_until(2, 30))}
+    dead = [json.loads(value) for value in letters.read_until(3, 30)]
+    results.close(), letters.close()
+    assert {id: (r.status, r.error_message) for id, r in by_id.items()} == {
+        "g-1": ("rejected", "invalid credit card number"), "g-2": ("rejected", "invalid expiration month")}
+    assert sorted(d["reason"] for d in dead) == ["no id", "not JSON", "not a JSON object"]
+    assert all(d["source_topic"] == kafka_settings.topics.transactions and d["source_offset"] >= 0 for d in dead)
+    assert not any("4111111111111111" in d["payload"] for d in dead)
+    assert any("************1111" in d["payload"] for d in dead)
+    assert DeadLetter(**dead[0]).reason == dead[0]["reason"]
+    assert registry.get_sample_value("processor_dlq_messages_total") == 3
+    assert set(stored_rows(database_url)) == {"g-1", "g-2"}

@@ -1,0 +1,40 @@
+import json
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+
+from infra.settings import ConfigurationError, EnvReader
+from processor.domain.transaction import Outcome
+from processor.presenters.result import present
+from processor.settings import Settings
+
+
+def test_presents_an_outcome_as_the_result_contract():
+    outcome = Outcome("tx-1", "acct", "rejected", "invalid credit card cvv", Decimal("10.50"), "visa", "1111",
+                      datetime(2026, 6, 15, 12, 0, 0, 5), datetime(2026, 6, 15, 12, 0, 1))
+    assert json.loads(present(outcome).to_json()) == {
+        "id": "tx-1", "status": "rejected", "error_message": "invalid credit card cvv", "account_id": "acct",
+        "amount": "10.50", "card_brand": "visa", "card_last4": "1111",
+        "created_at": "2026-06-15T12:00:00.000005Z", "processed_at": "2026-06-15T12:00:01.000000Z",
+    }
+
+
+def test_settings_defaults_follow_the_contract():
+    env = EnvReader({})
+    settings = Settings.from_env(env)
+    assert (settings.database_url, settings.group_id, settings.batch_size, settings.metrics_port) == (
+        "sqlite:///var/processor.db", "processor", 2000, 9101)
+    assert settings.auto_migrate is True
+    assert {"DATABASE_URL", "PROCESSOR_GROUP_ID", "PROCESSOR_BATCH_SIZE", "METRICS_PORT", "AUTO_MIGRATE",
+            "LOG_LEVEL", "KAFKA_BOOTSTRAP_SERVERS"} <= env.names_read
+
+
+def test_auto_migrate_defaults_to_off_for_mysql_and_the_password_stays_hidden():
+    settings = Settings.from_env(EnvReader({"DATABASE_URL": "mysql+pymysql://app:s3cret@db/processor"}))
+    assert settings.auto_migrate is False and "s3cret" not in repr(settings)
+
+
+def test_rejects_a_zero_batch_size():
+    with pytest.raises(ConfigurationError, match="PROCESSOR_BATCH_SIZE"):
+        Settings.from_env(EnvReader({"PROCESSOR_BATCH_SIZE": "0"}))

@@ -1,0 +1,102 @@
+"""Every rule, in the order the processor applies them, with its boundaries."""
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+
+from processor.domain.card import CreditCard
+from processor.domain.money import to_money
+from processor.domain.rules import RULES
+from processor.domain.transaction import Transaction
+
+NOW = datetime(2026, 6, 15, 12, 0, 0)
+VISA = "4111111111111111"
+AMEX = "378282246310005"
+GOOD = dict(number=VISA, name="Ada Lovelace", month=12, year=2030, cvv="123", amount="10.00")
+
+
+def decide(**changes):
+    fields = GOOD | changes
+    card = CreditCard(fields["number"], fields["name"], fields["month"], fields["year"], fields["cvv"])
+    return Transaction("tx-1", "acct-1", to_money(fields["amount"]), card, None).decide(NOW)
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({}, ""),
+        ({"number": "4111111111111112"}, "invalid credit card number"),  # fails Luhn
+        ({"number": "1234567890123452"}, "invalid credit card number"),  # no brand
+        ({"number": ""}, "invalid credit card number"),
+        ({"number": "4111-1111-1111-1111"}, ""),
+        ({"month": 0}, "invalid expiration month"),
+        ({"month": 13}, "invalid expiration month"),
+        ({"month": None}, "invalid expiration month"),
+        ({"month": 1, "year": 2027}, ""),
+        ({"year": 2025}, "invalid expiration year"),
+        ({"year": None}, "invalid expiration year"),
+        ({"year": 2026, "month": 5}, "credit card expired"),
+        ({"year": 2026, "month": 6}, ""),
+        ({"cvv": "12"}, "invalid credit card cvv"),
+        ({"cvv": "1234"}, "invalid credit card cvv"),
+        ({"cvv": "12a"}, "invalid credit card cvv"),
+        ({"cvv": ""}, "invalid credit card cvv"),
+        ({"number": AMEX, "cvv": "1234"}, ""),
+        ({"number": AMEX, "cvv": "123"}, "invalid credit card cvv"),
+        ({"name": "   "}, "invalid credit card name"),
+        ({"name": ""}, "invalid credit card name"),
+        ({"amount": "1000.00"}, ""),
+        ({"amount": "1000.01"}, "you dont have limit for this transaction"),
+        ({"amount": "1e12"}, "you dont have limit for this transaction"),
+        ({"amount": "1.00"}, ""),
+        ({"amount": 1}, ""),
+        ({"amount": "0.99"}, "the amount must be greater than 1"),
+        ({"amount": 0}, "the amount must be greater than 1"),
+        ({"amount": "-5"}, "the amount must be greater than 1"),
+        ({"amount": "abc"}, "the amount must be greater than 1"),
+        ({"amount": None}, "the amount must be greater than 1"),
+    ],
+)
+def test_applies_each_rule_with_its_message(changes, message):
+    outcome = decide(**changes)
+    assert outcome.error_message == message
+    assert outcome.status == ("approved" if message == "" else "rejected")
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"number": "4111111111111112", "month": 13, "amount": "5000"}, "invalid credit card number"),
+        ({"month": 13, "year": 2020}, "invalid expiration month"),
+        ({"year": 2020, "cvv": "1"}, "invalid expiration year"),
+        ({"year": 2026, "month": 1, "cvv": "1"}, "credit card expired"),
+        ({"cvv": "1", "name": ""}, "invalid credit card cvv"),
+        ({"name": "", "amount": "5000"}, "invalid credit card name"),
+    ],
+)
+def test_the_first_broken_rule_names_the_rejection(changes, message):
+    assert decide(**changes).error_message == message
+
+
+def test_rules_are_checked_in_the_documented_order():
+    assert [rule.message for rule in RULES] == [
+        "invalid credit card number",
+        "invalid expiration month",
+        "invalid expiration year",
+        "credit card expired",
+        "invalid credit card cvv",
+        "invalid credit card name",
+        "you dont have limit for this transaction",
+        "the amount must be greater than 1",
+    ]
+
+
+def test_outcome_keeps_brand_and_last4_but_never_the_number():
+    outcome = decide(number="5555555555554444", amount="10.5")
+    assert (outcome.card_brand, outcome.card_last4, outcome.amount) == ("mastercard", "4444", Decimal("10.50"))
+    assert "5555555555554444" not in repr(outcome)
+
+
+def test_an_amount_too_large_to_store_is_rejected_and_stored_without_amount():
+    outcome = decide(amount="123456789012")
+    assert outcome.error_message == "you dont have limit for this transaction" and outcome.amount is None
