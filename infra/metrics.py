@@ -34,7 +34,7 @@ def exposition() -> tuple[bytes, str]:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-        # process_* cannot be aggregated across workers: these are the answering worker's own.
+        # process_* cannot be aggregated across processes: these are the answering worker's own.
         ProcessCollector(registry=registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     from prometheus_client import REGISTRY

@@ -1,0 +1,74 @@
+"""The results consumer against the real broker: idempotent, order-independent, one DB write per batch."""
+import threading
+
+import pytest
+
+from infra.contracts import TransactionResult
+from infra.kafka import Record, build_acked_producer
+
+from gateway_api.adapters.ledger_repository import SqlLedger
+from gateway_api.results.bootstrap import bootstrap
+from gateway_api.results.settings import Settings
+from tests.support import wait_until
+from tests.integration.gateway_api.support import transaction_body
+
+
+@pytest.fixture
+def results_settings(kafka_settings, sqlite_url):
+    return Settings(database_url=sqlite_url, kafka=kafka_settings, group_id="results-test", metrics_port=0)
+
+
+@pytest.fixture
+def run_consumer(results_settings):
+    stop, threads = threading.Event(), []
+
+    def start():
+        thread = threading.Thread(target=bootstrap(results_settings).run, args=(stop,), daemon=True)
+        thread.start()
+        threads.append(thread)
+
+    yield start
+    stop.set()
+    for thread in threads:
+        thread.join(15)
+
+
+def publish_results(kafka_settings, *results: TransactionResult, raw: tuple[bytes, ...] = ()) -> None:
+    topic = kafka_settings.topics.results
+    records = [Record(topic, r.to_json(), r.account_id.encode()) for r in results] + [Record(topic, v) for v in raw]
+    build_acked_producer(kafka_settings, "test").send(records, timeout=10)
+
+
+def decision(transaction: dict, account_id: str, status: str, reason: str = "") -> TransactionResult:
+    return TransactionResult(transaction["id"], status, reason, account_id, transaction["amount"], "visa", "1111",
+                             transaction["created_at"], "2026-11-23T10:00:01.000000Z")
+
+
+def test_results_update_the_ledger_the_api_reads(client, merchant, kafka_settings, run_consumer):
+    approved = client.post("/v1/transactions", json=transaction_body(), auth=merchant).json
+    rejected = client.post("/v1/transactions", json=transaction_body(amount="1000.01"), auth=merchant).json
+    publish_results(kafka_settings, decision(approved, merchant[0], "approved"),
+                    decision(rejected, merchant[0], "rejected", "you dont have limit for this transaction"),
+                    raw=(b"not json", b'{"id": "x", "status": "pending"}'))
+    run_consumer()
+
+    def status(t):
+        return client.get(f"/v1/transactions/{t['id']}", auth=merchant).json
+
+    assert wait_until(lambda: status(rejected)["status"] == "rejected", 20, message="rejected result applied")
+    assert status(rejected)["error_message"] == "you dont have limit for this transaction"
+    assert status(approved)["status"] == "approved" and status(approved)["processed_at"] == "2026-11-23T10:00:01.000000Z"
+
+
+def test_a_result_before_the_pending_row_and_redeliveries_are_harmless(kafka_settings, results_settings, run_consumer):
+    from infra.db import build_engine
+
+    created = {"id": "early-1", "amount": "10.50", "created_at": "2026-11-23T10:00:00.000000Z"}
+    publish_results(kafka_settings, decision(created, "acct_a", "approved"), decision(created, "acct_a", "approved"),
+                    decision(created, "acct_a", "rejected", "late conflicting duplicate"))
+    run_consumer()
+    engine = build_engine(results_settings.database_url)
+    ledger = SqlLedger(engine)
+    wait_until(lambda: ledger.get("early-1"), 20, message="row created from the result")
+    assert ledger.get("early-1").status == "approved"
+    engine.dispose()

@@ -1,0 +1,120 @@
+"""The accept use case with fakes of its ports: ordering of effects and idempotency rules."""
+from datetime import datetime, timedelta
+from decimal import Decimal
+from itertools import count
+
+import pytest
+
+from gateway_api.domain.accounts import SecretHasher
+from gateway_api.domain.errors import BrokerUnavailable, IdempotencyConflict
+from gateway_api.domain.idempotency import IdempotencyRecord
+from gateway_api.domain.transactions import Card, Transaction, TransactionRequest
+from gateway_api.use_cases.accept_transaction import AcceptTransaction
+from gateway_api.use_cases.ports import IdempotencyStore, Ledger, TransactionPublisher
+
+NOW = datetime(2026, 11, 23, 10, 0)
+REQUEST = TransactionRequest(Decimal("10.50"), Card("4111111111111111", "Ada", 12, 2099, "987"))
+
+
+class FakeLedger(Ledger):
+    def __init__(self):
+        self.rows: dict[str, Transaction] = {}
+
+    def add_pending(self, transaction):
+        self.rows.setdefault(transaction.id, transaction)
+
+    def get(self, transaction_id):
+        return self.rows.get(transaction_id)
+
+    def list(self, query):
+        raise NotImplementedError
+
+    def apply_results(self, results):
+        for r in results:
+            self.rows[r.id] = self.rows[r.id].decided(r.status, r.error_message, NOW)
+
+    def daily_totals(self, account_id, first, last):
+        raise NotImplementedError
+
+
+class FakeKeys(IdempotencyStore):
+    def __init__(self):
+        self.records: dict[tuple[str, str], IdempotencyRecord] = {}
+
+    def claim(self, candidate, expired_before):
+        key = (candidate.account_id, candidate.key)
+        held = self.records.get(key)
+        if held is None or held.created_at < expired_before:
+            self.records[key] = candidate
+        return self.records[key]
+
+    def complete(self, record):
+        key = (record.account_id, record.key)
+        self.records[key] = IdempotencyRecord(*key, record.fingerprint, record.transaction_id, record.created_at, True)
+
+
+class FakePublisher(TransactionPublisher):
+    def __init__(self):
+        self.sent, self.down = [], False
+
+    def publish(self, key, message, timeout):
+        if self.down:
+            raise BrokerUnavailable("down")
+        self.sent.append((key, message))
+
+
+@pytest.fixture
+def parts():
+    ids = count(1)
+    ledger, keys, publisher, clock = FakeLedger(), FakeKeys(), FakePublisher(), [NOW]
+    accept = AcceptTransaction(ledger, keys, publisher, SecretHasher("pepper"), lambda: clock[0],
+                               lambda: f"tx{next(ids)}", 5.0, timedelta(hours=24))
+    return accept, ledger, publisher, clock
+
+
+def test_publishes_before_writing_the_pending_row(parts):
+    accept, ledger, publisher, _ = parts
+    accepted = accept("acct_1", REQUEST)
+    assert publisher.sent[0][0] == "acct_1" and publisher.sent[0][1]["id"] == accepted.transaction.id
+    assert ledger.get(accepted.transaction.id).status == "pending"
+
+
+def test_a_failed_publish_leaves_no_ledger_row_and_a_retry_reuses_the_id(parts):
+    accept, ledger, publisher, _ = parts
+    publisher.down = True
+    with pytest.raises(BrokerUnavailable):
+        accept("acct_1", REQUEST, key="k")
+    assert ledger.rows == {}
+    publisher.down = False
+    retried = accept("acct_1", REQUEST, key="k")
+    assert retried.transaction.id == "tx1" and not retried.replayed
+
+
+def test_a_completed_key_replays_without_publishing_again(parts):
+    accept, _, publisher, _ = parts
+    first = accept("acct_1", REQUEST, key="k")
+    again = accept("acct_1", REQUEST, key="k")
+    assert again.replayed and again.transaction == first.transaction and len(publisher.sent) == 1
+
+
+def test_another_body_under_the_same_key_conflicts(parts):
+    accept, *_ = parts
+    accept("acct_1", REQUEST, key="k")
+    with pytest.raises(IdempotencyConflict):
+        accept("acct_1", TransactionRequest(Decimal("10.51"), REQUEST.card), key="k")
+
+
+def test_a_replay_shows_the_first_answer_even_after_the_decision(parts):
+    from infra.contracts import TransactionResult
+
+    accept, ledger, _, _ = parts
+    first = accept("acct_1", REQUEST, key="k").transaction
+    ledger.apply_results([TransactionResult(first.id, "approved", "", "acct_1", "10.50", "visa", "1111", None, "")])
+    assert accept("acct_1", REQUEST, key="k").transaction == first
+
+
+def test_a_key_expires_after_its_ttl(parts):
+    accept, _, _, clock = parts
+    first = accept("acct_1", REQUEST, key="k").transaction
+    clock[0] = NOW + timedelta(hours=24, seconds=1)
+    assert accept("acct_1", REQUEST, key="k").transaction.id != first.id
