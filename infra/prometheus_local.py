@@ -8,7 +8,7 @@ so the alert rules and the Grafana dashboards work unchanged against it. Usage (
          "results": ["127.0.0.1:9102"], "panel": ["127.0.0.1:8001"]},
         port=9090, workdir=Path("var/prometheus"))
     if process and wait_until_ready(9090, process=process):
-        print("Prometheus: http://127.0.0.1:9090/targets")
+        print(f"Prometheus: {targets_page(9090)}")
     ...
     stop_local_prometheus(process)
 """
@@ -99,6 +99,16 @@ def wait_until_ready(port: int, timeout: float = 30.0, process: subprocess.Popen
             pass
         time.sleep(0.1)
     return False
+
+
+def targets_page(port: int) -> str:
+    """The targets page: /targets upstream, /classic/targets in Debian's build (no React UI)."""
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with urllib.request.urlopen(f"{base}/targets", timeout=2):
+            return f"{base}/targets"
+    except (urllib.error.URLError, OSError):
+        return f"{base}/classic/targets"
 
 
 def stop_local_prometheus(process: subprocess.Popen | None, timeout: float = 10.0) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import urllib.request
 
 import pytest
 
@@ -34,6 +35,8 @@ def test_starts_scrapes_loads_the_alerts_and_stops(tmp_path):
             "prometheus": "up", "api": "down"}
         loaded = {rule["name"] for group in api.get("/api/v1/rules")["data"]["groups"] for rule in group["rules"]}
         assert loaded == {rule["alert"] for rule in alert_rules()}
+        with urllib.request.urlopen(prometheus_local.targets_page(port), timeout=5) as page:
+            assert "api" in page.read().decode()
     finally:
         prometheus_local.stop_local_prometheus(process)
     assert process.returncode == 0
