@@ -55,6 +55,7 @@ def print_welcome(stack: Stack, merchant: dict) -> None:
    API         {s.api_url}        docs {s.api_url}/docs
    Panel       {s.panel_url}        sign in with the demo merchant or the admin token
    Kafka       {s.kafka_bootstrap}   databases and logs under {s.var_dir}/
+   Prometheus  {stack.prometheus_url or "not running (apt-get install prometheus, then make run again)"}
    Admin token {s.admin_token.reveal()}
 
  Demo merchant

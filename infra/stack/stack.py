@@ -15,6 +15,7 @@ from typing import TextIO
 from infra.embedded_broker import EmbeddedBroker
 from infra.kafka import KafkaSettings, ensure_topics, wait_for_broker
 from infra.contracts import Topics
+from infra.prometheus_local import start_local_prometheus, stop_local_prometheus, targets_page, wait_until_ready
 from infra.stack.processes import ManagedProcess, run_to_completion, stop_all
 from infra.stack.settings import StackSettings
 
@@ -34,7 +35,9 @@ class Stack:
         self.console = console
         self.log_dir = settings.var_dir / "logs"
         self.processes: list[ManagedProcess] = []
+        self.prometheus_url: str | None = None
         self._broker: EmbeddedBroker | None = None
+        self._prometheus = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -46,6 +49,7 @@ class Stack:
             self._migrate()
             self._start_services()
             self._wait_until_ready(timeout)
+            self._start_prometheus()
         except BaseException:
             self.stop()
             raise
@@ -55,6 +59,8 @@ class Stack:
         """Stop every service within ~10 s; return the names that had to be killed."""
         self._say("stopping services")
         killed = stop_all(self.processes, STOP_GRACE_SECONDS)
+        stop_local_prometheus(self._prometheus, timeout=2)
+        self._prometheus = None
         if self._broker is not None:
             self._broker.stop(timeout=2)
             self._broker = None
@@ -153,7 +159,7 @@ class Stack:
         s = self.settings
         checks = {
             "api": f"{s.api_url}/readyz",
-            "panel": f"{s.panel_url}/",
+            "panel": f"{s.panel_url}/readyz",
             "processor": f"http://{s.host}:{s.processor_metrics_port}/metrics",
             "results": f"http://{s.host}:{s.results_metrics_port}/metrics",
         }
@@ -167,6 +173,24 @@ class Stack:
                 raise StackError(f"not ready after {timeout:.0f}s: {', '.join(pending)}; see {self.log_dir}/")
             time.sleep(0.2)
         self._say("every service is ready")
+
+    def _start_prometheus(self) -> None:
+        s = self.settings
+        if not s.with_prometheus:
+            return
+        if _port_in_use(s.host, s.prometheus_port):
+            self._say(f"not starting Prometheus: port {s.prometheus_port} is in use (PROMETHEUS_PORT=... moves it)")
+            return
+        self._prometheus = start_local_prometheus(
+            {"api": [f"{s.host}:{s.api_port}"], "processor": [f"{s.host}:{s.processor_metrics_port}"],
+             "results": [f"{s.host}:{s.results_metrics_port}"], "panel": [f"{s.host}:{s.panel_port}"]},
+            s.prometheus_port, s.var_dir / "prometheus")
+        if self._prometheus is None:
+            self._say("Prometheus is not installed (apt-get install prometheus); the stack runs without it")
+        elif wait_until_ready(s.prometheus_port, timeout=20, process=self._prometheus):
+            self.prometheus_url = targets_page(s.prometheus_port)
+        else:
+            self._say(f"Prometheus did not become ready; see {s.var_dir}/prometheus/prometheus.log")
 
     # -- conveniences for people and tests --------------------------------------------------------
 

@@ -24,6 +24,15 @@ def rendered(kubectl) -> dict[str, list[dict]]:
 
 
 @pytest.fixture(scope="session")
+def compose_schema() -> dict:
+    """The Compose Specification JSON schema, from the npm registry (cached in the virtualenv)."""
+    try:
+        return support.compose_schema()
+    except support.SchemaUnavailable as exc:
+        skip_or_fail(str(exc))
+
+
+@pytest.fixture(scope="session")
 def compose() -> dict:
     return support.load_compose()
 

@@ -3,9 +3,13 @@ Dockerfile instructions, .dockerignore rules. No Docker engine or cluster is nee
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 import shutil
 import subprocess
+import sys
+import tarfile
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -188,3 +192,36 @@ def _ignore_rule_matches(rule: str, relative: str) -> bool:
 
 def dockerignore_patterns(path: Path) -> list[str]:
     return [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+
+
+# The Compose Specification schema as the dclint package (MIT) ships it on the npm registry: fetched by
+# name and version, never copied into this repository.
+COMPOSE_SCHEMA_PACKAGE = "dclint@3.1.0"
+COMPOSE_SCHEMA_MEMBER = "package/schemas/compose.schema.json"
+COMPOSE_SCHEMA_CACHE = Path(sys.prefix) / "share" / "payment-gateway" / "compose.schema.json"
+
+
+class SchemaUnavailable(RuntimeError):
+    pass
+
+
+def compose_schema() -> dict:
+    if not COMPOSE_SCHEMA_CACHE.exists():
+        _fetch_compose_schema()
+    return json.loads(COMPOSE_SCHEMA_CACHE.read_text())
+
+
+def _fetch_compose_schema() -> None:
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SchemaUnavailable(f"npm is needed once to fetch the Compose schema ({COMPOSE_SCHEMA_PACKAGE})")
+    with tempfile.TemporaryDirectory() as folder:
+        result = subprocess.run([npm, "pack", COMPOSE_SCHEMA_PACKAGE, "--pack-destination", folder],
+                                capture_output=True, text=True, timeout=180)
+        tarballs = list(Path(folder).glob("*.tgz"))
+        if result.returncode != 0 or not tarballs:
+            raise SchemaUnavailable(f"npm pack {COMPOSE_SCHEMA_PACKAGE} failed: {result.stderr.strip()[-500:]}")
+        with tarfile.open(tarballs[0]) as tarball:
+            schema = tarball.extractfile(COMPOSE_SCHEMA_MEMBER).read()
+    COMPOSE_SCHEMA_CACHE.parent.mkdir(parents=True, exist_ok=True)
+    COMPOSE_SCHEMA_CACHE.write_bytes(schema)

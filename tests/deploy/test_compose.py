@@ -1,5 +1,5 @@
-"""docker-compose.yml: valid against the Compose Specification schema (vendored, see README.md in
-this folder) and wired the way the deployment promises: KRaft Kafka, topics, MySQL, migrations
+"""docker-compose.yml: valid against the Compose Specification schema (fetched from the npm registry,
+see README.md in this folder) and wired the way the deployment promises: KRaft Kafka, topics, MySQL, migrations
 first, a scalable processor, Prometheus and Grafana on the observability files."""
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import yaml
 
 from tests.deploy import support
 
-SCHEMA = Path(__file__).with_name("compose-spec.json")
 LONG_RUNNING_RESTARTS = {"always", "unless-stopped", "on-failure"}
 GATEWAY_SERVICES = {"api", "processor", "results", "panel", "processor-migrate", "api-migrate"}
 
@@ -23,18 +22,17 @@ def gateway_services(compose) -> dict[str, dict]:
     return {name: s for name, s in compose["services"].items() if "GATEWAY_IMAGE" in s.get("image", "")}
 
 
-def test_the_compose_file_is_valid_against_the_compose_specification(compose):
-    schema = json.loads(SCHEMA.read_text())
+def test_the_compose_file_is_valid_against_the_compose_specification(compose, compose_schema):
+    schema = compose_schema
     jsonschema.Draft7Validator.check_schema(schema)
     errors = [f"{list(e.path)}: {e.message}" for e in jsonschema.Draft7Validator(schema).iter_errors(compose)]
     assert not errors, "\n".join(errors)
 
 
-def test_the_schema_check_rejects_an_unknown_service_key(compose):
+def test_the_schema_check_rejects_an_unknown_service_key(compose, compose_schema):
     broken = {**compose, "services": {**compose["services"], "api": {**compose["services"]["api"], "portz": []}}}
-    schema = json.loads(SCHEMA.read_text())
     with pytest.raises(jsonschema.ValidationError, match="portz"):
-        jsonschema.validate(broken, schema, cls=jsonschema.Draft7Validator)
+        jsonschema.validate(broken, compose_schema, cls=jsonschema.Draft7Validator)
 
 
 def test_every_gateway_service_runs_the_one_image(compose):
