@@ -96,6 +96,22 @@ def next_offsets(batch: Sequence[Message]) -> list[TopicPartition]:
     return [TopicPartition(topic, partition, offset + 1) for (topic, partition), offset in highest.items()]
 
 
+def subscribe_reporting_assignment(consumer: Consumer, topics: Sequence[str], assigned) -> None:
+    """Subscribe, keeping the gauge ``assigned`` at the number of partitions this member owns.
+
+    It is the readiness signal for operators and `make run`: until the group has formed, messages
+    are accepted but nobody decides them yet.
+    """
+
+    def on_assign(_consumer, partitions):
+        assigned.set(len(partitions))
+
+    def on_revoke(_consumer, _partitions):
+        assigned.set(0)
+
+    consumer.subscribe(list(topics), on_assign=on_assign, on_revoke=on_revoke, on_lost=on_revoke)
+
+
 def stop_on_signals(stop: threading.Event) -> None:
     """Turn SIGTERM and SIGINT into a graceful stop of the loop."""
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from confluent_kafka import Consumer
 
-from infra.consumer_loop import BatchConsumerLoop, LoopSettings
+from infra.consumer_loop import BatchConsumerLoop, LoopSettings, subscribe_reporting_assignment
 from infra.db import build_engine, migrate
 from infra.kafka import consumer_config
 from infra.metrics import consumer_lag_stats_callback
@@ -25,6 +25,6 @@ def bootstrap(settings: Settings) -> BatchConsumerLoop:
                              **{"statistics.interval.ms": 5000,
                                 "stats_cb": consumer_lag_stats_callback(metrics.CONSUMER_LAG)})
     consumer = Consumer(config)
-    consumer.subscribe([settings.kafka.topics.results])
+    subscribe_reporting_assignment(consumer, [settings.kafka.topics.results], metrics.ASSIGNED_PARTITIONS)
     loop_settings = LoopSettings(batch_size=settings.batch_size, poll_timeout=settings.poll_timeout)
     return BatchConsumerLoop(consumer, ApplyResults(SqlLedger(engine), metrics), loop_settings)

@@ -157,18 +157,22 @@ class Stack:
 
     def _wait_until_ready(self, timeout: float) -> None:
         s = self.settings
+        # The consumers are ready once they own partitions: before that a transaction is accepted
+        # but waits seconds for the consumer group to form.
         checks = {
-            "api": f"{s.api_url}/readyz",
-            "panel": f"{s.panel_url}/readyz",
-            "processor": f"http://{s.host}:{s.processor_metrics_port}/metrics",
-            "results": f"http://{s.host}:{s.results_metrics_port}/metrics",
+            "api": lambda: _answers(f"{s.api_url}/readyz"),
+            "panel": lambda: _answers(f"{s.panel_url}/readyz"),
+            "processor": lambda: _gauge(f"http://{s.host}:{s.processor_metrics_port}/metrics",
+                                        "processor_assigned_partitions") > 0,
+            "results": lambda: _gauge(f"http://{s.host}:{s.results_metrics_port}/metrics",
+                                      "gateway_results_assigned_partitions") > 0,
         }
         deadline = time.monotonic() + timeout
         pending = dict(checks)
         while pending:
             if crashed := self.crashed():
                 raise StackError(f"{', '.join(crashed)} exited during start-up; see {self.log_dir}/")
-            pending = {name: url for name, url in pending.items() if not _answers(url)}
+            pending = {name: ready for name, ready in pending.items() if not ready()}
             if pending and time.monotonic() > deadline:
                 raise StackError(f"not ready after {timeout:.0f}s: {', '.join(pending)}; see {self.log_dir}/")
             time.sleep(0.2)
@@ -233,6 +237,19 @@ def _answers(url: str) -> bool:
         return error.code < 500
     except (urllib.error.URLError, OSError):
         return False
+
+
+def _gauge(url: str, name: str) -> float:
+    """The value of an unlabelled gauge on a /metrics page; 0 when absent or unreachable."""
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            text = response.read().decode()
+    except (urllib.error.URLError, OSError):
+        return 0.0
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return 0.0
 
 
 def _display_url(url: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,10 +23,13 @@ pytestmark = pytest.mark.slow
 class RunningMakeRun:
     def __init__(self, var_dir: Path):
         self.ports = {name: free_port() for name in (
-            "KAFKA_PORT", "GATEWAY_API_PORT", "PANEL_PORT", "PROCESSOR_METRICS_PORT", "RESULTS_METRICS_PORT")}
+            "KAFKA_PORT", "GATEWAY_API_PORT", "PANEL_PORT", "PROCESSOR_METRICS_PORT", "RESULTS_METRICS_PORT",
+            "PROMETHEUS_PORT")}
+        self.with_prometheus = shutil.which("prometheus") is not None
         env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
         env |= {name: str(port) for name, port in self.ports.items()}
-        env |= {"STACK_VAR_DIR": str(var_dir), "STACK_PROMETHEUS": "false", "PYTHONUNBUFFERED": "1"}
+        env |= {"STACK_VAR_DIR": str(var_dir), "STACK_PROMETHEUS": str(self.with_prometheus).lower(),
+                "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen([sys.executable, "-m", "infra.stack"], env=env, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True)
         self.lines: list[str] = []
@@ -89,6 +93,12 @@ def test_printed_curl_is_approved_and_ctrl_c_stops_everything(make_run):
     rejected = wait_until(lambda: _final(api, account, secret, over_limit["id"]), 10, message="rejection")
     assert (rejected["status"], rejected["error_message"]) == ("rejected", "you dont have limit for this transaction")
 
+    if make_run.with_prometheus:
+        assert f"127.0.0.1:{make_run.ports['PROMETHEUS_PORT']}" in make_run.output()
+        health = wait_until(lambda: _scraped_jobs_up(make_run.ports["PROMETHEUS_PORT"]), 20, interval=0.5,
+                            message="Prometheus to scrape every service")
+        assert health == {"api": "up", "processor": "up", "results": "up", "panel": "up"}
+
     children = make_run.descendants()
     assert len(children) >= 5, "broker, processor, results consumer, API and panel run as processes"
     make_run.process.send_signal(signal.SIGINT)
@@ -114,3 +124,13 @@ def _curl(api: str, account: str, secret: str, method: str, body: str | None = N
 def _final(api, account, secret, transaction_id):
     body = _curl(api, account, secret, "GET", path=f"/v1/transactions/{transaction_id}")
     return body if body.get("status") not in (None, "pending") else None
+
+
+def _scraped_jobs_up(port: int) -> dict | None:
+    """The health of each job on Prometheus' targets page (its API), once every target was scraped."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/targets", timeout=2) as response:
+        targets = json.loads(response.read())["data"]["activeTargets"]
+    health = {t["labels"]["job"]: t["health"] for t in targets if t["labels"]["job"] != "prometheus"}
+    return health if health and all(value == "up" for value in health.values()) else None

@@ -3,8 +3,11 @@ import uuid
 
 from confluent_kafka import Consumer
 
-from infra.consumer_loop import BatchConsumerLoop, LoopSettings
+from prometheus_client import CollectorRegistry, Gauge
+
+from infra.consumer_loop import BatchConsumerLoop, LoopSettings, subscribe_reporting_assignment
 from infra.kafka import Record, build_acked_producer, consumer_config
+from tests.support import wait_until
 
 
 def test_acked_producer_returns_after_every_record_is_acknowledged(kafka_settings):
@@ -42,3 +45,17 @@ def test_batch_loop_retries_a_failing_batch_then_commits_it(kafka_settings):
     leftovers = [m for m in again.consume(100, 8) if m.error() is None]
     again.close()
     assert leftovers == []
+
+
+def test_assignment_gauge_counts_owned_partitions_and_drops_to_zero_on_close(kafka_settings):
+    registry = CollectorRegistry()
+    assigned = Gauge("assigned_partitions", "test", registry=registry)
+    owned = lambda: registry.get_sample_value("assigned_partitions")  # noqa: E731
+    consumer = Consumer(consumer_config(kafka_settings, "test", f"g-{uuid.uuid4().hex}"))
+    subscribe_reporting_assignment(consumer, [kafka_settings.topics.transactions], assigned)
+    assert owned() == 0
+
+    wait_until(lambda: consumer.poll(0.1) is None and owned() > 0, 30, interval=0, message="an assignment")
+    assert owned() == kafka_settings.partitions
+    consumer.close()
+    assert owned() == 0
