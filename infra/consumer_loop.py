@@ -45,7 +45,12 @@ class BatchConsumerLoop:
             self._consumer.close()
 
     def _poll_batch(self) -> list[Message]:
-        messages = self._consumer.consume(self._settings.batch_size, self._settings.poll_timeout)
+        # Block only until the first message, then take what is already fetched: under load the
+        # batches fill up, and a lone transaction is decided at once instead of after the timeout.
+        first = self._consumer.poll(self._settings.poll_timeout)
+        if first is None:
+            return []
+        messages = [first] + self._consumer.consume(self._settings.batch_size - 1, 0)
         batch = []
         for message in messages:
             error = message.error()

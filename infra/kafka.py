@@ -24,6 +24,9 @@ class KafkaSettings:
     replication_factor: int = 1
     # Short enough that a consumer group forms in ~3 s on Tansu; production sets its own.
     session_timeout_ms: int = 6000
+    # Tansu answers a fetch only when this wait is over, even when data arrived earlier: it bounds
+    # how long an idle consumer takes to see a new message (Kafka answers at once either way).
+    fetch_wait_max_ms: int = 50
     security_protocol: str = "PLAINTEXT"
     sasl_mechanism: str = ""
     sasl_username: str = ""
@@ -37,6 +40,7 @@ class KafkaSettings:
             partitions=env.int("KAFKA_TOPIC_PARTITIONS", cls.partitions, minimum=1),
             replication_factor=env.int("KAFKA_REPLICATION_FACTOR", cls.replication_factor, minimum=1),
             session_timeout_ms=env.int("KAFKA_SESSION_TIMEOUT_MS", cls.session_timeout_ms, minimum=1000),
+            fetch_wait_max_ms=env.int("KAFKA_FETCH_WAIT_MAX_MS", cls.fetch_wait_max_ms, minimum=1),
             security_protocol=env.str("KAFKA_SECURITY_PROTOCOL", cls.security_protocol),
             sasl_mechanism=env.str("KAFKA_SASL_MECHANISM", ""),
             sasl_username=env.str("KAFKA_SASL_USERNAME", ""),
@@ -80,6 +84,7 @@ def consumer_config(settings: KafkaSettings, client_id: str, group_id: str, **ov
         "enable.auto.offset.store": False,
         "auto.offset.reset": "earliest",
         "max.poll.interval.ms": 300000,
+        "fetch.wait.max.ms": settings.fetch_wait_max_ms,
     } | overrides
 
 

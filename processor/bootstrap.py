@@ -9,7 +9,7 @@ from confluent_kafka import Consumer
 from prometheus_client import REGISTRY, CollectorRegistry
 from sqlalchemy import Engine
 
-from infra.consumer_loop import BatchConsumerLoop, LoopSettings
+from infra.consumer_loop import BatchConsumerLoop, LoopSettings, subscribe_reporting_assignment
 from infra.db import build_engine, migrate
 from infra.kafka import AckedProducer, build_acked_producer, consumer_config
 
@@ -59,6 +59,6 @@ def bootstrap(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Pro
         settings.kafka, CLIENT_ID, settings.group_id,
         **{"statistics.interval.ms": LAG_STATS_INTERVAL_MS, "stats_cb": metrics.lag_stats_callback()},
     ))
-    consumer.subscribe([topics.transactions])
+    subscribe_reporting_assignment(consumer, [topics.transactions], metrics.assigned_partitions)
     loop = BatchConsumerLoop(consumer, handler, LoopSettings(batch_size=settings.batch_size))
     return Processor(loop, producer, engine)

@@ -29,6 +29,9 @@ class ProcessorMetrics:
             registry=registry)
         self.dead_letters = Counter(
             "processor_dlq_messages_total", "Unidentifiable messages sent to the DLQ", registry=registry)
+        self.assigned_partitions = Gauge(
+            "processor_assigned_partitions", "Partitions of the transactions topic this processor owns",
+            registry=registry)
         self.batch_failures = Counter(
             "processor_batch_failures_total", "Batch attempts that failed and will be retried", registry=registry)
 

@@ -33,11 +33,13 @@ class RunningMakeRun:
         self.process = subprocess.Popen([sys.executable, "-m", "infra.stack"], env=env, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True)
         self.lines: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
     def _read(self):
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
+        with self.process.stdout:
+            for line in self.process.stdout:
+                self.lines.append(line.rstrip("\n"))
 
     def output(self) -> str:
         return "\n".join(self.lines)
@@ -74,6 +76,7 @@ def make_run(tmp_path):
     if running.process.poll() is None:
         running.process.kill()
         running.process.wait()
+    running.reader.join(5)
 
 
 def test_printed_curl_is_approved_and_ctrl_c_stops_everything(make_run):
