@@ -71,7 +71,7 @@ def _id(value: object) -> str:
 def _text(value: object) -> str:
     """Strings as they are (made storable), integers as digits, anything else as empty."""
     if isinstance(value, str):
-        return value if _is_utf8(value) else value.encode("utf-8", "replace").decode()
+        return value if value.isascii() or _is_utf8(value) else value.encode("utf-8", "replace").decode()
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return ""
