@@ -1,5 +1,4 @@
 """The SQLAlchemy repository, the same tests on SQLite and on MariaDB."""
-from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
