@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
+import orjson
+
 from processor.domain.money import to_money
 from processor.use_cases.process_transaction import TransactionInput
 
@@ -39,12 +41,20 @@ def _json_object(raw: bytes | None) -> dict:
     if not raw:
         raise Unidentifiable("empty message")
     try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise Unidentifiable("not JSON") from None
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        data = _json_the_slow_way(raw)
     if not isinstance(data, dict):
         raise Unidentifiable("not a JSON object")
     return data
+
+
+def _json_the_slow_way(raw: bytes):
+    """What orjson refuses but is still JSON: integers beyond 64 bits, lone surrogates, non-UTF-8 encodings."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise Unidentifiable("not JSON") from None
 
 
 def _id(value: object) -> str:
@@ -61,7 +71,7 @@ def _id(value: object) -> str:
 def _text(value: object) -> str:
     """Strings as they are (made storable), integers as digits, anything else as empty."""
     if isinstance(value, str):
-        return value if _is_utf8(value) else value.encode("utf-8", "replace").decode()
+        return value if value.isascii() or _is_utf8(value) else value.encode("utf-8", "replace").decode()
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return ""

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from infra import cards
 
@@ -11,7 +10,8 @@ from infra import cards
 class CreditCard:
     """Raw card fields as received; the rules decide whether they are valid.
 
-    ``expiration_month``/``expiration_year`` are None when the input was not an integer.
+    ``expiration_month``/``expiration_year`` are None when the input was not an integer. The brand
+    and last four digits are derived once, on creation (the rules and the outcome both need them).
     """
 
     number: str = field(repr=False)
@@ -19,23 +19,17 @@ class CreditCard:
     expiration_month: int | None
     expiration_year: int | None
     cvv: str = field(repr=False)
+    brand: str | None = field(init=False)
+    last4: str | None = field(init=False)  # None unless the number is made of (at least 4) digits
 
-    @cached_property
-    def digits(self) -> str:
-        return cards.normalize_number(self.number)
-
-    @cached_property
-    def brand(self) -> str | None:
-        return cards.card_brand(self.digits)
-
-    @property
-    def last4(self) -> str | None:
-        """The last four digits, or None when the number is not made of (at least four) digits."""
-        digits = self.digits
-        return digits[-4:] if len(digits) >= 4 and digits.isdigit() else None
+    def __post_init__(self) -> None:
+        digits = cards.normalize_number(self.number)
+        is_digits = digits.isdigit() and digits.isascii()
+        object.__setattr__(self, "brand", cards.card_brand(digits) if is_digits else None)
+        object.__setattr__(self, "last4", digits[-4:] if is_digits and len(digits) >= 4 else None)
 
     def has_valid_number(self) -> bool:
-        return self.brand is not None and cards.passes_luhn(self.digits)
+        return self.brand is not None and cards.passes_luhn(self.number)
 
     def __repr__(self) -> str:
         return f"CreditCard(brand={self.brand!r}, last4={self.last4!r}, holder_name=..., expiration=...)"

@@ -9,7 +9,7 @@ from infra.contracts import STATUS_APPROVED, STATUS_REJECTED
 
 from processor.domain.card import CreditCard
 from processor.domain.money import storable
-from processor.domain.rules import RULES
+from processor.domain.rules import RULES, Rule
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Transaction:
 
     def decide(self, now: datetime) -> "Outcome":
         """Apply the rules in order; the first broken one names the rejection."""
-        broken = next((rule for rule in RULES if rule.is_broken_by(self, now)), None)
+        broken = first_broken_rule(self, now)
         return Outcome(
             id=self.id,
             account_id=self.account_id,
@@ -34,6 +34,13 @@ class Transaction:
             created_at=self.created_at,
             processed_at=now,
         )
+
+
+def first_broken_rule(transaction: Transaction, now: datetime) -> Rule | None:
+    for rule in RULES:
+        if rule.is_broken_by(transaction, now):
+            return rule
+    return None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from processor.domain.transaction import Outcome
 from processor.repositories.base import TransactionRepository
 from processor.repositories.tables import transactions
 
-COLUMNS = tuple(column.name for column in transactions.columns)
 # Stays below every backend's bound-parameter limit whatever the batch size.
 READ_CHUNK = 500
 
@@ -27,9 +26,12 @@ class SqlTransactionRepository(TransactionRepository):
 
     def add_new(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
         """One DB transaction: a multi-row insert that skips known ids, then (only if some were
-        skipped) one read of the stored outcomes for the ids in the batch."""
+        skipped) one read of the stored outcomes for the ids in the batch.
+
+        An outcome's fields are the table's columns, so its ``vars()`` are the row as it is.
+        """
         with self._engine.begin() as connection:
-            inserted = connection.execute(_insert_new, [_row(outcome) for outcome in outcomes]).rowcount
+            inserted = connection.execute(_insert_new, [vars(outcome) for outcome in outcomes]).rowcount
             if inserted == len(outcomes):
                 return list(outcomes)
             stored = {outcome.id: outcome for outcome in self._read(connection, [o.id for o in outcomes])}
@@ -45,7 +47,3 @@ class SqlTransactionRepository(TransactionRepository):
             query = select(transactions).where(transactions.c.id.in_(ids[start:start + READ_CHUNK]))
             for row in connection.execute(query):
                 yield Outcome(**row._mapping)
-
-
-def _row(outcome: Outcome) -> dict:
-    return {name: getattr(outcome, name) for name in COLUMNS}

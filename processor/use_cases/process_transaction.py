@@ -12,7 +12,7 @@ from processor.repositories.base import TransactionRepository
 from processor.use_cases.ports import ResultPublisher
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TransactionInput:
     """One transaction as received, already coerced to plain types (None = missing or not parseable)."""
 

@@ -1,8 +1,7 @@
 import pytest
 
-from infra.db import build_engine
+from infra.db import build_engine, migrate
 from processor.bootstrap import MIGRATIONS
-from infra.db import migrate
 
 
 @pytest.fixture

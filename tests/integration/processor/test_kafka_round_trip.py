@@ -1,7 +1,6 @@
 """The processor in-process on the real broker: batches in, one outcome per id out, idempotent."""
 import json
 import threading
-from dataclasses import replace
 
 import pytest
 import sqlalchemy

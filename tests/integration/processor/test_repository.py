@@ -1,5 +1,4 @@
 """The SQLAlchemy repository, the same tests on SQLite and on MariaDB."""
-from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -64,3 +63,11 @@ def test_migrations_are_idempotent_and_use_their_own_version_table(migrated_url)
         inspector_engine.dispose()
     assert {"transactions", "processor_alembic_version"} <= tables and "alembic_version" not in tables
     assert "ix_transactions_account_processed" in indexes
+
+
+def test_outcome_fields_are_exactly_the_table_columns():
+    from dataclasses import fields
+
+    from processor.repositories.tables import transactions
+
+    assert {f.name for f in fields(Outcome)} == {c.name for c in transactions.columns}

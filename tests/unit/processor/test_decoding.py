@@ -76,3 +76,9 @@ def test_a_message_with_only_an_id_still_decodes():
 def test_unidentifiable_messages_say_why(payload, reason):
     with pytest.raises(Unidentifiable, match=f"^{reason}$"):
         decode(payload)
+
+
+def test_json_that_orjson_refuses_still_decodes():
+    item = decode(b'{"id": "big", "credit_card_number": 123456789012345678901234567890, "credit_card_name": "\\ud800"}')
+    assert item.id == "big" and item.card_number == "123456789012345678901234567890"
+    assert item.card_name == "?"

@@ -38,3 +38,11 @@ def test_auto_migrate_defaults_to_off_for_mysql_and_the_password_stays_hidden():
 def test_rejects_a_zero_batch_size():
     with pytest.raises(ConfigurationError, match="PROCESSOR_BATCH_SIZE"):
         Settings.from_env(EnvReader({"PROCESSOR_BATCH_SIZE": "0"}))
+
+
+def test_published_bytes_are_the_contracts_json():
+    import orjson
+
+    outcome = Outcome("tx-é", "acct", "approved", "", Decimal("1.00"), None, None, None, datetime(2026, 6, 15))
+    result = present(outcome)
+    assert json.loads(orjson.dumps(vars(result))) == json.loads(result.to_json())

@@ -1,0 +1,174 @@
+"""Throughput of the processor, end to end on a real broker: ``python -m tests.benchmarks.processor``.
+
+Pre-fills BENCH_N mixed transactions on `transactions`, starts ``python -m processor`` as a real
+process, and times until N results are on `transactions_result`. Runs on SQLite and, when reachable,
+on MariaDB/MySQL (TEST_MYSQL_URL's server); BENCH_DATABASE_URL (or --database URL) runs one URL only.
+
+Two figures per run: "steady" counts from the first published batch to the last result (the rate the
+loop sustains); "overall" counts from process start, so it includes start-up and the group join.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import sqlalchemy
+from confluent_kafka import Consumer
+
+from infra.contracts import Topics
+from infra.embedded_broker import EmbeddedBroker
+from infra.kafka import KafkaSettings, Record, build_acked_producer, consumer_config, ensure_topics
+from tests.support.transactions import mixed_transaction
+
+DEFAULT_MYSQL_SERVER = "mysql+pymysql://root@127.0.0.1:3306/test"
+
+
+@dataclass(frozen=True)
+class Figures:
+    database: str
+    count: int
+    steady_per_s: float
+    overall_per_s: float
+    seconds: float
+
+    def line(self) -> str:
+        return (f"{self.database:<8} {self.count:>7} tx  steady {self.steady_per_s:>9,.0f} tx/s  "
+                f"overall {self.overall_per_s:>9,.0f} tx/s  ({self.seconds:.2f} s from start)")
+
+
+def prefill(settings: KafkaSettings, count: int) -> None:
+    producer = build_acked_producer(settings, "bench-prefill", **{"linger.ms": 50})
+    chunk = 10000
+    for start in range(0, count, chunk):
+        pairs = [mixed_transaction(i) for i in range(start, min(start + chunk, count))]
+        producer.send([Record(settings.topics.transactions, json.dumps(m).encode(), m["account_id"].encode())
+                       for m, _ in pairs], timeout=120)
+
+
+def processor_env(settings: KafkaSettings, database_url: str, batch_size: int) -> dict:
+    prefix = settings.topics.transactions[: -len("transactions")]
+    return os.environ | {
+        "KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap_servers, "KAFKA_TOPIC_PREFIX": prefix,
+        "KAFKA_TOPIC_PARTITIONS": str(settings.partitions), "DATABASE_URL": database_url,
+        "METRICS_PORT": "0", "AUTO_MIGRATE": "true", "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+        "PROCESSOR_GROUP_ID": f"bench-{uuid.uuid4().hex[:8]}", "PROCESSOR_BATCH_SIZE": str(batch_size),
+    }
+
+
+def time_results(settings: KafkaSettings, count: int, started: float, timeout: float) -> tuple[float, float, int]:
+    """(first batch arrival, last arrival, size of the first arrival) for ``count`` results."""
+    consumer = Consumer(consumer_config(settings, "bench-reader", f"bench-reader-{uuid.uuid4().hex}"))
+    consumer.subscribe([settings.topics.results])
+    seen, first, first_size = 0, None, 0
+    try:
+        while seen < count:
+            if time.monotonic() - started > timeout:
+                raise TimeoutError(f"only {seen} of {count} results after {timeout}s")
+            got = sum(1 for m in consumer.consume(10000, 0.05) if m.error() is None)
+            if got and first is None:
+                first, first_size = time.monotonic(), got
+            seen += got
+        return first, time.monotonic(), first_size
+    finally:
+        consumer.close()
+
+
+def run_once(broker: KafkaSettings, label: str, database_url: str, count: int, batch_size: int,
+             profile: str = "") -> Figures:
+    settings = replace(broker, topics=Topics.with_prefix(f"bench{uuid.uuid4().hex[:8]}_"))
+    ensure_topics(settings)
+    prefill(settings, count)
+    migrate = [sys.executable, "-m", "processor", "migrate"]
+    subprocess.run(migrate, env=processor_env(settings, database_url, batch_size), check=True, stdout=subprocess.DEVNULL)
+    started = time.monotonic()
+    command = [sys.executable, "-m", "processor"]
+    if profile:
+        output = Path(profile).with_name(f"{label}-{Path(profile).name}")
+        command = [sys.executable, "-m", "cProfile", "-o", str(output), "-m", "processor"]
+    process = subprocess.Popen(command, env=processor_env(settings, database_url, batch_size))
+    try:
+        first, last, first_size = time_results(settings, count, started, timeout=600)
+    finally:
+        process.terminate()
+        process.wait(15)
+    steady = (count - first_size) / (last - first) if last > first else float("nan")
+    return Figures(label, count, steady, count / (last - started), last - started)
+
+
+def mysql_database(server_url: str):
+    """Create a throwaway database on the server; returns (url, drop callback) or None if unreachable."""
+    url = sqlalchemy.engine.make_url(server_url)
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    except sqlalchemy.exc.OperationalError as exc:
+        print(f"MariaDB/MySQL not reachable at {url.render_as_string()}: skipped ({exc.orig})", file=sys.stderr)
+        engine.dispose()
+        return None
+
+    def drop():
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+        engine.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+def targets(choice: str, workdir: Path):
+    """(label, url, cleanup) for each database the run covers."""
+    if choice not in ("all", "sqlite", "mysql"):
+        yield sqlalchemy.engine.make_url(choice).get_backend_name(), choice, lambda: None
+        return
+    if choice in ("all", "sqlite"):
+        yield "sqlite", f"sqlite:///{workdir / 'bench.db'}", lambda: None
+    if choice in ("all", "mysql"):
+        created = mysql_database(os.environ.get("TEST_MYSQL_URL", DEFAULT_MYSQL_SERVER))
+        if created:
+            yield "mariadb", created[0], created[1]
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=int(os.environ.get("BENCH_N", 50000)))
+    parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL", "all"),
+                        help="all (default), sqlite, mysql, or a database URL")
+    parser.add_argument("--batch-size", type=int, default=int(os.environ.get("PROCESSOR_BATCH_SIZE", 2000)))
+    parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument("--profile", default="", metavar="FILE",
+                        help="profile the processor with cProfile into <database>-FILE (read it with pstats)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    settings = KafkaSettings(partitions=args.partitions, topics=Topics.with_prefix("bench_unused_"))
+    with tempfile.TemporaryDirectory() as workdir:
+        broker = None if external else EmbeddedBroker(settings=settings).start()
+        kafka = replace(settings, bootstrap_servers=external or broker.bootstrap_servers)
+        try:
+            print(f"processor benchmark: {args.n} transactions, batch {args.batch_size}, "
+                  f"{args.partitions} partitions, {os.cpu_count()} CPUs, broker {'external' if external else 'embedded Tansu'}")
+            for label, url, cleanup in targets(args.database, Path(workdir)):
+                try:
+                    print(run_once(kafka, label, url, args.n, args.batch_size, args.profile).line(), flush=True)
+                finally:
+                    cleanup()
+        finally:
+            if broker:
+                broker.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

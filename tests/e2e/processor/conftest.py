@@ -1,0 +1,61 @@
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra.kafka import KafkaSettings
+
+
+class ProcessorProcess:
+    """``python -m processor`` as a real child process, its output kept in a file."""
+
+    def __init__(self, env: dict, log_path: Path):
+        self._env = env
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "ProcessorProcess":
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "processor"], env=self._env,
+                                            stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    def signal(self, signum: int) -> None:
+        self.process.send_signal(signum)
+
+    def wait(self, timeout: float) -> int:
+        return self.process.wait(timeout)
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+
+def processor_env(kafka: KafkaSettings, database_url: str, **extra) -> dict:
+    prefix = kafka.topics.transactions[: -len("transactions")]
+    return os.environ | {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "KAFKA_TOPIC_PREFIX": prefix,
+        "DATABASE_URL": database_url, "METRICS_PORT": "0", "PROCESSOR_GROUP_ID": "processor-e2e",
+        "LOG_LEVEL": "INFO",
+    } | extra
+
+
+@pytest.fixture
+def processor_factory(kafka_settings, sqlite_url, tmp_path):
+    started: list[ProcessorProcess] = []
+
+    def start(**extra) -> ProcessorProcess:
+        process = ProcessorProcess(processor_env(kafka_settings, sqlite_url, **extra), tmp_path / "processor.log")
+        started.append(process.start())
+        return process
+
+    yield start
+    for process in started:
+        process.stop()

@@ -1,0 +1,70 @@
+"""``python -m processor`` as a real process: crash safety and graceful shutdown."""
+import json
+import signal
+import time
+
+import pytest
+import sqlalchemy
+
+from infra.contracts import TransactionResult
+from tests.support import wait_until
+from tests.support.transactions import TopicReader, produce_mixed
+
+pytestmark = pytest.mark.slow
+
+
+def row_count(url: str) -> int:
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.exec_driver_sql("SELECT COUNT(*) FROM transactions").scalar()
+    except sqlalchemy.exc.OperationalError:
+        return 0  # not migrated yet
+    finally:
+        engine.dispose()
+
+
+def test_killed_mid_stream_and_restarted_every_id_is_stored_once_with_one_outcome(
+        processor_factory, kafka_settings, sqlite_url):
+    total = 20000
+    expected = produce_mixed(kafka_settings, total)
+    first = processor_factory(PROCESSOR_BATCH_SIZE="500")
+    stored_before_kill = wait_until(lambda: row_count(sqlite_url) >= 1000 and row_count(sqlite_url), 60,
+                                    message="the processor to store its first batches")
+    first.signal(signal.SIGKILL)
+    assert first.wait(10) == -signal.SIGKILL
+    assert row_count(sqlite_url) < total, "the kill did not happen mid-stream"
+
+    processor_factory(PROCESSOR_BATCH_SIZE="500")
+    reader = TopicReader(kafka_settings, kafka_settings.topics.results)
+    wait_until(lambda: len({TransactionResult.from_json(v).id for v in reader.read_until(total, 1)}) >= total,
+               90, interval=0, message="a result for every id")
+    results = [TransactionResult.from_json(v) for v in reader.values]
+    reader.close()
+
+    assert row_count(sqlite_url) == total >= stored_before_kill
+    engine = sqlalchemy.create_engine(sqlite_url)
+    with engine.connect() as connection:
+        rows = dict(connection.exec_driver_sql("SELECT id, error_message FROM transactions").all())
+    engine.dispose()
+    assert rows == expected  # no id missing, each decided as the rules say
+    by_id: dict[str, set] = {}
+    for result in results:
+        by_id.setdefault(result.id, set()).add((result.status, result.error_message, result.processed_at))
+    assert set(by_id) == set(expected)
+    assert all(len(outcomes) == 1 for outcomes in by_id.values()), "a redelivered id got a different outcome"
+
+
+def test_sigterm_finishes_the_batch_and_exits_zero_within_ten_seconds_with_clean_json_logs(
+        processor_factory, kafka_settings, sqlite_url):
+    produce_mixed(kafka_settings, 2000)
+    process = processor_factory()
+    wait_until(lambda: row_count(sqlite_url) == 2000, 60, message="the processor to store the batch")
+    process.signal(signal.SIGTERM)
+    started = time.monotonic()
+    assert process.wait(10) == 0
+    assert time.monotonic() - started < 10
+    lines = [json.loads(line) for line in process.output().splitlines() if line.strip()]
+    assert any(line["msg"] == "processor stopped" for line in lines)
+    assert all(line["service"] == "processor" for line in lines)
+    assert "4111111111111111" not in process.output() and "378282246310005" not in process.output()
