@@ -1,13 +1,18 @@
 """``python -m processor`` as a real process: crash safety and graceful shutdown."""
 import json
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
 import sqlalchemy
+from confluent_kafka import Consumer, TopicPartition
 
 from infra.contracts import TransactionResult
+from infra.kafka import consumer_config
 from tests.support import wait_until
+from tests.e2e.processor.conftest import processor_env
 from tests.support.transactions import TopicReader, produce_mixed
 
 pytestmark = pytest.mark.slow
@@ -18,7 +23,7 @@ def row_count(url: str) -> int:
     try:
         with engine.connect() as connection:
             return connection.exec_driver_sql("SELECT COUNT(*) FROM transactions").scalar()
-    except sqlalchemy.exc.OperationalError:
+    except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.ProgrammingError):
         return 0  # not migrated yet
     finally:
         engine.dispose()
@@ -68,3 +73,37 @@ def test_sigterm_finishes_the_batch_and_exits_zero_within_ten_seconds_with_clean
     assert any(line["msg"] == "processor stopped" for line in lines)
     assert all(line["service"] == "processor" for line in lines)
     assert "4111111111111111" not in process.output() and "378282246310005" not in process.output()
+
+
+def test_a_database_outage_commits_nothing_and_loses_nothing_once_the_database_is_back(
+        processor_factory, kafka_settings, mysql_url, tmp_path):
+    """The processor starts on a MariaDB database whose table does not exist yet (every write fails),
+    keeps retrying without committing an offset, and decides everything once the schema is there."""
+    total = 500
+    expected = produce_mixed(kafka_settings, total)
+    process = processor_factory(DATABASE_URL=mysql_url, AUTO_MIGRATE="false")
+    wait_until(lambda: process.output().count("batch failed, will retry") >= 3, 60,
+               message="the processor to fail and retry against the missing table")
+    assert committed_offsets(kafka_settings, "processor-e2e") == []
+    assert row_count(mysql_url) == 0
+
+    migrate = subprocess.run([sys.executable, "-m", "processor", "migrate"], capture_output=True, text=True,
+                             env=processor_env(kafka_settings, mysql_url), timeout=120)
+    assert migrate.returncode == 0, migrate.stderr
+    wait_until(lambda: row_count(mysql_url) == total, 30, message="every transaction stored after the outage")
+    engine = sqlalchemy.create_engine(mysql_url)
+    with engine.connect() as connection:
+        assert dict(connection.exec_driver_sql("SELECT id, error_message FROM transactions").all()) == expected
+    engine.dispose()
+    assert process.process.poll() is None, "the processor rode out the outage"
+    assert sum(o for o in committed_offsets(kafka_settings, "processor-e2e")) == total
+
+
+def committed_offsets(kafka_settings, group: str) -> list[int]:
+    """The offsets ``group`` has committed on the transactions topic (none: an empty list)."""
+    consumer = Consumer(consumer_config(kafka_settings, "test-offsets", group))
+    try:
+        partitions = [TopicPartition(kafka_settings.topics.transactions, p) for p in range(kafka_settings.partitions)]
+        return [tp.offset for tp in consumer.committed(partitions, timeout=10) if tp.offset >= 0]
+    finally:
+        consumer.close()
