@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-unit test-integration test-e2e bench-processor migrate clean
+.PHONY: install run test test-unit test-integration test-e2e bench-processor bench-api clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, found " + sys.version.split()[0] + ": set PYTHON=python3.11")'
@@ -37,6 +37,10 @@ test-e2e: $(INSTALLED)
 ## Throughput of the processor: BENCH_N transactions pre-filled, timed until all results are out.
 bench-processor: $(INSTALLED)
 	$(PY) -m tests.benchmarks.processor
+
+## Throughput and latency of the API: BENCH_API_N POSTs from BENCH_API_CLIENTS concurrent clients.
+bench-api: $(INSTALLED)
+	$(PY) -m tests.benchmarks.api
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
