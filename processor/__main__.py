@@ -1,6 +1,7 @@
 """``python -m processor`` runs the consumer loop; ``python -m processor migrate`` applies migrations."""
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import threading
@@ -13,6 +14,8 @@ from processor.bootstrap import bootstrap, run_migrations
 from processor.settings import Settings
 
 USAGE = "usage: python -m processor [migrate]"
+# Allocations between two collections of the youngest generation (Python's default: 700).
+GC_YOUNG_THRESHOLD = 20000
 
 
 def main(argv: list[str]) -> int:
@@ -28,10 +31,23 @@ def main(argv: list[str]) -> int:
     stop = threading.Event()
     stop_on_signals(stop)
     processor = bootstrap(settings)
+    settle_garbage_collector()
     serve_metrics(settings.metrics_port)
     logging.getLogger("processor").info("processor started", extra={"settings": repr(settings)})
     processor.run(stop)
     return 0
+
+
+def settle_garbage_collector() -> None:
+    """Leave what start-up built out of every later collection, and collect young objects less often.
+
+    A batch holds thousands of small objects alive at once: with the defaults the collector walked
+    them, and every long-lived object of SQLAlchemy and the Kafka clients, many times per batch
+    (about 9% of the processor's time at full load). Cycles are still collected, just less often.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
 
 if __name__ == "__main__":

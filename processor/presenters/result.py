@@ -24,4 +24,5 @@ def present(outcome: Outcome) -> TransactionResult:
 
 def rfc3339(moment: datetime | None) -> str | None:
     """A naive UTC datetime as RFC 3339 with microseconds and a Z."""
-    return None if moment is None else moment.isoformat(timespec="microseconds") + "Z"
+    # Positional arguments: the keyword form costs a third more, twice per result.
+    return None if moment is None else moment.isoformat("T", "microseconds") + "Z"

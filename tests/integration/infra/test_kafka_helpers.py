@@ -17,6 +17,13 @@ def test_acked_producer_returns_after_every_record_is_acknowledged(kafka_setting
     assert producer.flush(0) == 0  # nothing left in flight once send returned
 
 
+def test_acked_producer_sends_more_records_than_its_queue_holds(kafka_settings):
+    producer = build_acked_producer(kafka_settings, "test", **{"queue.buffering.max.messages": 50})
+    records = [Record(kafka_settings.topics.transactions, f"m{i}".encode(), b"k") for i in range(1000)]
+    producer.send(records, timeout=20)
+    assert producer.flush(0) == 0
+
+
 def test_batch_loop_retries_a_failing_batch_then_commits_it(kafka_settings):
     topic = kafka_settings.topics.transactions
     build_acked_producer(kafka_settings, "test").send([Record(topic, f"m{i}".encode()) for i in range(50)], 10)

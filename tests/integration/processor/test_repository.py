@@ -7,7 +7,7 @@ import sqlalchemy
 from infra.db import migrate
 from processor.bootstrap import MIGRATIONS
 from processor.domain.transaction import Outcome
-from processor.repositories.sqlalchemy import SqlTransactionRepository
+from processor.repositories.sqlalchemy import PreparedInsert, SqlTransactionRepository, _insert_new
 
 NOW = datetime(2026, 6, 15, 12, 0, 0, 123456)
 LATER = datetime(2026, 6, 15, 13, 0, 0)
@@ -51,6 +51,17 @@ def test_a_large_batch_with_some_known_ids_reads_back_in_chunks(engine):
     repository.add_new([outcome(f"id-{i}") for i in range(0, 3000, 2)])
     stored = repository.add_new([outcome(f"id-{i}", "rejected", processed_at=LATER) for i in range(3000)])
     assert [o.status for o in stored] == ["approved", "rejected"] * 1500
+
+
+def test_prepared_rows_are_what_sqlalchemy_itself_would_hand_the_driver(engine):
+    batch = [outcome("a"), outcome("b", "rejected", amount=None, card_brand=None, card_last4=None, created_at=None)]
+    sent = []
+    sqlalchemy.event.listen(engine, "before_cursor_execute",
+                            lambda _conn, _cursor, _sql, parameters, _context, _many: sent.append(parameters))
+    with engine.connect() as connection:  # never committed: only the parameters matter
+        connection.execute(_insert_new, [vars(o) for o in batch])
+    prepared = PreparedInsert(engine.dialect)
+    assert list(sent[0]) == prepared.rows(batch)
 
 
 def test_migrations_are_idempotent_and_use_their_own_version_table(migrated_url):
