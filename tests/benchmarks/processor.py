@@ -82,25 +82,31 @@ def time_results(settings: KafkaSettings, count: int, started: float, timeout: f
 
 
 def run_once(broker: KafkaSettings, label: str, database_url: str, count: int, batch_size: int,
-             profile: str = "") -> Figures:
+             profile: str = "", replicas: int = 1) -> Figures:
     settings = replace(broker, topics=Topics.with_prefix(f"bench{uuid.uuid4().hex[:8]}_"))
     ensure_topics(settings)
     prefill(settings, count)
-    migrate = [sys.executable, "-m", "processor", "migrate"]
-    subprocess.run(migrate, env=processor_env(settings, database_url, batch_size), check=True, stdout=subprocess.DEVNULL)
+    env = processor_env(settings, database_url, batch_size)  # one consumer group for every replica
+    subprocess.run([sys.executable, "-m", "processor", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
     started = time.monotonic()
-    command = [sys.executable, "-m", "processor"]
-    if profile:
-        output = Path(profile).with_name(f"{label}-{Path(profile).name}")
-        command = [sys.executable, "-m", "cProfile", "-o", str(output), "-m", "processor"]
-    process = subprocess.Popen(command, env=processor_env(settings, database_url, batch_size))
+    processes = [subprocess.Popen(processor_command(label, profile, replica), env=env) for replica in range(replicas)]
     try:
         first, last, first_size = time_results(settings, count, started, timeout=600)
     finally:
-        process.terminate()
-        process.wait(15)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(15)
     steady = (count - first_size) / (last - first) if last > first else float("nan")
-    return Figures(label, count, steady, count / (last - started), last - started)
+    name = label if replicas == 1 else f"{label} x{replicas}"
+    return Figures(name, count, steady, count / (last - started), last - started)
+
+
+def processor_command(label: str, profile: str, replica: int) -> list[str]:
+    if not profile:
+        return [sys.executable, "-m", "processor"]
+    output = Path(profile).with_name(f"{label}-{replica}-{Path(profile).name}")
+    return [sys.executable, "-m", "cProfile", "-o", str(output), "-m", "processor"]
 
 
 def mysql_database(server_url: str):
@@ -144,6 +150,8 @@ def parse_args(argv):
                         help="all (default), sqlite, mysql, or a database URL")
     parser.add_argument("--batch-size", type=int, default=int(os.environ.get("PROCESSOR_BATCH_SIZE", 2000)))
     parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument("--replicas", type=int, default=int(os.environ.get("BENCH_REPLICAS", 1)),
+                        help="processor processes in one consumer group (scale-out, at most --partitions)")
     parser.add_argument("--profile", default="", metavar="FILE",
                         help="profile the processor with cProfile into <database>-FILE (read it with pstats)")
     return parser.parse_args(argv)
@@ -161,7 +169,7 @@ def main(argv=None) -> int:
                   f"{args.partitions} partitions, {os.cpu_count()} CPUs, broker {'external' if external else 'embedded Tansu'}")
             for label, url, cleanup in targets(args.database, Path(workdir)):
                 try:
-                    print(run_once(kafka, label, url, args.n, args.batch_size, args.profile).line(), flush=True)
+                    print(run_once(kafka, label, url, args.n, args.batch_size, args.profile, args.replicas).line(), flush=True)
                 finally:
                     cleanup()
         finally:
