@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
+from infra.offset_gaps import OffsetGaps
+
 log = logging.getLogger(__name__)
 
 BatchHandler = Callable[[Sequence[Message]], None]
@@ -33,6 +35,8 @@ class BatchConsumerLoop:
         self._consumer = consumer
         self._handle_batch = handle_batch
         self._settings = settings
+        self._gaps = OffsetGaps()
+        self._assigned: set[tuple[str, int]] = set()
 
     def run(self, stop: threading.Event) -> None:
         """Consume until ``stop`` is set; the batch in hand is finished and committed first."""
@@ -58,7 +62,17 @@ class BatchConsumerLoop:
                 batch.append(message)
             elif error.code() != KafkaError._PARTITION_EOF:
                 log.warning("consumer error", extra={"error": str(error)})
+        self._forget_reassigned_partitions()
+        batch, rewinds = self._gaps.cut(batch)
+        for rewind in rewinds:
+            self._consumer.seek(rewind)
         return batch
+
+    def _forget_reassigned_partitions(self) -> None:
+        assigned = {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
+        if assigned != self._assigned:
+            self._gaps.forget(assigned ^ self._assigned)
+            self._assigned = assigned
 
     def _handle_until_done(self, batch: list[Message], stop: threading.Event) -> bool:
         backoff = self._settings.first_backoff

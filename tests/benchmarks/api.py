@@ -86,7 +86,7 @@ def seconds_until_decided(stack: Stack, merchant: dict, timeout: float = 120) ->
         if not page["data"]:
             return time.perf_counter() - started
         time.sleep(0.02)
-    raise TimeoutError("transactions still pending")
+    raise TimeoutError(f"transactions still pending after {timeout:.0f} s, e.g. {page['data'][0]}")
 
 
 def authentication_cost(stack: Stack, merchant: dict, rounds: int = 2000) -> float:

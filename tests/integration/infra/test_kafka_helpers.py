@@ -1,7 +1,7 @@
 import threading
 import uuid
 
-from confluent_kafka import Consumer
+from confluent_kafka import Consumer, TopicPartition
 
 from prometheus_client import CollectorRegistry, Gauge
 
@@ -66,3 +66,41 @@ def test_assignment_gauge_counts_owned_partitions_and_drops_to_zero_on_close(kaf
     assert owned() == kafka_settings.partitions
     consumer.close()
     assert owned() == 0
+
+
+class ConsumerThatMissesOneMessage(Consumer):
+    """Hides one record the first time it is fetched, as Tansu does under concurrent appends."""
+
+    def __init__(self, config, hide_offset: int):
+        super().__init__(config)
+        self.hide_offset, self.hidden = hide_offset, False
+
+    def consume(self, *args, **kwargs):
+        messages = super().consume(*args, **kwargs)
+        if not self.hidden and any(m.offset() == self.hide_offset for m in messages):
+            self.hidden = True
+            return [m for m in messages if m.offset() != self.hide_offset]
+        return messages
+
+
+def test_batch_loop_re_reads_a_record_the_broker_skipped_and_commits_past_it_only_then(kafka_settings):
+    topic = kafka_settings.topics.transactions
+    records = [Record(topic, f"m{i}".encode(), b"one-partition") for i in range(300)]
+    build_acked_producer(kafka_settings, "test").send(records, 10)
+    group, seen, stop = f"g-{uuid.uuid4().hex}", [], threading.Event()
+    consumer = ConsumerThatMissesOneMessage(consumer_config(kafka_settings, "test", group), hide_offset=150)
+    consumer.subscribe([topic])
+
+    def handle(batch):
+        seen.extend(m.offset() for m in batch)
+        stop.set() if len(set(seen)) == 300 else None
+
+    thread = threading.Thread(target=BatchConsumerLoop(consumer, handle, LoopSettings(batch_size=100)).run, args=(stop,))
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive() and consumer.hidden
+    assert sorted(set(seen)) == list(range(300))
+    again = Consumer(consumer_config(kafka_settings, "test", group))
+    partitions = [TopicPartition(topic, p) for p in range(kafka_settings.partitions)]
+    assert sum(tp.offset for tp in again.committed(partitions, timeout=10) if tp.offset > 0) == 300
+    again.close()

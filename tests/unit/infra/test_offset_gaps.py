@@ -1,0 +1,65 @@
+from dataclasses import dataclass
+
+from infra.offset_gaps import OffsetGaps
+
+
+@dataclass
+class Msg:
+    """The three accessors of confluent_kafka.Message that OffsetGaps reads."""
+
+    t: str
+    p: int
+    o: int
+
+    def topic(self):
+        return self.t
+
+    def partition(self):
+        return self.p
+
+    def offset(self):
+        return self.o
+
+
+def offsets(messages):
+    return [(m.partition(), m.offset()) for m in messages]
+
+
+def test_a_batch_without_holes_passes_whole():
+    gaps = OffsetGaps()
+    batch = [Msg("t", 0, 0), Msg("t", 1, 7), Msg("t", 0, 1), Msg("t", 1, 8)]
+    assert gaps.cut(batch) == (batch, [])
+
+
+def test_a_hole_cuts_that_partition_and_asks_to_re_read_from_the_missing_offset():
+    gaps = OffsetGaps()
+    gaps.cut([Msg("t", 0, 0), Msg("t", 1, 0)])
+    kept, rewinds = gaps.cut([Msg("t", 0, 1), Msg("t", 1, 2), Msg("t", 0, 2), Msg("t", 1, 3)])
+    assert offsets(kept) == [(0, 1), (0, 2)]
+    assert [(r.topic, r.partition, r.offset) for r in rewinds] == [("t", 1, 1)]
+    kept, rewinds = gaps.cut([Msg("t", 1, 1), Msg("t", 1, 2)])
+    assert offsets(kept) == [(1, 1), (1, 2)] and rewinds == []
+
+
+def test_a_hole_that_stays_is_accepted_after_the_grace_period():
+    now = [100.0]
+    gaps = OffsetGaps(give_up_after=5, clock=lambda: now[0])
+    gaps.cut([Msg("t", 0, 0)])
+    assert gaps.cut([Msg("t", 0, 5)]) == ([], gaps.cut([Msg("t", 0, 5)])[1])
+    now[0] += 6
+    kept, rewinds = gaps.cut([Msg("t", 0, 5)])
+    assert offsets(kept) == [(0, 5)] and rewinds == [] and gaps.accepted == 1
+
+
+def test_redelivered_older_offsets_are_kept_and_never_move_the_expectation_back():
+    gaps = OffsetGaps()
+    gaps.cut([Msg("t", 0, 10)])
+    kept, rewinds = gaps.cut([Msg("t", 0, 3), Msg("t", 0, 11)])
+    assert offsets(kept) == [(0, 3), (0, 11)] and rewinds == []
+
+
+def test_a_forgotten_partition_starts_over_from_whatever_comes_first():
+    gaps = OffsetGaps()
+    gaps.cut([Msg("t", 0, 10)])
+    gaps.forget([("t", 0)])
+    assert offsets(gaps.cut([Msg("t", 0, 500)])[0]) == [(0, 500)]
