@@ -5,12 +5,12 @@ import os
 import uuid
 
 import pytest
-import sqlalchemy
 
 from infra.contracts import Topics
 from infra.embedded_broker import EmbeddedBroker
 from infra.kafka import KafkaSettings, ensure_topics
 from tests.support import skip_or_fail
+from tests.support.mysql import ServerUnreachable, throwaway_database
 
 DEFAULT_TEST_MYSQL_URL = "mysql+pymysql://root@127.0.0.1:3306/test"
 
@@ -46,19 +46,12 @@ def sqlite_url(tmp_path) -> str:
 @pytest.fixture
 def mysql_url():
     """A database of its own on the MariaDB/MySQL server, dropped afterwards."""
-    server_url = sqlalchemy.engine.make_url(os.environ.get("TEST_MYSQL_URL", DEFAULT_TEST_MYSQL_URL))
-    name = f"gw_test_{uuid.uuid4().hex[:12]}"
-    engine = sqlalchemy.create_engine(server_url)
     try:
-        with engine.connect() as connection:
-            connection.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    except sqlalchemy.exc.OperationalError as exc:
-        engine.dispose()
-        skip_or_fail(f"MySQL/MariaDB not reachable at {server_url.render_as_string()}: {exc.orig}")
-    yield server_url.set(database=name).render_as_string(hide_password=False)
-    with engine.connect() as connection:
-        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-    engine.dispose()
+        url, drop = throwaway_database(os.environ.get("TEST_MYSQL_URL", DEFAULT_TEST_MYSQL_URL), "gw_test")
+    except ServerUnreachable as exc:
+        skip_or_fail(str(exc))
+    yield url
+    drop()
 
 
 @pytest.fixture(params=["sqlite", "mysql"])

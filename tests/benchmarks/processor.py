@@ -26,6 +26,7 @@ from confluent_kafka import Consumer
 from infra.contracts import Topics
 from infra.embedded_broker import EmbeddedBroker
 from infra.kafka import KafkaSettings, Record, build_acked_producer, consumer_config, ensure_topics
+from tests.support.mysql import ServerUnreachable, throwaway_database
 from tests.support.transactions import mixed_transaction
 
 DEFAULT_MYSQL_SERVER = "mysql+pymysql://root@127.0.0.1:3306/test"
@@ -110,24 +111,12 @@ def processor_command(label: str, profile: str, replica: int) -> list[str]:
 
 
 def mysql_database(server_url: str):
-    """Create a throwaway database on the server; returns (url, drop callback) or None if unreachable."""
-    url = sqlalchemy.engine.make_url(server_url)
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    engine = sqlalchemy.create_engine(url)
+    """A throwaway database on the server: (url, drop callback), or None if unreachable."""
     try:
-        with engine.connect() as connection:
-            connection.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    except sqlalchemy.exc.OperationalError as exc:
-        print(f"MariaDB/MySQL not reachable at {url.render_as_string()}: skipped ({exc.orig})", file=sys.stderr)
-        engine.dispose()
+        return throwaway_database(server_url, "bench")
+    except ServerUnreachable as exc:
+        print(f"{exc}: skipped", file=sys.stderr)
         return None
-
-    def drop():
-        with engine.connect() as connection:
-            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-        engine.dispose()
-
-    return url.set(database=name).render_as_string(hide_password=False), drop
 
 
 def targets(choice: str, workdir: Path):
