@@ -18,6 +18,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 
 from infra.contracts import TransactionResult
 from infra.kafka import KafkaSettings, consumer_config
+from infra.offset_gaps import OffsetGaps
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +61,15 @@ class ResultsConsumer:
             consumer.assign(self._end_of_every_partition(consumer))
             self.ready.set()
             log.info("consuming results", extra={"topic": self._settings.topics.results})
+            gaps = OffsetGaps()  # with several processors, Tansu may serve a result late: re-read it
             while not self._stop.is_set():
                 first = consumer.poll(0.5)  # returns as soon as one result arrives: latency matters
                 if first is not None:
-                    self._handle([first, *consumer.consume(500, 0)])
+                    fetched = [first, *consumer.consume(500, 0)]
+                    readable, rewinds = gaps.cut([m for m in fetched if m.error() is None])
+                    for rewind in rewinds:
+                        consumer.seek(rewind)
+                    self._handle([m for m in fetched if m.error() is not None] + readable)
         finally:
             consumer.close()
 
