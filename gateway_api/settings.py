@@ -3,15 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from infra.db import migrates_itself
 from infra.kafka import KafkaSettings
 from infra.settings import EnvReader, Secret
 
 DEFAULT_DATABASE_URL = "sqlite:///var/gateway.db"
-
-
-def default_auto_migrate(database_url: str) -> bool:
-    """SQLite files migrate themselves for dev; a shared MySQL is migrated by an explicit job."""
-    return database_url.startswith("sqlite")
 
 
 @dataclass(frozen=True)
@@ -41,7 +37,7 @@ class Settings:
             kafka=KafkaSettings.from_env(env),
             publish_timeout_seconds=env.float("GATEWAY_PUBLISH_TIMEOUT_SECONDS", 5.0),
             idempotency_ttl_hours=env.int("GATEWAY_IDEMPOTENCY_TTL_HOURS", 24, minimum=24),
-            auto_migrate=env.bool("AUTO_MIGRATE", default_auto_migrate(database_url)),
+            auto_migrate=env.bool("AUTO_MIGRATE", migrates_itself(database_url)),
             log_level=env.str("LOG_LEVEL", "INFO"),
             web_concurrency=env.int("WEB_CONCURRENCY", 2, minimum=1),
             prometheus_multiproc_dir=env.str("PROMETHEUS_MULTIPROC_DIR", ""),

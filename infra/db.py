@@ -35,6 +35,12 @@ def _sqlite_engine(url: str, database: str | None, **kwargs) -> Engine:
     return engine
 
 
+def migrates_itself(url: str) -> bool:
+    """The default of AUTO_MIGRATE: SQLite files migrate themselves for dev; a shared MySQL is
+    migrated by an explicit job (`python -m processor migrate`, `python -m gateway_api migrate`)."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
 def migrate(url: str, script_location: str, revision: str = "head") -> None:
     """Apply the Alembic migrations found at ``script_location`` (``package:folder``) to ``url``."""
     config = Config()

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import make_url
 
+from infra.db import migrates_itself
 from infra.kafka import KafkaSettings
 from infra.settings import EnvReader
 
@@ -33,7 +34,7 @@ class Settings:
             group_id=env.str("PROCESSOR_GROUP_ID", cls.group_id),
             batch_size=env.int("PROCESSOR_BATCH_SIZE", cls.batch_size, minimum=1),
             metrics_port=env.int("METRICS_PORT", cls.metrics_port, minimum=0),
-            auto_migrate=env.bool("AUTO_MIGRATE", is_sqlite(database_url)),
+            auto_migrate=env.bool("AUTO_MIGRATE", migrates_itself(database_url)),
             log_level=env.str("LOG_LEVEL", cls.log_level),
         )
 
@@ -42,7 +43,3 @@ class Settings:
         url = make_url(self.database_url).render_as_string(hide_password=True)
         return (f"Settings(database_url={url!r}, group_id={self.group_id!r}, batch_size={self.batch_size}, "
                 f"metrics_port={self.metrics_port}, auto_migrate={self.auto_migrate}, kafka={self.kafka!r})")
-
-
-def is_sqlite(url: str) -> bool:
-    return make_url(url).get_backend_name() == "sqlite"

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from infra.db import migrates_itself
 from infra.kafka import KafkaSettings
 from infra.settings import EnvReader
 
-from gateway_api.settings import DEFAULT_DATABASE_URL, default_auto_migrate
+from gateway_api.settings import DEFAULT_DATABASE_URL
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,6 @@ class Settings:
             kafka=KafkaSettings.from_env(env),
             group_id=env.str("RESULTS_GROUP_ID", cls.group_id),
             metrics_port=env.int("METRICS_PORT", cls.metrics_port, minimum=0),
-            auto_migrate=env.bool("AUTO_MIGRATE", default_auto_migrate(database_url)),
+            auto_migrate=env.bool("AUTO_MIGRATE", migrates_itself(database_url)),
             log_level=env.str("LOG_LEVEL", "INFO"),
         )
