@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask import Flask
-from flask_smorest import Api
 from sqlalchemy import Engine
 
 from infra.db import build_engine, migrate
@@ -14,18 +13,24 @@ from infra.logs import configure_logging
 from infra.metrics import instrument_flask
 
 from gateway_api.adapters.accounts_repository import SqlAccounts
+from gateway_api.adapters.dns import SystemResolver
+from gateway_api.adapters.events_repository import SqlEvents
 from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.adapters.publisher import KafkaTransactionPublisher
+from gateway_api.adapters.secret_box import AesGcmSecretBox
+from gateway_api.adapters.webhook_endpoints_repository import SqlWebhookEndpoints
 from gateway_api.domain.accounts import SecretHasher
 from gateway_api.metrics import ApiMetrics
 from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS
 from gateway_api.settings import Settings
 from gateway_api.use_cases.accept_transaction import AcceptTransaction
 from gateway_api.use_cases.accounts import Accounts
-from gateway_api.web import accounts, health, reports, transactions
+from gateway_api.use_cases.events import Events
+from gateway_api.use_cases.webhook_endpoints import WebhookEndpoints
+from gateway_api.web import accounts, events, health, reports, transactions, webhook_endpoints
 from gateway_api.cli import accounts_cli, migrate_cli
-from gateway_api.web.docs import openapi_config, register_docs
+from gateway_api.web.docs import GatewayApi, openapi_config, register_docs
 from gateway_api.web.errors import register_error_handlers
 from gateway_api.web.request_logging import log_requests
 
@@ -44,6 +49,8 @@ class Services:
     publisher: KafkaTransactionPublisher
     accept_transaction: AcceptTransaction
     metrics: ApiMetrics
+    webhook_endpoints: WebhookEndpoints
+    events: Events
 
 
 def build_services(settings: Settings) -> Services:
@@ -57,7 +64,11 @@ def build_services(settings: Settings) -> Services:
     accept = AcceptTransaction(ledger, SqlIdempotencyStore(engine), publisher, hasher, utc_now,
                                lambda: str(uuid.uuid4()), settings.publish_timeout_seconds,
                                timedelta(hours=settings.idempotency_ttl_hours))
-    return Services(settings, engine, Accounts(SqlAccounts(engine), hasher, utc_now), ledger, publisher, accept, metrics)
+    endpoints = SqlWebhookEndpoints(engine)
+    webhooks = WebhookEndpoints(endpoints, AesGcmSecretBox(settings.webhook_secrets_key), SystemResolver(), utc_now,
+                                settings.webhook_allow_private_urls)
+    return Services(settings, engine, Accounts(SqlAccounts(engine), hasher, utc_now), ledger, publisher, accept,
+                    metrics, webhooks, Events(SqlEvents(engine), endpoints, utc_now))
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -70,9 +81,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["gateway_api"] = build_services(settings)
     if from_env:
         configure_logging("gateway_api", settings.log_level)
-    api = Api(app)
+    api = GatewayApi(app)
     register_docs(app, api)
-    for blueprint in (accounts.blp, transactions.blp, reports.blp):
+    for blueprint in (accounts.blp, transactions.blp, reports.blp, webhook_endpoints.blp, events.blp,
+                      events.deliveries_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
     register_error_handlers(app, settings.retry_after_seconds)

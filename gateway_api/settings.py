@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from infra.db import migrates_itself
 from infra.kafka import KafkaSettings
-from infra.settings import EnvReader, Secret
+from infra.settings import ConfigurationError, EnvReader, Secret
 
 DEFAULT_DATABASE_URL = "sqlite:///var/gateway.db"
 
@@ -14,6 +14,8 @@ DEFAULT_DATABASE_URL = "sqlite:///var/gateway.db"
 class Settings:
     admin_token: Secret
     secret_pepper: Secret
+    # Encrypts webhook signing secrets at rest (AES-256-GCM); shared with the webhook dispatcher.
+    webhook_secrets_key: Secret
     database_url: str = DEFAULT_DATABASE_URL
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     publish_timeout_seconds: float = 5.0
@@ -25,6 +27,8 @@ class Settings:
     prometheus_multiproc_dir: str = ""
     max_body_bytes: int = 16 * 1024
     retry_after_seconds: int = 2
+    # Development and tests only: webhook URLs may be http:// and point at private addresses.
+    webhook_allow_private_urls: bool = False
 
     @classmethod
     def from_env(cls, env: EnvReader | None = None) -> "Settings":
@@ -33,6 +37,7 @@ class Settings:
         return cls(
             admin_token=env.secret("GATEWAY_ADMIN_TOKEN"),
             secret_pepper=env.secret("GATEWAY_SECRET_PEPPER"),
+            webhook_secrets_key=webhook_secrets_key(env),
             database_url=database_url,
             kafka=KafkaSettings.from_env(env),
             publish_timeout_seconds=env.float("GATEWAY_PUBLISH_TIMEOUT_SECONDS", 5.0),
@@ -41,4 +46,17 @@ class Settings:
             log_level=env.str("LOG_LEVEL", "INFO"),
             web_concurrency=env.int("WEB_CONCURRENCY", 2, minimum=1),
             prometheus_multiproc_dir=env.str("PROMETHEUS_MULTIPROC_DIR", ""),
+            webhook_allow_private_urls=env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", False),
         )
+
+
+def webhook_secrets_key(env: EnvReader) -> Secret:
+    """WEBHOOK_SECRETS_KEY: 32 random bytes, base64; the API encrypts with it, the dispatcher decrypts."""
+    from gateway_api.adapters.secret_box import decode_key
+
+    key = env.secret("WEBHOOK_SECRETS_KEY")
+    try:
+        decode_key(key.reveal())
+    except ValueError as exc:
+        raise ConfigurationError(f"WEBHOOK_SECRETS_KEY {exc}") from None
+    return key

@@ -7,6 +7,7 @@ from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
 
 from infra.contracts import FINAL_STATUSES, TransactionResult
 
+from gateway_api.adapters.outbox import Outbox
 from gateway_api.adapters.sql import insert_if_absent
 from gateway_api.adapters.tables import transactions as tx
 from gateway_api.domain.errors import InvalidParameter
@@ -17,8 +18,9 @@ from gateway_api.use_cases.ports import Ledger, ListQuery, Page
 
 
 class SqlLedger(Ledger):
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, outbox: Outbox | None = None):
         self._engine = engine
+        self._outbox = outbox or Outbox(_utc_now)
 
     def add_pending(self, transaction: Transaction) -> None:
         with self._engine.begin() as connection:
@@ -43,16 +45,25 @@ class SqlLedger(Ledger):
 
     def apply_results(self, results: Sequence[TransactionResult]) -> None:
         final = [result for result in results if result.status in FINAL_STATUSES]
+        if not final:
+            return
+        ids = list(dict.fromkeys(result.id for result in final))
         with self._engine.begin() as connection:
+            already_final = _final_among(connection, ids)
             # A result may come before the API wrote its pending row (crash, or plain ordering):
             # create the row from the result; otherwise decide the pending row. Both are idempotent
             # and neither ever touches a row that is already final.
             insert_if_absent(connection, tx, [_row_from_result(result) for result in final])
-            if final:
-                connection.execute(
-                    update(tx).where(tx.c.id == bindparam("result_id"), tx.c.status == STATUS_PENDING),
-                    [_decision(result) for result in final],
-                )
+            connection.execute(
+                update(tx).where(tx.c.id == bindparam("result_id"), tx.c.status == STATUS_PENDING),
+                [_decision(result) for result in final],
+            )
+            # The outbox, in the same DB transaction: an event for exactly the rows that became
+            # final here, however often a result is redelivered.
+            decided = [id_ for id_ in ids if id_ not in already_final]
+            if decided:
+                rows = connection.execute(select(tx).where(tx.c.id.in_(decided), tx.c.status.in_(FINAL_STATUSES)))
+                self._outbox.record(connection, [_transaction(row) for row in rows])
 
     def daily_totals(self, account_id: str | None, first: date, last: date) -> list[DailyTotal]:
         day = func.date(tx.c.created_at)
@@ -66,6 +77,15 @@ class SqlLedger(Ledger):
         with self._engine.connect() as connection:
             return [DailyTotal(_as_date(row.day), row.status, row.error_message, row.count, from_cents(int(row.cents)))
                     for row in connection.execute(statement)]
+
+
+def _final_among(connection, ids: list[str]) -> set[str]:
+    statement = select(tx.c.id).where(tx.c.id.in_(ids), tx.c.status.in_(FINAL_STATUSES))
+    return {row.id for row in connection.execute(statement)}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def _scope(account_id: str | None) -> list:

@@ -96,7 +96,7 @@ def authentication_cost(stack: Stack, merchant: dict, rounds: int = 2000) -> flo
 
     s = stack.settings
     app = create_app(Settings(admin_token=s.admin_token, secret_pepper=s.secret_pepper,
-                              database_url=s.gateway_db, auto_migrate=False))
+                              webhook_secrets_key=s.webhook_secrets_key, database_url=s.gateway_db, auto_migrate=False))
     accounts = app.extensions["gateway_api"].accounts
     started = time.perf_counter()
     for _ in range(rounds):

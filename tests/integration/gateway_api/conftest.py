@@ -10,12 +10,13 @@ from infra.settings import Secret
 
 from gateway_api import create_app
 from gateway_api.settings import Settings
-from tests.integration.gateway_api.support import ADMIN_TOKEN, create_merchant
+from tests.integration.gateway_api.support import ADMIN_TOKEN, WEBHOOK_SECRETS_KEY, create_merchant
 
 
 @pytest.fixture
 def api_settings(kafka_settings, sqlite_url) -> Settings:
     return Settings(admin_token=Secret(ADMIN_TOKEN), secret_pepper=Secret("test-pepper-0123456789"),
+                    webhook_secrets_key=Secret(WEBHOOK_SECRETS_KEY), webhook_allow_private_urls=True,
                     database_url=sqlite_url, kafka=kafka_settings, publish_timeout_seconds=5.0)
 
 

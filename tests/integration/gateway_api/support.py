@@ -10,6 +10,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from infra.kafka import consumer_config
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
+WEBHOOK_SECRETS_KEY = "dGVzdC13ZWJob29rLXNlY3JldHMta2V5LTAxMjM0NTY="  # base64 of 32 test bytes
 TEST_CARD = "4111111111111111"
 TEST_CVV = "987"
 

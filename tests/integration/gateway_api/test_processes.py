@@ -20,7 +20,7 @@ from infra.embedded_broker import free_port
 from infra.kafka import Record, build_acked_producer
 
 from tests.support import wait_until
-from tests.integration.gateway_api.support import ADMIN_TOKEN, TEST_CARD, TEST_CVV, transaction_body
+from tests.integration.gateway_api.support import ADMIN_TOKEN, TEST_CARD, TEST_CVV, WEBHOOK_SECRETS_KEY, transaction_body
 
 BIN = Path(sys.executable).parent
 
@@ -30,6 +30,7 @@ def env(kafka_settings, tmp_path):
     prefix = kafka_settings.topics.transactions[: -len("transactions")]
     return os.environ | {
         "GATEWAY_ADMIN_TOKEN": ADMIN_TOKEN, "GATEWAY_SECRET_PEPPER": "process-test-pepper",
+        "WEBHOOK_SECRETS_KEY": WEBHOOK_SECRETS_KEY,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}", "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
         "KAFKA_TOPIC_PREFIX": prefix, "WEB_CONCURRENCY": "2", "LOG_LEVEL": "INFO",
     }

@@ -5,7 +5,8 @@ from infra.settings import ConfigurationError, EnvReader
 from gateway_api.results.settings import Settings as ResultsSettings
 from gateway_api.settings import Settings
 
-REQUIRED = {"GATEWAY_ADMIN_TOKEN": "t0k3n-value", "GATEWAY_SECRET_PEPPER": "p3pp3r-value"}
+KEY = "dGVzdC13ZWJob29rLXNlY3JldHMta2V5LTAxMjM0NTY="
+REQUIRED = {"GATEWAY_ADMIN_TOKEN": "t0k3n-value", "GATEWAY_SECRET_PEPPER": "p3pp3r-value", "WEBHOOK_SECRETS_KEY": KEY}
 
 
 def test_api_settings_defaults_and_secrets():
@@ -13,8 +14,9 @@ def test_api_settings_defaults_and_secrets():
     settings = Settings.from_env(env)
     assert settings.database_url == "sqlite:///var/gateway.db" and settings.auto_migrate is True
     assert (settings.publish_timeout_seconds, settings.idempotency_ttl_hours, settings.web_concurrency) == (5.0, 24, 2)
-    assert "t0k3n-value" not in repr(settings) and "p3pp3r-value" not in repr(settings)
-    assert env.names_required == {"GATEWAY_ADMIN_TOKEN", "GATEWAY_SECRET_PEPPER"}
+    assert "t0k3n-value" not in repr(settings) and "p3pp3r-value" not in repr(settings) and KEY not in repr(settings)
+    assert settings.webhook_allow_private_urls is False
+    assert env.names_required == {"GATEWAY_ADMIN_TOKEN", "GATEWAY_SECRET_PEPPER", "WEBHOOK_SECRETS_KEY"}
     assert {"DATABASE_URL", "GATEWAY_PUBLISH_TIMEOUT_SECONDS", "GATEWAY_IDEMPOTENCY_TTL_HOURS", "AUTO_MIGRATE",
             "LOG_LEVEL", "WEB_CONCURRENCY", "PROMETHEUS_MULTIPROC_DIR", "KAFKA_BOOTSTRAP_SERVERS"} <= env.names_read
 
@@ -34,6 +36,12 @@ def test_required_secrets(missing):
 def test_an_idempotency_ttl_below_24_hours_is_refused():
     with pytest.raises(ConfigurationError, match="GATEWAY_IDEMPOTENCY_TTL_HOURS"):
         Settings.from_env(EnvReader(REQUIRED | {"GATEWAY_IDEMPOTENCY_TTL_HOURS": "1"}))
+
+
+@pytest.mark.parametrize("key", ["change-me", "c2hvcnQ=", "not base64 at all!", "A" * 43 + "="])
+def test_a_webhook_secrets_key_that_is_not_32_base64_bytes_is_refused_with_a_hint(key):
+    with pytest.raises(ConfigurationError, match="WEBHOOK_SECRETS_KEY must be 32 random bytes, base64-encoded"):
+        Settings.from_env(EnvReader(REQUIRED | {"WEBHOOK_SECRETS_KEY": key}))
 
 
 def test_results_settings():

@@ -1,0 +1,136 @@
+"""The deliveries table as a work queue shared by every dispatcher replica, on SQLite and MySQL.
+
+Claiming is a lease: a conditional UPDATE sets ``lock_token`` and ``locked_until`` on due rows that
+nobody holds (or whose lease ran out). MySQL/MariaDB pick the rows with ``SELECT ... FOR UPDATE SKIP
+LOCKED``, so replicas claiming at the same moment take different rows instead of waiting on each
+other; SQLite runs the whole claim as one UPDATE, serialized by its write lock. Writing an outcome
+requires the lease token, so a dispatcher whose lease expired cannot overwrite the next owner's.
+"""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, and_, bindparam, delete, exists, func, or_, select, update
+
+from gateway_api.adapters.tables import events, webhook_attempts, webhook_deliveries as d, webhook_endpoints as ep
+from gateway_api.domain.deliveries import CANCELED, DELIVERED, PENDING
+from gateway_api.domain.webhook_endpoints import STATUS_ENABLED
+from gateway_api.use_cases.ports import AttemptRecord, ClaimedDelivery, DeliveryQueue, QueueStats
+
+_CLAIMED_COLUMNS = (d.c.id, d.c.lock_token, d.c.attempts, d.c.event_id, events.c.type, events.c.created_at,
+                    events.c.payload, ep.c.id.label("endpoint_id"), ep.c.url, ep.c.status.label("endpoint_status"),
+                    ep.c.secret_ciphertext)
+
+
+class SqlDeliveryQueue(DeliveryQueue):
+    def __init__(self, engine: Engine):
+        self._engine = engine
+
+    def claim(self, limit: int, now: datetime, lease: timedelta) -> list[ClaimedDelivery]:
+        token = secrets.token_hex(16)
+        lease_values = {"lock_token": token, "locked_until": now + lease}
+        with self._engine.begin() as connection:
+            due = select(d.c.id).where(_due(now)).order_by(d.c.next_attempt_at).limit(limit)
+            if connection.dialect.name == "sqlite":
+                connection.execute(update(d).where(d.c.id.in_(due)).values(lease_values))
+            else:
+                ids = connection.execute(due.with_for_update(skip_locked=True)).scalars().all()
+                if ids:
+                    connection.execute(update(d).where(d.c.id.in_(ids), _due(now)).values(lease_values))
+            statement = (select(*_CLAIMED_COLUMNS).join(events, events.c.id == d.c.event_id)
+                         .join(ep, ep.c.id == d.c.endpoint_id).where(d.c.lock_token == token))
+            return [_claimed(row) for row in connection.execute(statement)]
+
+    def record(self, records: Sequence[AttemptRecord]) -> None:
+        attempts = [_attempt_row(record) for record in records if record.attempt is not None]
+        with self._engine.begin() as connection:
+            if attempts:
+                connection.execute(webhook_attempts.insert(), attempts)
+            connection.execute(_OUTCOME_UPDATE, [_outcome_values(record) for record in records])
+            self._track_failing_endpoints(connection, records)
+
+    def stats(self, now: datetime) -> QueueStats:
+        pending = d.c.status == PENDING
+        with self._engine.connect() as connection:
+            due, oldest = connection.execute(select(func.count(), func.min(d.c.next_attempt_at))
+                                             .where(pending, d.c.next_attempt_at <= now)).one()
+            retries = connection.execute(select(func.count()).where(pending, d.c.next_attempt_at > now)).scalar_one()
+            failing, since = connection.execute(select(func.count(), func.min(ep.c.failing_since)).where(
+                ep.c.status == STATUS_ENABLED, ep.c.failing_since.is_not(None))).one()
+        return QueueStats(due, _seconds_since(oldest, now), retries, failing, _seconds_since(since, now))
+
+    def purge(self, before: datetime, batch: int = 500) -> int:
+        """Old events go with their log, unless a delivery of theirs is still pending (a late resend)."""
+        purged = 0
+        while True:
+            with self._engine.begin() as connection:
+                still_pending = exists().where(d.c.event_id == events.c.id, d.c.status == PENDING)
+                ids = connection.execute(select(events.c.id).where(events.c.created_at < before, ~still_pending)
+                                         .limit(batch)).scalars().all()
+                if not ids:
+                    return purged
+                delivery_ids = select(d.c.id).where(d.c.event_id.in_(ids))
+                connection.execute(delete(webhook_attempts).where(webhook_attempts.c.delivery_id.in_(delivery_ids)))
+                connection.execute(delete(d).where(d.c.event_id.in_(ids)))
+                connection.execute(delete(events).where(events.c.id.in_(ids)))
+            purged += len(ids)
+
+    @staticmethod
+    def _track_failing_endpoints(connection, records: Sequence[AttemptRecord]) -> None:
+        """``failing_since``: the first failure since the endpoint's last success (for alerting)."""
+        attempted = [r for r in records if r.attempt is not None]
+        recovered = {r.claimed.endpoint_id for r in attempted if r.attempt.result.delivered}
+        failed = {r.claimed.endpoint_id: r.attempt.attempted_at for r in attempted
+                  if not r.attempt.result.delivered and r.claimed.endpoint_id not in recovered}
+        if recovered:
+            connection.execute(update(ep).where(ep.c.id.in_(recovered), ep.c.failing_since.is_not(None))
+                               .values(failing_since=None))
+        for endpoint_id, at in failed.items():
+            connection.execute(update(ep).where(ep.c.id == endpoint_id, ep.c.failing_since.is_(None))
+                               .values(failing_since=at))
+
+
+def _due(now: datetime):
+    return and_(d.c.status == PENDING, d.c.next_attempt_at <= now,
+                or_(d.c.locked_until.is_(None), d.c.locked_until <= now))
+
+
+# Only the lease holder moves a delivery on, and only while it is pending (a deleted endpoint's
+# deliveries were canceled meanwhile and stay so).
+_OUTCOME_UPDATE = update(d).where(d.c.id == bindparam("b_id"), d.c.lock_token == bindparam("b_token"),
+                                  d.c.status == PENDING).values(
+    status=bindparam("b_status"), attempts=bindparam("b_attempts"), next_attempt_at=bindparam("b_next"),
+    locked_until=None, lock_token=None, last_attempt_at=bindparam("b_at"), last_http_status=bindparam("b_http"),
+    last_error=bindparam("b_error"))
+
+
+def _outcome_values(record: AttemptRecord) -> dict:
+    attempt, claimed = record.attempt, record.claimed
+    if attempt is None:
+        return {"b_id": claimed.delivery_id, "b_token": claimed.lock_token, "b_status": CANCELED,
+                "b_attempts": claimed.attempts_made, "b_next": None, "b_at": None, "b_http": None,
+                "b_error": "the endpoint was deleted"}
+    result = attempt.result
+    return {"b_id": claimed.delivery_id, "b_token": claimed.lock_token, "b_status": record.transition.status,
+            "b_attempts": attempt.number, "b_next": record.transition.next_attempt_at, "b_at": attempt.attempted_at,
+            "b_http": result.http_status, "b_error": None if record.transition.status == DELIVERED else result.error}
+
+
+def _attempt_row(record: AttemptRecord) -> dict:
+    attempt = record.attempt
+    result = attempt.result
+    return {"delivery_id": attempt.delivery_id, "number": attempt.number, "attempted_at": attempt.attempted_at,
+            "duration_ms": round(result.duration_s * 1000), "outcome": result.outcome, "http_status": result.http_status,
+            "error": result.error, "response_body": result.response_body, "next_attempt_at": attempt.next_attempt_at}
+
+
+def _claimed(row) -> ClaimedDelivery:
+    return ClaimedDelivery(row.id, row.lock_token, row.attempts, row.event_id, row.type, row.created_at,
+                           row.payload.encode(), row.endpoint_id, row.url, row.endpoint_status == STATUS_ENABLED,
+                           row.secret_ciphertext)
+
+
+def _seconds_since(moment: datetime | None, now: datetime) -> float:
+    return max((now - moment).total_seconds(), 0.0) if moment else 0.0
