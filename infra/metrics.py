@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections.abc import Callable
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -21,6 +24,7 @@ from prometheus_client import (
     Histogram,
     ProcessCollector,
     generate_latest,
+    make_wsgi_app,
     multiprocess,
     start_http_server,
 )
@@ -99,3 +103,32 @@ def consumer_lag_stats_callback(gauge: Gauge) -> Callable[[str], None]:
                     gauge.labels(topic, partition).set(lag)
 
     return on_stats
+
+
+def serve_metrics_and_health(port: int, alive: Callable[[], bool], ready: Callable[[], bool],
+                             host: str = "0.0.0.0") -> None:
+    """/metrics plus /healthz (``alive``) and /readyz (``ready``) for a worker without a web app of its
+    own: probes and `make run` can tell a live, working process from one that merely exists."""
+    if port <= 0:
+        return
+    metrics_app = make_wsgi_app()
+    probes = {"/healthz": (alive, "ok", "stalled"), "/readyz": (ready, "ready", "unavailable")}
+
+    def app(environ, start_response):
+        probe = probes.get(environ.get("PATH_INFO", ""))
+        if probe is None:
+            return metrics_app(environ, start_response)
+        check, good, bad = probe
+        ok = check()
+        start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "application/json")])
+        return [json.dumps({"status": good if ok else bad}).encode()]
+
+    class _Server(ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    class _Quiet(WSGIRequestHandler):
+        def log_message(self, *args):  # access lines would flood the JSON logs
+            pass
+
+    server = make_server(host, port, app, _Server, _Quiet)
+    threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True).start()

@@ -46,6 +46,8 @@ class HttpWebhookSender(WebhookSender):
         self._ssl = ssl_context or ssl.create_default_context()
         self._connect_timeout_s = connect_timeout_s
         self._local = threading.local()
+        self._open: set[http.client.HTTPConnection] = set()  # every thread's, to close them on shutdown
+        self._open_lock = threading.Lock()
         self._dns: dict[tuple[str, int], tuple[float, list[str]]] = {}
         self._dns_lock = threading.Lock()
         self._watchdog = _Watchdog()
@@ -63,6 +65,10 @@ class HttpWebhookSender(WebhookSender):
 
     def close(self) -> None:
         self._watchdog.stop()
+        with self._open_lock:
+            connections, self._open = self._open, set()
+        for connection in connections:
+            connection.close()
 
     def _checked_addresses(self, parts: UrlParts) -> list[str]:
         key = (parts.host, parts.port)
@@ -112,12 +118,16 @@ class HttpWebhookSender(WebhookSender):
         if connection is None:
             connection = _PinnedConnection.create(parts, addresses, self._connect_timeout_s, self._ssl)
             self._connections()[key] = connection
+            with self._open_lock:
+                self._open.add(connection)
         return connection
 
     def _drop(self, parts: UrlParts) -> None:
         connection = self._connections().pop((parts.scheme, parts.host, parts.port), None)
         if connection is not None:
             connection.close()
+            with self._open_lock:
+                self._open.discard(connection)
 
 
 def _exchange(connection, parts: UrlParts, body: bytes, headers: dict[str, str], deadline: float) -> tuple[int, str]:

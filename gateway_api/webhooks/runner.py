@@ -1,0 +1,167 @@
+"""The dispatcher's loop: keep up to ``concurrency`` deliveries in flight, write their outcomes back.
+
+One thread claims and records (batched DB writes); a pool of threads does the HTTP. A housekeeping
+thread refreshes the queue gauges every few seconds and purges old events hourly. If the database
+fails, outcomes are kept in memory and written once it is back (their leases may run out meanwhile:
+the delivery is then sent again, which at-least-once allows).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import datetime, timedelta
+
+from gateway_api.domain.deliveries import DELIVERED, PENDING
+from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
+from gateway_api.use_cases.ports import AttemptRecord, DeliveryQueue
+from gateway_api.webhooks import metrics
+from gateway_api.webhooks.settings import Settings
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF_SECONDS = 5.0
+GATHER_SECONDS = 0.02
+
+
+class Dispatcher:
+    def __init__(self, deliver: DeliverWebhooks, queue: DeliveryQueue, settings: Settings,
+                 now: Callable[[], datetime]):
+        self._deliver = deliver
+        self._queue = queue
+        self._settings = settings
+        self._now = now
+        self._in_flight: set[Future] = set()
+        self._unrecorded: list[AttemptRecord] = []
+        self._last_cycle = time.monotonic()
+        self._database_ok = False
+        self._backoff = 0.0
+
+    # -- health, for /healthz and /readyz ---------------------------------------------------------
+
+    def alive(self) -> bool:
+        """The loop is turning (a hung loop gets the process restarted)."""
+        return time.monotonic() - self._last_cycle < 2 * self._settings.lease_seconds
+
+    def ready(self) -> bool:
+        return self.alive() and self._database_ok
+
+    # -- the loop ---------------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        housekeeping = threading.Thread(target=self._housekeeping, args=(stop,), name="webhook-housekeeping",
+                                        daemon=True)
+        housekeeping.start()
+        with ThreadPoolExecutor(self._settings.concurrency, thread_name_prefix="webhook") as pool:
+            while not stop.is_set():
+                self._cycle(pool, stop)
+            self._finish_in_flight()
+        housekeeping.join(timeout=2)
+
+    def _cycle(self, pool: ThreadPoolExecutor, stop: threading.Event) -> None:
+        self._last_cycle = time.monotonic()
+        done, self._in_flight = _split_done(self._in_flight, self._settings.poll_interval_seconds)
+        self._unrecorded += [future.result() for future in done]
+        if not self._write_outcomes():
+            stop.wait(self._backoff)
+            return
+        free = self._settings.concurrency - len(self._in_flight)
+        # Claim in batches, not one row per finished send: a claim is a DB write.
+        if free and (free >= max(self._settings.concurrency // 4, 1) or not self._in_flight):
+            claimed = self._claim(free)
+            self._in_flight |= {pool.submit(self._deliver.attempt, delivery) for delivery in claimed}
+            if not claimed and not self._in_flight:
+                stop.wait(self._backoff or self._settings.poll_interval_seconds)
+
+    def _claim(self, limit: int) -> list:
+        try:
+            claimed = self._deliver.claim(limit)
+        except Exception:  # noqa: BLE001 - the database is away: wait, keep the loop alive
+            self._database_failed("claiming deliveries failed")
+            return []
+        self._database_ok, self._backoff = True, 0.0
+        return claimed
+
+    def _write_outcomes(self) -> bool:
+        if not self._unrecorded:
+            return True
+        try:
+            self._deliver.record(self._unrecorded)
+        except Exception:  # noqa: BLE001 - keep the outcomes and write them when the database is back
+            self._database_failed("recording delivery outcomes failed", unrecorded=len(self._unrecorded))
+            return False
+        self._observe(self._unrecorded)
+        self._unrecorded = []
+        self._database_ok, self._backoff = True, 0.0
+        return True
+
+    def _database_failed(self, message: str, **extra) -> None:
+        self._database_ok = False
+        self._backoff = min(max(self._backoff * 2, 0.2), MAX_BACKOFF_SECONDS)
+        log.exception(message, extra=extra | {"retry_in_s": self._backoff})
+
+    def _finish_in_flight(self) -> None:
+        """On SIGTERM: let the sends in hand finish (bounded by their timeout) and write them down."""
+        done, _ = wait(self._in_flight, timeout=self._settings.timeout_seconds + 1)
+        self._unrecorded += [future.result() for future in done]
+        self._write_outcomes()
+
+    def _observe(self, records: list[AttemptRecord]) -> None:
+        now = self._now()
+        for record in records:
+            status = record.transition.status
+            if status != PENDING:
+                metrics.DELIVERIES.labels(status).inc()
+            if record.attempt is None:
+                continue
+            result = record.attempt.result
+            metrics.ATTEMPTS.labels(result.outcome).inc()
+            metrics.ATTEMPT_DURATION.observe(result.duration_s)
+            if status == DELIVERED:
+                metrics.DELIVERY_LATENCY.observe(max((now - record.claimed.event_created_at).total_seconds(), 0))
+            else:
+                log.info("webhook attempt failed", extra={
+                    "delivery_id": record.claimed.delivery_id, "endpoint_id": record.claimed.endpoint_id,
+                    "attempt": record.attempt.number, "outcome": result.outcome, "http_status": result.http_status,
+                    "next_attempt_at": str(record.transition.next_attempt_at or ""), "status": status})
+
+    # -- housekeeping -----------------------------------------------------------------------------
+
+    def _housekeeping(self, stop: threading.Event) -> None:
+        next_purge = time.monotonic()
+        while not stop.is_set():
+            try:
+                self._refresh_gauges()
+                if time.monotonic() >= next_purge:
+                    self._purge()
+                    next_purge = time.monotonic() + self._settings.purge_interval_seconds
+            except Exception:  # noqa: BLE001 - gauges go stale, delivering goes on
+                log.exception("webhook housekeeping failed")
+            stop.wait(self._settings.stats_interval_seconds)
+
+    def _refresh_gauges(self) -> None:
+        stats = self._queue.stats(self._now())
+        metrics.BACKLOG.set(stats.due)
+        metrics.BACKLOG_AGE.set(stats.oldest_due_seconds)
+        metrics.SCHEDULED_RETRIES.set(stats.scheduled_retries)
+        metrics.FAILING_ENDPOINTS.set(stats.failing_endpoints)
+        metrics.LONGEST_FAILING.set(stats.longest_failing_seconds)
+
+    def _purge(self) -> None:
+        before = self._now() - timedelta(days=self._settings.event_retention_days)
+        purged = self._queue.purge(before)
+        if purged:
+            log.info("purged old events", extra={"events": purged, "recorded_before": before.isoformat()})
+
+
+def _split_done(futures: set[Future], timeout: float) -> tuple[set[Future], set[Future]]:
+    """The finished sends (waiting up to ``timeout`` for the first), gathered for a few more
+    milliseconds so that their outcomes and the next claim are one DB write each, not one per send."""
+    if not futures:
+        return set(), set()
+    done, pending = wait(futures, timeout=timeout, return_when=FIRST_COMPLETED)
+    if done and pending:
+        more, pending = wait(pending, timeout=GATHER_SECONDS)
+        done |= more
+    return done, pending
