@@ -10,6 +10,7 @@ from infra.settings import EnvReader, Secret
 DEV_ADMIN_TOKEN = "dev-admin-token"
 DEV_SECRET_PEPPER = "dev-pepper-not-for-production"
 DEV_PANEL_SECRET_KEY = "dev-panel-key-not-for-production"
+DEV_WEBHOOK_SECRETS_KEY = "ZGV2LXdlYmhvb2stc2VjcmV0cy1rZXktbm90LXByb2Q="  # base64 of "dev-webhook-secrets-key-not-prod"
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class StackSettings:
     panel_port: int = 8001
     processor_metrics_port: int = 9101
     results_metrics_port: int = 9102
+    webhooks_metrics_port: int = 9103
     prometheus_port: int = 9090
     var_dir: Path = Path("var")
     # An external Kafka (KAFKA_BOOTSTRAP_SERVERS) replaces the embedded broker.
@@ -31,6 +33,9 @@ class StackSettings:
     admin_token: Secret = field(default=Secret(DEV_ADMIN_TOKEN))
     secret_pepper: Secret = field(default=Secret(DEV_SECRET_PEPPER))
     panel_secret_key: Secret = field(default=Secret(DEV_PANEL_SECRET_KEY))
+    webhook_secrets_key: Secret = field(default=Secret(DEV_WEBHOOK_SECRETS_KEY))
+    # Local receivers (http://127.0.0.1:...) must work in development; deployments leave it false.
+    webhook_allow_private_urls: bool = True
     with_prometheus: bool = True
     log_level: str = "INFO"
 
@@ -44,6 +49,7 @@ class StackSettings:
             panel_port=env.int("PANEL_PORT", cls.panel_port, minimum=1),
             processor_metrics_port=env.int("PROCESSOR_METRICS_PORT", cls.processor_metrics_port, minimum=1),
             results_metrics_port=env.int("RESULTS_METRICS_PORT", cls.results_metrics_port, minimum=1),
+            webhooks_metrics_port=env.int("WEBHOOKS_METRICS_PORT", cls.webhooks_metrics_port, minimum=1),
             prometheus_port=env.int("PROMETHEUS_PORT", cls.prometheus_port, minimum=1),
             var_dir=Path(env.str("STACK_VAR_DIR", str(cls.var_dir))),
             external_kafka=env.str("KAFKA_BOOTSTRAP_SERVERS", ""),
@@ -54,6 +60,8 @@ class StackSettings:
             admin_token=env.secret("GATEWAY_ADMIN_TOKEN", DEV_ADMIN_TOKEN),
             secret_pepper=env.secret("GATEWAY_SECRET_PEPPER", DEV_SECRET_PEPPER),
             panel_secret_key=env.secret("PANEL_SECRET_KEY", DEV_PANEL_SECRET_KEY),
+            webhook_secrets_key=env.secret("WEBHOOK_SECRETS_KEY", DEV_WEBHOOK_SECRETS_KEY),
+            webhook_allow_private_urls=env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", cls.webhook_allow_private_urls),
             with_prometheus=env.bool("STACK_PROMETHEUS", cls.with_prometheus),
             log_level=env.str("LOG_LEVEL", cls.log_level),
         )
