@@ -50,6 +50,17 @@ SERVICES: dict[str, tuple[Metric, ...]] = {
         Metric("gateway_results_consumer_lag", "gauge", ("topic", "partition")),
         Metric("gateway_results_batch_failures_total", "counter"),
     ) + PROCESS,
+    "webhooks": (
+        Metric("gateway_webhooks_attempts_total", "counter", ("outcome",)),
+        Metric("gateway_webhooks_deliveries_total", "counter", ("status",)),
+        Metric("gateway_webhooks_attempt_duration_seconds", "histogram"),
+        Metric("gateway_webhooks_delivery_latency_seconds", "histogram"),
+        Metric("gateway_webhooks_backlog", "gauge"),
+        Metric("gateway_webhooks_backlog_age_seconds", "gauge"),
+        Metric("gateway_webhooks_scheduled_retries", "gauge"),
+        Metric("gateway_webhooks_failing_endpoints", "gauge"),
+        Metric("gateway_webhooks_longest_failing_endpoint_seconds", "gauge"),
+    ) + PROCESS,
     "panel": _http("panel") + (
         Metric("panel_sse_clients", "gauge"),
         Metric("panel_results_received_total", "counter"),
