@@ -105,7 +105,7 @@ def test_probes_use_the_api_health_endpoints_and_the_worker_metrics_ports(render
         (web,) = pod_spec(named(objects, "Deployment", name))["containers"]
         assert web["readinessProbe"]["httpGet"]["path"] == "/readyz"
         assert web["livenessProbe"]["httpGet"]["path"] == "/healthz"
-    for name, port in (("processor", 9101), ("results", 9102)):
+    for name, port in (("processor", 9101), ("results", 9102), ("webhooks", 9103)):
         (container,) = pod_spec(named(objects, "Deployment", name))["containers"]
         env = {item["name"]: item.get("value") for item in container["env"]}
         assert env["METRICS_PORT"] == str(port)
@@ -193,6 +193,17 @@ def test_mysql_is_a_statefulset_with_a_headless_service_and_a_volume_per_pod(ren
     (claim,) = mysql["spec"]["volumeClaimTemplates"]
     mounts = {mount["name"]: mount["mountPath"] for mount in pod_spec(mysql)["containers"][0]["volumeMounts"]}
     assert mounts[claim["metadata"]["name"]] == "/var/lib/mysql"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_webhook_dispatcher_probes_readiness_and_liveness_and_outlives_a_delivery_on_shutdown(rendered, overlay):
+    dispatcher = named(rendered[overlay], "Deployment", "webhooks")
+    (container,) = pod_spec(dispatcher)["containers"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert pod_spec(dispatcher)["terminationGracePeriodSeconds"] > 10  # the delivery timeout
+    assert {e["name"] for e in container["env"]} >= {"DATABASE_URL", "WEBHOOK_SECRETS_KEY"}
+    assert "WEBHOOK_ALLOW_PRIVATE_URLS" not in {e["name"] for e in container["env"]}
 
 
 def test_the_panel_cookie_is_secure_behind_the_tls_ingress_only(rendered):
