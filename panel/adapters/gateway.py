@@ -65,6 +65,14 @@ class GatewayClient:
         except ValueError:
             raise GatewayUnavailable("response is not JSON") from None
 
+    def send_json(self, credential: Credential, method: str, path: str, body: dict | None = None) -> dict:
+        """A POST or DELETE on the user's behalf (webhook endpoints, resends); the answer's JSON."""
+        response = self._request(credential, method, path, accept="application/json", json=body)
+        try:
+            return response.json()
+        except ValueError:
+            raise GatewayUnavailable("response is not JSON") from None
+
     def get_csv(self, credential: Credential, path: str, params: dict | None = None) -> CsvDocument:
         response = self._get(credential, path, params, accept="text/csv")
         return CsvDocument(response.content, response.headers.get("Content-Type", CsvDocument.content_type))
@@ -73,10 +81,13 @@ class GatewayClient:
         return "/v1/transactions/" + quote(transaction_id, safe="")
 
     def _get(self, credential: Credential, path: str, params: dict | None, accept: str) -> requests.Response:
+        return self._request(credential, "GET", path, accept, params=_clean(params))
+
+    def _request(self, credential: Credential, method: str, path: str, accept: str, **kwargs) -> requests.Response:
         headers = {"Authorization": credential.authorization(), "Accept": accept}
         try:
-            response = self._session().get(self._base_url + path, params=_clean(params), headers=headers,
-                                           timeout=self._timeout)
+            response = self._session().request(method, self._base_url + path, headers=headers, timeout=self._timeout,
+                                               **kwargs)
         except requests.RequestException as exc:
             raise GatewayUnavailable(type(exc).__name__) from None
         if response.status_code < 400:
