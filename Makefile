@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-unit test-integration test-e2e bench-processor bench-api clean
+.PHONY: install run test test-unit test-integration test-e2e bench-processor bench-api bench-webhooks clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, found " + sys.version.split()[0] + ": set PYTHON=python3.11")'
@@ -41,6 +41,10 @@ bench-processor: $(INSTALLED)
 ## Throughput and latency of the API: BENCH_API_N POSTs from BENCH_API_CLIENTS concurrent clients.
 bench-api: $(INSTALLED)
 	$(PY) -m tests.benchmarks.api
+
+## Webhook latency: BENCH_WEBHOOKS_N decisions at BENCH_WEBHOOKS_RATE/s, decision -> local receiver percentiles.
+bench-webhooks: $(INSTALLED)
+	$(PY) -m tests.benchmarks.webhooks
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

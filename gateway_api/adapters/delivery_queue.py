@@ -12,7 +12,9 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, bindparam, delete, exists, func, or_, select, update
+from sqlalchemy import Engine, Integer, and_, bindparam, delete, exists, func, or_, select, update
+
+from infra.sql import PreparedStatement
 
 from gateway_api.adapters.tables import events, webhook_attempts, webhook_deliveries as d, webhook_endpoints as ep
 from gateway_api.domain.deliveries import CANCELED, DELIVERED, PENDING
@@ -27,28 +29,26 @@ _CLAIMED_COLUMNS = (d.c.id, d.c.lock_token, d.c.attempts, d.c.event_id, events.c
 class SqlDeliveryQueue(DeliveryQueue):
     def __init__(self, engine: Engine):
         self._engine = engine
+        self._insert_attempts = PreparedStatement(_INSERT_ATTEMPTS, engine.dialect)
+        self._write_outcomes = PreparedStatement(_OUTCOME_UPDATE, engine.dialect)
 
     def claim(self, limit: int, now: datetime, lease: timedelta) -> list[ClaimedDelivery]:
         token = secrets.token_hex(16)
-        lease_values = {"lock_token": token, "locked_until": now + lease}
+        values = {"now": now, "n": limit, "token": token, "until": now + lease}
         with self._engine.begin() as connection:
-            due = select(d.c.id).where(_due(now)).order_by(d.c.next_attempt_at).limit(limit)
             if connection.dialect.name == "sqlite":
-                connection.execute(update(d).where(d.c.id.in_(due)).values(lease_values))
+                connection.execute(_CLAIM_IN_ONE_UPDATE, values)
             else:
-                ids = connection.execute(due.with_for_update(skip_locked=True)).scalars().all()
+                ids = connection.execute(_DUE_IDS_SKIP_LOCKED, values).scalars().all()
                 if ids:
-                    connection.execute(update(d).where(d.c.id.in_(ids), _due(now)).values(lease_values))
-            statement = (select(*_CLAIMED_COLUMNS).join(events, events.c.id == d.c.event_id)
-                         .join(ep, ep.c.id == d.c.endpoint_id).where(d.c.lock_token == token))
-            return [_claimed(row) for row in connection.execute(statement)]
+                    connection.execute(_CLAIM_IDS, values | {"ids": ids})
+            return [_claimed(row) for row in connection.execute(_CLAIMED, {"token": token})]
 
     def record(self, records: Sequence[AttemptRecord]) -> None:
         attempts = [_attempt_row(record) for record in records if record.attempt is not None]
         with self._engine.begin() as connection:
-            if attempts:
-                connection.execute(webhook_attempts.insert(), attempts)
-            connection.execute(_OUTCOME_UPDATE, [_outcome_values(record) for record in records])
+            self._insert_attempts.execute_many(connection, attempts)
+            self._write_outcomes.execute_many(connection, [_outcome_values(record) for record in records])
             self._track_failing_endpoints(connection, records)
 
     def stats(self, now: datetime) -> QueueStats:
@@ -85,16 +85,28 @@ class SqlDeliveryQueue(DeliveryQueue):
         failed = {r.claimed.endpoint_id: r.attempt.attempted_at for r in attempted
                   if not r.attempt.result.delivered and r.claimed.endpoint_id not in recovered}
         if recovered:
-            connection.execute(update(ep).where(ep.c.id.in_(recovered), ep.c.failing_since.is_not(None))
-                               .values(failing_since=None))
-        for endpoint_id, at in failed.items():
-            connection.execute(update(ep).where(ep.c.id == endpoint_id, ep.c.failing_since.is_(None))
-                               .values(failing_since=at))
+            connection.execute(_RECOVERED, [{"b_id": endpoint_id} for endpoint_id in recovered])
+        if failed:
+            connection.execute(_FAILING, [{"b_id": endpoint_id, "b_at": at} for endpoint_id, at in failed.items()])
 
 
-def _due(now: datetime):
-    return and_(d.c.status == PENDING, d.c.next_attempt_at <= now,
-                or_(d.c.locked_until.is_(None), d.c.locked_until <= now))
+# Built once: a claim and an outcome write run several times a second, and building SQLAlchemy
+# statements anew each time cost more CPU than sending the webhooks.
+_NOW = bindparam("now", type_=d.c.next_attempt_at.type)
+_DUE = and_(d.c.status == PENDING, d.c.next_attempt_at <= _NOW, or_(d.c.locked_until.is_(None), d.c.locked_until <= _NOW))
+_DUE_IDS = select(d.c.id).where(_DUE).order_by(d.c.next_attempt_at).limit(bindparam("n", type_=Integer))
+_LEASE = {"lock_token": bindparam("token"), "locked_until": bindparam("until", type_=d.c.locked_until.type)}
+_CLAIM_IN_ONE_UPDATE = update(d).where(d.c.id.in_(_DUE_IDS)).values(_LEASE)
+_DUE_IDS_SKIP_LOCKED = _DUE_IDS.with_for_update(skip_locked=True)
+_CLAIM_IDS = update(d).where(d.c.id.in_(bindparam("ids", expanding=True)), _DUE).values(_LEASE)
+_CLAIMED = (select(*_CLAIMED_COLUMNS).join(events, events.c.id == d.c.event_id).join(ep, ep.c.id == d.c.endpoint_id)
+            .where(d.c.lock_token == bindparam("token")))
+_RECOVERED = update(ep).where(ep.c.id == bindparam("b_id"), ep.c.failing_since.is_not(None)).values(failing_since=None)
+_FAILING = update(ep).where(ep.c.id == bindparam("b_id"), ep.c.failing_since.is_(None)).values(
+    failing_since=bindparam("b_at", type_=ep.c.failing_since.type))
+_INSERT_ATTEMPTS = webhook_attempts.insert().values(
+    {name: bindparam(name) for name in ("delivery_id", "number", "attempted_at", "duration_ms", "outcome", "http_status",
+                                        "error", "response_body", "next_attempt_at")})
 
 
 # Only the lease holder moves a delivery on, and only while it is pending (a deleted endpoint's

@@ -12,7 +12,9 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from gateway_api.adapters import presenters
-from gateway_api.adapters.sql import insert_if_absent
+from infra.sql import PreparedStatement
+
+from gateway_api.adapters.sql import prepared_insert_if_absent
 from gateway_api.adapters.tables import events as events_table
 from gateway_api.adapters.tables import webhook_deliveries, webhook_endpoints
 from gateway_api.domain.deliveries import PENDING, first_delivery_id
@@ -24,6 +26,7 @@ from gateway_api.domain.webhook_endpoints import STATUS_ENABLED, WebhookEndpoint
 class Outbox:
     def __init__(self, now: Callable[[], datetime]):
         self._now = now
+        self._inserts: dict[str, tuple[PreparedStatement, PreparedStatement]] = {}
 
     def record(self, connection: Connection, decided: Sequence[Transaction]) -> None:
         """One event per transaction that just became final, one delivery per subscribed endpoint.
@@ -35,11 +38,19 @@ class Outbox:
             return
         now = self._now()
         events = [transaction_event(presenters.transaction(t), t.status, t.account_id, now) for t in decided]
-        insert_if_absent(connection, events_table, [_event_row(event) for event in events])
+        insert_events, insert_deliveries = self._prepared(connection)
+        insert_events.execute_many(connection, [_event_row(event) for event in events])
         endpoints = _subscribed_endpoints(connection, {event.account_id for event in events})
-        rows = [_delivery_row(event, endpoint, now)
-                for event in events for endpoint in endpoints.get(event.account_id, ()) if endpoint.subscribes_to(event.type)]
-        insert_if_absent(connection, webhook_deliveries, rows)
+        insert_deliveries.execute_many(connection, [
+            _delivery_row(event, endpoint, now)
+            for event in events for endpoint in endpoints.get(event.account_id, ()) if endpoint.subscribes_to(event.type)])
+
+    def _prepared(self, connection: Connection) -> tuple[PreparedStatement, PreparedStatement]:
+        dialect = connection.dialect
+        if dialect.name not in self._inserts:
+            self._inserts[dialect.name] = (prepared_insert_if_absent(events_table, dialect),
+                                           prepared_insert_if_absent(webhook_deliveries, dialect))
+        return self._inserts[dialect.name]
 
 
 def _subscribed_endpoints(connection: Connection, account_ids: set[str]) -> dict[str, list[WebhookEndpoint]]:

@@ -112,7 +112,8 @@ def percentile(values: list[float], fraction: float) -> float:
 def run(count: int, clients: int, var_dir: Path) -> None:
     settings = StackSettings(kafka_port=free_port(), api_port=free_port(), panel_port=free_port(),
                              processor_metrics_port=free_port(), results_metrics_port=free_port(),
-                             var_dir=var_dir, with_prometheus=False, log_level="WARNING")
+                             webhooks_metrics_port=free_port(), var_dir=var_dir, with_prometheus=False,
+                             log_level="WARNING")
     with Stack(settings, console=None) as stack:
         merchant = stack.create_merchant("Bench shop")
         fire(stack, merchant, 100, clients)  # warm-up: connections, workers, producers

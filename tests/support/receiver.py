@@ -30,6 +30,11 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # http.server's 5 drops connections when a dispatcher opens 32 at once
+
+
 class Receiver:
     """``answers`` decides each answer from the request's number (0-based) and the request."""
 
@@ -37,8 +42,7 @@ class Receiver:
         self.answers = answers or (lambda _number, _request: Answer())
         self.requests: list[Received] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, name="test-receiver", daemon=True)
 
     @property
@@ -73,6 +77,9 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as real receivers do
+            # Like any production server: without TCP_NODELAY the body waits for the client's
+            # delayed ACK (~40 ms) behind the headers, which would measure http.server, not us.
+            disable_nagle_algorithm = True
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
