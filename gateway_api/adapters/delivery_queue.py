@@ -51,6 +51,10 @@ class SqlDeliveryQueue(DeliveryQueue):
             self._write_outcomes.execute_many(connection, [_outcome_values(record) for record in records])
             self._track_failing_endpoints(connection, records)
 
+    def release(self, claimed: Sequence[ClaimedDelivery]) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(_RELEASE, [{"b_id": c.delivery_id, "b_token": c.lock_token} for c in claimed])
+
     def stats(self, now: datetime) -> QueueStats:
         pending = d.c.status == PENDING
         with self._engine.connect() as connection:
@@ -104,6 +108,8 @@ _CLAIMED = (select(*_CLAIMED_COLUMNS).join(events, events.c.id == d.c.event_id).
 _RECOVERED = update(ep).where(ep.c.id == bindparam("b_id"), ep.c.failing_since.is_not(None)).values(failing_since=None)
 _FAILING = update(ep).where(ep.c.id == bindparam("b_id"), ep.c.failing_since.is_(None)).values(
     failing_since=bindparam("b_at", type_=ep.c.failing_since.type))
+_RELEASE = update(d).where(d.c.id == bindparam("b_id"), d.c.lock_token == bindparam("b_token")).values(
+    lock_token=None, locked_until=None)
 _INSERT_ATTEMPTS = webhook_attempts.insert().values(
     {name: bindparam(name) for name in ("delivery_id", "number", "attempted_at", "duration_ms", "outcome", "http_status",
                                         "error", "response_body", "next_attempt_at")})

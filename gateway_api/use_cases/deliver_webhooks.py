@@ -53,6 +53,10 @@ class DeliverWebhooks:
         if records:
             self._queue.record(records)
 
+    def release(self, claimed: Sequence[ClaimedDelivery]) -> None:
+        if claimed:
+            self._queue.release(claimed)
+
     def _send(self, claimed: ClaimedDelivery) -> AttemptResult:
         try:
             secret = self._cipher.decrypt(claimed.secret_token, claimed.endpoint_id)

@@ -221,6 +221,10 @@ class DeliveryQueue(abc.ABC):
         """Store the attempts and move the deliveries on, in one DB transaction."""
 
     @abc.abstractmethod
+    def release(self, claimed: Sequence[ClaimedDelivery]) -> None:
+        """Give back the leases of deliveries that were claimed but not sent."""
+
+    @abc.abstractmethod
     def stats(self, now: datetime) -> QueueStats: ...
 
     @abc.abstractmethod

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from gateway_api.domain.deliveries import DELIVERED, PENDING
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
-from gateway_api.use_cases.ports import AttemptRecord, DeliveryQueue
+from gateway_api.use_cases.ports import AttemptRecord, ClaimedDelivery, DeliveryQueue
 from gateway_api.webhooks import metrics
 from gateway_api.webhooks.settings import Settings
 
@@ -32,7 +32,7 @@ class Dispatcher:
         self._queue = queue
         self._settings = settings
         self._now = now
-        self._in_flight: set[Future] = set()
+        self._in_flight: dict[Future, ClaimedDelivery] = {}
         self._unrecorded: list[AttemptRecord] = []
         self._last_cycle = time.monotonic()
         self._database_ok = False
@@ -53,26 +53,42 @@ class Dispatcher:
         housekeeping = threading.Thread(target=self._housekeeping, args=(stop,), name="webhook-housekeeping",
                                         daemon=True)
         housekeeping.start()
-        with ThreadPoolExecutor(self._settings.concurrency, thread_name_prefix="webhook") as pool:
+        pool = ThreadPoolExecutor(self._settings.concurrency, thread_name_prefix="webhook")
+        try:
             while not stop.is_set():
                 self._cycle(pool, stop)
             self._finish_in_flight()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
         housekeeping.join(timeout=2)
 
     def _cycle(self, pool: ThreadPoolExecutor, stop: threading.Event) -> None:
         self._last_cycle = time.monotonic()
-        done, self._in_flight = _split_done(self._in_flight, self._settings.poll_interval_seconds)
+        done = [future for future in self._in_flight if future.done()]
+        for future in done:
+            del self._in_flight[future]
         self._unrecorded += [future.result() for future in done]
         if not self._write_outcomes():
             stop.wait(self._backoff)
             return
-        free = self._settings.concurrency - len(self._in_flight)
-        # Claim in batches, not one row per finished send: a claim is a DB write.
-        if free and (free >= max(self._settings.concurrency // 4, 1) or not self._in_flight):
-            claimed = self._claim(free)
-            self._in_flight |= {pool.submit(self._deliver.attempt, delivery) for delivery in claimed}
-            if not claimed and not self._in_flight:
-                stop.wait(self._backoff or self._settings.poll_interval_seconds)
+        # Up to ``concurrency`` more wait in the pool's queue, so threads that finish a send start
+        # the next one at once instead of waiting for this loop's next claim.
+        room = 2 * self._settings.concurrency - len(self._in_flight)
+        if room >= max(self._settings.concurrency // 4, 1) or not self._in_flight:
+            claimed = self._claim(room)
+            self._in_flight |= {pool.submit(self._deliver.attempt, delivery): delivery for delivery in claimed}
+            if len(claimed) == room:
+                return  # there may be more due: claim again as soon as there is room
+        self._wait_for_sends(stop)
+
+    def _wait_for_sends(self, stop: threading.Event) -> None:
+        """Until a send finishes (a few more milliseconds to batch their outcomes), or the poll interval."""
+        if not self._in_flight:
+            stop.wait(self._backoff or self._settings.poll_interval_seconds)
+            return
+        done, pending = wait(self._in_flight, timeout=self._settings.poll_interval_seconds, return_when=FIRST_COMPLETED)
+        if done and pending:
+            wait(pending, timeout=GATHER_SECONDS)
 
     def _claim(self, limit: int) -> list:
         try:
@@ -102,7 +118,14 @@ class Dispatcher:
         log.exception(message, extra=extra | {"retry_in_s": self._backoff})
 
     def _finish_in_flight(self) -> None:
-        """On SIGTERM: let the sends in hand finish (bounded by their timeout) and write them down."""
+        """On SIGTERM: give back the leases of deliveries not started yet (another replica may send
+        them at once), let the sends in hand finish (bounded by their timeout), write them down."""
+        queued = [future for future in self._in_flight if future.cancel()]
+        if queued:
+            try:
+                self._deliver.release([self._in_flight.pop(future) for future in queued])
+            except Exception:  # noqa: BLE001 - their leases then simply run out
+                log.exception("giving back unsent deliveries failed")
         done, _ = wait(self._in_flight, timeout=self._settings.timeout_seconds + 1)
         self._unrecorded += [future.result() for future in done]
         self._write_outcomes()
@@ -153,15 +176,3 @@ class Dispatcher:
         purged = self._queue.purge(before)
         if purged:
             log.info("purged old events", extra={"events": purged, "recorded_before": before.isoformat()})
-
-
-def _split_done(futures: set[Future], timeout: float) -> tuple[set[Future], set[Future]]:
-    """The finished sends (waiting up to ``timeout`` for the first), gathered for a few more
-    milliseconds so that their outcomes and the next claim are one DB write each, not one per send."""
-    if not futures:
-        return set(), set()
-    done, pending = wait(futures, timeout=timeout, return_when=FIRST_COMPLETED)
-    if done and pending:
-        more, pending = wait(pending, timeout=GATHER_SECONDS)
-        done |= more
-    return done, pending

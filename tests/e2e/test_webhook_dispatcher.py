@@ -7,16 +7,18 @@ import signal
 import subprocess
 import sys
 import urllib.request
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from infra.contracts import TransactionResult
-from infra.db import build_engine, migrate
+from infra.db import migrate
 from infra.embedded_broker import free_port
 from infra.settings import Secret
 
 from gateway_api import create_app
+from gateway_api.adapters.delivery_queue import SqlDeliveryQueue
 from gateway_api.domain.webhook_signature import verify
 from gateway_api.migrations import SCRIPT_LOCATION
 from gateway_api.settings import Settings
@@ -199,12 +201,16 @@ def test_two_dispatchers_on_one_database_deliver_every_event_once(gateway):
     assert sum(delivered) == 300 and min(delivered) > 0, f"both replicas worked: {delivered}"
 
 
-def test_sigterm_finishes_the_delivery_in_hand_records_it_and_exits_0(gateway):
+def test_sigterm_finishes_the_delivery_in_hand_gives_back_the_unsent_ones_and_exits_0(gateway):
     with Receiver(lambda n, r: Answer(200, delay_s=1.5)) as receiver:
         gateway.endpoint(receiver.url)
-        dispatcher = gateway.dispatcher()
-        gateway.decide(1)
-        wait_until(lambda: receiver.requests, 15, message="the delivery to start")
+        dispatcher = gateway.dispatcher(WEBHOOK_CONCURRENCY="1")  # one sending, one waiting in the pool
+        gateway.decide(3)
+        wait_until(lambda: receiver.requests, 15, message="the first delivery to start")
         dispatcher.process.send_signal(signal.SIGTERM)
         assert dispatcher.process.wait(15) == 0, dispatcher.log_path.read_text()[-2000:]
-    assert gateway.all_delivered() and len(receiver.requests) == 1
+    statuses = sorted(d["status"] for d in gateway.client.get("/v1/webhook_deliveries", auth=gateway.merchant).json["data"])
+    assert statuses == ["delivered", "pending", "pending"] and len(receiver.requests) == 1
+    queue = SqlDeliveryQueue(gateway.app.extensions["gateway_api"].engine)
+    claimable = queue.claim(10, datetime.now(timezone.utc).replace(tzinfo=None), timedelta(seconds=60))
+    assert len(claimable) == 2, "the unsent deliveries' leases were given back, not left to expire"

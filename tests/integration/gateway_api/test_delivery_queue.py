@@ -85,6 +85,14 @@ def test_concurrent_claimers_never_get_the_same_delivery(engine, queue, endpoint
     assert sum(1 for claims in per_claimer if claims) >= 2, "the claimers shared the work"
 
 
+def test_released_deliveries_are_claimable_at_once(engine, queue, endpoint):
+    decide(engine, 2)
+    claimed = queue.claim(2, now(), LEASE)
+    queue.release(claimed[:1])
+    (again,) = queue.claim(2, now(), LEASE)
+    assert again.delivery_id == claimed[0].delivery_id and again.attempts_made == 0
+
+
 def test_an_outcome_moves_the_delivery_on_only_for_the_lease_holder(engine, queue, endpoint):
     decide(engine, 1)
     (stale,) = queue.claim(1, now(), LEASE)

@@ -168,6 +168,9 @@ class UnusedQueue(DeliveryQueue):
     def record(self, records):
         raise NotImplementedError
 
+    def release(self, claimed):
+        raise NotImplementedError
+
     def stats(self, now):
         raise NotImplementedError
 
