@@ -49,6 +49,10 @@ class DeliverWebhooks:
         return AttemptRecord(claimed, Attempt(claimed.delivery_id, number, started_at, result,
                                               transition.next_attempt_at), transition)
 
+    def exchange(self, records: Sequence[AttemptRecord], limit: int) -> list[ClaimedDelivery]:
+        """Write what happened to the finished deliveries and claim up to ``limit`` new ones."""
+        return self._queue.exchange(records, limit, self._now(), self._lease)
+
     def record(self, records: Sequence[AttemptRecord]) -> None:
         if records:
             self._queue.record(records)

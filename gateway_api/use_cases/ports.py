@@ -191,6 +191,7 @@ class ClaimedDelivery:
     endpoint_url: str = ""
     endpoint_enabled: bool = True
     secret_token: str = field(default="", repr=False)
+    endpoint_failing: bool = False  # its deliveries failed since its last success (when claimed)
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,13 @@ class DeliveryQueue(abc.ABC):
     @abc.abstractmethod
     def record(self, records: Sequence[AttemptRecord]) -> None:
         """Store the attempts and move the deliveries on, in one DB transaction."""
+
+    def exchange(self, records: Sequence[AttemptRecord], limit: int, now: datetime,
+                 lease: timedelta) -> list[ClaimedDelivery]:
+        """``record`` then ``claim``; adapters do both in one DB transaction (one commit per cycle)."""
+        if records:
+            self.record(records)
+        return self.claim(limit, now, lease) if limit > 0 else []
 
     @abc.abstractmethod
     def release(self, claimed: Sequence[ClaimedDelivery]) -> None:

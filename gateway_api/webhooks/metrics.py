@@ -22,8 +22,7 @@ FAILING_ENDPOINTS = Gauge("gateway_webhooks_failing_endpoints", "Enabled endpoin
 LONGEST_FAILING = Gauge("gateway_webhooks_longest_failing_endpoint_seconds",
                         "How long the longest-failing enabled endpoint has failed every attempt")
 
-# Every label value exists from the start: rate() then sees the first increment after a restart.
-for _outcome in OUTCOMES:
-    ATTEMPTS.labels(_outcome)
-for _status in (DELIVERED, FAILED, CANCELED):
-    DELIVERIES.labels(_status)
+# Every label value exists from the start (rate() then sees the first increment after a restart),
+# and is looked up once, not per delivery.
+ATTEMPTS_BY_OUTCOME = {outcome: ATTEMPTS.labels(outcome) for outcome in OUTCOMES}
+DELIVERIES_BY_STATUS = {status: DELIVERIES.labels(status) for status in (DELIVERED, FAILED, CANCELED)}

@@ -68,18 +68,32 @@ class Dispatcher:
         for future in done:
             del self._in_flight[future]
         self._unrecorded += [future.result() for future in done]
-        if not self._write_outcomes():
+        # Up to ``concurrency`` more wait in the pool's queue, so threads that finish a send start
+        # the next one at once instead of waiting for this loop's next claim. Claims come in batches
+        # (a claim is a DB write), together with the finished deliveries' outcomes (one commit).
+        room = 2 * self._settings.concurrency - len(self._in_flight)
+        limit = room if room >= max(self._settings.concurrency // 4, 1) or not self._in_flight else 0
+        claimed = self._exchange(limit) if (limit or self._unrecorded) else []
+        if claimed is None:
             stop.wait(self._backoff)
             return
-        # Up to ``concurrency`` more wait in the pool's queue, so threads that finish a send start
-        # the next one at once instead of waiting for this loop's next claim.
-        room = 2 * self._settings.concurrency - len(self._in_flight)
-        if room >= max(self._settings.concurrency // 4, 1) or not self._in_flight:
-            claimed = self._claim(room)
-            self._in_flight |= {pool.submit(self._deliver.attempt, delivery): delivery for delivery in claimed}
-            if len(claimed) == room:
-                return  # there may be more due: claim again as soon as there is room
+        self._in_flight |= {pool.submit(self._deliver.attempt, delivery): delivery for delivery in claimed}
+        if limit and len(claimed) == limit:
+            return  # there may be more due: claim again as soon as there is room
         self._wait_for_sends(stop)
+
+    def _exchange(self, limit: int) -> list[ClaimedDelivery] | None:
+        """Outcomes written and new deliveries claimed; None when the database failed (the outcomes
+        are kept and written with the next exchange)."""
+        try:
+            claimed = self._deliver.exchange(self._unrecorded, limit)
+        except Exception:  # noqa: BLE001 - the database is away: wait, keep the loop alive
+            self._database_failed("writing outcomes or claiming deliveries failed", unrecorded=len(self._unrecorded))
+            return None
+        self._observe(self._unrecorded)
+        self._unrecorded = []
+        self._database_ok, self._backoff = True, 0.0
+        return claimed
 
     def _wait_for_sends(self, stop: threading.Event) -> None:
         """Until a send finishes (a few more milliseconds to batch their outcomes), or the poll interval."""
@@ -90,27 +104,10 @@ class Dispatcher:
         if done and pending:
             wait(pending, timeout=GATHER_SECONDS)
 
-    def _claim(self, limit: int) -> list:
-        try:
-            claimed = self._deliver.claim(limit)
-        except Exception:  # noqa: BLE001 - the database is away: wait, keep the loop alive
-            self._database_failed("claiming deliveries failed")
-            return []
-        self._database_ok, self._backoff = True, 0.0
-        return claimed
-
-    def _write_outcomes(self) -> bool:
-        if not self._unrecorded:
-            return True
-        try:
-            self._deliver.record(self._unrecorded)
-        except Exception:  # noqa: BLE001 - keep the outcomes and write them when the database is back
-            self._database_failed("recording delivery outcomes failed", unrecorded=len(self._unrecorded))
-            return False
-        self._observe(self._unrecorded)
-        self._unrecorded = []
-        self._database_ok, self._backoff = True, 0.0
-        return True
+    def _write_outcomes(self) -> None:
+        """On the way out: the last outcomes, without claiming anything."""
+        if self._unrecorded:
+            self._exchange(0)
 
     def _database_failed(self, message: str, **extra) -> None:
         self._database_ok = False
@@ -135,11 +132,11 @@ class Dispatcher:
         for record in records:
             status = record.transition.status
             if status != PENDING:
-                metrics.DELIVERIES.labels(status).inc()
+                metrics.DELIVERIES_BY_STATUS[status].inc()
             if record.attempt is None:
                 continue
             result = record.attempt.result
-            metrics.ATTEMPTS.labels(result.outcome).inc()
+            metrics.ATTEMPTS_BY_OUTCOME[result.outcome].inc()
             metrics.ATTEMPT_DURATION.observe(result.duration_s)
             if status == DELIVERED:
                 metrics.DELIVERY_LATENCY.observe(max((now - record.claimed.event_created_at).total_seconds(), 0))

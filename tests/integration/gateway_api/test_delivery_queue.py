@@ -1,4 +1,6 @@
 """The deliveries table as a queue shared by dispatcher replicas, on SQLite and MariaDB."""
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
@@ -71,11 +73,14 @@ def test_a_claim_leases_due_deliveries_with_what_is_needed_to_send_them(engine, 
 
 def test_concurrent_claimers_never_get_the_same_delivery(engine, queue, endpoint):
     decide(engine, 300)
+    start = threading.Barrier(4)
 
     def claim_until_empty(_):
         mine = []
+        start.wait()
         while len(mine) <= 300 and (batch := queue.claim(7, now(), LEASE)):
             mine += [c.delivery_id for c in batch]
+            time.sleep(0.001)  # let the others in, as sending the batch would
         return mine
 
     with ThreadPoolExecutor(4) as pool:
