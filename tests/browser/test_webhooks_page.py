@@ -3,6 +3,7 @@ endpoint, see deliveries with their status, resend a failed one, roll the secret
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -14,6 +15,7 @@ from tests.support import wait_until
 from tests.support.receiver import Answer, Receiver
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "webhooks.png"
 
 
 def post(stack, merchant, amount="12.00") -> str:
@@ -75,6 +77,8 @@ def test_a_merchant_adds_an_endpoint_watches_deliveries_resends_rolls_the_secret
         pending.locator("button[data-action=resend]").click()
         wait_until(lambda: len(requests_for(receiver, failing)) == 2, 10, message="the resent event")
         expect(delivery_rows(page, "delivered")).to_have_count(2, timeout=6000)
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
 
         page.locator("#endpoints button[data-action=roll]").click()
         expect(page.locator("#secret-box")).to_be_visible()
