@@ -104,7 +104,8 @@ class SqlDeliveryQueue(DeliveryQueue):
         attempted = [r for r in records if r.attempt is not None]
         delivered = {r.claimed.endpoint_id for r in attempted if r.attempt.result.delivered}
         # Only changes are written: endpoints are looked at as they were when claimed.
-        recovered = {r.claimed.endpoint_id for r in attempted if r.attempt.result.delivered and r.claimed.endpoint_failing}
+        recovered = {r.claimed.endpoint_id for r in attempted
+                     if r.attempt.result.delivered and r.claimed.endpoint_failing}
         failed = {r.claimed.endpoint_id: r.attempt.attempted_at for r in attempted
                   if not r.attempt.result.delivered and not r.claimed.endpoint_failing
                   and r.claimed.endpoint_id not in delivered}
@@ -117,7 +118,8 @@ class SqlDeliveryQueue(DeliveryQueue):
 # Built once: a claim and an outcome write run several times a second, and building SQLAlchemy
 # statements anew each time cost more CPU than sending the webhooks.
 _NOW = bindparam("now", type_=d.c.next_attempt_at.type)
-_DUE = and_(d.c.status == PENDING, d.c.next_attempt_at <= _NOW, or_(d.c.locked_until.is_(None), d.c.locked_until <= _NOW))
+_DUE = and_(d.c.status == PENDING, d.c.next_attempt_at <= _NOW,
+            or_(d.c.locked_until.is_(None), d.c.locked_until <= _NOW))
 _DUE_IDS = select(d.c.id).where(_DUE).order_by(d.c.next_attempt_at).limit(bindparam("n", type_=Integer))
 _LEASE = {"lock_token": bindparam("token"), "locked_until": bindparam("until", type_=d.c.locked_until.type)}
 _CLAIM_IN_ONE_UPDATE = update(d).where(d.c.id.in_(_DUE_IDS)).values(_LEASE)
@@ -132,8 +134,8 @@ _FAILING = update(ep).where(_ENDPOINTS, ep.c.failing_since.is_(None)).values(
 _RELEASE = update(d).where(d.c.id == bindparam("b_id"), d.c.lock_token == bindparam("b_token")).values(
     lock_token=None, locked_until=None)
 _INSERT_ATTEMPTS = webhook_attempts.insert().values(
-    {name: bindparam(name) for name in ("delivery_id", "number", "attempted_at", "duration_ms", "outcome", "http_status",
-                                        "error", "response_body", "next_attempt_at")})
+    {name: bindparam(name) for name in ("delivery_id", "number", "attempted_at", "duration_ms", "outcome",
+                                        "http_status", "error", "response_body", "next_attempt_at")})
 
 
 # Only the lease holder moves a delivery on, and only while it is pending (a deleted endpoint's
@@ -179,7 +181,8 @@ def _attempt_row(record: AttemptRecord) -> dict:
     attempt = record.attempt
     result = attempt.result
     return {"delivery_id": attempt.delivery_id, "number": attempt.number, "attempted_at": attempt.attempted_at,
-            "duration_ms": round(result.duration_s * 1000), "outcome": result.outcome, "http_status": result.http_status,
+            "duration_ms": round(result.duration_s * 1000), "outcome": result.outcome,
+            "http_status": result.http_status,
             "error": result.error, "response_body": result.response_body, "next_attempt_at": attempt.next_attempt_at}
 
 

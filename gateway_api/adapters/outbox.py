@@ -43,7 +43,8 @@ class Outbox:
         endpoints = _subscribed_endpoints(connection, {event.account_id for event in events})
         insert_deliveries.execute_many(connection, [
             _delivery_row(event, endpoint, now)
-            for event in events for endpoint in endpoints.get(event.account_id, ()) if endpoint.subscribes_to(event.type)])
+            for event in events for endpoint in endpoints.get(event.account_id, ())
+            if endpoint.subscribes_to(event.type)])
 
     def _prepared(self, connection: Connection) -> tuple[PreparedStatement, PreparedStatement]:
         dialect = connection.dialect
@@ -59,7 +60,8 @@ def _subscribed_endpoints(connection: Connection, account_ids: set[str]) -> dict
         webhook_endpoints.c.account_id.in_(account_ids), webhook_endpoints.c.status == STATUS_ENABLED)
     found: dict[str, list[WebhookEndpoint]] = {}
     for row in connection.execute(statement):
-        endpoint = WebhookEndpoint(row.id, row.account_id, row.url, tuple(row.enabled_events.split(",")), row.created_at)
+        endpoint = WebhookEndpoint(row.id, row.account_id, row.url, tuple(row.enabled_events.split(",")),
+                                   row.created_at)
         found.setdefault(row.account_id, []).append(endpoint)
     return found
 

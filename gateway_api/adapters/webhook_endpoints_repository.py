@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, and_, func, select, update
 
 from gateway_api.adapters.tables import accounts, webhook_deliveries, webhook_endpoints as endpoints
 from gateway_api.domain.deliveries import CANCELED, PENDING
@@ -41,7 +41,7 @@ class SqlWebhookEndpoints(WebhookEndpointRepository):
     def delete(self, account_id: str, endpoint_id: str) -> None:
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         with self._engine.begin() as connection:
-            connection.execute(update(endpoints).where(endpoints.c.id == endpoint_id, endpoints.c.account_id == account_id)
+            connection.execute(update(endpoints).where(_own(account_id, endpoint_id))
                                .values(status=STATUS_DELETED, deleted_at=now, failing_since=None))
             # A delivery being sent right now still gets its attempt logged, but stays canceled.
             connection.execute(update(webhook_deliveries).where(
@@ -50,8 +50,12 @@ class SqlWebhookEndpoints(WebhookEndpointRepository):
 
     def set_secret(self, account_id: str, endpoint_id: str, secret_token: str) -> None:
         with self._engine.begin() as connection:
-            connection.execute(update(endpoints).where(endpoints.c.id == endpoint_id, endpoints.c.account_id == account_id)
+            connection.execute(update(endpoints).where(_own(account_id, endpoint_id))
                                .values(secret_ciphertext=secret_token))
+
+
+def _own(account_id: str, endpoint_id: str):
+    return and_(endpoints.c.id == endpoint_id, endpoints.c.account_id == account_id)
 
 
 def _active_count(connection: Connection, account_id: str) -> int:

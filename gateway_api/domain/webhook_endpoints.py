@@ -39,7 +39,8 @@ class WebhookEndpoint:
     status: str = STATUS_ENABLED
 
     def subscribes_to(self, event_type: str) -> bool:
-        return self.status == STATUS_ENABLED and (ALL_EVENTS in self.enabled_events or event_type in self.enabled_events)
+        wanted = ALL_EVENTS in self.enabled_events or event_type in self.enabled_events
+        return self.status == STATUS_ENABLED and wanted
 
 
 def new_endpoint_id() -> str:

@@ -66,7 +66,8 @@ class DeliverWebhooks:
             secret = self._cipher.decrypt(claimed.secret_token, claimed.endpoint_id)
         except ValueError:
             # Only if WEBHOOK_SECRETS_KEY changed or the row was tampered with: never send unsigned.
-            return AttemptResult(OUTCOME_CONNECTION_ERROR, 0.0, error="the endpoint's signing secret cannot be decrypted")
+            return AttemptResult(OUTCOME_CONNECTION_ERROR, 0.0,
+                                 error="the endpoint's signing secret cannot be decrypted")
         return self._sender.send(claimed.endpoint_url, claimed.payload, self._headers(claimed, secret), self._timeout_s)
 
     def _headers(self, claimed: ClaimedDelivery, secret: str) -> dict[str, str]:

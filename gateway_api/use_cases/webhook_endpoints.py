@@ -30,11 +30,13 @@ class WebhookEndpoints:
         self._now = now
         self._allow_private = allow_private
 
-    def create(self, account_id: str, url: str, events: list[str], description: str | None = None) -> IssuedEndpointSecret:
+    def create(self, account_id: str, url: str, events: list[str],
+               description: str | None = None) -> IssuedEndpointSecret:
         url = url.strip()
         self._check_reachable_safely(url)
         if description is not None and len(description) > MAX_DESCRIPTION_LENGTH:
-            raise InvalidParameter(f"description must be at most {MAX_DESCRIPTION_LENGTH} characters.", param="description")
+            raise InvalidParameter(f"description must be at most {MAX_DESCRIPTION_LENGTH} characters.",
+                                   param="description")
         endpoint = WebhookEndpoint(new_endpoint_id(), account_id, url, enabled_events(events), self._now(), description)
         secret = new_signing_secret()
         if not self._repository.add_within_limit(endpoint, self._cipher.encrypt(secret, endpoint.id),

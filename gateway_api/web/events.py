@@ -32,7 +32,8 @@ def _events():
 @error_responses(blp, 400, 401, 403)
 def list_events(args):
     """Newest first; page with ``starting_after=<the last id you got>`` while ``has_more``."""
-    page = _events().list(EventQuery(g.principal.account_id, args.get("type"), args["limit"], args.get("starting_after")))
+    query = EventQuery(g.principal.account_id, args.get("type"), args["limit"], args.get("starting_after"))
+    page = _events().list(query)
     return {"data": [event.as_dict() for event in page.items], "has_more": page.has_more}
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from gateway_api.domain.deliveries import STATUSES as DELIVERY_STATUSES
+from gateway_api.domain.deliveries import OUTCOMES, STATUSES as DELIVERY_STATUSES
 from gateway_api.domain.events import EVENT_TYPES
 from gateway_api.domain.webhook_endpoints import ALL_EVENTS, MAX_DESCRIPTION_LENGTH, MAX_URL_LENGTH
 
@@ -16,7 +16,8 @@ class WebhookEndpointCreateSchema(Schema):
     enabled_events = fields.List(fields.String(validate=validate.OneOf(_EVENT_CHOICES)), required=True,
                                  validate=validate.Length(1, len(_EVENT_CHOICES)),
                                  metadata={"example": ["transaction.approved", "transaction.rejected"]})
-    description = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=MAX_DESCRIPTION_LENGTH))
+    description = fields.String(load_default=None, allow_none=True,
+                                validate=validate.Length(max=MAX_DESCRIPTION_LENGTH))
 
 
 class WebhookEndpointSchema(Schema):
@@ -63,7 +64,7 @@ class EventListQuerySchema(Schema):
 class AttemptSchema(Schema):
     attempt = fields.Integer()
     attempted_at = fields.String()
-    outcome = fields.String(metadata={"description": "delivered, http_error, timeout, connection_error, refused_address"})
+    outcome = fields.String(metadata={"description": ", ".join(OUTCOMES)})
     http_status = fields.Integer(allow_none=True)
     error = fields.String(allow_none=True)
     duration_ms = fields.Integer()

@@ -71,8 +71,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _register(args: argparse.Namespace, url: str) -> tuple[str, str]:
-    endpoint = _call(args, "POST", "/v1/webhook_endpoints",
-                     {"url": url, "enabled_events": ["*"], "description": "local receiver (python -m gateway_api.webhooks.receiver)"})
+    body = {"url": url, "enabled_events": ["*"], "description": "local receiver (gateway_api.webhooks.receiver)"}
+    endpoint = _call(args, "POST", "/v1/webhook_endpoints", body)
     return endpoint["id"], endpoint["secret"]
 
 

@@ -92,8 +92,8 @@ class Gateway:
     def events(self) -> list[dict]:
         found, after = [], None
         while True:
-            page = self.client.get("/v1/events", query_string={"limit": 100, **({"starting_after": after} if after else {})},
-                                   auth=self.merchant).json
+            query = {"limit": 100} | ({"starting_after": after} if after else {})
+            page = self.client.get("/v1/events", query_string=query, auth=self.merchant).json
             found += page["data"]
             if not page["has_more"]:
                 return found
@@ -103,8 +103,8 @@ class Gateway:
         return self.client.get(f"/v1/events/{event_id}/deliveries", auth=self.merchant).json["data"]
 
     def all_delivered(self) -> bool:
-        statuses = {d["status"] for d in self.client.get("/v1/webhook_deliveries?limit=100", auth=self.merchant).json["data"]}
-        return statuses == {"delivered"}
+        page = self.client.get("/v1/webhook_deliveries?limit=100", auth=self.merchant).json
+        return {d["status"] for d in page["data"]} == {"delivered"}
 
     def dispatcher(self, **env: str) -> Dispatcher:
         dispatcher = Dispatcher(self.database_url, self.tmp_path / f"dispatcher-{len(self.dispatchers)}.log", **env)
@@ -209,7 +209,8 @@ def test_sigterm_finishes_the_delivery_in_hand_gives_back_the_unsent_ones_and_ex
         wait_until(lambda: receiver.requests, 15, message="the first delivery to start")
         dispatcher.process.send_signal(signal.SIGTERM)
         assert dispatcher.process.wait(15) == 0, dispatcher.log_path.read_text()[-2000:]
-    statuses = sorted(d["status"] for d in gateway.client.get("/v1/webhook_deliveries", auth=gateway.merchant).json["data"])
+    deliveries = gateway.client.get("/v1/webhook_deliveries", auth=gateway.merchant).json["data"]
+    statuses = sorted(d["status"] for d in deliveries)
     assert statuses == ["delivered", "pending", "pending"] and len(receiver.requests) == 1
     queue = SqlDeliveryQueue(gateway.app.extensions["gateway_api"].engine)
     claimable = queue.claim(10, datetime.now(timezone.utc).replace(tzinfo=None), timedelta(seconds=60))

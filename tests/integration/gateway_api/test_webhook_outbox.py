@@ -47,7 +47,8 @@ def endpoints(engine):
 def add_endpoint(endpoints, account: str, events_: tuple[str, ...] = ("*",), id_: str = "") -> WebhookEndpoint:
     endpoint = WebhookEndpoint(id_ or f"we_{account}_{len(endpoints.list(account))}", account,
                                "https://shop.example.com/hook", events_, T0)
-    assert endpoints.add_within_limit(endpoint, AesGcmSecretBox(Secret(WEBHOOK_SECRETS_KEY)).encrypt("whsec_x", endpoint.id), 16)
+    sealed = AesGcmSecretBox(Secret(WEBHOOK_SECRETS_KEY)).encrypt("whsec_x", endpoint.id)
+    assert endpoints.add_within_limit(endpoint, sealed, 16)
     return endpoint
 
 

@@ -92,7 +92,8 @@ PUBLIC = {"shop.example.com": ["93.184.216.34"], "internal.example.com": ["93.18
 
 def endpoints_use_case(allow_private=False, resolver=None):
     repository = FakeEndpoints()
-    return WebhookEndpoints(repository, FakeCipher(), resolver or FakeResolver(PUBLIC), lambda: NOW, allow_private), repository
+    use_case = WebhookEndpoints(repository, FakeCipher(), resolver or FakeResolver(PUBLIC), lambda: NOW, allow_private)
+    return use_case, repository
 
 
 def test_an_endpoint_is_stored_with_its_secret_sealed_to_its_id():
@@ -200,7 +201,8 @@ def test_each_attempt_is_signed_for_the_receivers_verify_and_names_the_event():
 def test_a_failed_attempt_schedules_the_next_and_the_last_one_fails_the_delivery():
     failing = deliver(RecordingSender(AttemptResult("http_error", 0.05, 503)))
     retry = failing.attempt(claimed(attempts_made=1))
-    assert retry.transition.status == "pending" and NOW + timedelta(minutes=45) < retry.transition.next_attempt_at <= NOW + timedelta(hours=1)
+    assert retry.transition.status == "pending"
+    assert NOW + timedelta(minutes=45) < retry.transition.next_attempt_at <= NOW + timedelta(hours=1)
     assert retry.attempt.next_attempt_at == retry.transition.next_attempt_at
     assert failing.attempt(claimed(attempts_made=2)).transition.status == "failed"
 
