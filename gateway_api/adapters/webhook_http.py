@@ -136,10 +136,15 @@ def _exchange(connection, parts: UrlParts, body: bytes, headers: dict[str, str],
         connection.sock.settimeout(connection.timeout)
     connection.request("POST", parts.target, body=body, headers=headers)
     response = connection.getresponse()
-    kept = response.read(MAX_RESPONSE_BODY_BYTES)
-    response.read(DRAIN_LIMIT)
+    # The status decides the attempt; the body is only kept for the log. One that never ends (no
+    # length, connection left open) costs the rest of the deadline and the connection, not the attempt.
+    try:
+        kept = response.read(MAX_RESPONSE_BODY_BYTES)
+        response.read(DRAIN_LIMIT)
+    except (OSError, http.client.HTTPException):
+        kept = b""
     if not response.isclosed():
-        connection.close()  # more than we are willing to read: do not reuse the connection
+        connection.close()  # more than we are willing to read, or unreadable: do not reuse it
     return response.status, clipped_body(kept)
 
 

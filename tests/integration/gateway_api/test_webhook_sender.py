@@ -89,6 +89,16 @@ def test_a_receiver_dripping_its_answer_cannot_hold_the_sender_past_the_deadline
     assert elapsed < 2.5, f"the attempt took {elapsed:.1f}s"
 
 
+def test_a_2xx_whose_body_never_ends_is_delivered_by_its_status(sender):
+    server = _raw_server(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nstill writing", hold_s=5)
+    try:
+        result = sender.send(f"http://127.0.0.1:{server.server_port}/", BODY, HEADERS, timeout_s=1)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (result.outcome, result.http_status) == ("delivered", 200)
+
+
 def test_a_closed_port_is_a_connection_error(sender):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -158,7 +168,26 @@ def _dripping_server(byte_every_s: float) -> ThreadingHTTPServer:
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+    return _serve(Drip)
+
+
+def _raw_server(answer: bytes, hold_s: float) -> ThreadingHTTPServer:
+    """Writes ``answer`` as it is, then keeps the connection open for ``hold_s``."""
+    class Raw(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.wfile.write(answer)
+            self.wfile.flush()
+            time.sleep(hold_s)
+
+        def log_message(self, *args):
+            pass
+
+    return _serve(Raw)
+
+
+def _serve(handler) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
