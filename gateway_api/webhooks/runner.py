@@ -22,7 +22,7 @@ from gateway_api.webhooks.settings import Settings
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 5.0
-GATHER_SECONDS = 0.02
+GATHER_SECONDS = 0.05
 
 
 class Dispatcher:

@@ -1,6 +1,7 @@
 """`make run` as a person uses it: start, paste the printed curl, read the outcome, Ctrl-C."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -79,8 +80,18 @@ def make_run(tmp_path):
     running = RunningMakeRun(tmp_path / "var")
     yield running
     if running.process.poll() is None:
-        running.process.kill()
-        running.process.wait()
+        # As a person would (Ctrl-C): the stack stops its services. Killing only the stack process
+        # would leave them running, each in a session of its own, after a failed test.
+        children = running.descendants()
+        running.process.send_signal(signal.SIGINT)
+        try:
+            running.process.wait(15)
+        except subprocess.TimeoutExpired:
+            running.process.kill()
+            running.process.wait()
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
     running.reader.join(5)
 
 
