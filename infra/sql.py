@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from operator import itemgetter
 
 from sqlalchemy import Connection, Dialect
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql import Executable
+
+
+_SQLITE_DEFAULT_FORMAT = sqlite.DATETIME()._storage_format
 
 
 class PreparedStatement:
@@ -25,7 +30,7 @@ class PreparedStatement:
         names = set(order or compiled.params)
         self._in_order = _positional(order) if order else None
         self._defaults = {name: value for name, value in compiled.params.items() if name in names}
-        processors = ((name, bind.type.dialect_impl(dialect).bind_processor(dialect))
+        processors = ((name, _bind_processor(bind.type.dialect_impl(dialect), dialect))
                       for name, bind in compiled.binds.items() if name in names)
         self._converters = [(name, convert) for name, convert in processors if convert is not None]
 
@@ -39,6 +44,21 @@ class PreparedStatement:
         for name, convert in self._converters:
             values[name] = convert(values[name])
         return self._in_order(values) if self._in_order else values
+
+
+def _bind_processor(impl, dialect: Dialect):
+    """The type's own bind processor, except SQLite timestamps in SQLAlchemy's default format: the
+    same text from ``isoformat`` in a third of the time (they are most of what a row converts)."""
+    convert = impl.bind_processor(dialect)
+    if convert is None or not isinstance(impl, sqlite.DATETIME) or impl._storage_format != _SQLITE_DEFAULT_FORMAT:
+        return convert
+
+    def iso(value):
+        if type(value) is datetime and value.tzinfo is None:
+            return value.isoformat(" ", "microseconds")
+        return convert(value)
+
+    return iso
 
 
 def _positional(order: list[str]):

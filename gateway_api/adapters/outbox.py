@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+import orjson
 from sqlalchemy import Connection, select
 
-from gateway_api.adapters import presenters
 from infra.sql import PreparedStatement
 
+from gateway_api.adapters import presenters
 from gateway_api.adapters.sql import prepared_insert_if_absent
 from gateway_api.adapters.tables import events as events_table
 from gateway_api.adapters.tables import webhook_deliveries, webhook_endpoints
@@ -37,7 +38,9 @@ class Outbox:
         if not decided:
             return
         now = self._now()
-        events = [transaction_event(presenters.transaction(t), t.status, t.account_id, now) for t in decided]
+        # orjson: the JSON of a thousand events a second (compact; UTF-8 rather than \u escapes).
+        events = [transaction_event(presenters.transaction(t), t.status, t.account_id, now, orjson.dumps)
+                  for t in decided]
         insert_events, insert_deliveries = self._prepared(connection)
         insert_events.execute_many(connection, [_event_row(event) for event in events])
         endpoints = _subscribed_endpoints(connection, {event.account_id for event in events})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -41,11 +42,15 @@ def event_id(event_type: str, transaction_id: str) -> str:
     return ID_PREFIX + digest[:24]
 
 
-def transaction_event(transaction_json: dict, status: str, account_id: str, now: datetime) -> Event:
+def compact_json(body: dict) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def transaction_event(transaction_json: dict, status: str, account_id: str, now: datetime,
+                      encode: Callable[[dict], bytes] = compact_json) -> Event:
     """The event for a transaction that just became final; ``transaction_json`` is exactly what
-    ``GET /v1/transactions/{id}`` shows."""
+    ``GET /v1/transactions/{id}`` shows. ``encode`` writes the JSON (the outbox passes a faster one)."""
     event_type = TYPE_OF_STATUS[status]
     identifier = event_id(event_type, transaction_json["id"])
     body = {"id": identifier, "type": event_type, "created_at": rfc3339(now), "data": {"object": transaction_json}}
-    payload = json.dumps(body, separators=(",", ":")).encode()
-    return Event(identifier, account_id, event_type, transaction_json["id"], now, payload)
+    return Event(identifier, account_id, event_type, transaction_json["id"], now, encode(body))
