@@ -41,3 +41,17 @@ def test_inserts_and_updates_many_rows_with_converted_and_literal_parameters(eng
     assert [tuple(row) for row in rows] == [
         ("t0", 0, AT, "old", "held"), ("t1", 11, None, "new", None), ("t2", 2, AT, "old", "held"),
         ("t3", 13, None, "new", None)]
+
+
+@pytest.mark.parametrize("moment", [AT, AT.replace(microsecond=0), datetime(999, 1, 2, 3, 4, 5, 6)])
+def test_sqlite_timestamps_are_stored_as_sqlalchemy_stores_them(sqlite_url, moment):
+    engine = build_engine(sqlite_url)
+    metadata.create_all(engine)
+    insert = PreparedStatement(things.insert().values(
+        {name: bindparam(name) for name in ("id", "count", "seen_at", "state", "lock")}), engine.dialect)
+    with engine.begin() as connection:
+        insert.execute_many(connection, [{"id": "prepared", "count": 1, "seen_at": moment, "state": "s", "lock": None}])
+        connection.execute(things.insert(), {"id": "core", "count": 1, "seen_at": moment, "state": "s"})
+        stored = dict(connection.exec_driver_sql("SELECT id, seen_at FROM prepared_things").all())
+    engine.dispose()
+    assert stored["prepared"] == stored["core"]
