@@ -11,13 +11,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 
 from gateway_api.domain.deliveries import DELIVERED, PENDING
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
 from gateway_api.use_cases.ports import AttemptRecord, ClaimedDelivery, DeliveryQueue
 from gateway_api.webhooks import metrics
+from gateway_api.webhooks.senders import Senders
 from gateway_api.webhooks.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,6 @@ class Dispatcher:
         self._queue = queue
         self._settings = settings
         self._now = now
-        self._in_flight: dict[Future, ClaimedDelivery] = {}
         self._unrecorded: list[AttemptRecord] = []
         self._last_cycle = time.monotonic()
         self._database_ok = False
@@ -53,34 +52,34 @@ class Dispatcher:
         housekeeping = threading.Thread(target=self._housekeeping, args=(stop,), name="webhook-housekeeping",
                                         daemon=True)
         housekeeping.start()
-        pool = ThreadPoolExecutor(self._settings.concurrency, thread_name_prefix="webhook")
+        senders = Senders(self._deliver.attempt, self._settings.concurrency)
         try:
             while not stop.is_set():
-                self._cycle(pool, stop)
-            self._finish_in_flight()
+                self._cycle(senders, stop)
+            self._finish(senders)
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+            senders.close()
         housekeeping.join(timeout=2)
 
-    def _cycle(self, pool: ThreadPoolExecutor, stop: threading.Event) -> None:
+    def _cycle(self, senders: Senders, stop: threading.Event) -> None:
         self._last_cycle = time.monotonic()
-        done = [future for future in self._in_flight if future.done()]
-        for future in done:
-            del self._in_flight[future]
-        self._unrecorded += [future.result() for future in done]
-        # Up to ``concurrency`` more wait in the pool's queue, so threads that finish a send start
-        # the next one at once instead of waiting for this loop's next claim. Claims come in batches
-        # (a claim is a DB write), together with the finished deliveries' outcomes (one commit).
-        room = 2 * self._settings.concurrency - len(self._in_flight)
-        limit = room if room >= max(self._settings.concurrency // 4, 1) or not self._in_flight else 0
+        self._unrecorded += senders.collect()
+        # Up to ``concurrency`` more wait in the senders' queue, so a thread that finishes a send
+        # starts the next one at once instead of waiting for this loop's next claim. Claims come in
+        # batches (a claim is a DB write), with the finished deliveries' outcomes (one commit).
+        room = 2 * self._settings.concurrency - senders.in_flight
+        limit = room if room >= max(self._settings.concurrency // 4, 1) or not senders.in_flight else 0
         claimed = self._exchange(limit) if (limit or self._unrecorded) else []
         if claimed is None:
             stop.wait(self._backoff)
             return
-        self._in_flight |= {pool.submit(self._deliver.attempt, delivery): delivery for delivery in claimed}
+        senders.submit(claimed)
         if limit and len(claimed) == limit:
             return  # there may be more due: claim again as soon as there is room
-        self._wait_for_sends(stop)
+        if senders.in_flight:
+            self._unrecorded += senders.collect(self._settings.poll_interval_seconds, GATHER_SECONDS)
+        else:
+            stop.wait(self._backoff or self._settings.poll_interval_seconds)
 
     def _exchange(self, limit: int) -> list[ClaimedDelivery] | None:
         """Outcomes written and new deliveries claimed; None when the database failed (the outcomes
@@ -95,15 +94,6 @@ class Dispatcher:
         self._database_ok, self._backoff = True, 0.0
         return claimed
 
-    def _wait_for_sends(self, stop: threading.Event) -> None:
-        """Until a send finishes (a few more milliseconds to batch their outcomes), or the poll interval."""
-        if not self._in_flight:
-            stop.wait(self._backoff or self._settings.poll_interval_seconds)
-            return
-        done, pending = wait(self._in_flight, timeout=self._settings.poll_interval_seconds, return_when=FIRST_COMPLETED)
-        if done and pending:
-            wait(pending, timeout=GATHER_SECONDS)
-
     def _write_outcomes(self) -> None:
         """On the way out: the last outcomes, without claiming anything."""
         if self._unrecorded:
@@ -114,17 +104,16 @@ class Dispatcher:
         self._backoff = min(max(self._backoff * 2, 0.2), MAX_BACKOFF_SECONDS)
         log.exception(message, extra=extra | {"retry_in_s": self._backoff})
 
-    def _finish_in_flight(self) -> None:
+    def _finish(self, senders: Senders) -> None:
         """On SIGTERM: give back the leases of deliveries not started yet (another replica may send
         them at once), let the sends in hand finish (bounded by their timeout), write them down."""
-        queued = [future for future in self._in_flight if future.cancel()]
-        if queued:
+        unstarted = senders.unstarted()
+        if unstarted:
             try:
-                self._deliver.release([self._in_flight.pop(future) for future in queued])
+                self._deliver.release(unstarted)
             except Exception:  # noqa: BLE001 - their leases then simply run out
                 log.exception("giving back unsent deliveries failed")
-        done, _ = wait(self._in_flight, timeout=self._settings.timeout_seconds + 1)
-        self._unrecorded += [future.result() for future in done]
+        self._unrecorded += senders.finish(self._settings.timeout_seconds + 1)
         self._write_outcomes()
 
     def _observe(self, records: list[AttemptRecord]) -> None:
