@@ -56,11 +56,10 @@ class SqlLedger(Ledger):
 
     def daily_totals(self, account_id: str | None, first: date, last: date) -> list[DailyTotal]:
         day = func.date(tx.c.created_at)
-        start, end = datetime.combine(first, time()), datetime.combine(last + timedelta(days=1), time())
         statement = (
             select(day.label("day"), tx.c.status, tx.c.error_message, func.count().label("count"),
                    func.coalesce(func.sum(tx.c.amount_cents), 0).label("cents"))
-            .where(*_scope(account_id), tx.c.created_at >= start, tx.c.created_at < end)
+            .where(*_scope(account_id), *_on_days(first, last))
             .group_by(day, tx.c.status, tx.c.error_message)
         )
         with self._engine.connect() as connection:
@@ -70,6 +69,14 @@ class SqlLedger(Ledger):
 
 def _scope(account_id: str | None) -> list:
     return [] if account_id is None else [tx.c.account_id == account_id]
+
+
+def _on_days(first: date, last: date) -> list:
+    """Created from the start of ``first`` to the end of ``last``; 9999-12-31 has no next day."""
+    conditions = [tx.c.created_at >= datetime.combine(first, time())]
+    if last < date.max:
+        conditions.append(tx.c.created_at < datetime.combine(last + timedelta(days=1), time()))
+    return conditions
 
 
 def _older_than(connection, cursor_id: str, account_id: str | None):

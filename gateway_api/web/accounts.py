@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask import current_app, g
-from flask_smorest import Blueprint
 
 from gateway_api.web import presenters
 from gateway_api.web.auth import ADMIN, MERCHANT, json_body_required, requires
+from gateway_api.web.parsing import Blueprint
 from gateway_api.web.schemas import AccountCreateSchema, AccountListSchema, AccountSchema, AccountSecretSchema, MeSchema
 
 blp = Blueprint("accounts", __name__, url_prefix="/v1", description="Merchant accounts")

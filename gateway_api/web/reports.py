@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask import Response, current_app, request
-from flask_smorest import Blueprint
 
 from gateway_api.domain.reports import roll_up
 from gateway_api.web import presenters
 from gateway_api.web.auth import ADMIN, MERCHANT, requires
+from gateway_api.web.parsing import Blueprint
 from gateway_api.web.schemas import ReportQuerySchema, ReportSchema
 from gateway_api.web.transactions import scope_account
 

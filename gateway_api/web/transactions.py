@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import current_app, g, request, url_for
-from flask_smorest import Blueprint
 
 from gateway_api.domain.errors import InvalidParameter, NotFound
 from gateway_api.domain.idempotency import MAX_KEY_LENGTH
@@ -10,6 +9,7 @@ from gateway_api.domain.transactions import Card, TransactionRequest
 from gateway_api.use_cases.ports import ListQuery
 from gateway_api.web import presenters
 from gateway_api.web.auth import ADMIN, MERCHANT, json_body_required, requires
+from gateway_api.web.parsing import Blueprint
 from gateway_api.web.schemas import (
     AcceptedSchema, TransactionCreateSchema, TransactionListQuerySchema, TransactionPageSchema, TransactionSchema,
 )
