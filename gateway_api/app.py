@@ -56,7 +56,7 @@ def build_services(settings: Settings) -> Services:
     publisher = KafkaTransactionPublisher(settings.kafka, settings.publish_timeout_seconds, metrics.published)
     accept = AcceptTransaction(ledger, SqlIdempotencyStore(engine), publisher, hasher, utc_now,
                                lambda: str(uuid.uuid4()), settings.publish_timeout_seconds,
-                               timedelta(hours=settings.idempotency_ttl_hours))
+                               timedelta(hours=settings.idempotency_ttl_hours), metrics.ledger_write_failed)
     return Services(settings, engine, Accounts(SqlAccounts(engine), hasher, utc_now), ledger, publisher, accept, metrics)
 
 

@@ -9,6 +9,8 @@ from werkzeug.serving import make_server
 from infra.settings import Secret
 
 from gateway_api import create_app
+from gateway_api.results.bootstrap import bootstrap as results_bootstrap
+from gateway_api.results.settings import Settings as ResultsSettings
 from gateway_api.settings import Settings
 from tests.integration.gateway_api.support import ADMIN_TOKEN, create_merchant
 
@@ -51,3 +53,22 @@ def server(app):
     yield f"http://127.0.0.1:{http.server_port}"
     http.shutdown()
     thread.join(5)
+
+
+@pytest.fixture
+def results_consumer(kafka_settings):
+    """``start(database_url)`` runs the results consumer (built as ``python -m gateway_api.results``
+    builds it) in a thread until the test ends; it returns the consumer's settings."""
+    stop, threads = threading.Event(), []
+
+    def start(database_url: str, group_id: str = "results-test") -> ResultsSettings:
+        settings = ResultsSettings(database_url=database_url, kafka=kafka_settings, group_id=group_id, metrics_port=0)
+        thread = threading.Thread(target=results_bootstrap(settings).run, args=(stop,), daemon=True)
+        thread.start()
+        threads.append(thread)
+        return settings
+
+    yield start
+    stop.set()
+    for thread in threads:
+        thread.join(15)
