@@ -14,6 +14,9 @@ TRANSACTIONS = "transactions"
 TRANSACTIONS_RESULT = "transactions_result"
 TRANSACTIONS_DLQ = "transactions_dlq"
 
+# Transaction ids and account ids: at most this many characters, compared case-sensitively.
+MAX_ID_LENGTH = 100
+
 STATUS_APPROVED = "approved"
 STATUS_REJECTED = "rejected"
 FINAL_STATUSES = (STATUS_APPROVED, STATUS_REJECTED)

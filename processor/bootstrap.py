@@ -11,9 +11,10 @@ from sqlalchemy import Engine
 
 from infra.consumer_loop import BatchConsumerLoop, LoopSettings, subscribe_reporting_assignment
 from infra.db import build_engine, migrate
+from infra.dead_letters import DeadLetterPublisher
 from infra.kafka import AckedProducer, build_acked_producer, consumer_config
 
-from processor.adapters.kafka import DeadLetterPublisher, KafkaResultPublisher, TransactionBatchHandler
+from processor.adapters.kafka import KafkaResultPublisher, TransactionBatchHandler
 from processor.metrics import ProcessorMetrics
 from processor.repositories.sqlalchemy import SqlTransactionRepository
 from processor.settings import Settings

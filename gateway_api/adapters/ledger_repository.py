@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
+from sqlalchemy.exc import DataError, IntegrityError
 
 from infra.contracts import FINAL_STATUSES, TransactionResult
 
@@ -13,7 +14,7 @@ from gateway_api.domain.errors import InvalidParameter
 from gateway_api.domain.money import from_cents, parse_amount, to_cents
 from gateway_api.domain.reports import DailyTotal
 from gateway_api.domain.transactions import STATUS_PENDING, Transaction
-from gateway_api.use_cases.ports import Ledger, ListQuery, Page
+from gateway_api.use_cases.ports import Ledger, LedgerRefused, ListQuery, Page
 
 
 class SqlLedger(Ledger):
@@ -42,6 +43,12 @@ class SqlLedger(Ledger):
         return Page([_transaction(row) for row in rows[: query.limit]], has_more=len(rows) > query.limit)
 
     def apply_results(self, results: Sequence[TransactionResult]) -> None:
+        try:
+            self._apply_results(results)
+        except (DataError, IntegrityError) as exc:
+            raise LedgerRefused(type(exc.orig).__name__) from exc
+
+    def _apply_results(self, results: Sequence[TransactionResult]) -> None:
         final = [result for result in results if result.status in FINAL_STATUSES]
         with self._engine.begin() as connection:
             # A result may come before the API wrote its pending row (crash, or plain ordering):

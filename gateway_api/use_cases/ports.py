@@ -45,6 +45,12 @@ class AccountRepository(abc.ABC):
     def disable(self, account_id: str) -> None: ...
 
 
+class LedgerRefused(Exception):
+    """The database refused the data itself (too long, a constraint): retrying cannot help.
+
+    Its text names the database's error class, never the values."""
+
+
 class Ledger(abc.ABC):
     @abc.abstractmethod
     def add_pending(self, transaction: Transaction) -> None:
@@ -59,7 +65,9 @@ class Ledger(abc.ABC):
 
     @abc.abstractmethod
     def apply_results(self, results: Sequence[TransactionResult]) -> None:
-        """Record decisions in one DB transaction: idempotent, in any order, final status wins."""
+        """Record decisions in one DB transaction: idempotent, in any order, final status wins.
+
+        Raises ``LedgerRefused`` when the database refuses the data (not when it is unreachable)."""
 
     @abc.abstractmethod
     def daily_totals(self, account_id: str | None, first: date, last: date) -> list[DailyTotal]: ...
