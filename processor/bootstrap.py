@@ -9,10 +9,11 @@ from confluent_kafka import Consumer
 from prometheus_client import REGISTRY, CollectorRegistry
 from sqlalchemy import Engine
 
-from infra.consumer_loop import BatchConsumerLoop, LoopSettings, subscribe_reporting_assignment
+from infra.consumer_loop import BatchConsumerLoop, LoopSettings
 from infra.db import build_engine, migrate
 from infra.dead_letters import DeadLetterPublisher
 from infra.kafka import AckedProducer, build_acked_producer, consumer_config
+from infra.offset_gaps import OffsetGaps
 
 from processor.adapters.kafka import KafkaResultPublisher, TransactionBatchHandler
 from processor.metrics import ProcessorMetrics
@@ -60,6 +61,7 @@ def bootstrap(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Pro
         settings.kafka, CLIENT_ID, settings.group_id,
         **{"statistics.interval.ms": LAG_STATS_INTERVAL_MS, "stats_cb": metrics.lag_stats_callback()},
     ))
-    subscribe_reporting_assignment(consumer, [topics.transactions], metrics.assigned_partitions)
-    loop = BatchConsumerLoop(consumer, handler, LoopSettings(batch_size=settings.batch_size))
+    loop = BatchConsumerLoop(consumer, handler, LoopSettings(batch_size=settings.batch_size),
+                             OffsetGaps(on_accept=metrics.offset_gaps_accepted.inc))
+    loop.subscribe([topics.transactions], metrics.assigned_partitions)
     return Processor(loop, producer, engine)

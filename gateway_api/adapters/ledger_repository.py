@@ -73,6 +73,12 @@ class SqlLedger(Ledger):
             return [DailyTotal(_as_date(row.day), row.status, row.error_message, row.count, from_cents(int(row.cents)))
                     for row in connection.execute(statement)]
 
+    def oldest_pending_created_at(self) -> datetime | None:
+        statement = select(func.min(tx.c.created_at)).where(tx.c.status == STATUS_PENDING)
+        with self._engine.connect() as connection:
+            oldest = connection.execute(statement).scalar()
+        return _as_datetime(oldest) if oldest is not None else None
+
 
 def _scope(account_id: str | None) -> list:
     return [] if account_id is None else [tx.c.account_id == account_id]
@@ -91,6 +97,11 @@ def _older_than(connection, cursor_id: str, account_id: str | None):
     if cursor is None:
         raise InvalidParameter("starting_after is not a transaction of this listing.", param="starting_after")
     return or_(tx.c.created_at < cursor.created_at, and_(tx.c.created_at == cursor.created_at, tx.c.id < cursor.id))
+
+
+def _as_datetime(value) -> datetime:
+    """SQLite hands MIN() of a DateTime column back as text."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
 def _as_date(value) -> date:

@@ -15,11 +15,11 @@ def main() -> None:
     configure_logging("gateway_results", settings.log_level)
     stop = threading.Event()
     stop_on_signals(stop)
-    loop = bootstrap(settings)
+    consumer = bootstrap(settings)
     serve_metrics(settings.metrics_port)
     logging.getLogger(__name__).info("results consumer started", extra={"group_id": settings.group_id,
                                                                          "topic": settings.kafka.topics.results})
-    loop.run(stop)
+    consumer.run(stop)
 
 
 main()

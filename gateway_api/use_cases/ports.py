@@ -72,6 +72,10 @@ class Ledger(abc.ABC):
     @abc.abstractmethod
     def daily_totals(self, account_id: str | None, first: date, last: date) -> list[DailyTotal]: ...
 
+    @abc.abstractmethod
+    def oldest_pending_created_at(self) -> datetime | None:
+        """When the oldest transaction still pending was created (naive UTC), or None."""
+
 
 class IdempotencyStore(abc.ABC):
     @abc.abstractmethod

@@ -140,3 +140,22 @@ def test_ids_are_as_long_as_the_contract_allows_and_case_sensitive(ledger):
     assert (ledger.get("Tx-A").status, ledger.get("tx-a").status) == ("approved", "rejected")
     assert ledger.get("TX-A") is None
     assert ledger.list(ListQuery(account_id="a" * 100)).items == []
+
+
+def test_the_oldest_pending_row_gives_the_pending_age_gauge(ledger):
+    from prometheus_client import CollectorRegistry, Gauge
+
+    from gateway_api.results.pending import OldestPending
+
+    registry = CollectorRegistry()
+    gauge = Gauge("oldest_pending_seconds", "test", registry=registry)
+    monitor = OldestPending(ledger, gauge, now=lambda: T0 + timedelta(minutes=10))
+    monitor.refresh()
+    assert registry.get_sample_value("oldest_pending_seconds") == 0
+    ledger.add_pending(pending("old", at=T0))
+    ledger.add_pending(pending("newer", at=T0 + timedelta(minutes=9)))
+    monitor.refresh()
+    assert registry.get_sample_value("oldest_pending_seconds") == 600
+    ledger.apply_results([result("old")])
+    monitor.refresh()
+    assert registry.get_sample_value("oldest_pending_seconds") == 60

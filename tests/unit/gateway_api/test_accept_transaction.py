@@ -36,6 +36,9 @@ class FakeLedger(Ledger):
     def daily_totals(self, account_id, first, last):
         raise NotImplementedError
 
+    def oldest_pending_created_at(self):
+        raise NotImplementedError
+
 
 class FakeKeys(IdempotencyStore):
     def __init__(self):
