@@ -54,3 +54,16 @@ idempotency_keys = Table(
     Column("created_at", Timestamp, nullable=False),
     Column("completed", Boolean, nullable=False, default=False),
 )
+
+# Sessions of the live panel (gateway_api.domain.sessions): only HMAC(pepper, token) is kept.
+sessions = Table(
+    "gateway_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("account_id", Identifier, nullable=True),
+    Column("credential_hash", String(64), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("expires_at", Timestamp, nullable=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+    Index("ix_gateway_sessions_expires", "expires_at"),
+)

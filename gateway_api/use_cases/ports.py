@@ -11,6 +11,7 @@ from infra.contracts import TransactionResult
 from gateway_api.domain.accounts import Account
 from gateway_api.domain.idempotency import IdempotencyRecord
 from gateway_api.domain.reports import DailyTotal
+from gateway_api.domain.sessions import Session
 from gateway_api.domain.transactions import Transaction
 
 
@@ -88,6 +89,21 @@ class IdempotencyStore(abc.ABC):
 
     @abc.abstractmethod
     def complete(self, record: IdempotencyRecord) -> None: ...
+
+
+class SessionStore(abc.ABC):
+    @abc.abstractmethod
+    def add(self, session: Session) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, token_hash: str) -> Session | None: ...
+
+    @abc.abstractmethod
+    def revoke(self, token_hash: str) -> None: ...
+
+    @abc.abstractmethod
+    def purge_expired(self, before: datetime) -> None:
+        """Forget sessions that expired before ``before`` (revoked or not)."""
 
 
 class TransactionPublisher(abc.ABC):

@@ -14,8 +14,8 @@ blp = Blueprint("reports", __name__, url_prefix="/v1/reports", description="Fina
 
 
 @blp.route("", methods=["GET"])
-@blp.doc(security=[{"basicAuth": []}, {"adminToken": []}])
-@requires(MERCHANT, ADMIN)
+@blp.doc(security=[{"basicAuth": []}, {"adminToken": []}, {"panelSession": []}])
+@requires(MERCHANT, ADMIN, session=True)
 @blp.arguments(ReportQuerySchema, location="query")
 @blp.response(200, ReportSchema)
 def report(args):

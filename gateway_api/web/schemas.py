@@ -165,6 +165,19 @@ def _days_before(day: date, days: int) -> date:
     return date.fromordinal(max(day.toordinal() - days, 1))  # never before 0001-01-01
 
 
+class SessionCreateSchema(Schema):
+    ttl_seconds = fields.Integer(load_default=12 * 3600, validate=validate.Range(60, 24 * 3600), metadata={
+        "description": "Lifetime of the session: 60 s to 24 h, default 12 h."})
+
+
+class SessionSchema(Schema):
+    token = fields.String(metadata={"description": "shown only once; send it as 'Authorization: Bearer <token>'"})
+    expires_at = fields.String()
+    type = fields.String()
+    account_id = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+
+
 class ReportRowSchema(Schema):
     period = fields.String()
     approved_count = fields.Integer()

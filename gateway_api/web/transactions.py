@@ -16,7 +16,7 @@ from gateway_api.web.schemas import (
 
 blp = Blueprint("transactions", __name__, url_prefix="/v1/transactions", description="Card transactions")
 BASIC = [{"basicAuth": []}]
-BASIC_OR_ADMIN = [{"basicAuth": []}, {"adminToken": []}]
+BASIC_OR_ADMIN = [{"basicAuth": []}, {"adminToken": []}, {"panelSession": []}]
 
 
 @blp.route("", methods=["POST"])
@@ -41,7 +41,7 @@ def create_transaction(payload):
 
 @blp.route("/<transaction_id>", methods=["GET"])
 @blp.doc(security=BASIC_OR_ADMIN)
-@requires(MERCHANT, ADMIN)
+@requires(MERCHANT, ADMIN, session=True)
 @blp.response(200, TransactionSchema)
 def get_transaction(transaction_id):
     found = current_app.extensions["gateway_api"].ledger.get(transaction_id)
@@ -53,7 +53,7 @@ def get_transaction(transaction_id):
 
 @blp.route("", methods=["GET"])
 @blp.doc(security=BASIC_OR_ADMIN)
-@requires(MERCHANT, ADMIN)
+@requires(MERCHANT, ADMIN, session=True)
 @blp.arguments(TransactionListQuerySchema, location="query")
 @blp.response(200, TransactionPageSchema)
 def list_transactions(args):

@@ -4,7 +4,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from infra.settings import Secret
 
@@ -13,6 +12,7 @@ from gateway_api.results.bootstrap import bootstrap as results_bootstrap
 from gateway_api.results.settings import Settings as ResultsSettings
 from gateway_api.settings import Settings
 from tests.integration.gateway_api.support import ADMIN_TOKEN, create_merchant
+from tests.support.http import serving
 
 
 @pytest.fixture
@@ -47,12 +47,8 @@ def other_merchant(client) -> tuple[str, str]:
 @pytest.fixture
 def server(app):
     """The app on a real port (threaded werkzeug server), for concurrent clients."""
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    thread.join(5)
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture
