@@ -2,8 +2,9 @@
 
 ``transactions`` (key: account id) carries a superset of the original Go processor's input.
 ``transactions_result`` carries ``{"id", "status", "error_message"}`` exactly as the original did,
-plus the fields a ledger and a live panel need. ``transactions_dlq`` carries messages that could not
-be identified, with the reason and where they came from.
+plus the fields a ledger and a live panel need. ``transactions_dlq`` carries messages a consumer can
+never use (transactions the processor cannot identify, results the ledger can never apply), with the
+reason and where they came from.
 """
 from __future__ import annotations
 
@@ -79,7 +80,7 @@ class TransactionResult:
 
 @dataclass(frozen=True)
 class DeadLetter:
-    """A message on `transactions_dlq`: input that cannot be identified, and why."""
+    """A message on `transactions_dlq`: input a consumer can never use, why, and where it came from."""
 
     reason: str
     source_topic: str
