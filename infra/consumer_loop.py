@@ -144,7 +144,8 @@ def starting_positions(consumer: Consumer, partitions: Sequence[TopicPartition],
             positions.append(TopicPartition(committed.topic, committed.partition, offset))
         return positions
     except KafkaException as exc:
-        log.warning("starting offsets unknown: the gap guard starts at the first offset read", extra={"error": str(exc)})
+        log.warning("starting offsets unknown: the gap guard starts at the first offset read",
+                    extra={"error": str(exc)})
         return []
 
 

@@ -69,8 +69,8 @@ class ApplyResults:
         if letters:
             self._metrics.DEAD_LETTERS.inc(len(letters))
             for letter in letters:
-                log.warning("result dead-lettered", extra={"reason": letter.reason, "partition": letter.source_partition,
-                                                           "offset": letter.source_offset})
+                log.warning("result dead-lettered", extra={
+                    "reason": letter.reason, "partition": letter.source_partition, "offset": letter.source_offset})
 
 
 def _split(messages: Sequence[Message]) -> tuple[list[Decoded], list[DeadLetter]]:

@@ -58,7 +58,7 @@ def test_an_operator_session_lists_accounts_until_the_admin_token_changes(app, c
     token = open_session(client, headers=ADMIN)
     assert client.get("/v1/me", headers=bearer(token)).json == {"type": "admin"}
     assert len(client.get("/v1/accounts", headers=bearer(token)).json["data"]) == 1
-    assert client.post(f"/v1/accounts", json={"name": "x"}, headers=bearer(token)).status_code == 403
+    assert client.post("/v1/accounts", json={"name": "x"}, headers=bearer(token)).status_code == 403
 
     rotated = create_app(dataclasses.replace(api_settings, admin_token=Secret("another-admin-token-0123456789")))
     try:

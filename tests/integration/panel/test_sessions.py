@@ -93,8 +93,9 @@ def test_a_cookie_saved_before_sign_out_no_longer_works_on_any_panel(start_panel
     saved = dict(browser.cookies)
     assert requests.get(second + "/api/transactions", cookies=saved, timeout=10).status_code == 200
 
-    token = csrf_token(browser, first)
-    assert browser.post(first + "/logout", data={"csrf_token": token}, allow_redirects=False, timeout=10).status_code == 302
+    signed_out = browser.post(first + "/logout", data={"csrf_token": csrf_token(browser, first)},
+                              allow_redirects=False, timeout=10)
+    assert signed_out.status_code == 302
 
     for panel_url in (first, second):
         assert requests.get(panel_url + "/api/transactions", cookies=saved, timeout=10).status_code == 401
@@ -166,7 +167,7 @@ def test_a_strange_last_event_id_gets_a_resync_not_an_error(start_panel, merchan
             fresh, _ = sign_in(panel_url, as_merchant(merchant))  # a closed stream holds its slot until written to
             again = Stream(panel_url, fresh, headers={"Last-Event-ID": f"{boot}-{suffix}"})
             assert again.status == 200, repr(suffix[:10])
-            wait_until(lambda: again.said("event: resync"), 10, message=f"a resync for {suffix[:10]!r}")
+            wait_until(lambda stream=again: stream.said("event: resync"), 10, message=f"a resync for {suffix[:10]!r}")
             again.close()
     finally:
         first.close()
