@@ -64,7 +64,7 @@ def test_every_strimzi_object_is_valid_against_the_strimzi_1_crd_schemas(rendere
     (lambda kafka: kafka["spec"]["kafka"]["authorization"].update(type="acl"), r"authorization type enum|authorization/type enum"),
     (lambda kafka: kafka.update(apiVersion="kafka.strimzi.io/v1beta2"), r"Strimzi 1\.0\.0 serves kafka\.strimzi\.io/v1"),
     (lambda kafka: kafka["spec"]["kafka"]["template"]["pod"].update(securityContextt={}), r"securityContextt: unknown"),
-])
+], ids=["misspelled-field", "zookeeper", "port-below-9092", "authorization-type", "v1beta2", "template-typo"])
 def test_the_strimzi_check_rejects_unknown_fields_bad_values_and_old_api_versions(rendered, breakage, complaint):
     kafka = copy.deepcopy(named(rendered["overlays/prod"], "Kafka", "gateway-kafka"))
     breakage(kafka)
