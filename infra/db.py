@@ -87,7 +87,8 @@ def wait_for_schema(engine: Engine, script_location: str, version_table: str, st
         else:
             error = None
         if not logged:
-            log.info("waiting for the database migrations", extra={"version_table": version_table, "error_class": error})
+            log.info("waiting for the database migrations",
+                     extra={"version_table": version_table, "error_class": error})
             logged = True
         on_wait()
         stop.wait(interval)

@@ -76,7 +76,8 @@ class KafkaSettings:
                                      f"got {self.sasl_mechanism!r}")
         uses_tls = protocol in ("SSL", "SASL_SSL")
         if not uses_tls and (self.ssl_ca_location or self.ssl_certificate_location or self.ssl_key_location):
-            raise ConfigurationError(f"KAFKA_SSL_* settings need KAFKA_SECURITY_PROTOCOL=SSL or SASL_SSL, got {protocol}")
+            raise ConfigurationError("KAFKA_SSL_* settings need KAFKA_SECURITY_PROTOCOL=SSL or SASL_SSL, "
+                                     f"got {protocol}")
         if self.ssl_endpoint_identification not in ("https", "none"):
             raise ConfigurationError("KAFKA_SSL_ENDPOINT_IDENTIFICATION must be https or none, "
                                      f"got {self.ssl_endpoint_identification!r}")
