@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
+from infra.health import Heartbeat
 from infra.offset_gaps import OffsetGaps
 
 log = logging.getLogger(__name__)
@@ -32,11 +33,13 @@ class LoopSettings:
 
 class BatchConsumerLoop:
     def __init__(self, consumer: Consumer, handle_batch: BatchHandler, settings: LoopSettings = LoopSettings(),
-                 gaps: OffsetGaps | None = None):
+                 gaps: OffsetGaps | None = None, heartbeat: Heartbeat | None = None):
         self._consumer = consumer
         self._handle_batch = handle_batch
         self._settings = settings
         self._gaps = gaps if gaps is not None else OffsetGaps()
+        # Beaten once per turn of the loop: its age is the liveness probe (infra.health).
+        self.heartbeat = heartbeat or Heartbeat()
 
     def subscribe(self, topics: Sequence[str], assigned=None) -> None:
         """Join the group on ``topics``. On every assignment the gap guard learns where each partition
@@ -60,6 +63,7 @@ class BatchConsumerLoop:
         """Consume until ``stop`` is set; the batch in hand is finished and committed first."""
         try:
             while not stop.is_set():
+                self.heartbeat.beat()
                 batch = self._poll_batch()
                 if batch and self._handle_until_done(batch, stop):
                     self._commit(batch)
@@ -88,6 +92,7 @@ class BatchConsumerLoop:
     def _handle_until_done(self, batch: list[Message], stop: threading.Event) -> bool:
         backoff = self._settings.first_backoff
         while True:
+            self.heartbeat.beat()  # retrying with backoff is the loop working as designed
             try:
                 self._handle_batch(batch)
                 return True
