@@ -10,17 +10,21 @@ from gateway_api.domain.reports import PERIODS
 from gateway_api.domain.transactions import STATUSES
 
 
+def storable(text: str) -> str:
+    """JSON may carry lone surrogates ("\\ud800"), which no UTF-8 column (nor the HMAC of an
+    idempotency fingerprint) accepts: refused here, before anything is published or written."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("Must be valid Unicode text (no lone surrogate code points).") from None
+    return text
+
+
 class Text(fields.String):
-    """A string every database can store: JSON may carry lone surrogates ("\\ud800"), which no
-    UTF-8 column accepts. Refused here, before anything is published or written."""
+    """A string every database can store."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValidationError("Must be valid Unicode text (no lone surrogate code points).") from None
-        return text
+        return storable(super()._deserialize(value, attr, data, **kwargs))
 
 
 class Amount(fields.Field):
@@ -45,7 +49,7 @@ class Cvv(fields.Field):
         text = str(value)
         if len(text) > 8:
             raise ValidationError("Longer than 8 characters.")
-        return text
+        return storable(text)
 
 
 class StrictInt(fields.Integer):

@@ -106,7 +106,8 @@ LONE_SURROGATE = "\ud800"  # valid JSON ("\ud800"), but no database can store it
 @pytest.mark.parametrize("body, param", [
     (transaction_body(description="order " + LONE_SURROGATE), "description"),
     (transaction_body(credit_card=card(name="Ada " + LONE_SURROGATE)), "credit_card.name"),
-], ids=["description", "card holder name"])
+    (transaction_body(credit_card=card(cvv="1" + LONE_SURROGATE)), "credit_card.cvv"),
+], ids=["description", "card holder name", "cvv"])
 def test_text_no_database_can_store_is_a_422_before_anything_is_published(client, merchant, kafka_settings,
                                                                          body, param, key):
     headers = {"Idempotency-Key": key} if key else {}
