@@ -170,7 +170,7 @@ def _days_before(day: date, days: int) -> date:
 
 
 class SessionCreateSchema(Schema):
-    ttl_seconds = fields.Integer(load_default=12 * 3600, validate=validate.Range(60, 24 * 3600), metadata={
+    ttl_seconds = fields.Integer(strict=True, load_default=12 * 3600, validate=validate.Range(60, 24 * 3600), metadata={
         "description": "Lifetime of the session: 60 s to 24 h, default 12 h."})
 
 

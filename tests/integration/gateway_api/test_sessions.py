@@ -75,7 +75,8 @@ def test_only_a_keyed_hash_of_the_token_is_stored(app, client, merchant):
 
 
 def test_session_requests_are_validated(client, merchant):
-    for body in ({"ttl_seconds": 59}, {"ttl_seconds": 86401}, {"ttl_seconds": "1h"}):
+    for body in ({"ttl_seconds": 59}, {"ttl_seconds": 86401}, {"ttl_seconds": "1h"}, {"ttl_seconds": 3600.5},
+                 {"ttl_seconds": "3600"}, {"ttl_seconds": True}):
         assert client.post("/v1/sessions", json=body, auth=merchant).status_code == 422
     assert client.get("/v1/me", headers=bearer("sess_not-a-real-token")).status_code == 401
     assert client.post("/v1/sessions", json={}).status_code == 401
