@@ -105,17 +105,20 @@ def _events(hub, subscription: Subscription, check: CredentialCheck):
                     yield "event: signed_out\ndata: {}\n\n"
                 return
             item = subscription.next(min(HEARTBEAT_SECONDS, check.seconds_left()))
-            if item is None:
-                if time.monotonic() - last_sent < HEARTBEAT_SECONDS:
-                    continue  # woken for the credential check only
-                yield ": keep-alive\n\n"  # also how a closed connection is noticed
-            elif item == CLOSED:
+            if item == CLOSED:
                 return
-            elif item == RESYNC:
-                yield "event: resync\ndata: {}\n\n"
-            else:
-                yield f"id: {item.event_id}\nevent: result\ndata: {json.dumps(item.data)}\n\n"
+            if item is None and time.monotonic() - last_sent < HEARTBEAT_SECONDS:
+                continue  # woken for the credential check only
+            yield _message(item)
             last_sent = time.monotonic()
     finally:
         hub.unsubscribe(subscription)
         SSE_CLIENTS.dec()
+
+
+def _message(item) -> str:
+    if item is None:
+        return ": keep-alive\n\n"  # also how a closed connection is noticed
+    if item == RESYNC:
+        return "event: resync\ndata: {}\n\n"
+    return f"id: {item.event_id}\nevent: result\ndata: {json.dumps(item.data)}\n\n"
