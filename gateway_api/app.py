@@ -19,6 +19,7 @@ from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.adapters.publisher import KafkaTransactionPublisher
 from gateway_api.adapters.secret_box import AesGcmSecretBox
+from gateway_api.adapters.sessions_repository import SqlSessions
 from gateway_api.adapters.webhook_endpoints_repository import SqlWebhookEndpoints
 from gateway_api.domain.accounts import SecretHasher
 from gateway_api.metrics import ApiMetrics
@@ -27,8 +28,9 @@ from gateway_api.settings import Settings
 from gateway_api.use_cases.accept_transaction import AcceptTransaction
 from gateway_api.use_cases.accounts import Accounts
 from gateway_api.use_cases.events import Events
+from gateway_api.use_cases.sessions import Sessions
 from gateway_api.use_cases.webhook_endpoints import WebhookEndpoints
-from gateway_api.web import accounts, events, health, reports, transactions, webhook_endpoints
+from gateway_api.web import accounts, events, health, reports, sessions, transactions, webhook_endpoints
 from gateway_api.cli import accounts_cli, migrate_cli
 from gateway_api.web.docs import GatewayApi, openapi_config, register_docs
 from gateway_api.web.errors import register_error_handlers
@@ -49,6 +51,7 @@ class Services:
     publisher: KafkaTransactionPublisher
     accept_transaction: AcceptTransaction
     metrics: ApiMetrics
+    sessions: Sessions
     webhook_endpoints: WebhookEndpoints
     events: Events
 
@@ -63,12 +66,14 @@ def build_services(settings: Settings) -> Services:
     publisher = KafkaTransactionPublisher(settings.kafka, settings.publish_timeout_seconds, metrics.published)
     accept = AcceptTransaction(ledger, SqlIdempotencyStore(engine), publisher, hasher, utc_now,
                                lambda: str(uuid.uuid4()), settings.publish_timeout_seconds,
-                               timedelta(hours=settings.idempotency_ttl_hours))
+                               timedelta(hours=settings.idempotency_ttl_hours), metrics.ledger_write_failed)
+    account_store = SqlAccounts(engine)
+    panel_sessions = Sessions(SqlSessions(engine), account_store, hasher, settings.admin_token.reveal(), utc_now)
     endpoints = SqlWebhookEndpoints(engine)
     webhooks = WebhookEndpoints(endpoints, AesGcmSecretBox(settings.webhook_secrets_key), SystemResolver(), utc_now,
                                 settings.webhook_allow_private_urls)
-    return Services(settings, engine, Accounts(SqlAccounts(engine), hasher, utc_now), ledger, publisher, accept,
-                    metrics, webhooks, Events(SqlEvents(engine), endpoints, utc_now))
+    return Services(settings, engine, Accounts(account_store, hasher, utc_now), ledger, publisher, accept, metrics,
+                    panel_sessions, webhooks, Events(SqlEvents(engine), endpoints, utc_now))
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -83,7 +88,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         configure_logging("gateway_api", settings.log_level)
     api = GatewayApi(app)
     register_docs(app, api)
-    for blueprint in (accounts.blp, transactions.blp, reports.blp, webhook_endpoints.blp, events.blp,
+    for blueprint in (accounts.blp, transactions.blp, reports.blp, sessions.blp, webhook_endpoints.blp, events.blp,
                       events.deliveries_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from collections.abc import Callable
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -24,9 +21,7 @@ from prometheus_client import (
     Histogram,
     ProcessCollector,
     generate_latest,
-    make_wsgi_app,
     multiprocess,
-    start_http_server,
 )
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -44,12 +39,6 @@ def exposition() -> tuple[bytes, str]:
     from prometheus_client import REGISTRY
 
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
-
-
-def serve_metrics(port: int, host: str = "0.0.0.0") -> None:
-    """Expose /metrics of a worker process (processor, results consumer) on its own port."""
-    if port > 0:
-        start_http_server(port, addr=host)
 
 
 class _HttpMetrics:
@@ -92,6 +81,18 @@ def instrument_flask(app, prefix: str) -> None:
     app.add_url_rule("/metrics", "metrics", metrics_view, methods=["GET"])
 
 
+def offset_gaps_counter(prefix: str, registry: CollectorRegistry | None = None) -> Counter:
+    """``<prefix>_offset_gaps_accepted_total``: records a consumer gave up waiting for (infra.offset_gaps).
+
+    Unlabelled, so it is exported at 0 from the start and an alert's increase() sees the first one.
+    """
+    from prometheus_client import REGISTRY
+
+    return Counter(f"{prefix}_offset_gaps_accepted_total",
+                   "Offset gaps given up on: records this consumer never read (see infra/offset_gaps.py)",
+                   registry=REGISTRY if registry is None else registry)
+
+
 def consumer_lag_stats_callback(gauge: Gauge) -> Callable[[str], None]:
     """A librdkafka ``stats_cb`` that sets ``gauge{topic, partition}`` to the consumer lag."""
 
@@ -103,32 +104,3 @@ def consumer_lag_stats_callback(gauge: Gauge) -> Callable[[str], None]:
                     gauge.labels(topic, partition).set(lag)
 
     return on_stats
-
-
-def serve_metrics_and_health(port: int, alive: Callable[[], bool], ready: Callable[[], bool],
-                             host: str = "0.0.0.0") -> None:
-    """/metrics plus /healthz (``alive``) and /readyz (``ready``) for a worker without a web app of its
-    own: probes and `make run` can tell a live, working process from one that merely exists."""
-    if port <= 0:
-        return
-    metrics_app = make_wsgi_app()
-    probes = {"/healthz": (alive, "ok", "stalled"), "/readyz": (ready, "ready", "unavailable")}
-
-    def app(environ, start_response):
-        probe = probes.get(environ.get("PATH_INFO", ""))
-        if probe is None:
-            return metrics_app(environ, start_response)
-        check, good, bad = probe
-        ok = check()
-        start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "application/json")])
-        return [json.dumps({"status": good if ok else bad}).encode()]
-
-    class _Server(ThreadingMixIn, WSGIServer):
-        daemon_threads = True
-
-    class _Quiet(WSGIRequestHandler):
-        def log_message(self, *args):  # access lines would flood the JSON logs
-            pass
-
-    server = make_server(host, port, app, _Server, _Quiet)
-    threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True).start()

@@ -18,6 +18,8 @@ blp = Blueprint("events", __name__, url_prefix="/v1/events",
 deliveries_blp = Blueprint("webhook_deliveries", __name__, url_prefix="/v1/webhook_deliveries",
                            description="Recent webhook deliveries of every event")
 BASIC = [{"basicAuth": []}]
+# Reads also take a panel session token (read-only); changes need the account's own credentials.
+BASIC_OR_SESSION = [{"basicAuth": []}, {"panelSession": []}]
 
 
 def _events():
@@ -25,8 +27,8 @@ def _events():
 
 
 @blp.route("", methods=["GET"])
-@blp.doc(security=BASIC)
-@requires(MERCHANT)
+@blp.doc(security=BASIC_OR_SESSION)
+@requires(MERCHANT, session=True)
 @blp.arguments(EventListQuerySchema, location="query")
 @blp.response(200, EventPageSchema)
 @error_responses(blp, 400, 401, 403)
@@ -38,8 +40,8 @@ def list_events(args):
 
 
 @blp.route("/<event_id>", methods=["GET"])
-@blp.doc(security=BASIC)
-@requires(MERCHANT)
+@blp.doc(security=BASIC_OR_SESSION)
+@requires(MERCHANT, session=True)
 @blp.response(200, EventSchema)
 @error_responses(blp, 401, 403, 404)
 def get_event(event_id):
@@ -48,8 +50,8 @@ def get_event(event_id):
 
 
 @blp.route("/<event_id>/deliveries", methods=["GET"])
-@blp.doc(security=BASIC)
-@requires(MERCHANT)
+@blp.doc(security=BASIC_OR_SESSION)
+@requires(MERCHANT, session=True)
 @blp.response(200, DeliveryLogSchema)
 @error_responses(blp, 401, 403, 404)
 def event_deliveries(event_id):
@@ -73,8 +75,8 @@ def resend_event(payload, event_id):
 
 
 @deliveries_blp.route("", methods=["GET"])
-@deliveries_blp.doc(security=BASIC)
-@requires(MERCHANT)
+@deliveries_blp.doc(security=BASIC_OR_SESSION)
+@requires(MERCHANT, session=True)
 @deliveries_blp.arguments(DeliveryListQuerySchema, location="query")
 @deliveries_blp.response(200, DeliveryPageSchema)
 @error_responses(deliveries_blp, 400, 401, 403)

@@ -15,6 +15,8 @@ from gateway_api.web.webhook_schemas import (
 blp = Blueprint("webhook_endpoints", __name__, url_prefix="/v1/webhook_endpoints",
                 description="Where the gateway POSTs a merchant's events (signed with the endpoint's secret)")
 BASIC = [{"basicAuth": []}]
+# Reads also take a panel session token (read-only); changes need the account's own credentials.
+BASIC_OR_SESSION = [{"basicAuth": []}, {"panelSession": []}]
 
 
 def _endpoints():
@@ -37,8 +39,8 @@ def create_endpoint(payload):
 
 
 @blp.route("", methods=["GET"])
-@blp.doc(security=BASIC)
-@requires(MERCHANT)
+@blp.doc(security=BASIC_OR_SESSION)
+@requires(MERCHANT, session=True)
 @blp.response(200, WebhookEndpointListSchema)
 @error_responses(blp, 401, 403)
 def list_endpoints():
@@ -47,8 +49,8 @@ def list_endpoints():
 
 
 @blp.route("/<endpoint_id>", methods=["GET"])
-@blp.doc(security=BASIC)
-@requires(MERCHANT)
+@blp.doc(security=BASIC_OR_SESSION)
+@requires(MERCHANT, session=True)
 @blp.response(200, WebhookEndpointSchema)
 @error_responses(blp, 401, 403, 404)
 def get_endpoint(endpoint_id):

@@ -4,7 +4,7 @@ import threading
 
 from infra.consumer_loop import stop_on_signals
 from infra.logs import configure_logging
-from infra.metrics import serve_metrics_and_health
+from infra.health import serve_worker_http
 
 from gateway_api.webhooks.bootstrap import bootstrap
 from gateway_api.webhooks.settings import Settings
@@ -18,7 +18,7 @@ def main() -> None:
     stop = threading.Event()
     stop_on_signals(stop)
     dispatcher = bootstrap(settings)
-    serve_metrics_and_health(settings.metrics_port, dispatcher.alive, dispatcher.ready)
+    serve_worker_http(settings.metrics_port, dispatcher.probes)
     if settings.allow_private_urls:
         log.warning("WEBHOOK_ALLOW_PRIVATE_URLS=true: webhooks may go to http:// URLs and private addresses "
                     "(development only)")

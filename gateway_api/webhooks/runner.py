@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from infra.health import Heartbeat
+
 from gateway_api.domain.deliveries import DELIVERED, PENDING
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
 from gateway_api.use_cases.ports import AttemptRecord, ClaimedDelivery, DeliveryQueue
@@ -33,18 +35,9 @@ class Dispatcher:
         self._settings = settings
         self._now = now
         self._unrecorded: list[AttemptRecord] = []
-        self._last_cycle = time.monotonic()
-        self._database_ok = False
+        # Liveness (/healthz): beats once per turn of the loop, waits included.
+        self.heartbeat = Heartbeat()
         self._backoff = 0.0
-
-    # -- health, for /healthz and /readyz ---------------------------------------------------------
-
-    def alive(self) -> bool:
-        """The loop is turning (a hung loop gets the process restarted)."""
-        return time.monotonic() - self._last_cycle < 2 * self._settings.lease_seconds
-
-    def ready(self) -> bool:
-        return self.alive() and self._database_ok
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -62,7 +55,7 @@ class Dispatcher:
         housekeeping.join(timeout=2)
 
     def _cycle(self, senders: Senders, stop: threading.Event) -> None:
-        self._last_cycle = time.monotonic()
+        self.heartbeat.beat()
         self._unrecorded += senders.collect()
         # Up to ``concurrency`` more wait in the senders' queue, so a thread that finishes a send
         # starts the next one at once instead of waiting for this loop's next claim. Claims come in
@@ -91,7 +84,7 @@ class Dispatcher:
             return None
         self._observe(self._unrecorded)
         self._unrecorded = []
-        self._database_ok, self._backoff = True, 0.0
+        self._backoff = 0.0
         return claimed
 
     def _write_outcomes(self) -> None:
@@ -100,7 +93,6 @@ class Dispatcher:
             self._exchange(0)
 
     def _database_failed(self, message: str, **extra) -> None:
-        self._database_ok = False
         self._backoff = min(max(self._backoff * 2, 0.2), MAX_BACKOFF_SECONDS)
         log.exception(message, extra=extra | {"retry_in_s": self._backoff})
 

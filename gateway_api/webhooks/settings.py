@@ -24,7 +24,9 @@ class Settings:
     lease_seconds: float = 60.0
     concurrency: int = 32
     event_retention_days: int = 30
-    metrics_port: int = 9103
+    metrics_port: int = 9103  # /metrics, /healthz and /readyz; 0 disables them
+    # /healthz fails when the loop has not turned for this long (a call that never returns).
+    liveness_stall_seconds: int = 60
     auto_migrate: bool = True
     log_level: str = "INFO"
     poll_interval_seconds: float = 0.1
@@ -52,6 +54,7 @@ class Settings:
             concurrency=env.int("WEBHOOK_CONCURRENCY", cls.concurrency, minimum=1),
             event_retention_days=env.int("WEBHOOK_EVENT_RETENTION_DAYS", cls.event_retention_days, minimum=30),
             metrics_port=env.int("METRICS_PORT", cls.metrics_port, minimum=0),
+            liveness_stall_seconds=env.int("LIVENESS_STALL_SECONDS", cls.liveness_stall_seconds, minimum=1),
             auto_migrate=env.bool("AUTO_MIGRATE", migrates_itself(database_url)),
             log_level=env.str("LOG_LEVEL", "INFO"),
         )

@@ -33,6 +33,11 @@
     $("secret-box").hidden = false;
   }
 
+  /* A change: the merchant's own secret goes with it (the panel session can only read). */
+  function change(method, url, body) {
+    return Panel.sendJSON(method, url, Object.assign({ account_secret: $("account-secret").value }, body || {}));
+  }
+
   function button(text, attrs) {
     return Panel.el("button", Object.assign({ type: "button", text }, attrs));
   }
@@ -99,9 +104,9 @@
     if (!action || !row) return;
     const path = "/api/webhook_endpoints/" + encodeURIComponent(row.dataset.endpoint);
     if (action === "roll") {
-      act(async () => showSecret(await Panel.sendJSON("POST", path + "/secret")));
+      act(async () => showSecret(await change("POST", path + "/secret")));
     } else if (action === "delete" && window.confirm("Delete this endpoint? Nothing more will be sent to it.")) {
-      act(async () => { await Panel.sendJSON("DELETE", path); await loadEndpoints(); });
+      act(async () => { await change("DELETE", path); await loadEndpoints(); });
     }
   }
 
@@ -110,7 +115,7 @@
     if (!row) return;
     if (event.target.dataset.action === "resend") {
       act(async () => {
-        await Panel.sendJSON("POST", "/api/events/" + encodeURIComponent(row.dataset.event) + "/resend",
+        await change("POST", "/api/events/" + encodeURIComponent(row.dataset.event) + "/resend",
           { endpoint_id: row.dataset.endpoint });
         await loadDeliveries();
       });
@@ -124,7 +129,7 @@
     const form = $("endpoint-form");
     const events = [...form.querySelectorAll("input[name=event]:checked")].map((input) => input.value);
     await act(async () => {
-      const created = await Panel.sendJSON("POST", "/api/webhook_endpoints",
+      const created = await change("POST", "/api/webhook_endpoints",
         { url: $("endpoint-url").value.trim(), enabled_events: events, description: $("endpoint-description").value || null });
       showSecret(created);
       form.reset();

@@ -1,6 +1,9 @@
 """The Webhooks page and its JSON: a merchant's endpoints (create, roll secret, delete), recent
-deliveries and resends, all through the gateway API with the signed-in merchant's credential.
+deliveries and resends, all through the gateway API.
 
+Reading uses the panel session (read-only by design). Changing needs the merchant's own secret,
+typed on the page and sent with each change: the panel forwards it to the API for that one call and
+keeps it nowhere, so a stolen panel cookie still cannot point a merchant's events at another server.
 Webhook endpoints belong to a merchant: the operator sees the page but is told to sign in as one.
 Only the fields the API defines are forwarded; the API validates them and its error JSON comes back.
 """
@@ -10,6 +13,8 @@ from urllib.parse import quote
 
 from flask import Blueprint, abort, g, jsonify, render_template, request
 
+from panel.adapters.gateway import NotAuthenticated
+from panel.domain.principal import Credential
 from panel.web.auth import current_credential, login_required
 from panel.web.context import panel
 
@@ -18,7 +23,7 @@ DELIVERY_STATUSES = {"pending", "delivered", "failed", "canceled"}
 
 
 @bp.get("/webhooks")
-@login_required
+@login_required(check_with_gateway=True)
 def page():
     return render_template("webhooks.html", principal=g.principal)
 
@@ -75,10 +80,21 @@ def resend(event_id: str):
 def _gateway(method: str, path: str, body: dict | None = None, params: dict | None = None) -> dict:
     if g.principal.is_admin:
         abort(403, description="Webhooks belong to a merchant: sign in with the merchant's account id and secret.")
-    client = panel().gateway
     if method == "GET":
-        return client.get_json(current_credential(), path, params)
-    return client.send_json(current_credential(), method, path, body)
+        return panel().gateway.get_json(current_credential(), path, params)
+    return _change(method, path, body)
+
+
+def _change(method: str, path: str, body: dict | None) -> dict:
+    secret = (request.get_json(silent=True) or {}).get("account_secret")
+    if not isinstance(secret, str) or not secret.strip():
+        abort(400, description="Enter your account secret: changing webhooks needs it.")
+    credential = Credential.merchant(g.principal.account_id, secret.strip())
+    try:
+        return panel().gateway.send_json(credential, method, path, body)
+    except NotAuthenticated:
+        # The typed secret, not the session: the person stays signed in.
+        abort(403, description="That account secret was not accepted.")
 
 
 def _segment(value: str) -> str:

@@ -44,7 +44,15 @@ def test_a_merchant_adds_an_endpoint_watches_deliveries_resends_rolls_the_secret
         expect(page).to_have_url(re.compile(r"/webhooks$"))
         expect(page.locator("#no-endpoints")).to_be_visible()
 
+        # The panel session only reads: a change without the account secret, or with a wrong one, is refused.
         page.fill("#endpoint-url", receiver.url)
+        page.click("#add-endpoint")
+        expect(page.locator("#webhook-error")).to_have_text("Enter your account secret: changing webhooks needs it.")
+        page.fill("#account-secret", "sk_not_the_secret")
+        page.click("#add-endpoint")
+        expect(page.locator("#webhook-error")).to_have_text("That account secret was not accepted.")
+        expect(page.locator("#no-endpoints")).to_be_visible()
+        page.fill("#account-secret", merchant["secret"])
         page.fill("#endpoint-description", "bakery backend")
         page.click("#add-endpoint")
         expect(page.locator("#secret-box")).to_be_visible()

@@ -1,7 +1,7 @@
 """Webhooks: endpoints (secrets encrypted), events (the outbox), deliveries and their attempts.
 
 Revision ID: 0003_webhooks
-Revises: 0001
+Revises: 0002_ids_and_sessions
 Create Date: 2026-11-26
 """
 import sqlalchemy as sa
@@ -9,19 +9,22 @@ from alembic import op
 from sqlalchemy.dialects import mysql
 
 revision = "0003_webhooks"
-down_revision = "0001"
+down_revision = "0002_ids_and_sessions"
 branch_labels = None
 depends_on = None
 
 Timestamp = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 AutoId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+# Account and transaction ids as the ledger has them since 0002: 100 characters, byte for byte.
+IDENTIFIER = sa.String(100).with_variant(mysql.VARCHAR(100, charset="utf8mb4", collation="utf8mb4_bin"),
+                                         "mysql", "mariadb")
 
 
 def upgrade() -> None:
     op.create_table(
         "gateway_webhook_endpoints",
         sa.Column("id", sa.String(40), primary_key=True),
-        sa.Column("account_id", sa.String(64), nullable=False),
+        sa.Column("account_id", IDENTIFIER, nullable=False),
         sa.Column("url", sa.String(2048), nullable=False),
         sa.Column("description", sa.String(255), nullable=True),
         sa.Column("enabled_events", sa.String(255), nullable=False),
@@ -35,9 +38,9 @@ def upgrade() -> None:
     op.create_table(
         "gateway_events",
         sa.Column("id", sa.String(40), primary_key=True),
-        sa.Column("account_id", sa.String(64), nullable=False),
+        sa.Column("account_id", IDENTIFIER, nullable=False),
         sa.Column("type", sa.String(40), nullable=False),
-        sa.Column("transaction_id", sa.String(100), nullable=False),
+        sa.Column("transaction_id", IDENTIFIER, nullable=False),
         sa.Column("payload", sa.Text, nullable=False),
         sa.Column("created_at", Timestamp, nullable=False),
     )
@@ -48,7 +51,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(40), primary_key=True),
         sa.Column("event_id", sa.String(40), nullable=False),
         sa.Column("endpoint_id", sa.String(40), nullable=False),
-        sa.Column("account_id", sa.String(64), nullable=False),
+        sa.Column("account_id", IDENTIFIER, nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False),
         sa.Column("next_attempt_at", Timestamp, nullable=True),

@@ -177,5 +177,25 @@ def test_openapi_documents_every_webhook_endpoint_with_its_statuses(client):
         ("/v1/webhook_deliveries", "get"): {"200", "400", "401", "403", "422"},
     }
     for (path, method), statuses in expected.items():
-        assert statuses <= set(paths[path][method]["responses"]), (path, method, sorted(paths[path][method]["responses"]))
-        assert paths[path][method]["security"] == [{"basicAuth": []}]
+        responses = paths[path][method]["responses"]
+        assert statuses <= set(responses), (path, method, sorted(responses))
+        reads = [{"basicAuth": []}, {"panelSession": []}]
+        assert paths[path][method]["security"] == (reads if method == "get" else [{"basicAuth": []}])
+
+
+def test_a_panel_session_reads_webhooks_but_cannot_change_them(client, app, merchant):
+    endpoint = create_endpoint(client, merchant).json
+    decide(app, ("tx-s", merchant[0]))
+    token = client.post("/v1/sessions", json={"ttl_seconds": 600}, auth=merchant).json["token"]
+    session = {"Authorization": f"Bearer {token}"}
+    (event,) = client.get("/v1/events", headers=session).json["data"]
+    for path in ("/v1/webhook_endpoints", f"/v1/webhook_endpoints/{endpoint['id']}", f"/v1/events/{event['id']}",
+                 f"/v1/events/{event['id']}/deliveries", "/v1/webhook_deliveries"):
+        assert client.get(path, headers=session).status_code == 200, path
+    # A stolen panel cookie must not be able to point the merchant's events somewhere else.
+    for method, path, body in (("POST", "/v1/webhook_endpoints", {"url": RECEIVER, "enabled_events": ["*"]}),
+                               ("POST", f"/v1/webhook_endpoints/{endpoint['id']}/secret", None),
+                               ("DELETE", f"/v1/webhook_endpoints/{endpoint['id']}", None),
+                               ("POST", f"/v1/events/{event['id']}/resend", None)):
+        response = client.open(path, method=method, json=body, headers=session)
+        assert (response.status_code, response.json["error"]["code"]) == (403, "forbidden"), path
