@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -215,3 +216,25 @@ def test_sigterm_finishes_the_delivery_in_hand_gives_back_the_unsent_ones_and_ex
     queue = SqlDeliveryQueue(gateway.app.extensions["gateway_api"].engine)
     claimable = queue.claim(10, datetime.now(timezone.utc).replace(tzinfo=None), timedelta(seconds=60))
     assert len(claimable) == 2, "the unsent deliveries' leases were given back, not left to expire"
+
+
+def test_before_its_migration_the_dispatcher_waits_alive_but_not_ready(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    dispatcher = Dispatcher(url, tmp_path / "dispatcher.log")
+    try:
+        wait_until(lambda: _status(dispatcher, "/healthz") == 200, 30, interval=0.1, message="/healthz")
+        assert _status(dispatcher, "/readyz") == 503
+        migrate(url, SCRIPT_LOCATION)
+        wait_until(dispatcher.ready, 15, interval=0.1, message="ready once migrated")
+    finally:
+        dispatcher.stop()
+
+
+def _status(dispatcher: Dispatcher, path: str) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{dispatcher.metrics_port}{path}", timeout=1) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return 0
