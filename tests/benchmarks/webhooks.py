@@ -92,6 +92,7 @@ def run(count: int, rate: float, merchants_count: int, var_dir: Path, gateway_db
         arrived = wait_for(receiver, count, timeout=120)
         cpu = {name: used - cpu_before.get(name, 0.0) for name, used in cpu_seconds(stack).items()}
     report(receiver, count, rate, seconds, arrived, gateway_db)
+    print_timeline(receiver)
     print("cpu        " + "   ".join(f"{name} {used / count * 1e6:.0f} us" for name, used in cpu.items())
           + "   (per transaction, user + system, every process of the service)")
 
@@ -123,6 +124,18 @@ def wait_for(receiver: Receiver, count: int, timeout: float) -> int:
     while len(set(receiver.event_ids())) < count and time.monotonic() < deadline:
         time.sleep(0.1)
     return len(set(receiver.event_ids()))
+
+
+def print_timeline(receiver: Receiver, window_s: float = 2.0) -> None:
+    """p99 of decision -> receiver per window of decision time: shows whether the tail is one stall or spread."""
+    by_window: dict[int, list[float]] = {}
+    for request in receiver.requests:
+        decided = _timestamp(request.event["data"]["object"]["processed_at"])
+        by_window.setdefault(int(decided // window_s), []).append(request.at - decided)
+    first = min(by_window)
+    cells = [f"{(key - first) * window_s:.0f}s:{percentile(values, 0.99) * 1000:.0f}"
+             for key, values in sorted(by_window.items())]
+    print(f"timeline   p99 ms per {window_s:.0f} s of decisions: " + " ".join(cells))
 
 
 def report(receiver: Receiver, count: int, rate: float, seconds: float, arrived: int, gateway_db: str) -> None:
