@@ -16,6 +16,7 @@ from sqlalchemy import Engine, Integer, and_, bindparam, delete, exists, func, o
 
 from infra.sql import PreparedStatement
 
+from gateway_api.adapters.sql import JoinedUpdate
 from gateway_api.adapters.tables import events, webhook_attempts, webhook_deliveries as d, webhook_endpoints as ep
 from gateway_api.domain.deliveries import CANCELED, DELIVERED, PENDING
 from gateway_api.domain.webhook_endpoints import STATUS_ENABLED
@@ -65,7 +66,7 @@ class SqlDeliveryQueue(DeliveryQueue):
         if connection.dialect.name == "sqlite":
             self._write_outcomes.execute_many(connection, outcomes)
         else:
-            _write_outcomes_in_one_statement(connection, outcomes)
+            _OUTCOME_JOINED.execute(connection, outcomes)
         self._track_failing_endpoints(connection, records)
 
     def release(self, claimed: Sequence[ClaimedDelivery]) -> None:
@@ -147,22 +148,12 @@ _OUTCOME_UPDATE = update(d).where(d.c.id == bindparam("b_id"), d.c.lock_token ==
     last_error=bindparam("b_error"))
 
 
-# MySQL/MariaDB: PyMySQL runs an UPDATE executemany as one round trip per row, which at a thousand
-# deliveries a second kept the loop busy; instead one UPDATE joins a derived table of the outcomes.
-_OUTCOME_COLUMNS = ("b_id", "b_token", "b_status", "b_attempts", "b_next", "b_at", "b_http", "b_error")
-_OUTCOME_JOIN = (
-    "UPDATE gateway_webhook_deliveries d JOIN ({rows}) v ON d.id = v.b_id AND d.lock_token = v.b_token "
-    "AND d.status = 'pending' SET d.status = v.b_status, d.attempts = v.b_attempts, d.next_attempt_at = v.b_next, "
-    "d.locked_until = NULL, d.lock_token = NULL, d.last_attempt_at = v.b_at, d.last_http_status = v.b_http, "
-    "d.last_error = v.b_error")
-_FIRST_ROW = "SELECT " + ", ".join(f"%s AS {name}" for name in _OUTCOME_COLUMNS)
-_NEXT_ROW = "SELECT " + ", ".join("%s" for _ in _OUTCOME_COLUMNS)
-
-
-def _write_outcomes_in_one_statement(connection, outcomes: list[dict]) -> None:
-    rows = " UNION ALL ".join([_FIRST_ROW] + [_NEXT_ROW] * (len(outcomes) - 1))
-    values = tuple(outcome[name] for outcome in outcomes for name in _OUTCOME_COLUMNS)
-    connection.exec_driver_sql(_OUTCOME_JOIN.format(rows=rows), values)
+# MySQL/MariaDB: the same in one statement (see JoinedUpdate).
+_OUTCOME_JOINED = JoinedUpdate(
+    d, match={"id": "b_id", "lock_token": "b_token"},
+    assign={"status": "b_status", "attempts": "b_attempts", "next_attempt_at": "b_next", "locked_until": None,
+            "lock_token": None, "last_attempt_at": "b_at", "last_http_status": "b_http", "last_error": "b_error"},
+    where="t.status = 'pending'")
 
 
 def _outcome_values(record: AttemptRecord) -> dict:

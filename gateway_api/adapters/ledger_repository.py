@@ -11,7 +11,7 @@ from infra.contracts import FINAL_STATUSES, TransactionResult
 from infra.sql import PreparedStatement
 
 from gateway_api.adapters.outbox import Outbox
-from gateway_api.adapters.sql import insert_if_absent, prepared_insert_if_absent
+from gateway_api.adapters.sql import JoinedUpdate, insert_if_absent, prepared_insert_if_absent
 from gateway_api.adapters.tables import transactions as tx
 from gateway_api.domain.errors import InvalidParameter
 from gateway_api.domain.money import from_cents, parse_amount, to_cents
@@ -23,6 +23,12 @@ from gateway_api.use_cases.ports import Ledger, LedgerRefused, ListQuery, Page
 # A result decides a row only while it is pending: a final status is never overwritten.
 _DECIDE = update(tx).where(tx.c.id == bindparam("b_id"), tx.c.status == STATUS_PENDING).values(
     status=bindparam("b_status"), error_message=bindparam("b_error"), processed_at=bindparam("b_processed"))
+
+
+# MySQL/MariaDB: the same for a whole batch in one statement (see JoinedUpdate).
+_DECIDE_JOINED = JoinedUpdate(tx, match={"id": "b_id"},
+                              assign={"status": "b_status", "error_message": "b_error", "processed_at": "b_processed"},
+                              where="t.status = 'pending'")
 
 
 class SqlLedger(Ledger):
@@ -77,7 +83,10 @@ class SqlLedger(Ledger):
             # and neither ever touches a row that is already final.
             self._insert_new.execute_many(connection, [_row_from_result(first[id_], decisions[id_])
                                                         for id_ in open_ids if id_ not in before])
-            self._decide.execute_many(connection, decisions.values())
+            if connection.dialect.name == "sqlite":
+                self._decide.execute_many(connection, decisions.values())
+            else:
+                _DECIDE_JOINED.execute(connection, list(decisions.values()))
             # The outbox, in the same DB transaction: an event for exactly the rows that became
             # final here, however often a result is redelivered.
             self._outbox.record(connection, _decided(connection, before, decisions))

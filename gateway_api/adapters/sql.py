@@ -29,3 +29,27 @@ def prepared_insert_if_absent(table: Table, dialect: Dialect) -> PreparedStateme
     statement = insert_if_absent_statement(table, dialect.name)
     return PreparedStatement(statement.values({column.name: bindparam(column.name) for column in table.columns}),
                              dialect)
+
+
+class JoinedUpdate:
+    """MySQL/MariaDB: many rows updated by one ``UPDATE t JOIN (SELECT ... UNION ALL SELECT ...) v``.
+
+    PyMySQL runs an UPDATE executemany as one round trip per row; at a thousand rows a second that
+    kept the results consumer and the webhook dispatcher waiting on the network. ``match`` and ``assign``
+    map the table's columns to the rows' keys (``None`` assigns NULL); ``where`` adds a condition on
+    the table's own columns (``t``). Names come from our table definitions, never from input.
+    """
+
+    def __init__(self, table: Table, match: dict[str, str], assign: dict[str, str | None], where: str = ""):
+        self._keys = list(dict.fromkeys([*match.values(), *(key for key in assign.values() if key)]))
+        on = " AND ".join([f"t.{column} = v.{key}" for column, key in match.items()] + ([where] if where else []))
+        sets = ", ".join(f"t.{column} = " + (f"v.{key}" if key else "NULL") for column, key in assign.items())
+        self._sql = f"UPDATE {table.name} t JOIN ({{rows}}) v ON {on} SET {sets}"
+        self._first = "SELECT " + ", ".join(f"%s AS {key}" for key in self._keys)
+        self._next = "SELECT " + ", ".join("%s" for _ in self._keys)
+
+    def execute(self, connection: Connection, rows: list[dict]) -> None:
+        if rows:
+            derived = " UNION ALL ".join([self._first] + [self._next] * (len(rows) - 1))
+            values = tuple(row[key] for row in rows for key in self._keys)
+            connection.exec_driver_sql(self._sql.format(rows=derived), values)
