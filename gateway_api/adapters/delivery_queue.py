@@ -24,7 +24,7 @@ from gateway_api.use_cases.ports import AttemptRecord, ClaimedDelivery, Delivery
 
 _CLAIMED_COLUMNS = (d.c.id, d.c.lock_token, d.c.attempts, d.c.event_id, events.c.type, events.c.created_at,
                     events.c.payload, ep.c.id.label("endpoint_id"), ep.c.url, ep.c.status.label("endpoint_status"),
-                    ep.c.secret_ciphertext, ep.c.failing_since)
+                    ep.c.secret_ciphertext, ep.c.failing_since, d.c.locked_until)
 
 
 class SqlDeliveryQueue(DeliveryQueue):
@@ -61,6 +61,7 @@ class SqlDeliveryQueue(DeliveryQueue):
         return [_claimed(row) for row in connection.execute(_CLAIMED, {"token": token})]
 
     def _record(self, connection, records: Sequence[AttemptRecord]) -> None:
+        records = [record for record in records if record.transition is not None]  # None: not ours any more
         self._insert_attempts.execute_many(connection, [_attempt_row(r) for r in records if r.attempt is not None])
         outcomes = [_outcome_values(record) for record in records]
         if connection.dialect.name == "sqlite":
@@ -180,7 +181,7 @@ def _attempt_row(record: AttemptRecord) -> dict:
 def _claimed(row) -> ClaimedDelivery:
     return ClaimedDelivery(row.id, row.lock_token, row.attempts, row.event_id, row.type, row.created_at,
                            row.payload.encode(), row.endpoint_id, row.url, row.endpoint_status == STATUS_ENABLED,
-                           row.secret_ciphertext, row.failing_since is not None)
+                           row.secret_ciphertext, row.failing_since is not None, row.locked_until)
 
 
 def _seconds_since(moment: datetime | None, now: datetime) -> float:

@@ -42,6 +42,10 @@ class DeliverWebhooks:
         """One POST of the event to the endpoint; never raises."""
         if not claimed.endpoint_enabled:
             return AttemptRecord(claimed, None, Transition(CANCELED, None))
+        if claimed.lease_until and self._now() + timedelta(seconds=self._timeout_s) >= claimed.lease_until:
+            # It waited too long in this dispatcher: the lease could run out mid-send and another
+            # dispatcher send it at the same time. Left as it is, it goes to the next claimer.
+            return AttemptRecord(claimed, None, None)
         started_at = self._now()
         result = self._send(claimed)
         number = claimed.attempts_made + 1

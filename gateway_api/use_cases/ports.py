@@ -220,15 +220,17 @@ class ClaimedDelivery:
     endpoint_enabled: bool = True
     secret_token: str = field(default="", repr=False)
     endpoint_failing: bool = False  # its deliveries failed since its last success (when claimed)
+    lease_until: datetime | None = None
 
 
 @dataclass(frozen=True)
 class AttemptRecord:
-    """What to write back for a claimed delivery: the attempt (None if it was canceled unsent)."""
+    """What to write back for a claimed delivery: the attempt (None if it was not sent) and where
+    the delivery goes (None: nowhere, its lease ran out before it could be sent safely)."""
 
     claimed: ClaimedDelivery
     attempt: Attempt | None
-    transition: Transition
+    transition: Transition | None
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,10 @@ from gateway_api.webhooks.settings import Settings
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 5.0
 GATHER_SECONDS = 0.05
+# Deliveries claimed per sending thread: the queue beyond the threads keeps them busy between claims
+# (a claim is a DB write; on MySQL a cycle may take tens of milliseconds). A delivery whose lease
+# would run out before it can be sent is not sent (DeliverWebhooks.attempt).
+PREFETCH = 4
 
 
 class Dispatcher:
@@ -57,10 +61,10 @@ class Dispatcher:
     def _cycle(self, senders: Senders, stop: threading.Event) -> None:
         self.heartbeat.beat()
         self._unrecorded += senders.collect()
-        # Up to ``concurrency`` more wait in the senders' queue, so a thread that finishes a send
+        # More than the threads can send wait in the senders' queue, so a thread that finishes a send
         # starts the next one at once instead of waiting for this loop's next claim. Claims come in
         # batches (a claim is a DB write), with the finished deliveries' outcomes (one commit).
-        room = 2 * self._settings.concurrency - senders.in_flight
+        room = PREFETCH * self._settings.concurrency - senders.in_flight
         limit = room if room >= max(self._settings.concurrency // 4, 1) or not senders.in_flight else 0
         claimed = self._exchange(limit) if (limit or self._unrecorded) else []
         if claimed is None:
@@ -111,6 +115,10 @@ class Dispatcher:
     def _observe(self, records: list[AttemptRecord]) -> None:
         now = self._now()
         for record in records:
+            if record.transition is None:
+                log.warning("delivery not sent: its lease ran out while it waited",
+                            extra={"delivery_id": record.claimed.delivery_id})
+                continue
             status = record.transition.status
             if status != PENDING:
                 metrics.DELIVERIES_BY_STATUS[status].inc()

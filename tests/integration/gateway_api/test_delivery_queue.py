@@ -90,6 +90,16 @@ def test_concurrent_claimers_never_get_the_same_delivery(engine, queue, endpoint
     assert sum(1 for claims in per_claimer if claims) >= 2, "the claimers shared the work"
 
 
+def test_a_delivery_left_unsent_for_its_lease_is_written_nowhere(engine, queue, endpoint):
+    decide(engine, 1)
+    (claimed,) = queue.claim(1, now(), LEASE)
+    assert claimed.lease_until is not None
+    queue.record([AttemptRecord(claimed, None, None)])
+    (delivery,) = SqlEvents(engine).deliveries("acct_a", claimed.event_id)
+    assert (delivery.status, delivery.attempts, delivery.history) == ("pending", 0, ())
+    assert queue.claim(1, now(), LEASE) == [], "still leased: only its expiry hands it on"
+
+
 def test_released_deliveries_are_claimable_at_once(engine, queue, endpoint):
     decide(engine, 2)
     claimed = queue.claim(2, now(), LEASE)

@@ -1,4 +1,5 @@
 """The webhook use cases with fakes of their ports: endpoint rules, resend targets, signing and outcomes."""
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -214,3 +215,12 @@ def test_a_deleted_endpoint_is_not_called_and_a_secret_that_does_not_decrypt_is_
     broken = deliver(sender).attempt(claimed(secret_token="sealed:we_other:whsec_x"))
     assert broken.attempt.result.outcome == "connection_error" and "decrypt" in broken.attempt.result.error
     assert sender.sent == []
+
+
+def test_a_delivery_whose_lease_would_run_out_mid_send_is_not_sent():
+    sender = RecordingSender(AttemptResult("delivered", 0.05, 200))
+    use_case = deliver(sender)
+    late = use_case.attempt(replace(claimed(), lease_until=NOW + timedelta(seconds=5)))  # timeout is 10 s
+    assert (late.attempt, late.transition) == (None, None) and sender.sent == []
+    in_time = use_case.attempt(replace(claimed(), lease_until=NOW + timedelta(seconds=60)))
+    assert in_time.transition.status == "delivered" and len(sender.sent) == 1
