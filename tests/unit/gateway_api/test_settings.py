@@ -49,3 +49,31 @@ def test_results_settings():
     settings = ResultsSettings.from_env(env)
     assert (settings.group_id, settings.metrics_port, settings.database_url) == ("g", 0, "sqlite:///var/gateway.db")
     assert {"DATABASE_URL", "RESULTS_GROUP_ID", "METRICS_PORT", "AUTO_MIGRATE", "LOG_LEVEL"} <= env.names_read
+
+
+def test_webhook_dispatcher_settings_defaults_and_what_it_reads():
+    from gateway_api.webhooks.settings import Settings as DispatcherSettings
+
+    env = EnvReader({"WEBHOOK_SECRETS_KEY": KEY})
+    settings = DispatcherSettings.from_env(env)
+    assert (settings.timeout_seconds, settings.lease_seconds, settings.concurrency, settings.metrics_port) == \
+        (10.0, 60.0, 32, 9103)
+    assert settings.retry_schedule.max_attempts == 11 and settings.allow_private_urls is False
+    assert KEY not in repr(settings) and env.names_required == {"WEBHOOK_SECRETS_KEY"}
+    assert {"DATABASE_URL", "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_TIMEOUT_SECONDS", "WEBHOOK_LEASE_SECONDS",
+            "WEBHOOK_CONCURRENCY", "WEBHOOK_EVENT_RETENTION_DAYS", "WEBHOOK_ALLOW_PRIVATE_URLS", "METRICS_PORT",
+            "LIVENESS_STALL_SECONDS", "AUTO_MIGRATE", "LOG_LEVEL"} <= env.names_read
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"WEBHOOK_RETRY_SCHEDULE": "1m,soon"}, "WEBHOOK_RETRY_SCHEDULE: 'soon' is not a duration"),
+    ({"WEBHOOK_TIMEOUT_SECONDS": "30"}, "WEBHOOK_TIMEOUT_SECONDS must be above 0 and at most 10"),
+    ({"WEBHOOK_TIMEOUT_SECONDS": "5", "WEBHOOK_LEASE_SECONDS": "8"}, "WEBHOOK_LEASE_SECONDS must be at least twice"),
+    ({"WEBHOOK_EVENT_RETENTION_DAYS": "7"}, "WEBHOOK_EVENT_RETENTION_DAYS must be at least 30"),
+    ({"WEBHOOK_SECRETS_KEY": ""}, "WEBHOOK_SECRETS_KEY is required"),
+])
+def test_webhook_dispatcher_settings_refuse_what_would_break_the_contract(overrides, message):
+    from gateway_api.webhooks.settings import Settings as DispatcherSettings
+
+    with pytest.raises(ConfigurationError, match=message):
+        DispatcherSettings.from_env(EnvReader({"WEBHOOK_SECRETS_KEY": KEY} | overrides))
