@@ -10,10 +10,11 @@ from flask_smorest import Api
 from sqlalchemy import Engine
 
 from infra.db import build_engine, migrate
+from infra.group_commit import GroupCommit
 from infra.logs import configure_logging
 from infra.metrics import instrument_flask
 
-from gateway_api.adapters.accounts_repository import SqlAccounts
+from gateway_api.adapters.accounts_repository import CachedAccounts, SqlAccounts
 from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.adapters.publisher import KafkaTransactionPublisher
@@ -47,17 +48,21 @@ class Services:
 
 
 def build_services(settings: Settings) -> Services:
-    engine = build_engine(settings.database_url)
+    # A connection per request thread, plus the group-commit writer's and one for probes.
+    engine = build_engine(settings.database_url, pool_size=settings.web_threads + 2)
     if settings.auto_migrate:
         migrate(settings.database_url, MIGRATIONS)
     hasher = SecretHasher(settings.secret_pepper.reveal())
     metrics = ApiMetrics()
-    ledger = SqlLedger(engine)
-    publisher = KafkaTransactionPublisher(settings.kafka, settings.publish_timeout_seconds, metrics.published)
-    accept = AcceptTransaction(ledger, SqlIdempotencyStore(engine), publisher, hasher, utc_now,
+    writes = GroupCommit(engine, name="ledger-group-commit")
+    ledger = SqlLedger(engine, writes)
+    publisher = KafkaTransactionPublisher(settings.kafka, settings.publish_timeout_seconds, metrics.published,
+                                          settings.producer_linger_ms)
+    accept = AcceptTransaction(ledger, SqlIdempotencyStore(engine, writes), publisher, hasher, utc_now,
                                lambda: str(uuid.uuid4()), settings.publish_timeout_seconds,
                                timedelta(hours=settings.idempotency_ttl_hours))
-    return Services(settings, engine, Accounts(SqlAccounts(engine), hasher, utc_now), ledger, publisher, accept, metrics)
+    accounts = CachedAccounts(SqlAccounts(engine), settings.auth_cache_seconds)
+    return Services(settings, engine, Accounts(accounts, hasher, utc_now), ledger, publisher, accept, metrics)
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -3,13 +3,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 
 from infra.contracts import FINAL_STATUSES, TransactionResult
+from infra.group_commit import GroupCommit
 
+from gateway_api.adapters.idempotency_repository import mark_completed
 from gateway_api.adapters.sql import insert_if_absent
 from gateway_api.adapters.tables import transactions as tx
 from gateway_api.domain.errors import InvalidParameter
+from gateway_api.domain.idempotency import IdempotencyRecord
 from gateway_api.domain.money import from_cents, parse_amount, to_cents
 from gateway_api.domain.reports import DailyTotal
 from gateway_api.domain.transactions import STATUS_PENDING, Transaction
@@ -17,12 +20,23 @@ from gateway_api.use_cases.ports import Ledger, ListQuery, Page
 
 
 class SqlLedger(Ledger):
-    def __init__(self, engine: Engine):
-        self._engine = engine
+    """Pending rows go through the process's group commit (``writes``) when it has one."""
 
-    def add_pending(self, transaction: Transaction) -> None:
-        with self._engine.begin() as connection:
+    def __init__(self, engine: Engine, writes: GroupCommit | None = None):
+        self._engine = engine
+        self._writes = writes
+
+    def add_pending(self, transaction: Transaction, answered_key: IdempotencyRecord | None = None) -> None:
+        def write(connection: Connection) -> None:
             insert_if_absent(connection, tx, [_row(transaction)])
+            if answered_key is not None:
+                mark_completed(connection, answered_key)
+
+        if self._writes is not None:
+            self._writes.run(write)
+        else:
+            with self._engine.begin() as connection:
+                write(connection)
 
     def get(self, transaction_id: str) -> Transaction | None:
         with self._engine.connect() as connection:

@@ -4,7 +4,7 @@ Order of effects and what a crash between them means (the choice, documented):
 
 1. claim the idempotency key (if any) in the ledger DB: fixes the transaction id and created_at;
 2. publish the contract message and wait for the broker's ack (acks=all, idempotent producer);
-3. insert the pending ledger row (insert-if-absent) and mark the key completed;
+3. insert the pending ledger row (insert-if-absent) and mark the key completed, in one DB transaction;
 4. answer 202.
 
 * Crash or timeout before 2 acks: no promise was made (no 202). A retry with the same key re-sends
@@ -61,9 +61,7 @@ class AcceptTransaction:
         message = contract_message(transaction_id, account_id, request, created_at)
         self._publisher.publish(account_id, message, self._publish_timeout)
         transaction = Transaction.pending(transaction_id, account_id, request, created_at)
-        self._ledger.add_pending(transaction)
-        if record is not None:
-            self._keys.complete(record)
+        self._ledger.add_pending(transaction, answered_key=record)
         return Accepted(transaction)
 
     def _claim(self, account_id: str, request: TransactionRequest, key: str) -> IdempotencyRecord:

@@ -16,27 +16,6 @@ NOW = datetime(2026, 11, 23, 10, 0)
 REQUEST = TransactionRequest(Decimal("10.50"), Card("4111111111111111", "Ada", 12, 2099, "987"))
 
 
-class FakeLedger(Ledger):
-    def __init__(self):
-        self.rows: dict[str, Transaction] = {}
-
-    def add_pending(self, transaction):
-        self.rows.setdefault(transaction.id, transaction)
-
-    def get(self, transaction_id):
-        return self.rows.get(transaction_id)
-
-    def list(self, query):
-        raise NotImplementedError
-
-    def apply_results(self, results):
-        for r in results:
-            self.rows[r.id] = self.rows[r.id].decided(r.status, r.error_message, NOW)
-
-    def daily_totals(self, account_id, first, last):
-        raise NotImplementedError
-
-
 class FakeKeys(IdempotencyStore):
     def __init__(self):
         self.records: dict[tuple[str, str], IdempotencyRecord] = {}
@@ -53,6 +32,32 @@ class FakeKeys(IdempotencyStore):
         self.records[key] = IdempotencyRecord(*key, record.fingerprint, record.transaction_id, record.created_at, True)
 
 
+class FakeLedger(Ledger):
+    """The ledger DB holds the keys too: the pending row and the key's completion go in together."""
+
+    def __init__(self, keys: FakeKeys):
+        self.rows: dict[str, Transaction] = {}
+        self.keys = keys
+
+    def add_pending(self, transaction, answered_key=None):
+        self.rows.setdefault(transaction.id, transaction)
+        if answered_key is not None:
+            self.keys.complete(answered_key)
+
+    def get(self, transaction_id):
+        return self.rows.get(transaction_id)
+
+    def list(self, query):
+        raise NotImplementedError
+
+    def apply_results(self, results):
+        for r in results:
+            self.rows[r.id] = self.rows[r.id].decided(r.status, r.error_message, NOW)
+
+    def daily_totals(self, account_id, first, last):
+        raise NotImplementedError
+
+
 class FakePublisher(TransactionPublisher):
     def __init__(self):
         self.sent, self.down = [], False
@@ -66,7 +71,8 @@ class FakePublisher(TransactionPublisher):
 @pytest.fixture
 def parts():
     ids = count(1)
-    ledger, keys, publisher, clock = FakeLedger(), FakeKeys(), FakePublisher(), [NOW]
+    keys = FakeKeys()
+    ledger, publisher, clock = FakeLedger(keys), FakePublisher(), [NOW]
     accept = AcceptTransaction(ledger, keys, publisher, SecretHasher("pepper"), lambda: clock[0],
                                lambda: f"tx{next(ids)}", 5.0, timedelta(hours=24))
     return accept, ledger, publisher, clock
