@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 
 from infra.contracts import FINAL_STATUSES, TransactionResult
-from infra.group_commit import GroupCommit
+from infra.group_commit import Batch, GroupCommit, write_alone
 
 from gateway_api.adapters.idempotency_repository import mark_completed
 from gateway_api.adapters.sql import insert_if_absent
@@ -19,24 +19,22 @@ from gateway_api.domain.transactions import STATUS_PENDING, Transaction
 from gateway_api.use_cases.ports import Ledger, ListQuery, Page
 
 
+Accepted = tuple[Transaction, IdempotencyRecord | None]  # a pending row, and the key it answers
+
+
 class SqlLedger(Ledger):
     """Pending rows go through the process's group commit (``writes``) when it has one."""
 
     def __init__(self, engine: Engine, writes: GroupCommit | None = None):
         self._engine = engine
         self._writes = writes
+        self._pending_rows = _PendingRows()
 
     def add_pending(self, transaction: Transaction, answered_key: IdempotencyRecord | None = None) -> None:
-        def write(connection: Connection) -> None:
-            insert_if_absent(connection, tx, [_row(transaction)])
-            if answered_key is not None:
-                mark_completed(connection, answered_key)
-
         if self._writes is not None:
-            self._writes.run(write)
+            self._writes.run(self._pending_rows, (transaction, answered_key))
         else:
-            with self._engine.begin() as connection:
-                write(connection)
+            write_alone(self._engine, self._pending_rows, (transaction, answered_key))
 
     def get(self, transaction_id: str) -> Transaction | None:
         with self._engine.connect() as connection:
@@ -80,6 +78,13 @@ class SqlLedger(Ledger):
         with self._engine.connect() as connection:
             return [DailyTotal(_as_date(row.day), row.status, row.error_message, row.count, from_cents(int(row.cents)))
                     for row in connection.execute(statement)]
+
+
+class _PendingRows(Batch[Accepted, None]):
+    def write(self, connection: Connection, items: Sequence[Accepted]) -> list[None]:
+        insert_if_absent(connection, tx, [_row(transaction) for transaction, _ in items])
+        mark_completed(connection, [key for _, key in items if key is not None])
+        return [None] * len(items)
 
 
 def _scope(account_id: str | None) -> list:

@@ -24,7 +24,7 @@ BASIC_OR_ADMIN = [{"basicAuth": []}, {"adminToken": []}]
                                       "description": "Retries with the same key and body replay the first answer."}])
 @requires(MERCHANT)
 @json_body_required
-@blp.arguments(TransactionCreateSchema)
+@blp.arguments(TransactionCreateSchema())
 @blp.response(202, AcceptedSchema)
 @blp.alt_response(409, description="Idempotency-Key reused with another body")
 @blp.alt_response(503, description="Broker unavailable: retry with the same Idempotency-Key")
