@@ -108,6 +108,8 @@ class OpenLoop:
         await asyncio.gather(*senders)
         if followers:
             await asyncio.gather(*followers)
+        while not getters.empty():
+            getters.get_nowait().close()
 
     @staticmethod
     async def _schedule(due: asyncio.Queue, rate: float, seconds: float, result: OpenLoopResult) -> None:

@@ -161,3 +161,14 @@ def test_a_missing_required_variable_is_drift():
 def test_an_unknown_command_must_be_mapped_to_a_settings_class():
     with pytest.raises(AssertionError, match="map it in SETTINGS_BY_COMMAND"):
         settings_class("python -m something_else")
+
+
+@pytest.mark.parametrize("module", ["gateway_api.settings", "gateway_api.results.settings", "processor.settings",
+                                    "panel.settings"])
+def test_every_variable_a_service_reads_is_documented_in_the_readme(module):
+    required = {"GATEWAY_ADMIN_TOKEN": "t", "GATEWAY_SECRET_PEPPER": "p", "PANEL_SECRET_KEY": "k",
+                "PANEL_GATEWAY_URL": "http://api:8000"}
+    env = EnvReader(required)
+    importlib.import_module(module).Settings.from_env(env)
+    readme = (support.ROOT / "README.md").read_text()
+    assert [name for name in sorted(env.names_read) if f"`{name}`" not in readme] == []
