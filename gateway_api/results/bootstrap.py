@@ -1,10 +1,15 @@
 """Composition root of the results consumer."""
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
+
 from confluent_kafka import Consumer
+from sqlalchemy import Engine
 
 from infra.consumer_loop import BatchConsumerLoop, LoopSettings, subscribe_reporting_assignment
-from infra.db import build_engine, migrate
+from infra.db import build_engine, migrate, wait_for_schema
+from infra.health import Probes, schema_check
 from infra.kafka import consumer_config
 from infra.metrics import consumer_lag_stats_callback
 
@@ -13,11 +18,26 @@ from gateway_api.results import metrics
 from gateway_api.results.apply import ApplyResults
 from gateway_api.results.settings import Settings
 
-from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS
+from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
 
 
-def bootstrap(settings: Settings) -> BatchConsumerLoop:
-    """A consumer loop subscribed to the results topic, writing to the ledger; run it with a stop event."""
+@dataclass
+class ResultsConsumer:
+    loop: BatchConsumerLoop
+    engine: Engine
+    probes: Probes
+
+    def run(self, stop: threading.Event) -> None:
+        """Wait for the ledger schema of this release, then consume until ``stop`` is set."""
+        try:
+            wait_for_schema(self.engine, MIGRATIONS, VERSION_TABLE, stop, on_wait=self.loop.heartbeat.beat)
+            self.loop.run(stop)
+        finally:
+            self.engine.dispose()
+
+
+def bootstrap(settings: Settings) -> ResultsConsumer:
+    """A consumer subscribed to the results topic, writing to the ledger; run it with a stop event."""
     engine = build_engine(settings.database_url)
     if settings.auto_migrate:
         migrate(settings.database_url, MIGRATIONS)
@@ -27,4 +47,6 @@ def bootstrap(settings: Settings) -> BatchConsumerLoop:
     consumer = Consumer(config)
     subscribe_reporting_assignment(consumer, [settings.kafka.topics.results], metrics.ASSIGNED_PARTITIONS)
     loop_settings = LoopSettings(batch_size=settings.batch_size, poll_timeout=settings.poll_timeout)
-    return BatchConsumerLoop(consumer, ApplyResults(SqlLedger(engine), metrics), loop_settings)
+    loop = BatchConsumerLoop(consumer, ApplyResults(SqlLedger(engine), metrics), loop_settings)
+    probes = Probes(loop.heartbeat, settings.liveness_stall_seconds, [schema_check(engine, MIGRATIONS, VERSION_TABLE)])
+    return ResultsConsumer(loop, engine, probes)
