@@ -34,7 +34,7 @@ from pathlib import Path
 
 from infra.embedded_broker import free_port
 from infra.stack import Stack, StackSettings
-from tests.benchmarks.open_loop import OpenLoop, OpenLoopResult, http_request, percentile
+from tests.benchmarks.open_loop import MAX_BACKLOG_SECONDS, OpenLoop, OpenLoopResult, http_request, percentile
 
 HERE = Path(__file__).parent
 WRK_SCRIPT = HERE / "wrk" / "post.lua"
@@ -189,7 +189,10 @@ def print_open_loop(label: str, result: OpenLoopResult, pending_after: float | N
           f"{max(result.latencies, default=float('nan')) * ms:.1f} | {percentile(decided, .5) * ms:.1f} | "
           f"{percentile(decided, .99) * ms:.1f} ({len(decided)}, {result.undecided} late) | "
           f"{'none' if pending_after is not None else 'SOME'} ({pending_after or 0:.2f} s) | "
-          f"{result.cpu_seconds / result.seconds:.0%} |", flush=True)
+          f"{result.cpu_seconds / result.elapsed:.0%} |", flush=True)
+    if result.overloaded:
+        print(f"  (overloaded: more than {MAX_BACKLOG_SECONDS:.0f} s of requests waited for a connection; "
+              f"stopped after {result.sent:,} of {result.offered_rate * result.seconds:,.0f})", flush=True)
 
 
 def run(options: Options, folder: Path) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import resource
+import time
 from dataclasses import dataclass, field
 
 
@@ -30,10 +31,12 @@ class OpenLoopResult:
     decided_after: list[float] = field(default_factory=list)
     undecided: int = 0
     cpu_seconds: float = 0.0
+    overloaded: bool = False  # the backlog passed MAX_BACKLOG_SECONDS: the rest was not sent
+    elapsed: float = 0.0  # from the first scheduled request to the last answer
 
     @property
     def accepted_rate(self) -> float:
-        return self.accepted / self.seconds if self.seconds else 0.0
+        return self.accepted / self.elapsed if self.elapsed else 0.0
 
 
 class _Connection:
@@ -77,6 +80,9 @@ def http_request(method: str, host: str, port: int, path: str, headers: dict, bo
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
+MAX_BACKLOG_SECONDS = 5.0
+
+
 class OpenLoop:
     def __init__(self, host: str, port: int, post: bytes, get_headers: dict, connections: int = 128,
                  sample_every: int = 20, poll_interval: float = 0.005, decided_timeout: float = 10.0):
@@ -90,9 +96,9 @@ class OpenLoop:
 
     def run(self, rate: float, seconds: float) -> OpenLoopResult:
         result = OpenLoopResult(rate, seconds)
-        started = _cpu()
+        started, cpu = time.perf_counter(), _cpu()
         asyncio.run(self._run(rate, seconds, result))
-        result.cpu_seconds = _cpu() - started
+        result.elapsed, result.cpu_seconds = time.perf_counter() - started, _cpu() - cpu
         return result
 
     async def _run(self, rate: float, seconds: float, result: OpenLoopResult) -> None:
@@ -123,8 +129,11 @@ class OpenLoop:
             for index in range(sent, ready):
                 due.put_nowait(start + index / rate)
             sent = max(sent, ready)
+            if due.qsize() > rate * MAX_BACKLOG_SECONDS:  # far beyond capacity: stop, say so
+                result.overloaded = True
+                break
             await asyncio.sleep(max(start + sent / rate - loop.time(), 0))
-        result.sent = total
+        result.sent = sent
 
     async def _send(self, due: asyncio.Queue, result: OpenLoopResult, followers: set, getters: asyncio.Queue) -> None:
         loop = asyncio.get_running_loop()
