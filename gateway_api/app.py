@@ -48,8 +48,9 @@ class Services:
 
 
 def build_services(settings: Settings) -> Services:
-    # A connection per request thread, plus the group-commit writer's and one for probes.
-    engine = build_engine(settings.database_url, pool_size=settings.web_threads + 2)
+    # The pool's default (5, +10 overflow) is enough for 16 threads: a POST reads nothing (accounts
+    # are cached) and writes through the group commit's one connection.
+    engine = build_engine(settings.database_url)
     if settings.auto_migrate:
         migrate(settings.database_url, MIGRATIONS)
     hasher = SecretHasher(settings.secret_pepper.reveal())
