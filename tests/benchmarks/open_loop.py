@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import resource
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -97,7 +98,10 @@ class OpenLoop:
     def run(self, rate: float, seconds: float) -> OpenLoopResult:
         result = OpenLoopResult(rate, seconds)
         started, cpu = time.perf_counter(), _cpu()
-        asyncio.run(self._run(rate, seconds, result))
+        # A loop of its own in a thread of its own: the caller may already run one (Playwright's does).
+        runner = threading.Thread(target=lambda: asyncio.run(self._run(rate, seconds, result)), name="open-loop")
+        runner.start()
+        runner.join()
         result.elapsed, result.cpu_seconds = time.perf_counter() - started, _cpu() - cpu
         return result
 
