@@ -57,6 +57,9 @@ class FakeLedger(Ledger):
     def daily_totals(self, account_id, first, last):
         raise NotImplementedError
 
+    def oldest_pending_created_at(self):
+        raise NotImplementedError
+
 
 class FakePublisher(TransactionPublisher):
     def __init__(self):
@@ -124,3 +127,27 @@ def test_a_key_expires_after_its_ttl(parts):
     first = accept("acct_1", REQUEST, key="k").transaction
     clock[0] = NOW + timedelta(hours=24, seconds=1)
     assert accept("acct_1", REQUEST, key="k").transaction.id != first.id
+
+
+class BrokenLedger(FakeLedger):
+    def __init__(self, keys):
+        super().__init__(keys)
+        self.broken = True
+
+    def add_pending(self, transaction, answered_key=None):
+        if self.broken:
+            raise ConnectionError("ledger down")
+        super().add_pending(transaction, answered_key)
+
+
+def test_a_ledger_failure_after_the_ack_is_counted_not_raised_and_a_retry_resends_the_same_id():
+    keys = FakeKeys()
+    ledger, publisher, failures = BrokenLedger(keys), FakePublisher(), []
+    accept = AcceptTransaction(ledger, keys, publisher, SecretHasher("pepper"), lambda: NOW, lambda: "tx1", 5.0,
+                               timedelta(hours=24), on_ledger_failure=lambda: failures.append(1))
+    accepted = accept("acct_1", REQUEST, key="k")
+    assert accepted.transaction.status == "pending" and failures == [1] and ledger.rows == {}
+    ledger.broken = False
+    retried = accept("acct_1", REQUEST, key="k")
+    assert retried.transaction.id == "tx1" and not retried.replayed
+    assert [message["id"] for _, message in publisher.sent] == ["tx1", "tx1"] and ledger.get("tx1")
