@@ -34,6 +34,7 @@ class KafkaSettings:
 
     @classmethod
     def from_env(cls, env: EnvReader) -> "KafkaSettings":
+        mechanism = env.str("KAFKA_SASL_MECHANISM", "")
         return cls(
             bootstrap_servers=env.str("KAFKA_BOOTSTRAP_SERVERS", cls.bootstrap_servers),
             topics=Topics.with_prefix(env.str("KAFKA_TOPIC_PREFIX", "")),
@@ -42,10 +43,18 @@ class KafkaSettings:
             session_timeout_ms=env.int("KAFKA_SESSION_TIMEOUT_MS", cls.session_timeout_ms, minimum=1000),
             fetch_wait_max_ms=env.int("KAFKA_FETCH_WAIT_MAX_MS", cls.fetch_wait_max_ms, minimum=1),
             security_protocol=env.str("KAFKA_SECURITY_PROTOCOL", cls.security_protocol),
-            sasl_mechanism=env.str("KAFKA_SASL_MECHANISM", ""),
+            sasl_mechanism=mechanism,
             sasl_username=env.str("KAFKA_SASL_USERNAME", ""),
-            sasl_password=env.secret("KAFKA_SASL_PASSWORD", ""),
+            sasl_password=_sasl_password(env, mechanism),
         )
+
+
+def _sasl_password(env: EnvReader, mechanism: str) -> Secret:
+    """Required with SASL, and never a placeholder; its length is the broker's policy (Strimzi
+    generates 12 characters), so no 32-character minimum as for the gateway's own keys."""
+    if mechanism:
+        return env.secret("KAFKA_SASL_PASSWORD", min_length=1)
+    return env.secret("KAFKA_SASL_PASSWORD", "")
 
 
 def client_config(settings: KafkaSettings, client_id: str) -> dict:

@@ -9,6 +9,7 @@ import threading
 from infra.consumer_loop import stop_on_signals
 from infra.logs import configure_logging
 from infra.metrics import serve_metrics
+from infra.settings import from_env_or_exit
 
 from processor.bootstrap import bootstrap, run_migrations
 from processor.settings import Settings
@@ -22,7 +23,7 @@ def main(argv: list[str]) -> int:
     if argv not in ([], ["migrate"]):
         print(USAGE, file=sys.stderr)
         return 2
-    settings = Settings.from_env()
+    settings = from_env_or_exit(Settings)
     configure_logging("processor", settings.log_level)
     if argv == ["migrate"]:
         run_migrations(settings)

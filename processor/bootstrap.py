@@ -9,10 +9,12 @@ from confluent_kafka import Consumer
 from prometheus_client import REGISTRY, CollectorRegistry
 from sqlalchemy import Engine
 
+from infra.card_cipher import CardCipher
 from infra.consumer_loop import BatchConsumerLoop, LoopSettings, subscribe_reporting_assignment
 from infra.db import build_engine, migrate
 from infra.kafka import AckedProducer, build_acked_producer, consumer_config
 
+from processor.adapters.card_data import CardDataReader
 from processor.adapters.kafka import DeadLetterPublisher, KafkaResultPublisher, TransactionBatchHandler
 from processor.metrics import ProcessorMetrics
 from processor.repositories.sqlalchemy import SqlTransactionRepository
@@ -54,7 +56,8 @@ def bootstrap(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Pro
     producer = build_acked_producer(settings.kafka, CLIENT_ID)
     topics, timeout = settings.kafka.topics, settings.publish_timeout_seconds
     use_case = ProcessTransaction(SqlTransactionRepository(engine), KafkaResultPublisher(producer, topics.results, timeout))
-    handler = TransactionBatchHandler(use_case, DeadLetterPublisher(producer, topics.dlq, timeout), metrics)
+    cards = CardDataReader(CardCipher(settings.card_data_keys), settings.accept_plaintext_cards)
+    handler = TransactionBatchHandler(use_case, DeadLetterPublisher(producer, topics.dlq, timeout), metrics, cards)
     consumer = Consumer(consumer_config(
         settings.kafka, CLIENT_ID, settings.group_id,
         **{"statistics.interval.ms": LAG_STATS_INTERVAL_MS, "stats_cb": metrics.lag_stats_callback()},

@@ -5,21 +5,22 @@ import threading
 from infra.consumer_loop import stop_on_signals
 from infra.logs import configure_logging
 from infra.metrics import serve_metrics
+from infra.settings import from_env_or_exit
 
 from gateway_api.results.bootstrap import bootstrap
 from gateway_api.results.settings import Settings
 
 
 def main() -> None:
-    settings = Settings.from_env()
+    settings = from_env_or_exit(Settings)
     configure_logging("gateway_results", settings.log_level)
     stop = threading.Event()
     stop_on_signals(stop)
-    loop = bootstrap(settings)
+    consumer = bootstrap(settings)
     serve_metrics(settings.metrics_port)
     logging.getLogger(__name__).info("results consumer started", extra={"group_id": settings.group_id,
                                                                          "topic": settings.kafka.topics.results})
-    loop.run(stop)
+    consumer.run(stop)
 
 
 main()

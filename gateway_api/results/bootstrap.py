@@ -1,5 +1,9 @@
-"""Composition root of the results consumer."""
+"""Composition root of the results consumer: the ledger updater and the hourly idempotency purge."""
 from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from confluent_kafka import Consumer
 
@@ -8,15 +12,38 @@ from infra.db import build_engine, migrate
 from infra.kafka import consumer_config
 from infra.metrics import consumer_lag_stats_callback
 
+from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.results import metrics
 from gateway_api.results.apply import ApplyResults
 from gateway_api.results.settings import Settings
+from gateway_api.use_cases.purge_idempotency_keys import PurgeExpiredKeys, purge_periodically
 
 from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS
 
 
-def bootstrap(settings: Settings) -> BatchConsumerLoop:
+def utc_now() -> datetime:
+    """Naive UTC, as the ledger stores it."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass
+class ResultsConsumer:
+    loop: BatchConsumerLoop
+    purge: PurgeExpiredKeys
+
+    def run(self, stop: threading.Event) -> None:
+        """Apply results until ``stop``; meanwhile purge expired idempotency keys at start and hourly."""
+        purger = threading.Thread(target=purge_periodically, args=(self.purge, stop), name="purge", daemon=True)
+        purger.start()
+        try:
+            self.loop.run(stop)
+        finally:
+            stop.set()
+            purger.join(5)
+
+
+def bootstrap(settings: Settings) -> ResultsConsumer:
     """A consumer loop subscribed to the results topic, writing to the ledger; run it with a stop event."""
     engine = build_engine(settings.database_url)
     if settings.auto_migrate:
@@ -27,4 +54,6 @@ def bootstrap(settings: Settings) -> BatchConsumerLoop:
     consumer = Consumer(config)
     subscribe_reporting_assignment(consumer, [settings.kafka.topics.results], metrics.ASSIGNED_PARTITIONS)
     loop_settings = LoopSettings(batch_size=settings.batch_size, poll_timeout=settings.poll_timeout)
-    return BatchConsumerLoop(consumer, ApplyResults(SqlLedger(engine), metrics), loop_settings)
+    loop = BatchConsumerLoop(consumer, ApplyResults(SqlLedger(engine), metrics), loop_settings)
+    purge = PurgeExpiredKeys(SqlIdempotencyStore(engine), utc_now, timedelta(hours=settings.idempotency_ttl_hours))
+    return ResultsConsumer(loop, purge)

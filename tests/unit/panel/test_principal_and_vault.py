@@ -55,11 +55,11 @@ def test_another_key_cannot_open_a_sealed_credential():
 def test_settings_require_the_secret_key_and_read_every_name_through_the_reader():
     with pytest.raises(ConfigurationError, match="PANEL_SECRET_KEY"):
         Settings.from_env(EnvReader({}))
-    env = EnvReader({"PANEL_SECRET_KEY": "x", "PANEL_GATEWAY_URL": "http://api:8000/", "PANEL_COOKIE_SECURE": "true",
+    env = EnvReader({"PANEL_SECRET_KEY": "x" * 32, "PANEL_GATEWAY_URL": "http://api:8000/", "PANEL_COOKIE_SECURE": "true",
                      "KAFKA_TOPIC_PREFIX": "p_"})
     settings = Settings.from_env(env)
     assert settings.gateway_url == "http://api:8000" and settings.cookie_secure is True
     assert settings.kafka.topics.results == "p_transactions_result"
-    assert "x" not in repr(settings.secret_key)
+    assert "xxx" not in repr(settings)
     assert {"PANEL_SECRET_KEY", "PANEL_GATEWAY_URL", "KAFKA_BOOTSTRAP_SERVERS", "LOG_LEVEL"} <= env.names_read
     assert env.names_required == {"PANEL_SECRET_KEY"}
