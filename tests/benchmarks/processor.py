@@ -27,7 +27,7 @@ from infra.contracts import Topics
 from infra.embedded_broker import EmbeddedBroker
 from infra.kafka import KafkaSettings, Record, build_acked_producer, consumer_config, ensure_topics
 from tests.support.mysql import ServerUnreachable, throwaway_database
-from tests.support.transactions import mixed_transaction
+from tests.support.transactions import TEST_CARD_KEYS, encrypted, mixed_transaction
 
 DEFAULT_MYSQL_SERVER = "mysql+pymysql://root@127.0.0.1:3306/test"
 
@@ -50,7 +50,8 @@ def prefill(settings: KafkaSettings, count: int) -> None:
     chunk = 10000
     for start in range(0, count, chunk):
         pairs = [mixed_transaction(i) for i in range(start, min(start + chunk, count))]
-        producer.send([Record(settings.topics.transactions, json.dumps(m).encode(), m["account_id"].encode())
+        # Card data encrypted as the API sends it: the processor pays for decryption in the figures.
+        producer.send([Record(settings.topics.transactions, json.dumps(encrypted(m)).encode(), m["account_id"].encode())
                        for m, _ in pairs], timeout=120)
 
 
@@ -61,6 +62,7 @@ def processor_env(settings: KafkaSettings, database_url: str, batch_size: int) -
         "KAFKA_TOPIC_PARTITIONS": str(settings.partitions), "DATABASE_URL": database_url,
         "METRICS_PORT": "0", "AUTO_MIGRATE": "true", "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         "PROCESSOR_GROUP_ID": f"bench-{uuid.uuid4().hex[:8]}", "PROCESSOR_BATCH_SIZE": str(batch_size),
+        "CARD_DATA_KEYS": TEST_CARD_KEYS.to_env_value(),
     }
 
 

@@ -9,7 +9,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from infra.kafka import consumer_config
 
-ADMIN_TOKEN = "test-admin-token-0123456789"
+ADMIN_TOKEN = "test-admin-token-0123456789-abcdefghij"  # 32+ characters: processes refuse shorter ones
 TEST_CARD = "4111111111111111"
 TEST_CVV = "987"
 

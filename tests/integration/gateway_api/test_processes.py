@@ -20,6 +20,7 @@ from infra.embedded_broker import free_port
 from infra.kafka import Record, build_acked_producer
 
 from tests.support import wait_until
+from tests.support.secrets import STRONG_SECRETS
 from tests.integration.gateway_api.support import ADMIN_TOKEN, TEST_CARD, TEST_CVV, transaction_body
 
 BIN = Path(sys.executable).parent
@@ -29,7 +30,7 @@ BIN = Path(sys.executable).parent
 def env(kafka_settings, tmp_path):
     prefix = kafka_settings.topics.transactions[: -len("transactions")]
     return os.environ | {
-        "GATEWAY_ADMIN_TOKEN": ADMIN_TOKEN, "GATEWAY_SECRET_PEPPER": "process-test-pepper",
+        **STRONG_SECRETS, "GATEWAY_ADMIN_TOKEN": ADMIN_TOKEN,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}", "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
         "KAFKA_TOPIC_PREFIX": prefix, "WEB_CONCURRENCY": "2", "LOG_LEVEL": "INFO",
     }

@@ -9,13 +9,14 @@ from prometheus_client import CollectorRegistry
 from infra.contracts import DeadLetter, TransactionResult
 from processor.bootstrap import bootstrap
 from processor.settings import Settings
-from tests.support.transactions import TopicReader, produce, produce_mixed
+from tests.support.transactions import TEST_CARD_KEYS, TopicReader, encrypted, produce, produce_mixed
 
 
 @pytest.fixture
 def running_processor(kafka_settings, database_url):
     """Start the processor on a thread; yields its settings and metrics registry; stops it cleanly."""
     settings = Settings(kafka=kafka_settings, database_url=database_url, metrics_port=0, auto_migrate=True,
+                        card_data_keys=TEST_CARD_KEYS,
                         batch_size=500)
     registry = CollectorRegistry()
     processor, stop = bootstrap(settings, registry), threading.Event()
@@ -71,9 +72,9 @@ def test_unidentifiable_messages_go_to_the_dlq_and_garbage_card_fields_are_rejec
         running_processor, kafka_settings, database_url):
     settings, registry = running_processor
     garbage = [b"not json 4111111111111111", b"[1,2,3]", b'{"amount": "10", "credit_card_number": "4111111111111111"}',
-               json.dumps({"id": "g-1", "credit_card_number": {"oops": 1}, "amount": "10"}).encode(),
-               json.dumps({"id": "g-2", "credit_card_number": "4111111111111111", "amount": "10",
-                           "credit_card_expiration_month": "soon"}).encode()]
+               json.dumps(encrypted({"id": "g-1", "credit_card_number": {"oops": 1}, "amount": "10"})).encode(),
+               json.dumps(encrypted({"id": "g-2", "credit_card_number": "4111111111111111", "amount": "10",
+                                     "credit_card_expiration_month": "soon"})).encode()]
     produce(kafka_settings, garbage)
     results = TopicReader(kafka_settings, kafka_settings.topics.results)
     letters = TopicReader(kafka_settings, kafka_settings.topics.dlq)

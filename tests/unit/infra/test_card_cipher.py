@@ -21,7 +21,7 @@ def test_a_round_trip_gives_back_the_fields_and_the_ciphertext_shows_none_of_the
     sealed = CardCipher(KEYS).seal(FIELDS, *BOUND)
     assert set(sealed) == {"kid", "ct"} and sealed["kid"] == "k2"
     text = json.dumps(sealed)
-    assert "4111111111111111" not in text and "123" not in text.replace(sealed["ct"], "") and "Ada" not in text
+    assert "4111111111111111" not in text and "123" not in text.replace(sealed["ct"], "") and "Ada Lovelace" not in text
     assert CardCipher(KEYS).open(sealed, *BOUND) == FIELDS
 
 
