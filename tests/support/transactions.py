@@ -6,7 +6,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 
-from confluent_kafka import Consumer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from infra.card_cipher import CardCipher, CardDataKeys, bound_amount
 from infra.contracts import PLAINTEXT_CARD_FIELDS
@@ -94,3 +94,18 @@ class TopicReader:
 
     def close(self) -> None:
         self._consumer.close()
+
+
+def read_messages(kafka_settings, topic: str, timeout: float = 10) -> list:
+    """Every message in ``topic`` right now (acked writes are all there), read without a consumer group."""
+    consumer = Consumer(consumer_config(kafka_settings, "test-reader", f"reader-{uuid.uuid4().hex}"))
+    try:
+        partitions = consumer.list_topics(topic, timeout=timeout).topics[topic].partitions
+        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)[1] for p in partitions}
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p, end in ends.items() if end > 0])
+        messages, deadline = [], time.monotonic() + timeout
+        while sum(ends.values()) > len(messages) and time.monotonic() < deadline:
+            messages += [m for m in consumer.consume(100, 0.2) if m.error() is None]
+        return messages
+    finally:
+        consumer.close()
