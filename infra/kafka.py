@@ -54,7 +54,7 @@ def _sasl_password(env: EnvReader, mechanism: str) -> Secret:
     generates 12 characters), so no 32-character minimum as for the gateway's own keys."""
     if mechanism:
         return env.secret("KAFKA_SASL_PASSWORD", min_length=1)
-    return env.secret("KAFKA_SASL_PASSWORD", "")
+    return env.secret("KAFKA_SASL_PASSWORD", "", min_length=1)
 
 
 def client_config(settings: KafkaSettings, client_id: str) -> dict:

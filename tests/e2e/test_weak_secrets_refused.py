@@ -21,7 +21,7 @@ PLACEHOLDER_KEYS = "change-me:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 
 def gunicorn(app: str) -> list[str]:
     conf = app.split(":")[0] + ".gunicorn_conf"
-    return [str(BIN / "gunicorn"), "-c", f"python:{conf}", app, "--bind", f"127.0.0.1:{free_port()}"]
+    return [str(BIN / "gunicorn"), "-c", f"python:{conf}", app, "--bind", "127.0.0.1:{port}"]
 
 
 API = gunicorn("gateway_api:create_app()")
@@ -62,6 +62,7 @@ def environment(tmp_path: Path, variable: str, value: str) -> dict[str, str]:
 @pytest.mark.parametrize("service, argv, variable, value", CASES, ids=[f"{c[0]}-{c[2]}-{i}" for i, c in enumerate(CASES)])
 def test_a_weak_secret_stops_the_service_with_one_line_naming_the_variable(tmp_path, service, argv, variable, value):
     try:
+        argv = [part.format(port=free_port()) if "{port}" in part else part for part in argv]
         done = subprocess.run(argv, env=environment(tmp_path, variable, value), capture_output=True, text=True,
                               timeout=30)
     except subprocess.TimeoutExpired:
