@@ -23,7 +23,7 @@ from infra.settings import from_env_or_exit
 
 from gateway_api.domain.errors import GatewayError
 from gateway_api.migrations import SCRIPT_LOCATION
-from gateway_api.settings import Settings
+from gateway_api.settings import MigrationSettings, Settings
 from gateway_api.web import presenters
 
 
@@ -62,7 +62,8 @@ class _Group(click.Group):
 @click.command("migrate", help="Apply the ledger's database migrations (DATABASE_URL).")
 def migrate_cli() -> None:
     _logs_to_stderr()
-    migrate(from_env_or_exit(Settings).database_url, SCRIPT_LOCATION)
+    # Only the database: the migration job holds no admin token, pepper or card key.
+    migrate(from_env_or_exit(MigrationSettings).database_url, SCRIPT_LOCATION)
     _print({"migrated": True})
 
 

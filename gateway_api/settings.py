@@ -6,9 +6,15 @@ from dataclasses import dataclass, field
 from infra.card_cipher import CardDataKeys
 from infra.db import migrates_itself
 from infra.kafka import KafkaSettings
-from infra.settings import EnvReader, Secret
+from infra.settings import EnvReader, MigrationSettings as _MigrationSettings, Secret
 
 DEFAULT_DATABASE_URL = "sqlite:///var/gateway.db"
+
+
+class MigrationSettings(_MigrationSettings):
+    """`python -m gateway_api migrate`: the ledger's database only."""
+
+    DEFAULT_DATABASE_URL = DEFAULT_DATABASE_URL
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
+from infra.health import Heartbeat
 from infra.offset_gaps import OffsetGaps
 
 log = logging.getLogger(__name__)
@@ -31,10 +32,13 @@ class LoopSettings:
 
 
 class BatchConsumerLoop:
-    def __init__(self, consumer: Consumer, handle_batch: BatchHandler, settings: LoopSettings = LoopSettings()):
+    def __init__(self, consumer: Consumer, handle_batch: BatchHandler, settings: LoopSettings = LoopSettings(),
+                 heartbeat: Heartbeat | None = None):
         self._consumer = consumer
         self._handle_batch = handle_batch
         self._settings = settings
+        # Beaten once per turn of the loop: its age is the liveness probe (infra.health).
+        self.heartbeat = heartbeat or Heartbeat()
         self._gaps = OffsetGaps()
         self._assigned: set[tuple[str, int]] = set()
 
@@ -42,6 +46,7 @@ class BatchConsumerLoop:
         """Consume until ``stop`` is set; the batch in hand is finished and committed first."""
         try:
             while not stop.is_set():
+                self.heartbeat.beat()
                 batch = self._poll_batch()
                 if batch and self._handle_until_done(batch, stop):
                     self._commit(batch)
@@ -77,6 +82,7 @@ class BatchConsumerLoop:
     def _handle_until_done(self, batch: list[Message], stop: threading.Event) -> bool:
         backoff = self._settings.first_backoff
         while True:
+            self.heartbeat.beat()  # retrying with backoff is the loop working as designed
             try:
                 self._handle_batch(batch)
                 return True

@@ -22,7 +22,6 @@ from prometheus_client import (
     ProcessCollector,
     generate_latest,
     multiprocess,
-    start_http_server,
 )
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -40,12 +39,6 @@ def exposition() -> tuple[bytes, str]:
     from prometheus_client import REGISTRY
 
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
-
-
-def serve_metrics(port: int, host: str = "0.0.0.0") -> None:
-    """Expose /metrics of a worker process (processor, results consumer) on its own port."""
-    if port > 0:
-        start_http_server(port, addr=host)
 
 
 class _HttpMetrics:

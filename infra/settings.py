@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 from urllib.parse import unquote, urlsplit
 
 
@@ -170,6 +170,21 @@ class EnvReader:
 
     def development_secrets_allowed(self) -> bool:
         return not self._check_secrets or self.bool(DEVELOPMENT_SECRETS_OPT_IN, False)
+
+
+@dataclass(frozen=True)
+class MigrationSettings:
+    """What a ``migrate`` command reads: its database and log level, no Kafka, no keys or tokens
+    (least privilege for the migration jobs). Each service subclasses it with its default URL."""
+
+    database_url: str
+    log_level: str = "INFO"
+    DEFAULT_DATABASE_URL: ClassVar[str] = ""
+
+    @classmethod
+    def from_env(cls, env: EnvReader | None = None) -> "MigrationSettings":
+        env = EnvReader() if env is None else env
+        return cls(env.database_url("DATABASE_URL", cls.DEFAULT_DATABASE_URL), env.str("LOG_LEVEL", "INFO"))
 
 
 S = TypeVar("S")

@@ -11,24 +11,25 @@ from sqlalchemy import Engine
 
 from infra.card_cipher import CardCipher
 from infra.consumer_loop import BatchConsumerLoop, LoopSettings, subscribe_reporting_assignment
-from infra.db import build_engine, migrate
+from infra.db import build_engine, migrate, wait_for_schema
+from infra.health import Probes, schema_check
 from infra.kafka import AckedProducer, build_acked_producer, consumer_config
 
 from processor.adapters.card_data import CardDataReader
 from processor.adapters.kafka import DeadLetterPublisher, KafkaResultPublisher, TransactionBatchHandler
 from processor.metrics import ProcessorMetrics
+from processor.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
 from processor.repositories.sqlalchemy import SqlTransactionRepository
-from processor.settings import Settings
+from processor.settings import MigrationSettings, Settings
 from processor.use_cases.process_transaction import ProcessTransaction
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS = "processor:migrations"
 CLIENT_ID = "processor"
 LAG_STATS_INTERVAL_MS = 5000
 
 
-def run_migrations(settings: Settings) -> None:
+def run_migrations(settings: Settings | MigrationSettings) -> None:
     migrate(settings.database_url, MIGRATIONS)
 
 
@@ -37,10 +38,13 @@ class Processor:
     loop: BatchConsumerLoop
     producer: AckedProducer
     engine: Engine
+    probes: Probes
 
     def run(self, stop: threading.Event) -> None:
-        """Consume until ``stop`` is set, then release the broker and the database."""
+        """Wait for the schema of this release, consume until ``stop`` is set, then release the
+        broker and the database."""
         try:
+            wait_for_schema(self.engine, MIGRATIONS, VERSION_TABLE, stop, on_wait=self.loop.heartbeat.beat)
             self.loop.run(stop)
         finally:
             self.producer.flush(2)
@@ -64,4 +68,5 @@ def bootstrap(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Pro
     ))
     subscribe_reporting_assignment(consumer, [topics.transactions], metrics.assigned_partitions)
     loop = BatchConsumerLoop(consumer, handler, LoopSettings(batch_size=settings.batch_size))
-    return Processor(loop, producer, engine)
+    probes = Probes(loop.heartbeat, settings.liveness_stall_seconds, [schema_check(engine, MIGRATIONS, VERSION_TABLE)])
+    return Processor(loop, producer, engine, probes)

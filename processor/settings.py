@@ -8,9 +8,15 @@ from sqlalchemy.engine import make_url
 from infra.card_cipher import CardDataKeys
 from infra.db import migrates_itself
 from infra.kafka import KafkaSettings
-from infra.settings import EnvReader
+from infra.settings import EnvReader, MigrationSettings as _MigrationSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///var/processor.db"
+
+
+class MigrationSettings(_MigrationSettings):
+    """`python -m processor migrate`: the database only."""
+
+    DEFAULT_DATABASE_URL = DEFAULT_DATABASE_URL
 
 
 @dataclass(frozen=True)
@@ -19,7 +25,9 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     group_id: str = "processor"
     batch_size: int = 2000
-    metrics_port: int = 9101  # 0 disables the /metrics endpoint
+    metrics_port: int = 9101  # 0 disables the /metrics, /healthz and /readyz endpoints
+    # /healthz fails when the consumer loop has not turned for this long (a stuck batch).
+    liveness_stall_seconds: int = 60
     auto_migrate: bool = True
     log_level: str = "INFO"
     # How long one batch's results may wait for the broker's acknowledgement before the batch is retried.
@@ -39,6 +47,7 @@ class Settings:
             group_id=env.str("PROCESSOR_GROUP_ID", cls.group_id),
             batch_size=env.int("PROCESSOR_BATCH_SIZE", cls.batch_size, minimum=1),
             metrics_port=env.int("METRICS_PORT", cls.metrics_port, minimum=0),
+            liveness_stall_seconds=env.int("LIVENESS_STALL_SECONDS", cls.liveness_stall_seconds, minimum=1),
             auto_migrate=env.bool("AUTO_MIGRATE", migrates_itself(database_url)),
             log_level=env.str("LOG_LEVEL", cls.log_level),
             card_data_keys=CardDataKeys.from_env(env),

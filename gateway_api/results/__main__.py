@@ -4,7 +4,7 @@ import threading
 
 from infra.consumer_loop import stop_on_signals
 from infra.logs import configure_logging
-from infra.metrics import serve_metrics
+from infra.health import serve_worker_http
 from infra.settings import from_env_or_exit
 
 from gateway_api.results.bootstrap import bootstrap
@@ -17,7 +17,7 @@ def main() -> None:
     stop = threading.Event()
     stop_on_signals(stop)
     consumer = bootstrap(settings)
-    serve_metrics(settings.metrics_port)
+    serve_worker_http(settings.metrics_port, consumer.probes)
     logging.getLogger(__name__).info("results consumer started", extra={"group_id": settings.group_id,
                                                                          "topic": settings.kafka.topics.results})
     consumer.run(stop)

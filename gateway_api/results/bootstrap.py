@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from confluent_kafka import Consumer
+from sqlalchemy import Engine
 
 from infra.consumer_loop import BatchConsumerLoop, LoopSettings, subscribe_reporting_assignment
-from infra.db import build_engine, migrate
+from infra.db import build_engine, migrate, wait_for_schema
+from infra.health import Probes, schema_check
 from infra.kafka import consumer_config
 from infra.metrics import consumer_lag_stats_callback
 
@@ -19,7 +21,7 @@ from gateway_api.results.apply import ApplyResults
 from gateway_api.results.settings import Settings
 from gateway_api.use_cases.purge_idempotency_keys import PurgeExpiredKeys, purge_periodically
 
-from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS
+from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
 
 
 def utc_now() -> datetime:
@@ -30,21 +32,27 @@ def utc_now() -> datetime:
 @dataclass
 class ResultsConsumer:
     loop: BatchConsumerLoop
+    engine: Engine
+    probes: Probes
     purge: PurgeExpiredKeys
 
     def run(self, stop: threading.Event) -> None:
-        """Apply results until ``stop``; meanwhile purge expired idempotency keys at start and hourly."""
+        """Wait for the ledger schema of this release, then consume until ``stop`` is set; meanwhile
+        purge expired idempotency keys (once the schema is there, then hourly)."""
         purger = threading.Thread(target=purge_periodically, args=(self.purge, stop), name="purge", daemon=True)
-        purger.start()
         try:
+            wait_for_schema(self.engine, MIGRATIONS, VERSION_TABLE, stop, on_wait=self.loop.heartbeat.beat)
+            purger.start()
             self.loop.run(stop)
         finally:
             stop.set()
-            purger.join(5)
+            if purger.is_alive():
+                purger.join(5)
+            self.engine.dispose()
 
 
 def bootstrap(settings: Settings) -> ResultsConsumer:
-    """A consumer loop subscribed to the results topic, writing to the ledger; run it with a stop event."""
+    """A consumer subscribed to the results topic, writing to the ledger; run it with a stop event."""
     engine = build_engine(settings.database_url)
     if settings.auto_migrate:
         migrate(settings.database_url, MIGRATIONS)
@@ -55,5 +63,6 @@ def bootstrap(settings: Settings) -> ResultsConsumer:
     subscribe_reporting_assignment(consumer, [settings.kafka.topics.results], metrics.ASSIGNED_PARTITIONS)
     loop_settings = LoopSettings(batch_size=settings.batch_size, poll_timeout=settings.poll_timeout)
     loop = BatchConsumerLoop(consumer, ApplyResults(SqlLedger(engine), metrics), loop_settings)
+    probes = Probes(loop.heartbeat, settings.liveness_stall_seconds, [schema_check(engine, MIGRATIONS, VERSION_TABLE)])
     purge = PurgeExpiredKeys(SqlIdempotencyStore(engine), utc_now, timedelta(hours=settings.idempotency_ttl_hours))
-    return ResultsConsumer(loop, purge)
+    return ResultsConsumer(loop, engine, probes, purge)

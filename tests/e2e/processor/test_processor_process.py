@@ -4,12 +4,15 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 import sqlalchemy
 from confluent_kafka import Consumer, TopicPartition
 
 from infra.contracts import TransactionResult
+from infra.embedded_broker import free_port
 from infra.kafka import consumer_config
 from tests.support import wait_until
 from tests.e2e.processor.conftest import processor_env
@@ -75,28 +78,75 @@ def test_sigterm_finishes_the_batch_and_exits_zero_within_ten_seconds_with_clean
     assert "4111111111111111" not in process.output() and "378282246310005" not in process.output()
 
 
-def test_a_database_outage_commits_nothing_and_loses_nothing_once_the_database_is_back(
-        processor_factory, kafka_settings, mysql_url, tmp_path):
-    """The processor starts on a MariaDB database whose table does not exist yet (every write fails),
-    keeps retrying without committing an offset, and decides everything once the schema is there."""
-    total = 500
+def test_before_its_migration_the_processor_is_not_ready_and_consumes_nothing(
+        processor_factory, kafka_settings, mysql_url):
+    """A new release's pod starts before its migration Job ran: it waits (alive, not ready),
+    commits nothing, and decides everything once the schema is at its head."""
+    total = 300
     expected = produce_mixed(kafka_settings, total)
+    port = free_port()
+    process = processor_factory(DATABASE_URL=mysql_url, AUTO_MIGRATE="false", METRICS_PORT=str(port))
+    wait_until(lambda: "waiting for the database migrations" in process.output(), 60, message="the wait")
+    wait_until(lambda: http_status(port, "/healthz") == 200, 30, message="/healthz")
+    assert http_status(port, "/readyz") == 503
+    assert committed_offsets(kafka_settings, "processor-e2e") == []
+
+    migrate_processor(kafka_settings, mysql_url)
+    wait_until(lambda: row_count(mysql_url) == total, 60, message="every transaction stored after the migration")
+    assert http_status(port, "/readyz") == 200
+    assert stored_outcomes(mysql_url) == expected
+    assert "batch failed" not in process.output()
+
+
+def test_a_database_outage_commits_nothing_and_loses_nothing_once_the_database_is_back(
+        processor_factory, kafka_settings, mysql_url):
+    """The table disappears under a running processor (every write fails): it keeps retrying
+    without committing an offset, and decides everything once the table is back."""
+    total = 500
+    migrate_processor(kafka_settings, mysql_url)
+    rename_table(mysql_url, "transactions", "transactions_away")
     process = processor_factory(DATABASE_URL=mysql_url, AUTO_MIGRATE="false")
+    expected = produce_mixed(kafka_settings, total)
     wait_until(lambda: process.output().count("batch failed, will retry") >= 3, 60,
                message="the processor to fail and retry against the missing table")
     assert committed_offsets(kafka_settings, "processor-e2e") == []
-    assert row_count(mysql_url) == 0
 
-    migrate = subprocess.run([sys.executable, "-m", "processor", "migrate"], capture_output=True, text=True,
-                             env=processor_env(kafka_settings, mysql_url), timeout=120)
-    assert migrate.returncode == 0, migrate.stderr
+    rename_table(mysql_url, "transactions_away", "transactions")
     wait_until(lambda: row_count(mysql_url) == total, 30, message="every transaction stored after the outage")
-    engine = sqlalchemy.create_engine(mysql_url)
-    with engine.connect() as connection:
-        assert dict(connection.exec_driver_sql("SELECT id, error_message FROM transactions").all()) == expected
-    engine.dispose()
+    assert stored_outcomes(mysql_url) == expected
     assert process.process.poll() is None, "the processor rode out the outage"
     assert sum(o for o in committed_offsets(kafka_settings, "processor-e2e")) == total
+
+
+def migrate_processor(kafka_settings, url: str) -> None:
+    migrate = subprocess.run([sys.executable, "-m", "processor", "migrate"], capture_output=True, text=True,
+                             env=processor_env(kafka_settings, url), timeout=120)
+    assert migrate.returncode == 0, migrate.stderr
+
+
+def rename_table(url: str, old: str, new: str) -> None:
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"RENAME TABLE {old} TO {new}")
+    engine.dispose()
+
+
+def stored_outcomes(url: str) -> dict[str, str]:
+    engine = sqlalchemy.create_engine(url)
+    with engine.connect() as connection:
+        rows = dict(connection.exec_driver_sql("SELECT id, error_message FROM transactions").all())
+    engine.dispose()
+    return rows
+
+
+def http_status(port: int, path: str) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return 0
 
 
 def committed_offsets(kafka_settings, group: str) -> list[int]:

@@ -1,12 +1,15 @@
 """The results consumer against the real broker: idempotent, order-independent, one DB write per batch."""
+import dataclasses
 import threading
 
 import pytest
 
 from infra.contracts import TransactionResult
+from infra.db import migrate
 from infra.kafka import Record, build_acked_producer
 
 from gateway_api.adapters.ledger_repository import SqlLedger
+from gateway_api.migrations import SCRIPT_LOCATION
 from gateway_api.results.bootstrap import bootstrap
 from gateway_api.results.settings import Settings
 from tests.support import wait_until
@@ -72,3 +75,26 @@ def test_a_result_before_the_pending_row_and_redeliveries_are_harmless(kafka_set
     wait_until(lambda: ledger.get("early-1"), 20, message="row created from the result")
     assert ledger.get("early-1").status == "approved"
     engine.dispose()
+
+
+def test_before_the_ledger_migration_the_consumer_waits_unready_and_applies_nothing(results_settings, kafka_settings):
+    """A new release's results consumer starts before its migration Job: it waits for the ledger's
+    schema (alive, not ready), then applies what arrived meanwhile."""
+    consumer = bootstrap(dataclasses.replace(results_settings, auto_migrate=False))
+    stop = threading.Event()
+    thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        publish_results(kafka_settings, TransactionResult("t-early", "approved", "", "acct", "1.00", "visa", "1111",
+                                                          None, "2026-01-01T00:00:00Z"))
+        ready, body = consumer.probes.readiness()
+        assert not ready and body["checks"]["database_schema"] == "not ready"
+        threading.Event().wait(1.0)
+        assert consumer.probes.liveness()[0], "waiting is not being stuck"
+        migrate(results_settings.database_url, SCRIPT_LOCATION)
+        ledger = SqlLedger(consumer.engine)
+        wait_until(lambda: ledger.get("t-early") is not None, 30, message="the early result applied")
+        assert consumer.probes.readiness()[0]
+    finally:
+        stop.set()
+        thread.join(15)
