@@ -121,3 +121,16 @@ def test_from_env_or_exit_prints_one_line_and_exits_2(monkeypatch, capsys):
     assert exited.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("configuration error: PANEL_SECRET_KEY is a template placeholder") and err.count("\n") == 1
+
+
+def test_migrations_read_only_their_database_settings_and_still_refuse_a_placeholder_password():
+    from gateway_api.settings import MigrationSettings as LedgerMigration
+    from processor.settings import MigrationSettings as ProcessorMigration
+
+    for migration, default in ((ProcessorMigration, "sqlite:///var/processor.db"),
+                               (LedgerMigration, "sqlite:///var/gateway.db")):
+        env = EnvReader({})
+        assert migration.from_env(env).database_url == default
+        assert env.names_read == {"DATABASE_URL", "LOG_LEVEL"} and env.names_required == set()
+        with pytest.raises(ConfigurationError, match="the password in DATABASE_URL is a template placeholder"):
+            migration.from_env(EnvReader({"DATABASE_URL": "mysql+pymysql://u:change-me-db@db/x"}))
