@@ -3,8 +3,9 @@
 ``transactions`` (key: account id) carries the original Go processor's input, with the card fields
 encrypted (AES-256-GCM, ``infra.card_cipher``) into one ``card`` object.
 ``transactions_result`` carries ``{"id", "status", "error_message"}`` exactly as the original did,
-plus the fields a ledger and a live panel need. ``transactions_dlq`` carries messages that could not
-be identified, with the reason and where they came from.
+plus the fields a ledger and a live panel need. ``transactions_dlq`` carries messages a consumer can
+never use (transactions the processor cannot identify, results the ledger can never apply), with the
+reason and where they came from.
 """
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from dataclasses import dataclass
 TRANSACTIONS = "transactions"
 TRANSACTIONS_RESULT = "transactions_result"
 TRANSACTIONS_DLQ = "transactions_dlq"
+
+# Transaction ids and account ids: at most this many characters, compared case-sensitively.
+MAX_ID_LENGTH = 100
 
 STATUS_APPROVED = "approved"
 STATUS_REJECTED = "rejected"
@@ -80,7 +84,7 @@ class TransactionResult:
 
 @dataclass(frozen=True)
 class DeadLetter:
-    """A message on `transactions_dlq`: input that cannot be identified, and why."""
+    """A message on `transactions_dlq`: input a consumer can never use, why, and where it came from."""
 
     reason: str
     source_topic: str

@@ -81,6 +81,18 @@ def instrument_flask(app, prefix: str) -> None:
     app.add_url_rule("/metrics", "metrics", metrics_view, methods=["GET"])
 
 
+def offset_gaps_counter(prefix: str, registry: CollectorRegistry | None = None) -> Counter:
+    """``<prefix>_offset_gaps_accepted_total``: records a consumer gave up waiting for (infra.offset_gaps).
+
+    Unlabelled, so it is exported at 0 from the start and an alert's increase() sees the first one.
+    """
+    from prometheus_client import REGISTRY
+
+    return Counter(f"{prefix}_offset_gaps_accepted_total",
+                   "Offset gaps given up on: records this consumer never read (see infra/offset_gaps.py)",
+                   registry=REGISTRY if registry is None else registry)
+
+
 def consumer_lag_stats_callback(gauge: Gauge) -> Callable[[str], None]:
     """A librdkafka ``stats_cb`` that sets ``gauge{topic, partition}`` to the consumer lag."""
 

@@ -10,13 +10,15 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from sqlalchemy import Engine
 
 from infra.card_cipher import CardCipher
-from infra.consumer_loop import BatchConsumerLoop, LoopSettings, subscribe_reporting_assignment
+from infra.consumer_loop import BatchConsumerLoop, LoopSettings
 from infra.db import build_engine, migrate, wait_for_schema
+from infra.dead_letters import DeadLetterPublisher
 from infra.health import Probes, schema_check
 from infra.kafka import AckedProducer, build_acked_producer, consumer_config
+from infra.offset_gaps import OffsetGaps
 
 from processor.adapters.card_data import CardDataReader
-from processor.adapters.kafka import DeadLetterPublisher, KafkaResultPublisher, TransactionBatchHandler
+from processor.adapters.kafka import KafkaResultPublisher, TransactionBatchHandler
 from processor.metrics import ProcessorMetrics
 from processor.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
 from processor.repositories.sqlalchemy import SqlTransactionRepository
@@ -66,7 +68,8 @@ def bootstrap(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Pro
         settings.kafka, CLIENT_ID, settings.group_id,
         **{"statistics.interval.ms": LAG_STATS_INTERVAL_MS, "stats_cb": metrics.lag_stats_callback()},
     ))
-    subscribe_reporting_assignment(consumer, [topics.transactions], metrics.assigned_partitions)
-    loop = BatchConsumerLoop(consumer, handler, LoopSettings(batch_size=settings.batch_size))
+    loop = BatchConsumerLoop(consumer, handler, LoopSettings(batch_size=settings.batch_size),
+                             OffsetGaps(on_accept=metrics.offset_gaps_accepted.inc))
+    loop.subscribe([topics.transactions], metrics.assigned_partitions)
     probes = Probes(loop.heartbeat, settings.liveness_stall_seconds, [schema_check(engine, MIGRATIONS, VERSION_TABLE)])
     return Processor(loop, producer, engine, probes)

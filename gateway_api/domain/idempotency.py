@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 MAX_KEY_LENGTH = 255
 # Fingerprints of this version cover only what the ledger keeps (TransactionRequest.canonical). Older
-# ones covered the card number and CVV: migration 0002 erased those, and a key that still holds one
+# ones covered the card number and CVV: migration 0003 erased those, and a key that still holds one
 # (written by an older API during a rolling upgrade) replays for any body until it expires.
 FINGERPRINT_VERSION = "v2:"
 

@@ -8,20 +8,25 @@ from datetime import datetime, timedelta, timezone
 from confluent_kafka import Consumer
 from sqlalchemy import Engine
 
-from infra.consumer_loop import BatchConsumerLoop, LoopSettings, subscribe_reporting_assignment
+from infra.consumer_loop import BatchConsumerLoop, LoopSettings
 from infra.db import build_engine, migrate, wait_for_schema
+from infra.dead_letters import DeadLetterPublisher
 from infra.health import Probes, schema_check
-from infra.kafka import consumer_config
+from infra.kafka import build_acked_producer, consumer_config
 from infra.metrics import consumer_lag_stats_callback
+from infra.offset_gaps import OffsetGaps
 
 from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.results import metrics
 from gateway_api.results.apply import ApplyResults
+from gateway_api.results.pending import OldestPending
 from gateway_api.results.settings import Settings
 from gateway_api.use_cases.purge_idempotency_keys import PurgeExpiredKeys, purge_periodically
 
 from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
+
+DEAD_LETTER_TIMEOUT_SECONDS = 10
 
 
 def utc_now() -> datetime:
@@ -35,14 +40,17 @@ class ResultsConsumer:
     engine: Engine
     probes: Probes
     purge: PurgeExpiredKeys
+    oldest_pending: OldestPending
 
     def run(self, stop: threading.Event) -> None:
         """Wait for the ledger schema of this release, then consume until ``stop`` is set; meanwhile
-        purge expired idempotency keys (once the schema is there, then hourly)."""
+        purge expired idempotency keys (once the schema is there, then hourly) and keep the
+        oldest-pending gauge current."""
         purger = threading.Thread(target=purge_periodically, args=(self.purge, stop), name="purge", daemon=True)
         try:
             wait_for_schema(self.engine, MIGRATIONS, VERSION_TABLE, stop, on_wait=self.loop.heartbeat.beat)
             purger.start()
+            threading.Thread(target=self.oldest_pending.run, args=(stop,), name="oldest-pending", daemon=True).start()
             self.loop.run(stop)
         finally:
             stop.set()
@@ -60,9 +68,13 @@ def bootstrap(settings: Settings) -> ResultsConsumer:
                              **{"statistics.interval.ms": 5000,
                                 "stats_cb": consumer_lag_stats_callback(metrics.CONSUMER_LAG)})
     consumer = Consumer(config)
-    subscribe_reporting_assignment(consumer, [settings.kafka.topics.results], metrics.ASSIGNED_PARTITIONS)
+    dead_letters = DeadLetterPublisher(build_acked_producer(settings.kafka, "gateway-results"),
+                                       settings.kafka.topics.dlq, DEAD_LETTER_TIMEOUT_SECONDS)
     loop_settings = LoopSettings(batch_size=settings.batch_size, poll_timeout=settings.poll_timeout)
-    loop = BatchConsumerLoop(consumer, ApplyResults(SqlLedger(engine), metrics), loop_settings)
+    ledger = SqlLedger(engine)
+    loop = BatchConsumerLoop(consumer, ApplyResults(ledger, dead_letters, metrics), loop_settings,
+                             OffsetGaps(on_accept=metrics.OFFSET_GAPS_ACCEPTED.inc))
+    loop.subscribe([settings.kafka.topics.results], metrics.ASSIGNED_PARTITIONS)
     probes = Probes(loop.heartbeat, settings.liveness_stall_seconds, [schema_check(engine, MIGRATIONS, VERSION_TABLE)])
     purge = PurgeExpiredKeys(SqlIdempotencyStore(engine), utc_now, timedelta(hours=settings.idempotency_ttl_hours))
-    return ResultsConsumer(loop, engine, probes, purge)
+    return ResultsConsumer(loop, engine, probes, purge, OldestPending(ledger, metrics.OLDEST_PENDING, utc_now))

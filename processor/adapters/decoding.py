@@ -12,11 +12,12 @@ from datetime import datetime, timezone
 
 import orjson
 
+from infra.contracts import MAX_ID_LENGTH
+
 from processor.adapters.card_data import CardDataReader
 from processor.domain.money import to_money
 from processor.use_cases.process_transaction import TransactionInput
 
-MAX_ID_LENGTH = 100
 EARLIEST_YEAR = 1970
 
 

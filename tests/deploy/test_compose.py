@@ -227,6 +227,7 @@ def test_each_kafka_user_gets_exactly_its_services_acls_and_transactions_last_24
         ["processor", '--operation Write --operation Describe --topic "${prefix}transactions_result" --topic "${prefix}transactions_dlq"'],
         ["results", '--operation Read --group "gateway-results"'],
         ["results", '--operation Read --operation Describe --topic "${prefix}transactions_result"'],
+        ["results", '--operation Write --operation Describe --topic "${prefix}transactions_dlq"'],
     ])
     assert '[ "$topic" = transactions ] && retention=86400000' in script
 

@@ -29,6 +29,7 @@ EXPECTED_ACLS = {
     "gateway-results": {
         ("topic", "transactions_result", "literal"): {"Read", "Describe"},
         ("group", "gateway-results", "literal"): {"Read"},
+        ("topic", "transactions_dlq", "literal"): {"Write", "Describe"},
     },
     "gateway-panel": {
         ("topic", "transactions_result", "literal"): {"Read", "Describe"},

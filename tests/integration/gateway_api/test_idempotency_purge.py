@@ -1,4 +1,4 @@
-"""Expired idempotency keys are purged (SQLite and MariaDB), and migration 0002 erases the
+"""Expired idempotency keys are purged (SQLite and MariaDB), and migration 0003 erases the
 fingerprints that covered card data."""
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def test_the_purge_deletes_only_keys_created_before_the_cutoff(database_url):
     engine.dispose()
 
 
-def test_migration_0002_erases_fingerprints_that_covered_card_data_and_widens_the_column(database_url):
+def test_migration_0003_erases_fingerprints_that_covered_card_data_and_widens_the_column(database_url):
     migrate(database_url, SCRIPT_LOCATION, revision="0001")
     engine = build_engine(database_url)
     with engine.begin() as connection:

@@ -22,18 +22,8 @@ def results_settings(kafka_settings, sqlite_url):
 
 
 @pytest.fixture
-def run_consumer(results_settings):
-    stop, threads = threading.Event(), []
-
-    def start():
-        thread = threading.Thread(target=bootstrap(results_settings).run, args=(stop,), daemon=True)
-        thread.start()
-        threads.append(thread)
-
-    yield start
-    stop.set()
-    for thread in threads:
-        thread.join(15)
+def run_consumer(results_consumer, sqlite_url):
+    return lambda: results_consumer(sqlite_url)
 
 
 def publish_results(kafka_settings, *results: TransactionResult, raw: tuple[bytes, ...] = ()) -> None:
@@ -63,14 +53,14 @@ def test_results_update_the_ledger_the_api_reads(client, merchant, kafka_setting
     assert status(approved)["status"] == "approved" and status(approved)["processed_at"] == "2026-11-23T10:00:01.000000Z"
 
 
-def test_a_result_before_the_pending_row_and_redeliveries_are_harmless(kafka_settings, results_settings, run_consumer):
+def test_a_result_before_the_pending_row_and_redeliveries_are_harmless(kafka_settings, sqlite_url, run_consumer):
     from infra.db import build_engine
 
     created = {"id": "early-1", "amount": "10.50", "created_at": "2026-11-23T10:00:00.000000Z"}
     publish_results(kafka_settings, decision(created, "acct_a", "approved"), decision(created, "acct_a", "approved"),
                     decision(created, "acct_a", "rejected", "late conflicting duplicate"))
     run_consumer()
-    engine = build_engine(results_settings.database_url)
+    engine = build_engine(sqlite_url)
     ledger = SqlLedger(engine)
     wait_until(lambda: ledger.get("early-1"), 20, message="row created from the result")
     assert ledger.get("early-1").status == "approved"

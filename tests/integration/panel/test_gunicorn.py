@@ -16,10 +16,7 @@ import requests
 from infra.contracts import TransactionResult
 from infra.embedded_broker import free_port
 from infra.kafka import Record, build_acked_producer
-from infra.settings import Secret
-from panel.app import create_app
-from panel.domain.principal import Credential
-from panel.settings import Settings
+from tests.integration.panel.conftest import as_operator, sign_in
 from tests.support import wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -27,11 +24,14 @@ SECRET_KEY = "integration-test-panel-key-0123456789"  # 32+ characters: gunicorn
 
 
 @pytest.fixture
-def gunicorn_panel(kafka_settings, tmp_path):
+def gunicorn_panel(api, kafka_settings, tmp_path):
     port = free_port()
-    env = {**os.environ, "PANEL_SECRET_KEY": SECRET_KEY, "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
+    metrics_dir = tmp_path / "metrics"  # of its own: prometheus_client reads every *.db there (the ledger is test.db)
+    metrics_dir.mkdir()
+    env = {**os.environ, "PANEL_SECRET_KEY": SECRET_KEY, "PANEL_GATEWAY_URL": api[0],
+           "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
            "KAFKA_TOPIC_PREFIX": kafka_settings.topics.results.removesuffix("transactions_result"),
-           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "WEB_CONCURRENCY": "2", "PYTHONPATH": str(ROOT)}
+           "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "WEB_CONCURRENCY": "2", "PYTHONPATH": str(ROOT)}
     log = open(tmp_path / "panel.log", "wb")
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:panel.gunicorn_conf", "panel:create_app()",
                                 "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -53,12 +53,11 @@ def _ready(url: str) -> bool:
         return False
 
 
-def operator_cookie() -> str:
-    """A session as the panel itself would issue it after an operator signed in."""
-    app = create_app(Settings(secret_key=Secret(SECRET_KEY), consume_results=False))
-    sealed = app.extensions["panel"].vault.seal(Credential.admin("irrelevant: the stream asks no gateway"))
-    serializer = app.session_interface.get_signing_serializer(app)
-    return serializer.dumps({"who": {"kind": "admin", "account_id": "", "name": ""}, "cred": sealed})
+def operator_cookie(url: str) -> str:
+    """An operator's session cookie, from the sign-in form (any worker issues it, all accept it)."""
+    browser, response = sign_in(url, as_operator())
+    assert response.status_code == 302, response.text
+    return browser.cookies["panel_session"]
 
 
 def _processes(streams: list[list[str]]) -> set[str]:
@@ -81,12 +80,12 @@ def open_stream(url: str, cookie: str, received: list[str]) -> requests.Response
 
 def test_every_worker_streams_every_result_and_sigterm_stops_within_seconds(gunicorn_panel, kafka_settings):
     url, process = gunicorn_panel
-    cookie = operator_cookie()
     streams, responses = [], []
     while len(_processes(streams)) < 2:  # until streams are open on both workers
         assert len(streams) < 40, "every stream landed on the same worker"
         streams.append([])
-        responses.append(open_stream(url, cookie, streams[-1]))
+        # A session per stream: one session may hold only a few (panel.services.hub.STREAMS_PER_SESSION).
+        responses.append(open_stream(url, operator_cookie(url), streams[-1]))
         wait_until(lambda: any(line.startswith("data: {\"process\"") for line in streams[-1]), 10, message="hello")
     result = TransactionResult("tx-1", "rejected", "invalid expiration month", "acc-1", "5.00", "visa", "1111",
                                None, "2026-11-23T00:00:00+00:00")

@@ -37,6 +37,9 @@ class FakeLedger(Ledger):
     def daily_totals(self, account_id, first, last):
         raise NotImplementedError
 
+    def oldest_pending_created_at(self):
+        raise NotImplementedError
+
 
 class FakeKeys(IdempotencyStore):
     def __init__(self):
@@ -192,7 +195,7 @@ def test_same_key_with_another_amount_card_or_description_conflicts(parts, chang
 
 
 def test_a_key_fingerprinted_before_v2_replays_whatever_the_body(parts):
-    """Migration 0002 erased the old fingerprints (they covered number and CVV): nothing to compare."""
+    """Migration 0003 erased the old fingerprints (they covered number and CVV): nothing to compare."""
     accept, ledger, _, _ = parts
     keys = accept._keys
     first = accept("acct_1", REQUEST, key="k")
@@ -211,3 +214,27 @@ def test_the_purge_deletes_exactly_the_keys_the_api_would_no_longer_replay(parts
     purge = PurgeExpiredKeys(keys, lambda: NOW + timedelta(hours=24, microseconds=1), timedelta(hours=24))
     assert purge() == 1
     assert set(keys.records) == {("acct_1", "young")}
+
+
+class BrokenLedger(FakeLedger):
+    def __init__(self):
+        super().__init__()
+        self.broken = True
+
+    def add_pending(self, transaction):
+        if self.broken:
+            raise ConnectionError("ledger down")
+        super().add_pending(transaction)
+
+
+def test_a_ledger_failure_after_the_ack_is_counted_not_raised_and_a_retry_resends_the_same_id():
+    ledger, keys, publisher, failures = BrokenLedger(), FakeKeys(), FakePublisher(), []
+    accept = AcceptTransaction(ledger, keys, publisher, FakeSealer(), SecretHasher("pepper"), lambda: NOW,
+                               lambda: "tx1", 5.0,
+                               timedelta(hours=24), on_ledger_failure=lambda: failures.append(1))
+    accepted = accept("acct_1", REQUEST, key="k")
+    assert accepted.transaction.status == "pending" and failures == [1] and ledger.rows == {}
+    ledger.broken = False
+    retried = accept("acct_1", REQUEST, key="k")
+    assert retried.transaction.id == "tx1" and not retried.replayed
+    assert [message["id"] for _, message in publisher.sent] == ["tx1", "tx1"] and ledger.get("tx1")

@@ -7,15 +7,15 @@ to compare": a retry with such a key replays its first answer whatever the body,
 twice, and the key is purged once it expires. New fingerprints ("v2:...") cover only what the
 ledger keeps and need a wider column.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003_fingerprints
+Revises: 0002_ids_and_sessions
 Create Date: 2026-11-24
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003_fingerprints"
+down_revision = "0002_ids_and_sessions"
 branch_labels = None
 depends_on = None
 
