@@ -36,6 +36,9 @@ timeout = 30
 graceful_timeout = 10
 accesslog = None  # the app logs every request as JSON itself
 preload_app = False
+# gunicorn 23+ opens a control socket at one fixed path (~/.gunicorn/gunicorn.ctl) that every
+# instance on the host shares, and stopping it added up to 4 s to a shutdown; nothing here uses it.
+control_socket_disable = True
 
 
 def on_starting(server) -> None:
