@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from infra.embedded_broker import free_port
 from infra.kafka import Record, build_acked_producer
 
 from tests.support import wait_until
+from tests.support.secrets import STRONG_SECRETS
 from tests.integration.gateway_api.support import ADMIN_TOKEN, TEST_CARD, TEST_CVV, transaction_body
 
 BIN = Path(sys.executable).parent
@@ -29,7 +31,7 @@ BIN = Path(sys.executable).parent
 def env(kafka_settings, tmp_path):
     prefix = kafka_settings.topics.transactions[: -len("transactions")]
     return os.environ | {
-        "GATEWAY_ADMIN_TOKEN": ADMIN_TOKEN, "GATEWAY_SECRET_PEPPER": "process-test-pepper",
+        **STRONG_SECRETS, "GATEWAY_ADMIN_TOKEN": ADMIN_TOKEN,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}", "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
         "KAFKA_TOPIC_PREFIX": prefix, "WEB_CONCURRENCY": "2", "LOG_LEVEL": "INFO",
     }
@@ -129,6 +131,29 @@ def test_the_results_consumer_process_updates_the_ledger(api, env, kafka_setting
     finally:
         assert consumer.stop() == 0
     assert_no_card_data(consumer.lines())
+
+
+def test_the_results_consumer_purges_expired_idempotency_keys_when_it_starts(api, env, tmp_path):
+    """The automatic purge: at start, then hourly; it deletes exactly what the API no longer replays."""
+    url, _ = api  # the API migrated the ledger
+    database = env["DATABASE_URL"].removeprefix("sqlite:///")
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    connection = sqlite3.connect(database)
+    with connection:
+        connection.executemany(
+            "INSERT INTO gateway_idempotency_keys VALUES (?, ?, ?, ?, ?, ?)",
+            [("acct_1", "expired", "", "tx-1", (now - timedelta(hours=25)).isoformat(sep=" "), 1),
+             ("acct_1", "live", "v2:x", "tx-2", (now - timedelta(hours=23)).isoformat(sep=" "), 1)])
+    consumer = Process([sys.executable, "-m", "gateway_api.results"],
+                       env | {"METRICS_PORT": "0", "RESULTS_GROUP_ID": "results-purge-test"}, tmp_path / "results.log")
+    try:
+        wait_until(lambda: [k for (k,) in connection.execute("SELECT idempotency_key FROM gateway_idempotency_keys")]
+                   == ["live"], 30, message="the expired key purged")
+    finally:
+        connection.close()
+        assert consumer.stop() == 0
+    purged = [json.loads(line) for line in consumer.lines() if "purged" in line]
+    assert purged and purged[0]["purged"] == 1
 
 
 def assert_no_card_data(lines: list[str]) -> None:
