@@ -172,3 +172,29 @@ def assert_no_card_data_in_database(path: str) -> None:
     assert rows
     for row in rows:
         assert TEST_CARD not in str(row) and TEST_CVV not in [str(value) for value in row], row
+
+
+def test_every_worker_refuses_a_rotated_or_disabled_secret_within_a_second(api, env):
+    """Each worker caches account lookups (GATEWAY_AUTH_CACHE_SECONDS); a change must win within 1 s,
+    whichever process made it: here a rotation through one worker, then a change straight in the
+    ledger database (another process, e.g. `python -m gateway_api accounts`), which no worker saw."""
+    url, _ = api
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    account = requests.post(f"{url}/v1/accounts", json={"name": "Shop"}, headers=admin, timeout=10).json()
+    old = (account["id"], account["secret"])
+
+    def statuses(auth) -> set[int]:  # a new connection each time: both workers answer some
+        return {requests.get(f"{url}/v1/me", auth=auth, timeout=10).status_code for _ in range(30)}
+
+    assert statuses(old) == {200}  # now cached in the workers
+    rotated = requests.post(f"{url}/v1/accounts/{account['id']}/secret", headers=admin, timeout=10).json()
+    time.sleep(1.0)
+    new = (account["id"], rotated["secret"])
+    assert statuses(old) == {401} and statuses(new) == {200}
+
+    connection = sqlite3.connect(env["DATABASE_URL"].removeprefix("sqlite:///"))
+    with connection:
+        connection.execute("UPDATE gateway_accounts SET disabled = 1 WHERE id = ?", (account["id"],))
+    connection.close()
+    time.sleep(1.0)
+    assert statuses(new) == {401}

@@ -17,30 +17,6 @@ NOW = datetime(2026, 11, 23, 10, 0)
 REQUEST = TransactionRequest(Decimal("10.50"), Card("4111111111111111", "Ada", 12, 2099, "987"))
 
 
-class FakeLedger(Ledger):
-    def __init__(self):
-        self.rows: dict[str, Transaction] = {}
-
-    def add_pending(self, transaction):
-        self.rows.setdefault(transaction.id, transaction)
-
-    def get(self, transaction_id):
-        return self.rows.get(transaction_id)
-
-    def list(self, query):
-        raise NotImplementedError
-
-    def apply_results(self, results):
-        for r in results:
-            self.rows[r.id] = self.rows[r.id].decided(r.status, r.error_message, NOW)
-
-    def daily_totals(self, account_id, first, last):
-        raise NotImplementedError
-
-    def oldest_pending_created_at(self):
-        raise NotImplementedError
-
-
 class FakeKeys(IdempotencyStore):
     def __init__(self):
         self.records: dict[tuple[str, str], IdempotencyRecord] = {}
@@ -61,6 +37,35 @@ class FakeKeys(IdempotencyStore):
         for key in expired:
             del self.records[key]
         return len(expired)
+
+
+class FakeLedger(Ledger):
+    """The ledger DB holds the keys too: the pending row and the key's completion go in together."""
+
+    def __init__(self, keys: FakeKeys):
+        self.rows: dict[str, Transaction] = {}
+        self.keys = keys
+
+    def add_pending(self, transaction, answered_key=None):
+        self.rows.setdefault(transaction.id, transaction)
+        if answered_key is not None:
+            self.keys.complete(answered_key)
+
+    def get(self, transaction_id):
+        return self.rows.get(transaction_id)
+
+    def list(self, query):
+        raise NotImplementedError
+
+    def apply_results(self, results):
+        for r in results:
+            self.rows[r.id] = self.rows[r.id].decided(r.status, r.error_message, NOW)
+
+    def daily_totals(self, account_id, first, last):
+        raise NotImplementedError
+
+    def oldest_pending_created_at(self):
+        raise NotImplementedError
 
 
 class FakeSealer(CardSealer):
@@ -87,7 +92,8 @@ class FakePublisher(TransactionPublisher):
 @pytest.fixture
 def parts():
     ids = count(1)
-    ledger, keys, publisher, clock = FakeLedger(), FakeKeys(), FakePublisher(), [NOW]
+    keys = FakeKeys()
+    ledger, publisher, clock = FakeLedger(keys), FakePublisher(), [NOW]
     accept = AcceptTransaction(ledger, keys, publisher, FakeSealer(), SecretHasher("pepper"), lambda: clock[0],
                                lambda: f"tx{next(ids)}", 5.0, timedelta(hours=24))
     return accept, ledger, publisher, clock
@@ -97,7 +103,7 @@ def parts():
 def sealing():
     ids = count(1)
     publisher, sealer, keys = FakePublisher(), FakeSealer(), FakeKeys()
-    accept = AcceptTransaction(FakeLedger(), keys, publisher, sealer, SecretHasher("pepper"), lambda: NOW,
+    accept = AcceptTransaction(FakeLedger(keys), keys, publisher, sealer, SecretHasher("pepper"), lambda: NOW,
                                lambda: f"tx{next(ids)}", 5.0, timedelta(hours=24))
     return accept, publisher, sealer, keys
 
@@ -217,18 +223,19 @@ def test_the_purge_deletes_exactly_the_keys_the_api_would_no_longer_replay(parts
 
 
 class BrokenLedger(FakeLedger):
-    def __init__(self):
-        super().__init__()
+    def __init__(self, keys):
+        super().__init__(keys)
         self.broken = True
 
-    def add_pending(self, transaction):
+    def add_pending(self, transaction, answered_key=None):
         if self.broken:
             raise ConnectionError("ledger down")
-        super().add_pending(transaction)
+        super().add_pending(transaction, answered_key)
 
 
 def test_a_ledger_failure_after_the_ack_is_counted_not_raised_and_a_retry_resends_the_same_id():
-    ledger, keys, publisher, failures = BrokenLedger(), FakeKeys(), FakePublisher(), []
+    keys = FakeKeys()
+    ledger, publisher, failures = BrokenLedger(keys), FakePublisher(), []
     accept = AcceptTransaction(ledger, keys, publisher, FakeSealer(), SecretHasher("pepper"), lambda: NOW,
                                lambda: "tx1", 5.0,
                                timedelta(hours=24), on_ledger_failure=lambda: failures.append(1))
