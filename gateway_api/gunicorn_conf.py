@@ -2,8 +2,10 @@
 
     gunicorn -c python:gateway_api.gunicorn_conf 'gateway_api:create_app()' --bind 127.0.0.1:8000
 
-* workers from WEB_CONCURRENCY (default 2), read with the API's Settings (so a bad or missing
-  variable stops the master at start, with a clear message);
+* workers from WEB_CONCURRENCY (default 2), each with WEB_THREADS threads (default 16, gthread),
+  read with the API's Settings (so a bad, missing or weak variable stops the master at start with
+  one line naming it, exit code 2). Threads, not processes, carry the concurrency: a request spends
+  most of its time waiting for the broker's ack, during which its thread holds no lock and no CPU;
 * Prometheus multiprocess mode: PROMETHEUS_MULTIPROC_DIR must exist before any worker imports
   prometheus_client, so it is set here (a fresh temp dir when unset, removed on exit) and emptied at
   start (stale files from a previous run would be summed in); ``child_exit`` marks dead workers so
@@ -21,19 +23,25 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from infra.settings import from_env_or_exit
+
 from gateway_api.settings import Settings
 
-_settings = Settings.from_env()
+_settings = from_env_or_exit(Settings)
 _own_metrics_dir = not _settings.prometheus_multiproc_dir
 _metrics_dir = _settings.prometheus_multiproc_dir or tempfile.mkdtemp(prefix="gateway-api-metrics-")
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
 
 workers = _settings.web_concurrency
-worker_class = "sync"
+worker_class = "gthread"
+threads = _settings.web_threads
 timeout = 30
 graceful_timeout = 10
 accesslog = None  # the app logs every request as JSON itself
 preload_app = False
+# gunicorn 23+ opens a control socket at one fixed path (~/.gunicorn/gunicorn.ctl) that every
+# instance on the host shares, and stopping it added up to 4 s to a shutdown; nothing here uses it.
+control_socket_disable = True
 
 
 def on_starting(server) -> None:

@@ -4,27 +4,30 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
 from infra.contracts import FINAL_STATUSES, TransactionResult
+from infra.group_commit import Batch, GroupCommit, write_alone
 from infra.sql import PreparedStatement
 
+from gateway_api.adapters.idempotency_repository import mark_completed
 from gateway_api.adapters.outbox import Outbox
 from gateway_api.adapters.sql import JoinedUpdate, insert_if_absent, prepared_insert_if_absent
 from gateway_api.adapters.tables import transactions as tx
 from gateway_api.domain.errors import InvalidParameter
+from gateway_api.domain.idempotency import IdempotencyRecord
 from gateway_api.domain.money import from_cents, parse_amount, to_cents
 from gateway_api.domain.reports import DailyTotal
 from gateway_api.domain.transactions import STATUS_PENDING, Transaction
 from gateway_api.use_cases.ports import Ledger, LedgerRefused, ListQuery, Page
 
 
+Accepted = tuple[Transaction, IdempotencyRecord | None]  # a pending row, and the key it answers
+
 # A result decides a row only while it is pending: a final status is never overwritten.
 _DECIDE = update(tx).where(tx.c.id == bindparam("b_id"), tx.c.status == STATUS_PENDING).values(
     status=bindparam("b_status"), error_message=bindparam("b_error"), processed_at=bindparam("b_processed"))
-
-
 # MySQL/MariaDB: the same for a whole batch in one statement (see JoinedUpdate).
 _DECIDE_JOINED = JoinedUpdate(tx, match={"id": "b_id"},
                               assign={"status": "b_status", "error_message": "b_error", "processed_at": "b_processed"},
@@ -32,16 +35,23 @@ _DECIDE_JOINED = JoinedUpdate(tx, match={"id": "b_id"},
 
 
 class SqlLedger(Ledger):
-    def __init__(self, engine: Engine, outbox: Outbox | None = None):
+    """Pending rows go through the process's group commit (``writes``) when it has one; decisions
+    write their events and first webhook deliveries through the ``outbox`` in their transaction."""
+
+    def __init__(self, engine: Engine, writes: GroupCommit | None = None, outbox: Outbox | None = None):
         self._engine = engine
+        self._writes = writes
+        self._pending_rows = _PendingRows()
         self._outbox = outbox or Outbox(_utc_now)
         # The results consumer writes thousands of rows a second: statements compiled once.
         self._insert_new = prepared_insert_if_absent(tx, engine.dialect)
         self._decide = PreparedStatement(_DECIDE, engine.dialect)
 
-    def add_pending(self, transaction: Transaction) -> None:
-        with self._engine.begin() as connection:
-            insert_if_absent(connection, tx, [_row(transaction)])
+    def add_pending(self, transaction: Transaction, answered_key: IdempotencyRecord | None = None) -> None:
+        if self._writes is not None:
+            self._writes.run(self._pending_rows, (transaction, answered_key))
+        else:
+            write_alone(self._engine, self._pending_rows, (transaction, answered_key))
 
     def get(self, transaction_id: str) -> Transaction | None:
         with self._engine.connect() as connection:
@@ -126,6 +136,13 @@ def _decided(connection, before: dict, decisions: dict[str, dict]) -> list[Trans
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class _PendingRows(Batch[Accepted, None]):
+    def write(self, connection: Connection, items: Sequence[Accepted]) -> list[None]:
+        insert_if_absent(connection, tx, [_row(transaction) for transaction, _ in items])
+        mark_completed(connection, [key for _, key in items if key is not None])
+        return [None] * len(items)
 
 
 def _scope(account_id: str | None) -> list:

@@ -14,32 +14,21 @@ import os
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from infra.card_cipher import KEY_BYTES, decode_key
 from infra.settings import Secret
 
 from gateway_api.use_cases.ports import SecretCipher
 
-KEY_BYTES = 32
 _NONCE_BYTES = 12
 _VERSION = "v1."
-KEY_HINT = "python -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())'"
-
-
-def decode_key(encoded: str) -> bytes:
-    """The 32 key bytes from their base64 text (standard or URL-safe alphabet); ValueError otherwise."""
-    text = encoded.strip()
-    try:
-        key = base64.b64decode(text.replace("-", "+").replace("_", "/"), validate=True)
-    except (binascii.Error, ValueError):
-        key = b""
-    # Fewer than 16 distinct values in 32 random bytes has odds below 1e-9: that is a made-up key.
-    if len(key) != KEY_BYTES or len(set(key)) < 16:
-        raise ValueError(f"must be {KEY_BYTES} random bytes, base64-encoded (make one with: {KEY_HINT})")
-    return key
 
 
 class AesGcmSecretBox(SecretCipher):
     def __init__(self, key: Secret):
-        self._aead = AESGCM(decode_key(key.reveal()))
+        raw = decode_key(key.reveal())
+        if len(raw) != KEY_BYTES:
+            raise ValueError(f"the key must be {KEY_BYTES} bytes")
+        self._aead = AESGCM(raw)
 
     def encrypt(self, plaintext: str, context: str) -> str:
         nonce = os.urandom(_NONCE_BYTES)

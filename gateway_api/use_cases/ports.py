@@ -57,8 +57,11 @@ class LedgerRefused(Exception):
 
 class Ledger(abc.ABC):
     @abc.abstractmethod
-    def add_pending(self, transaction: Transaction) -> None:
-        """Insert unless the id exists (a result may already have created it): never downgrades."""
+    def add_pending(self, transaction: Transaction, answered_key: IdempotencyRecord | None = None) -> None:
+        """Insert unless the id exists (a result may already have created it): never downgrades.
+
+        ``answered_key`` is marked completed in the same DB transaction: from then on it replays.
+        """
 
     @abc.abstractmethod
     def get(self, transaction_id: str) -> Transaction | None: ...
@@ -91,7 +94,8 @@ class IdempotencyStore(abc.ABC):
         """
 
     @abc.abstractmethod
-    def complete(self, record: IdempotencyRecord) -> None: ...
+    def purge(self, expired_before: datetime) -> int:
+        """Delete the records created before ``expired_before``; return how many went."""
 
 
 class SessionStore(abc.ABC):
@@ -113,6 +117,12 @@ class TransactionPublisher(abc.ABC):
     @abc.abstractmethod
     def publish(self, key: str, message: dict, timeout: float) -> None:
         """Return once the broker acknowledged the message; raise ``BrokerUnavailable`` otherwise."""
+
+
+class CardSealer(abc.ABC):
+    @abc.abstractmethod
+    def seal(self, card_fields: dict, transaction_id: str, account_id: str, amount: str) -> dict:
+        """The card fields encrypted for this transaction: the message's ``card`` value."""
 
 
 # --- webhooks ---------------------------------------------------------------------------------------

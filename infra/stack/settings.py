@@ -4,13 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from infra.settings import EnvReader, Secret
+from infra.settings import (
+    DEV_ADMIN_TOKEN, DEV_CARD_DATA_KEYS, DEV_PANEL_SECRET_KEY, DEV_SECRET_PEPPER, DEV_WEBHOOK_SECRETS_KEY, EnvReader,
+    Secret, weakness,
+)
 
-# Development-only credentials: `make run` prints them; deployments set their own (k8s Secret, .env).
-DEV_ADMIN_TOKEN = "dev-admin-token"
-DEV_SECRET_PEPPER = "dev-pepper-not-for-production"
-DEV_PANEL_SECRET_KEY = "dev-panel-key-not-for-production"
-DEV_WEBHOOK_SECRETS_KEY = "ZGV2LXdlYmhvb2stc2VjcmV0cy1rZXktbm90LXByb2Q="  # base64 of "dev-webhook-secrets-key-not-prod"
 
 
 @dataclass(frozen=True)
@@ -30,9 +28,12 @@ class StackSettings:
     partitions: int = 6
     processor_database_url: str = ""
     gateway_database_url: str = ""
+    # Development-only credentials by default (infra.settings refuses them without the opt-in):
+    # `make run` prints them; deployments set their own (k8s Secret, .env).
     admin_token: Secret = field(default=Secret(DEV_ADMIN_TOKEN))
     secret_pepper: Secret = field(default=Secret(DEV_SECRET_PEPPER))
     panel_secret_key: Secret = field(default=Secret(DEV_PANEL_SECRET_KEY))
+    card_data_keys: Secret = field(default=Secret(DEV_CARD_DATA_KEYS))
     webhook_secrets_key: Secret = field(default=Secret(DEV_WEBHOOK_SECRETS_KEY))
     # Local receivers (http://127.0.0.1:...) must work in development; deployments leave it false.
     webhook_allow_private_urls: bool = True
@@ -57,14 +58,24 @@ class StackSettings:
             partitions=env.int("KAFKA_TOPIC_PARTITIONS", cls.partitions, minimum=1),
             processor_database_url=env.str("PROCESSOR_DATABASE_URL", ""),
             gateway_database_url=env.str("GATEWAY_DATABASE_URL", ""),
-            admin_token=env.secret("GATEWAY_ADMIN_TOKEN", DEV_ADMIN_TOKEN),
-            secret_pepper=env.secret("GATEWAY_SECRET_PEPPER", DEV_SECRET_PEPPER),
-            panel_secret_key=env.secret("PANEL_SECRET_KEY", DEV_PANEL_SECRET_KEY),
-            webhook_secrets_key=env.secret("WEBHOOK_SECRETS_KEY", DEV_WEBHOOK_SECRETS_KEY),
+            # Not checked here: weak values are what the stack is for; the services check them.
+            admin_token=Secret(env.str("GATEWAY_ADMIN_TOKEN", DEV_ADMIN_TOKEN)),
+            secret_pepper=Secret(env.str("GATEWAY_SECRET_PEPPER", DEV_SECRET_PEPPER)),
+            panel_secret_key=Secret(env.str("PANEL_SECRET_KEY", DEV_PANEL_SECRET_KEY)),
+            card_data_keys=Secret(env.str("CARD_DATA_KEYS", DEV_CARD_DATA_KEYS)),
+            webhook_secrets_key=Secret(env.str("WEBHOOK_SECRETS_KEY", DEV_WEBHOOK_SECRETS_KEY)),
             webhook_allow_private_urls=env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", cls.webhook_allow_private_urls),
             with_prometheus=env.bool("STACK_PROMETHEUS", cls.with_prometheus),
             log_level=env.str("LOG_LEVEL", cls.log_level),
         )
+
+    @property
+    def uses_development_secrets(self) -> bool:
+        """True when a secret is a development default or otherwise weak: the services then need
+        ALLOW_DEVELOPMENT_SECRETS=true, which the stack sets and its banner announces."""
+        secrets = (self.admin_token, self.secret_pepper, self.panel_secret_key, self.card_data_keys,
+                   self.webhook_secrets_key)
+        return any(weakness(secret.reveal()) for secret in secrets)
 
     @property
     def api_url(self) -> str:

@@ -22,13 +22,14 @@ from pathlib import Path
 
 from confluent_kafka import Producer
 
+from infra.card_cipher import CardCipher, CardDataKeys
 from infra.embedded_broker import free_port
 from infra.kafka import producer_config
 from infra.stack import Stack, StackSettings
 from tests.e2e.helpers import basic_auth
 from tests.support.mysql import ServerUnreachable, throwaway_database
 from tests.support.receiver import Receiver
-from tests.support.transactions import mixed_transaction
+from tests.support.transactions import encrypted, mixed_transaction
 
 DEFAULT_MYSQL_SERVER = "mysql+pymysql://root@127.0.0.1:3306/test"
 TICK_SECONDS = 0.01
@@ -43,6 +44,8 @@ def produce_paced(stack: Stack, merchants: list[dict], count: int, rate: float) 
     """``count`` transactions at ``rate`` per second, spread over the merchants; returns the seconds taken."""
     settings = stack.kafka_settings()
     producer = Producer(producer_config(settings, "bench-webhooks", **{"linger.ms": 2}))
+    # Card fields sealed with the stack's CARD_DATA_KEYS, as the API does (the processor refuses clear ones).
+    cipher = CardCipher(CardDataKeys.parse(stack.settings.card_data_keys.reveal()))
     run = uuid.uuid4().hex[:6]
     started = time.monotonic()
     for index in range(count):
@@ -53,7 +56,8 @@ def produce_paced(stack: Stack, merchants: list[dict], count: int, rate: float) 
         message, _ = mixed_transaction(index, run)
         account = merchants[index % len(merchants)]["id"]
         message = message | {"account_id": account, "created_at": datetime.now(timezone.utc).isoformat()}
-        producer.produce(settings.topics.transactions, json.dumps(message).encode(), account.encode())
+        producer.produce(settings.topics.transactions, json.dumps(encrypted(message, cipher)).encode(),
+                         account.encode())
     producer.flush(30)
     return time.monotonic() - started
 

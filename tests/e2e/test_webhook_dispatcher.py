@@ -26,6 +26,7 @@ from gateway_api.settings import Settings
 from tests.integration.gateway_api.support import ADMIN, ADMIN_TOKEN, WEBHOOK_SECRETS_KEY
 from tests.support import wait_until
 from tests.support.receiver import Answer, Receiver
+from tests.support.transactions import TEST_CARD_KEYS
 
 pytestmark = pytest.mark.slow
 
@@ -71,6 +72,7 @@ class Gateway:
         migrate(database_url, SCRIPT_LOCATION)
         self.database_url, self.tmp_path = database_url, tmp_path
         self.app = create_app(Settings(admin_token=Secret(ADMIN_TOKEN), secret_pepper=Secret("e2e-pepper"),
+                                       card_data_keys=TEST_CARD_KEYS,
                                        webhook_secrets_key=Secret(WEBHOOK_SECRETS_KEY), database_url=database_url,
                                        webhook_allow_private_urls=True, auto_migrate=False))
         self.client = self.app.test_client()

@@ -1,6 +1,7 @@
 """A merchant's whole journey through the real stack: accept, decide, read back; nothing sensitive kept."""
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import date
@@ -9,6 +10,7 @@ import pytest
 import sqlalchemy
 
 from tests.e2e.helpers import basic_auth, card, final_transaction, pay
+from tests.support.transactions import read_messages
 
 pytestmark = pytest.mark.slow
 
@@ -16,6 +18,7 @@ AMEX = "378282246310005"
 # Every card number and CVV this module sends: none may be stored or logged.
 SENT_NUMBERS = ("4111111111111111", "5555555555554444", AMEX, "4111111111111112")
 SENT_CVVS = ("731", "5719")
+HOLDER = "Ada Lovelace"
 LAST_YEAR = date.today().year - 1
 
 DECISIONS = [
@@ -84,6 +87,25 @@ def test_no_card_number_or_cvv_is_stored_or_logged(running_stack, merchant):
             assert number not in text
         for cvv in SENT_CVVS:
             assert not re.search(rf'"{cvv}"|[:=]\s*{cvv}(?![\d.])', text), f"CVV {cvv} leaked"
+
+
+def test_the_transactions_topic_holds_no_readable_card_data(running_stack, merchant):
+    """The raw `transactions` log, read with a plain consumer (no key), after the journeys above."""
+    topic = running_stack.kafka_settings().topics.transactions
+    values = [m.value().decode(errors="replace") for m in read_messages(running_stack.kafka_settings(), topic)]
+    assert len(values) >= len(DECISIONS)
+    # Digits with separators removed: "4111 1111-1111 1111" must not hide a number either.
+    digits_only = re.sub(r"[\s-]", "", "\n".join(values))
+    for number in SENT_NUMBERS:
+        assert number not in digits_only, f"card number {number} readable on {topic}"
+    for value in values:
+        for cvv in SENT_CVVS:
+            # As a JSON value or after a key: three or four digits alone may occur inside base64.
+            assert not re.search(rf'"{cvv}"|[:=]\s*{cvv}(?![\d.])', value), f"CVV {cvv} readable on {topic}"
+        assert HOLDER not in value and "credit_card" not in value
+    # The API's messages (suites sharing the stack may add a garbage one) all carry the card sealed.
+    sealed = [json.loads(value)["card"] for value in values if value.startswith('{"id"')]
+    assert len(sealed) >= len(DECISIONS) and all(card["kid"] == "dev" for card in sealed)
 
 
 def _raw_post(stack, merchant, body, content_type):

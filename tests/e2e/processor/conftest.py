@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from infra.kafka import KafkaSettings
+from tests.support.transactions import TEST_CARD_KEYS
 
 
 class ProcessorProcess:
@@ -43,7 +44,7 @@ def processor_env(kafka: KafkaSettings, database_url: str, **extra) -> dict:
     return os.environ | {
         "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "KAFKA_TOPIC_PREFIX": prefix,
         "DATABASE_URL": database_url, "METRICS_PORT": "0", "PROCESSOR_GROUP_ID": "processor-e2e",
-        "LOG_LEVEL": "INFO",
+        "LOG_LEVEL": "INFO", "CARD_DATA_KEYS": TEST_CARD_KEYS.to_env_value(),
     } | extra
 
 

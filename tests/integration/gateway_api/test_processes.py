@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ from infra.embedded_broker import free_port
 from infra.kafka import Record, build_acked_producer
 
 from tests.support import wait_until
-from tests.integration.gateway_api.support import ADMIN_TOKEN, TEST_CARD, TEST_CVV, WEBHOOK_SECRETS_KEY, transaction_body
+from tests.support.secrets import STRONG_SECRETS
+from tests.integration.gateway_api.support import ADMIN_TOKEN, TEST_CARD, TEST_CVV, transaction_body
 
 BIN = Path(sys.executable).parent
 
@@ -29,8 +31,7 @@ BIN = Path(sys.executable).parent
 def env(kafka_settings, tmp_path):
     prefix = kafka_settings.topics.transactions[: -len("transactions")]
     return os.environ | {
-        "GATEWAY_ADMIN_TOKEN": ADMIN_TOKEN, "GATEWAY_SECRET_PEPPER": "process-test-pepper",
-        "WEBHOOK_SECRETS_KEY": WEBHOOK_SECRETS_KEY,
+        **STRONG_SECRETS, "GATEWAY_ADMIN_TOKEN": ADMIN_TOKEN,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}", "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
         "KAFKA_TOPIC_PREFIX": prefix, "WEB_CONCURRENCY": "2", "LOG_LEVEL": "INFO",
     }
@@ -132,6 +133,29 @@ def test_the_results_consumer_process_updates_the_ledger(api, env, kafka_setting
     assert_no_card_data(consumer.lines())
 
 
+def test_the_results_consumer_purges_expired_idempotency_keys_when_it_starts(api, env, tmp_path):
+    """The automatic purge: at start, then hourly; it deletes exactly what the API no longer replays."""
+    url, _ = api  # the API migrated the ledger
+    database = env["DATABASE_URL"].removeprefix("sqlite:///")
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    connection = sqlite3.connect(database)
+    with connection:
+        connection.executemany(
+            "INSERT INTO gateway_idempotency_keys VALUES (?, ?, ?, ?, ?, ?)",
+            [("acct_1", "expired", "", "tx-1", (now - timedelta(hours=25)).isoformat(sep=" "), 1),
+             ("acct_1", "live", "v2:x", "tx-2", (now - timedelta(hours=23)).isoformat(sep=" "), 1)])
+    consumer = Process([sys.executable, "-m", "gateway_api.results"],
+                       env | {"METRICS_PORT": "0", "RESULTS_GROUP_ID": "results-purge-test"}, tmp_path / "results.log")
+    try:
+        wait_until(lambda: [k for (k,) in connection.execute("SELECT idempotency_key FROM gateway_idempotency_keys")]
+                   == ["live"], 30, message="the expired key purged")
+    finally:
+        connection.close()
+        assert consumer.stop() == 0
+    purged = [json.loads(line) for line in consumer.lines() if "purged" in line]
+    assert purged and purged[0]["purged"] == 1
+
+
 def assert_no_card_data(lines: list[str]) -> None:
     assert lines
     for line in lines:
@@ -148,3 +172,29 @@ def assert_no_card_data_in_database(path: str) -> None:
     assert rows
     for row in rows:
         assert TEST_CARD not in str(row) and TEST_CVV not in [str(value) for value in row], row
+
+
+def test_every_worker_refuses_a_rotated_or_disabled_secret_within_a_second(api, env):
+    """Each worker caches account lookups (GATEWAY_AUTH_CACHE_SECONDS); a change must win within 1 s,
+    whichever process made it: here a rotation through one worker, then a change straight in the
+    ledger database (another process, e.g. `python -m gateway_api accounts`), which no worker saw."""
+    url, _ = api
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    account = requests.post(f"{url}/v1/accounts", json={"name": "Shop"}, headers=admin, timeout=10).json()
+    old = (account["id"], account["secret"])
+
+    def statuses(auth) -> set[int]:  # a new connection each time: both workers answer some
+        return {requests.get(f"{url}/v1/me", auth=auth, timeout=10).status_code for _ in range(30)}
+
+    assert statuses(old) == {200}  # now cached in the workers
+    rotated = requests.post(f"{url}/v1/accounts/{account['id']}/secret", headers=admin, timeout=10).json()
+    time.sleep(1.0)
+    new = (account["id"], rotated["secret"])
+    assert statuses(old) == {401} and statuses(new) == {200}
+
+    connection = sqlite3.connect(env["DATABASE_URL"].removeprefix("sqlite:///"))
+    with connection:
+        connection.execute("UPDATE gateway_accounts SET disabled = 1 WHERE id = ?", (account["id"],))
+    connection.close()
+    time.sleep(1.0)
+    assert statuses(new) == {401}

@@ -20,7 +20,7 @@ from tests.integration.panel.conftest import as_operator, sign_in
 from tests.support import wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
-SECRET_KEY = "integration-test-panel-key"
+SECRET_KEY = "integration-test-panel-key-0123456789"  # 32+ characters: gunicorn refuses shorter ones
 
 
 @pytest.fixture

@@ -1,12 +1,17 @@
+import base64
+import re
+
 import pytest
 
-from infra.settings import ConfigurationError, EnvReader
+from infra.settings import DEV_WEBHOOK_SECRETS_KEY, ConfigurationError, EnvReader
 
 from gateway_api.results.settings import Settings as ResultsSettings
 from gateway_api.settings import Settings
+from tests.support.secrets import STRONG_SECRETS
 
 KEY = "dGVzdC13ZWJob29rLXNlY3JldHMta2V5LTAxMjM0NTY="
-REQUIRED = {"GATEWAY_ADMIN_TOKEN": "t0k3n-value", "GATEWAY_SECRET_PEPPER": "p3pp3r-value", "WEBHOOK_SECRETS_KEY": KEY}
+REQUIRED = {name: STRONG_SECRETS[name] for name in ("GATEWAY_ADMIN_TOKEN", "GATEWAY_SECRET_PEPPER", "CARD_DATA_KEYS")}
+REQUIRED |= {"WEBHOOK_SECRETS_KEY": KEY}
 
 
 def test_api_settings_defaults_and_secrets():
@@ -14,9 +19,12 @@ def test_api_settings_defaults_and_secrets():
     settings = Settings.from_env(env)
     assert settings.database_url == "sqlite:///var/gateway.db" and settings.auto_migrate is True
     assert (settings.publish_timeout_seconds, settings.idempotency_ttl_hours, settings.web_concurrency) == (5.0, 24, 2)
-    assert "t0k3n-value" not in repr(settings) and "p3pp3r-value" not in repr(settings) and KEY not in repr(settings)
+    for value in REQUIRED.values():
+        assert value not in repr(settings)
+    assert REQUIRED["CARD_DATA_KEYS"].partition(":")[2] not in repr(settings)
+    assert settings.card_data_keys.encrypting_kid == "test-1"
     assert settings.webhook_allow_private_urls is False
-    assert env.names_required == {"GATEWAY_ADMIN_TOKEN", "GATEWAY_SECRET_PEPPER", "WEBHOOK_SECRETS_KEY"}
+    assert env.names_required == {"GATEWAY_ADMIN_TOKEN", "GATEWAY_SECRET_PEPPER", "CARD_DATA_KEYS", "WEBHOOK_SECRETS_KEY"}
     assert {"DATABASE_URL", "GATEWAY_PUBLISH_TIMEOUT_SECONDS", "GATEWAY_IDEMPOTENCY_TTL_HOURS", "AUTO_MIGRATE",
             "LOG_LEVEL", "WEB_CONCURRENCY", "PROMETHEUS_MULTIPROC_DIR", "KAFKA_BOOTSTRAP_SERVERS"} <= env.names_read
 
@@ -38,17 +46,43 @@ def test_an_idempotency_ttl_below_24_hours_is_refused():
         Settings.from_env(EnvReader(REQUIRED | {"GATEWAY_IDEMPOTENCY_TTL_HOURS": "1"}))
 
 
-@pytest.mark.parametrize("key", ["change-me", "c2hvcnQ=", "not base64 at all!", "A" * 43 + "="])
-def test_a_webhook_secrets_key_that_is_not_32_base64_bytes_is_refused_with_a_hint(key):
-    with pytest.raises(ConfigurationError, match="WEBHOOK_SECRETS_KEY must be 32 random bytes, base64-encoded"):
+@pytest.mark.parametrize("key, message", [
+    ("change-me-webhook-secrets-key-change-me-000=", "is a template placeholder"),
+    ("c2hvcnQ=", "is shorter than 32 characters"),
+    ("this is not base64 at all, not even close!!!", "must be 32 random bytes, base64-encoded"),
+    (base64.b64encode(b"thirty bytes, not thirty-two..").decode(), "must be 32 random bytes, base64-encoded"),
+    ("A" * 43 + "=", "is not random"),
+    (DEV_WEBHOOK_SECRETS_KEY, "is a development default of `make run`"),
+])
+def test_a_weak_or_malformed_webhook_secrets_key_is_refused_with_a_hint(key, message):
+    with pytest.raises(ConfigurationError, match=re.escape(f"WEBHOOK_SECRETS_KEY {message}")):
         Settings.from_env(EnvReader(REQUIRED | {"WEBHOOK_SECRETS_KEY": key}))
 
 
+def test_make_runs_webhook_key_is_accepted_only_with_the_development_opt_in():
+    env = REQUIRED | {"WEBHOOK_SECRETS_KEY": DEV_WEBHOOK_SECRETS_KEY, "ALLOW_DEVELOPMENT_SECRETS": "true"}
+    assert Settings.from_env(EnvReader(env)).webhook_secrets_key.reveal() == DEV_WEBHOOK_SECRETS_KEY
+
+
 def test_results_settings():
-    env = EnvReader({"RESULTS_GROUP_ID": "g", "METRICS_PORT": "0"})
+    env = EnvReader({"RESULTS_GROUP_ID": "g", "METRICS_PORT": "0", "GATEWAY_IDEMPOTENCY_TTL_HOURS": "48"})
     settings = ResultsSettings.from_env(env)
     assert (settings.group_id, settings.metrics_port, settings.database_url) == ("g", 0, "sqlite:///var/gateway.db")
-    assert {"DATABASE_URL", "RESULTS_GROUP_ID", "METRICS_PORT", "AUTO_MIGRATE", "LOG_LEVEL"} <= env.names_read
+    assert settings.idempotency_ttl_hours == 48  # it purges what the API no longer replays
+    assert {"DATABASE_URL", "RESULTS_GROUP_ID", "METRICS_PORT", "AUTO_MIGRATE", "LOG_LEVEL",
+            "GATEWAY_IDEMPOTENCY_TTL_HOURS"} <= env.names_read
+    assert env.names_required == set()  # no secret of its own: the database password sits in DATABASE_URL
+
+
+def test_fast_defaults_of_the_api_process():
+    settings = Settings.from_env(EnvReader(REQUIRED))
+    assert (settings.web_threads, settings.auth_cache_seconds, settings.producer_linger_ms) == (16, 0.5, 2)
+
+
+@pytest.mark.parametrize("seconds", ["1.5", "-0.1", "soon"])
+def test_an_auth_cache_that_could_outlive_a_revoked_secret_by_a_second_is_refused(seconds):
+    with pytest.raises(ConfigurationError, match="GATEWAY_AUTH_CACHE_SECONDS"):
+        Settings.from_env(EnvReader(REQUIRED | {"GATEWAY_AUTH_CACHE_SECONDS": seconds}))
 
 
 def test_webhook_dispatcher_settings_defaults_and_what_it_reads():

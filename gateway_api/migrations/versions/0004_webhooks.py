@@ -1,15 +1,15 @@
 """Webhooks: endpoints (secrets encrypted), events (the outbox), deliveries and their attempts.
 
-Revision ID: 0003_webhooks
-Revises: 0002_ids_and_sessions
+Revision ID: 0004_webhooks
+Revises: 0003_fingerprints
 Create Date: 2026-11-26
 """
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-revision = "0003_webhooks"
-down_revision = "0002_ids_and_sessions"
+revision = "0004_webhooks"
+down_revision = "0003_fingerprints"
 branch_labels = None
 depends_on = None
 
