@@ -85,8 +85,8 @@ def run(count: int, rate: float, merchants_count: int, var_dir: Path, gateway_db
     with Stack(settings, console=None) as stack, Receiver() as receiver:
         merchants = [stack.create_merchant(f"Bench shop {i}") for i in range(merchants_count)]
         for merchant in merchants:
-            status, body, _ = stack.request("POST", "/v1/webhook_endpoints",
-                                            {"url": receiver.url, "enabled_events": ["*"]}, headers=basic_auth(merchant))
+            endpoint = {"url": receiver.url, "enabled_events": ["*"]}
+            status, body, _ = stack.request("POST", "/v1/webhook_endpoints", endpoint, headers=basic_auth(merchant))
             assert status == 201, body
         produce_paced(stack, merchants, 200, rate)  # warm-up: connections, threads, caches
         wait_for(receiver, 200, timeout=60)
@@ -152,7 +152,8 @@ def report(receiver: Receiver, count: int, rate: float, seconds: float, arrived:
     print(f"latency    decision -> receiver: p50 {percentile(values, 0.5) * 1000:.0f} ms   "
           f"p95 {percentile(values, 0.95) * 1000:.0f} ms   p99 {percentile(values, 0.99) * 1000:.0f} ms   "
           f"max {max(values) * 1000:.0f} ms")
-    print(f"           of which event recorded -> receiver (dispatcher): p50 {percentile(dispatch, 0.5) * 1000:.0f} ms   "
+    print("           of which event recorded -> receiver (dispatcher): "
+          f"p50 {percentile(dispatch, 0.5) * 1000:.0f} ms   "
           f"p99 {percentile(dispatch, 0.99) * 1000:.0f} ms")
     verdict = "met" if arrived == count and percentile(values, 0.99) <= 1.0 else "NOT met"
     print(f"goal       p99 <= 1 s after the decision, nothing lost: {verdict}")

@@ -37,7 +37,10 @@ def test_a_merchant_adds_an_endpoint_watches_deliveries_resends_rolls_the_secret
     stack = panel_stack
     merchant = stack.create_merchant("Webhook bakery")
     answers = {"status": 200}
-    with Receiver(lambda n, r: Answer(answers["status"], body=b"nope" if answers["status"] >= 400 else b"ok")) as receiver:
+    def answer(_number, _request):
+        return Answer(answers["status"], body=b"nope" if answers["status"] >= 400 else b"ok")
+
+    with Receiver(answer) as receiver:
         page = new_page()
         sign_in_as_merchant(page, merchant)
         page.click("nav >> text=Webhooks")

@@ -110,7 +110,8 @@ def test_deliveries_go_to_the_merchants_subscribed_enabled_endpoints_only(ledger
     deleted = add_endpoint(endpoints, "acct_a")
     endpoints.delete("acct_a", deleted.id)
     other_merchant = add_endpoint(endpoints, "acct_b")
-    ledger.apply_results([result("t1", "approved"), result("t2", "rejected", reason="x"), result("t3", account="acct_b")])
+    ledger.apply_results([result("t1", "approved"), result("t2", "rejected", reason="x"),
+                          result("t3", account="acct_b")])
     with engine.connect() as connection:
         rows = connection.execute(select(webhook_deliveries.c.endpoint_id, events.c.transaction_id)
                                   .join(events, events.c.id == webhook_deliveries.c.event_id)).all()

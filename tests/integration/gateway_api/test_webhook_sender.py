@@ -45,7 +45,8 @@ def test_a_2xx_is_delivered_with_the_exact_body_and_headers(sender):
         result = sender.send(receiver.url + "?source=gateway", BODY, HEADERS, timeout_s=5)
     assert (result.outcome, result.http_status, result.error) == ("delivered", 204, None)
     (request,) = receiver.requests
-    assert (request.path, request.body, request.headers["Gateway-Event-Id"]) == ("/webhooks?source=gateway", BODY, "evt_1")
+    assert (request.path, request.body, request.headers["Gateway-Event-Id"]) == \
+        ("/webhooks?source=gateway", BODY, "evt_1")
 
 
 def test_an_error_answer_keeps_at_most_1_kib_of_the_body_with_card_numbers_masked(sender):
@@ -60,7 +61,8 @@ def test_an_error_answer_keeps_at_most_1_kib_of_the_body_with_card_numbers_maske
 
 
 def test_redirects_are_not_followed(sender):
-    with Receiver(lambda n, r: Answer(302, headers={"Location": "http://169.254.169.254/latest/meta-data"})) as receiver:
+    to_metadata = {"Location": "http://169.254.169.254/latest/meta-data"}
+    with Receiver(lambda n, r: Answer(302, headers=to_metadata)) as receiver:
         result = sender.send(receiver.url, BODY, HEADERS, timeout_s=5)
     assert (result.outcome, result.http_status) == ("http_error", 302)
     assert "redirects are not followed" in result.error

@@ -14,7 +14,8 @@ RECEIVER = "http://127.0.0.1:9/hooks"  # never called here: these tests do not r
 
 
 def create_endpoint(client, merchant, url=RECEIVER, events=("*",), **extra):
-    return client.post("/v1/webhook_endpoints", json={"url": url, "enabled_events": list(events)} | extra, auth=merchant)
+    body = {"url": url, "enabled_events": list(events)} | extra
+    return client.post("/v1/webhook_endpoints", json=body, auth=merchant)
 
 
 def decide(app, *pairs) -> None:
