@@ -17,10 +17,12 @@ REQUEST = TransactionRequest(Decimal("10.50"), Card("4111111111111111", "Ada", 1
 
 
 class FakeLedger(Ledger):
-    def __init__(self):
+    def __init__(self, effects: list):
         self.rows: dict[str, Transaction] = {}
+        self.effects = effects
 
     def add_pending(self, transaction):
+        self.effects.append(("add_pending", transaction.id))
         self.rows.setdefault(transaction.id, transaction)
 
     def get(self, transaction_id):
@@ -38,10 +40,12 @@ class FakeLedger(Ledger):
 
 
 class FakeKeys(IdempotencyStore):
-    def __init__(self):
+    def __init__(self, effects: list):
         self.records: dict[tuple[str, str], IdempotencyRecord] = {}
+        self.effects = effects
 
     def claim(self, candidate, expired_before):
+        self.effects.append(("claim", candidate.key))
         key = (candidate.account_id, candidate.key)
         held = self.records.get(key)
         if held is None or held.created_at < expired_before:
@@ -49,24 +53,27 @@ class FakeKeys(IdempotencyStore):
         return self.records[key]
 
     def complete(self, record):
+        self.effects.append(("complete", record.transaction_id))
         key = (record.account_id, record.key)
         self.records[key] = IdempotencyRecord(*key, record.fingerprint, record.transaction_id, record.created_at, True)
 
 
 class FakePublisher(TransactionPublisher):
-    def __init__(self):
+    def __init__(self, effects: list):
         self.sent, self.down = [], False
+        self.effects = effects
 
     def publish(self, key, message, timeout):
         if self.down:
             raise BrokerUnavailable("down")
+        self.effects.append(("publish", message["id"]))
         self.sent.append((key, message))
 
 
 @pytest.fixture
 def parts():
-    ids = count(1)
-    ledger, keys, publisher, clock = FakeLedger(), FakeKeys(), FakePublisher(), [NOW]
+    ids, effects = count(1), []  # every fake appends its effect here, in the order they happen
+    ledger, keys, publisher, clock = FakeLedger(effects), FakeKeys(effects), FakePublisher(effects), [NOW]
     accept = AcceptTransaction(ledger, keys, publisher, SecretHasher("pepper"), lambda: clock[0],
                                lambda: f"tx{next(ids)}", 5.0, timedelta(hours=24))
     return accept, ledger, publisher, clock
@@ -77,6 +84,13 @@ def test_publishes_before_writing_the_pending_row(parts):
     accepted = accept("acct_1", REQUEST)
     assert publisher.sent[0][0] == "acct_1" and publisher.sent[0][1]["id"] == accepted.transaction.id
     assert ledger.get(accepted.transaction.id).status == "pending"
+    assert ledger.effects == [("publish", "tx1"), ("add_pending", "tx1")]
+
+
+def test_with_a_key_the_effects_come_in_the_documented_order(parts):
+    accept, ledger, _, _ = parts
+    accept("acct_1", REQUEST, key="order-1")
+    assert ledger.effects == [("claim", "order-1"), ("publish", "tx1"), ("add_pending", "tx1"), ("complete", "tx1")]
 
 
 def test_a_failed_publish_leaves_no_ledger_row_and_a_retry_reuses_the_id(parts):
