@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from confluent_kafka import Consumer
 from prometheus_client import REGISTRY, CollectorRegistry
@@ -11,6 +12,7 @@ from sqlalchemy import Engine
 
 from infra.consumer_loop import BatchConsumerLoop, LoopSettings, subscribe_reporting_assignment
 from infra.db import build_engine, migrate
+from infra.hold_points import HoldPoints
 from infra.kafka import AckedProducer, build_acked_producer, consumer_config
 
 from processor.adapters.kafka import DeadLetterPublisher, KafkaResultPublisher, TransactionBatchHandler
@@ -60,5 +62,6 @@ def bootstrap(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Pro
         **{"statistics.interval.ms": LAG_STATS_INTERVAL_MS, "stats_cb": metrics.lag_stats_callback()},
     ))
     subscribe_reporting_assignment(consumer, [topics.transactions], metrics.assigned_partitions)
-    loop = BatchConsumerLoop(consumer, handler, LoopSettings(batch_size=settings.batch_size))
+    checkpoint = HoldPoints(Path(settings.test_hold_dir)) if settings.test_hold_dir else None
+    loop = BatchConsumerLoop(consumer, handler, LoopSettings(batch_size=settings.batch_size, checkpoint=checkpoint))
     return Processor(loop, producer, engine)

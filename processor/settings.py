@@ -23,6 +23,9 @@ class Settings:
     log_level: str = "INFO"
     # How long one batch's results may wait for the broker's acknowledgement before the batch is retried.
     publish_timeout_seconds: float = 5.0
+    # Test seam only (infra/hold_points.py): a folder through which crash tests hold the batch loop
+    # at a point. Empty in every deployment: then the loop has no checkpoint at all.
+    test_hold_dir: str = ""
 
     @classmethod
     def from_env(cls, env: EnvReader | None = None) -> "Settings":
@@ -36,6 +39,7 @@ class Settings:
             metrics_port=env.int("METRICS_PORT", cls.metrics_port, minimum=0),
             auto_migrate=env.bool("AUTO_MIGRATE", migrates_itself(database_url)),
             log_level=env.str("LOG_LEVEL", cls.log_level),
+            test_hold_dir=env.str("PROCESSOR_TEST_HOLD_DIR", ""),
         )
 
     def __repr__(self) -> str:

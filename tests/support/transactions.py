@@ -61,6 +61,7 @@ class TopicReader:
         self._consumer = Consumer(consumer_config(settings, "test-reader", f"reader-{uuid.uuid4().hex}"))
         self._consumer.subscribe([topic])
         self.values: list[bytes] = []
+        self.keys: list[bytes | None] = []  # the key of each value, in the same order
 
     def read_until(self, count: int, timeout: float) -> list[bytes]:
         deadline = time.monotonic() + timeout
@@ -68,6 +69,7 @@ class TopicReader:
             for message in self._consumer.consume(5000, 0.2):
                 if message.error() is None:
                     self.values.append(message.value())
+                    self.keys.append(message.key())
         return self.values
 
     def read_for(self, seconds: float) -> list[bytes]:

@@ -1,3 +1,4 @@
+import json
 import os
 import signal
 import subprocess
@@ -38,6 +39,26 @@ class ProcessorProcess:
             self.process.wait(10)
 
 
+class Holds:
+    """The test's side of infra/hold_points.py: hold the processor at a point of its batch loop."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def hold(self, point: str) -> None:
+        (self.directory / f"{point}.reached").unlink(missing_ok=True)
+        (self.directory / f"{point}.hold").touch()
+
+    def release(self, point: str) -> None:
+        (self.directory / f"{point}.hold").unlink()
+
+    def reached(self, point: str) -> list[tuple[str, int, int]] | None:
+        """The (topic, partition, offset) of the batch held there, once the processor got there."""
+        path = self.directory / f"{point}.reached"
+        return [tuple(position) for position in json.loads(path.read_text())] if path.exists() else None
+
+
 def processor_env(kafka: KafkaSettings, database_url: str, **extra) -> dict:
     prefix = kafka.topics.transactions[: -len("transactions")]
     return os.environ | {
@@ -45,6 +66,11 @@ def processor_env(kafka: KafkaSettings, database_url: str, **extra) -> dict:
         "DATABASE_URL": database_url, "METRICS_PORT": "0", "PROCESSOR_GROUP_ID": "processor-e2e",
         "LOG_LEVEL": "INFO",
     } | extra
+
+
+@pytest.fixture
+def holds(tmp_path) -> Holds:
+    return Holds(tmp_path / "holds")
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@ from datetime import timedelta
 
 import requests
 
-from tests.integration.gateway_api.support import decoded, read_messages, transaction_body
+from tests.integration.gateway_api.support import decoded, transaction_body
+from tests.support.kafka import read_messages
 
 
 def post(client, merchant, key, body=None):

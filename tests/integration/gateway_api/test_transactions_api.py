@@ -1,8 +1,9 @@
 from infra.contracts import TRANSACTION_FIELDS
 
 from tests.integration.gateway_api.support import (
-    ADMIN, TEST_CARD, TEST_CVV, card, create_merchant, decoded, read_messages, transaction_body,
+    ADMIN, TEST_CARD, TEST_CVV, card, create_merchant, decoded, transaction_body,
 )
+from tests.support.kafka import read_messages
 
 
 def test_accepts_a_transaction_after_the_broker_ack_and_publishes_the_contract_message(client, merchant, kafka_settings):
