@@ -1,10 +1,7 @@
 """Fixtures for the API against real parts: the embedded broker and a SQLite ledger."""
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
 from infra.settings import Secret
 
@@ -40,14 +37,3 @@ def merchant(client) -> tuple[str, str]:
 @pytest.fixture
 def other_merchant(client) -> tuple[str, str]:
     return create_merchant(client, "Shop B")
-
-
-@pytest.fixture
-def server(app):
-    """The app on a real port (threaded werkzeug server), for concurrent clients."""
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    thread.join(5)
