@@ -12,6 +12,7 @@
   aggregate them across processes);
 * migrations run once in the master when AUTO_MIGRATE is on, before workers start, so workers
   never race to create tables;
+* gunicorn's own log lines are JSON like the app's (``logconfig_dict``);
 * no preload: librdkafka's threads do not survive fork, so every worker builds its own producer.
 """
 from __future__ import annotations
@@ -20,6 +21,8 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+
+from infra.logs import gunicorn_logconfig
 
 from gateway_api.settings import Settings
 
@@ -33,6 +36,7 @@ worker_class = "sync"
 timeout = 30
 graceful_timeout = 10
 accesslog = None  # the app logs every request as JSON itself
+logconfig_dict = gunicorn_logconfig("gateway_api", _settings.log_level)
 preload_app = False
 
 

@@ -21,6 +21,7 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "service": self._service,
+            "pid": record.process,  # which gunicorn worker (or process) wrote it
             "logger": record.name,
             "msg": record.getMessage(),
         }
@@ -36,3 +37,20 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+
+
+def gunicorn_logconfig(service: str, level: str = "INFO") -> dict:
+    """gunicorn's own lines (start-up, workers booting and exiting, errors) as the same JSON lines.
+
+    For ``logconfig_dict`` in a gunicorn config: without it the master's lines are plain text in
+    the middle of the service's JSON log.
+    """
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter, "service": service}},
+        "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}},
+        "root": {"level": level.upper(), "handlers": ["stdout"]},
+        "loggers": {name: {"level": level.upper(), "handlers": [], "propagate": True}
+                    for name in ("gunicorn.error", "gunicorn.access")},
+    }

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import re
 
-# 12 to 19 digits, optionally grouped by spaces or dashes: every card number length in use.
-_CARD_LIKE = re.compile(r"(?<!\d)(?:\d[ -]?){11,18}\d(?!\d)")
-_CVV_FIELD = re.compile(r'("?(?:credit_card_)?cvv"?\s*[:=]\s*"?)(\d{1,4})', re.IGNORECASE)
+# 12 to 19 digits, grouped the way the API accepts them: by spaces or dashes, also several in a row
+# ("4111  1111", "4111 - 1111"). Every card number length in use.
+_CARD_LIKE = re.compile(r"(?<!\d)(?:\d[ \t-]{0,3}){11,18}\d(?!\d)")
+_CVV_FIELD = re.compile(r'("?(?:credit_card_)?cvv"?\s*[:=]\s*"?)(\d+)', re.IGNORECASE)
 
 
 def mask_card_numbers(text: str) -> str:

@@ -8,6 +8,7 @@ import os
 import signal
 import tempfile
 
+from infra.logs import gunicorn_logconfig
 from infra.settings import EnvReader
 
 _env = EnvReader()
@@ -22,6 +23,7 @@ threads = 64  # up to ~60 concurrent live viewers per worker
 timeout = 30
 graceful_timeout = 5
 keepalive = 5
+logconfig_dict = gunicorn_logconfig("panel", _env.str("LOG_LEVEL", "INFO"))  # gunicorn's own lines as JSON too
 
 
 def post_worker_init(worker):

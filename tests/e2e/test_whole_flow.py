@@ -1,21 +1,16 @@
-"""A merchant's whole journey through the real stack: accept, decide, read back; nothing sensitive kept."""
+"""A merchant's whole journey through the real stack: accept, decide, read back (card data: test_card_data.py)."""
 from __future__ import annotations
 
-import re
 import time
 from datetime import date
 
 import pytest
-import sqlalchemy
 
 from tests.e2e.helpers import basic_auth, card, final_transaction, pay
 
 pytestmark = pytest.mark.slow
 
 AMEX = "378282246310005"
-# Every card number and CVV this module sends: none may be stored or logged.
-SENT_NUMBERS = ("4111111111111111", "5555555555554444", AMEX, "4111111111111112")
-SENT_CVVS = ("731", "5719")
 LAST_YEAR = date.today().year - 1
 
 DECISIONS = [
@@ -72,20 +67,6 @@ def test_wrong_secret_is_refused(running_stack, merchant):
     assert status == 401 and "WWW-Authenticate" in headers and error["error"]["type"]
 
 
-def test_no_card_number_or_cvv_is_stored_or_logged(running_stack, merchant):
-    """Runs after the journeys above (file order): scans every row of both databases and every log line."""
-    assert _count(running_stack, merchant) >= len(DECISIONS)
-    settings = running_stack.settings
-    texts = [_all_rows(url) for url in (settings.processor_db, settings.gateway_db)]
-    texts += [path.read_text(errors="replace") for path in running_stack.log_dir.glob("*.log")]
-    assert texts[0] and texts[1], "both databases hold rows"
-    for text in texts:
-        for number in SENT_NUMBERS:
-            assert number not in text
-        for cvv in SENT_CVVS:
-            assert not re.search(rf'"{cvv}"|[:=]\s*{cvv}(?![\d.])', text), f"CVV {cvv} leaked"
-
-
 def _raw_post(stack, merchant, body, content_type):
     import json
     import urllib.error
@@ -105,16 +86,3 @@ def _count(stack, merchant) -> int:
     status, page, _ = stack.request("GET", "/v1/transactions?limit=100", headers=basic_auth(merchant))
     assert status == 200, page
     return len(page["data"])
-
-
-def _all_rows(url: str) -> str:
-    engine = sqlalchemy.create_engine(url)
-    try:
-        metadata = sqlalchemy.MetaData()
-        metadata.reflect(engine)
-        with engine.connect() as connection:
-            return "\n".join(
-                repr(tuple(row)) for table in metadata.sorted_tables for row in connection.execute(table.select())
-            )
-    finally:
-        engine.dispose()

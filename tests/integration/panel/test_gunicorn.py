@@ -1,6 +1,7 @@
 """The panel as it runs in production: gunicorn gthread workers, each consuming every result."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -32,7 +33,7 @@ def gunicorn_panel(kafka_settings, tmp_path):
     env = {**os.environ, "PANEL_SECRET_KEY": SECRET_KEY, "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
            "KAFKA_TOPIC_PREFIX": kafka_settings.topics.results.removesuffix("transactions_result"),
            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "WEB_CONCURRENCY": "2", "PYTHONPATH": str(ROOT)}
-    log = open(tmp_path / "panel.log", "wb")
+    log = open(tmp_path / "panel.log", "wb")  # the test reads it back through tmp_path
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:panel.gunicorn_conf", "panel:create_app()",
                                 "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -79,7 +80,7 @@ def open_stream(url: str, cookie: str, received: list[str]) -> requests.Response
     return response
 
 
-def test_every_worker_streams_every_result_and_sigterm_stops_within_seconds(gunicorn_panel, kafka_settings):
+def test_every_worker_streams_every_result_and_sigterm_stops_within_seconds(gunicorn_panel, kafka_settings, tmp_path):
     url, process = gunicorn_panel
     cookie = operator_cookie()
     streams, responses = [], []
@@ -103,3 +104,6 @@ def test_every_worker_streams_every_result_and_sigterm_stops_within_seconds(guni
     assert time.monotonic() - started < 5
     for response in responses:
         response.close()
+    lines = [json.loads(line) for line in (tmp_path / "panel.log").read_text().splitlines()]  # JSON only
+    assert {line["service"] for line in lines} == {"panel"}
+    assert len({line["pid"] for line in lines if line["msg"].startswith("Booting worker")}) == 2
