@@ -18,16 +18,16 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import date
 from pathlib import Path
 
 from infra.embedded_broker import free_port
 from infra.stack import Stack, StackSettings
+from tests.support import utc_today
 
 
 def transaction_body(index: int) -> bytes:
     card = {"number": "4111111111111111", "name": "Bench Mark", "expiration_month": 12,
-            "expiration_year": date.today().year + 1, "cvv": "123"}
+            "expiration_year": utc_today().year + 1, "cvv": "123"}
     return json.dumps({"amount": f"{10 + index % 990}.{index % 100:02d}", "credit_card": card}).encode()
 
 

@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 import time
-from datetime import date
-
 import pytest
 
 from tests.e2e.helpers import basic_auth, card, final_transaction, pay
+from tests.support import utc_today
 
 pytestmark = pytest.mark.slow
 
 AMEX = "378282246310005"
-LAST_YEAR = date.today().year - 1
+LAST_YEAR = utc_today().year - 1
 
 DECISIONS = [
     ("10.50", card(), "approved", ""),
