@@ -24,6 +24,7 @@ from tests.integration.gateway_api.support import ADMIN_TOKEN, TEST_CARD, TEST_C
 from tests.support import wait_until
 from tests.support.card_data import CardDataScanner, CardTraffic
 from tests.support.concurrency import race
+from tests.support.ports import PortTaken, listening_socket, lost_a_port_race, retry_on_port_collision
 
 BIN = Path(sys.executable).parent
 
@@ -39,10 +40,11 @@ def env(kafka_settings, tmp_path):
 
 
 class Process:
-    def __init__(self, args, env, log_path: Path):
+    def __init__(self, args, env, log_path: Path, pass_fds=()):
         self.log_path = log_path
         self._log = open(log_path, "wb")
-        self.popen = subprocess.Popen(args, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.popen = subprocess.Popen(args, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+                                      pass_fds=pass_fds)
 
     def stop(self) -> int:
         """SIGTERM, as the stack's Ctrl-C does; the exit code (idempotent)."""
@@ -62,10 +64,10 @@ class Process:
 
 @pytest.fixture
 def api(env, tmp_path):
-    port = free_port()
-    process = Process([str(BIN / "gunicorn"), "-c", "python:gateway_api.gunicorn_conf", "gateway_api:create_app()",
-                       "--bind", f"127.0.0.1:{port}"], env, tmp_path / "api.log")
-    url = f"http://127.0.0.1:{port}"
+    with listening_socket() as sock:  # bound here and handed over: no other process can take the port
+        process = Process([str(BIN / "gunicorn"), "-c", "python:gateway_api.gunicorn_conf", "gateway_api:create_app()",
+                           "--bind", f"fd://{sock.fileno()}"], env, tmp_path / "api.log", pass_fds=(sock.fileno(),))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     try:
         wait_until(lambda: _answers(url + "/healthz") or process.popen.poll() is not None, 30, message="gunicorn up")
         assert process.popen.poll() is None, process.log_path.read_text()
@@ -125,10 +127,7 @@ def test_the_results_consumer_process_updates_the_ledger(api, env, kafka_setting
                             timeout=10).json()
     auth = (account["id"], account["secret"])
     created = requests.post(f"{url}/v1/transactions", json=transaction_body(), auth=auth, timeout=10).json()
-    metrics_port = free_port()
-    consumer = Process([sys.executable, "-m", "gateway_api.results"],
-                       env | {"METRICS_PORT": str(metrics_port), "RESULTS_GROUP_ID": "results-process-test"},
-                       tmp_path / "results.log")
+    consumer, metrics_port = retry_on_port_collision(lambda attempt: results_consumer(env, tmp_path / f"results-{attempt}.log"))
     try:
         result = TransactionResult(created["id"], "approved", "", account["id"], created["amount"], "visa", "1111",
                                    created["created_at"], created["created_at"])
@@ -142,6 +141,20 @@ def test_the_results_consumer_process_updates_the_ledger(api, env, kafka_setting
         assert consumer.stop() == 0
     lines = [json.loads(line) for line in consumer.lines()]  # JSON only
     assert lines and {line["service"] for line in lines} == {"gateway_results"}
+
+
+def results_consumer(env: dict, log_path: Path) -> tuple[Process, int]:
+    """``python -m gateway_api.results`` serving /metrics on a free port (started again if it lost that port)."""
+    port = free_port()
+    consumer = Process([sys.executable, "-m", "gateway_api.results"],
+                       env | {"METRICS_PORT": str(port), "RESULTS_GROUP_ID": "results-process-test"}, log_path)
+    wait_until(lambda: _answers(f"http://127.0.0.1:{port}/metrics") or consumer.popen.poll() is not None, 30,
+               message="the results consumer's /metrics")
+    if consumer.popen.poll() is not None:
+        consumer.stop()
+        output = log_path.read_text()
+        raise (PortTaken if lost_a_port_race(output) else RuntimeError)(output[-2000:])
+    return consumer, port
 
 
 def database_text(path: str) -> str:

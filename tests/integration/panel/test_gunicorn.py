@@ -15,13 +15,13 @@ import pytest
 import requests
 
 from infra.contracts import TransactionResult
-from infra.embedded_broker import free_port
 from infra.kafka import Record, build_acked_producer
 from infra.settings import Secret
 from panel.app import create_app
 from panel.domain.principal import Credential
 from panel.settings import Settings
 from tests.support import wait_until
+from tests.support.ports import listening_socket
 
 ROOT = Path(__file__).resolve().parents[3]
 SECRET_KEY = "integration-test-panel-key"
@@ -29,14 +29,15 @@ SECRET_KEY = "integration-test-panel-key"
 
 @pytest.fixture
 def gunicorn_panel(kafka_settings, tmp_path):
-    port = free_port()
     env = {**os.environ, "PANEL_SECRET_KEY": SECRET_KEY, "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
            "KAFKA_TOPIC_PREFIX": kafka_settings.topics.results.removesuffix("transactions_result"),
            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "WEB_CONCURRENCY": "2", "PYTHONPATH": str(ROOT)}
     log = open(tmp_path / "panel.log", "wb")  # the test reads it back through tmp_path
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:panel.gunicorn_conf", "panel:create_app()",
-                                "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    with listening_socket() as sock:  # bound here and handed over: no other process can take the port
+        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:panel.gunicorn_conf",
+                                    "panel:create_app()", "--bind", f"fd://{sock.fileno()}"], cwd=ROOT, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT, pass_fds=(sock.fileno(),))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     try:
         wait_until(lambda: _ready(url), 30, interval=0.1, message="the panel's /readyz")
         yield url, process
