@@ -46,18 +46,19 @@ def test_every_accepted_transaction_reaches_its_final_status(running_stack, merc
 @pytest.mark.parametrize(
     "body, content_type, expected",
     [
-        ({"credit_card": card()}, "application/json", 422),
-        ({"amount": "ten", "credit_card": card()}, "application/json", 422),
-        ({"amount": "10.001", "credit_card": card()}, "application/json", 422),
-        ({"amount": "10.00", "credit_card": {"number": "4111111111111111"}}, "application/json", 422),
-        ("amount=10", "application/x-www-form-urlencoded", 415),
+        ({"credit_card": card()}, "application/json", (422, "parameter_missing", "amount")),
+        ({"amount": "ten", "credit_card": card()}, "application/json", (422, "parameter_invalid", "amount")),
+        ({"amount": "10.001", "credit_card": card()}, "application/json", (422, "parameter_invalid", "amount")),
+        ({"amount": "10.00", "credit_card": {"number": "4111111111111111"}}, "application/json",
+         (422, "parameter_missing", "credit_card.cvv")),
+        ("amount=10", "application/x-www-form-urlencoded", (415, "unsupported_media_type", None)),
     ],
 )
 def test_bad_requests_get_a_json_error_and_create_nothing(running_stack, merchant, body, content_type, expected):
     before = _count(running_stack, merchant)
     status, error, _ = _raw_post(running_stack, merchant, body, content_type)
-    assert status == expected, error
-    assert set(error["error"]) >= {"type", "code", "message"}
+    assert (status, error["error"]["code"], error["error"]["param"]) == expected, error
+    assert error["error"]["type"] == "invalid_request_error" and error["error"]["message"]
     assert _count(running_stack, merchant) == before
 
 
