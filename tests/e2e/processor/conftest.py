@@ -59,11 +59,19 @@ class Holds:
         return [tuple(position) for position in json.loads(path.read_text())] if path.exists() else None
 
 
+def topic_prefix(kafka: KafkaSettings) -> str:
+    return kafka.topics.transactions[: -len("transactions")]
+
+
+def group_of(kafka: KafkaSettings) -> str:
+    """The consumer group of a test's processors: its own, so no member another test killed delays its join."""
+    return f"{topic_prefix(kafka)}processor"
+
+
 def processor_env(kafka: KafkaSettings, database_url: str, **extra) -> dict:
-    prefix = kafka.topics.transactions[: -len("transactions")]
     return os.environ | {
-        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "KAFKA_TOPIC_PREFIX": prefix,
-        "DATABASE_URL": database_url, "METRICS_PORT": "0", "PROCESSOR_GROUP_ID": "processor-e2e",
+        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "KAFKA_TOPIC_PREFIX": topic_prefix(kafka),
+        "DATABASE_URL": database_url, "METRICS_PORT": "0", "PROCESSOR_GROUP_ID": group_of(kafka),
         "LOG_LEVEL": "INFO",
     } | extra
 

@@ -13,15 +13,12 @@ import pytest
 import sqlalchemy
 
 from infra.contracts import TransactionResult
-from tests.e2e.processor.conftest import processor_env
+from tests.e2e.processor.conftest import group_of, processor_env
 from tests.support import wait_until
-from tests.support.kafka import committed_offsets, values_at
+from tests.support.kafka import committed_offsets, read_messages, values_at
 from tests.support.transactions import TopicReader, produce_mixed
 
 pytestmark = pytest.mark.slow
-
-GROUP = "processor-e2e"
-
 
 def stored(url: str) -> dict[str, str]:
     """id -> error_message of every stored decision (nothing before the schema exists)."""
@@ -67,7 +64,7 @@ def test_killed_between_the_db_commit_and_the_offset_commit_the_batch_comes_agai
     # Inside the window: the batch is in the database, its offsets are not committed.
     held_ids = ids_of(kafka_settings, held)
     assert len(held_ids) == len(held) and held_ids <= set(stored(sqlite_url))
-    committed = committed_offsets(kafka_settings, GROUP, kafka_settings.topics.transactions)
+    committed = committed_offsets(kafka_settings, group_of(kafka_settings), kafka_settings.topics.transactions)
     assert all(committed.get(partition, 0) <= offset for partition, offset in first_offsets(held).items()), \
         f"offsets committed before the batch was done: {committed} vs held {first_offsets(held)}"
     first.signal(signal.SIGKILL)
@@ -87,7 +84,7 @@ def test_killed_between_the_db_commit_and_the_offset_commit_the_batch_comes_agai
     assert set(copies) == set(expected)
     assert all(len(copies[i]) >= 2 for i in held_ids), "the stored but uncommitted batch was not redelivered"
     assert all(len(set(values)) == 1 for values in copies.values()), "a redelivered id was not replayed byte for byte"
-    assert sum(committed_offsets(kafka_settings, GROUP, kafka_settings.topics.transactions).values()) == total
+    assert sum(committed_offsets(kafka_settings, group_of(kafka_settings), kafka_settings.topics.transactions).values()) == total
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -109,10 +106,9 @@ def test_a_stop_signal_with_a_batch_in_hand_finishes_it_commits_it_and_exits_zer
     # The batch in hand, and only it, was stored, published and committed before the exit.
     held_ids = ids_of(kafka_settings, held)
     assert set(stored(sqlite_url)) == held_ids
-    assert committed_offsets(kafka_settings, GROUP, kafka_settings.topics.transactions) == next_offsets(held)
-    reader = TopicReader(kafka_settings, kafka_settings.topics.results)
-    assert {TransactionResult.from_json(v).id for v in reader.read_until(len(held_ids), 20)} == held_ids
-    reader.close()
+    assert committed_offsets(kafka_settings, group_of(kafka_settings), kafka_settings.topics.transactions) == next_offsets(held)
+    published = read_messages(kafka_settings, kafka_settings.topics.results)
+    assert sorted(TransactionResult.from_json(m.value()).id for m in published) == sorted(held_ids)
     lines = [json.loads(line) for line in process.output().splitlines() if line]  # every line is JSON
     assert [line["msg"] for line in lines if line["msg"] in ("stopping", "processor stopped")] == \
         ["stopping", "processor stopped"]
@@ -129,7 +125,7 @@ def test_a_database_outage_commits_nothing_and_loses_nothing_once_the_database_i
     process = processor_factory(DATABASE_URL=mysql_url, AUTO_MIGRATE="false")
     wait_until(lambda: process.output().count("batch failed, will retry") >= 3, 60,
                message="the processor to fail and retry against the missing table")
-    assert committed_offsets(kafka_settings, GROUP, kafka_settings.topics.transactions) == {}
+    assert committed_offsets(kafka_settings, group_of(kafka_settings), kafka_settings.topics.transactions) == {}
     assert stored(mysql_url) == {}
 
     migrate = subprocess.run([sys.executable, "-m", "processor", "migrate"], capture_output=True, text=True,
@@ -138,4 +134,4 @@ def test_a_database_outage_commits_nothing_and_loses_nothing_once_the_database_i
     wait_until(lambda: len(stored(mysql_url)) == total, 30, message="every transaction stored after the outage")
     assert stored(mysql_url) == expected
     assert process.process.poll() is None, "the processor rode out the outage"
-    assert sum(committed_offsets(kafka_settings, GROUP, kafka_settings.topics.transactions).values()) == total
+    assert sum(committed_offsets(kafka_settings, group_of(kafka_settings), kafka_settings.topics.transactions).values()) == total
