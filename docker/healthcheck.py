@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Container health probe: exit 0 when one of the given URLs answers 2xx, 1 otherwise.
 
-With no argument it tries the port of every service this image can run (API, panel, processor
-metrics, results metrics): one container runs one service, so "one of them answers" means "the
+With no argument it tries the port of every service this image can run (API, panel, processor,
+results consumer): one container runs one service, so "one of them answers" means "the
 service of this container is up". Standard library only, no settings read.
 """
 from __future__ import annotations
@@ -14,8 +14,8 @@ import urllib.request
 DEFAULT_URLS = (
     "http://127.0.0.1:8000/healthz",
     "http://127.0.0.1:8001/healthz",
-    "http://127.0.0.1:9101/metrics",
-    "http://127.0.0.1:9102/metrics",
+    "http://127.0.0.1:9101/healthz",  # the workers: 200 while their consumer loop turns
+    "http://127.0.0.1:9102/healthz",
 )
 
 

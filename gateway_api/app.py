@@ -17,13 +17,15 @@ from gateway_api.adapters.accounts_repository import SqlAccounts
 from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.adapters.publisher import KafkaTransactionPublisher
+from gateway_api.adapters.sessions_repository import SqlSessions
 from gateway_api.domain.accounts import SecretHasher
 from gateway_api.metrics import ApiMetrics
 from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS
 from gateway_api.settings import Settings
 from gateway_api.use_cases.accept_transaction import AcceptTransaction
 from gateway_api.use_cases.accounts import Accounts
-from gateway_api.web import accounts, health, reports, transactions
+from gateway_api.use_cases.sessions import Sessions
+from gateway_api.web import accounts, health, reports, sessions, transactions
 from gateway_api.cli import accounts_cli, migrate_cli
 from gateway_api.web.docs import openapi_config, register_docs
 from gateway_api.web.errors import register_error_handlers
@@ -44,6 +46,7 @@ class Services:
     publisher: KafkaTransactionPublisher
     accept_transaction: AcceptTransaction
     metrics: ApiMetrics
+    sessions: Sessions
 
 
 def build_services(settings: Settings) -> Services:
@@ -56,8 +59,11 @@ def build_services(settings: Settings) -> Services:
     publisher = KafkaTransactionPublisher(settings.kafka, settings.publish_timeout_seconds, metrics.published)
     accept = AcceptTransaction(ledger, SqlIdempotencyStore(engine), publisher, hasher, utc_now,
                                lambda: str(uuid.uuid4()), settings.publish_timeout_seconds,
-                               timedelta(hours=settings.idempotency_ttl_hours))
-    return Services(settings, engine, Accounts(SqlAccounts(engine), hasher, utc_now), ledger, publisher, accept, metrics)
+                               timedelta(hours=settings.idempotency_ttl_hours), metrics.ledger_write_failed)
+    account_store = SqlAccounts(engine)
+    panel_sessions = Sessions(SqlSessions(engine), account_store, hasher, settings.admin_token.reveal(), utc_now)
+    return Services(settings, engine, Accounts(account_store, hasher, utc_now), ledger, publisher, accept, metrics,
+                    panel_sessions)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -72,7 +78,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         configure_logging("gateway_api", settings.log_level)
     api = Api(app)
     register_docs(app, api)
-    for blueprint in (accounts.blp, transactions.blp, reports.blp):
+    for blueprint in (accounts.blp, transactions.blp, reports.blp, sessions.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
     register_error_handlers(app, settings.retry_after_seconds)

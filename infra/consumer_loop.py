@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
+from infra.health import Heartbeat
 from infra.offset_gaps import OffsetGaps
 
 log = logging.getLogger(__name__)
@@ -35,17 +36,38 @@ class LoopSettings:
 
 
 class BatchConsumerLoop:
-    def __init__(self, consumer: Consumer, handle_batch: BatchHandler, settings: LoopSettings = LoopSettings()):
+    def __init__(self, consumer: Consumer, handle_batch: BatchHandler, settings: LoopSettings = LoopSettings(),
+                 gaps: OffsetGaps | None = None, heartbeat: Heartbeat | None = None):
         self._consumer = consumer
         self._handle_batch = handle_batch
         self._settings = settings
-        self._gaps = OffsetGaps()
-        self._assigned: set[tuple[str, int]] = set()
+        self._gaps = gaps if gaps is not None else OffsetGaps()
+        # Beaten once per turn of the loop: its age is the liveness probe (infra.health).
+        self.heartbeat = heartbeat or Heartbeat()
+
+    def subscribe(self, topics: Sequence[str], assigned=None) -> None:
+        """Join the group on ``topics``. On every assignment the gap guard learns where each partition
+        starts; ``assigned`` (a gauge, optional) counts the partitions owned: the readiness signal for
+        operators and `make run` (until the group has formed, messages are accepted but nobody
+        decides them yet)."""
+
+        def on_assign(consumer, partitions):
+            self._gaps.seed(starting_positions(consumer, partitions))
+            if assigned is not None:
+                assigned.set(len(partitions))
+
+        def on_revoke(_consumer, partitions):
+            self._gaps.forget((tp.topic, tp.partition) for tp in partitions)
+            if assigned is not None:
+                assigned.set(0)
+
+        self._consumer.subscribe(list(topics), on_assign=on_assign, on_revoke=on_revoke, on_lost=on_revoke)
 
     def run(self, stop: threading.Event) -> None:
         """Consume until ``stop`` is set; the batch in hand is finished and committed first."""
         try:
             while not stop.is_set():
+                self.heartbeat.beat()
                 batch = self._poll_batch()
                 if not batch:
                     continue
@@ -74,21 +96,15 @@ class BatchConsumerLoop:
                 batch.append(message)
             elif error.code() != KafkaError._PARTITION_EOF:
                 log.warning("consumer error", extra={"error": str(error)})
-        self._forget_reassigned_partitions()
         batch, rewinds = self._gaps.cut(batch)
         for rewind in rewinds:
             self._consumer.seek(rewind)
         return batch
 
-    def _forget_reassigned_partitions(self) -> None:
-        assigned = {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
-        if assigned != self._assigned:
-            self._gaps.forget(assigned ^ self._assigned)
-            self._assigned = assigned
-
     def _handle_until_done(self, batch: list[Message], stop: threading.Event) -> bool:
         backoff = self._settings.first_backoff
         while True:
+            self.heartbeat.beat()  # retrying with backoff is the loop working as designed
             try:
                 self._handle_batch(batch)
                 return True
@@ -127,20 +143,27 @@ def next_offsets(batch: Sequence[Message]) -> list[TopicPartition]:
     return [TopicPartition(topic, partition, offset + 1) for (topic, partition), offset in highest.items()]
 
 
-def subscribe_reporting_assignment(consumer: Consumer, topics: Sequence[str], assigned) -> None:
-    """Subscribe, keeping the gauge ``assigned`` at the number of partitions this member owns.
+def starting_positions(consumer: Consumer, partitions: Sequence[TopicPartition],
+                       timeout: float = 10) -> list[TopicPartition]:
+    """Where reading starts on newly assigned partitions: the committed offset, or, when none was
+    committed, the earliest one (``auto.offset.reset=earliest``, as ``consumer_config`` sets).
 
-    It is the readiness signal for operators and `make run`: until the group has formed, messages
-    are accepted but nobody decides them yet.
+    Asked inside the assignment callback, before the first fetch. If the broker cannot say, the gap
+    guard starts at the first offset read, and the failure is logged.
     """
-
-    def on_assign(_consumer, partitions):
-        assigned.set(len(partitions))
-
-    def on_revoke(_consumer, _partitions):
-        assigned.set(0)
-
-    consumer.subscribe(list(topics), on_assign=on_assign, on_revoke=on_revoke, on_lost=on_revoke)
+    try:
+        positions = []
+        for committed in consumer.committed(list(partitions), timeout=timeout):
+            offset = committed.offset
+            if offset < 0:
+                offset, _high = consumer.get_watermark_offsets(TopicPartition(committed.topic, committed.partition),
+                                                               timeout=timeout)
+            positions.append(TopicPartition(committed.topic, committed.partition, offset))
+        return positions
+    except KafkaException as exc:
+        log.warning("starting offsets unknown: the gap guard starts at the first offset read",
+                    extra={"error": str(exc)})
+        return []
 
 
 def stop_on_signals(stop: threading.Event) -> None:

@@ -2,8 +2,9 @@
 
 ``transactions`` (key: account id) carries a superset of the original Go processor's input.
 ``transactions_result`` carries ``{"id", "status", "error_message"}`` exactly as the original did,
-plus the fields a ledger and a live panel need. ``transactions_dlq`` carries messages that could not
-be identified, with the reason and where they came from.
+plus the fields a ledger and a live panel need. ``transactions_dlq`` carries messages a consumer can
+never use (transactions the processor cannot identify, results the ledger can never apply), with the
+reason and where they came from.
 """
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from dataclasses import dataclass
 TRANSACTIONS = "transactions"
 TRANSACTIONS_RESULT = "transactions_result"
 TRANSACTIONS_DLQ = "transactions_dlq"
+
+# Transaction ids and account ids: at most this many characters, compared case-sensitively.
+MAX_ID_LENGTH = 100
 
 STATUS_APPROVED = "approved"
 STATUS_REJECTED = "rejected"
@@ -76,7 +80,7 @@ class TransactionResult:
 
 @dataclass(frozen=True)
 class DeadLetter:
-    """A message on `transactions_dlq`: input that cannot be identified, and why."""
+    """A message on `transactions_dlq`: input a consumer can never use, why, and where it came from."""
 
     reason: str
     source_topic: str

@@ -1,12 +1,18 @@
 """SQLAlchemy engines and Alembic migrations: one code path for SQLite and MySQL."""
 from __future__ import annotations
 
+import logging
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+log = logging.getLogger(__name__)
 
 
 def build_engine(url: str, **kwargs) -> Engine:
@@ -39,6 +45,54 @@ def migrates_itself(url: str) -> bool:
     """The default of AUTO_MIGRATE: SQLite files migrate themselves for dev; a shared MySQL is
     migrated by an explicit job (`python -m processor migrate`, `python -m gateway_api migrate`)."""
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def _config(script_location: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", script_location)
+    return config
+
+
+@lru_cache(maxsize=None)
+def schema_heads(script_location: str) -> frozenset[str]:
+    """The revisions this code's migrations end at (read once: they ship with the code)."""
+    return frozenset(ScriptDirectory.from_config(_config(script_location)).get_heads())
+
+
+def current_revisions(engine: Engine, version_table: str) -> frozenset[str]:
+    """The revisions the database is at (empty before the first migration)."""
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"version_table": version_table})
+        return frozenset(context.get_current_heads())
+
+
+def schema_is_current(engine: Engine, script_location: str, version_table: str) -> bool:
+    """Whether the database is migrated to exactly this code's head: a pod of a new release must
+    not take traffic before its migration ran (nor an old pod after a newer one, which it may
+    not understand; expand/contract migrations keep old pods working while both run)."""
+    return current_revisions(engine, version_table) == schema_heads(script_location)
+
+
+def wait_for_schema(engine: Engine, script_location: str, version_table: str, stop, on_wait=lambda: None,
+                    interval: float = 2.0) -> bool:
+    """Block until the database is at this code's head (the migration Job of the release ran);
+    False if ``stop`` was set first. A consumer that started earlier would only fail batches."""
+    logged = False
+    while not stop.is_set():
+        try:
+            if schema_is_current(engine, script_location, version_table):
+                return True
+        except Exception as exc:  # noqa: BLE001 - database not there yet: same answer, wait
+            error = type(exc).__name__
+        else:
+            error = None
+        if not logged:
+            log.info("waiting for the database migrations",
+                     extra={"version_table": version_table, "error_class": error})
+            logged = True
+        on_wait()
+        stop.wait(interval)
+    return False
 
 
 def migrate(url: str, script_location: str, revision: str = "head") -> None:

@@ -11,9 +11,12 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from infra.contracts import Topics
-from infra.settings import EnvReader, Secret
+from infra.settings import ConfigurationError, EnvReader, Secret
 
 log = logging.getLogger(__name__)
+
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,13 @@ class KafkaSettings:
     sasl_mechanism: str = ""
     sasl_username: str = ""
     sasl_password: Secret = Secret("")
+    # TLS (SSL, SASL_SSL): the CA that signed the brokers' certificates (Strimzi's cluster CA is
+    # not a public one), and a client certificate only for mutual TLS.
+    ssl_ca_location: str = ""
+    ssl_certificate_location: str = ""
+    ssl_key_location: str = ""
+    ssl_key_password: Secret = Secret("")
+    ssl_endpoint_identification: str = "https"
 
     @classmethod
     def from_env(cls, env: EnvReader) -> "KafkaSettings":
@@ -45,7 +55,33 @@ class KafkaSettings:
             sasl_mechanism=env.str("KAFKA_SASL_MECHANISM", ""),
             sasl_username=env.str("KAFKA_SASL_USERNAME", ""),
             sasl_password=env.secret("KAFKA_SASL_PASSWORD", ""),
-        )
+            ssl_ca_location=env.str("KAFKA_SSL_CA_LOCATION", ""),
+            ssl_certificate_location=env.str("KAFKA_SSL_CERTIFICATE_LOCATION", ""),
+            ssl_key_location=env.str("KAFKA_SSL_KEY_LOCATION", ""),
+            ssl_key_password=env.secret("KAFKA_SSL_KEY_PASSWORD", ""),
+            ssl_endpoint_identification=env.str("KAFKA_SSL_ENDPOINT_IDENTIFICATION", cls.ssl_endpoint_identification),
+        ).checked()
+
+    def checked(self) -> "KafkaSettings":
+        """Refuse combinations librdkafka would only reject at the first connection, or never."""
+        protocol = self.security_protocol.upper()
+        if protocol not in SECURITY_PROTOCOLS:
+            raise ConfigurationError(f"KAFKA_SECURITY_PROTOCOL must be one of {', '.join(SECURITY_PROTOCOLS)}, "
+                                     f"got {self.security_protocol!r}")
+        if protocol.startswith("SASL_") and not (self.sasl_mechanism and self.sasl_username and self.sasl_password):
+            raise ConfigurationError(f"KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_MECHANISM, "
+                                     "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD")
+        if self.sasl_mechanism and self.sasl_mechanism.upper() not in SASL_MECHANISMS:
+            raise ConfigurationError(f"KAFKA_SASL_MECHANISM must be one of {', '.join(SASL_MECHANISMS)}, "
+                                     f"got {self.sasl_mechanism!r}")
+        uses_tls = protocol in ("SSL", "SASL_SSL")
+        if not uses_tls and (self.ssl_ca_location or self.ssl_certificate_location or self.ssl_key_location):
+            raise ConfigurationError("KAFKA_SSL_* settings need KAFKA_SECURITY_PROTOCOL=SSL or SASL_SSL, "
+                                     f"got {protocol}")
+        if self.ssl_endpoint_identification not in ("https", "none"):
+            raise ConfigurationError("KAFKA_SSL_ENDPOINT_IDENTIFICATION must be https or none, "
+                                     f"got {self.ssl_endpoint_identification!r}")
+        return self
 
 
 def client_config(settings: KafkaSettings, client_id: str) -> dict:
@@ -60,7 +96,20 @@ def client_config(settings: KafkaSettings, client_id: str) -> dict:
             "sasl.username": settings.sasl_username,
             "sasl.password": settings.sasl_password.reveal(),
         }
+    if settings.security_protocol.upper() in ("SSL", "SASL_SSL"):
+        config |= _tls_config(settings)
     return config
+
+
+def _tls_config(settings: KafkaSettings) -> dict:
+    config = {"ssl.endpoint.identification.algorithm": settings.ssl_endpoint_identification}
+    optional = {
+        "ssl.ca.location": settings.ssl_ca_location,
+        "ssl.certificate.location": settings.ssl_certificate_location,
+        "ssl.key.location": settings.ssl_key_location,
+        "ssl.key.password": settings.ssl_key_password.reveal(),
+    }
+    return config | {key: value for key, value in optional.items() if value}
 
 
 def producer_config(settings: KafkaSettings, client_id: str, **overrides) -> dict:

@@ -22,7 +22,6 @@ from prometheus_client import (
     ProcessCollector,
     generate_latest,
     multiprocess,
-    start_http_server,
 )
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -40,12 +39,6 @@ def exposition() -> tuple[bytes, str]:
     from prometheus_client import REGISTRY
 
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
-
-
-def serve_metrics(port: int, host: str = "0.0.0.0") -> None:
-    """Expose /metrics of a worker process (processor, results consumer) on its own port."""
-    if port > 0:
-        start_http_server(port, addr=host)
 
 
 class _HttpMetrics:
@@ -86,6 +79,18 @@ def instrument_flask(app, prefix: str) -> None:
         return Response(body, content_type=content_type)
 
     app.add_url_rule("/metrics", "metrics", metrics_view, methods=["GET"])
+
+
+def offset_gaps_counter(prefix: str, registry: CollectorRegistry | None = None) -> Counter:
+    """``<prefix>_offset_gaps_accepted_total``: records a consumer gave up waiting for (infra.offset_gaps).
+
+    Unlabelled, so it is exported at 0 from the start and an alert's increase() sees the first one.
+    """
+    from prometheus_client import REGISTRY
+
+    return Counter(f"{prefix}_offset_gaps_accepted_total",
+                   "Offset gaps given up on: records this consumer never read (see infra/offset_gaps.py)",
+                   registry=REGISTRY if registry is None else registry)
 
 
 def consumer_lag_stats_callback(gauge: Gauge) -> Callable[[str], None]:

@@ -1,19 +1,45 @@
-"""Masking of card-like data before anything reaches a log line, a DLQ message or an error."""
+"""Masking of card-like data before anything reaches a log line, a DLQ message or an error.
+
+The last line of defence, so it errs on the side of masking: any digit run a card number could be
+(12 to 19 digits grouped by spaces, dashes or dots), and any digits under a key that names a card
+security code, however the key is spelled or quoted, also inside JSON that was escaped into a
+string (a log line quoting a body) or escaped twice.
+"""
 from __future__ import annotations
 
 import re
 
-# 12 to 19 digits, grouped the way the API accepts them: by spaces or dashes, also several in a row
-# ("4111  1111", "4111 - 1111"). Every card number length in use.
-_CARD_LIKE = re.compile(r"(?<!\d)(?:\d[ \t-]{0,3}){11,18}\d(?!\d)")
-_CVV_FIELD = re.compile(r'("?(?:credit_card_)?cvv"?\s*[:=]\s*"?)(\d+)', re.IGNORECASE)
+# 12 to 19 digits, grouped by spaces, dashes or dots, several in a row too ("4111  1111", "4111 - 1111":
+# the API accepts them): every card number length in use. A separator run is never a digit, so each
+# run matches one way only (no backtracking to speak of on hostile text).
+_CARD_LIKE = re.compile(r"(?<!\d)\d(?:[ \t.-]{0,3}\d){11,18}(?!\d)")
+_NON_DIGITS = re.compile(r"\D")
+
+# Keys naming a security code: cvv, cvv2, cvc, cvn, csc, security_code, securityCode,
+# card_verification_value... with any prefix (credit_card_cvv: the match starts at the keyword).
+# Every repetition is bounded: the text may be hostile (a DLQ payload), and an unbounded one lets a
+# crafted 16 KiB message cost seconds of backtracking.
+_CVV_KEY = r"(?:cvv|cvc|cvn|csc|security[_ -]?code|verification[_ -]?(?:value|code))\w{0,20}"
+# A quote, possibly escaped once or more (\" in a JSON string, \\\" in one escaped twice).
+_QUOTE = r"(?:\\{0,7}[\"'])?"
+_CVV_FIELD = re.compile(rf"({_CVV_KEY}{_QUOTE}\s{{0,8}}[:=]\s{{0,8}}{_QUOTE}\s{{0,8}})\d+", re.IGNORECASE)
 
 
 def mask_card_numbers(text: str) -> str:
-    """Replace every card-like digit run with asterisks, keeping its last four digits."""
+    """Replace card-like digit runs with asterisks (keeping the last four) and CVV values with ``***``."""
     return _CARD_LIKE.sub(_mask_match, _CVV_FIELD.sub(r"\1***", text))
 
 
 def _mask_match(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match.group(0))
+    run = match.group(0)
+    if _is_ip_like(run):
+        return run
+    digits = _NON_DIGITS.sub("", run)
     return "*" * (len(digits) - 4) + digits[-4:]
+
+
+def _is_ip_like(run: str) -> bool:
+    """Dotted groups of at most 3 digits each (192.168.100.200): no card is written like that.
+    (Amounts never get here: the API refuses 1,000,000,000 and above, 11 digits with the cents.)"""
+    groups = run.split(".")
+    return len(groups) > 1 and all(len(_NON_DIGITS.sub("", group)) <= 3 for group in groups)

@@ -10,7 +10,7 @@ from infra.metrics import instrument_flask
 from panel.adapters.gateway import GatewayClient
 from panel.adapters.results_consumer import ResultsConsumer, result_to_event
 from panel.adapters.vault import CredentialVault, derive_key
-from panel.metrics import RESULTS_RECEIVED
+from panel.metrics import OFFSET_GAPS_ACCEPTED, RESULTS_RECEIVED
 from panel.services.hub import Hub
 from panel.settings import Settings
 from panel.web import api, auth, pages, stream
@@ -55,7 +55,8 @@ def _build_panel(settings: Settings) -> Panel:
         RESULTS_RECEIVED.inc()
         hub.publish(result.account_id, result_to_event(result))
 
-    consumer = ResultsConsumer(settings.kafka, on_result) if settings.consume_results else None
+    consumer = (ResultsConsumer(settings.kafka, on_result, on_gap_accepted=OFFSET_GAPS_ACCEPTED.inc)
+                if settings.consume_results else None)
     return Panel(
         settings=settings,
         gateway=GatewayClient(settings.gateway_url, settings.gateway_timeout_seconds),

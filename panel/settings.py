@@ -4,7 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from infra.kafka import KafkaSettings
-from infra.settings import EnvReader, Secret
+from infra.settings import ConfigurationError, EnvReader, Secret
+
+MAX_CREDENTIAL_CHECK_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -16,6 +18,8 @@ class Settings:
     cookie_secure: bool = False
     session_hours: int = 12
     gateway_timeout_seconds: float = 5.0
+    # How often an open live stream asks the API whether its session still works (at most 60 s).
+    credential_check_seconds: int = MAX_CREDENTIAL_CHECK_SECONDS
     log_level: str = "INFO"
     # False lets tests build an app without a broker; the running panel always consumes.
     consume_results: bool = True
@@ -30,5 +34,14 @@ class Settings:
             cookie_secure=env.bool("PANEL_COOKIE_SECURE", cls.cookie_secure),
             session_hours=env.int("PANEL_SESSION_HOURS", cls.session_hours, minimum=1),
             gateway_timeout_seconds=env.float("PANEL_GATEWAY_TIMEOUT_SECONDS", cls.gateway_timeout_seconds),
+            credential_check_seconds=_credential_check_seconds(env),
             log_level=env.str("LOG_LEVEL", cls.log_level),
         )
+
+
+def _credential_check_seconds(env: EnvReader) -> int:
+    seconds = env.int("PANEL_CREDENTIAL_CHECK_SECONDS", MAX_CREDENTIAL_CHECK_SECONDS, minimum=1)
+    if seconds > MAX_CREDENTIAL_CHECK_SECONDS:
+        raise ConfigurationError(f"PANEL_CREDENTIAL_CHECK_SECONDS must be at most {MAX_CREDENTIAL_CHECK_SECONDS}, "
+                                 f"got {seconds}: a revoked session may not stream for longer")
+    return seconds

@@ -8,7 +8,7 @@ import threading
 
 from infra.consumer_loop import stop_on_signals
 from infra.logs import configure_logging
-from infra.metrics import serve_metrics
+from infra.health import serve_worker_http
 
 from processor.bootstrap import bootstrap, run_migrations
 from processor.settings import Settings
@@ -32,7 +32,7 @@ def main(argv: list[str]) -> int:
     stop_on_signals(stop)
     processor = bootstrap(settings)
     settle_garbage_collector()
-    serve_metrics(settings.metrics_port)
+    serve_worker_http(settings.metrics_port, processor.probes)
     logging.getLogger("processor").info("processor started", extra={"settings": repr(settings)})
     processor.run(stop)
     return 0

@@ -10,20 +10,23 @@ from confluent_kafka import Consumer
 from prometheus_client import REGISTRY, CollectorRegistry
 from sqlalchemy import Engine
 
-from infra.consumer_loop import BatchConsumerLoop, LoopSettings, subscribe_reporting_assignment
-from infra.db import build_engine, migrate
+from infra.consumer_loop import BatchConsumerLoop, LoopSettings
+from infra.db import build_engine, migrate, wait_for_schema
+from infra.dead_letters import DeadLetterPublisher
+from infra.health import Probes, schema_check
 from infra.hold_points import HoldPoints
 from infra.kafka import AckedProducer, build_acked_producer, consumer_config
+from infra.offset_gaps import OffsetGaps
 
-from processor.adapters.kafka import DeadLetterPublisher, KafkaResultPublisher, TransactionBatchHandler
+from processor.adapters.kafka import KafkaResultPublisher, TransactionBatchHandler
 from processor.metrics import ProcessorMetrics
+from processor.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
 from processor.repositories.sqlalchemy import SqlTransactionRepository
 from processor.settings import Settings
 from processor.use_cases.process_transaction import ProcessTransaction
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS = "processor:migrations"
 CLIENT_ID = "processor"
 LAG_STATS_INTERVAL_MS = 5000
 
@@ -37,10 +40,13 @@ class Processor:
     loop: BatchConsumerLoop
     producer: AckedProducer
     engine: Engine
+    probes: Probes
 
     def run(self, stop: threading.Event) -> None:
-        """Consume until ``stop`` is set, then release the broker and the database."""
+        """Wait for the schema of this release, consume until ``stop`` is set, then release the
+        broker and the database."""
         try:
+            wait_for_schema(self.engine, MIGRATIONS, VERSION_TABLE, stop, on_wait=self.loop.heartbeat.beat)
             self.loop.run(stop)
         finally:
             self.producer.flush(2)
@@ -61,7 +67,9 @@ def bootstrap(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Pro
         settings.kafka, CLIENT_ID, settings.group_id,
         **{"statistics.interval.ms": LAG_STATS_INTERVAL_MS, "stats_cb": metrics.lag_stats_callback()},
     ))
-    subscribe_reporting_assignment(consumer, [topics.transactions], metrics.assigned_partitions)
     checkpoint = HoldPoints(Path(settings.test_hold_dir)) if settings.test_hold_dir else None
-    loop = BatchConsumerLoop(consumer, handler, LoopSettings(batch_size=settings.batch_size, checkpoint=checkpoint))
-    return Processor(loop, producer, engine)
+    loop = BatchConsumerLoop(consumer, handler, LoopSettings(batch_size=settings.batch_size, checkpoint=checkpoint),
+                             OffsetGaps(on_accept=metrics.offset_gaps_accepted.inc))
+    loop.subscribe([topics.transactions], metrics.assigned_partitions)
+    probes = Probes(loop.heartbeat, settings.liveness_stall_seconds, [schema_check(engine, MIGRATIONS, VERSION_TABLE)])
+    return Processor(loop, producer, engine, probes)

@@ -5,7 +5,7 @@ from collections import Counter as Tally
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
-from infra.metrics import END_TO_END_BUCKETS, LATENCY_BUCKETS, consumer_lag_stats_callback
+from infra.metrics import END_TO_END_BUCKETS, LATENCY_BUCKETS, consumer_lag_stats_callback, offset_gaps_counter
 
 BATCH_SIZE_BUCKETS = (1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000)
 
@@ -34,6 +34,7 @@ class ProcessorMetrics:
             registry=registry)
         self.batch_failures = Counter(
             "processor_batch_failures_total", "Batch attempts that failed and will be retried", registry=registry)
+        self.offset_gaps_accepted = offset_gaps_counter("processor", registry)
 
     def lag_stats_callback(self):
         return consumer_lag_stats_callback(self.consumer_lag)

@@ -18,7 +18,9 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     group_id: str = "processor"
     batch_size: int = 2000
-    metrics_port: int = 9101  # 0 disables the /metrics endpoint
+    metrics_port: int = 9101  # 0 disables the /metrics, /healthz and /readyz endpoints
+    # /healthz fails when the consumer loop has not turned for this long (a stuck batch).
+    liveness_stall_seconds: int = 60
     auto_migrate: bool = True
     log_level: str = "INFO"
     # How long one batch's results may wait for the broker's acknowledgement before the batch is retried.
@@ -37,6 +39,7 @@ class Settings:
             group_id=env.str("PROCESSOR_GROUP_ID", cls.group_id),
             batch_size=env.int("PROCESSOR_BATCH_SIZE", cls.batch_size, minimum=1),
             metrics_port=env.int("METRICS_PORT", cls.metrics_port, minimum=0),
+            liveness_stall_seconds=env.int("LIVENESS_STALL_SECONDS", cls.liveness_stall_seconds, minimum=1),
             auto_migrate=env.bool("AUTO_MIGRATE", migrates_itself(database_url)),
             log_level=env.str("LOG_LEVEL", cls.log_level),
             test_hold_dir=env.str("PROCESSOR_TEST_HOLD_DIR", ""),

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
+from sqlalchemy.exc import DataError, IntegrityError
 
 from infra.contracts import FINAL_STATUSES, TransactionResult
 
@@ -13,7 +14,7 @@ from gateway_api.domain.errors import InvalidParameter
 from gateway_api.domain.money import from_cents, parse_amount, to_cents
 from gateway_api.domain.reports import DailyTotal
 from gateway_api.domain.transactions import STATUS_PENDING, Transaction
-from gateway_api.use_cases.ports import Ledger, ListQuery, Page
+from gateway_api.use_cases.ports import Ledger, LedgerRefused, ListQuery, Page
 
 
 class SqlLedger(Ledger):
@@ -42,6 +43,12 @@ class SqlLedger(Ledger):
         return Page([_transaction(row) for row in rows[: query.limit]], has_more=len(rows) > query.limit)
 
     def apply_results(self, results: Sequence[TransactionResult]) -> None:
+        try:
+            self._apply_results(results)
+        except (DataError, IntegrityError) as exc:
+            raise LedgerRefused(type(exc.orig).__name__) from exc
+
+    def _apply_results(self, results: Sequence[TransactionResult]) -> None:
         final = [result for result in results if result.status in FINAL_STATUSES]
         with self._engine.begin() as connection:
             # A result may come before the API wrote its pending row (crash, or plain ordering):
@@ -56,20 +63,33 @@ class SqlLedger(Ledger):
 
     def daily_totals(self, account_id: str | None, first: date, last: date) -> list[DailyTotal]:
         day = func.date(tx.c.created_at)
-        start, end = datetime.combine(first, time()), datetime.combine(last + timedelta(days=1), time())
         statement = (
             select(day.label("day"), tx.c.status, tx.c.error_message, func.count().label("count"),
                    func.coalesce(func.sum(tx.c.amount_cents), 0).label("cents"))
-            .where(*_scope(account_id), tx.c.created_at >= start, tx.c.created_at < end)
+            .where(*_scope(account_id), *_on_days(first, last))
             .group_by(day, tx.c.status, tx.c.error_message)
         )
         with self._engine.connect() as connection:
             return [DailyTotal(_as_date(row.day), row.status, row.error_message, row.count, from_cents(int(row.cents)))
                     for row in connection.execute(statement)]
 
+    def oldest_pending_created_at(self) -> datetime | None:
+        statement = select(func.min(tx.c.created_at)).where(tx.c.status == STATUS_PENDING)
+        with self._engine.connect() as connection:
+            oldest = connection.execute(statement).scalar()
+        return _as_datetime(oldest) if oldest is not None else None
+
 
 def _scope(account_id: str | None) -> list:
     return [] if account_id is None else [tx.c.account_id == account_id]
+
+
+def _on_days(first: date, last: date) -> list:
+    """Created from the start of ``first`` to the end of ``last``; 9999-12-31 has no next day."""
+    conditions = [tx.c.created_at >= datetime.combine(first, time())]
+    if last < date.max:
+        conditions.append(tx.c.created_at < datetime.combine(last + timedelta(days=1), time()))
+    return conditions
 
 
 def _older_than(connection, cursor_id: str, account_id: str | None):
@@ -77,6 +97,11 @@ def _older_than(connection, cursor_id: str, account_id: str | None):
     if cursor is None:
         raise InvalidParameter("starting_after is not a transaction of this listing.", param="starting_after")
     return or_(tx.c.created_at < cursor.created_at, and_(tx.c.created_at == cursor.created_at, tx.c.id < cursor.id))
+
+
+def _as_datetime(value) -> datetime:
+    """SQLite hands MIN() of a DateTime column back as text."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
 def _as_date(value) -> date:

@@ -4,11 +4,17 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Boolean, Column, DateTime, Index, MetaData, String, Table
 from sqlalchemy.dialects import mysql
 
+from infra.contracts import MAX_ID_LENGTH
+
 metadata = MetaData()
 
 # Microsecond timestamps on MySQL too (its DATETIME defaults to whole seconds): cursor pagination
 # orders by created_at and needs the same precision everywhere. Always naive UTC.
 Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+# Transaction and account ids as the contract has them: up to 100 characters, compared byte for byte
+# like the processor's (MySQL's default collation would make "Tx-1" and "tx-1" one row).
+Identifier = String(MAX_ID_LENGTH).with_variant(
+    mysql.VARCHAR(MAX_ID_LENGTH, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb")
 
 accounts = Table(
     "gateway_accounts", metadata,
@@ -21,8 +27,8 @@ accounts = Table(
 
 transactions = Table(
     "gateway_transactions", metadata,
-    Column("id", String(64), primary_key=True),
-    Column("account_id", String(64), nullable=False),
+    Column("id", Identifier, primary_key=True),
+    Column("account_id", Identifier, nullable=False),
     Column("status", String(16), nullable=False),
     Column("amount_cents", BigInteger, nullable=True),
     Column("card_brand", String(32), nullable=True),
@@ -33,6 +39,8 @@ transactions = Table(
     Column("processed_at", Timestamp, nullable=True),
     Index("ix_gateway_transactions_account_created", "account_id", "created_at", "id"),
     Index("ix_gateway_transactions_created", "created_at", "id"),
+    # The oldest pending row (an alert's metric) without a scan.
+    Index("ix_gateway_transactions_status_created", "status", "created_at"),
 )
 
 idempotency_keys = Table(
@@ -45,4 +53,17 @@ idempotency_keys = Table(
     Column("transaction_id", String(64), nullable=False),
     Column("created_at", Timestamp, nullable=False),
     Column("completed", Boolean, nullable=False, default=False),
+)
+
+# Sessions of the live panel (gateway_api.domain.sessions): only HMAC(pepper, token) is kept.
+sessions = Table(
+    "gateway_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("account_id", Identifier, nullable=True),
+    Column("credential_hash", String(64), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("expires_at", Timestamp, nullable=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+    Index("ix_gateway_sessions_expires", "expires_at"),
 )

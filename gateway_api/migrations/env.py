@@ -7,8 +7,7 @@ from alembic import context
 from infra.db import build_engine
 
 from gateway_api.adapters.tables import metadata
-
-VERSION_TABLE = "gateway_alembic_version"
+from gateway_api.migrations import VERSION_TABLE
 
 
 def run_migrations_online() -> None:

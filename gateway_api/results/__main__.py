@@ -4,7 +4,7 @@ import threading
 
 from infra.consumer_loop import stop_on_signals
 from infra.logs import configure_logging
-from infra.metrics import serve_metrics
+from infra.health import serve_worker_http
 
 from gateway_api.results.bootstrap import bootstrap
 from gateway_api.results.settings import Settings
@@ -15,11 +15,11 @@ def main() -> None:
     configure_logging("gateway_results", settings.log_level)
     stop = threading.Event()
     stop_on_signals(stop)
-    loop = bootstrap(settings)
-    serve_metrics(settings.metrics_port)
+    consumer = bootstrap(settings)
+    serve_worker_http(settings.metrics_port, consumer.probes)
     logging.getLogger(__name__).info("results consumer started", extra={"group_id": settings.group_id,
                                                                          "topic": settings.kafka.topics.results})
-    loop.run(stop)
+    consumer.run(stop)
 
 
 main()

@@ -1,46 +1,83 @@
-"""Turning a batch of `transactions_result` messages into one ledger write."""
+"""Turning a batch of `transactions_result` messages into one ledger write.
+
+Nothing a message contains can block a partition: results that break the contract are
+dead-lettered before the write (``decoding``), and if the database still refuses the batch (a data
+error, not an outage), its results are applied one by one and only the refused ones are
+dead-lettered. An outage (connection lost, broker down) raises, and the loop retries the batch.
+"""
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Sequence
 
-from infra.contracts import FINAL_STATUSES, TransactionResult
+from confluent_kafka import Message
 
-from gateway_api.use_cases.ports import Ledger
+from infra.contracts import DeadLetter, TransactionResult
+from infra.dead_letters import DeadLetterPublisher, dead_letter
+
+from gateway_api.results.decoding import Unusable, decode_result
+from gateway_api.use_cases.ports import Ledger, LedgerRefused
 
 log = logging.getLogger(__name__)
 
-
-def decode(raw: bytes | None) -> TransactionResult | None:
-    """The result in a message, or None (logged, without the payload) if it is not one."""
-    try:
-        result = TransactionResult.from_json(raw or b"")
-    except (ValueError, TypeError):
-        log.warning("skipping a message that is not a transaction result")
-        return None
-    if not isinstance(result.id, str) or not result.id or result.status not in FINAL_STATUSES:
-        log.warning("skipping a result without id or final status", extra={"status": str(result.status)[:20]})
-        return None
-    return result
+Decoded = tuple[Message, TransactionResult]
 
 
 class ApplyResults:
     """The batch handler of the results consumer: one DB transaction per batch."""
 
-    def __init__(self, ledger: Ledger, metrics):
+    def __init__(self, ledger: Ledger, dead_letters: DeadLetterPublisher, metrics):
         self._ledger = ledger
+        self._dead_letters = dead_letters
         self._metrics = metrics
 
-    def __call__(self, messages: Sequence) -> None:
+    def __call__(self, messages: Sequence[Message]) -> None:
         started = time.perf_counter()
-        results = [result for result in (decode(m.value()) for m in messages) if result is not None]
         try:
-            self._ledger.apply_results(results)
+            decoded, letters = _split(messages)
+            applied, refused = self._apply(decoded)
+            if letters + refused:
+                self._dead_letters.publish(letters + refused)
         except Exception:
             self._metrics.BATCH_FAILURES.inc()
             raise
         self._metrics.BATCH_DURATION.observe(time.perf_counter() - started)
-        for result in results:
+        self._record(applied, letters + refused)
+        log.info("applied results", extra={"results": len(applied), "messages": len(messages),
+                                           "dead_letters": len(letters) + len(refused)})
+
+    def _apply(self, decoded: list[Decoded]) -> tuple[list[TransactionResult], list[DeadLetter]]:
+        results = [result for _, result in decoded]
+        try:
+            self._ledger.apply_results(results)
+            return results, []
+        except LedgerRefused as exc:
+            log.warning("the ledger refused a batch; applying its results one by one", extra={"error_class": str(exc)})
+        applied, refused = [], []
+        for message, result in decoded:
+            try:
+                self._ledger.apply_results([result])
+                applied.append(result)
+            except LedgerRefused as exc:
+                refused.append(dead_letter(message, f"refused by the ledger: {exc}"))
+        return applied, refused
+
+    def _record(self, applied: list[TransactionResult], letters: list[DeadLetter]) -> None:
+        for result in applied:
             self._metrics.APPLIED.labels(result.status).inc()
-        log.info("applied results", extra={"results": len(results), "messages": len(messages)})
+        if letters:
+            self._metrics.DEAD_LETTERS.inc(len(letters))
+            for letter in letters:
+                log.warning("result dead-lettered", extra={
+                    "reason": letter.reason, "partition": letter.source_partition, "offset": letter.source_offset})
+
+
+def _split(messages: Sequence[Message]) -> tuple[list[Decoded], list[DeadLetter]]:
+    decoded, letters = [], []
+    for message in messages:
+        try:
+            decoded.append((message, decode_result(message.value())))
+        except Unusable as exc:
+            letters.append(dead_letter(message, str(exc)))
+    return decoded, letters

@@ -1,23 +1,52 @@
 """Composition root of the results consumer."""
 from __future__ import annotations
 
-from confluent_kafka import Consumer
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
 
-from infra.consumer_loop import BatchConsumerLoop, LoopSettings, subscribe_reporting_assignment
-from infra.db import build_engine, migrate
-from infra.kafka import consumer_config
+from confluent_kafka import Consumer
+from sqlalchemy import Engine
+
+from infra.consumer_loop import BatchConsumerLoop, LoopSettings
+from infra.db import build_engine, migrate, wait_for_schema
+from infra.dead_letters import DeadLetterPublisher
+from infra.health import Probes, schema_check
+from infra.kafka import build_acked_producer, consumer_config
 from infra.metrics import consumer_lag_stats_callback
+from infra.offset_gaps import OffsetGaps
 
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.results import metrics
 from gateway_api.results.apply import ApplyResults
+from gateway_api.results.pending import OldestPending
 from gateway_api.results.settings import Settings
 
-from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS
+from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
+
+DEAD_LETTER_TIMEOUT_SECONDS = 10
 
 
-def bootstrap(settings: Settings) -> BatchConsumerLoop:
-    """A consumer loop subscribed to the results topic, writing to the ledger; run it with a stop event."""
+@dataclass
+class ResultsConsumer:
+    loop: BatchConsumerLoop
+    engine: Engine
+    probes: Probes
+    oldest_pending: OldestPending
+
+    def run(self, stop: threading.Event) -> None:
+        """Wait for the ledger schema of this release, then consume until ``stop`` is set; meanwhile a
+        thread keeps the oldest-pending gauge current."""
+        try:
+            wait_for_schema(self.engine, MIGRATIONS, VERSION_TABLE, stop, on_wait=self.loop.heartbeat.beat)
+            threading.Thread(target=self.oldest_pending.run, args=(stop,), name="oldest-pending", daemon=True).start()
+            self.loop.run(stop)
+        finally:
+            self.engine.dispose()
+
+
+def bootstrap(settings: Settings) -> ResultsConsumer:
+    """A consumer subscribed to the results topic, writing to the ledger; run it with a stop event."""
     engine = build_engine(settings.database_url)
     if settings.auto_migrate:
         migrate(settings.database_url, MIGRATIONS)
@@ -25,6 +54,16 @@ def bootstrap(settings: Settings) -> BatchConsumerLoop:
                              **{"statistics.interval.ms": 5000,
                                 "stats_cb": consumer_lag_stats_callback(metrics.CONSUMER_LAG)})
     consumer = Consumer(config)
-    subscribe_reporting_assignment(consumer, [settings.kafka.topics.results], metrics.ASSIGNED_PARTITIONS)
+    dead_letters = DeadLetterPublisher(build_acked_producer(settings.kafka, "gateway-results"),
+                                       settings.kafka.topics.dlq, DEAD_LETTER_TIMEOUT_SECONDS)
     loop_settings = LoopSettings(batch_size=settings.batch_size, poll_timeout=settings.poll_timeout)
-    return BatchConsumerLoop(consumer, ApplyResults(SqlLedger(engine), metrics), loop_settings)
+    ledger = SqlLedger(engine)
+    loop = BatchConsumerLoop(consumer, ApplyResults(ledger, dead_letters, metrics), loop_settings,
+                             OffsetGaps(on_accept=metrics.OFFSET_GAPS_ACCEPTED.inc))
+    loop.subscribe([settings.kafka.topics.results], metrics.ASSIGNED_PARTITIONS)
+    probes = Probes(loop.heartbeat, settings.liveness_stall_seconds, [schema_check(engine, MIGRATIONS, VERSION_TABLE)])
+    return ResultsConsumer(loop, engine, probes, OldestPending(ledger, metrics.OLDEST_PENDING, _utc_now))
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)

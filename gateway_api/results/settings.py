@@ -15,7 +15,9 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     group_id: str = "gateway-results"
-    metrics_port: int = 9102
+    metrics_port: int = 9102  # /metrics, /healthz and /readyz; 0 disables them
+    # /healthz fails when the consumer loop has not turned for this long (a stuck batch).
+    liveness_stall_seconds: int = 60
     auto_migrate: bool = True
     log_level: str = "INFO"
     batch_size: int = 1000
@@ -30,6 +32,7 @@ class Settings:
             kafka=KafkaSettings.from_env(env),
             group_id=env.str("RESULTS_GROUP_ID", cls.group_id),
             metrics_port=env.int("METRICS_PORT", cls.metrics_port, minimum=0),
+            liveness_stall_seconds=env.int("LIVENESS_STALL_SECONDS", cls.liveness_stall_seconds, minimum=1),
             auto_migrate=env.bool("AUTO_MIGRATE", migrates_itself(database_url)),
             log_level=env.str("LOG_LEVEL", "INFO"),
         )

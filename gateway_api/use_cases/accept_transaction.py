@@ -12,6 +12,10 @@ Order of effects and what a crash between them means (the choice, documented):
 * Crash between 2 and 3: the message is on the broker, so it will be decided; the results consumer
   creates the ledger row from the result if the pending row was never written. A retry with the
   same key re-sends the same id (harmless) and completes the key.
+* Step 3 fails (ledger down, a row it refuses): the answer is still 202, because the transaction is
+  on the broker and will be decided; a 503 would tell a merchant without a key to pay again. The
+  failure is logged and counted (``on_ledger_failure``), and the results consumer creates the row
+  from the decision, as after a crash.
 * Crash between 3 and 4: the retry replays the stored 202.
 
 Nothing is written to the ledger before the ack, so a request answered 503 never leaves a pending
@@ -20,6 +24,7 @@ processor sees one transaction and the ledger holds one row.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -29,6 +34,8 @@ from gateway_api.domain.errors import IdempotencyConflict
 from gateway_api.domain.idempotency import IdempotencyRecord
 from gateway_api.domain.transactions import STATUS_PENDING, Transaction, TransactionRequest, contract_message
 from gateway_api.use_cases.ports import IdempotencyStore, Ledger, TransactionPublisher
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,8 @@ class Accepted:
 class AcceptTransaction:
     def __init__(self, ledger: Ledger, keys: IdempotencyStore, publisher: TransactionPublisher,
                  hasher: SecretHasher, now: Callable[[], datetime], new_id: Callable[[], str],
-                 publish_timeout: float, idempotency_ttl: timedelta):
+                 publish_timeout: float, idempotency_ttl: timedelta,
+                 on_ledger_failure: Callable[[], None] = lambda: None):
         self._ledger = ledger
         self._keys = keys
         self._publisher = publisher
@@ -49,6 +57,7 @@ class AcceptTransaction:
         self._new_id = new_id
         self._publish_timeout = publish_timeout
         self._ttl = idempotency_ttl
+        self._on_ledger_failure = on_ledger_failure
 
     def __call__(self, account_id: str, request: TransactionRequest, key: str | None = None) -> Accepted:
         record = self._claim(account_id, request, key) if key else None
@@ -61,10 +70,20 @@ class AcceptTransaction:
         message = contract_message(transaction_id, account_id, request, created_at)
         self._publisher.publish(account_id, message, self._publish_timeout)
         transaction = Transaction.pending(transaction_id, account_id, request, created_at)
-        self._ledger.add_pending(transaction)
-        if record is not None:
-            self._keys.complete(record)
+        self._record_accepted(transaction, record)
         return Accepted(transaction)
+
+    def _record_accepted(self, transaction: Transaction, record: IdempotencyRecord | None) -> None:
+        """The pending row and the completed key: best effort once the broker has the transaction."""
+        try:
+            self._ledger.add_pending(transaction)
+            if record is not None:
+                self._keys.complete(record)
+        except Exception as exc:  # noqa: BLE001 - acknowledged means promised: never turn it into an error
+            self._on_ledger_failure()
+            # The class only: a driver's message may quote the row's values.
+            log.error("ledger write failed after the broker acknowledged; the result will create the row",
+                      extra={"transaction_id": transaction.id, "error_class": type(exc).__name__})
 
     def _claim(self, account_id: str, request: TransactionRequest, key: str) -> IdempotencyRecord:
         now = self._now()

@@ -11,6 +11,7 @@ from infra.contracts import TransactionResult
 from gateway_api.domain.accounts import Account
 from gateway_api.domain.idempotency import IdempotencyRecord
 from gateway_api.domain.reports import DailyTotal
+from gateway_api.domain.sessions import Session
 from gateway_api.domain.transactions import Transaction
 
 
@@ -45,6 +46,12 @@ class AccountRepository(abc.ABC):
     def disable(self, account_id: str) -> None: ...
 
 
+class LedgerRefused(Exception):
+    """The database refused the data itself (too long, a constraint): retrying cannot help.
+
+    Its text names the database's error class, never the values."""
+
+
 class Ledger(abc.ABC):
     @abc.abstractmethod
     def add_pending(self, transaction: Transaction) -> None:
@@ -59,10 +66,16 @@ class Ledger(abc.ABC):
 
     @abc.abstractmethod
     def apply_results(self, results: Sequence[TransactionResult]) -> None:
-        """Record decisions in one DB transaction: idempotent, in any order, final status wins."""
+        """Record decisions in one DB transaction: idempotent, in any order, final status wins.
+
+        Raises ``LedgerRefused`` when the database refuses the data (not when it is unreachable)."""
 
     @abc.abstractmethod
     def daily_totals(self, account_id: str | None, first: date, last: date) -> list[DailyTotal]: ...
+
+    @abc.abstractmethod
+    def oldest_pending_created_at(self) -> datetime | None:
+        """When the oldest transaction still pending was created (naive UTC), or None."""
 
 
 class IdempotencyStore(abc.ABC):
@@ -76,6 +89,21 @@ class IdempotencyStore(abc.ABC):
 
     @abc.abstractmethod
     def complete(self, record: IdempotencyRecord) -> None: ...
+
+
+class SessionStore(abc.ABC):
+    @abc.abstractmethod
+    def add(self, session: Session) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, token_hash: str) -> Session | None: ...
+
+    @abc.abstractmethod
+    def revoke(self, token_hash: str) -> None: ...
+
+    @abc.abstractmethod
+    def purge_expired(self, before: datetime) -> None:
+        """Forget sessions that expired before ``before`` (revoked or not)."""
 
 
 class TransactionPublisher(abc.ABC):

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from flask import current_app, g
-from flask_smorest import Blueprint
 
 from gateway_api.web import presenters
 from gateway_api.web.auth import ADMIN, MERCHANT, json_body_required, requires
+from gateway_api.web.parsing import Blueprint
 from gateway_api.web.schemas import AccountCreateSchema, AccountListSchema, AccountSchema, AccountSecretSchema, MeSchema
 
 blp = Blueprint("accounts", __name__, url_prefix="/v1", description="Merchant accounts")
 ADMIN_ONLY = [{"adminToken": []}]
+SESSION = [{"panelSession": []}]
 
 
 def _accounts():
@@ -27,8 +28,8 @@ def create_account(payload):
 
 
 @blp.route("/accounts", methods=["GET"])
-@blp.doc(security=ADMIN_ONLY)
-@requires(ADMIN)
+@blp.doc(security=ADMIN_ONLY + SESSION)
+@requires(ADMIN, session=True)
 @blp.response(200, AccountListSchema)
 def list_accounts():
     return {"data": [presenters.account(a) for a in _accounts().list()]}
@@ -51,8 +52,8 @@ def disable_account(account_id):
 
 
 @blp.route("/me", methods=["GET"])
-@blp.doc(security=[{"basicAuth": []}, {"adminToken": []}])
-@requires(MERCHANT, ADMIN)
+@blp.doc(security=[{"basicAuth": []}, {"adminToken": []}] + SESSION)
+@requires(MERCHANT, ADMIN, session=True)
 @blp.response(200, MeSchema)
 def me():
     if g.principal.kind == ADMIN:

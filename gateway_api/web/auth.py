@@ -1,4 +1,5 @@
-"""Who is calling: a merchant (HTTP Basic, account id + secret) or the operator (Bearer admin token)."""
+"""Who is calling: a merchant (HTTP Basic, account id + secret), the operator (Bearer admin token), or
+either of them through a panel session (Bearer session token: read-only, see domain/sessions.py)."""
 from __future__ import annotations
 
 import functools
@@ -10,6 +11,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from gateway_api.domain.accounts import Account
 from gateway_api.domain.errors import AuthenticationFailed, PermissionDenied
+from gateway_api.domain.sessions import Session
 
 MERCHANT = "merchant"
 ADMIN = "admin"
@@ -19,6 +21,7 @@ ADMIN = "admin"
 class Principal:
     kind: str
     account: Account | None = None
+    session: Session | None = None  # set when the caller presented a panel session token
 
     @property
     def account_id(self) -> str | None:
@@ -36,12 +39,19 @@ def current_principal() -> Principal | None:
         return Principal(MERCHANT, account) if account else None
     if auth.type == "bearer" and auth.token:
         expected = services.settings.admin_token.reveal().encode()
-        return Principal(ADMIN) if hmac.compare_digest(auth.token.encode(), expected) else None
+        if hmac.compare_digest(auth.token.encode(), expected):
+            return Principal(ADMIN)
+        holder = services.sessions.authenticate(auth.token)
+        if holder is not None:
+            return Principal(MERCHANT if holder.account else ADMIN, holder.account, holder.session)
     return None
 
 
-def requires(*kinds: str):
-    """Let the view run only for these kinds of caller; it finds the caller in ``g.principal``."""
+def requires(*kinds: str, session: bool = False):
+    """Let the view run only for these kinds of caller; it finds the caller in ``g.principal``.
+
+    A panel session is accepted only where ``session`` is true (reading): it can never create,
+    change or pay, so a stolen panel cookie is worth less than the credential it stands for."""
     scheme = "Bearer" if kinds == (ADMIN,) else "Basic"
 
     def decorator(view):
@@ -52,6 +62,8 @@ def requires(*kinds: str):
                 raise AuthenticationFailed(scheme)
             if principal.kind not in kinds:
                 raise PermissionDenied(f"This endpoint is for {' or '.join(kinds)} credentials.")
+            if principal.session is not None and not session:
+                raise PermissionDenied("A panel session can only read; use the account's own credentials.")
             g.principal = principal
             return view(*args, **kwargs)
 

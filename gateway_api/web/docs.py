@@ -26,6 +26,9 @@ def register_docs(app: Flask, api: Api) -> None:
                                                       "description": "account id : secret"})
     api.spec.components.security_scheme("adminToken", {"type": "http", "scheme": "bearer",
                                                        "description": "GATEWAY_ADMIN_TOKEN"})
+    api.spec.components.security_scheme("panelSession", {"type": "http", "scheme": "bearer", "description": (
+        "A token from POST /v1/sessions (the live panel's): read-only, void after DELETE /v1/sessions/current, "
+        "its expiry, or a change of the credential that opened it")})
 
     @app.get(ASSETS + "<path:filename>")
     def swagger_ui_asset(filename):

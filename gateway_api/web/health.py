@@ -4,7 +4,10 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, current_app, jsonify
-from sqlalchemy import text
+
+from infra.db import schema_is_current
+
+from gateway_api.migrations import SCRIPT_LOCATION, VERSION_TABLE
 
 log = logging.getLogger(__name__)
 blp = Blueprint("health", __name__)
@@ -18,15 +21,20 @@ def healthz():
 
 @blp.get("/readyz")
 def readyz():
-    """Ready: the ledger database and the broker both answer."""
+    """Ready to serve: the ledger is at this release's migration head (so a pod of a new release
+    takes no traffic before its migration Job ran) and the broker answers."""
     checks = {"database": _check(_database), "broker": _check(_broker)}
     ready = all(value == "ok" for value in checks.values())
     return jsonify(status="ready" if ready else "unavailable", checks=checks), 200 if ready else 503
 
 
+class SchemaNotCurrent(RuntimeError):
+    pass
+
+
 def _database() -> None:
-    with current_app.extensions["gateway_api"].engine.connect() as connection:
-        connection.execute(text("SELECT 1"))
+    if not schema_is_current(current_app.extensions["gateway_api"].engine, SCRIPT_LOCATION, VERSION_TABLE):
+        raise SchemaNotCurrent("the ledger is not at this release's migration head")
 
 
 def _broker() -> None:

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask import Response, current_app, request
-from flask_smorest import Blueprint
 
 from gateway_api.domain.reports import roll_up
 from gateway_api.web import presenters
 from gateway_api.web.auth import ADMIN, MERCHANT, requires
+from gateway_api.web.parsing import Blueprint
 from gateway_api.web.schemas import ReportQuerySchema, ReportSchema
 from gateway_api.web.transactions import scope_account
 
@@ -14,8 +14,8 @@ blp = Blueprint("reports", __name__, url_prefix="/v1/reports", description="Fina
 
 
 @blp.route("", methods=["GET"])
-@blp.doc(security=[{"basicAuth": []}, {"adminToken": []}])
-@requires(MERCHANT, ADMIN)
+@blp.doc(security=[{"basicAuth": []}, {"adminToken": []}, {"panelSession": []}])
+@requires(MERCHANT, ADMIN, session=True)
 @blp.arguments(ReportQuerySchema, location="query")
 @blp.response(200, ReportSchema)
 def report(args):

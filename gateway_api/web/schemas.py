@@ -1,11 +1,30 @@
 """Request and response shapes (marshmallow). Shape only: business rules are the processor's."""
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from datetime import date, datetime, timezone
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from gateway_api.domain.money import AmountError, format_amount, parse_amount
 from gateway_api.domain.reports import PERIODS
 from gateway_api.domain.transactions import STATUSES
+
+
+def storable(text: str) -> str:
+    """JSON may carry lone surrogates ("\\ud800"), which no UTF-8 column (nor the HMAC of an
+    idempotency fingerprint) accepts: refused here, before anything is published or written."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("Must be valid Unicode text (no lone surrogate code points).") from None
+    return text
+
+
+class Text(fields.String):
+    """A string every database can store."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return storable(super()._deserialize(value, attr, data, **kwargs))
 
 
 class Amount(fields.Field):
@@ -30,7 +49,7 @@ class Cvv(fields.Field):
         text = str(value)
         if len(text) > 8:
             raise ValidationError("Longer than 8 characters.")
-        return text
+        return storable(text)
 
 
 class StrictInt(fields.Integer):
@@ -46,9 +65,10 @@ class StrictInt(fields.Integer):
 
 
 class CreditCardSchema(Schema):
-    number = fields.String(required=True, validate=validate.Regexp(r"^[0-9][0-9 -]{0,31}$",
-                                                                   error="Must be the card number digits."))
-    name = fields.String(required=True, validate=validate.Length(max=255))
+    # \A and \Z, not ^ and $: "$" also matches before a final newline ("4111111111111111\n").
+    number = Text(required=True, validate=validate.Regexp(r"\A[0-9][0-9 -]{0,31}\Z",
+                                                          error="Must be the card number digits."))
+    name = Text(required=True, validate=validate.Length(max=255))
     expiration_month = StrictInt(required=True)
     expiration_year = StrictInt(required=True)
     cvv = Cvv(required=True)
@@ -57,7 +77,7 @@ class CreditCardSchema(Schema):
 class TransactionCreateSchema(Schema):
     amount = Amount(required=True, metadata={"type": "string", "example": "10.50"})
     credit_card = fields.Nested(CreditCardSchema, required=True)
-    description = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
+    description = Text(load_default=None, allow_none=True, validate=validate.Length(max=255))
 
 
 class CardSummarySchema(Schema):
@@ -88,12 +108,12 @@ class TransactionPageSchema(Schema):
 class TransactionListQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf(STATUSES))
     limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
-    starting_after = fields.String(validate=validate.Length(1, 64))
-    account_id = fields.String(validate=validate.Length(1, 64), metadata={"description": "admin only"})
+    starting_after = Text(validate=validate.Length(1, 100))
+    account_id = Text(validate=validate.Length(1, 100), metadata={"description": "admin only"})
 
 
 class AccountCreateSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(1, 200))
+    name = Text(required=True, validate=validate.Length(1, 200))
 
 
 class AccountSecretSchema(Schema):
@@ -119,17 +139,47 @@ class MeSchema(Schema):
     name = fields.String()
 
 
+REPORT_DEFAULT_DAYS = 30
+
+
+def utc_today() -> date:
+    return datetime.now(timezone.utc).date()
+
+
 class ReportQuerySchema(Schema):
     period = fields.String(load_default="day", validate=validate.OneOf(PERIODS))
-    first = fields.Date(required=True, data_key="from")
-    last = fields.Date(required=True, data_key="to")
-    account_id = fields.String(validate=validate.Length(1, 64), metadata={"description": "admin only"})
+    first = fields.Date(data_key="from", metadata={"description": (
+        f"First day (UTC), inclusive. Default: the last {REPORT_DEFAULT_DAYS} days up to 'to' "
+        f"('to' minus {REPORT_DEFAULT_DAYS - 1} days).")})
+    last = fields.Date(data_key="to", metadata={"description": "Last day (UTC), inclusive. Default: today (UTC)."})
+    account_id = Text(validate=validate.Length(1, 100), metadata={"description": "admin only"})
     format = fields.String(validate=validate.OneOf(("json", "csv")))
 
-    @validates_schema
-    def _ordered(self, data, **kwargs):
+    @post_load
+    def _default_range(self, data, **kwargs):
+        """Without dates, the last 30 days up to today; with one, the other follows from it."""
+        data.setdefault("last", utc_today())
+        data.setdefault("first", _days_before(data["last"], REPORT_DEFAULT_DAYS - 1))
         if data["first"] > data["last"]:
             raise ValidationError("Must not be after 'to'.", field_name="from")
+        return data
+
+
+def _days_before(day: date, days: int) -> date:
+    return date.fromordinal(max(day.toordinal() - days, 1))  # never before 0001-01-01
+
+
+class SessionCreateSchema(Schema):
+    ttl_seconds = fields.Integer(strict=True, load_default=12 * 3600, validate=validate.Range(60, 24 * 3600), metadata={
+        "description": "Lifetime of the session: 60 s to 24 h, default 12 h."})
+
+
+class SessionSchema(Schema):
+    token = fields.String(metadata={"description": "shown only once; send it as 'Authorization: Bearer <token>'"})
+    expires_at = fields.String()
+    type = fields.String()
+    account_id = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
 
 
 class ReportRowSchema(Schema):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import current_app, g, request, url_for
-from flask_smorest import Blueprint
 
 from gateway_api.domain.errors import InvalidParameter, NotFound
 from gateway_api.domain.idempotency import MAX_KEY_LENGTH
@@ -10,13 +9,14 @@ from gateway_api.domain.transactions import Card, TransactionRequest
 from gateway_api.use_cases.ports import ListQuery
 from gateway_api.web import presenters
 from gateway_api.web.auth import ADMIN, MERCHANT, json_body_required, requires
+from gateway_api.web.parsing import Blueprint
 from gateway_api.web.schemas import (
     AcceptedSchema, TransactionCreateSchema, TransactionListQuerySchema, TransactionPageSchema, TransactionSchema,
 )
 
 blp = Blueprint("transactions", __name__, url_prefix="/v1/transactions", description="Card transactions")
 BASIC = [{"basicAuth": []}]
-BASIC_OR_ADMIN = [{"basicAuth": []}, {"adminToken": []}]
+BASIC_OR_ADMIN = [{"basicAuth": []}, {"adminToken": []}, {"panelSession": []}]
 
 
 @blp.route("", methods=["POST"])
@@ -41,7 +41,7 @@ def create_transaction(payload):
 
 @blp.route("/<transaction_id>", methods=["GET"])
 @blp.doc(security=BASIC_OR_ADMIN)
-@requires(MERCHANT, ADMIN)
+@requires(MERCHANT, ADMIN, session=True)
 @blp.response(200, TransactionSchema)
 def get_transaction(transaction_id):
     found = current_app.extensions["gateway_api"].ledger.get(transaction_id)
@@ -53,7 +53,7 @@ def get_transaction(transaction_id):
 
 @blp.route("", methods=["GET"])
 @blp.doc(security=BASIC_OR_ADMIN)
-@requires(MERCHANT, ADMIN)
+@requires(MERCHANT, ADMIN, session=True)
 @blp.arguments(TransactionListQuerySchema, location="query")
 @blp.response(200, TransactionPageSchema)
 def list_transactions(args):

@@ -53,41 +53,63 @@ class GatewayClient:
         self._local = threading.local()  # one pooled session per thread: Session is not thread-safe
 
     def me(self, credential: Credential) -> Principal:
-        body = self.get_json(credential, "/v1/me")
-        if body.get("type") == ADMIN:
-            return Principal(ADMIN)
-        return Principal(body.get("type", ""), str(body.get("account_id", "")), str(body.get("name", "")))
+        """Who this credential is, as the API sees it right now (raises NotAuthenticated once void)."""
+        return _principal(self.get_json(credential, "/v1/me"))
+
+    def open_session(self, credential: Credential, ttl_seconds: int) -> tuple[Principal, Credential]:
+        """Exchange the person's credential for a revocable, read-only session token."""
+        body = self._json(self._request("POST", credential, "/v1/sessions", json={"ttl_seconds": ttl_seconds}))
+        if not isinstance(body.get("token"), str):
+            raise GatewayUnavailable("no session token in the answer")
+        return _principal(body), Credential.session(body["token"])
+
+    def close_session(self, credential: Credential) -> None:
+        """Sign-out: the session token stops working for every panel process at once."""
+        self._request("DELETE", credential, "/v1/sessions/current")
 
     def get_json(self, credential: Credential, path: str, params: dict | None = None) -> dict:
-        response = self._get(credential, path, params, accept="application/json")
-        try:
-            return response.json()
-        except ValueError:
-            raise GatewayUnavailable("response is not JSON") from None
+        return self._json(self._request("GET", credential, path, params=params))
 
     def get_csv(self, credential: Credential, path: str, params: dict | None = None) -> CsvDocument:
-        response = self._get(credential, path, params, accept="text/csv")
+        response = self._request("GET", credential, path, params=params, accept="text/csv")
         return CsvDocument(response.content, response.headers.get("Content-Type", CsvDocument.content_type))
 
     def transaction_path(self, transaction_id: str) -> str:
         return "/v1/transactions/" + quote(transaction_id, safe="")
 
-    def _get(self, credential: Credential, path: str, params: dict | None, accept: str) -> requests.Response:
+    def _request(self, method: str, credential: Credential, path: str, params: dict | None = None,
+                 json: dict | None = None, accept: str = "application/json") -> requests.Response:
         headers = {"Authorization": credential.authorization(), "Accept": accept}
         try:
-            response = self._session().get(self._base_url + path, params=_clean(params), headers=headers,
-                                           timeout=self._timeout)
+            response = self._session().request(method, self._base_url + path, params=_clean(params), json=json,
+                                               headers=headers, timeout=self._timeout)
         except requests.RequestException as exc:
             raise GatewayUnavailable(type(exc).__name__) from None
         if response.status_code < 400:
             return response
         raise _error_for(response)
 
+    @staticmethod
+    def _json(response: requests.Response) -> dict:
+        try:
+            body = response.json()
+        except ValueError:
+            raise GatewayUnavailable("response is not JSON") from None
+        if not isinstance(body, dict):
+            raise GatewayUnavailable("response is not a JSON object")
+        return body
+
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = requests.Session()
         return session
+
+
+def _principal(body: dict) -> Principal:
+    if body.get("type") == ADMIN:
+        return Principal(ADMIN)
+    return Principal(str(body.get("type", "")), str(body.get("account_id", "")), str(body.get("name", "")))
 
 
 def _clean(params: dict | None) -> dict:

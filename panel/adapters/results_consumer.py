@@ -26,9 +26,11 @@ ResultHandler = Callable[[TransactionResult], None]
 
 
 class ResultsConsumer:
-    def __init__(self, settings: KafkaSettings, on_result: ResultHandler, retry_seconds: float = 1.0):
+    def __init__(self, settings: KafkaSettings, on_result: ResultHandler, retry_seconds: float = 1.0,
+                 on_gap_accepted: Callable[[], None] = lambda: None):
         self._settings = settings
         self._on_result = on_result
+        self._on_gap_accepted = on_gap_accepted
         self._retry_seconds = retry_seconds
         self._stop = threading.Event()
         self.ready = threading.Event()  # set once partitions are assigned at the end of the topic
@@ -58,10 +60,13 @@ class ResultsConsumer:
     def _consume_until_stopped(self) -> None:
         consumer = Consumer(self._config())
         try:
-            consumer.assign(self._end_of_every_partition(consumer))
+            assignment = self._end_of_every_partition(consumer)
+            consumer.assign(assignment)
+            # With several processors, Tansu may serve a result late: re-read it, from the first offset on.
+            gaps = OffsetGaps(on_accept=self._on_gap_accepted)
+            gaps.seed(assignment)
             self.ready.set()
             log.info("consuming results", extra={"topic": self._settings.topics.results})
-            gaps = OffsetGaps()  # with several processors, Tansu may serve a result late: re-read it
             while not self._stop.is_set():
                 first = consumer.poll(0.5)  # returns as soon as one result arrives: latency matters
                 if first is not None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 MERCHANT = "merchant"
 ADMIN = "admin"
+SESSION = "session"
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,13 @@ class Credential:
     def admin(cls, token: str) -> "Credential":
         return cls(ADMIN, "", token)
 
+    @classmethod
+    def session(cls, token: str) -> "Credential":
+        """A panel session token from the gateway API: what the panel keeps after sign-in."""
+        return cls(SESSION, "", token)
+
     def authorization(self) -> str:
-        if self.kind == ADMIN:
+        if self.kind in (ADMIN, SESSION):
             return f"Bearer {self.secret}"
         pair = f"{self.account_id}:{self.secret}".encode()
         return "Basic " + base64.b64encode(pair).decode()

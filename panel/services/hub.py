@@ -5,6 +5,10 @@ here; each stream subscribes with a filter (a merchant's own account, or an oper
 merchant filter). A short replay buffer lets a stream that reconnects to the same process resume
 exactly after its ``Last-Event-ID``; a stream that cannot (another replica, a restarted process, a
 slow client that fell behind) is told to resynchronise from the gateway API's ledger.
+
+Every open stream holds one of the process's threads (gunicorn gthread, 64 per worker), so streams
+are capped: ``STREAMS_PER_SESSION`` per signed-in session (a few tabs) and ``STREAMS_PER_PROCESS`` in
+all, which leaves threads for pages and API calls however many streams are asked for.
 """
 from __future__ import annotations
 
@@ -27,10 +31,24 @@ class LiveEvent:
 RESYNC = "resync"
 CLOSED = "closed"
 
+STREAMS_PER_SESSION = 4
+STREAMS_PER_PROCESS = 56
+# Longest sequence number a Last-Event-ID may carry: int() of longer digit strings is refused or slow.
+_MAX_SEQUENCE_DIGITS = 18
+
+
+class TooManyStreams(Exception):
+    """The session (``per_session``) or the whole process already has as many streams as it may."""
+
+    def __init__(self, per_session: bool):
+        super().__init__("session" if per_session else "process")
+        self.per_session = per_session
+
 
 class Subscription:
-    def __init__(self, accepts: Callable[[LiveEvent], bool], capacity: int):
+    def __init__(self, accepts: Callable[[LiveEvent], bool], capacity: int, owner: str = ""):
         self.accepts = accepts
+        self.owner = owner
         self._queue: queue.Queue = queue.Queue(capacity)
         self._fell_behind = False
         self._closed = False
@@ -65,11 +83,14 @@ class Subscription:
 
 
 class Hub:
-    def __init__(self, replay_size: int = 2000, subscriber_capacity: int = 5000):
+    def __init__(self, replay_size: int = 2000, subscriber_capacity: int = 5000,
+                 per_session: int = STREAMS_PER_SESSION, per_process: int = STREAMS_PER_PROCESS):
         self.boot_id = uuid.uuid4().hex[:12]
         self._replay: deque[tuple[int, LiveEvent]] = deque(maxlen=replay_size)
         self._subscribers: set[Subscription] = set()
         self._capacity = subscriber_capacity
+        self._per_session = per_session
+        self._per_process = per_process
         self._seq = 0
         self._closed = False
         self._lock = threading.Lock()
@@ -84,17 +105,27 @@ class Hub:
             subscription.offer(event)
         return event
 
-    def subscribe(self, accepts: Callable[[LiveEvent], bool], last_event_id: str | None = None) -> Subscription:
-        """A new subscription, first fed what it missed since ``last_event_id`` when that is known."""
-        subscription = Subscription(accepts, self._capacity)
+    def subscribe(self, accepts: Callable[[LiveEvent], bool], last_event_id: str | None = None,
+                  owner: str = "") -> Subscription:
+        """A new subscription, first fed what it missed since ``last_event_id`` when that is known.
+
+        Raises ``TooManyStreams`` when ``owner`` (a session) or the process is at its cap."""
+        subscription = Subscription(accepts, self._capacity, owner)
         with self._lock:
             if self._closed:
                 subscription.close()
                 return subscription
+            self._check_caps(owner)
             if last_event_id:
                 self._replay_after(subscription, last_event_id)
             self._subscribers.add(subscription)
         return subscription
+
+    def _check_caps(self, owner: str) -> None:
+        if len(self._subscribers) >= self._per_process:
+            raise TooManyStreams(per_session=False)
+        if owner and sum(1 for s in self._subscribers if s.owner == owner) >= self._per_session:
+            raise TooManyStreams(per_session=True)
 
     def _replay_after(self, subscription: Subscription, last_event_id: str) -> None:
         seq = self._own_sequence(last_event_id)
@@ -107,8 +138,14 @@ class Hub:
                 subscription.offer(event)
 
     def _own_sequence(self, event_id: str) -> int | None:
+        """The sequence number of an id this process gave out, else None (the client resyncs).
+
+        Last-Event-ID is whatever the client sends: only ASCII digits are read ("²".isdigit() is
+        true, int("²") fails), and not too many of them (int() refuses 4,300 digits and more)."""
         boot_id, _, number = event_id.rpartition("-")
-        if boot_id != self.boot_id or not number.isdigit() or int(number) > self._seq:
+        if boot_id != self.boot_id or not (number.isascii() and number.isdigit()):
+            return None
+        if len(number) > _MAX_SEQUENCE_DIGITS or int(number) > self._seq:
             return None
         return int(number)
 

@@ -121,6 +121,10 @@
     });
     source.addEventListener("result", (event) => upsert(JSON.parse(event.data), true));
     source.addEventListener("resync", () => resync());
+    source.addEventListener("signed_out", () => {  // the session was ended, or its credential changed
+      source.close();
+      window.location.assign("/login?next=" + encodeURIComponent(location.pathname));
+    });
     source.onerror = () => {
       if (state.source !== source) return;
       setState("reconnecting…", "connecting");

@@ -1,35 +1,69 @@
-"""Sign-in (merchant id + secret, or the operator's admin token), checked by the gateway API; sign-out."""
+"""Sign-in (merchant id + secret, or the operator's admin token), checked by the gateway API; sign-out.
+
+The person's credential is used once, to open a panel session with the gateway API
+(``POST /v1/sessions``); the cookie keeps only that session's token, sealed. The API can void the
+token at any moment, for every panel process and replica at once: on sign-out
+(``DELETE /v1/sessions/current``), when it expires, or when the credential behind it changes (the
+merchant's secret rotated or the account disabled, the admin token changed). So the panel keeps no
+state of its own, and a cookie saved before sign-out is worth nothing after it. Pages and streams
+ask the API about the token when they open, and streams again every PANEL_CREDENTIAL_CHECK_SECONDS;
+every data call goes through the API with the token anyway.
+"""
 from __future__ import annotations
 
 import functools
+import logging
+import re
+import secrets
 
 from flask import Blueprint, g, jsonify, redirect, render_template, request, session, url_for
 
 from panel.adapters.gateway import GatewayError, GatewayUnavailable, NotAuthenticated
-from panel.domain.principal import ADMIN, MERCHANT, Credential, Principal
+from panel.domain.principal import ADMIN, MERCHANT, SESSION, Credential, Principal
 from panel.web.context import panel
 from panel.web.csrf import csrf_token
 
 bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
+
+# Where sign-in may send the browser back to: a path on this panel, in plain URL characters only.
+# Browsers drop tabs and newlines from URLs ("/\t/evil.example" is "//evil.example": another site)
+# and read "\" as "/", so anything but these characters is refused rather than cleaned up.
+_LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*\Z")
 
 
 def current_principal() -> Principal | None:
     who = session.get("who")
-    if not who or panel().vault.open(session.get("cred")) is None:
+    if not who or current_credential() is None:
         return None
     return Principal(who.get("kind", ""), who.get("account_id", ""), who.get("name", ""))
 
 
-def current_credential() -> Credential:
-    return panel().vault.open(session.get("cred"))
+def current_credential() -> Credential | None:
+    """The session token the cookie holds; a cookie holding anything else (a raw secret or admin
+    token, as cookies did before panel sessions existed) does not sign anyone in."""
+    credential = panel().vault.open(session.get("cred"))
+    return credential if credential is not None and credential.kind == SESSION else None
 
 
-def login_required(view):
-    """Pages redirect to the sign-in form; JSON and stream endpoints answer 401."""
+def session_id() -> str:
+    """One id per sign-in (in the signed cookie): what the per-session stream cap counts by."""
+    return session.get("sid", "")
+
+
+def login_required(view=None, *, check_with_gateway: bool = False):
+    """Pages redirect to the sign-in form; JSON and stream endpoints answer 401.
+
+    With ``check_with_gateway`` the API is asked first whether the session still works (pages and
+    streams: they show data without calling the API themselves)."""
+    if view is None:
+        return functools.partial(login_required, check_with_gateway=check_with_gateway)
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         principal = current_principal()
+        if principal is not None and check_with_gateway:
+            principal = _still_valid(principal)
         if principal is None:
             session.pop("who", None)
             if request.path.startswith(("/api/", "/stream")):
@@ -39,6 +73,16 @@ def login_required(view):
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def _still_valid(principal: Principal) -> Principal | None:
+    """None once the API voids the session; GatewayUnavailable propagates (502: not a sign-out)."""
+    try:
+        panel().gateway.me(current_credential())
+    except NotAuthenticated:
+        session.clear()
+        return None
+    return principal
 
 
 def _unauthenticated() -> dict:
@@ -58,19 +102,26 @@ def login_submit():
     if credential is None:
         return _login_failed("Enter an account id and secret, or the admin token.", 400)
     try:
-        principal = panel().gateway.me(credential)
+        principal, session_credential = panel().gateway.open_session(credential, panel().settings.session_hours * 3600)
     except NotAuthenticated:
         return _login_failed("Those credentials were not accepted.", 401)
     except GatewayUnavailable:
         return _login_failed("The gateway API is unavailable; try again shortly.", 503)
     except GatewayError:
         return _login_failed("Those credentials were not accepted.", 401)
-    _start_session(principal, credential)
-    return redirect(_safe_next(request.form.get("next")))
+    _start_session(principal, session_credential)
+    return redirect(safe_next(request.form.get("next")))
 
 
 @bp.post("/logout")
 def logout():
+    credential = current_credential()
+    if credential is not None:
+        try:
+            panel().gateway.close_session(credential)
+        except GatewayError as exc:
+            # The cookie goes anyway; the token then lives until it expires (PANEL_SESSION_HOURS).
+            log.warning("sign-out could not end the session at the gateway API", extra={"status": exc.status})
     session.clear()
     return redirect(url_for("auth.login"))
 
@@ -95,11 +146,12 @@ def _start_session(principal: Principal, credential: Credential) -> None:
     session.permanent = True
     session["who"] = {"kind": principal.kind, "account_id": principal.account_id, "name": principal.name}
     session["cred"] = panel().vault.seal(credential)
+    session["sid"] = secrets.token_urlsafe(12)
     csrf_token()
 
 
-def _safe_next(target: str | None) -> str:
-    """Only local paths: an open redirect after sign-in would be a phishing aid."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+def safe_next(target: str | None) -> str:
+    """Only a path of this panel: an open redirect after sign-in would be a phishing aid."""
+    if target and _LOCAL_PATH.match(target):
         return target
     return url_for("pages.live")

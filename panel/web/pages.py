@@ -11,13 +11,13 @@ bp = Blueprint("pages", __name__)
 
 
 @bp.get("/")
-@login_required
+@login_required(check_with_gateway=True)
 def live():
     return render_template("live.html", principal=g.principal)
 
 
 @bp.get("/reports")
-@login_required
+@login_required(check_with_gateway=True)
 def reports():
     return render_template("reports.html", principal=g.principal)
 

@@ -1,13 +1,23 @@
-"""GET /stream: Server-Sent Events of live results, filtered to what the signed-in user may see."""
+"""GET /stream: Server-Sent Events of live results, filtered to what the signed-in user may see.
+
+A stream never outlives its session by more than PANEL_CREDENTIAL_CHECK_SECONDS (60 at most): it
+asks the gateway API when it opens (``login_required``) and again on that interval while open. A
+voided session (sign-out, a rotated secret, a disabled account) ends it with a ``signed_out`` event;
+an API that cannot answer ends it too, and the browser's reconnection asks again.
+"""
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, abort, g, request
 
+from panel.adapters.gateway import GatewayClient, GatewayError, GatewayUnavailable
+from panel.domain.principal import Credential
 from panel.metrics import SSE_CLIENTS
-from panel.services.hub import CLOSED, RESYNC, LiveEvent, Subscription
-from panel.web.auth import login_required
+from panel.services.hub import CLOSED, RESYNC, LiveEvent, Subscription, TooManyStreams
+from panel.web.auth import current_credential, login_required, session_id
 from panel.web.context import panel
 
 bp = Blueprint("stream", __name__)
@@ -15,10 +25,11 @@ bp = Blueprint("stream", __name__)
 HEARTBEAT_SECONDS = 15
 RETRY_MS = 1000
 CONSUMER_READY_WAIT_SECONDS = 10
+SIGNED_OUT, UNAVAILABLE = "signed_out", "unavailable"
 
 
 @bp.get("/stream")
-@login_required
+@login_required(check_with_gateway=True)
 def stream():
     principal = g.principal
     scope = principal.scope(request.args.get("account_id"))
@@ -27,10 +38,49 @@ def stream():
     def accepts(event: LiveEvent) -> bool:
         return principal.may_see(event.account_id) and (scope is None or event.account_id == scope)
 
-    subscription = hub.subscribe(accepts, request.headers.get("Last-Event-ID"))
+    subscription = _subscribe(hub, accepts)
+    check = CredentialCheck(panel().gateway, current_credential(), panel().settings.credential_check_seconds)
     _wait_for_consumer()
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return Response(_events(hub, subscription), mimetype="text/event-stream", headers=headers)
+    return Response(_events(hub, subscription, check), mimetype="text/event-stream", headers=headers)
+
+
+def _subscribe(hub, accepts) -> Subscription:
+    try:
+        return hub.subscribe(accepts, request.headers.get("Last-Event-ID"), owner=session_id())
+    except TooManyStreams as exc:
+        if exc.per_session:
+            abort(429, description="This session already has as many live streams as it may; close a tab.")
+        abort(503, description="The panel is at its live-stream capacity; try again shortly.")
+
+
+class CredentialCheck:
+    """Asks the gateway API, every ``interval`` seconds, whether the stream's session still works."""
+
+    def __init__(self, gateway: GatewayClient, credential: Credential, interval: float,
+                 clock: Callable[[], float] = time.monotonic):
+        self._gateway = gateway
+        self._credential = credential
+        self._interval = interval
+        self._clock = clock
+        self._due = clock() + interval
+
+    def seconds_left(self) -> float:
+        return max(self._due - self._clock(), 0.0)
+
+    def verdict(self) -> str | None:
+        """None while the session works (or is not due for a check), else why the stream must end:
+        ``SIGNED_OUT`` (the API voided it) or ``UNAVAILABLE`` (the API cannot say right now)."""
+        if self.seconds_left() > 0:
+            return None
+        self._due = self._clock() + self._interval
+        try:
+            self._gateway.me(self._credential)
+            return None
+        except GatewayUnavailable:
+            return UNAVAILABLE
+        except GatewayError:  # 401 once voided; any other refusal is no better
+            return SIGNED_OUT
 
 
 def _wait_for_consumer() -> None:
@@ -40,21 +90,35 @@ def _wait_for_consumer() -> None:
         consumer.ready.wait(CONSUMER_READY_WAIT_SECONDS)
 
 
-def _events(hub, subscription: Subscription):
+def _events(hub, subscription: Subscription, check: CredentialCheck):
     SSE_CLIENTS.inc()
     try:
         # The process id lets a client (and the tests) tell the panel's processes apart.
         yield f"retry: {RETRY_MS}\nevent: hello\ndata: {json.dumps({'process': hub.boot_id})}\n\n"
+        last_sent = time.monotonic()
         while True:
-            item = subscription.next(HEARTBEAT_SECONDS)
-            if item is None:
-                yield ": keep-alive\n\n"  # also how a closed connection is noticed
-            elif item == CLOSED:
+            verdict = check.verdict()
+            if verdict is not None:
+                # Signed out: the page goes to the sign-in form. Unavailable: the browser reconnects,
+                # and the reconnection asks the API again.
+                if verdict == SIGNED_OUT:
+                    yield "event: signed_out\ndata: {}\n\n"
                 return
-            elif item == RESYNC:
-                yield "event: resync\ndata: {}\n\n"
-            else:
-                yield f"id: {item.event_id}\nevent: result\ndata: {json.dumps(item.data)}\n\n"
+            item = subscription.next(min(HEARTBEAT_SECONDS, check.seconds_left()))
+            if item == CLOSED:
+                return
+            if item is None and time.monotonic() - last_sent < HEARTBEAT_SECONDS:
+                continue  # woken for the credential check only
+            yield _message(item)
+            last_sent = time.monotonic()
     finally:
         hub.unsubscribe(subscription)
         SSE_CLIENTS.dec()
+
+
+def _message(item) -> str:
+    if item is None:
+        return ": keep-alive\n\n"  # also how a closed connection is noticed
+    if item == RESYNC:
+        return "event: resync\ndata: {}\n\n"
+    return f"id: {item.event_id}\nevent: result\ndata: {json.dumps(item.data)}\n\n"

@@ -11,10 +11,11 @@ from datetime import datetime, timezone
 
 import orjson
 
+from infra.contracts import MAX_ID_LENGTH
+
 from processor.domain.money import to_money
 from processor.use_cases.process_transaction import TransactionInput
 
-MAX_ID_LENGTH = 100
 EARLIEST_YEAR = 1970
 
 

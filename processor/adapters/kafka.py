@@ -9,8 +9,8 @@ import orjson
 from confluent_kafka import Message
 
 from infra.contracts import DeadLetter
+from infra.dead_letters import DeadLetterPublisher, dead_letter
 from infra.kafka import AckedProducer, Record
-from infra.redaction import mask_card_numbers
 
 from processor.adapters.decoding import Unidentifiable, decode
 from processor.domain.transaction import Outcome
@@ -35,21 +35,6 @@ class KafkaResultPublisher(ResultPublisher):
         # orjson on the result's fields: the same JSON as TransactionResult.to_json, 10x faster.
         records = [Record(topic, orjson.dumps(vars(present(o))), o.account_id.encode() or None) for o in outcomes]
         self._producer.send(records, self._timeout)
-
-
-class DeadLetterPublisher:
-    def __init__(self, producer: AckedProducer, topic: str, timeout: float):
-        self._producer = producer
-        self._topic = topic
-        self._timeout = timeout
-
-    def publish(self, letters: Sequence[DeadLetter]) -> None:
-        self._producer.send([Record(self._topic, letter.to_json()) for letter in letters], self._timeout)
-
-
-def dead_letter(message: Message, reason: str) -> DeadLetter:
-    payload = (message.value() or b"").decode("utf-8", "replace")
-    return DeadLetter(reason, message.topic(), message.partition(), message.offset(), mask_card_numbers(payload))
 
 
 class TransactionBatchHandler:

@@ -3,8 +3,7 @@ from alembic import context
 
 from infra.db import build_engine
 
-# Its own version table, so the processor and the API may share one database without colliding.
-VERSION_TABLE = "processor_alembic_version"
+from processor.migrations import VERSION_TABLE
 
 
 def run_migrations_online() -> None:

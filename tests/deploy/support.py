@@ -53,6 +53,8 @@ def named(objects: list[dict], kind: str, name: str) -> dict:
 
 
 def pod_spec(workload: dict) -> dict:
+    if workload["kind"] == "CronJob":
+        return workload["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     return workload["spec"]["template"]["spec"]
 
 
@@ -62,8 +64,12 @@ def containers(workload: dict) -> list[dict]:
 
 
 def is_gateway(container: dict) -> bool:
-    image = container["image"]
-    return image.rsplit("/", 1)[-1].split(":")[0] == GATEWAY_IMAGE
+    return image_name(container["image"]) == GATEWAY_IMAGE
+
+
+def image_name(image: str) -> str:
+    """`registry/path/name:tag` or `...name@sha256:...` -> name."""
+    return image.split("@")[0].rsplit("/", 1)[-1].split(":")[0]
 
 
 # --- compose -------------------------------------------------------------------------------------

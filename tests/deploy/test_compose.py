@@ -42,9 +42,9 @@ def test_every_gateway_service_runs_the_one_image(compose):
     assert {json.dumps(s["build"]) for s in services.values()} == {json.dumps({"context": "."})}
 
 
-def test_kafka_is_apache_kafka_in_kraft_mode(compose):
+def test_kafka_is_apache_kafka_4_in_kraft_mode(compose):
     kafka = compose["services"]["kafka"]
-    assert kafka["image"].startswith("apache/kafka:")
+    assert kafka["image"].startswith("apache/kafka:4.")
     env = support.as_env(kafka["environment"])
     assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
     assert "ZOOKEEPER" not in " ".join(env)
@@ -91,8 +91,8 @@ def test_long_running_services_restart_and_have_a_healthcheck(compose):
 
 
 def test_gateway_healthchecks_probe_the_port_of_their_process(compose):
-    expected = {"api": "http://127.0.0.1:8000/readyz", "processor": "http://127.0.0.1:9101/metrics",
-                "results": "http://127.0.0.1:9102/metrics", "panel": "http://127.0.0.1:8001/readyz"}
+    expected = {"api": "http://127.0.0.1:8000/readyz", "processor": "http://127.0.0.1:9101/readyz",
+                "results": "http://127.0.0.1:9102/readyz", "panel": "http://127.0.0.1:8001/readyz"}
     for name, url in expected.items():
         assert compose["services"][name]["healthcheck"]["test"] == ["CMD", "gateway-healthcheck", url]
 
@@ -174,10 +174,69 @@ def test_mysql_runs_the_same_first_start_script_in_compose_and_kubernetes(compos
     script = "k8s/base/mysql/10-gateway-databases.sh"
     assert f"./{script}:/docker-entrypoint-initdb.d/10-gateway-databases.sh:ro" in compose["services"]["mysql"]["volumes"]
     kustomization = yaml.safe_load((support.K8S / "base/kustomization.yaml").read_text())
-    (generator,) = [g for g in kustomization["configMapGenerator"] if g["name"] == "mysql-initdb"]
-    assert generator["files"] == [script.removeprefix("k8s/base/")]
+    (generator,) = [g for g in kustomization["configMapGenerator"] if g["name"] == "mysql-scripts"]
+    assert script.removeprefix("k8s/base/") in generator["files"]
     path = support.ROOT / script
     assert path.stat().st_mode & 0o111, "executed, not sourced, by the mysql entrypoint"
     assert subprocess.run(["bash", "-n", str(path)], timeout=30).returncode == 0
     env = support.as_env(compose["services"]["mysql"]["environment"])
     assert set(re.findall(r"\$\{([A-Z_]+)", path.read_text())) <= set(env)
+
+
+# --- Kafka and MySQL behind an internal network, SASL per service, ACLs, published ports ---------------
+
+KAFKA_USERS = {"api": "api", "processor": "processor", "results": "results", "panel": "panel"}
+
+
+def test_kafka_and_mysql_sit_on_an_internal_network_and_publish_nothing(compose):
+    assert compose["networks"]["backend"] == {"internal": True}
+    for name in ("kafka", "mysql", "kafka-topics", "processor", "results", "processor-migrate", "api-migrate"):
+        assert compose["services"][name]["networks"] == ["backend"], name
+        assert "ports" not in compose["services"][name], name
+
+
+def test_kafka_clients_authenticate_with_sasl_on_the_only_listener_others_can_reach(compose, env_example):
+    env = support.as_env(compose["services"]["kafka"]["environment"])
+    listeners = dict(item.split("://") for item in env["KAFKA_LISTENERS"].split(","))
+    protocols = dict(item.split(":") for item in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+    reachable = {name for name, address in listeners.items() if not address.startswith("localhost:")}
+    assert reachable == {"CLIENT"} and protocols["CLIENT"] == "SASL_PLAINTEXT"
+    assert {protocols[name] for name in listeners if name != "CLIENT"} == {"PLAINTEXT"}  # localhost only
+    jaas = support.interpolate(env["KAFKA_LISTENER_NAME_CLIENT_PLAIN_SASL_JAAS_CONFIG"], env_example)
+    users = dict(re.findall(r'user_(\w+)="([^"]*)"', jaas))
+    assert set(users) == {"admin", *KAFKA_USERS.values()}
+    for service, user in KAFKA_USERS.items():
+        service_env = {k: support.interpolate(v, env_example)
+                       for k, v in support.as_env(compose["services"][service]["environment"]).items()}
+        assert (service_env["KAFKA_SECURITY_PROTOCOL"], service_env["KAFKA_SASL_MECHANISM"]) == ("SASL_PLAINTEXT", "PLAIN")
+        assert service_env["KAFKA_SASL_USERNAME"] == user
+        assert service_env["KAFKA_SASL_PASSWORD"] == users[user], f"{service} uses its own user's password"
+    assert len(set(users.values())) == len(users), "one password per user"
+    assert env["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer")
+
+
+def test_each_kafka_user_gets_exactly_its_services_acls_and_transactions_last_24_hours(compose, env_example):
+    script = support.interpolate(support.command_line(compose["services"]["kafka-topics"]["command"]), env_example)
+    grants = sorted(line.split(None, 2)[1:] for line in script.splitlines() if line.strip().startswith("acl "))
+    assert grants == sorted([
+        ["api", '--operation Write --operation Describe --topic "${prefix}transactions"'],
+        ["panel", '--operation Read --group panel- --resource-pattern-type prefixed'],
+        ["panel", '--operation Read --operation Describe --topic "${prefix}transactions_result"'],
+        ["processor", '--operation Read --group "processor"'],
+        ["processor", '--operation Read --operation Describe --topic "${prefix}transactions"'],
+        ["processor", '--operation Write --operation Describe --topic "${prefix}transactions_result" --topic "${prefix}transactions_dlq"'],
+        ["results", '--operation Read --group "gateway-results"'],
+        ["results", '--operation Read --operation Describe --topic "${prefix}transactions_result"'],
+        ["results", '--operation Write --operation Describe --topic "${prefix}transactions_dlq"'],
+    ])
+    assert '[ "$topic" = transactions ] && retention=86400000' in script
+
+
+def test_published_ports_listen_on_localhost_unless_told_otherwise(compose, env_example):
+    published = 0
+    for name, service in compose["services"].items():
+        for port in service.get("ports", []):
+            published += 1
+            assert support.interpolate(port, {}).startswith("127.0.0.1:"), name
+            assert support.interpolate(port, env_example).startswith("127.0.0.1:"), name
+    assert published == 4  # API, panel, Prometheus, Grafana

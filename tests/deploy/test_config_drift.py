@@ -39,6 +39,8 @@ class Process:
     where: str
     command: str
     env: dict[str, str]
+    # Variables only used to build others (Kubernetes `$(NAME)`, e.g. a password inside DATABASE_URL).
+    ingredients: frozenset[str] = frozenset()
 
 
 def settings_class(command: str):
@@ -79,11 +81,26 @@ def kubernetes_processes(objects: list[dict], base: list[dict], overlay: str) ->
         if workload["kind"] not in {"Deployment", "Job", "StatefulSet", "DaemonSet", "CronJob"}:
             continue
         for container in filter(support.is_gateway, containers(workload)):
-            env = _container_env(container, objects, base)
+            env, ingredients = _expand(_container_env(container, objects, base))
             command = support.command_line(container.get("command", []) + container.get("args", []))
             where = f"{overlay}:{workload['kind']}/{workload['metadata']['name']}/{container['name']}"
-            processes.append(Process(where, command, env))
+            processes.append(Process(where, command, env, ingredients))
     return processes
+
+
+_DEPENDENT = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
+
+
+def _expand(env: dict[str, str]) -> tuple[dict[str, str], frozenset[str]]:
+    """Kubernetes' dependent variables: `$(NAME)` takes the value of a variable defined before."""
+    used = set()
+
+    def value_of(match):
+        used.add(match.group(1))
+        return env.get(match.group(1), match.group(0))
+
+    expanded = {name: _DEPENDENT.sub(value_of, value) for name, value in env.items()}
+    return expanded, frozenset(used)
 
 
 def _container_env(container: dict, objects: list[dict], base: list[dict]) -> dict[str, str]:
@@ -104,7 +121,11 @@ def _value_from(value_from: dict, objects, base) -> str:
         return _data(objects, "ConfigMap", ref["name"])[ref["key"]]
     if "secretKeyRef" in value_from:
         # Prod creates its Secrets outside git: their keys are those of the template in k8s/base.
+        # Strimzi's User Operator writes one Secret per KafkaUser, with the SCRAM password.
         ref = value_from["secretKeyRef"]
+        if any(user["metadata"]["name"] == ref["name"] for user in of_kind(objects, "KafkaUser")):
+            assert ref["key"] == "password", f"a KafkaUser Secret has no key {ref['key']}"
+            return "scram-password-written-by-strimzi"
         return _data(objects + base, "Secret", ref["name"])[ref["key"]]
     raise AssertionError(f"unsupported valueFrom {value_from}")
 
@@ -125,7 +146,7 @@ def assert_no_drift(process: Process) -> None:
     except ConfigurationError as error:
         pytest.fail(f"{process.where}: {process.command!r} does not start with this environment: {error}")
     allowed = GUNICORN_PROCESS_LEVEL if process.command.startswith("gunicorn ") else set()
-    unread = set(process.env) - reader.names_read - allowed
+    unread = set(process.env) - reader.names_read - allowed - process.ingredients
     assert not unread, f"{process.where} sets variables {process.command!r} never reads: {sorted(unread)}"
     unset = {name for name in reader.names_required if not process.env.get(name, "").strip()}
     assert not unset, f"{process.where} leaves required variables unset: {sorted(unset)}"

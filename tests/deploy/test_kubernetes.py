@@ -3,6 +3,7 @@ version, and the manifests keep the promises of the deployment (hardening, probe
 from __future__ import annotations
 
 import copy
+import re
 
 import kubernetes_validate
 import pytest
@@ -13,6 +14,7 @@ from tests.deploy.support import containers, named, of_kind, pod_spec
 KUBERNETES_VERSION = "1.32.0"  # the kubectl of CI; schemas from kubernetes-validate, strict mode
 OVERLAYS = [str(path.relative_to(support.K8S)) for path in support.overlays()]
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "Job")
+POD_WORKLOAD_KINDS = (*WORKLOAD_KINDS, "CronJob")
 
 
 def core_objects(objects):
@@ -21,6 +23,22 @@ def core_objects(objects):
 
 def workloads(objects):
     return [obj for obj in objects if obj["kind"] in WORKLOAD_KINDS]
+
+
+def pod_workloads(objects):
+    """Workloads including CronJobs (their pods are one level deeper)."""
+    return [obj for obj in objects if obj["kind"] in POD_WORKLOAD_KINDS]
+
+
+def pod_template(workload) -> dict:
+    if workload["kind"] == "CronJob":
+        return workload["spec"]["jobTemplate"]["spec"]["template"]
+    return workload["spec"]["template"]
+
+
+def pod_containers(workload) -> list[dict]:
+    spec = pod_template(workload)["spec"]
+    return spec.get("initContainers", []) + spec["containers"]
 
 
 def test_there_are_dev_and_prod_overlays():
@@ -57,19 +75,15 @@ def test_every_object_lives_in_the_overlay_namespace(rendered, overlay):
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_every_pod_runs_restricted(rendered, overlay):
-    for workload in workloads(rendered[overlay]):
-        spec = pod_spec(workload)
+def test_every_pod_is_hardened_beyond_restricted(rendered, overlay):
+    """On top of the restricted profile (test_pod_security.py): no API token, read-only root."""
+    for workload in pod_workloads(rendered[overlay]):
+        spec = pod_template(workload)["spec"]
         where = f"{workload['kind']}/{workload['metadata']['name']}"
-        assert spec["securityContext"]["runAsNonRoot"] is True, where
-        assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", where
         assert spec["automountServiceAccountToken"] is False, where
-        for container in containers(workload):
-            context = container["securityContext"]
-            assert context["allowPrivilegeEscalation"] is False, where
-            assert context["readOnlyRootFilesystem"] is True, where
-            assert context["capabilities"]["drop"] == ["ALL"], where
-            assert _writable_mounts(workload, container) >= {"/tmp"}, where
+        for container in pod_containers(workload):
+            assert container["securityContext"]["readOnlyRootFilesystem"] is True, where
+            assert _writable_mounts(spec, container) >= {"/tmp"}, where
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -80,26 +94,28 @@ def test_the_prometheus_multiprocess_folder_is_a_writable_volume(rendered, overl
             env = {item["name"]: item.get("value") for item in container.get("env", [])}
             if "PROMETHEUS_MULTIPROC_DIR" in env:
                 found += 1
-                assert env["PROMETHEUS_MULTIPROC_DIR"] in _writable_mounts(workload, container)
+                assert env["PROMETHEUS_MULTIPROC_DIR"] in _writable_mounts(pod_spec(workload), container)
     assert found == 1  # the API; the panel's gunicorn conf makes a fresh one in /tmp (see panel.yaml)
 
 
-def _writable_mounts(workload, container) -> set[str]:
-    empty_dirs = {volume["name"] for volume in pod_spec(workload).get("volumes", []) if "emptyDir" in volume}
+def _writable_mounts(spec, container) -> set[str]:
+    empty_dirs = {volume["name"] for volume in spec.get("volumes", []) if "emptyDir" in volume}
     return {mount["mountPath"] for mount in container.get("volumeMounts", []) if mount["name"] in empty_dirs}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_container_has_requests_and_limits(rendered, overlay):
-    for workload in workloads(rendered[overlay]):
-        for container in containers(workload):
+    for workload in pod_workloads(rendered[overlay]):
+        for container in pod_containers(workload):
             resources = container["resources"]
             for bound in ("requests", "limits"):
                 assert {"cpu", "memory"} <= set(resources[bound]), f"{container['name']} {bound}"
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_probes_use_the_api_health_endpoints_and_the_worker_metrics_ports(rendered, overlay):
+def test_probes_use_the_health_endpoints_of_each_process(rendered, overlay):
+    """/readyz = can serve (migration head, broker); the workers' /healthz = the loop's heartbeat,
+    on their metrics port (not /metrics, which answers even when the loop is stuck)."""
     objects = rendered[overlay]
     for name in ("api", "panel"):
         (web,) = pod_spec(named(objects, "Deployment", name))["containers"]
@@ -109,6 +125,8 @@ def test_probes_use_the_api_health_endpoints_and_the_worker_metrics_ports(render
         (container,) = pod_spec(named(objects, "Deployment", name))["containers"]
         env = {item["name"]: item.get("value") for item in container["env"]}
         assert env["METRICS_PORT"] == str(port)
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
         for probe in ("readinessProbe", "livenessProbe"):
             assert _probe_port(container, probe) == port
     for deployment in of_kind(objects, "Deployment"):
@@ -149,7 +167,7 @@ def test_every_deployment_has_a_disruption_budget_and_a_selecting_service(render
     objects = rendered[overlay]
     budgets = [pdb["spec"]["selector"]["matchLabels"] for pdb in of_kind(objects, "PodDisruptionBudget")]
     services = [svc["spec"]["selector"] for svc in of_kind(objects, "Service")]
-    for deployment in of_kind(objects, "Deployment"):
+    for deployment in of_kind(objects, "Deployment") + of_kind(objects, "StatefulSet"):
         labels = deployment["spec"]["template"]["metadata"]["labels"]
         name = deployment["metadata"]["name"]
         assert any(_selects(selector, labels) for selector in budgets), f"no PodDisruptionBudget for {name}"
@@ -178,10 +196,21 @@ def test_services_and_ingress_reach_named_ports_that_exist(rendered, overlay):
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_the_migration_job_migrates_both_databases(rendered, overlay):
+def test_the_migration_job_migrates_both_databases_once_per_release(rendered, overlay):
     (job,) = of_kind(rendered[overlay], "Job")
     commands = [support.command_line(c["command"]) for c in containers(job)]
     assert commands == ["python -m processor migrate", "python -m gateway_api migrate"]
+    release = job["metadata"]["labels"]["app.kubernetes.io/version"]
+    assert job["metadata"]["name"] == f"migrate-{release}", "a new release must create a new Job"
+    for deployment in of_kind(rendered[overlay], "Deployment"):
+        assert deployment["metadata"]["labels"]["app.kubernetes.io/version"] == release
+    for container in containers(job):
+        assert "envFrom" not in container, "the Job's template must change only with the release"
+
+
+def test_releases_name_their_migration_job_after_themselves(rendered):
+    names = {overlay: of_kind(rendered[overlay], "Job")[0]["metadata"]["name"] for overlay in OVERLAYS}
+    assert names["overlays/prod"] == "migrate-0.1.0" and names["overlays/dev"] == "migrate-dev"
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -212,8 +241,9 @@ def test_prod_applies_no_template_secret_and_dev_applies_them(rendered):
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_secret_reference_names_a_key_of_the_secret_template(rendered, overlay):
     template = {(s["metadata"]["name"], key) for s in of_kind(rendered["base"], "Secret") for key in s["stringData"]}
-    for workload in workloads(rendered[overlay]):
-        for container in containers(workload):
+    template |= {(user["metadata"]["name"], "password") for user in of_kind(rendered[overlay], "KafkaUser")}
+    for workload in pod_workloads(rendered[overlay]):
+        for container in pod_containers(workload):
             for item in container.get("env", []):
                 ref = item.get("valueFrom", {}).get("secretKeyRef")
                 if ref:
@@ -227,61 +257,75 @@ def test_the_secret_template_holds_no_real_secret(rendered):
             assert "change-me" in value, f"{secret['metadata']['name']}.{key} must stay a placeholder"
 
 
-# --- Strimzi custom resources: checked structurally (no CRD schemas offline) -----------------------
+
 
 def _topic(objects, topic_name):
     return next(t for t in of_kind(objects, "KafkaTopic") if t["spec"]["topicName"] == topic_name)
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS)
-def test_kafka_runs_in_kraft_mode_on_node_pools(rendered, overlay):
-    objects = rendered[overlay]
-    (kafka,) = of_kind(objects, "Kafka")
-    assert kafka["apiVersion"] == "kafka.strimzi.io/v1beta2"
-    assert kafka["metadata"]["annotations"] == {"strimzi.io/node-pools": "enabled", "strimzi.io/kraft": "enabled"}
-    assert "zookeeper" not in kafka["spec"]
-    for listener in kafka["spec"]["kafka"]["listeners"]:
-        assert {"name", "port", "type", "tls"} <= set(listener)
-    pools = of_kind(objects, "KafkaNodePool")
-    assert pools
-    for pool in pools:
-        assert pool["apiVersion"] == "kafka.strimzi.io/v1beta2"
-        assert pool["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
-        assert pool["spec"]["replicas"] >= 1
-        assert set(pool["spec"]["roles"]) <= {"controller", "broker"}
-        assert pool["spec"]["storage"]["type"] in {"jbod", "persistent-claim", "ephemeral"}
-    roles = {role for pool in pools for role in pool["spec"]["roles"]}
-    assert roles == {"controller", "broker"}
-
+# --- drains, images, passwords, backups -------------------------------------------------------------
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_topics_match_the_contract_and_the_cluster_size(rendered, overlay):
+def test_every_disruption_budget_lets_a_drain_evict_a_pod_at_the_smallest_scale(rendered, overlay):
     objects = rendered[overlay]
-    (kafka,) = of_kind(objects, "Kafka")
-    brokers = sum(p["spec"]["replicas"] for p in of_kind(objects, "KafkaNodePool") if "broker" in p["spec"]["roles"])
-    topics = of_kind(objects, "KafkaTopic")
-    assert {t["spec"]["topicName"] for t in topics} == {"transactions", "transactions_result", "transactions_dlq"}
-    config = _gateway_config(objects)
-    for topic in topics:
-        spec = topic["spec"]
-        assert topic["apiVersion"] == "kafka.strimzi.io/v1beta2"
-        assert topic["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
-        assert spec["partitions"] == int(config["KAFKA_TOPIC_PARTITIONS"]) == 6
-        assert spec["replicas"] == int(config["KAFKA_REPLICATION_FACTOR"]) <= brokers
-        assert 1 <= spec["config"]["min.insync.replicas"] <= max(spec["replicas"] - 1, 1)
-    assert kafka["spec"]["kafka"]["config"]["default.replication.factor"] <= brokers
-    assert kafka["spec"]["kafka"]["config"]["offsets.topic.replication.factor"] <= brokers
+    hpas = {hpa["spec"]["scaleTargetRef"]["name"]: hpa["spec"]["minReplicas"] for hpa in of_kind(objects, "HorizontalPodAutoscaler")}
+    for budget in of_kind(objects, "PodDisruptionBudget"):
+        (target,) = [w for w in of_kind(objects, "Deployment") + of_kind(objects, "StatefulSet")
+                     if _selects(budget["spec"]["selector"]["matchLabels"], w["spec"]["template"]["metadata"]["labels"])]
+        smallest = hpas.get(target["metadata"]["name"], target["spec"].get("replicas", 1))
+        spec = budget["spec"]
+        allowed = spec["maxUnavailable"] if "maxUnavailable" in spec else smallest - spec["minAvailable"]
+        assert allowed >= 1, f"{budget['metadata']['name']}: a drain could never evict its pod at {smallest} replica(s)"
 
 
-def _gateway_config(objects) -> dict:
-    (config,) = [c for c in of_kind(objects, "ConfigMap") if c["metadata"]["name"].startswith("gateway-config")]
-    return config["data"]
+def test_prod_pins_every_image_by_digest_and_dev_may_use_tags(rendered):
+    images = [c["image"] for w in pod_workloads(rendered["overlays/prod"]) for c in pod_containers(w)]
+    assert {support.image_name(image) for image in images} == {"payment-gateway", "mysql"}
+    for image in images:
+        assert re.fullmatch(r"[\w./-]+@sha256:[0-9a-f]{64}", image), image
+    assert all(c["imagePullPolicy"] == "IfNotPresent" for w in pod_workloads(rendered["overlays/prod"])
+               for c in pod_containers(w) if "payment-gateway" in c["image"])  # a digest never changes
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_services_connect_to_the_strimzi_bootstrap_service(rendered, overlay):
+def test_database_passwords_have_one_source_the_mysql_secret(rendered, overlay):
+    """MySQL creates its users from mysql-secrets and every DATABASE_URL is built from the same keys."""
     objects = rendered[overlay]
-    (kafka,) = of_kind(objects, "Kafka")
-    (listener,) = kafka["spec"]["kafka"]["listeners"]
-    expected = f"{kafka['metadata']['name']}-kafka-bootstrap:{listener['port']}"
-    assert _gateway_config(objects)["KAFKA_BOOTSTRAP_SERVERS"] == expected
+    for secret in of_kind(rendered["base"], "Secret"):
+        assert not any("mysql+pymysql://" in value for value in secret["stringData"].values()), secret["metadata"]["name"]
+    mysql_env = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in pod_spec(named(objects, "StatefulSet", "mysql"))["containers"][0]["env"]}
+    urls = 0
+    for workload in pod_workloads(objects):
+        for container in pod_containers(workload):
+            env = {e["name"]: e for e in container.get("env", [])}
+            if "DATABASE_URL" not in env:
+                continue
+            urls += 1
+            user = re.match(r"mysql\+pymysql://(\w+):\$\(DB_PASSWORD\)@mysql:3306/\1\?", env["DATABASE_URL"]["value"]).group(1)
+            assert env["DB_PASSWORD"]["valueFrom"]["secretKeyRef"] == mysql_env[f"{user.upper()}_DB_PASSWORD"]
+            assert list(env).index("DB_PASSWORD") < list(env).index("DATABASE_URL"), "defined before use"
+    assert urls == 5  # api, processor, results, and the two migrations
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_a_nightly_backup_runs_the_tested_script_and_binlogs_last_as_long(rendered, overlay):
+    objects = rendered[overlay]
+    cron = named(objects, "CronJob", "mysql-backup")
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    (container,) = pod_spec(cron)["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    scripts = named_prefix(objects, "ConfigMap", "mysql-scripts")
+    assert container["command"] == ["/scripts/backup.sh"]
+    assert scripts["data"]["backup.sh"] == (support.K8S / "base/mysql/backup.sh").read_text()
+    assert set(env["BACKUP_DATABASES"].split()) == {"processor", "gateway"}
+    volume = next(v for v in pod_spec(cron)["volumes"] if v["name"] == "backups")
+    named(objects, "PersistentVolumeClaim", volume["persistentVolumeClaim"]["claimName"])
+    args = pod_spec(named(objects, "StatefulSet", "mysql"))["containers"][0]["args"]
+    assert "--log-bin=binlog" in args
+    assert f"--binlog-expire-logs-seconds={int(env['BACKUP_KEEP_DAYS']) * 86400}" in args
+    assert "--source-data=2" in env["BACKUP_DUMP_OPTIONS"]
+
+
+def named_prefix(objects, kind, prefix):
+    (match,) = [o for o in of_kind(objects, kind) if o["metadata"]["name"].startswith(prefix)]
+    return match

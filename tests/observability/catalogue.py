@@ -34,6 +34,7 @@ SERVICES: dict[str, tuple[Metric, ...]] = {
         Metric("gateway_api_produce_duration_seconds", "histogram"),
         Metric("gateway_api_produce_failures_total", "counter"),
         Metric("gateway_api_idempotent_replays_total", "counter"),
+        Metric("gateway_api_ledger_write_failures_total", "counter"),
     ) + PROCESS,
     "processor": (
         Metric("processor_transactions_processed_total", "counter", ("status", "reason")),
@@ -43,16 +44,21 @@ SERVICES: dict[str, tuple[Metric, ...]] = {
         Metric("processor_consumer_lag", "gauge", ("topic", "partition")),
         Metric("processor_dlq_messages_total", "counter"),
         Metric("processor_batch_failures_total", "counter"),
+        Metric("processor_offset_gaps_accepted_total", "counter"),
     ) + PROCESS,
     "results": (
         Metric("gateway_results_applied_total", "counter", ("status",)),
         Metric("gateway_results_batch_duration_seconds", "histogram"),
         Metric("gateway_results_consumer_lag", "gauge", ("topic", "partition")),
         Metric("gateway_results_batch_failures_total", "counter"),
+        Metric("gateway_results_dead_letters_total", "counter"),
+        Metric("gateway_results_offset_gaps_accepted_total", "counter"),
+        Metric("gateway_results_oldest_pending_seconds", "gauge"),
     ) + PROCESS,
     "panel": _http("panel") + (
         Metric("panel_sse_clients", "gauge"),
         Metric("panel_results_received_total", "counter"),
+        Metric("panel_offset_gaps_accepted_total", "counter"),
     ) + PROCESS,
 }
 

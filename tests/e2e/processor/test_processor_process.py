@@ -8,14 +8,18 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 import sqlalchemy
 
 from infra.contracts import TransactionResult
+from infra.embedded_broker import free_port
 from tests.e2e.processor.conftest import group_of, processor_env
 from tests.support import wait_until
 from tests.support.kafka import committed_offsets, read_messages, values_at
+from tests.support.ports import PortTaken, lost_a_port_race, retry_on_port_collision
 from tests.support.transactions import TopicReader, produce_mixed
 
 pytestmark = pytest.mark.slow
@@ -116,22 +120,78 @@ def test_a_stop_signal_with_a_batch_in_hand_finishes_it_commits_it_and_exits_zer
     assert "4111111111111111" not in process.output() and "378282246310005" not in process.output()
 
 
+def test_before_its_migration_the_processor_is_not_ready_and_consumes_nothing(
+        processor_factory, kafka_settings, mysql_url):
+    """A new release's pod starts before its migration Job ran: it waits (alive, not ready),
+    commits nothing, and decides everything once the schema is at its head."""
+    total = 300
+    expected = produce_mixed(kafka_settings, total)
+    process, port = processor_serving_probes(processor_factory, DATABASE_URL=mysql_url, AUTO_MIGRATE="false")
+    wait_until(lambda: "waiting for the database migrations" in process.output(), 60, message="the wait")
+    assert http_status(port, "/healthz") == 200 and http_status(port, "/readyz") == 503
+    assert committed_offsets(kafka_settings, group_of(kafka_settings), kafka_settings.topics.transactions) == {}
+
+    migrate_processor(kafka_settings, mysql_url)
+    wait_until(lambda: len(stored(mysql_url)) == total, 60, message="every transaction stored after the migration")
+    assert http_status(port, "/readyz") == 200
+    assert stored(mysql_url) == expected
+    assert "batch failed" not in process.output()
+
+
 def test_a_database_outage_commits_nothing_and_loses_nothing_once_the_database_is_back(
         processor_factory, kafka_settings, mysql_url):
-    """The processor starts on a MariaDB database whose table does not exist yet (every write fails),
-    keeps retrying without committing an offset, and decides everything once the schema is there."""
+    """The table disappears under a running processor (every write fails): it keeps retrying
+    without committing an offset, and decides everything once the table is back."""
     total = 500
-    expected = produce_mixed(kafka_settings, total)
+    migrate_processor(kafka_settings, mysql_url)
+    rename_table(mysql_url, "transactions", "transactions_away")
     process = processor_factory(DATABASE_URL=mysql_url, AUTO_MIGRATE="false")
+    expected = produce_mixed(kafka_settings, total)
     wait_until(lambda: process.output().count("batch failed, will retry") >= 3, 60,
                message="the processor to fail and retry against the missing table")
     assert committed_offsets(kafka_settings, group_of(kafka_settings), kafka_settings.topics.transactions) == {}
-    assert stored(mysql_url) == {}
 
-    migrate = subprocess.run([sys.executable, "-m", "processor", "migrate"], capture_output=True, text=True,
-                             env=processor_env(kafka_settings, mysql_url), timeout=120)
-    assert migrate.returncode == 0, migrate.stderr
+    rename_table(mysql_url, "transactions_away", "transactions")
     wait_until(lambda: len(stored(mysql_url)) == total, 30, message="every transaction stored after the outage")
     assert stored(mysql_url) == expected
     assert process.process.poll() is None, "the processor rode out the outage"
-    assert sum(committed_offsets(kafka_settings, group_of(kafka_settings), kafka_settings.topics.transactions).values()) == total
+    committed = committed_offsets(kafka_settings, group_of(kafka_settings), kafka_settings.topics.transactions)
+    assert sum(committed.values()) == total
+
+
+def processor_serving_probes(processor_factory, **env):
+    """A processor with its /healthz and /readyz on a free port (started again if it lost that port)."""
+
+    def attempt(_number: int):
+        port = free_port()
+        process = processor_factory(METRICS_PORT=str(port), **env)
+        wait_until(lambda: http_status(port, "/healthz") or process.process.poll() is not None, 30,
+                   message="the processor's probes")
+        if process.process.poll() is not None:
+            raise (PortTaken if lost_a_port_race(process.output()) else AssertionError)(process.output()[-2000:])
+        return process, port
+
+    return retry_on_port_collision(attempt)
+
+
+def migrate_processor(kafka_settings, url: str) -> None:
+    migrate = subprocess.run([sys.executable, "-m", "processor", "migrate"], capture_output=True, text=True,
+                             env=processor_env(kafka_settings, url), timeout=120)
+    assert migrate.returncode == 0, migrate.stderr
+
+
+def rename_table(url: str, old: str, new: str) -> None:
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"RENAME TABLE {old} TO {new}")
+    engine.dispose()
+
+
+def http_status(port: int, path: str) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return 0

@@ -1,11 +1,15 @@
 """Fixtures for the API against real parts: the embedded broker and a SQLite ledger."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from infra.settings import Secret
 
 from gateway_api import create_app
+from gateway_api.results.bootstrap import bootstrap as results_bootstrap
+from gateway_api.results.settings import Settings as ResultsSettings
 from gateway_api.settings import Settings
 from tests.integration.gateway_api.support import ADMIN_TOKEN, create_merchant
 
@@ -37,3 +41,22 @@ def merchant(client) -> tuple[str, str]:
 @pytest.fixture
 def other_merchant(client) -> tuple[str, str]:
     return create_merchant(client, "Shop B")
+
+
+@pytest.fixture
+def results_consumer(kafka_settings):
+    """``start(database_url)`` runs the results consumer (built as ``python -m gateway_api.results``
+    builds it) in a thread until the test ends; it returns the consumer's settings."""
+    stop, threads = threading.Event(), []
+
+    def start(database_url: str, group_id: str = "results-test") -> ResultsSettings:
+        settings = ResultsSettings(database_url=database_url, kafka=kafka_settings, group_id=group_id, metrics_port=0)
+        thread = threading.Thread(target=results_bootstrap(settings).run, args=(stop,), daemon=True)
+        thread.start()
+        threads.append(thread)
+        return settings
+
+    yield start
+    stop.set()
+    for thread in threads:
+        thread.join(15)

@@ -1,11 +1,7 @@
 """Helpers for the API's integration tests."""
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
-
-from werkzeug.serving import make_server
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 TEST_CARD = "4111111111111111"
@@ -33,15 +29,3 @@ def create_merchant(client, name: str = "Shop") -> tuple[str, str]:
 def decoded(messages) -> list[dict]:
     return [json.loads(m.value()) for m in messages]
 
-
-@contextlib.contextmanager
-def serving(app):
-    """The app on a real port (threaded werkzeug server, port chosen by the OS), for concurrent clients."""
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{http.server_port}"
-    finally:
-        http.shutdown()
-        thread.join(5)

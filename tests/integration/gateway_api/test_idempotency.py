@@ -6,8 +6,9 @@ import requests
 
 from gateway_api import create_app
 from tests.support.concurrency import Spans, most_in_flight, race
+from tests.support.http import serving
 
-from tests.integration.gateway_api.support import create_merchant, decoded, serving, transaction_body
+from tests.integration.gateway_api.support import create_merchant, decoded, transaction_body
 from tests.support.kafka import read_messages
 
 RACERS = 8

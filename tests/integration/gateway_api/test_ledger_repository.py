@@ -137,3 +137,30 @@ def test_an_expired_key_is_taken_over(engine):
     later = T0 + timedelta(hours=25)
     holder = store.claim(IdempotencyRecord("acct_a", "k", "fp2", "tx2", later), expired_before=later - timedelta(hours=24))
     assert (holder.transaction_id, holder.fingerprint, holder.completed) == ("tx2", "fp2", False)
+
+
+def test_ids_are_as_long_as_the_contract_allows_and_case_sensitive(ledger):
+    ledger.apply_results([result("T" * 100, account="A" * 100), result("Tx-A"), result("tx-a", "rejected", "r")])
+    assert ledger.get("T" * 100).account_id == "A" * 100
+    assert (ledger.get("Tx-A").status, ledger.get("tx-a").status) == ("approved", "rejected")
+    assert ledger.get("TX-A") is None
+    assert ledger.list(ListQuery(account_id="a" * 100)).items == []
+
+
+def test_the_oldest_pending_row_gives_the_pending_age_gauge(ledger):
+    from prometheus_client import CollectorRegistry, Gauge
+
+    from gateway_api.results.pending import OldestPending
+
+    registry = CollectorRegistry()
+    gauge = Gauge("oldest_pending_seconds", "test", registry=registry)
+    monitor = OldestPending(ledger, gauge, now=lambda: T0 + timedelta(minutes=10))
+    monitor.refresh()
+    assert registry.get_sample_value("oldest_pending_seconds") == 0
+    ledger.add_pending(pending("old", at=T0))
+    ledger.add_pending(pending("newer", at=T0 + timedelta(minutes=9)))
+    monitor.refresh()
+    assert registry.get_sample_value("oldest_pending_seconds") == 600
+    ledger.apply_results([result("old")])
+    monitor.refresh()
+    assert registry.get_sample_value("oldest_pending_seconds") == 60

@@ -1,4 +1,6 @@
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+
+import pytest
 
 from infra.contracts import TransactionResult
 
@@ -51,6 +53,43 @@ def test_report_as_csv(app, client, merchant):
 
 def test_report_queries_are_validated(client, merchant):
     assert client.get("/v1/reports?from=2026-02-01&to=2026-01-01", auth=merchant).json["error"]["param"] == "from"
-    assert client.get("/v1/reports?from=2026-01-01", auth=merchant).json["error"]["code"] == "parameter_missing"
+    assert client.get("/v1/reports?from=2026-01-01&to=2026-1-1", auth=merchant).json["error"]["param"] == "to"
+    after_today = datetime.now(timezone.utc).date() + timedelta(days=2)
+    assert client.get(f"/v1/reports?from={after_today}", auth=merchant).json["error"]["param"] == "from"
     assert client.get("/v1/reports?period=week&from=2026-01-01&to=2026-01-02", auth=merchant).status_code == 422
     assert client.get("/v1/reports?from=2026-01-01&to=2026-01-02").status_code == 401
+
+
+def test_without_dates_a_report_covers_the_last_30_days_up_to_today_utc(app, client, merchant):
+    decide(app, post(client, merchant, "10.00"), merchant[0], "approved")
+    today = datetime.now(timezone.utc).date()
+    month_ago = (today - timedelta(days=29)).isoformat()
+    report = client.get("/v1/reports?period=day", auth=merchant)
+    assert report.status_code == 200
+    assert (report.json["from"], report.json["to"]) == (month_ago, today.isoformat())
+    assert [row["period"] for row in report.json["data"]] == [today.isoformat()]
+    assert report.json["data"][0]["approved_volume"] == "10.00"
+
+
+def test_with_one_date_the_other_defaults_around_it(client, merchant):
+    only_to = client.get("/v1/reports?to=2026-03-31", auth=merchant).json
+    assert (only_to["from"], only_to["to"]) == ("2026-03-02", "2026-03-31")
+    only_from = client.get("/v1/reports?from=2026-01-01", auth=merchant).json
+    assert (only_from["from"], only_from["to"]) == ("2026-01-01", datetime.now(timezone.utc).date().isoformat())
+
+
+def test_the_report_defaults_are_in_the_openapi_document(client):
+    parameters = client.get("/openapi.json").json["paths"]["/v1/reports"]["get"]["parameters"]
+    described = {p["name"]: p.get("description", "") for p in parameters}
+    assert "30 days" in described["from"] and "today" in described["to"]
+    assert not any(p["required"] for p in parameters if p["name"] in ("from", "to"))
+
+
+@pytest.mark.parametrize("query", ["from=2026-01-01&to=9999-12-31", "from=0001-01-01&to=9999-12-31",
+                                   "period=year&from=0001-01-01&to=0001-12-31", "to=0001-01-01"])
+def test_reports_over_the_extreme_dates_answer_instead_of_failing(app, client, merchant, query):
+    decide(app, post(client, merchant, "10.00"), merchant[0], "approved")
+    response = client.get(f"/v1/reports?{query}", auth=merchant)
+    assert response.status_code == 200, response.json
+    expected = 1 if query.endswith("9999-12-31") else 0
+    assert sum(row["approved_count"] for row in response.json["data"]) == expected

@@ -1,13 +1,16 @@
 """The results consumer against the real broker: idempotent, order-independent, one DB write per batch."""
+import dataclasses
 import threading
 from decimal import Decimal
 
 import pytest
 
 from infra.contracts import TransactionResult
+from infra.db import migrate
 from infra.kafka import Record, build_acked_producer
 
 from gateway_api.adapters.ledger_repository import SqlLedger
+from gateway_api.migrations import SCRIPT_LOCATION
 from gateway_api.results.bootstrap import bootstrap
 from gateway_api.results.settings import Settings
 from tests.integration.gateway_api.support import ADMIN, transaction_body
@@ -21,18 +24,8 @@ def results_settings(kafka_settings, sqlite_url):
 
 
 @pytest.fixture
-def run_consumer(results_settings):
-    stop, threads = threading.Event(), []
-
-    def start():
-        thread = threading.Thread(target=bootstrap(results_settings).run, args=(stop,), daemon=True)
-        thread.start()
-        threads.append(thread)
-
-    yield start
-    stop.set()
-    for thread in threads:
-        thread.join(15)
+def run_consumer(results_consumer, sqlite_url):
+    return lambda: results_consumer(sqlite_url)
 
 
 def publish_results(kafka_settings, *results: TransactionResult, raw: tuple[bytes, ...] = ()) -> None:
@@ -53,7 +46,7 @@ def every_message_applied(kafka_settings, results_settings, count: int) -> None:
                20, message=f"{count} results consumed and committed")
 
 
-def test_results_update_the_ledger_the_api_reads_and_garbage_is_skipped(
+def test_results_update_the_ledger_the_api_reads_and_garbage_is_set_aside(
         app, client, merchant, kafka_settings, results_settings, run_consumer):
     approved = client.post("/v1/transactions", json=transaction_body(), auth=merchant).json
     rejected = client.post("/v1/transactions", json=transaction_body(amount="1000.01"), auth=merchant).json
@@ -69,13 +62,13 @@ def test_results_update_the_ledger_the_api_reads_and_garbage_is_skipped(
     assert (status(rejected)["status"], status(rejected)["error_message"]) == (
         "rejected", "you dont have limit for this transaction")
     assert status(approved)["status"] == "approved" and status(approved)["processed_at"] == "2026-11-23T10:00:01.000000Z"
-    # The garbage was skipped, not stored and not retried forever (its offsets are committed above).
+    # The garbage never reached the ledger and was not retried forever (its offsets are committed above).
     ledger = app.extensions["gateway_api"].ledger
     assert ledger.get("x") is None
     assert {t["id"] for t in client.get("/v1/transactions", headers=ADMIN).json["data"]} == {approved["id"], rejected["id"]}
 
 
-def test_a_result_before_the_pending_row_and_redeliveries_are_harmless(kafka_settings, results_settings, run_consumer):
+def test_a_result_before_the_pending_row_and_redeliveries_are_harmless(kafka_settings, sqlite_url, run_consumer):
     from infra.db import build_engine
 
     created = {"id": "early-1", "amount": "10.50", "created_at": "2026-11-23T10:00:00.000000Z"}
@@ -88,3 +81,26 @@ def test_a_result_before_the_pending_row_and_redeliveries_are_harmless(kafka_set
     stored = SqlLedger(engine).get("early-1")
     engine.dispose()
     assert (stored.status, stored.error_message, stored.amount) == ("approved", "", Decimal("10.50"))
+
+
+def test_before_the_ledger_migration_the_consumer_waits_unready_and_applies_nothing(results_settings, kafka_settings):
+    """A new release's results consumer starts before its migration Job: it waits for the ledger's
+    schema (alive, not ready), then applies what arrived meanwhile."""
+    consumer = bootstrap(dataclasses.replace(results_settings, auto_migrate=False))
+    stop = threading.Event()
+    thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        publish_results(kafka_settings, TransactionResult("t-early", "approved", "", "acct", "1.00", "visa", "1111",
+                                                          None, "2026-01-01T00:00:00Z"))
+        ready, body = consumer.probes.readiness()
+        assert not ready and body["checks"]["database_schema"] == "not ready"
+        threading.Event().wait(1.0)
+        assert consumer.probes.liveness()[0], "waiting is not being stuck"
+        migrate(results_settings.database_url, SCRIPT_LOCATION)
+        ledger = SqlLedger(consumer.engine)
+        wait_until(lambda: ledger.get("t-early") is not None, 30, message="the early result applied")
+        assert consumer.probes.readiness()[0]
+    finally:
+        stop.set()
+        thread.join(15)

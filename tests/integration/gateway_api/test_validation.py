@@ -3,7 +3,8 @@ import json
 
 import pytest
 
-from tests.integration.gateway_api.support import TEST_CARD, TEST_CVV, card, transaction_body
+from tests.integration.gateway_api.support import ADMIN, TEST_CARD, TEST_CVV, card, transaction_body
+from tests.support.kafka import read_messages
 
 CASES = [
     # (name, body, status, code, param)
@@ -108,3 +109,46 @@ def test_an_invalid_card_field_is_named_but_its_value_never_repeated(client, mer
                                       "message": message, "param": f"credit_card.{field}"}
     text = response.get_data(as_text=True)
     assert TEST_CVV not in text and "4111" not in text
+
+
+LONE_SURROGATE = "\ud800"  # valid JSON ("\ud800"), but no database can store it
+
+
+@pytest.mark.parametrize("key", [None, "unstorable-1"], ids=["without key", "with Idempotency-Key"])
+@pytest.mark.parametrize("body, param", [
+    (transaction_body(description="order " + LONE_SURROGATE), "description"),
+    (transaction_body(credit_card=card(name="Ada " + LONE_SURROGATE)), "credit_card.name"),
+    (transaction_body(credit_card=card(cvv="1" + LONE_SURROGATE)), "credit_card.cvv"),
+], ids=["description", "card holder name", "cvv"])
+def test_text_no_database_can_store_is_a_422_before_anything_is_published(client, merchant, kafka_settings,
+                                                                         body, param, key):
+    headers = {"Idempotency-Key": key} if key else {}
+    response = client.post("/v1/transactions", data=json.dumps(body), content_type="application/json",
+                           auth=merchant, headers=headers)
+    assert (response.status_code, response.json["error"]["code"], response.json["error"]["param"]) == \
+        (422, "parameter_invalid", param)
+    assert read_messages(kafka_settings, kafka_settings.topics.transactions, timeout=5) == []
+
+
+def test_an_account_name_no_database_can_store_is_a_422(client):
+    response = client.post("/v1/accounts", data=json.dumps({"name": LONE_SURROGATE}), content_type="application/json",
+                           headers=ADMIN)
+    assert (response.status_code, response.json["error"]["param"]) == (422, "name")
+
+
+@pytest.mark.parametrize("raw", [
+    "[" * 3000 + "]" * 3000,
+    '{"amount": ' + "[" * 3000 + "]" * 3000 + "}",
+    '{"amount": ' + "1" * 5000 + ', "credit_card": ' + json.dumps(card()) + "}",
+    '{"amount": "1.00", "credit_card": ' + json.dumps(card())[:-1] + ', "expiration_month": ' + "1" * 5000 + "}}",
+], ids=["3000 nested arrays", "nested amount", "5000-digit amount", "5000-digit month"])
+def test_json_too_deep_or_with_absurd_numbers_is_a_400_not_a_500(client, merchant, raw):
+    response = client.post("/v1/transactions", data=raw, content_type="application/json", auth=merchant)
+    assert response.status_code == 400 and response.json["error"]["code"] == "invalid_json"
+
+
+@pytest.mark.parametrize("number", ["4111111111111111\n", "4111111111111111\r\n", "\n4111111111111111",
+                                    "4111 1111\n1111 1111"])
+def test_a_card_number_with_a_line_break_is_refused(client, merchant, number):
+    response = client.post("/v1/transactions", json=transaction_body(credit_card=card(number=number)), auth=merchant)
+    assert (response.status_code, response.json["error"]["param"]) == (422, "credit_card.number")

@@ -16,10 +16,7 @@ import requests
 
 from infra.contracts import TransactionResult
 from infra.kafka import Record, build_acked_producer
-from infra.settings import Secret
-from panel.app import create_app
-from panel.domain.principal import Credential
-from panel.settings import Settings
+from tests.integration.panel.conftest import as_operator, sign_in
 from tests.support import wait_until
 from tests.support.ports import listening_socket
 
@@ -28,10 +25,13 @@ SECRET_KEY = "integration-test-panel-key"
 
 
 @pytest.fixture
-def gunicorn_panel(kafka_settings, tmp_path):
-    env = {**os.environ, "PANEL_SECRET_KEY": SECRET_KEY, "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
+def gunicorn_panel(api, kafka_settings, tmp_path):
+    metrics_dir = tmp_path / "metrics"  # of its own: prometheus_client reads every *.db there (the ledger is test.db)
+    metrics_dir.mkdir()
+    env = {**os.environ, "PANEL_SECRET_KEY": SECRET_KEY, "PANEL_GATEWAY_URL": api[0],
+           "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
            "KAFKA_TOPIC_PREFIX": kafka_settings.topics.results.removesuffix("transactions_result"),
-           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "WEB_CONCURRENCY": "2", "PYTHONPATH": str(ROOT)}
+           "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "WEB_CONCURRENCY": "2", "PYTHONPATH": str(ROOT)}
     log = open(tmp_path / "panel.log", "wb")  # the test reads it back through tmp_path
     with listening_socket() as sock:  # bound here and handed over: no other process can take the port
         process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:panel.gunicorn_conf",
@@ -55,12 +55,11 @@ def _ready(url: str) -> bool:
         return False
 
 
-def operator_cookie() -> str:
-    """A session as the panel itself would issue it after an operator signed in."""
-    app = create_app(Settings(secret_key=Secret(SECRET_KEY), consume_results=False))
-    sealed = app.extensions["panel"].vault.seal(Credential.admin("irrelevant: the stream asks no gateway"))
-    serializer = app.session_interface.get_signing_serializer(app)
-    return serializer.dumps({"who": {"kind": "admin", "account_id": "", "name": ""}, "cred": sealed})
+def operator_cookie(url: str) -> str:
+    """An operator's session cookie, from the sign-in form (any worker issues it, all accept it)."""
+    browser, response = sign_in(url, as_operator())
+    assert response.status_code == 302, response.text
+    return browser.cookies["panel_session"]
 
 
 def _processes(streams: list[list[str]]) -> set[str]:
@@ -83,12 +82,12 @@ def open_stream(url: str, cookie: str, received: list[str]) -> requests.Response
 
 def test_every_worker_streams_every_result_and_sigterm_stops_within_seconds(gunicorn_panel, kafka_settings, tmp_path):
     url, process = gunicorn_panel
-    cookie = operator_cookie()
     streams, responses = [], []
     while len(_processes(streams)) < 2:  # until streams are open on both workers
         assert len(streams) < 40, "every stream landed on the same worker"
         streams.append([])
-        responses.append(open_stream(url, cookie, streams[-1]))
+        # A session per stream: one session may hold only a few (panel.services.hub.STREAMS_PER_SESSION).
+        responses.append(open_stream(url, operator_cookie(url), streams[-1]))
         wait_until(lambda: any(line.startswith("data: {\"process\"") for line in streams[-1]), 10, message="hello")
     result = TransactionResult("tx-1", "rejected", "invalid expiration month", "acc-1", "5.00", "visa", "1111",
                                None, "2026-11-23T00:00:00+00:00")

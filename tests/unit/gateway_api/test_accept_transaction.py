@@ -17,9 +17,9 @@ REQUEST = TransactionRequest(Decimal("10.50"), Card("4111111111111111", "Ada", 1
 
 
 class FakeLedger(Ledger):
-    def __init__(self, effects: list):
+    def __init__(self, effects: list | None = None):
         self.rows: dict[str, Transaction] = {}
-        self.effects = effects
+        self.effects = [] if effects is None else effects  # shared by the fakes of one test: the order of effects
 
     def add_pending(self, transaction):
         self.effects.append(("add_pending", transaction.id))
@@ -38,11 +38,14 @@ class FakeLedger(Ledger):
     def daily_totals(self, account_id, first, last):
         raise NotImplementedError
 
+    def oldest_pending_created_at(self):
+        raise NotImplementedError
+
 
 class FakeKeys(IdempotencyStore):
-    def __init__(self, effects: list):
+    def __init__(self, effects: list | None = None):
         self.records: dict[tuple[str, str], IdempotencyRecord] = {}
-        self.effects = effects
+        self.effects = [] if effects is None else effects  # shared by the fakes of one test: the order of effects
 
     def claim(self, candidate, expired_before):
         self.effects.append(("claim", candidate.key))
@@ -59,9 +62,9 @@ class FakeKeys(IdempotencyStore):
 
 
 class FakePublisher(TransactionPublisher):
-    def __init__(self, effects: list):
+    def __init__(self, effects: list | None = None):
         self.sent, self.down = [], False
-        self.effects = effects
+        self.effects = [] if effects is None else effects  # shared by the fakes of one test: the order of effects
 
     def publish(self, key, message, timeout):
         if self.down:
@@ -132,3 +135,26 @@ def test_a_key_expires_after_its_ttl(parts):
     first = accept("acct_1", REQUEST, key="k").transaction
     clock[0] = NOW + timedelta(hours=24, seconds=1)
     assert accept("acct_1", REQUEST, key="k").transaction.id != first.id
+
+
+class BrokenLedger(FakeLedger):
+    def __init__(self):
+        super().__init__()
+        self.broken = True
+
+    def add_pending(self, transaction):
+        if self.broken:
+            raise ConnectionError("ledger down")
+        super().add_pending(transaction)
+
+
+def test_a_ledger_failure_after_the_ack_is_counted_not_raised_and_a_retry_resends_the_same_id():
+    ledger, keys, publisher, failures = BrokenLedger(), FakeKeys(), FakePublisher(), []
+    accept = AcceptTransaction(ledger, keys, publisher, SecretHasher("pepper"), lambda: NOW, lambda: "tx1", 5.0,
+                               timedelta(hours=24), on_ledger_failure=lambda: failures.append(1))
+    accepted = accept("acct_1", REQUEST, key="k")
+    assert accepted.transaction.status == "pending" and failures == [1] and ledger.rows == {}
+    ledger.broken = False
+    retried = accept("acct_1", REQUEST, key="k")
+    assert retried.transaction.id == "tx1" and not retried.replayed
+    assert [message["id"] for _, message in publisher.sent] == ["tx1", "tx1"] and ledger.get("tx1")

@@ -1,4 +1,6 @@
-from panel.services.hub import CLOSED, RESYNC, Hub, LiveEvent
+import pytest
+
+from panel.services.hub import CLOSED, RESYNC, Hub, LiveEvent, TooManyStreams
 
 
 def own_account(account_id):
@@ -71,3 +73,25 @@ def test_unsubscribed_streams_receive_nothing_more():
     hub.unsubscribe(stream)
     hub.publish("A", {"id": "t1"})
     assert stream.next(0) is None
+
+
+@pytest.mark.parametrize("suffix", ["\u00b2", "\u0661", "1" * 5000, "1" * 19, "-1", "", "+1", " 1"])
+def test_a_last_event_id_that_is_not_a_plain_number_of_ours_asks_for_a_resync(suffix):
+    hub = Hub()
+    hub.publish("A", {"id": "t1"})
+    subscription = hub.subscribe(own_account("A"), last_event_id=f"{hub.boot_id}-{suffix}")
+    assert drain(subscription) == [RESYNC]
+
+
+def test_a_session_may_hold_a_few_streams_and_the_process_a_bounded_number():
+    hub = Hub(per_session=2, per_process=3)
+    kept = [hub.subscribe(own_account("A"), owner="s1"), hub.subscribe(own_account("A"), owner="s1")]
+    with pytest.raises(TooManyStreams) as refused:
+        hub.subscribe(own_account("A"), owner="s1")
+    assert refused.value.per_session
+    kept.append(hub.subscribe(own_account("B"), owner="s2"))
+    with pytest.raises(TooManyStreams) as full:
+        hub.subscribe(own_account("C"), owner="s3")
+    assert not full.value.per_session
+    hub.unsubscribe(kept[0])
+    assert hub.subscribe(own_account("A"), owner="s1").owner == "s1"

@@ -1,0 +1,57 @@
+"""Request bodies parsed safely: hostile JSON is a 400, never a 500.
+
+webargs parses bodies with a bare ``json.loads``, which raises RecursionError for a few thousand
+nested brackets and ValueError for an integer of more than 4,300 digits (CPython's limit on
+int-from-text, a guard against quadratic conversion). Neither is a JSONDecodeError, so neither
+became a 400. Every blueprint of the API is a :class:`Blueprint`, whose parser turns both into the
+same "invalid JSON" answer as malformed syntax.
+"""
+from __future__ import annotations
+
+import json
+
+import flask_smorest
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+
+# No field of the API takes a number anywhere near this long: such a body is not a request.
+MAX_INTEGER_DIGITS = 100
+# Stands for the document in the errors raised here: webargs reads an empty one as "no body".
+_BODY = "<request body>"
+
+
+def loads_bounded(raw: bytes):
+    """``json.loads`` of a body that raises only JSONDecodeError: bad syntax, too deep, absurd integers."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise json.JSONDecodeError(f"not UTF-8: {exc.reason}", _BODY, exc.start) from None
+    try:
+        return json.loads(text, parse_int=_bounded_int)
+    except json.JSONDecodeError:
+        raise
+    except (RecursionError, ValueError) as exc:
+        raise json.JSONDecodeError(_reason(exc), _BODY, 0) from None
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise ValueError(f"integer longer than {MAX_INTEGER_DIGITS} digits")
+    return int(digits)
+
+
+def _reason(exc: Exception) -> str:
+    return "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+
+
+class BoundedJsonParser(FlaskParser):
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return core.missing
+        return loads_bounded(req.get_data(cache=True))
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint with the bounded JSON parser."""
+
+    ARGUMENTS_PARSER = BoundedJsonParser()

@@ -1,0 +1,43 @@
+"""Panel sessions: POST /v1/sessions opens one with real credentials, DELETE /v1/sessions/current ends it."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, g
+
+from gateway_api.domain.errors import PermissionDenied
+from gateway_api.domain.transactions import rfc3339
+from gateway_api.web.auth import ADMIN, MERCHANT, json_body_required, requires
+from gateway_api.web.parsing import Blueprint
+from gateway_api.web.schemas import SessionCreateSchema, SessionSchema
+
+blp = Blueprint("sessions", __name__, url_prefix="/v1/sessions", description="Sessions of the live panel")
+
+
+def _sessions():
+    return current_app.extensions["gateway_api"].sessions
+
+
+@blp.route("", methods=["POST"])
+@blp.doc(security=[{"basicAuth": []}, {"adminToken": []}])
+@requires(MERCHANT, ADMIN)
+@json_body_required
+@blp.arguments(SessionCreateSchema)
+@blp.response(201, SessionSchema)
+def open_session(payload):
+    """A read-only session token for the caller (what the panel keeps instead of the credential)."""
+    issued = _sessions().open(g.principal.account, timedelta(seconds=payload["ttl_seconds"]))
+    account = g.principal.account
+    return {"token": issued.token, "expires_at": rfc3339(issued.session.expires_at), "type": issued.session.kind,
+            "account_id": account.id if account else None, "name": account.name if account else None}
+
+
+@blp.route("/current", methods=["DELETE"])
+@blp.doc(security=[{"panelSession": []}])
+@requires(MERCHANT, ADMIN, session=True)
+@blp.response(204)
+def end_session():
+    """Sign-out: the token that made this request stops working everywhere at once."""
+    if g.principal.session is None:
+        raise PermissionDenied("Only a session token can end its session.")
+    _sessions().end(g.principal.session)

@@ -1,0 +1,77 @@
+"""infra.redaction: what a log line or a DLQ payload may carry, masked; what it must keep, kept."""
+import json
+import logging
+
+import pytest
+
+from infra.logs import JsonFormatter
+from infra.redaction import mask_card_numbers
+
+MASKED = [
+    # (case, text, expected)
+    ("plain number", "card 4111111111111111 declined", "card ************1111 declined"),
+    ("spaced number", "card 4111 1111 1111 1111", "card ************1111"),
+    ("dashed number", "card 4111-1111-1111-1111", "card ************1111"),
+    ("double spaces, as the API accepts them", "card 4111  1111  1111  1111", "card ************1111"),
+    ("spaced dashes", "card 4111 - 1111 - 1111 - 1111.", "card ************1111."),
+    ("a tab", "card 4111\t1111 1111 1111", "card ************1111"),
+    ("dotted number", "card 4111.1111.1111.1111 ok", "card ************1111 ok"),
+    ("dotted amex", "amex 3782.822463.10005", "amex ***********0005"),
+    ("a number after a version", "v1.4111111111111111", "v*************1111"),
+    ("a number after an IP-like prefix", "10.1.4111.1111.1111.1111", "***************1111"),
+    ("cvv field", '{"credit_card_cvv": "123"}', '{"credit_card_cvv": "***"}'),
+    ("cvv with a leading space", '{"cvv": " 123"}', '{"cvv": " ***"}'),
+    ("cvv with spaces around", '{"cvv": "  1234 "}', '{"cvv": "  *** "}'),
+    ("cvv as a JSON number", '{"credit_card_cvv": 123}', '{"credit_card_cvv": ***}'),
+    ("security_code", '{"security_code": "123"}', '{"security_code": "***"}'),
+    ("securityCode", '{"securityCode":"0123"}', '{"securityCode":"***"}'),
+    ("cvc", '{"card_cvc": "321"}', '{"card_cvc": "***"}'),
+    ("cvv2 in a form", "cvv2=987&name=x", "cvv2=***&name=x"),
+    ("card verification value", '"card_verification_value": "555"', '"card_verification_value": "***"'),
+    ("python repr", "{'cvv': '123', 'x': 1}", "{'cvv': '***', 'x': 1}"),
+    ("escaped JSON in a log string", r'"msg": "body {\"cvv\": \"123\"}"', r'"msg": "body {\"cvv\": \"***\"}"'),
+    ("escaped twice", r'{\\\"cvv\\\": \\\" 123\\\"}', r'{\\\"cvv\\\": \\\" ***\\\"}'),
+    ("five digits under a cvv key", '{"cvv": "12345"}', '{"cvv": "***"}'),
+    ("uppercase key", '{"CVV": "123"}', '{"CVV": "***"}'),
+]
+
+KEPT = [
+    ("short numbers", "order 12345 of 2024"),
+    ("an IP address", "peer 192.168.100.200:9092"),
+    ("the largest amount", "amount 999999999.99 refused"),
+    ("a timestamp", "2026-11-23T10:00:00.123456Z"),
+    ("a date and a time", "2026.11.23 10:00:00"),
+    ("an unrelated key", '{"code": "123", "count": 1234}'),
+]
+
+
+@pytest.mark.parametrize("case, text, expected", MASKED, ids=[case[0] for case in MASKED])
+def test_masks_card_numbers_and_cvvs_in_every_spelling(case, text, expected):
+    assert mask_card_numbers(text) == expected
+
+
+@pytest.mark.parametrize("case, text", KEPT, ids=[case[0] for case in KEPT])
+def test_keeps_what_is_not_card_data(case, text):
+    assert mask_card_numbers(text) == text
+
+
+def test_a_log_line_quoting_a_request_body_carries_no_cvv_and_no_number():
+    body = json.dumps({"credit_card": {"number": "4111.1111.1111.1111", "cvv": " 987"}, "security_code": "654"})
+    record = logging.LogRecord("t", logging.INFO, __file__, 1, "echo %s", (body,), None)
+    record.body = body
+    line = JsonFormatter("test").format(record)
+    assert "4111.1111.1111.1111" not in line and "987" not in line and "654" not in line
+    assert json.loads(line)["msg"].startswith("echo ")
+
+
+@pytest.mark.parametrize("hostile", ["cvv" * 5500, "a" * 8000 + "-" * 8000, '"cvv":' + " " * 16000,
+                                     "security_code" * 1300, "1." * 8000])
+def test_hostile_text_is_masked_in_linear_time(hostile):
+    """A DLQ payload is whatever someone wrote to the topic (up to the broker's message size). With an
+    unbounded repetition the masking of 16 KiB took seconds (quadratic backtracking); a margin of
+    ~100x over the measured few milliseconds keeps this from being a timing test of the machine."""
+    import time
+
+    started = time.perf_counter()
+    mask_card_numbers(hostile)
+    assert time.perf_counter() - started < 2.0
