@@ -23,6 +23,8 @@ from infra.kafka import KafkaSettings, Record, build_acked_producer
 _SEPARATORS = re.compile(r"(?<=\d)[ \t\-]+(?=\d)")
 # Tokens as a value shows up in JSON, a log line or a repr: a CVV is leaked when one is exactly it.
 _TOKENS = re.compile(r"[\w.]+")
+_LINE_NUMBERS = re.compile(r"\bline \d+")
+_DIGITS = re.compile(r"\d")
 
 
 def digits(number: str) -> str:
@@ -45,8 +47,12 @@ class CardDataScanner:
         """What of the sent card data ``text`` holds, each as ``where: what`` (never the data itself)."""
         squashed = _SEPARATORS.sub("", text)
         found = [f"{where}: card number ending {n[-4:]}" for n in sorted(self.numbers) if n in squashed]
-        tokens = set(_TOKENS.findall(text))
-        found += [f"{where}: CVV {'*' * len(cvv)} (sent with a card)" for cvv in sorted(self.cvvs & tokens)]
+        # A traceback's "line 233" is a line number, whatever CVVs were sent.
+        text = _LINE_NUMBERS.sub("line #", text)
+        for match in _TOKENS.finditer(text):
+            if match.group(0) in self.cvvs:
+                context = _DIGITS.sub("#", text[max(match.start() - 60, 0):match.start()])
+                found.append(f"{where}: CVV {'*' * len(match.group(0))} (sent with a card) after {context!r}")
         return found
 
 

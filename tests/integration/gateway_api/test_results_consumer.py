@@ -20,7 +20,8 @@ from tests.support.kafka import committed_offsets
 
 @pytest.fixture
 def results_settings(kafka_settings, sqlite_url):
-    return Settings(database_url=sqlite_url, kafka=kafka_settings, group_id="results-test", metrics_port=0)
+    return Settings(database_url=sqlite_url, kafka=kafka_settings, group_id=f"{kafka_settings.topics.results}-test",
+                    metrics_port=0)
 
 
 @pytest.fixture
@@ -39,22 +40,21 @@ def decision(transaction: dict, account_id: str, status: str, reason: str = "") 
                              transaction["created_at"], "2026-11-23T10:00:01.000000Z")
 
 
-def every_message_applied(kafka_settings, results_settings, count: int) -> None:
-    """Wait until the consumer committed past ``count`` messages: each one was applied or skipped."""
-    wait_until(lambda: sum(committed_offsets(kafka_settings, results_settings.group_id,
+def every_message_applied(kafka_settings, consumer: Settings, count: int) -> None:
+    """Wait until the consumer committed past ``count`` messages: each one was applied or set aside."""
+    wait_until(lambda: sum(committed_offsets(kafka_settings, consumer.group_id,
                                              kafka_settings.topics.results).values()) == count,
                20, message=f"{count} results consumed and committed")
 
 
 def test_results_update_the_ledger_the_api_reads_and_garbage_is_set_aside(
-        app, client, merchant, kafka_settings, results_settings, run_consumer):
+        app, client, merchant, kafka_settings, run_consumer):
     approved = client.post("/v1/transactions", json=transaction_body(), auth=merchant).json
     rejected = client.post("/v1/transactions", json=transaction_body(amount="1000.01"), auth=merchant).json
     publish_results(kafka_settings, decision(approved, merchant[0], "approved"),
                     decision(rejected, merchant[0], "rejected", "you dont have limit for this transaction"),
                     raw=(b"not json", b'{"id": "x", "status": "pending"}', b'{"status": "approved"}'))
-    run_consumer()
-    every_message_applied(kafka_settings, results_settings, 5)
+    every_message_applied(kafka_settings, run_consumer(), 5)
 
     def status(t):
         return client.get(f"/v1/transactions/{t['id']}", auth=merchant).json
@@ -75,9 +75,8 @@ def test_a_result_before_the_pending_row_and_redeliveries_are_harmless(kafka_set
     # One key, so one partition: the conflicting result comes after the approval.
     publish_results(kafka_settings, decision(created, "acct_a", "approved"), decision(created, "acct_a", "approved"),
                     decision(created, "acct_a", "rejected", "late conflicting duplicate"))
-    run_consumer()
-    every_message_applied(kafka_settings, results_settings, 3)  # the conflicting one included
-    engine = build_engine(results_settings.database_url)
+    every_message_applied(kafka_settings, run_consumer(), 3)  # the conflicting one included
+    engine = build_engine(sqlite_url)
     stored = SqlLedger(engine).get("early-1")
     engine.dispose()
     assert (stored.status, stored.error_message, stored.amount) == ("approved", "", Decimal("10.50"))

@@ -16,6 +16,7 @@ from tests.support.transactions import TopicReader, produce, produce_mixed
 def running_processor(kafka_settings, database_url):
     """Start the processor on a thread; yields its settings and metrics registry; stops it cleanly."""
     settings = Settings(kafka=kafka_settings, database_url=database_url, metrics_port=0, auto_migrate=True,
+                        group_id=f"{kafka_settings.topics.transactions}-processor",  # a group of its own
                         batch_size=500)
     registry = CollectorRegistry()
     processor, stop = bootstrap(settings, registry), threading.Event()
