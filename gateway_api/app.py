@@ -14,6 +14,7 @@ from infra.logs import configure_logging
 from infra.metrics import instrument_flask
 
 from gateway_api.adapters.accounts_repository import SqlAccounts
+from gateway_api.adapters.card_sealer import AesGcmCardSealer
 from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.adapters.publisher import KafkaTransactionPublisher
@@ -24,9 +25,10 @@ from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS
 from gateway_api.settings import Settings
 from gateway_api.use_cases.accept_transaction import AcceptTransaction
 from gateway_api.use_cases.accounts import Accounts
+from gateway_api.use_cases.purge_idempotency_keys import PurgeExpiredKeys
 from gateway_api.use_cases.sessions import Sessions
 from gateway_api.web import accounts, health, reports, sessions, transactions
-from gateway_api.cli import accounts_cli, migrate_cli
+from gateway_api.cli import accounts_cli, idempotency_cli, migrate_cli
 from gateway_api.web.docs import openapi_config, register_docs
 from gateway_api.web.errors import register_error_handlers
 from gateway_api.web.request_logging import log_requests
@@ -45,6 +47,7 @@ class Services:
     ledger: SqlLedger
     publisher: KafkaTransactionPublisher
     accept_transaction: AcceptTransaction
+    purge_expired_keys: PurgeExpiredKeys
     metrics: ApiMetrics
     sessions: Sessions
 
@@ -57,13 +60,14 @@ def build_services(settings: Settings) -> Services:
     metrics = ApiMetrics()
     ledger = SqlLedger(engine)
     publisher = KafkaTransactionPublisher(settings.kafka, settings.publish_timeout_seconds, metrics.published)
-    accept = AcceptTransaction(ledger, SqlIdempotencyStore(engine), publisher, hasher, utc_now,
-                               lambda: str(uuid.uuid4()), settings.publish_timeout_seconds,
-                               timedelta(hours=settings.idempotency_ttl_hours), metrics.ledger_write_failed)
+    keys, ttl = SqlIdempotencyStore(engine), timedelta(hours=settings.idempotency_ttl_hours)
+    accept = AcceptTransaction(ledger, keys, publisher, AesGcmCardSealer(settings.card_data_keys), hasher, utc_now,
+                               lambda: str(uuid.uuid4()), settings.publish_timeout_seconds, ttl,
+                               metrics.ledger_write_failed)
     account_store = SqlAccounts(engine)
     panel_sessions = Sessions(SqlSessions(engine), account_store, hasher, settings.admin_token.reveal(), utc_now)
-    return Services(settings, engine, Accounts(account_store, hasher, utc_now), ledger, publisher, accept, metrics,
-                    panel_sessions)
+    return Services(settings, engine, Accounts(account_store, hasher, utc_now), ledger, publisher, accept,
+                    PurgeExpiredKeys(keys, utc_now, ttl), metrics, panel_sessions)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -86,4 +90,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     log_requests(app)
     app.cli.add_command(accounts_cli)
     app.cli.add_command(migrate_cli)
+    app.cli.add_command(idempotency_cli)
     return app

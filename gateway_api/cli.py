@@ -2,9 +2,11 @@
 
     python -m gateway_api migrate
     python -m gateway_api accounts create --name Shop      # prints {"id", "name", "secret"} as JSON
+    python -m gateway_api idempotency purge                # prints {"purged": N}
     flask --app gateway_api accounts create --name Shop
 
-Only the command's result goes to stdout (one JSON line); logs go to stderr.
+Only the command's result goes to stdout (one JSON line); logs go to stderr. A missing or weak
+setting is one line on stderr naming the variable, and exit code 2.
 """
 from __future__ import annotations
 
@@ -17,10 +19,11 @@ from flask import current_app, has_app_context
 
 from infra.db import migrate
 from infra.logs import configure_logging
+from infra.settings import from_env_or_exit
 
 from gateway_api.domain.errors import GatewayError
 from gateway_api.migrations import SCRIPT_LOCATION
-from gateway_api.settings import Settings
+from gateway_api.settings import MigrationSettings, Settings
 from gateway_api.web import presenters
 
 
@@ -29,7 +32,7 @@ def _services():
 
     if has_app_context():
         return current_app.extensions["gateway_api"]
-    return build_services(Settings.from_env())
+    return build_services(from_env_or_exit(Settings))
 
 
 def _logs_to_stderr() -> None:
@@ -59,7 +62,8 @@ class _Group(click.Group):
 @click.command("migrate", help="Apply the ledger's database migrations (DATABASE_URL).")
 def migrate_cli() -> None:
     _logs_to_stderr()
-    migrate(Settings.from_env().database_url, SCRIPT_LOCATION)
+    # Only the database: the migration job holds no admin token, pepper or card key.
+    migrate(from_env_or_exit(MigrationSettings).database_url, SCRIPT_LOCATION)
     _print({"migrated": True})
 
 
@@ -86,6 +90,17 @@ def disable_account(account_id: str) -> None:
     _print(presenters.account(_services().accounts.disable(account_id)))
 
 
+@click.group("idempotency", help="Idempotency keys.", cls=_Group)
+def idempotency_cli() -> None:
+    _logs_to_stderr()
+
+
+@idempotency_cli.command("purge", help="Delete the keys older than GATEWAY_IDEMPOTENCY_TTL_HOURS (the results "
+                                       "consumer also does it hourly).")
+def purge_keys() -> None:
+    _print({"purged": _services().purge_expired_keys()})
+
+
 @click.group(help="The payment gateway's merchant API: operator commands.")
 def main() -> None:
     configure_logging("gateway_api", "WARNING")
@@ -94,3 +109,4 @@ def main() -> None:
 
 main.add_command(migrate_cli)
 main.add_command(accounts_cli)
+main.add_command(idempotency_cli)

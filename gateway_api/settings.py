@@ -3,17 +3,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from infra.card_cipher import CardDataKeys
 from infra.db import migrates_itself
 from infra.kafka import KafkaSettings
-from infra.settings import EnvReader, Secret
+from infra.settings import EnvReader, MigrationSettings as _MigrationSettings, Secret
 
 DEFAULT_DATABASE_URL = "sqlite:///var/gateway.db"
+
+
+class MigrationSettings(_MigrationSettings):
+    """`python -m gateway_api migrate`: the ledger's database only."""
+
+    DEFAULT_DATABASE_URL = DEFAULT_DATABASE_URL
 
 
 @dataclass(frozen=True)
 class Settings:
     admin_token: Secret
     secret_pepper: Secret
+    # Encrypts the card fields of every message to the processor (the first key; README, PCI).
+    card_data_keys: CardDataKeys
     database_url: str = DEFAULT_DATABASE_URL
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     publish_timeout_seconds: float = 5.0
@@ -29,16 +38,22 @@ class Settings:
     @classmethod
     def from_env(cls, env: EnvReader | None = None) -> "Settings":
         env = EnvReader() if env is None else env
-        database_url = env.str("DATABASE_URL", DEFAULT_DATABASE_URL)
+        database_url = env.database_url("DATABASE_URL", DEFAULT_DATABASE_URL)
         return cls(
             admin_token=env.secret("GATEWAY_ADMIN_TOKEN"),
             secret_pepper=env.secret("GATEWAY_SECRET_PEPPER"),
+            card_data_keys=CardDataKeys.from_env(env),
             database_url=database_url,
             kafka=KafkaSettings.from_env(env),
             publish_timeout_seconds=env.float("GATEWAY_PUBLISH_TIMEOUT_SECONDS", 5.0),
-            idempotency_ttl_hours=env.int("GATEWAY_IDEMPOTENCY_TTL_HOURS", 24, minimum=24),
+            idempotency_ttl_hours=idempotency_ttl_hours(env),
             auto_migrate=env.bool("AUTO_MIGRATE", migrates_itself(database_url)),
             log_level=env.str("LOG_LEVEL", "INFO"),
             web_concurrency=env.int("WEB_CONCURRENCY", 2, minimum=1),
             prometheus_multiproc_dir=env.str("PROMETHEUS_MULTIPROC_DIR", ""),
         )
+
+
+def idempotency_ttl_hours(env: EnvReader) -> int:
+    """How long a key replays; the API and the results consumer (which purges) must agree."""
+    return env.int("GATEWAY_IDEMPOTENCY_TTL_HOURS", 24, minimum=24)

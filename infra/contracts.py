@@ -1,6 +1,7 @@
 """The messages the services exchange over Kafka: topic names and field names, in one place.
 
-``transactions`` (key: account id) carries a superset of the original Go processor's input.
+``transactions`` (key: account id) carries the original Go processor's input, with the card fields
+encrypted (AES-256-GCM, ``infra.card_cipher``) into one ``card`` object.
 ``transactions_result`` carries ``{"id", "status", "error_message"}`` exactly as the original did,
 plus the fields a ledger and a live panel need. ``transactions_dlq`` carries messages a consumer can
 never use (transactions the processor cannot identify, results the ledger can never apply), with the
@@ -39,19 +40,22 @@ class Topics:
         return (self.transactions, self.results, self.dlq)
 
 
-# Field names of a message on `transactions`. `amount` is a decimal string or a number,
-# `credit_card_cvv` a string or an int, `created_at` RFC 3339 (optional).
-TRANSACTION_FIELDS = (
-    "id",
-    "account_id",
-    "amount",
-    "credit_card_number",
-    "credit_card_name",
-    "credit_card_expiration_month",
-    "credit_card_expiration_year",
-    "credit_card_cvv",
-    "created_at",
-)
+# Field names of a message on `transactions`. `amount` is a decimal string (a number is still read),
+# `created_at` RFC 3339 (optional), `card` the encrypted card fields {"kid", "ct"} (infra.card_cipher).
+TRANSACTION_FIELDS = ("id", "account_id", "amount", "card", "created_at")
+
+# The fields inside `card` once decrypted: number and CVV as strings, month and year as integers.
+CARD_FIELDS = ("number", "name", "expiration_month", "expiration_year", "cvv")
+
+# The contract before encryption carried the card in clear under these names; the processor reads
+# them only with ACCEPT_PLAINTEXT_CARDS=true (for producers that predate encryption).
+PLAINTEXT_CARD_FIELDS = {
+    "number": "credit_card_number",
+    "name": "credit_card_name",
+    "expiration_month": "credit_card_expiration_month",
+    "expiration_year": "credit_card_expiration_year",
+    "cvv": "credit_card_cvv",
+}
 
 
 @dataclass(frozen=True)

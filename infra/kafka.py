@@ -44,6 +44,7 @@ class KafkaSettings:
 
     @classmethod
     def from_env(cls, env: EnvReader) -> "KafkaSettings":
+        mechanism = env.str("KAFKA_SASL_MECHANISM", "")
         return cls(
             bootstrap_servers=env.str("KAFKA_BOOTSTRAP_SERVERS", cls.bootstrap_servers),
             topics=Topics.with_prefix(env.str("KAFKA_TOPIC_PREFIX", "")),
@@ -52,13 +53,14 @@ class KafkaSettings:
             session_timeout_ms=env.int("KAFKA_SESSION_TIMEOUT_MS", cls.session_timeout_ms, minimum=1000),
             fetch_wait_max_ms=env.int("KAFKA_FETCH_WAIT_MAX_MS", cls.fetch_wait_max_ms, minimum=1),
             security_protocol=env.str("KAFKA_SECURITY_PROTOCOL", cls.security_protocol),
-            sasl_mechanism=env.str("KAFKA_SASL_MECHANISM", ""),
+            sasl_mechanism=mechanism,
             sasl_username=env.str("KAFKA_SASL_USERNAME", ""),
-            sasl_password=env.secret("KAFKA_SASL_PASSWORD", ""),
+            sasl_password=_sasl_password(env, mechanism),
             ssl_ca_location=env.str("KAFKA_SSL_CA_LOCATION", ""),
             ssl_certificate_location=env.str("KAFKA_SSL_CERTIFICATE_LOCATION", ""),
             ssl_key_location=env.str("KAFKA_SSL_KEY_LOCATION", ""),
-            ssl_key_password=env.secret("KAFKA_SSL_KEY_PASSWORD", ""),
+            # Issued with the client certificate (Strimzi: 12 characters): no 32-character minimum.
+            ssl_key_password=env.secret("KAFKA_SSL_KEY_PASSWORD", "", min_length=1),
             ssl_endpoint_identification=env.str("KAFKA_SSL_ENDPOINT_IDENTIFICATION", cls.ssl_endpoint_identification),
         ).checked()
 
@@ -82,6 +84,14 @@ class KafkaSettings:
             raise ConfigurationError("KAFKA_SSL_ENDPOINT_IDENTIFICATION must be https or none, "
                                      f"got {self.ssl_endpoint_identification!r}")
         return self
+
+
+def _sasl_password(env: EnvReader, mechanism: str) -> Secret:
+    """Required with SASL, and never a placeholder; its length is the broker's policy (Strimzi
+    generates 12 characters), so no 32-character minimum as for the gateway's own keys."""
+    if mechanism:
+        return env.secret("KAFKA_SASL_PASSWORD", min_length=1)
+    return env.secret("KAFKA_SASL_PASSWORD", "", min_length=1)
 
 
 def client_config(settings: KafkaSettings, client_id: str) -> dict:

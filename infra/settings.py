@@ -3,12 +3,21 @@
 Each service defines a frozen ``Settings`` dataclass with ``from_env(environ=os.environ)`` that reads
 its values through an :class:`EnvReader`. The reader remembers every name it was asked for, which
 lets the deployment tests prove that manifests set only variables the code reads (no drift).
+
+Secrets are checked here, once for every service: a secret that is a template placeholder
+(``change-me...``), a development default of ``make run`` or (for the keys the gateway itself
+authenticates and encrypts with) shorter than 32 characters stops the process at start, with a
+one-line message naming the variable. ``make run`` and the tests opt in to weak values on purpose
+with ``ALLOW_DEVELOPMENT_SECRETS=true``; no deployment sets it (tests/deploy checks).
 """
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar, TypeVar
+from urllib.parse import unquote, urlsplit
 
 
 class ConfigurationError(ValueError):
@@ -33,15 +42,52 @@ class Secret:
         return bool(self._value)
 
 
+# -- what counts as weak --------------------------------------------------------------------------
+
+DEVELOPMENT_SECRETS_OPT_IN = "ALLOW_DEVELOPMENT_SECRETS"
+MIN_SECRET_LENGTH = 32
+PLACEHOLDER_PREFIX = "change-me"
+
+# Development-only values: `make run` uses them (and prints them), so everybody knows them.
+DEV_ADMIN_TOKEN = "dev-admin-token"
+DEV_SECRET_PEPPER = "dev-pepper-not-for-production"
+DEV_PANEL_SECRET_KEY = "dev-panel-key-not-for-production"
+# One AES-256 key with the id "dev": the 32 bytes of "dev-card-data-key-not-for-prod!!".
+DEV_CARD_DATA_KEYS = "dev:ZGV2LWNhcmQtZGF0YS1rZXktbm90LWZvci1wcm9kISE="
+DEVELOPMENT_VALUES = frozenset({DEV_ADMIN_TOKEN, DEV_SECRET_PEPPER, DEV_PANEL_SECRET_KEY, DEV_CARD_DATA_KEYS})
+
+HOW_TO_GENERATE = "generate one with `openssl rand -base64 32`"
+
+
+def weakness(value: str, min_length: int = MIN_SECRET_LENGTH) -> str | None:
+    """Why ``value`` must not guard a deployment, or None. Never quotes the value itself."""
+    if not value:
+        return "is empty"
+    if value.lower().startswith(PLACEHOLDER_PREFIX):
+        return f"is a template placeholder ({PLACEHOLDER_PREFIX}...)"
+    if value in DEVELOPMENT_VALUES:
+        return "is a development default of `make run`"
+    if len(value) < min_length:
+        return f"is shorter than {min_length} characters"
+    return None
+
+
+# -- reading --------------------------------------------------------------------------------------
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
 class EnvReader:
-    """Typed access to an environment mapping that records which names were read."""
+    """Typed access to an environment mapping that records which names were read.
 
-    def __init__(self, environ: Mapping[str, str] | None = None):
+    ``check_secrets=False`` reads weak secrets without complaint: only for the configuration-drift
+    test, which checks names, not values (deployment templates hold placeholders on purpose).
+    """
+
+    def __init__(self, environ: Mapping[str, str] | None = None, check_secrets: bool = True):
         self._environ = os.environ if environ is None else environ
+        self._check_secrets = check_secrets
         self.names_read: set[str] = set()
         self.names_required: set[str] = set()
 
@@ -92,7 +138,66 @@ class EnvReader:
             return False
         raise ConfigurationError(f"{name} must be true or false, got {value!r}")
 
-    def secret(self, name: str, default: str | None = None) -> Secret:
-        if default is None:
-            return Secret(self.required(name))
-        return Secret(self.str(name, default))
+    def secret(self, name: str, default: str | None = None, min_length: int = MIN_SECRET_LENGTH) -> Secret:
+        """A required secret (``default`` None) or an optional one; a value given is checked.
+
+        ``min_length`` is 32 for what the gateway itself authenticates or encrypts with; credentials
+        another system issues (a Kafka or database password) pass 1: their length is that system's
+        policy (Strimzi generates 12-character SCRAM passwords), but placeholders are still refused.
+        """
+        value = self.required(name) if default is None else self.str(name, default)
+        if default is None or value != default:
+            self.check_strength(name, value, min_length)
+        return Secret(value)
+
+    def database_url(self, name: str, default: str) -> str:
+        """A SQLAlchemy URL whose password, if any, must not be a placeholder."""
+        url = self.str(name, default)
+        password = urlsplit(url).password
+        if password:
+            self.check_strength(name, unquote(password), min_length=1, what=f"the password in {name}")
+        return url
+
+    def check_strength(self, name: str, value: str, min_length: int = MIN_SECRET_LENGTH, what: str = "") -> None:
+        advice = HOW_TO_GENERATE if min_length >= MIN_SECRET_LENGTH else ""
+        self.refuse_if_weak(what or name, weakness(value, min_length), advice)
+
+    def refuse_if_weak(self, what: str, reason: str | None, advice: str = HOW_TO_GENERATE) -> None:
+        """Raise the one-line refusal for ``what`` unless it is strong or weak values are allowed."""
+        if reason is None or self.development_secrets_allowed():
+            return
+        raise ConfigurationError(f"{what} {reason}: set a real secret" + (f" ({advice})" if advice else ""))
+
+    def development_secrets_allowed(self) -> bool:
+        return not self._check_secrets or self.bool(DEVELOPMENT_SECRETS_OPT_IN, False)
+
+
+@dataclass(frozen=True)
+class MigrationSettings:
+    """What a ``migrate`` command reads: its database and log level, no Kafka, no keys or tokens
+    (least privilege for the migration jobs). Each service subclasses it with its default URL."""
+
+    database_url: str
+    log_level: str = "INFO"
+    DEFAULT_DATABASE_URL: ClassVar[str] = ""
+
+    @classmethod
+    def from_env(cls, env: EnvReader | None = None) -> "MigrationSettings":
+        env = EnvReader() if env is None else env
+        return cls(env.database_url("DATABASE_URL", cls.DEFAULT_DATABASE_URL), env.str("LOG_LEVEL", "INFO"))
+
+
+S = TypeVar("S")
+
+
+def from_env_or_exit(settings_class: type[S]) -> S:
+    """``settings_class.from_env()``, or one line on stderr naming the variable and exit code 2.
+
+    For entry points (``python -m ...``, gunicorn configs): a stack trace would bury the one line
+    an operator needs.
+    """
+    try:
+        return settings_class.from_env()
+    except ConfigurationError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None

@@ -9,9 +9,10 @@ import threading
 from infra.consumer_loop import stop_on_signals
 from infra.logs import configure_logging
 from infra.health import serve_worker_http
+from infra.settings import from_env_or_exit
 
 from processor.bootstrap import bootstrap, run_migrations
-from processor.settings import Settings
+from processor.settings import MigrationSettings, Settings
 
 USAGE = "usage: python -m processor [migrate]"
 # Allocations between two collections of the youngest generation (Python's default: 700).
@@ -22,12 +23,10 @@ def main(argv: list[str]) -> int:
     if argv not in ([], ["migrate"]):
         print(USAGE, file=sys.stderr)
         return 2
-    settings = Settings.from_env()
-    configure_logging("processor", settings.log_level)
     if argv == ["migrate"]:
-        run_migrations(settings)
-        logging.getLogger("processor").info("migrated")
-        return 0
+        return migrate_only()
+    settings = from_env_or_exit(Settings)
+    configure_logging("processor", settings.log_level)
     stop = threading.Event()
     stop_on_signals(stop)
     processor = bootstrap(settings)
@@ -35,6 +34,15 @@ def main(argv: list[str]) -> int:
     serve_worker_http(settings.metrics_port, processor.probes)
     logging.getLogger("processor").info("processor started", extra={"settings": repr(settings)})
     processor.run(stop)
+    return 0
+
+
+def migrate_only() -> int:
+    """The migration reads only its database settings: the job holds no Kafka credential or card key."""
+    settings = from_env_or_exit(MigrationSettings)
+    configure_logging("processor", settings.log_level)
+    run_migrations(settings)
+    logging.getLogger("processor").info("migrated")
     return 0
 
 

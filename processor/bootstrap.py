@@ -10,6 +10,7 @@ from confluent_kafka import Consumer
 from prometheus_client import REGISTRY, CollectorRegistry
 from sqlalchemy import Engine
 
+from infra.card_cipher import CardCipher
 from infra.consumer_loop import BatchConsumerLoop, LoopSettings
 from infra.db import build_engine, migrate, wait_for_schema
 from infra.dead_letters import DeadLetterPublisher
@@ -18,11 +19,12 @@ from infra.hold_points import HoldPoints
 from infra.kafka import AckedProducer, build_acked_producer, consumer_config
 from infra.offset_gaps import OffsetGaps
 
+from processor.adapters.card_data import CardDataReader
 from processor.adapters.kafka import KafkaResultPublisher, TransactionBatchHandler
 from processor.metrics import ProcessorMetrics
 from processor.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
 from processor.repositories.sqlalchemy import SqlTransactionRepository
-from processor.settings import Settings
+from processor.settings import MigrationSettings, Settings
 from processor.use_cases.process_transaction import ProcessTransaction
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,7 @@ CLIENT_ID = "processor"
 LAG_STATS_INTERVAL_MS = 5000
 
 
-def run_migrations(settings: Settings) -> None:
+def run_migrations(settings: Settings | MigrationSettings) -> None:
     migrate(settings.database_url, MIGRATIONS)
 
 
@@ -62,7 +64,8 @@ def bootstrap(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Pro
     producer = build_acked_producer(settings.kafka, CLIENT_ID)
     topics, timeout = settings.kafka.topics, settings.publish_timeout_seconds
     use_case = ProcessTransaction(SqlTransactionRepository(engine), KafkaResultPublisher(producer, topics.results, timeout))
-    handler = TransactionBatchHandler(use_case, DeadLetterPublisher(producer, topics.dlq, timeout), metrics)
+    cards = CardDataReader(CardCipher(settings.card_data_keys), settings.accept_plaintext_cards)
+    handler = TransactionBatchHandler(use_case, DeadLetterPublisher(producer, topics.dlq, timeout), metrics, cards)
     consumer = Consumer(consumer_config(
         settings.kafka, CLIENT_ID, settings.group_id,
         **{"statistics.interval.ms": LAG_STATS_INTERVAL_MS, "stats_cb": metrics.lag_stats_callback()},

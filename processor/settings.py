@@ -5,11 +5,18 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import make_url
 
+from infra.card_cipher import CardDataKeys
 from infra.db import migrates_itself
 from infra.kafka import KafkaSettings
-from infra.settings import EnvReader
+from infra.settings import EnvReader, MigrationSettings as _MigrationSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///var/processor.db"
+
+
+class MigrationSettings(_MigrationSettings):
+    """`python -m processor migrate`: the database only."""
+
+    DEFAULT_DATABASE_URL = DEFAULT_DATABASE_URL
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,10 @@ class Settings:
     log_level: str = "INFO"
     # How long one batch's results may wait for the broker's acknowledgement before the batch is retried.
     publish_timeout_seconds: float = 5.0
+    # Opens the `card` of every message; the same CARD_DATA_KEYS as the API's.
+    card_data_keys: CardDataKeys = field(kw_only=True)
+    # Clear card fields (the contract before encryption) are rejected unless this is on.
+    accept_plaintext_cards: bool = False
     # Test seam only (infra/hold_points.py): a folder through which crash tests hold the batch loop
     # at a point. Empty in every deployment: then the loop has no checkpoint at all.
     test_hold_dir: str = ""
@@ -32,7 +43,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: EnvReader | None = None) -> "Settings":
         env = EnvReader() if env is None else env
-        database_url = env.str("DATABASE_URL", DEFAULT_DATABASE_URL)
+        database_url = env.database_url("DATABASE_URL", DEFAULT_DATABASE_URL)
         return cls(
             kafka=KafkaSettings.from_env(env),
             database_url=database_url,
@@ -42,6 +53,8 @@ class Settings:
             liveness_stall_seconds=env.int("LIVENESS_STALL_SECONDS", cls.liveness_stall_seconds, minimum=1),
             auto_migrate=env.bool("AUTO_MIGRATE", migrates_itself(database_url)),
             log_level=env.str("LOG_LEVEL", cls.log_level),
+            card_data_keys=CardDataKeys.from_env(env),
+            accept_plaintext_cards=env.bool("ACCEPT_PLAINTEXT_CARDS", cls.accept_plaintext_cards),
             test_hold_dir=env.str("PROCESSOR_TEST_HOLD_DIR", ""),
         )
 
@@ -49,4 +62,5 @@ class Settings:
         # The URL may carry a database password.
         url = make_url(self.database_url).render_as_string(hide_password=True)
         return (f"Settings(database_url={url!r}, group_id={self.group_id!r}, batch_size={self.batch_size}, "
-                f"metrics_port={self.metrics_port}, auto_migrate={self.auto_migrate}, kafka={self.kafka!r})")
+                f"metrics_port={self.metrics_port}, auto_migrate={self.auto_migrate}, kafka={self.kafka!r}, "
+                f"card_data_keys={self.card_data_keys!r}, accept_plaintext_cards={self.accept_plaintext_cards})")

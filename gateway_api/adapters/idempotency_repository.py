@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, and_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, select, update
 
 from gateway_api.adapters.sql import insert_if_absent
 from gateway_api.adapters.tables import idempotency_keys as keys
@@ -29,6 +29,12 @@ class SqlIdempotencyStore(IdempotencyStore):
             connection.execute(update(keys).where(_same_key(record),
                                                   keys.c.transaction_id == record.transaction_id)
                                .values(completed=True))
+
+
+    def purge(self, expired_before: datetime) -> int:
+        # The created_at condition is the one claim() uses: a key the API would still replay stays.
+        with self._engine.begin() as connection:
+            return connection.execute(delete(keys).where(keys.c.created_at < expired_before)).rowcount
 
 
 def _same_key(record: IdempotencyRecord):

@@ -49,10 +49,12 @@ idempotency_keys = Table(
     # Keys are case-sensitive (MySQL's default collation is not).
     Column("idempotency_key", String(255).with_variant(mysql.VARCHAR(255, collation="utf8mb4_bin"), "mysql", "mariadb"),
            primary_key=True),
-    Column("fingerprint", String(64), nullable=False),
+    # "v2:" + HMAC-SHA256 hex of what the ledger keeps (gateway_api.domain.idempotency).
+    Column("fingerprint", String(80), nullable=False),
     Column("transaction_id", String(64), nullable=False),
     Column("created_at", Timestamp, nullable=False),
     Column("completed", Boolean, nullable=False, default=False),
+    Index("ix_gateway_idempotency_keys_created", "created_at"),  # the purge
 )
 
 # Sessions of the live panel (gateway_api.domain.sessions): only HMAC(pepper, token) is kept.

@@ -12,6 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 MAX_KEY_LENGTH = 255
+# Fingerprints of this version cover only what the ledger keeps (TransactionRequest.canonical). Older
+# ones covered the card number and CVV: migration 0003 erased those, and a key that still holds one
+# (written by an older API during a rolling upgrade) replays for any body until it expires.
+FINGERPRINT_VERSION = "v2:"
+
+
+def versioned_fingerprint(digest: str) -> str:
+    return FINGERPRINT_VERSION + digest
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,8 @@ class IdempotencyRecord:
     completed: bool = False
 
     def matches(self, fingerprint: str) -> bool:
+        if not self.fingerprint.startswith(FINGERPRINT_VERSION):
+            return True  # nothing comparable was kept: replaying the first answer never charges twice
         return self.fingerprint == fingerprint
 
     def expired(self, now: datetime, ttl: timedelta) -> bool:

@@ -1,6 +1,7 @@
 """Transactions as the merchant sees them: what was asked, and what the ledger keeps.
 
-The ledger never holds the card number or the CVV: only the brand and the last four digits.
+The ledger never holds the card number or the CVV: only the brand and the last four digits. The
+message to the processor carries the card encrypted (a ``CardSealer`` port does it).
 """
 from __future__ import annotations
 
@@ -33,6 +34,11 @@ class Card:
     def last4(self) -> str:
         return last4(self.number)
 
+    def fields(self) -> dict:
+        """What gets encrypted into the message's ``card`` (``infra.contracts.CARD_FIELDS``)."""
+        return {"number": self.number, "name": self.name, "expiration_month": self.expiration_month,
+                "expiration_year": self.expiration_year, "cvv": self.cvv}
+
     def __repr__(self) -> str:
         return f"Card(brand={self.brand!r}, last4={self.last4!r})"
 
@@ -43,12 +49,20 @@ class TransactionRequest:
     card: Card
     description: str | None = None
 
+    @property
+    def amount_text(self) -> str:
+        """The amount as the message carries it (and as the card's ciphertext is bound to it)."""
+        return str(self.amount)
+
     def canonical(self) -> str:
-        """A stable text of everything the merchant asked for (input of the idempotency fingerprint)."""
-        c = self.card
-        parts = (str(self.amount), c.number, c.name, str(c.expiration_month), str(c.expiration_year),
-                 c.cvv, self.description or "")
-        return "\x1f".join(parts)
+        """What identifies the request for its idempotency fingerprint: only what the ledger keeps.
+
+        Amount, card brand and last 4, description: the ledger row holds these in clear anyway, so the
+        fingerprint reveals nothing new, and it holds no CVV, full number, expiry or holder name that
+        could be brute-forced from it. A retry with the same key is therefore "the same body" when
+        these agree, even if the CVV, expiry or name differ (README, Idempotency).
+        """
+        return "\x1f".join((self.amount_text, self.card.brand or "", self.card.last4, self.description or ""))
 
 
 @dataclass(frozen=True)
@@ -85,17 +99,15 @@ def rfc3339(moment: datetime) -> str:
 
 
 def contract_message(transaction_id: str, account_id: str, request: TransactionRequest,
-                     created_at: datetime) -> dict:
-    """The message on the `transactions` topic: exactly ``infra.contracts.TRANSACTION_FIELDS``."""
-    card = request.card
+                     created_at: datetime, sealed_card: dict) -> dict:
+    """The message on the `transactions` topic: exactly ``infra.contracts.TRANSACTION_FIELDS``.
+
+    ``sealed_card`` is the card encrypted for this id, account and amount (a ``CardSealer``).
+    """
     return {
         "id": transaction_id,
         "account_id": account_id,
-        "amount": str(request.amount),
-        "credit_card_number": card.number,
-        "credit_card_name": card.name,
-        "credit_card_expiration_month": card.expiration_month,
-        "credit_card_expiration_year": card.expiration_year,
-        "credit_card_cvv": card.cvv,
+        "amount": request.amount_text,
+        "card": sealed_card,
         "created_at": rfc3339(created_at),
     }

@@ -5,13 +5,14 @@ import threading
 from infra.consumer_loop import stop_on_signals
 from infra.logs import configure_logging
 from infra.health import serve_worker_http
+from infra.settings import from_env_or_exit
 
 from gateway_api.results.bootstrap import bootstrap
 from gateway_api.results.settings import Settings
 
 
 def main() -> None:
-    settings = Settings.from_env()
+    settings = from_env_or_exit(Settings)
     configure_logging("gateway_results", settings.log_level)
     stop = threading.Event()
     stop_on_signals(stop)

@@ -1,9 +1,9 @@
-"""Composition root of the results consumer."""
+"""Composition root of the results consumer: the ledger updater and the hourly idempotency purge."""
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from confluent_kafka import Consumer
 from sqlalchemy import Engine
@@ -16,15 +16,22 @@ from infra.kafka import build_acked_producer, consumer_config
 from infra.metrics import consumer_lag_stats_callback
 from infra.offset_gaps import OffsetGaps
 
+from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.results import metrics
 from gateway_api.results.apply import ApplyResults
 from gateway_api.results.pending import OldestPending
 from gateway_api.results.settings import Settings
+from gateway_api.use_cases.purge_idempotency_keys import PurgeExpiredKeys, purge_periodically
 
 from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
 
 DEAD_LETTER_TIMEOUT_SECONDS = 10
+
+
+def utc_now() -> datetime:
+    """Naive UTC, as the ledger stores it."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 @dataclass
@@ -32,16 +39,23 @@ class ResultsConsumer:
     loop: BatchConsumerLoop
     engine: Engine
     probes: Probes
+    purge: PurgeExpiredKeys
     oldest_pending: OldestPending
 
     def run(self, stop: threading.Event) -> None:
-        """Wait for the ledger schema of this release, then consume until ``stop`` is set; meanwhile a
-        thread keeps the oldest-pending gauge current."""
+        """Wait for the ledger schema of this release, then consume until ``stop`` is set; meanwhile
+        purge expired idempotency keys (once the schema is there, then hourly) and keep the
+        oldest-pending gauge current."""
+        purger = threading.Thread(target=purge_periodically, args=(self.purge, stop), name="purge", daemon=True)
         try:
             wait_for_schema(self.engine, MIGRATIONS, VERSION_TABLE, stop, on_wait=self.loop.heartbeat.beat)
+            purger.start()
             threading.Thread(target=self.oldest_pending.run, args=(stop,), name="oldest-pending", daemon=True).start()
             self.loop.run(stop)
         finally:
+            stop.set()
+            if purger.is_alive():
+                purger.join(5)
             self.engine.dispose()
 
 
@@ -62,8 +76,5 @@ def bootstrap(settings: Settings) -> ResultsConsumer:
                              OffsetGaps(on_accept=metrics.OFFSET_GAPS_ACCEPTED.inc))
     loop.subscribe([settings.kafka.topics.results], metrics.ASSIGNED_PARTITIONS)
     probes = Probes(loop.heartbeat, settings.liveness_stall_seconds, [schema_check(engine, MIGRATIONS, VERSION_TABLE)])
-    return ResultsConsumer(loop, engine, probes, OldestPending(ledger, metrics.OLDEST_PENDING, _utc_now))
-
-
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    purge = PurgeExpiredKeys(SqlIdempotencyStore(engine), utc_now, timedelta(hours=settings.idempotency_ttl_hours))
+    return ResultsConsumer(loop, engine, probes, purge, OldestPending(ledger, metrics.OLDEST_PENDING, utc_now))

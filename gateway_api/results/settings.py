@@ -7,7 +7,7 @@ from infra.db import migrates_itself
 from infra.kafka import KafkaSettings
 from infra.settings import EnvReader
 
-from gateway_api.settings import DEFAULT_DATABASE_URL
+from gateway_api.settings import DEFAULT_DATABASE_URL, idempotency_ttl_hours
 
 
 @dataclass(frozen=True)
@@ -22,11 +22,13 @@ class Settings:
     log_level: str = "INFO"
     batch_size: int = 1000
     poll_timeout: float = 0.2
+    # Idempotency keys older than this are purged (at start, then hourly): the API's TTL.
+    idempotency_ttl_hours: int = 24
 
     @classmethod
     def from_env(cls, env: EnvReader | None = None) -> "Settings":
         env = EnvReader() if env is None else env
-        database_url = env.str("DATABASE_URL", DEFAULT_DATABASE_URL)
+        database_url = env.database_url("DATABASE_URL", DEFAULT_DATABASE_URL)
         return cls(
             database_url=database_url,
             kafka=KafkaSettings.from_env(env),
@@ -35,4 +37,5 @@ class Settings:
             liveness_stall_seconds=env.int("LIVENESS_STALL_SECONDS", cls.liveness_stall_seconds, minimum=1),
             auto_migrate=env.bool("AUTO_MIGRATE", migrates_itself(database_url)),
             log_level=env.str("LOG_LEVEL", "INFO"),
+            idempotency_ttl_hours=idempotency_ttl_hours(env),
         )

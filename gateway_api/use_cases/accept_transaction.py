@@ -3,7 +3,8 @@
 Order of effects and what a crash between them means (the choice, documented):
 
 1. claim the idempotency key (if any) in the ledger DB: fixes the transaction id and created_at;
-2. publish the contract message and wait for the broker's ack (acks=all, idempotent producer);
+2. publish the contract message (card fields encrypted) and wait for the broker's ack (acks=all,
+   idempotent producer);
 3. insert the pending ledger row (insert-if-absent) and mark the key completed;
 4. answer 202.
 
@@ -31,9 +32,9 @@ from datetime import datetime, timedelta
 
 from gateway_api.domain.accounts import SecretHasher
 from gateway_api.domain.errors import IdempotencyConflict
-from gateway_api.domain.idempotency import IdempotencyRecord
+from gateway_api.domain.idempotency import IdempotencyRecord, versioned_fingerprint
 from gateway_api.domain.transactions import STATUS_PENDING, Transaction, TransactionRequest, contract_message
-from gateway_api.use_cases.ports import IdempotencyStore, Ledger, TransactionPublisher
+from gateway_api.use_cases.ports import CardSealer, IdempotencyStore, Ledger, TransactionPublisher
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +46,14 @@ class Accepted:
 
 
 class AcceptTransaction:
-    def __init__(self, ledger: Ledger, keys: IdempotencyStore, publisher: TransactionPublisher,
+    def __init__(self, ledger: Ledger, keys: IdempotencyStore, publisher: TransactionPublisher, sealer: CardSealer,
                  hasher: SecretHasher, now: Callable[[], datetime], new_id: Callable[[], str],
                  publish_timeout: float, idempotency_ttl: timedelta,
                  on_ledger_failure: Callable[[], None] = lambda: None):
         self._ledger = ledger
         self._keys = keys
         self._publisher = publisher
+        self._sealer = sealer
         self._hasher = hasher
         self._now = now
         self._new_id = new_id
@@ -67,7 +69,8 @@ class AcceptTransaction:
                 return Accepted(self._as_first_answered(replayed, record), replayed=True)
         transaction_id = record.transaction_id if record else self._new_id()
         created_at = record.created_at if record else self._now()
-        message = contract_message(transaction_id, account_id, request, created_at)
+        sealed = self._sealer.seal(request.card.fields(), transaction_id, account_id, request.amount_text)
+        message = contract_message(transaction_id, account_id, request, created_at, sealed)
         self._publisher.publish(account_id, message, self._publish_timeout)
         transaction = Transaction.pending(transaction_id, account_id, request, created_at)
         self._record_accepted(transaction, record)
@@ -87,7 +90,7 @@ class AcceptTransaction:
 
     def _claim(self, account_id: str, request: TransactionRequest, key: str) -> IdempotencyRecord:
         now = self._now()
-        fingerprint = self._hasher.hash(request.canonical())
+        fingerprint = versioned_fingerprint(self._hasher.hash(request.canonical()))
         candidate = IdempotencyRecord(account_id, key, fingerprint, self._new_id(), now)
         record = self._keys.claim(candidate, expired_before=now - self._ttl)
         if not record.matches(fingerprint):

@@ -90,6 +90,10 @@ class IdempotencyStore(abc.ABC):
     @abc.abstractmethod
     def complete(self, record: IdempotencyRecord) -> None: ...
 
+    @abc.abstractmethod
+    def purge(self, expired_before: datetime) -> int:
+        """Delete the records created before ``expired_before``; return how many went."""
+
 
 class SessionStore(abc.ABC):
     @abc.abstractmethod
@@ -110,3 +114,9 @@ class TransactionPublisher(abc.ABC):
     @abc.abstractmethod
     def publish(self, key: str, message: dict, timeout: float) -> None:
         """Return once the broker acknowledged the message; raise ``BrokerUnavailable`` otherwise."""
+
+
+class CardSealer(abc.ABC):
+    @abc.abstractmethod
+    def seal(self, card_fields: dict, transaction_id: str, account_id: str, amount: str) -> dict:
+        """The card fields encrypted for this transaction: the message's ``card`` value."""

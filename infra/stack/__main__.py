@@ -9,7 +9,7 @@ import sys
 import threading
 from datetime import datetime, timezone
 
-from infra.settings import ConfigurationError
+from infra.settings import DEVELOPMENT_SECRETS_OPT_IN, ConfigurationError
 from infra.stack.settings import StackSettings
 from infra.stack.stack import Stack, StackError
 
@@ -44,6 +44,13 @@ def run_until_stopped(stack: Stack, stop: threading.Event) -> int:
     return 0
 
 
+def secrets_note(settings) -> str:
+    if settings.uses_development_secrets:
+        return (f"DEVELOPMENT values ({DEVELOPMENT_SECRETS_OPT_IN}=true): public, for this laptop only; "
+                "a deployment refuses them")
+    return "your own (GATEWAY_ADMIN_TOKEN, GATEWAY_SECRET_PEPPER, PANEL_SECRET_KEY, CARD_DATA_KEYS)"
+
+
 def print_welcome(stack: Stack, merchant: dict) -> None:
     s = stack.settings
     card = {"number": "4111111111111111", "name": "Ada Lovelace", "expiration_month": 12,
@@ -57,6 +64,7 @@ def print_welcome(stack: Stack, merchant: dict) -> None:
    Kafka       {s.kafka_bootstrap}   databases and logs under {s.var_dir}/
    Prometheus  {stack.prometheus_url or "not running (apt-get install prometheus, then make run again)"}
    Admin token {s.admin_token.reveal()}
+   Secrets     {secrets_note(s)}
 
  Demo merchant
    account id  {merchant["id"]}

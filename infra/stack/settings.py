@@ -4,12 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from infra.settings import EnvReader, Secret
+from infra.settings import (
+    DEV_ADMIN_TOKEN, DEV_CARD_DATA_KEYS, DEV_PANEL_SECRET_KEY, DEV_SECRET_PEPPER, EnvReader, Secret, weakness,
+)
 
-# Development-only credentials: `make run` prints them; deployments set their own (k8s Secret, .env).
-DEV_ADMIN_TOKEN = "dev-admin-token"
-DEV_SECRET_PEPPER = "dev-pepper-not-for-production"
-DEV_PANEL_SECRET_KEY = "dev-panel-key-not-for-production"
 
 
 @dataclass(frozen=True)
@@ -28,9 +26,12 @@ class StackSettings:
     partitions: int = 6
     processor_database_url: str = ""
     gateway_database_url: str = ""
+    # Development-only credentials by default (infra.settings refuses them without the opt-in):
+    # `make run` prints them; deployments set their own (k8s Secret, .env).
     admin_token: Secret = field(default=Secret(DEV_ADMIN_TOKEN))
     secret_pepper: Secret = field(default=Secret(DEV_SECRET_PEPPER))
     panel_secret_key: Secret = field(default=Secret(DEV_PANEL_SECRET_KEY))
+    card_data_keys: Secret = field(default=Secret(DEV_CARD_DATA_KEYS))
     with_prometheus: bool = True
     log_level: str = "INFO"
 
@@ -51,12 +52,21 @@ class StackSettings:
             partitions=env.int("KAFKA_TOPIC_PARTITIONS", cls.partitions, minimum=1),
             processor_database_url=env.str("PROCESSOR_DATABASE_URL", ""),
             gateway_database_url=env.str("GATEWAY_DATABASE_URL", ""),
-            admin_token=env.secret("GATEWAY_ADMIN_TOKEN", DEV_ADMIN_TOKEN),
-            secret_pepper=env.secret("GATEWAY_SECRET_PEPPER", DEV_SECRET_PEPPER),
-            panel_secret_key=env.secret("PANEL_SECRET_KEY", DEV_PANEL_SECRET_KEY),
+            # Not checked here: weak values are what the stack is for; the services check them.
+            admin_token=Secret(env.str("GATEWAY_ADMIN_TOKEN", DEV_ADMIN_TOKEN)),
+            secret_pepper=Secret(env.str("GATEWAY_SECRET_PEPPER", DEV_SECRET_PEPPER)),
+            panel_secret_key=Secret(env.str("PANEL_SECRET_KEY", DEV_PANEL_SECRET_KEY)),
+            card_data_keys=Secret(env.str("CARD_DATA_KEYS", DEV_CARD_DATA_KEYS)),
             with_prometheus=env.bool("STACK_PROMETHEUS", cls.with_prometheus),
             log_level=env.str("LOG_LEVEL", cls.log_level),
         )
+
+    @property
+    def uses_development_secrets(self) -> bool:
+        """True when a secret is a development default or otherwise weak: the services then need
+        ALLOW_DEVELOPMENT_SECRETS=true, which the stack sets and its banner announces."""
+        secrets = (self.admin_token, self.secret_pepper, self.panel_secret_key, self.card_data_keys)
+        return any(weakness(secret.reveal()) for secret in secrets)
 
     @property
     def api_url(self) -> str:

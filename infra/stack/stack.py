@@ -15,6 +15,7 @@ from typing import TextIO
 from infra.embedded_broker import EmbeddedBroker
 from infra.kafka import KafkaSettings, ensure_topics, wait_for_broker
 from infra.contracts import Topics
+from infra.settings import DEVELOPMENT_SECRETS_OPT_IN
 from infra.prometheus_local import start_local_prometheus, stop_local_prometheus, targets_page, wait_until_ready
 from infra.stack.processes import ManagedProcess, run_to_completion, stop_all
 from infra.stack.settings import StackSettings
@@ -147,9 +148,12 @@ class Stack:
             "GATEWAY_ADMIN_TOKEN": s.admin_token.reveal(),
             "GATEWAY_SECRET_PEPPER": s.secret_pepper.reveal(),
             "PANEL_SECRET_KEY": s.panel_secret_key.reveal(),
+            "CARD_DATA_KEYS": s.card_data_keys.reveal(),
             "LOG_LEVEL": s.log_level,
             "PYTHONUNBUFFERED": "1",
         }
+        if s.uses_development_secrets:
+            env[DEVELOPMENT_SECRETS_OPT_IN] = "true"
         return env | overrides
 
     def _fresh_dir(self, name: str) -> str:

@@ -1,8 +1,9 @@
 """Lenient decoding of a ``transactions`` message into a :class:`TransactionInput`.
 
 A message with an id always decodes: missing or garbage fields become values the rules reject
-(an empty card number, a None month...). Only a message that cannot be identified raises
-:class:`Unidentifiable` and goes to the dead-letter topic.
+(an empty card number, a None month...), and card data that cannot be read (not encrypted, or not
+decryptable) is marked so for the rules that reject it. Only a message that cannot be identified
+raises :class:`Unidentifiable` and goes to the dead-letter topic.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import orjson
 
 from infra.contracts import MAX_ID_LENGTH
 
+from processor.adapters.card_data import CardDataReader
 from processor.domain.money import to_money
 from processor.use_cases.process_transaction import TransactionInput
 
@@ -23,18 +25,22 @@ class Unidentifiable(ValueError):
     """The message has no usable transaction id; the text says why."""
 
 
-def decode(raw: bytes | None) -> TransactionInput:
+def decode(raw: bytes | None, cards: CardDataReader) -> TransactionInput:
     data = _json_object(raw)
+    transaction_id = _id(data.get("id"))
+    account_id = _text(data.get("account_id"))[:MAX_ID_LENGTH]
+    card, unreadable = cards.read(data, transaction_id, account_id)
     return TransactionInput(
-        id=_id(data.get("id")),
-        account_id=_text(data.get("account_id"))[:MAX_ID_LENGTH],
+        id=transaction_id,
+        account_id=account_id,
         amount=to_money(data.get("amount")),
-        card_number=_text(data.get("credit_card_number")),
-        card_name=_text(data.get("credit_card_name")),
-        expiration_month=_integer(data.get("credit_card_expiration_month")),
-        expiration_year=_integer(data.get("credit_card_expiration_year")),
-        cvv=_text(data.get("credit_card_cvv")).strip(),
+        card_number=_text(card.get("number")),
+        card_name=_text(card.get("name")),
+        expiration_month=_integer(card.get("expiration_month")),
+        expiration_year=_integer(card.get("expiration_year")),
+        cvv=_text(card.get("cvv")).strip(),
         created_at=_timestamp(data.get("created_at")),
+        card_unreadable=unreadable,
     )
 
 

@@ -12,6 +12,7 @@ from infra.contracts import DeadLetter
 from infra.dead_letters import DeadLetterPublisher, dead_letter
 from infra.kafka import AckedProducer, Record
 
+from processor.adapters.card_data import CardDataReader
 from processor.adapters.decoding import Unidentifiable, decode
 from processor.domain.transaction import Outcome
 from processor.metrics import ProcessorMetrics
@@ -44,15 +45,18 @@ class TransactionBatchHandler:
     case's idempotence makes the retry safe.
     """
 
-    def __init__(self, use_case: ProcessTransaction, dead_letters: DeadLetterPublisher, metrics: ProcessorMetrics):
+    def __init__(self, use_case: ProcessTransaction, dead_letters: DeadLetterPublisher, metrics: ProcessorMetrics,
+                 cards: CardDataReader):
         self._use_case = use_case
         self._dead_letters = dead_letters
         self._metrics = metrics
+        self._cards = cards
 
     def __call__(self, messages: Sequence[Message]) -> None:
         started = time.perf_counter()
+        self._cards.failures.clear()
         try:
-            inputs, letters = _split(messages)
+            inputs, letters = _split(messages, self._cards)
             if letters:
                 self._dead_letters.publish(letters)
             batch = self._use_case.execute(inputs)
@@ -66,13 +70,16 @@ class TransactionBatchHandler:
             "replayed": len(batch.outcomes) - len(batch.decided), "dead_letters": len(letters),
             "duration_ms": round(elapsed * 1000, 1),
         })
+        if self._cards.failures:
+            # Key ids and causes only: a wrong CARD_DATA_KEYS shows here before merchants call.
+            log.warning("card data could not be decrypted", extra={"causes": dict(self._cards.failures)})
 
 
-def _split(messages: Sequence[Message]) -> tuple[list[TransactionInput], list[DeadLetter]]:
+def _split(messages: Sequence[Message], cards: CardDataReader) -> tuple[list[TransactionInput], list[DeadLetter]]:
     inputs, letters = [], []
     for message in messages:
         try:
-            inputs.append(decode(message.value()))
+            inputs.append(decode(message.value(), cards))
         except Unidentifiable as exc:
             letters.append(dead_letter(message, str(exc)))
     return inputs, letters

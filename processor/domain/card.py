@@ -6,19 +6,26 @@ from dataclasses import dataclass, field
 from infra import cards
 
 
+# Why a message's card fields could not be read; the first two rules reject such a transaction.
+NOT_ENCRYPTED = "not encrypted"  # clear card fields while ACCEPT_PLAINTEXT_CARDS is off
+UNDECRYPTABLE = "undecryptable"  # unknown key id, tampered or malformed ciphertext
+
+
 @dataclass(frozen=True)
 class CreditCard:
     """Raw card fields as received; the rules decide whether they are valid.
 
     ``expiration_month``/``expiration_year`` are None when the input was not an integer. The brand
     and last four digits are derived once, on creation (the rules and the outcome both need them).
+    ``unreadable`` says why the fields are empty when they could not be read at all.
     """
 
     number: str = field(repr=False)
-    holder_name: str
+    holder_name: str = field(repr=False)
     expiration_month: int | None
     expiration_year: int | None
     cvv: str = field(repr=False)
+    unreadable: str | None = None
     brand: str | None = field(init=False)
     last4: str | None = field(init=False)  # None unless the number is made of (at least 4) digits
 

@@ -1,6 +1,6 @@
 """The rules a transaction must pass, as named objects, in the order they are checked.
 
-The messages are the original Go processor's (consumers match on them); the Luhn check, the
+The messages are the original Go processor's (consumers match on them); the card-data, Luhn,
 expiry-by-month, CVV and holder-name rules are later additions with messages of the same style.
 """
 from __future__ import annotations
@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
+
+from processor.domain.card import NOT_ENCRYPTED, UNDECRYPTABLE
 
 if TYPE_CHECKING:
     from processor.domain.transaction import Transaction
@@ -24,6 +26,24 @@ class Rule:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
+
+
+class CardDataIsEncrypted(Rule):
+    """Card fields in clear are refused unless ACCEPT_PLAINTEXT_CARDS lets an old producer send them."""
+
+    message = "card data is not encrypted"
+
+    def is_broken_by(self, transaction, now):
+        return transaction.card.unreadable == NOT_ENCRYPTED
+
+
+class CardDataCanBeDecrypted(Rule):
+    """Unknown key id, tampered ciphertext, or a ciphertext moved from another transaction."""
+
+    message = "card data could not be decrypted"
+
+    def is_broken_by(self, transaction, now):
+        return transaction.card.unreadable == UNDECRYPTABLE
 
 
 class CardNumberMatchesABrandAndPassesLuhn(Rule):
@@ -94,6 +114,8 @@ class AmountIsAtLeastOne(Rule):
 
 
 RULES: tuple[Rule, ...] = (
+    CardDataIsEncrypted(),
+    CardDataCanBeDecrypted(),
     CardNumberMatchesABrandAndPassesLuhn(),
     ExpirationMonthIsACalendarMonth(),
     ExpirationYearIsNotPast(),

@@ -93,9 +93,11 @@ def authentication_cost(stack: Stack, merchant: dict, rounds: int = 2000) -> flo
     """Seconds per merchant authentication, as the API does it (ledger lookup + HMAC-SHA256)."""
     from gateway_api.app import create_app
     from gateway_api.settings import Settings
+    from infra.card_cipher import CardDataKeys
 
     s = stack.settings
     app = create_app(Settings(admin_token=s.admin_token, secret_pepper=s.secret_pepper,
+                              card_data_keys=CardDataKeys.parse(s.card_data_keys.reveal()),
                               database_url=s.gateway_db, auto_migrate=False))
     accounts = app.extensions["gateway_api"].accounts
     started = time.perf_counter()

@@ -5,7 +5,13 @@ process, and times until N results are on `transactions_result`. Runs on SQLite 
 on MariaDB/MySQL (TEST_MYSQL_URL's server); BENCH_DATABASE_URL (or --database URL) runs one URL only.
 
 Two figures per run: "steady" counts from the first published batch to the last result (the rate the
-loop sustains); "overall" counts from process start, so it includes start-up and the group join.
+loop sustains); "overall" counts from process start, so it includes start-up and the group join. On
+Linux a third, "CPU", is the processor's CPU time per transaction over the steady part (from /proc):
+unlike the rates it hardly moves when neighbours compete for the cores.
+
+The transactions carry their card encrypted, as the API sends them; ``--plaintext`` (BENCH_PLAINTEXT=1)
+sends the contract before encryption instead, with ACCEPT_PLAINTEXT_CARDS=true: the difference
+between the two is what decrypting costs.
 """
 from __future__ import annotations
 
@@ -27,7 +33,7 @@ from infra.contracts import Topics
 from infra.embedded_broker import EmbeddedBroker
 from infra.kafka import KafkaSettings, Record, build_acked_producer, consumer_config, ensure_topics
 from tests.support.mysql import ServerUnreachable, throwaway_database
-from tests.support.transactions import mixed_transaction
+from tests.support.transactions import TEST_CARD_KEYS, encrypted, mixed_transaction
 
 DEFAULT_MYSQL_SERVER = "mysql+pymysql://root@127.0.0.1:3306/test"
 
@@ -39,33 +45,39 @@ class Figures:
     steady_per_s: float
     overall_per_s: float
     seconds: float
+    cpu_us_per_tx: float | None = None
 
     def line(self) -> str:
-        return (f"{self.database:<8} {self.count:>7} tx  steady {self.steady_per_s:>9,.0f} tx/s  "
-                f"overall {self.overall_per_s:>9,.0f} tx/s  ({self.seconds:.2f} s from start)")
+        cpu = f"  CPU {self.cpu_us_per_tx:5.1f} us/tx" if self.cpu_us_per_tx is not None else ""
+        return (f"{self.database:<12} {self.count:>7} tx  steady {self.steady_per_s:>9,.0f} tx/s  "
+                f"overall {self.overall_per_s:>9,.0f} tx/s  ({self.seconds:.2f} s from start){cpu}")
 
 
-def prefill(settings: KafkaSettings, count: int) -> None:
+def prefill(settings: KafkaSettings, count: int, plaintext: bool = False) -> None:
     producer = build_acked_producer(settings, "bench-prefill", **{"linger.ms": 50})
     chunk = 10000
     for start in range(0, count, chunk):
         pairs = [mixed_transaction(i) for i in range(start, min(start + chunk, count))]
-        producer.send([Record(settings.topics.transactions, json.dumps(m).encode(), m["account_id"].encode())
-                       for m, _ in pairs], timeout=120)
+        # Card data encrypted as the API sends it: the processor pays for decryption in the figures.
+        producer.send([Record(settings.topics.transactions, json.dumps(m if plaintext else encrypted(m)).encode(),
+                              m["account_id"].encode()) for m, _ in pairs], timeout=120)
 
 
-def processor_env(settings: KafkaSettings, database_url: str, batch_size: int) -> dict:
+def processor_env(settings: KafkaSettings, database_url: str, batch_size: int, plaintext: bool = False) -> dict:
     prefix = settings.topics.transactions[: -len("transactions")]
     return os.environ | {
         "KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap_servers, "KAFKA_TOPIC_PREFIX": prefix,
         "KAFKA_TOPIC_PARTITIONS": str(settings.partitions), "DATABASE_URL": database_url,
         "METRICS_PORT": "0", "AUTO_MIGRATE": "true", "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         "PROCESSOR_GROUP_ID": f"bench-{uuid.uuid4().hex[:8]}", "PROCESSOR_BATCH_SIZE": str(batch_size),
+        "CARD_DATA_KEYS": TEST_CARD_KEYS.to_env_value(), "ACCEPT_PLAINTEXT_CARDS": str(plaintext).lower(),
     }
 
 
-def time_results(settings: KafkaSettings, count: int, started: float, timeout: float) -> tuple[float, float, int]:
-    """(first batch arrival, last arrival, size of the first arrival) for ``count`` results."""
+def time_results(settings: KafkaSettings, count: int, started: float, timeout: float,
+                 on_first=lambda: None) -> tuple[float, float, int]:
+    """(first batch arrival, last arrival, size of the first arrival) for ``count`` results;
+    ``on_first`` is called when the first results arrive."""
     consumer = Consumer(consumer_config(settings, "bench-reader", f"bench-reader-{uuid.uuid4().hex}"))
     consumer.subscribe([settings.topics.results])
     seen, first, first_size = 0, None, 0
@@ -76,6 +88,7 @@ def time_results(settings: KafkaSettings, count: int, started: float, timeout: f
             got = sum(1 for m in consumer.consume(10000, 0.05) if m.error() is None)
             if got and first is None:
                 first, first_size = time.monotonic(), got
+                on_first()
             seen += got
         return first, time.monotonic(), first_size
     finally:
@@ -83,24 +96,42 @@ def time_results(settings: KafkaSettings, count: int, started: float, timeout: f
 
 
 def run_once(broker: KafkaSettings, label: str, database_url: str, count: int, batch_size: int,
-             profile: str = "", replicas: int = 1) -> Figures:
+             profile: str = "", replicas: int = 1, plaintext: bool = False) -> Figures:
     settings = replace(broker, topics=Topics.with_prefix(f"bench{uuid.uuid4().hex[:8]}_"))
     ensure_topics(settings)
-    prefill(settings, count)
-    env = processor_env(settings, database_url, batch_size)  # one consumer group for every replica
+    prefill(settings, count, plaintext)
+    env = processor_env(settings, database_url, batch_size, plaintext)  # one consumer group for every replica
     subprocess.run([sys.executable, "-m", "processor", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
     started = time.monotonic()
     processes = [subprocess.Popen(processor_command(label, profile, replica), env=env) for replica in range(replicas)]
+    cpu_at_first = []
     try:
-        first, last, first_size = time_results(settings, count, started, timeout=600)
+        first, last, first_size = time_results(settings, count, started, timeout=600,
+                                               on_first=lambda: cpu_at_first.append(cpu_seconds(processes)))
+        cpu_at_last = cpu_seconds(processes)
     finally:
         for process in processes:
             process.terminate()
         for process in processes:
             process.wait(15)
     steady = (count - first_size) / (last - first) if last > first else float("nan")
-    name = label if replicas == 1 else f"{label} x{replicas}"
-    return Figures(name, count, steady, count / (last - started), last - started)
+    cpu = None
+    if cpu_at_last is not None and cpu_at_first and cpu_at_first[0] is not None:
+        cpu = (cpu_at_last - cpu_at_first[0]) / (count - first_size) * 1e6
+    name = (label if replicas == 1 else f"{label} x{replicas}") + (" clear" if plaintext else "")
+    return Figures(name, count, steady, count / (last - started), last - started, cpu)
+
+
+def cpu_seconds(processes) -> float | None:
+    """User + system CPU time of the processes so far, from /proc (None where there is no /proc)."""
+    total = 0.0
+    for process in processes:
+        try:
+            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def processor_command(label: str, profile: str, replica: int) -> list[str]:
@@ -141,6 +172,8 @@ def parse_args(argv):
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument("--replicas", type=int, default=int(os.environ.get("BENCH_REPLICAS", 1)),
                         help="processor processes in one consumer group (scale-out, at most --partitions)")
+    parser.add_argument("--plaintext", action="store_true", default=os.environ.get("BENCH_PLAINTEXT", "") == "1",
+                        help="card data in clear (the contract before encryption), ACCEPT_PLAINTEXT_CARDS=true")
     parser.add_argument("--profile", default="", metavar="FILE",
                         help="profile the processor with cProfile into <database>-FILE (read it with pstats)")
     return parser.parse_args(argv)
@@ -158,7 +191,9 @@ def main(argv=None) -> int:
                   f"{args.partitions} partitions, {os.cpu_count()} CPUs, broker {'external' if external else 'embedded Tansu'}")
             for label, url, cleanup in targets(args.database, Path(workdir)):
                 try:
-                    print(run_once(kafka, label, url, args.n, args.batch_size, args.profile, args.replicas).line(), flush=True)
+                    figures = run_once(kafka, label, url, args.n, args.batch_size, args.profile, args.replicas,
+                                       args.plaintext)
+                    print(figures.line(), flush=True)
                 finally:
                     cleanup()
         finally:

@@ -96,6 +96,8 @@ def make_run(tmp_path):
 
 
 def test_printed_curl_is_approved_and_ctrl_c_stops_everything(make_run):
+    # The services run on public development secrets only because the stack opts in, and says so.
+    assert re.search(r"Secrets\s+DEVELOPMENT values \(ALLOW_DEVELOPMENT_SECRETS=true\)", make_run.output())
     account, secret = make_run.credentials()
     api = f"http://127.0.0.1:{make_run.ports['GATEWAY_API_PORT']}"
 

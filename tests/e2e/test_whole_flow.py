@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+
 import pytest
 
 from tests.e2e.helpers import basic_auth, card, final_transaction, pay

@@ -121,7 +121,7 @@ class CardTraffic:
         self._expect(400, {"amount": "10.00", "credit_card": card(n, "234")}, key="k" * 300)  # bad key
         key = f"card-data-{uuid.uuid4().hex}"
         self.accepted_ids.append(self._expect(202, {"amount": "10.00", "credit_card": card(n, "235")}, key=key)["id"])
-        self._expect(409, {"amount": "10.00", "credit_card": card(n, "236")}, key=key)  # same key, other CVV
+        self._expect(409, {"amount": "11.00", "credit_card": card(n, "236")}, key=key)  # same key, another body
 
     def _expect(self, status: int, body, send_as=lambda text: text, content_type: str = "application/json",
                 auth=None, path: str = "/v1/transactions", method: str = "POST", key: str | None = None) -> dict:
@@ -146,6 +146,7 @@ class CardTraffic:
 # Messages written straight to `transactions` that the processor can only dead-letter, card data inside:
 # (number, CVV, payload); each payload carries DEAD_LETTER_MARK, to find its letter again.
 DEAD_LETTER_MARK = "card-data-scan"
+DEAD_LETTER_KEY = b"card-data-scan"
 DEAD_LETTERS = [
     ("4012 8888 8888 1881", "241", b'{"note": "card-data-scan", "amount": "10.00", '
                                    b'"credit_card_number": "4012 8888 8888 1881", "credit_card_cvv": "241"}'),  # no id
@@ -163,6 +164,6 @@ def send_dead_letters(kafka: KafkaSettings, scanner: CardDataScanner) -> int:
     """Write the dead letters to `transactions`; how many were written."""
     for number, cvv, _payload in DEAD_LETTERS:
         scanner.sent(number, cvv)
-    records = [Record(kafka.topics.transactions, payload, b"card-data-scan") for _, _, payload in DEAD_LETTERS]
+    records = [Record(kafka.topics.transactions, payload, DEAD_LETTER_KEY) for _, _, payload in DEAD_LETTERS]
     build_acked_producer(kafka, "card-data-scan").send(records, timeout=30)
     return len(records)

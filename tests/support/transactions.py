@@ -8,7 +8,13 @@ from datetime import datetime, timezone
 
 from confluent_kafka import Consumer
 
+from infra.card_cipher import CardCipher, CardDataKeys, bound_amount
+from infra.contracts import PLAINTEXT_CARD_FIELDS
 from infra.kafka import KafkaSettings, Record, build_acked_producer, consumer_config
+
+# The card-data keys of a test session: random, so strong, and given to every processor a test starts.
+TEST_CARD_KEYS = CardDataKeys.generate("test-1")
+TEST_CIPHER = CardCipher(TEST_CARD_KEYS)
 
 YEAR = datetime.now(timezone.utc).year
 GOOD = {
@@ -41,16 +47,28 @@ def mixed_transaction(index: int, run: str = "") -> tuple[dict, str]:
     return message, expected
 
 
+def encrypted(message: dict, cipher: CardCipher = TEST_CIPHER) -> dict:
+    """``message`` in today's contract: its clear card fields sealed into ``card``, as the API does."""
+    clear = {name: message[field] for name, field in PLAINTEXT_CARD_FIELDS.items() if field in message}
+    rest = {key: value for key, value in message.items() if key not in PLAINTEXT_CARD_FIELDS.values()}
+    # Bound to the id and account id as the processor reads them (trimmed, at most 100 characters).
+    transaction_id, account_id = str(message["id"]).strip(), str(message.get("account_id") or "")[:100]
+    card = cipher.seal(clear, transaction_id, account_id, bound_amount(message.get("amount")))
+    return rest | {"card": card}
+
+
 def produce(settings: KafkaSettings, messages: list[bytes], keys: list[bytes | None] | None = None) -> None:
     keys = keys or [None] * len(messages)
     records = [Record(settings.topics.transactions, value, key) for value, key in zip(messages, keys)]
     build_acked_producer(settings, "test-producer").send(records, timeout=60)
 
 
-def produce_mixed(settings: KafkaSettings, count: int, run: str = "") -> dict[str, str]:
-    """Produce ``count`` mixed transactions; return id -> expected error_message."""
+def produce_mixed(settings: KafkaSettings, count: int, run: str = "", plaintext: bool = False) -> dict[str, str]:
+    """Produce ``count`` mixed transactions (card data encrypted unless ``plaintext``); return id ->
+    expected error_message."""
     pairs = [mixed_transaction(i, run) for i in range(count)]
-    produce(settings, [json.dumps(m).encode() for m, _ in pairs], [m["account_id"].encode() for m, _ in pairs])
+    values = [json.dumps(m if plaintext else encrypted(m)).encode() for m, _ in pairs]
+    produce(settings, values, [m["account_id"].encode() for m, _ in pairs])
     return {m["id"]: expected for m, expected in pairs}
 
 

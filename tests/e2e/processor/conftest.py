@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from infra.kafka import KafkaSettings
+from tests.support.transactions import TEST_CARD_KEYS
 
 
 class ProcessorProcess:
@@ -72,7 +73,7 @@ def processor_env(kafka: KafkaSettings, database_url: str, **extra) -> dict:
     return os.environ | {
         "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "KAFKA_TOPIC_PREFIX": topic_prefix(kafka),
         "DATABASE_URL": database_url, "METRICS_PORT": "0", "PROCESSOR_GROUP_ID": group_of(kafka),
-        "LOG_LEVEL": "INFO",
+        "LOG_LEVEL": "INFO", "CARD_DATA_KEYS": TEST_CARD_KEYS.to_env_value(),
     } | extra
 
 

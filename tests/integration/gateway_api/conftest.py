@@ -12,11 +12,13 @@ from gateway_api.results.bootstrap import bootstrap as results_bootstrap
 from gateway_api.results.settings import Settings as ResultsSettings
 from gateway_api.settings import Settings
 from tests.integration.gateway_api.support import ADMIN_TOKEN, create_merchant
+from tests.support.transactions import TEST_CARD_KEYS
 
 
 @pytest.fixture
 def api_settings(kafka_settings, sqlite_url) -> Settings:
     return Settings(admin_token=Secret(ADMIN_TOKEN), secret_pepper=Secret("test-pepper-0123456789"),
+                    card_data_keys=TEST_CARD_KEYS,
                     database_url=sqlite_url, kafka=kafka_settings, publish_timeout_seconds=5.0)
 
 

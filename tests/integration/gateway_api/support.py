@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-ADMIN_TOKEN = "test-admin-token-0123456789"
+ADMIN_TOKEN = "test-admin-token-0123456789-abcdefghij"  # 32+ characters: processes refuse shorter ones
 TEST_CARD = "4111111111111111"
 TEST_CVV = "987"
 

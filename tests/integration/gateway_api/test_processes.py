@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from tests.support import wait_until
 from tests.support.card_data import CardDataScanner, CardTraffic
 from tests.support.concurrency import race
 from tests.support.ports import PortTaken, listening_socket, lost_a_port_race, retry_on_port_collision
+from tests.support.secrets import STRONG_SECRETS
 
 BIN = Path(sys.executable).parent
 
@@ -33,7 +35,7 @@ BIN = Path(sys.executable).parent
 def env(kafka_settings, tmp_path):
     prefix = kafka_settings.topics.transactions[: -len("transactions")]
     return os.environ | {
-        "GATEWAY_ADMIN_TOKEN": ADMIN_TOKEN, "GATEWAY_SECRET_PEPPER": "process-test-pepper",
+        **STRONG_SECRETS, "GATEWAY_ADMIN_TOKEN": ADMIN_TOKEN,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}", "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
         "KAFKA_TOPIC_PREFIX": prefix, "WEB_CONCURRENCY": "2", "LOG_LEVEL": "INFO",
     }
@@ -155,6 +157,29 @@ def results_consumer(env: dict, log_path: Path) -> tuple[Process, int]:
         output = log_path.read_text()
         raise (PortTaken if lost_a_port_race(output) else RuntimeError)(output[-2000:])
     return consumer, port
+
+
+def test_the_results_consumer_purges_expired_idempotency_keys_when_it_starts(api, env, tmp_path):
+    """The automatic purge: at start, then hourly; it deletes exactly what the API no longer replays."""
+    url, _ = api  # the API migrated the ledger
+    database = env["DATABASE_URL"].removeprefix("sqlite:///")
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    connection = sqlite3.connect(database)
+    with connection:
+        connection.executemany(
+            "INSERT INTO gateway_idempotency_keys VALUES (?, ?, ?, ?, ?, ?)",
+            [("acct_1", "expired", "", "tx-1", (now - timedelta(hours=25)).isoformat(sep=" "), 1),
+             ("acct_1", "live", "v2:x", "tx-2", (now - timedelta(hours=23)).isoformat(sep=" "), 1)])
+    consumer = Process([sys.executable, "-m", "gateway_api.results"],
+                       env | {"METRICS_PORT": "0", "RESULTS_GROUP_ID": "results-purge-test"}, tmp_path / "results.log")
+    try:
+        wait_until(lambda: [k for (k,) in connection.execute("SELECT idempotency_key FROM gateway_idempotency_keys")]
+                   == ["live"], 30, message="the expired key purged")
+    finally:
+        connection.close()
+        assert consumer.stop() == 0
+    purged = [json.loads(line) for line in consumer.lines() if "purged" in line]
+    assert purged and purged[0]["purged"] == 1
 
 
 def database_text(path: str) -> str:

@@ -1,5 +1,7 @@
 from infra.contracts import TRANSACTION_FIELDS
 
+from tests.support.transactions import TEST_CIPHER
+
 from tests.integration.gateway_api.support import (
     ADMIN, TEST_CARD, TEST_CVV, card, create_merchant, decoded, transaction_body,
 )
@@ -17,8 +19,15 @@ def test_accepts_a_transaction_after_the_broker_ack_and_publishes_the_contract_m
     [message] = decoded(read_messages(kafka_settings, kafka_settings.topics.transactions))
     assert tuple(message) == TRANSACTION_FIELDS
     assert message["id"] == body["id"] and message["account_id"] == merchant[0]
-    assert message["credit_card_number"] == TEST_CARD and message["credit_card_cvv"] == TEST_CVV
     assert message["amount"] == "10.50" and message["created_at"] == body["created_at"]
+    # The card travels encrypted under the first CARD_DATA_KEYS key, bound to this transaction.
+    raw = read_messages(kafka_settings, kafka_settings.topics.transactions)[0].value().decode()
+    # (The CVV as a JSON value: three digits may well occur inside random base64.)
+    assert TEST_CARD not in raw and f'"{TEST_CVV}"' not in raw and f": {TEST_CVV}" not in raw and "Ada Lovelace" not in raw
+    assert message["card"]["kid"] == "test-1"
+    opened = TEST_CIPHER.open(message["card"], body["id"], merchant[0], "10.50")
+    assert opened == {"number": TEST_CARD, "name": "Ada Lovelace", "expiration_month": 12, "expiration_year": 2099,
+                      "cvv": TEST_CVV}
 
 
 def test_the_message_key_is_the_account_id(client, merchant, kafka_settings):

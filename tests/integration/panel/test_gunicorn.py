@@ -21,7 +21,7 @@ from tests.support import wait_until
 from tests.support.ports import listening_socket
 
 ROOT = Path(__file__).resolve().parents[3]
-SECRET_KEY = "integration-test-panel-key"
+SECRET_KEY = "integration-test-panel-key-0123456789"  # 32+ characters: gunicorn refuses shorter ones
 
 
 @pytest.fixture

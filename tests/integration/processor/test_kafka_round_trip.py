@@ -9,23 +9,40 @@ from prometheus_client import CollectorRegistry
 from infra.contracts import DeadLetter, TransactionResult
 from processor.bootstrap import bootstrap
 from processor.settings import Settings
-from tests.support.transactions import TopicReader, produce, produce_mixed
+from infra.card_cipher import CardCipher, CardDataKeys
+from tests.support.transactions import (
+    TEST_CARD_KEYS, TopicReader, encrypted, mixed_transaction, produce, produce_mixed,
+)
 
 
 @pytest.fixture
-def running_processor(kafka_settings, database_url):
-    """Start the processor on a thread; yields its settings and metrics registry; stops it cleanly."""
-    settings = Settings(kafka=kafka_settings, database_url=database_url, metrics_port=0, auto_migrate=True,
-                        group_id=f"{kafka_settings.topics.transactions}-processor",  # a group of its own
-                        batch_size=500)
-    registry = CollectorRegistry()
-    processor, stop = bootstrap(settings, registry), threading.Event()
-    thread = threading.Thread(target=processor.run, args=(stop,))
-    thread.start()
-    yield settings, registry
-    stop.set()
-    thread.join(15)
-    assert not thread.is_alive(), "the processor did not stop"
+def start_processor(kafka_settings, database_url):
+    """Start the processor on a thread (settings overridable); returns its settings and metrics
+    registry; stops it cleanly afterwards."""
+    running = []
+
+    def start(**overrides):
+        settings = Settings(kafka=kafka_settings, database_url=database_url, metrics_port=0, auto_migrate=True,
+                            card_data_keys=TEST_CARD_KEYS, batch_size=500,
+                            group_id=f"{kafka_settings.topics.transactions}-processor",  # a group of its own
+                            **overrides)
+        registry = CollectorRegistry()
+        processor, stop = bootstrap(settings, registry), threading.Event()
+        thread = threading.Thread(target=processor.run, args=(stop,))
+        thread.start()
+        running.append((thread, stop))
+        return settings, registry
+
+    yield start
+    for thread, stop in running:
+        stop.set()
+        thread.join(15)
+        assert not thread.is_alive(), "the processor did not stop"
+
+
+@pytest.fixture
+def running_processor(start_processor):
+    return start_processor()
 
 
 def stored_rows(database_url) -> dict[str, tuple]:
@@ -78,9 +95,9 @@ def test_unidentifiable_messages_go_to_the_dlq_and_garbage_card_fields_are_rejec
     settings, registry = running_processor
     garbage = [b"not json 4111111111111111 cvv=482", b"[1,2,3]",
                b'{"amount": "10", "credit_card_number": "4111-1111-1111-1111", "credit_card_cvv": "731"}',
-               json.dumps({"id": "g-1", "credit_card_number": {"oops": 1}, "amount": "10"}).encode(),
-               json.dumps({"id": "g-2", "credit_card_number": "4111111111111111", "amount": "10",
-                           "credit_card_expiration_month": "soon"}).encode()]
+               json.dumps(encrypted({"id": "g-1", "credit_card_number": {"oops": 1}, "amount": "10"})).encode(),
+               json.dumps(encrypted({"id": "g-2", "credit_card_number": "4111111111111111", "amount": "10",
+                                     "credit_card_expiration_month": "soon"})).encode()]
     produce(kafka_settings, garbage)
     results = TopicReader(kafka_settings, kafka_settings.topics.results)
     letters = TopicReader(kafka_settings, kafka_settings.topics.dlq)
@@ -98,3 +115,47 @@ def test_unidentifiable_messages_go_to_the_dlq_and_garbage_card_fields_are_rejec
     assert DeadLetter(**dead[0]).reason == dead[0]["reason"]
     assert registry.get_sample_value("processor_dlq_messages_total") == 3
     assert set(stored_rows(database_url)) == {"g-1", "g-2"}
+
+
+def test_clear_or_undecryptable_card_data_gets_its_own_rejection_and_the_loop_goes_on(
+        running_processor, kafka_settings, database_url, caplog):
+    settings, registry = running_processor
+    good, _ = mixed_transaction(0, "cd-")  # approved when readable
+    foreign = CardCipher(CardDataKeys.generate("test-1"))  # the right key id, another key
+    messages = {
+        "cd-clear": good | {"id": "cd-clear"},
+        "cd-unknown-kid": encrypted(good | {"id": "cd-unknown-kid"}, CardCipher(CardDataKeys.generate("k9"))),
+        "cd-wrong-key": encrypted(good | {"id": "cd-wrong-key"}, foreign),
+        "cd-moved": encrypted(good | {"id": "cd-original"}) | {"id": "cd-moved"},
+        "cd-malformed": encrypted(good | {"id": "cd-malformed"}) | {"card": {"kid": "test-1", "ct": "%%%"}},
+        "cd-ok": encrypted(good | {"id": "cd-ok"}),
+    }
+    produce(kafka_settings, [json.dumps(m).encode() for m in messages.values()])
+    reader = TopicReader(kafka_settings, kafka_settings.topics.results)
+    by_id = {r.id: r for r in map(TransactionResult.from_json, reader.read_until(len(messages), 30))}
+    reader.close()
+    undecryptable = ("rejected", "card data could not be decrypted")
+    assert {id: (r.status, r.error_message) for id, r in by_id.items()} == {
+        "cd-clear": ("rejected", "card data is not encrypted"), "cd-unknown-kid": undecryptable,
+        "cd-wrong-key": undecryptable, "cd-moved": undecryptable, "cd-malformed": undecryptable,
+        "cd-ok": ("approved", "")}
+    assert by_id["cd-moved"].card_brand is None and by_id["cd-moved"].card_last4 is None
+    assert set(stored_rows(database_url)) == set(messages)
+    assert registry.get_sample_value("processor_transactions_processed_total",
+                                     {"status": "rejected", "reason": "card data could not be decrypted"}) == 4
+    warnings = [r for r in caplog.records if r.getMessage() == "card data could not be decrypted"]
+    causes = " ".join(str(record.causes) for record in warnings)  # one warning per batch
+    assert "unknown key id 'k9'" in causes and "authentication failed under key 'test-1'" in causes
+    logged = "\n".join(str(record.__dict__) for record in caplog.records)
+    ciphertexts = [m["card"]["ct"] for m in messages.values() if "card" in m and len(m["card"]["ct"]) > 3]
+    assert ciphertexts and not any(ct in logged for ct in ciphertexts)
+    assert "4111111111111111" not in logged and "Ada Lovelace" not in logged
+
+
+def test_the_original_clear_contract_is_decided_when_plaintext_is_accepted(start_processor, kafka_settings):
+    start_processor(accept_plaintext_cards=True)
+    expected = produce_mixed(kafka_settings, 50, "plain-", plaintext=True)
+    reader = TopicReader(kafka_settings, kafka_settings.topics.results)
+    decided = {r.id: r.error_message for r in map(TransactionResult.from_json, reader.read_until(50, 30))}
+    reader.close()
+    assert decided == expected

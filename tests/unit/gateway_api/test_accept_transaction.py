@@ -10,7 +10,8 @@ from gateway_api.domain.errors import BrokerUnavailable, IdempotencyConflict
 from gateway_api.domain.idempotency import IdempotencyRecord
 from gateway_api.domain.transactions import Card, Transaction, TransactionRequest
 from gateway_api.use_cases.accept_transaction import AcceptTransaction
-from gateway_api.use_cases.ports import IdempotencyStore, Ledger, TransactionPublisher
+from gateway_api.use_cases.ports import CardSealer, IdempotencyStore, Ledger, TransactionPublisher
+from gateway_api.use_cases.purge_idempotency_keys import PurgeExpiredKeys
 
 NOW = datetime(2026, 11, 23, 10, 0)
 REQUEST = TransactionRequest(Decimal("10.50"), Card("4111111111111111", "Ada", 12, 2099, "987"))
@@ -60,6 +61,23 @@ class FakeKeys(IdempotencyStore):
         key = (record.account_id, record.key)
         self.records[key] = IdempotencyRecord(*key, record.fingerprint, record.transaction_id, record.created_at, True)
 
+    def purge(self, expired_before):
+        expired = [key for key, record in self.records.items() if record.created_at < expired_before]
+        for key in expired:
+            del self.records[key]
+        return len(expired)
+
+
+class FakeSealer(CardSealer):
+    """Records what it was asked to seal; the "ciphertext" names the transaction it is bound to."""
+
+    def __init__(self):
+        self.sealed = []
+
+    def seal(self, card_fields, transaction_id, account_id, amount):
+        self.sealed.append((card_fields, transaction_id, account_id, amount))
+        return {"kid": "fake", "ct": f"sealed-for-{transaction_id}"}
+
 
 class FakePublisher(TransactionPublisher):
     def __init__(self, effects: list | None = None):
@@ -77,9 +95,18 @@ class FakePublisher(TransactionPublisher):
 def parts():
     ids, effects = count(1), []  # every fake appends its effect here, in the order they happen
     ledger, keys, publisher, clock = FakeLedger(effects), FakeKeys(effects), FakePublisher(effects), [NOW]
-    accept = AcceptTransaction(ledger, keys, publisher, SecretHasher("pepper"), lambda: clock[0],
+    accept = AcceptTransaction(ledger, keys, publisher, FakeSealer(), SecretHasher("pepper"), lambda: clock[0],
                                lambda: f"tx{next(ids)}", 5.0, timedelta(hours=24))
     return accept, ledger, publisher, clock
+
+
+@pytest.fixture
+def sealing():
+    ids = count(1)
+    publisher, sealer, keys = FakePublisher(), FakeSealer(), FakeKeys()
+    accept = AcceptTransaction(FakeLedger(), keys, publisher, sealer, SecretHasher("pepper"), lambda: NOW,
+                               lambda: f"tx{next(ids)}", 5.0, timedelta(hours=24))
+    return accept, publisher, sealer, keys
 
 
 def test_publishes_before_writing_the_pending_row(parts):
@@ -137,6 +164,72 @@ def test_a_key_expires_after_its_ttl(parts):
     assert accept("acct_1", REQUEST, key="k").transaction.id != first.id
 
 
+def test_the_card_travels_only_sealed_for_its_transaction(sealing):
+    accept, publisher, sealer, _ = sealing
+    accepted = accept("acct_1", REQUEST)
+    (_, message), = publisher.sent
+    assert message["card"] == {"kid": "fake", "ct": f"sealed-for-{accepted.transaction.id}"}
+    assert "4111111111111111" not in str(message) and "987" not in str(message) and "Ada" not in str(message)
+    assert sealer.sealed == [({"number": "4111111111111111", "name": "Ada", "expiration_month": 12,
+                               "expiration_year": 2099, "cvv": "987"}, accepted.transaction.id, "acct_1", "10.50")]
+
+
+def test_the_fingerprint_covers_only_what_the_ledger_keeps():
+    canonical = REQUEST.canonical()
+    assert canonical.split("\x1f") == ["10.50", "visa", "1111", ""]
+    assert "987" not in canonical and "4111111111111111" not in canonical and "Ada" not in canonical
+
+
+def test_the_stored_fingerprint_is_versioned_and_holds_no_card_data(sealing):
+    accept, _, _, keys = sealing
+    accept("acct_1", REQUEST, key="k")
+    (record,) = keys.records.values()
+    assert record.fingerprint.startswith("v2:")
+    assert record.fingerprint == "v2:" + SecretHasher("pepper").hash("10.50\x1fvisa\x1f1111\x1f")
+
+
+def test_same_key_with_another_cvv_or_expiry_replays_since_those_are_not_kept(parts):
+    accept, *_ = parts
+    first = accept("acct_1", REQUEST, key="k")
+    other_card = Card("4111111111111111", "Someone Else", 1, 2098, "123")
+    again = accept("acct_1", TransactionRequest(Decimal("10.50"), other_card), key="k")
+    assert again.replayed and again.transaction.id == first.transaction.id
+
+
+@pytest.mark.parametrize("changed", [
+    TransactionRequest(Decimal("10.50"), Card("5555555555554444", "Ada", 12, 2099, "987")),  # brand and last 4
+    TransactionRequest(Decimal("10.50"), Card("4012888888881881", "Ada", 12, 2099, "987")),  # last 4
+    TransactionRequest(Decimal("10.50"), REQUEST.card, description="another order"),
+])
+def test_same_key_with_another_amount_card_or_description_conflicts(parts, changed):
+    accept, *_ = parts
+    accept("acct_1", REQUEST, key="k")
+    with pytest.raises(IdempotencyConflict):
+        accept("acct_1", changed, key="k")
+
+
+def test_a_key_fingerprinted_before_v2_replays_whatever_the_body(parts):
+    """Migration 0003 erased the old fingerprints (they covered number and CVV): nothing to compare."""
+    accept, ledger, _, _ = parts
+    keys = accept._keys
+    first = accept("acct_1", REQUEST, key="k")
+    record = keys.records[("acct_1", "k")]
+    keys.records[("acct_1", "k")] = IdempotencyRecord("acct_1", "k", "", record.transaction_id, record.created_at, True)
+    again = accept("acct_1", TransactionRequest(Decimal("99.00"), REQUEST.card), key="k")
+    assert again.replayed and again.transaction.id == first.transaction.id
+
+
+def test_the_purge_deletes_exactly_the_keys_the_api_would_no_longer_replay(parts):
+    accept, _, _, clock = parts
+    keys = accept._keys
+    accept("acct_1", REQUEST, key="old")
+    clock[0] = NOW + timedelta(hours=1)
+    accept("acct_1", REQUEST, key="young")
+    purge = PurgeExpiredKeys(keys, lambda: NOW + timedelta(hours=24, microseconds=1), timedelta(hours=24))
+    assert purge() == 1
+    assert set(keys.records) == {("acct_1", "young")}
+
+
 class BrokenLedger(FakeLedger):
     def __init__(self):
         super().__init__()
@@ -150,7 +243,8 @@ class BrokenLedger(FakeLedger):
 
 def test_a_ledger_failure_after_the_ack_is_counted_not_raised_and_a_retry_resends_the_same_id():
     ledger, keys, publisher, failures = BrokenLedger(), FakeKeys(), FakePublisher(), []
-    accept = AcceptTransaction(ledger, keys, publisher, SecretHasher("pepper"), lambda: NOW, lambda: "tx1", 5.0,
+    accept = AcceptTransaction(ledger, keys, publisher, FakeSealer(), SecretHasher("pepper"), lambda: NOW,
+                               lambda: "tx1", 5.0,
                                timedelta(hours=24), on_ledger_failure=lambda: failures.append(1))
     accepted = accept("acct_1", REQUEST, key="k")
     assert accepted.transaction.status == "pending" and failures == [1] and ledger.rows == {}

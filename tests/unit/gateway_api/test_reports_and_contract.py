@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from infra.contracts import TRANSACTION_FIELDS
+from infra.contracts import CARD_FIELDS, TRANSACTION_FIELDS
 
 from gateway_api.domain.reports import DailyTotal, roll_up
 from gateway_api.domain.transactions import Card, TransactionRequest, contract_message, rfc3339
@@ -24,10 +24,14 @@ def test_rolls_daily_totals_up_by_period():
     assert [d.period for d in roll_up(totals, "day")] == ["2026-01-31", "2026-02-01", "2026-02-02"]
 
 
-def test_the_message_has_exactly_the_contract_fields():
-    message = contract_message("tx1", "acct_1", TransactionRequest(Decimal("10.50"), CARD), datetime(2026, 11, 23, 10))
+def test_the_message_has_exactly_the_contract_fields_and_the_card_only_sealed():
+    sealed = {"kid": "k1", "ct": "opaque"}
+    message = contract_message("tx1", "acct_1", TransactionRequest(Decimal("10.50"), CARD), datetime(2026, 11, 23, 10),
+                               sealed)
     assert tuple(message) == TRANSACTION_FIELDS
     assert message["amount"] == "10.50" and message["created_at"] == "2026-11-23T10:00:00.000000Z"
+    assert message["card"] == sealed
+    assert tuple(CARD.fields()) == CARD_FIELDS
 
 
 def test_card_data_masks_itself():

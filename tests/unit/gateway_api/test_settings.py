@@ -4,8 +4,9 @@ from infra.settings import ConfigurationError, EnvReader
 
 from gateway_api.results.settings import Settings as ResultsSettings
 from gateway_api.settings import Settings
+from tests.support.secrets import STRONG_SECRETS
 
-REQUIRED = {"GATEWAY_ADMIN_TOKEN": "t0k3n-value", "GATEWAY_SECRET_PEPPER": "p3pp3r-value"}
+REQUIRED = {name: STRONG_SECRETS[name] for name in ("GATEWAY_ADMIN_TOKEN", "GATEWAY_SECRET_PEPPER", "CARD_DATA_KEYS")}
 
 
 def test_api_settings_defaults_and_secrets():
@@ -13,8 +14,11 @@ def test_api_settings_defaults_and_secrets():
     settings = Settings.from_env(env)
     assert settings.database_url == "sqlite:///var/gateway.db" and settings.auto_migrate is True
     assert (settings.publish_timeout_seconds, settings.idempotency_ttl_hours, settings.web_concurrency) == (5.0, 24, 2)
-    assert "t0k3n-value" not in repr(settings) and "p3pp3r-value" not in repr(settings)
-    assert env.names_required == {"GATEWAY_ADMIN_TOKEN", "GATEWAY_SECRET_PEPPER"}
+    for value in REQUIRED.values():
+        assert value not in repr(settings)
+    assert REQUIRED["CARD_DATA_KEYS"].partition(":")[2] not in repr(settings)
+    assert settings.card_data_keys.encrypting_kid == "test-1"
+    assert env.names_required == {"GATEWAY_ADMIN_TOKEN", "GATEWAY_SECRET_PEPPER", "CARD_DATA_KEYS"}
     assert {"DATABASE_URL", "GATEWAY_PUBLISH_TIMEOUT_SECONDS", "GATEWAY_IDEMPOTENCY_TTL_HOURS", "AUTO_MIGRATE",
             "LOG_LEVEL", "WEB_CONCURRENCY", "PROMETHEUS_MULTIPROC_DIR", "KAFKA_BOOTSTRAP_SERVERS"} <= env.names_read
 
@@ -37,7 +41,10 @@ def test_an_idempotency_ttl_below_24_hours_is_refused():
 
 
 def test_results_settings():
-    env = EnvReader({"RESULTS_GROUP_ID": "g", "METRICS_PORT": "0"})
+    env = EnvReader({"RESULTS_GROUP_ID": "g", "METRICS_PORT": "0", "GATEWAY_IDEMPOTENCY_TTL_HOURS": "48"})
     settings = ResultsSettings.from_env(env)
     assert (settings.group_id, settings.metrics_port, settings.database_url) == ("g", 0, "sqlite:///var/gateway.db")
-    assert {"DATABASE_URL", "RESULTS_GROUP_ID", "METRICS_PORT", "AUTO_MIGRATE", "LOG_LEVEL"} <= env.names_read
+    assert settings.idempotency_ttl_hours == 48  # it purges what the API no longer replays
+    assert {"DATABASE_URL", "RESULTS_GROUP_ID", "METRICS_PORT", "AUTO_MIGRATE", "LOG_LEVEL",
+            "GATEWAY_IDEMPOTENCY_TTL_HOURS"} <= env.names_read
+    assert env.names_required == set()  # no secret of its own: the database password sits in DATABASE_URL

@@ -1,11 +1,20 @@
-"""Lenient decoding of `transactions` messages: an id means an outcome; no id means the DLQ."""
+"""Lenient decoding of `transactions` messages: an id means an outcome; no id means the DLQ.
+
+Card fields are read the same leniently whether they arrive encrypted (today's contract) or in
+clear (the old one, with ACCEPT_PLAINTEXT_CARDS=true): the coercion tests run on both.
+"""
 import json
 from datetime import datetime
 from decimal import Decimal
 
 import pytest
 
-from processor.adapters.decoding import Unidentifiable, decode
+from processor.adapters.card_data import CardDataReader
+from processor.adapters.decoding import Unidentifiable, decode as decode_with
+from tests.support.transactions import TEST_CIPHER, encrypted
+
+PLAINTEXT_READER = CardDataReader(TEST_CIPHER, accept_plaintext=True)
+ENCRYPTED_READER = CardDataReader(TEST_CIPHER, accept_plaintext=False)
 
 FULL = {
     "id": "tx-1", "account_id": "acct-1", "amount": "10.50", "credit_card_number": "4111111111111111",
@@ -14,15 +23,30 @@ FULL = {
 }
 
 
-def raw(**changes) -> bytes:
-    return json.dumps(FULL | changes).encode()
+@pytest.fixture(params=["encrypted", "plaintext"])
+def contract(request):
+    return request.param
 
 
-def test_decodes_the_documented_fields():
-    item = decode(raw())
+def raw(contract="plaintext", **changes) -> bytes:
+    message = FULL | changes
+    return json.dumps(encrypted(message) if contract == "encrypted" else message).encode()
+
+
+def decode(payload):
+    return decode_with(payload, PLAINTEXT_READER)
+
+
+def decode_as(contract, payload):
+    return decode_with(payload, ENCRYPTED_READER if contract == "encrypted" else PLAINTEXT_READER)
+
+
+def test_decodes_the_documented_fields(contract):
+    item = decode_as(contract, raw(contract))
     assert (item.id, item.account_id, item.amount, item.card_number, item.cvv) == (
         "tx-1", "acct-1", Decimal("10.50"), "4111111111111111", "123")
-    assert item.created_at == datetime(2026, 6, 15, 10, 0, 0, 500000)
+    assert (item.card_name, item.expiration_month, item.expiration_year) == ("Ada", 12, 2030)
+    assert item.created_at == datetime(2026, 6, 15, 10, 0, 0, 500000) and item.card_unreadable is None
 
 
 @pytest.mark.parametrize(
@@ -47,8 +71,8 @@ def test_decodes_the_documented_fields():
         ({"id": "  tx-2 "}, "id", "tx-2"),
     ],
 )
-def test_coerces_fields_leniently(changes, field, value):
-    assert getattr(decode(raw(**changes)), field) == value
+def test_coerces_fields_leniently(contract, changes, field, value):
+    assert getattr(decode_as(contract, raw(contract, **changes)), field) == value
 
 
 def test_a_message_with_only_an_id_still_decodes():
@@ -82,3 +106,38 @@ def test_json_that_orjson_refuses_still_decodes():
     item = decode(b'{"id": "big", "credit_card_number": 123456789012345678901234567890, "credit_card_name": "\\ud800"}')
     assert item.id == "big" and item.card_number == "123456789012345678901234567890"
     assert item.card_name == "?"
+
+
+# -- card data: encrypted, refused in clear, or unreadable ----------------------------------------
+
+def test_clear_card_fields_are_not_read_unless_plaintext_is_accepted():
+    item = decode_with(raw("plaintext"), ENCRYPTED_READER)
+    assert item.card_unreadable == "not encrypted"
+    assert (item.card_number, item.cvv, item.card_name, item.expiration_month) == ("", "", "", None)
+    assert (item.id, item.amount) == ("tx-1", Decimal("10.50"))  # the rest still identifies the transaction
+
+
+def test_an_encrypted_card_wins_over_clear_fields_sent_alongside():
+    message = encrypted(FULL) | {"credit_card_number": "5555555555554444", "credit_card_cvv": "999"}
+    item = decode_with(json.dumps(message).encode(), PLAINTEXT_READER)
+    assert (item.card_number, item.cvv) == ("4111111111111111", "123")
+
+
+@pytest.mark.parametrize("tamper", [
+    lambda m: m | {"id": "tx-2"},  # the ciphertext of another transaction
+    lambda m: m | {"account_id": "acct-2"},
+    lambda m: m | {"amount": "999.00"},
+    lambda m: m | {"card": m["card"] | {"kid": "k-unknown"}},
+    lambda m: m | {"card": m["card"] | {"ct": m["card"]["ct"][:-8] + "AAAAAAA="}},
+    lambda m: m | {"card": "4111111111111111"},
+    lambda m: m | {"card": {"kid": "test-1", "ct": 12}},
+    lambda m: m | {"card": m["card"] | {"kid": "4111111111111111"}},  # never echoed into the log
+    lambda m: m | {"card": m["card"] | {"kid": "x" * 500}},
+])
+def test_card_data_that_does_not_open_marks_the_transaction_and_counts_the_cause(tamper):
+    reader = CardDataReader(TEST_CIPHER, accept_plaintext=True)
+    item = decode_with(json.dumps(tamper(encrypted(FULL))).encode(), reader)
+    assert item.card_unreadable == "undecryptable" and item.id in ("tx-1", "tx-2")
+    assert (item.card_number, item.cvv, item.card_name) == ("", "", "")
+    assert sum(reader.failures.values()) == 1
+    assert not any(digits in cause for cause in reader.failures for digits in ("4111", "123"))

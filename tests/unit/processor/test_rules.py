@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from processor.domain.card import CreditCard
+from processor.domain.card import NOT_ENCRYPTED, UNDECRYPTABLE, CreditCard
 from processor.domain.money import to_money
 from processor.domain.rules import RULES
 from processor.domain.transaction import Transaction
@@ -17,7 +17,8 @@ GOOD = dict(number=VISA, name="Ada Lovelace", month=12, year=2030, cvv="123", am
 
 def decide(**changes):
     fields = GOOD | changes
-    card = CreditCard(fields["number"], fields["name"], fields["month"], fields["year"], fields["cvv"])
+    card = CreditCard(fields["number"], fields["name"], fields["month"], fields["year"], fields["cvv"],
+                      fields.get("unreadable"))
     return Transaction("tx-1", "acct-1", to_money(fields["amount"]), card, None).decide(NOW)
 
 
@@ -55,6 +56,11 @@ def decide(**changes):
         ({"amount": "-5"}, "the amount must be greater than 1"),
         ({"amount": "abc"}, "the amount must be greater than 1"),
         ({"amount": None}, "the amount must be greater than 1"),
+        # Card fields that could not be read arrive empty; their own reason comes first.
+        ({"unreadable": NOT_ENCRYPTED, "number": "", "cvv": "", "name": "", "month": None, "year": None},
+         "card data is not encrypted"),
+        ({"unreadable": UNDECRYPTABLE, "number": "", "cvv": "", "name": "", "month": None, "year": None},
+         "card data could not be decrypted"),
     ],
 )
 def test_applies_each_rule_with_its_message(changes, message):
@@ -72,6 +78,7 @@ def test_applies_each_rule_with_its_message(changes, message):
         ({"year": 2026, "month": 1, "cvv": "1"}, "credit card expired"),
         ({"cvv": "1", "name": ""}, "invalid credit card cvv"),
         ({"name": "", "amount": "5000"}, "invalid credit card name"),
+        ({"unreadable": UNDECRYPTABLE, "amount": "5000"}, "card data could not be decrypted"),
     ],
 )
 def test_the_first_broken_rule_names_the_rejection(changes, message):
@@ -80,6 +87,8 @@ def test_the_first_broken_rule_names_the_rejection(changes, message):
 
 def test_rules_are_checked_in_the_documented_order():
     assert [rule.message for rule in RULES] == [
+        "card data is not encrypted",
+        "card data could not be decrypted",
         "invalid credit card number",
         "invalid expiration month",
         "invalid expiration year",
