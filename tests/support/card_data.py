@@ -70,8 +70,11 @@ ACCEPTED = [
 ]
 
 
+HOLDER = "Pat Card"
+
+
 def card(number: str, cvv, **changes) -> dict:
-    return {"number": number, "name": "Pat Card", "expiration_month": 12, "expiration_year": 2099, "cvv": cvv} | changes
+    return {"number": number, "name": HOLDER, "expiration_month": 12, "expiration_year": 2099, "cvv": cvv} | changes
 
 
 @dataclass
