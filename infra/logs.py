@@ -39,18 +39,19 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(level.upper())
 
 
-def gunicorn_logconfig(service: str, level: str = "INFO") -> dict:
-    """gunicorn's own lines (start-up, workers booting and exiting, errors) as the same JSON lines.
+def gunicorn_logger_class(service: str) -> type:
+    """A gunicorn ``logger_class`` whose own lines (start-up, workers booting and exiting, errors) are
+    the same JSON lines as the service's; without it they are plain text in the middle of its log.
 
-    For ``logconfig_dict`` in a gunicorn config: without it the master's lines are plain text in
-    the middle of the service's JSON log.
+    Unlike ``logconfig_dict``, which would also switch gunicorn's access log on, the access log stays
+    off: the apps log every request themselves.
     """
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "formatters": {"json": {"()": JsonFormatter, "service": service}},
-        "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}},
-        "root": {"level": level.upper(), "handlers": ["stdout"]},
-        "loggers": {name: {"level": level.upper(), "handlers": [], "propagate": True}
-                    for name in ("gunicorn.error", "gunicorn.access")},
-    }
+    from gunicorn.glogging import Logger  # only gunicorn processes import this module's helper
+
+    class JsonLogger(Logger):
+        def setup(self, cfg):
+            super().setup(cfg)
+            for handler in self.error_log.handlers:
+                handler.setFormatter(JsonFormatter(service))
+
+    return JsonLogger

@@ -119,6 +119,7 @@ def test_gunicorn_serves_the_api_from_several_workers_with_metrics_aggregated_an
     served_by = {line["pid"] for line in lines if line["msg"] == "request" and line["route"] == "/v1/transactions"}
     assert len(workers) == 2 and served_by == workers, (workers, served_by)
     assert {line["service"] for line in lines} == {"gateway_api"}
+    assert not [line for line in lines if line["logger"] == "gunicorn.access"]  # the app logs requests itself
     assert scanner.findings("api log", "\n".join(process.lines())) == []
     assert scanner.findings("ledger rows", database_text(env["DATABASE_URL"].removeprefix("sqlite:///"))) == []
 

@@ -106,4 +106,5 @@ def test_every_worker_streams_every_result_and_sigterm_stops_within_seconds(guni
         response.close()
     lines = [json.loads(line) for line in (tmp_path / "panel.log").read_text().splitlines()]  # JSON only
     assert {line["service"] for line in lines} == {"panel"}
+    assert not [line for line in lines if line["logger"] == "gunicorn.access"]
     assert len({line["pid"] for line in lines if line["msg"].startswith("Booting worker")}) == 2

@@ -10,7 +10,7 @@ from processor.bootstrap import bootstrap
 from processor.settings import Settings
 from tests.support import wait_until
 from tests.support.kafka import committed_offsets
-from tests.support.transactions import TopicReader, produce_mixed
+from tests.support.transactions import TEST_CARD_KEYS, TopicReader, produce_mixed
 
 GROUP = "processor-publish-failure"
 # The broker answers every write to this name with "invalid topic": each publish of results fails.
@@ -44,7 +44,7 @@ def stored_processed_at(url: str) -> dict[str, str]:
 def test_a_batch_whose_results_the_broker_refuses_is_retried_uncommitted_and_decided_once(kafka_settings, sqlite_url):
     expected = produce_mixed(kafka_settings, 300)
     settings = Settings(kafka=kafka_settings, database_url=sqlite_url, group_id=GROUP, metrics_port=0,
-                        publish_timeout_seconds=1.0)
+                        publish_timeout_seconds=1.0, card_data_keys=TEST_CARD_KEYS)
     refused = dataclasses.replace(settings.kafka, topics=dataclasses.replace(kafka_settings.topics, results=REFUSED_TOPIC))
     first = RunningProcessor(dataclasses.replace(settings, kafka=refused))
     try:
