@@ -38,7 +38,7 @@ test-e2e: $(INSTALLED)
 bench-processor: $(INSTALLED)
 	$(PY) -m tests.benchmarks.processor
 
-## Throughput and latency of the API: BENCH_API_N POSTs from BENCH_API_CLIENTS concurrent clients.
+## Throughput and latency of the API next to a bare-Flask ceiling, in one run (wrk + an open-loop generator; BENCH_API_*).
 bench-api: $(INSTALLED)
 	$(PY) -m tests.benchmarks.api
 

@@ -2,8 +2,10 @@
 
     gunicorn -c python:gateway_api.gunicorn_conf 'gateway_api:create_app()' --bind 127.0.0.1:8000
 
-* workers from WEB_CONCURRENCY (default 2), read with the API's Settings (so a bad, missing or
-  weak variable stops the master at start with one line naming it, exit code 2);
+* workers from WEB_CONCURRENCY (default 2), each with WEB_THREADS threads (default 16, gthread),
+  read with the API's Settings (so a bad, missing or weak variable stops the master at start with
+  one line naming it, exit code 2). Threads, not processes, carry the concurrency: a request spends
+  most of its time waiting for the broker's ack, during which its thread holds no lock and no CPU;
 * Prometheus multiprocess mode: PROMETHEUS_MULTIPROC_DIR must exist before any worker imports
   prometheus_client, so it is set here (a fresh temp dir when unset, removed on exit) and emptied at
   start (stale files from a previous run would be summed in); ``child_exit`` marks dead workers so
@@ -33,7 +35,8 @@ _metrics_dir = _settings.prometheus_multiproc_dir or tempfile.mkdtemp(prefix="ga
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
 
 workers = _settings.web_concurrency
-worker_class = "sync"
+worker_class = "gthread"
+threads = _settings.web_threads
 timeout = 30
 graceful_timeout = 10
 accesslog = None  # the app logs every request as JSON itself

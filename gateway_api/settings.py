@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 from infra.card_cipher import CardDataKeys
 from infra.db import migrates_itself
 from infra.kafka import KafkaSettings
-from infra.settings import EnvReader, MigrationSettings as _MigrationSettings, Secret
+from infra.settings import ConfigurationError, EnvReader, MigrationSettings as _MigrationSettings, Secret
 
 DEFAULT_DATABASE_URL = "sqlite:///var/gateway.db"
+# A rotated or disabled secret must stop working within a second, whatever the cache.
+MAX_AUTH_CACHE_SECONDS = 1.0
 
 
 class MigrationSettings(_MigrationSettings):
@@ -26,11 +28,14 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     publish_timeout_seconds: float = 5.0
+    producer_linger_ms: int = 2
     idempotency_ttl_hours: int = 24
+    auth_cache_seconds: float = 0.5
     auto_migrate: bool = True
     log_level: str = "INFO"
     # Read by gateway_api.gunicorn_conf in the gunicorn master.
     web_concurrency: int = 2
+    web_threads: int = 16
     prometheus_multiproc_dir: str = ""
     max_body_bytes: int = 16 * 1024
     retry_after_seconds: int = 2
@@ -46,10 +51,13 @@ class Settings:
             database_url=database_url,
             kafka=KafkaSettings.from_env(env),
             publish_timeout_seconds=env.float("GATEWAY_PUBLISH_TIMEOUT_SECONDS", 5.0),
+            producer_linger_ms=env.int("GATEWAY_PRODUCER_LINGER_MS", cls.producer_linger_ms, minimum=0),
             idempotency_ttl_hours=idempotency_ttl_hours(env),
+            auth_cache_seconds=_auth_cache_seconds(env),
             auto_migrate=env.bool("AUTO_MIGRATE", migrates_itself(database_url)),
             log_level=env.str("LOG_LEVEL", "INFO"),
             web_concurrency=env.int("WEB_CONCURRENCY", 2, minimum=1),
+            web_threads=env.int("WEB_THREADS", 16, minimum=1),
             prometheus_multiproc_dir=env.str("PROMETHEUS_MULTIPROC_DIR", ""),
         )
 
@@ -57,3 +65,11 @@ class Settings:
 def idempotency_ttl_hours(env: EnvReader) -> int:
     """How long a key replays; the API and the results consumer (which purges) must agree."""
     return env.int("GATEWAY_IDEMPOTENCY_TTL_HOURS", 24, minimum=24)
+
+
+def _auth_cache_seconds(env: EnvReader) -> float:
+    seconds = env.float("GATEWAY_AUTH_CACHE_SECONDS", 0.5)
+    if not 0 <= seconds <= MAX_AUTH_CACHE_SECONDS:
+        raise ConfigurationError(f"GATEWAY_AUTH_CACHE_SECONDS must be between 0 and {MAX_AUTH_CACHE_SECONDS:g}, "
+                                 f"got {seconds:g}")
+    return seconds

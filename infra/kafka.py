@@ -195,25 +195,49 @@ class AckedProducer:
     """Writes records and returns only once the broker has acknowledged every one of them.
 
     Safe to share between threads: each call waits for its own acknowledgements, not for the
-    whole producer queue.
+    whole producer queue. By default the caller serves delivery reports itself (one thread sending
+    big batches: the processor). With ``serve_reports_in_background`` one thread per producer serves
+    them and each caller just waits on its own event (many threads sending one record each: the
+    API); otherwise every waiting thread polls, and a thread whose report another thread served
+    sleeps out its poll slice.
     """
 
-    def __init__(self, producer: Producer):
+    POLL_SLICE = 0.05
+
+    def __init__(self, producer: Producer, serve_reports_in_background: bool = False):
         self._producer = producer
+        self._closed = threading.Event()
+        self._reporter: threading.Thread | None = None
+        if serve_reports_in_background:
+            self._reporter = threading.Thread(target=self._serve_reports, name="kafka-delivery-reports", daemon=True)
+            self._reporter.start()
 
     def send(self, records: Sequence[Record], timeout: float) -> None:
         pending = _PendingAcks(len(records))
         deadline = time.monotonic() + timeout
         for record in records:
             self._produce(record, pending.on_delivery, deadline)
+        if self._reporter is None:
+            self._wait_polling(pending, deadline)
+        else:
+            pending.done.wait(max(deadline - time.monotonic(), 0))
+        if not pending.done.is_set():
+            raise DeliveryError(f"{pending.outstanding} of {len(records)} writes not acknowledged in {timeout}s")
+        if pending.errors:
+            raise DeliveryError(f"{len(pending.errors)} writes refused, first: {pending.errors[0]}")
+
+    def _wait_polling(self, pending: "_PendingAcks", deadline: float) -> None:
         self._producer.poll(0)
         while not pending.done.is_set():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise DeliveryError(f"{pending.outstanding} of {len(records)} writes not acknowledged in {timeout}s")
-            self._producer.poll(min(remaining, 0.05))
-        if pending.errors:
-            raise DeliveryError(f"{len(pending.errors)} writes refused, first: {pending.errors[0]}")
+                return
+            self._producer.poll(min(remaining, self.POLL_SLICE))
+
+    def _serve_reports(self) -> None:
+        # poll() returns as soon as a report is there, so the slice only bounds how late close() is seen.
+        while not self._closed.is_set():
+            self._producer.poll(0.1)
 
     def _produce(self, record: Record, callback, deadline: float) -> None:
         # No poll(0) per record: delivery reports are served once the whole batch is queued
@@ -226,10 +250,18 @@ class AckedProducer:
                 # Local queue full: serve delivery reports to make room, then retry.
                 if time.monotonic() >= deadline:
                     raise DeliveryError("producer queue stayed full until the deadline") from None
-                self._producer.poll(0.05)
+                self._producer.poll(self.POLL_SLICE)
 
     def flush(self, timeout: float = 10) -> int:
         return self._producer.flush(timeout)
+
+    def close(self, timeout: float = 10) -> int:
+        """Deliver what is queued (up to ``timeout``) and stop the report thread; return what is left."""
+        left = self.flush(timeout)
+        self._closed.set()
+        if self._reporter is not None:
+            self._reporter.join(1)
+        return left
 
 
 class _PendingAcks:

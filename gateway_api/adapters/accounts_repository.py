@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import Engine, select, update
 
 from gateway_api.adapters.tables import accounts
@@ -40,3 +42,47 @@ class SqlAccounts(AccountRepository):
 
 def _account(row) -> Account:
     return Account(row.id, row.name, row.secret_hash, row.created_at, bool(row.disabled))
+
+
+class CachedAccounts(AccountRepository):
+    """Account lookups remembered for at most ``ttl`` seconds, so authentication is not a DB read.
+
+    Every request authenticates, and the account row almost never changes. A rotated secret or a
+    disabled account is seen by this process once its entry is older than ``ttl`` (by every other
+    worker too: each keeps its own cache), and at once here, since changes made through this
+    repository drop their entry. Unknown ids are remembered too (a flood of bad ids stays off the
+    database); at most ``max_entries`` are kept, the cache starts over when full.
+    """
+
+    def __init__(self, inner: AccountRepository, ttl: float, clock=time.monotonic, max_entries: int = 10_000):
+        self._inner = inner
+        self._ttl = ttl
+        self._clock = clock
+        self._max_entries = max_entries
+        self._entries: dict[str, tuple[float, Account | None]] = {}
+
+    def get(self, account_id: str) -> Account | None:
+        now = self._clock()
+        entry = self._entries.get(account_id)
+        if entry is not None and now < entry[0]:
+            return entry[1]
+        account = self._inner.get(account_id)
+        if len(self._entries) >= self._max_entries:
+            self._entries.clear()
+        self._entries[account_id] = (now + self._ttl, account)
+        return account
+
+    def add(self, account: Account) -> None:
+        self._inner.add(account)
+        self._entries.pop(account.id, None)
+
+    def list(self) -> list[Account]:
+        return self._inner.list()
+
+    def set_secret_hash(self, account_id: str, secret_hash: str) -> None:
+        self._inner.set_secret_hash(account_id, secret_hash)
+        self._entries.pop(account_id, None)
+
+    def disable(self, account_id: str) -> None:
+        self._inner.disable(account_id)
+        self._entries.pop(account_id, None)

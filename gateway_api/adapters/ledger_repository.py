@@ -3,27 +3,39 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
 from infra.contracts import FINAL_STATUSES, TransactionResult
+from infra.group_commit import Batch, GroupCommit, write_alone
 
+from gateway_api.adapters.idempotency_repository import mark_completed
 from gateway_api.adapters.sql import insert_if_absent
 from gateway_api.adapters.tables import transactions as tx
 from gateway_api.domain.errors import InvalidParameter
+from gateway_api.domain.idempotency import IdempotencyRecord
 from gateway_api.domain.money import from_cents, parse_amount, to_cents
 from gateway_api.domain.reports import DailyTotal
 from gateway_api.domain.transactions import STATUS_PENDING, Transaction
 from gateway_api.use_cases.ports import Ledger, LedgerRefused, ListQuery, Page
 
 
-class SqlLedger(Ledger):
-    def __init__(self, engine: Engine):
-        self._engine = engine
+Accepted = tuple[Transaction, IdempotencyRecord | None]  # a pending row, and the key it answers
 
-    def add_pending(self, transaction: Transaction) -> None:
-        with self._engine.begin() as connection:
-            insert_if_absent(connection, tx, [_row(transaction)])
+
+class SqlLedger(Ledger):
+    """Pending rows go through the process's group commit (``writes``) when it has one."""
+
+    def __init__(self, engine: Engine, writes: GroupCommit | None = None):
+        self._engine = engine
+        self._writes = writes
+        self._pending_rows = _PendingRows()
+
+    def add_pending(self, transaction: Transaction, answered_key: IdempotencyRecord | None = None) -> None:
+        if self._writes is not None:
+            self._writes.run(self._pending_rows, (transaction, answered_key))
+        else:
+            write_alone(self._engine, self._pending_rows, (transaction, answered_key))
 
     def get(self, transaction_id: str) -> Transaction | None:
         with self._engine.connect() as connection:
@@ -78,6 +90,13 @@ class SqlLedger(Ledger):
         with self._engine.connect() as connection:
             oldest = connection.execute(statement).scalar()
         return _as_datetime(oldest) if oldest is not None else None
+
+
+class _PendingRows(Batch[Accepted, None]):
+    def write(self, connection: Connection, items: Sequence[Accepted]) -> list[None]:
+        insert_if_absent(connection, tx, [_row(transaction) for transaction, _ in items])
+        mark_completed(connection, [key for _, key in items if key is not None])
+        return [None] * len(items)
 
 
 def _scope(account_id: str | None) -> list:

@@ -5,7 +5,7 @@ Order of effects and what a crash between them means (the choice, documented):
 1. claim the idempotency key (if any) in the ledger DB: fixes the transaction id and created_at;
 2. publish the contract message (card fields encrypted) and wait for the broker's ack (acks=all,
    idempotent producer);
-3. insert the pending ledger row (insert-if-absent) and mark the key completed;
+3. insert the pending ledger row (insert-if-absent) and mark the key completed, in one DB transaction;
 4. answer 202.
 
 * Crash or timeout before 2 acks: no promise was made (no 202). A retry with the same key re-sends
@@ -79,9 +79,7 @@ class AcceptTransaction:
     def _record_accepted(self, transaction: Transaction, record: IdempotencyRecord | None) -> None:
         """The pending row and the completed key: best effort once the broker has the transaction."""
         try:
-            self._ledger.add_pending(transaction)
-            if record is not None:
-                self._keys.complete(record)
+            self._ledger.add_pending(transaction, answered_key=record)
         except Exception as exc:  # noqa: BLE001 - acknowledged means promised: never turn it into an error
             self._on_ledger_failure()
             # The class only: a driver's message may quote the row's values.

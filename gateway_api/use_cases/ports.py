@@ -54,8 +54,11 @@ class LedgerRefused(Exception):
 
 class Ledger(abc.ABC):
     @abc.abstractmethod
-    def add_pending(self, transaction: Transaction) -> None:
-        """Insert unless the id exists (a result may already have created it): never downgrades."""
+    def add_pending(self, transaction: Transaction, answered_key: IdempotencyRecord | None = None) -> None:
+        """Insert unless the id exists (a result may already have created it): never downgrades.
+
+        ``answered_key`` is marked completed in the same DB transaction: from then on it replays.
+        """
 
     @abc.abstractmethod
     def get(self, transaction_id: str) -> Transaction | None: ...
@@ -86,9 +89,6 @@ class IdempotencyStore(abc.ABC):
         A record created before ``expired_before`` no longer holds its key and is replaced.
         Concurrent claims of one key all get the same winning record.
         """
-
-    @abc.abstractmethod
-    def complete(self, record: IdempotencyRecord) -> None: ...
 
     @abc.abstractmethod
     def purge(self, expired_before: datetime) -> int:

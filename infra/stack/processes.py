@@ -47,6 +47,14 @@ class ManagedProcess:
                         self._console.write(prefix + line + "\n")
                         self._console.flush()
 
+    def restart(self) -> "ManagedProcess":
+        """Start the same command again once it has exited (tests kill services and bring them back)."""
+        if self.is_running():
+            raise RuntimeError(f"{self.name} is still running")
+        if self._pump is not None:
+            self._pump.join(1)
+        return self.start()
+
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process else None

@@ -1,144 +1,255 @@
 """Throughput and latency of the merchant API: ``python -m tests.benchmarks.api`` (``make bench-api``).
 
-Starts the whole stack as `make run` does (embedded broker, SQLite, gunicorn API, processor, results
-consumer, panel) on free ports, creates a merchant, then sends BENCH_API_N ``POST /v1/transactions``
-from BENCH_API_CLIENTS concurrent keep-alive clients. Prints accepted requests/s, the latency
-percentiles of the 202s, how long after the last 202 every transaction was decided, and what one
-merchant authentication (account lookup + HMAC) costs next to a whole request.
+In one run, on free ports:
+
+1. the ceiling: a bare Flask JSON echo app served like the API (gunicorn, 2 gthread workers x 16
+   threads, ``tests/benchmarks/ceiling.py``), under wrk at 1, 16 and 64 connections;
+2. the whole stack as `make run` starts it (embedded broker, processor, results consumer, panel,
+   Prometheus when installed) with the ledger on SQLite, then on MariaDB: wrk POSTing a valid
+   transaction with Basic auth at the same connection counts, with and without a fresh
+   Idempotency-Key on every request; req/s, share of the ceiling, p50/p95/p99;
+3. on a fresh SQLite stack, the open-loop runs (``tests/benchmarks/open_loop.py``): a constant rate
+   of half the measured maximum, then BENCH_API_STEADY_RATE tx/s for BENCH_API_STEADY_SECONDS:
+   API latency from each request's scheduled time, accept -> decided through GET, and whether
+   anything is still pending at the end.
+
+Environment: BENCH_API_SECONDS (wrk duration, 10), BENCH_API_CONNECTIONS ("1,16,64"),
+BENCH_API_DATABASES ("sqlite,mysql"; MariaDB at BENCH_MYSQL_URL or TEST_MYSQL_URL, a throwaway
+database), BENCH_API_FIXED_SECONDS (20), BENCH_API_STEADY_RATE (1000), BENCH_API_STEADY_SECONDS (60;
+0 skips the open-loop runs). wrk must be installed (Debian: apt-get install wrk).
 """
 from __future__ import annotations
 
-import argparse
 import base64
-import http.client
 import json
 import os
-import statistics
+import shutil
+import subprocess
 import sys
 import tempfile
-import threading
 import time
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from infra.embedded_broker import free_port
 from infra.stack import Stack, StackSettings
-from tests.support import utc_today
+from tests.benchmarks.open_loop import MAX_BACKLOG_SECONDS, OpenLoop, OpenLoopResult, http_request, percentile
+
+HERE = Path(__file__).parent
+WRK_SCRIPT = HERE / "wrk" / "post.lua"
+HOST = "127.0.0.1"
 
 
-def transaction_body(index: int) -> bytes:
-    card = {"number": "4111111111111111", "name": "Bench Mark", "expiration_month": 12,
-            "expiration_year": utc_today().year + 1, "cvv": "123"}
-    return json.dumps({"amount": f"{10 + index % 990}.{index % 100:02d}", "credit_card": card}).encode()
+@dataclass(frozen=True)
+class WrkRun:
+    label: str
+    connections: int
+    rate: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    errors: int
 
 
-class Client:
-    """One keep-alive connection sending POSTs and recording the latency of each 202."""
+@dataclass(frozen=True)
+class Options:
+    seconds: int
+    connections: tuple[int, ...]
+    databases: tuple[str, ...]
+    fixed_seconds: int
+    steady_rate: int
+    steady_seconds: int
+    mysql_url: str
 
-    def __init__(self, host: str, port: int, headers: dict):
-        self._address = (host, port)
-        self._headers = headers
-        self._connection = http.client.HTTPConnection(host, port, timeout=30)
-        self.latencies: list[float] = []
-        self.failures = 0
+    @classmethod
+    def from_env(cls) -> "Options":
+        env = os.environ.get
+        return cls(
+            seconds=int(env("BENCH_API_SECONDS", "10")),
+            connections=tuple(int(c) for c in env("BENCH_API_CONNECTIONS", "1,16,64").split(",")),
+            databases=tuple(d.strip() for d in env("BENCH_API_DATABASES", "sqlite,mysql").split(",") if d.strip()),
+            fixed_seconds=int(env("BENCH_API_FIXED_SECONDS", "20")),
+            steady_rate=int(env("BENCH_API_STEADY_RATE", "1000")),
+            steady_seconds=int(env("BENCH_API_STEADY_SECONDS", "60")),
+            mysql_url=env("BENCH_MYSQL_URL") or env("TEST_MYSQL_URL") or "mysql+pymysql://root@127.0.0.1:3306/test",
+        )
 
-    def post(self, body: bytes) -> None:
-        started = time.perf_counter()
+
+def wrk(label: str, port: int, connections: int, seconds: int, env: dict) -> WrkRun:
+    threads = min(2, connections)
+    argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(WRK_SCRIPT),
+            f"http://{HOST}:{port}"]
+    output = subprocess.run(argv, env=os.environ | env, capture_output=True, text=True, timeout=seconds + 60).stdout
+    summary = json.loads(output.strip().splitlines()[-1])
+    errors = sum(summary["errors"].values())
+    good = summary["requests"] - summary["errors"]["status"]
+    return WrkRun(label, connections, good / summary["seconds"], summary["p50_us"] / 1000,
+                  summary["p95_us"] / 1000, summary["p99_us"] / 1000, errors)
+
+
+@contextmanager
+def ceiling_server():
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "python:tests.benchmarks.ceiling", "tests.benchmarks.ceiling:create_app()",
+         "--bind", f"{HOST}:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        _wait_for_port(port)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(15)
+
+
+def _wait_for_port(port: int, timeout: float = 30) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         try:
-            self._connection.request("POST", "/v1/transactions", body, self._headers)
-            response = self._connection.getresponse()
-            response.read()
-        except (http.client.HTTPException, OSError):
-            self._connection.close()
-            self._connection = http.client.HTTPConnection(*self._address, timeout=30)
-            self.failures += 1
+            socket.create_connection((HOST, port), timeout=0.2).close()
             return
-        if response.status == 202:
-            self.latencies.append(time.perf_counter() - started)
-        else:
-            self.failures += 1
-        if response.getheader("Connection", "").lower() == "close":
-            self._connection.close()
-            self._connection = http.client.HTTPConnection(*self._address, timeout=30)
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout}s")
 
 
-def fire(stack: Stack, merchant: dict, count: int, clients: int) -> tuple[list[float], int, float]:
-    token = base64.b64encode(f"{merchant['id']}:{merchant['secret']}".encode()).decode()
-    headers = {"Authorization": f"Basic {token}", "Content-Type": "application/json"}
-    workers = [Client(stack.settings.host, stack.settings.api_port, headers) for _ in range(clients)]
-    bodies = [transaction_body(i) for i in range(count)]
-    threads = [threading.Thread(target=lambda c=c, k=k: [c.post(b) for b in bodies[k::clients]])
-               for k, c in enumerate(workers)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    return [x for c in workers for x in c.latencies], sum(c.failures for c in workers), elapsed
-
-
-def seconds_until_decided(stack: Stack, merchant: dict, timeout: float = 120) -> float:
-    token = base64.b64encode(f"{merchant['id']}:{merchant['secret']}".encode()).decode()
-    started = time.perf_counter()
-    while time.perf_counter() - started < timeout:
-        _, page, _ = stack.request("GET", "/v1/transactions?status=pending&limit=1",
-                                   headers={"Authorization": f"Basic {token}"})
-        if not page["data"]:
-            return time.perf_counter() - started
-        time.sleep(0.02)
-    raise TimeoutError(f"transactions still pending after {timeout:.0f} s, e.g. {page['data'][0]}")
-
-
-def authentication_cost(stack: Stack, merchant: dict, rounds: int = 2000) -> float:
-    """Seconds per merchant authentication, as the API does it (ledger lookup + HMAC-SHA256)."""
-    from gateway_api.app import create_app
-    from gateway_api.settings import Settings
-    from infra.card_cipher import CardDataKeys
-
-    s = stack.settings
-    app = create_app(Settings(admin_token=s.admin_token, secret_pepper=s.secret_pepper,
-                              card_data_keys=CardDataKeys.parse(s.card_data_keys.reveal()),
-                              database_url=s.gateway_db, auto_migrate=False))
-    accounts = app.extensions["gateway_api"].accounts
-    started = time.perf_counter()
-    for _ in range(rounds):
-        assert accounts.authenticate(merchant["id"], merchant["secret"]) is not None
-    return (time.perf_counter() - started) / rounds
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(int(len(ordered) * fraction), len(ordered) - 1)]
-
-
-def run(count: int, clients: int, var_dir: Path) -> None:
+@contextmanager
+def gateway_stack(var_dir: Path, gateway_database_url: str = ""):
     settings = StackSettings(kafka_port=free_port(), api_port=free_port(), panel_port=free_port(),
                              processor_metrics_port=free_port(), results_metrics_port=free_port(),
-                             var_dir=var_dir, with_prometheus=False, log_level="WARNING")
+                             prometheus_port=free_port(), var_dir=var_dir, gateway_database_url=gateway_database_url)
     with Stack(settings, console=None) as stack:
         merchant = stack.create_merchant("Bench shop")
-        fire(stack, merchant, 100, clients)  # warm-up: connections, workers, producers
-        latencies, failures, elapsed = fire(stack, merchant, count, clients)
-        decided_after = seconds_until_decided(stack, merchant)
-        auth = authentication_cost(stack, merchant)
-    median = statistics.median(latencies)
-    workers = os.environ.get("WEB_CONCURRENCY", "2")
-    print(f"API benchmark: {count} POST /v1/transactions, {clients} concurrent clients, {workers} gunicorn "
-          f"workers, {os.cpu_count()} CPUs (clients, API, broker, processor on the same machine)")
-    print(f"accepted   {len(latencies) / elapsed:>8,.0f} req/s   ({len(latencies)} x 202, {failures} other)")
-    print(f"latency    p50 {median * 1000:.1f} ms   p95 {percentile(latencies, 0.95) * 1000:.1f} ms   "
-          f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms   max {max(latencies) * 1000:.1f} ms")
-    print(f"decided    every transaction decided {decided_after:.2f} s after the last 202")
-    print(f"auth       {auth * 1e6:.0f} us per merchant authentication = {auth / median:.1%} of a median request")
+        token = base64.b64encode(f"{merchant['id']}:{merchant['secret']}".encode()).decode()
+        yield stack, f"Basic {token}"
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=int(os.environ.get("BENCH_API_N", 3000)))
-    parser.add_argument("--clients", type=int, default=int(os.environ.get("BENCH_API_CLIENTS", 16)))
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as folder:
-        run(args.n, args.clients, Path(folder))
+@contextmanager
+def mysql_database(server_url: str):
+    from tests.support.mysql import throwaway_database
+
+    url, drop = throwaway_database(server_url, "bench_api")
+    try:
+        yield url
+    finally:
+        drop()
+
+
+def post_runs(label: str, port: int, auth: str, options: Options, ceiling: dict[int, float]) -> list[WrkRun]:
+    runs = []
+    for fresh in (False, True):
+        for connections in options.connections:
+            env = {"BENCH_PATH": "/v1/transactions", "BENCH_AUTH": auth, "BENCH_FRESH_KEYS": "1" if fresh else "0"}
+            name = f"{label}, {'fresh key per request' if fresh else 'no Idempotency-Key'}"
+            runs.append(wrk(name, port, connections, options.seconds, env))
+            print_run(runs[-1], ceiling)
+    return runs
+
+
+def warm_up(port: int, auth: str) -> None:
+    wrk("warm-up", port, 16, 2, {"BENCH_PATH": "/v1/transactions", "BENCH_AUTH": auth})
+
+
+def open_loop(stack: Stack, auth: str, rate: float, seconds: float) -> tuple[OpenLoopResult, float | None]:
+    s = stack.settings
+    year = time.gmtime().tm_year + 1
+    body = ('{"amount": "10.50", "credit_card": {"number": "4111111111111111", "name": "Bench Mark", '
+            f'"expiration_month": 12, "expiration_year": {year}, "cvv": "123"}}}}').encode()
+    post = http_request("POST", HOST, s.api_port, "/v1/transactions",
+                        {"Authorization": auth, "Content-Type": "application/json"}, body)
+    result = OpenLoop(HOST, s.api_port, post, {"Authorization": auth}).run(rate, seconds)
+    return result, seconds_until_nothing_pending(stack, auth)
+
+
+def seconds_until_nothing_pending(stack: Stack, auth: str, timeout: float = 30) -> float | None:
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        _, page, _ = stack.request("GET", "/v1/transactions?status=pending&limit=1", headers={"Authorization": auth})
+        if not page["data"]:
+            return time.perf_counter() - started
+        time.sleep(0.05)
+    return None
+
+
+def print_run(run: WrkRun, ceiling: dict[int, float] | None = None) -> None:
+    ratio = ""
+    if ceiling and run.connections in ceiling:
+        ratio = f"{run.rate / ceiling[run.connections]:.2f}"
+    print(f"| {run.label} | {run.connections} | {run.rate:,.0f} | {ratio} | {run.p50_ms:.1f} | {run.p95_ms:.1f} | "
+          f"{run.p99_ms:.1f} | {run.errors} |", flush=True)
+
+
+def print_open_loop(label: str, result: OpenLoopResult, pending_after: float | None) -> None:
+    ms = 1000
+    decided = result.decided_after
+    print(f"| {label} | {result.offered_rate:,.0f} | {result.accepted_rate:,.0f} | {result.failed} | "
+          f"{percentile(result.latencies, .5) * ms:.1f} | {percentile(result.latencies, .99) * ms:.1f} | "
+          f"{max(result.latencies, default=float('nan')) * ms:.1f} | {percentile(decided, .5) * ms:.1f} | "
+          f"{percentile(decided, .99) * ms:.1f} ({len(decided)}, {result.undecided} late) | "
+          f"{'none' if pending_after is not None else 'SOME'} ({pending_after or 0:.2f} s) | "
+          f"{result.cpu_seconds / result.elapsed:.0%} |", flush=True)
+    if result.overloaded:
+        print(f"  (overloaded: more than {MAX_BACKLOG_SECONDS:.0f} s of requests waited for a connection; "
+              f"stopped after {result.sent:,} of {result.offered_rate * result.seconds:,.0f})", flush=True)
+
+
+def run(options: Options, folder: Path) -> None:
+    print(f"API benchmark: wrk {options.seconds} s per run, {os.cpu_count()} CPUs shared by wrk, the ceiling or "
+          f"the whole stack; WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', '2')}, "
+          f"WEB_THREADS={os.environ.get('WEB_THREADS', '16')}\n")
+    print("| run | connections | req/s | share of the ceiling | p50 ms | p95 ms | p99 ms | errors |")
+    print("|---|---|---|---|---|---|---|---|")
+    ceiling = {}
+    with ceiling_server() as port:
+        wrk("warm-up", port, 16, 2, {"BENCH_PATH": "/echo"})
+        for connections in options.connections:
+            result = wrk("ceiling: bare Flask echo", port, connections, options.seconds, {"BENCH_PATH": "/echo"})
+            ceiling[connections] = result.rate
+            print_run(result)
+    maximum = None
+    for database in options.databases:
+        with _database(database, options) as url, gateway_stack(folder / database, url) as (stack, auth):
+            warm_up(stack.settings.api_port, auth)
+            runs = post_runs(f"POST /v1/transactions, {database}", stack.settings.api_port, auth, options, ceiling)
+            if database == "sqlite":
+                maximum = max(r.rate for r in runs if r.connections == max(options.connections))
+    if options.steady_seconds > 0:
+        open_loop_runs(options, folder / "open-loop", maximum)
+
+
+def open_loop_runs(options: Options, folder: Path, maximum: float | None) -> None:
+    print("\n| open loop (fresh SQLite stack) | offered /s | accepted /s | failed | API p50 ms | API p99 ms | "
+          "API max ms | decided p50 ms | decided p99 ms (sampled, late) | pending at the end | generator CPU |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    with gateway_stack(folder) as (stack, auth):
+        warm_up(stack.settings.api_port, auth)
+        if maximum:
+            result, pending = open_loop(stack, auth, maximum / 2, options.fixed_seconds)
+            print_open_loop(f"half the measured maximum ({maximum:,.0f} / 2), {options.fixed_seconds} s", result, pending)
+        result, pending = open_loop(stack, auth, options.steady_rate, options.steady_seconds)
+        print_open_loop(f"steady, {options.steady_seconds} s", result, pending)
+
+
+@contextmanager
+def _database(name: str, options: Options):
+    if name == "sqlite":
+        yield ""
+    elif name == "mysql":
+        with mysql_database(options.mysql_url) as url:
+            yield url
+    else:
+        raise SystemExit(f"BENCH_API_DATABASES: unknown database {name!r} (sqlite, mysql)")
+
+
+def main() -> int:
+    if shutil.which("wrk") is None:
+        print("make bench-api needs wrk: apt-get install wrk", file=sys.stderr)
+        return 2
+    options = Options.from_env()
+    with tempfile.TemporaryDirectory(prefix="bench-api-") as folder:
+        run(options, Path(folder))
     return 0
 
 

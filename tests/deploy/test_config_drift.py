@@ -15,6 +15,7 @@ import pytest
 
 from infra.settings import DEV_CARD_DATA_KEYS, ConfigurationError, EnvReader
 from tests.deploy import support
+from tests.support.secrets import STRONG_SECRETS
 from tests.deploy.support import containers, of_kind
 
 SETTINGS_BY_COMMAND = (
@@ -188,3 +189,12 @@ def test_a_missing_required_variable_is_drift():
 def test_an_unknown_command_must_be_mapped_to_a_settings_class():
     with pytest.raises(AssertionError, match="map it in SETTINGS_BY_COMMAND"):
         settings_class("python -m something_else")
+
+
+@pytest.mark.parametrize("module", ["gateway_api.settings", "gateway_api.results.settings", "processor.settings",
+                                    "panel.settings"])
+def test_every_variable_a_service_reads_is_documented_in_the_readme(module):
+    env = EnvReader(STRONG_SECRETS | {"PANEL_GATEWAY_URL": "http://api:8000"})
+    importlib.import_module(module).Settings.from_env(env)
+    readme = (support.ROOT / "README.md").read_text()
+    assert [name for name in sorted(env.names_read) if f"`{name}`" not in readme] == []

@@ -1,4 +1,7 @@
 """The ledger repository on SQLite and MariaDB: one code path, both backends."""
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -6,6 +9,7 @@ import pytest
 
 from infra.contracts import TransactionResult
 from infra.db import build_engine, migrate
+from infra.group_commit import Batch, GroupCommit
 
 from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore
 from gateway_api.adapters.ledger_repository import SqlLedger
@@ -13,6 +17,7 @@ from gateway_api.domain.idempotency import IdempotencyRecord
 from gateway_api.domain.transactions import Card, Transaction, TransactionRequest
 from gateway_api.migrations import SCRIPT_LOCATION
 from gateway_api.use_cases.ports import ListQuery
+from tests.support import wait_until
 from tests.support.concurrency import most_in_flight, race
 
 T0 = datetime(2026, 11, 23, 10, 0, 0, 123456)
@@ -164,3 +169,89 @@ def test_the_oldest_pending_row_gives_the_pending_age_gauge(ledger):
     ledger.apply_results([result("old")])
     monitor.refresh()
     assert registry.get_sample_value("oldest_pending_seconds") == 60
+
+
+# -- through the group commit, as the API writes: several requests' writes in one transaction --------------
+
+
+@pytest.fixture
+def writes(engine):
+    return GroupCommit(engine, name="test-group-commit")
+
+
+def test_concurrent_claims_of_one_key_in_group_commits_all_get_the_same_record(engine, writes):
+    store = SqlIdempotencyStore(engine, writes)
+    holders, spans = race(lambda n: store.claim(IdempotencyRecord("acct_a", "k", "fp", f"tx{n}", T0),
+                                                expired_before=T0 - timedelta(hours=24)), 12)
+    assert len({h.transaction_id for h in holders}) == 1
+    assert most_in_flight(spans) >= 2, "the claims ran one after another, nothing raced"
+
+
+def test_an_expired_key_is_taken_over_once_when_claimed_twice_in_one_commit(engine):
+    store = SqlIdempotencyStore(engine)
+    store.claim(IdempotencyRecord("acct_a", "k", "fp1", "tx1", T0), expired_before=T0 - timedelta(hours=24))
+    later = T0 + timedelta(hours=25)
+    claims = [(IdempotencyRecord("acct_a", "k", "fp2", f"tx{n}", later), later - timedelta(hours=24)) for n in (2, 3)]
+    with engine.begin() as connection:
+        holders = store._claims.write(connection, claims)
+    assert [h.transaction_id for h in holders] == ["tx2", "tx2"]
+
+
+def test_pending_rows_and_answered_keys_are_committed_before_add_pending_returns(engine, writes):
+    ledger, store = SqlLedger(engine, writes), SqlIdempotencyStore(engine, writes)
+    record = store.claim(IdempotencyRecord("acct_a", "k", "fp", "t1", T0), expired_before=T0 - timedelta(hours=24))
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda n: ledger.add_pending(pending(f"t{n}"), record if n == 1 else None), range(1, 9)))
+    assert all(ledger.get(f"t{n}").status == "pending" for n in range(1, 9))
+    again = store.claim(IdempotencyRecord("acct_a", "k", "fp", "other", T0), expired_before=T0 - timedelta(hours=24))
+    assert (again.transaction_id, again.completed) == ("t1", True)
+
+
+class _Hold(Batch):
+    """A write that keeps the writer busy until released, so the next writes pile up into one commit."""
+
+    def __init__(self):
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    def write(self, connection, items):
+        self.holding.set()
+        self.release.wait(10)
+        return [None] * len(items)
+
+
+def queued_in_one_commit(writes: GroupCommit, calls: list) -> list:
+    hold = _Hold()
+    with ThreadPoolExecutor(len(calls) + 1) as pool:
+        pool.submit(writes.run, hold, None)
+        assert hold.holding.wait(5)
+        futures = [pool.submit(call) for call in calls]
+        wait_until(lambda: writes._queue.qsize() == len(calls), 5, message="writes queued behind the held one")
+        hold.release.set()
+        return [future.result() for future in futures]
+
+
+def test_one_bad_write_fails_only_its_own_request(engine, writes):
+    ledger = SqlLedger(engine, writes)
+    refused = replace(pending("bad"), account_id=None)  # NOT NULL: both databases refuse it
+
+    def add(transaction):
+        try:
+            ledger.add_pending(transaction)
+            return "ok"
+        except Exception:  # noqa: BLE001 - whatever the backend raises
+            return "failed"
+
+    rows = [pending("g0"), pending("g1"), refused, pending("g2")]
+    outcomes = queued_in_one_commit(writes, [lambda t=t: add(t) for t in rows])
+    assert outcomes == ["ok", "ok", "failed", "ok"]
+    assert all(ledger.get(f"g{n}") is not None for n in range(3))
+
+
+def test_claims_of_one_key_in_one_commit_resolve_to_the_first(engine, writes):
+    store = SqlIdempotencyStore(engine, writes)
+    expired_before = T0 - timedelta(hours=24)
+    calls = [lambda n=n: store.claim(IdempotencyRecord("acct_a", "k", "fp", f"tx{n}", T0), expired_before)
+             for n in range(5)]
+    holders = queued_in_one_commit(writes, calls)
+    assert len({h.transaction_id for h in holders}) == 1

@@ -78,6 +78,19 @@ def api(env, tmp_path):
         process.stop()
 
 
+def booted_workers(process: "Process") -> set[int]:
+    """The pids of the workers gunicorn says it booted (2 with WEB_CONCURRENCY=2), once it booted them."""
+    lines = [json.loads(line) for line in process.lines() if line.startswith("{")]
+    pids = {int(line["msg"].rsplit(" ", 1)[1]) for line in lines if line["msg"].startswith("Booting worker with pid")}
+    return pids if len(pids) == 2 else set()
+
+
+def served_by(process: "Process") -> set[int]:
+    """The pids that logged an answered request so far."""
+    lines = [json.loads(line) for line in process.lines() if line.startswith("{")]
+    return {line["pid"] for line in lines if line["msg"] == "request"}
+
+
 def _answers(url: str) -> bool:
     try:
         return requests.get(url, timeout=2).status_code == 200
@@ -96,9 +109,12 @@ def test_gunicorn_serves_the_api_from_several_workers_with_metrics_aggregated_an
     account = requests.post(f"{url}/v1/accounts", json={"name": "Shop"}, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
                             timeout=10).json()
     auth = (account["id"], account["secret"])
-    # Concurrent requests: a sync worker serves one at a time, so both workers must take some.
     posts, _ = race(lambda _: requests.post(f"{url}/v1/transactions", json=transaction_body(), auth=auth, timeout=10), 8)
     assert {response.status_code for response in posts} == {202}
+    # Each request on a new connection, until both workers have answered some (the kernel picks).
+    workers = wait_until(lambda: booted_workers(process), 10, message="two workers booted")
+    wait_until(lambda: requests.get(f"{url}/v1/me", auth=auth, timeout=10) and served_by(process) == workers, 30,
+               interval=0, message="requests answered by every worker")
     scanner = CardDataScanner()
     scanner.sent(TEST_CARD, TEST_CVV)
     traffic = CardTraffic(url, auth, ADMIN_TOKEN, scanner)
@@ -115,9 +131,7 @@ def test_gunicorn_serves_the_api_from_several_workers_with_metrics_aggregated_an
     assert process.stop() == 0
 
     lines = [json.loads(line) for line in process.lines()]  # every line is JSON, gunicorn's own included
-    workers = {int(line["msg"].rsplit(" ", 1)[1]) for line in lines if line["msg"].startswith("Booting worker with pid")}
-    served_by = {line["pid"] for line in lines if line["msg"] == "request" and line["route"] == "/v1/transactions"}
-    assert len(workers) == 2 and served_by == workers, (workers, served_by)
+    assert len(workers) == 2 and served_by(process) == workers
     assert {line["service"] for line in lines} == {"gateway_api"}
     assert not [line for line in lines if line["logger"] == "gunicorn.access"]  # the app logs requests itself
     assert scanner.findings("api log", "\n".join(process.lines())) == []
@@ -193,3 +207,29 @@ def database_text(path: str) -> str:
         connection.close()
     assert rows
     return "\n".join(repr(row) for row in rows)
+
+
+def test_every_worker_refuses_a_rotated_or_disabled_secret_within_a_second(api, env):
+    """Each worker caches account lookups (GATEWAY_AUTH_CACHE_SECONDS); a change must win within 1 s,
+    whichever process made it: here a rotation through one worker, then a change straight in the
+    ledger database (another process, e.g. `python -m gateway_api accounts`), which no worker saw."""
+    url, _ = api
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    account = requests.post(f"{url}/v1/accounts", json={"name": "Shop"}, headers=admin, timeout=10).json()
+    old = (account["id"], account["secret"])
+
+    def statuses(auth) -> set[int]:  # a new connection each time: both workers answer some
+        return {requests.get(f"{url}/v1/me", auth=auth, timeout=10).status_code for _ in range(30)}
+
+    assert statuses(old) == {200}  # now cached in the workers
+    rotated = requests.post(f"{url}/v1/accounts/{account['id']}/secret", headers=admin, timeout=10).json()
+    time.sleep(1.0)
+    new = (account["id"], rotated["secret"])
+    assert statuses(old) == {401} and statuses(new) == {200}
+
+    connection = sqlite3.connect(env["DATABASE_URL"].removeprefix("sqlite:///"))
+    with connection:
+        connection.execute("UPDATE gateway_accounts SET disabled = 1 WHERE id = ?", (account["id"],))
+    connection.close()
+    time.sleep(1.0)
+    assert statuses(new) == {401}

@@ -17,14 +17,43 @@ NOW = datetime(2026, 11, 23, 10, 0)
 REQUEST = TransactionRequest(Decimal("10.50"), Card("4111111111111111", "Ada", 12, 2099, "987"))
 
 
-class FakeLedger(Ledger):
+class FakeKeys(IdempotencyStore):
     def __init__(self, effects: list | None = None):
-        self.rows: dict[str, Transaction] = {}
+        self.records: dict[tuple[str, str], IdempotencyRecord] = {}
         self.effects = [] if effects is None else effects  # shared by the fakes of one test: the order of effects
 
-    def add_pending(self, transaction):
-        self.effects.append(("add_pending", transaction.id))
+    def claim(self, candidate, expired_before):
+        self.effects.append(("claim", candidate.key))
+        key = (candidate.account_id, candidate.key)
+        held = self.records.get(key)
+        if held is None or held.created_at < expired_before:
+            self.records[key] = candidate
+        return self.records[key]
+
+    def complete(self, record):
+        key = (record.account_id, record.key)
+        self.records[key] = IdempotencyRecord(*key, record.fingerprint, record.transaction_id, record.created_at, True)
+
+    def purge(self, expired_before):
+        expired = [key for key, record in self.records.items() if record.created_at < expired_before]
+        for key in expired:
+            del self.records[key]
+        return len(expired)
+
+
+class FakeLedger(Ledger):
+    """The ledger DB holds the keys too: the pending row and the key's completion go in together."""
+
+    def __init__(self, keys: FakeKeys):
+        self.rows: dict[str, Transaction] = {}
+        self.keys = keys
+        self.effects = keys.effects
+
+    def add_pending(self, transaction, answered_key=None):
+        self.effects.append(("add_pending", transaction.id) + (("completes the key",) if answered_key else ()))
         self.rows.setdefault(transaction.id, transaction)
+        if answered_key is not None:
+            self.keys.complete(answered_key)
 
     def get(self, transaction_id):
         return self.rows.get(transaction_id)
@@ -43,31 +72,6 @@ class FakeLedger(Ledger):
         raise NotImplementedError
 
 
-class FakeKeys(IdempotencyStore):
-    def __init__(self, effects: list | None = None):
-        self.records: dict[tuple[str, str], IdempotencyRecord] = {}
-        self.effects = [] if effects is None else effects  # shared by the fakes of one test: the order of effects
-
-    def claim(self, candidate, expired_before):
-        self.effects.append(("claim", candidate.key))
-        key = (candidate.account_id, candidate.key)
-        held = self.records.get(key)
-        if held is None or held.created_at < expired_before:
-            self.records[key] = candidate
-        return self.records[key]
-
-    def complete(self, record):
-        self.effects.append(("complete", record.transaction_id))
-        key = (record.account_id, record.key)
-        self.records[key] = IdempotencyRecord(*key, record.fingerprint, record.transaction_id, record.created_at, True)
-
-    def purge(self, expired_before):
-        expired = [key for key, record in self.records.items() if record.created_at < expired_before]
-        for key in expired:
-            del self.records[key]
-        return len(expired)
-
-
 class FakeSealer(CardSealer):
     """Records what it was asked to seal; the "ciphertext" names the transaction it is bound to."""
 
@@ -82,7 +86,7 @@ class FakeSealer(CardSealer):
 class FakePublisher(TransactionPublisher):
     def __init__(self, effects: list | None = None):
         self.sent, self.down = [], False
-        self.effects = [] if effects is None else effects  # shared by the fakes of one test: the order of effects
+        self.effects = [] if effects is None else effects
 
     def publish(self, key, message, timeout):
         if self.down:
@@ -94,7 +98,8 @@ class FakePublisher(TransactionPublisher):
 @pytest.fixture
 def parts():
     ids, effects = count(1), []  # every fake appends its effect here, in the order they happen
-    ledger, keys, publisher, clock = FakeLedger(effects), FakeKeys(effects), FakePublisher(effects), [NOW]
+    keys = FakeKeys(effects)
+    ledger, publisher, clock = FakeLedger(keys), FakePublisher(effects), [NOW]
     accept = AcceptTransaction(ledger, keys, publisher, FakeSealer(), SecretHasher("pepper"), lambda: clock[0],
                                lambda: f"tx{next(ids)}", 5.0, timedelta(hours=24))
     return accept, ledger, publisher, clock
@@ -104,7 +109,7 @@ def parts():
 def sealing():
     ids = count(1)
     publisher, sealer, keys = FakePublisher(), FakeSealer(), FakeKeys()
-    accept = AcceptTransaction(FakeLedger(), keys, publisher, sealer, SecretHasher("pepper"), lambda: NOW,
+    accept = AcceptTransaction(FakeLedger(keys), keys, publisher, sealer, SecretHasher("pepper"), lambda: NOW,
                                lambda: f"tx{next(ids)}", 5.0, timedelta(hours=24))
     return accept, publisher, sealer, keys
 
@@ -120,7 +125,7 @@ def test_publishes_before_writing_the_pending_row(parts):
 def test_with_a_key_the_effects_come_in_the_documented_order(parts):
     accept, ledger, _, _ = parts
     accept("acct_1", REQUEST, key="order-1")
-    assert ledger.effects == [("claim", "order-1"), ("publish", "tx1"), ("add_pending", "tx1"), ("complete", "tx1")]
+    assert ledger.effects == [("claim", "order-1"), ("publish", "tx1"), ("add_pending", "tx1", "completes the key")]
 
 
 def test_a_failed_publish_leaves_no_ledger_row_and_a_retry_reuses_the_id(parts):
@@ -231,18 +236,19 @@ def test_the_purge_deletes_exactly_the_keys_the_api_would_no_longer_replay(parts
 
 
 class BrokenLedger(FakeLedger):
-    def __init__(self):
-        super().__init__()
+    def __init__(self, keys):
+        super().__init__(keys)
         self.broken = True
 
-    def add_pending(self, transaction):
+    def add_pending(self, transaction, answered_key=None):
         if self.broken:
             raise ConnectionError("ledger down")
-        super().add_pending(transaction)
+        super().add_pending(transaction, answered_key)
 
 
 def test_a_ledger_failure_after_the_ack_is_counted_not_raised_and_a_retry_resends_the_same_id():
-    ledger, keys, publisher, failures = BrokenLedger(), FakeKeys(), FakePublisher(), []
+    keys = FakeKeys()
+    ledger, publisher, failures = BrokenLedger(keys), FakePublisher(), []
     accept = AcceptTransaction(ledger, keys, publisher, FakeSealer(), SecretHasher("pepper"), lambda: NOW,
                                lambda: "tx1", 5.0,
                                timedelta(hours=24), on_ledger_failure=lambda: failures.append(1))

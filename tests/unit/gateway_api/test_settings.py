@@ -48,3 +48,14 @@ def test_results_settings():
     assert {"DATABASE_URL", "RESULTS_GROUP_ID", "METRICS_PORT", "AUTO_MIGRATE", "LOG_LEVEL",
             "GATEWAY_IDEMPOTENCY_TTL_HOURS"} <= env.names_read
     assert env.names_required == set()  # no secret of its own: the database password sits in DATABASE_URL
+
+
+def test_fast_defaults_of_the_api_process():
+    settings = Settings.from_env(EnvReader(REQUIRED))
+    assert (settings.web_threads, settings.auth_cache_seconds, settings.producer_linger_ms) == (16, 0.5, 2)
+
+
+@pytest.mark.parametrize("seconds", ["1.5", "-0.1", "soon"])
+def test_an_auth_cache_that_could_outlive_a_revoked_secret_by_a_second_is_refused(seconds):
+    with pytest.raises(ConfigurationError, match="GATEWAY_AUTH_CACHE_SECONDS"):
+        Settings.from_env(EnvReader(REQUIRED | {"GATEWAY_AUTH_CACHE_SECONDS": seconds}))

@@ -1,0 +1,44 @@
+-- POST one valid transaction per request (make bench-api). Environment:
+--   BENCH_PATH      the URL path (/v1/transactions, or /echo for the ceiling)
+--   BENCH_AUTH      "Basic ..." Authorization header, unset for the ceiling
+--   BENCH_FRESH_KEYS=1  a new Idempotency-Key on every request
+-- done() prints one JSON line: requests/s, errors and latency percentiles in microseconds.
+local path = os.getenv("BENCH_PATH") or "/v1/transactions"
+local auth = os.getenv("BENCH_AUTH")
+local fresh_keys = os.getenv("BENCH_FRESH_KEYS") == "1"
+local year = tonumber(os.date("%Y")) + 1
+local body = '{"amount": "10.50", "credit_card": {"number": "4111111111111111", "name": "Bench Mark", '
+  .. '"expiration_month": 12, "expiration_year": ' .. year .. ', "cvv": "123"}}'
+local headers = {["Content-Type"] = "application/json"}
+if auth then headers["Authorization"] = auth end
+
+local threads = {}
+local counter = 0
+local prefix = ""
+
+function setup(thread)
+  thread:set("thread_id", #threads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  math.randomseed(os.time() + (thread_id or 0))
+  prefix = string.format("bench-%d-%d-%d-", os.time(), thread_id or 0, math.random(1, 1000000000))
+end
+
+function request()
+  if fresh_keys then
+    counter = counter + 1
+    headers["Idempotency-Key"] = prefix .. counter
+  end
+  return wrk.format("POST", path, headers, body)
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %d, "seconds": %.3f, "errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}, '
+    .. '"p50_us": %d, "p95_us": %d, "p99_us": %d, "max_us": %d}\n',
+    summary.requests, summary.duration / 1e6, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
+end

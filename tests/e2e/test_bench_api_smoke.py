@@ -1,0 +1,42 @@
+"""`make bench-api`'s tools work against the real stack (a second each): wrk with the Lua script, the
+ceiling app, and the open-loop generator with its decided-through-GET sampling."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.benchmarks.api import ceiling_server, open_loop, wrk
+from tests.e2e.helpers import basic_auth
+from tests.support import skip_or_fail
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", autouse=True)
+def needs_wrk():
+    if shutil.which("wrk") is None:
+        skip_or_fail("wrk is not installed (apt-get install wrk)")
+
+
+def test_wrk_posts_valid_transactions_and_reads_its_figures(running_stack):
+    merchant = running_stack.create_merchant("Bench smoke")
+    auth = basic_auth(merchant)["Authorization"]
+    for fresh in ("0", "1"):
+        run = wrk("smoke", running_stack.settings.api_port, 4, 1,
+                  {"BENCH_PATH": "/v1/transactions", "BENCH_AUTH": auth, "BENCH_FRESH_KEYS": fresh})
+        assert run.rate > 0 and run.errors == 0 and 0 < run.p50_ms <= run.p99_ms
+
+
+def test_the_ceiling_echoes_json():
+    with ceiling_server() as port:
+        run = wrk("ceiling", port, 4, 1, {"BENCH_PATH": "/echo"})
+    assert run.rate > 0 and run.errors == 0
+
+
+def test_the_open_loop_generator_sends_at_its_rate_and_follows_decisions(running_stack):
+    merchant = running_stack.create_merchant("Open loop smoke")
+    result, pending_after = open_loop(running_stack, basic_auth(merchant)["Authorization"], rate=40, seconds=1.5)
+    assert (result.sent, result.accepted, result.failed) == (60, 60, 0)
+    assert len(result.latencies) == 60 and result.decided_after and result.undecided == 0
+    assert pending_after is not None
