@@ -14,17 +14,24 @@ Span = tuple[float, float]
 
 
 class Spans:
-    """Wraps a callable and records the (entered, left) span of every call, from any thread."""
+    """Wraps callables and records the (entered, left) span of every call, from any thread."""
 
-    def __init__(self, function: Callable):
+    def __init__(self, function: Callable | None = None):
         self._function = function
         self._lock = threading.Lock()
         self.spans: list[Span] = []
 
     def __call__(self, *args, **kwargs):
+        return self._timed(self._function, *args, **kwargs)
+
+    def wrapping(self, function: Callable) -> Callable:
+        """``function`` timed into these same spans (several callables, one record)."""
+        return lambda *args, **kwargs: self._timed(function, *args, **kwargs)
+
+    def _timed(self, function: Callable, *args, **kwargs):
         entered = time.perf_counter()
         try:
-            return self._function(*args, **kwargs)
+            return function(*args, **kwargs)
         finally:
             with self._lock:
                 self.spans.append((entered, time.perf_counter()))

@@ -68,36 +68,42 @@ def test_a_key_is_replayed_for_at_least_24_hours(app, client, merchant, monkeypa
 
 @pytest.fixture
 def racing_api(api_settings, database_url):
-    """The API on SQLite and on MariaDB behind a threaded HTTP server, its accept use case timed."""
-    app = create_app(dataclasses.replace(api_settings, database_url=database_url))
-    services = app.extensions["gateway_api"]
-    accept = Spans(services.accept_transaction)
-    app.extensions["gateway_api"] = dataclasses.replace(services, accept_transaction=accept)
-    merchant = create_merchant(app.test_client(), "Racer")
-    with serving(app) as url:
-        yield url, merchant, accept
-    services.publisher.close()
-    services.engine.dispose()
+    """Two API processes' worth of app (as two gunicorn workers or replicas: each with its own group
+    commit) on one ledger, SQLite or MariaDB, each behind a threaded HTTP server; the accept use
+    case of both timed into one record of spans."""
+    settings = dataclasses.replace(api_settings, database_url=database_url)
+    apps = [create_app(settings) for _ in range(2)]
+    accept = Spans()
+    for app in apps:
+        services = app.extensions["gateway_api"]
+        app.extensions["gateway_api"] = dataclasses.replace(services, accept_transaction=accept.wrapping(
+            services.accept_transaction))
+    merchant = create_merchant(apps[0].test_client(), "Racer")
+    with serving(apps[0]) as first, serving(apps[1]) as second:
+        yield (first, second), merchant, accept
+    for app in apps:
+        app.extensions["gateway_api"].publisher.close()
+        app.extensions["gateway_api"].engine.dispose()
 
 
 def test_concurrent_requests_with_one_key_make_exactly_one_transaction(racing_api, kafka_settings):
-    url, merchant, accept = racing_api
-    race(lambda _: requests.get(f"{url}/v1/me", auth=merchant, timeout=30), RACERS)  # opens DB connections
+    urls, merchant, accept = racing_api
+    race(lambda n: requests.get(f"{urls[n % 2]}/v1/me", auth=merchant, timeout=30), RACERS)  # opens DB connections
     keys = [f"race-{round_}" for round_ in range(5)]  # a few rounds: each must end with one id
 
-    def attempt(key):
-        return requests.post(f"{url}/v1/transactions", json=transaction_body(), auth=merchant,
+    def attempt(n, key):
+        return requests.post(f"{urls[n % 2]}/v1/transactions", json=transaction_body(), auth=merchant,
                              headers={"Idempotency-Key": key}, timeout=30)
 
     ids = []
     for key in keys:
         accept.spans.clear()
-        responses, _ = race(lambda _, key=key: attempt(key), RACERS)
+        responses, _ = race(lambda n, key=key: attempt(n, key), RACERS)
         assert most_in_flight(accept.spans) >= 2, f"{key}: requests handled one after another, nothing raced"
         assert {r.status_code for r in responses} == {202}
         assert len({r.json()["id"] for r in responses}) == 1, f"{key}: several transactions"
         ids.append(responses[0].json()["id"])
-    listed = requests.get(f"{url}/v1/transactions", auth=merchant, timeout=10).json()["data"]
+    listed = requests.get(f"{urls[0]}/v1/transactions", auth=merchant, timeout=10).json()["data"]
     assert sorted(t["id"] for t in listed) == sorted(ids)
     # Requests that raced the first one re-send the same id, which the processor deduplicates.
     messages = decoded(read_messages(kafka_settings, kafka_settings.topics.transactions))
