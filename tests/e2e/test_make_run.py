@@ -16,6 +16,7 @@ import pytest
 
 from infra.embedded_broker import free_port
 from tests.support import wait_until
+from tests.support.ports import PortTaken, lost_a_port_race, retry_on_port_collision
 
 pytestmark = pytest.mark.slow
 
@@ -71,16 +72,30 @@ class RunningMakeRun:
 
 @pytest.fixture
 def make_run(tmp_path):
-    running = RunningMakeRun(tmp_path / "var")
-    yield running
-    if running.process.poll() is None:
-        running.process.kill()
-        running.process.wait()
-    running.reader.join(5)
+    """`make run`, once it printed its welcome banner; run again on fresh ports if a child lost one."""
+    started: list[RunningMakeRun] = []
+
+    def attempt(number: int) -> RunningMakeRun:
+        running = RunningMakeRun(tmp_path / f"var-{number}")
+        started.append(running)
+        wait_until(lambda: running.printed_curl() or running.process.poll() is not None, 120, interval=0.2,
+                   message="the welcome banner")
+        if running.printed_curl():
+            return running
+        running.reader.join(5)
+        if lost_a_port_race(running.output()):
+            raise PortTaken(running.output()[-2000:])
+        pytest.fail(f"make run exited with {running.process.returncode}:\n{running.output()[-3000:]}")
+
+    yield retry_on_port_collision(attempt)
+    for running in started:
+        if running.process.poll() is None:
+            running.process.kill()
+            running.process.wait()
+        running.reader.join(5)
 
 
 def test_printed_curl_is_approved_and_ctrl_c_stops_everything(make_run):
-    wait_until(make_run.printed_curl, 120, interval=0.2, message="the welcome banner")
     # The services run on public development secrets only because the stack opts in, and says so.
     assert re.search(r"Secrets\s+DEVELOPMENT values \(ALLOW_DEVELOPMENT_SECRETS=true\)", make_run.output())
     account, secret = make_run.credentials()
