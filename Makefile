@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-unit test-integration test-e2e bench-processor bench-api bench-webhooks clean
+.PHONY: install run test test-unit test-integration test-e2e bench-processor bench-api bench-webhooks screenshot clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, found " + sys.version.split()[0] + ": set PYTHON=python3.11")'
@@ -45,6 +45,11 @@ bench-api: $(INSTALLED)
 ## Webhook latency: BENCH_WEBHOOKS_N decisions at BENCH_WEBHOOKS_RATE/s, decision -> local receiver percentiles.
 bench-webhooks: $(INSTALLED)
 	$(PY) -m tests.benchmarks.webhooks
+
+## Refresh the README's picture of the live panel (docs/panel.png) from a real browser run. Opt-in:
+## the test suite itself never writes into the repository (its screenshot is a test artifact).
+screenshot: $(INSTALLED)
+	TEST_PANEL_SCREENSHOT=$(CURDIR)/docs/panel.png $(PY) -m pytest tests/browser/test_live_panel.py -k watches $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -14,6 +14,7 @@
   aggregate them across processes);
 * migrations run once in the master when AUTO_MIGRATE is on, before workers start, so workers
   never race to create tables;
+* gunicorn's own log lines are JSON like the app's (``logger_class``);
 * no preload: librdkafka's threads do not survive fork, so every worker builds its own producer.
 """
 from __future__ import annotations
@@ -23,6 +24,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from infra.logs import gunicorn_logger_class
 from infra.settings import from_env_or_exit
 
 from gateway_api.settings import Settings
@@ -38,6 +40,7 @@ threads = _settings.web_threads
 timeout = 30
 graceful_timeout = 10
 accesslog = None  # the app logs every request as JSON itself
+logger_class = gunicorn_logger_class("gateway_api")  # gunicorn's own lines as JSON too
 preload_app = False
 # gunicorn 23+ opens a control socket at one fixed path (~/.gunicorn/gunicorn.ctl) that every
 # instance on the host shares, and stopping it added up to 4 s to a shutdown; nothing here uses it.

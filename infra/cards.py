@@ -6,8 +6,22 @@ from __future__ import annotations
 
 import re
 
-# Checked in order; the first match names the brand. Patterns follow the issuers' published IIN ranges.
+# Elo's BIN ranges (Brazil, 16 digits), as the card-type libraries publish them (e.g. Braintree's
+# credit-card-type); several lie inside the broad visa, maestro, discover and unionpay ranges.
+_ELO = (r"(?:40117[89]|431274|438935|451416|457393|45763[12]"
+        r"|50(?:4175|6699|67[0-6]\d|677[0-8]|9\d{3})|627780|636297|636368"
+        r"|650(?:03[1-35-9]|04\d|05[01]|40[5-9]|4[1-3]\d|48[5-9]|49\d|5[0-2]\d|53[0-8]|54[1-9]|5[5-8]\d"
+        r"|59[0-8]|70\d|71[0-8]|72[0-7]|90[1-9]|9[1-6]\d|97[0-8])"
+        r"|651(?:65[2-9]|6[67]\d)|6550(?:[01]\d|2[1-9]|[34]\d|5[0-8]))\d{10}")
+# Hipercard: 606282 (16 or 19 digits) and 384100/384140/384160 (19 digits).
+_HIPERCARD = r"(?:606282\d{10}(?:\d{3})?|3841[046]0\d{13})"
+
+# Checked in order; the first match names the brand. Patterns follow the issuers' published IIN
+# ranges. The narrow Brazilian ranges come first: after visa, diners, discover, unionpay or maestro
+# they could never match, since those broad patterns claim every one of their numbers.
 BRAND_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("elo", _ELO),
+    ("hipercard", _HIPERCARD),
     ("amex", r"3[47]\d{13}"),
     ("diners", r"3(?:0[0-5]\d|095|[689]\d\d)\d{10,15}"),
     ("jcb", r"35(?:2[89]|[3-8]\d)\d{12,15}"),
@@ -16,8 +30,6 @@ BRAND_PATTERNS: tuple[tuple[str, str], ...] = (
     ("discover", r"6(?:011|5\d{2}|4[4-9]\d)\d{12,15}"),
     ("unionpay", r"62\d{14,17}"),
     ("maestro", r"(?:5[06-8]|6\d)\d{10,17}"),
-    ("elo", r"(?:4011(?:78|79)|43(?:1274|8935)|45(?:1416|7393|763(?:1|2))|50(?:4175|6699|67[0-7][0-9]|9000)|627780|63(?:6297|6368)|650(?:03([^4])|04([0-9])|05(0|1)|4(0[5-9]|3[0-9]|8[5-9]|9[0-9])|5([0-2][0-9]|3[0-8])|9([2-6][0-9]|7[0-8])|541|700|720|901)|651652|655000|655021)\d{10}"),
-    ("hipercard", r"(?:606282\d{10}(?:\d{3})?|3841\d{15})"),
 )
 # All brands in one pattern, one named group each: a full match of an alternation is the first
 # alternative, in order, that matches the whole number, so one regex run names the brand.

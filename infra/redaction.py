@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 
-# 12 to 19 digits, optionally grouped by spaces, dashes or dots: every card number length in use.
-_CARD_LIKE = re.compile(r"(?<!\d)\d(?:[ .-]?\d){11,18}(?!\d)")
+# 12 to 19 digits, grouped by spaces, dashes or dots, several in a row too ("4111  1111", "4111 - 1111":
+# the API accepts them): every card number length in use. A separator run is never a digit, so each
+# run matches one way only (no backtracking to speak of on hostile text).
+_CARD_LIKE = re.compile(r"(?<!\d)\d(?:[ \t.-]{0,3}\d){11,18}(?!\d)")
 _NON_DIGITS = re.compile(r"\D")
 
 # Keys naming a security code: cvv, cvv2, cvc, cvn, csc, security_code, securityCode,

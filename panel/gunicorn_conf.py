@@ -8,6 +8,7 @@ import os
 import signal
 import tempfile
 
+from infra.logs import gunicorn_logger_class
 from infra.settings import EnvReader, from_env_or_exit
 from panel.settings import Settings
 
@@ -26,6 +27,7 @@ threads = 64  # up to ~60 concurrent live viewers per worker
 timeout = 30
 graceful_timeout = 5
 keepalive = 5
+logger_class = gunicorn_logger_class("panel")  # gunicorn's own lines as JSON too
 # gunicorn 23+ opens a control socket at one fixed path (~/.gunicorn/gunicorn.ctl) that every
 # instance on the host shares, and stopping it added up to 4 s to a shutdown; nothing here uses it.
 control_socket_disable = True

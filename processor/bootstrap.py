@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from confluent_kafka import Consumer
 from prometheus_client import REGISTRY, CollectorRegistry
@@ -14,6 +15,7 @@ from infra.consumer_loop import BatchConsumerLoop, LoopSettings
 from infra.db import build_engine, migrate, wait_for_schema
 from infra.dead_letters import DeadLetterPublisher
 from infra.health import Probes, schema_check
+from infra.hold_points import HoldPoints
 from infra.kafka import AckedProducer, build_acked_producer, consumer_config
 from infra.offset_gaps import OffsetGaps
 
@@ -68,7 +70,8 @@ def bootstrap(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Pro
         settings.kafka, CLIENT_ID, settings.group_id,
         **{"statistics.interval.ms": LAG_STATS_INTERVAL_MS, "stats_cb": metrics.lag_stats_callback()},
     ))
-    loop = BatchConsumerLoop(consumer, handler, LoopSettings(batch_size=settings.batch_size),
+    checkpoint = HoldPoints(Path(settings.test_hold_dir)) if settings.test_hold_dir else None
+    loop = BatchConsumerLoop(consumer, handler, LoopSettings(batch_size=settings.batch_size, checkpoint=checkpoint),
                              OffsetGaps(on_accept=metrics.offset_gaps_accepted.inc))
     loop.subscribe([topics.transactions], metrics.assigned_partitions)
     probes = Probes(loop.heartbeat, settings.liveness_stall_seconds, [schema_check(engine, MIGRATIONS, VERSION_TABLE)])

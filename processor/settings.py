@@ -36,6 +36,9 @@ class Settings:
     card_data_keys: CardDataKeys = field(kw_only=True)
     # Clear card fields (the contract before encryption) are rejected unless this is on.
     accept_plaintext_cards: bool = False
+    # Test seam only (infra/hold_points.py): a folder through which crash tests hold the batch loop
+    # at a point. Empty in every deployment: then the loop has no checkpoint at all.
+    test_hold_dir: str = ""
 
     @classmethod
     def from_env(cls, env: EnvReader | None = None) -> "Settings":
@@ -52,6 +55,7 @@ class Settings:
             log_level=env.str("LOG_LEVEL", cls.log_level),
             card_data_keys=CardDataKeys.from_env(env),
             accept_plaintext_cards=env.bool("ACCEPT_PLAINTEXT_CARDS", cls.accept_plaintext_cards),
+            test_hold_dir=env.str("PROCESSOR_TEST_HOLD_DIR", ""),
         )
 
     def __repr__(self) -> str:

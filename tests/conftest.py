@@ -67,13 +67,12 @@ def running_stack(kafka_bootstrap, tmp_path_factory):
 
     Tests share it, so each creates merchants of its own (``running_stack.create_merchant``).
     """
-    from infra.stack import Stack
-    from tests.support.stack import log_tails, stack_settings_for_tests
+    from tests.support.ports import PortTaken
+    from tests.support.stack import StackDidNotStart, start_stack
 
-    stack = Stack(stack_settings_for_tests(tmp_path_factory.mktemp("stack"), kafka_bootstrap), console=None)
     try:
-        stack.start(timeout=90)
-    except Exception as exc:
-        pytest.fail(f"the stack did not start: {exc}\n{log_tails(stack)}", pytrace=False)
+        stack = start_stack(tmp_path_factory.mktemp("stack"), kafka_bootstrap)
+    except (StackDidNotStart, PortTaken) as exc:
+        pytest.fail(f"the stack did not start: {exc}", pytrace=False)
     yield stack
     stack.stop()

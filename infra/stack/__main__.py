@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import threading
-from datetime import date
+from datetime import datetime, timezone
 
 from infra.settings import DEVELOPMENT_SECRETS_OPT_IN, ConfigurationError
 from infra.stack.settings import StackSettings
@@ -55,7 +55,7 @@ def secrets_note(settings) -> str:
 def print_welcome(stack: Stack, merchant: dict) -> None:
     s = stack.settings
     card = {"number": "4111111111111111", "name": "Ada Lovelace", "expiration_month": 12,
-            "expiration_year": date.today().year + 2, "cvv": "123"}
+            "expiration_year": datetime.now(timezone.utc).year + 2, "cvv": "123"}
     body = '{"amount": "10.50", "credit_card": ' + str(card).replace("'", '"') + "}"
     webhook_rule = ("(WEBHOOK_ALLOW_PRIVATE_URLS=true: http:// and local addresses are allowed here)"
                     if s.webhook_allow_private_urls else "(only https:// URLs on public addresses)")

@@ -122,11 +122,15 @@ class Stack:
     def _service_commands(self) -> list[tuple[str, list[str], dict[str, str]]]:
         s = self.settings
         gunicorn = [PYTHON, "-m", "gunicorn"]
+        # The consumer groups carry the topic prefix too: stacks sharing a broker never join each
+        # other's groups (a member that left mid-join would hold up the next stack's join for minutes).
         return [
             ("processor", [PYTHON, "-m", "processor"],
-             self._env(DATABASE_URL=s.processor_db, METRICS_PORT=str(s.processor_metrics_port))),
+             self._env(DATABASE_URL=s.processor_db, METRICS_PORT=str(s.processor_metrics_port),
+                       PROCESSOR_GROUP_ID=f"{s.topic_prefix}processor")),
             ("results", [PYTHON, "-m", "gateway_api.results"],
-             self._env(DATABASE_URL=s.gateway_db, METRICS_PORT=str(s.results_metrics_port))),
+             self._env(DATABASE_URL=s.gateway_db, METRICS_PORT=str(s.results_metrics_port),
+                       RESULTS_GROUP_ID=f"{s.topic_prefix}gateway-results")),
             ("webhooks", [PYTHON, "-m", "gateway_api.webhooks"],
              self._env(DATABASE_URL=s.gateway_db, METRICS_PORT=str(s.webhooks_metrics_port))),
             ("api", gunicorn + ["-c", "python:gateway_api.gunicorn_conf", "gateway_api:create_app()",

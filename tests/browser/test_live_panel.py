@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import time
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,9 @@ from tests.e2e.helpers import basic_auth, card, final_transaction, pay
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "panel.png"
 LIVE_WITHIN_SECONDS = 2.0
+# `make screenshot` sets it to docs/panel.png (the README's picture); otherwise the picture is a test artifact.
+SCREENSHOT_TARGET = "TEST_PANEL_SCREENSHOT"
 
 
 def post(stack, merchant, amount, **card_fields) -> str:
@@ -26,7 +28,8 @@ def post(stack, merchant, amount, **card_fields) -> str:
     return body["id"]
 
 
-def test_a_merchant_watches_transactions_arrive_live_filters_reads_reports_and_signs_out(panel_stack, new_page):
+def test_a_merchant_watches_transactions_arrive_live_filters_reads_reports_and_signs_out(panel_stack, new_page,
+                                                                                       tmp_path):
     stack = panel_stack
     merchant = stack.create_merchant("Corner Bakery")
     page = new_page()
@@ -48,17 +51,15 @@ def test_a_merchant_watches_transactions_arrive_live_filters_reads_reports_and_s
         ("42.90", {}), ("7.35", {"number": "378282246310005", "cvv": "5719"}), ("0.50", {}),
         ("120.00", {"number": "5555555555554444"}), ("15.00", {"month": 13}), ("980.00", {}),
     )]
-    for transaction_id in [approved, rejected, *more]:
-        final_transaction(stack, merchant, transaction_id)  # in the ledger too, for the reports
+    created = [final_transaction(stack, merchant, transaction_id)["created_at"]  # in the ledger too, for the reports
+               for transaction_id in [approved, rejected, *more]]
     for transaction_id in more:
         expect(row(page, transaction_id)).not_to_have_attribute("data-status", "pending")
     expect(page.locator("#kpi-count")).to_have_text("8")
     expect(page.locator("#kpi-approval")).to_have_text("62.5%")  # 5 of 8
     expect(page.locator("#kpi-volume")).to_have_text("1,175.25")
     expect(page.locator("#reasons li")).to_have_count(3)
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.wait_for_timeout(2100)  # let the arrival highlight fade
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    save_screenshot(page, tmp_path)
 
     page.select_option("#status-filter", "rejected")
     expect(page.locator("#transactions tbody tr[data-id]")).to_have_count(3)
@@ -72,7 +73,13 @@ def test_a_merchant_watches_transactions_arrive_live_filters_reads_reports_and_s
 
     page.click("nav >> text=Reports")
     expect(page.locator("#report-form")).to_have_attribute("data-loaded", re.compile("period=day"))
-    api_report = _api_report(stack, merchant)
+    # The days the transactions were created on (UTC, as the ledger counts them), also across a month's end.
+    first_day, last_day = utc_date(min(created)), datetime.now(timezone.utc).date()
+    page.fill("#from", first_day.isoformat())
+    page.fill("#to", last_day.isoformat())
+    page.click("#report-form button[type=submit]")
+    expect(page.locator("#report-form")).to_have_attribute("data-loaded", re.compile(f"from={first_day}"))
+    api_report = _api_report(stack, merchant, first_day, last_day)
     totals = _sum(api_report["data"])
     expect(page.locator("#total-approved-count")).to_have_text(str(totals["approved_count"]))
     expect(page.locator("#total-approved-volume")).to_have_text(f"{totals['approved_volume']:,.2f}")
@@ -80,14 +87,16 @@ def test_a_merchant_watches_transactions_arrive_live_filters_reads_reports_and_s
     assert totals["approved_count"] == 5 and totals["rejected_count"] == 3
     page.select_option("#period", "year")
     page.click("#report-form button[type=submit]")
-    expect(page.locator(f'#report-table tr[data-period="{date.today().year}"]')).to_have_count(1)
+    for year in {utc_date(moment).year for moment in created}:
+        expect(page.locator(f'#report-table tr[data-period="{year}"]')).to_have_count(1)
     expect(page.locator("#total-approved-volume")).to_have_text(f"{totals['approved_volume']:,.2f}")
     page.select_option("#period", "day")
 
     with page.expect_download() as download_info:
         page.click("#csv-link")
     downloaded = Path(download_info.value.path()).read_text()
-    assert list(csv.reader(io.StringIO(downloaded))) == list(csv.reader(io.StringIO(_api_csv(stack, merchant))))
+    api_csv = _api_csv(stack, merchant, first_day, last_day)
+    assert list(csv.reader(io.StringIO(downloaded))) == list(csv.reader(io.StringIO(api_csv)))
 
     page.click("#sign-out")
     expect(page).to_have_url(re.compile(r"/login$"))
@@ -121,22 +130,35 @@ def test_the_live_view_fits_a_phone_screen(panel_stack, new_page):
     assert overflow <= 1, f"the page scrolls sideways by {overflow}px at phone width"
 
 
-def _report_params() -> str:
-    today = date.today()
-    return f"period=day&from={today.replace(day=1).isoformat()}&to={today.isoformat()}"
+def utc_date(rfc3339: str) -> date:
+    return datetime.fromisoformat(rfc3339).astimezone(timezone.utc).date()
 
 
-def _api_report(stack, merchant) -> dict:
-    status, body, _ = stack.request("GET", "/v1/reports?" + _report_params(), headers=basic_auth(merchant))
+def save_screenshot(page, tmp_path: Path) -> None:
+    """The live view as a test artifact, or as the README's picture when `make screenshot` asks for it."""
+    target = os.environ.get(SCREENSHOT_TARGET)
+    if target:
+        page.wait_for_timeout(2100)  # let the arrival highlight fade
+    page.screenshot(path=target or str(tmp_path / "panel.png"), full_page=True)
+
+
+def _report_params(first_day: date, last_day: date) -> str:
+    return f"period=day&from={first_day.isoformat()}&to={last_day.isoformat()}"
+
+
+def _api_report(stack, merchant, first_day: date, last_day: date) -> dict:
+    status, body, _ = stack.request("GET", "/v1/reports?" + _report_params(first_day, last_day),
+                                    headers=basic_auth(merchant))
     assert status == 200, body
     return body
 
 
-def _api_csv(stack, merchant) -> str:
+def _api_csv(stack, merchant, first_day: date, last_day: date) -> str:
     import urllib.request
 
-    request = urllib.request.Request(stack.settings.api_url + "/v1/reports?" + _report_params() + "&format=csv",
-                                     headers=basic_auth(merchant))
+    request = urllib.request.Request(
+        stack.settings.api_url + "/v1/reports?" + _report_params(first_day, last_day) + "&format=csv",
+        headers=basic_auth(merchant))
     with urllib.request.urlopen(request, timeout=10) as response:
         return response.read().decode()
 

@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import base64
-from datetime import date
-
 from infra.stack import Stack
-from tests.support import wait_until
+from tests.support import utc_today, wait_until
 
-NEXT_YEAR = date.today().year + 1
+NEXT_YEAR = utc_today().year + 1
 
 
 def basic_auth(merchant: dict) -> dict:

@@ -17,6 +17,7 @@ import pytest
 
 from infra.embedded_broker import free_port
 from tests.support import wait_until
+from tests.support.ports import PortTaken, lost_a_port_race, retry_on_port_collision
 
 pytestmark = pytest.mark.slow
 
@@ -77,11 +78,30 @@ class RunningMakeRun:
 
 @pytest.fixture
 def make_run(tmp_path):
-    running = RunningMakeRun(tmp_path / "var")
-    yield running
+    """`make run`, once it printed its welcome banner; run again on fresh ports if a child lost one."""
+    started: list[RunningMakeRun] = []
+
+    def attempt(number: int) -> RunningMakeRun:
+        running = RunningMakeRun(tmp_path / f"var-{number}")
+        started.append(running)
+        wait_until(lambda: running.printed_curl() or running.process.poll() is not None, 120, interval=0.2,
+                   message="the welcome banner")
+        if running.printed_curl():
+            return running
+        running.reader.join(5)
+        if lost_a_port_race(running.output()):
+            raise PortTaken(running.output()[-2000:])
+        pytest.fail(f"make run exited with {running.process.returncode}:\n{running.output()[-3000:]}")
+
+    yield retry_on_port_collision(attempt)
+    for running in started:
+        _stop_as_a_person_would(running)
+
+
+def _stop_as_a_person_would(running: RunningMakeRun) -> None:
+    """Ctrl-C: the stack stops its services. Killing only the stack process would leave them running,
+    each in a session of its own, after a failed test."""
     if running.process.poll() is None:
-        # As a person would (Ctrl-C): the stack stops its services. Killing only the stack process
-        # would leave them running, each in a session of its own, after a failed test.
         children = running.descendants()
         running.process.send_signal(signal.SIGINT)
         try:
@@ -96,7 +116,6 @@ def make_run(tmp_path):
 
 
 def test_printed_curl_is_approved_printed_receiver_gets_its_event_and_ctrl_c_stops_everything(make_run):
-    wait_until(make_run.printed_curl, 120, interval=0.2, message="the welcome banner")
     # The services run on public development secrets only because the stack opts in, and says so.
     assert re.search(r"Secrets\s+DEVELOPMENT values \(ALLOW_DEVELOPMENT_SECRETS=true\)", make_run.output())
     account, secret = make_run.credentials()

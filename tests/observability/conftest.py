@@ -5,12 +5,15 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
+from subprocess import Popen
 
 import pytest
 
 from infra.embedded_broker import free_port
 from infra.prometheus_local import prometheus_binary, start_local_prometheus, stop_local_prometheus, wait_until_ready
 from tests.support import skip_or_fail
+from tests.support.ports import PortTaken, lost_a_port_race, retry_on_port_collision
 
 SCRAPE_INTERVAL = "1s"
 
@@ -45,17 +48,30 @@ def stack_targets(stack) -> dict[str, list[str]]:
     return stack.prometheus_targets()
 
 
+def started_prometheus(targets: dict[str, list[str]], workdir: Path, scrape_interval: str) -> tuple[Popen, int]:
+    """A ready local Prometheus on a free port; started again on another one if it lost that port."""
+
+    def attempt(number: int) -> tuple[Popen, int]:
+        port, attempt_dir = free_port(), workdir / f"attempt-{number}"
+        process = start_local_prometheus(targets, port, attempt_dir, scrape_interval=scrape_interval)
+        if wait_until_ready(port, timeout=30, process=process):
+            return process, port
+        stop_local_prometheus(process)
+        log = (attempt_dir / "prometheus.log").read_text(errors="replace")[-3000:]
+        if lost_a_port_race(log):
+            raise PortTaken(log)
+        pytest.fail(f"Prometheus did not become ready:\n{log}", pytrace=False)
+
+    return retry_on_port_collision(attempt)
+
+
 @pytest.fixture(scope="module")
 def prometheus(running_stack, tmp_path_factory):
     if prometheus_binary() is None:
         skip_or_fail("prometheus not installed (apt-get install prometheus)")
-    port = free_port()
     workdir = tmp_path_factory.mktemp("prometheus")
-    process = start_local_prometheus(stack_targets(running_stack), port, workdir, scrape_interval=SCRAPE_INTERVAL)
+    process, port = started_prometheus(stack_targets(running_stack), workdir, SCRAPE_INTERVAL)
     try:
-        if not wait_until_ready(port, timeout=30, process=process):
-            log = (workdir / "prometheus.log").read_text(errors="replace")[-3000:]
-            pytest.fail(f"Prometheus did not become ready:\n{log}", pytrace=False)
         yield PrometheusApi(port)
     finally:
         stop_local_prometheus(process)

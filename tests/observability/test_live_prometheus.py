@@ -13,7 +13,6 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from datetime import date
 
 import pytest
 
@@ -29,7 +28,7 @@ from tests.observability.queries import (
     substitute_grafana_variables,
     without_thresholds,
 )
-from tests.support import skip_or_fail, wait_until
+from tests.support import skip_or_fail, utc_today, wait_until
 from tests.support.receiver import Receiver
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
@@ -37,7 +36,7 @@ pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
 # What Grafana would send for a 5-minute view scraped every second ($__rate_interval >= 4 scrapes).
 GRAFANA_VARIABLES = {"rate_interval": "10s", "range_": "5m", "interval": "1s"}
 DATA_TIMEOUT = 30  # seconds, shared by all queries: the first waits for the scrapes after the load
-LAST_YEAR = date.today().year - 1
+LAST_YEAR = utc_today().year - 1
 
 
 @dataclass

@@ -7,10 +7,10 @@ import urllib.request
 import pytest
 
 from infra import prometheus_local
-from infra.embedded_broker import free_port
-from tests.observability.conftest import PrometheusApi
+from tests.observability.conftest import PrometheusApi, started_prometheus
 from tests.observability.queries import alert_rules
 from tests.support import skip_or_fail, wait_until
+from tests.support.ports import refusing_port
 
 
 def test_without_prometheus_it_says_how_to_install_it(monkeypatch, tmp_path, caplog):
@@ -25,19 +25,18 @@ def test_without_prometheus_it_says_how_to_install_it(monkeypatch, tmp_path, cap
 def test_starts_scrapes_loads_the_alerts_and_stops(tmp_path):
     if prometheus_local.prometheus_binary() is None:
         skip_or_fail("prometheus not installed (apt-get install prometheus)")
-    port = free_port()
-    process = prometheus_local.start_local_prometheus({"api": [f"127.0.0.1:{free_port()}"]}, port, tmp_path, "1s")
-    try:
-        assert prometheus_local.wait_until_ready(port, timeout=30, process=process)
-        api = PrometheusApi(port)
-        health = lambda: {t["labels"]["job"]: t["health"] for t in api.targets() if t["health"] != "unknown"}
-        assert wait_until(lambda: len(health()) == 2 and health(), 10, message="both targets scraped") == {
-            "prometheus": "up", "api": "down"}
-        loaded = {rule["name"] for group in api.get("/api/v1/rules")["data"]["groups"] for rule in group["rules"]}
-        assert loaded == {rule["alert"] for rule in alert_rules()}
-        with urllib.request.urlopen(prometheus_local.targets_page(port), timeout=5) as page:
-            assert "api" in page.read().decode()
-    finally:
-        prometheus_local.stop_local_prometheus(process)
+    with refusing_port() as down:  # an "api" that refuses every scrape
+        process, port = started_prometheus({"api": [f"127.0.0.1:{down}"]}, tmp_path, "1s")
+        try:
+            api = PrometheusApi(port)
+            health = lambda: {t["labels"]["job"]: t["health"] for t in api.targets() if t["health"] != "unknown"}
+            assert wait_until(lambda: len(health()) == 2 and health(), 10, message="both targets scraped") == {
+                "prometheus": "up", "api": "down"}
+            loaded = {rule["name"] for group in api.get("/api/v1/rules")["data"]["groups"] for rule in group["rules"]}
+            assert loaded == {rule["alert"] for rule in alert_rules()}
+            with urllib.request.urlopen(prometheus_local.targets_page(port), timeout=5) as page:
+                assert "api" in page.read().decode()
+        finally:
+            prometheus_local.stop_local_prometheus(process)
     assert process.returncode == 0
-    assert (tmp_path / "data").is_dir()
+    assert any(path.is_dir() for path in tmp_path.glob("attempt-*/data"))

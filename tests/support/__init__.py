@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -16,6 +17,11 @@ def skip_or_fail(reason: str) -> None:
     if strict():
         pytest.fail(f"required in CI: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+def utc_today() -> date:
+    """Today as the services count it (UTC): a local date.today() is another day for hours around midnight."""
+    return datetime.now(timezone.utc).date()
 
 
 def wait_until(condition, timeout: float, interval: float = 0.05, message: str = "condition"):

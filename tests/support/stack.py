@@ -6,6 +6,25 @@ from pathlib import Path
 
 from infra.embedded_broker import free_port
 from infra.stack import Stack, StackSettings
+from tests.support.ports import PortTaken, lost_a_port_race, retry_on_port_collision
+
+
+class StackDidNotStart(RuntimeError):
+    pass
+
+
+def start_stack(var_dir: Path, kafka_bootstrap: str, timeout: float = 90) -> Stack:
+    """A started stack; started again on fresh ports if one of its children lost the race for a port."""
+
+    def attempt(number: int) -> Stack:
+        stack = Stack(stack_settings_for_tests(var_dir / f"attempt-{number}", kafka_bootstrap), console=None)
+        try:
+            return stack.start(timeout=timeout)
+        except Exception as exc:  # noqa: BLE001 - reported with the services' logs
+            report = f"{exc}\n{log_tails(stack)}"
+            raise (PortTaken if lost_a_port_race(report) else StackDidNotStart)(report) from exc
+
+    return retry_on_port_collision(attempt)
 
 
 def stack_settings_for_tests(var_dir: Path, kafka_bootstrap: str) -> StackSettings:

@@ -6,7 +6,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka import Consumer
 
 from infra.card_cipher import CardCipher, CardDataKeys, bound_amount
 from infra.contracts import PLAINTEXT_CARD_FIELDS
@@ -79,6 +79,7 @@ class TopicReader:
         self._consumer = Consumer(consumer_config(settings, "test-reader", f"reader-{uuid.uuid4().hex}"))
         self._consumer.subscribe([topic])
         self.values: list[bytes] = []
+        self.keys: list[bytes | None] = []  # the key of each value, in the same order
 
     def read_until(self, count: int, timeout: float) -> list[bytes]:
         deadline = time.monotonic() + timeout
@@ -86,6 +87,7 @@ class TopicReader:
             for message in self._consumer.consume(5000, 0.2):
                 if message.error() is None:
                     self.values.append(message.value())
+                    self.keys.append(message.key())
         return self.values
 
     def read_for(self, seconds: float) -> list[bytes]:
@@ -94,18 +96,3 @@ class TopicReader:
 
     def close(self) -> None:
         self._consumer.close()
-
-
-def read_messages(kafka_settings, topic: str, timeout: float = 10) -> list:
-    """Every message in ``topic`` right now (acked writes are all there), read without a consumer group."""
-    consumer = Consumer(consumer_config(kafka_settings, "test-reader", f"reader-{uuid.uuid4().hex}"))
-    try:
-        partitions = consumer.list_topics(topic, timeout=timeout).topics[topic].partitions
-        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)[1] for p in partitions}
-        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p, end in ends.items() if end > 0])
-        messages, deadline = [], time.monotonic() + timeout
-        while sum(ends.values()) > len(messages) and time.monotonic() < deadline:
-            messages += [m for m in consumer.consume(100, 0.2) if m.error() is None]
-        return messages
-    finally:
-        consumer.close()

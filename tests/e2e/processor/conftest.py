@@ -1,3 +1,4 @@
+import json
 import os
 import signal
 import subprocess
@@ -39,13 +40,46 @@ class ProcessorProcess:
             self.process.wait(10)
 
 
+class Holds:
+    """The test's side of infra/hold_points.py: hold the processor at a point of its batch loop."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def hold(self, point: str) -> None:
+        (self.directory / f"{point}.reached").unlink(missing_ok=True)
+        (self.directory / f"{point}.hold").touch()
+
+    def release(self, point: str) -> None:
+        (self.directory / f"{point}.hold").unlink()
+
+    def reached(self, point: str) -> list[tuple[str, int, int]] | None:
+        """The (topic, partition, offset) of the batch held there, once the processor got there."""
+        path = self.directory / f"{point}.reached"
+        return [tuple(position) for position in json.loads(path.read_text())] if path.exists() else None
+
+
+def topic_prefix(kafka: KafkaSettings) -> str:
+    return kafka.topics.transactions[: -len("transactions")]
+
+
+def group_of(kafka: KafkaSettings) -> str:
+    """The consumer group of a test's processors: its own, so no member another test killed delays its join."""
+    return f"{topic_prefix(kafka)}processor"
+
+
 def processor_env(kafka: KafkaSettings, database_url: str, **extra) -> dict:
-    prefix = kafka.topics.transactions[: -len("transactions")]
     return os.environ | {
-        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "KAFKA_TOPIC_PREFIX": prefix,
-        "DATABASE_URL": database_url, "METRICS_PORT": "0", "PROCESSOR_GROUP_ID": "processor-e2e",
+        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "KAFKA_TOPIC_PREFIX": topic_prefix(kafka),
+        "DATABASE_URL": database_url, "METRICS_PORT": "0", "PROCESSOR_GROUP_ID": group_of(kafka),
         "LOG_LEVEL": "INFO", "CARD_DATA_KEYS": TEST_CARD_KEYS.to_env_value(),
     } | extra
+
+
+@pytest.fixture
+def holds(tmp_path) -> Holds:
+    return Holds(tmp_path / "holds")
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import json
 
-from tests.support.transactions import read_messages  # noqa: F401 - the API tests' helper, shared
-
 ADMIN_TOKEN = "test-admin-token-0123456789-abcdefghij"  # 32+ characters: processes refuse shorter ones
 WEBHOOK_SECRETS_KEY = "dGVzdC13ZWJob29rLXNlY3JldHMta2V5LTAxMjM0NTY="  # base64 of 32 test bytes
 TEST_CARD = "4111111111111111"
@@ -31,3 +29,4 @@ def create_merchant(client, name: str = "Shop") -> tuple[str, str]:
 
 def decoded(messages) -> list[dict]:
     return [json.loads(m.value()) for m in messages]
+

@@ -2,20 +2,20 @@ import dataclasses
 
 import pytest
 
-from infra.embedded_broker import free_port
-
 from gateway_api import create_app
 from tests.integration.gateway_api.support import create_merchant, transaction_body
+from tests.support.ports import refusing_port
 
 
 @pytest.fixture
 def offline_client(api_settings):
-    """The API pointed at a port where no broker listens."""
-    kafka = dataclasses.replace(api_settings.kafka, bootstrap_servers=f"127.0.0.1:{free_port()}")
-    app = create_app(dataclasses.replace(api_settings, kafka=kafka, publish_timeout_seconds=1.0))
-    yield app.test_client()
-    app.extensions["gateway_api"].publisher.close(timeout=0)
-    app.extensions["gateway_api"].engine.dispose()
+    """The API pointed at a port where no broker listens (and none can start listening meanwhile)."""
+    with refusing_port() as port:
+        kafka = dataclasses.replace(api_settings.kafka, bootstrap_servers=f"127.0.0.1:{port}")
+        app = create_app(dataclasses.replace(api_settings, kafka=kafka, publish_timeout_seconds=1.0))
+        yield app.test_client()
+        app.extensions["gateway_api"].publisher.close(timeout=0)
+        app.extensions["gateway_api"].engine.dispose()
 
 
 def test_no_broker_ack_means_503_with_retry_after_and_no_ledger_row(offline_client):

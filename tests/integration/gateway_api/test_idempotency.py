@@ -1,9 +1,17 @@
-from concurrent.futures import ThreadPoolExecutor
+import dataclasses
 from datetime import timedelta
 
+import pytest
 import requests
 
-from tests.integration.gateway_api.support import decoded, read_messages, transaction_body
+from gateway_api import create_app
+from tests.support.concurrency import Spans, most_in_flight, race
+from tests.support.http import serving
+
+from tests.integration.gateway_api.support import create_merchant, decoded, transaction_body
+from tests.support.kafka import read_messages
+
+RACERS = 8
 
 
 def post(client, merchant, key, body=None):
@@ -58,18 +66,45 @@ def test_a_key_is_replayed_for_at_least_24_hours(app, client, merchant, monkeypa
     assert post(client, merchant, "order-4").json["id"] != first["id"]
 
 
-def test_concurrent_requests_with_one_key_make_exactly_one_transaction(server, merchant, kafka_settings):
-    def attempt(_):
-        return requests.post(f"{server}/v1/transactions", json=transaction_body(), auth=merchant,
-                             headers={"Idempotency-Key": "race"}, timeout=30)
+@pytest.fixture
+def racing_api(api_settings, database_url):
+    """Two API processes' worth of app (as two gunicorn workers or replicas: each with its own group
+    commit) on one ledger, SQLite or MariaDB, each behind a threaded HTTP server; the accept use
+    case of both timed into one record of spans."""
+    settings = dataclasses.replace(api_settings, database_url=database_url)
+    apps = [create_app(settings) for _ in range(2)]
+    accept = Spans()
+    for app in apps:
+        services = app.extensions["gateway_api"]
+        app.extensions["gateway_api"] = dataclasses.replace(services, accept_transaction=accept.wrapping(
+            services.accept_transaction))
+    merchant = create_merchant(apps[0].test_client(), "Racer")
+    with serving(apps[0]) as first, serving(apps[1]) as second:
+        yield (first, second), merchant, accept
+    for app in apps:
+        app.extensions["gateway_api"].publisher.close()
+        app.extensions["gateway_api"].engine.dispose()
 
-    with ThreadPoolExecutor(8) as pool:
-        responses = list(pool.map(attempt, range(8)))
 
-    assert {r.status_code for r in responses} == {202}
-    assert len({r.json()["id"] for r in responses}) == 1
-    listed = requests.get(f"{server}/v1/transactions", auth=merchant, timeout=10).json()["data"]
-    assert [t["id"] for t in listed] == [responses[0].json()["id"]]
+def test_concurrent_requests_with_one_key_make_exactly_one_transaction(racing_api, kafka_settings):
+    urls, merchant, accept = racing_api
+    race(lambda n: requests.get(f"{urls[n % 2]}/v1/me", auth=merchant, timeout=30), RACERS)  # opens DB connections
+    keys = [f"race-{round_}" for round_ in range(5)]  # a few rounds: each must end with one id
+
+    def attempt(n, key):
+        return requests.post(f"{urls[n % 2]}/v1/transactions", json=transaction_body(), auth=merchant,
+                             headers={"Idempotency-Key": key}, timeout=30)
+
+    ids = []
+    for key in keys:
+        accept.spans.clear()
+        responses, _ = race(lambda n, key=key: attempt(n, key), RACERS)
+        assert most_in_flight(accept.spans) >= 2, f"{key}: requests handled one after another, nothing raced"
+        assert {r.status_code for r in responses} == {202}
+        assert len({r.json()["id"] for r in responses}) == 1, f"{key}: several transactions"
+        ids.append(responses[0].json()["id"])
+    listed = requests.get(f"{urls[0]}/v1/transactions", auth=merchant, timeout=10).json()["data"]
+    assert sorted(t["id"] for t in listed) == sorted(ids)
     # Requests that raced the first one re-send the same id, which the processor deduplicates.
     messages = decoded(read_messages(kafka_settings, kafka_settings.topics.transactions))
-    assert {m["id"] for m in messages} == {responses[0].json()["id"]}
+    assert {m["id"] for m in messages} == set(ids)

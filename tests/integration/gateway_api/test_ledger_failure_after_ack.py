@@ -15,7 +15,8 @@ from infra.contracts import TransactionResult
 from infra.db import build_engine
 
 from gateway_api import create_app
-from tests.integration.gateway_api.support import create_merchant, decoded, read_messages, transaction_body
+from tests.integration.gateway_api.support import create_merchant, decoded, transaction_body
+from tests.support.kafka import read_messages
 from tests.integration.gateway_api.test_results_consumer import publish_results
 from tests.support import wait_until
 

@@ -1,7 +1,7 @@
 """The ledger repository on SQLite and MariaDB: one code path, both backends."""
 import threading
-from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -18,8 +18,10 @@ from gateway_api.domain.transactions import Card, Transaction, TransactionReques
 from gateway_api.migrations import SCRIPT_LOCATION
 from gateway_api.use_cases.ports import ListQuery
 from tests.support import wait_until
+from tests.support.concurrency import most_in_flight, race
 
 T0 = datetime(2026, 11, 23, 10, 0, 0, 123456)
+RACERS = 8
 REQUEST = TransactionRequest(Decimal("10.50"), Card("4111111111111111", "Ada", 12, 2099, "987"), "order")
 
 
@@ -119,15 +121,19 @@ def test_daily_totals_group_by_day_status_and_reason(ledger):
     assert {t.status: t.count for t in every_account} == {"approved": 3, "pending": 1, "rejected": 1}
 
 
-def test_concurrent_claims_of_one_key_all_get_the_same_record(engine):
-    store = SqlIdempotencyStore(engine)
-
-    def claim(n):
-        return store.claim(IdempotencyRecord("acct_a", "k", "fp", f"tx{n}", T0), expired_before=T0 - timedelta(hours=24))
-
-    with ThreadPoolExecutor(6) as pool:
-        holders = list(pool.map(claim, range(12)))
-    assert len({h.transaction_id for h in holders}) == 1
+def test_concurrent_claims_of_one_key_all_get_the_same_record(engine, database_url):
+    # A pool holding a connection per racer: otherwise the racers queue for connections being
+    # opened one by one, and the claims may never meet inside the database.
+    racing_engine = build_engine(database_url, pool_size=RACERS)
+    store = SqlIdempotencyStore(racing_engine)
+    try:
+        for key in ("k1", "k2", "k3"):  # the first round also opens the connections
+            holders, spans = race(lambda n, key=key: store.claim(IdempotencyRecord(
+                "acct_a", key, "fp", f"{key}-tx{n}", T0), expired_before=T0 - timedelta(hours=24)), RACERS)
+            assert len({h.transaction_id for h in holders}) == 1, f"{key}: several holders"
+            assert most_in_flight(spans) >= 2, f"{key}: the claims ran one after another, nothing raced"
+    finally:
+        racing_engine.dispose()
 
 
 def test_an_expired_key_is_taken_over(engine):
@@ -175,15 +181,10 @@ def writes(engine):
 
 def test_concurrent_claims_of_one_key_in_group_commits_all_get_the_same_record(engine, writes):
     store = SqlIdempotencyStore(engine, writes)
-    start = threading.Barrier(12)
-
-    def claim(n):
-        start.wait()
-        return store.claim(IdempotencyRecord("acct_a", "k", "fp", f"tx{n}", T0), expired_before=T0 - timedelta(hours=24))
-
-    with ThreadPoolExecutor(12) as pool:
-        holders = list(pool.map(claim, range(12)))
+    holders, spans = race(lambda n: store.claim(IdempotencyRecord("acct_a", "k", "fp", f"tx{n}", T0),
+                                                expired_before=T0 - timedelta(hours=24)), 12)
     assert len({h.transaction_id for h in holders}) == 1
+    assert most_in_flight(spans) >= 2, "the claims ran one after another, nothing raced"
 
 
 def test_an_expired_key_is_taken_over_once_when_claimed_twice_in_one_commit(engine):

@@ -10,7 +10,7 @@ from infra.db import build_engine
 from infra.kafka import Record, build_acked_producer
 
 from gateway_api.adapters.ledger_repository import SqlLedger
-from tests.integration.gateway_api.support import read_messages
+from tests.support.kafka import read_messages
 from tests.support import wait_until
 
 KEY = b"acct_same_partition"  # every message on one partition: a blocked batch would hold them all

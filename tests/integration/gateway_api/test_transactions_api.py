@@ -3,8 +3,9 @@ from infra.contracts import TRANSACTION_FIELDS
 from tests.support.transactions import TEST_CIPHER
 
 from tests.integration.gateway_api.support import (
-    ADMIN, TEST_CARD, TEST_CVV, card, create_merchant, decoded, read_messages, transaction_body,
+    ADMIN, TEST_CARD, TEST_CVV, card, create_merchant, decoded, transaction_body,
 )
+from tests.support.kafka import read_messages
 
 
 def test_accepts_a_transaction_after_the_broker_ack_and_publishes_the_contract_message(client, merchant, kafka_settings):
@@ -99,3 +100,35 @@ def test_a_disabled_account_can_no_longer_authenticate(client):
     account_id, secret = create_merchant(client, "Closing")
     assert client.delete(f"/v1/accounts/{account_id}", headers=ADMIN).json["disabled"] is True
     assert client.post("/v1/transactions", json=transaction_body(), auth=(account_id, secret)).status_code == 401
+
+
+def test_the_status_filter_pages_through_matching_rows_only(app, client, merchant, other_merchant):
+    from infra.contracts import TransactionResult
+
+    def created(account, status=None):
+        transaction = client.post("/v1/transactions", json=transaction_body(), auth=account).json
+        if status:
+            app.extensions["gateway_api"].ledger.apply_results([TransactionResult(
+                transaction["id"], status, "credit card expired" if status == "rejected" else "", account[0],
+                transaction["amount"], "visa", "1111", transaction["created_at"], transaction["created_at"])])
+        return transaction["id"]
+
+    statuses = ["rejected", "approved", "rejected", None, "rejected", "approved", "rejected"]
+    ids = [created(merchant, status) for status in statuses]
+    created(other_merchant, "rejected")
+
+    def pages(status):
+        listed, cursor = [], ""
+        while True:
+            page = client.get(f"/v1/transactions?status={status}&limit=2{cursor}", auth=merchant).json
+            assert {t["status"] for t in page["data"]} <= {status}
+            listed.append([t["id"] for t in page["data"]])
+            if not page["has_more"]:
+                return listed
+            cursor = f"&starting_after={page['data'][-1]['id']}"
+
+    newest_first = ids[::-1]
+    rejected = [i for i, status in zip(newest_first, statuses[::-1]) if status == "rejected"]
+    assert pages("rejected") == [rejected[:2], rejected[2:]]
+    assert pages("approved") == [[i for i, status in zip(newest_first, statuses[::-1]) if status == "approved"]]
+    assert pages("pending") == [[ids[3]]]

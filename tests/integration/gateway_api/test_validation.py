@@ -3,7 +3,8 @@ import json
 
 import pytest
 
-from tests.integration.gateway_api.support import ADMIN, TEST_CARD, TEST_CVV, card, read_messages, transaction_body
+from tests.integration.gateway_api.support import ADMIN, TEST_CARD, TEST_CVV, card, transaction_body
+from tests.support.kafka import read_messages
 
 CASES = [
     # (name, body, status, code, param)
@@ -67,6 +68,8 @@ def test_a_non_json_content_type_is_415(client, merchant):
 def test_a_form_post_is_415(client, merchant):
     response = client.post("/v1/transactions", data={"amount": "10"}, auth=merchant)
     assert response.status_code == 415
+    assert response.json["error"] == {"type": "invalid_request_error", "code": "unsupported_media_type",
+                                      "message": "Send the body as Content-Type: application/json.", "param": None}
 
 
 def test_a_body_too_large_is_413(client, merchant):
@@ -93,10 +96,19 @@ def test_unknown_routes_and_methods_get_json_errors(client, merchant):
     assert response.status_code == 405 and response.json["error"]["code"] == "method_not_allowed"
 
 
-def test_the_cvv_never_appears_in_an_error(client, merchant):
-    body = transaction_body(amount="1.001", credit_card=card(cvv=TEST_CVV + "00000"))
-    text = client.post("/v1/transactions", json=body, auth=merchant).get_data(as_text=True)
-    assert TEST_CVV + "00000" not in text
+@pytest.mark.parametrize("field, value, message", [
+    ("cvv", TEST_CVV + "000000", "credit_card.cvv: Longer than 8 characters."),
+    ("cvv", [TEST_CVV], "credit_card.cvv: Not a valid string or integer."),
+    ("number", TEST_CARD + "x", "credit_card.number: Must be the card number digits."),
+    ("number", "4111 1111 1111 1111 1111 1111 1111 1111", "credit_card.number: Must be the card number digits."),
+])
+def test_an_invalid_card_field_is_named_but_its_value_never_repeated(client, merchant, field, value, message):
+    response = client.post("/v1/transactions", json=transaction_body(credit_card=card(**{field: value})), auth=merchant)
+    assert response.status_code == 422
+    assert response.json["error"] == {"type": "invalid_request_error", "code": "parameter_invalid",
+                                      "message": message, "param": f"credit_card.{field}"}
+    text = response.get_data(as_text=True)
+    assert TEST_CVV not in text and "4111" not in text
 
 
 LONE_SURROGATE = "\ud800"  # valid JSON ("\ud800"), but no database can store it

@@ -1,5 +1,6 @@
 """Liveness of a Kafka worker is its loop's heartbeat: a real loop on the real broker, frozen in a
 blocking batch handler, turns /healthz to 503 within the stall limit and back to 200 once it moves."""
+import errno
 import threading
 import urllib.error
 import urllib.request
@@ -13,6 +14,7 @@ from infra.embedded_broker import free_port
 from infra.health import Probes, serve_worker_http
 from infra.kafka import Record, build_acked_producer, consumer_config
 from tests.support import wait_until
+from tests.support.ports import PortTaken, retry_on_port_collision
 
 STALL_AFTER = 1.5
 
@@ -23,6 +25,21 @@ def status(url: str) -> int:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
+
+
+def served_on_a_free_port(probes: Probes):
+    """serve_worker_http on a free port, again on another one if someone took it in between."""
+
+    def attempt(_number: int):
+        port = free_port()
+        try:
+            return port, serve_worker_http(port, probes, host="127.0.0.1")
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortTaken(str(exc)) from exc
+            raise
+
+    return retry_on_port_collision(attempt)
 
 
 @pytest.fixture
@@ -38,9 +55,7 @@ def frozen_worker(kafka_settings):
     consumer.subscribe([kafka_settings.topics.transactions])
     loop = BatchConsumerLoop(consumer, handle, LoopSettings(poll_timeout=0.1))
     ready = [True]
-    port = free_port()
-    server = serve_worker_http(port, Probes(loop.heartbeat, STALL_AFTER, [("dependency", lambda: ready[0])]),
-                               host="127.0.0.1")
+    port, server = served_on_a_free_port(Probes(loop.heartbeat, STALL_AFTER, [("dependency", lambda: ready[0])]))
     thread = threading.Thread(target=loop.run, args=(stop,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{port}", entered, release, ready

@@ -1,6 +1,7 @@
 """The panel as it runs in production: gunicorn gthread workers, each consuming every result."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,10 +15,10 @@ import pytest
 import requests
 
 from infra.contracts import TransactionResult
-from infra.embedded_broker import free_port
 from infra.kafka import Record, build_acked_producer
 from tests.integration.panel.conftest import as_operator, sign_in
 from tests.support import wait_until
+from tests.support.ports import listening_socket
 
 ROOT = Path(__file__).resolve().parents[3]
 SECRET_KEY = "integration-test-panel-key-0123456789"  # 32+ characters: gunicorn refuses shorter ones
@@ -25,17 +26,18 @@ SECRET_KEY = "integration-test-panel-key-0123456789"  # 32+ characters: gunicorn
 
 @pytest.fixture
 def gunicorn_panel(api, kafka_settings, tmp_path):
-    port = free_port()
     metrics_dir = tmp_path / "metrics"  # of its own: prometheus_client reads every *.db there (the ledger is test.db)
     metrics_dir.mkdir()
     env = {**os.environ, "PANEL_SECRET_KEY": SECRET_KEY, "PANEL_GATEWAY_URL": api[0],
            "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
            "KAFKA_TOPIC_PREFIX": kafka_settings.topics.results.removesuffix("transactions_result"),
            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "WEB_CONCURRENCY": "2", "PYTHONPATH": str(ROOT)}
-    log = open(tmp_path / "panel.log", "wb")
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:panel.gunicorn_conf", "panel:create_app()",
-                                "--bind", f"127.0.0.1:{port}"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    log = open(tmp_path / "panel.log", "wb")  # the test reads it back through tmp_path
+    with listening_socket() as sock:  # bound here and handed over: no other process can take the port
+        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:panel.gunicorn_conf",
+                                    "panel:create_app()", "--bind", f"fd://{sock.fileno()}"], cwd=ROOT, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT, pass_fds=(sock.fileno(),))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     try:
         wait_until(lambda: _ready(url), 30, interval=0.1, message="the panel's /readyz")
         yield url, process
@@ -78,7 +80,7 @@ def open_stream(url: str, cookie: str, received: list[str]) -> requests.Response
     return response
 
 
-def test_every_worker_streams_every_result_and_sigterm_stops_within_seconds(gunicorn_panel, kafka_settings):
+def test_every_worker_streams_every_result_and_sigterm_stops_within_seconds(gunicorn_panel, kafka_settings, tmp_path):
     url, process = gunicorn_panel
     streams, responses = [], []
     while len(_processes(streams)) < 2:  # until streams are open on both workers
@@ -102,3 +104,7 @@ def test_every_worker_streams_every_result_and_sigterm_stops_within_seconds(guni
     assert time.monotonic() - started < 5
     for response in responses:
         response.close()
+    lines = [json.loads(line) for line in (tmp_path / "panel.log").read_text().splitlines()]  # JSON only
+    assert {line["service"] for line in lines} == {"panel"}
+    assert not [line for line in lines if line["logger"] == "gunicorn.access"]
+    assert len({line["pid"] for line in lines if line["msg"].startswith("Booting worker")}) == 2

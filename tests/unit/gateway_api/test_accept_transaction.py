@@ -18,10 +18,12 @@ REQUEST = TransactionRequest(Decimal("10.50"), Card("4111111111111111", "Ada", 1
 
 
 class FakeKeys(IdempotencyStore):
-    def __init__(self):
+    def __init__(self, effects: list | None = None):
         self.records: dict[tuple[str, str], IdempotencyRecord] = {}
+        self.effects = [] if effects is None else effects  # shared by the fakes of one test: the order of effects
 
     def claim(self, candidate, expired_before):
+        self.effects.append(("claim", candidate.key))
         key = (candidate.account_id, candidate.key)
         held = self.records.get(key)
         if held is None or held.created_at < expired_before:
@@ -45,8 +47,10 @@ class FakeLedger(Ledger):
     def __init__(self, keys: FakeKeys):
         self.rows: dict[str, Transaction] = {}
         self.keys = keys
+        self.effects = keys.effects
 
     def add_pending(self, transaction, answered_key=None):
+        self.effects.append(("add_pending", transaction.id) + (("completes the key",) if answered_key else ()))
         self.rows.setdefault(transaction.id, transaction)
         if answered_key is not None:
             self.keys.complete(answered_key)
@@ -80,20 +84,22 @@ class FakeSealer(CardSealer):
 
 
 class FakePublisher(TransactionPublisher):
-    def __init__(self):
+    def __init__(self, effects: list | None = None):
         self.sent, self.down = [], False
+        self.effects = [] if effects is None else effects
 
     def publish(self, key, message, timeout):
         if self.down:
             raise BrokerUnavailable("down")
+        self.effects.append(("publish", message["id"]))
         self.sent.append((key, message))
 
 
 @pytest.fixture
 def parts():
-    ids = count(1)
-    keys = FakeKeys()
-    ledger, publisher, clock = FakeLedger(keys), FakePublisher(), [NOW]
+    ids, effects = count(1), []  # every fake appends its effect here, in the order they happen
+    keys = FakeKeys(effects)
+    ledger, publisher, clock = FakeLedger(keys), FakePublisher(effects), [NOW]
     accept = AcceptTransaction(ledger, keys, publisher, FakeSealer(), SecretHasher("pepper"), lambda: clock[0],
                                lambda: f"tx{next(ids)}", 5.0, timedelta(hours=24))
     return accept, ledger, publisher, clock
@@ -113,6 +119,13 @@ def test_publishes_before_writing_the_pending_row(parts):
     accepted = accept("acct_1", REQUEST)
     assert publisher.sent[0][0] == "acct_1" and publisher.sent[0][1]["id"] == accepted.transaction.id
     assert ledger.get(accepted.transaction.id).status == "pending"
+    assert ledger.effects == [("publish", "tx1"), ("add_pending", "tx1")]
+
+
+def test_with_a_key_the_effects_come_in_the_documented_order(parts):
+    accept, ledger, _, _ = parts
+    accept("acct_1", REQUEST, key="order-1")
+    assert ledger.effects == [("claim", "order-1"), ("publish", "tx1"), ("add_pending", "tx1", "completes the key")]
 
 
 def test_a_failed_publish_leaves_no_ledger_row_and_a_retry_reuses_the_id(parts):

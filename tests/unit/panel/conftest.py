@@ -1,14 +1,15 @@
 import pytest
 
-from infra.embedded_broker import free_port
 from infra.settings import Secret
 from panel import create_app
 from panel.settings import Settings
+from tests.support.ports import refusing_port
 
 
 @pytest.fixture
 def unreachable_gateway_url():
-    return f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    with refusing_port() as port:  # nothing listens there, nothing can start to
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

@@ -109,3 +109,10 @@ def test_outcome_keeps_brand_and_last4_but_never_the_number():
 def test_an_amount_too_large_to_store_is_rejected_and_stored_without_amount():
     outcome = decide(amount="123456789012")
     assert outcome.error_message == "you dont have limit for this transaction" and outcome.amount is None
+
+
+@pytest.mark.parametrize("number, brand", [("6362970000457013", "elo"), ("6062826786276634", "hipercard"),
+                                           ("3841001111222233338", "hipercard")])
+def test_elo_and_hipercard_cards_are_approved_under_their_own_brand(number, brand):
+    outcome = decide(number=number)
+    assert (outcome.status, outcome.card_brand, outcome.card_last4) == ("approved", brand, number[-4:])
