@@ -12,6 +12,7 @@ from gateway_api.results.bootstrap import bootstrap as results_bootstrap
 from gateway_api.results.settings import Settings as ResultsSettings
 from gateway_api.settings import Settings
 from tests.integration.gateway_api.support import ADMIN_TOKEN, WEBHOOK_SECRETS_KEY, create_merchant
+from tests.support.http import serving
 from tests.support.transactions import TEST_CARD_KEYS
 
 
@@ -44,6 +45,13 @@ def merchant(client) -> tuple[str, str]:
 @pytest.fixture
 def other_merchant(client) -> tuple[str, str]:
     return create_merchant(client, "Shop B")
+
+
+@pytest.fixture
+def server(app):
+    """The app on a real port (threaded werkzeug server), for concurrent clients."""
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture
