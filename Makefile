@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-unit test-integration test-e2e bench-processor bench-api screenshot clean
+.PHONY: install run test test-unit test-integration test-e2e bench-processor bench-api bench-webhooks screenshot clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, found " + sys.version.split()[0] + ": set PYTHON=python3.11")'
@@ -41,6 +41,10 @@ bench-processor: $(INSTALLED)
 ## Throughput and latency of the API next to a bare-Flask ceiling, in one run (wrk + an open-loop generator; BENCH_API_*).
 bench-api: $(INSTALLED)
 	$(PY) -m tests.benchmarks.api
+
+## Webhook latency: BENCH_WEBHOOKS_N decisions at BENCH_WEBHOOKS_RATE/s, decision -> local receiver percentiles.
+bench-webhooks: $(INSTALLED)
+	$(PY) -m tests.benchmarks.webhooks
 
 ## Refresh the README's picture of the live panel (docs/panel.png) from a real browser run. Opt-in:
 ## the test suite itself never writes into the repository (its screenshot is a test artifact).

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask import Flask
-from flask_smorest import Api
 from sqlalchemy import Engine
 
 from infra.db import build_engine, migrate
@@ -16,21 +15,27 @@ from infra.metrics import instrument_flask
 
 from gateway_api.adapters.accounts_repository import CachedAccounts, SqlAccounts
 from gateway_api.adapters.card_sealer import AesGcmCardSealer
+from gateway_api.adapters.dns import SystemResolver
+from gateway_api.adapters.events_repository import SqlEvents
 from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.adapters.publisher import KafkaTransactionPublisher
+from gateway_api.adapters.secret_box import AesGcmSecretBox
 from gateway_api.adapters.sessions_repository import SqlSessions
+from gateway_api.adapters.webhook_endpoints_repository import SqlWebhookEndpoints
 from gateway_api.domain.accounts import SecretHasher
 from gateway_api.metrics import ApiMetrics
 from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS
 from gateway_api.settings import Settings
 from gateway_api.use_cases.accept_transaction import AcceptTransaction
 from gateway_api.use_cases.accounts import Accounts
+from gateway_api.use_cases.events import Events
 from gateway_api.use_cases.purge_idempotency_keys import PurgeExpiredKeys
 from gateway_api.use_cases.sessions import Sessions
-from gateway_api.web import accounts, health, reports, sessions, transactions
+from gateway_api.use_cases.webhook_endpoints import WebhookEndpoints
+from gateway_api.web import accounts, events, health, reports, sessions, transactions, webhook_endpoints
 from gateway_api.cli import accounts_cli, idempotency_cli, migrate_cli
-from gateway_api.web.docs import openapi_config, register_docs
+from gateway_api.web.docs import GatewayApi, openapi_config, register_docs
 from gateway_api.web.errors import register_error_handlers
 from gateway_api.web.request_logging import log_requests
 
@@ -51,6 +56,8 @@ class Services:
     purge_expired_keys: PurgeExpiredKeys
     metrics: ApiMetrics
     sessions: Sessions
+    webhook_endpoints: WebhookEndpoints
+    events: Events
 
 
 def build_services(settings: Settings) -> Services:
@@ -73,8 +80,11 @@ def build_services(settings: Settings) -> Services:
     # Requests authenticate through the cache; panel sessions re-check against the database itself.
     accounts = Accounts(CachedAccounts(account_store, settings.auth_cache_seconds), hasher, utc_now)
     panel_sessions = Sessions(SqlSessions(engine), account_store, hasher, settings.admin_token.reveal(), utc_now)
+    endpoints = SqlWebhookEndpoints(engine)
+    webhooks = WebhookEndpoints(endpoints, AesGcmSecretBox(settings.webhook_secrets_key), SystemResolver(), utc_now,
+                                settings.webhook_allow_private_urls)
     return Services(settings, engine, accounts, ledger, publisher, accept, PurgeExpiredKeys(keys, utc_now, ttl),
-                    metrics, panel_sessions)
+                    metrics, panel_sessions, webhooks, Events(SqlEvents(engine), endpoints, utc_now))
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -87,9 +97,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["gateway_api"] = build_services(settings)
     if from_env:
         configure_logging("gateway_api", settings.log_level)
-    api = Api(app)
+    api = GatewayApi(app)
     register_docs(app, api)
-    for blueprint in (accounts.blp, transactions.blp, reports.blp, sessions.blp):
+    for blueprint in (accounts.blp, transactions.blp, reports.blp, sessions.blp, webhook_endpoints.blp, events.blp,
+                      events.deliveries_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
     register_error_handlers(app, settings.retry_after_seconds)

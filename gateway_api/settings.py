@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from infra.card_cipher import CardDataKeys
+from infra.card_cipher import KEY_BYTES, CardDataKeys, decode_key, random_key_weakness
 from infra.db import migrates_itself
 from infra.kafka import KafkaSettings
 from infra.settings import ConfigurationError, EnvReader, MigrationSettings as _MigrationSettings, Secret
@@ -25,6 +25,8 @@ class Settings:
     secret_pepper: Secret
     # Encrypts the card fields of every message to the processor (the first key; README, PCI).
     card_data_keys: CardDataKeys
+    # Encrypts webhook signing secrets at rest (AES-256-GCM); shared with the webhook dispatcher.
+    webhook_secrets_key: Secret
     database_url: str = DEFAULT_DATABASE_URL
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     publish_timeout_seconds: float = 5.0
@@ -39,6 +41,8 @@ class Settings:
     prometheus_multiproc_dir: str = ""
     max_body_bytes: int = 16 * 1024
     retry_after_seconds: int = 2
+    # Development and tests only: webhook URLs may be http:// and point at private addresses.
+    webhook_allow_private_urls: bool = False
 
     @classmethod
     def from_env(cls, env: EnvReader | None = None) -> "Settings":
@@ -48,6 +52,7 @@ class Settings:
             admin_token=env.secret("GATEWAY_ADMIN_TOKEN"),
             secret_pepper=env.secret("GATEWAY_SECRET_PEPPER"),
             card_data_keys=CardDataKeys.from_env(env),
+            webhook_secrets_key=webhook_secrets_key(env),
             database_url=database_url,
             kafka=KafkaSettings.from_env(env),
             publish_timeout_seconds=env.float("GATEWAY_PUBLISH_TIMEOUT_SECONDS", 5.0),
@@ -59,6 +64,7 @@ class Settings:
             web_concurrency=env.int("WEB_CONCURRENCY", 2, minimum=1),
             web_threads=env.int("WEB_THREADS", 16, minimum=1),
             prometheus_multiproc_dir=env.str("PROMETHEUS_MULTIPROC_DIR", ""),
+            webhook_allow_private_urls=env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", False),
         )
 
 
@@ -73,3 +79,18 @@ def _auth_cache_seconds(env: EnvReader) -> float:
         raise ConfigurationError(f"GATEWAY_AUTH_CACHE_SECONDS must be between 0 and {MAX_AUTH_CACHE_SECONDS:g}, "
                                  f"got {seconds:g}")
     return seconds
+
+
+def webhook_secrets_key(env: EnvReader) -> Secret:
+    """WEBHOOK_SECRETS_KEY: 32 random bytes, base64; the API encrypts with it, the dispatcher decrypts.
+    Weak values (placeholder, `make run`'s, not random) are refused like every secret (infra.settings)."""
+    key = env.secret("WEBHOOK_SECRETS_KEY")
+    try:
+        raw = decode_key(key.reveal())
+    except ValueError:
+        raw = b""
+    if len(raw) != KEY_BYTES:
+        raise ConfigurationError("WEBHOOK_SECRETS_KEY must be 32 random bytes, base64-encoded "
+                                 "(`openssl rand -base64 32`)")
+    env.refuse_if_weak("WEBHOOK_SECRETS_KEY", random_key_weakness(raw))
+    return key

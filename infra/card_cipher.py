@@ -61,7 +61,7 @@ class CardDataKeys:
     def from_env(cls, env: EnvReader) -> "CardDataKeys":
         keys = cls.parse(env.secret(VARIABLE).reveal())
         for kid, key in keys.entries:
-            env.refuse_if_weak(f"{VARIABLE} key {kid!r}", _key_weakness(kid, _decode_key(key.reveal())))
+            env.refuse_if_weak(f"{VARIABLE} key {kid!r}", _key_weakness(kid, decode_key(key.reveal())))
         return keys
 
     @classmethod
@@ -75,7 +75,7 @@ class CardDataKeys:
             if kid in seen:
                 raise ConfigurationError(f"{VARIABLE} names key {kid!r} twice")
             try:
-                decoded = _decode_key(key)
+                decoded = decode_key(key)
             except (binascii.Error, ValueError):
                 raise ConfigurationError(f"{VARIABLE} key {kid!r} is not valid base64") from None
             if len(decoded) != KEY_BYTES:
@@ -97,9 +97,17 @@ class CardDataKeys:
         return f"CardDataKeys(encrypts={self.encrypting_kid!r}, decrypts={tuple(k for k, _ in self.entries)!r})"
 
 
-def _decode_key(text: str) -> bytes:
-    # Standard or URL-safe alphabet, padding required: what `openssl rand -base64` and Python print.
+def decode_key(text: str) -> bytes:
+    """A base64 AES key: standard or URL-safe alphabet, padding required, as `openssl rand -base64`
+    and Python print it (also the webhook dispatcher's WEBHOOK_SECRETS_KEY). Raises ValueError."""
     return binascii.a2b_base64(text.replace("-", "+").replace("_", "/"), strict_mode=True)
+
+
+def random_key_weakness(key: bytes) -> str | None:
+    """Why ``key`` is no random key, or None (for any AES key the gateway holds)."""
+    if len(set(key)) < _MIN_DISTINCT_BYTES:
+        return "is not random (too few distinct bytes)"
+    return None
 
 
 def _key_weakness(kid: str, key: bytes) -> str | None:
@@ -107,9 +115,7 @@ def _key_weakness(kid: str, key: bytes) -> str | None:
         return f"is a template placeholder ({PLACEHOLDER_PREFIX}...)"
     if key == _DEV_KEY:
         return "is the development key of `make run`"
-    if len(set(key)) < _MIN_DISTINCT_BYTES:
-        return "is not random (too few distinct bytes)"
-    return None
+    return random_key_weakness(key)
 
 
 def bound_amount(amount: object) -> str:
@@ -126,7 +132,7 @@ class CardCipher:
     """Seals with the first key of ``CARD_DATA_KEYS``, opens with any. Thread-safe, no state per call."""
 
     def __init__(self, keys: CardDataKeys):
-        self._aeads = {kid: AESGCM(_decode_key(key.reveal())) for kid, key in keys.entries}
+        self._aeads = {kid: AESGCM(decode_key(key.reveal())) for kid, key in keys.entries}
         self._kid = keys.encrypting_kid
         self._sealing = self._aeads[self._kid]
 

@@ -1,11 +1,12 @@
 """A local Prometheus (Debian's ``prometheus`` binary) scraping the stack started by ``make run`` or a test.
 
-The jobs are named as in infra/prometheus/prometheus.yml (api, processor, results, panel, prometheus),
-so the alert rules and the Grafana dashboards work unchanged against it. Usage (infra/stack.py)::
+The jobs are named as in infra/prometheus/prometheus.yml (api, processor, results, panel, webhooks,
+prometheus), so the alert rules and the Grafana dashboards work unchanged against it. Usage
+(infra/stack/stack.py)::
 
     process = start_local_prometheus(
-        {"api": ["127.0.0.1:8000"], "processor": ["127.0.0.1:9101"],
-         "results": ["127.0.0.1:9102"], "panel": ["127.0.0.1:8001"]},
+        {"api": ["127.0.0.1:8000"], "processor": ["127.0.0.1:9101"], "results": ["127.0.0.1:9102"],
+         "panel": ["127.0.0.1:8001"], "webhooks": ["127.0.0.1:9103"]},
         port=9090, workdir=Path("var/prometheus"))
     if process and wait_until_ready(9090, process=process):
         print(f"Prometheus: {targets_page(9090)}")

@@ -54,7 +54,10 @@ DEV_SECRET_PEPPER = "dev-pepper-not-for-production"
 DEV_PANEL_SECRET_KEY = "dev-panel-key-not-for-production"
 # One AES-256 key with the id "dev": the 32 bytes of "dev-card-data-key-not-for-prod!!".
 DEV_CARD_DATA_KEYS = "dev:ZGV2LWNhcmQtZGF0YS1rZXktbm90LWZvci1wcm9kISE="
-DEVELOPMENT_VALUES = frozenset({DEV_ADMIN_TOKEN, DEV_SECRET_PEPPER, DEV_PANEL_SECRET_KEY, DEV_CARD_DATA_KEYS})
+# The 32 bytes of "dev-webhook-secrets-key-not-prod", base64 (WEBHOOK_SECRETS_KEY).
+DEV_WEBHOOK_SECRETS_KEY = "ZGV2LXdlYmhvb2stc2VjcmV0cy1rZXktbm90LXByb2Q="
+DEVELOPMENT_VALUES = frozenset({DEV_ADMIN_TOKEN, DEV_SECRET_PEPPER, DEV_PANEL_SECRET_KEY, DEV_CARD_DATA_KEYS,
+                                DEV_WEBHOOK_SECRETS_KEY})
 
 HOW_TO_GENERATE = "generate one with `openssl rand -base64 32`"
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
@@ -8,9 +9,11 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from infra.contracts import FINAL_STATUSES, TransactionResult
 from infra.group_commit import Batch, GroupCommit, write_alone
+from infra.sql import PreparedStatement
 
 from gateway_api.adapters.idempotency_repository import mark_completed
-from gateway_api.adapters.sql import insert_if_absent
+from gateway_api.adapters.outbox import Outbox
+from gateway_api.adapters.sql import JoinedUpdate, insert_if_absent, prepared_insert_if_absent
 from gateway_api.adapters.tables import transactions as tx
 from gateway_api.domain.errors import InvalidParameter
 from gateway_api.domain.idempotency import IdempotencyRecord
@@ -22,14 +25,27 @@ from gateway_api.use_cases.ports import Ledger, LedgerRefused, ListQuery, Page
 
 Accepted = tuple[Transaction, IdempotencyRecord | None]  # a pending row, and the key it answers
 
+# A result decides a row only while it is pending: a final status is never overwritten.
+_DECIDE = update(tx).where(tx.c.id == bindparam("b_id"), tx.c.status == STATUS_PENDING).values(
+    status=bindparam("b_status"), error_message=bindparam("b_error"), processed_at=bindparam("b_processed"))
+# MySQL/MariaDB: the same for a whole batch in one statement (see JoinedUpdate).
+_DECIDE_JOINED = JoinedUpdate(tx, match={"id": "b_id"},
+                              assign={"status": "b_status", "error_message": "b_error", "processed_at": "b_processed"},
+                              where="t.status = 'pending'")
+
 
 class SqlLedger(Ledger):
-    """Pending rows go through the process's group commit (``writes``) when it has one."""
+    """Pending rows go through the process's group commit (``writes``) when it has one; decisions
+    write their events and first webhook deliveries through the ``outbox`` in their transaction."""
 
-    def __init__(self, engine: Engine, writes: GroupCommit | None = None):
+    def __init__(self, engine: Engine, writes: GroupCommit | None = None, outbox: Outbox | None = None):
         self._engine = engine
         self._writes = writes
         self._pending_rows = _PendingRows()
+        self._outbox = outbox or Outbox(_utc_now)
+        # The results consumer writes thousands of rows a second: statements compiled once.
+        self._insert_new = prepared_insert_if_absent(tx, engine.dialect)
+        self._decide = PreparedStatement(_DECIDE, engine.dialect)
 
     def add_pending(self, transaction: Transaction, answered_key: IdempotencyRecord | None = None) -> None:
         if self._writes is not None:
@@ -61,17 +77,29 @@ class SqlLedger(Ledger):
             raise LedgerRefused(type(exc.orig).__name__) from exc
 
     def _apply_results(self, results: Sequence[TransactionResult]) -> None:
-        final = [result for result in results if result.status in FINAL_STATUSES]
+        # The first result of an id wins, in a batch as across batches (decisions are made once).
+        first: dict[str, TransactionResult] = {}
+        for result in results:
+            if result.status in FINAL_STATUSES:
+                first.setdefault(result.id, result)
+        if not first:
+            return
         with self._engine.begin() as connection:
+            before = {row.id: row for row in connection.execute(select(tx).where(tx.c.id.in_(list(first))))}
+            open_ids = [id_ for id_ in first if id_ not in before or before[id_].status == STATUS_PENDING]
+            decisions = {id_: _decision(first[id_]) for id_ in open_ids}
             # A result may come before the API wrote its pending row (crash, or plain ordering):
             # create the row from the result; otherwise decide the pending row. Both are idempotent
             # and neither ever touches a row that is already final.
-            insert_if_absent(connection, tx, [_row_from_result(result) for result in final])
-            if final:
-                connection.execute(
-                    update(tx).where(tx.c.id == bindparam("result_id"), tx.c.status == STATUS_PENDING),
-                    [_decision(result) for result in final],
-                )
+            self._insert_new.execute_many(connection, [_row_from_result(first[id_], decisions[id_])
+                                                        for id_ in open_ids if id_ not in before])
+            if connection.dialect.name == "sqlite":
+                self._decide.execute_many(connection, decisions.values())
+            else:
+                _DECIDE_JOINED.execute(connection, list(decisions.values()))
+            # The outbox, in the same DB transaction: an event for exactly the rows that became
+            # final here, however often a result is redelivered.
+            self._outbox.record(connection, _decided(connection, before, decisions))
 
     def daily_totals(self, account_id: str | None, first: date, last: date) -> list[DailyTotal]:
         day = func.date(tx.c.created_at)
@@ -90,6 +118,24 @@ class SqlLedger(Ledger):
         with self._engine.connect() as connection:
             oldest = connection.execute(statement).scalar()
         return _as_datetime(oldest) if oldest is not None else None
+
+
+def _decided(connection, before: dict, decisions: dict[str, dict]) -> list[Transaction]:
+    """The rows these decisions made final, as they now are: pending rows read before the update
+    with the decision applied; rows that did not exist are read back (the API may have written
+    its pending row meanwhile, with a description the result does not carry)."""
+    decided = [replace(_transaction(before[id_]), status=values["b_status"], error_message=values["b_error"],
+                       processed_at=values["b_processed"])
+               for id_, values in decisions.items() if id_ in before]
+    created = [id_ for id_ in decisions if id_ not in before]
+    if created:
+        statement = select(tx).where(tx.c.id.in_(created), tx.c.status.in_(FINAL_STATUSES))
+        decided += [_transaction(row) for row in connection.execute(statement)]
+    return decided
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class _PendingRows(Batch[Accepted, None]):
@@ -142,20 +188,20 @@ def _transaction(row) -> Transaction:
                        row.created_at, row.description, row.error_message or "", row.processed_at)
 
 
-def _row_from_result(result: TransactionResult) -> dict:
-    processed_at = _utc_naive(result.processed_at) or datetime.now(timezone.utc).replace(tzinfo=None)
+def _row_from_result(result: TransactionResult, decision: dict) -> dict:
+    processed_at = decision["b_processed"]
     return _row(Transaction(
         id=result.id, account_id=result.account_id or "", status=result.status,
         amount=_amount_or_none(result.amount), card_brand=result.card_brand, card_last4=(result.card_last4 or None) and result.card_last4[-4:],
-        created_at=_utc_naive(result.created_at) or processed_at, error_message=(result.error_message or "")[:255],
+        created_at=_utc_naive(result.created_at) or processed_at, error_message=decision["b_error"],
         processed_at=processed_at,
     ))
 
 
 def _decision(result: TransactionResult) -> dict:
     return {
-        "result_id": result.id, "status": result.status, "error_message": (result.error_message or "")[:255],
-        "processed_at": _utc_naive(result.processed_at) or datetime.now(timezone.utc).replace(tzinfo=None),
+        "b_id": result.id, "b_status": result.status, "b_error": (result.error_message or "")[:255],
+        "b_processed": _utc_naive(result.processed_at) or _utc_now(),
     }
 
 

@@ -1,7 +1,7 @@
 """The ledger's tables (SQLAlchemy Core). Migrations in gateway_api/migrations create the same."""
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, DateTime, Index, MetaData, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text
 from sqlalchemy.dialects import mysql
 
 from infra.contracts import MAX_ID_LENGTH
@@ -68,4 +68,75 @@ sessions = Table(
     Column("expires_at", Timestamp, nullable=False),
     Column("revoked", Boolean, nullable=False, default=False),
     Index("ix_gateway_sessions_expires", "expires_at"),
+)
+
+# --- webhooks (migration 0004_webhooks) -------------------------------------------------------------
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; MySQL gets a BIGINT.
+AutoId = BigInteger().with_variant(Integer, "sqlite")
+
+webhook_endpoints = Table(
+    "gateway_webhook_endpoints", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("account_id", Identifier, nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("description", String(255), nullable=True),
+    Column("enabled_events", String(255), nullable=False),  # comma-separated, or "*"
+    Column("status", String(16), nullable=False),
+    # AES-GCM of the signing secret, bound to the endpoint id (never the secret itself).
+    Column("secret_ciphertext", String(255), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("deleted_at", Timestamp, nullable=True),
+    # Set by the first failed attempt after a success, cleared by the next success (alerting).
+    Column("failing_since", Timestamp, nullable=True),
+    Index("ix_gateway_webhook_endpoints_account", "account_id", "status"),
+)
+
+events = Table(
+    "gateway_events", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("account_id", Identifier, nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("transaction_id", Identifier, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Index("ix_gateway_events_account_created", "account_id", "created_at", "id"),
+    Index("ix_gateway_events_created", "created_at"),
+)
+
+webhook_deliveries = Table(
+    "gateway_webhook_deliveries", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("event_id", String(40), nullable=False),
+    Column("endpoint_id", String(40), nullable=False),
+    Column("account_id", Identifier, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", Timestamp, nullable=True),
+    # The lease: while locked_until is in the future, lock_token's dispatcher owns the delivery.
+    Column("locked_until", Timestamp, nullable=True),
+    Column("lock_token", String(32), nullable=True),
+    Column("created_at", Timestamp, nullable=False),
+    Column("last_attempt_at", Timestamp, nullable=True),
+    Column("last_http_status", Integer, nullable=True),
+    Column("last_error", String(255), nullable=True),
+    Index("ix_gateway_webhook_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_gateway_webhook_deliveries_event", "event_id"),
+    Index("ix_gateway_webhook_deliveries_account_created", "account_id", "created_at", "id"),
+    Index("ix_gateway_webhook_deliveries_lock", "lock_token"),
+)
+
+webhook_attempts = Table(
+    "gateway_webhook_attempts", metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("delivery_id", String(40), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("attempted_at", Timestamp, nullable=False),
+    Column("duration_ms", Integer, nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("http_status", Integer, nullable=True),
+    Column("error", String(255), nullable=True),
+    Column("response_body", String(1024), nullable=True),  # at most 1 KiB of what the receiver answered
+    Column("next_attempt_at", Timestamp, nullable=True),
+    Index("ix_gateway_webhook_attempts_delivery", "delivery_id", "number"),
 )

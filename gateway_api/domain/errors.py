@@ -33,5 +33,9 @@ class IdempotencyConflict(GatewayError):
     pass
 
 
+class LimitExceeded(GatewayError):
+    """A merchant already has as many of something as it may have."""
+
+
 class BrokerUnavailable(GatewayError):
     """The transaction could not be durably handed to the broker: the client should retry."""

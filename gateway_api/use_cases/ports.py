@@ -3,16 +3,19 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from infra.contracts import TransactionResult
 
 from gateway_api.domain.accounts import Account
+from gateway_api.domain.deliveries import Attempt, AttemptResult, Delivery, Transition
+from gateway_api.domain.events import Event
 from gateway_api.domain.idempotency import IdempotencyRecord
 from gateway_api.domain.reports import DailyTotal
 from gateway_api.domain.sessions import Session
 from gateway_api.domain.transactions import Transaction
+from gateway_api.domain.webhook_endpoints import WebhookEndpoint
 
 
 @dataclass(frozen=True)
@@ -120,3 +123,164 @@ class CardSealer(abc.ABC):
     @abc.abstractmethod
     def seal(self, card_fields: dict, transaction_id: str, account_id: str, amount: str) -> dict:
         """The card fields encrypted for this transaction: the message's ``card`` value."""
+
+
+# --- webhooks ---------------------------------------------------------------------------------------
+
+class SecretCipher(abc.ABC):
+    """Encrypts secrets that must be readable again (to sign with), bound to what they belong to."""
+
+    @abc.abstractmethod
+    def encrypt(self, plaintext: str, context: str) -> str: ...
+
+    @abc.abstractmethod
+    def decrypt(self, token: str, context: str) -> str:
+        """Raise ``ValueError`` when the token was not made for ``context`` or was tampered with."""
+
+
+class HostResolver(abc.ABC):
+    @abc.abstractmethod
+    def resolve(self, host: str, port: int) -> list[str]:
+        """Every address ``host`` resolves to; raise ``LookupError`` when it does not resolve."""
+
+
+class WebhookEndpointRepository(abc.ABC):
+    @abc.abstractmethod
+    def add_within_limit(self, endpoint: WebhookEndpoint, secret_token: str, limit: int) -> bool:
+        """Store the endpoint unless its merchant already has ``limit`` (atomic); False if it had."""
+
+    @abc.abstractmethod
+    def list(self, account_id: str) -> list[WebhookEndpoint]:
+        """The merchant's endpoints that are not deleted, oldest first."""
+
+    @abc.abstractmethod
+    def get(self, account_id: str, endpoint_id: str) -> WebhookEndpoint | None:
+        """The merchant's endpoint (None for another merchant's, or a deleted one)."""
+
+    @abc.abstractmethod
+    def delete(self, account_id: str, endpoint_id: str) -> None:
+        """Mark it deleted and cancel its pending deliveries; its delivery log stays."""
+
+    @abc.abstractmethod
+    def set_secret(self, account_id: str, endpoint_id: str, secret_token: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    account_id: str
+    type: str | None = None
+    limit: int = 20
+    starting_after: str | None = None
+
+
+@dataclass(frozen=True)
+class EventPage:
+    items: list[Event]
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class DeliveryQuery:
+    account_id: str
+    status: str | None = None
+    endpoint_id: str | None = None
+    limit: int = 20
+    starting_after: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryPage:
+    items: list[Delivery]
+    has_more: bool
+
+
+class EventRepository(abc.ABC):
+    @abc.abstractmethod
+    def list(self, query: EventQuery) -> EventPage:
+        """Newest first; raises ``InvalidParameter`` if ``starting_after`` is not in the query's scope."""
+
+    @abc.abstractmethod
+    def get(self, account_id: str, event_id: str) -> Event | None: ...
+
+    @abc.abstractmethod
+    def deliveries(self, account_id: str, event_id: str) -> list[Delivery]:
+        """Every delivery of the event, oldest first, each with its attempts (``history``)."""
+
+    @abc.abstractmethod
+    def recent_deliveries(self, query: DeliveryQuery) -> DeliveryPage:
+        """Newest first, without ``history``."""
+
+    @abc.abstractmethod
+    def add_deliveries(self, deliveries: Sequence[Delivery]) -> None: ...
+
+
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    """A delivery this dispatcher holds the lease of, with what it needs to send it."""
+
+    delivery_id: str
+    lock_token: str
+    attempts_made: int
+    event_id: str
+    event_type: str
+    event_created_at: datetime
+    payload: bytes = field(repr=False)
+    endpoint_id: str = ""
+    endpoint_url: str = ""
+    endpoint_enabled: bool = True
+    secret_token: str = field(default="", repr=False)
+    endpoint_failing: bool = False  # its deliveries failed since its last success (when claimed)
+    lease_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """What to write back for a claimed delivery: the attempt (None if it was not sent) and where
+    the delivery goes (None: nowhere, its lease ran out before it could be sent safely)."""
+
+    claimed: ClaimedDelivery
+    attempt: Attempt | None
+    transition: Transition | None
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    due: int  # pending deliveries whose time has come
+    oldest_due_seconds: float  # how long the oldest of them has been waiting
+    scheduled_retries: int  # pending deliveries waiting for a later retry
+    failing_endpoints: int  # enabled endpoints whose deliveries fail since their last success
+    longest_failing_seconds: float
+
+
+class DeliveryQueue(abc.ABC):
+    @abc.abstractmethod
+    def claim(self, limit: int, now: datetime, lease: timedelta) -> list[ClaimedDelivery]:
+        """Lease up to ``limit`` due deliveries until ``now + lease``; no two claimers get the same one."""
+
+    @abc.abstractmethod
+    def record(self, records: Sequence[AttemptRecord]) -> None:
+        """Store the attempts and move the deliveries on, in one DB transaction."""
+
+    def exchange(self, records: Sequence[AttemptRecord], limit: int, now: datetime,
+                 lease: timedelta) -> list[ClaimedDelivery]:
+        """``record`` then ``claim``; adapters do both in one DB transaction (one commit per cycle)."""
+        if records:
+            self.record(records)
+        return self.claim(limit, now, lease) if limit > 0 else []
+
+    @abc.abstractmethod
+    def release(self, claimed: Sequence[ClaimedDelivery]) -> None:
+        """Give back the leases of deliveries that were claimed but not sent."""
+
+    @abc.abstractmethod
+    def stats(self, now: datetime) -> QueueStats: ...
+
+    @abc.abstractmethod
+    def purge(self, before: datetime, batch: int = 500) -> int:
+        """Delete events recorded before ``before`` with their deliveries and attempts; return how many."""
+
+
+class WebhookSender(abc.ABC):
+    @abc.abstractmethod
+    def send(self, url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> AttemptResult:
+        """POST ``body``; never raises: every failure is an ``AttemptResult`` with its outcome."""

@@ -6,6 +6,8 @@ from flask import Flask, send_from_directory
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
+from gateway_api.web.schemas import ErrorSchema
+
 ASSETS = "/docs/assets/"
 
 
@@ -21,6 +23,12 @@ def openapi_config() -> dict:
     }
 
 
+class GatewayApi(Api):
+    """flask-smorest's Api documenting the error body this API really sends (``web.errors``)."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+
 def register_docs(app: Flask, api: Api) -> None:
     api.spec.components.security_scheme("basicAuth", {"type": "http", "scheme": "basic",
                                                       "description": "account id : secret"})
@@ -33,3 +41,20 @@ def register_docs(app: Flask, api: Api) -> None:
     @app.get(ASSETS + "<path:filename>")
     def swagger_ui_asset(filename):
         return send_from_directory(swagger_ui_path, filename, max_age=86400)
+
+
+_ERROR_TEXTS = {
+    400: "Invalid request (the message says what)", 401: "Missing or wrong credentials",
+    403: "Credentials of the wrong kind (merchant or admin)", 404: "Not found (another merchant's is not found either)",
+    415: "The body is not declared JSON", 422: "A parameter is missing or invalid",
+}
+
+
+def error_responses(blp, *statuses: int):
+    """Document the error answers a view can give, each in the API's error JSON."""
+    def decorate(view):
+        for status in statuses:
+            view = blp.alt_response(status, schema=GatewayApi.ERROR_SCHEMA, description=_ERROR_TEXTS[status])(view)
+        return view
+
+    return decorate

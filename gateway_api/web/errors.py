@@ -11,8 +11,8 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from gateway_api.domain.errors import (
-    AuthenticationFailed, BrokerUnavailable, GatewayError, IdempotencyConflict, InvalidParameter, NotFound,
-    PermissionDenied,
+    AuthenticationFailed, BrokerUnavailable, GatewayError, IdempotencyConflict, InvalidParameter, LimitExceeded,
+    NotFound, PermissionDenied,
 )
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,7 @@ _DOMAIN = {
     NotFound: (404, "invalid_request_error", "resource_missing"),
     InvalidParameter: (400, "invalid_request_error", "parameter_invalid"),
     IdempotencyConflict: (409, "idempotency_error", "idempotency_key_reused"),
+    LimitExceeded: (400, "invalid_request_error", "limit_exceeded"),
     BrokerUnavailable: (503, "api_error", "broker_unavailable"),
 }
 

@@ -4,29 +4,14 @@ from __future__ import annotations
 import csv
 import io
 
+from gateway_api.adapters.presenters import accepted, transaction  # noqa: F401 - the API's presenters too
 from gateway_api.domain.accounts import Account, IssuedSecret
+from gateway_api.domain.deliveries import Attempt, Delivery
 from gateway_api.domain.money import format_amount
 from gateway_api.domain.reports import PeriodReport
-from gateway_api.domain.transactions import Transaction, rfc3339
-
-
-def accepted(t: Transaction) -> dict:
-    return {
-        "id": t.id,
-        "status": t.status,
-        "amount": None if t.amount is None else format_amount(t.amount),
-        "card": {"brand": t.card_brand, "last4": t.card_last4},
-        "created_at": rfc3339(t.created_at),
-    }
-
-
-def transaction(t: Transaction) -> dict:
-    return accepted(t) | {
-        "account_id": t.account_id,
-        "description": t.description,
-        "error_message": t.error_message,
-        "processed_at": rfc3339(t.processed_at) if t.processed_at else None,
-    }
+from gateway_api.domain.transactions import rfc3339
+from gateway_api.domain.webhook_endpoints import WebhookEndpoint
+from gateway_api.use_cases.webhook_endpoints import IssuedEndpointSecret
 
 
 def account(a: Account) -> dict:
@@ -61,3 +46,37 @@ def report_csv(rows: list[PeriodReport]) -> str:
         reasons = "; ".join(f"{reason}={count}" for reason, count in view["rejected_by_reason"].items())
         writer.writerow([view[column] for column in CSV_COLUMNS[:-1]] + [reasons])
     return out.getvalue()
+
+
+# --- webhooks ---------------------------------------------------------------------------------------
+
+def webhook_endpoint(e: WebhookEndpoint) -> dict:
+    return {"id": e.id, "url": e.url, "description": e.description, "enabled_events": list(e.enabled_events),
+            "status": e.status, "created_at": rfc3339(e.created_at)}
+
+
+def issued_endpoint_secret(issued: IssuedEndpointSecret) -> dict:
+    return webhook_endpoint(issued.endpoint) | {"secret": issued.secret}
+
+
+def delivery(d: Delivery, with_attempts: bool = False) -> dict:
+    view = {
+        "id": d.id, "event_id": d.event_id, "event_type": d.event_type, "endpoint_id": d.endpoint_id,
+        "url": d.endpoint_url, "status": d.status, "attempt_count": d.attempts,
+        "next_attempt_at": _time(d.next_attempt_at), "last_attempt_at": _time(d.last_attempt_at),
+        "last_http_status": d.last_http_status, "last_error": d.last_error, "created_at": rfc3339(d.created_at),
+    }
+    if with_attempts:
+        view["attempts"] = [attempt(a) for a in d.history]
+    return view
+
+
+def attempt(a: Attempt) -> dict:
+    return {"attempt": a.number, "attempted_at": rfc3339(a.attempted_at), "outcome": a.result.outcome,
+            "http_status": a.result.http_status, "error": a.result.error,
+            "duration_ms": round(a.result.duration_s * 1000), "response_body": a.result.response_body,
+            "next_attempt_at": _time(a.next_attempt_at)}
+
+
+def _time(moment) -> str | None:
+    return rfc3339(moment) if moment else None

@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -56,6 +57,8 @@ def print_welcome(stack: Stack, merchant: dict) -> None:
     card = {"number": "4111111111111111", "name": "Ada Lovelace", "expiration_month": 12,
             "expiration_year": datetime.now(timezone.utc).year + 2, "cvv": "123"}
     body = '{"amount": "10.50", "credit_card": ' + str(card).replace("'", '"') + "}"
+    webhook_rule = ("(WEBHOOK_ALLOW_PRIVATE_URLS=true: http:// and local addresses are allowed here)"
+                    if s.webhook_allow_private_urls else "(only https:// URLs on public addresses)")
     print(f"""
 ============================================================================================
  Payment gateway running (Ctrl-C stops everything)
@@ -74,8 +77,20 @@ def print_welcome(stack: Stack, merchant: dict) -> None:
    curl -s -u {merchant["id"]}:{merchant["secret"]} -H 'Content-Type: application/json' \\
         -d '{body}' {s.api_url}/v1/transactions
    curl -s -u {merchant["id"]}:{merchant["secret"]} {s.api_url}/v1/transactions
+
+ Webhooks {webhook_rule}
+   a local receiver that registers itself for the demo merchant and checks every signature:
+   {_python()} -m gateway_api.webhooks.receiver --port 8010 --api {s.api_url} \\
+        --account {merchant["id"]} --secret {merchant["secret"]}
+   then pay with the curl above; events: curl -s -u {merchant["id"]}:{merchant["secret"]} {s.api_url}/v1/events
 ============================================================================================
 """, flush=True)
+
+
+def _python() -> str:
+    """The interpreter of this stack (the venv's), as short as it can be written from here."""
+    relative = os.path.relpath(sys.executable)
+    return relative if not relative.startswith("..") else sys.executable
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.settings import (
-    DEV_ADMIN_TOKEN, DEV_CARD_DATA_KEYS, DEV_PANEL_SECRET_KEY, DEV_SECRET_PEPPER, EnvReader, Secret, weakness,
+    DEV_ADMIN_TOKEN, DEV_CARD_DATA_KEYS, DEV_PANEL_SECRET_KEY, DEV_SECRET_PEPPER, DEV_WEBHOOK_SECRETS_KEY, EnvReader,
+    Secret, weakness,
 )
 
 
@@ -18,6 +19,7 @@ class StackSettings:
     panel_port: int = 8001
     processor_metrics_port: int = 9101
     results_metrics_port: int = 9102
+    webhooks_metrics_port: int = 9103
     prometheus_port: int = 9090
     var_dir: Path = Path("var")
     # An external Kafka (KAFKA_BOOTSTRAP_SERVERS) replaces the embedded broker.
@@ -32,6 +34,9 @@ class StackSettings:
     secret_pepper: Secret = field(default=Secret(DEV_SECRET_PEPPER))
     panel_secret_key: Secret = field(default=Secret(DEV_PANEL_SECRET_KEY))
     card_data_keys: Secret = field(default=Secret(DEV_CARD_DATA_KEYS))
+    webhook_secrets_key: Secret = field(default=Secret(DEV_WEBHOOK_SECRETS_KEY))
+    # Local receivers (http://127.0.0.1:...) must work in development; deployments leave it false.
+    webhook_allow_private_urls: bool = True
     with_prometheus: bool = True
     log_level: str = "INFO"
 
@@ -45,6 +50,7 @@ class StackSettings:
             panel_port=env.int("PANEL_PORT", cls.panel_port, minimum=1),
             processor_metrics_port=env.int("PROCESSOR_METRICS_PORT", cls.processor_metrics_port, minimum=1),
             results_metrics_port=env.int("RESULTS_METRICS_PORT", cls.results_metrics_port, minimum=1),
+            webhooks_metrics_port=env.int("WEBHOOKS_METRICS_PORT", cls.webhooks_metrics_port, minimum=1),
             prometheus_port=env.int("PROMETHEUS_PORT", cls.prometheus_port, minimum=1),
             var_dir=Path(env.str("STACK_VAR_DIR", str(cls.var_dir))),
             external_kafka=env.str("KAFKA_BOOTSTRAP_SERVERS", ""),
@@ -57,6 +63,8 @@ class StackSettings:
             secret_pepper=Secret(env.str("GATEWAY_SECRET_PEPPER", DEV_SECRET_PEPPER)),
             panel_secret_key=Secret(env.str("PANEL_SECRET_KEY", DEV_PANEL_SECRET_KEY)),
             card_data_keys=Secret(env.str("CARD_DATA_KEYS", DEV_CARD_DATA_KEYS)),
+            webhook_secrets_key=Secret(env.str("WEBHOOK_SECRETS_KEY", DEV_WEBHOOK_SECRETS_KEY)),
+            webhook_allow_private_urls=env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", cls.webhook_allow_private_urls),
             with_prometheus=env.bool("STACK_PROMETHEUS", cls.with_prometheus),
             log_level=env.str("LOG_LEVEL", cls.log_level),
         )
@@ -65,7 +73,8 @@ class StackSettings:
     def uses_development_secrets(self) -> bool:
         """True when a secret is a development default or otherwise weak: the services then need
         ALLOW_DEVELOPMENT_SECRETS=true, which the stack sets and its banner announces."""
-        secrets = (self.admin_token, self.secret_pepper, self.panel_secret_key, self.card_data_keys)
+        secrets = (self.admin_token, self.secret_pepper, self.panel_secret_key, self.card_data_keys,
+                   self.webhook_secrets_key)
         return any(weakness(secret.reveal()) for secret in secrets)
 
     @property

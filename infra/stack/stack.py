@@ -82,7 +82,8 @@ class Stack:
     def _check_ports_free(self) -> None:
         s = self.settings
         ports = {"GATEWAY_API_PORT": s.api_port, "PANEL_PORT": s.panel_port,
-                 "PROCESSOR_METRICS_PORT": s.processor_metrics_port, "RESULTS_METRICS_PORT": s.results_metrics_port}
+                 "PROCESSOR_METRICS_PORT": s.processor_metrics_port, "RESULTS_METRICS_PORT": s.results_metrics_port,
+                 "WEBHOOKS_METRICS_PORT": s.webhooks_metrics_port}
         if not s.external_kafka:
             ports["KAFKA_PORT"] = s.kafka_port
         for variable, port in ports.items():
@@ -130,6 +131,8 @@ class Stack:
             ("results", [PYTHON, "-m", "gateway_api.results"],
              self._env(DATABASE_URL=s.gateway_db, METRICS_PORT=str(s.results_metrics_port),
                        RESULTS_GROUP_ID=f"{s.topic_prefix}gateway-results")),
+            ("webhooks", [PYTHON, "-m", "gateway_api.webhooks"],
+             self._env(DATABASE_URL=s.gateway_db, METRICS_PORT=str(s.webhooks_metrics_port))),
             ("api", gunicorn + ["-c", "python:gateway_api.gunicorn_conf", "gateway_api:create_app()",
                                 "--bind", f"{s.host}:{s.api_port}"],
              self._env(DATABASE_URL=s.gateway_db, PROMETHEUS_MULTIPROC_DIR=self._fresh_dir("metrics-api"))),
@@ -149,6 +152,8 @@ class Stack:
             "GATEWAY_SECRET_PEPPER": s.secret_pepper.reveal(),
             "PANEL_SECRET_KEY": s.panel_secret_key.reveal(),
             "CARD_DATA_KEYS": s.card_data_keys.reveal(),
+            "WEBHOOK_SECRETS_KEY": s.webhook_secrets_key.reveal(),
+            "WEBHOOK_ALLOW_PRIVATE_URLS": str(s.webhook_allow_private_urls).lower(),
             "LOG_LEVEL": s.log_level,
             "PYTHONUNBUFFERED": "1",
         }
@@ -174,6 +179,7 @@ class Stack:
                                         "processor_assigned_partitions") > 0,
             "results": lambda: _gauge(f"http://{s.host}:{s.results_metrics_port}/metrics",
                                       "gateway_results_assigned_partitions") > 0,
+            "webhooks": lambda: _answers(f"http://{s.host}:{s.webhooks_metrics_port}/readyz"),
         }
         deadline = time.monotonic() + timeout
         pending = dict(checks)
@@ -194,9 +200,7 @@ class Stack:
             self._say(f"not starting Prometheus: port {s.prometheus_port} is in use (PROMETHEUS_PORT=... moves it)")
             return
         self._prometheus = start_local_prometheus(
-            {"api": [f"{s.host}:{s.api_port}"], "processor": [f"{s.host}:{s.processor_metrics_port}"],
-             "results": [f"{s.host}:{s.results_metrics_port}"], "panel": [f"{s.host}:{s.panel_port}"]},
-            s.prometheus_port, s.var_dir / "prometheus")
+            self.prometheus_targets(), s.prometheus_port, s.var_dir / "prometheus")
         if self._prometheus is None:
             self._say("Prometheus is not installed (apt-get install prometheus); the stack runs without it")
         elif wait_until_ready(s.prometheus_port, timeout=20, process=self._prometheus):
@@ -205,6 +209,13 @@ class Stack:
             self._say(f"Prometheus did not become ready; see {s.var_dir}/prometheus/prometheus.log")
 
     # -- conveniences for people and tests --------------------------------------------------------
+
+    def prometheus_targets(self) -> dict[str, list[str]]:
+        """Every service under its job name in infra/prometheus/prometheus.yml."""
+        s = self.settings
+        return {"api": [f"{s.host}:{s.api_port}"], "processor": [f"{s.host}:{s.processor_metrics_port}"],
+                "results": [f"{s.host}:{s.results_metrics_port}"], "panel": [f"{s.host}:{s.panel_port}"],
+                "webhooks": [f"{s.host}:{s.webhooks_metrics_port}"]}
 
     def create_merchant(self, name: str) -> dict:
         """A merchant account through the admin API: ``{"id", "name", "secret"}``."""

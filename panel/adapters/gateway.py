@@ -70,6 +70,11 @@ class GatewayClient:
     def get_json(self, credential: Credential, path: str, params: dict | None = None) -> dict:
         return self._json(self._request("GET", credential, path, params=params))
 
+    def send_json(self, credential: Credential, method: str, path: str, body: dict | None = None) -> dict:
+        """A POST or DELETE with the person's own credential (changing webhooks): a panel session
+        token can only read."""
+        return self._json(self._request(method, credential, path, json=body))
+
     def get_csv(self, credential: Credential, path: str, params: dict | None = None) -> CsvDocument:
         response = self._request("GET", credential, path, params=params, accept="text/csv")
         return CsvDocument(response.content, response.headers.get("Content-Type", CsvDocument.content_type))

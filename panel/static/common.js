@@ -4,6 +4,20 @@
 const Panel = (() => {
   async function getJSON(url) {
     const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    return answer(response);
+  }
+
+  /* POST or DELETE with the page's CSRF token (the panel refuses unsafe requests without it). */
+  async function sendJSON(method, url, body) {
+    const token = document.querySelector('meta[name="csrf-token"]');
+    const response = await fetch(url, {
+      method, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body),
+      headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRF-Token": token ? token.content : "" },
+    });
+    return answer(response);
+  }
+
+  async function answer(response) {
     if (response.status === 401) {
       window.location.assign("/login?next=" + encodeURIComponent(location.pathname));
       throw new Error("signed out");
@@ -59,5 +73,5 @@ const Panel = (() => {
     }
   }
 
-  return { getJSON, toCents, formatCents, formatAmount, el, isAdmin, fillMerchants };
+  return { getJSON, sendJSON, toCents, formatCents, formatAmount, el, isAdmin, fillMerchants };
 })();

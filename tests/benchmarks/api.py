@@ -119,7 +119,8 @@ def _wait_for_port(port: int, timeout: float = 30) -> None:
 def gateway_stack(var_dir: Path, gateway_database_url: str = ""):
     settings = StackSettings(kafka_port=free_port(), api_port=free_port(), panel_port=free_port(),
                              processor_metrics_port=free_port(), results_metrics_port=free_port(),
-                             prometheus_port=free_port(), var_dir=var_dir, gateway_database_url=gateway_database_url)
+                             prometheus_port=free_port(), webhooks_metrics_port=free_port(), var_dir=var_dir,
+                             gateway_database_url=gateway_database_url)
     with Stack(settings, console=None) as stack:
         merchant = stack.create_merchant("Bench shop")
         token = base64.b64encode(f"{merchant['id']}:{merchant['secret']}".encode()).decode()

@@ -15,7 +15,7 @@ import yaml
 from tests.deploy import support
 
 LONG_RUNNING_RESTARTS = {"always", "unless-stopped", "on-failure"}
-GATEWAY_SERVICES = {"api", "processor", "results", "panel", "processor-migrate", "api-migrate"}
+GATEWAY_SERVICES = {"api", "processor", "results", "webhooks", "panel", "processor-migrate", "api-migrate"}
 
 
 def gateway_services(compose) -> dict[str, dict]:
@@ -76,9 +76,9 @@ def test_mysql_8_then_one_shot_migrations_then_the_services(compose):
         assert depends["kafka-topics"] == {"condition": "service_completed_successfully"}
 
 
-def test_the_processor_scales_no_fixed_name_no_host_port(compose):
-    processor = compose["services"]["processor"]
-    assert "container_name" not in processor and "ports" not in processor
+def test_the_processor_and_the_dispatcher_scale_no_fixed_name_no_host_port(compose):
+    for name in ("processor", "webhooks"):
+        assert "container_name" not in compose["services"][name] and "ports" not in compose["services"][name]
     assert not any("container_name" in s for s in compose["services"].values())
 
 
@@ -92,7 +92,8 @@ def test_long_running_services_restart_and_have_a_healthcheck(compose):
 
 def test_gateway_healthchecks_probe_the_port_of_their_process(compose):
     expected = {"api": "http://127.0.0.1:8000/readyz", "processor": "http://127.0.0.1:9101/readyz",
-                "results": "http://127.0.0.1:9102/readyz", "panel": "http://127.0.0.1:8001/readyz"}
+                "results": "http://127.0.0.1:9102/readyz", "panel": "http://127.0.0.1:8001/readyz",
+                "webhooks": "http://127.0.0.1:9103/readyz"}
     for name, url in expected.items():
         assert compose["services"][name]["healthcheck"]["test"] == ["CMD", "gateway-healthcheck", url]
 
@@ -193,6 +194,13 @@ def test_kafka_and_mysql_sit_on_an_internal_network_and_publish_nothing(compose)
     for name in ("kafka", "mysql", "kafka-topics", "processor", "results", "processor-migrate", "api-migrate"):
         assert compose["services"][name]["networks"] == ["backend"], name
         assert "ports" not in compose["services"][name], name
+
+
+def test_the_webhook_dispatcher_reaches_mysql_and_the_internet_and_no_kafka(compose):
+    webhooks = compose["services"]["webhooks"]
+    assert webhooks["networks"] == ["backend", "frontend"] and "ports" not in webhooks
+    assert not any(name.startswith("KAFKA_") for name in support.as_env(webhooks["environment"]))
+    assert compose["networks"]["frontend"].get("internal") is not True
 
 
 def test_kafka_clients_authenticate_with_sasl_on_the_only_listener_others_can_reach(compose, env_example):

@@ -23,6 +23,7 @@ SETTINGS_BY_COMMAND = (
     (re.compile(r"^python -m processor migrate$"), "processor.settings:MigrationSettings"),
     (re.compile(r"^python -m gateway_api migrate$"), "gateway_api.settings:MigrationSettings"),
     (re.compile(r"^python -m gateway_api\.results$"), "gateway_api.results.settings"),
+    (re.compile(r"^python -m gateway_api\.webhooks$"), "gateway_api.webhooks.settings"),
     (re.compile(r"^gunicorn -c python:gateway_api\.gunicorn_conf gateway_api:create_app\(\)"), "gateway_api.settings"),
     (re.compile(r"^gunicorn -c python:panel\.gunicorn_conf panel:create_app\(\)"), "panel.settings"),
 )
@@ -159,7 +160,7 @@ def assert_no_drift(process: Process) -> None:
 
 def test_every_compose_process_reads_what_it_is_given_and_gets_what_it_requires(compose, env_example):
     processes = compose_processes(compose, env_example)
-    assert len(processes) == 6
+    assert len(processes) == 7
     for process in processes:
         assert_no_drift(process)
 
@@ -167,7 +168,7 @@ def test_every_compose_process_reads_what_it_is_given_and_gets_what_it_requires(
 @pytest.mark.parametrize("overlay", [str(path.relative_to(support.K8S)) for path in support.overlays()])
 def test_every_kubernetes_process_reads_what_it_is_given_and_gets_what_it_requires(rendered, overlay):
     processes = kubernetes_processes(rendered[overlay], rendered["base"], overlay)
-    assert len(processes) == 6  # api, processor, results, panel, and the Job's two migrations
+    assert len(processes) == 7  # api, processor, results, webhooks, panel, and the Job's two migrations
     for process in processes:
         assert_no_drift(process)
 

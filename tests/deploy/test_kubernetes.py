@@ -121,7 +121,7 @@ def test_probes_use_the_health_endpoints_of_each_process(rendered, overlay):
         (web,) = pod_spec(named(objects, "Deployment", name))["containers"]
         assert web["readinessProbe"]["httpGet"]["path"] == "/readyz"
         assert web["livenessProbe"]["httpGet"]["path"] == "/healthz"
-    for name, port in (("processor", 9101), ("results", 9102)):
+    for name, port in (("processor", 9101), ("results", 9102), ("webhooks", 9103)):
         (container,) = pod_spec(named(objects, "Deployment", name))["containers"]
         env = {item["name"]: item.get("value") for item in container["env"]}
         assert env["METRICS_PORT"] == str(port)
@@ -224,6 +224,17 @@ def test_mysql_is_a_statefulset_with_a_headless_service_and_a_volume_per_pod(ren
     assert mounts[claim["metadata"]["name"]] == "/var/lib/mysql"
 
 
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_webhook_dispatcher_probes_readiness_and_liveness_and_outlives_a_delivery_on_shutdown(rendered, overlay):
+    dispatcher = named(rendered[overlay], "Deployment", "webhooks")
+    (container,) = pod_spec(dispatcher)["containers"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert pod_spec(dispatcher)["terminationGracePeriodSeconds"] > 10  # the delivery timeout
+    assert {e["name"] for e in container["env"]} >= {"DATABASE_URL", "WEBHOOK_SECRETS_KEY"}
+    assert "WEBHOOK_ALLOW_PRIVATE_URLS" not in {e["name"] for e in container["env"]}
+
+
 def test_the_panel_cookie_is_secure_behind_the_tls_ingress_only(rendered):
     for overlay, expected in (("overlays/prod", "true"), ("overlays/dev", "false")):
         (panel,) = pod_spec(named(rendered[overlay], "Deployment", "panel"))["containers"]
@@ -304,7 +315,7 @@ def test_database_passwords_have_one_source_the_mysql_secret(rendered, overlay):
             user = re.match(r"mysql\+pymysql://(\w+):\$\(DB_PASSWORD\)@mysql:3306/\1\?", env["DATABASE_URL"]["value"]).group(1)
             assert env["DB_PASSWORD"]["valueFrom"]["secretKeyRef"] == mysql_env[f"{user.upper()}_DB_PASSWORD"]
             assert list(env).index("DB_PASSWORD") < list(env).index("DATABASE_URL"), "defined before use"
-    assert urls == 5  # api, processor, results, and the two migrations
+    assert urls == 6  # api, processor, results, webhooks, and the two migrations
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -11,9 +11,9 @@ OVERLAYS = [str(path.relative_to(support.K8S)) for path in support.overlays()]
 BROKER = {"strimzi.io/cluster": "gateway-kafka", "strimzi.io/kind": "Kafka", "strimzi.io/broker-role": "true",
           "strimzi.io/pool-name": "dual-role"}
 MYSQL = {"app.kubernetes.io/name": "mysql"}
-APPS = ("api", "processor", "results", "panel", "migrate", "mysql-backup")
+APPS = ("api", "processor", "results", "panel", "webhooks", "migrate", "mysql-backup")
 REACHES_KAFKA = {"api", "processor", "results", "panel"}
-REACHES_MYSQL = {"api", "processor", "results", "migrate", "mysql-backup"}
+REACHES_MYSQL = {"api", "processor", "results", "webhooks", "migrate", "mysql-backup"}
 STRANGER = {"app.kubernetes.io/name": "debug-shell"}  # any other pod in the namespace
 
 
@@ -93,6 +93,19 @@ def test_the_gateways_pods_reach_nothing_but_dns_kafka_mysql_and_the_api(policie
         assert not allowed(policies, "Egress", app(source), BROKER, 9092), "no plaintext port"
     assert can_connect(policies, app("panel"), app("api"), 8000)
     assert not can_connect(policies, app("panel"), MYSQL, 3306)
+
+
+def test_the_webhook_dispatcher_reaches_public_addresses_only(policies):
+    (egress,) = [p for p in policies if p["metadata"]["name"] == "webhooks-egress"]
+    blocks = {peer["ipBlock"]["cidr"]: set(peer["ipBlock"]["except"])
+              for rule in egress["spec"]["egress"] for peer in rule.get("to", []) if "ipBlock" in peer}
+    assert set(blocks) == {"0.0.0.0/0", "::/0"}
+    assert {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "127.0.0.0/8",
+            "100.64.0.0/10"} <= blocks["0.0.0.0/0"]
+    assert {"fc00::/7", "fe80::/10", "::1/128", "::ffff:0:0/96"} <= blocks["::/0"]
+    assert can_connect(policies, app("webhooks"), MYSQL, 3306)
+    assert not can_connect(policies, app("webhooks"), BROKER, 9093)
+    assert not can_connect(policies, app("webhooks"), app("api"), 8000)
 
 
 def test_the_check_sees_a_policy_that_lets_everyone_in(policies):

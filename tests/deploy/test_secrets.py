@@ -3,6 +3,8 @@ values let it start, nothing opts in to development secrets, and the two readers
 TTL (the API replays, the results consumer purges) agree."""
 from __future__ import annotations
 
+import base64
+import os
 import re
 import secrets
 
@@ -32,11 +34,13 @@ def with_real_secrets(env: dict[str, str]) -> dict[str, str]:
     real = {name: _PLACEHOLDER.sub(lambda _: secrets.token_urlsafe(32), value) for name, value in env.items()}
     if "CARD_DATA_KEYS" in env:
         real["CARD_DATA_KEYS"] = CardDataKeys.generate("k1").to_env_value()
+    if "WEBHOOK_SECRETS_KEY" in env:
+        real["WEBHOOK_SECRETS_KEY"] = base64.b64encode(os.urandom(32)).decode()
     return real
 
 
 def test_every_gateway_process_refuses_to_start_on_the_templates_placeholders(deployed):
-    assert len(deployed) == 6 * (1 + len(OVERLAYS))
+    assert len(deployed) == 7 * (1 + len(OVERLAYS))  # with the webhook dispatcher
     for process in deployed:
         with pytest.raises(ConfigurationError, match="is a template placeholder") as refused:
             settings_class(process.command).from_env(EnvReader(process.env))

@@ -1,6 +1,7 @@
 """`make run` as a person uses it: start, paste the printed curl, read the outcome, Ctrl-C."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -25,7 +26,7 @@ class RunningMakeRun:
     def __init__(self, var_dir: Path):
         self.ports = {name: free_port() for name in (
             "KAFKA_PORT", "GATEWAY_API_PORT", "PANEL_PORT", "PROCESSOR_METRICS_PORT", "RESULTS_METRICS_PORT",
-            "PROMETHEUS_PORT")}
+            "WEBHOOKS_METRICS_PORT", "PROMETHEUS_PORT")}
         self.with_prometheus = shutil.which("prometheus") is not None
         env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
         env |= {name: str(port) for name, port in self.ports.items()}
@@ -49,6 +50,11 @@ class RunningMakeRun:
         """The ready-to-paste curl of the welcome banner (two lines joined by a backslash)."""
         text = self.output()
         match = re.search(r"^\s*(curl .*\\\n.*/v1/transactions)$", text, re.MULTILINE)
+        return match.group(1) if match else ""
+
+    def printed_receiver(self) -> str:
+        """The banner's local webhook receiver command (two lines joined by a backslash)."""
+        match = re.search(r"^\s*(\S+ -m gateway_api\.webhooks\.receiver .*\\\n.*--secret \S+)$", self.output(), re.MULTILINE)
         return match.group(1) if match else ""
 
     def credentials(self) -> tuple[str, str]:
@@ -89,13 +95,27 @@ def make_run(tmp_path):
 
     yield retry_on_port_collision(attempt)
     for running in started:
-        if running.process.poll() is None:
+        _stop_as_a_person_would(running)
+
+
+def _stop_as_a_person_would(running: RunningMakeRun) -> None:
+    """Ctrl-C: the stack stops its services. Killing only the stack process would leave them running,
+    each in a session of its own, after a failed test."""
+    if running.process.poll() is None:
+        children = running.descendants()
+        running.process.send_signal(signal.SIGINT)
+        try:
+            running.process.wait(15)
+        except subprocess.TimeoutExpired:
             running.process.kill()
             running.process.wait()
-        running.reader.join(5)
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    running.reader.join(5)
 
 
-def test_printed_curl_is_approved_and_ctrl_c_stops_everything(make_run):
+def test_printed_curl_is_approved_printed_receiver_gets_its_event_and_ctrl_c_stops_everything(make_run):
     # The services run on public development secrets only because the stack opts in, and says so.
     assert re.search(r"Secrets\s+DEVELOPMENT values \(ALLOW_DEVELOPMENT_SECRETS=true\)", make_run.output())
     account, secret = make_run.credentials()
@@ -117,10 +137,11 @@ def test_printed_curl_is_approved_and_ctrl_c_stops_everything(make_run):
         assert f"127.0.0.1:{make_run.ports['PROMETHEUS_PORT']}" in make_run.output()
         health = wait_until(lambda: _scraped_jobs_up(make_run.ports["PROMETHEUS_PORT"]), 20, interval=0.5,
                             message="Prometheus to scrape every service")
-        assert health == {"api": "up", "processor": "up", "results": "up", "panel": "up"}
+        assert health == {"api": "up", "processor": "up", "results": "up", "panel": "up", "webhooks": "up"}
 
+    check_the_printed_webhook_receiver(make_run)
     children = make_run.descendants()
-    assert len(children) >= 5, "broker, processor, results consumer, API and panel run as processes"
+    assert len(children) >= 6, "broker, processor, results consumer, dispatcher, API and panel run as processes"
     make_run.process.send_signal(signal.SIGINT)
     started = time.monotonic()
     assert make_run.process.wait(15) == 0, make_run.output()[-3000:]
@@ -128,6 +149,37 @@ def test_printed_curl_is_approved_and_ctrl_c_stops_everything(make_run):
     print(f"Ctrl-C: everything stopped in {stopped_in:.2f}s")
     assert stopped_in < 10
     assert [pid for pid in children if Path(f"/proc/{pid}").exists()] == []
+
+
+def check_the_printed_webhook_receiver(make_run) -> None:
+    """The banner's receiver command registers itself, gets the printed curl's event with a valid
+    signature, and deletes its endpoint on Ctrl-C."""
+    assert "WEBHOOK_ALLOW_PRIVATE_URLS=true" in make_run.output()
+    command = make_run.printed_receiver()
+    assert "--port 8010" in command
+    receiver = subprocess.Popen(["bash", "-c", command.replace("--port 8010", f"--port {free_port()}")],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+
+    def read():
+        with receiver.stdout:
+            lines.extend(line.rstrip() for line in receiver.stdout)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        wait_until(lambda: any(line.startswith("listening on") for line in lines), 15, message="the receiver")
+        accepted = json.loads(subprocess.run(["bash", "-c", make_run.printed_curl()], capture_output=True,
+                                             text=True, check=True).stdout)
+        started = time.monotonic()
+        delivered = wait_until(lambda: [line for line in lines if accepted["id"] in line], 15, message="the event")
+        print(f"printed receiver: event printed {time.monotonic() - started:.3f}s after the 202")
+        assert delivered[0].endswith("signature ok") and "transaction.approved" in delivered[0]
+    finally:
+        receiver.send_signal(signal.SIGINT)
+        receiver.wait(10)
+        reader.join(5)
+    assert any(line.startswith("deleted endpoint") for line in lines), lines
 
 
 def _card_json(make_run) -> str:

@@ -55,6 +55,17 @@ SERVICES: dict[str, tuple[Metric, ...]] = {
         Metric("gateway_results_offset_gaps_accepted_total", "counter"),
         Metric("gateway_results_oldest_pending_seconds", "gauge"),
     ) + PROCESS,
+    "webhooks": (
+        Metric("gateway_webhooks_attempts_total", "counter", ("outcome",)),
+        Metric("gateway_webhooks_deliveries_total", "counter", ("status",)),
+        Metric("gateway_webhooks_attempt_duration_seconds", "histogram"),
+        Metric("gateway_webhooks_delivery_latency_seconds", "histogram"),
+        Metric("gateway_webhooks_backlog", "gauge"),
+        Metric("gateway_webhooks_backlog_age_seconds", "gauge"),
+        Metric("gateway_webhooks_scheduled_retries", "gauge"),
+        Metric("gateway_webhooks_failing_endpoints", "gauge"),
+        Metric("gateway_webhooks_longest_failing_endpoint_seconds", "gauge"),
+    ) + PROCESS,
     "panel": _http("panel") + (
         Metric("panel_sse_clients", "gauge"),
         Metric("panel_results_received_total", "counter"),

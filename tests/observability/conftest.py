@@ -45,13 +45,7 @@ class PrometheusApi:
 
 def stack_targets(stack) -> dict[str, list[str]]:
     """The stack's services under the job names of infra/prometheus/prometheus.yml."""
-    s = stack.settings
-    return {
-        "api": [f"{s.host}:{s.api_port}"],
-        "processor": [f"{s.host}:{s.processor_metrics_port}"],
-        "results": [f"{s.host}:{s.results_metrics_port}"],
-        "panel": [f"{s.host}:{s.panel_port}"],
-    }
+    return stack.prometheus_targets()
 
 
 def started_prometheus(targets: dict[str, list[str]], workdir: Path, scrape_interval: str) -> tuple[Popen, int]:

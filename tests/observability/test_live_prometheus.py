@@ -29,6 +29,7 @@ from tests.observability.queries import (
     without_thresholds,
 )
 from tests.support import skip_or_fail, utc_today, wait_until
+from tests.support.receiver import Receiver
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
 
@@ -47,10 +48,21 @@ class Traffic:
 
 
 @pytest.fixture(scope="module")
-def traffic(running_stack, prometheus) -> Traffic:
-    """Approved, rejected, 4xx, an idempotent replay and a dead letter, once Prometheus scrapes every target."""
+def webhook_receiver():
+    with Receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="module")
+def traffic(running_stack, prometheus, webhook_receiver) -> Traffic:
+    """Approved, rejected, 4xx, an idempotent replay, a dead letter and webhook deliveries, once
+    Prometheus scrapes every target."""
     wait_until(lambda: all_targets_up(prometheus), 20, interval=0.2, message="every target scraped and up")
     merchant = running_stack.create_merchant("Observability shop")
+    status, body, _ = running_stack.request("POST", "/v1/webhook_endpoints",
+                                            {"url": webhook_receiver.url, "enabled_events": ["*"]},
+                                            headers=basic_auth(merchant))
+    assert status == 201, body
     ids = [accepted(running_stack, merchant, amount, credit_card) for amount, credit_card in (
         ("10.50", card()), ("99.99", card()), ("5000", card()), ("10.00", card(year=LAST_YEAR)),
         ("0.50", card()),
@@ -65,6 +77,7 @@ def traffic(running_stack, prometheus) -> Traffic:
     produce_garbage(running_stack)
     for transaction_id in ids:
         final_transaction(running_stack, merchant, transaction_id, timeout=15)
+    wait_until(lambda: len(webhook_receiver.requests) >= len(ids), 15, message="the webhooks delivered")
     return Traffic(deadline=time.monotonic() + DATA_TIMEOUT)
 
 
@@ -89,10 +102,13 @@ def produce_garbage(stack) -> None:
     producer.flush()
 
 
+JOBS = ("prometheus", "api", "processor", "results", "panel", "webhooks")
+
+
 def all_targets_up(prometheus) -> bool:
     targets = prometheus.targets()
     jobs = {target["labels"]["job"] for target in targets if target["health"] == "up"}
-    return jobs == {"prometheus", "api", "processor", "results", "panel"} and all(
+    return jobs == set(JOBS) and all(
         target["health"] == "up" for target in targets)
 
 
@@ -117,7 +133,7 @@ def wait_for_data(prometheus, traffic: Traffic, expr: str) -> dict:
 
 def test_prometheus_scrapes_every_service(prometheus, traffic):
     jobs = {target["labels"]["job"]: target["health"] for target in prometheus.targets()}
-    assert jobs == {job: "up" for job in ("prometheus", "api", "processor", "results", "panel")}
+    assert jobs == {job: "up" for job in JOBS}
 
 
 @pytest.mark.parametrize("job", sorted(catalogue.SERVICES))

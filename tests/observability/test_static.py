@@ -27,7 +27,8 @@ from tests.support import skip_or_fail
 DATASOURCES = ROOT / "grafana" / "provisioning" / "datasources" / "prometheus.yml"
 PROVIDERS = ROOT / "grafana" / "provisioning" / "dashboards" / "dashboards.yml"
 REQUIRED_ALERTS = {"GatewayApiHigh5xxRate", "TransactionRejectionRateSpike", "ProcessorConsumerLagGrowing",
-                   "ResultsConsumerLagGrowing", "NoTransactionDecisions", "DeadLetterQueueNotEmpty"}
+                   "ResultsConsumerLagGrowing", "NoTransactionDecisions", "DeadLetterQueueNotEmpty",
+                   "WebhookEndpointFailing", "WebhookBacklogGrowing"}
 
 
 def promtool(*args: str) -> subprocess.CompletedProcess:
@@ -52,7 +53,7 @@ def test_compose_scrape_config_is_valid():
 @pytest.mark.prometheus
 def test_local_scrape_config_is_valid_and_has_the_compose_jobs(tmp_path):
     targets = {"api": ["127.0.0.1:1"], "processor": ["127.0.0.1:2", "127.0.0.1:3"],
-               "results": ["127.0.0.1:4"], "panel": ["127.0.0.1:5"]}
+               "results": ["127.0.0.1:4"], "panel": ["127.0.0.1:5"], "webhooks": ["127.0.0.1:6"]}
     config = write_config(targets, 9999, tmp_path)
     promtool("check", "config", str(config))
     jobs = lambda path: {job["job_name"] for job in yaml.safe_load(path.read_text())["scrape_configs"]}
@@ -116,7 +117,9 @@ def test_dashboard_is_valid_grafana_json(path):
 def test_dashboards_cover_the_issue():
     titles = {panel["title"] for board in load_dashboards() for panel in panels(board)}
     assert {"Throughput", "Approval rate", "Rejections by reason", "End-to-end latency", "API error rate",
-            "Consumer lag", "CPU", "Resident memory", "Dead letters (time range)"} <= titles
+            "Consumer lag", "CPU", "Resident memory", "Dead letters (time range)", "Webhook deliveries",
+            "Webhooks: attempts by outcome", "Webhooks: attempt duration", "Webhooks: backlog",
+            "Webhooks: oldest due delivery", "Webhooks: failing endpoints"} <= titles
     assert {board["uid"] for board in load_dashboards()} == {"gateway-overview", "service-health"}
 
 

@@ -1,6 +1,8 @@
 """Strong, random secrets for tests that start real processes or read settings from an environment."""
 from __future__ import annotations
 
+import base64
+import os
 import secrets
 
 from tests.support.transactions import TEST_CARD_KEYS
@@ -16,4 +18,5 @@ STRONG_SECRETS = {
     "GATEWAY_SECRET_PEPPER": strong_secret(),
     "PANEL_SECRET_KEY": strong_secret(),
     "CARD_DATA_KEYS": TEST_CARD_KEYS.to_env_value(),
+    "WEBHOOK_SECRETS_KEY": base64.b64encode(os.urandom(32)).decode(),
 }

@@ -11,7 +11,8 @@ from gateway_api import create_app
 from gateway_api.results.bootstrap import bootstrap as results_bootstrap
 from gateway_api.results.settings import Settings as ResultsSettings
 from gateway_api.settings import Settings
-from tests.integration.gateway_api.support import ADMIN_TOKEN, create_merchant
+from tests.integration.gateway_api.support import ADMIN_TOKEN, WEBHOOK_SECRETS_KEY, create_merchant
+from tests.support.http import serving
 from tests.support.transactions import TEST_CARD_KEYS
 
 
@@ -19,6 +20,7 @@ from tests.support.transactions import TEST_CARD_KEYS
 def api_settings(kafka_settings, sqlite_url) -> Settings:
     return Settings(admin_token=Secret(ADMIN_TOKEN), secret_pepper=Secret("test-pepper-0123456789"),
                     card_data_keys=TEST_CARD_KEYS,
+                    webhook_secrets_key=Secret(WEBHOOK_SECRETS_KEY), webhook_allow_private_urls=True,
                     database_url=sqlite_url, kafka=kafka_settings, publish_timeout_seconds=5.0)
 
 
@@ -43,6 +45,13 @@ def merchant(client) -> tuple[str, str]:
 @pytest.fixture
 def other_merchant(client) -> tuple[str, str]:
     return create_merchant(client, "Shop B")
+
+
+@pytest.fixture
+def server(app):
+    """The app on a real port (threaded werkzeug server), for concurrent clients."""
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture

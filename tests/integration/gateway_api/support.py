@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 ADMIN_TOKEN = "test-admin-token-0123456789-abcdefghij"  # 32+ characters: processes refuse shorter ones
+WEBHOOK_SECRETS_KEY = "dGVzdC13ZWJob29rLXNlY3JldHMta2V5LTAxMjM0NTY="  # base64 of 32 test bytes
 TEST_CARD = "4111111111111111"
 TEST_CVV = "987"
 

@@ -13,7 +13,7 @@ from gateway_api import create_app as create_api
 from gateway_api.settings import Settings as ApiSettings
 from panel.app import create_app as create_panel
 from panel.settings import Settings as PanelSettings
-from tests.integration.gateway_api.support import ADMIN, ADMIN_TOKEN, create_merchant
+from tests.integration.gateway_api.support import ADMIN, ADMIN_TOKEN, WEBHOOK_SECRETS_KEY, create_merchant
 from tests.support.http import serving
 from tests.support.transactions import TEST_CARD_KEYS
 
@@ -25,7 +25,8 @@ CHECK_SECONDS = 1  # how often a stream re-asks the API (the default is 60)
 def api(kafka_settings, sqlite_url):
     """(base URL, Flask test client) of a gateway API served on a real port."""
     app = create_api(ApiSettings(admin_token=Secret(ADMIN_TOKEN), secret_pepper=Secret("test-pepper-0123456789"),
-                                 database_url=sqlite_url, kafka=kafka_settings, card_data_keys=TEST_CARD_KEYS))
+                                 database_url=sqlite_url, kafka=kafka_settings, card_data_keys=TEST_CARD_KEYS,
+                                 webhook_secrets_key=Secret(WEBHOOK_SECRETS_KEY)))
     with serving(app) as url:
         yield url, app.test_client()
     app.extensions["gateway_api"].publisher.close()

@@ -1,12 +1,17 @@
+import base64
+import re
+
 import pytest
 
-from infra.settings import ConfigurationError, EnvReader
+from infra.settings import DEV_WEBHOOK_SECRETS_KEY, ConfigurationError, EnvReader
 
 from gateway_api.results.settings import Settings as ResultsSettings
 from gateway_api.settings import Settings
 from tests.support.secrets import STRONG_SECRETS
 
+KEY = "dGVzdC13ZWJob29rLXNlY3JldHMta2V5LTAxMjM0NTY="
 REQUIRED = {name: STRONG_SECRETS[name] for name in ("GATEWAY_ADMIN_TOKEN", "GATEWAY_SECRET_PEPPER", "CARD_DATA_KEYS")}
+REQUIRED |= {"WEBHOOK_SECRETS_KEY": KEY}
 
 
 def test_api_settings_defaults_and_secrets():
@@ -18,7 +23,8 @@ def test_api_settings_defaults_and_secrets():
         assert value not in repr(settings)
     assert REQUIRED["CARD_DATA_KEYS"].partition(":")[2] not in repr(settings)
     assert settings.card_data_keys.encrypting_kid == "test-1"
-    assert env.names_required == {"GATEWAY_ADMIN_TOKEN", "GATEWAY_SECRET_PEPPER", "CARD_DATA_KEYS"}
+    assert settings.webhook_allow_private_urls is False
+    assert env.names_required == {"GATEWAY_ADMIN_TOKEN", "GATEWAY_SECRET_PEPPER", "CARD_DATA_KEYS", "WEBHOOK_SECRETS_KEY"}
     assert {"DATABASE_URL", "GATEWAY_PUBLISH_TIMEOUT_SECONDS", "GATEWAY_IDEMPOTENCY_TTL_HOURS", "AUTO_MIGRATE",
             "LOG_LEVEL", "WEB_CONCURRENCY", "PROMETHEUS_MULTIPROC_DIR", "KAFKA_BOOTSTRAP_SERVERS"} <= env.names_read
 
@@ -40,6 +46,24 @@ def test_an_idempotency_ttl_below_24_hours_is_refused():
         Settings.from_env(EnvReader(REQUIRED | {"GATEWAY_IDEMPOTENCY_TTL_HOURS": "1"}))
 
 
+@pytest.mark.parametrize("key, message", [
+    ("change-me-webhook-secrets-key-change-me-000=", "is a template placeholder"),
+    ("c2hvcnQ=", "is shorter than 32 characters"),
+    ("this is not base64 at all, not even close!!!", "must be 32 random bytes, base64-encoded"),
+    (base64.b64encode(b"thirty bytes, not thirty-two..").decode(), "must be 32 random bytes, base64-encoded"),
+    ("A" * 43 + "=", "is not random"),
+    (DEV_WEBHOOK_SECRETS_KEY, "is a development default of `make run`"),
+])
+def test_a_weak_or_malformed_webhook_secrets_key_is_refused_with_a_hint(key, message):
+    with pytest.raises(ConfigurationError, match=re.escape(f"WEBHOOK_SECRETS_KEY {message}")):
+        Settings.from_env(EnvReader(REQUIRED | {"WEBHOOK_SECRETS_KEY": key}))
+
+
+def test_make_runs_webhook_key_is_accepted_only_with_the_development_opt_in():
+    env = REQUIRED | {"WEBHOOK_SECRETS_KEY": DEV_WEBHOOK_SECRETS_KEY, "ALLOW_DEVELOPMENT_SECRETS": "true"}
+    assert Settings.from_env(EnvReader(env)).webhook_secrets_key.reveal() == DEV_WEBHOOK_SECRETS_KEY
+
+
 def test_results_settings():
     env = EnvReader({"RESULTS_GROUP_ID": "g", "METRICS_PORT": "0", "GATEWAY_IDEMPOTENCY_TTL_HOURS": "48"})
     settings = ResultsSettings.from_env(env)
@@ -59,3 +83,31 @@ def test_fast_defaults_of_the_api_process():
 def test_an_auth_cache_that_could_outlive_a_revoked_secret_by_a_second_is_refused(seconds):
     with pytest.raises(ConfigurationError, match="GATEWAY_AUTH_CACHE_SECONDS"):
         Settings.from_env(EnvReader(REQUIRED | {"GATEWAY_AUTH_CACHE_SECONDS": seconds}))
+
+
+def test_webhook_dispatcher_settings_defaults_and_what_it_reads():
+    from gateway_api.webhooks.settings import Settings as DispatcherSettings
+
+    env = EnvReader({"WEBHOOK_SECRETS_KEY": KEY})
+    settings = DispatcherSettings.from_env(env)
+    assert (settings.timeout_seconds, settings.lease_seconds, settings.concurrency, settings.metrics_port) == \
+        (10.0, 60.0, 32, 9103)
+    assert settings.retry_schedule.max_attempts == 11 and settings.allow_private_urls is False
+    assert KEY not in repr(settings) and env.names_required == {"WEBHOOK_SECRETS_KEY"}
+    assert {"DATABASE_URL", "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_TIMEOUT_SECONDS", "WEBHOOK_LEASE_SECONDS",
+            "WEBHOOK_CONCURRENCY", "WEBHOOK_EVENT_RETENTION_DAYS", "WEBHOOK_ALLOW_PRIVATE_URLS", "METRICS_PORT",
+            "LIVENESS_STALL_SECONDS", "AUTO_MIGRATE", "LOG_LEVEL"} <= env.names_read
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"WEBHOOK_RETRY_SCHEDULE": "1m,soon"}, "WEBHOOK_RETRY_SCHEDULE: 'soon' is not a duration"),
+    ({"WEBHOOK_TIMEOUT_SECONDS": "30"}, "WEBHOOK_TIMEOUT_SECONDS must be above 0 and at most 10"),
+    ({"WEBHOOK_TIMEOUT_SECONDS": "5", "WEBHOOK_LEASE_SECONDS": "8"}, "WEBHOOK_LEASE_SECONDS must be at least twice"),
+    ({"WEBHOOK_EVENT_RETENTION_DAYS": "7"}, "WEBHOOK_EVENT_RETENTION_DAYS must be at least 30"),
+    ({"WEBHOOK_SECRETS_KEY": ""}, "WEBHOOK_SECRETS_KEY is required"),
+])
+def test_webhook_dispatcher_settings_refuse_what_would_break_the_contract(overrides, message):
+    from gateway_api.webhooks.settings import Settings as DispatcherSettings
+
+    with pytest.raises(ConfigurationError, match=message):
+        DispatcherSettings.from_env(EnvReader({"WEBHOOK_SECRETS_KEY": KEY} | overrides))

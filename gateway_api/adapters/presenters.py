@@ -1,0 +1,25 @@
+"""Transactions as JSON: one shape for ``GET /v1/transactions/{id}`` and for the events that carry
+them (``data.object`` of a webhook), so a merchant parses both with the same code."""
+from __future__ import annotations
+
+from gateway_api.domain.money import format_amount
+from gateway_api.domain.transactions import Transaction, rfc3339
+
+
+def accepted(t: Transaction) -> dict:
+    return {
+        "id": t.id,
+        "status": t.status,
+        "amount": None if t.amount is None else format_amount(t.amount),
+        "card": {"brand": t.card_brand, "last4": t.card_last4},
+        "created_at": rfc3339(t.created_at),
+    }
+
+
+def transaction(t: Transaction) -> dict:
+    return accepted(t) | {
+        "account_id": t.account_id,
+        "description": t.description,
+        "error_message": t.error_message,
+        "processed_at": rfc3339(t.processed_at) if t.processed_at else None,
+    }

@@ -1,0 +1,56 @@
+"""Events: what happened to a merchant's transactions, recorded once, listed and pushed as webhooks.
+
+An event is immutable: its JSON (``payload``) is fixed when it is recorded and every delivery of it
+sends those exact bytes, so a resend months later shows the transaction as it was when decided.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from infra.contracts import STATUS_APPROVED, STATUS_REJECTED
+
+from gateway_api.domain.transactions import rfc3339
+
+TRANSACTION_APPROVED = "transaction.approved"
+TRANSACTION_REJECTED = "transaction.rejected"
+EVENT_TYPES = (TRANSACTION_APPROVED, TRANSACTION_REJECTED)
+TYPE_OF_STATUS = {STATUS_APPROVED: TRANSACTION_APPROVED, STATUS_REJECTED: TRANSACTION_REJECTED}
+ID_PREFIX = "evt_"
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    account_id: str
+    type: str
+    transaction_id: str
+    created_at: datetime
+    payload: bytes = field(repr=False)  # the exact JSON every delivery sends
+
+    def as_dict(self) -> dict:
+        return json.loads(self.payload)
+
+
+def event_id(event_type: str, transaction_id: str) -> str:
+    """Derived from what the event is about, so that recording it twice (a redelivered result, two
+    consumers racing after a rebalance) collides on the primary key instead of making a second one."""
+    digest = hashlib.sha256(f"{event_type}\x1f{transaction_id}".encode()).hexdigest()
+    return ID_PREFIX + digest[:24]
+
+
+def compact_json(body: dict) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def transaction_event(transaction_json: dict, status: str, account_id: str, now: datetime,
+                      encode: Callable[[dict], bytes] = compact_json) -> Event:
+    """The event for a transaction that just became final; ``transaction_json`` is exactly what
+    ``GET /v1/transactions/{id}`` shows. ``encode`` writes the JSON (the outbox passes a faster one)."""
+    event_type = TYPE_OF_STATUS[status]
+    identifier = event_id(event_type, transaction_json["id"])
+    body = {"id": identifier, "type": event_type, "created_at": rfc3339(now), "data": {"object": transaction_json}}
+    return Event(identifier, account_id, event_type, transaction_json["id"], now, encode(body))
