@@ -21,9 +21,9 @@ from infra.offset_gaps import OffsetGaps
 
 from processor.adapters.card_data import CardDataReader
 from processor.adapters.kafka import KafkaResultPublisher, TransactionBatchHandler
-from processor.metrics import ProcessorMetrics
+from processor.adapters.metrics import ProcessorMetrics
 from processor.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
-from processor.repositories.sqlalchemy import SqlTransactionRepository
+from processor.adapters.sql_repository import SqlTransactionRepository
 from processor.settings import MigrationSettings, Settings
 from processor.use_cases.process_transaction import ProcessTransaction
 

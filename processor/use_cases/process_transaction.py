@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from processor.domain.card import CreditCard
 from processor.domain.transaction import Outcome, Transaction
-from processor.repositories.base import TransactionRepository
+from processor.use_cases.repository_port import TransactionRepository
 from processor.use_cases.ports import ResultPublisher
 
 
