@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import Engine
 
+from infra.clock import utc_now
 from infra.db import build_engine, migrate
 from infra.group_commit import GroupCommit
 from infra.logs import configure_logging
@@ -38,11 +39,6 @@ from gateway_api.cli import accounts_cli, idempotency_cli, migrate_cli
 from gateway_api.web.docs import GatewayApi, openapi_config, register_docs
 from gateway_api.web.errors import register_error_handlers
 from gateway_api.web.request_logging import log_requests
-
-
-def utc_now() -> datetime:
-    """Naive UTC, as the ledger stores it."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)

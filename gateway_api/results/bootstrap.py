@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from confluent_kafka import Consumer
 from sqlalchemy import Engine
 
+from infra.clock import utc_now
 from infra.consumer_loop import BatchConsumerLoop, LoopSettings
 from infra.db import build_engine, migrate, wait_for_schema
 from infra.dead_letters import DeadLetterPublisher
@@ -27,11 +28,6 @@ from gateway_api.use_cases.purge_idempotency_keys import PurgeExpiredKeys, purge
 from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
 
 DEAD_LETTER_TIMEOUT_SECONDS = 10
-
-
-def utc_now() -> datetime:
-    """Naive UTC, as the ledger stores it."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 @dataclass

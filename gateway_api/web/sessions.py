@@ -5,8 +5,9 @@ from datetime import timedelta
 
 from flask import current_app, g
 
+from infra.clock import rfc3339
+
 from gateway_api.domain.errors import PermissionDenied
-from gateway_api.domain.transactions import rfc3339
 from gateway_api.web.auth import ADMIN, MERCHANT, json_body_required, requires
 from gateway_api.web.parsing import Blueprint
 from gateway_api.web.schemas import SessionCreateSchema, SessionSchema

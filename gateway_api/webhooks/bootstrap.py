@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy import Engine
 
+from infra.clock import utc_now
 from infra.db import build_engine, migrate, wait_for_schema
 from infra.health import Probes, schema_check
 
@@ -18,11 +19,6 @@ from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
 from gateway_api.webhooks.runner import Dispatcher
 from gateway_api.webhooks.settings import Settings
-
-
-def utc_now() -> datetime:
-    """Naive UTC, as the ledger stores it."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 @dataclass

@@ -7,7 +7,7 @@ from operator import itemgetter
 from sqlalchemy import Dialect, Engine, insert, select
 
 from processor.domain.transaction import Outcome
-from processor.use_cases.repository_port import TransactionRepository
+from processor.use_cases.ports import TransactionRepository
 from processor.adapters.tables import transactions
 
 # Stays below every backend's bound-parameter limit whatever the batch size.
