@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import Engine
 
 from infra.clock import utc_now
-from infra.db import build_engine, migrate
+from infra.db import build_engine, migrate_if_enabled
 from infra.group_commit import GroupCommit
 from infra.logs import configure_logging
 from infra.metrics import instrument_flask
@@ -60,8 +60,7 @@ def build_services(settings: Settings) -> Services:
     # The pool's default (5, +10 overflow) is enough for 16 threads: a POST reads nothing (accounts
     # are cached) and writes through the group commit's one connection.
     engine = build_engine(settings.database_url)
-    if settings.auto_migrate:
-        migrate(settings.database_url, MIGRATIONS)
+    migrate_if_enabled(settings, MIGRATIONS)
     hasher = SecretHasher(settings.secret_pepper.reveal())
     metrics = ApiMetrics()
     writes = GroupCommit(engine, name="ledger-group-commit")

@@ -4,9 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from infra.card_cipher import KEY_BYTES, CardDataKeys, decode_key, random_key_weakness
-from infra.db import migrates_itself
 from infra.kafka import KafkaSettings
-from infra.settings import ConfigurationError, EnvReader, MigrationSettings as _MigrationSettings, Secret
+from infra.settings import ConfigurationError, EnvReader, MigrationSettings as _MigrationSettings, Secret, ServiceSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///var/gateway.db"
 # A rotated or disabled secret must stop working within a second, whatever the cache.
@@ -19,22 +18,21 @@ class MigrationSettings(_MigrationSettings):
     DEFAULT_DATABASE_URL = DEFAULT_DATABASE_URL
 
 
-@dataclass(frozen=True)
-class Settings:
+@dataclass(frozen=True, kw_only=True)
+class Settings(ServiceSettings):
+    DEFAULT_DATABASE_URL = DEFAULT_DATABASE_URL
+    database_url: str = DEFAULT_DATABASE_URL
     admin_token: Secret
     secret_pepper: Secret
     # Encrypts the card fields of every message to the processor (the first key; README, PCI).
     card_data_keys: CardDataKeys
     # Encrypts webhook signing secrets at rest (AES-256-GCM); shared with the webhook dispatcher.
     webhook_secrets_key: Secret
-    database_url: str = DEFAULT_DATABASE_URL
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     publish_timeout_seconds: float = 5.0
     producer_linger_ms: int = 2
     idempotency_ttl_hours: int = 24
     auth_cache_seconds: float = 0.5
-    auto_migrate: bool = True
-    log_level: str = "INFO"
     # Read by gateway_api.gunicorn_conf in the gunicorn master.
     web_concurrency: int = 2
     web_threads: int = 16
@@ -47,20 +45,17 @@ class Settings:
     @classmethod
     def from_env(cls, env: EnvReader | None = None) -> "Settings":
         env = EnvReader() if env is None else env
-        database_url = env.database_url("DATABASE_URL", DEFAULT_DATABASE_URL)
         return cls(
+            **cls.shared_from_env(env),
             admin_token=env.secret("GATEWAY_ADMIN_TOKEN"),
             secret_pepper=env.secret("GATEWAY_SECRET_PEPPER"),
             card_data_keys=CardDataKeys.from_env(env),
             webhook_secrets_key=webhook_secrets_key(env),
-            database_url=database_url,
             kafka=KafkaSettings.from_env(env),
             publish_timeout_seconds=env.float("GATEWAY_PUBLISH_TIMEOUT_SECONDS", 5.0),
             producer_linger_ms=env.int("GATEWAY_PRODUCER_LINGER_MS", cls.producer_linger_ms, minimum=0),
             idempotency_ttl_hours=idempotency_ttl_hours(env),
             auth_cache_seconds=_auth_cache_seconds(env),
-            auto_migrate=env.bool("AUTO_MIGRATE", migrates_itself(database_url)),
-            log_level=env.str("LOG_LEVEL", "INFO"),
             web_concurrency=env.int("WEB_CONCURRENCY", 2, minimum=1),
             web_threads=env.int("WEB_THREADS", 16, minimum=1),
             prometheus_multiproc_dir=env.str("PROMETHEUS_MULTIPROC_DIR", ""),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Callable
 
 from prometheus_client import (
@@ -55,23 +54,22 @@ _http_metrics: dict[str, _HttpMetrics] = {}
 
 def instrument_flask(app, prefix: str) -> None:
     """Count and time every request by route template (never the raw path) and add GET /metrics."""
-    from flask import Response, g, request
+    from flask import Response, request
+
+    from infra.request_timing import request_seconds, time_requests
 
     if prefix not in _http_metrics:  # once per process: an app factory may run many times (tests)
         _http_metrics[prefix] = _HttpMetrics(prefix)
     metrics = _http_metrics[prefix]
-
-    @app.before_request
-    def _start_timer():
-        g._metrics_started = time.perf_counter()
+    time_requests(app)
 
     @app.after_request
     def _record(response):
-        started = g.pop("_metrics_started", None)
+        seconds = request_seconds()
         route = request.url_rule.rule if request.url_rule else "unmatched"
         metrics.requests.labels(route, request.method, str(response.status_code)).inc()
-        if started is not None:
-            metrics.duration.labels(route, request.method).observe(time.perf_counter() - started)
+        if seconds is not None:
+            metrics.duration.labels(route, request.method).observe(seconds)
         return response
 
     def metrics_view():

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from infra.clock import utc_now
 from infra.consumer_loop import BatchConsumerLoop, LoopSettings
-from infra.db import build_engine, migrate, wait_for_schema
+from infra.db import build_engine, migrate_if_enabled, wait_for_schema
 from infra.dead_letters import DeadLetterPublisher
 from infra.health import Probes, schema_check
 from infra.kafka import build_acked_producer, consumer_config
@@ -58,8 +58,7 @@ class ResultsConsumer:
 def bootstrap(settings: Settings) -> ResultsConsumer:
     """A consumer subscribed to the results topic, writing to the ledger; run it with a stop event."""
     engine = build_engine(settings.database_url)
-    if settings.auto_migrate:
-        migrate(settings.database_url, MIGRATIONS)
+    migrate_if_enabled(settings, MIGRATIONS)
     config = consumer_config(settings.kafka, "gateway-results", settings.group_id,
                              **{"statistics.interval.ms": 5000,
                                 "stats_cb": consumer_lag_stats_callback(metrics.CONSUMER_LAG)})

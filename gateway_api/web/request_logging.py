@@ -2,28 +2,27 @@
 from __future__ import annotations
 
 import logging
-import time
 
 from flask import Flask, g, request
+
+from infra.request_timing import request_seconds, time_requests
 
 log = logging.getLogger("gateway_api.access")
 
 
 def log_requests(app: Flask) -> None:
-    @app.before_request
-    def _start():
-        g._log_started = time.perf_counter()
+    time_requests(app)
 
     @app.after_request
     def _log(response):
-        started = g.pop("_log_started", None)
+        seconds = request_seconds()
         principal = g.get("principal")
         log.info("request", extra={
             "method": request.method,
             "route": request.url_rule.rule if request.url_rule else "unmatched",
             "path": request.path,
             "status": response.status_code,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+            "duration_ms": None if seconds is None else round(seconds * 1000, 2),
             "account_id": principal.account_id if principal else None,
         })
         return response

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import Engine
 
 from infra.clock import utc_now
-from infra.db import build_engine, migrate, wait_for_schema
+from infra.db import build_engine, migrate_if_enabled, wait_for_schema
 from infra.health import Probes, schema_check
 
 from gateway_api.adapters.delivery_queue import SqlDeliveryQueue
@@ -41,8 +41,7 @@ class WebhookDispatcher:
 def bootstrap(settings: Settings) -> WebhookDispatcher:
     """A dispatcher over the ledger database's deliveries; run it with a stop event."""
     engine = build_engine(settings.database_url)
-    if settings.auto_migrate:
-        migrate(settings.database_url, MIGRATIONS)
+    migrate_if_enabled(settings, MIGRATIONS)
     queue = SqlDeliveryQueue(engine)
     sender = HttpWebhookSender(SystemResolver(), settings.allow_private_urls)
     deliver = DeliverWebhooks(queue, sender, AesGcmSecretBox(settings.secrets_key), settings.retry_schedule, utc_now,

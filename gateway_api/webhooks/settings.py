@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from infra.db import migrates_itself
-from infra.settings import ConfigurationError, EnvReader, Secret
+from infra.settings import ConfigurationError, EnvReader, Secret, WorkerSettings
 
 from gateway_api.domain.deliveries import DEFAULT_RETRY_SCHEDULE, RetrySchedule
 from gateway_api.settings import DEFAULT_DATABASE_URL, webhook_secrets_key
@@ -12,10 +11,12 @@ from gateway_api.settings import DEFAULT_DATABASE_URL, webhook_secrets_key
 MAX_TIMEOUT_SECONDS = 10.0  # the contract: a 2xx within 10 s is delivered
 
 
-@dataclass(frozen=True)
-class Settings:
-    secrets_key: Secret
+@dataclass(frozen=True, kw_only=True)
+class Settings(WorkerSettings):
+    DEFAULT_DATABASE_URL = DEFAULT_DATABASE_URL
     database_url: str = DEFAULT_DATABASE_URL
+    metrics_port: int = 9103
+    secrets_key: Secret
     allow_private_urls: bool = False
     retry_schedule: RetrySchedule = field(default_factory=lambda: RetrySchedule.parse(DEFAULT_RETRY_SCHEDULE))
     timeout_seconds: float = MAX_TIMEOUT_SECONDS
@@ -24,11 +25,6 @@ class Settings:
     lease_seconds: float = 60.0
     concurrency: int = 32
     event_retention_days: int = 30
-    metrics_port: int = 9103  # /metrics, /healthz and /readyz; 0 disables them
-    # /healthz fails when the loop has not turned for this long (a call that never returns).
-    liveness_stall_seconds: int = 60
-    auto_migrate: bool = True
-    log_level: str = "INFO"
     poll_interval_seconds: float = 0.1
     stats_interval_seconds: float = 5.0
     purge_interval_seconds: float = 3600.0
@@ -43,20 +39,15 @@ class Settings:
     @classmethod
     def from_env(cls, env: EnvReader | None = None) -> "Settings":
         env = EnvReader() if env is None else env
-        database_url = env.str("DATABASE_URL", DEFAULT_DATABASE_URL)
         return cls(
+            **cls.shared_from_env(env),
             secrets_key=webhook_secrets_key(env),
-            database_url=database_url,
             allow_private_urls=env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", False),
             retry_schedule=_schedule(env.str("WEBHOOK_RETRY_SCHEDULE", DEFAULT_RETRY_SCHEDULE)),
             timeout_seconds=env.float("WEBHOOK_TIMEOUT_SECONDS", MAX_TIMEOUT_SECONDS),
             lease_seconds=env.float("WEBHOOK_LEASE_SECONDS", cls.lease_seconds),
             concurrency=env.int("WEBHOOK_CONCURRENCY", cls.concurrency, minimum=1),
             event_retention_days=env.int("WEBHOOK_EVENT_RETENTION_DAYS", cls.event_retention_days, minimum=30),
-            metrics_port=env.int("METRICS_PORT", cls.metrics_port, minimum=0),
-            liveness_stall_seconds=env.int("LIVENESS_STALL_SECONDS", cls.liveness_stall_seconds, minimum=1),
-            auto_migrate=env.bool("AUTO_MIGRATE", migrates_itself(database_url)),
-            log_level=env.str("LOG_LEVEL", "INFO"),
         )
 
 

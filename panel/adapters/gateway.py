@@ -11,6 +11,8 @@ from urllib.parse import quote
 
 import requests
 
+from infra.errors import error_body
+
 from panel.domain.principal import ADMIN, Credential, Principal
 
 
@@ -34,10 +36,6 @@ class GatewayUnavailable(GatewayError):
         super().__init__(502, error_body("api_error", "gateway_unavailable",
                                          "The gateway API is unavailable; try again shortly."))
         self.detail = detail
-
-
-def error_body(type_: str, code: str, message: str, param: str | None = None) -> dict:
-    return {"error": {"type": type_, "code": code, "message": message, "param": param}}
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ import secrets
 
 from flask import Blueprint, g, jsonify, redirect, render_template, request, session, url_for
 
+from infra.errors import error_body
+
 from panel.adapters.gateway import GatewayError, GatewayUnavailable, NotAuthenticated
 from panel.domain.principal import ADMIN, MERCHANT, SESSION, Credential, Principal
 from panel.web.context import panel
@@ -86,8 +88,7 @@ def _still_valid(principal: Principal) -> Principal | None:
 
 
 def _unauthenticated() -> dict:
-    return {"error": {"type": "authentication_error", "code": "signed_out",
-                      "message": "Sign in again.", "param": None}}
+    return error_body("authentication_error", "signed_out", "Sign in again.")
 
 
 @bp.get("/login")

@@ -6,7 +6,9 @@ import logging
 from flask import Flask, jsonify, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import HTTPException
 
-from panel.adapters.gateway import GatewayError, GatewayUnavailable, NotAuthenticated, error_body
+from infra.errors import error_body
+
+from panel.adapters.gateway import GatewayError, GatewayUnavailable, NotAuthenticated
 
 log = logging.getLogger(__name__)
 
