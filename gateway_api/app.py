@@ -12,7 +12,7 @@ from infra.clock import utc_now
 from infra.db import build_engine, migrate_if_enabled
 from infra.group_commit import GroupCommit
 from infra.logs import configure_logging
-from infra.metrics import instrument_flask
+from infra.metrics import instrument_flask, metrics_for
 
 from gateway_api.adapters.accounts_repository import CachedAccounts, SqlAccounts
 from gateway_api.adapters.card_sealer import AesGcmCardSealer
@@ -62,7 +62,7 @@ def build_services(settings: Settings) -> Services:
     engine = build_engine(settings.database_url)
     migrate_if_enabled(settings, MIGRATIONS)
     hasher = SecretHasher(settings.secret_pepper.reveal())
-    metrics = ApiMetrics()
+    metrics = metrics_for(ApiMetrics)
     writes = GroupCommit(engine, name="ledger-group-commit")
     ledger = SqlLedger(engine, writes)
     publisher = KafkaTransactionPublisher(settings.kafka, settings.publish_timeout_seconds, metrics.published,

@@ -4,11 +4,18 @@ Under gunicorn they are multiprocess: ``panel_sse_clients`` sums the live stream
 ``panel_results_received_total`` counts per process, and since every worker consumes every result
 it grows by (workers x results): divide by the number of workers for the result rate.
 """
-from prometheus_client import Counter, Gauge
+from __future__ import annotations
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
 
 from infra.metrics import offset_gaps_counter
 
-SSE_CLIENTS = Gauge("panel_sse_clients", "Open Server-Sent Events streams", multiprocess_mode="livesum")
-RESULTS_RECEIVED = Counter("panel_results_received_total", "Results read from transactions_result by this process")
-# Per process too: every worker reads every partition, so each counts the gaps it gave up on.
-OFFSET_GAPS_ACCEPTED = offset_gaps_counter("panel")
+
+class PanelMetrics:
+    def __init__(self, registry: CollectorRegistry = REGISTRY):
+        self.sse_clients = Gauge("panel_sse_clients", "Open Server-Sent Events streams", multiprocess_mode="livesum",
+                                 registry=registry)
+        self.results_received = Counter("panel_results_received_total",
+                                        "Results read from transactions_result by this process", registry=registry)
+        # Per process too: every worker reads every partition, so each counts the gaps it gave up on.
+        self.offset_gaps_accepted = offset_gaps_counter("panel", registry)

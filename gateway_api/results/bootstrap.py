@@ -14,13 +14,13 @@ from infra.db import build_engine, migrate_if_enabled, wait_for_schema
 from infra.dead_letters import DeadLetterPublisher
 from infra.health import Probes, schema_check
 from infra.kafka import build_acked_producer, consumer_config
-from infra.metrics import consumer_lag_stats_callback
+from infra.metrics import metrics_for
 from infra.offset_gaps import OffsetGaps
 
 from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore
 from gateway_api.adapters.ledger_repository import SqlLedger
-from gateway_api.results import metrics
 from gateway_api.results.apply import ApplyResults
+from gateway_api.results.metrics import ResultsMetrics
 from gateway_api.results.pending import OldestPending
 from gateway_api.results.settings import Settings
 from gateway_api.use_cases.purge_idempotency_keys import PurgeExpiredKeys, purge_periodically
@@ -59,17 +59,17 @@ def bootstrap(settings: Settings) -> ResultsConsumer:
     """A consumer subscribed to the results topic, writing to the ledger; run it with a stop event."""
     engine = build_engine(settings.database_url)
     migrate_if_enabled(settings, MIGRATIONS)
+    metrics = metrics_for(ResultsMetrics)
     config = consumer_config(settings.kafka, "gateway-results", settings.group_id,
-                             **{"statistics.interval.ms": 5000,
-                                "stats_cb": consumer_lag_stats_callback(metrics.CONSUMER_LAG)})
+                             **{"statistics.interval.ms": 5000, "stats_cb": metrics.lag_stats_callback()})
     consumer = Consumer(config)
     dead_letters = DeadLetterPublisher(build_acked_producer(settings.kafka, "gateway-results"),
                                        settings.kafka.topics.dlq, DEAD_LETTER_TIMEOUT_SECONDS)
     loop_settings = LoopSettings(batch_size=settings.batch_size, poll_timeout=settings.poll_timeout)
     ledger = SqlLedger(engine)
     loop = BatchConsumerLoop(consumer, ApplyResults(ledger, dead_letters, metrics), loop_settings,
-                             OffsetGaps(on_accept=metrics.OFFSET_GAPS_ACCEPTED.inc))
-    loop.subscribe([settings.kafka.topics.results], metrics.ASSIGNED_PARTITIONS)
+                             OffsetGaps(on_accept=metrics.offset_gaps_accepted.inc))
+    loop.subscribe([settings.kafka.topics.results], metrics.assigned_partitions)
     probes = Probes(loop.heartbeat, settings.liveness_stall_seconds, [schema_check(engine, MIGRATIONS, VERSION_TABLE)])
     purge = PurgeExpiredKeys(SqlIdempotencyStore(engine), utc_now, timedelta(hours=settings.idempotency_ttl_hours))
-    return ResultsConsumer(loop, engine, probes, purge, OldestPending(ledger, metrics.OLDEST_PENDING, utc_now))
+    return ResultsConsumer(loop, engine, probes, purge, OldestPending(ledger, metrics.oldest_pending, utc_now))

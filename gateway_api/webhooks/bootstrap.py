@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from infra.clock import utc_now
 from infra.db import build_engine, migrate_if_enabled, wait_for_schema
 from infra.health import Probes, schema_check
+from infra.metrics import metrics_for
 
 from gateway_api.adapters.delivery_queue import SqlDeliveryQueue
 from gateway_api.adapters.dns import SystemResolver
@@ -17,6 +18,7 @@ from gateway_api.adapters.secret_box import AesGcmSecretBox
 from gateway_api.adapters.webhook_http import HttpWebhookSender
 from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
+from gateway_api.webhooks.metrics import WebhookMetrics
 from gateway_api.webhooks.runner import Dispatcher
 from gateway_api.webhooks.settings import Settings
 
@@ -46,7 +48,7 @@ def bootstrap(settings: Settings) -> WebhookDispatcher:
     sender = HttpWebhookSender(SystemResolver(), settings.allow_private_urls)
     deliver = DeliverWebhooks(queue, sender, AesGcmSecretBox(settings.secrets_key), settings.retry_schedule, utc_now,
                               timedelta(seconds=settings.lease_seconds), settings.timeout_seconds)
-    dispatcher = Dispatcher(deliver, queue, settings, utc_now)
+    dispatcher = Dispatcher(deliver, queue, settings, utc_now, metrics_for(WebhookMetrics))
     probes = Probes(dispatcher.heartbeat, settings.liveness_stall_seconds,
                     [schema_check(engine, MIGRATIONS, VERSION_TABLE)])
     return WebhookDispatcher(dispatcher, engine, sender, probes)

@@ -8,6 +8,7 @@ from flask import current_app
 from panel.adapters.gateway import GatewayClient
 from panel.adapters.results_consumer import ResultsConsumer
 from panel.adapters.vault import CredentialVault
+from panel.metrics import PanelMetrics
 from panel.services.hub import Hub
 from panel.settings import Settings
 
@@ -19,6 +20,7 @@ class Panel:
     vault: CredentialVault
     hub: Hub
     consumer: ResultsConsumer | None
+    metrics: PanelMetrics
 
     def shutdown(self) -> None:
         """End the live streams and the consumer: the worker is stopping."""

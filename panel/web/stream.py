@@ -15,7 +15,7 @@ from flask import Blueprint, Response, abort, g, request
 
 from panel.adapters.gateway import GatewayClient, GatewayError, GatewayUnavailable
 from panel.domain.principal import Credential
-from panel.metrics import SSE_CLIENTS
+from panel.metrics import PanelMetrics
 from panel.services.hub import CLOSED, RESYNC, LiveEvent, Subscription, TooManyStreams
 from panel.web.auth import current_credential, login_required, session_id
 from panel.web.context import panel
@@ -42,7 +42,7 @@ def stream():
     check = CredentialCheck(panel().gateway, current_credential(), panel().settings.credential_check_seconds)
     _wait_for_consumer()
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return Response(_events(hub, subscription, check), mimetype="text/event-stream", headers=headers)
+    return Response(_events(hub, subscription, check, panel().metrics), mimetype="text/event-stream", headers=headers)
 
 
 def _subscribe(hub, accepts) -> Subscription:
@@ -90,8 +90,8 @@ def _wait_for_consumer() -> None:
         consumer.ready.wait(CONSUMER_READY_WAIT_SECONDS)
 
 
-def _events(hub, subscription: Subscription, check: CredentialCheck):
-    SSE_CLIENTS.inc()
+def _events(hub, subscription: Subscription, check: CredentialCheck, metrics: PanelMetrics):
+    metrics.sse_clients.inc()
     try:
         # The process id lets a client (and the tests) tell the panel's processes apart.
         yield f"retry: {RETRY_MS}\nevent: hello\ndata: {json.dumps({'process': hub.boot_id})}\n\n"
@@ -113,7 +113,7 @@ def _events(hub, subscription: Subscription, check: CredentialCheck):
             last_sent = time.monotonic()
     finally:
         hub.unsubscribe(subscription)
-        SSE_CLIENTS.dec()
+        metrics.sse_clients.dec()
 
 
 def _message(item) -> str:
