@@ -7,7 +7,7 @@ metric exists.
 
 
 def create_app(settings=None):
-    """The Flask application (see :func:`gateway_api.app.create_app`)."""
-    from gateway_api.app import create_app as _create_app
+    """The Flask application (see :func:`gateway_api.bootstrap.create_app`)."""
+    from gateway_api.bootstrap import create_app as _create_app
 
     return _create_app(settings)

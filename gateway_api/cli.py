@@ -28,7 +28,7 @@ from gateway_api.web import presenters
 
 
 def _services():
-    from gateway_api.app import build_services
+    from gateway_api.bootstrap import build_services
 
     if has_app_context():
         return current_app.extensions["gateway_api"]

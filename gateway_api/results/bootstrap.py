@@ -19,9 +19,9 @@ from infra.offset_gaps import OffsetGaps
 
 from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore
 from gateway_api.adapters.ledger_repository import SqlLedger
-from gateway_api.results.apply import ApplyResults
+from gateway_api.adapters.results_handler import ApplyResults
 from gateway_api.results.metrics import ResultsMetrics
-from gateway_api.results.pending import OldestPending
+from gateway_api.adapters.oldest_pending import OldestPending
 from gateway_api.results.settings import Settings
 from gateway_api.use_cases.purge_idempotency_keys import PurgeExpiredKeys, purge_periodically
 

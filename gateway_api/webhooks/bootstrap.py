@@ -19,7 +19,7 @@ from gateway_api.adapters.webhook_http import HttpWebhookSender
 from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
 from gateway_api.webhooks.metrics import WebhookMetrics
-from gateway_api.webhooks.runner import Dispatcher
+from gateway_api.adapters.webhook_dispatcher import Dispatcher
 from gateway_api.webhooks.settings import Settings
 
 

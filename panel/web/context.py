@@ -1,4 +1,4 @@
-"""What every request handler needs, built once by the composition root (``panel.app.create_app``)."""
+"""What every request handler needs, built once by the composition root (``panel.bootstrap.create_app``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,8 +8,8 @@ from flask import current_app
 from panel.adapters.gateway import GatewayClient
 from panel.adapters.results_consumer import ResultsConsumer
 from panel.adapters.vault import CredentialVault
-from panel.metrics import PanelMetrics
-from panel.services.hub import Hub
+from panel.adapters.metrics import PanelMetrics
+from panel.use_cases.hub import Hub
 from panel.settings import Settings
 
 

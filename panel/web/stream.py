@@ -15,8 +15,8 @@ from flask import Blueprint, Response, abort, g, request
 
 from panel.adapters.gateway import GatewayClient, GatewayError, GatewayUnavailable
 from panel.domain.principal import Credential
-from panel.metrics import PanelMetrics
-from panel.services.hub import CLOSED, RESYNC, LiveEvent, Subscription, TooManyStreams
+from panel.adapters.metrics import PanelMetrics
+from panel.use_cases.hub import CLOSED, RESYNC, LiveEvent, Subscription, TooManyStreams
 from panel.web.auth import current_credential, login_required, session_id
 from panel.web.context import panel
 

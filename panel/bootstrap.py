@@ -10,8 +10,8 @@ from infra.metrics import instrument_flask, metrics_for
 from panel.adapters.gateway import GatewayClient
 from panel.adapters.results_consumer import ResultsConsumer, result_to_event
 from panel.adapters.vault import CredentialVault, derive_key
-from panel.metrics import PanelMetrics
-from panel.services.hub import Hub
+from panel.adapters.metrics import PanelMetrics
+from panel.use_cases.hub import Hub
 from panel.settings import Settings
 from panel.web import api, auth, pages, stream, webhooks
 from panel.web.context import Panel

@@ -16,7 +16,7 @@ from confluent_kafka import Message
 from infra.contracts import DeadLetter, TransactionResult
 from infra.dead_letters import DeadLetterPublisher, dead_letter
 
-from gateway_api.results.decoding import Unusable, decode_result
+from gateway_api.adapters.result_decoding import Unusable, decode_result
 from gateway_api.results.metrics import ResultsMetrics
 from gateway_api.use_cases.ports import Ledger, LedgerRefused
 

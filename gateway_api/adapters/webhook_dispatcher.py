@@ -19,7 +19,7 @@ from gateway_api.domain.deliveries import DELIVERED, PENDING
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
 from gateway_api.use_cases.ports import AttemptRecord, ClaimedDelivery, DeliveryQueue
 from gateway_api.webhooks.metrics import WebhookMetrics
-from gateway_api.webhooks.senders import Senders
+from gateway_api.adapters.webhook_senders import Senders
 from gateway_api.webhooks.settings import Settings
 
 log = logging.getLogger(__name__)

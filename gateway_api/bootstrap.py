@@ -25,7 +25,7 @@ from gateway_api.adapters.secret_box import AesGcmSecretBox
 from gateway_api.adapters.sessions_repository import SqlSessions
 from gateway_api.adapters.webhook_endpoints_repository import SqlWebhookEndpoints
 from gateway_api.domain.accounts import SecretHasher
-from gateway_api.metrics import ApiMetrics
+from gateway_api.adapters.metrics import ApiMetrics
 from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS
 from gateway_api.settings import Settings
 from gateway_api.use_cases.accept_transaction import AcceptTransaction
