@@ -23,16 +23,16 @@ from infra.settings import from_env_or_exit
 
 from gateway_api.domain.errors import GatewayError
 from gateway_api.migrations import SCRIPT_LOCATION
-from gateway_api.settings import MigrationSettings, Settings
+from gateway_api.settings import MigrationSettings
 from gateway_api.web import presenters
 
 
 def _services():
-    from gateway_api.bootstrap import build_services
-
+    """The app's services under ``flask --app gateway_api``; under ``python -m gateway_api``, the ones
+    built by what ``__main__`` handed the group as ``obj`` (so this module needs no composition root)."""
     if has_app_context():
         return current_app.extensions["gateway_api"]
-    return build_services(from_env_or_exit(Settings))
+    return click.get_current_context().obj()
 
 
 def _logs_to_stderr() -> None:

@@ -17,7 +17,7 @@ from infra.contracts import DeadLetter, TransactionResult
 from infra.dead_letters import DeadLetterPublisher, dead_letter
 
 from gateway_api.adapters.result_decoding import Unusable, decode_result
-from gateway_api.results.metrics import ResultsMetrics
+from gateway_api.adapters.metrics import ResultsMetrics
 from gateway_api.use_cases.ports import Ledger, LedgerRefused
 
 log = logging.getLogger(__name__)

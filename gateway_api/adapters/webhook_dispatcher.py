@@ -18,9 +18,9 @@ from infra.health import Heartbeat
 from gateway_api.domain.deliveries import DELIVERED, PENDING
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
 from gateway_api.use_cases.ports import AttemptRecord, ClaimedDelivery, DeliveryQueue
-from gateway_api.webhooks.metrics import WebhookMetrics
+from gateway_api.adapters.metrics import WebhookMetrics
 from gateway_api.adapters.webhook_senders import Senders
-from gateway_api.webhooks.settings import Settings
+from gateway_api.settings import WebhookSettings
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 5.0
@@ -32,7 +32,7 @@ PREFETCH = 4
 
 
 class Dispatcher:
-    def __init__(self, deliver: DeliverWebhooks, queue: DeliveryQueue, settings: Settings,
+    def __init__(self, deliver: DeliverWebhooks, queue: DeliveryQueue, settings: WebhookSettings,
                  now: Callable[[], datetime], metrics: WebhookMetrics):
         self._deliver = deliver
         self._metrics = metrics
