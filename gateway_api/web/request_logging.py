@@ -23,6 +23,6 @@ def log_requests(app: Flask) -> None:
             "path": request.path,
             "status": response.status_code,
             "duration_ms": None if seconds is None else round(seconds * 1000, 2),
-            "account_id": principal.account_id if principal else None,
+            "account_id": (principal.account_id or None) if principal else None,
         })
         return response

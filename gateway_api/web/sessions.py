@@ -27,8 +27,8 @@ def _sessions():
 @blp.response(201, SessionSchema)
 def open_session(payload):
     """A read-only session token for the caller (what the panel keeps instead of the credential)."""
-    issued = _sessions().open(g.principal.account, timedelta(seconds=payload["ttl_seconds"]))
-    account = g.principal.account
+    issued = _sessions().open(g.account, timedelta(seconds=payload["ttl_seconds"]))
+    account = g.account
     return {"token": issued.token, "expires_at": rfc3339(issued.session.expires_at), "type": issued.session.kind,
             "account_id": account.id if account else None, "name": account.name if account else None}
 
@@ -39,6 +39,6 @@ def open_session(payload):
 @blp.response(204)
 def end_session():
     """Sign-out: the token that made this request stops working everywhere at once."""
-    if g.principal.session is None:
+    if g.session is None:
         raise PermissionDenied("Only a session token can end its session.")
-    _sessions().end(g.principal.session)
+    _sessions().end(g.session)

@@ -12,8 +12,9 @@ from urllib.parse import quote
 import requests
 
 from infra.errors import error_body
+from infra.principals import ADMIN, Principal
 
-from panel.domain.principal import ADMIN, Credential, Principal
+from panel.domain.principal import Credential
 
 
 class GatewayError(Exception):

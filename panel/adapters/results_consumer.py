@@ -7,7 +7,6 @@ resynchronises from).
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import threading
@@ -105,4 +104,16 @@ class ResultsConsumer:
 
 
 def result_to_event(result: TransactionResult) -> dict:
-    return dataclasses.asdict(result)
+    """A result in the API's transaction shape (``GET /v1/transactions/{id}``, what /api/recent and
+    /api/transactions relay): the live page reads one shape, whether a row came live or from the ledger."""
+    return {
+        "id": result.id,
+        "status": result.status,
+        "amount": result.amount,
+        "card": {"brand": result.card_brand, "last4": result.card_last4},
+        "created_at": result.created_at,
+        "account_id": result.account_id,
+        "description": None,  # not in results: the ledger's copy fills it in
+        "error_message": result.error_message,
+        "processed_at": result.processed_at,
+    }

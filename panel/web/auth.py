@@ -19,9 +19,10 @@ import secrets
 from flask import Blueprint, g, jsonify, redirect, render_template, request, session, url_for
 
 from infra.errors import error_body
+from infra.principals import ADMIN, MERCHANT, Principal
 
 from panel.adapters.gateway import GatewayError, GatewayUnavailable, NotAuthenticated
-from panel.domain.principal import ADMIN, MERCHANT, SESSION, Credential, Principal
+from panel.domain.principal import SESSION, Credential
 from panel.web.context import panel
 from panel.web.csrf import csrf_token
 
