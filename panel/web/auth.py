@@ -21,7 +21,7 @@ from flask import Blueprint, g, jsonify, redirect, render_template, request, ses
 from infra.errors import error_body
 from infra.principals import ADMIN, MERCHANT, Principal
 
-from panel.adapters.gateway import GatewayError, GatewayUnavailable, NotAuthenticated
+from panel.use_cases.ports import GatewayRefused, GatewayUnavailable, NotAuthenticated
 from panel.domain.principal import SESSION, Credential
 from panel.web.context import panel
 from panel.web.csrf import csrf_token
@@ -109,7 +109,7 @@ def login_submit():
         return _login_failed("Those credentials were not accepted.", 401)
     except GatewayUnavailable:
         return _login_failed("The gateway API is unavailable; try again shortly.", 503)
-    except GatewayError:
+    except GatewayRefused:
         return _login_failed("Those credentials were not accepted.", 401)
     _start_session(principal, session_credential)
     return redirect(safe_next(request.form.get("next")))
@@ -121,7 +121,7 @@ def logout():
     if credential is not None:
         try:
             panel().gateway.close_session(credential)
-        except GatewayError as exc:
+        except GatewayRefused as exc:
             # The cookie goes anyway; the token then lives until it expires (PANEL_SESSION_HOURS).
             log.warning("sign-out could not end the session at the gateway API", extra={"status": exc.status})
     session.clear()

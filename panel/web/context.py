@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from panel.adapters.gateway import GatewayClient
+from panel.use_cases.ports import Gateway
 from panel.adapters.results_consumer import ResultsConsumer
 from panel.adapters.vault import CredentialVault
 from panel.adapters.metrics import PanelMetrics
@@ -16,7 +16,7 @@ from panel.settings import Settings
 @dataclass
 class Panel:
     settings: Settings
-    gateway: GatewayClient
+    gateway: Gateway
     vault: CredentialVault
     hub: Hub
     consumer: ResultsConsumer | None

@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from infra.errors import error_body
 
-from panel.adapters.gateway import GatewayError, GatewayUnavailable, NotAuthenticated
+from panel.use_cases.ports import GatewayRefused, GatewayUnavailable, NotAuthenticated
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ def _respond(status: int, body: dict):
     return render_template("error.html", status=status, message=body["error"]["message"]), status
 
 
-def on_gateway_error(exc: GatewayError):
+def on_gateway_refusal(exc: GatewayRefused):
     if isinstance(exc, NotAuthenticated):
         # The secret was rotated or the account disabled since sign-in: the session is worthless.
         session.clear()
@@ -46,6 +46,6 @@ def on_unexpected(exc: Exception):
 
 
 def init_errors(app: Flask) -> None:
-    app.register_error_handler(GatewayError, on_gateway_error)
+    app.register_error_handler(GatewayRefused, on_gateway_refusal)
     app.register_error_handler(HTTPException, on_http_error)
     app.register_error_handler(Exception, on_unexpected)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from flask import Blueprint, Response, abort, g, request
 
-from panel.adapters.gateway import GatewayClient, GatewayError, GatewayUnavailable
+from panel.use_cases.ports import Gateway, GatewayRefused, GatewayUnavailable
 from panel.domain.principal import Credential
 from panel.adapters.metrics import PanelMetrics
 from panel.use_cases.hub import CLOSED, RESYNC, LiveEvent, Subscription, TooManyStreams
@@ -57,7 +57,7 @@ def _subscribe(hub, accepts) -> Subscription:
 class CredentialCheck:
     """Asks the gateway API, every ``interval`` seconds, whether the stream's session still works."""
 
-    def __init__(self, gateway: GatewayClient, credential: Credential, interval: float,
+    def __init__(self, gateway: Gateway, credential: Credential, interval: float,
                  clock: Callable[[], float] = time.monotonic):
         self._gateway = gateway
         self._credential = credential
@@ -79,7 +79,7 @@ class CredentialCheck:
             return None
         except GatewayUnavailable:
             return UNAVAILABLE
-        except GatewayError:  # 401 once voided; any other refusal is no better
+        except GatewayRefused:  # 401 once voided; any other refusal is no better
             return SIGNED_OUT
 
 
