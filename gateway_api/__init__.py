@@ -1,4 +1,4 @@
-"""The merchant-facing API of the payment gateway, its ledger and its results consumer.
+"""The merchant-facing API of the payment gateway, its ledger, its results consumer and its webhook dispatcher.
 
 Importing this package connects to nothing and imports neither Flask nor prometheus_client, so the
 gunicorn config (``gateway_api.gunicorn_conf``) can set PROMETHEUS_MULTIPROC_DIR before the first

@@ -26,7 +26,6 @@ class MigrationSettings(_MigrationSettings):
 
 @dataclass(frozen=True, kw_only=True)
 class Settings(ServiceSettings):
-    DEFAULT_DATABASE_URL = DEFAULT_DATABASE_URL
     database_url: str = DEFAULT_DATABASE_URL
     admin_token: Secret
     secret_pepper: Secret
@@ -101,7 +100,6 @@ def webhook_secrets_key(env: EnvReader) -> Secret:
 class ResultsSettings(WorkerSettings):
     """`python -m gateway_api.results`: the results consumer, which keeps the ledger up to date."""
 
-    DEFAULT_DATABASE_URL = DEFAULT_DATABASE_URL
     database_url: str = DEFAULT_DATABASE_URL
     metrics_port: int = 9102
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
@@ -126,7 +124,6 @@ class ResultsSettings(WorkerSettings):
 class WebhookSettings(WorkerSettings):
     """`python -m gateway_api.webhooks`: the webhook dispatcher."""
 
-    DEFAULT_DATABASE_URL = DEFAULT_DATABASE_URL
     database_url: str = DEFAULT_DATABASE_URL
     metrics_port: int = 9103
     secrets_key: Secret

@@ -6,9 +6,10 @@ it with ``metrics_for`` and hands it to whatever records. No module-level metric
 then exists only after gunicorn's config set PROMETHEUS_MULTIPROC_DIR, and tests can pass their own
 registry.
 
-Naming: one prefix per service (``gateway_api_``, ``processor_``, ``gateway_results_``, ``panel_``),
-base units, ``_total`` counters and ``_seconds`` histograms. Labels stay bounded: route templates,
-methods, status codes, transaction status and rejection reason; never a merchant id or card data.
+Naming: one prefix per process (``gateway_api_``, ``processor_``, ``gateway_results_``,
+``gateway_webhooks_``, ``panel_``), base units, ``_total`` counters and ``_seconds`` histograms. Labels
+stay bounded: route templates, methods, status codes, transaction status and rejection reason; never a
+merchant id or card data.
 Under gunicorn, PROMETHEUS_MULTIPROC_DIR must be set before prometheus_client is imported (the
 gunicorn config does it) so that every worker's samples are aggregated.
 """

@@ -178,10 +178,9 @@ class EnvReader:
 @dataclass(frozen=True, kw_only=True)
 class ServiceSettings:
     """The fields every service with a database reads the same way; a service's ``Settings``
-    subclasses it (setting ``DEFAULT_DATABASE_URL`` and its field default) and passes
+    subclasses it (redeclaring ``database_url`` with its own default) and passes
     ``**cls.shared_from_env(env)`` along with its own fields."""
 
-    DEFAULT_DATABASE_URL: ClassVar[str] = ""
     database_url: str = ""
     # Migrate at start (SQLite files, by default); a shared MySQL is migrated by the release's job.
     auto_migrate: bool = True
@@ -191,7 +190,7 @@ class ServiceSettings:
     def shared_from_env(cls, env: EnvReader) -> dict:
         from infra.db import migrates_itself  # SQLAlchemy only for services that have a database
 
-        database_url = env.database_url("DATABASE_URL", cls.DEFAULT_DATABASE_URL)
+        database_url = env.database_url("DATABASE_URL", cls.database_url)  # the field's default
         return {"database_url": database_url, "auto_migrate": env.bool("AUTO_MIGRATE", migrates_itself(database_url)),
                 "log_level": env.str("LOG_LEVEL", "INFO")}
 

@@ -20,7 +20,6 @@ class MigrationSettings(_MigrationSettings):
 
 @dataclass(frozen=True, kw_only=True)
 class Settings(WorkerSettings):
-    DEFAULT_DATABASE_URL = DEFAULT_DATABASE_URL
     database_url: str = DEFAULT_DATABASE_URL
     metrics_port: int = 9101
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
