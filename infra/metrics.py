@@ -57,7 +57,7 @@ def metrics_for(metrics_class: Callable[..., M], registry: CollectorRegistry = R
     A registry refuses a second metric of the same name, and an app factory may run many times in
     one process (the tests build many apps): the second build gets the metrics of the first.
     """
-    key = (metrics_class, id(registry), tuple(sorted(options.items())))
+    key = (metrics_class, registry, tuple(sorted(options.items())))  # the registry itself: an id could be reused
     if key not in _built:
         _built[key] = metrics_class(registry, **options)
     return _built[key]
