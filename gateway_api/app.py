@@ -37,6 +37,7 @@ from gateway_api.web import accounts, events, health, reports, sessions, transac
 from gateway_api.cli import accounts_cli, idempotency_cli, migrate_cli
 from gateway_api.web.docs import GatewayApi, openapi_config, register_docs
 from gateway_api.web.errors import register_error_handlers
+from gateway_api.web.parsing import refuse_undeclared_query
 from gateway_api.web.request_logging import log_requests
 
 
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
     register_error_handlers(app, settings.retry_after_seconds)
+    refuse_undeclared_query(app)
     instrument_flask(app, "gateway_api")
     log_requests(app)
     app.cli.add_command(accounts_cli)
