@@ -2,13 +2,19 @@
 swagger-ui-bundle package (no CDN: works offline)."""
 from __future__ import annotations
 
-from flask import Flask, send_from_directory
+from flask import Flask, jsonify, send_from_directory
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
 from gateway_api.web.schemas import ErrorSchema
 
 ASSETS = "/docs/assets/"
+INDEX = {
+    "name": "Payment gateway API",
+    "version": "v1",
+    "links": {"docs": "/docs", "openapi": "/openapi.json", "health": "/healthz", "ready": "/readyz",
+              "metrics": "/metrics", "transactions": "/v1/transactions"},
+}
 
 
 def openapi_config() -> dict:
@@ -39,6 +45,11 @@ def register_docs(app: Flask, api: Api) -> None:
     api.spec.components.security_scheme("panelSession", {"type": "http", "scheme": "bearer", "description": (
         "A token from POST /v1/sessions (the live panel's): read-only, void after DELETE /v1/sessions/current, "
         "its expiry, or a change of the credential that opened it")})
+
+    @app.get("/")
+    def index():
+        """Where a person who opens the API's address in a browser goes next."""
+        return jsonify(INDEX)
 
     @app.get(ASSETS + "<path:filename>")
     def swagger_ui_asset(filename):

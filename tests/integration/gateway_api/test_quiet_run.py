@@ -1,0 +1,34 @@
+"""A quiet API: probes and scrapes at DEBUG, merchants' requests at INFO; its root says where to go.
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+
+def _access_lines(caplog) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "gateway_api.access"]
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/healthz", "/readyz"])
+def test_probes_and_scrapes_are_not_logged_at_info(client, caplog, path):
+    caplog.set_level(logging.DEBUG, logger="gateway_api.access")
+    client.get(path)
+    (line,) = _access_lines(caplog)
+    assert line.levelno == logging.DEBUG and line.path == path
+
+
+def test_a_merchants_request_is_logged_at_info(client, merchant, caplog):
+    caplog.set_level(logging.DEBUG, logger="gateway_api.access")
+    client.get("/v1/me", auth=merchant)
+    (line,) = _access_lines(caplog)
+    assert (line.levelno, line.route, line.status) == (logging.INFO, "/v1/me", 200)
+
+
+def test_the_api_root_is_a_small_json_index_of_where_to_go(client):
+    response = client.get("/")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    links = response.json["links"]
+    assert {"docs", "openapi", "health"} <= set(links)
+    for path in (links["docs"], links["openapi"], links["health"]):
+        assert client.get(path).status_code == 200, path
