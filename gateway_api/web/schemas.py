@@ -113,25 +113,29 @@ class TransactionSchema(AcceptedSchema):
 
 
 class TransactionPageSchema(Schema):
-    data = fields.List(fields.Nested(TransactionSchema))
-    has_more = fields.Boolean()
+    data = fields.List(fields.Nested(TransactionSchema), metadata={"description": "newest first"})
+    has_more = fields.Boolean(metadata={"description": "true: ask again with starting_after=<the last id>"})
 
 
 class TransactionListQuerySchema(Schema):
-    status = fields.String(validate=validate.OneOf(STATUSES))
-    limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
-    starting_after = Text(validate=validate.Length(1, 100))
-    account_id = Text(validate=validate.Length(1, 100), metadata={"description": "admin only"})
+    status = fields.String(validate=validate.OneOf(STATUSES), metadata={"description": "only this status"})
+    limit = fields.Integer(load_default=20, validate=validate.Range(1, 100), metadata={
+        "description": "at most this many (1 to 100)"})
+    starting_after = Text(validate=validate.Length(1, 100), metadata={
+        "description": "the last id of the previous page: the next page starts after it"})
+    account_id = Text(validate=validate.Length(1, 100), metadata={
+        "description": "admin only: this merchant's transactions (default: every merchant's)"})
 
 
 class AccountCreateSchema(Schema):
-    name = Text(required=True, validate=validate.Length(1, 200))
+    name = Text(required=True, validate=validate.Length(1, 200), metadata={
+        "example": "Shop", "description": "the merchant's name, shown in the panel"})
 
 
 class AccountSecretSchema(Schema):
-    id = fields.String()
+    id = fields.String(metadata={"description": "the user of HTTP Basic"})
     name = fields.String()
-    secret = fields.String(metadata={"description": "shown only once"})
+    secret = fields.String(metadata={"description": "the password of HTTP Basic; shown only once"})
 
 
 class AccountSchema(Schema):
@@ -159,13 +163,15 @@ def utc_today() -> date:
 
 
 class ReportQuerySchema(Schema):
-    period = fields.String(load_default="day", validate=validate.OneOf(PERIODS))
+    period = fields.String(load_default="day", validate=validate.OneOf(PERIODS), metadata={
+        "description": "one row per day, month or year (UTC) that has transactions"})
     first = fields.Date(data_key="from", metadata={"description": (
         f"First day (UTC), inclusive. Default: the last {REPORT_DEFAULT_DAYS} days up to 'to' "
         f"('to' minus {REPORT_DEFAULT_DAYS - 1} days).")})
     last = fields.Date(data_key="to", metadata={"description": "Last day (UTC), inclusive. Default: today (UTC)."})
     account_id = Text(validate=validate.Length(1, 100), metadata={"description": "admin only"})
-    format = fields.String(validate=validate.OneOf(("json", "csv")))
+    format = fields.String(validate=validate.OneOf(("json", "csv")), metadata={
+        "description": "csv: the same totals as CSV (so does Accept: text/csv)"})
 
     @post_load
     def _default_range(self, data, **kwargs):
@@ -195,11 +201,12 @@ class SessionSchema(Schema):
 
 
 class ReportRowSchema(Schema):
-    period = fields.String()
+    period = fields.String(metadata={"description": "YYYY-MM-DD, YYYY-MM or YYYY"})
     approved_count = fields.Integer()
-    approved_volume = fields.String()
+    approved_volume = fields.String(metadata={"description": "sum of the approved amounts, two decimals"})
     rejected_count = fields.Integer()
-    rejected_by_reason = fields.Dict(keys=fields.String(), values=fields.Integer())
+    rejected_by_reason = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "the processor's error_message -> how many"})
     pending_count = fields.Integer()
 
 

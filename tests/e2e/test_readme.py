@@ -155,3 +155,13 @@ def _wait_until_decided(stack, merchant: dict, transaction_id: str) -> dict:
     found = wait_until(decided, 10, message=f"a decision on {transaction_id}")
     print(f"{transaction_id}: decided {time.monotonic() - started:.3f}s after the test asked")
     return found
+
+
+def test_the_openapi_example_of_a_payment_is_approved(running_stack):
+    """What the docs' "Try it out" sends by default: a Luhn-valid test card, a future expiry."""
+    merchant = running_stack.create_merchant("Try it out")
+    _, document, _ = running_stack.request("GET", "/openapi.json")
+    example = document["paths"]["/v1/transactions"]["post"]["requestBody"]["content"]["application/json"]["example"]
+    status, accepted, _ = running_stack.request("POST", "/v1/transactions", example, headers=_basic(merchant))
+    assert status == 202, accepted
+    assert _wait_until_decided(running_stack, merchant, accepted["id"])["status"] == "approved"
