@@ -105,9 +105,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
     register_error_handlers(app, settings.retry_after_seconds)
-    refuse_undeclared_query(app)
     instrument_flask(app, "gateway_api")
     log_requests(app)
+    refuse_undeclared_query(app)  # after the timers: refused requests are timed and logged too
     app.cli.add_command(accounts_cli)
     app.cli.add_command(migrate_cli)
     app.cli.add_command(idempotency_cli)
