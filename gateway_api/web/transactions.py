@@ -28,7 +28,6 @@ ACCEPTED_HEADERS = {
 @blp.route("", methods=["POST"])
 @blp.doc(security=BASIC, parameters=[{
     "in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
-    "example": "order-1001",
     "description": "Your order id (1-255 printable characters): a retry with the same key and body replays the "
                    "first answer for 24 h instead of paying twice; with another body it is a 409."}])
 @requires(MERCHANT)
