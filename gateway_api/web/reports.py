@@ -11,6 +11,8 @@ from gateway_api.web.parsing import Blueprint
 from gateway_api.web.schemas import ReportQuerySchema, ReportSchema
 from gateway_api.web.transactions import scope_account
 
+CSV_HEADERS = {"Content-Disposition": {"schema": {"type": "string"},
+                                       "description": "attachment; filename=\"report-<period>-<from>-<to>.csv\""}}
 blp = Blueprint("reports", __name__, url_prefix="/v1/reports", description="Financial reports")
 
 
@@ -20,9 +22,8 @@ blp = Blueprint("reports", __name__, url_prefix="/v1/reports", description="Fina
 @blp.arguments(ReportQuerySchema, location="query")
 @blp.response(200, ReportSchema)
 @blp.alt_response(200, success=True, content_type="text/csv", schema={"type": "string"}, description=(
-    "Totals per period: JSON, or CSV with format=csv or Accept: text/csv (then with Content-Disposition)"), headers={
-                      "Content-Disposition": {"schema": {"type": "string"},
-                                              "description": "attachment; filename=\"report-<period>-<from>-<to>.csv\""}})
+    "Totals per period: JSON, or CSV with format=csv or Accept: text/csv (then with Content-Disposition)"),
+    headers=CSV_HEADERS)
 @error_responses(blp, *AUTHENTICATED, 422)
 def report(args):
     ledger = current_app.extensions["gateway_api"].ledger

@@ -65,7 +65,8 @@ class CreditCardSchema(Schema):
                       "The card number: digits, spaces or dashes allowed. A number that matches no brand or fails "
                       "the Luhn check is accepted here and rejected by the processor (invalid credit card number).")})
     name = Text(required=True, validate=validate.Length(max=255), metadata={
-        "example": EXAMPLE_CARD["name"], "description": "The holder's name (blank: rejected, invalid credit card name)."})
+        "example": EXAMPLE_CARD["name"],
+        "description": "The holder's name (blank: rejected, invalid credit card name)."})
     expiration_month = StrictInt(1, 12, required=True, metadata={"example": 12, "description": "1 to 12."})
     expiration_year = StrictInt(1, 9999, required=True, metadata={"example": 2099, "description": (
         "Four digits, e.g. 2030. A past year, or this year with a past month, is rejected by the processor.")})

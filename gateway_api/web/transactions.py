@@ -12,7 +12,8 @@ from gateway_api.web.auth import ADMIN, MERCHANT, json_body_required, requires
 from gateway_api.web.docs import AUTHENTICATED, JSON_BODY, error_responses
 from gateway_api.web.parsing import Blueprint
 from gateway_api.web.schemas import (
-    EXAMPLE_TRANSACTION, AcceptedSchema, TransactionCreateSchema, TransactionListQuerySchema, TransactionPageSchema, TransactionSchema,
+    EXAMPLE_TRANSACTION, AcceptedSchema, TransactionCreateSchema, TransactionListQuerySchema, TransactionPageSchema,
+    TransactionSchema,
 )
 
 blp = Blueprint("transactions", __name__, url_prefix="/v1/transactions", description="Card transactions")
@@ -27,7 +28,8 @@ ACCEPTED_HEADERS = {
 
 @blp.route("", methods=["POST"])
 @blp.doc(security=BASIC, parameters=[{
-    "in": "header", "name": "Idempotency-Key", "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    "in": "header", "name": "Idempotency-Key",
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
     "description": "Your order id (1-255 printable characters): a retry with the same key and body replays the "
                    "first answer for 24 h instead of paying twice; with another body it is a 409."}])
 @requires(MERCHANT)
