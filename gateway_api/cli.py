@@ -6,7 +6,9 @@
     flask --app gateway_api accounts create --name Shop
 
 Only the command's result goes to stdout (one JSON line); logs go to stderr. A missing or weak
-setting is one line on stderr naming the variable, and exit code 2.
+setting is one line on stderr naming the variable, and exit code 2. Under `make run`:
+
+    set -a; . var/gateway.env; set +a        # the running API's settings (pepper, database, ...)
 """
 from __future__ import annotations
 
@@ -25,6 +27,11 @@ from gateway_api.domain.errors import GatewayError
 from gateway_api.migrations import SCRIPT_LOCATION
 from gateway_api.settings import MigrationSettings
 from gateway_api.web import presenters
+
+
+# The API's secrets (its pepper above all: a secret hashed with another one never signs in) are
+# those of the running API; `make run` writes them where one line loads them.
+CLI_HINT = "under `make run`, load the API's settings first: set -a; . var/gateway.env; set +a"
 
 
 def _services():
