@@ -50,6 +50,13 @@ const Panel = (() => {
     return amount === null || amount === undefined ? "–" : formatCents(toCents(amount));
   }
 
+  /* part / whole in per cent with one decimal, rounded half up in integers ("62.5%"); "–" for 0 / 0. */
+  function percent(part, whole) {
+    if (!whole) return "–";
+    const tenths = Math.floor((2000 * part + whole) / (2 * whole));
+    return Math.floor(tenths / 10) + "." + (tenths % 10) + "%";
+  }
+
   function el(tag, attrs = {}, ...children) {
     const node = document.createElement(tag);
     for (const [key, value] of Object.entries(attrs)) {
@@ -65,13 +72,40 @@ const Panel = (() => {
     return document.body.dataset.admin === "1";
   }
 
+  /* The operator's merchants, read once per page and shared by the filter and the merchant column
+   * (one request however many rows); refresh() reads them again, for an account created since. */
+  const merchants = (() => {
+    let names = null;
+    let loading = null;
+
+    function load() {
+      loading = getJSON("/api/accounts").then((body) => {
+        names = new Map((body.data || []).map((account) => [account.id, account.name]));
+        return names;
+      }).finally(() => { loading = null; });
+      return loading;
+    }
+
+    return {
+      all: () => (names ? Promise.resolve(names) : loading || load()),
+      refresh: () => loading || load(),
+      loaded: () => names !== null,
+      /* The name; null for an account the list does not know, undefined before the list is read. */
+      name: (id) => (names ? names.get(id) ?? null : undefined),
+    };
+  })();
+
+  function shortId(id) {
+    return String(id || "").slice(0, 8);
+  }
+
   async function fillMerchants(select) {
     if (!select) return;
-    const accounts = await getJSON("/api/accounts");
-    for (const account of accounts.data || []) {
-      select.append(el("option", { value: account.id, text: account.name + " (" + account.id.slice(0, 8) + ")" }));
+    const known = new Set([...select.options].map((option) => option.value));
+    for (const [id, name] of await merchants.all()) {
+      if (!known.has(id)) select.append(el("option", { value: id, text: name + " (" + shortId(id) + ")" }));
     }
   }
 
-  return { getJSON, sendJSON, toCents, formatCents, formatAmount, el, isAdmin, fillMerchants };
+  return { getJSON, sendJSON, toCents, formatCents, formatAmount, percent, el, isAdmin, merchants, shortId, fillMerchants };
 })();

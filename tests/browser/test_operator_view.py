@@ -1,0 +1,95 @@
+"""An operator watching every merchant sees whose row is whose; both views keep the status on a phone."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests.browser.panel_pages import row, sign_in_as_merchant, sign_in_as_operator
+from tests.browser.test_live_panel import LIVE_WITHIN_SECONDS, post
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PHONE = {"width": 390, "height": 844}
+
+
+def requests_to(page: Page, path: str) -> list[str]:
+    """The URLs of the page's requests to ``path``, recorded from now on."""
+    seen: list[str] = []
+    page.on("request", lambda request: seen.append(request.url) if path in request.url else None)
+    return seen
+
+
+def merchant_cell_text(merchant: dict) -> str:
+    return f"{merchant['name']} {merchant['id'][:8]}"
+
+
+def test_an_operator_sees_each_rows_merchant_by_name_and_id_from_one_accounts_request(panel_stack, new_page):
+    stack = panel_stack
+    bakery, florist = stack.create_merchant("Column Bakery"), stack.create_merchant("Column Florist")
+    operator = new_page()
+    accounts_requests = requests_to(operator, "/api/accounts")
+    sign_in_as_operator(operator, stack.settings.admin_token.reveal())
+    paid = {post(stack, bakery, "10.00"): bakery, post(stack, florist, "20.00"): florist,
+            post(stack, bakery, "30.00"): bakery, post(stack, florist, "2000.00"): florist}
+
+    expect(operator.locator("#transactions thead th.merchant")).to_have_text("Merchant")
+    for transaction_id, merchant in paid.items():
+        cell = row(operator, transaction_id).locator("td.merchant")
+        expect(cell).to_have_text(merchant_cell_text(merchant), timeout=LIVE_WITHIN_SECONDS * 1000)
+        expect(cell).to_have_attribute("title", merchant["id"])
+    assert len(accounts_requests) == 1, accounts_requests  # the filter and every row's name: one list
+
+    # A merchant created after the page loaded is named too, by reading the list once more.
+    late = stack.create_merchant("Column Latecomer")
+    of_late = post(stack, late, "5.00")
+    expect(row(operator, of_late).locator("td.merchant")).to_have_text(merchant_cell_text(late))
+    expect(operator.locator(f'#merchant-filter option[value="{late["id"]}"]')).to_have_count(1)
+    assert len(accounts_requests) == 2, accounts_requests
+
+    row(operator, of_late).click()
+    expect(operator.locator("#detail dd[data-field=account]")).to_have_text(f"Column Latecomer ({late['id']})")
+
+
+def test_a_merchant_sees_no_merchant_column_and_reads_no_accounts(panel_stack, new_page):
+    stack = panel_stack
+    merchant = stack.create_merchant("Columnless Shop")
+    page = new_page()
+    accounts_requests = requests_to(page, "/api/accounts")
+    sign_in_as_merchant(page, merchant)
+    transaction_id = post(stack, merchant, "8.00")
+    expect(row(page, transaction_id)).to_have_attribute("data-status", "approved", timeout=LIVE_WITHIN_SECONDS * 1000)
+    expect(page.locator("#transactions th.merchant")).to_have_count(0)
+    expect(row(page, transaction_id).locator("td.merchant")).to_have_count(0)
+    assert accounts_requests == []
+    assert page.evaluate("() => fetch('/api/accounts').then(r => r.status)") == 403
+
+
+def inside_the_viewport(page: Page, locator: Locator) -> None:
+    expect(locator).to_be_visible()
+    box = locator.bounding_box()
+    width = page.viewport_size["width"]
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, (box, width)
+
+
+@pytest.mark.parametrize("viewer", ["merchant", "operator"])
+def test_status_and_reason_stay_on_a_phone_screen(panel_stack, new_page, viewer):
+    stack = panel_stack
+    merchant = stack.create_merchant(f"Phone {viewer.title()} Shop With A Long Name")
+    page = new_page(**PHONE)
+    if viewer == "merchant":
+        sign_in_as_merchant(page, merchant)
+    else:
+        sign_in_as_operator(page, stack.settings.admin_token.reveal())
+    approved, rejected = post(stack, merchant, "9.99"), post(stack, merchant, "1500.00")
+    expect(row(page, approved)).to_have_attribute("data-status", "approved", timeout=LIVE_WITHIN_SECONDS * 1000)
+    expect(row(page, rejected)).to_have_attribute("data-status", "rejected", timeout=LIVE_WITHIN_SECONDS * 1000)
+
+    for transaction_id in (approved, rejected):
+        inside_the_viewport(page, row(page, transaction_id).locator(".badge"))
+        inside_the_viewport(page, row(page, transaction_id).locator(".amount"))
+    inside_the_viewport(page, row(page, rejected).locator(".reason"))
+    expect(row(page, rejected).locator(".reason")).to_have_text("you dont have limit for this transaction")
+    if viewer == "operator":
+        inside_the_viewport(page, row(page, approved).locator(".merchant-name"))
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"the page scrolls sideways by {overflow}px at phone width"
