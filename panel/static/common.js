@@ -95,8 +95,9 @@ const Panel = (() => {
     };
   })();
 
+  /* An account id short enough for a table cell: "acct_" and 8 hex digits, unique enough to tell apart. */
   function shortId(id) {
-    return String(id || "").slice(0, 8);
+    return String(id || "").slice(0, 13);
   }
 
   async function fillMerchants(select) {

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.panel_pages import row, sign_in_as_merchant, sign_in_as_operator
+from tests.browser.panel_pages import row, save_screenshot, sign_in_as_merchant, sign_in_as_operator
 from tests.browser.test_live_panel import LIVE_WITHIN_SECONDS, post
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -20,17 +20,20 @@ def requests_to(page: Page, path: str) -> list[str]:
 
 
 def merchant_cell_text(merchant: dict) -> str:
-    return f"{merchant['name']} {merchant['id'][:8]}"
+    return f"{merchant['name']} {merchant['id'][:13]}"
 
 
-def test_an_operator_sees_each_rows_merchant_by_name_and_id_from_one_accounts_request(panel_stack, new_page):
+def test_an_operator_sees_each_rows_merchant_by_name_and_id_from_one_accounts_request(panel_stack, new_page,
+                                                                                     tmp_path):
     stack = panel_stack
-    bakery, florist = stack.create_merchant("Column Bakery"), stack.create_merchant("Column Florist")
+    bakery, florist = stack.create_merchant("Corner Bakery"), stack.create_merchant("Harbour Florist")
     operator = new_page()
     accounts_requests = requests_to(operator, "/api/accounts")
     sign_in_as_operator(operator, stack.settings.admin_token.reveal())
-    paid = {post(stack, bakery, "10.00"): bakery, post(stack, florist, "20.00"): florist,
-            post(stack, bakery, "30.00"): bakery, post(stack, florist, "2000.00"): florist}
+    paid = {post(stack, bakery, "25.00"): bakery, post(stack, florist, "120.00", number="5555555555554444"): florist,
+            post(stack, bakery, "0.50"): bakery, post(stack, florist, "1500.00"): florist,
+            post(stack, bakery, "42.90", number="378282246310005", cvv="5719"): bakery,
+            post(stack, florist, "15.00", month=13): florist}
 
     expect(operator.locator("#transactions thead th.merchant")).to_have_text("Merchant")
     for transaction_id, merchant in paid.items():
@@ -40,14 +43,15 @@ def test_an_operator_sees_each_rows_merchant_by_name_and_id_from_one_accounts_re
     assert len(accounts_requests) == 1, accounts_requests  # the filter and every row's name: one list
 
     # A merchant created after the page loaded is named too, by reading the list once more.
-    late = stack.create_merchant("Column Latecomer")
-    of_late = post(stack, late, "5.00")
+    late = stack.create_merchant("Night Owl Pizza")
+    of_late = post(stack, late, "18.50")
     expect(row(operator, of_late).locator("td.merchant")).to_have_text(merchant_cell_text(late))
     expect(operator.locator(f'#merchant-filter option[value="{late["id"]}"]')).to_have_count(1)
     assert len(accounts_requests) == 2, accounts_requests
+    save_screenshot(operator, "TEST_PANEL_SCREENSHOT", tmp_path / "panel-operator.png")
 
     row(operator, of_late).click()
-    expect(operator.locator("#detail dd[data-field=account]")).to_have_text(f"Column Latecomer ({late['id']})")
+    expect(operator.locator("#detail dd[data-field=account]")).to_have_text(f"Night Owl Pizza ({late['id']})")
 
 
 def test_a_merchant_sees_no_merchant_column_and_reads_no_accounts(panel_stack, new_page):
