@@ -72,11 +72,13 @@ const Panel = (() => {
     return document.body.dataset.admin === "1";
   }
 
-  /* The operator's merchants, read once per page and shared by the filter and the merchant column
-   * (one request however many rows); refresh() reads them again, for an account created since. */
+  /* The operator's merchants, read once per page and shared by the filter and the merchant column:
+   * one request however many rows. An account the list does not know was created since: the list is
+   * read again, at most every few seconds and once for each such account, never once per row. */
   const merchants = (() => {
-    let names = null;
-    let loading = null;
+    const REFRESH_MS = 5000;
+    let names = null, loading = null, timer = null, refreshedAt = 0;
+    const asked = new Set(), wanted = new Set();
 
     function load() {
       loading = getJSON("/api/accounts").then((body) => {
@@ -86,12 +88,28 @@ const Panel = (() => {
       return loading;
     }
 
+    function ask(id, learned) {
+      if (asked.has(id)) return;
+      wanted.add(id);
+      if (timer) return;
+      timer = setTimeout(() => {
+        refreshedAt = Date.now();
+        for (const each of wanted) asked.add(each);
+        wanted.clear();
+        (loading || load()).then(learned).catch(() => {}).finally(() => { timer = null; });
+      }, Math.max(0, refreshedAt + REFRESH_MS - Date.now()));
+    }
+
     return {
       all: () => (names ? Promise.resolve(names) : loading || load()),
-      refresh: () => loading || load(),
-      loaded: () => names !== null,
-      /* The name; null for an account the list does not know, undefined before the list is read. */
-      name: (id) => (names ? names.get(id) ?? null : undefined),
+      /* The name; undefined while the list is read; null for an account it does not know, which is
+       * then asked for: ``learned`` runs once the list has been read again. */
+      name(id, learned = () => {}) {
+        if (!names) return undefined;
+        const name = names.get(id) ?? null;
+        if (name === null) ask(id, learned);
+        return name;
+      },
     };
   })();
 

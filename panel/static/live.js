@@ -12,12 +12,11 @@
   const MINUTE = 60 * 1000;
   const SHOWN_ROWS = 200;
   const FLASH_MS = 2000;
-  const MERCHANTS_REFRESH_MS = 5000;
   const $ = (id) => document.getElementById(id);
   const state = {
     rows: new Map(), fresh: new Map(), status: "", merchant: "",
     source: null, needResync: false, renderQueued: false, checking: new Set(),
-    admin: Panel.isAdmin(), merchantsAsked: new Set(), merchantsAskedAt: 0, merchantsRefresh: null,
+    admin: Panel.isAdmin(),
   };
 
   function parseTime(text) {
@@ -188,28 +187,15 @@
 
   /* Operators see whose row is whose: names from the one accounts list the page holds. */
   function merchantCell(accountId) {
-    const name = Panel.merchants.name(accountId);
-    if (name === null) askForMerchants(accountId);
+    const name = Panel.merchants.name(accountId, merchantsLearned);
     return Panel.el("td", { class: "merchant", title: accountId },
       Panel.el("span", { class: "merchant-name", text: name || (name === null ? "unknown merchant" : "") }), " ",
       Panel.el("small", { class: "merchant-id", text: Panel.shortId(accountId) }));
   }
 
-  /* An account the list does not know was created after the page loaded: read the list again, at
-   * most every few seconds and once for each such account, never once per row. */
-  function askForMerchants(accountId) {
-    if (state.merchantsAsked.has(accountId) || state.merchantsRefresh) return;
-    const wait = Math.max(0, state.merchantsAskedAt + MERCHANTS_REFRESH_MS - Date.now());
-    state.merchantsRefresh = setTimeout(() => {
-      state.merchantsAskedAt = Date.now();
-      for (const row of state.rows.values()) {
-        if (Panel.merchants.name(row.account_id) === null) state.merchantsAsked.add(row.account_id);
-      }
-      Panel.merchants.refresh()
-        .then(() => Panel.fillMerchants($("merchant-filter")))
-        .catch(() => {})
-        .finally(() => { state.merchantsRefresh = null; scheduleRender(); });
-    }, wait);
+  function merchantsLearned() {
+    Panel.fillMerchants($("merchant-filter")).catch(() => {});
+    scheduleRender();
   }
 
   function glance(now) {
