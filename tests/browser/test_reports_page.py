@@ -101,6 +101,8 @@ def test_the_reports_chart_draws_volume_and_approval_rate_per_period(panel_stack
     stack, (merchant, today) = panel_stack, merchant_with_history
     first = today - timedelta(days=5)
     page = new_page()
+    errors = []  # a script or style refused by the Content-Security-Policy shows up here
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     sign_in_as_merchant(page, merchant)
     page.click("nav >> text=Reports")
     show(page, "day", first, today)
@@ -125,6 +127,7 @@ def test_the_reports_chart_draws_volume_and_approval_rate_per_period(panel_stack
     expect(page.locator("#total-approval-rate")).to_have_text(percent(4, 8))
     expect(page.locator(f'#report-table tbody tr[data-period="{today}"] td').nth(3)).to_have_text("50.0%")
     save_screenshot(page, "TEST_REPORTS_SCREENSHOT", tmp_path / "reports.png")
+    assert errors == []
 
 
 def test_rejections_by_reason_are_one_row_each_and_not_repeated_in_the_total(panel_stack, new_page,
@@ -161,7 +164,10 @@ def test_an_operator_reads_one_merchants_report_through_the_filter(panel_stack, 
     held = []  # the page's first report request, for every merchant, answered only at the end
 
     def hold_the_first(route):
-        held.append(route) if not held else route.continue_()
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
 
     page.route(re.compile(r"/api/reports\?"), hold_the_first)
     page.goto("/reports")
