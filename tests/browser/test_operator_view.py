@@ -1,6 +1,8 @@
 """An operator watching every merchant sees whose row is whose; both views keep the status on a phone."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
@@ -68,11 +70,20 @@ def test_a_merchant_sees_no_merchant_column_and_reads_no_accounts(panel_stack, n
     assert page.evaluate("() => fetch('/api/accounts').then(r => r.status)") == 403
 
 
-def inside_the_viewport(page: Page, locator: Locator) -> None:
+def inside_the_viewport(page: Page, locator: Locator, timeout: float = 5) -> None:
+    """Visible and horizontally inside the viewport, retried like any expectation while rows re-render."""
     expect(locator).to_be_visible()
-    box = locator.bounding_box()
     width = page.viewport_size["width"]
-    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, (box, width)
+    deadline = time.monotonic() + timeout
+    while True:
+        box = locator.bounding_box()
+        if box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width:
+            return
+        if time.monotonic() > deadline:
+            layout = page.evaluate("() => [window.scrollX, document.documentElement.scrollWidth]")
+            raise AssertionError(f"{locator} is not inside the {width}px viewport: box {box}, "
+                                 f"scrollX and page width {layout}")
+        page.wait_for_timeout(100)
 
 
 @pytest.mark.parametrize("viewer", ["merchant", "operator"])
