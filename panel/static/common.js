@@ -94,9 +94,12 @@ const Panel = (() => {
       if (timer) return;
       timer = setTimeout(() => {
         refreshedAt = Date.now();
-        for (const each of wanted) asked.add(each);
+        const asking = [...wanted];
         wanted.clear();
-        (loading || load()).then(learned).catch(() => {}).finally(() => { timer = null; });
+        for (const each of asking) asked.add(each);
+        (loading || load()).then(learned)
+          .catch(() => { for (const each of asking) asked.delete(each); })  // asked again at the next render
+          .finally(() => { timer = null; });
       }, Math.max(0, refreshedAt + REFRESH_MS - Date.now()));
     }
 
