@@ -125,7 +125,7 @@ class CardTraffic:
         self._expect(403, {"amount": "10.00", "credit_card": card(n, "231")}, auth="admin")
         self._expect(404, {"amount": "10.00", "credit_card": card(n, "232")}, path="/v1/transactionz")
         self._expect(405, {"amount": "10.00", "credit_card": card(n, "233")}, method="PUT")
-        self._expect(400, {"amount": "10.00", "credit_card": card(n, "234")}, key="k" * 300)  # bad key
+        self._expect(422, {"amount": "10.00", "credit_card": card(n, "234")}, key="k" * 300)  # bad key
         key = f"card-data-{uuid.uuid4().hex}"
         self.accepted_ids.append(self._expect(202, {"amount": "10.00", "credit_card": card(n, "235")}, key=key)["id"])
         self._expect(409, {"amount": "11.00", "credit_card": card(n, "236")}, key=key)  # same key, another body
