@@ -35,7 +35,7 @@ def test_an_operator_sees_each_rows_merchant_by_name_and_id_from_one_accounts_re
     paid = {post(stack, bakery, "25.00"): bakery, post(stack, florist, "120.00", number="5555555555554444"): florist,
             post(stack, bakery, "0.50"): bakery, post(stack, florist, "1500.00"): florist,
             post(stack, bakery, "42.90", number="378282246310005", cvv="5719"): bakery,
-            post(stack, florist, "15.00", month=13): florist}
+            post(stack, florist, "15.00", number="378282246310005", cvv="571"): florist}
 
     expect(operator.locator("#transactions thead th.merchant")).to_have_text("Merchant")
     for transaction_id, merchant in paid.items():
