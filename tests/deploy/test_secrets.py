@@ -7,6 +7,7 @@ import base64
 import os
 import re
 import secrets
+import subprocess
 
 import pytest
 import yaml
@@ -72,3 +73,29 @@ def test_the_api_and_the_purging_results_consumer_use_one_idempotency_ttl(deploy
 
 def _settings(process: Process):
     return settings_class(process.command).from_env(EnvReader(process.env, check_secrets=False))
+
+
+DEV_SECRETS_SCRIPT = support.K8S / "overlays" / "dev" / "create-secrets.sh"
+
+
+def generated_dev_secrets() -> list[dict]:
+    printed = subprocess.run([str(DEV_SECRETS_SCRIPT), "--print"], check=True, capture_output=True, text=True).stdout
+    return [document for document in yaml.safe_load_all(printed) if document]
+
+
+def test_the_dev_secrets_script_makes_the_template_secrets_with_fresh_values(rendered):
+    template = {s["metadata"]["name"]: set(s["stringData"]) for s in rendered["base"] if s["kind"] == "Secret"}
+    first, second = generated_dev_secrets(), generated_dev_secrets()
+    assert {s["metadata"]["name"]: set(s["stringData"]) for s in first} == template
+    assert all(s["metadata"]["namespace"] == "payment-gateway-dev" for s in first)
+    values = [value for s in first for value in s["stringData"].values()]
+    assert len(set(values)) == len(values)  # no value reused between keys
+    assert not set(values) & {value for s in second for value in s["stringData"].values()}  # random per run
+    assert not any(_PLACEHOLDER.search(value) for value in values)
+
+
+def test_every_dev_process_starts_with_the_generated_secrets(rendered):
+    processes = kubernetes_processes(rendered["overlays/dev"], generated_dev_secrets(), "overlays/dev")
+    assert len(processes) == 7
+    for process in processes:
+        settings_class(process.command).from_env(EnvReader(process.env))
