@@ -124,17 +124,34 @@ def idle_budget(meter: CpuMeter, label: str, seconds: float = 3) -> Budget:
 
 
 def print_budgets(budgets: list[Budget]) -> None:
+    """One row per run. *bound*: the share of the ceiling that the CPU alone allows when both use the
+    same cores fully, the ceiling's CPU per request (wrk's included) over the stack's (wrk's included)."""
     present = [c for c in COMPONENTS if any(c in b.cpu for b in budgets)]
+    ceiling = {b.connections: _per_request(b, sum(b.cpu.values())) for b in budgets if "ceiling" in b.cpu}
     print("\nCPU budget: us of CPU per accepted request during each wrk run (idle rows: ms of CPU per second "
-          "with no load); cores = all CPU used / wall time\n")
-    print("| run | connections | accepted | " + " | ".join(present) + " | stack | wrk | cores |")
-    print("|---" * (len(present) + 6) + "|")
+          "with no load); cores = all CPU used / wall time; bound = the ceiling's CPU per request / this run's\n")
+    print("| run | connections | accepted | " + " | ".join(present) + " | stack | wrk | cores | bound |")
+    print("|---" * (len(present) + 7) + "|")
     for b in budgets:
-        stack = sum(v for k, v in b.cpu.items() if k != "wrk")
-        per = (lambda v: f"{v / b.seconds * 1e3:,.1f}") if not b.accepted else (lambda v: f"{v / b.accepted * 1e6:,.0f}")
-        cells = [per(b.cpu[c]) if c in b.cpu else "" for c in present]
-        print(f"| {b.label} | {b.connections or 'idle'} | {b.accepted:,} | " + " | ".join(cells) +
-              f" | {per(stack)} | {per(b.cpu.get('wrk', 0.0))} | {sum(b.cpu.values()) / b.seconds:.2f} |", flush=True)
+        print(_budget_row(b, present, ceiling), flush=True)
+
+
+def _per_request(b: Budget, seconds: float) -> float:
+    return seconds / b.accepted * 1e6
+
+
+def _budget_row(b: Budget, present: list[str], ceiling: dict[int, float]) -> str:
+    stack = sum(v for k, v in b.cpu.items() if k != "wrk")
+    if b.accepted:
+        cell = lambda seconds: f"{_per_request(b, seconds):,.0f}"  # noqa: E731
+    else:
+        cell = lambda seconds: f"{seconds / b.seconds * 1e3:,.1f}"  # noqa: E731
+    bound = ""
+    if b.accepted and "ceiling" not in b.cpu and b.connections in ceiling:
+        bound = f"{ceiling[b.connections] / _per_request(b, sum(b.cpu.values())):.2f}"
+    cells = " | ".join(cell(b.cpu[c]) if c in b.cpu else "" for c in present)
+    return (f"| {b.label} | {b.connections or 'idle'} | {b.accepted:,} | {cells} | {cell(stack)} | "
+            f"{cell(b.cpu.get('wrk', 0.0))} | {sum(b.cpu.values()) / b.seconds:.2f} | {bound} |")
 
 
 @contextmanager
