@@ -37,6 +37,7 @@ from gateway_api.web import accounts, events, health, reports, sessions, transac
 from gateway_api.cli import accounts_cli, idempotency_cli, migrate_cli
 from gateway_api.web.docs import GatewayApi, openapi_config, register_docs
 from gateway_api.web.errors import register_error_handlers
+from gateway_api.web.parsing import refuse_undeclared_query
 from gateway_api.web.request_logging import log_requests
 
 
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_error_handlers(app, settings.retry_after_seconds)
     instrument_flask(app, "gateway_api")
     log_requests(app)
+    refuse_undeclared_query(app)  # after the timers: refused requests are timed and logged too
     app.cli.add_command(accounts_cli)
     app.cli.add_command(migrate_cli)
     app.cli.add_command(idempotency_cli)

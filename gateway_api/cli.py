@@ -6,7 +6,9 @@
     flask --app gateway_api accounts create --name Shop
 
 Only the command's result goes to stdout (one JSON line); logs go to stderr. A missing or weak
-setting is one line on stderr naming the variable, and exit code 2.
+setting is one line on stderr naming the variable, and exit code 2. Under `make run`:
+
+    set -a; . var/gateway.env; set +a        # the running API's settings (pepper, database, ...)
 """
 from __future__ import annotations
 
@@ -27,12 +29,17 @@ from gateway_api.settings import MigrationSettings, Settings
 from gateway_api.web import presenters
 
 
+# The API's secrets (its pepper above all: a secret hashed with another one never signs in) are
+# those of the running API; `make run` writes them where one line loads them.
+CLI_HINT = "under `make run`, load the API's settings first: set -a; . var/gateway.env; set +a"
+
+
 def _services():
     from gateway_api.app import build_services
 
     if has_app_context():
         return current_app.extensions["gateway_api"]
-    return build_services(from_env_or_exit(Settings))
+    return build_services(from_env_or_exit(Settings, hint=CLI_HINT))
 
 
 def _logs_to_stderr() -> None:

@@ -193,14 +193,14 @@ class MigrationSettings:
 S = TypeVar("S")
 
 
-def from_env_or_exit(settings_class: type[S]) -> S:
+def from_env_or_exit(settings_class: type[S], hint: str = "") -> S:
     """``settings_class.from_env()``, or one line on stderr naming the variable and exit code 2.
 
     For entry points (``python -m ...``, gunicorn configs): a stack trace would bury the one line
-    an operator needs.
+    an operator needs. ``hint`` ends that line: where the values are to be found.
     """
     try:
         return settings_class.from_env()
     except ConfigurationError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr, flush=True)
+        print(f"configuration error: {exc}" + (f" ({hint})" if hint else ""), file=sys.stderr, flush=True)
         raise SystemExit(2) from None

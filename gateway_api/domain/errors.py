@@ -29,6 +29,10 @@ class InvalidParameter(GatewayError):
     pass
 
 
+class UnknownParameter(InvalidParameter):
+    """A parameter the operation does not take (a typo must not silently change the answer)."""
+
+
 class IdempotencyConflict(GatewayError):
     pass
 

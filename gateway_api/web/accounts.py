@@ -5,6 +5,7 @@ from flask import current_app, g
 
 from gateway_api.web import presenters
 from gateway_api.web.auth import ADMIN, MERCHANT, json_body_required, requires
+from gateway_api.web.docs import AUTHENTICATED, JSON_BODY, error_responses
 from gateway_api.web.parsing import Blueprint
 from gateway_api.web.schemas import AccountCreateSchema, AccountListSchema, AccountSchema, AccountSecretSchema, MeSchema
 
@@ -23,6 +24,7 @@ def _accounts():
 @json_body_required
 @blp.arguments(AccountCreateSchema)
 @blp.response(201, AccountSecretSchema)
+@error_responses(blp, *AUTHENTICATED, *JSON_BODY)
 def create_account(payload):
     return presenters.issued_secret(_accounts().create(payload["name"]))
 
@@ -31,6 +33,7 @@ def create_account(payload):
 @blp.doc(security=ADMIN_ONLY + SESSION)
 @requires(ADMIN, session=True)
 @blp.response(200, AccountListSchema)
+@error_responses(blp, *AUTHENTICATED)
 def list_accounts():
     return {"data": [presenters.account(a) for a in _accounts().list()]}
 
@@ -39,6 +42,7 @@ def list_accounts():
 @blp.doc(security=ADMIN_ONLY)
 @requires(ADMIN)
 @blp.response(200, AccountSecretSchema)
+@error_responses(blp, *AUTHENTICATED, 404)
 def rotate_secret(account_id):
     return presenters.issued_secret(_accounts().rotate_secret(account_id))
 
@@ -47,6 +51,7 @@ def rotate_secret(account_id):
 @blp.doc(security=ADMIN_ONLY)
 @requires(ADMIN)
 @blp.response(200, AccountSchema)
+@error_responses(blp, *AUTHENTICATED, 404)
 def disable_account(account_id):
     return presenters.account(_accounts().disable(account_id))
 
@@ -55,6 +60,7 @@ def disable_account(account_id):
 @blp.doc(security=[{"basicAuth": []}, {"adminToken": []}] + SESSION)
 @requires(MERCHANT, ADMIN, session=True)
 @blp.response(200, MeSchema)
+@error_responses(blp, *AUTHENTICATED)
 def me():
     if g.principal.kind == ADMIN:
         return {"type": "admin"}

@@ -2,13 +2,19 @@
 swagger-ui-bundle package (no CDN: works offline)."""
 from __future__ import annotations
 
-from flask import Flask, send_from_directory
+from flask import Flask, jsonify, send_from_directory
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
 from gateway_api.web.schemas import ErrorSchema
 
 ASSETS = "/docs/assets/"
+INDEX = {
+    "name": "Payment gateway API",
+    "version": "v1",
+    "links": {"docs": "/docs", "openapi": "/openapi.json", "health": "/healthz", "ready": "/readyz",
+              "metrics": "/metrics", "transactions": "/v1/transactions"},
+}
 
 
 def openapi_config() -> dict:
@@ -27,6 +33,8 @@ class GatewayApi(Api):
     """flask-smorest's Api documenting the error body this API really sends (``web.errors``)."""
 
     ERROR_SCHEMA = ErrorSchema
+    # No catch-all "default" answer: each operation lists the statuses it really gives.
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
 
 def register_docs(app: Flask, api: Api) -> None:
@@ -38,23 +46,46 @@ def register_docs(app: Flask, api: Api) -> None:
         "A token from POST /v1/sessions (the live panel's): read-only, void after DELETE /v1/sessions/current, "
         "its expiry, or a change of the credential that opened it")})
 
+    @app.get("/")
+    def index():
+        """Where a person who opens the API's address in a browser goes next."""
+        return jsonify(INDEX)
+
     @app.get(ASSETS + "<path:filename>")
     def swagger_ui_asset(filename):
         return send_from_directory(swagger_ui_path, filename, max_age=86400)
 
 
+# What each error status means on this API, with the codes it carries (``web.errors`` sends them).
 _ERROR_TEXTS = {
-    400: "Invalid request (the message says what)", 401: "Missing or wrong credentials",
-    403: "Credentials of the wrong kind (merchant or admin)", 404: "Not found (another merchant's is not found either)",
-    415: "The body is not declared JSON", 422: "A parameter is missing or invalid",
+    400: "invalid_json (the body is not JSON, or nested too deeply), invalid_request, limit_exceeded",
+    401: "unauthorized: missing or wrong credentials (an unknown account and a wrong secret look the same)",
+    403: "forbidden: credentials of the wrong kind (merchant or admin), or a read-only panel session",
+    404: "resource_missing: no such object (another merchant's is not found either)",
+    409: "idempotency_key_reused: the Idempotency-Key was used with another body",
+    413: "payload_too_large: the body is larger than 16 KiB",
+    415: "unsupported_media_type: send the body as Content-Type: application/json",
+    422: "parameter_missing, parameter_invalid or parameter_unknown; `param` names the field "
+         "(e.g. credit_card.cvv) or query parameter",
+    503: "broker_unavailable or database_unavailable: retry after Retry-After seconds "
+         "(POST /v1/transactions: with the same Idempotency-Key)",
 }
+_ERROR_HEADERS = {
+    401: {"WWW-Authenticate": {"description": "Basic or Bearer, realm=\"gateway\"", "schema": {"type": "string"}}},
+    503: {"Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}},
+}
+# Every authenticated operation can answer these: no or wrong credentials, the wrong kind, the ledger down.
+AUTHENTICATED = (401, 403, 503)
+# ... and those that take a JSON body these too.
+JSON_BODY = (400, 413, 415, 422)
 
 
 def error_responses(blp, *statuses: int):
-    """Document the error answers a view can give, each in the API's error JSON."""
+    """Document the error answers a view can give, each in the API's error JSON with its headers."""
     def decorate(view):
-        for status in statuses:
-            view = blp.alt_response(status, schema=GatewayApi.ERROR_SCHEMA, description=_ERROR_TEXTS[status])(view)
+        for status in sorted(set(statuses)):
+            view = blp.alt_response(status, schema=GatewayApi.ERROR_SCHEMA, description=_ERROR_TEXTS[status],
+                                    headers=_ERROR_HEADERS.get(status))(view)
         return view
 
     return decorate

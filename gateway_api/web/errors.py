@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from gateway_api.domain.errors import (
     AuthenticationFailed, BrokerUnavailable, GatewayError, IdempotencyConflict, InvalidParameter, LimitExceeded,
-    NotFound, PermissionDenied,
+    NotFound, PermissionDenied, UnknownParameter,
 )
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,9 @@ _DOMAIN = {
     AuthenticationFailed: (401, "authentication_error", "unauthorized"),
     PermissionDenied: (403, "permission_error", "forbidden"),
     NotFound: (404, "invalid_request_error", "resource_missing"),
-    InvalidParameter: (400, "invalid_request_error", "parameter_invalid"),
+    # One status per code: every parameter_* error is a 422, wherever the parameter was (body, query, header).
+    InvalidParameter: (422, "invalid_request_error", "parameter_invalid"),
+    UnknownParameter: (422, "invalid_request_error", "parameter_unknown"),
     IdempotencyConflict: (409, "idempotency_error", "idempotency_key_reused"),
     LimitExceeded: (400, "invalid_request_error", "limit_exceeded"),
     BrokerUnavailable: (503, "api_error", "broker_unavailable"),
@@ -83,7 +85,6 @@ def _allowed_methods(error: HTTPException) -> dict:
 def _validation(error: HTTPException):
     """webargs/marshmallow messages, e.g. {"json": {"credit_card": {"cvv": ["..."]}}}, to one error."""
     path, message = _first_message(_messages(error))
-    location = path[0] if path else "json"
     param = ".".join(part for part in path[1:] if part != "_schema") or None
     code = "parameter_invalid"
     if message == "Missing data for required field.":
@@ -91,7 +92,7 @@ def _validation(error: HTTPException):
     elif message == "Unknown field.":
         code = "parameter_unknown"
     text = f"{param}: {message}" if param else message
-    return error_response(422 if location != "headers" else 400, "invalid_request_error", code, text, param)
+    return error_response(422, "invalid_request_error", code, text, param)
 
 
 def _messages(error: HTTPException) -> dict:

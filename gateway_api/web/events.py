@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask import current_app, g
-from flask_smorest import Blueprint
 
 from gateway_api.use_cases.ports import DeliveryQuery, EventQuery
 from gateway_api.web import presenters
 from gateway_api.web.auth import MERCHANT, requires
-from gateway_api.web.docs import error_responses
+from gateway_api.web.docs import AUTHENTICATED, JSON_BODY, error_responses
+from gateway_api.web.parsing import Blueprint
 from gateway_api.web.webhook_schemas import (
     DeliveryListQuerySchema, DeliveryLogSchema, DeliveryPageSchema, EventListQuerySchema, EventPageSchema,
     EventSchema, QueuedDeliveriesSchema, ResendSchema,
@@ -31,7 +31,7 @@ def _events():
 @requires(MERCHANT, session=True)
 @blp.arguments(EventListQuerySchema, location="query")
 @blp.response(200, EventPageSchema)
-@error_responses(blp, 400, 401, 403)
+@error_responses(blp, *AUTHENTICATED, 422)
 def list_events(args):
     """Newest first; page with ``starting_after=<the last id you got>`` while ``has_more``."""
     query = EventQuery(g.principal.account_id, args.get("type"), args["limit"], args.get("starting_after"))
@@ -43,7 +43,7 @@ def list_events(args):
 @blp.doc(security=BASIC_OR_SESSION)
 @requires(MERCHANT, session=True)
 @blp.response(200, EventSchema)
-@error_responses(blp, 401, 403, 404)
+@error_responses(blp, *AUTHENTICATED, 404)
 def get_event(event_id):
     """The event exactly as it was delivered."""
     return _events().get(g.principal.account_id, event_id).as_dict()
@@ -53,7 +53,7 @@ def get_event(event_id):
 @blp.doc(security=BASIC_OR_SESSION)
 @requires(MERCHANT, session=True)
 @blp.response(200, DeliveryLogSchema)
-@error_responses(blp, 401, 403, 404)
+@error_responses(blp, *AUTHENTICATED, 404)
 def event_deliveries(event_id):
     """Every delivery of the event (one per endpoint, plus resends), each with every attempt:
     time, HTTP status or error, duration, what the receiver answered (1 KiB), the next retry."""
@@ -66,7 +66,7 @@ def event_deliveries(event_id):
 @requires(MERCHANT)
 @blp.arguments(ResendSchema, required=False)
 @blp.response(202, QueuedDeliveriesSchema)
-@error_responses(blp, 400, 401, 403, 404)
+@error_responses(blp, *AUTHENTICATED, 400, 404, 413, 422)
 def resend_event(payload, event_id):
     """Queue a new delivery, due now, to one endpoint (``endpoint_id``) or to every enabled endpoint
     subscribed to the event's type; the body is optional."""
@@ -79,7 +79,7 @@ def resend_event(payload, event_id):
 @requires(MERCHANT, session=True)
 @deliveries_blp.arguments(DeliveryListQuerySchema, location="query")
 @deliveries_blp.response(200, DeliveryPageSchema)
-@error_responses(deliveries_blp, 400, 401, 403)
+@error_responses(deliveries_blp, *AUTHENTICATED, 422)
 def list_deliveries(args):
     """Newest first, filtered by ``status`` (e.g. ``failed``) or ``endpoint_id``."""
     query = DeliveryQuery(g.principal.account_id, args.get("status"), args.get("endpoint_id"), args["limit"],

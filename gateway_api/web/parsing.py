@@ -11,8 +11,12 @@ from __future__ import annotations
 import json
 
 import flask_smorest
+from flask import request
+from marshmallow import RAISE
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
+
+from gateway_api.domain.errors import UnknownParameter
 
 # No field of the API takes a number anywhere near this long: such a body is not a request.
 MAX_INTEGER_DIGITS = 100
@@ -45,6 +49,10 @@ def _reason(exc: Exception) -> str:
 
 
 class BoundedJsonParser(FlaskParser):
+    # An unknown query parameter is refused like an unknown body field (422 parameter_unknown):
+    # "?stauts=approved" silently listing everything would hide the typo.
+    DEFAULT_UNKNOWN_BY_LOCATION = FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION | {"query": RAISE, "querystring": RAISE}
+
     def _raw_load_json(self, req):
         if not is_json_request(req):
             return core.missing
@@ -55,3 +63,21 @@ class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint with the bounded JSON parser."""
 
     ARGUMENTS_PARSER = BoundedJsonParser()
+
+
+def refuse_undeclared_query(app) -> None:
+    """An operation that declares no query parameter refuses any (422 parameter_unknown), as the
+    parser does for the operations that declare some: a typo never silently changes the answer."""
+
+    @app.before_request
+    def _refuse():
+        view = app.view_functions.get(request.endpoint)
+        doc = getattr(view, "_apidoc", None)
+        if doc is None or not request.args or _declares_query(doc):
+            return
+        name = sorted(request.args)[0]
+        raise UnknownParameter(f"{name}: Unknown field.", param=name)
+
+
+def _declares_query(doc: dict) -> bool:
+    return any(p.get("in") == "query" for p in doc.get("arguments", {}).get("parameters", []))

@@ -6,10 +6,13 @@ from flask import Response, current_app, request
 from gateway_api.domain.reports import roll_up
 from gateway_api.web import presenters
 from gateway_api.web.auth import ADMIN, MERCHANT, requires
+from gateway_api.web.docs import AUTHENTICATED, error_responses
 from gateway_api.web.parsing import Blueprint
 from gateway_api.web.schemas import ReportQuerySchema, ReportSchema
 from gateway_api.web.transactions import scope_account
 
+CSV_HEADERS = {"Content-Disposition": {"schema": {"type": "string"},
+                                       "description": "attachment; filename=\"report-<period>-<from>-<to>.csv\""}}
 blp = Blueprint("reports", __name__, url_prefix="/v1/reports", description="Financial reports")
 
 
@@ -18,6 +21,10 @@ blp = Blueprint("reports", __name__, url_prefix="/v1/reports", description="Fina
 @requires(MERCHANT, ADMIN, session=True)
 @blp.arguments(ReportQuerySchema, location="query")
 @blp.response(200, ReportSchema)
+@blp.alt_response(200, success=True, content_type="text/csv", schema={"type": "string"}, description=(
+    "Totals per period: JSON, or CSV with format=csv or Accept: text/csv (then with Content-Disposition)"),
+    headers=CSV_HEADERS)
+@error_responses(blp, *AUTHENTICATED, 422)
 def report(args):
     ledger = current_app.extensions["gateway_api"].ledger
     totals = ledger.daily_totals(scope_account(args.get("account_id")), args["first"], args["last"])

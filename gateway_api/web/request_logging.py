@@ -1,4 +1,8 @@
-"""One JSON log line per request: method, route, status, duration. Never bodies, headers or secrets."""
+"""One JSON log line per request: method, route, status, duration. Never bodies, headers or secrets.
+
+Probes and scrapes (Prometheus every few seconds, the kubelet's health checks) are logged at DEBUG:
+at INFO they were a third of `make run`'s console and pushed its banner out of sight. A failing
+readiness check logs its own warning (web/health.py)."""
 from __future__ import annotations
 
 import logging
@@ -7,6 +11,7 @@ import time
 from flask import Flask, g, request
 
 log = logging.getLogger("gateway_api.access")
+PROBES = frozenset({"/metrics", "/healthz", "/readyz"})
 
 
 def log_requests(app: Flask) -> None:
@@ -18,7 +23,8 @@ def log_requests(app: Flask) -> None:
     def _log(response):
         started = g.pop("_log_started", None)
         principal = g.get("principal")
-        log.info("request", extra={
+        level = logging.DEBUG if request.path in PROBES else logging.INFO
+        log.log(level, "request", extra={
             "method": request.method,
             "route": request.url_rule.rule if request.url_rule else "unmatched",
             "path": request.path,

@@ -40,23 +40,11 @@ class Amount(fields.Field):
         return None if value is None else format_amount(value)
 
 
-class Cvv(fields.Field):
-    """A string or an integer of at most 8 characters (its validity is the processor's rule)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
-            raise ValidationError("Not a valid string or integer.")
-        text = str(value)
-        if len(text) > 8:
-            raise ValidationError("Longer than 8 characters.")
-        return storable(text)
-
-
 class StrictInt(fields.Integer):
     """A JSON integer (not a string, not a boolean)."""
 
-    def __init__(self, **kwargs):
-        super().__init__(strict=True, validate=validate.Range(-9999, 9999), **kwargs)
+    def __init__(self, minimum: int, maximum: int, **kwargs):
+        super().__init__(strict=True, validate=validate.Range(minimum, maximum), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):
@@ -64,62 +52,91 @@ class StrictInt(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+# A test card that passes the Luhn check, and an expiry in the future: the documented example is approved.
+EXAMPLE_CARD = {"number": "4111111111111111", "name": "Ada Lovelace", "expiration_month": 12,
+                "expiration_year": 2099, "cvv": "123"}
+
+
 class CreditCardSchema(Schema):
     # \A and \Z, not ^ and $: "$" also matches before a final newline ("4111111111111111\n").
     number = Text(required=True, validate=validate.Regexp(r"\A[0-9][0-9 -]{0,31}\Z",
-                                                          error="Must be the card number digits."))
-    name = Text(required=True, validate=validate.Length(max=255))
-    expiration_month = StrictInt(required=True)
-    expiration_year = StrictInt(required=True)
-    cvv = Cvv(required=True)
+                                                          error="Must be the card number digits."),
+                  metadata={"pattern": r"^[0-9][0-9 -]{0,31}$", "example": EXAMPLE_CARD["number"], "description": (
+                      "The card number: digits, spaces or dashes allowed. A number that matches no brand or fails "
+                      "the Luhn check is accepted here and rejected by the processor (invalid credit card number).")})
+    name = Text(required=True, validate=validate.Length(max=255), metadata={
+        "example": EXAMPLE_CARD["name"],
+        "description": "The holder's name (blank: rejected, invalid credit card name)."})
+    expiration_month = StrictInt(1, 12, required=True, metadata={"example": 12, "description": "1 to 12."})
+    expiration_year = StrictInt(1, 9999, required=True, metadata={"example": 2099, "description": (
+        "Four digits, e.g. 2030. A past year, or this year with a past month, is rejected by the processor.")})
+    cvv = Text(required=True, validate=validate.Regexp(r"\A[0-9]{3,4}\Z", error="Must be 3 or 4 digits."),
+               metadata={"pattern": r"^[0-9]{3,4}$", "example": EXAMPLE_CARD["cvv"], "description": (
+                   "3 digits, 4 for American Express (the wrong length for the brand: rejected, "
+                   "invalid credit card cvv). A string: an integer would lose leading zeros.")})
 
 
 class TransactionCreateSchema(Schema):
-    amount = Amount(required=True, metadata={"type": "string", "example": "10.50"})
-    credit_card = fields.Nested(CreditCardSchema, required=True)
-    description = Text(load_default=None, allow_none=True, validate=validate.Length(max=255))
+    amount = Amount(required=True, metadata={
+        "type": "string", "pattern": r"^-?[0-9]+(\.[0-9]{1,2})?$", "example": "10.50", "description": (
+            "A decimal string with at most 2 decimals (a JSON number is accepted too). The processor approves "
+            "1.00 to 1000.00 and rejects the rest.")})
+    credit_card = fields.Nested(CreditCardSchema, required=True, metadata={
+        "description": "Sent to the processor encrypted; only the brand and last 4 digits are kept."})
+    description = Text(load_default=None, allow_none=True, validate=validate.Length(max=255), metadata={
+        "example": "order 1001", "description": "Your reference, shown in listings (at most 255 characters)."})
+
+
+# What "Try it out" sends: approved within a fraction of a second.
+EXAMPLE_TRANSACTION = {"amount": "10.50", "credit_card": EXAMPLE_CARD, "description": "order 1001"}
 
 
 class CardSummarySchema(Schema):
-    brand = fields.String(allow_none=True)
-    last4 = fields.String(allow_none=True)
+    brand = fields.String(allow_none=True, metadata={"description": "visa, mastercard, amex, ... or null"})
+    last4 = fields.String(allow_none=True, metadata={"description": "the last 4 digits"})
 
 
 class AcceptedSchema(Schema):
-    id = fields.String()
-    status = fields.String()
-    amount = fields.String()
+    id = fields.String(metadata={"description": "the transaction's id (also in the Location header)"})
+    status = fields.String(metadata={"enum": list(STATUSES), "description": (
+        "pending until the processor decides, then approved or rejected")})
+    amount = fields.String(metadata={"example": "10.50", "description": "two decimals"})
     card = fields.Nested(CardSummarySchema)
-    created_at = fields.String()
+    created_at = fields.String(metadata={"description": "RFC 3339, UTC"})
 
 
 class TransactionSchema(AcceptedSchema):
     account_id = fields.String()
     description = fields.String(allow_none=True)
-    error_message = fields.String()
-    processed_at = fields.String(allow_none=True)
+    error_message = fields.String(allow_none=True, metadata={"description": (
+        "why it was rejected (e.g. \"you dont have limit for this transaction\"); empty otherwise")})
+    processed_at = fields.String(allow_none=True, metadata={"description": "when it was decided (RFC 3339, UTC)"})
 
 
 class TransactionPageSchema(Schema):
-    data = fields.List(fields.Nested(TransactionSchema))
-    has_more = fields.Boolean()
+    data = fields.List(fields.Nested(TransactionSchema), metadata={"description": "newest first"})
+    has_more = fields.Boolean(metadata={"description": "true: ask again with starting_after=<the last id>"})
 
 
 class TransactionListQuerySchema(Schema):
-    status = fields.String(validate=validate.OneOf(STATUSES))
-    limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
-    starting_after = Text(validate=validate.Length(1, 100))
-    account_id = Text(validate=validate.Length(1, 100), metadata={"description": "admin only"})
+    status = fields.String(validate=validate.OneOf(STATUSES), metadata={"description": "only this status"})
+    limit = fields.Integer(load_default=20, validate=validate.Range(1, 100), metadata={
+        "description": "at most this many (1 to 100)"})
+    starting_after = Text(validate=validate.Length(1, 100), metadata={
+        "description": "the last id of the previous page: the next page starts after it"})
+    account_id = Text(validate=validate.Length(1, 100), metadata={
+        "description": "admin only: this merchant's transactions (default: every merchant's)"})
 
 
 class AccountCreateSchema(Schema):
-    name = Text(required=True, validate=validate.Length(1, 200))
+    name = Text(required=True, validate=validate.Length(1, 200), metadata={
+        "example": "Shop", "description": "the merchant's name, shown in the panel"})
 
 
 class AccountSecretSchema(Schema):
-    id = fields.String()
+    id = fields.String(metadata={"description": "the user of HTTP Basic"})
     name = fields.String()
-    secret = fields.String(metadata={"description": "shown only once"})
+    secret = fields.String(metadata={"description": "the password of HTTP Basic; shown only once"})
 
 
 class AccountSchema(Schema):
@@ -147,13 +164,15 @@ def utc_today() -> date:
 
 
 class ReportQuerySchema(Schema):
-    period = fields.String(load_default="day", validate=validate.OneOf(PERIODS))
+    period = fields.String(load_default="day", validate=validate.OneOf(PERIODS), metadata={
+        "description": "one row per day, month or year (UTC) that has transactions"})
     first = fields.Date(data_key="from", metadata={"description": (
         f"First day (UTC), inclusive. Default: the last {REPORT_DEFAULT_DAYS} days up to 'to' "
         f"('to' minus {REPORT_DEFAULT_DAYS - 1} days).")})
     last = fields.Date(data_key="to", metadata={"description": "Last day (UTC), inclusive. Default: today (UTC)."})
     account_id = Text(validate=validate.Length(1, 100), metadata={"description": "admin only"})
-    format = fields.String(validate=validate.OneOf(("json", "csv")))
+    format = fields.String(validate=validate.OneOf(("json", "csv")), metadata={
+        "description": "csv: the same totals as CSV (so does Accept: text/csv)"})
 
     @post_load
     def _default_range(self, data, **kwargs):
@@ -183,11 +202,12 @@ class SessionSchema(Schema):
 
 
 class ReportRowSchema(Schema):
-    period = fields.String()
+    period = fields.String(metadata={"description": "YYYY-MM-DD, YYYY-MM or YYYY"})
     approved_count = fields.Integer()
-    approved_volume = fields.String()
+    approved_volume = fields.String(metadata={"description": "sum of the approved amounts, two decimals"})
     rejected_count = fields.Integer()
-    rejected_by_reason = fields.Dict(keys=fields.String(), values=fields.Integer())
+    rejected_by_reason = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "the processor's error_message -> how many"})
     pending_count = fields.Integer()
 
 
@@ -199,11 +219,13 @@ class ReportSchema(Schema):
 
 
 class ErrorBodySchema(Schema):
-    type = fields.String()
-    code = fields.String()
-    message = fields.String()
-    param = fields.String(allow_none=True)
+    type = fields.String(required=True, metadata={"enum": [
+        "invalid_request_error", "authentication_error", "permission_error", "idempotency_error", "api_error"]})
+    code = fields.String(required=True, metadata={"description": "what to match on, e.g. parameter_invalid"})
+    message = fields.String(required=True, metadata={"description": "for people; never card data"})
+    param = fields.String(required=True, allow_none=True, metadata={
+        "description": "the parameter at fault (e.g. credit_card.cvv, limit, Idempotency-Key), or null"})
 
 
 class ErrorSchema(Schema):
-    error = fields.Nested(ErrorBodySchema)
+    error = fields.Nested(ErrorBodySchema, required=True)

@@ -8,6 +8,7 @@ from flask import current_app, g
 from gateway_api.domain.errors import PermissionDenied
 from gateway_api.domain.transactions import rfc3339
 from gateway_api.web.auth import ADMIN, MERCHANT, json_body_required, requires
+from gateway_api.web.docs import AUTHENTICATED, JSON_BODY, error_responses
 from gateway_api.web.parsing import Blueprint
 from gateway_api.web.schemas import SessionCreateSchema, SessionSchema
 
@@ -24,6 +25,7 @@ def _sessions():
 @json_body_required
 @blp.arguments(SessionCreateSchema)
 @blp.response(201, SessionSchema)
+@error_responses(blp, *AUTHENTICATED, *JSON_BODY)
 def open_session(payload):
     """A read-only session token for the caller (what the panel keeps instead of the credential)."""
     issued = _sessions().open(g.principal.account, timedelta(seconds=payload["ttl_seconds"]))
@@ -36,6 +38,7 @@ def open_session(payload):
 @blp.doc(security=[{"panelSession": []}])
 @requires(MERCHANT, ADMIN, session=True)
 @blp.response(204)
+@error_responses(blp, *AUTHENTICATED)
 def end_session():
     """Sign-out: the token that made this request stops working everywhere at once."""
     if g.principal.session is None:

@@ -9,26 +9,39 @@ from gateway_api.domain.transactions import Card, TransactionRequest
 from gateway_api.use_cases.ports import ListQuery
 from gateway_api.web import presenters
 from gateway_api.web.auth import ADMIN, MERCHANT, json_body_required, requires
+from gateway_api.web.docs import AUTHENTICATED, JSON_BODY, error_responses
 from gateway_api.web.parsing import Blueprint
 from gateway_api.web.schemas import (
-    AcceptedSchema, TransactionCreateSchema, TransactionListQuerySchema, TransactionPageSchema, TransactionSchema,
+    EXAMPLE_TRANSACTION, AcceptedSchema, TransactionCreateSchema, TransactionListQuerySchema, TransactionPageSchema,
+    TransactionSchema,
 )
 
 blp = Blueprint("transactions", __name__, url_prefix="/v1/transactions", description="Card transactions")
 BASIC = [{"basicAuth": []}]
 BASIC_OR_ADMIN = [{"basicAuth": []}, {"adminToken": []}, {"panelSession": []}]
+ACCEPTED_HEADERS = {
+    "Location": {"description": "the transaction: GET it for its status", "schema": {"type": "string"}},
+    "Idempotent-Replayed": {"description": "\"true\" when this answer replays the first one of its Idempotency-Key",
+                            "schema": {"type": "string", "enum": ["true"]}},
+}
 
 
 @blp.route("", methods=["POST"])
-@blp.doc(security=BASIC, parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"},
-                                      "description": "Retries with the same key and body replay the first answer."}])
+@blp.doc(security=BASIC, parameters=[{
+    "in": "header", "name": "Idempotency-Key",
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    "description": "Your order id (1-255 printable characters): a retry with the same key and body replays the "
+                   "first answer for 24 h instead of paying twice; with another body it is a 409."}])
 @requires(MERCHANT)
 @json_body_required
-@blp.arguments(TransactionCreateSchema())  # one instance: no schema built per request
-@blp.response(202, AcceptedSchema)
-@blp.alt_response(409, description="Idempotency-Key reused with another body")
-@blp.alt_response(503, description="Broker unavailable: retry with the same Idempotency-Key")
+@blp.arguments(TransactionCreateSchema(), example=EXAMPLE_TRANSACTION)  # one instance: no schema built per request
+@blp.response(202, AcceptedSchema, description="Accepted: the broker holds it; decided within a fraction of a second "
+                                                "(GET the Location until the status is approved or rejected)",
+              headers=ACCEPTED_HEADERS)
+@error_responses(blp, *AUTHENTICATED, *JSON_BODY, 409)
 def create_transaction(payload):
+    """Accept a card transaction. Only its shape is checked here; the processor decides it (see the
+    README's test inputs: amount above 1000, a card failing Luhn, an expired card... are rejected)."""
     services = current_app.extensions["gateway_api"]
     result = services.accept_transaction(g.principal.account_id, _request(payload), _idempotency_key())
     services.metrics.accepted(result.replayed)
@@ -44,6 +57,7 @@ def create_transaction(payload):
 @blp.doc(security=BASIC_OR_ADMIN)
 @requires(MERCHANT, ADMIN, session=True)
 @blp.response(200, TransactionSchema)
+@error_responses(blp, *AUTHENTICATED, 404)
 def get_transaction(transaction_id):
     found = current_app.extensions["gateway_api"].ledger.get(transaction_id)
     # Another merchant's transaction is as absent as one that does not exist (404, not 403).
@@ -57,6 +71,7 @@ def get_transaction(transaction_id):
 @requires(MERCHANT, ADMIN, session=True)
 @blp.arguments(TransactionListQuerySchema, location="query")
 @blp.response(200, TransactionPageSchema)
+@error_responses(blp, *AUTHENTICATED, 422)
 def list_transactions(args):
     query = ListQuery(scope_account(args.get("account_id")), args.get("status"), args["limit"],
                       args.get("starting_after"))

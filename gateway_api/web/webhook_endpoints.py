@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask import current_app, g
-from flask_smorest import Blueprint
 
 from gateway_api.web import presenters
 from gateway_api.web.auth import MERCHANT, json_body_required, requires
-from gateway_api.web.docs import error_responses
+from gateway_api.web.docs import AUTHENTICATED, JSON_BODY, error_responses
+from gateway_api.web.parsing import Blueprint
 from gateway_api.web.webhook_schemas import (
     DeletedSchema, WebhookEndpointCreateSchema, WebhookEndpointListSchema, WebhookEndpointSchema,
     WebhookEndpointSecretSchema,
@@ -29,7 +29,7 @@ def _endpoints():
 @json_body_required
 @blp.arguments(WebhookEndpointCreateSchema)
 @blp.response(201, WebhookEndpointSecretSchema)
-@error_responses(blp, 400, 401, 403, 415)
+@error_responses(blp, *AUTHENTICATED, *JSON_BODY)
 def create_endpoint(payload):
     """Create an endpoint: https:// URLs that resolve to public addresses; at most 16 per merchant.
     The answer is the only time the signing secret (whsec_...) is shown, besides rolling it."""
@@ -42,7 +42,7 @@ def create_endpoint(payload):
 @blp.doc(security=BASIC_OR_SESSION)
 @requires(MERCHANT, session=True)
 @blp.response(200, WebhookEndpointListSchema)
-@error_responses(blp, 401, 403)
+@error_responses(blp, *AUTHENTICATED)
 def list_endpoints():
     return {"data": [presenters.webhook_endpoint(e) for e in _endpoints().list(g.principal.account_id)],
             "has_more": False}
@@ -52,7 +52,7 @@ def list_endpoints():
 @blp.doc(security=BASIC_OR_SESSION)
 @requires(MERCHANT, session=True)
 @blp.response(200, WebhookEndpointSchema)
-@error_responses(blp, 401, 403, 404)
+@error_responses(blp, *AUTHENTICATED, 404)
 def get_endpoint(endpoint_id):
     return presenters.webhook_endpoint(_endpoints().get(g.principal.account_id, endpoint_id))
 
@@ -61,7 +61,7 @@ def get_endpoint(endpoint_id):
 @blp.doc(security=BASIC)
 @requires(MERCHANT)
 @blp.response(200, DeletedSchema)
-@error_responses(blp, 401, 403, 404)
+@error_responses(blp, *AUTHENTICATED, 404)
 def delete_endpoint(endpoint_id):
     """Delete an endpoint: nothing more is sent to it; its pending deliveries are canceled."""
     deleted = _endpoints().delete(g.principal.account_id, endpoint_id)
@@ -72,7 +72,7 @@ def delete_endpoint(endpoint_id):
 @blp.doc(security=BASIC)
 @requires(MERCHANT)
 @blp.response(200, WebhookEndpointSecretSchema)
-@error_responses(blp, 401, 403, 404)
+@error_responses(blp, *AUTHENTICATED, 404)
 def roll_secret(endpoint_id):
     """A new signing secret (shown once); deliveries are signed with it from now on, the old one stops."""
     return presenters.issued_endpoint_secret(_endpoints().roll_secret(g.principal.account_id, endpoint_id))

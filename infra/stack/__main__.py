@@ -11,6 +11,7 @@ import threading
 from datetime import datetime, timezone
 
 from infra.settings import DEVELOPMENT_SECRETS_OPT_IN, ConfigurationError
+from infra.stack.demo import CLI_ENV_FILE, DEMO_FILE, demo_merchant
 from infra.stack.settings import StackSettings
 from infra.stack.stack import Stack, StackError
 
@@ -27,7 +28,7 @@ def main() -> int:
     stack = Stack(settings)
     try:
         stack.start()
-        print_welcome(stack, stack.create_merchant("Demo shop"))
+        print_welcome(stack, demo_merchant(stack))
         return run_until_stopped(stack, stop)
     except StackError as exc:
         print(f"\nmake run failed: {exc}", file=sys.stderr)
@@ -57,6 +58,7 @@ def print_welcome(stack: Stack, merchant: dict) -> None:
     card = {"number": "4111111111111111", "name": "Ada Lovelace", "expiration_month": 12,
             "expiration_year": datetime.now(timezone.utc).year + 2, "cvv": "123"}
     body = '{"amount": "10.50", "credit_card": ' + str(card).replace("'", '"') + "}"
+    auth = f"{merchant['id']}:{merchant['secret']}"
     webhook_rule = ("(WEBHOOK_ALLOW_PRIVATE_URLS=true: http:// and local addresses are allowed here)"
                     if s.webhook_allow_private_urls else "(only https:// URLs on public addresses)")
     print(f"""
@@ -69,14 +71,18 @@ def print_welcome(stack: Stack, merchant: dict) -> None:
    Admin token {s.admin_token.reveal()}
    Secrets     {secrets_note(s)}
 
- Demo merchant
+ Demo merchant (kept in {s.var_dir}/{DEMO_FILE}: the next `make run` reuses it)
    account id  {merchant["id"]}
    secret      {merchant["secret"]}
 
- Try it:
-   curl -s -u {merchant["id"]}:{merchant["secret"]} -H 'Content-Type: application/json' \\
+ Try it: a transaction is accepted (202, "pending") and decided within a fraction of a second
+   curl -s -u {auth} -H 'Content-Type: application/json' \\
         -d '{body}' {s.api_url}/v1/transactions
-   curl -s -u {merchant["id"]}:{merchant["secret"]} {s.api_url}/v1/transactions
+   then read it back; this polls until the newest one is no longer pending:
+   until curl -s -u {auth} '{s.api_url}/v1/transactions?limit=1' | grep -v '"pending"'; do sleep 0.2; done
+
+ Operator commands with the running API's settings (pepper, database):
+   set -a; . {s.var_dir}/{CLI_ENV_FILE}; set +a; {_python()} -m gateway_api accounts create --name Shop
 
  Webhooks {webhook_rule}
    a local receiver that registers itself for the demo merchant and checks every signature:

@@ -17,6 +17,7 @@ from infra.kafka import KafkaSettings, ensure_topics, wait_for_broker
 from infra.contracts import Topics
 from infra.settings import DEVELOPMENT_SECRETS_OPT_IN
 from infra.prometheus_local import start_local_prometheus, stop_local_prometheus, targets_page, wait_until_ready
+from infra.stack.demo import write_cli_env
 from infra.stack.processes import ManagedProcess, run_to_completion, stop_all
 from infra.stack.settings import StackSettings
 
@@ -48,6 +49,7 @@ class Stack:
             self._check_ports_free()
             self._start_kafka()
             self._migrate()
+            write_cli_env(self.settings.var_dir, self._env(DATABASE_URL=self.settings.gateway_db))
             self._start_services()
             self._wait_until_ready(timeout)
             self._start_prometheus()

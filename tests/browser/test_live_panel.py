@@ -49,7 +49,7 @@ def test_a_merchant_watches_transactions_arrive_live_filters_reads_reports_and_s
 
     more = [post(stack, merchant, amount, **fields) for amount, fields in (
         ("42.90", {}), ("7.35", {"number": "378282246310005", "cvv": "5719"}), ("0.50", {}),
-        ("120.00", {"number": "5555555555554444"}), ("15.00", {"month": 13}), ("980.00", {}),
+        ("120.00", {"number": "5555555555554444"}), ("15.00", {"number": "378282246310005", "cvv": "571"}), ("980.00", {}),
     )]
     created = [final_transaction(stack, merchant, transaction_id)["created_at"]  # in the ledger too, for the reports
                for transaction_id in [approved, rejected, *more]]

@@ -32,6 +32,7 @@ class RunningMakeRun:
         env |= {name: str(port) for name, port in self.ports.items()}
         env |= {"STACK_VAR_DIR": str(var_dir), "STACK_PROMETHEUS": str(self.with_prometheus).lower(),
                 "PYTHONUNBUFFERED": "1"}
+        self.env = env
         self.process = subprocess.Popen([sys.executable, "-m", "infra.stack"], env=env, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True)
         self.lines: list[str] = []
@@ -55,6 +56,15 @@ class RunningMakeRun:
     def printed_receiver(self) -> str:
         """The banner's local webhook receiver command (two lines joined by a backslash)."""
         match = re.search(r"^\s*(\S+ -m gateway_api\.webhooks\.receiver .*\\\n.*--secret \S+)$", self.output(), re.MULTILINE)
+        return match.group(1) if match else ""
+
+    def printed_poll(self) -> str:
+        """The banner's loop that reads the newest transaction back until it is decided."""
+        match = re.search(r"^\s*(until curl .*done)$", self.output(), re.MULTILINE)
+        return match.group(1) if match else ""
+
+    def printed_cli(self) -> str:
+        match = re.search(r"^\s*(set -a; \. .*gateway_api accounts create --name Shop)$", self.output(), re.MULTILINE)
         return match.group(1) if match else ""
 
     def credentials(self) -> tuple[str, str]:
@@ -128,6 +138,7 @@ def test_printed_curl_is_approved_printed_receiver_gets_its_event_and_ctrl_c_sto
     approved = wait_until(lambda: _final(api, account, secret, accepted["id"]), 10, message="approval")
     print(f"printed curl: approved visible through GET {time.monotonic() - started:.3f}s after the 202")
     assert approved["status"] == "approved"
+    check_the_printed_poll_and_cli(make_run, api)
 
     over_limit = _curl(api, account, secret, "POST", '{"amount": 1000.01, "credit_card": %s}' % _card_json(make_run))
     rejected = wait_until(lambda: _final(api, account, secret, over_limit["id"]), 10, message="rejection")
@@ -149,6 +160,25 @@ def test_printed_curl_is_approved_printed_receiver_gets_its_event_and_ctrl_c_sto
     print(f"Ctrl-C: everything stopped in {stopped_in:.2f}s")
     assert stopped_in < 10
     assert [pid for pid in children if Path(f"/proc/{pid}").exists()] == []
+
+
+def check_the_printed_poll_and_cli(make_run, api: str) -> None:
+    """The banner's polling GET ends with the decision; its operator command creates an account
+    that signs in to the running API (same pepper, same database); probes never reach the console."""
+    subprocess.run(["bash", "-c", make_run.printed_curl()], capture_output=True, check=True)
+    started = time.monotonic()
+    polled = subprocess.run(["bash", "-c", make_run.printed_poll()], capture_output=True, text=True, timeout=20)
+    print(f"printed poll: decided after {time.monotonic() - started:.3f}s")
+    assert json.loads(polled.stdout)["data"][0]["status"] == "approved", polled.stdout
+    created = subprocess.run(["bash", "-c", make_run.printed_cli()], capture_output=True, text=True, timeout=60)
+    assert created.returncode == 0 and created.stderr == "", created.stderr
+    account = json.loads(created.stdout)
+    assert _curl(api, account["id"], account["secret"], "GET", path="/v1/me")["account_id"] == account["id"]
+    var_dir = Path(make_run.env["STACK_VAR_DIR"])
+    for name in ("gateway.env", "demo-merchant.json"):
+        assert (var_dir / name).stat().st_mode & 0o777 == 0o600, name
+    probes = [line for line in make_run.lines if re.search(r'"path": "/(metrics|healthz|readyz)"', line)]
+    assert probes == [], probes[:3]
 
 
 def check_the_printed_webhook_receiver(make_run) -> None:
@@ -180,6 +210,28 @@ def check_the_printed_webhook_receiver(make_run) -> None:
         receiver.wait(10)
         reader.join(5)
     assert any(line.startswith("deleted endpoint") for line in lines), lines
+
+
+def test_a_restart_reuses_the_demo_merchant_and_prints_it_again(tmp_path):
+    var_dir = tmp_path / "var"
+    first = _started(RunningMakeRun(var_dir))
+    credentials = first.credentials()
+    _stop_as_a_person_would(first)
+    second = _started(RunningMakeRun(var_dir))
+    try:
+        assert second.credentials() == credentials
+        assert "the next `make run` reuses it" in second.output()
+    finally:
+        _stop_as_a_person_would(second)
+
+
+def _started(running: RunningMakeRun) -> RunningMakeRun:
+    wait_until(lambda: running.printed_curl() or running.process.poll() is not None, 120, interval=0.2,
+               message="the welcome banner")
+    if not running.printed_curl():
+        _stop_as_a_person_would(running)
+        pytest.fail(f"make run exited with {running.process.returncode}:\n{running.output()[-3000:]}")
+    return running
 
 
 def _card_json(make_run) -> str:

@@ -21,7 +21,8 @@ DECISIONS = [
     ("5000", card(), "rejected", "you dont have limit for this transaction"),
     ("0.99", card(), "rejected", "the amount must be greater than 1"),
     ("10.00", card(number="4111111111111112"), "rejected", "invalid credit card number"),
-    ("10.00", card(month=13), "rejected", "invalid expiration month"),
+    ("10.00", card(number=AMEX, cvv="571"), "rejected", "invalid credit card cvv"),
+    ("10.00", card(name=" "), "rejected", "invalid credit card name"),
     ("10.00", card(year=LAST_YEAR), "rejected", "invalid expiration year"),
 ]
 
@@ -52,6 +53,8 @@ def test_every_accepted_transaction_reaches_its_final_status(running_stack, merc
         ({"amount": "10.001", "credit_card": card()}, "application/json", (422, "parameter_invalid", "amount")),
         ({"amount": "10.00", "credit_card": {"number": "4111111111111111"}}, "application/json",
          (422, "parameter_missing", "credit_card.cvv")),
+        ({"amount": "10.00", "credit_card": card(month=13)}, "application/json",
+         (422, "parameter_invalid", "credit_card.expiration_month")),
         ("amount=10", "application/x-www-form-urlencoded", (415, "unsupported_media_type", None)),
     ],
 )

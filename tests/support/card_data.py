@@ -37,16 +37,20 @@ class CardDataScanner:
 
     numbers: set[str] = field(default_factory=set)  # digits only
     cvvs: set[str] = field(default_factory=set)
+    holders: set[str] = field(default_factory=set)
 
-    def sent(self, number: str, cvv: str | None = None) -> None:
+    def sent(self, number: str, cvv: str | None = None, holder: str | None = None) -> None:
         self.numbers.add(digits(number))
         if cvv is not None:
             self.cvvs.add(str(cvv))
+        if holder:
+            self.holders.add(holder)
 
     def findings(self, where: str, text: str) -> list[str]:
         """What of the sent card data ``text`` holds, each as ``where: what`` (never the data itself)."""
         squashed = _SEPARATORS.sub("", text)
         found = [f"{where}: card number ending {n[-4:]}" for n in sorted(self.numbers) if n in squashed]
+        found += [f"{where}: the cardholder's name" for holder in sorted(self.holders) if holder in text]
         # A traceback's "line 233" is a line number, whatever CVVs were sent.
         text = _LINE_NUMBERS.sub("line #", text)
         for match in _TOKENS.finditer(text):
@@ -121,7 +125,7 @@ class CardTraffic:
         self._expect(403, {"amount": "10.00", "credit_card": card(n, "231")}, auth="admin")
         self._expect(404, {"amount": "10.00", "credit_card": card(n, "232")}, path="/v1/transactionz")
         self._expect(405, {"amount": "10.00", "credit_card": card(n, "233")}, method="PUT")
-        self._expect(400, {"amount": "10.00", "credit_card": card(n, "234")}, key="k" * 300)  # bad key
+        self._expect(422, {"amount": "10.00", "credit_card": card(n, "234")}, key="k" * 300)  # bad key
         key = f"card-data-{uuid.uuid4().hex}"
         self.accepted_ids.append(self._expect(202, {"amount": "10.00", "credit_card": card(n, "235")}, key=key)["id"])
         self._expect(409, {"amount": "11.00", "credit_card": card(n, "236")}, key=key)  # same key, another body
@@ -129,7 +133,8 @@ class CardTraffic:
     def _expect(self, status: int, body, send_as=lambda text: text, content_type: str = "application/json",
                 auth=None, path: str = "/v1/transactions", method: str = "POST", key: str | None = None) -> dict:
         for item in body if isinstance(body, list) else [body]:
-            self.scanner.sent(str(item["credit_card"]["number"]), str(item["credit_card"]["cvv"]))
+            self.scanner.sent(str(item["credit_card"]["number"]), str(item["credit_card"]["cvv"]),
+                              item["credit_card"].get("name"))
         headers = {"Content-Type": content_type, "Authorization": self._authorization(auth)}
         if key is not None:
             headers["Idempotency-Key"] = key

@@ -75,7 +75,7 @@ def test_admin_reads_any_transaction_and_filters_lists_by_account(client, mercha
 
 def test_a_merchant_cannot_list_another_account(client, merchant, other_merchant):
     response = client.get(f"/v1/transactions?account_id={other_merchant[0]}", auth=merchant)
-    assert response.status_code == 400 and response.json["error"]["param"] == "account_id"
+    assert response.status_code == 422 and response.json["error"]["param"] == "account_id"
 
 
 def test_lists_newest_first_with_cursor_pagination(client, merchant, other_merchant):
@@ -93,7 +93,7 @@ def test_lists_newest_first_with_cursor_pagination(client, merchant, other_merch
 def test_a_cursor_from_another_merchant_is_refused(client, merchant, other_merchant):
     theirs = client.post("/v1/transactions", json=transaction_body(), auth=other_merchant).json["id"]
     response = client.get(f"/v1/transactions?starting_after={theirs}", auth=merchant)
-    assert response.status_code == 400 and response.json["error"]["param"] == "starting_after"
+    assert response.status_code == 422 and response.json["error"]["param"] == "starting_after"
 
 
 def test_a_disabled_account_can_no_longer_authenticate(client):

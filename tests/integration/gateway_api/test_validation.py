@@ -29,6 +29,16 @@ CASES = [
     ("number as int", transaction_body(credit_card=card(number=4111111111111111)), 422, "parameter_invalid",
      "credit_card.number"),
     ("cvv as list", transaction_body(credit_card=card(cvv=[1])), 422, "parameter_invalid", "credit_card.cvv"),
+    # The documented bounds are enforced where they are documented (the processor keeps its own rules).
+    ("cvv as integer", transaction_body(credit_card=card(cvv=987)), 422, "parameter_invalid", "credit_card.cvv"),
+    ("cvv of 2 digits", transaction_body(credit_card=card(cvv="98")), 422, "parameter_invalid", "credit_card.cvv"),
+    ("cvv of 5 digits", transaction_body(credit_card=card(cvv="98765")), 422, "parameter_invalid", "credit_card.cvv"),
+    ("month 13", transaction_body(credit_card=card(expiration_month=13)), 422, "parameter_invalid",
+     "credit_card.expiration_month"),
+    ("month 0", transaction_body(credit_card=card(expiration_month=0)), 422, "parameter_invalid",
+     "credit_card.expiration_month"),
+    ("year 0", transaction_body(credit_card=card(expiration_year=0)), 422, "parameter_invalid",
+     "credit_card.expiration_year"),
     ("unknown field", transaction_body(currency="USD"), 422, "parameter_unknown", "currency"),
     ("card not an object", transaction_body(credit_card="4111111111111111"), 422, "parameter_invalid", "credit_card"),
     ("body is a list", [transaction_body()], 422, "parameter_invalid", None),
@@ -78,10 +88,27 @@ def test_a_body_too_large_is_413(client, merchant):
     assert response.status_code == 413 and response.json["error"]["code"] == "payload_too_large"
 
 
-def test_a_bad_idempotency_key_is_400(client, merchant):
+def test_a_bad_idempotency_key_is_a_422_like_every_invalid_parameter(client, merchant):
     response = client.post("/v1/transactions", json=transaction_body(), auth=merchant,
                            headers={"Idempotency-Key": "x" * 256})
-    assert response.status_code == 400 and response.json["error"]["param"] == "Idempotency-Key"
+    assert response.status_code == 422 and response.json["error"]["param"] == "Idempotency-Key"
+    assert response.json["error"]["code"] == "parameter_invalid"
+
+
+@pytest.mark.parametrize("path", ["/v1/transactions?stauts=approved", "/v1/reports?perod=month",
+                                  "/v1/me?verbose=1", "/v1/transactions/tx-1?expand=card"])
+def test_an_unknown_query_parameter_is_refused_like_an_unknown_body_field(client, merchant, path):
+    response = client.get(path, auth=merchant)
+    assert response.status_code == 422, response.json
+    assert response.json["error"]["code"] == "parameter_unknown"
+    assert response.json["error"]["param"] == path.split("?")[1].split("=")[0]
+
+
+@pytest.mark.parametrize("path", ["/v1/transactions?limit=0", "/v1/transactions?starting_after=nope",
+                                  "/v1/events?limit=0", "/v1/events?starting_after=evt_unknown"])
+def test_parameter_invalid_has_one_status_wherever_it_comes_from(client, merchant, path):
+    response = client.get(path, auth=merchant)
+    assert (response.status_code, response.json["error"]["code"]) == (422, "parameter_invalid")
 
 
 @pytest.mark.parametrize("query, param", [("limit=0", "limit"), ("limit=abc", "limit"), ("status=done", "status")])
@@ -97,8 +124,8 @@ def test_unknown_routes_and_methods_get_json_errors(client, merchant):
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("cvv", TEST_CVV + "000000", "credit_card.cvv: Longer than 8 characters."),
-    ("cvv", [TEST_CVV], "credit_card.cvv: Not a valid string or integer."),
+    ("cvv", TEST_CVV + "000000", "credit_card.cvv: Must be 3 or 4 digits."),
+    ("cvv", [TEST_CVV], "credit_card.cvv: Not a valid string."),
     ("number", TEST_CARD + "x", "credit_card.number: Must be the card number digits."),
     ("number", "4111 1111 1111 1111 1111 1111 1111 1111", "credit_card.number: Must be the card number digits."),
 ])

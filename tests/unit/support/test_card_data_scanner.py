@@ -7,7 +7,7 @@ from tests.support.card_data import CardDataScanner
 @pytest.fixture
 def scanner():
     scanner = CardDataScanner()
-    scanner.sent("4012 8888 8888 1881", "947")
+    scanner.sent("4012 8888 8888 1881", "947", "Pat Card")
     return scanner
 
 
@@ -31,3 +31,8 @@ def test_finds_the_cvv_as_a_value_of_its_own(scanner, text):
                                   'File "x.py", line 947, in f'])
 def test_masked_data_and_look_alikes_are_not_findings(scanner, text):
     assert scanner.findings("here", text) == []
+
+
+@pytest.mark.parametrize("text", ['{"holder": "Pat Card"}', "name=Pat Card", "('acct', 'Pat Card')"])
+def test_finds_the_cardholder_s_name(scanner, text):
+    assert scanner.findings("here", text) == ["here: the cardholder's name"]
