@@ -67,6 +67,7 @@ def requires(*kinds: str, session: bool = False):
             g.principal = principal
             return view(*args, **kwargs)
 
+        wrapper.required_kinds = kinds  # checks that run before the view let authentication answer first
         return wrapper
 
     return decorator

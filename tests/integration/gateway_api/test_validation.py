@@ -104,6 +104,16 @@ def test_an_unknown_query_parameter_is_refused_like_an_unknown_body_field(client
     assert response.json["error"]["param"] == path.split("?")[1].split("=")[0]
 
 
+@pytest.mark.parametrize("path", ["/v1/transactions?stauts=approved", "/v1/reports?perod=month",
+                                  "/v1/me?verbose=1", "/v1/transactions/tx-1?expand=card", "/v1/transactions?limit=0"])
+@pytest.mark.parametrize("auth", [None, ("acct_nobody", "wrong-secret")])
+def test_a_caller_without_valid_credentials_learns_nothing_about_the_request_but_401(client, path, auth):
+    """Authentication comes before validation: an anonymous caller cannot probe which parameters exist."""
+    response = client.get(path, auth=auth)
+    assert response.status_code == 401, response.json
+    assert response.json["error"]["code"] == "unauthorized" and "WWW-Authenticate" in response.headers
+
+
 @pytest.mark.parametrize("path", ["/v1/transactions?limit=0", "/v1/transactions?starting_after=nope",
                                   "/v1/events?limit=0", "/v1/events?starting_after=evt_unknown"])
 def test_parameter_invalid_has_one_status_wherever_it_comes_from(client, merchant, path):
