@@ -30,7 +30,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     publish_timeout_seconds: float = 5.0
-    producer_linger_ms: int = 2
+    producer_linger_ms: int = 5
     idempotency_ttl_hours: int = 24
     auth_cache_seconds: float = 0.5
     auto_migrate: bool = True
