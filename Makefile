@@ -52,10 +52,15 @@ bench-api: $(INSTALLED)
 bench-webhooks: $(INSTALLED)
 	$(PY) -m tests.benchmarks.webhooks
 
-## Refresh the README's picture of the live panel (docs/panel.png) from a real browser run. Opt-in:
-## the test suite itself never writes into the repository (its screenshot is a test artifact).
+## Refresh the README's pictures of the panel (docs/panel.png, an operator's live view; docs/reports.png;
+## docs/webhooks.png) from a real browser run. Opt-in: the test suite itself never writes them (its
+## screenshots are test artifacts).
 screenshot: $(INSTALLED)
-	TEST_PANEL_SCREENSHOT=$(CURDIR)/docs/panel.png $(PY) -m pytest tests/browser/test_live_panel.py -k watches $(PYTEST_ARGS)
+	TEST_PANEL_SCREENSHOT=$(CURDIR)/docs/panel.png TEST_REPORTS_SCREENSHOT=$(CURDIR)/docs/reports.png \
+	  TEST_WEBHOOKS_SCREENSHOT=$(CURDIR)/docs/webhooks.png \
+	  $(PY) -m pytest tests/browser/test_operator_view.py tests/browser/test_reports_page.py \
+	  tests/browser/test_webhooks_page.py -p no:randomly \
+	  -k "one_accounts_request or draws_volume or adds_an_endpoint" $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

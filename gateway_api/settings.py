@@ -35,7 +35,7 @@ class Settings(ServiceSettings):
     webhook_secrets_key: Secret
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     publish_timeout_seconds: float = 5.0
-    producer_linger_ms: int = 2
+    producer_linger_ms: int = 5
     idempotency_ttl_hours: int = 24
     auth_cache_seconds: float = 0.5
     # Read by gateway_api.gunicorn_conf in the gunicorn master.

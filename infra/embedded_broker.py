@@ -133,6 +133,10 @@ class EmbeddedBroker:
     def is_running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
     def _tail(self) -> str:
         try:
             self._log.flush()

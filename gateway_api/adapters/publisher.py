@@ -21,7 +21,7 @@ class KafkaTransactionPublisher(TransactionPublisher):
     """Created lazily on first use, so building the app (or a CLI command) connects to nothing."""
 
     def __init__(self, settings: KafkaSettings, delivery_timeout: float,
-                 on_publish: Callable[[float, bool], None] = lambda seconds, ok: None, linger_ms: int = 2):
+                 on_publish: Callable[[float, bool], None] = lambda seconds, ok: None, linger_ms: int = 5):
         self._settings = settings
         self._linger_ms = linger_ms
         self._delivery_timeout_ms = max(int(delivery_timeout * 1000), 1000)

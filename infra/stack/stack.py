@@ -218,6 +218,16 @@ class Stack:
                 "results": [f"{s.host}:{s.results_metrics_port}"], "panel": [f"{s.host}:{s.panel_port}"],
                 "webhooks": [f"{s.host}:{s.webhooks_metrics_port}"]}
 
+    def pids(self) -> dict[str, int]:
+        """The process id of every running part, by name (the broker and Prometheus only when this
+        stack started them). A gunicorn entry is its master; its workers are the master's children."""
+        parts = {p.name: p.pid for p in self.processes if p.is_running()}
+        if self._broker is not None and self._broker.is_running():
+            parts["broker"] = self._broker.pid
+        if self._prometheus is not None and self._prometheus.poll() is None:
+            parts["prometheus"] = self._prometheus.pid
+        return parts
+
     def create_merchant(self, name: str) -> dict:
         """A merchant account through the admin API: ``{"id", "name", "secret"}``."""
         status, body, _ = self.request("POST", "/v1/accounts", {"name": name},

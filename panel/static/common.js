@@ -50,6 +50,13 @@ const Panel = (() => {
     return amount === null || amount === undefined ? "–" : formatCents(toCents(amount));
   }
 
+  /* part / whole in per cent with one decimal, rounded half up in integers ("62.5%"); "–" for 0 / 0. */
+  function percent(part, whole) {
+    if (!whole) return "–";
+    const tenths = Math.floor((2000 * part + whole) / (2 * whole));
+    return Math.floor(tenths / 10) + "." + (tenths % 10) + "%";
+  }
+
   function el(tag, attrs = {}, ...children) {
     const node = document.createElement(tag);
     for (const [key, value] of Object.entries(attrs)) {
@@ -65,13 +72,62 @@ const Panel = (() => {
     return document.body.dataset.admin === "1";
   }
 
+  /* The operator's merchants, read once per page and shared by the filter and the merchant column:
+   * one request however many rows. An account the list does not know was created since: the list is
+   * read again, at most every few seconds and once for each such account, never once per row. */
+  const merchants = (() => {
+    const REFRESH_MS = 5000;
+    let names = null, loading = null, timer = null, refreshedAt = 0;
+    const asked = new Set(), wanted = new Set();
+
+    function load() {
+      loading = getJSON("/api/accounts").then((body) => {
+        names = new Map((body.data || []).map((account) => [account.id, account.name]));
+        return names;
+      }).finally(() => { loading = null; });
+      return loading;
+    }
+
+    function ask(id, learned) {
+      if (asked.has(id)) return;
+      wanted.add(id);
+      if (timer) return;
+      timer = setTimeout(() => {
+        refreshedAt = Date.now();
+        const asking = [...wanted];
+        wanted.clear();
+        for (const each of asking) asked.add(each);
+        (loading || load()).then(learned)
+          .catch(() => { for (const each of asking) asked.delete(each); })  // asked again at the next render
+          .finally(() => { timer = null; });
+      }, Math.max(0, refreshedAt + REFRESH_MS - Date.now()));
+    }
+
+    return {
+      all: () => (names ? Promise.resolve(names) : loading || load()),
+      /* The name; undefined while the list is read; null for an account it does not know, which is
+       * then asked for: ``learned`` runs once the list has been read again. */
+      name(id, learned = () => {}) {
+        if (!names) return undefined;
+        const name = names.get(id) ?? null;
+        if (name === null) ask(id, learned);
+        return name;
+      },
+    };
+  })();
+
+  /* An account id short enough for a table cell: "acct_" and 8 hex digits, unique enough to tell apart. */
+  function shortId(id) {
+    return String(id || "").slice(0, 13);
+  }
+
   async function fillMerchants(select) {
     if (!select) return;
-    const accounts = await getJSON("/api/accounts");
-    for (const account of accounts.data || []) {
-      select.append(el("option", { value: account.id, text: account.name + " (" + account.id.slice(0, 8) + ")" }));
+    const known = new Set([...select.options].map((option) => option.value));
+    for (const [id, name] of await merchants.all()) {
+      if (!known.has(id)) select.append(el("option", { value: id, text: name + " (" + shortId(id) + ")" }));
     }
   }
 
-  return { getJSON, sendJSON, toCents, formatCents, formatAmount, el, isAdmin, fillMerchants };
+  return { getJSON, sendJSON, toCents, formatCents, formatAmount, percent, el, isAdmin, merchants, shortId, fillMerchants };
 })();

@@ -16,6 +16,7 @@
   const state = {
     rows: new Map(), fresh: new Map(), status: "", merchant: "",
     source: null, needResync: false, renderQueued: false, checking: new Set(),
+    admin: Panel.isAdmin(),
   };
 
   function parseTime(text) {
@@ -172,15 +173,29 @@
       class: age < FLASH_MS ? "fresh" : "" });
     if (age < FLASH_MS) tr.style.animationDelay = -age + "ms"; // rows are redrawn: continue, don't restart
     const card = row.brand || row.last4 ? `${row.brand || "card"} •••• ${row.last4 || "????"}` : "–";
+    tr.append(Panel.el("td", { class: "time", text: new Date(row.time).toLocaleTimeString([], { hour12: false }) }));
+    if (state.admin) tr.append(merchantCell(row.account_id));
     tr.append(
-      Panel.el("td", { class: "time", text: new Date(row.time).toLocaleTimeString([], { hour12: false }) }),
       Panel.el("td", { class: "id", title: row.id, text: row.id.slice(0, 8) }),
       Panel.el("td", { class: "num amount", text: Panel.formatAmount(row.amount) }),
       Panel.el("td", { class: "card-cell", text: card }),
-      Panel.el("td", {}, Panel.el("span", { class: "badge " + row.status, text: row.status })),
+      Panel.el("td", { class: "status" }, Panel.el("span", { class: "badge " + row.status, text: row.status })),
       Panel.el("td", { class: "reason", text: row.reason }),
     );
     return tr;
+  }
+
+  /* Operators see whose row is whose: names from the one accounts list the page holds. */
+  function merchantCell(accountId) {
+    const name = Panel.merchants.name(accountId, merchantsLearned);
+    return Panel.el("td", { class: "merchant", title: accountId },
+      Panel.el("span", { class: "merchant-name", text: name || (name === null ? "unknown merchant" : "") }), " ",
+      Panel.el("small", { class: "merchant-id", text: Panel.shortId(accountId) }));
+  }
+
+  function merchantsLearned() {
+    Panel.fillMerchants($("merchant-filter")).catch(() => {});
+    scheduleRender();
   }
 
   function glance(now) {
@@ -208,7 +223,7 @@
     const figures = glance(now);
     const decided = figures.approved + figures.rejected;
     $("kpi-tpm").textContent = String(figures.lastMinute);
-    $("kpi-approval").textContent = decided ? (100 * figures.approved / decided).toFixed(1) + "%" : "–";
+    $("kpi-approval").textContent = Panel.percent(figures.approved, decided);
     $("kpi-volume").textContent = Panel.formatCents(figures.volume);
     $("kpi-count").textContent = String(figures.total);
     renderReasons(figures.reasons);
@@ -234,7 +249,7 @@
       upsert(tx, false);
       const card = tx.card ? `${tx.card.brand || "card"} •••• ${tx.card.last4 || "????"}` : "–";
       const fields = [
-        ["Id", tx.id], ["Account", tx.account_id], ["Status", tx.status],
+        ["Id", tx.id], ["Account", accountText(tx.account_id)], ["Status", tx.status],
         ["Amount", Panel.formatAmount(tx.amount) + (tx.currency ? " " + tx.currency : "")], ["Card", card],
         ["Rejection reason", tx.error_message || "–"], ["Description", tx.description || "–"],
         ["Created", tx.created_at || "–"], ["Processed", tx.processed_at || "–"],
@@ -244,6 +259,11 @@
     } catch (error) {
       body.replaceChildren(Panel.el("dd", { class: "alert", text: error.message }));
     }
+  }
+
+  function accountText(accountId) {
+    const name = state.admin ? Panel.merchants.name(accountId) : null;
+    return name ? `${name} (${accountId})` : accountId;
   }
 
   /* ---- wiring ---- */
@@ -256,7 +276,7 @@
     });
     const merchant = $("merchant-filter");
     if (merchant) {
-      Panel.fillMerchants(merchant).catch(() => {});
+      Panel.fillMerchants(merchant).then(scheduleRender).catch(() => {});
       merchant.addEventListener("change", (event) => {
         state.merchant = event.target.value;
         state.rows.clear();

@@ -8,7 +8,11 @@ In one run, on free ports:
    Prometheus when installed) with the ledger on SQLite, then on MariaDB: wrk POSTing a valid
    transaction with Basic auth at the same connection counts, with and without a fresh
    Idempotency-Key on every request; req/s, share of the ceiling, p50/p95/p99;
-3. on a fresh SQLite stack, the open-loop runs (``tests/benchmarks/open_loop.py``): a constant rate
+3. for every wrk run, the CPU budget (``tests/benchmarks/cpu.py``): CPU seconds each component (wrk, the
+   API's gunicorn master and workers, broker, processor, results consumer, webhook dispatcher, panel,
+   Prometheus, this process relaying the services' logs) used during the run, per accepted request,
+   and per second while the stack idles: what the two cores were spent on, hence what limits the ratio;
+4. on a fresh SQLite stack, the open-loop runs (``tests/benchmarks/open_loop.py``): a constant rate
    of half the measured maximum, then BENCH_API_STEADY_RATE tx/s for BENCH_API_STEADY_SECONDS:
    API latency from each request's scheduled time, accept -> decided through GET, and whether
    anything is still pending at the end.
@@ -34,6 +38,7 @@ from pathlib import Path
 
 from infra.embedded_broker import free_port
 from infra.stack import Stack, StackSettings
+from tests.benchmarks.cpu import CpuMeter
 from tests.benchmarks.open_loop import MAX_BACKLOG_SECONDS, OpenLoop, OpenLoopResult, http_request, percentile
 
 HERE = Path(__file__).parent
@@ -50,6 +55,8 @@ class WrkRun:
     p95_ms: float
     p99_ms: float
     errors: int
+    accepted: int = 0
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,66 @@ def wrk(label: str, port: int, connections: int, seconds: int, env: dict) -> Wrk
     errors = sum(summary["errors"].values())
     good = summary["requests"] - summary["errors"]["status"]
     return WrkRun(label, connections, good / summary["seconds"], summary["p50_us"] / 1000,
-                  summary["p95_us"] / 1000, summary["p99_us"] / 1000, errors)
+                  summary["p95_us"] / 1000, summary["p99_us"] / 1000, errors, good, summary["seconds"])
+
+
+# Columns of the CPU budget, in this order; "stack" sums every column but wrk's.
+COMPONENTS = ("api", "broker", "processor", "results", "webhooks", "panel", "prometheus", "relay", "ceiling")
+RELAY = "relay"  # this process: it copies every line the services log into their log files
+
+
+@dataclass(frozen=True)
+class Budget:
+    """CPU seconds per component over one wrk run (or an idle window of ``seconds``)."""
+    label: str
+    connections: int
+    accepted: int
+    seconds: float
+    cpu: dict[str, float]
+
+
+def measured_wrk(meter: CpuMeter, label: str, port: int, connections: int, seconds: int,
+                 env: dict) -> tuple[WrkRun, Budget]:
+    meter.start()
+    run = wrk(label, port, connections, seconds, env)
+    return run, Budget(label, connections, run.accepted, run.seconds, meter.stop())
+
+
+def idle_budget(meter: CpuMeter, label: str, seconds: float = 3) -> Budget:
+    meter.start()
+    time.sleep(seconds)
+    return Budget(label, 0, 0, seconds, meter.stop())
+
+
+def print_budgets(budgets: list[Budget]) -> None:
+    """One row per run. *bound*: the share of the ceiling that the CPU alone allows when both use the
+    same cores fully, the ceiling's CPU per request (wrk's included) over the stack's (wrk's included)."""
+    present = [c for c in COMPONENTS if any(c in b.cpu for b in budgets)]
+    ceiling = {b.connections: _per_request(b, sum(b.cpu.values())) for b in budgets if "ceiling" in b.cpu}
+    print("\nCPU budget: us of CPU per accepted request during each wrk run (idle rows: ms of CPU per second "
+          "with no load); cores = all CPU used / wall time; bound = the ceiling's CPU per request / this run's\n")
+    print("| run | connections | accepted | " + " | ".join(present) + " | stack | wrk | cores | bound |")
+    print("|---" * (len(present) + 7) + "|")
+    for b in budgets:
+        print(_budget_row(b, present, ceiling), flush=True)
+
+
+def _per_request(b: Budget, seconds: float) -> float:
+    return seconds / b.accepted * 1e6
+
+
+def _budget_row(b: Budget, present: list[str], ceiling: dict[int, float]) -> str:
+    stack = sum(v for k, v in b.cpu.items() if k != "wrk")
+    if b.accepted:
+        cell = lambda seconds: f"{_per_request(b, seconds):,.0f}"  # noqa: E731
+    else:
+        cell = lambda seconds: f"{seconds / b.seconds * 1e3:,.1f}"  # noqa: E731
+    bound = ""
+    if b.accepted and "ceiling" not in b.cpu and b.connections in ceiling:
+        bound = f"{ceiling[b.connections] / _per_request(b, sum(b.cpu.values())):.2f}"
+    cells = " | ".join(cell(b.cpu[c]) if c in b.cpu else "" for c in present)
+    return (f"| {b.label} | {b.connections or 'idle'} | {b.accepted:,} | {cells} | {cell(stack)} | "
+            f"{cell(b.cpu.get('wrk', 0.0))} | {sum(b.cpu.values()) / b.seconds:.2f} | {bound} |")
 
 
 @contextmanager
@@ -96,7 +162,7 @@ def ceiling_server():
          "--bind", f"{HOST}:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         _wait_for_port(port)
-        yield port
+        yield port, process.pid
     finally:
         process.terminate()
         process.wait(15)
@@ -138,14 +204,20 @@ def mysql_database(server_url: str):
         drop()
 
 
-def post_runs(label: str, port: int, auth: str, options: Options, ceiling: dict[int, float]) -> list[WrkRun]:
+def post_runs(label: str, stack: Stack, auth: str, options: Options, ceiling: dict[int, float],
+              budgets: list[Budget]) -> list[WrkRun]:
+    meter = CpuMeter(stack.pids(), this_process=RELAY)
+    time.sleep(1)  # the warm-up's transactions are decided by then
+    budgets.append(idle_budget(meter, f"{label}, idle"))
     runs = []
     for fresh in (False, True):
         for connections in options.connections:
             env = {"BENCH_PATH": "/v1/transactions", "BENCH_AUTH": auth, "BENCH_FRESH_KEYS": "1" if fresh else "0"}
             name = f"{label}, {'fresh key per request' if fresh else 'no Idempotency-Key'}"
-            runs.append(wrk(name, port, connections, options.seconds, env))
-            print_run(runs[-1], ceiling)
+            run, budget = measured_wrk(meter, name, stack.settings.api_port, connections, options.seconds, env)
+            runs.append(run)
+            budgets.append(budget)
+            print_run(run, ceiling)
     return runs
 
 
@@ -202,20 +274,24 @@ def run(options: Options, folder: Path) -> None:
           f"WEB_THREADS={os.environ.get('WEB_THREADS', '16')}\n")
     print("| run | connections | req/s | share of the ceiling | p50 ms | p95 ms | p99 ms | errors |")
     print("|---|---|---|---|---|---|---|---|")
-    ceiling = {}
-    with ceiling_server() as port:
+    ceiling, budgets = {}, []
+    with ceiling_server() as (port, pid):
         wrk("warm-up", port, 16, 2, {"BENCH_PATH": "/echo"})
+        meter = CpuMeter({"ceiling": pid})
         for connections in options.connections:
-            result = wrk("ceiling: bare Flask echo", port, connections, options.seconds, {"BENCH_PATH": "/echo"})
+            result, budget = measured_wrk(meter, "ceiling: bare Flask echo", port, connections, options.seconds,
+                                          {"BENCH_PATH": "/echo"})
             ceiling[connections] = result.rate
+            budgets.append(budget)
             print_run(result)
     maximum = None
     for database in options.databases:
         with _database(database, options) as url, gateway_stack(folder / database, url) as (stack, auth):
             warm_up(stack.settings.api_port, auth)
-            runs = post_runs(f"POST /v1/transactions, {database}", stack.settings.api_port, auth, options, ceiling)
+            runs = post_runs(f"POST /v1/transactions, {database}", stack, auth, options, ceiling, budgets)
             if database == "sqlite":
                 maximum = max(r.rate for r in runs if r.connections == max(options.connections))
+    print_budgets(budgets)
     if options.steady_seconds > 0:
         open_loop_runs(options, folder / "open-loop", maximum)
 

@@ -1,7 +1,9 @@
 """What a person does in the panel, as Playwright steps the tests share."""
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
@@ -25,6 +27,14 @@ def sign_in_as_operator(page: Page, token: str) -> None:
 
 def wait_until_live(page: Page) -> None:
     expect(page.locator("#live-state")).to_have_text("live")
+
+
+def save_screenshot(page: Page, variable: str, artifact: Path) -> None:
+    """A test artifact, or a README picture when `make screenshot` names its path in ``variable``."""
+    target = os.environ.get(variable)
+    if target:
+        page.wait_for_timeout(2100)  # let the arrival highlight fade
+    page.screenshot(path=target or str(artifact), full_page=True)
 
 
 def row(page: Page, transaction_id: str):

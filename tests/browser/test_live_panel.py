@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import time
 from datetime import date, datetime, timezone
@@ -18,8 +17,6 @@ from tests.e2e.helpers import basic_auth, card, final_transaction, pay
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 LIVE_WITHIN_SECONDS = 2.0
-# `make screenshot` sets it to docs/panel.png (the README's picture); otherwise the picture is a test artifact.
-SCREENSHOT_TARGET = "TEST_PANEL_SCREENSHOT"
 
 
 def post(stack, merchant, amount, **card_fields) -> str:
@@ -59,7 +56,7 @@ def test_a_merchant_watches_transactions_arrive_live_filters_reads_reports_and_s
     expect(page.locator("#kpi-approval")).to_have_text("62.5%")  # 5 of 8
     expect(page.locator("#kpi-volume")).to_have_text("1,175.25")
     expect(page.locator("#reasons li")).to_have_count(3)
-    save_screenshot(page, tmp_path)
+    page.screenshot(path=str(tmp_path / "panel.png"), full_page=True)  # a test artifact
 
     page.select_option("#status-filter", "rejected")
     expect(page.locator("#transactions tbody tr[data-id]")).to_have_count(3)
@@ -132,14 +129,6 @@ def test_the_live_view_fits_a_phone_screen(panel_stack, new_page):
 
 def utc_date(rfc3339: str) -> date:
     return datetime.fromisoformat(rfc3339).astimezone(timezone.utc).date()
-
-
-def save_screenshot(page, tmp_path: Path) -> None:
-    """The live view as a test artifact, or as the README's picture when `make screenshot` asks for it."""
-    target = os.environ.get(SCREENSHOT_TARGET)
-    if target:
-        page.wait_for_timeout(2100)  # let the arrival highlight fade
-    page.screenshot(path=target or str(tmp_path / "panel.png"), full_page=True)
 
 
 def _report_params(first_day: date, last_day: date) -> str:

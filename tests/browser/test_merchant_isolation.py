@@ -68,6 +68,11 @@ def test_merchant_a_never_sees_merchant_b_but_the_operator_sees_both(panel_stack
         wait_until(lambda: of_a in raw_a.ids, 5, message="A's own result on A's raw stream")
 
         assert not set(of_b) & set(visible_ids(page_a))
+        # The operator is told whose row is whose; merchant A's page has no merchant column, nor B's name.
+        expect(row(operator, of_a).locator(".merchant-name")).to_have_text("Shop A")
+        expect(row(operator, of_b[0]).locator(".merchant-name")).to_have_text("Shop B")
+        expect(page_a.locator("#transactions .merchant")).to_have_count(0)
+        assert "Shop B" not in page_a.content()
         assert raw_a.account_ids == {shop_a["id"]}
         assert of_a not in visible_ids(page_b)
         # Asking the panel's JSON for B's account as merchant A still yields only A's own transactions.

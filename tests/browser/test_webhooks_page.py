@@ -3,19 +3,17 @@ endpoint, see deliveries with their status, resend a failed one, roll the secret
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from gateway_api.domain.webhook_signature import verify
-from tests.browser.panel_pages import sign_in_as_merchant, sign_in_as_operator
+from tests.browser.panel_pages import save_screenshot, sign_in_as_merchant, sign_in_as_operator
 from tests.e2e.helpers import basic_auth, card, pay
 from tests.support import wait_until
 from tests.support.receiver import Answer, Receiver
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "webhooks.png"
 
 
 def post(stack, merchant, amount="12.00") -> str:
@@ -33,7 +31,8 @@ def delivery_rows(page, status: str | None = None):
     return page.locator(selector)
 
 
-def test_a_merchant_adds_an_endpoint_watches_deliveries_resends_rolls_the_secret_and_deletes_it(panel_stack, new_page):
+def test_a_merchant_adds_an_endpoint_watches_deliveries_resends_rolls_the_secret_and_deletes_it(panel_stack, new_page,
+                                                                                                tmp_path):
     stack = panel_stack
     merchant = stack.create_merchant("Webhook bakery")
     answers = {"status": 200}
@@ -88,8 +87,7 @@ def test_a_merchant_adds_an_endpoint_watches_deliveries_resends_rolls_the_secret
         pending.locator("button[data-action=resend]").click()
         wait_until(lambda: len(requests_for(receiver, failing)) == 2, 10, message="the resent event")
         expect(delivery_rows(page, "delivered")).to_have_count(2, timeout=6000)
-        SCREENSHOT.parent.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        save_screenshot(page, "TEST_WEBHOOKS_SCREENSHOT", tmp_path / "webhooks.png")
 
         page.locator("#endpoints button[data-action=roll]").click()
         expect(page.locator("#secret-box")).to_be_visible()

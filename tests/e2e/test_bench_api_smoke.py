@@ -6,7 +6,8 @@ import shutil
 
 import pytest
 
-from tests.benchmarks.api import ceiling_server, open_loop, wrk
+from tests.benchmarks.api import RELAY, ceiling_server, measured_wrk, open_loop, wrk
+from tests.benchmarks.cpu import CpuMeter
 from tests.e2e.helpers import basic_auth
 from tests.support import skip_or_fail
 
@@ -29,7 +30,7 @@ def test_wrk_posts_valid_transactions_and_reads_its_figures(running_stack):
 
 
 def test_the_ceiling_echoes_json():
-    with ceiling_server() as port:
+    with ceiling_server() as (port, _pid):
         run = wrk("ceiling", port, 4, 1, {"BENCH_PATH": "/echo"})
     assert run.rate > 0 and run.errors == 0
 
@@ -40,3 +41,14 @@ def test_the_open_loop_generator_sends_at_its_rate_and_follows_decisions(running
     assert (result.sent, result.accepted, result.failed) == (60, 60, 0)
     assert len(result.latencies) == 60 and result.decided_after and result.undecided == 0
     assert pending_after is not None
+
+
+def test_a_measured_wrk_run_has_the_cpu_budget_of_every_component(running_stack):
+    merchant = running_stack.create_merchant("Budget smoke")
+    meter = CpuMeter(running_stack.pids(), this_process=RELAY)
+    run, budget = measured_wrk(meter, "budget", running_stack.settings.api_port, 4, 1,
+                               {"BENCH_PATH": "/v1/transactions", "BENCH_AUTH": basic_auth(merchant)["Authorization"]})
+    assert {"api", "processor", "results", "webhooks", "panel", "wrk", RELAY} <= set(budget.cpu)
+    assert budget.accepted == run.accepted > 0
+    # Every accepted request costs the API and wrk some CPU, and the processor decides them.
+    assert budget.cpu["api"] > 0 and budget.cpu["wrk"] > 0 and budget.cpu["processor"] > 0

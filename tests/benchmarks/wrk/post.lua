@@ -23,7 +23,9 @@ end
 
 function init(args)
   math.randomseed(os.time() + (thread_id or 0))
-  prefix = string.format("bench-%d-%d-%d-", os.time(), thread_id or 0, math.random(1, 1000000000))
+  -- One word (underscores): a counter after a dash would read as a 3-digit number of its own to the
+  -- card-data scan of the shared test stack (tests/support/card_data.py), like a CVV.
+  prefix = string.format("bench_%d_%d_%d_", os.time(), thread_id or 0, math.random(1, 1000000000))
 end
 
 function request()

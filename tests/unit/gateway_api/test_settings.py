@@ -76,7 +76,7 @@ def test_results_settings():
 
 def test_fast_defaults_of_the_api_process():
     settings = Settings.from_env(EnvReader(REQUIRED))
-    assert (settings.web_threads, settings.auth_cache_seconds, settings.producer_linger_ms) == (16, 0.5, 2)
+    assert (settings.web_threads, settings.auth_cache_seconds, settings.producer_linger_ms) == (16, 0.5, 5)
 
 
 @pytest.mark.parametrize("seconds", ["1.5", "-0.1", "soon"])

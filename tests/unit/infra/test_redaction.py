@@ -33,6 +33,11 @@ MASKED = [
     ("escaped twice", r'{\\\"cvv\\\": \\\" 123\\\"}', r'{\\\"cvv\\\": \\\" ***\\\"}'),
     ("five digits under a cvv key", '{"cvv": "12345"}', '{"cvv": "***"}'),
     ("uppercase key", '{"CVV": "123"}', '{"CVV": "***"}'),
+    # re.IGNORECASE matches these letters to ASCII ones: so must the cheap check in front of the pattern.
+    ("a long s in the key", '{"cſc": "123"}', '{"cſc": "***"}'),
+    ("a dotted capital I in the key", '{"verİfication_code": "123"}', '{"verİfication_code": "***"}'),
+    ("a dotless i in the key", '{"securıty_code": "123"}', '{"securıty_code": "***"}'),
+    ("mixed case", '{"SeCuRiTy-Code": "123"}', '{"SeCuRiTy-Code": "***"}'),
 ]
 
 KEPT = [
@@ -62,6 +67,36 @@ def test_a_log_line_quoting_a_request_body_carries_no_cvv_and_no_number():
     line = JsonFormatter("test").format(record)
     assert "4111.1111.1111.1111" not in line and "987" not in line and "654" not in line
     assert json.loads(line)["msg"].startswith("echo ")
+
+
+def test_the_cheap_check_lets_through_every_character_the_pattern_folds_to_a_letter_of_its_keys():
+    """may_name_a_cvv skips the CVV pattern when none of its words is in the text: for that to mask
+    no less than the pattern, every character that re.IGNORECASE matches to a letter of those words
+    must fold to that letter."""
+    import re
+    import sys
+
+    from infra.redaction import _CVV_WORDS, may_name_a_cvv
+
+    letters = set("".join(_CVV_WORDS))
+    everything = "".join(map(chr, range(sys.maxunicode + 1)))
+    candidates = set(re.findall(f"[{''.join(letters)}]", everything, re.IGNORECASE)) - letters
+    assert {"C", "V", "\u017f", "\u0130", "\u0131"} <= candidates  # the check itself finds what it must
+    for character in candidates:
+        for letter in letters:
+            if re.fullmatch(letter, character, re.IGNORECASE):
+                for word in _CVV_WORDS:
+                    if letter in word:
+                        spelled = word.replace(letter, character, 1)
+                        assert may_name_a_cvv(spelled), f"{spelled!r} ({hex(ord(character))}) would skip the pattern"
+
+
+def test_text_without_a_cvv_key_skips_the_pattern_and_keeps_its_numbers_masked():
+    from infra.redaction import may_name_a_cvv
+
+    line = '{"msg": "request", "route": "/v1/transactions", "card": "4111111111111111", "code": "123"}'
+    assert not may_name_a_cvv(line)
+    assert mask_card_numbers(line) == line.replace("4111111111111111", "************1111")
 
 
 @pytest.mark.parametrize("hostile", ["cvv" * 5500, "a" * 8000 + "-" * 8000, '"cvv":' + " " * 16000,

@@ -28,7 +28,8 @@ def test_finds_the_cvv_as_a_value_of_its_own(scanner, text):
 
 @pytest.mark.parametrize("text", ["card ************1881", '{"cvv": "***"}', '"duration_ms": 947.2', "acct_a947b",
                                   "2026-09-47", "order 19470", "4012888888881",
-                                  'File "x.py", line 947, in f'])
+                                  'File "x.py", line 947, in f', '"id": "5f0c2a1e-0947-4b1d-8a2e-3c4d5e6f7a8b"',
+                                  '"card": {"kid": "dev", "ct": "Q+947/xyz+k=="}'])
 def test_masked_data_and_look_alikes_are_not_findings(scanner, text):
     assert scanner.findings("here", text) == []
 
@@ -36,3 +37,10 @@ def test_masked_data_and_look_alikes_are_not_findings(scanner, text):
 @pytest.mark.parametrize("text", ['{"holder": "Pat Card"}', "name=Pat Card", "('acct', 'Pat Card')"])
 def test_finds_the_cardholder_s_name(scanner, text):
     assert scanner.findings("here", text) == ["here: the cardholder's name"]
+
+
+def test_a_transaction_id_whose_group_reads_like_a_4_digit_cvv_is_not_a_finding():
+    scanner = CardDataScanner()
+    scanner.sent("3714-496353-98431", "5273")
+    assert scanner.findings("row", "('5f0c2a1e-5273-4b1d-8a2e-3c4d5e6f7a8b', 'acct_1', '12.00')") == []
+    assert scanner.findings("row", "('5f0c2a1e', '5273')") != []  # the CVV as a value of its own still is
