@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-unit test-integration test-e2e bench-processor bench-api bench-webhooks screenshot clean
+.PHONY: install run lint test test-unit test-integration test-e2e bench-processor bench-api bench-webhooks screenshot clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, found " + sys.version.split()[0] + ": set PYTHON=python3.11")'
@@ -20,6 +20,12 @@ install: $(INSTALLED)
 ## The whole stack on the embedded default: broker, SQLite, API, processor, results consumer, panel.
 run: $(INSTALLED)
 	@$(PY) -m infra.stack
+
+## Style rules (ruff) and layer contracts (import-linter), both configured in pyproject.toml.
+## `make test` runs them too (tests/unit/test_lint.py).
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 ## The whole suite: unit, integration (broker, SQLite, MariaDB) and end-to-end.
 test: $(INSTALLED)

@@ -25,7 +25,7 @@ from infra.settings import from_env_or_exit
 
 from gateway_api.domain.errors import GatewayError
 from gateway_api.migrations import SCRIPT_LOCATION
-from gateway_api.settings import MigrationSettings, Settings
+from gateway_api.settings import MigrationSettings
 from gateway_api.web import presenters
 
 
@@ -35,11 +35,11 @@ CLI_HINT = "under `make run`, load the API's settings first: set -a; . var/gatew
 
 
 def _services():
-    from gateway_api.app import build_services
-
+    """The app's services under ``flask --app gateway_api``; under ``python -m gateway_api``, the ones
+    built by what ``__main__`` handed the group as ``obj`` (so this module needs no composition root)."""
     if has_app_context():
         return current_app.extensions["gateway_api"]
-    return build_services(from_env_or_exit(Settings, hint=CLI_HINT))
+    return click.get_current_context().obj()
 
 
 def _logs_to_stderr() -> None:

@@ -12,8 +12,9 @@
   their live gauges drop out. /metrics, answered by any worker, aggregates every worker's samples;
   the process_* metrics in it are those of the worker that answered (prometheus_client cannot
   aggregate them across processes);
-* migrations run once in the master when AUTO_MIGRATE is on, before workers start, so workers
-  never race to create tables;
+* migrations run once, in the master, before workers start (``migrate_if_enabled``, when
+  AUTO_MIGRATE is on); the master then hands its workers AUTO_MIGRATE=false, so their
+  ``build_services`` never race it (or each other) to create tables;
 * gunicorn's own log lines are JSON like the app's (``logger_class``);
 * no preload: librdkafka's threads do not survive fork, so every worker builds its own producer.
 """
@@ -52,12 +53,12 @@ def on_starting(server) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for stale in directory.glob("*.db"):
         stale.unlink()
-    if _settings.auto_migrate:
-        from infra.db import migrate
+    from infra.db import migrate_if_enabled
 
-        from gateway_api.migrations import SCRIPT_LOCATION
+    from gateway_api.migrations import SCRIPT_LOCATION
 
-        migrate(_settings.database_url, SCRIPT_LOCATION)
+    migrate_if_enabled(_settings, SCRIPT_LOCATION)
+    os.environ["AUTO_MIGRATE"] = "false"  # workers are forked after this hook: they inherit it
 
 
 def child_exit(server, worker) -> None:

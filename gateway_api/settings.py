@@ -1,14 +1,19 @@
-"""Configuration of the API process (and of its gunicorn master), read from the environment."""
+"""Configuration of the gateway API's processes, read from the environment in one place: the API (and
+its gunicorn master), the results consumer and the webhook dispatcher."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from infra.card_cipher import KEY_BYTES, CardDataKeys, decode_key, random_key_weakness
-from infra.db import migrates_itself
 from infra.kafka import KafkaSettings
-from infra.settings import ConfigurationError, EnvReader, MigrationSettings as _MigrationSettings, Secret
+from infra.settings import (
+    ConfigurationError, EnvReader, MigrationSettings as _MigrationSettings, Secret, ServiceSettings, WorkerSettings,
+)
+
+from gateway_api.domain.deliveries import DEFAULT_RETRY_SCHEDULE, RetrySchedule
 
 DEFAULT_DATABASE_URL = "sqlite:///var/gateway.db"
+MAX_WEBHOOK_TIMEOUT_SECONDS = 10.0  # the contract: a 2xx within 10 s is delivered
 # A rotated or disabled secret must stop working within a second, whatever the cache.
 MAX_AUTH_CACHE_SECONDS = 1.0
 
@@ -19,22 +24,20 @@ class MigrationSettings(_MigrationSettings):
     DEFAULT_DATABASE_URL = DEFAULT_DATABASE_URL
 
 
-@dataclass(frozen=True)
-class Settings:
+@dataclass(frozen=True, kw_only=True)
+class Settings(ServiceSettings):
+    database_url: str = DEFAULT_DATABASE_URL
     admin_token: Secret
     secret_pepper: Secret
     # Encrypts the card fields of every message to the processor (the first key; README, PCI).
     card_data_keys: CardDataKeys
     # Encrypts webhook signing secrets at rest (AES-256-GCM); shared with the webhook dispatcher.
     webhook_secrets_key: Secret
-    database_url: str = DEFAULT_DATABASE_URL
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     publish_timeout_seconds: float = 5.0
     producer_linger_ms: int = 5
     idempotency_ttl_hours: int = 24
     auth_cache_seconds: float = 0.5
-    auto_migrate: bool = True
-    log_level: str = "INFO"
     # Read by gateway_api.gunicorn_conf in the gunicorn master.
     web_concurrency: int = 2
     web_threads: int = 16
@@ -47,20 +50,17 @@ class Settings:
     @classmethod
     def from_env(cls, env: EnvReader | None = None) -> "Settings":
         env = EnvReader() if env is None else env
-        database_url = env.database_url("DATABASE_URL", DEFAULT_DATABASE_URL)
         return cls(
+            **cls.shared_from_env(env),
             admin_token=env.secret("GATEWAY_ADMIN_TOKEN"),
             secret_pepper=env.secret("GATEWAY_SECRET_PEPPER"),
             card_data_keys=CardDataKeys.from_env(env),
             webhook_secrets_key=webhook_secrets_key(env),
-            database_url=database_url,
             kafka=KafkaSettings.from_env(env),
             publish_timeout_seconds=env.float("GATEWAY_PUBLISH_TIMEOUT_SECONDS", 5.0),
             producer_linger_ms=env.int("GATEWAY_PRODUCER_LINGER_MS", cls.producer_linger_ms, minimum=0),
             idempotency_ttl_hours=idempotency_ttl_hours(env),
             auth_cache_seconds=_auth_cache_seconds(env),
-            auto_migrate=env.bool("AUTO_MIGRATE", migrates_itself(database_url)),
-            log_level=env.str("LOG_LEVEL", "INFO"),
             web_concurrency=env.int("WEB_CONCURRENCY", 2, minimum=1),
             web_threads=env.int("WEB_THREADS", 16, minimum=1),
             prometheus_multiproc_dir=env.str("PROMETHEUS_MULTIPROC_DIR", ""),
@@ -94,3 +94,75 @@ def webhook_secrets_key(env: EnvReader) -> Secret:
                                  "(`openssl rand -base64 32`)")
     env.refuse_if_weak("WEBHOOK_SECRETS_KEY", random_key_weakness(raw))
     return key
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResultsSettings(WorkerSettings):
+    """`python -m gateway_api.results`: the results consumer, which keeps the ledger up to date."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    metrics_port: int = 9102
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    group_id: str = "gateway-results"
+    batch_size: int = 1000
+    poll_timeout: float = 0.2
+    # Idempotency keys older than this are purged (at start, then hourly): the API's TTL.
+    idempotency_ttl_hours: int = 24
+
+    @classmethod
+    def from_env(cls, env: EnvReader | None = None) -> "ResultsSettings":
+        env = EnvReader() if env is None else env
+        return cls(
+            **cls.shared_from_env(env),
+            kafka=KafkaSettings.from_env(env),
+            group_id=env.str("RESULTS_GROUP_ID", cls.group_id),
+            idempotency_ttl_hours=idempotency_ttl_hours(env),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebhookSettings(WorkerSettings):
+    """`python -m gateway_api.webhooks`: the webhook dispatcher."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    metrics_port: int = 9103
+    secrets_key: Secret
+    allow_private_urls: bool = False
+    retry_schedule: RetrySchedule = field(default_factory=lambda: RetrySchedule.parse(DEFAULT_RETRY_SCHEDULE))
+    timeout_seconds: float = MAX_WEBHOOK_TIMEOUT_SECONDS
+    # How long a claimed delivery stays invisible to other replicas; after a crash it is sent again
+    # once this much time has passed. Must comfortably exceed the timeout.
+    lease_seconds: float = 60.0
+    concurrency: int = 32
+    event_retention_days: int = 30
+    poll_interval_seconds: float = 0.1
+    stats_interval_seconds: float = 5.0
+    purge_interval_seconds: float = 3600.0
+
+    def __post_init__(self):
+        if not 0 < self.timeout_seconds <= MAX_WEBHOOK_TIMEOUT_SECONDS:
+            raise ConfigurationError(f"WEBHOOK_TIMEOUT_SECONDS must be above 0 and at most {MAX_WEBHOOK_TIMEOUT_SECONDS:g}")
+        if self.lease_seconds < 2 * self.timeout_seconds:
+            raise ConfigurationError("WEBHOOK_LEASE_SECONDS must be at least twice WEBHOOK_TIMEOUT_SECONDS "
+                                     f"({2 * self.timeout_seconds:g}), or a slow delivery could be sent twice at once")
+
+    @classmethod
+    def from_env(cls, env: EnvReader | None = None) -> "WebhookSettings":
+        env = EnvReader() if env is None else env
+        return cls(
+            **cls.shared_from_env(env),
+            secrets_key=webhook_secrets_key(env),
+            allow_private_urls=env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", False),
+            retry_schedule=_retry_schedule(env.str("WEBHOOK_RETRY_SCHEDULE", DEFAULT_RETRY_SCHEDULE)),
+            timeout_seconds=env.float("WEBHOOK_TIMEOUT_SECONDS", MAX_WEBHOOK_TIMEOUT_SECONDS),
+            lease_seconds=env.float("WEBHOOK_LEASE_SECONDS", cls.lease_seconds),
+            concurrency=env.int("WEBHOOK_CONCURRENCY", cls.concurrency, minimum=1),
+            event_retention_days=env.int("WEBHOOK_EVENT_RETENTION_DAYS", cls.event_retention_days, minimum=30),
+        )
+
+
+def _retry_schedule(text: str) -> RetrySchedule:
+    try:
+        return RetrySchedule.parse(text)
+    except ValueError as exc:
+        raise ConfigurationError(f"WEBHOOK_RETRY_SCHEDULE: {exc} (e.g. {DEFAULT_RETRY_SCHEDULE})") from None

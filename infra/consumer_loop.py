@@ -83,23 +83,7 @@ class BatchConsumerLoop:
             self._settings.checkpoint(point, batch)
 
     def _poll_batch(self) -> list[Message]:
-        # Block only until the first message, then take what is already fetched: under load the
-        # batches fill up, and a lone transaction is decided at once instead of after the timeout.
-        first = self._consumer.poll(self._settings.poll_timeout)
-        if first is None:
-            return []
-        messages = [first] + self._consumer.consume(self._settings.batch_size - 1, 0)
-        batch = []
-        for message in messages:
-            error = message.error()
-            if error is None:
-                batch.append(message)
-            elif error.code() != KafkaError._PARTITION_EOF:
-                log.warning("consumer error", extra={"error": str(error)})
-        batch, rewinds = self._gaps.cut(batch)
-        for rewind in rewinds:
-            self._consumer.seek(rewind)
-        return batch
+        return fetch_batch(self._consumer, self._gaps, self._settings.batch_size, self._settings.poll_timeout)
 
     def _handle_until_done(self, batch: list[Message], stop: threading.Event) -> bool:
         backoff = self._settings.first_backoff
@@ -132,6 +116,30 @@ class BatchConsumerLoop:
             # Typically a rebalance took the partitions away; their new owner re-reads the
             # uncommitted messages and idempotent handling makes that harmless.
             log.warning("offset commit failed", extra={"error": str(exc)})
+
+
+def fetch_batch(consumer: Consumer, gaps: OffsetGaps, max_messages: int, timeout: float) -> list[Message]:
+    """The readable messages of one fetch, every consumer of the gateway reads this way.
+
+    Block only until the first message, then take what is already fetched: under load the batches
+    fill up, and a lone message is handled at once instead of after the timeout. Consumer errors
+    are logged and left out; the batch is cut at a partition's first offset gap and the consumer
+    rewound there (``infra.offset_gaps``).
+    """
+    first = consumer.poll(timeout)
+    if first is None:
+        return []
+    batch = []
+    for message in [first] + consumer.consume(max_messages - 1, 0):
+        error = message.error()
+        if error is None:
+            batch.append(message)
+        elif error.code() != KafkaError._PARTITION_EOF:
+            log.warning("consumer error", extra={"error": str(error)})
+    batch, rewinds = gaps.cut(batch)
+    for rewind in rewinds:
+        consumer.seek(rewind)
+    return batch
 
 
 def next_offsets(batch: Sequence[Message]) -> list[TopicPartition]:

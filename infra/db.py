@@ -47,6 +47,13 @@ def migrates_itself(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def migrate_if_enabled(settings, script_location: str) -> None:
+    """The one place where a process decides to migrate at start: ``settings.auto_migrate``
+    (AUTO_MIGRATE; on for SQLite files by default, see ``migrates_itself``)."""
+    if settings.auto_migrate:
+        migrate(settings.database_url, script_location)
+
+
 def _config(script_location: str) -> Config:
     config = Config()
     config.set_main_option("script_location", script_location)

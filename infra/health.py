@@ -1,4 +1,4 @@
-"""Liveness and readiness of the Kafka workers (processor, results consumer), served with /metrics.
+"""Liveness and readiness of the workers (processor, results consumer, webhook dispatcher), served with /metrics.
 
 Liveness is the consumer loop's heartbeat: the loop beats once per turn (a poll, a batch, a backoff
 wait), so a loop stuck in a call that never returns (a hung database or broker call, a deadlock)

@@ -1,8 +1,15 @@
 """Prometheus helpers shared by the services: registries, the /metrics endpoint, Flask and Kafka hooks.
 
-Naming: one prefix per service (``gateway_api_``, ``processor_``, ``gateway_results_``, ``panel_``),
-base units, ``_total`` counters and ``_seconds`` histograms. Labels stay bounded: route templates,
-methods, status codes, transaction status and rejection reason; never a merchant id or card data.
+One style everywhere: a service's metrics are a class whose constructor takes the registry and
+creates every metric as an attribute (``ProcessorMetrics(registry)``); the composition root builds
+it with ``metrics_for`` and hands it to whatever records. No module-level metric objects: a metric
+then exists only after gunicorn's config set PROMETHEUS_MULTIPROC_DIR, and tests can pass their own
+registry.
+
+Naming: one prefix per process (``gateway_api_``, ``processor_``, ``gateway_results_``,
+``gateway_webhooks_``, ``panel_``), base units, ``_total`` counters and ``_seconds`` histograms. Labels
+stay bounded: route templates, methods, status codes, transaction status and rejection reason; never a
+merchant id or card data.
 Under gunicorn, PROMETHEUS_MULTIPROC_DIR must be set before prometheus_client is imported (the
 gunicorn config does it) so that every worker's samples are aggregated.
 """
@@ -10,11 +17,12 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
+    REGISTRY,
     CollectorRegistry,
     Counter,
     Gauge,
@@ -36,42 +44,53 @@ def exposition() -> tuple[bytes, str]:
         # process_* cannot be aggregated across processes: these are the answering worker's own.
         ProcessCollector(registry=registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST
-    from prometheus_client import REGISTRY
-
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
 
-class _HttpMetrics:
-    def __init__(self, prefix: str):
-        self.requests = Counter(f"{prefix}_http_requests_total", "HTTP requests", ["route", "method", "status"])
+M = TypeVar("M")
+_built: dict[tuple, object] = {}
+
+
+def metrics_for(metrics_class: Callable[..., M], registry: CollectorRegistry = REGISTRY, **options) -> M:
+    """The one ``metrics_class(registry, **options)`` of this process for ``registry``.
+
+    A registry refuses a second metric of the same name, and an app factory may run many times in
+    one process (the tests build many apps): the second build gets the metrics of the first.
+    """
+    key = (metrics_class, registry, tuple(sorted(options.items())))  # the registry itself: an id could be reused
+    if key not in _built:
+        _built[key] = metrics_class(registry, **options)
+    return _built[key]
+
+
+class HttpMetrics:
+    """``<prefix>_http_requests_total`` and ``<prefix>_http_request_duration_seconds``, by route template."""
+
+    def __init__(self, registry: CollectorRegistry = REGISTRY, prefix: str = ""):
+        self.requests = Counter(f"{prefix}_http_requests_total", "HTTP requests", ["route", "method", "status"],
+                                registry=registry)
         self.duration = Histogram(
             f"{prefix}_http_request_duration_seconds", "HTTP request duration", ["route", "method"],
-            buckets=LATENCY_BUCKETS,
+            buckets=LATENCY_BUCKETS, registry=registry,
         )
 
 
-_http_metrics: dict[str, _HttpMetrics] = {}
-
-
-def instrument_flask(app, prefix: str) -> None:
+def instrument_flask(app, prefix: str, registry: CollectorRegistry = REGISTRY) -> None:
     """Count and time every request by route template (never the raw path) and add GET /metrics."""
-    from flask import Response, g, request
+    from flask import Response, request
 
-    if prefix not in _http_metrics:  # once per process: an app factory may run many times (tests)
-        _http_metrics[prefix] = _HttpMetrics(prefix)
-    metrics = _http_metrics[prefix]
+    from infra.request_timing import request_seconds, time_requests
 
-    @app.before_request
-    def _start_timer():
-        g._metrics_started = time.perf_counter()
+    metrics = metrics_for(HttpMetrics, registry, prefix=prefix)
+    time_requests(app)
 
     @app.after_request
     def _record(response):
-        started = g.pop("_metrics_started", None)
+        seconds = request_seconds()
         route = request.url_rule.rule if request.url_rule else "unmatched"
         metrics.requests.labels(route, request.method, str(response.status_code)).inc()
-        if started is not None:
-            metrics.duration.labels(route, request.method).observe(time.perf_counter() - started)
+        if seconds is not None:
+            metrics.duration.labels(route, request.method).observe(seconds)
         return response
 
     def metrics_view():
@@ -81,16 +100,14 @@ def instrument_flask(app, prefix: str) -> None:
     app.add_url_rule("/metrics", "metrics", metrics_view, methods=["GET"])
 
 
-def offset_gaps_counter(prefix: str, registry: CollectorRegistry | None = None) -> Counter:
+def offset_gaps_counter(prefix: str, registry: CollectorRegistry = REGISTRY) -> Counter:
     """``<prefix>_offset_gaps_accepted_total``: records a consumer gave up waiting for (infra.offset_gaps).
 
     Unlabelled, so it is exported at 0 from the start and an alert's increase() sees the first one.
     """
-    from prometheus_client import REGISTRY
-
     return Counter(f"{prefix}_offset_gaps_accepted_total",
                    "Offset gaps given up on: records this consumer never read (see infra/offset_gaps.py)",
-                   registry=REGISTRY if registry is None else registry)
+                   registry=registry)
 
 
 def consumer_lag_stats_callback(gauge: Gauge) -> Callable[[str], None]:

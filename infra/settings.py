@@ -175,6 +175,43 @@ class EnvReader:
         return not self._check_secrets or self.bool(DEVELOPMENT_SECRETS_OPT_IN, False)
 
 
+@dataclass(frozen=True, kw_only=True)
+class ServiceSettings:
+    """The fields every service with a database reads the same way; a service's ``Settings``
+    subclasses it (redeclaring ``database_url`` with its own default) and passes
+    ``**cls.shared_from_env(env)`` along with its own fields."""
+
+    database_url: str = ""
+    # Migrate at start (SQLite files, by default); a shared MySQL is migrated by the release's job.
+    auto_migrate: bool = True
+    log_level: str = "INFO"
+
+    @classmethod
+    def shared_from_env(cls, env: EnvReader) -> dict:
+        from infra.db import migrates_itself  # SQLAlchemy only for services that have a database
+
+        database_url = env.database_url("DATABASE_URL", cls.database_url)  # the field's default
+        return {"database_url": database_url, "auto_migrate": env.bool("AUTO_MIGRATE", migrates_itself(database_url)),
+                "log_level": env.str("LOG_LEVEL", "INFO")}
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkerSettings(ServiceSettings):
+    """A background worker (a Kafka consumer, the webhook dispatcher): it also serves /metrics,
+    /healthz and /readyz (``infra.health``) on ``metrics_port``."""
+
+    metrics_port: int = 0  # 0 disables the endpoints
+    # /healthz fails when the worker's loop has not turned for this long (a call that never returns).
+    liveness_stall_seconds: int = 60
+
+    @classmethod
+    def shared_from_env(cls, env: EnvReader) -> dict:
+        return super().shared_from_env(env) | {
+            "metrics_port": env.int("METRICS_PORT", cls.metrics_port, minimum=0),
+            "liveness_stall_seconds": env.int("LIVENESS_STALL_SECONDS", cls.liveness_stall_seconds, minimum=1),
+        }
+
+
 @dataclass(frozen=True)
 class MigrationSettings:
     """What a ``migrate`` command reads: its database and log level, no Kafka, no keys or tokens

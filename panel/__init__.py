@@ -2,9 +2,9 @@
 
 
 def create_app(settings=None):
-    """See :func:`panel.app.create_app`. Imported lazily: ``panel.gunicorn_conf`` must run before
+    """See :func:`panel.bootstrap.create_app`. Imported lazily: ``panel.gunicorn_conf`` must run before
     prometheus_client is imported, so that it can set PROMETHEUS_MULTIPROC_DIR first."""
-    from panel.app import create_app as build
+    from panel.bootstrap import create_app as build
 
     return build(settings)
 

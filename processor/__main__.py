@@ -4,14 +4,12 @@ from __future__ import annotations
 import gc
 import logging
 import sys
-import threading
 
-from infra.consumer_loop import stop_on_signals
 from infra.logs import configure_logging
-from infra.health import serve_worker_http
 from infra.settings import from_env_or_exit
+from infra.worker import run_worker
 
-from processor.bootstrap import bootstrap, run_migrations
+from processor.bootstrap import Processor, bootstrap, run_migrations
 from processor.settings import MigrationSettings, Settings
 
 USAGE = "usage: python -m processor [migrate]"
@@ -25,16 +23,18 @@ def main(argv: list[str]) -> int:
         return 2
     if argv == ["migrate"]:
         return migrate_only()
-    settings = from_env_or_exit(Settings)
-    configure_logging("processor", settings.log_level)
-    stop = threading.Event()
-    stop_on_signals(stop)
+    run_worker("processor", from_env_or_exit(Settings), build, started)
+    return 0
+
+
+def build(settings: Settings) -> Processor:
     processor = bootstrap(settings)
     settle_garbage_collector()
-    serve_worker_http(settings.metrics_port, processor.probes)
+    return processor
+
+
+def started(settings: Settings) -> None:
     logging.getLogger("processor").info("processor started", extra={"settings": repr(settings)})
-    processor.run(stop)
-    return 0
 
 
 def migrate_only() -> int:

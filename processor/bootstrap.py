@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from infra.card_cipher import CardCipher
 from infra.consumer_loop import BatchConsumerLoop, LoopSettings
-from infra.db import build_engine, migrate, wait_for_schema
+from infra.db import build_engine, migrate, migrate_if_enabled, wait_for_schema
 from infra.dead_letters import DeadLetterPublisher
 from infra.health import Probes, schema_check
 from infra.hold_points import HoldPoints
@@ -21,9 +21,9 @@ from infra.offset_gaps import OffsetGaps
 
 from processor.adapters.card_data import CardDataReader
 from processor.adapters.kafka import KafkaResultPublisher, TransactionBatchHandler
-from processor.metrics import ProcessorMetrics
+from processor.adapters.metrics import ProcessorMetrics
 from processor.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
-from processor.repositories.sqlalchemy import SqlTransactionRepository
+from processor.adapters.sql_repository import SqlTransactionRepository
 from processor.settings import MigrationSettings, Settings
 from processor.use_cases.process_transaction import ProcessTransaction
 
@@ -33,7 +33,7 @@ CLIENT_ID = "processor"
 LAG_STATS_INTERVAL_MS = 5000
 
 
-def run_migrations(settings: Settings | MigrationSettings) -> None:
+def run_migrations(settings: MigrationSettings) -> None:
     migrate(settings.database_url, MIGRATIONS)
 
 
@@ -57,8 +57,7 @@ class Processor:
 
 
 def bootstrap(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Processor:
-    if settings.auto_migrate:
-        run_migrations(settings)
+    migrate_if_enabled(settings, MIGRATIONS)
     metrics = ProcessorMetrics(registry)
     engine = build_engine(settings.database_url)
     producer = build_acked_producer(settings.kafka, CLIENT_ID)

@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import make_url
 
 from infra.card_cipher import CardDataKeys
-from infra.db import migrates_itself
 from infra.kafka import KafkaSettings
-from infra.settings import EnvReader, MigrationSettings as _MigrationSettings
+from infra.settings import EnvReader, MigrationSettings as _MigrationSettings, WorkerSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///var/processor.db"
 
@@ -19,21 +18,17 @@ class MigrationSettings(_MigrationSettings):
     DEFAULT_DATABASE_URL = DEFAULT_DATABASE_URL
 
 
-@dataclass(frozen=True)
-class Settings:
-    kafka: KafkaSettings = field(default_factory=KafkaSettings)
+@dataclass(frozen=True, kw_only=True)
+class Settings(WorkerSettings):
     database_url: str = DEFAULT_DATABASE_URL
+    metrics_port: int = 9101
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
     group_id: str = "processor"
     batch_size: int = 2000
-    metrics_port: int = 9101  # 0 disables the /metrics, /healthz and /readyz endpoints
-    # /healthz fails when the consumer loop has not turned for this long (a stuck batch).
-    liveness_stall_seconds: int = 60
-    auto_migrate: bool = True
-    log_level: str = "INFO"
     # How long one batch's results may wait for the broker's acknowledgement before the batch is retried.
     publish_timeout_seconds: float = 5.0
     # Opens the `card` of every message; the same CARD_DATA_KEYS as the API's.
-    card_data_keys: CardDataKeys = field(kw_only=True)
+    card_data_keys: CardDataKeys
     # Clear card fields (the contract before encryption) are rejected unless this is on.
     accept_plaintext_cards: bool = False
     # Test seam only (infra/hold_points.py): a folder through which crash tests hold the batch loop
@@ -43,16 +38,11 @@ class Settings:
     @classmethod
     def from_env(cls, env: EnvReader | None = None) -> "Settings":
         env = EnvReader() if env is None else env
-        database_url = env.database_url("DATABASE_URL", DEFAULT_DATABASE_URL)
         return cls(
+            **cls.shared_from_env(env),
             kafka=KafkaSettings.from_env(env),
-            database_url=database_url,
             group_id=env.str("PROCESSOR_GROUP_ID", cls.group_id),
             batch_size=env.int("PROCESSOR_BATCH_SIZE", cls.batch_size, minimum=1),
-            metrics_port=env.int("METRICS_PORT", cls.metrics_port, minimum=0),
-            liveness_stall_seconds=env.int("LIVENESS_STALL_SECONDS", cls.liveness_stall_seconds, minimum=1),
-            auto_migrate=env.bool("AUTO_MIGRATE", migrates_itself(database_url)),
-            log_level=env.str("LOG_LEVEL", cls.log_level),
             card_data_keys=CardDataKeys.from_env(env),
             accept_plaintext_cards=env.bool("ACCEPT_PLAINTEXT_CARDS", cls.accept_plaintext_cards),
             test_hold_dir=env.str("PROCESSOR_TEST_HOLD_DIR", ""),

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
+from infra.clock import parse_rfc3339, utc_now
 from infra.contracts import FINAL_STATUSES, TransactionResult
 from infra.group_commit import Batch, GroupCommit, write_alone
 from infra.sql import PreparedStatement
@@ -42,7 +43,7 @@ class SqlLedger(Ledger):
         self._engine = engine
         self._writes = writes
         self._pending_rows = _PendingRows()
-        self._outbox = outbox or Outbox(_utc_now)
+        self._outbox = outbox or Outbox(utc_now)
         # The results consumer writes thousands of rows a second: statements compiled once.
         self._insert_new = prepared_insert_if_absent(tx, engine.dialect)
         self._decide = PreparedStatement(_DECIDE, engine.dialect)
@@ -134,10 +135,6 @@ def _decided(connection, before: dict, decisions: dict[str, dict]) -> list[Trans
     return decided
 
 
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
 class _PendingRows(Batch[Accepted, None]):
     def write(self, connection: Connection, items: Sequence[Accepted]) -> list[None]:
         insert_if_absent(connection, tx, [_row(transaction) for transaction, _ in items])
@@ -193,7 +190,7 @@ def _row_from_result(result: TransactionResult, decision: dict) -> dict:
     return _row(Transaction(
         id=result.id, account_id=result.account_id or "", status=result.status,
         amount=_amount_or_none(result.amount), card_brand=result.card_brand, card_last4=(result.card_last4 or None) and result.card_last4[-4:],
-        created_at=_utc_naive(result.created_at) or processed_at, error_message=decision["b_error"],
+        created_at=parse_rfc3339(result.created_at) or processed_at, error_message=decision["b_error"],
         processed_at=processed_at,
     ))
 
@@ -201,7 +198,7 @@ def _row_from_result(result: TransactionResult, decision: dict) -> dict:
 def _decision(result: TransactionResult) -> dict:
     return {
         "b_id": result.id, "b_status": result.status, "b_error": (result.error_message or "")[:255],
-        "b_processed": _utc_naive(result.processed_at) or _utc_now(),
+        "b_processed": parse_rfc3339(result.processed_at) or utc_now(),
     }
 
 
@@ -211,11 +208,3 @@ def _amount_or_none(value) -> object:
     except ValueError:
         return None
 
-
-def _utc_naive(text: str | None) -> datetime | None:
-    """RFC 3339 text to the ledger's naive UTC; None if absent or unreadable."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except (TypeError, ValueError):
-        return None
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from sqlalchemy import Connection, Engine, and_, func, select, update
+
+from infra.clock import utc_now
 
 from gateway_api.adapters.tables import accounts, webhook_deliveries, webhook_endpoints as endpoints
 from gateway_api.domain.deliveries import CANCELED, PENDING
@@ -39,7 +39,7 @@ class SqlWebhookEndpoints(WebhookEndpointRepository):
         return _endpoint(row) if row else None
 
     def delete(self, account_id: str, endpoint_id: str) -> None:
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        now = utc_now()
         with self._engine.begin() as connection:
             connection.execute(update(endpoints).where(_own(account_id, endpoint_id))
                                .values(status=STATUS_DELETED, deleted_at=now, failing_since=None))

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from infra.clock import rfc3339
 from infra.contracts import STATUS_APPROVED, STATUS_REJECTED
 
-from gateway_api.domain.transactions import rfc3339
 
 TRANSACTION_APPROVED = "transaction.approved"
 TRANSACTION_REJECTED = "transaction.rejected"

@@ -9,7 +9,7 @@ processor deduplicates, so a retry can never become a second charge.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 MAX_KEY_LENGTH = 255
 # Fingerprints of this version cover only what the ledger keeps (TransactionRequest.canonical). Older
@@ -35,6 +35,3 @@ class IdempotencyRecord:
         if not self.fingerprint.startswith(FINGERPRINT_VERSION):
             return True  # nothing comparable was kept: replaying the first answer never charges twice
         return self.fingerprint == fingerprint
-
-    def expired(self, now: datetime, ttl: timedelta) -> bool:
-        return now - self.created_at >= ttl

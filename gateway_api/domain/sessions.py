@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 TOKEN_PREFIX = "sess_"
-DEFAULT_TTL = timedelta(hours=12)
 MAX_TTL = timedelta(hours=24)
 
 

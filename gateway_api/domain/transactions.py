@@ -5,11 +5,12 @@ message to the processor carries the card encrypted (a ``CardSealer`` port does 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from infra.cards import card_brand, last4
+from infra.clock import rfc3339
 from infra.contracts import FINAL_STATUSES
 
 STATUS_PENDING = "pending"
@@ -86,16 +87,6 @@ class Transaction:
                    card_brand=request.card.brand, card_last4=request.card.last4, created_at=created_at,
                    description=request.description)
 
-    def decided(self, status: str, error_message: str, processed_at: datetime) -> "Transaction":
-        """The same transaction once the processor decided it; a final status is never undone."""
-        if self.status in FINAL_STATUSES:
-            return self
-        return replace(self, status=status, error_message=error_message, processed_at=processed_at)
-
-
-def rfc3339(moment: datetime) -> str:
-    """UTC timestamps as ``2026-11-23T10:00:00.123456Z`` (stored naive, always UTC)."""
-    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def contract_message(transaction_id: str, account_id: str, request: TransactionRequest,

@@ -64,4 +64,4 @@ def disable_account(account_id):
 def me():
     if g.principal.kind == ADMIN:
         return {"type": "admin"}
-    return {"type": "merchant", "account_id": g.principal.account_id, "name": g.principal.account.name}
+    return {"type": "merchant", "account_id": g.principal.account_id, "name": g.principal.name}

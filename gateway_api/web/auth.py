@@ -1,34 +1,29 @@
 """Who is calling: a merchant (HTTP Basic, account id + secret), the operator (Bearer admin token), or
-either of them through a panel session (Bearer session token: read-only, see domain/sessions.py)."""
+either of them through a panel session (Bearer session token: read-only, see domain/sessions.py).
+
+A view that ``requires`` a caller finds who it is in ``g.principal`` (``infra.principals.Principal``,
+the same in every service), the merchant's account in ``g.account`` and the panel session it came
+through, if any, in ``g.session``."""
 from __future__ import annotations
 
 import functools
 import hmac
-from dataclasses import dataclass
 
 from flask import current_app, g, request
 from werkzeug.exceptions import UnsupportedMediaType
+
+from infra.principals import ADMIN, MERCHANT, Principal
 
 from gateway_api.domain.accounts import Account
 from gateway_api.domain.errors import AuthenticationFailed, PermissionDenied
 from gateway_api.domain.sessions import Session
 
-MERCHANT = "merchant"
-ADMIN = "admin"
+__all__ = ["ADMIN", "MERCHANT", "current_caller", "json_body_required", "requires"]
+
+Caller = tuple[Principal, Account | None, Session | None]  # who, the merchant's account, the panel session
 
 
-@dataclass(frozen=True)
-class Principal:
-    kind: str
-    account: Account | None = None
-    session: Session | None = None  # set when the caller presented a panel session token
-
-    @property
-    def account_id(self) -> str | None:
-        return self.account.id if self.account else None
-
-
-def current_principal() -> Principal | None:
+def current_caller() -> Caller | None:
     """The authenticated caller, or None for missing, malformed or wrong credentials alike."""
     auth = request.authorization
     if auth is None:
@@ -36,15 +31,19 @@ def current_principal() -> Principal | None:
     services = current_app.extensions["gateway_api"]
     if auth.type == "basic" and auth.username and auth.password:
         account = services.accounts.authenticate(auth.username, auth.password)
-        return Principal(MERCHANT, account) if account else None
+        return (_principal(account), account, None) if account else None
     if auth.type == "bearer" and auth.token:
         expected = services.settings.admin_token.reveal().encode()
         if hmac.compare_digest(auth.token.encode(), expected):
-            return Principal(ADMIN)
+            return Principal(ADMIN), None, None
         holder = services.sessions.authenticate(auth.token)
         if holder is not None:
-            return Principal(MERCHANT if holder.account else ADMIN, holder.account, holder.session)
+            return _principal(holder.account), holder.account, holder.session
     return None
+
+
+def _principal(account: Account | None) -> Principal:
+    return Principal(MERCHANT, account.id, account.name) if account else Principal(ADMIN)
 
 
 def requires(*kinds: str, session: bool = False):
@@ -57,14 +56,15 @@ def requires(*kinds: str, session: bool = False):
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            principal = current_principal()
-            if principal is None:
+            caller = current_caller()
+            if caller is None:
                 raise AuthenticationFailed(scheme)
+            principal, account, through_session = caller
             if principal.kind not in kinds:
                 raise PermissionDenied(f"This endpoint is for {' or '.join(kinds)} credentials.")
-            if principal.session is not None and not session:
+            if through_session is not None and not session:
                 raise PermissionDenied("A panel session can only read; use the account's own credentials.")
-            g.principal = principal
+            g.principal, g.account, g.session = principal, account, through_session
             return view(*args, **kwargs)
 
         wrapper.required_kinds = kinds  # checks that run before the view let authentication answer first

@@ -10,6 +10,8 @@ from flask import Flask, jsonify
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
+from infra.errors import error_body
+
 from gateway_api.domain.errors import (
     AuthenticationFailed, BrokerUnavailable, GatewayError, IdempotencyConflict, InvalidParameter, LimitExceeded,
     NotFound, PermissionDenied, UnknownParameter,
@@ -39,8 +41,7 @@ _HTTP = {
 
 
 def error_response(status: int, type_: str, code: str, message: str, param: str | None = None, headers=None):
-    body = {"error": {"type": type_, "code": code, "message": message, "param": param}}
-    return jsonify(body), status, headers or {}
+    return jsonify(error_body(type_, code, message, param)), status, headers or {}
 
 
 def register_error_handlers(app: Flask, retry_after_seconds: int) -> None:

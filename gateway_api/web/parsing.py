@@ -17,7 +17,7 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from gateway_api.domain.errors import UnknownParameter
-from gateway_api.web.auth import current_principal
+from gateway_api.web.auth import current_caller
 
 # No field of the API takes a number anywhere near this long: such a body is not a request.
 MAX_INTEGER_DIGITS = 100
@@ -76,7 +76,7 @@ def refuse_undeclared_query(app) -> None:
         doc = getattr(view, "_apidoc", None)
         if doc is None or not request.args or _declares_query(doc):
             return
-        if getattr(view, "required_kinds", None) and current_principal() is None:
+        if getattr(view, "required_kinds", None) and current_caller() is None:
             return  # authentication answers first: an anonymous caller learns nothing of the parameters
         name = sorted(request.args)[0]
         raise UnknownParameter(f"{name}: Unknown field.", param=name)

@@ -4,12 +4,13 @@ from __future__ import annotations
 import csv
 import io
 
+from infra.clock import rfc3339
+
 from gateway_api.adapters.presenters import accepted, transaction  # noqa: F401 - the API's presenters too
 from gateway_api.domain.accounts import Account, IssuedSecret
 from gateway_api.domain.deliveries import Attempt, Delivery
 from gateway_api.domain.money import format_amount
 from gateway_api.domain.reports import PeriodReport
-from gateway_api.domain.transactions import rfc3339
 from gateway_api.domain.webhook_endpoints import WebhookEndpoint
 from gateway_api.use_cases.webhook_endpoints import IssuedEndpointSecret
 

@@ -6,22 +6,21 @@ readiness check logs its own warning (web/health.py)."""
 from __future__ import annotations
 
 import logging
-import time
 
 from flask import Flask, g, request
+
+from infra.request_timing import request_seconds, time_requests
 
 log = logging.getLogger("gateway_api.access")
 PROBES = frozenset({"/metrics", "/healthz", "/readyz"})
 
 
 def log_requests(app: Flask) -> None:
-    @app.before_request
-    def _start():
-        g._log_started = time.perf_counter()
+    time_requests(app)
 
     @app.after_request
     def _log(response):
-        started = g.pop("_log_started", None)
+        seconds = request_seconds()
         principal = g.get("principal")
         level = logging.DEBUG if request.path in PROBES else logging.INFO
         log.log(level, "request", extra={
@@ -29,7 +28,7 @@ def log_requests(app: Flask) -> None:
             "route": request.url_rule.rule if request.url_rule else "unmatched",
             "path": request.path,
             "status": response.status_code,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
-            "account_id": principal.account_id if principal else None,
+            "duration_ms": None if seconds is None else round(seconds * 1000, 2),
+            "account_id": (principal.account_id or None) if principal else None,
         })
         return response

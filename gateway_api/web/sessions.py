@@ -5,8 +5,9 @@ from datetime import timedelta
 
 from flask import current_app, g
 
+from infra.clock import rfc3339
+
 from gateway_api.domain.errors import PermissionDenied
-from gateway_api.domain.transactions import rfc3339
 from gateway_api.web.auth import ADMIN, MERCHANT, json_body_required, requires
 from gateway_api.web.docs import AUTHENTICATED, JSON_BODY, error_responses
 from gateway_api.web.parsing import Blueprint
@@ -28,8 +29,8 @@ def _sessions():
 @error_responses(blp, *AUTHENTICATED, *JSON_BODY)
 def open_session(payload):
     """A read-only session token for the caller (what the panel keeps instead of the credential)."""
-    issued = _sessions().open(g.principal.account, timedelta(seconds=payload["ttl_seconds"]))
-    account = g.principal.account
+    issued = _sessions().open(g.account, timedelta(seconds=payload["ttl_seconds"]))
+    account = g.account
     return {"token": issued.token, "expires_at": rfc3339(issued.session.expires_at), "type": issued.session.kind,
             "account_id": account.id if account else None, "name": account.name if account else None}
 
@@ -41,6 +42,6 @@ def open_session(payload):
 @error_responses(blp, *AUTHENTICATED)
 def end_session():
     """Sign-out: the token that made this request stops working everywhere at once."""
-    if g.principal.session is None:
+    if g.session is None:
         raise PermissionDenied("Only a session token can end its session.")
-    _sessions().end(g.principal.session)
+    _sessions().end(g.session)

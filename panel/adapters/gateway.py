@@ -6,47 +6,20 @@ its HTTP API, so the panel shows exactly what a merchant's own integration would
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import requests
 
-from panel.domain.principal import ADMIN, Credential, Principal
+from infra.errors import error_body
+from infra.principals import ADMIN, Principal
+
+from panel.domain.principal import Credential
+from panel.use_cases.ports import CsvDocument, Gateway, GatewayRefused, GatewayUnavailable, NotAuthenticated
 
 
-class GatewayError(Exception):
-    """The gateway answered with an error (``status``, ``body`` in the API's error format)."""
+class GatewayClient(Gateway):
+    """The port over HTTP (``requests``), one pooled session per thread."""
 
-    def __init__(self, status: int, body: dict):
-        super().__init__(f"gateway answered {status}")
-        self.status = status
-        self.body = body
-
-
-class NotAuthenticated(GatewayError):
-    """The credential is wrong, rotated or disabled."""
-
-
-class GatewayUnavailable(GatewayError):
-    """The gateway could not be reached or failed; the panel answers 502 and says so."""
-
-    def __init__(self, detail: str):
-        super().__init__(502, error_body("api_error", "gateway_unavailable",
-                                         "The gateway API is unavailable; try again shortly."))
-        self.detail = detail
-
-
-def error_body(type_: str, code: str, message: str, param: str | None = None) -> dict:
-    return {"error": {"type": type_, "code": code, "message": message, "param": param}}
-
-
-@dataclass(frozen=True)
-class CsvDocument:
-    content: bytes
-    content_type: str = field(default="text/csv; charset=utf-8")
-
-
-class GatewayClient:
     def __init__(self, base_url: str, timeout: float):
         self._base_url = base_url.rstrip("/")
         self._timeout = timeout
@@ -121,7 +94,7 @@ def _clean(params: dict | None) -> dict:
     return {key: value for key, value in (params or {}).items() if value not in (None, "")}
 
 
-def _error_for(response: requests.Response) -> GatewayError:
+def _error_for(response: requests.Response) -> GatewayRefused:
     if response.status_code >= 500:
         return GatewayUnavailable(f"status {response.status_code}")
     try:
@@ -131,4 +104,4 @@ def _error_for(response: requests.Response) -> GatewayError:
         body = error_body("invalid_request_error", "gateway_error", f"The gateway answered {response.status_code}.")
     if response.status_code == 401:
         return NotAuthenticated(401, body)
-    return GatewayError(response.status_code, body)
+    return GatewayRefused(response.status_code, body)

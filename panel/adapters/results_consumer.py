@@ -7,7 +7,6 @@ resynchronises from).
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import threading
@@ -16,6 +15,7 @@ from collections.abc import Callable
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
+from infra.consumer_loop import fetch_batch
 from infra.contracts import TransactionResult
 from infra.kafka import KafkaSettings, consumer_config
 from infra.offset_gaps import OffsetGaps
@@ -23,6 +23,8 @@ from infra.offset_gaps import OffsetGaps
 log = logging.getLogger(__name__)
 
 ResultHandler = Callable[[TransactionResult], None]
+FETCH_MAX_MESSAGES = 501
+FETCH_TIMEOUT_SECONDS = 0.5
 
 
 class ResultsConsumer:
@@ -68,13 +70,8 @@ class ResultsConsumer:
             self.ready.set()
             log.info("consuming results", extra={"topic": self._settings.topics.results})
             while not self._stop.is_set():
-                first = consumer.poll(0.5)  # returns as soon as one result arrives: latency matters
-                if first is not None:
-                    fetched = [first, *consumer.consume(500, 0)]
-                    readable, rewinds = gaps.cut([m for m in fetched if m.error() is None])
-                    for rewind in rewinds:
-                        consumer.seek(rewind)
-                    self._handle([m for m in fetched if m.error() is not None] + readable)
+                # Returns as soon as one result arrives: latency matters.
+                self._handle(fetch_batch(consumer, gaps, FETCH_MAX_MESSAGES, FETCH_TIMEOUT_SECONDS))
         finally:
             consumer.close()
 
@@ -97,10 +94,6 @@ class ResultsConsumer:
 
     def _handle(self, messages: list[Message]) -> None:
         for message in messages:
-            if message.error() is not None:
-                if message.error().code() != KafkaError._PARTITION_EOF:
-                    log.warning("consumer error", extra={"error": str(message.error())})
-                continue
             try:
                 result = TransactionResult.from_json(message.value())
             except (ValueError, TypeError):
@@ -111,4 +104,16 @@ class ResultsConsumer:
 
 
 def result_to_event(result: TransactionResult) -> dict:
-    return dataclasses.asdict(result)
+    """A result in the API's transaction shape (``GET /v1/transactions/{id}``, what /api/recent and
+    /api/transactions relay): the live page reads one shape, whether a row came live or from the ledger."""
+    return {
+        "id": result.id,
+        "status": result.status,
+        "amount": result.amount,
+        "card": {"brand": result.card_brand, "last4": result.card_last4},
+        "created_at": result.created_at,
+        "account_id": result.account_id,
+        "description": None,  # not in results: the ledger's copy fills it in
+        "error_message": result.error_message,
+        "processed_at": result.processed_at,
+    }

@@ -1,11 +1,12 @@
-"""Who is signed in, how the gateway API recognises them, and which results they may see."""
+"""How the panel presents a signed-in person to the gateway API. Who they are, and which results they
+may see, is the ``Principal`` every service shares (``infra.principals``)."""
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
 
-MERCHANT = "merchant"
-ADMIN = "admin"
+from infra.principals import ADMIN, MERCHANT
+
 SESSION = "session"
 
 
@@ -35,26 +36,3 @@ class Credential:
             return f"Bearer {self.secret}"
         pair = f"{self.account_id}:{self.secret}".encode()
         return "Basic " + base64.b64encode(pair).decode()
-
-
-@dataclass(frozen=True)
-class Principal:
-    """A verified identity, as the gateway API's GET /v1/me described it."""
-
-    kind: str
-    account_id: str = ""
-    name: str = ""
-
-    @property
-    def is_admin(self) -> bool:
-        return self.kind == ADMIN
-
-    def may_see(self, account_id: str | None) -> bool:
-        """Merchants see their own account only; operators see every account."""
-        return self.is_admin or (bool(account_id) and account_id == self.account_id)
-
-    def scope(self, requested_account: str | None) -> str | None:
-        """The account a view is restricted to: the merchant's own, or an operator's optional filter."""
-        if self.is_admin:
-            return requested_account or None
-        return self.account_id

@@ -33,8 +33,8 @@
       account_id: raw.account_id || "",
       status: raw.status || "pending",
       amount: raw.amount ?? null,
-      brand: card.brand || raw.card_brand || "",
-      last4: card.last4 || raw.card_last4 || "",
+      brand: card.brand || "",
+      last4: card.last4 || "",
       reason: raw.error_message || "",
       time: parseTime(raw.created_at || raw.processed_at),
     };

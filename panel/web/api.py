@@ -9,6 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, Response, abort, g, jsonify, request
 
+from infra.clock import parse_rfc3339
+
 from panel.web.auth import current_credential, login_required
 from panel.web.context import panel
 
@@ -99,12 +101,5 @@ def _status(value: str | None) -> str | None:
 
 def _at_or_after(timestamp: str | None, cutoff: str) -> bool:
     """Compares RFC 3339 instants; the gateway writes them in UTC."""
-    if not timestamp:
-        return False
-    try:
-        moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment >= datetime.fromisoformat(cutoff)
+    moment = parse_rfc3339(timestamp)
+    return moment is not None and moment >= parse_rfc3339(cutoff)

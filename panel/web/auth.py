@@ -18,8 +18,11 @@ import secrets
 
 from flask import Blueprint, g, jsonify, redirect, render_template, request, session, url_for
 
-from panel.adapters.gateway import GatewayError, GatewayUnavailable, NotAuthenticated
-from panel.domain.principal import ADMIN, MERCHANT, SESSION, Credential, Principal
+from infra.errors import error_body
+from infra.principals import ADMIN, MERCHANT, Principal
+
+from panel.use_cases.ports import GatewayRefused, GatewayUnavailable, NotAuthenticated
+from panel.domain.principal import SESSION, Credential
 from panel.web.context import panel
 from panel.web.csrf import csrf_token
 
@@ -86,8 +89,7 @@ def _still_valid(principal: Principal) -> Principal | None:
 
 
 def _unauthenticated() -> dict:
-    return {"error": {"type": "authentication_error", "code": "signed_out",
-                      "message": "Sign in again.", "param": None}}
+    return error_body("authentication_error", "signed_out", "Sign in again.")
 
 
 @bp.get("/login")
@@ -107,7 +109,7 @@ def login_submit():
         return _login_failed("Those credentials were not accepted.", 401)
     except GatewayUnavailable:
         return _login_failed("The gateway API is unavailable; try again shortly.", 503)
-    except GatewayError:
+    except GatewayRefused:
         return _login_failed("Those credentials were not accepted.", 401)
     _start_session(principal, session_credential)
     return redirect(safe_next(request.form.get("next")))
@@ -119,7 +121,7 @@ def logout():
     if credential is not None:
         try:
             panel().gateway.close_session(credential)
-        except GatewayError as exc:
+        except GatewayRefused as exc:
             # The cookie goes anyway; the token then lives until it expires (PANEL_SESSION_HOURS).
             log.warning("sign-out could not end the session at the gateway API", extra={"status": exc.status})
     session.clear()

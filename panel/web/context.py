@@ -1,24 +1,26 @@
-"""What every request handler needs, built once by the composition root (``panel.app.create_app``)."""
+"""What every request handler needs, built once by the composition root (``panel.bootstrap.create_app``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from flask import current_app
 
-from panel.adapters.gateway import GatewayClient
+from panel.use_cases.ports import Gateway
 from panel.adapters.results_consumer import ResultsConsumer
 from panel.adapters.vault import CredentialVault
-from panel.services.hub import Hub
+from panel.adapters.metrics import PanelMetrics
+from panel.use_cases.hub import Hub
 from panel.settings import Settings
 
 
 @dataclass
 class Panel:
     settings: Settings
-    gateway: GatewayClient
+    gateway: Gateway
     vault: CredentialVault
     hub: Hub
     consumer: ResultsConsumer | None
+    metrics: PanelMetrics
 
     def shutdown(self) -> None:
         """End the live streams and the consumer: the worker is stopping."""

@@ -6,7 +6,9 @@ import logging
 from flask import Flask, jsonify, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import HTTPException
 
-from panel.adapters.gateway import GatewayError, GatewayUnavailable, NotAuthenticated, error_body
+from infra.errors import error_body
+
+from panel.use_cases.ports import GatewayRefused, GatewayUnavailable, NotAuthenticated
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +23,7 @@ def _respond(status: int, body: dict):
     return render_template("error.html", status=status, message=body["error"]["message"]), status
 
 
-def on_gateway_error(exc: GatewayError):
+def on_gateway_refusal(exc: GatewayRefused):
     if isinstance(exc, NotAuthenticated):
         # The secret was rotated or the account disabled since sign-in: the session is worthless.
         session.clear()
@@ -44,6 +46,6 @@ def on_unexpected(exc: Exception):
 
 
 def init_errors(app: Flask) -> None:
-    app.register_error_handler(GatewayError, on_gateway_error)
+    app.register_error_handler(GatewayRefused, on_gateway_refusal)
     app.register_error_handler(HTTPException, on_http_error)
     app.register_error_handler(Exception, on_unexpected)

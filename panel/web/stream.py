@@ -13,10 +13,10 @@ from collections.abc import Callable
 
 from flask import Blueprint, Response, abort, g, request
 
-from panel.adapters.gateway import GatewayClient, GatewayError, GatewayUnavailable
+from panel.use_cases.ports import Gateway, GatewayRefused, GatewayUnavailable
 from panel.domain.principal import Credential
-from panel.metrics import SSE_CLIENTS
-from panel.services.hub import CLOSED, RESYNC, LiveEvent, Subscription, TooManyStreams
+from panel.adapters.metrics import PanelMetrics
+from panel.use_cases.hub import CLOSED, RESYNC, LiveEvent, Subscription, TooManyStreams
 from panel.web.auth import current_credential, login_required, session_id
 from panel.web.context import panel
 
@@ -42,7 +42,7 @@ def stream():
     check = CredentialCheck(panel().gateway, current_credential(), panel().settings.credential_check_seconds)
     _wait_for_consumer()
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return Response(_events(hub, subscription, check), mimetype="text/event-stream", headers=headers)
+    return Response(_events(hub, subscription, check, panel().metrics), mimetype="text/event-stream", headers=headers)
 
 
 def _subscribe(hub, accepts) -> Subscription:
@@ -57,7 +57,7 @@ def _subscribe(hub, accepts) -> Subscription:
 class CredentialCheck:
     """Asks the gateway API, every ``interval`` seconds, whether the stream's session still works."""
 
-    def __init__(self, gateway: GatewayClient, credential: Credential, interval: float,
+    def __init__(self, gateway: Gateway, credential: Credential, interval: float,
                  clock: Callable[[], float] = time.monotonic):
         self._gateway = gateway
         self._credential = credential
@@ -79,7 +79,7 @@ class CredentialCheck:
             return None
         except GatewayUnavailable:
             return UNAVAILABLE
-        except GatewayError:  # 401 once voided; any other refusal is no better
+        except GatewayRefused:  # 401 once voided; any other refusal is no better
             return SIGNED_OUT
 
 
@@ -90,8 +90,8 @@ def _wait_for_consumer() -> None:
         consumer.ready.wait(CONSUMER_READY_WAIT_SECONDS)
 
 
-def _events(hub, subscription: Subscription, check: CredentialCheck):
-    SSE_CLIENTS.inc()
+def _events(hub, subscription: Subscription, check: CredentialCheck, metrics: PanelMetrics):
+    metrics.sse_clients.inc()
     try:
         # The process id lets a client (and the tests) tell the panel's processes apart.
         yield f"retry: {RETRY_MS}\nevent: hello\ndata: {json.dumps({'process': hub.boot_id})}\n\n"
@@ -113,7 +113,7 @@ def _events(hub, subscription: Subscription, check: CredentialCheck):
             last_sent = time.monotonic()
     finally:
         hub.unsubscribe(subscription)
-        SSE_CLIENTS.dec()
+        metrics.sse_clients.dec()
 
 
 def _message(item) -> str:

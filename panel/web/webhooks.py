@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, abort, g, jsonify, render_template, request
 
-from panel.adapters.gateway import NotAuthenticated
+from panel.use_cases.ports import NotAuthenticated
 from panel.domain.principal import Credential
 from panel.web.auth import current_credential, login_required
 from panel.web.context import panel

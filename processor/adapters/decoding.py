@@ -8,10 +8,11 @@ raises :class:`Unidentifiable` and goes to the dead-letter topic.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 
 import orjson
 
+from infra.clock import parse_rfc3339
 from infra.contracts import MAX_ID_LENGTH
 
 from processor.adapters.card_data import CardDataReader
@@ -107,13 +108,6 @@ def _integer(value: object) -> int | None:
 
 def _timestamp(value: object) -> datetime | None:
     """RFC 3339 (a naive value is taken as UTC) to naive UTC; anything else to None."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    except (ValueError, OverflowError):
-        return None
+    moment = parse_rfc3339(value)
     # Every backend stores these years; anything else is garbage, not a creation time.
-    return moment if EARLIEST_YEAR <= moment.year <= 9999 else None
+    return moment if moment is not None and EARLIEST_YEAR <= moment.year <= 9999 else None

@@ -15,8 +15,8 @@ from infra.kafka import AckedProducer, Record
 from processor.adapters.card_data import CardDataReader
 from processor.adapters.decoding import Unidentifiable, decode
 from processor.domain.transaction import Outcome
-from processor.metrics import ProcessorMetrics
-from processor.presenters.result import present
+from processor.adapters.metrics import ProcessorMetrics
+from processor.adapters.presenters import present
 from processor.use_cases.ports import ResultPublisher
 from processor.use_cases.process_transaction import ProcessTransaction, TransactionInput
 

@@ -7,21 +7,28 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from processor.domain.card import NOT_ENCRYPTED, UNDECRYPTABLE
-
-if TYPE_CHECKING:
-    from processor.domain.transaction import Transaction
+from processor.domain.card import NOT_ENCRYPTED, UNDECRYPTABLE, CreditCard
 
 MAX_AMOUNT = Decimal("1000")
 MIN_AMOUNT = Decimal("1")
 
 
+class Checked(Protocol):
+    """What a rule reads of a transaction (``processor.domain.transaction.Transaction`` is one).
+
+    Named here rather than imported, so the rules do not depend on the entity that applies them.
+    """
+
+    card: CreditCard
+    amount: Decimal | None  # None when the input was not a number
+
+
 class Rule:
     message: str
 
-    def is_broken_by(self, transaction: "Transaction", now: datetime) -> bool:
+    def is_broken_by(self, transaction: Checked, now: datetime) -> bool:
         raise NotImplementedError
 
     def __repr__(self) -> str:

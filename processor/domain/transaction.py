@@ -56,7 +56,3 @@ class Outcome:
     card_last4: str | None
     created_at: datetime | None  # naive UTC
     processed_at: datetime  # naive UTC
-
-    @property
-    def approved(self) -> bool:
-        return self.status == STATUS_APPROVED

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
+
+from infra.clock import utc_now
 
 from processor.domain.card import CreditCard
 from processor.domain.transaction import Outcome, Transaction
-from processor.repositories.base import TransactionRepository
-from processor.use_cases.ports import ResultPublisher
+from processor.use_cases.ports import ResultPublisher, TransactionRepository
 
 
 @dataclass(slots=True)
@@ -37,10 +38,6 @@ class TransactionInput:
 class ProcessedBatch:
     outcomes: list[Outcome]  # one per distinct id, in input order
     decided: list[Outcome]  # the subset decided now (the others were stored before)
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class ProcessTransaction:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.panel_pages import row, sign_in_as_merchant, visible_ids, wait_until_live
+from tests.browser.panel_pages import row, sign_in_as_merchant, wait_until_live
 from tests.e2e.helpers import basic_auth, card, final_transaction, pay
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -33,7 +33,7 @@ def stack(kafka_bootstrap, tmp_path):
     stack = Stack(stack_settings_for_tests(tmp_path, kafka_bootstrap), console=None)
     try:
         stack.start(timeout=90)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever stopped the start, the test fails with the logs
         pytest.fail(f"the stack did not start: {exc}\n{log_tails(stack)}", pytrace=False)
     yield stack
     stack.stop()

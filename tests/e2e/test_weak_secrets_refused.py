@@ -69,7 +69,7 @@ def test_a_weak_secret_stops_the_service_with_one_line_naming_the_variable(tmp_p
         pytest.fail(f"{service} started with a weak {variable} instead of refusing it")
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"configuration error: ") and variable in lines[0], done.stderr
+    assert len(lines) == 1 and lines[0].startswith("configuration error: ") and variable in lines[0], done.stderr
     secret_part = value.split("@")[0].rsplit(":", 1)[-1] if "://" in value else value
     assert secret_part not in done.stderr + done.stdout
 

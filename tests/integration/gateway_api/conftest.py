@@ -8,8 +8,8 @@ import pytest
 from infra.settings import Secret
 
 from gateway_api import create_app
-from gateway_api.results.bootstrap import bootstrap as results_bootstrap
-from gateway_api.results.settings import Settings as ResultsSettings
+from gateway_api.bootstrap import build_results_consumer as results_bootstrap
+from gateway_api.settings import ResultsSettings
 from gateway_api.settings import Settings
 from tests.integration.gateway_api.support import ADMIN_TOKEN, WEBHOOK_SECRETS_KEY, create_merchant
 from tests.support.http import serving

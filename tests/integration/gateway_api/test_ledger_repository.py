@@ -83,6 +83,14 @@ def test_a_result_before_the_pending_row_creates_it_and_pending_never_overwrites
         ("approved", Decimal("10.50"), "1111", T0)
 
 
+def test_a_creation_time_out_of_range_in_utc_reads_as_unknown_instead_of_failing_the_batch(ledger):
+    """Year 1 at +01:00 is valid RFC 3339 that no datetime holds once moved to UTC: the ledger takes
+    the decision time instead of raising (a raise would retry the batch, and block the partition, forever)."""
+    ledger.apply_results([replace(result("t1"), created_at="0001-01-01T00:00:00+01:00")])
+    decided = ledger.get("t1")
+    assert (decided.status, decided.created_at) == ("approved", T0 + timedelta(seconds=1))
+
+
 def test_redelivered_and_conflicting_results_keep_the_first_final_status(ledger):
     ledger.add_pending(pending("t1"))
     ledger.apply_results([result("t1", "approved"), result("t1", "approved")])
@@ -162,7 +170,7 @@ def test_ids_are_as_long_as_the_contract_allows_and_case_sensitive(ledger):
 def test_the_oldest_pending_row_gives_the_pending_age_gauge(ledger):
     from prometheus_client import CollectorRegistry, Gauge
 
-    from gateway_api.results.pending import OldestPending
+    from gateway_api.adapters.oldest_pending import OldestPending
 
     registry = CollectorRegistry()
     gauge = Gauge("oldest_pending_seconds", "test", registry=registry)

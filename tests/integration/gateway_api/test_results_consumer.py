@@ -11,8 +11,8 @@ from infra.kafka import Record, build_acked_producer
 
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.migrations import SCRIPT_LOCATION
-from gateway_api.results.bootstrap import bootstrap
-from gateway_api.results.settings import Settings
+from gateway_api.bootstrap import build_results_consumer as bootstrap
+from gateway_api.settings import ResultsSettings as Settings
 from tests.integration.gateway_api.support import ADMIN, transaction_body
 from tests.support import wait_until
 from tests.support.kafka import committed_offsets

@@ -11,7 +11,7 @@ from infra.settings import Secret
 
 from gateway_api import create_app as create_api
 from gateway_api.settings import Settings as ApiSettings
-from panel.app import create_app as create_panel
+from panel.bootstrap import create_app as create_panel
 from panel.settings import Settings as PanelSettings
 from tests.integration.gateway_api.support import ADMIN, ADMIN_TOKEN, WEBHOOK_SECRETS_KEY, create_merchant
 from tests.support.http import serving

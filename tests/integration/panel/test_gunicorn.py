@@ -86,7 +86,7 @@ def test_every_worker_streams_every_result_and_sigterm_stops_within_seconds(guni
     while len(_processes(streams)) < 2:  # until streams are open on both workers
         assert len(streams) < 40, "every stream landed on the same worker"
         streams.append([])
-        # A session per stream: one session may hold only a few (panel.services.hub.STREAMS_PER_SESSION).
+        # A session per stream: one session may hold only a few (panel.use_cases.hub.STREAMS_PER_SESSION).
         responses.append(open_stream(url, operator_cookie(url), streams[-1]))
         wait_until(lambda: any(line.startswith("data: {\"process\"") for line in streams[-1]), 10, message="hello")
     result = TransactionResult("tx-1", "rejected", "invalid expiration month", "acc-1", "5.00", "visa", "1111",

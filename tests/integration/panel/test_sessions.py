@@ -16,7 +16,7 @@ import requests
 from infra.contracts import TransactionResult
 from infra.kafka import Record, build_acked_producer
 from infra.settings import Secret
-from panel.app import create_app as create_panel
+from panel.bootstrap import create_app as create_panel
 from panel.settings import Settings as PanelSettings
 from tests.integration.gateway_api.support import ADMIN
 from tests.integration.panel.conftest import PANEL_KEY, CHECK_SECONDS, as_merchant, as_operator, csrf_token, sign_in

@@ -7,7 +7,7 @@ import sqlalchemy
 from infra.db import migrate
 from processor.bootstrap import MIGRATIONS
 from processor.domain.transaction import Outcome
-from processor.repositories.sqlalchemy import PreparedInsert, SqlTransactionRepository, _insert_new
+from processor.adapters.sql_repository import PreparedInsert, SqlTransactionRepository, _insert_new
 
 NOW = datetime(2026, 6, 15, 12, 0, 0, 123456)
 LATER = datetime(2026, 6, 15, 13, 0, 0)
@@ -79,6 +79,6 @@ def test_migrations_are_idempotent_and_use_their_own_version_table(migrated_url)
 def test_outcome_fields_are_exactly_the_table_columns():
     from dataclasses import fields
 
-    from processor.repositories.tables import transactions
+    from processor.adapters.tables import transactions
 
     assert {f.name for f in fields(Outcome)} == {c.name for c in transactions.columns}

@@ -1,4 +1,5 @@
 """The accept use case with fakes of its ports: ordering of effects and idempotency rules."""
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import count
@@ -8,7 +9,7 @@ import pytest
 from gateway_api.domain.accounts import SecretHasher
 from gateway_api.domain.errors import BrokerUnavailable, IdempotencyConflict
 from gateway_api.domain.idempotency import IdempotencyRecord
-from gateway_api.domain.transactions import Card, Transaction, TransactionRequest
+from gateway_api.domain.transactions import STATUS_PENDING, Card, Transaction, TransactionRequest
 from gateway_api.use_cases.accept_transaction import AcceptTransaction
 from gateway_api.use_cases.ports import CardSealer, IdempotencyStore, Ledger, TransactionPublisher
 from gateway_api.use_cases.purge_idempotency_keys import PurgeExpiredKeys
@@ -63,7 +64,9 @@ class FakeLedger(Ledger):
 
     def apply_results(self, results):
         for r in results:
-            self.rows[r.id] = self.rows[r.id].decided(r.status, r.error_message, NOW)
+            row = self.rows[r.id]
+            if row.status == STATUS_PENDING:  # the ledger's rule (SqlLedger): a final status is never undone
+                self.rows[r.id] = replace(row, status=r.status, error_message=r.error_message, processed_at=NOW)
 
     def daily_totals(self, account_id, first, last):
         raise NotImplementedError

@@ -5,7 +5,7 @@ import pytest
 
 from infra.settings import DEV_WEBHOOK_SECRETS_KEY, ConfigurationError, EnvReader
 
-from gateway_api.results.settings import Settings as ResultsSettings
+from gateway_api.settings import ResultsSettings
 from gateway_api.settings import Settings
 from tests.support.secrets import STRONG_SECRETS
 
@@ -86,7 +86,7 @@ def test_an_auth_cache_that_could_outlive_a_revoked_secret_by_a_second_is_refuse
 
 
 def test_webhook_dispatcher_settings_defaults_and_what_it_reads():
-    from gateway_api.webhooks.settings import Settings as DispatcherSettings
+    from gateway_api.settings import WebhookSettings as DispatcherSettings
 
     env = EnvReader({"WEBHOOK_SECRETS_KEY": KEY})
     settings = DispatcherSettings.from_env(env)
@@ -107,7 +107,7 @@ def test_webhook_dispatcher_settings_defaults_and_what_it_reads():
     ({"WEBHOOK_SECRETS_KEY": ""}, "WEBHOOK_SECRETS_KEY is required"),
 ])
 def test_webhook_dispatcher_settings_refuse_what_would_break_the_contract(overrides, message):
-    from gateway_api.webhooks.settings import Settings as DispatcherSettings
+    from gateway_api.settings import WebhookSettings as DispatcherSettings
 
     with pytest.raises(ConfigurationError, match=message):
         DispatcherSettings.from_env(EnvReader({"WEBHOOK_SECRETS_KEY": KEY} | overrides))

@@ -88,7 +88,7 @@ def test_the_cheap_check_lets_through_every_character_the_pattern_folds_to_a_let
                 for word in _CVV_WORDS:
                     if letter in word:
                         spelled = word.replace(letter, character, 1)
-                        assert may_name_a_cvv(spelled), f"{spelled!r} ({hex(code_point)}) would skip the pattern"
+                        assert may_name_a_cvv(spelled), f"{spelled!r} ({hex(ord(character))}) would skip the pattern"
 
 
 def test_text_without_a_cvv_key_skips_the_pattern_and_keeps_its_numbers_masked():

@@ -1,6 +1,6 @@
 import pytest
 
-from panel.services.hub import CLOSED, RESYNC, Hub, LiveEvent, TooManyStreams
+from panel.use_cases.hub import CLOSED, RESYNC, Hub, LiveEvent, TooManyStreams
 
 
 def own_account(account_id):

@@ -4,7 +4,8 @@ import pytest
 
 from infra.settings import ConfigurationError, EnvReader, Secret
 from panel.adapters.vault import CredentialVault
-from panel.domain.principal import ADMIN, MERCHANT, Credential, Principal
+from infra.principals import ADMIN, MERCHANT, Principal
+from panel.domain.principal import Credential
 from panel.settings import Settings
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from infra.settings import ConfigurationError, EnvReader
 from processor.domain.transaction import Outcome
-from processor.presenters.result import present
+from processor.adapters.presenters import present
 from processor.settings import Settings
 from tests.support.transactions import TEST_CARD_KEYS
 

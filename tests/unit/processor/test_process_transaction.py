@@ -5,8 +5,7 @@ from decimal import Decimal
 import pytest
 
 from processor.domain.transaction import Outcome
-from processor.repositories.base import TransactionRepository
-from processor.use_cases.ports import ResultPublisher
+from processor.use_cases.ports import ResultPublisher, TransactionRepository
 from processor.use_cases.process_transaction import ProcessTransaction, TransactionInput
 
 FIRST = datetime(2026, 6, 15, 12, 0, 0)

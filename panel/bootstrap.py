@@ -6,12 +6,12 @@ from datetime import timedelta
 from flask import Flask
 
 from infra.logs import configure_logging
-from infra.metrics import instrument_flask
+from infra.metrics import instrument_flask, metrics_for
 from panel.adapters.gateway import GatewayClient
 from panel.adapters.results_consumer import ResultsConsumer, result_to_event
 from panel.adapters.vault import CredentialVault, derive_key
-from panel.metrics import OFFSET_GAPS_ACCEPTED, RESULTS_RECEIVED
-from panel.services.hub import Hub
+from panel.adapters.metrics import PanelMetrics
+from panel.use_cases.hub import Hub
 from panel.settings import Settings
 from panel.web import api, auth, pages, stream, webhooks
 from panel.web.context import Panel
@@ -49,13 +49,13 @@ def _configure_session(app: Flask, settings: Settings) -> None:
 
 
 def _build_panel(settings: Settings) -> Panel:
-    hub = Hub()
+    hub, metrics = Hub(), metrics_for(PanelMetrics)
 
     def on_result(result) -> None:
-        RESULTS_RECEIVED.inc()
+        metrics.results_received.inc()
         hub.publish(result.account_id, result_to_event(result))
 
-    consumer = (ResultsConsumer(settings.kafka, on_result, on_gap_accepted=OFFSET_GAPS_ACCEPTED.inc)
+    consumer = (ResultsConsumer(settings.kafka, on_result, on_gap_accepted=metrics.offset_gaps_accepted.inc)
                 if settings.consume_results else None)
     return Panel(
         settings=settings,
@@ -63,6 +63,7 @@ def _build_panel(settings: Settings) -> Panel:
         vault=CredentialVault(settings.secret_key, settings.session_hours * 3600),
         hub=hub,
         consumer=consumer,
+        metrics=metrics,
     )
 
 

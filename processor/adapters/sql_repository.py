@@ -7,8 +7,8 @@ from operator import itemgetter
 from sqlalchemy import Dialect, Engine, insert, select
 
 from processor.domain.transaction import Outcome
-from processor.repositories.base import TransactionRepository
-from processor.repositories.tables import transactions
+from processor.use_cases.ports import TransactionRepository
+from processor.adapters.tables import transactions
 
 # Stays below every backend's bound-parameter limit whatever the batch size.
 READ_CHUNK = 500

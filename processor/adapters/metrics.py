@@ -1,4 +1,4 @@
-"""The processor's Prometheus metrics (served by ``infra.metrics.serve_metrics``)."""
+"""The processor's Prometheus metrics (served by ``infra.health.serve_worker_http``)."""
 from __future__ import annotations
 
 from collections import Counter as Tally

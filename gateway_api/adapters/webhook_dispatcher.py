@@ -18,9 +18,9 @@ from infra.health import Heartbeat
 from gateway_api.domain.deliveries import DELIVERED, PENDING
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
 from gateway_api.use_cases.ports import AttemptRecord, ClaimedDelivery, DeliveryQueue
-from gateway_api.webhooks import metrics
-from gateway_api.webhooks.senders import Senders
-from gateway_api.webhooks.settings import Settings
+from gateway_api.adapters.metrics import WebhookMetrics
+from gateway_api.adapters.webhook_senders import Senders
+from gateway_api.settings import WebhookSettings
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 5.0
@@ -32,9 +32,10 @@ PREFETCH = 4
 
 
 class Dispatcher:
-    def __init__(self, deliver: DeliverWebhooks, queue: DeliveryQueue, settings: Settings,
-                 now: Callable[[], datetime]):
+    def __init__(self, deliver: DeliverWebhooks, queue: DeliveryQueue, settings: WebhookSettings,
+                 now: Callable[[], datetime], metrics: WebhookMetrics):
         self._deliver = deliver
+        self._metrics = metrics
         self._queue = queue
         self._settings = settings
         self._now = now
@@ -121,14 +122,14 @@ class Dispatcher:
                 continue
             status = record.transition.status
             if status != PENDING:
-                metrics.DELIVERIES_BY_STATUS[status].inc()
+                self._metrics.deliveries_by_status[status].inc()
             if record.attempt is None:
                 continue
             result = record.attempt.result
-            metrics.ATTEMPTS_BY_OUTCOME[result.outcome].inc()
-            metrics.ATTEMPT_DURATION.observe(result.duration_s)
+            self._metrics.attempts_by_outcome[result.outcome].inc()
+            self._metrics.attempt_duration.observe(result.duration_s)
             if status == DELIVERED:
-                metrics.DELIVERY_LATENCY.observe(max((now - record.claimed.event_created_at).total_seconds(), 0))
+                self._metrics.delivery_latency.observe(max((now - record.claimed.event_created_at).total_seconds(), 0))
             else:
                 log.info("webhook attempt failed", extra={
                     "delivery_id": record.claimed.delivery_id, "endpoint_id": record.claimed.endpoint_id,
@@ -151,11 +152,11 @@ class Dispatcher:
 
     def _refresh_gauges(self) -> None:
         stats = self._queue.stats(self._now())
-        metrics.BACKLOG.set(stats.due)
-        metrics.BACKLOG_AGE.set(stats.oldest_due_seconds)
-        metrics.SCHEDULED_RETRIES.set(stats.scheduled_retries)
-        metrics.FAILING_ENDPOINTS.set(stats.failing_endpoints)
-        metrics.LONGEST_FAILING.set(stats.longest_failing_seconds)
+        self._metrics.backlog.set(stats.due)
+        self._metrics.backlog_age.set(stats.oldest_due_seconds)
+        self._metrics.scheduled_retries.set(stats.scheduled_retries)
+        self._metrics.failing_endpoints.set(stats.failing_endpoints)
+        self._metrics.longest_failing.set(stats.longest_failing_seconds)
 
     def _purge(self) -> None:
         before = self._now() - timedelta(days=self._settings.event_retention_days)

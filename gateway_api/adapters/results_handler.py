@@ -16,7 +16,8 @@ from confluent_kafka import Message
 from infra.contracts import DeadLetter, TransactionResult
 from infra.dead_letters import DeadLetterPublisher, dead_letter
 
-from gateway_api.results.decoding import Unusable, decode_result
+from gateway_api.adapters.result_decoding import Unusable, decode_result
+from gateway_api.adapters.metrics import ResultsMetrics
 from gateway_api.use_cases.ports import Ledger, LedgerRefused
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ Decoded = tuple[Message, TransactionResult]
 class ApplyResults:
     """The batch handler of the results consumer: one DB transaction per batch."""
 
-    def __init__(self, ledger: Ledger, dead_letters: DeadLetterPublisher, metrics):
+    def __init__(self, ledger: Ledger, dead_letters: DeadLetterPublisher, metrics: ResultsMetrics):
         self._ledger = ledger
         self._dead_letters = dead_letters
         self._metrics = metrics
@@ -40,9 +41,9 @@ class ApplyResults:
             if letters + refused:
                 self._dead_letters.publish(letters + refused)
         except Exception:
-            self._metrics.BATCH_FAILURES.inc()
+            self._metrics.batch_failures.inc()
             raise
-        self._metrics.BATCH_DURATION.observe(time.perf_counter() - started)
+        self._metrics.batch_duration.observe(time.perf_counter() - started)
         self._record(applied, letters + refused)
         log.info("applied results", extra={"results": len(applied), "messages": len(messages),
                                            "dead_letters": len(letters) + len(refused)})
@@ -65,9 +66,9 @@ class ApplyResults:
 
     def _record(self, applied: list[TransactionResult], letters: list[DeadLetter]) -> None:
         for result in applied:
-            self._metrics.APPLIED.labels(result.status).inc()
+            self._metrics.applied.labels(result.status).inc()
         if letters:
-            self._metrics.DEAD_LETTERS.inc(len(letters))
+            self._metrics.dead_letters.inc(len(letters))
             for letter in letters:
                 log.warning("result dead-lettered", extra={
                     "reason": letter.reason, "partition": letter.source_partition, "offset": letter.source_offset})

@@ -1,0 +1,225 @@
+"""The gateway API's composition root, the only place that builds engines, Kafka clients and use cases:
+
+* ``create_app(settings)``: the merchant API (Flask), on ``build_services``;
+* ``build_results_consumer(settings)``: ``python -m gateway_api.results``, the ledger updater;
+* ``build_webhook_dispatcher(settings)``: ``python -m gateway_api.webhooks``.
+
+The three share the ledger database; each migrates it at start only when ``AUTO_MIGRATE`` says so
+(``infra.db.migrate_if_enabled``).
+"""
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from confluent_kafka import Consumer
+from flask import Flask
+from sqlalchemy import Engine
+
+from infra.clock import utc_now
+from infra.consumer_loop import BatchConsumerLoop, LoopSettings
+from infra.db import build_engine, migrate_if_enabled, wait_for_schema
+from infra.dead_letters import DeadLetterPublisher
+from infra.group_commit import GroupCommit
+from infra.health import Heartbeat, Probes, schema_check
+from infra.kafka import build_acked_producer, consumer_config
+from infra.logs import configure_logging
+from infra.metrics import instrument_flask, metrics_for
+from infra.offset_gaps import OffsetGaps
+
+from gateway_api.adapters.accounts_repository import CachedAccounts, SqlAccounts
+from gateway_api.adapters.card_sealer import AesGcmCardSealer
+from gateway_api.adapters.delivery_queue import SqlDeliveryQueue
+from gateway_api.adapters.dns import SystemResolver
+from gateway_api.adapters.events_repository import SqlEvents
+from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore
+from gateway_api.adapters.ledger_repository import SqlLedger
+from gateway_api.adapters.metrics import ApiMetrics, ResultsMetrics, WebhookMetrics
+from gateway_api.adapters.oldest_pending import OldestPending
+from gateway_api.adapters.publisher import KafkaTransactionPublisher
+from gateway_api.adapters.results_handler import ApplyResults
+from gateway_api.adapters.secret_box import AesGcmSecretBox
+from gateway_api.adapters.sessions_repository import SqlSessions
+from gateway_api.adapters.webhook_dispatcher import Dispatcher
+from gateway_api.adapters.webhook_endpoints_repository import SqlWebhookEndpoints
+from gateway_api.adapters.webhook_http import HttpWebhookSender
+from gateway_api.cli import accounts_cli, idempotency_cli, migrate_cli
+from gateway_api.domain.accounts import SecretHasher
+from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
+from gateway_api.settings import ResultsSettings, Settings, WebhookSettings
+from gateway_api.use_cases.accept_transaction import AcceptTransaction
+from gateway_api.use_cases.accounts import Accounts
+from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
+from gateway_api.use_cases.events import Events
+from gateway_api.use_cases.purge_idempotency_keys import PurgeExpiredKeys, purge_periodically
+from gateway_api.use_cases.sessions import Sessions
+from gateway_api.use_cases.webhook_endpoints import WebhookEndpoints
+from gateway_api.web import accounts, events, health, reports, sessions, transactions, webhook_endpoints
+from gateway_api.web.docs import GatewayApi, openapi_config, register_docs
+from gateway_api.web.errors import register_error_handlers
+from gateway_api.web.parsing import refuse_undeclared_query
+from gateway_api.web.request_logging import log_requests
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    engine: Engine
+    accounts: Accounts
+    ledger: SqlLedger
+    publisher: KafkaTransactionPublisher
+    accept_transaction: AcceptTransaction
+    purge_expired_keys: PurgeExpiredKeys
+    metrics: ApiMetrics
+    sessions: Sessions
+    webhook_endpoints: WebhookEndpoints
+    events: Events
+
+
+def build_services(settings: Settings) -> Services:
+    # The pool's default (5, +10 overflow) is enough for 16 threads: a POST reads nothing (accounts
+    # are cached) and writes through the group commit's one connection.
+    engine = ledger_engine(settings)
+    hasher = SecretHasher(settings.secret_pepper.reveal())
+    metrics = metrics_for(ApiMetrics)
+    writes = GroupCommit(engine, name="ledger-group-commit")
+    ledger = SqlLedger(engine, writes)
+    publisher = KafkaTransactionPublisher(settings.kafka, settings.publish_timeout_seconds, metrics.published,
+                                          settings.producer_linger_ms)
+    keys, ttl = SqlIdempotencyStore(engine, writes), timedelta(hours=settings.idempotency_ttl_hours)
+    accept = AcceptTransaction(ledger, keys, publisher, AesGcmCardSealer(settings.card_data_keys), hasher, utc_now,
+                               lambda: str(uuid.uuid4()), settings.publish_timeout_seconds, ttl,
+                               metrics.ledger_write_failed)
+    account_store = SqlAccounts(engine)
+    # Requests authenticate through the cache; panel sessions re-check against the database itself.
+    accounts = Accounts(CachedAccounts(account_store, settings.auth_cache_seconds), hasher, utc_now)
+    panel_sessions = Sessions(SqlSessions(engine), account_store, hasher, settings.admin_token.reveal(), utc_now)
+    endpoints = SqlWebhookEndpoints(engine)
+    webhooks = WebhookEndpoints(endpoints, AesGcmSecretBox(settings.webhook_secrets_key), SystemResolver(), utc_now,
+                                settings.webhook_allow_private_urls)
+    return Services(settings, engine, accounts, ledger, publisher, accept, PurgeExpiredKeys(keys, utc_now, ttl),
+                    metrics, panel_sessions, webhooks, Events(SqlEvents(engine), endpoints, utc_now))
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Without settings (gunicorn, flask CLI) they come from the environment and logs go out as JSON;
+    tests pass their own settings and keep pytest's log capture."""
+    from_env = settings is None
+    settings = Settings.from_env() if from_env else settings
+    app = Flask(__name__)
+    app.config.update(openapi_config(), MAX_CONTENT_LENGTH=settings.max_body_bytes)
+    app.extensions["gateway_api"] = build_services(settings)
+    if from_env:
+        configure_logging("gateway_api", settings.log_level)
+    api = GatewayApi(app)
+    register_docs(app, api)
+    for blueprint in (accounts.blp, transactions.blp, reports.blp, sessions.blp, webhook_endpoints.blp, events.blp,
+                      events.deliveries_blp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(health.blp)
+    register_error_handlers(app, settings.retry_after_seconds)
+    instrument_flask(app, "gateway_api")
+    log_requests(app)
+    refuse_undeclared_query(app)  # after the timers: refused requests are timed and logged too
+    app.cli.add_command(accounts_cli)
+    app.cli.add_command(migrate_cli)
+    app.cli.add_command(idempotency_cli)
+    return app
+
+
+# -- the ledger database, as every process of the gateway API opens it ------------------------------
+
+def ledger_engine(settings: Settings | ResultsSettings | WebhookSettings) -> Engine:
+    """The ledger's engine, migrated first when this process decides migrations (AUTO_MIGRATE)."""
+    engine = build_engine(settings.database_url)
+    migrate_if_enabled(settings, MIGRATIONS)
+    return engine
+
+
+def worker_probes(heartbeat: Heartbeat, settings: ResultsSettings | WebhookSettings, engine: Engine) -> Probes:
+    """/healthz from the loop's heartbeat; /readyz also waits for this release's ledger schema."""
+    return Probes(heartbeat, settings.liveness_stall_seconds, [schema_check(engine, MIGRATIONS, VERSION_TABLE)])
+
+
+def wait_for_ledger_schema(engine: Engine, stop: threading.Event, heartbeat: Heartbeat) -> bool:
+    return wait_for_schema(engine, MIGRATIONS, VERSION_TABLE, stop, on_wait=heartbeat.beat)
+
+
+# -- python -m gateway_api.results ------------------------------------------------------------------
+
+DEAD_LETTER_TIMEOUT_SECONDS = 10
+
+
+@dataclass
+class ResultsConsumer:
+    loop: BatchConsumerLoop
+    engine: Engine
+    probes: Probes
+    purge: PurgeExpiredKeys
+    oldest_pending: OldestPending
+
+    def run(self, stop: threading.Event) -> None:
+        """Wait for the ledger schema of this release, then consume until ``stop`` is set; meanwhile
+        purge expired idempotency keys (once the schema is there, then hourly) and keep the
+        oldest-pending gauge current."""
+        purger = threading.Thread(target=purge_periodically, args=(self.purge, stop), name="purge", daemon=True)
+        try:
+            wait_for_ledger_schema(self.engine, stop, self.loop.heartbeat)
+            purger.start()
+            threading.Thread(target=self.oldest_pending.run, args=(stop,), name="oldest-pending", daemon=True).start()
+            self.loop.run(stop)
+        finally:
+            stop.set()
+            if purger.is_alive():
+                purger.join(5)
+            self.engine.dispose()
+
+
+def build_results_consumer(settings: ResultsSettings) -> ResultsConsumer:
+    """A consumer subscribed to the results topic, writing to the ledger; run it with a stop event."""
+    engine = ledger_engine(settings)
+    metrics = metrics_for(ResultsMetrics)
+    config = consumer_config(settings.kafka, "gateway-results", settings.group_id,
+                             **{"statistics.interval.ms": 5000, "stats_cb": metrics.lag_stats_callback()})
+    dead_letters = DeadLetterPublisher(build_acked_producer(settings.kafka, "gateway-results"),
+                                       settings.kafka.topics.dlq, DEAD_LETTER_TIMEOUT_SECONDS)
+    loop_settings = LoopSettings(batch_size=settings.batch_size, poll_timeout=settings.poll_timeout)
+    ledger = SqlLedger(engine)
+    loop = BatchConsumerLoop(Consumer(config), ApplyResults(ledger, dead_letters, metrics), loop_settings,
+                             OffsetGaps(on_accept=metrics.offset_gaps_accepted.inc))
+    loop.subscribe([settings.kafka.topics.results], metrics.assigned_partitions)
+    purge = PurgeExpiredKeys(SqlIdempotencyStore(engine), utc_now, timedelta(hours=settings.idempotency_ttl_hours))
+    return ResultsConsumer(loop, engine, worker_probes(loop.heartbeat, settings, engine), purge,
+                           OldestPending(ledger, metrics.oldest_pending, utc_now))
+
+
+# -- python -m gateway_api.webhooks -----------------------------------------------------------------
+
+@dataclass
+class WebhookDispatcher:
+    dispatcher: Dispatcher
+    engine: Engine
+    sender: HttpWebhookSender
+    probes: Probes
+
+    def run(self, stop: threading.Event) -> None:
+        """Wait for this release's ledger schema, then deliver until ``stop`` is set."""
+        try:
+            if wait_for_ledger_schema(self.engine, stop, self.dispatcher.heartbeat):
+                self.dispatcher.run(stop)
+        finally:
+            self.sender.close()
+            self.engine.dispose()
+
+
+def build_webhook_dispatcher(settings: WebhookSettings) -> WebhookDispatcher:
+    """A dispatcher over the ledger database's deliveries; run it with a stop event."""
+    engine = ledger_engine(settings)
+    queue = SqlDeliveryQueue(engine)
+    sender = HttpWebhookSender(SystemResolver(), settings.allow_private_urls)
+    deliver = DeliverWebhooks(queue, sender, AesGcmSecretBox(settings.secrets_key), settings.retry_schedule, utc_now,
+                              timedelta(seconds=settings.lease_seconds), settings.timeout_seconds)
+    dispatcher = Dispatcher(deliver, queue, settings, utc_now, metrics_for(WebhookMetrics))
+    return WebhookDispatcher(dispatcher, engine, sender, worker_probes(dispatcher.heartbeat, settings, engine))

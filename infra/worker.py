@@ -1,0 +1,36 @@
+"""How every background worker process runs: the processor, the results consumer, the webhook dispatcher.
+
+JSON logs, a graceful stop on SIGTERM/SIGINT, the worker built by its service's composition root,
+/metrics, /healthz and /readyz served from its probes (``infra.health``), then its loop until stopped.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+from infra.consumer_loop import stop_on_signals
+from infra.health import Probes, serve_worker_http
+from infra.logs import configure_logging
+from infra.settings import WorkerSettings
+
+
+class Worker(Protocol):
+    probes: Probes
+
+    def run(self, stop: threading.Event) -> None: ...
+
+
+S = TypeVar("S", bound=WorkerSettings)
+
+
+def run_worker(service: str, settings: S, build: Callable[[S], Worker],
+               started: Callable[[S], None] = lambda _settings: None) -> None:
+    """Run the worker ``build(settings)`` until SIGTERM/SIGINT; ``started`` logs what it started with."""
+    configure_logging(service, settings.log_level)
+    stop = threading.Event()
+    stop_on_signals(stop)
+    worker = build(settings)
+    serve_worker_http(settings.metrics_port, worker.probes)
+    started(settings)
+    worker.run(stop)

@@ -1,0 +1,34 @@
+"""One metrics style: a class taking a registry, built once per registry by its composition root."""
+import ast
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+
+from gateway_api.adapters.metrics import ApiMetrics
+from infra.metrics import metrics_for
+
+ROOT = Path(__file__).resolve().parents[3]
+METRIC_TYPES = {"Counter", "Gauge", "Histogram", "Summary", "Info", "Enum"}
+
+
+def module_level_metrics(path: Path) -> list[str]:
+    found = []
+    for node in ast.parse(path.read_text()).body:
+        value = getattr(node, "value", None)
+        if isinstance(value, ast.Call) and getattr(value.func, "id", getattr(value.func, "attr", "")) in METRIC_TYPES:
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+def test_no_module_creates_a_metric_at_import():
+    sources = [path for package in ("infra", "processor", "gateway_api", "panel") for path in (ROOT / package).rglob("*.py")]
+    assert [place for path in sources for place in module_level_metrics(path)] == []
+
+
+def test_a_registry_gets_one_set_of_metrics_however_many_times_an_app_is_built():
+    registry = CollectorRegistry()
+    first = metrics_for(ApiMetrics, registry)
+    assert metrics_for(ApiMetrics, registry) is first
+    assert metrics_for(ApiMetrics, CollectorRegistry()) is not first
+    first.accepted(replayed=False)
+    assert registry.get_sample_value("gateway_api_transactions_accepted_total") == 1
