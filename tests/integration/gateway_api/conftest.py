@@ -5,15 +5,32 @@ import threading
 
 import pytest
 
+from infra.db import build_engine, migrate
 from infra.settings import Secret
 
 from gateway_api import create_app
+from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.bootstrap import build_results_consumer as results_bootstrap
 from gateway_api.settings import ResultsSettings
+from gateway_api.migrations import SCRIPT_LOCATION
 from gateway_api.settings import Settings
 from tests.integration.gateway_api.support import ADMIN_TOKEN, WEBHOOK_SECRETS_KEY, create_merchant
 from tests.support.http import serving
 from tests.support.transactions import TEST_CARD_KEYS
+
+
+@pytest.fixture
+def engine(database_url):
+    """The ledger database, migrated to head, on SQLite and on MariaDB (``database_url``'s parameters)."""
+    migrate(database_url, SCRIPT_LOCATION)
+    engine = build_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def ledger(engine):
+    return SqlLedger(engine)
 
 
 @pytest.fixture

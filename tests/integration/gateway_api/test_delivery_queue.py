@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import select
 
 from infra.contracts import TransactionResult
-from infra.db import build_engine, migrate
 from infra.settings import Secret
 
 from gateway_api.adapters.delivery_queue import SqlDeliveryQueue
@@ -19,19 +18,10 @@ from gateway_api.adapters.tables import webhook_endpoints
 from gateway_api.adapters.webhook_endpoints_repository import SqlWebhookEndpoints
 from gateway_api.domain.deliveries import Attempt, AttemptResult, Transition
 from gateway_api.domain.webhook_endpoints import WebhookEndpoint
-from gateway_api.migrations import SCRIPT_LOCATION
 from gateway_api.use_cases.ports import AttemptRecord, DeliveryQuery
 from tests.integration.gateway_api.support import WEBHOOK_SECRETS_KEY
 
 LEASE = timedelta(seconds=30)
-
-
-@pytest.fixture
-def engine(database_url):
-    migrate(database_url, SCRIPT_LOCATION)
-    engine = build_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -8,14 +8,13 @@ from decimal import Decimal
 import pytest
 
 from infra.contracts import TransactionResult
-from infra.db import build_engine, migrate
+from infra.db import build_engine
 from infra.group_commit import Batch, GroupCommit
 
 from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.domain.idempotency import IdempotencyRecord
 from gateway_api.domain.transactions import Card, Transaction, TransactionRequest
-from gateway_api.migrations import SCRIPT_LOCATION
 from gateway_api.use_cases.ports import ListQuery
 from tests.support import wait_until
 from tests.support.concurrency import most_in_flight, race
@@ -23,19 +22,6 @@ from tests.support.concurrency import most_in_flight, race
 T0 = datetime(2026, 11, 23, 10, 0, 0, 123456)
 RACERS = 8
 REQUEST = TransactionRequest(Decimal("10.50"), Card("4111111111111111", "Ada", 12, 2099, "987"), "order")
-
-
-@pytest.fixture
-def engine(database_url):
-    migrate(database_url, SCRIPT_LOCATION)
-    engine = build_engine(database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def ledger(engine):
-    return SqlLedger(engine)
 
 
 def pending(id_: str, at: datetime = T0, account: str = "acct_a", amount: str = "10.50") -> Transaction:

@@ -7,36 +7,20 @@ import pytest
 from sqlalchemy import func, select
 
 from infra.contracts import TransactionResult
-from infra.db import build_engine, migrate
 from infra.settings import Secret
 
 from gateway_api.adapters import presenters
 from gateway_api.adapters.events_repository import SqlEvents
-from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.adapters.secret_box import AesGcmSecretBox
 from gateway_api.adapters.tables import events, webhook_deliveries
 from gateway_api.adapters.webhook_endpoints_repository import SqlWebhookEndpoints
 from gateway_api.domain.transactions import Card, Transaction, TransactionRequest
 from gateway_api.domain.webhook_endpoints import WebhookEndpoint
-from gateway_api.migrations import SCRIPT_LOCATION
 from gateway_api.use_cases.ports import EventQuery
 from tests.integration.gateway_api.support import WEBHOOK_SECRETS_KEY
 
 T0 = datetime(2026, 11, 23, 10, 0, 0, 123456)
 CARD = Card("4111111111111111", "Ada", 12, 2099, "987")
-
-
-@pytest.fixture
-def engine(database_url):
-    migrate(database_url, SCRIPT_LOCATION)
-    engine = build_engine(database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def ledger(engine):
-    return SqlLedger(engine)
 
 
 @pytest.fixture
