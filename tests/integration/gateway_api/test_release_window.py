@@ -55,7 +55,7 @@ def env(kafka_settings, mysql_url):
 
 
 def serving(seen: dict) -> bool:
-    return seen["ready"] == 200 and seen["posted"] == 201 and seen["workers_start"]
+    return seen["ready"] == 200 and seen["posted"] == 202 and seen["workers_start"]
 
 
 def test_a_release_and_its_rollback_keep_the_previous_release_serving(previous_release, env, mysql_url):
