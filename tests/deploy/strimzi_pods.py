@@ -50,9 +50,16 @@ def _strimzi(cluster: str, name: str, component: str) -> dict:
             "app.kubernetes.io/managed-by": "strimzi-cluster-operator"}
 
 
-def pod_security_context(pool: dict) -> dict:
-    """The broker pods' securityContext: the template's if it has one (it replaces), else the baseline."""
-    template = pool["spec"].get("template", {}).get("pod", {})
-    if "securityContext" in template:
-        return template["securityContext"]
-    return dict(BASELINE_WITH_PERSISTENT_STORAGE)
+def pod_security_context(pool: dict, kafka: dict) -> dict:
+    """A node pool's pods' securityContext: its template's if it has one, else the Kafka resource's
+    ``spec.kafka.template`` one, else the baseline provider's (each replaces, none is merged)."""
+    for template in (pool["spec"].get("template", {}), kafka["spec"]["kafka"].get("template", {})):
+        if "securityContext" in template.get("pod", {}):
+            return template["pod"]["securityContext"]
+    return dict(BASELINE_WITH_PERSISTENT_STORAGE) if persistent(pool) else {}
+
+
+def persistent(pool: dict) -> bool:
+    storage = pool["spec"]["storage"]
+    volumes = storage.get("volumes", [storage])
+    return any(volume["type"] == "persistent-claim" for volume in volumes)
