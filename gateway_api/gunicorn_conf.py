@@ -9,9 +9,8 @@
 * Prometheus multiprocess mode: PROMETHEUS_MULTIPROC_DIR must exist before any worker imports
   prometheus_client, so it is set here (a fresh temp dir when unset, removed on exit) and emptied at
   start (stale files from a previous run would be summed in); ``child_exit`` marks dead workers so
-  their live gauges drop out. /metrics, answered by any worker, aggregates every worker's samples;
-  the process_* metrics in it are those of the worker that answered (prometheus_client cannot
-  aggregate them across processes);
+  their live gauges drop out. /metrics, answered by any worker, aggregates every worker's samples,
+  process_cpu_seconds_total and process_resident_memory_bytes included (``post_worker_init``);
 * migrations run once, in the master, before workers start (``migrate_if_enabled``, when
   AUTO_MIGRATE is on); the master then hands its workers AUTO_MIGRATE=false, so their
   ``build_services`` never race it (or each other) to create tables;
@@ -59,6 +58,12 @@ def on_starting(server) -> None:
 
     migrate_if_enabled(_settings, SCRIPT_LOCATION)
     os.environ["AUTO_MIGRATE"] = "false"  # workers are forked after this hook: they inherit it
+
+
+def post_worker_init(worker) -> None:
+    from infra.process_metrics import start_in_worker
+
+    start_in_worker()  # process_* metrics summed over the workers (infra/process_metrics.py)
 
 
 def child_exit(server, worker) -> None:
