@@ -3,6 +3,7 @@ objects and their pod templates, the Job is named after it, the images are set, 
 moves: every Service and NetworkPolicy selects the same pods as before, ours and Strimzi's."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,8 @@ OVERLAYS = [path.name for path in support.overlays()]
 VERSION = "7.3.1-rc.1"
 DIGEST = "sha256:" + "ab" * 32
 IMAGE = f"registry.example.com/payment-gateway@{DIGEST}"
+# Dev names its migration Job after the image tag (each dev image migrates): images by tag there.
+IMAGES = {"prod": IMAGE, "dev": f"registry.example.com/payment-gateway:{VERSION}"}
 SELECTOR_KEYS = {"selector", "podSelector", "labelSelector", "namespaceSelector"}
 WORKLOADS = ("Deployment", "StatefulSet", "Job", "CronJob")
 
@@ -33,8 +36,9 @@ def renders(request, kubectl, tmp_path) -> tuple[list[dict], list[dict]]:
     """(the overlay rendered as in git, rendered after the release step on a copy)."""
     copy = tmp_path / "k8s"
     shutil.copytree(support.K8S, copy)
-    answer = release(copy / "overlays" / request.param, VERSION, f"payment-gateway={IMAGE}")
+    answer = release(copy / "overlays" / request.param, VERSION, f"payment-gateway={IMAGES[request.param]}")
     assert answer.returncode == 0, answer.stderr
+    request.node.image = IMAGES[request.param]
     return support.render(support.K8S / "overlays" / request.param), support.render(copy / "overlays" / request.param)
 
 
@@ -93,7 +97,7 @@ def test_every_service_and_network_policy_selects_the_pods_it_did(renders):
     assert services and all(services.values()), f"a Service selects no pod: {services}"
 
 
-def test_the_version_lands_on_every_workload_and_names_the_migration_job_but_restarts_no_mysql(renders):
+def test_the_version_lands_on_every_workload_and_names_the_migration_job_but_restarts_no_mysql(renders, request):
     before, after = renders
     for workload in (obj for obj in after if obj["kind"] in WORKLOADS):
         assert workload["metadata"]["labels"]["app.kubernetes.io/version"] == VERSION
@@ -103,7 +107,19 @@ def test_the_version_lands_on_every_workload_and_names_the_migration_job_but_res
     assert job["metadata"]["name"] == f"migrate-{VERSION}"
     images = {container["image"] for workload in after if workload["kind"] in WORKLOADS
               for container in pod_spec(workload)["containers"] if support.is_gateway(container)}
-    assert images == {IMAGE}
+    assert images == {request.node.image}
+
+
+def test_each_new_dev_image_gets_a_migration_job_of_its_own(kubectl, tmp_path):
+    """Only the image changes (a dev build): a Job named migrate-dev would already exist and never run again."""
+    copy = tmp_path / "k8s"
+    shutil.copytree(support.K8S, copy)
+    dev = copy / "overlays" / "dev" / "kustomization.yaml"
+    names = []
+    for tag in ("dev-1a2b3c", "dev-4d5e6f"):
+        dev.write_text(re.sub(r"newTag: .*", f"newTag: {tag}", dev.read_text(), count=1))
+        names.append(support.named(support.render(dev.parent), "Job", f"migrate-{tag}")["metadata"]["name"])
+    assert names == ["migrate-dev-1a2b3c", "migrate-dev-4d5e6f"]
 
 
 def test_the_release_step_refuses_common_labels_and_a_version_that_cannot_name_a_job(tmp_path):
