@@ -6,6 +6,7 @@ the new release's pods are not ready before it ran, and a rollback (old pods bac
 step undone) leaves the old release serving and the new one unready."""
 import os
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -42,8 +43,17 @@ def previous_release(tmp_path_factory):
     checkout = tmp_path_factory.mktemp("releases") / f"previous-{uuid.uuid4().hex[:8]}"
     subprocess.run(["git", "worktree", "add", "--detach", str(checkout), commit], cwd=ROOT, check=True,
                    capture_output=True)
-    yield checkout, newest.down_revision
+    yield checkout, code_head(checkout)
     subprocess.run(["git", "worktree", "remove", "--force", str(checkout)], cwd=ROOT, capture_output=True)
+
+
+def code_head(checkout: Path) -> str:
+    """The migration head the checkout's code expects (what its pods need, at least)."""
+    script = ("from infra.db import schema_heads; from gateway_api.migrations import SCRIPT_LOCATION; "
+              "print(*schema_heads(SCRIPT_LOCATION))")
+    answer = subprocess.run([sys.executable, "-c", script], cwd=checkout, env=os.environ | {"PYTHONPATH": str(checkout)},
+                            capture_output=True, text=True, timeout=120, check=True)
+    return answer.stdout.strip()
 
 
 @pytest.fixture
