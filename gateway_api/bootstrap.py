@@ -28,6 +28,7 @@ from infra.kafka import build_acked_producer, consumer_config
 from infra.logs import configure_logging
 from infra.metrics import instrument_flask, metrics_for
 from infra.offset_gaps import OffsetGaps
+from infra.poison import OutageOrPoison, database_answers
 
 from gateway_api.adapters.accounts_repository import CachedAccounts, SqlAccounts
 from gateway_api.adapters.card_sealer import AesGcmCardSealer
@@ -187,7 +188,8 @@ def build_results_consumer(settings: ResultsSettings) -> ResultsConsumer:
                                        settings.kafka.topics.dlq, DEAD_LETTER_TIMEOUT_SECONDS)
     loop_settings = LoopSettings(batch_size=settings.batch_size, poll_timeout=settings.poll_timeout)
     ledger = SqlLedger(engine)
-    loop = BatchConsumerLoop(Consumer(config), ApplyResults(ledger, dead_letters, metrics), loop_settings,
+    loop = BatchConsumerLoop(Consumer(config), ApplyResults(ledger, dead_letters, metrics,
+                                                                  OutageOrPoison(database_answers(engine))), loop_settings,
                              OffsetGaps(on_accept=metrics.offset_gaps_accepted.inc))
     loop.subscribe([settings.kafka.topics.results], metrics.assigned_partitions)
     purge = PurgeExpiredKeys(SqlIdempotencyStore(engine), utc_now, timedelta(hours=settings.idempotency_ttl_hours))
