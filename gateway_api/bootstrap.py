@@ -99,7 +99,7 @@ def build_services(settings: Settings) -> Services:
     panel_sessions = Sessions(SqlSessions(engine), account_store, hasher, settings.admin_token.reveal(), utc_now)
     endpoints = SqlWebhookEndpoints(engine)
     webhooks = WebhookEndpoints(endpoints, AesGcmSecretBox(settings.webhook_secrets_key), SystemResolver(), utc_now,
-                                settings.webhook_allow_private_urls)
+                                settings.webhook_allow_private_urls, settings.webhook_allowed_ports)
     return Services(settings, engine, accounts, ledger, publisher, accept, PurgeExpiredKeys(keys, utc_now, ttl),
                     metrics, panel_sessions, webhooks, Events(SqlEvents(engine), endpoints, utc_now))
 
@@ -220,7 +220,7 @@ def build_webhook_dispatcher(settings: WebhookSettings) -> WebhookDispatcher:
     """A dispatcher over the ledger database's deliveries; run it with a stop event."""
     engine = ledger_engine(settings)
     queue = SqlDeliveryQueue(engine)
-    sender = HttpWebhookSender(SystemResolver(), settings.allow_private_urls)
+    sender = HttpWebhookSender(SystemResolver(), settings.allow_private_urls, allowed_ports=settings.allowed_ports)
     deliver = DeliverWebhooks(queue, sender, AesGcmSecretBox(settings.secrets_key), settings.retry_schedule, utc_now,
                               timedelta(seconds=settings.lease_seconds), settings.timeout_seconds)
     dispatcher = Dispatcher(deliver, queue, settings, utc_now, metrics_for(WebhookMetrics))
