@@ -43,6 +43,8 @@ class Settings(ServiceSettings):
     web_concurrency: int = 2
     web_threads: int = 16
     prometheus_multiproc_dir: str = ""
+    # /metrics on a listener of its own (the gunicorn master's), never on the public port; 0: not served.
+    metrics_port: int = 9100
     max_body_bytes: int = 16 * 1024
     retry_after_seconds: int = 2
     # Development and tests only: webhook URLs may be http:// and point at private addresses.
@@ -67,6 +69,7 @@ class Settings(ServiceSettings):
             web_concurrency=env.int("WEB_CONCURRENCY", 2, minimum=1),
             web_threads=env.int("WEB_THREADS", 16, minimum=1),
             prometheus_multiproc_dir=env.str("PROMETHEUS_MULTIPROC_DIR", ""),
+            metrics_port=env.int("METRICS_PORT", cls.metrics_port, minimum=0),
             webhook_allow_private_urls=env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", False),
             webhook_allowed_ports=webhook_allowed_ports(env),
         )

@@ -13,7 +13,7 @@ INDEX = {
     "name": "Payment gateway API",
     "version": "v1",
     "links": {"docs": "/docs", "openapi": "/openapi.json", "health": "/healthz", "ready": "/readyz",
-              "metrics": "/metrics", "transactions": "/v1/transactions"},
+              "transactions": "/v1/transactions"},
 }
 
 

@@ -32,6 +32,8 @@ def stack_settings_for_tests(var_dir: Path, kafka_bootstrap: str) -> StackSettin
         kafka_port=0,
         api_port=free_port(),
         panel_port=free_port(),
+        api_metrics_port=free_port(),
+        panel_metrics_port=free_port(),
         processor_metrics_port=free_port(),
         results_metrics_port=free_port(),
         webhooks_metrics_port=free_port(),
