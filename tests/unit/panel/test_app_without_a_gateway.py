@@ -99,3 +99,20 @@ def test_health_is_open_and_metrics_are_off_the_public_port_with_bounded_method_
     assert "MADEUP" not in metrics
     assert 'panel_http_requests_total{method="GET",route="/login",status="200"}' in metrics
     assert "panel_sse_clients" in metrics and "panel_results_received_total" in metrics
+
+
+def test_a_body_above_the_limit_is_refused_with_413_before_anything_reads_it(client):
+    response = client.post("/login", data={"account_id": "a", "secret": "x" * 100_000})
+    assert response.status_code == 413
+    nested = client.post("/api/webhook_endpoints", data="[" * 100_000 + "]" * 100_000,
+                         content_type="application/json")
+    assert nested.status_code == 413
+
+
+def test_json_nested_too_deeply_is_invalid_json_not_a_crash(app):
+    from flask import request
+
+    body = "[" * 7000 + "]" * 7000  # 14 KB: within the size limit, beyond Python's recursion limit
+    with app.test_request_context("/api/webhook_endpoints", method="POST", data=body,
+                                  content_type="application/json"):
+        assert request.get_json(silent=True) is None
