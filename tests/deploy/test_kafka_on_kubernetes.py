@@ -13,7 +13,7 @@ from tests.deploy import strimzi, support
 from tests.deploy.support import named, of_kind, pod_spec
 from tests.support import skip_or_fail
 
-KAFKA_VERSION = "4.2.0"  # supported by Strimzi 1.0.x and 1.1.x; compose runs the same
+KAFKA_VERSION = "4.2.0"  # supported by Strimzi 1.0.x to 1.2.x; compose runs the same
 OVERLAYS = [str(path.relative_to(support.K8S)) for path in support.overlays()]
 KAFKA_CLIENTS = {"api": "gateway-api", "processor": "gateway-processor", "results": "gateway-results",
                  "panel": "gateway-panel"}
@@ -192,3 +192,28 @@ def test_topics_match_the_contract_and_the_cluster_size(rendered, overlay):
         assert 1 <= spec["config"]["min.insync.replicas"] <= max(spec["replicas"] - 1, 1)
     assert kafka["spec"]["kafka"]["config"]["default.replication.factor"] <= brokers
     assert kafka["spec"]["kafka"]["config"]["offsets.topic.replication.factor"] <= brokers
+
+
+def topic_prefix_refusal(objects: list[dict]) -> str | None:
+    """Why an overlay cannot run with its KAFKA_TOPIC_PREFIX (None: it can)."""
+    config = named(objects, "ConfigMap", next(c["metadata"]["name"] for c in of_kind(objects, "ConfigMap")
+                                              if c["metadata"]["name"].startswith("gateway-config")))
+    prefix = config["data"].get("KAFKA_TOPIC_PREFIX", "")
+    if not prefix:
+        return None
+    return (f"KAFKA_TOPIC_PREFIX={prefix!r}: the KafkaTopics and the KafkaUsers' ACLs name literal topics, "
+            "so every service would be locked out of its topics; leave it empty on Kubernetes (k8s/README.md)")
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_no_overlay_sets_a_topic_prefix_the_acls_would_lock_out(rendered, overlay):
+    refusal = topic_prefix_refusal(rendered[overlay])
+    assert refusal is None, refusal
+
+
+def test_a_topic_prefix_is_refused_by_name(rendered):
+    objects = copy.deepcopy(rendered["overlays/prod"])
+    for config in of_kind(objects, "ConfigMap"):
+        if config["metadata"]["name"].startswith("gateway-config"):
+            config["data"]["KAFKA_TOPIC_PREFIX"] = "staging_"
+    assert "KAFKA_TOPIC_PREFIX='staging_'" in topic_prefix_refusal(objects)
