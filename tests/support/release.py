@@ -49,8 +49,11 @@ def migrate_with(code: Path, env: dict) -> None:
 
 
 def commit_before_newest_migration(root: Path, newest: Path) -> str | None:
-    """The commit before the one that added ``newest`` (None outside a git checkout or in a shallow one)."""
-    added = _git(root, "log", "--diff-filter=A", "--format=%H", "-1", "--", str(newest.relative_to(root)))
+    """The commit before the one that brought ``newest`` to this branch (None outside a git checkout or in
+    a shallow one). First-parent history: when a branch's migration is merged, the previous release is the
+    main line before that merge, not the branch's own older base."""
+    added = _git(root, "log", "--first-parent", "--diff-filter=A", "--format=%H", "-1", "--",
+                 str(newest.relative_to(root)))
     if not added:
         return None
     parent = _git(root, "rev-parse", "--verify", "--quiet", f"{added}^")
