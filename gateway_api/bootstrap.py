@@ -39,6 +39,7 @@ from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.adapters.metrics import ApiMetrics, ResultsMetrics, WebhookMetrics
 from gateway_api.adapters.oldest_pending import OldestPending
 from gateway_api.adapters.publisher import KafkaTransactionPublisher
+from gateway_api.adapters.rate_limiter import RateLimiter
 from gateway_api.adapters.results_handler import ApplyResults
 from gateway_api.adapters.secret_box import AesGcmSecretBox
 from gateway_api.adapters.sessions_repository import SqlSessions
@@ -57,6 +58,7 @@ from gateway_api.use_cases.purge_idempotency_keys import PurgeExpiredKeys, purge
 from gateway_api.use_cases.sessions import Sessions
 from gateway_api.use_cases.webhook_endpoints import WebhookEndpoints
 from gateway_api.web import accounts, events, health, reports, sessions, transactions, webhook_endpoints
+from gateway_api.web.rate_limits import register_rate_limits
 from gateway_api.web.docs import GatewayApi, openapi_config, register_docs
 from gateway_api.web.errors import register_error_handlers
 from gateway_api.web.parsing import refuse_undeclared_query
@@ -76,6 +78,7 @@ class Services:
     sessions: Sessions
     webhook_endpoints: WebhookEndpoints
     events: Events
+    rate_limiter: RateLimiter
 
 
 def build_services(settings: Settings) -> Services:
@@ -99,8 +102,10 @@ def build_services(settings: Settings) -> Services:
     endpoints = SqlWebhookEndpoints(engine)
     webhooks = WebhookEndpoints(endpoints, AesGcmSecretBox(settings.webhook_secrets_key), SystemResolver(), utc_now,
                                 settings.webhook_allow_private_urls)
+    limiter = RateLimiter(settings.rate_limit_storage_url, settings.rate_limit_key_prefix,
+                          on_store_failure=metrics.rate_limit_store_failed)
     return Services(settings, engine, accounts, ledger, publisher, accept, PurgeExpiredKeys(keys, utc_now, ttl),
-                    metrics, panel_sessions, webhooks, Events(SqlEvents(engine), endpoints, utc_now))
+                    metrics, panel_sessions, webhooks, Events(SqlEvents(engine), endpoints, utc_now), limiter)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -122,6 +127,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_error_handlers(app, settings.retry_after_seconds)
     instrument_flask(app, "gateway_api")
     log_requests(app)
+    register_rate_limits(app)  # after the timers and the log: 429s are timed and logged too
     refuse_undeclared_query(app)  # after the timers: refused requests are timed and logged too
     app.cli.add_command(accounts_cli)
     app.cli.add_command(migrate_cli)

@@ -46,6 +46,10 @@ class Settings(ServiceSettings):
     retry_after_seconds: int = 2
     # Development and tests only: webhook URLs may be http:// and point at private addresses.
     webhook_allow_private_urls: bool = False
+    # Where the rate limit counters live (README, "Rate limits"): redis://host:6379 shared by every
+    # replica; sqlite:///var/rate-limits.db shared by the workers of one machine; memory:// one process.
+    rate_limit_storage_url: str = "memory://"
+    rate_limit_key_prefix: str = "gateway"  # keys in the store start with it (several gateways, one Redis)
 
     @classmethod
     def from_env(cls, env: EnvReader | None = None) -> "Settings":
@@ -65,7 +69,19 @@ class Settings(ServiceSettings):
             web_threads=env.int("WEB_THREADS", 16, minimum=1),
             prometheus_multiproc_dir=env.str("PROMETHEUS_MULTIPROC_DIR", ""),
             webhook_allow_private_urls=env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", False),
+            rate_limit_storage_url=_rate_limit_storage_url(env),
+            rate_limit_key_prefix=env.str("RATE_LIMIT_KEY_PREFIX", cls.rate_limit_key_prefix),
         )
+
+
+RATE_LIMIT_STORES = ("redis://", "rediss://", "sqlite:///", "memory://")
+
+
+def _rate_limit_storage_url(env: EnvReader) -> str:
+    url = env.str("RATE_LIMIT_STORAGE_URL", "sqlite:///var/rate-limits.db")
+    if not url.startswith(RATE_LIMIT_STORES):
+        raise ConfigurationError(f"RATE_LIMIT_STORAGE_URL must start with one of {', '.join(RATE_LIMIT_STORES)}")
+    return url
 
 
 def idempotency_ttl_hours(env: EnvReader) -> int:

@@ -33,6 +33,15 @@ class ApiMetrics:
             registry=registry)
         self.idempotent_replays = Counter(
             "gateway_api_idempotent_replays_total", "Requests answered from an idempotency key", registry=registry)
+        self.rate_limited = Counter(
+            "gateway_api_rate_limited_total", "Requests answered 429, by the policy they exceeded", ["policy"],
+            registry=registry)
+        self.rate_limit_store_failures = Counter(
+            "gateway_api_rate_limit_store_failures_total",
+            "Requests let through uncounted because the rate limit store could not be reached", registry=registry)
+
+    def rate_limit_store_failed(self) -> None:
+        self.rate_limit_store_failures.inc()
 
     def accepted(self, replayed: bool) -> None:
         (self.idempotent_replays if replayed else self.transactions_accepted).inc()
