@@ -28,6 +28,7 @@ from infra.kafka import build_acked_producer, consumer_config
 from infra.logs import configure_logging
 from infra.metrics import instrument_flask, metrics_for
 from infra.offset_gaps import OffsetGaps
+from infra.rate_limits import RateLimiter
 
 from gateway_api.adapters.accounts_repository import CachedAccounts, SqlAccounts
 from gateway_api.adapters.card_sealer import AesGcmCardSealer
@@ -39,7 +40,6 @@ from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.adapters.metrics import ApiMetrics, ResultsMetrics, WebhookMetrics
 from gateway_api.adapters.oldest_pending import OldestPending
 from gateway_api.adapters.publisher import KafkaTransactionPublisher
-from gateway_api.adapters.rate_limiter import RateLimiter
 from gateway_api.adapters.results_handler import ApplyResults
 from gateway_api.adapters.secret_box import AesGcmSecretBox
 from gateway_api.adapters.sessions_repository import SqlSessions

@@ -7,10 +7,12 @@ from flask import Flask
 
 from infra.logs import configure_logging
 from infra.metrics import instrument_flask, metrics_for
+from infra.rate_limits import RateLimiter
 from panel.adapters.gateway import GatewayClient
 from panel.adapters.results_consumer import ResultsConsumer, result_to_event
 from panel.adapters.vault import CredentialVault, derive_key
 from panel.adapters.metrics import PanelMetrics
+from panel.adapters.stream_leases import stream_leases
 from panel.use_cases.hub import Hub
 from panel.settings import Settings
 from panel.web import api, auth, pages, stream, webhooks
@@ -64,6 +66,8 @@ def _build_panel(settings: Settings) -> Panel:
         hub=hub,
         consumer=consumer,
         metrics=metrics,
+        limiter=RateLimiter(settings.rate_limit_storage_url, settings.rate_limit_key_prefix),
+        stream_leases=stream_leases(settings.rate_limit_storage_url, settings.rate_limit_key_prefix),
     )
 
 

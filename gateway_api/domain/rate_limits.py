@@ -46,13 +46,3 @@ ANONYMOUS = Policy("anonymous", 100, 10)
 
 def valid_override(requests_per_second: int | None) -> bool:
     return requests_per_second is None or 1 <= requests_per_second <= MAX_REQUESTS_PER_SECOND
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What a hit on one policy left: whether the request passes, what remains and when it resets."""
-
-    policy: Policy
-    allowed: bool
-    remaining: int
-    reset_seconds: int

@@ -12,7 +12,8 @@ import tempfile
 import time
 import uuid
 
-from gateway_api.adapters.rate_limiter import RateLimiter
+from infra.rate_limits import RateLimiter
+
 from gateway_api.domain.rate_limits import account_policy
 
 HITS = int(os.environ.get("BENCH_RATE_LIMIT_HITS", "5000"))
