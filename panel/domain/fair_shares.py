@@ -4,8 +4,9 @@
   ``STREAMS_PER_MERCHANT`` across all its sessions, tabs, panel processes and replicas (counted
   in the shared store); in each process ``OPERATOR_RESERVED_STREAMS`` of the threads for streams
   are the operator's alone, so the operator always gets a live view, however many merchants ask.
-* Sign-ins: each opens an API session and, usually, streams. Per client address every attempt
-  counts; per account the successful ones (so nobody can lock a merchant out by failing for it).
+* Sign-ins: each opens an API session and, usually, streams. Per client address the failed ones
+  count (a flood of guesses), per account the successful ones (so nobody can lock a merchant out by
+  failing for it).
 """
 from __future__ import annotations
 

@@ -110,12 +110,14 @@ def login_submit():
     try:
         principal, session_credential = panel().gateway.open_session(credential, panel().settings.session_hours * 3600)
     except NotAuthenticated:
+        panel().limiter.hit(SIGN_INS_PER_ADDRESS, _address())
         return _login_failed("Those credentials were not accepted.", 401)
     except GatewayUnavailable:
         return _login_failed("The gateway API is unavailable; try again shortly.", 503)
     except GatewayRefused as exc:
         if exc.status == 429:  # the API's own limit on sessions (README, Rate limits)
             return _login_failed("Too many sign-ins; wait a minute and try again.", 429)
+        panel().limiter.hit(SIGN_INS_PER_ADDRESS, _address())
         return _login_failed("Those credentials were not accepted.", 401)
     if principal.kind == MERCHANT:
         panel().limiter.hit(SIGN_INS_PER_ACCOUNT, principal.account_id)
@@ -124,16 +126,19 @@ def login_submit():
 
 
 def _sign_in_refused(credential: Credential):
-    """429 past SIGN_INS_PER_ADDRESS attempts from this client, or SIGN_INS_PER_ACCOUNT sign-ins of
-    this merchant (only successful ones count there: failing for someone cannot lock them out)."""
+    """429 once this client address failed SIGN_INS_PER_ADDRESS times, or this merchant signed in
+    SIGN_INS_PER_ACCOUNT times, in the window (failing for someone cannot lock them out)."""
     limiter = panel().limiter
-    address = limiter.hit(SIGN_INS_PER_ADDRESS, request.remote_addr or "unknown")
     account_id = credential.account_id[:100] if credential.kind == MERCHANT else None  # ids are 100 at most
-    busy_account = account_id is not None and limiter.used(SIGN_INS_PER_ACCOUNT, account_id) >= SIGN_INS_PER_ACCOUNT.quota
-    if address.allowed and not busy_account:
+    if limiter.used(SIGN_INS_PER_ADDRESS, _address()) < SIGN_INS_PER_ADDRESS.quota and (
+            account_id is None or limiter.used(SIGN_INS_PER_ACCOUNT, account_id) < SIGN_INS_PER_ACCOUNT.quota):
         return None
     page, status = _login_failed("Too many sign-ins; wait a minute and try again.", 429)
-    return page, status, {"Retry-After": str(address.reset_seconds if not address.allowed else 60)}
+    return page, status, {"Retry-After": "60"}
+
+
+def _address() -> str:
+    return request.remote_addr or "unknown"
 
 
 @bp.post("/logout")
