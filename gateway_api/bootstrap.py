@@ -28,6 +28,7 @@ from infra.kafka import build_acked_producer, consumer_config
 from infra.logs import configure_logging
 from infra.metrics import instrument_flask, metrics_for
 from infra.offset_gaps import OffsetGaps
+from infra.proxies import trust_proxies
 from infra.rate_limits import RateLimiter
 
 from gateway_api.adapters.accounts_repository import CachedAccounts, SqlAccounts
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = Settings.from_env() if from_env else settings
     app = Flask(__name__)
     app.config.update(openapi_config(), MAX_CONTENT_LENGTH=settings.max_body_bytes)
+    trust_proxies(app, settings.trusted_proxy_hops)
     app.extensions["gateway_api"] = build_services(settings)
     if from_env:
         configure_logging("gateway_api", settings.log_level)

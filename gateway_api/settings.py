@@ -50,6 +50,7 @@ class Settings(ServiceSettings):
     # replica; sqlite:///var/rate-limits.db shared by the workers of one machine; memory:// one process.
     rate_limit_storage_url: str = "memory://"
     rate_limit_key_prefix: str = "gateway"  # keys in the store start with it (several gateways, one Redis)
+    trusted_proxy_hops: int = 0  # 1 behind the ingress: the client address from X-Forwarded-For (infra.proxies)
 
     @classmethod
     def from_env(cls, env: EnvReader | None = None) -> "Settings":
@@ -71,6 +72,7 @@ class Settings(ServiceSettings):
             webhook_allow_private_urls=env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", False),
             rate_limit_storage_url=_rate_limit_storage_url(env),
             rate_limit_key_prefix=env.str("RATE_LIMIT_KEY_PREFIX", cls.rate_limit_key_prefix),
+            trusted_proxy_hops=env.int("TRUSTED_PROXY_HOPS", 0, minimum=0),
         )
 
 

@@ -7,6 +7,7 @@ from flask import Flask
 
 from infra.logs import configure_logging
 from infra.metrics import instrument_flask, metrics_for
+from infra.proxies import trust_proxies
 from infra.rate_limits import RateLimiter
 from panel.adapters.gateway import GatewayClient
 from panel.adapters.results_consumer import ResultsConsumer, result_to_event
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         settings = Settings.from_env()
         configure_logging("panel", settings.log_level)
     app = Flask(__name__)
+    trust_proxies(app, settings.trusted_proxy_hops)
     _configure_session(app, settings)
     app.extensions["panel"] = _build_panel(settings)
     for blueprint in (auth.bp, pages.bp, api.bp, stream.bp, webhooks.bp):

@@ -27,6 +27,7 @@ class Settings:
     # redis://... in compose and Kubernetes, one SQLite file under `make run`; memory://: this process).
     rate_limit_storage_url: str = "memory://"
     rate_limit_key_prefix: str = "panel"
+    trusted_proxy_hops: int = 0  # 1 behind the ingress (infra.proxies): sign-in limits per real client
 
     @classmethod
     def from_env(cls, env: EnvReader | None = None) -> "Settings":
@@ -42,6 +43,7 @@ class Settings:
             log_level=env.str("LOG_LEVEL", cls.log_level),
             rate_limit_storage_url=env.str("RATE_LIMIT_STORAGE_URL", "sqlite:///var/rate-limits.db"),
             rate_limit_key_prefix=env.str("RATE_LIMIT_KEY_PREFIX", cls.rate_limit_key_prefix),
+            trusted_proxy_hops=env.int("TRUSTED_PROXY_HOPS", 0, minimum=0),
         )
 
 

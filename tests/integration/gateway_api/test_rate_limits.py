@@ -169,3 +169,20 @@ def test_an_unreachable_store_lets_payments_through_and_is_counted(api_settings)
         finally:
             app.extensions["gateway_api"].publisher.close()
             app.extensions["gateway_api"].engine.dispose()
+
+
+def test_behind_the_ingress_the_anonymous_limit_counts_the_real_client_not_the_proxy(api_settings):
+    app = create_app(replace(api_settings, trusted_proxy_hops=1))
+    try:
+        client = app.test_client()
+
+        def from_client(address: str, forged: str = "") -> int:
+            chain = f"{forged}, {address}" if forged else address  # the ingress appends the real address
+            return client.get("/v1/transactions", headers={"X-Forwarded-For": chain}).status_code
+
+        assert {from_client("203.0.113.7") for _ in range(ANONYMOUS.quota)} == {401}
+        assert from_client("203.0.113.7", forged="198.51.100.1") == 429  # a forged entry changes nothing
+        assert from_client("203.0.113.8") == 401  # another client has its own budget
+    finally:
+        app.extensions["gateway_api"].publisher.close()
+        app.extensions["gateway_api"].engine.dispose()
