@@ -27,4 +27,4 @@ class Policy:
 
 
 SIGN_INS_PER_ADDRESS = Policy("sign_in_address", 20, 60)
-SIGN_INS_PER_ACCOUNT = Policy("sign_in_account", 10, 60)
+SIGN_INS_PER_ACCOUNT = Policy("sign_in_account", 20, 60)  # as the API's sessions policy
