@@ -42,6 +42,7 @@ EXPENSIVE = {"resend": RESEND, "reports": REPORTS, "sessions": SESSIONS, "webhoo
 
 # Requests without valid credentials (any path but probes and metrics), per client address.
 ANONYMOUS = Policy("anonymous", 100, 10)
+POLICY_NAMES = ("account", "anonymous", *EXPENSIVE)  # the bounded values of the rate_limited metric's label
 
 
 def valid_override(requests_per_second: int | None) -> bool:
