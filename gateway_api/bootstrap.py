@@ -28,6 +28,7 @@ from infra.kafka import build_acked_producer, consumer_config
 from infra.logs import configure_logging
 from infra.metrics import instrument_flask, metrics_for
 from infra.offset_gaps import OffsetGaps
+from infra.poison import OutageOrPoison, database_answers
 from infra.proxies import trust_proxies
 from infra.rate_limits import RateLimiter
 
@@ -102,7 +103,7 @@ def build_services(settings: Settings) -> Services:
     panel_sessions = Sessions(SqlSessions(engine), account_store, hasher, settings.admin_token.reveal(), utc_now)
     endpoints = SqlWebhookEndpoints(engine)
     webhooks = WebhookEndpoints(endpoints, AesGcmSecretBox(settings.webhook_secrets_key), SystemResolver(), utc_now,
-                                settings.webhook_allow_private_urls)
+                                settings.webhook_allow_private_urls, settings.webhook_allowed_ports)
     limiter = RateLimiter(settings.rate_limit_storage_url, settings.rate_limit_key_prefix,
                           on_store_failure=metrics.rate_limit_store_failed)
     return Services(settings, engine, accounts, ledger, publisher, accept, PurgeExpiredKeys(keys, utc_now, ttl),
@@ -195,7 +196,8 @@ def build_results_consumer(settings: ResultsSettings) -> ResultsConsumer:
                                        settings.kafka.topics.dlq, DEAD_LETTER_TIMEOUT_SECONDS)
     loop_settings = LoopSettings(batch_size=settings.batch_size, poll_timeout=settings.poll_timeout)
     ledger = SqlLedger(engine)
-    loop = BatchConsumerLoop(Consumer(config), ApplyResults(ledger, dead_letters, metrics), loop_settings,
+    loop = BatchConsumerLoop(Consumer(config), ApplyResults(ledger, dead_letters, metrics,
+                                                                  OutageOrPoison(database_answers(engine))), loop_settings,
                              OffsetGaps(on_accept=metrics.offset_gaps_accepted.inc))
     loop.subscribe([settings.kafka.topics.results], metrics.assigned_partitions)
     purge = PurgeExpiredKeys(SqlIdempotencyStore(engine), utc_now, timedelta(hours=settings.idempotency_ttl_hours))
@@ -226,7 +228,7 @@ def build_webhook_dispatcher(settings: WebhookSettings) -> WebhookDispatcher:
     """A dispatcher over the ledger database's deliveries; run it with a stop event."""
     engine = ledger_engine(settings)
     queue = SqlDeliveryQueue(engine)
-    sender = HttpWebhookSender(SystemResolver(), settings.allow_private_urls)
+    sender = HttpWebhookSender(SystemResolver(), settings.allow_private_urls, allowed_ports=settings.allowed_ports)
     deliver = DeliverWebhooks(queue, sender, AesGcmSecretBox(settings.secrets_key), settings.retry_schedule, utc_now,
                               timedelta(seconds=settings.lease_seconds), settings.timeout_seconds)
     dispatcher = Dispatcher(deliver, queue, settings, utc_now, metrics_for(WebhookMetrics))

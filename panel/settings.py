@@ -21,6 +21,8 @@ class Settings:
     # How often an open live stream asks the API whether its session still works (at most 60 s).
     credential_check_seconds: int = MAX_CREDENTIAL_CHECK_SECONDS
     log_level: str = "INFO"
+    # /metrics on a listener of its own (the gunicorn master's), never on the public port; 0: not served.
+    metrics_port: int = 9104
     # False lets tests build an app without a broker; the running panel always consumes.
     consume_results: bool = True
     # Sign-in counters and live-stream leases, shared by every panel process (the API's store:
@@ -44,6 +46,7 @@ class Settings:
             rate_limit_storage_url=env.str("RATE_LIMIT_STORAGE_URL", "sqlite:///var/rate-limits.db"),
             rate_limit_key_prefix=env.str("RATE_LIMIT_KEY_PREFIX", cls.rate_limit_key_prefix),
             trusted_proxy_hops=env.int("TRUSTED_PROXY_HOPS", 0, minimum=0),
+            metrics_port=env.int("METRICS_PORT", cls.metrics_port, minimum=0),
         )
 
 
