@@ -231,5 +231,6 @@ def build_webhook_dispatcher(settings: WebhookSettings) -> WebhookDispatcher:
     sender = HttpWebhookSender(SystemResolver(), settings.allow_private_urls, allowed_ports=settings.allowed_ports)
     deliver = DeliverWebhooks(queue, sender, AesGcmSecretBox(settings.secrets_key), settings.retry_schedule, utc_now,
                               timedelta(seconds=settings.lease_seconds), settings.timeout_seconds)
-    dispatcher = Dispatcher(deliver, queue, settings, utc_now, metrics_for(WebhookMetrics))
+    dispatcher = Dispatcher(deliver, queue, settings, utc_now, metrics_for(WebhookMetrics),
+                            OutageOrPoison(database_answers(engine)))
     return WebhookDispatcher(dispatcher, engine, sender, worker_probes(dispatcher.heartbeat, settings, engine))
