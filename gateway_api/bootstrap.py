@@ -29,6 +29,8 @@ from infra.logs import configure_logging
 from infra.metrics import instrument_flask, metrics_for
 from infra.offset_gaps import OffsetGaps
 from infra.poison import OutageOrPoison, database_answers
+from infra.proxies import trust_proxies
+from infra.rate_limits import RateLimiter
 
 from gateway_api.adapters.accounts_repository import CachedAccounts, SqlAccounts
 from gateway_api.adapters.card_sealer import AesGcmCardSealer
@@ -58,6 +60,7 @@ from gateway_api.use_cases.purge_idempotency_keys import PurgeExpiredKeys, purge
 from gateway_api.use_cases.sessions import Sessions
 from gateway_api.use_cases.webhook_endpoints import WebhookEndpoints
 from gateway_api.web import accounts, events, health, reports, sessions, transactions, webhook_endpoints
+from gateway_api.web.rate_limits import register_rate_limits
 from gateway_api.web.docs import GatewayApi, openapi_config, register_docs
 from gateway_api.web.errors import register_error_handlers
 from gateway_api.web.parsing import refuse_undeclared_query
@@ -77,6 +80,7 @@ class Services:
     sessions: Sessions
     webhook_endpoints: WebhookEndpoints
     events: Events
+    rate_limiter: RateLimiter
 
 
 def build_services(settings: Settings) -> Services:
@@ -100,8 +104,10 @@ def build_services(settings: Settings) -> Services:
     endpoints = SqlWebhookEndpoints(engine)
     webhooks = WebhookEndpoints(endpoints, AesGcmSecretBox(settings.webhook_secrets_key), SystemResolver(), utc_now,
                                 settings.webhook_allow_private_urls, settings.webhook_allowed_ports)
+    limiter = RateLimiter(settings.rate_limit_storage_url, settings.rate_limit_key_prefix,
+                          on_store_failure=metrics.rate_limit_store_failed)
     return Services(settings, engine, accounts, ledger, publisher, accept, PurgeExpiredKeys(keys, utc_now, ttl),
-                    metrics, panel_sessions, webhooks, Events(SqlEvents(engine), endpoints, utc_now))
+                    metrics, panel_sessions, webhooks, Events(SqlEvents(engine), endpoints, utc_now), limiter)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -111,6 +117,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = Settings.from_env() if from_env else settings
     app = Flask(__name__)
     app.config.update(openapi_config(), MAX_CONTENT_LENGTH=settings.max_body_bytes)
+    trust_proxies(app, settings.trusted_proxy_hops)
     app.extensions["gateway_api"] = build_services(settings)
     if from_env:
         configure_logging("gateway_api", settings.log_level)
@@ -123,6 +130,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_error_handlers(app, settings.retry_after_seconds)
     instrument_flask(app, "gateway_api")
     log_requests(app)
+    register_rate_limits(app)  # after the timers and the log: 429s are timed and logged too
     refuse_undeclared_query(app)  # after the timers: refused requests are timed and logged too
     app.cli.add_command(accounts_cli)
     app.cli.add_command(migrate_cli)

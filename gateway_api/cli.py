@@ -2,6 +2,7 @@
 
     python -m gateway_api migrate
     python -m gateway_api accounts create --name Shop      # prints {"id", "name", "secret"} as JSON
+    python -m gateway_api accounts set-rate-limit ACCOUNT_ID --per-second 500   # or --default
     python -m gateway_api idempotency purge                # prints {"purged": N}
     flask --app gateway_api accounts create --name Shop
 
@@ -95,6 +96,17 @@ def rotate_secret(account_id: str) -> None:
 @click.argument("account_id")
 def disable_account(account_id: str) -> None:
     _print(presenters.account(_services().accounts.disable(account_id)))
+
+
+@accounts_cli.command("set-rate-limit", help="Override the account's request rate (requests per second; bursts "
+                                             "of twice that pass), or go back to the default with --default.")
+@click.argument("account_id")
+@click.option("--per-second", type=int, default=None, help="requests per second")
+@click.option("--default", "use_default", is_flag=True, help="the documented default (100/s)")
+def set_rate_limit(account_id: str, per_second: int | None, use_default: bool) -> None:
+    if (per_second is not None) == use_default:  # neither, or both
+        raise click.UsageError("give either --per-second N or --default")
+    _print(presenters.account(_services().accounts.set_rate_limit(account_id, per_second)))
 
 
 @click.group("idempotency", help="Idempotency keys.", cls=_Group)

@@ -49,6 +49,11 @@ class Settings(ServiceSettings):
     retry_after_seconds: int = 2
     # Development and tests only: webhook URLs may be http:// and point at private addresses.
     webhook_allow_private_urls: bool = False
+    # Where the rate limit counters live (README, "Rate limits"): redis://host:6379 shared by every
+    # replica; sqlite:///var/rate-limits.db shared by the workers of one machine; memory:// one process.
+    rate_limit_storage_url: str = "memory://"
+    rate_limit_key_prefix: str = "gateway"  # keys in the store start with it (several gateways, one Redis)
+    trusted_proxy_hops: int = 0  # 1 behind the ingress: the client address from X-Forwarded-For (infra.proxies)
     # The ports a webhook URL may name; the operator may widen them (WEBHOOK_ALLOWED_PORTS=443,8443).
     webhook_allowed_ports: tuple[int, ...] = STANDARD_PORTS
 
@@ -71,8 +76,21 @@ class Settings(ServiceSettings):
             prometheus_multiproc_dir=env.str("PROMETHEUS_MULTIPROC_DIR", ""),
             metrics_port=env.int("METRICS_PORT", cls.metrics_port, minimum=0),
             webhook_allow_private_urls=env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", False),
+            rate_limit_storage_url=_rate_limit_storage_url(env),
+            rate_limit_key_prefix=env.str("RATE_LIMIT_KEY_PREFIX", cls.rate_limit_key_prefix),
+            trusted_proxy_hops=env.int("TRUSTED_PROXY_HOPS", 0, minimum=0),
             webhook_allowed_ports=webhook_allowed_ports(env),
         )
+
+
+RATE_LIMIT_STORES = ("redis://", "rediss://", "sqlite:///", "memory://")
+
+
+def _rate_limit_storage_url(env: EnvReader) -> str:
+    url = env.str("RATE_LIMIT_STORAGE_URL", "sqlite:///var/rate-limits.db")
+    if not url.startswith(RATE_LIMIT_STORES):
+        raise ConfigurationError(f"RATE_LIMIT_STORAGE_URL must start with one of {', '.join(RATE_LIMIT_STORES)}")
+    return url
 
 
 def idempotency_ttl_hours(env: EnvReader) -> int:

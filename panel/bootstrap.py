@@ -7,10 +7,13 @@ from flask import Flask
 
 from infra.logs import configure_logging
 from infra.metrics import instrument_flask, metrics_for
+from infra.proxies import trust_proxies
+from infra.rate_limits import RateLimiter
 from panel.adapters.gateway import GatewayClient
 from panel.adapters.results_consumer import ResultsConsumer, result_to_event
 from panel.adapters.vault import CredentialVault, derive_key
 from panel.adapters.metrics import PanelMetrics
+from panel.adapters.stream_leases import stream_leases
 from panel.use_cases.hub import Hub
 from panel.settings import Settings
 from panel.web import api, auth, pages, stream, webhooks
@@ -25,6 +28,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         settings = Settings.from_env()
         configure_logging("panel", settings.log_level)
     app = Flask(__name__)
+    trust_proxies(app, settings.trusted_proxy_hops)
     _configure_session(app, settings)
     app.extensions["panel"] = _build_panel(settings)
     for blueprint in (auth.bp, pages.bp, api.bp, stream.bp, webhooks.bp):
@@ -66,6 +70,8 @@ def _build_panel(settings: Settings) -> Panel:
         hub=hub,
         consumer=consumer,
         metrics=metrics,
+        limiter=RateLimiter(settings.rate_limit_storage_url, settings.rate_limit_key_prefix),
+        stream_leases=stream_leases(settings.rate_limit_storage_url, settings.rate_limit_key_prefix),
     )
 
 

@@ -25,6 +25,11 @@ class Settings:
     metrics_port: int = 9104
     # False lets tests build an app without a broker; the running panel always consumes.
     consume_results: bool = True
+    # Sign-in counters and live-stream leases, shared by every panel process (the API's store:
+    # redis://... in compose and Kubernetes, one SQLite file under `make run`; memory://: this process).
+    rate_limit_storage_url: str = "memory://"
+    rate_limit_key_prefix: str = "panel"
+    trusted_proxy_hops: int = 0  # 1 behind the ingress (infra.proxies): sign-in limits per real client
 
     @classmethod
     def from_env(cls, env: EnvReader | None = None) -> "Settings":
@@ -38,6 +43,9 @@ class Settings:
             gateway_timeout_seconds=env.float("PANEL_GATEWAY_TIMEOUT_SECONDS", cls.gateway_timeout_seconds),
             credential_check_seconds=_credential_check_seconds(env),
             log_level=env.str("LOG_LEVEL", cls.log_level),
+            rate_limit_storage_url=env.str("RATE_LIMIT_STORAGE_URL", "sqlite:///var/rate-limits.db"),
+            rate_limit_key_prefix=env.str("RATE_LIMIT_KEY_PREFIX", cls.rate_limit_key_prefix),
+            trusted_proxy_hops=env.int("TRUSTED_PROXY_HOPS", 0, minimum=0),
             metrics_port=env.int("METRICS_PORT", cls.metrics_port, minimum=0),
         )
 

@@ -35,13 +35,16 @@ class SqlAccounts(AccountRepository):
     def disable(self, account_id: str) -> None:
         self._update(account_id, disabled=True)
 
+    def set_rate_limit(self, account_id: str, requests_per_second: int | None) -> None:
+        self._update(account_id, rate_limit_per_second=requests_per_second)
+
     def _update(self, account_id: str, **values) -> None:
         with self._engine.begin() as connection:
             connection.execute(update(accounts).where(accounts.c.id == account_id).values(**values))
 
 
 def _account(row) -> Account:
-    return Account(row.id, row.name, row.secret_hash, row.created_at, bool(row.disabled))
+    return Account(row.id, row.name, row.secret_hash, row.created_at, bool(row.disabled), row.rate_limit_per_second)
 
 
 class CachedAccounts(AccountRepository):
@@ -85,4 +88,8 @@ class CachedAccounts(AccountRepository):
 
     def disable(self, account_id: str) -> None:
         self._inner.disable(account_id)
+        self._entries.pop(account_id, None)
+
+    def set_rate_limit(self, account_id: str, requests_per_second: int | None) -> None:
+        self._inner.set_rate_limit(account_id, requests_per_second)
         self._entries.pop(account_id, None)

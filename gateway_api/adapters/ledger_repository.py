@@ -63,6 +63,8 @@ class SqlLedger(Ledger):
         conditions = _scope(query.account_id)
         if query.status:
             conditions.append(tx.c.status == query.status)
+        if query.created_after:
+            conditions.append(tx.c.created_at >= query.created_after)
         with self._engine.connect() as connection:
             if query.starting_after:
                 conditions.append(_older_than(connection, query.starting_after, query.account_id))

@@ -14,6 +14,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histo
 from infra.metrics import END_TO_END_BUCKETS, LATENCY_BUCKETS, consumer_lag_stats_callback, offset_gaps_counter
 
 from gateway_api.domain.deliveries import CANCELED, DELIVERED, FAILED, OUTCOMES
+from gateway_api.domain.rate_limits import POLICY_NAMES
 
 
 class ApiMetrics:
@@ -33,6 +34,17 @@ class ApiMetrics:
             registry=registry)
         self.idempotent_replays = Counter(
             "gateway_api_idempotent_replays_total", "Requests answered from an idempotency key", registry=registry)
+        self.rate_limited = Counter(
+            "gateway_api_rate_limited_total", "Requests answered 429, by the policy they exceeded", ["policy"],
+            registry=registry)
+        for policy in POLICY_NAMES:  # every series exists from the start: a rate() sees the first 429
+            self.rate_limited.labels(policy)
+        self.rate_limit_store_failures = Counter(
+            "gateway_api_rate_limit_store_failures_total",
+            "Requests let through uncounted because the rate limit store could not be reached", registry=registry)
+
+    def rate_limit_store_failed(self) -> None:
+        self.rate_limit_store_failures.inc()
 
     def accepted(self, replayed: bool) -> None:
         (self.idempotent_replays if replayed else self.transactions_accepted).inc()

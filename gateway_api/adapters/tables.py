@@ -23,6 +23,7 @@ accounts = Table(
     Column("secret_hash", String(64), nullable=False),
     Column("disabled", Boolean, nullable=False, default=False),
     Column("created_at", Timestamp, nullable=False),
+    Column("rate_limit_per_second", Integer, nullable=True),
 )
 
 transactions = Table(

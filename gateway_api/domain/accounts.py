@@ -23,6 +23,8 @@ class Account:
     secret_hash: str = field(repr=False)
     created_at: datetime
     disabled: bool = False
+    # The operator's override of the default request rate (domain/rate_limits.py); None: the default.
+    rate_limit_per_second: int | None = None
 
 
 @dataclass(frozen=True)

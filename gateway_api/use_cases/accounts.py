@@ -6,6 +6,7 @@ from datetime import datetime
 
 from gateway_api.domain.accounts import Account, IssuedSecret, SecretHasher, new_account_id, new_secret
 from gateway_api.domain.errors import InvalidParameter, NotFound
+from gateway_api.domain.rate_limits import MAX_REQUESTS_PER_SECOND, valid_override
 from gateway_api.use_cases.ports import AccountRepository
 
 MAX_NAME_LENGTH = 200
@@ -35,6 +36,15 @@ class Accounts:
     def disable(self, account_id: str) -> Account:
         account = self.get(account_id)
         self._repository.disable(account.id)
+        return self.get(account_id)
+
+    def set_rate_limit(self, account_id: str, requests_per_second: int | None) -> Account:
+        """The operator's override of the account's request rate; None goes back to the default."""
+        if not valid_override(requests_per_second):
+            raise InvalidParameter(f"rate_limit_per_second must be 1 to {MAX_REQUESTS_PER_SECOND} or null",
+                                   param="rate_limit_per_second")
+        account = self.get(account_id)
+        self._repository.set_rate_limit(account.id, requests_per_second)
         return self.get(account_id)
 
     def get(self, account_id: str) -> Account:

@@ -30,6 +30,7 @@ class ListQuery:
     status: str | None = None
     limit: int = 20
     starting_after: str | None = None
+    created_after: datetime | None = None  # naive UTC, like the ledger's timestamps
 
 
 class AccountRepository(abc.ABC):
@@ -47,6 +48,9 @@ class AccountRepository(abc.ABC):
 
     @abc.abstractmethod
     def disable(self, account_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def set_rate_limit(self, account_id: str, requests_per_second: int | None) -> None: ...
 
 
 class LedgerRefused(Exception):

@@ -7,7 +7,9 @@ from gateway_api.web import presenters
 from gateway_api.web.auth import ADMIN, MERCHANT, json_body_required, requires
 from gateway_api.web.docs import AUTHENTICATED, JSON_BODY, error_responses
 from gateway_api.web.parsing import Blueprint
-from gateway_api.web.schemas import AccountCreateSchema, AccountListSchema, AccountSchema, AccountSecretSchema, MeSchema
+from gateway_api.web.schemas import (
+    AccountCreateSchema, AccountListSchema, AccountRateLimitSchema, AccountSchema, AccountSecretSchema, MeSchema,
+)
 
 blp = Blueprint("accounts", __name__, url_prefix="/v1", description="Merchant accounts")
 ADMIN_ONLY = [{"adminToken": []}]
@@ -54,6 +56,18 @@ def rotate_secret(account_id):
 @error_responses(blp, *AUTHENTICATED, 404)
 def disable_account(account_id):
     return presenters.account(_accounts().disable(account_id))
+
+
+@blp.route("/accounts/<account_id>/rate_limit", methods=["PUT"])
+@blp.doc(security=ADMIN_ONLY, description=(
+    "The operator's override of the account's request rate (README, Rate limits); null restores the default."))
+@requires(ADMIN)
+@json_body_required
+@blp.arguments(AccountRateLimitSchema)
+@blp.response(200, AccountSchema)
+@error_responses(blp, *AUTHENTICATED, *JSON_BODY, 404)
+def set_rate_limit(payload, account_id):
+    return presenters.account(_accounts().set_rate_limit(account_id, payload["rate_limit_per_second"]))
 
 
 @blp.route("/me", methods=["GET"])

@@ -20,11 +20,19 @@ from gateway_api.domain.sessions import Session
 
 __all__ = ["ADMIN", "MERCHANT", "current_caller", "json_body_required", "requires"]
 
+_CALLER = "gateway_api.caller"
 Caller = tuple[Principal, Account | None, Session | None]  # who, the merchant's account, the panel session
 
 
 def current_caller() -> Caller | None:
-    """The authenticated caller, or None for missing, malformed or wrong credentials alike."""
+    """The authenticated caller, or None for missing, malformed or wrong credentials alike; worked
+    out once per request (the rate limits need it before the view does)."""
+    if _CALLER not in request.environ:
+        request.environ[_CALLER] = _authenticate()
+    return request.environ[_CALLER]
+
+
+def _authenticate() -> Caller | None:
     auth = request.authorization
     if auth is None:
         return None

@@ -68,15 +68,24 @@ _ERROR_TEXTS = {
     415: "unsupported_media_type: send the body as Content-Type: application/json",
     422: "parameter_missing, parameter_invalid or parameter_unknown; `param` names the field "
          "(e.g. credit_card.cvv) or query parameter",
+    429: "rate_limit_exceeded: over the account's (or, without valid credentials, the client address's) "
+         "rate limit; retry after Retry-After seconds",
     503: "broker_unavailable or database_unavailable: retry after Retry-After seconds "
          "(POST /v1/transactions: with the same Idempotency-Key)",
 }
 _ERROR_HEADERS = {
     401: {"WWW-Authenticate": {"description": "Basic or Bearer, realm=\"gateway\"", "schema": {"type": "string"}}},
     503: {"Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}},
+    429: {"Retry-After": {"description": "seconds until the exceeded limit's window resets",
+                          "schema": {"type": "integer"}},
+          "RateLimit-Policy": {"description": "the policies counted, e.g. \"account\";q=200;w=2 "
+                                              "(draft-ietf-httpapi-ratelimit-headers)", "schema": {"type": "string"}},
+          "RateLimit": {"description": "what each policy has left, e.g. \"account\";r=0;t=1",
+                        "schema": {"type": "string"}}},
 }
-# Every authenticated operation can answer these: no or wrong credentials, the wrong kind, the ledger down.
-AUTHENTICATED = (401, 403, 503)
+# Every authenticated operation can answer these: no or wrong credentials, the wrong kind, over the
+# rate limit, the ledger down.
+AUTHENTICATED = (401, 403, 429, 503)
 # ... and those that take a JSON body these too.
 JSON_BODY = (400, 413, 415, 422)
 

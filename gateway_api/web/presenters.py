@@ -16,7 +16,8 @@ from gateway_api.use_cases.webhook_endpoints import IssuedEndpointSecret
 
 
 def account(a: Account) -> dict:
-    return {"id": a.id, "name": a.name, "disabled": a.disabled, "created_at": rfc3339(a.created_at)}
+    return {"id": a.id, "name": a.name, "disabled": a.disabled, "created_at": rfc3339(a.created_at),
+            "rate_limit_per_second": a.rate_limit_per_second}
 
 
 def issued_secret(issued: IssuedSecret) -> dict:

@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from gateway_api.domain.money import AMOUNT_PATTERN, AmountError, format_amount, parse_amount
+from gateway_api.domain.rate_limits import MAX_REQUESTS_PER_SECOND
 from gateway_api.domain.reports import PERIODS
 from gateway_api.domain.transactions import STATUSES
 
@@ -127,6 +128,8 @@ class TransactionListQuerySchema(Schema):
         "description": "the last id of the previous page: the next page starts after it"})
     account_id = Text(validate=validate.Length(1, 100), metadata={
         "description": "admin only: this merchant's transactions (default: every merchant's)"})
+    created_after = fields.AwareDateTime(format="iso", default_timezone=timezone.utc, metadata={
+        "description": "only those created at or after this time (RFC 3339; UTC if no offset is given)"})
 
 
 class AccountCreateSchema(Schema):
@@ -145,6 +148,14 @@ class AccountSchema(Schema):
     name = fields.String()
     disabled = fields.Boolean()
     created_at = fields.String()
+    rate_limit_per_second = fields.Integer(allow_none=True, metadata={
+        "description": "the operator's override of the default 100 requests/s; null: the default"})
+
+
+class AccountRateLimitSchema(Schema):
+    rate_limit_per_second = fields.Integer(required=True, allow_none=True, strict=True,
+                                           validate=validate.Range(1, MAX_REQUESTS_PER_SECOND), metadata={
+        "description": "requests per second (bursts of twice that pass); null: back to the default 100"})
 
 
 class AccountListSchema(Schema):
@@ -158,6 +169,8 @@ class MeSchema(Schema):
 
 
 REPORT_DEFAULT_DAYS = 30
+# A report reads every ledger row of its range: at most a year (a leap year's 366 days) per request.
+REPORT_MAX_DAYS = 366
 
 
 def utc_today() -> date:
@@ -169,7 +182,8 @@ class ReportQuerySchema(Schema):
         "description": "one row per day, month or year (UTC) that has transactions"})
     first = fields.Date(data_key="from", metadata={"description": (
         f"First day (UTC), inclusive. Default: the last {REPORT_DEFAULT_DAYS} days up to 'to' "
-        f"('to' minus {REPORT_DEFAULT_DAYS - 1} days).")})
+        f"('to' minus {REPORT_DEFAULT_DAYS - 1} days). At most {REPORT_MAX_DAYS} days before 'to' "
+        f"(both inclusive), or 422.")})
     last = fields.Date(data_key="to", metadata={"description": "Last day (UTC), inclusive. Default: today (UTC)."})
     account_id = Text(validate=validate.Length(1, 100), metadata={"description": "admin only"})
     format = fields.String(validate=validate.OneOf(("json", "csv")), metadata={
@@ -182,6 +196,9 @@ class ReportQuerySchema(Schema):
         data.setdefault("first", _days_before(data["last"], REPORT_DEFAULT_DAYS - 1))
         if data["first"] > data["last"]:
             raise ValidationError("Must not be after 'to'.", field_name="from")
+        if (data["last"] - data["first"]).days >= REPORT_MAX_DAYS:
+            raise ValidationError(f"At most {REPORT_MAX_DAYS} days from 'from' to 'to' (both inclusive).",
+                                  field_name="from")
         return data
 
 
@@ -221,7 +238,8 @@ class ReportSchema(Schema):
 
 class ErrorBodySchema(Schema):
     type = fields.String(required=True, metadata={"enum": [
-        "invalid_request_error", "authentication_error", "permission_error", "idempotency_error", "api_error"]})
+        "invalid_request_error", "authentication_error", "permission_error", "idempotency_error", "rate_limit_error",
+        "api_error"]})
     code = fields.String(required=True, metadata={"description": "what to match on, e.g. parameter_invalid"})
     message = fields.String(required=True, metadata={"description": "for people; never card data"})
     param = fields.String(required=True, allow_none=True, metadata={

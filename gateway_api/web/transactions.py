@@ -1,6 +1,8 @@
 """POST /v1/transactions (accept), GET one, GET a page."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from flask import current_app, g, jsonify, request, url_for
 
 from gateway_api.domain.errors import InvalidParameter, NotFound
@@ -74,9 +76,18 @@ def get_transaction(transaction_id):
 @error_responses(blp, *AUTHENTICATED, 422)
 def list_transactions(args):
     query = ListQuery(scope_account(args.get("account_id")), args.get("status"), args["limit"],
-                      args.get("starting_after"))
+                      args.get("starting_after"), _naive_utc(args.get("created_after")))
     page = current_app.extensions["gateway_api"].ledger.list(query)
     return {"data": [presenters.transaction(t) for t in page.items], "has_more": page.has_more}
+
+
+def _naive_utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    try:
+        return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first representable instant
+        raise InvalidParameter("created_after: out of range.", param="created_after") from None
 
 
 def scope_account(requested: str | None) -> str | None:

@@ -99,5 +99,10 @@ class StackSettings:
         return self.gateway_database_url or f"sqlite:///{(self.var_dir / 'gateway.db').resolve()}"
 
     @property
+    def rate_limit_storage_url(self) -> str:
+        """One SQLite file for the rate limit counters of every API and panel worker (README, Rate limits)."""
+        return f"sqlite:///{(self.var_dir / 'rate-limits.db').resolve()}"
+
+    @property
     def kafka_bootstrap(self) -> str:
         return self.external_kafka or f"{self.host}:{self.kafka_port}"

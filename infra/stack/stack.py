@@ -158,6 +158,8 @@ class Stack:
             "CARD_DATA_KEYS": s.card_data_keys.reveal(),
             "WEBHOOK_SECRETS_KEY": s.webhook_secrets_key.reveal(),
             "WEBHOOK_ALLOW_PRIVATE_URLS": str(s.webhook_allow_private_urls).lower(),
+            # Rate limit counters every worker of the API and the panel share, without a server to run.
+            "RATE_LIMIT_STORAGE_URL": os.environ.get("RATE_LIMIT_STORAGE_URL") or s.rate_limit_storage_url,
             "LOG_LEVEL": s.log_level,
             "PYTHONUNBUFFERED": "1",
         }
@@ -237,6 +239,15 @@ class Stack:
                                        headers={"Authorization": f"Bearer {self.settings.admin_token.reveal()}"})
         if status != 201:
             raise StackError(f"creating a merchant answered {status}: {body}")
+        return body
+
+    def set_rate_limit(self, account_id: str, per_second: int | None) -> dict:
+        """The operator's override of a merchant's request rate (README, Rate limits); None: the default."""
+        status, body, _ = self.request("PUT", f"/v1/accounts/{account_id}/rate_limit",
+                                       {"rate_limit_per_second": per_second},
+                                       headers={"Authorization": f"Bearer {self.settings.admin_token.reveal()}"})
+        if status != 200:
+            raise StackError(f"setting a rate limit answered {status}: {body}")
         return body
 
     def request(self, method: str, path: str, body: dict | None = None, headers: dict | None = None):

@@ -19,6 +19,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from panel.domain.fair_shares import OPERATOR_RESERVED_STREAMS
+
 
 @dataclass(frozen=True)
 class LiveEvent:
@@ -33,6 +35,7 @@ CLOSED = "closed"
 
 STREAMS_PER_SESSION = 4
 STREAMS_PER_PROCESS = 56
+
 # Longest sequence number a Last-Event-ID may carry: int() of longer digit strings is refused or slow.
 _MAX_SEQUENCE_DIGITS = 18
 
@@ -46,9 +49,10 @@ class TooManyStreams(Exception):
 
 
 class Subscription:
-    def __init__(self, accepts: Callable[[LiveEvent], bool], capacity: int, owner: str = ""):
+    def __init__(self, accepts: Callable[[LiveEvent], bool], capacity: int, owner: str = "", operator: bool = False):
         self.accepts = accepts
         self.owner = owner
+        self.operator = operator
         self._queue: queue.Queue = queue.Queue(capacity)
         self._fell_behind = False
         self._closed = False
@@ -84,13 +88,15 @@ class Subscription:
 
 class Hub:
     def __init__(self, replay_size: int = 2000, subscriber_capacity: int = 5000,
-                 per_session: int = STREAMS_PER_SESSION, per_process: int = STREAMS_PER_PROCESS):
+                 per_session: int = STREAMS_PER_SESSION, per_process: int = STREAMS_PER_PROCESS,
+                 operator_reserved: int = OPERATOR_RESERVED_STREAMS):
         self.boot_id = uuid.uuid4().hex[:12]
         self._replay: deque[tuple[int, LiveEvent]] = deque(maxlen=replay_size)
         self._subscribers: set[Subscription] = set()
         self._capacity = subscriber_capacity
         self._per_session = per_session
         self._per_process = per_process
+        self._operator_reserved = operator_reserved
         self._seq = 0
         self._closed = False
         self._lock = threading.Lock()
@@ -106,23 +112,27 @@ class Hub:
         return event
 
     def subscribe(self, accepts: Callable[[LiveEvent], bool], last_event_id: str | None = None,
-                  owner: str = "") -> Subscription:
+                  owner: str = "", operator: bool = False) -> Subscription:
         """A new subscription, first fed what it missed since ``last_event_id`` when that is known.
 
-        Raises ``TooManyStreams`` when ``owner`` (a session) or the process is at its cap."""
-        subscription = Subscription(accepts, self._capacity, owner)
+        Raises ``TooManyStreams`` when ``owner`` (a session) or the process is at its cap; merchants'
+        streams stop ``operator_reserved`` short of the process's cap, which only the operator's reach."""
+        subscription = Subscription(accepts, self._capacity, owner, operator)
         with self._lock:
             if self._closed:
                 subscription.close()
                 return subscription
-            self._check_caps(owner)
+            self._check_caps(owner, operator)
             if last_event_id:
                 self._replay_after(subscription, last_event_id)
             self._subscribers.add(subscription)
         return subscription
 
-    def _check_caps(self, owner: str) -> None:
+    def _check_caps(self, owner: str, operator: bool) -> None:
         if len(self._subscribers) >= self._per_process:
+            raise TooManyStreams(per_session=False)
+        merchants = sum(1 for s in self._subscribers if not s.operator)
+        if not operator and merchants >= self._per_process - self._operator_reserved:
             raise TooManyStreams(per_session=False)
         if owner and sum(1 for s in self._subscribers if s.owner == owner) >= self._per_session:
             raise TooManyStreams(per_session=True)

@@ -76,3 +76,18 @@ class Gateway(ABC):
     @abstractmethod
     def transaction_path(self, transaction_id: str) -> str:
         """The API path of one transaction (the id escaped)."""
+
+
+class StreamLeases(ABC):
+    """Who holds which live streams, shared by every panel process (``panel.adapters.stream_leases``):
+    a lease lapses unless renewed, so a process that dies gives its streams back by itself."""
+
+    @abstractmethod
+    def acquire(self, holder: str, lease_id: str, cap: int, seconds: float) -> bool:
+        """Take a lease for ``holder`` unless it already holds ``cap`` live ones."""
+
+    @abstractmethod
+    def renew(self, holder: str, lease_id: str, seconds: float) -> None: ...
+
+    @abstractmethod
+    def release(self, holder: str, lease_id: str) -> None: ...

@@ -22,6 +22,7 @@ from infra.errors import error_body
 from infra.principals import ADMIN, MERCHANT, Principal
 
 from panel.use_cases.ports import GatewayRefused, GatewayUnavailable, NotAuthenticated
+from panel.domain.fair_shares import SIGN_INS_PER_ACCOUNT, SIGN_INS_PER_ADDRESS
 from panel.domain.principal import SESSION, Credential
 from panel.web.context import panel
 from panel.web.csrf import csrf_token
@@ -103,16 +104,41 @@ def login_submit():
     credential = _credential_from_form()
     if credential is None:
         return _login_failed("Enter an account id and secret, or the admin token.", 400)
+    too_many = _sign_in_refused(credential)
+    if too_many is not None:
+        return too_many
     try:
         principal, session_credential = panel().gateway.open_session(credential, panel().settings.session_hours * 3600)
     except NotAuthenticated:
+        panel().limiter.hit(SIGN_INS_PER_ADDRESS, _address())
         return _login_failed("Those credentials were not accepted.", 401)
     except GatewayUnavailable:
         return _login_failed("The gateway API is unavailable; try again shortly.", 503)
-    except GatewayRefused:
+    except GatewayRefused as exc:
+        if exc.status == 429:  # the API's own limit on sessions (README, Rate limits)
+            return _login_failed("Too many sign-ins; wait a minute and try again.", 429)
+        panel().limiter.hit(SIGN_INS_PER_ADDRESS, _address())
         return _login_failed("Those credentials were not accepted.", 401)
+    if principal.kind == MERCHANT:
+        panel().limiter.hit(SIGN_INS_PER_ACCOUNT, principal.account_id)
     _start_session(principal, session_credential)
     return redirect(safe_next(request.form.get("next")))
+
+
+def _sign_in_refused(credential: Credential):
+    """429 once this client address failed SIGN_INS_PER_ADDRESS times, or this merchant signed in
+    SIGN_INS_PER_ACCOUNT times, in the window (failing for someone cannot lock them out)."""
+    limiter = panel().limiter
+    account_id = credential.account_id[:100] if credential.kind == MERCHANT else None  # ids are 100 at most
+    if limiter.used(SIGN_INS_PER_ADDRESS, _address()) < SIGN_INS_PER_ADDRESS.quota and (
+            account_id is None or limiter.used(SIGN_INS_PER_ACCOUNT, account_id) < SIGN_INS_PER_ACCOUNT.quota):
+        return None
+    page, status = _login_failed("Too many sign-ins; wait a minute and try again.", 429)
+    return page, status, {"Retry-After": "60"}
+
+
+def _address() -> str:
+    return request.remote_addr or "unknown"
 
 
 @bp.post("/logout")

@@ -5,7 +5,9 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from panel.use_cases.ports import Gateway
+from infra.rate_limits import RateLimiter
+
+from panel.use_cases.ports import Gateway, StreamLeases
 from panel.adapters.results_consumer import ResultsConsumer
 from panel.adapters.vault import CredentialVault
 from panel.adapters.metrics import PanelMetrics
@@ -21,6 +23,8 @@ class Panel:
     hub: Hub
     consumer: ResultsConsumer | None
     metrics: PanelMetrics
+    limiter: RateLimiter
+    stream_leases: StreamLeases
 
     def shutdown(self) -> None:
         """End the live streams and the consumer: the worker is stopping."""

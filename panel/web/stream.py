@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable
 
 from flask import Blueprint, Response, abort, g, request
 
-from panel.use_cases.ports import Gateway, GatewayRefused, GatewayUnavailable
+from panel.use_cases.ports import Gateway, GatewayRefused, GatewayUnavailable, StreamLeases
+from panel.domain.fair_shares import STREAM_LEASE_SECONDS, STREAMS_PER_MERCHANT
 from panel.domain.principal import Credential
 from panel.adapters.metrics import PanelMetrics
 from panel.use_cases.hub import CLOSED, RESYNC, LiveEvent, Subscription, TooManyStreams
@@ -38,16 +40,53 @@ def stream():
     def accepts(event: LiveEvent) -> bool:
         return principal.may_see(event.account_id) and (scope is None or event.account_id == scope)
 
-    subscription = _subscribe(hub, accepts)
+    lease = _lease(principal)
+    try:
+        subscription = _subscribe(hub, accepts, principal.is_admin)
+    except BaseException:
+        lease.release()
+        raise
     check = CredentialCheck(panel().gateway, current_credential(), panel().settings.credential_check_seconds)
     _wait_for_consumer()
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return Response(_events(hub, subscription, check, panel().metrics), mimetype="text/event-stream", headers=headers)
+    return Response(_events(hub, subscription, check, panel().metrics, lease), mimetype="text/event-stream",
+                    headers=headers)
 
 
-def _subscribe(hub, accepts) -> Subscription:
+class Lease:
+    """A merchant's claim on one of its STREAMS_PER_MERCHANT, in the store every panel process shares;
+    the operator's streams need none."""
+
+    def __init__(self, leases: StreamLeases | None, holder: str):
+        self._leases, self._holder, self._id = leases, holder, uuid.uuid4().hex
+        self._renewed = time.monotonic()
+
+    def take(self) -> bool:
+        return self._leases is None or self._leases.acquire(self._holder, self._id, STREAMS_PER_MERCHANT,
+                                                             STREAM_LEASE_SECONDS)
+
+    def renew(self) -> None:
+        """At most every HEARTBEAT_SECONDS, however many events flow: the lease outlives three of them."""
+        if self._leases is not None and time.monotonic() - self._renewed >= HEARTBEAT_SECONDS:
+            self._renewed = time.monotonic()
+            self._leases.renew(self._holder, self._id, STREAM_LEASE_SECONDS)
+
+    def release(self) -> None:
+        if self._leases is not None:
+            self._leases.release(self._holder, self._id)
+
+
+def _lease(principal) -> Lease:
+    lease = Lease(None if principal.is_admin else panel().stream_leases, principal.account_id)
+    if not lease.take():
+        abort(429, description=f"This account already has {STREAMS_PER_MERCHANT} live streams open (all its "
+                               "sessions and tabs together); close one.")
+    return lease
+
+
+def _subscribe(hub, accepts, operator: bool) -> Subscription:
     try:
-        return hub.subscribe(accepts, request.headers.get("Last-Event-ID"), owner=session_id())
+        return hub.subscribe(accepts, request.headers.get("Last-Event-ID"), owner=session_id(), operator=operator)
     except TooManyStreams as exc:
         if exc.per_session:
             abort(429, description="This session already has as many live streams as it may; close a tab.")
@@ -90,7 +129,7 @@ def _wait_for_consumer() -> None:
         consumer.ready.wait(CONSUMER_READY_WAIT_SECONDS)
 
 
-def _events(hub, subscription: Subscription, check: CredentialCheck, metrics: PanelMetrics):
+def _events(hub, subscription: Subscription, check: CredentialCheck, metrics: PanelMetrics, lease: Lease):
     metrics.sse_clients.inc()
     try:
         # The process id lets a client (and the tests) tell the panel's processes apart.
@@ -111,8 +150,10 @@ def _events(hub, subscription: Subscription, check: CredentialCheck, metrics: Pa
                 continue  # woken for the credential check only
             yield _message(item)
             last_sent = time.monotonic()
+            lease.renew()
     finally:
         hub.unsubscribe(subscription)
+        lease.release()
         metrics.sse_clients.dec()
 
 

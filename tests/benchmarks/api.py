@@ -39,6 +39,7 @@ from pathlib import Path
 from infra.embedded_broker import free_port
 from infra.stack import Stack, StackSettings
 from tests.benchmarks.cpu import CpuMeter
+from tests.support.stack import load_test_merchant
 from tests.benchmarks.open_loop import MAX_BACKLOG_SECONDS, OpenLoop, OpenLoopResult, http_request, percentile
 
 HERE = Path(__file__).parent
@@ -188,7 +189,7 @@ def gateway_stack(var_dir: Path, gateway_database_url: str = ""):
                              prometheus_port=free_port(), webhooks_metrics_port=free_port(), var_dir=var_dir,
                              gateway_database_url=gateway_database_url)
     with Stack(settings, console=None) as stack:
-        merchant = stack.create_merchant("Bench shop")
+        merchant = load_test_merchant(stack, "Bench shop")
         token = base64.b64encode(f"{merchant['id']}:{merchant['secret']}".encode()).decode()
         yield stack, f"Basic {token}"
 

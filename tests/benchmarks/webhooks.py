@@ -29,6 +29,7 @@ from infra.stack import Stack, StackSettings
 from tests.e2e.helpers import basic_auth
 from tests.support.mysql import ServerUnreachable, throwaway_database
 from tests.support.receiver import Receiver
+from tests.support.stack import load_test_merchant
 from tests.support.transactions import encrypted, mixed_transaction
 
 DEFAULT_MYSQL_SERVER = "mysql+pymysql://root@127.0.0.1:3306/test"
@@ -83,7 +84,7 @@ def run(count: int, rate: float, merchants_count: int, var_dir: Path, gateway_db
                              webhooks_metrics_port=free_port(), var_dir=var_dir, gateway_database_url=gateway_db,
                              with_prometheus=False, log_level="WARNING")
     with Stack(settings, console=None) as stack, Receiver() as receiver:
-        merchants = [stack.create_merchant(f"Bench shop {i}") for i in range(merchants_count)]
+        merchants = [load_test_merchant(stack, f"Bench shop {i}") for i in range(merchants_count)]
         for merchant in merchants:
             endpoint = {"url": receiver.url, "enabled_events": ["*"]}
             status, body, _ = stack.request("POST", "/v1/webhook_endpoints", endpoint, headers=basic_auth(merchant))

@@ -262,3 +262,13 @@ def test_published_ports_listen_on_localhost_unless_told_otherwise(compose, env_
             assert support.interpolate(port, {}).startswith("127.0.0.1:"), name
             assert support.interpolate(port, env_example).startswith("127.0.0.1:"), name
     assert published == 4  # API, panel, Prometheus, Grafana
+
+
+def test_redis_holds_the_rate_limits_of_every_api_replica_on_the_internal_network(compose, env_example):
+    redis, api = compose["services"]["redis"], compose["services"]["api"]
+    assert redis["image"].startswith("redis:7") and redis["networks"] == ["backend"] and "ports" not in redis
+    assert redis["read_only"] is True and redis["cap_drop"] == ["ALL"] and "no-new-privileges:true" in redis["security_opt"]
+    assert "--requirepass" in support.command_line(redis["command"]) and "redis-cli ping" in redis["healthcheck"]["test"][1]
+    assert api["depends_on"]["redis"] == {"condition": "service_healthy"}
+    url = support.interpolate(support.as_env(api["environment"])["RATE_LIMIT_STORAGE_URL"], env_example)
+    assert url == f"redis://:{env_example['REDIS_PASSWORD']}@redis:6379/0"

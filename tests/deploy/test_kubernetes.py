@@ -143,7 +143,8 @@ def _probe_port(container, probe) -> int:
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_prometheus_scrape_annotations_point_at_a_container_port(rendered, overlay):
-    for deployment in of_kind(rendered[overlay], "Deployment"):
+    gateway = [d for d in of_kind(rendered[overlay], "Deployment") if d["metadata"]["name"] != "redis"]  # not ours
+    for deployment in gateway:
         annotations = deployment["spec"]["template"]["metadata"]["annotations"]
         assert annotations["prometheus.io/scrape"] == "true"
         assert annotations["prometheus.io/path"] == "/metrics"
@@ -161,6 +162,8 @@ def test_metrics_ports_are_behind_no_service_and_only_monitoring_reaches_them(re
     routed = {path["backend"]["service"]["name"] for rule in ingress["spec"]["rules"] for path in rule["http"]["paths"]}
     for deployment in of_kind(objects, "Deployment"):
         name = deployment["metadata"]["name"]
+        if name == "redis":  # not ours: no /metrics (the rate limit counters' store)
+            continue
         port = int(deployment["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"])
         (container,) = pod_spec(deployment)["containers"]
         env = {item["name"]: item.get("value") for item in container.get("env", [])}
@@ -321,7 +324,7 @@ def test_every_disruption_budget_lets_a_drain_evict_a_pod_at_the_smallest_scale(
 
 def test_prod_pins_every_image_by_digest_and_dev_may_use_tags(rendered):
     images = [c["image"] for w in pod_workloads(rendered["overlays/prod"]) for c in pod_containers(w)]
-    assert {support.image_name(image) for image in images} == {"payment-gateway", "mysql"}
+    assert {support.image_name(image) for image in images} == {"payment-gateway", "mysql", "redis"}
     for image in images:
         assert re.fullmatch(r"[\w./-]+@sha256:[0-9a-f]{64}", image), image
     assert all(c["imagePullPolicy"] == "IfNotPresent" for w in pod_workloads(rendered["overlays/prod"])
@@ -370,3 +373,16 @@ def test_a_nightly_backup_runs_the_tested_script_and_binlogs_last_as_long(render
 def named_prefix(objects, kind, prefix):
     (match,) = [o for o in of_kind(objects, kind) if o["metadata"]["name"].startswith(prefix)]
     return match
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_api_counts_rate_limits_in_the_one_redis_with_the_secrets_password(rendered, overlay):
+    objects = rendered[overlay]
+    redis = pod_spec(named(objects, "Deployment", "redis"))
+    (container,) = redis["containers"]
+    assert "$(REDIS_PASSWORD)" in container["args"] and container["readinessProbe"] and container["livenessProbe"]
+    assert {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"]}["REDIS_PASSWORD"] == \
+        {"name": "gateway-secrets", "key": "redis-password"}
+    api_env = {e["name"]: e for e in pod_spec(named(objects, "Deployment", "api"))["containers"][0]["env"]}
+    assert api_env["RATE_LIMIT_STORAGE_URL"]["value"] == "redis://:$(REDIS_PASSWORD)@redis:6379/0"
+    assert api_env["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "gateway-secrets", "key": "redis-password"}

@@ -20,7 +20,7 @@ import sqlalchemy
 from infra.stack import Stack
 from tests.e2e.helpers import basic_auth, card
 from tests.support import wait_until
-from tests.support.stack import log_tails, stack_settings_for_tests
+from tests.support.stack import load_test_merchant, log_tails, stack_settings_for_tests
 
 pytestmark = pytest.mark.slow
 
@@ -94,7 +94,7 @@ def kill_and_restart(stack: Stack, name: str) -> None:
 
 
 def test_sigkill_of_api_workers_processor_and_results_consumer_loses_nothing_and_decides_nothing_twice(stack):
-    merchant = stack.create_merchant("Crash shop")
+    merchant = load_test_merchant(stack, "Crash shop")
     auth = basic_auth(merchant)
     stop = threading.Event()
     merchants = [Merchant(stack.settings.api_url, auth, stop) for _ in range(CLIENTS)]

@@ -35,6 +35,8 @@ SERVICES: dict[str, tuple[Metric, ...]] = {
         Metric("gateway_api_produce_failures_total", "counter"),
         Metric("gateway_api_idempotent_replays_total", "counter"),
         Metric("gateway_api_ledger_write_failures_total", "counter"),
+        Metric("gateway_api_rate_limited_total", "counter", ("policy",)),
+        Metric("gateway_api_rate_limit_store_failures_total", "counter"),
     ) + PROCESS,
     "processor": (
         Metric("processor_transactions_processed_total", "counter", ("status", "reason")),

@@ -9,6 +9,17 @@ from infra.stack import Stack, StackSettings
 from tests.support.ports import PortTaken, lost_a_port_race, retry_on_port_collision
 
 
+# The documented per-account override (README, Rate limits) of the benchmarks' and soaks' merchants:
+# they measure the gateway, not its rate limiter.
+LOAD_TEST_RATE_LIMIT_PER_SECOND = 100_000
+
+
+def load_test_merchant(stack: Stack, name: str) -> dict:
+    merchant = stack.create_merchant(name)
+    stack.set_rate_limit(merchant["id"], LOAD_TEST_RATE_LIMIT_PER_SECOND)
+    return merchant
+
+
 class StackDidNotStart(RuntimeError):
     pass
 

@@ -3,18 +3,18 @@
 An expand step: nothing the previous release reads changes, so it keeps serving on this schema.
 
 Revision ID: 0006_day_two
-Revises: 0004_webhooks
+Revises: 0005_rate_limits
 Create Date: 2026-12-06
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_day_two"
-down_revision = "0004_webhooks"
+down_revision = "0005_rate_limits"
 branch_labels = None
 depends_on = None
 # The code heads that keep working on this schema (README, "Releases with a migration").
-compatible_with: tuple[str, ...] = ("0004_webhooks",)
+compatible_with: tuple[str, ...] = ("0005_rate_limits",)
 
 
 def upgrade() -> None:

@@ -12,7 +12,8 @@ def test_creating_an_account_shows_a_strong_secret_once(client, app):
     assert set(account) == {"id", "name", "secret"} and account["name"] == "Shop"
     assert len(account["secret"]) >= 43  # 256 bits in URL-safe base64
     listed = client.get("/v1/accounts", headers=ADMIN).json["data"]
-    assert listed == [{"id": account["id"], "name": "Shop", "disabled": False, "created_at": listed[0]["created_at"]}]
+    assert listed == [{"id": account["id"], "name": "Shop", "disabled": False, "created_at": listed[0]["created_at"],
+                       "rate_limit_per_second": None}]
     stored = app.extensions["gateway_api"].accounts.get(account["id"])
     assert account["secret"] not in repr(stored) and stored.secret_hash != account["secret"]
 

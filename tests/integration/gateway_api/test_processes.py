@@ -39,6 +39,7 @@ def env(kafka_settings, tmp_path):
         **STRONG_SECRETS, "GATEWAY_ADMIN_TOKEN": ADMIN_TOKEN,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}", "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
         "KAFKA_TOPIC_PREFIX": prefix, "WEB_CONCURRENCY": "2", "LOG_LEVEL": "INFO",
+        "RATE_LIMIT_STORAGE_URL": f"sqlite:///{tmp_path / 'rate-limits.db'}",  # `make run`'s store
     }
 
 
@@ -157,6 +158,26 @@ def test_gunicorn_serves_the_api_from_several_workers_with_metrics_aggregated_an
     assert not [line for line in lines if line["logger"] == "gunicorn.access"]  # the app logs requests itself
     assert scanner.findings("api log", "\n".join(process.lines())) == []
     assert scanner.findings("ledger rows", database_text(env["DATABASE_URL"].removeprefix("sqlite:///"))) == []
+
+
+def test_both_gunicorn_workers_count_one_rate_limit_in_make_runs_sqlite_store(api):
+    """Sessions are limited to 20 a minute per account: 30 sign-ins spread over both workers (each on
+    a new connection) get exactly 20 sessions, as one process would; a store of each worker's own
+    would let up to 40 through."""
+    url, process = api
+    workers = wait_until(lambda: booted_workers(process), 10, message="two workers booted")
+    for _ in range(5):  # on a loaded machine one worker may take a whole race: then a new round
+        account = requests.post(f"{url}/v1/accounts", json={"name": "Shop"},
+                                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10).json()
+        auth = (account["id"], account["secret"])
+        logged = len(process.lines())
+        answers, _ = race(lambda _: requests.post(f"{url}/v1/sessions", json={}, auth=auth, timeout=10), 30)
+        codes = sorted(answer.status_code for answer in answers)
+        assert codes == [201] * 20 + [429] * 10, codes
+        lines = [json.loads(line) for line in process.lines()[logged:] if line.startswith("{")]
+        if {line["pid"] for line in lines if line.get("route") == "/v1/sessions"} == workers:
+            return
+    pytest.fail("no round of sign-ins was answered by both workers")
 
 
 def test_the_results_consumer_process_updates_the_ledger(api, env, kafka_settings, tmp_path):

@@ -39,9 +39,10 @@ def start_panel(api, kafka_settings):
     Several share PANEL_SECRET_KEY, as the workers and replicas of one deployment do."""
     stack = contextlib.ExitStack()
 
-    def start() -> str:
+    def start(**overrides) -> str:
         app = create_panel(PanelSettings(secret_key=Secret(PANEL_KEY), gateway_url=api[0], kafka=kafka_settings,
-                                         credential_check_seconds=CHECK_SECONDS, gateway_timeout_seconds=5))
+                                         credential_check_seconds=CHECK_SECONDS, gateway_timeout_seconds=5,
+                                         **overrides))
         stack.callback(app.extensions["panel"].shutdown)
         url = stack.enter_context(serving(app))
         assert app.extensions["panel"].consumer.ready.wait(20), "the panel's results consumer did not start"

@@ -53,6 +53,9 @@ class CountingAccounts(AccountRepository):
     def disable(self, account_id):
         self.rows[account_id] = replace(self.rows[account_id], disabled=True)
 
+    def set_rate_limit(self, account_id, requests_per_second):
+        self.rows[account_id] = replace(self.rows[account_id], rate_limit_per_second=requests_per_second)
+
 
 def test_cached_lookups_expire_after_the_ttl_and_unknown_ids_are_cached_too():
     hasher, clock = SecretHasher("pepper"), [100.0]

@@ -47,6 +47,9 @@ class FakeAccounts(AccountRepository):
     def disable(self, account_id):
         raise NotImplementedError
 
+    def set_rate_limit(self, account_id, requests_per_second):
+        raise NotImplementedError
+
 
 def parts():
     hasher, clock = SecretHasher("pepper"), [NOW]

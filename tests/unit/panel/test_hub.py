@@ -84,7 +84,7 @@ def test_a_last_event_id_that_is_not_a_plain_number_of_ours_asks_for_a_resync(su
 
 
 def test_a_session_may_hold_a_few_streams_and_the_process_a_bounded_number():
-    hub = Hub(per_session=2, per_process=3)
+    hub = Hub(per_session=2, per_process=3, operator_reserved=0)
     kept = [hub.subscribe(own_account("A"), owner="s1"), hub.subscribe(own_account("A"), owner="s1")]
     with pytest.raises(TooManyStreams) as refused:
         hub.subscribe(own_account("A"), owner="s1")
@@ -95,3 +95,17 @@ def test_a_session_may_hold_a_few_streams_and_the_process_a_bounded_number():
     assert not full.value.per_session
     hub.unsubscribe(kept[0])
     assert hub.subscribe(own_account("A"), owner="s1").owner == "s1"
+
+
+def test_merchants_cannot_take_the_streams_kept_for_the_operator():
+    hub = Hub(per_session=10, per_process=5, operator_reserved=2)
+    merchants = [hub.subscribe(own_account("A"), owner=f"s{i}") for i in range(3)]
+    with pytest.raises(TooManyStreams) as full:
+        hub.subscribe(own_account("B"), owner="other")
+    assert not full.value.per_session
+    operator = [hub.subscribe(lambda event: True, owner=f"op{i}", operator=True) for i in range(2)]
+    with pytest.raises(TooManyStreams):
+        hub.subscribe(lambda event: True, owner="op-more", operator=True)
+    hub.unsubscribe(merchants[0])
+    assert hub.subscribe(own_account("B"), owner="other").owner == "other"
+    assert len(operator) == 2

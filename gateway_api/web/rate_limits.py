@@ -1,0 +1,75 @@
+"""Rate limits at the edge: every request of a merchant (or of a panel session, which counts for its
+merchant) hits its account's budget, and the expensive operations their own; a request without valid
+credentials hits its client address's budget; the operator is not limited. Over budget: 429 with
+Retry-After, and on every counted answer the IETF RateLimit-Policy and RateLimit fields
+(draft-ietf-httpapi-ratelimit-headers: ``"account";q=200;w=2`` and ``"account";r=150;t=1``)."""
+from __future__ import annotations
+
+from flask import Flask, current_app, g, request
+
+from infra.rate_limits import Decision
+
+from gateway_api.domain.rate_limits import ANONYMOUS, EXPENSIVE, account_policy
+from gateway_api.web.auth import ADMIN, current_caller
+from gateway_api.web.errors import error_response
+
+# The views whose work costs most, by endpoint (blueprint.view): each has a policy of its own.
+_OPERATIONS = {
+    "events.resend_event": "resend",
+    "reports.report": "reports",
+    "sessions.open_session": "sessions",
+    "webhook_endpoints.create_endpoint": "webhook_endpoints",
+}
+# Probes and the scrape are the platform's, not a caller's: never counted.
+_EXEMPT = {"health.healthz", "health.readyz", "metrics"}
+
+
+def register_rate_limits(app: Flask) -> None:
+    @app.before_request
+    def _count():
+        g.rate_limits = decisions = [] if request.endpoint in _EXEMPT else _hits()
+        refused = [d for d in decisions if not d.allowed]
+        if not refused:
+            return None
+        worst = max(refused, key=lambda d: d.reset_seconds)
+        current_app.extensions["gateway_api"].metrics.rate_limited.labels(worst.policy.name).inc()
+        return _too_many(worst)
+
+    @app.after_request
+    def _fields(response):
+        decisions = g.get("rate_limits")
+        if decisions:
+            response.headers.update(fields(decisions))
+        return response
+
+
+def _hits() -> list[Decision]:
+    limiter = current_app.extensions["gateway_api"].rate_limiter
+    caller = current_caller()
+    if caller is None:
+        return [limiter.hit(ANONYMOUS, request.remote_addr or "unknown")]
+    principal, account, _ = caller
+    if principal.kind == ADMIN:
+        return []
+    decisions = [limiter.hit(account_policy(account.rate_limit_per_second), account.id)]
+    operation = _OPERATIONS.get(request.endpoint)
+    if operation is not None:
+        decisions.append(limiter.hit(EXPENSIVE[operation], account.id))
+    return decisions
+
+
+def fields(decisions: list[Decision]) -> dict[str, str]:
+    """RateLimit-Policy (every policy this request counted against) and RateLimit (what each left)."""
+    return {
+        "RateLimit-Policy": ", ".join(f'"{d.policy.name}";q={d.policy.quota};w={d.policy.window_seconds}'
+                                      for d in decisions),
+        "RateLimit": ", ".join(f'"{d.policy.name}";r={d.remaining};t={d.reset_seconds}' for d in decisions),
+    }
+
+
+def _too_many(decision: Decision):
+    policy = decision.policy
+    message = (f"Too many requests: the {policy.name} limit is {policy.quota} per {policy.window_seconds} s; "
+               f"retry after {decision.reset_seconds} s.")
+    return error_response(429, "rate_limit_error", "rate_limit_exceeded", message,
+                          headers={"Retry-After": str(decision.reset_seconds)})
