@@ -30,6 +30,7 @@ from infra.metrics import instrument_flask, metrics_for
 from infra.offset_gaps import OffsetGaps
 
 from gateway_api.adapters.accounts_repository import CachedAccounts, SqlAccounts
+from gateway_api.adapters.audit_repository import SqlAuditLog
 from gateway_api.adapters.card_sealer import AesGcmCardSealer
 from gateway_api.adapters.delivery_queue import SqlDeliveryQueue
 from gateway_api.adapters.dns import SystemResolver
@@ -38,6 +39,8 @@ from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.adapters.metrics import ApiMetrics, ResultsMetrics, WebhookMetrics
 from gateway_api.adapters.oldest_pending import OldestPending
+from gateway_api.adapters.one_time_codes import TotpCodes
+from gateway_api.adapters.operators_repository import SqlOperators
 from gateway_api.adapters.publisher import KafkaTransactionPublisher
 from gateway_api.adapters.results_handler import ApplyResults
 from gateway_api.adapters.secret_box import AesGcmSecretBox
@@ -45,18 +48,23 @@ from gateway_api.adapters.sessions_repository import SqlSessions
 from gateway_api.adapters.webhook_dispatcher import Dispatcher
 from gateway_api.adapters.webhook_endpoints_repository import SqlWebhookEndpoints
 from gateway_api.adapters.webhook_http import HttpWebhookSender
-from gateway_api.cli import accounts_cli, idempotency_cli, migrate_cli
+from gateway_api.cli import accounts_cli, audit_cli, idempotency_cli, migrate_cli, operators_cli
 from gateway_api.domain.accounts import SecretHasher
 from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
 from gateway_api.settings import ResultsSettings, Settings, WebhookSettings
 from gateway_api.use_cases.accept_transaction import AcceptTransaction
 from gateway_api.use_cases.accounts import Accounts
+from gateway_api.use_cases.audit import AuditTrail
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
 from gateway_api.use_cases.events import Events
+from gateway_api.use_cases.operators import Operators
 from gateway_api.use_cases.purge_idempotency_keys import PurgeExpiredKeys, purge_periodically
 from gateway_api.use_cases.sessions import Sessions
 from gateway_api.use_cases.webhook_endpoints import WebhookEndpoints
-from gateway_api.web import accounts, events, health, reports, sessions, transactions, webhook_endpoints
+from gateway_api.web import (
+    accounts, audit_events, events, health, operators, reports, sessions, transactions, webhook_endpoints,
+)
+from gateway_api.web.audit import track_request_ids
 from gateway_api.web.docs import GatewayApi, openapi_config, register_docs
 from gateway_api.web.errors import register_error_handlers
 from gateway_api.web.parsing import refuse_undeclared_query
@@ -76,6 +84,8 @@ class Services:
     sessions: Sessions
     webhook_endpoints: WebhookEndpoints
     events: Events
+    operators: Operators
+    audit: AuditTrail
 
 
 def build_services(settings: Settings) -> Services:
@@ -95,12 +105,18 @@ def build_services(settings: Settings) -> Services:
     account_store = SqlAccounts(engine)
     # Requests authenticate through the cache; panel sessions re-check against the database itself.
     accounts = Accounts(CachedAccounts(account_store, settings.auth_cache_seconds), hasher, utc_now)
-    panel_sessions = Sessions(SqlSessions(engine), account_store, hasher, settings.admin_token.reveal(), utc_now)
+    operator_store, box = SqlOperators(engine), AesGcmSecretBox(settings.webhook_secrets_key)
+    panel_sessions = Sessions(SqlSessions(engine), account_store, hasher, settings.admin_token.reveal(), utc_now,
+                              operator_store, settings.admin_token_enabled)
     endpoints = SqlWebhookEndpoints(engine)
-    webhooks = WebhookEndpoints(endpoints, AesGcmSecretBox(settings.webhook_secrets_key), SystemResolver(), utc_now,
-                                settings.webhook_allow_private_urls)
+    webhooks = WebhookEndpoints(endpoints, box, SystemResolver(), utc_now, settings.webhook_allow_private_urls)
     return Services(settings, engine, accounts, ledger, publisher, accept, PurgeExpiredKeys(keys, utc_now, ttl),
-                    metrics, panel_sessions, webhooks, Events(SqlEvents(engine), endpoints, utc_now))
+                    metrics, panel_sessions, webhooks, Events(SqlEvents(engine), endpoints, utc_now),
+                    Operators(operator_store, TotpCodes(), box, utc_now), audit_trail(settings, engine))
+
+
+def audit_trail(settings: Settings | ResultsSettings, engine: Engine) -> AuditTrail:
+    return AuditTrail(SqlAuditLog(engine), settings.audit_hmac_key.reveal().encode(), utc_now)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -116,16 +132,19 @@ def create_app(settings: Settings | None = None) -> Flask:
     api = GatewayApi(app)
     register_docs(app, api)
     for blueprint in (accounts.blp, transactions.blp, reports.blp, sessions.blp, webhook_endpoints.blp, events.blp,
-                      events.deliveries_blp):
+                      events.deliveries_blp, operators.blp, audit_events.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
     register_error_handlers(app, settings.retry_after_seconds)
     instrument_flask(app, "gateway_api")
+    track_request_ids(app)
     log_requests(app)
     refuse_undeclared_query(app)  # after the timers: refused requests are timed and logged too
     app.cli.add_command(accounts_cli)
     app.cli.add_command(migrate_cli)
     app.cli.add_command(idempotency_cli)
+    app.cli.add_command(operators_cli)
+    app.cli.add_command(audit_cli)
     return app
 
 
