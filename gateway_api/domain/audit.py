@@ -120,8 +120,8 @@ def verify_chain(key: bytes, entries: Iterable[AuditEntry], head: ChainHead | No
     previous, checked = GENESIS, 0
     for entry in entries:
         problem = _problem(key, entry, previous)
-        if problem:
-            return Verification(checked, previous, entry.seq, problem)
+        if problem:  # the entry expected here is the first that does not hold (changed, moved or gone)
+            return Verification(checked, previous, previous.seq + 1, problem)
         previous, checked = ChainHead(entry.seq, entry.hash), checked + 1
         if head is not None and entry.seq == head.seq and entry.hash != head.hash:
             return Verification(checked, previous, entry.seq, f"entry {entry.seq} is not the exported head")
