@@ -37,7 +37,7 @@ from gateway_api.adapters.dns import SystemResolver
 from gateway_api.adapters.events_repository import SqlEvents
 from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore
 from gateway_api.adapters.ledger_repository import SqlLedger
-from gateway_api.adapters.metrics import ApiMetrics, ResultsMetrics, WebhookMetrics
+from gateway_api.adapters.metrics import ApiMetrics, AuditMetrics, ResultsMetrics, WebhookMetrics
 from gateway_api.adapters.oldest_pending import OldestPending
 from gateway_api.adapters.one_time_codes import TotpCodes
 from gateway_api.adapters.operators_repository import SqlOperators
@@ -54,7 +54,7 @@ from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
 from gateway_api.settings import ResultsSettings, Settings, WebhookSettings
 from gateway_api.use_cases.accept_transaction import AcceptTransaction
 from gateway_api.use_cases.accounts import Accounts
-from gateway_api.use_cases.audit import AuditTrail
+from gateway_api.use_cases.audit import AuditTrail, AuditWatch
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
 from gateway_api.use_cases.events import Events
 from gateway_api.use_cases.operators import Operators
@@ -178,6 +178,8 @@ class ResultsConsumer:
     probes: Probes
     purge: PurgeExpiredKeys
     oldest_pending: OldestPending
+    audit_watch: AuditWatch
+    audit_check_seconds: float
 
     def run(self, stop: threading.Event) -> None:
         """Wait for the ledger schema of this release, then consume until ``stop`` is set; meanwhile
@@ -188,6 +190,8 @@ class ResultsConsumer:
             wait_for_ledger_schema(self.engine, stop, self.loop.heartbeat)
             purger.start()
             threading.Thread(target=self.oldest_pending.run, args=(stop,), name="oldest-pending", daemon=True).start()
+            threading.Thread(target=self.audit_watch.run, args=(stop, self.audit_check_seconds), name="audit-watch",
+                             daemon=True).start()
             self.loop.run(stop)
         finally:
             stop.set()
@@ -210,8 +214,9 @@ def build_results_consumer(settings: ResultsSettings) -> ResultsConsumer:
                              OffsetGaps(on_accept=metrics.offset_gaps_accepted.inc))
     loop.subscribe([settings.kafka.topics.results], metrics.assigned_partitions)
     purge = PurgeExpiredKeys(SqlIdempotencyStore(engine), utc_now, timedelta(hours=settings.idempotency_ttl_hours))
+    watch = AuditWatch(audit_trail(settings, engine), metrics_for(AuditMetrics).checked)
     return ResultsConsumer(loop, engine, worker_probes(loop.heartbeat, settings, engine), purge,
-                           OldestPending(ledger, metrics.oldest_pending, utc_now))
+                           OldestPending(ledger, metrics.oldest_pending, utc_now), watch, settings.audit_check_seconds)
 
 
 # -- python -m gateway_api.webhooks -----------------------------------------------------------------

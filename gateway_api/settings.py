@@ -115,6 +115,9 @@ class ResultsSettings(WorkerSettings):
     poll_timeout: float = 0.2
     # Idempotency keys older than this are purged (at start, then hourly): the API's TTL.
     idempotency_ttl_hours: int = 24
+    # The audit chain is verified (and its head exported and logged) this often (README, Audit trail).
+    audit_hmac_key: Secret = field(default_factory=lambda: Secret(DEV_AUDIT_HMAC_KEY))
+    audit_check_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, env: EnvReader | None = None) -> "ResultsSettings":
@@ -124,6 +127,8 @@ class ResultsSettings(WorkerSettings):
             kafka=KafkaSettings.from_env(env),
             group_id=env.str("RESULTS_GROUP_ID", cls.group_id),
             idempotency_ttl_hours=idempotency_ttl_hours(env),
+            audit_hmac_key=env.secret("AUDIT_HMAC_KEY"),
+            audit_check_seconds=env.float("AUDIT_CHECK_SECONDS", cls.audit_check_seconds),
         )
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -52,3 +54,35 @@ class AuditTrail:
 
     def verify(self, head: ChainHead | None = None) -> Verification:
         return verify_chain(self._key, self._log.chain(), head)
+
+
+class AuditWatch:
+    """The periodic check: verifies the whole chain against the head it verified last time (so entries
+    removed from the end are caught too), exports and logs the head, and says loudly when it breaks.
+    ``report(seq, hash, valid, first_bad, at)`` sets the metrics."""
+
+    def __init__(self, trail: AuditTrail, report: Callable[..., None], clock: Callable[[], float] = time.time):
+        self._trail = trail
+        self._report = report
+        self._clock = clock
+        self._last_good: ChainHead | None = None
+
+    def check(self) -> Verification:
+        result = self._trail.verify(self._last_good)
+        if result.ok:
+            self._last_good = result.head
+            log.info("audit chain head", extra={"audit_head": str(result.head), "audit_entries": result.checked})
+        else:
+            log.error("audit chain broken", extra={"audit_first_bad": result.first_bad, "problem": result.problem,
+                                                   "audit_head": str(self._last_good or result.head)})
+        head = result.head if result.ok else (self._last_good or result.head)
+        self._report(head.seq, head.hash, result.ok, result.first_bad, self._clock())
+        return result
+
+    def run(self, stop: threading.Event, interval: float) -> None:
+        while not stop.is_set():
+            try:
+                self.check()
+            except Exception:  # noqa: BLE001 - a database blip must not end the watch; the staleness alert covers it
+                log.exception("audit chain check failed")
+            stop.wait(interval)

@@ -31,6 +31,7 @@ stringData:
   panel-secret-key: '$(key32)'
   card-data-keys: 'k1:$(key32)'
   webhook-secrets-key: '$(key32)'
+  audit-hmac-key: '$(key32)'
 EOF
 }
 

@@ -4,9 +4,12 @@ makes `audit verify` fail naming the first bad entry, the newest ones included (
 from __future__ import annotations
 
 import pytest
+from prometheus_client import CollectorRegistry
 from sqlalchemy import delete, select, update
 
+from gateway_api.adapters.metrics import AuditMetrics
 from gateway_api.adapters.tables import audit_events
+from gateway_api.use_cases.audit import AuditWatch
 from tests.integration.gateway_api.operator_support import api_on, bearer, cli, close, create_operator
 from tests.integration.gateway_api.support import ADMIN
 
@@ -130,3 +133,21 @@ def test_a_forged_head_is_refused(client, api):
     code, verified = cli(api, "audit", "verify", "--head", "11:" + "ab" * 32)
     assert code == 1 and verified["first_bad"] == 11
     assert cli(api, "audit", "verify", "--head", "eleven")[0] == 2  # a malformed head is a usage error
+
+
+def test_the_periodic_check_exports_the_head_and_catches_newest_entries_removed_since_the_last_check(client, api):
+    changes(client)
+    registry = CollectorRegistry()
+    watch = AuditWatch(api.extensions["gateway_api"].audit, AuditMetrics(registry).checked, clock=lambda: 1000.0)
+    assert watch.check().ok
+    _, head = cli(api, "audit", "head")
+    seq, digest = head["head"].split(":")
+    assert registry.get_sample_value("gateway_audit_chain_head_seq") == int(seq) == 11
+    assert registry.get_sample_value("gateway_audit_chain_head_info", {"seq": seq, "hash": digest}) == 1
+    assert registry.get_sample_value("gateway_audit_chain_valid") == 1
+    with api.extensions["gateway_api"].engine.begin() as connection:
+        connection.execute(delete(audit_events).where(audit_events.c.seq == 11))
+    assert not watch.check().ok
+    assert registry.get_sample_value("gateway_audit_chain_valid") == 0
+    assert registry.get_sample_value("gateway_audit_chain_first_bad_seq") == 11
+    assert registry.get_sample_value("gateway_audit_chain_head_seq") == 11  # the head it had verified stays exported

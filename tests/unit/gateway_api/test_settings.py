@@ -68,13 +68,15 @@ def test_make_runs_webhook_key_is_accepted_only_with_the_development_opt_in():
 
 
 def test_results_settings():
-    env = EnvReader({"RESULTS_GROUP_ID": "g", "METRICS_PORT": "0", "GATEWAY_IDEMPOTENCY_TTL_HOURS": "48"})
+    env = EnvReader({"RESULTS_GROUP_ID": "g", "METRICS_PORT": "0", "GATEWAY_IDEMPOTENCY_TTL_HOURS": "48",
+                     "AUDIT_HMAC_KEY": REQUIRED["AUDIT_HMAC_KEY"]})
     settings = ResultsSettings.from_env(env)
     assert (settings.group_id, settings.metrics_port, settings.database_url) == ("g", 0, "sqlite:///var/gateway.db")
     assert settings.idempotency_ttl_hours == 48  # it purges what the API no longer replays
     assert {"DATABASE_URL", "RESULTS_GROUP_ID", "METRICS_PORT", "AUTO_MIGRATE", "LOG_LEVEL",
             "GATEWAY_IDEMPOTENCY_TTL_HOURS"} <= env.names_read
-    assert env.names_required == set()  # no secret of its own: the database password sits in DATABASE_URL
+    # Its one secret: the audit key of the chain it verifies (the database password sits in DATABASE_URL).
+    assert env.names_required == {"AUDIT_HMAC_KEY"} and settings.audit_check_seconds == 60.0
 
 
 def test_fast_defaults_of_the_api_process():
