@@ -13,7 +13,7 @@ from panel.adapters.vault import CredentialVault, derive_key
 from panel.adapters.metrics import PanelMetrics
 from panel.use_cases.hub import Hub
 from panel.settings import Settings
-from panel.web import api, auth, pages, stream, webhooks
+from panel.web import api, audit, auth, pages, stream, webhooks
 from panel.web.context import Panel
 from panel.web.csrf import init_csrf
 from panel.web.errors import init_errors
@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     _configure_session(app, settings)
     app.extensions["panel"] = _build_panel(settings)
-    for blueprint in (auth.bp, pages.bp, api.bp, stream.bp, webhooks.bp):
+    for blueprint in (auth.bp, pages.bp, api.bp, stream.bp, webhooks.bp, audit.bp):
         app.register_blueprint(blueprint)
     init_csrf(app)
     init_errors(app)

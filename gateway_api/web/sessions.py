@@ -36,7 +36,7 @@ def open_session(payload):
                               _operator_with_second_factor(payload.get("one_time_code")))
     account = g.account
     return {"token": issued.token, "expires_at": rfc3339(issued.session.expires_at), "type": issued.session.kind,
-            "account_id": account.id if account else None, "name": account.name if account else None}
+            "account_id": account.id if account else None, "name": account.name if account else g.principal.name}
 
 
 @blp.route("/current", methods=["DELETE"])

@@ -1,4 +1,6 @@
-"""Sign-in (merchant id + secret, or the operator's admin token), checked by the gateway API; sign-out.
+"""Sign-in (merchant id + secret, or an operator's own credential, with the current one-time code when
+they require a second factor; the bootstrap admin token too while it is on), checked by the gateway
+API; sign-out.
 
 The person's credential is used once, to open a panel session with the gateway API
 (``POST /v1/sessions``); the cookie keeps only that session's token, sealed. The API can void the
@@ -102,14 +104,18 @@ def login():
 def login_submit():
     credential = _credential_from_form()
     if credential is None:
-        return _login_failed("Enter an account id and secret, or the admin token.", 400)
+        return _login_failed("Enter an account id and secret, or your operator credential.", 400)
+    code = request.form.get("one_time_code", "").strip() if credential.kind == ADMIN else ""
     try:
-        principal, session_credential = panel().gateway.open_session(credential, panel().settings.session_hours * 3600)
+        principal, session_credential = panel().gateway.open_session(credential, panel().settings.session_hours * 3600,
+                                                                     code or None)
     except NotAuthenticated:
         return _login_failed("Those credentials were not accepted.", 401)
     except GatewayUnavailable:
         return _login_failed("The gateway API is unavailable; try again shortly.", 503)
-    except GatewayRefused:
+    except GatewayRefused as exc:
+        if exc.status == 403 and (exc.body.get("error") or {}).get("code") == "second_factor_required":
+            return _login_failed("Enter the current one-time code of your authenticator app.", 401)
         return _login_failed("Those credentials were not accepted.", 401)
     _start_session(principal, session_credential)
     return redirect(safe_next(request.form.get("next")))
