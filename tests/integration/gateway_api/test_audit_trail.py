@@ -151,3 +151,15 @@ def test_the_periodic_check_exports_the_head_and_catches_newest_entries_removed_
     assert registry.get_sample_value("gateway_audit_chain_valid") == 0
     assert registry.get_sample_value("gateway_audit_chain_first_bad_seq") == 11
     assert registry.get_sample_value("gateway_audit_chain_head_seq") == 11  # the head it had verified stays exported
+
+
+def test_the_command_line_s_changes_are_audited_under_the_os_user(client, api):
+    code, account = cli(api, "accounts", "create", "--name", "Shop")
+    assert code == 0
+    code, operator = cli(api, "operators", "create", "--name", "grace")
+    assert code == 0 and operator["credential"].startswith("gop_op_")
+    listed = entries(client)
+    assert [(e["action"], e["object_id"], e["actor_kind"], e["credential"]) for e in reversed(listed)] == [
+        ("account.create", account["id"], "cli", "database"), ("operator.create", "grace", "cli", "database")]
+    assert all(e["actor"].startswith("cli:") for e in listed)
+    assert operator["credential"] not in str(listed) and account["secret"] not in str(listed)
