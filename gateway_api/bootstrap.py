@@ -28,6 +28,7 @@ from infra.kafka import build_acked_producer, consumer_config
 from infra.logs import configure_logging
 from infra.metrics import instrument_flask, metrics_for
 from infra.offset_gaps import OffsetGaps
+from infra.poison import OutageOrPoison, database_answers
 
 from gateway_api.adapters.accounts_repository import CachedAccounts, SqlAccounts
 from gateway_api.adapters.audit_repository import SqlAuditLog
@@ -109,7 +110,8 @@ def build_services(settings: Settings) -> Services:
     panel_sessions = Sessions(SqlSessions(engine), account_store, hasher, settings.admin_token.reveal(), utc_now,
                               operator_store, settings.admin_token_enabled)
     endpoints = SqlWebhookEndpoints(engine)
-    webhooks = WebhookEndpoints(endpoints, box, SystemResolver(), utc_now, settings.webhook_allow_private_urls)
+    webhooks = WebhookEndpoints(endpoints, box, SystemResolver(), utc_now, settings.webhook_allow_private_urls,
+                                settings.webhook_allowed_ports)
     return Services(settings, engine, accounts, ledger, publisher, accept, PurgeExpiredKeys(keys, utc_now, ttl),
                     metrics, panel_sessions, webhooks, Events(SqlEvents(engine), endpoints, utc_now),
                     Operators(operator_store, TotpCodes(), box, utc_now), audit_trail(settings, engine))
@@ -210,7 +212,8 @@ def build_results_consumer(settings: ResultsSettings) -> ResultsConsumer:
                                        settings.kafka.topics.dlq, DEAD_LETTER_TIMEOUT_SECONDS)
     loop_settings = LoopSettings(batch_size=settings.batch_size, poll_timeout=settings.poll_timeout)
     ledger = SqlLedger(engine)
-    loop = BatchConsumerLoop(Consumer(config), ApplyResults(ledger, dead_letters, metrics), loop_settings,
+    loop = BatchConsumerLoop(Consumer(config), ApplyResults(ledger, dead_letters, metrics,
+                                                                  OutageOrPoison(database_answers(engine))), loop_settings,
                              OffsetGaps(on_accept=metrics.offset_gaps_accepted.inc))
     loop.subscribe([settings.kafka.topics.results], metrics.assigned_partitions)
     purge = PurgeExpiredKeys(SqlIdempotencyStore(engine), utc_now, timedelta(hours=settings.idempotency_ttl_hours))
@@ -242,8 +245,9 @@ def build_webhook_dispatcher(settings: WebhookSettings) -> WebhookDispatcher:
     """A dispatcher over the ledger database's deliveries; run it with a stop event."""
     engine = ledger_engine(settings)
     queue = SqlDeliveryQueue(engine)
-    sender = HttpWebhookSender(SystemResolver(), settings.allow_private_urls)
+    sender = HttpWebhookSender(SystemResolver(), settings.allow_private_urls, allowed_ports=settings.allowed_ports)
     deliver = DeliverWebhooks(queue, sender, AesGcmSecretBox(settings.secrets_key), settings.retry_schedule, utc_now,
                               timedelta(seconds=settings.lease_seconds), settings.timeout_seconds)
-    dispatcher = Dispatcher(deliver, queue, settings, utc_now, metrics_for(WebhookMetrics))
+    dispatcher = Dispatcher(deliver, queue, settings, utc_now, metrics_for(WebhookMetrics),
+                            OutageOrPoison(database_answers(engine)))
     return WebhookDispatcher(dispatcher, engine, sender, worker_probes(dispatcher.heartbeat, settings, engine))

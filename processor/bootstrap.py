@@ -18,6 +18,7 @@ from infra.health import Probes, schema_check
 from infra.hold_points import HoldPoints
 from infra.kafka import AckedProducer, build_acked_producer, consumer_config
 from infra.offset_gaps import OffsetGaps
+from infra.poison import OutageOrPoison, database_answers
 
 from processor.adapters.card_data import CardDataReader
 from processor.adapters.kafka import KafkaResultPublisher, TransactionBatchHandler
@@ -64,7 +65,8 @@ def bootstrap(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Pro
     topics, timeout = settings.kafka.topics, settings.publish_timeout_seconds
     use_case = ProcessTransaction(SqlTransactionRepository(engine), KafkaResultPublisher(producer, topics.results, timeout))
     cards = CardDataReader(CardCipher(settings.card_data_keys), settings.accept_plaintext_cards)
-    handler = TransactionBatchHandler(use_case, DeadLetterPublisher(producer, topics.dlq, timeout), metrics, cards)
+    handler = TransactionBatchHandler(use_case, DeadLetterPublisher(producer, topics.dlq, timeout), metrics, cards,
+                                      OutageOrPoison(database_answers(engine)))
     consumer = Consumer(consumer_config(
         settings.kafka, CLIENT_ID, settings.group_id,
         **{"statistics.interval.ms": LAG_STATS_INTERVAL_MS, "stats_cb": metrics.lag_stats_callback()},
