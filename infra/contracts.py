@@ -44,8 +44,12 @@ class Topics:
 # `created_at` RFC 3339 (optional), `card` the encrypted card fields {"kid", "ct"} (infra.card_cipher).
 TRANSACTION_FIELDS = ("id", "account_id", "amount", "card", "created_at")
 
-# The fields inside `card` once decrypted: number and CVV as strings, month and year as integers.
-CARD_FIELDS = ("number", "name", "expiration_month", "expiration_year", "cvv")
+# The fields inside `card` once decrypted: number as a string, month, year and the CVV's length as
+# integers. The CVV itself never travels (PCI DSS 3.3.1.2; docs/threat-model-card-data.md): the API
+# checks it is 3 or 4 digits, the processor's rule checks the length against the brand. Messages
+# sealed before issue 23 carry "cvv" (the value) instead, and are still decided the same.
+CARD_FIELDS = ("number", "name", "expiration_month", "expiration_year", "cvv_length")
+LEGACY_CVV_FIELD = "cvv"
 
 # The contract before encryption carried the card in clear under these names; the processor reads
 # them only with ACCEPT_PLAINTEXT_CARDS=true (for producers that predate encryption).

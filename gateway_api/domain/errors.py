@@ -21,6 +21,12 @@ class PermissionDenied(GatewayError):
     pass
 
 
+class SecondFactorRequired(PermissionDenied):
+    def __init__(self):
+        super().__init__("This operator requires the current one-time code of their authenticator app.",
+                         "one_time_code")
+
+
 class NotFound(GatewayError):
     pass
 

@@ -209,6 +209,9 @@ def _days_before(day: date, days: int) -> date:
 class SessionCreateSchema(Schema):
     ttl_seconds = fields.Integer(strict=True, load_default=12 * 3600, validate=validate.Range(60, 24 * 3600), metadata={
         "description": "Lifetime of the session: 60 s to 24 h, default 12 h."})
+    one_time_code = fields.String(validate=validate.Regexp(r"\A[0-9]{6}\Z", error="Must be 6 digits."), metadata={
+        "pattern": "^[0-9]{6}$",
+        "description": "An operator who requires a second factor: the current TOTP code (403 without it)."})
 
 
 class SessionSchema(Schema):

@@ -56,6 +56,12 @@ SERVICES: dict[str, tuple[Metric, ...]] = {
         Metric("gateway_results_dead_letters_total", "counter"),
         Metric("gateway_results_offset_gaps_accepted_total", "counter"),
         Metric("gateway_results_oldest_pending_seconds", "gauge"),
+        # The audit chain, verified periodically by the results consumer (README, Audit trail).
+        Metric("gateway_audit_chain_head_seq", "gauge"),
+        Metric("gateway_audit_chain_head_info", "gauge", ("seq", "hash")),
+        Metric("gateway_audit_chain_valid", "gauge"),
+        Metric("gateway_audit_chain_first_bad_seq", "gauge"),
+        Metric("gateway_audit_chain_last_check_timestamp_seconds", "gauge"),
     ) + PROCESS,
     "webhooks": (
         Metric("gateway_webhooks_attempts_total", "counter", ("outcome",)),

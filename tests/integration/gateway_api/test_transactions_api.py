@@ -26,8 +26,9 @@ def test_accepts_a_transaction_after_the_broker_ack_and_publishes_the_contract_m
     assert TEST_CARD not in raw and f'"{TEST_CVV}"' not in raw and f": {TEST_CVV}" not in raw and "Ada Lovelace" not in raw
     assert message["card"]["kid"] == "test-1"
     opened = TEST_CIPHER.open(message["card"], body["id"], merchant[0], "10.50")
+    # Of the CVV only its length travels, even sealed: the value never leaves the API (issue 23).
     assert opened == {"number": TEST_CARD, "name": "Ada Lovelace", "expiration_month": 12, "expiration_year": 2099,
-                      "cvv": TEST_CVV}
+                      "cvv_length": len(TEST_CVV)}
 
 
 def test_the_message_key_is_the_account_id(client, merchant, kafka_settings):
