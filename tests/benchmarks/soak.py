@@ -87,7 +87,11 @@ def soak(options: Options, folder: Path) -> list[Minute]:
     minutes = []
     with gateway_stack(folder) as (stack, auth):
         post, get_headers = open_loop_request(stack, auth)
-        loop = OpenLoop("127.0.0.1", stack.settings.api_port, post, get_headers, sample_every=options.sample_every)
+        # One connection per transaction a second, up to 128: each is used again within gunicorn's
+        # 2-second keep-alive (at 20/s, 128 connections would sit idle 6 s and be closed under the sender).
+        connections = max(4, min(128, int(options.rate)))
+        loop = OpenLoop("127.0.0.1", stack.settings.api_port, post, get_headers, connections=connections,
+                        sample_every=options.sample_every)
         loop.run(options.rate, 2)  # warm-up: connections, the group's first fetches
         meter = CpuMeter(stack.pids(), this_process=RELAY)
         components = tuple(c for c in COMPONENTS if c in meter.trees or c == RELAY)
