@@ -28,6 +28,7 @@ from infra.kafka import build_acked_producer, consumer_config
 from infra.logs import configure_logging
 from infra.metrics import instrument_flask, metrics_for
 from infra.offset_gaps import OffsetGaps
+from infra.topic_router import TopicRouter
 
 from gateway_api.adapters.accounts_repository import CachedAccounts, SqlAccounts
 from gateway_api.adapters.card_sealer import AesGcmCardSealer
@@ -39,6 +40,8 @@ from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.adapters.metrics import ApiMetrics, ResultsMetrics, WebhookMetrics
 from gateway_api.adapters.oldest_pending import OldestPending
 from gateway_api.adapters.publisher import KafkaTransactionPublisher
+from gateway_api.adapters.refund_results_handler import ApplyRefundResults
+from gateway_api.adapters.refunds_repository import SqlRefunds
 from gateway_api.adapters.results_handler import ApplyResults
 from gateway_api.adapters.secret_box import AesGcmSecretBox
 from gateway_api.adapters.sessions_repository import SqlSessions
@@ -49,6 +52,7 @@ from gateway_api.cli import accounts_cli, idempotency_cli, migrate_cli
 from gateway_api.domain.accounts import SecretHasher
 from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
 from gateway_api.settings import ResultsSettings, Settings, WebhookSettings
+from gateway_api.use_cases.accept_refund import AcceptRefund
 from gateway_api.use_cases.accept_transaction import AcceptTransaction
 from gateway_api.use_cases.accounts import Accounts
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
@@ -56,7 +60,7 @@ from gateway_api.use_cases.events import Events
 from gateway_api.use_cases.purge_idempotency_keys import PurgeExpiredKeys, purge_periodically
 from gateway_api.use_cases.sessions import Sessions
 from gateway_api.use_cases.webhook_endpoints import WebhookEndpoints
-from gateway_api.web import accounts, events, health, reports, sessions, transactions, webhook_endpoints
+from gateway_api.web import accounts, events, health, refunds, reports, sessions, transactions, webhook_endpoints
 from gateway_api.web.docs import GatewayApi, openapi_config, register_docs
 from gateway_api.web.errors import register_error_handlers
 from gateway_api.web.parsing import refuse_undeclared_query
@@ -76,6 +80,8 @@ class Services:
     sessions: Sessions
     webhook_endpoints: WebhookEndpoints
     events: Events
+    refunds: SqlRefunds
+    accept_refund: AcceptRefund
 
 
 def build_services(settings: Settings) -> Services:
@@ -99,8 +105,12 @@ def build_services(settings: Settings) -> Services:
     endpoints = SqlWebhookEndpoints(engine)
     webhooks = WebhookEndpoints(endpoints, AesGcmSecretBox(settings.webhook_secrets_key), SystemResolver(), utc_now,
                                 settings.webhook_allow_private_urls)
+    refund_ledger = SqlRefunds(engine)
+    accept_refund = AcceptRefund(ledger, refund_ledger, keys, publisher, hasher, utc_now,
+                                 lambda: "re_" + uuid.uuid4().hex, settings.publish_timeout_seconds, ttl)
     return Services(settings, engine, accounts, ledger, publisher, accept, PurgeExpiredKeys(keys, utc_now, ttl),
-                    metrics, panel_sessions, webhooks, Events(SqlEvents(engine), endpoints, utc_now))
+                    metrics, panel_sessions, webhooks, Events(SqlEvents(engine), endpoints, utc_now), refund_ledger,
+                    accept_refund)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -115,7 +125,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         configure_logging("gateway_api", settings.log_level)
     api = GatewayApi(app)
     register_docs(app, api)
-    for blueprint in (accounts.blp, transactions.blp, reports.blp, sessions.blp, webhook_endpoints.blp, events.blp,
+    for blueprint in (accounts.blp, transactions.blp, refunds.blp, reports.blp, sessions.blp, webhook_endpoints.blp, events.blp,
                       events.deliveries_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
@@ -187,9 +197,12 @@ def build_results_consumer(settings: ResultsSettings) -> ResultsConsumer:
                                        settings.kafka.topics.dlq, DEAD_LETTER_TIMEOUT_SECONDS)
     loop_settings = LoopSettings(batch_size=settings.batch_size, poll_timeout=settings.poll_timeout)
     ledger = SqlLedger(engine)
-    loop = BatchConsumerLoop(Consumer(config), ApplyResults(ledger, dead_letters, metrics), loop_settings,
+    topics = settings.kafka.topics
+    handler = TopicRouter({topics.results: ApplyResults(ledger, dead_letters, metrics),
+                           topics.refunds_result: ApplyRefundResults(SqlRefunds(engine), dead_letters, metrics)})
+    loop = BatchConsumerLoop(Consumer(config), handler, loop_settings,
                              OffsetGaps(on_accept=metrics.offset_gaps_accepted.inc))
-    loop.subscribe([settings.kafka.topics.results], metrics.assigned_partitions)
+    loop.subscribe([topics.results, topics.refunds_result], metrics.assigned_partitions)
     purge = PurgeExpiredKeys(SqlIdempotencyStore(engine), utc_now, timedelta(hours=settings.idempotency_ttl_hours))
     return ResultsConsumer(loop, engine, worker_probes(loop.heartbeat, settings, engine), purge,
                            OldestPending(ledger, metrics.oldest_pending, utc_now))

@@ -18,11 +18,12 @@ from infra.health import Probes, schema_check
 from infra.hold_points import HoldPoints
 from infra.kafka import AckedProducer, build_acked_producer, consumer_config
 from infra.offset_gaps import OffsetGaps
+from infra.topic_router import TopicRouter
 
 from processor.adapters.card_data import CardDataReader
 from processor.adapters.kafka import KafkaResultPublisher, TransactionBatchHandler
 from processor.adapters.metrics import ProcessorMetrics
-from processor.adapters.refund_kafka import KafkaRefundResultPublisher, RefundBatchHandler, TopicRouter
+from processor.adapters.refund_kafka import KafkaRefundResultPublisher, RefundBatchHandler
 from processor.adapters.refund_repository import SqlRefundRepository
 from processor.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
 from processor.adapters.sql_repository import SqlTransactionRepository

@@ -5,13 +5,15 @@ import abc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
-from infra.contracts import TransactionResult
+from infra.contracts import RefundResult, TransactionResult
 
 from gateway_api.domain.accounts import Account
 from gateway_api.domain.deliveries import Attempt, AttemptResult, Delivery, Transition
 from gateway_api.domain.events import Event
 from gateway_api.domain.idempotency import IdempotencyRecord
+from gateway_api.domain.refunds import Refund
 from gateway_api.domain.reports import DailyTotal
 from gateway_api.domain.sessions import Session
 from gateway_api.domain.transactions import Transaction
@@ -284,3 +286,49 @@ class WebhookSender(abc.ABC):
     @abc.abstractmethod
     def send(self, url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> AttemptResult:
         """POST ``body``; never raises: every failure is an ``AttemptResult`` with its outcome."""
+
+
+# --- refunds ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RefundQuery:
+    account_id: str | None  # None: every merchant (admin)
+    transaction_id: str | None = None
+    status: str | None = None
+    limit: int = 20
+    starting_after: str | None = None
+
+
+@dataclass(frozen=True)
+class RefundPage:
+    items: list[Refund]
+    has_more: bool
+
+
+class RefundLedger(abc.ABC):
+    @abc.abstractmethod
+    def add_pending(self, refund: Refund, answered_key: IdempotencyRecord | None = None) -> None:
+        """Insert unless the id exists (its result may have created it); mark the key completed with it."""
+
+    @abc.abstractmethod
+    def get(self, refund_id: str) -> Refund | None: ...
+
+    @abc.abstractmethod
+    def list(self, query: RefundQuery) -> RefundPage:
+        """Newest first; raises ``InvalidParameter`` if ``starting_after`` is not in the query's scope."""
+
+    @abc.abstractmethod
+    def amount_refunded(self, transaction_ids: Sequence[str]) -> dict[str, Decimal]:
+        """The sum of each payment's succeeded refunds."""
+
+    @abc.abstractmethod
+    def apply_results(self, results: Sequence[RefundResult]) -> list[Refund]:
+        """Make pending refunds final, idempotently; return those this call changed (one event each).
+
+        Raises ``LedgerRefused`` when the database refuses the data."""
+
+
+class RefundPublisher(abc.ABC):
+    @abc.abstractmethod
+    def publish_refund(self, key: str, message: dict, timeout: float) -> None:
+        """Return once the broker acknowledged the message on ``refunds``; raise ``BrokerUnavailable`` otherwise."""

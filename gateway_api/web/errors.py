@@ -14,7 +14,7 @@ from infra.errors import error_body
 
 from gateway_api.domain.errors import (
     AuthenticationFailed, BrokerUnavailable, GatewayError, IdempotencyConflict, InvalidParameter, LimitExceeded,
-    NotFound, PermissionDenied, UnknownParameter,
+    NotFound, PermissionDenied, TransactionNotApproved, UnknownParameter,
 )
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ _DOMAIN = {
     IdempotencyConflict: (409, "idempotency_error", "idempotency_key_reused"),
     LimitExceeded: (400, "invalid_request_error", "limit_exceeded"),
     BrokerUnavailable: (503, "api_error", "broker_unavailable"),
+    TransactionNotApproved: (409, "invalid_request_error", "transaction_not_approved"),
 }
 
 _HTTP = {

@@ -6,7 +6,7 @@ import io
 
 from infra.clock import rfc3339
 
-from gateway_api.adapters.presenters import accepted, transaction  # noqa: F401 - the API's presenters too
+from gateway_api.adapters.presenters import accepted, refund, transaction  # noqa: F401 - the API's presenters too
 from gateway_api.domain.accounts import Account, IssuedSecret
 from gateway_api.domain.deliveries import Attempt, Delivery
 from gateway_api.domain.money import format_amount

@@ -78,22 +78,3 @@ def _split(messages: Sequence[Message]) -> tuple[list[RefundRequest], list[DeadL
         except Unidentifiable as exc:
             letters.append(dead_letter(message, str(exc)))
     return requests, letters
-
-
-class TopicRouter:
-    """One consumer loop for both inputs: each message goes to the handler of its topic.
-
-    Payments first: a failure of either raises, and the loop retries the whole batch, which both
-    handlers make harmless (idempotent by id).
-    """
-
-    def __init__(self, handlers: dict[str, object]):
-        self._handlers = handlers
-
-    def __call__(self, messages: Sequence[Message]) -> None:
-        by_topic: dict[str, list[Message]] = {}
-        for message in messages:
-            by_topic.setdefault(message.topic(), []).append(message)
-        for topic, handler in self._handlers.items():
-            if by_topic.get(topic):
-                handler(by_topic[topic])

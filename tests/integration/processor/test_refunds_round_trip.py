@@ -3,7 +3,6 @@ import json
 
 from infra.contracts import DeadLetter, RefundResult
 from infra.kafka import Record, build_acked_producer
-from tests.integration.processor.test_kafka_round_trip import start_processor  # noqa: F401 - fixture
 from tests.support.transactions import GOOD, TopicReader, encrypted, produce
 
 
