@@ -27,7 +27,7 @@ from tests.support.refund_rounds import Killer, RoundRunner, Tally, check, wait_
 DEFAULT_MYSQL_SERVER = "mysql+pymysql://root@127.0.0.1:3306/test"
 
 
-def run(rounds: int, runners: int, kill_every: float, settings: StackSettings) -> int:
+def run(rounds: int, runners: int, kill_every: float, settings: StackSettings, max_seconds: float) -> int:
     started = time.monotonic()
     with Stack(settings, console=None) as stack:
         auth = basic_auth(stack.create_merchant("Bench refunds"))
@@ -37,9 +37,13 @@ def run(rounds: int, runners: int, kill_every: float, settings: StackSettings) -
         killer = Killer(stack, tally, stop, kill_every)
         for thread in [*threads, killer]:
             thread.start()
+        while any(thread.is_alive() for thread in threads) and time.monotonic() - started < max_seconds:
+            time.sleep(60)
+            print(f"  {time.monotonic() - started:.0f} s: {len(tally.rounds)} rounds, {tally.kills} kills, "
+                  f"load {os.getloadavg()[0]:.2f}", flush=True)
+        stop.set()  # BENCH_REFUNDS_SECONDS reached: the rounds done so far are checked
         for thread in threads:
-            thread.join()
-        stop.set()
+            thread.join(120)
         killer.join(60)
         pending = wait_for_final(settings.gateway_db, 120)
         verdict = check(tally, settings.gateway_db, settings.processor_db)
@@ -58,6 +62,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_REFUNDS_ROUNDS", 10000)))
     parser.add_argument("--runners", type=int, default=int(os.environ.get("BENCH_REFUNDS_RUNNERS", 6)))
     parser.add_argument("--kill-every", type=float, default=float(os.environ.get("BENCH_REFUNDS_KILL_EVERY", 10)))
+    parser.add_argument("--max-seconds", type=float, default=float(os.environ.get("BENCH_REFUNDS_SECONDS", 3600)))
     parser.add_argument("--database", default=os.environ.get("BENCH_REFUNDS_DATABASE", "sqlite"))
     args = parser.parse_args(argv)
     drops = []
@@ -77,7 +82,7 @@ def main(argv=None) -> int:
             drops += [drop_p, drop_g]
             settings = replace(settings, processor_database_url=processor_db, gateway_database_url=gateway_db)
         try:
-            return run(args.rounds, max(1, args.runners), args.kill_every, settings)
+            return run(args.rounds, max(1, args.runners), args.kill_every, settings, args.max_seconds)
         finally:
             for drop in drops:
                 drop()
