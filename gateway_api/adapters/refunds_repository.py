@@ -7,6 +7,7 @@ consumers applying the same result at once give one event, never two.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
@@ -23,6 +24,7 @@ from gateway_api.domain.errors import InvalidParameter
 from gateway_api.domain.idempotency import IdempotencyRecord
 from gateway_api.domain.money import from_cents, parse_amount, to_cents
 from gateway_api.domain.refunds import REFUND_PENDING, Refund
+from gateway_api.domain.reports import REFUNDED, DailyTotal
 from gateway_api.use_cases.ports import LedgerRefused, RefundLedger, RefundPage, RefundQuery
 
 
@@ -69,6 +71,21 @@ class SqlRefunds(RefundLedger):
         with self._engine.connect() as connection:
             found = {row[0]: from_cents(int(row[1])) for row in connection.execute(statement)}
         return {id_: found.get(id_, from_cents(0)) for id_ in transaction_ids}
+
+    def daily_refunded(self, account_id: str | None, first: date, last: date) -> list[DailyTotal]:
+        """Succeeded refunds per day they were asked, as report totals (``REFUNDED``)."""
+        day = func.date(rf.c.created_at)
+        conditions = [rf.c.status == REFUND_SUCCEEDED, rf.c.created_at >= datetime.combine(first, time())]
+        if last < date.max:
+            conditions.append(rf.c.created_at < datetime.combine(last + timedelta(days=1), time()))
+        if account_id is not None:
+            conditions.append(rf.c.account_id == account_id)
+        statement = (select(day.label("day"), func.count().label("count"),
+                            func.coalesce(func.sum(rf.c.amount_cents), 0).label("cents"))
+                     .where(*conditions).group_by(day))
+        with self._engine.connect() as connection:
+            return [DailyTotal(_as_date(row.day), REFUNDED, "", row.count, from_cents(int(row.cents)))
+                    for row in connection.execute(statement)]
 
     def apply_results(self, results: Sequence[RefundResult]) -> list[Refund]:
         """Decide pending rows (or create them), in one DB transaction; returns the refunds this call
@@ -141,3 +158,7 @@ def _amount_or_none(value) -> Decimal | None:
         return parse_amount(value)
     except ValueError:
         return None
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))

@@ -322,6 +322,10 @@ class RefundLedger(abc.ABC):
         """The sum of each payment's succeeded refunds."""
 
     @abc.abstractmethod
+    def daily_refunded(self, account_id: str | None, first: date, last: date) -> list[DailyTotal]:
+        """Succeeded refunds per day, as report totals."""
+
+    @abc.abstractmethod
     def apply_results(self, results: Sequence[RefundResult]) -> list[Refund]:
         """Make pending refunds final, idempotently; return those this call changed (one event each).
 

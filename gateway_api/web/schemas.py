@@ -211,6 +211,8 @@ class ReportRowSchema(Schema):
     rejected_by_reason = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
         "description": "the processor's error_message -> how many"})
     pending_count = fields.Integer()
+    refunded = fields.String(metadata={"description": "sum of the succeeded refunds asked in the period"})
+    net = fields.String(metadata={"description": "approved_volume minus refunded"})
 
 
 class ReportSchema(Schema):

@@ -168,3 +168,14 @@ def test_two_appliers_racing_on_either_database_make_a_refund_final_once(engine)
     assert [(r.status, r.failure_reason) for r in made_final] == [("failed", "transaction_too_old")]
     with engine.connect() as connection:
         assert connection.execute(text("SELECT COUNT(*) FROM gateway_events")).scalar() == 1
+
+
+def test_reports_and_their_csv_show_gross_refunded_and_net(client, merchant):
+    transaction_id = pay(client, merchant)
+    refund = client.post("/v1/refunds", json={"transaction": transaction_id, "amount": "30.25"}, auth=merchant).json
+    decide(client, refund)
+    [row] = client.get("/v1/reports?period=month", auth=merchant).json["data"]
+    assert (row["approved_volume"], row["refunded"], row["net"]) == ("100.00", "30.25", "69.75")
+    csv = client.get("/v1/reports?period=month&format=csv", auth=merchant).get_data(as_text=True).splitlines()
+    assert csv[0].startswith("period,approved_count,approved_volume,rejected_count,pending_count,refunded,net,")
+    assert ",100.00,0,0,30.25,69.75," in csv[1]
