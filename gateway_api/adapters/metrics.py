@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
+from infra.contracts import REFUND_FINAL_STATUSES
 from infra.metrics import END_TO_END_BUCKETS, LATENCY_BUCKETS, consumer_lag_stats_callback, offset_gaps_counter
 
 from gateway_api.domain.deliveries import CANCELED, DELIVERED, FAILED, OUTCOMES
@@ -74,6 +75,8 @@ class ResultsMetrics:
         self.refunds_applied = Counter("gateway_results_refunds_applied_total",
                                        "Refunds made final in the ledger (each once), by status", ["status"],
                                        registry=registry)
+        for status in REFUND_FINAL_STATUSES:
+            self.refunds_applied.labels(status)
 
     def lag_stats_callback(self):
         return consumer_lag_stats_callback(self.consumer_lag)

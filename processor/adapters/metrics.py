@@ -5,6 +5,7 @@ from collections import Counter as Tally
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
+from infra.contracts import REFUND_FAILED, REFUND_FAILURE_REASONS, REFUND_SUCCEEDED
 from infra.metrics import END_TO_END_BUCKETS, LATENCY_BUCKETS, consumer_lag_stats_callback, offset_gaps_counter
 
 BATCH_SIZE_BUCKETS = (1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000)
@@ -38,6 +39,10 @@ class ProcessorMetrics:
         self.refunds = Counter(
             "processor_refunds_decided_total", "Refunds decided, by status and failure reason",
             ["status", "reason"], registry=registry)
+        # Every label value exists from the start (the table of reasons is closed).
+        self.refunds.labels(REFUND_SUCCEEDED, "")
+        for reason in REFUND_FAILURE_REASONS:
+            self.refunds.labels(REFUND_FAILED, reason)
         self.refunded_amount = Counter(
             "processor_refunded_amount_total", "Money refunded by succeeded refunds (currency units)",
             registry=registry)

@@ -35,6 +35,7 @@ SERVICES: dict[str, tuple[Metric, ...]] = {
         Metric("gateway_api_produce_failures_total", "counter"),
         Metric("gateway_api_idempotent_replays_total", "counter"),
         Metric("gateway_api_ledger_write_failures_total", "counter"),
+        Metric("gateway_api_refunds_accepted_total", "counter"),
     ) + PROCESS,
     "processor": (
         Metric("processor_transactions_processed_total", "counter", ("status", "reason")),
@@ -45,6 +46,8 @@ SERVICES: dict[str, tuple[Metric, ...]] = {
         Metric("processor_dlq_messages_total", "counter"),
         Metric("processor_batch_failures_total", "counter"),
         Metric("processor_offset_gaps_accepted_total", "counter"),
+        Metric("processor_refunds_decided_total", "counter", ("status", "reason")),
+        Metric("processor_refunded_amount_total", "counter"),
     ) + PROCESS,
     "results": (
         Metric("gateway_results_applied_total", "counter", ("status",)),
@@ -54,6 +57,7 @@ SERVICES: dict[str, tuple[Metric, ...]] = {
         Metric("gateway_results_dead_letters_total", "counter"),
         Metric("gateway_results_offset_gaps_accepted_total", "counter"),
         Metric("gateway_results_oldest_pending_seconds", "gauge"),
+        Metric("gateway_results_refunds_applied_total", "counter", ("status",)),
     ) + PROCESS,
     "webhooks": (
         Metric("gateway_webhooks_attempts_total", "counter", ("outcome",)),
