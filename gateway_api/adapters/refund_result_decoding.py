@@ -4,10 +4,13 @@ Like payment results, a message that breaks the contract is refused with a reaso
 """
 from __future__ import annotations
 
+import re
+
 from infra.contracts import MAX_ID_LENGTH, REFUND_FAILURE_REASONS, REFUND_FINAL_STATUSES, REFUND_SUCCEEDED, RefundResult
 
 from gateway_api.adapters.result_decoding import Unusable, _check_id, _check_text, _json_object
-from gateway_api.domain.money import AmountError, parse_amount
+
+_AMOUNT = re.compile(r"\A[0-9]{1,10}\.[0-9]{2}\Z")
 
 
 def decode_refund_result(raw: bytes | None) -> RefundResult:
@@ -34,10 +37,8 @@ def _check_required(name: str, value: object) -> None:
 
 
 def _check_amount(name: str, value: object, required: bool) -> None:
+    """What the processor writes: digits and exactly two decimals ("4.00"), nothing else."""
     if value is None and not required:
         return
-    try:
-        if not isinstance(value, str) or parse_amount(value) < 0:
-            raise AmountError(name)
-    except AmountError:
-        raise Unusable(f"{name} is not an amount") from None
+    if not isinstance(value, str) or not _AMOUNT.match(value):
+        raise Unusable(f"{name} is not an amount")
