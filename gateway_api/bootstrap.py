@@ -28,6 +28,7 @@ from infra.kafka import build_acked_producer, consumer_config
 from infra.logs import configure_logging
 from infra.metrics import instrument_flask, metrics_for
 from infra.offset_gaps import OffsetGaps
+from infra.poison import OutageOrPoison, database_answers
 from infra.topic_router import TopicRouter
 
 from gateway_api.adapters.accounts_repository import CachedAccounts, SqlAccounts
@@ -104,7 +105,7 @@ def build_services(settings: Settings) -> Services:
     panel_sessions = Sessions(SqlSessions(engine), account_store, hasher, settings.admin_token.reveal(), utc_now)
     endpoints = SqlWebhookEndpoints(engine)
     webhooks = WebhookEndpoints(endpoints, AesGcmSecretBox(settings.webhook_secrets_key), SystemResolver(), utc_now,
-                                settings.webhook_allow_private_urls)
+                                settings.webhook_allow_private_urls, settings.webhook_allowed_ports)
     refund_ledger = SqlRefunds(engine)
     accept_refund = AcceptRefund(ledger, refund_ledger, keys, publisher, hasher, utc_now,
                                  lambda: "re_" + uuid.uuid4().hex, settings.publish_timeout_seconds, ttl)
@@ -198,7 +199,8 @@ def build_results_consumer(settings: ResultsSettings) -> ResultsConsumer:
     loop_settings = LoopSettings(batch_size=settings.batch_size, poll_timeout=settings.poll_timeout)
     ledger = SqlLedger(engine)
     topics = settings.kafka.topics
-    handler = TopicRouter({topics.results: ApplyResults(ledger, dead_letters, metrics),
+    payments = ApplyResults(ledger, dead_letters, metrics, OutageOrPoison(database_answers(engine)))
+    handler = TopicRouter({topics.results: payments,
                            topics.refunds_result: ApplyRefundResults(SqlRefunds(engine), dead_letters, metrics)})
     loop = BatchConsumerLoop(Consumer(config), handler, loop_settings,
                              OffsetGaps(on_accept=metrics.offset_gaps_accepted.inc))
@@ -231,8 +233,9 @@ def build_webhook_dispatcher(settings: WebhookSettings) -> WebhookDispatcher:
     """A dispatcher over the ledger database's deliveries; run it with a stop event."""
     engine = ledger_engine(settings)
     queue = SqlDeliveryQueue(engine)
-    sender = HttpWebhookSender(SystemResolver(), settings.allow_private_urls)
+    sender = HttpWebhookSender(SystemResolver(), settings.allow_private_urls, allowed_ports=settings.allowed_ports)
     deliver = DeliverWebhooks(queue, sender, AesGcmSecretBox(settings.secrets_key), settings.retry_schedule, utc_now,
                               timedelta(seconds=settings.lease_seconds), settings.timeout_seconds)
-    dispatcher = Dispatcher(deliver, queue, settings, utc_now, metrics_for(WebhookMetrics))
+    dispatcher = Dispatcher(deliver, queue, settings, utc_now, metrics_for(WebhookMetrics),
+                            OutageOrPoison(database_answers(engine)))
     return WebhookDispatcher(dispatcher, engine, sender, worker_probes(dispatcher.heartbeat, settings, engine))

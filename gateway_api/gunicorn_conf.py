@@ -9,8 +9,9 @@
 * Prometheus multiprocess mode: PROMETHEUS_MULTIPROC_DIR must exist before any worker imports
   prometheus_client, so it is set here (a fresh temp dir when unset, removed on exit) and emptied at
   start (stale files from a previous run would be summed in); ``child_exit`` marks dead workers so
-  their live gauges drop out. /metrics, answered by any worker, aggregates every worker's samples;
-  the process_* metrics in it are those of the worker that answered (prometheus_client cannot
+  their live gauges drop out. /metrics is served by the master on METRICS_PORT (default 9100), a
+  listener of its own that the ingress and compose's published ports never reach, and aggregates
+  every worker's samples; the process_* metrics in it are the master's (prometheus_client cannot
   aggregate them across processes);
 * migrations run once, in the master, before workers start (``migrate_if_enabled``, when
   AUTO_MIGRATE is on); the master then hands its workers AUTO_MIGRATE=false, so their
@@ -59,6 +60,13 @@ def on_starting(server) -> None:
 
     migrate_if_enabled(_settings, SCRIPT_LOCATION)
     os.environ["AUTO_MIGRATE"] = "false"  # workers are forked after this hook: they inherit it
+
+
+def when_ready(server) -> None:
+    """/metrics on METRICS_PORT, served by the master: every worker's samples, off the public port."""
+    from infra.metrics import serve_metrics
+
+    serve_metrics(_settings.metrics_port)
 
 
 def child_exit(server, worker) -> None:

@@ -11,6 +11,7 @@ from infra.settings import (
 )
 
 from gateway_api.domain.deliveries import DEFAULT_RETRY_SCHEDULE, RetrySchedule
+from gateway_api.domain.webhook_endpoints import STANDARD_PORTS
 
 DEFAULT_DATABASE_URL = "sqlite:///var/gateway.db"
 MAX_WEBHOOK_TIMEOUT_SECONDS = 10.0  # the contract: a 2xx within 10 s is delivered
@@ -42,10 +43,14 @@ class Settings(ServiceSettings):
     web_concurrency: int = 2
     web_threads: int = 16
     prometheus_multiproc_dir: str = ""
+    # /metrics on a listener of its own (the gunicorn master's), never on the public port; 0: not served.
+    metrics_port: int = 9100
     max_body_bytes: int = 16 * 1024
     retry_after_seconds: int = 2
     # Development and tests only: webhook URLs may be http:// and point at private addresses.
     webhook_allow_private_urls: bool = False
+    # The ports a webhook URL may name; the operator may widen them (WEBHOOK_ALLOWED_PORTS=443,8443).
+    webhook_allowed_ports: tuple[int, ...] = STANDARD_PORTS
 
     @classmethod
     def from_env(cls, env: EnvReader | None = None) -> "Settings":
@@ -64,7 +69,9 @@ class Settings(ServiceSettings):
             web_concurrency=env.int("WEB_CONCURRENCY", 2, minimum=1),
             web_threads=env.int("WEB_THREADS", 16, minimum=1),
             prometheus_multiproc_dir=env.str("PROMETHEUS_MULTIPROC_DIR", ""),
+            metrics_port=env.int("METRICS_PORT", cls.metrics_port, minimum=0),
             webhook_allow_private_urls=env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", False),
+            webhook_allowed_ports=webhook_allowed_ports(env),
         )
 
 
@@ -128,6 +135,7 @@ class WebhookSettings(WorkerSettings):
     metrics_port: int = 9103
     secrets_key: Secret
     allow_private_urls: bool = False
+    allowed_ports: tuple[int, ...] = STANDARD_PORTS
     retry_schedule: RetrySchedule = field(default_factory=lambda: RetrySchedule.parse(DEFAULT_RETRY_SCHEDULE))
     timeout_seconds: float = MAX_WEBHOOK_TIMEOUT_SECONDS
     # How long a claimed delivery stays invisible to other replicas; after a crash it is sent again
@@ -153,12 +161,24 @@ class WebhookSettings(WorkerSettings):
             **cls.shared_from_env(env),
             secrets_key=webhook_secrets_key(env),
             allow_private_urls=env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", False),
+            allowed_ports=webhook_allowed_ports(env),
             retry_schedule=_retry_schedule(env.str("WEBHOOK_RETRY_SCHEDULE", DEFAULT_RETRY_SCHEDULE)),
             timeout_seconds=env.float("WEBHOOK_TIMEOUT_SECONDS", MAX_WEBHOOK_TIMEOUT_SECONDS),
             lease_seconds=env.float("WEBHOOK_LEASE_SECONDS", cls.lease_seconds),
             concurrency=env.int("WEBHOOK_CONCURRENCY", cls.concurrency, minimum=1),
             event_retention_days=env.int("WEBHOOK_EVENT_RETENTION_DAYS", cls.event_retention_days, minimum=30),
         )
+
+
+def webhook_allowed_ports(env: EnvReader) -> tuple[int, ...]:
+    text = env.str("WEBHOOK_ALLOWED_PORTS", ",".join(map(str, STANDARD_PORTS)))
+    try:
+        ports = tuple(int(item) for item in text.split(","))
+    except ValueError:
+        ports = ()
+    if not ports or not all(0 < port < 65536 for port in ports):
+        raise ConfigurationError("WEBHOOK_ALLOWED_PORTS must be a comma-separated list of ports, e.g. 443,8443")
+    return ports
 
 
 def _retry_schedule(text: str) -> RetrySchedule:

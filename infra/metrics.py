@@ -8,15 +8,23 @@ registry.
 
 Naming: one prefix per process (``gateway_api_``, ``processor_``, ``gateway_results_``,
 ``gateway_webhooks_``, ``panel_``), base units, ``_total`` counters and ``_seconds`` histograms. Labels
-stay bounded: route templates, methods, status codes, transaction status and rejection reason; never a
-merchant id or card data.
+stay bounded: route templates, methods (the standard ones, anything else is ``other``: gunicorn
+accepts any upper-case word as a method), status codes, transaction status and rejection reason; never
+a merchant id or card data.
+
+/metrics is never served on a service's public port: the gunicorn master of the API and of the panel
+serves it on its own listener (``serve_metrics``, ``METRICS_PORT``), as the workers do, so neither the
+ingress nor a published compose port reaches it.
 Under gunicorn, PROMETHEUS_MULTIPROC_DIR must be set before prometheus_client is imported (the
 gunicorn config does it) so that every worker's samples are aggregated.
 """
 from __future__ import annotations
 
 import json
+import logging
 import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -31,6 +39,11 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+
+log = logging.getLogger(__name__)
+
+# RFC 9110 and RFC 5789: the only values the method label takes, besides "other".
+STANDARD_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 END_TO_END_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -75,9 +88,13 @@ class HttpMetrics:
         )
 
 
+def method_label(method: str) -> str:
+    return method if method in STANDARD_METHODS else "other"
+
+
 def instrument_flask(app, prefix: str, registry: CollectorRegistry = REGISTRY) -> None:
-    """Count and time every request by route template (never the raw path) and add GET /metrics."""
-    from flask import Response, request
+    """Count and time every request by route template (never the raw path) and method (bounded)."""
+    from flask import request
 
     from infra.request_timing import request_seconds, time_requests
 
@@ -88,16 +105,42 @@ def instrument_flask(app, prefix: str, registry: CollectorRegistry = REGISTRY) -
     def _record(response):
         seconds = request_seconds()
         route = request.url_rule.rule if request.url_rule else "unmatched"
-        metrics.requests.labels(route, request.method, str(response.status_code)).inc()
+        method = method_label(request.method)
+        metrics.requests.labels(route, method, str(response.status_code)).inc()
         if seconds is not None:
-            metrics.duration.labels(route, request.method).observe(seconds)
+            metrics.duration.labels(route, method).observe(seconds)
         return response
 
-    def metrics_view():
-        body, content_type = exposition()
-        return Response(body, content_type=content_type)
 
-    app.add_url_rule("/metrics", "metrics", metrics_view, methods=["GET"])
+def serve_metrics(port: int, host: str = "0.0.0.0") -> ThreadingHTTPServer | None:
+    """GET /metrics (``exposition``: every gunicorn worker's samples) on a listener of its own, on a
+    daemon thread; ``port`` 0 serves nothing. Raises ``OSError`` when the port is taken."""
+    if port <= 0:
+        return None
+    server = ThreadingHTTPServer((host, port), _MetricsHandler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True).start()
+    log.info("serving /metrics", extra={"port": port})
+    return server
+
+
+class _MetricsHandler(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 - the name http.server calls
+        if self.path.split("?", 1)[0] != "/metrics":
+            self._send(404, b"not found\n", "text/plain")
+            return
+        body, content_type = exposition()
+        self._send(200, body, content_type)
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args):  # scraped every few seconds: not worth a log line each
+        pass
 
 
 def offset_gaps_counter(prefix: str, registry: CollectorRegistry = REGISTRY) -> Counter:

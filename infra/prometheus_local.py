@@ -5,8 +5,8 @@ prometheus), so the alert rules and the Grafana dashboards work unchanged agains
 (infra/stack/stack.py)::
 
     process = start_local_prometheus(
-        {"api": ["127.0.0.1:8000"], "processor": ["127.0.0.1:9101"], "results": ["127.0.0.1:9102"],
-         "panel": ["127.0.0.1:8001"], "webhooks": ["127.0.0.1:9103"]},
+        {"api": ["127.0.0.1:9100"], "processor": ["127.0.0.1:9101"], "results": ["127.0.0.1:9102"],
+         "panel": ["127.0.0.1:9104"], "webhooks": ["127.0.0.1:9103"]},
         port=9090, workdir=Path("var/prometheus"))
     if process and wait_until_ready(9090, process=process):
         print(f"Prometheus: {targets_page(9090)}")

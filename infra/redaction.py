@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 
-# 12 to 19 digits, grouped by spaces, dashes or dots, several in a row too ("4111  1111", "4111 - 1111":
-# the API accepts them): every card number length in use. A separator run is never a digit, so each
-# run matches one way only (no backtracking to speak of on hostile text).
-_CARD_LIKE = re.compile(r"(?<!\d)\d(?:[ \t.-]{0,3}\d){11,18}(?!\d)")
+# 12 to 19 digits, grouped by spaces, dashes or dots, several in a row too ("4111----1111", four spaces:
+# the API accepts up to 32 characters of digits, spaces and dashes, so up to 16 separators in a row):
+# every card number length in use. A separator run is never a digit, so each run matches one way only
+# (no backtracking to speak of on hostile text).
+_CARD_LIKE = re.compile(r"(?<!\d)\d(?:[ \t.-]{0,16}\d){11,18}(?!\d)")
 _NON_DIGITS = re.compile(r"\D")
 
 # Keys naming a security code: cvv, cvv2, cvc, cvn, csc, security_code, securityCode,
@@ -22,7 +23,12 @@ _NON_DIGITS = re.compile(r"\D")
 _CVV_KEY = r"(?:cvv|cvc|cvn|csc|security[_ -]?code|verification[_ -]?(?:value|code))\w{0,20}"
 # A quote, possibly escaped once or more (\" in a JSON string, \\\" in one escaped twice).
 _QUOTE = r"(?:\\{0,7}[\"'])?"
-_CVV_FIELD = re.compile(rf"({_CVV_KEY}{_QUOTE}\s{{0,8}}[:=]\s{{0,8}}{_QUOTE}\s{{0,8}})\d+", re.IGNORECASE)
+# The value may be inside a list ({"cvv": ["123"]}, nested a few times).
+_CVV_FIELD = re.compile(rf"({_CVV_KEY}{_QUOTE}\s{{0,8}}[:=]\s{{0,8}}(?:\[\s{{0,8}}){{0,4}}{_QUOTE}\s{{0,8}})\d+",
+                        re.IGNORECASE)
+# JSON may spell a key with escapes ({"\u0063vv": "123"} is {"cvv": "123"}), escaped again in a log
+# line quoting it: letters, digits, "_" and "-" written so are put back before looking for keys.
+_ESCAPED_WORD_CHAR = re.compile(r"\\{1,8}u00(3[0-9]|4[1-9a-fA-F]|5[0-9aA]|5[fF]|6[1-9a-fA-F]|7[0-9aA]|2[dD])")
 
 
 # Every _CVV_FIELD match contains one of these words once the text is folded (below). Searching
@@ -36,6 +42,8 @@ _FOLD_TO_ASCII = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
 
 def mask_card_numbers(text: str) -> str:
     """Replace card-like digit runs with asterisks (keeping the last four) and CVV values with ``***``."""
+    if "u00" in text:
+        text = _ESCAPED_WORD_CHAR.sub(lambda match: chr(int(match.group(1), 16)), text)
     if may_name_a_cvv(text):
         text = _CVV_FIELD.sub(r"\1***", text)
     return _CARD_LIKE.sub(_mask_match, text)

@@ -15,6 +15,7 @@ from panel.use_cases.hub import Hub
 from panel.settings import Settings
 from panel.web import api, auth, pages, stream, webhooks
 from panel.web.context import Panel
+from panel.web.bodies import init_bodies
 from panel.web.csrf import init_csrf
 from panel.web.errors import init_errors
 
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["panel"] = _build_panel(settings)
     for blueprint in (auth.bp, pages.bp, api.bp, stream.bp, webhooks.bp):
         app.register_blueprint(blueprint)
+    init_bodies(app)
     init_csrf(app)
     init_errors(app)
     instrument_flask(app, "panel")

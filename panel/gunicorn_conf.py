@@ -14,7 +14,7 @@ from panel.settings import Settings
 
 # Checked in the master, before any worker: a missing or weak PANEL_SECRET_KEY stops gunicorn with
 # one line naming it (exit code 2) instead of workers failing to boot one after another.
-from_env_or_exit(Settings)
+_settings = from_env_or_exit(Settings)
 _env = EnvReader()
 
 # Before any worker imports prometheus_client, so every worker writes to the shared directory.
@@ -47,6 +47,13 @@ def post_worker_init(worker):
                 previous(number, frame)
 
         signal.signal(signum, handler)
+
+
+def when_ready(_server):
+    """/metrics on METRICS_PORT (default 9104), served by the master: off the public port."""
+    from infra.metrics import serve_metrics
+
+    serve_metrics(_settings.metrics_port)
 
 
 def child_exit(_server, worker):

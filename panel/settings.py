@@ -21,6 +21,8 @@ class Settings:
     # How often an open live stream asks the API whether its session still works (at most 60 s).
     credential_check_seconds: int = MAX_CREDENTIAL_CHECK_SECONDS
     log_level: str = "INFO"
+    # /metrics on a listener of its own (the gunicorn master's), never on the public port; 0: not served.
+    metrics_port: int = 9104
     # False lets tests build an app without a broker; the running panel always consumes.
     consume_results: bool = True
 
@@ -36,6 +38,7 @@ class Settings:
             gateway_timeout_seconds=env.float("PANEL_GATEWAY_TIMEOUT_SECONDS", cls.gateway_timeout_seconds),
             credential_check_seconds=_credential_check_seconds(env),
             log_level=env.str("LOG_LEVEL", cls.log_level),
+            metrics_port=env.int("METRICS_PORT", cls.metrics_port, minimum=0),
         )
 
 

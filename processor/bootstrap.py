@@ -18,6 +18,7 @@ from infra.health import Probes, schema_check
 from infra.hold_points import HoldPoints
 from infra.kafka import AckedProducer, build_acked_producer, consumer_config
 from infra.offset_gaps import OffsetGaps
+from infra.poison import OutageOrPoison, database_answers
 from infra.topic_router import TopicRouter
 
 from processor.adapters.card_data import CardDataReader
@@ -71,7 +72,8 @@ def bootstrap(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Pro
     dead_letters = DeadLetterPublisher(producer, topics.dlq, timeout)
     refunds = ProcessRefunds(SqlRefundRepository(engine), KafkaRefundResultPublisher(producer, topics.refunds_result,
                                                                                      timeout))
-    handler = TopicRouter({topics.transactions: TransactionBatchHandler(use_case, dead_letters, metrics, cards),
+    payments = TransactionBatchHandler(use_case, dead_letters, metrics, cards, OutageOrPoison(database_answers(engine)))
+    handler = TopicRouter({topics.transactions: payments,
                            topics.refunds: RefundBatchHandler(refunds, dead_letters, metrics)})
     consumer = Consumer(consumer_config(
         settings.kafka, CLIENT_ID, settings.group_id,

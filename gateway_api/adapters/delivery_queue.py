@@ -179,8 +179,10 @@ def _attempt_row(record: AttemptRecord) -> dict:
 
 
 def _claimed(row) -> ClaimedDelivery:
+    """Never raises on what a row holds: a delivery that cannot be sent fails its attempts and ends."""
+    payload = (row.payload or "").encode("utf-8", "replace")
     return ClaimedDelivery(row.id, row.lock_token, row.attempts, row.event_id, row.type, row.created_at,
-                           row.payload.encode(), row.endpoint_id, row.url, row.endpoint_status == STATUS_ENABLED,
+                           payload, row.endpoint_id, row.url or "", row.endpoint_status == STATUS_ENABLED,
                            row.secret_ciphertext, row.failing_since is not None, row.locked_until)
 
 

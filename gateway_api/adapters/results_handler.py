@@ -1,9 +1,10 @@
 """Turning a batch of `transactions_result` messages into one ledger write.
 
 Nothing a message contains can block a partition: results that break the contract are
-dead-lettered before the write (``decoding``), and if the database still refuses the batch (a data
-error, not an outage), its results are applied one by one and only the refused ones are
-dead-lettered. An outage (connection lost, broker down) raises, and the loop retries the batch.
+dead-lettered before the write (``decoding``), and if the batch still fails while the database
+answers (a data error or any other exception, not an outage: ``infra.poison``), its results are
+applied one by one and only the failing ones are dead-lettered. An outage (connection lost, database
+or broker down) raises, and the loop retries the batch.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from confluent_kafka import Message
 
 from infra.contracts import DeadLetter, TransactionResult
 from infra.dead_letters import DeadLetterPublisher, dead_letter
+from infra.poison import OutageOrPoison, apply_isolating, poison_reason
 
 from gateway_api.adapters.result_decoding import Unusable, decode_result
 from gateway_api.adapters.metrics import ResultsMetrics
@@ -28,8 +30,10 @@ Decoded = tuple[Message, TransactionResult]
 class ApplyResults:
     """The batch handler of the results consumer: one DB transaction per batch."""
 
-    def __init__(self, ledger: Ledger, dead_letters: DeadLetterPublisher, metrics: ResultsMetrics):
+    def __init__(self, ledger: Ledger, dead_letters: DeadLetterPublisher, metrics: ResultsMetrics,
+                 judge: OutageOrPoison):
         self._ledger = ledger
+        self._judge = judge
         self._dead_letters = dead_letters
         self._metrics = metrics
 
@@ -49,20 +53,14 @@ class ApplyResults:
                                            "dead_letters": len(letters) + len(refused)})
 
     def _apply(self, decoded: list[Decoded]) -> tuple[list[TransactionResult], list[DeadLetter]]:
+        applied, poison = apply_isolating(decoded, self._apply_all, self._judge, _refusal)
+        refused = [dead_letter(message, reason) for (message, _), reason in poison]
+        return [result for results in applied for result in results], refused
+
+    def _apply_all(self, decoded: Sequence[Decoded]) -> list[TransactionResult]:
         results = [result for _, result in decoded]
-        try:
-            self._ledger.apply_results(results)
-            return results, []
-        except LedgerRefused as exc:
-            log.warning("the ledger refused a batch; applying its results one by one", extra={"error_class": str(exc)})
-        applied, refused = [], []
-        for message, result in decoded:
-            try:
-                self._ledger.apply_results([result])
-                applied.append(result)
-            except LedgerRefused as exc:
-                refused.append(dead_letter(message, f"refused by the ledger: {exc}"))
-        return applied, refused
+        self._ledger.apply_results(results)
+        return results
 
     def _record(self, applied: list[TransactionResult], letters: list[DeadLetter]) -> None:
         for result in applied:
@@ -81,4 +79,11 @@ def _split(messages: Sequence[Message]) -> tuple[list[Decoded], list[DeadLetter]
             decoded.append((message, decode_result(message.value())))
         except Unusable as exc:
             letters.append(dead_letter(message, str(exc)))
+        except Exception as exc:  # noqa: BLE001 - whatever a message holds, the batch goes on
+            letters.append(dead_letter(message, poison_reason(exc)))
     return decoded, letters
+
+
+def _refusal(exc: BaseException) -> str:
+    """The database's error class (``LedgerRefused`` carries it), never its text."""
+    return f"refused by the ledger: {exc if isinstance(exc, LedgerRefused) else type(exc).__name__}"

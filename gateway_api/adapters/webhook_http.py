@@ -26,7 +26,7 @@ from gateway_api.domain.deliveries import (
     clipped_body, clipped_error, outcome_of_status,
 )
 from gateway_api.domain.errors import InvalidParameter
-from gateway_api.domain.webhook_endpoints import UrlParts, parse_url, refused_addresses
+from gateway_api.domain.webhook_endpoints import STANDARD_PORTS, UrlParts, parse_url, refused_addresses
 from gateway_api.use_cases.ports import HostResolver, WebhookSender
 
 DRAIN_LIMIT = 64 * 1024
@@ -40,9 +40,10 @@ class _Refused(Exception):
 
 class HttpWebhookSender(WebhookSender):
     def __init__(self, resolver: HostResolver, allow_private: bool, ssl_context: ssl.SSLContext | None = None,
-                 connect_timeout_s: float = CONNECT_TIMEOUT_S):
+                 connect_timeout_s: float = CONNECT_TIMEOUT_S, allowed_ports: tuple[int, ...] = STANDARD_PORTS):
         self._resolver = resolver
         self._allow_private = allow_private
+        self._allowed_ports = allowed_ports
         self._ssl = ssl_context or ssl.create_default_context()
         self._connect_timeout_s = connect_timeout_s
         self._local = threading.local()
@@ -55,7 +56,7 @@ class HttpWebhookSender(WebhookSender):
     def send(self, url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> AttemptResult:
         started = time.perf_counter()
         try:
-            parts = parse_url(url, self._allow_private)
+            parts = parse_url(url, self._allow_private, self._allowed_ports)
             addresses = self._checked_addresses(parts)
         except (InvalidParameter, _Refused) as exc:
             return AttemptResult(OUTCOME_REFUSED_ADDRESS, 0.0, error=clipped_error(str(exc)))

@@ -41,6 +41,10 @@ class LimitExceeded(GatewayError):
     """A merchant already has as many of something as it may have."""
 
 
+class ResendLimitReached(GatewayError):
+    """An event was resent as often as it may be."""
+
+
 class BrokerUnavailable(GatewayError):
     """The transaction could not be durably handed to the broker: the client should retry."""
 

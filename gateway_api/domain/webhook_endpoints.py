@@ -11,7 +11,7 @@ import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from gateway_api.domain.errors import InvalidParameter
 from gateway_api.domain.events import EVENT_TYPES
@@ -24,8 +24,14 @@ STATUS_ENABLED = "enabled"
 STATUS_DELETED = "deleted"
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
+# The ports an endpoint may name unless the operator widens them (WEBHOOK_ALLOWED_PORTS).
+STANDARD_PORTS = (443,)
 # NAT64 (RFC 6052): an IPv6 address that reaches the IPv4 address in its last 32 bits.
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# IPv4-compatible IPv6 (deprecated, RFC 4291): ::a9fe:a9fe is 169.254.169.254 to some stacks. Refused whole.
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+# Characters kept as they are when a path or query is percent-encoded (RFC 3986 reserved and unreserved).
+_URL_SAFE = "/:@!$&'()*+,;=-._~%?"
 
 
 @dataclass(frozen=True)
@@ -75,10 +81,32 @@ class UrlParts:
     target: str  # path and query, as sent on the request line
 
 
-def parse_url(url: str, allow_private: bool) -> UrlParts:
-    """The parts of an acceptable endpoint URL, or ``InvalidParameter`` saying what is wrong."""
+def ascii_url(url: str) -> str:
+    """The URL as it goes on the wire: an internationalized host in IDNA form (``xn--``), any other
+    non-ASCII character percent-encoded as UTF-8. ``InvalidParameter`` when that is impossible."""
+    if url.isascii() or not url.isprintable():
+        return url
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port
+        host = host.encode("idna").decode("ascii")
+        path, query = quote(parts.path, safe=_URL_SAFE), quote(parts.query, safe=_URL_SAFE)
+    except (ValueError, UnicodeError):
+        raise _bad_url("has a host that is not a valid internationalized domain name") from None
+    if "@" in parts.netloc:
+        raise _bad_url("must not carry credentials; verify the Gateway-Signature header instead")
+    netloc = host if port is None else f"{host}:{port}"
+    return urlunsplit((parts.scheme, netloc, path, query, quote(parts.fragment, safe=_URL_SAFE)))
+
+
+def parse_url(url: str, allow_private: bool, allowed_ports: tuple[int, ...] = STANDARD_PORTS) -> UrlParts:
+    """The parts of an acceptable endpoint URL, or ``InvalidParameter`` saying what is wrong.
+
+    ``allow_private`` (development and tests only) also allows http:// and any port."""
     if len(url) > MAX_URL_LENGTH or not url.isprintable() or any(c.isspace() for c in url):
         raise _bad_url(f"must be at most {MAX_URL_LENGTH} printable characters without spaces")
+    if not url.isascii():
+        raise _bad_url("must be ASCII: the host in IDNA form (xn--), other characters percent-encoded")
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -94,7 +122,10 @@ def parse_url(url: str, allow_private: bool) -> UrlParts:
     if parts.fragment:
         raise _bad_url("must not have a #fragment")
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return UrlParts(parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80), target)
+    port = port or (443 if parts.scheme == "https" else 80)
+    if not allow_private and port not in allowed_ports:
+        raise _bad_url(f"must use port {' or '.join(map(str, allowed_ports))} (the operator's WEBHOOK_ALLOWED_PORTS)")
+    return UrlParts(parts.scheme, parts.hostname, port, target)
 
 
 def address_allowed(address: str, allow_private: bool) -> bool:
@@ -102,6 +133,8 @@ def address_allowed(address: str, allow_private: bool) -> bool:
     if allow_private:
         return True
     ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if ip.version == 6 and ip in _IPV4_COMPATIBLE:
+        return False
     return all(candidate.is_global and not candidate.is_multicast for candidate in _with_embedded(ip))
 
 

@@ -29,13 +29,15 @@ def signature_header(payload: bytes, secret: str, timestamp: int) -> str:
 
 def verify(payload: bytes, header: str, secret: str, tolerance_s: int = 300, now: float | None = None) -> bool:
     """True when ``header`` (the Gateway-Signature value) signs exactly ``payload`` (the raw request
-    body, bytes as received) with ``secret`` and its timestamp is within ``tolerance_s`` of now."""
+    body, bytes as received) with ``secret`` and its timestamp is within ``tolerance_s`` of now.
+    False, never an exception, for any other header."""
     timestamp, signatures = None, []
     for part in (header or "").split(","):
         key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
+        # ASCII digits only, and few of them: "²".isdigit() is True, and int() of 5,000 digits raises.
+        if key == "t" and value.isascii() and value.isdigit() and len(value) <= 12:
             timestamp = int(value)
-        elif key == "v1":
+        elif key == "v1" and value.isascii():  # compare_digest raises on non-ASCII text
             signatures.append(value)
     if timestamp is None or not signatures:
         return False

@@ -66,13 +66,18 @@ class DeliverWebhooks:
             self._queue.release(claimed)
 
     def _send(self, claimed: ClaimedDelivery) -> AttemptResult:
+        """Whatever the row holds or the sender meets, an outcome: a failed attempt names the
+        exception's class only (its text could quote the secret or the body)."""
         try:
             secret = self._cipher.decrypt(claimed.secret_token, claimed.endpoint_id)
-        except ValueError:
-            # Only if WEBHOOK_SECRETS_KEY changed or the row was tampered with: never send unsigned.
+        except Exception:  # noqa: BLE001 - a changed WEBHOOK_SECRETS_KEY or a tampered row: never send unsigned
             return AttemptResult(OUTCOME_CONNECTION_ERROR, 0.0,
                                  error="the endpoint's signing secret cannot be decrypted")
-        return self._sender.send(claimed.endpoint_url, claimed.payload, self._headers(claimed, secret), self._timeout_s)
+        try:
+            return self._sender.send(claimed.endpoint_url, claimed.payload, self._headers(claimed, secret),
+                                     self._timeout_s)
+        except Exception as exc:  # noqa: BLE001 - recorded as a failed attempt, retried on the schedule
+            return AttemptResult(OUTCOME_CONNECTION_ERROR, 0.0, error=f"the attempt failed: {type(exc).__name__}")
 
     def _headers(self, claimed: ClaimedDelivery, secret: str) -> dict[str, str]:
         # Signed at send time: a retry carries a fresh timestamp, so receivers can keep a short tolerance.

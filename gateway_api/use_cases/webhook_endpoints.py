@@ -7,8 +7,8 @@ from datetime import datetime
 
 from gateway_api.domain.errors import InvalidParameter, LimitExceeded, NotFound
 from gateway_api.domain.webhook_endpoints import (
-    MAX_DESCRIPTION_LENGTH, MAX_ENDPOINTS_PER_MERCHANT, WebhookEndpoint, enabled_events, new_endpoint_id,
-    new_signing_secret, parse_url, refused_addresses,
+    MAX_DESCRIPTION_LENGTH, MAX_ENDPOINTS_PER_MERCHANT, STANDARD_PORTS, WebhookEndpoint, ascii_url, enabled_events,
+    new_endpoint_id, new_signing_secret, parse_url, refused_addresses,
 )
 from gateway_api.use_cases.ports import HostResolver, SecretCipher, WebhookEndpointRepository
 
@@ -23,16 +23,18 @@ class IssuedEndpointSecret:
 
 class WebhookEndpoints:
     def __init__(self, repository: WebhookEndpointRepository, cipher: SecretCipher, resolver: HostResolver,
-                 now: Callable[[], datetime], allow_private: bool = False):
+                 now: Callable[[], datetime], allow_private: bool = False,
+                 allowed_ports: tuple[int, ...] = STANDARD_PORTS):
         self._repository = repository
         self._cipher = cipher
         self._resolver = resolver
         self._now = now
         self._allow_private = allow_private
+        self._allowed_ports = allowed_ports
 
     def create(self, account_id: str, url: str, events: list[str],
                description: str | None = None) -> IssuedEndpointSecret:
-        url = url.strip()
+        url = ascii_url(url.strip())
         self._check_reachable_safely(url)
         if description is not None and len(description) > MAX_DESCRIPTION_LENGTH:
             raise InvalidParameter(f"description must be at most {MAX_DESCRIPTION_LENGTH} characters.",
@@ -68,7 +70,7 @@ class WebhookEndpoints:
 
     def _check_reachable_safely(self, url: str) -> None:
         """The same rules the dispatcher applies on every delivery, checked now for a clear error."""
-        parts = parse_url(url, self._allow_private)
+        parts = parse_url(url, self._allow_private, self._allowed_ports)
         try:
             addresses = self._resolver.resolve(parts.host, parts.port)
         except LookupError:

@@ -14,7 +14,7 @@ from infra.errors import error_body
 
 from gateway_api.domain.errors import (
     AuthenticationFailed, BrokerUnavailable, GatewayError, IdempotencyConflict, InvalidParameter, LimitExceeded,
-    NotFound, PermissionDenied, TransactionNotApproved, UnknownParameter,
+    NotFound, PermissionDenied, ResendLimitReached, TransactionNotApproved, UnknownParameter,
 )
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,7 @@ _DOMAIN = {
     UnknownParameter: (422, "invalid_request_error", "parameter_unknown"),
     IdempotencyConflict: (409, "idempotency_error", "idempotency_key_reused"),
     LimitExceeded: (400, "invalid_request_error", "limit_exceeded"),
+    ResendLimitReached: (409, "invalid_request_error", "resend_limit_reached"),
     BrokerUnavailable: (503, "api_error", "broker_unavailable"),
     TransactionNotApproved: (409, "invalid_request_error", "transaction_not_approved"),
 }

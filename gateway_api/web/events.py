@@ -66,10 +66,11 @@ def event_deliveries(event_id):
 @requires(MERCHANT)
 @blp.arguments(ResendSchema, required=False)
 @blp.response(202, QueuedDeliveriesSchema)
-@error_responses(blp, *AUTHENTICATED, 400, 404, 413, 422)
+@error_responses(blp, *AUTHENTICATED, 400, 404, 409, 413, 422)
 def resend_event(payload, event_id):
     """Queue a new delivery, due now, to one endpoint (``endpoint_id``) or to every enabled endpoint
-    subscribed to the event's type; the body is optional."""
+    subscribed to the event's type; the body is optional. An event may be resent to an endpoint at
+    most 5 times (409 ``resend_limit_reached`` beyond)."""
     queued = _events().resend(g.principal.account_id, event_id, (payload or {}).get("endpoint_id"))
     return {"data": [presenters.delivery(d) for d in queued]}
 

@@ -1,24 +1,19 @@
 """Request and response shapes of refunds (marshmallow)."""
 from __future__ import annotations
 
-import re
-
 from marshmallow import Schema, ValidationError, fields, validate
 
 from infra.contracts import REFUND_FAILURE_REASONS
 
-from gateway_api.domain.money import AmountError, parse_amount
+from gateway_api.domain.money import AMOUNT_PATTERN, AmountError, parse_amount
 from gateway_api.domain.refunds import REASONS, REFUND_STATUSES
 from gateway_api.web.schemas import Text
-
-_STRICT_AMOUNT = re.compile(r"\A[0-9]{1,9}(\.[0-9]{1,2})?\Z")
-
 
 class RefundAmount(fields.Field):
     """A strict decimal string: digits, at most two decimals, above zero (no number, no sign, no exponent)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or not _STRICT_AMOUNT.match(value):
+        if not isinstance(value, str):
             raise ValidationError("Must be a decimal string with at most 2 decimals, such as \"10.50\".")
         try:
             amount = parse_amount(value)
@@ -33,7 +28,7 @@ class RefundCreateSchema(Schema):
     transaction = Text(required=True, validate=validate.Length(1, 100), metadata={
         "description": "the id of an approved payment of yours"})
     amount = RefundAmount(load_default=None, metadata={
-        "type": "string", "pattern": r"^[0-9]{1,9}(\.[0-9]{1,2})?$", "example": "5.00", "description": (
+        "type": "string", "pattern": AMOUNT_PATTERN, "example": "5.00", "description": (
             "A decimal string above 0 with at most 2 decimals. Omitted: whatever is still refundable when "
             "the processor decides. More than what is left: the refund fails (amount_exceeds_refundable).")})
     reason = fields.String(load_default=None, validate=validate.OneOf(REASONS), metadata={

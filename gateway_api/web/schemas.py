@@ -5,7 +5,7 @@ from datetime import date, datetime, timezone
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from gateway_api.domain.money import AmountError, format_amount, parse_amount
+from gateway_api.domain.money import AMOUNT_PATTERN, AmountError, format_amount, parse_amount
 from gateway_api.domain.reports import PERIODS
 from gateway_api.domain.transactions import STATUSES
 
@@ -78,9 +78,10 @@ class CreditCardSchema(Schema):
 
 class TransactionCreateSchema(Schema):
     amount = Amount(required=True, metadata={
-        "type": "string", "pattern": r"^-?[0-9]+(\.[0-9]{1,2})?$", "example": "10.50", "description": (
-            "A decimal string with at most 2 decimals (a JSON number is accepted too). The processor approves "
-            "1.00 to 1000.00 and rejects the rest.")})
+        "type": "string", "pattern": AMOUNT_PATTERN, "example": "10.50", "description": (
+            "A decimal string of ASCII digits with at most 2 decimals, below 1,000,000,000, with no sign, "
+            "exponent or spaces (a JSON number with at most 2 decimals is accepted too); anything else, a "
+            "negative amount included, is a 422. The processor approves 1.00 to 1000.00 and rejects the rest.")})
     credit_card = fields.Nested(CreditCardSchema, required=True, metadata={
         "description": "Sent to the processor encrypted; only the brand and last 4 digits are kept."})
     description = Text(load_default=None, allow_none=True, validate=validate.Length(max=255), metadata={

@@ -17,6 +17,9 @@ class StackSettings:
     kafka_port: int = 9092
     api_port: int = 8000
     panel_port: int = 8001
+    # /metrics of the API and the panel: listeners of their own (the gunicorn masters'), off the public ports.
+    api_metrics_port: int = 9100
+    panel_metrics_port: int = 9104
     processor_metrics_port: int = 9101
     results_metrics_port: int = 9102
     webhooks_metrics_port: int = 9103
@@ -48,6 +51,8 @@ class StackSettings:
             kafka_port=env.int("KAFKA_PORT", cls.kafka_port, minimum=1),
             api_port=env.int("GATEWAY_API_PORT", cls.api_port, minimum=1),
             panel_port=env.int("PANEL_PORT", cls.panel_port, minimum=1),
+            api_metrics_port=env.int("API_METRICS_PORT", cls.api_metrics_port, minimum=1),
+            panel_metrics_port=env.int("PANEL_METRICS_PORT", cls.panel_metrics_port, minimum=1),
             processor_metrics_port=env.int("PROCESSOR_METRICS_PORT", cls.processor_metrics_port, minimum=1),
             results_metrics_port=env.int("RESULTS_METRICS_PORT", cls.results_metrics_port, minimum=1),
             webhooks_metrics_port=env.int("WEBHOOKS_METRICS_PORT", cls.webhooks_metrics_port, minimum=1),

@@ -82,7 +82,8 @@ class Stack:
 
     def _check_ports_free(self) -> None:
         s = self.settings
-        ports = {"GATEWAY_API_PORT": s.api_port, "PANEL_PORT": s.panel_port,
+        ports = {"GATEWAY_API_PORT": s.api_port, "PANEL_PORT": s.panel_port, "API_METRICS_PORT": s.api_metrics_port,
+                 "PANEL_METRICS_PORT": s.panel_metrics_port,
                  "PROCESSOR_METRICS_PORT": s.processor_metrics_port, "RESULTS_METRICS_PORT": s.results_metrics_port,
                  "WEBHOOKS_METRICS_PORT": s.webhooks_metrics_port}
         if not s.external_kafka:
@@ -136,10 +137,12 @@ class Stack:
              self._env(DATABASE_URL=s.gateway_db, METRICS_PORT=str(s.webhooks_metrics_port))),
             ("api", gunicorn + ["-c", "python:gateway_api.gunicorn_conf", "gateway_api:create_app()",
                                 "--bind", f"{s.host}:{s.api_port}"],
-             self._env(DATABASE_URL=s.gateway_db, PROMETHEUS_MULTIPROC_DIR=self._fresh_dir("metrics-api"))),
+             self._env(DATABASE_URL=s.gateway_db, PROMETHEUS_MULTIPROC_DIR=self._fresh_dir("metrics-api"),
+                       METRICS_PORT=str(s.api_metrics_port))),
             ("panel", gunicorn + ["-c", "python:panel.gunicorn_conf", "panel:create_app()",
                                   "--bind", f"{s.host}:{s.panel_port}"],
-             self._env(PANEL_GATEWAY_URL=s.api_url, PROMETHEUS_MULTIPROC_DIR=self._fresh_dir("metrics-panel"))),
+             self._env(PANEL_GATEWAY_URL=s.api_url, PROMETHEUS_MULTIPROC_DIR=self._fresh_dir("metrics-panel"),
+                       METRICS_PORT=str(s.panel_metrics_port))),
         ]
 
     def _env(self, **overrides: str) -> dict[str, str]:
@@ -214,8 +217,8 @@ class Stack:
     def prometheus_targets(self) -> dict[str, list[str]]:
         """Every service under its job name in infra/prometheus/prometheus.yml."""
         s = self.settings
-        return {"api": [f"{s.host}:{s.api_port}"], "processor": [f"{s.host}:{s.processor_metrics_port}"],
-                "results": [f"{s.host}:{s.results_metrics_port}"], "panel": [f"{s.host}:{s.panel_port}"],
+        return {"api": [f"{s.host}:{s.api_metrics_port}"], "processor": [f"{s.host}:{s.processor_metrics_port}"],
+                "results": [f"{s.host}:{s.results_metrics_port}"], "panel": [f"{s.host}:{s.panel_metrics_port}"],
                 "webhooks": [f"{s.host}:{s.webhooks_metrics_port}"]}
 
     def pids(self) -> dict[str, int]:

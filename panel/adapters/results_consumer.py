@@ -7,6 +7,7 @@ resynchronises from).
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -71,7 +72,7 @@ class ResultsConsumer:
             log.info("consuming results", extra={"topic": self._settings.topics.results})
             while not self._stop.is_set():
                 # Returns as soon as one result arrives: latency matters.
-                self._handle(fetch_batch(consumer, gaps, FETCH_MAX_MESSAGES, FETCH_TIMEOUT_SECONDS))
+                self.handle_batch(fetch_batch(consumer, gaps, FETCH_MAX_MESSAGES, FETCH_TIMEOUT_SECONDS))
         finally:
             consumer.close()
 
@@ -92,15 +93,40 @@ class ResultsConsumer:
             assignment.append(TopicPartition(topic, partition, high))
         return assignment
 
-    def _handle(self, messages: list[Message]) -> None:
+    def handle_batch(self, messages: list[Message]) -> None:
+        """Every message is shown or skipped on its own: no content stops the live view."""
         for message in messages:
             try:
-                result = TransactionResult.from_json(message.value())
-            except (ValueError, TypeError):
-                log.warning("unreadable result skipped", extra={"partition": message.partition(),
-                                                                "offset": message.offset()})
-                continue
-            self._on_result(result)
+                self._on_result(decode_result(message.value()))
+            except Exception as exc:  # noqa: BLE001 - the class only: texts may quote the payload
+                log.warning("unusable result skipped", extra={"partition": message.partition(),
+                                                              "offset": message.offset(),
+                                                              "error_class": type(exc).__name__})
+
+
+def decode_result(raw: bytes | None) -> TransactionResult:
+    """A result whose fields are all text (or null): what the live page and every stream filter expect.
+
+    Raises ``ValueError`` for anything else (a result the gateway's results consumer dead-letters too).
+    """
+    data = json.loads(raw or b"")
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    fields = {name: data.get(name) for name in TransactionResult.__dataclass_fields__}
+    if not all(value is None or _is_text(value) for value in fields.values()) or not fields["id"]:
+        raise ValueError("a field is not text")
+    return TransactionResult(**fields)
+
+
+def _is_text(value: object) -> bool:
+    """A string a stream can send: UTF-8 encodable (JSON allows lone surrogates such as "\\ud800")."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def result_to_event(result: TransactionResult) -> dict:

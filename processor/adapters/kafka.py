@@ -11,6 +11,7 @@ from confluent_kafka import Message
 from infra.contracts import DeadLetter
 from infra.dead_letters import DeadLetterPublisher, dead_letter
 from infra.kafka import AckedProducer, Record
+from infra.poison import OutageOrPoison, apply_isolating, poison_reason
 
 from processor.adapters.card_data import CardDataReader
 from processor.adapters.decoding import Unidentifiable, decode
@@ -18,7 +19,7 @@ from processor.domain.transaction import Outcome
 from processor.adapters.metrics import ProcessorMetrics
 from processor.adapters.presenters import present
 from processor.use_cases.ports import ResultPublisher
-from processor.use_cases.process_transaction import ProcessTransaction, TransactionInput
+from processor.use_cases.process_transaction import ProcessedBatch, ProcessTransaction, TransactionInput
 
 log = logging.getLogger(__name__)
 
@@ -39,27 +40,31 @@ class KafkaResultPublisher(ResultPublisher):
 
 
 class TransactionBatchHandler:
-    """Decode a polled batch, send the unidentifiable to the DLQ, process the rest in one go.
+    """Decode a polled batch, process it in one go, send what can never be processed to the DLQ.
 
     Raising means "not done": the loop retries the whole batch and commits nothing, and the use
-    case's idempotence makes the retry safe.
+    case's idempotence makes the retry safe. It raises only for an outage (``infra.poison``): a
+    message that cannot be decoded, or fails alone while the database answers, is dead-lettered.
     """
 
     def __init__(self, use_case: ProcessTransaction, dead_letters: DeadLetterPublisher, metrics: ProcessorMetrics,
-                 cards: CardDataReader):
+                 cards: CardDataReader, judge: OutageOrPoison):
         self._use_case = use_case
         self._dead_letters = dead_letters
         self._metrics = metrics
         self._cards = cards
+        self._judge = judge
 
     def __call__(self, messages: Sequence[Message]) -> None:
         started = time.perf_counter()
         self._cards.failures.clear()
         try:
-            inputs, letters = _split(messages, self._cards)
+            decoded, letters = _split(messages, self._cards)
+            batches, poison = apply_isolating(decoded, self._execute, self._judge)
+            letters += [dead_letter(message, reason) for (message, _), reason in poison]
             if letters:
                 self._dead_letters.publish(letters)
-            batch = self._use_case.execute(inputs)
+            batch = ProcessedBatch([o for b in batches for o in b.outcomes], [o for b in batches for o in b.decided])
         except Exception:
             self._metrics.batch_failures.inc()
             raise
@@ -75,11 +80,18 @@ class TransactionBatchHandler:
             log.warning("card data could not be decrypted", extra={"causes": dict(self._cards.failures)})
 
 
-def _split(messages: Sequence[Message], cards: CardDataReader) -> tuple[list[TransactionInput], list[DeadLetter]]:
-    inputs, letters = [], []
+    def _execute(self, decoded: Sequence[tuple[Message, TransactionInput]]) -> ProcessedBatch:
+        return self._use_case.execute([item for _, item in decoded])
+
+
+def _split(messages: Sequence[Message], cards: CardDataReader,
+           ) -> tuple[list[tuple[Message, TransactionInput]], list[DeadLetter]]:
+    decoded, letters = [], []
     for message in messages:
         try:
-            inputs.append(decode(message.value(), cards))
+            decoded.append((message, decode(message.value(), cards)))
         except Unidentifiable as exc:
             letters.append(dead_letter(message, str(exc)))
-    return inputs, letters
+        except Exception as exc:  # noqa: BLE001 - whatever a message holds, the batch goes on
+            letters.append(dead_letter(message, poison_reason(exc)))
+    return decoded, letters

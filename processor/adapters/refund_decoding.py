@@ -7,18 +7,15 @@ to the dead-letter topic, never stopping the loop.
 """
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 import orjson
 
 from infra.contracts import MAX_ID_LENGTH
+from infra.money import AmountError, parse_amount
 
 from processor.adapters.decoding import Unidentifiable
 from processor.domain.refunds import RefundRequest
-
-# Digits, then at most two decimals: no sign, no exponent, no spaces (the API sends exactly this).
-_AMOUNT = re.compile(r"\A[0-9]{1,10}(\.[0-9]{1,2})?\Z")
 
 
 def decode_refund(raw: bytes | None) -> RefundRequest:
@@ -52,6 +49,9 @@ def _identifier(data: dict, name: str) -> str:
 def _amount(value: object) -> tuple[Decimal | None, bool]:
     if value is None:
         return None, True
-    if isinstance(value, str) and _AMOUNT.match(value):
-        return Decimal(value), True
-    return None, False
+    if not isinstance(value, str):  # the API sends a decimal string: a number here is not from it
+        return None, False
+    try:
+        return parse_amount(value), True  # the one money rule (infra.money); zero fails on its own rule
+    except AmountError:
+        return None, False

@@ -15,12 +15,12 @@ from decimal import Decimal
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.dialects import mysql, sqlite
 
+from infra.money import from_cents, to_cents
+
 from processor.adapters.refund_tables import refund_balances as balances, refunds
 from processor.adapters.tables import transactions
 from processor.domain.refunds import Payment, RefundOutcome
 from processor.use_cases.ports import RefundRepository, RefundSession
-
-CENT = Decimal("0.01")
 
 _TAKE = (update(balances)
          .where(balances.c.transaction_id == bindparam("b_id"),
@@ -28,12 +28,8 @@ _TAKE = (update(balances)
          .values(refunded_cents=balances.c.refunded_cents + bindparam("b_cents")))
 
 
-def to_cents(amount: Decimal) -> int:
-    return int(amount.quantize(CENT) * 100)
-
-
-def from_cents(cents: int | None) -> Decimal | None:
-    return None if cents is None else (Decimal(cents) / 100).quantize(CENT)
+def _money(cents: int | None) -> Decimal | None:
+    return None if cents is None else from_cents(cents)
 
 
 class SqlRefundSession(RefundSession):
@@ -44,7 +40,7 @@ class SqlRefundSession(RefundSession):
         row = self._connection.execute(select(refunds).where(refunds.c.id == refund_id)).first()
         if row is None:
             return None
-        return RefundOutcome(row.id, row.transaction_id, row.account_id, row.status, from_cents(row.amount_cents),
+        return RefundOutcome(row.id, row.transaction_id, row.account_id, row.status, _money(row.amount_cents),
                              row.failure_reason, from_cents(row.amount_refunded_cents), row.processed_at)
 
     def payment(self, transaction_id: str) -> Payment | None:

@@ -8,7 +8,6 @@ from decimal import Decimal
 from infra.contracts import STATUS_APPROVED, STATUS_REJECTED
 
 from processor.domain.card import CreditCard
-from processor.domain.money import storable
 from processor.domain.rules import RULES, Rule
 
 
@@ -28,7 +27,7 @@ class Transaction:
             account_id=self.account_id,
             status=STATUS_REJECTED if broken else STATUS_APPROVED,
             error_message=broken.message if broken else "",
-            amount=storable(self.amount),
+            amount=self.amount,
             card_brand=self.card.brand,
             card_last4=self.card.last4,
             created_at=self.created_at,

@@ -241,6 +241,21 @@ def test_each_kafka_user_gets_exactly_its_services_acls_and_transactions_last_24
     assert '[ "$topic" = transactions ] && retention=86400000' in script
 
 
+def test_metrics_ports_are_scraped_inside_the_network_and_never_published(compose):
+    """/metrics of every service is on its METRICS_PORT, which Prometheus scrapes by service name and
+    compose publishes nowhere (the published API and panel ports do not serve it)."""
+    config = yaml.safe_load((support.ROOT / "infra/prometheus/prometheus.yml").read_text())
+    scraped = {t for job in config["scrape_configs"] for sc in job.get("static_configs", []) for t in sc["targets"]}
+    scraped |= {f"{n}:{sd['port']}" for job in config["scrape_configs"] for sd in job.get("dns_sd_configs", [])
+                for n in sd["names"]}
+    for name in ("api", "panel", "processor", "results", "webhooks"):
+        service = compose["services"][name]
+        metrics_port = str(service["environment"]["METRICS_PORT"])
+        assert f"{name}:{metrics_port}" in scraped, name
+        published = [support.interpolate(port, {}).rsplit(":", 1)[1] for port in service.get("ports", [])]
+        assert metrics_port not in published, name
+
+
 def test_published_ports_listen_on_localhost_unless_told_otherwise(compose, env_example):
     published = 0
     for name, service in compose["services"].items():

@@ -152,6 +152,35 @@ def test_prometheus_scrape_annotations_point_at_a_container_port(rendered, overl
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
+def test_metrics_ports_are_behind_no_service_and_only_monitoring_reaches_them(rendered, overlay):
+    """/metrics is scraped on the pod's metrics port: no Service the ingress routes to forwards to it,
+    and the network policy lets only the monitoring namespace reach it."""
+    objects = rendered[overlay]
+    policies = of_kind(objects, "NetworkPolicy")
+    (ingress,) = of_kind(objects, "Ingress")
+    routed = {path["backend"]["service"]["name"] for rule in ingress["spec"]["rules"] for path in rule["http"]["paths"]}
+    for deployment in of_kind(objects, "Deployment"):
+        name = deployment["metadata"]["name"]
+        port = int(deployment["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"])
+        (container,) = pod_spec(deployment)["containers"]
+        env = {item["name"]: item.get("value") for item in container.get("env", [])}
+        assert env.get("METRICS_PORT") == str(port), name
+        named_ports = {p.get("name"): p["containerPort"] for p in container.get("ports", [])}
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        for service in of_kind(objects, "Service"):
+            if service["metadata"]["name"] in routed and _selects(service["spec"]["selector"], labels):
+                forwarded = {named_ports.get(p["targetPort"], p["targetPort"]) for p in service["spec"]["ports"]}
+                assert port not in forwarded, (name, service["metadata"]["name"])
+        for policy in policies:
+            if not _selects(policy["spec"]["podSelector"].get("matchLabels", {"-": "-"}), labels):
+                continue
+            for rule in policy["spec"].get("ingress", []):
+                if port in {p["port"] for p in rule.get("ports", [])}:
+                    sources = [s.get("namespaceSelector", {}).get("matchLabels", {}) for s in rule["from"]]
+                    assert sources == [{"gateway.example.com/monitoring": "true"}], (name, policy["metadata"]["name"])
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
 def test_api_and_processor_autoscale_and_processors_stop_at_the_partition_count(rendered, overlay):
     objects = rendered[overlay]
     hpas = {hpa["spec"]["scaleTargetRef"]["name"]: hpa["spec"] for hpa in of_kind(objects, "HorizontalPodAutoscaler")}

@@ -176,6 +176,13 @@ def test_no_other_alert_goes_off_under_normal_load(prometheus, traffic):
     assert {alert["labels"]["alertname"] for alert in prometheus.alerts()} == {"DeadLetterQueueNotEmpty"}
 
 
+def test_metrics_are_not_served_on_the_public_ports(running_stack):
+    for url in (running_stack.settings.api_url, running_stack.settings.panel_url):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{url}/metrics", timeout=10)
+        assert refused.value.code == 404, url
+
+
 @pytest.mark.parametrize("job", sorted(catalogue.SERVICES))
 def test_service_metrics_pass_promtool_lint(running_stack, traffic, job):
     promtool = prometheus_binary("promtool") or skip_or_fail("promtool not installed (apt-get install prometheus)")

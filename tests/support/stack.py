@@ -35,6 +35,8 @@ def stack_settings_for_tests(var_dir: Path, kafka_bootstrap: str) -> StackSettin
         processor_metrics_port=free_port(),
         results_metrics_port=free_port(),
         webhooks_metrics_port=free_port(),
+        api_metrics_port=free_port(),
+        panel_metrics_port=free_port(),
         prometheus_port=free_port(),
         var_dir=var_dir,
         external_kafka=kafka_bootstrap,

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from infra.contracts import TransactionResult
 from infra.db import build_engine
+from infra.metrics import exposition
 
 from gateway_api import create_app
 from tests.integration.gateway_api.support import create_merchant, decoded, transaction_body
@@ -52,7 +53,7 @@ def refusing_ledger(app, database_url):
 
 
 def failures_counted(client) -> float:
-    for family in text_string_to_metric_families(client.get("/metrics").get_data(as_text=True)):
+    for family in text_string_to_metric_families(exposition()[0].decode()):
         if family.name == "gateway_api_ledger_write_failures":
             return sum(sample.value for sample in family.samples if sample.name.endswith("_total"))
     return 0.0

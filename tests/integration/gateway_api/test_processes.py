@@ -20,6 +20,7 @@ import requests
 from infra.contracts import TransactionResult
 from infra.embedded_broker import free_port
 from infra.kafka import Record, build_acked_producer
+from infra.metrics import STANDARD_METHODS
 
 from tests.integration.gateway_api.support import ADMIN_TOKEN, TEST_CARD, TEST_CVV, transaction_body
 from tests.support import wait_until
@@ -66,16 +67,29 @@ class Process:
 
 @pytest.fixture
 def api(env, tmp_path):
-    with listening_socket() as sock:  # bound here and handed over: no other process can take the port
-        process = Process([str(BIN / "gunicorn"), "-c", "python:gateway_api.gunicorn_conf", "gateway_api:create_app()",
-                           "--bind", f"fd://{sock.fileno()}"], env, tmp_path / "api.log", pass_fds=(sock.fileno(),))
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    process = retry_on_port_collision(lambda attempt: _gunicorn(env, tmp_path / f"api-{attempt}.log"))
     try:
-        wait_until(lambda: _answers(url + "/healthz") or process.popen.poll() is not None, 30, message="gunicorn up")
-        assert process.popen.poll() is None, process.log_path.read_text()
-        yield url, process
+        yield process.url, process
     finally:
         process.stop()
+
+
+def _gunicorn(env: dict, log_path: Path) -> Process:
+    """The API under gunicorn, its /metrics on a free port of its own (started again if it lost that port)."""
+    metrics_port = free_port()
+    with listening_socket() as sock:  # bound here and handed over: no other process can take the port
+        process = Process([str(BIN / "gunicorn"), "-c", "python:gateway_api.gunicorn_conf", "gateway_api:create_app()",
+                           "--bind", f"fd://{sock.fileno()}"], env | {"METRICS_PORT": str(metrics_port)}, log_path,
+                          pass_fds=(sock.fileno(),))
+        process.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    process.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+    wait_until(lambda: (_answers(process.url + "/healthz") and _answers(process.metrics_url))
+               or process.popen.poll() is not None, 30, message="gunicorn up")
+    if process.popen.poll() is not None:
+        process.stop()
+        output = log_path.read_text()
+        raise (PortTaken if lost_a_port_race(output) else RuntimeError)(output[-2000:])
+    return process
 
 
 def booted_workers(process: "Process") -> set[int]:
@@ -122,8 +136,15 @@ def test_gunicorn_serves_the_api_from_several_workers_with_metrics_aggregated_an
     accepted = len(posts) + len(traffic.accepted_ids)
     assert requests.get(f"{url}/readyz", timeout=10).status_code == 200
 
-    scrapes = [requests.get(f"{url}/metrics", timeout=10).text for _ in range(4)]  # whichever worker answers
+    # Made-up methods (gunicorn accepts any upper-case word) all count as "other": no new series each.
+    for n in range(30):
+        requests.request(f"MADEUP{chr(65 + n % 26)}{n}", f"{url}/v1/transactions", timeout=10)
+    assert requests.get(f"{url}/metrics", timeout=10).status_code == 404  # not on the public port
+    scrapes = [requests.get(process.metrics_url, timeout=10).text for _ in range(2)]  # the master aggregates
     for text in scrapes:
+        methods = {line.split('method="', 1)[1].split('"', 1)[0] for line in text.splitlines()
+                   if line.startswith("gateway_api_http_requests_total{")}
+        assert methods <= STANDARD_METHODS | {"other"} and "other" in methods
         assert metric(text, "gateway_api_transactions_accepted_total") == accepted
         assert f'gateway_api_http_requests_total{{method="POST",route="/v1/transactions",status="202"}} {accepted}.0' in text
         assert metric(text, "gateway_api_produce_duration_seconds_count") == accepted

@@ -14,12 +14,16 @@ def _access_lines(caplog) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.name == "gateway_api.access"]
 
 
-@pytest.mark.parametrize("path", ["/metrics", "/healthz", "/readyz"])
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
 def test_probes_and_scrapes_are_not_logged_at_info(client, caplog, path):
     caplog.set_level(logging.DEBUG, logger="gateway_api.access")
     client.get(path)
     (line,) = _access_lines(caplog)
     assert line.levelno == logging.DEBUG and line.path == path
+
+
+def test_metrics_are_not_served_on_the_api_port(client):
+    assert client.get("/metrics").status_code == 404  # the gunicorn master serves them on METRICS_PORT
 
 
 def test_a_merchants_request_is_logged_at_info(client, merchant, caplog):

@@ -92,6 +92,17 @@ def test_results_it_can_never_apply_are_dead_lettered_and_the_rest_of_the_partit
     assert len({letter["source_offset"] for letter in letters}) == len(NEVER_APPLICABLE)
 
 
+def test_results_sent_after_poison_amounts_are_applied(kafka_settings, database_url, results_consumer, ledger):
+    poison = [result(amount=amount) for amount in ("1E+1000000", "-1E+1000000", "9" * 5000, "1e3", " 10.50 ")]
+    after = [result() for _ in range(3)]
+    produce(kafka_settings, [encoded(message) for message in poison + after])
+    results_consumer(database_url)
+
+    wait_until(lambda: all(ledger.get(r["id"]) for r in after), 30, message="the results sent after the poison ones")
+    # The decision is what matters; an amount that is not money is stored as unknown.
+    assert [(ledger.get(r["id"]).status, ledger.get(r["id"]).amount) for r in poison] == [("approved", None)] * 5
+
+
 REFUSE_ONE_ROW = {
     "sqlite": "CREATE TRIGGER refuse_one BEFORE INSERT ON gateway_transactions WHEN NEW.id = 'refused-by-db' "
               "BEGIN SELECT RAISE(ABORT, 'refused'); END",

@@ -150,6 +150,22 @@ def test_events_deliveries_and_resend(client, app, merchant):
     assert (missing.status_code, missing.json["error"]["param"]) == (404, "endpoint_id")
 
 
+def test_an_event_is_resent_a_bounded_number_of_times_then_409(client, app, merchant):
+    create_endpoint(client, merchant, events=["transaction.approved"])
+    decide(app, ("tx-3", merchant[0]))
+    (event,) = client.get("/v1/events", auth=merchant).json["data"]
+    answers = [client.post(f"/v1/events/{event['id']}/resend", auth=merchant).status_code for _ in range(6)]
+    assert answers == [202] * 5 + [409]
+    refused = client.post(f"/v1/events/{event['id']}/resend", auth=merchant).json["error"]
+    assert refused["code"] == "resend_limit_reached" and "at most" in refused["message"]
+
+
+def test_an_endpoint_url_is_stored_as_ascii(client, merchant):
+    created = client.post("/v1/webhook_endpoints", json={"url": "http://127.0.0.1:8010/é", "enabled_events": ["*"]},
+                          auth=merchant)
+    assert (created.status_code, created.json["url"]) == (201, "http://127.0.0.1:8010/%C3%A9")
+
+
 def test_resend_without_a_subscribed_endpoint_says_what_to_do(client, app, merchant):
     decide(app, ("tx-2", merchant[0]))
     (event,) = client.get("/v1/events", auth=merchant).json["data"]
@@ -174,7 +190,7 @@ def test_openapi_documents_every_webhook_endpoint_with_its_statuses(client):
         ("/v1/events", "get"): {"200", "401", "403", "422"},
         ("/v1/events/{event_id}", "get"): {"200", "401", "403", "404"},
         ("/v1/events/{event_id}/deliveries", "get"): {"200", "401", "403", "404"},
-        ("/v1/events/{event_id}/resend", "post"): {"202", "400", "401", "403", "404", "422"},
+        ("/v1/events/{event_id}/resend", "post"): {"202", "400", "401", "403", "404", "409", "422"},
         ("/v1/webhook_deliveries", "get"): {"200", "401", "403", "422"},
     }
     for (path, method), statuses in expected.items():

@@ -18,6 +18,7 @@ from infra.contracts import TransactionResult
 from infra.kafka import Record, build_acked_producer
 from tests.integration.panel.conftest import as_operator, sign_in
 from tests.support import wait_until
+from infra.embedded_broker import free_port
 from tests.support.ports import listening_socket
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -31,7 +32,8 @@ def gunicorn_panel(api, kafka_settings, tmp_path):
     env = {**os.environ, "PANEL_SECRET_KEY": SECRET_KEY, "PANEL_GATEWAY_URL": api[0],
            "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
            "KAFKA_TOPIC_PREFIX": kafka_settings.topics.results.removesuffix("transactions_result"),
-           "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "WEB_CONCURRENCY": "2", "PYTHONPATH": str(ROOT)}
+           "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "WEB_CONCURRENCY": "2", "PYTHONPATH": str(ROOT),
+           "METRICS_PORT": str(free_port())}
     log = open(tmp_path / "panel.log", "wb")  # the test reads it back through tmp_path
     with listening_socket() as sock:  # bound here and handed over: no other process can take the port
         process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:panel.gunicorn_conf",
@@ -40,6 +42,7 @@ def gunicorn_panel(api, kafka_settings, tmp_path):
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     try:
         wait_until(lambda: _ready(url), 30, interval=0.1, message="the panel's /readyz")
+        process.metrics_url = f"http://127.0.0.1:{env['METRICS_PORT']}/metrics"
         yield url, process
     finally:
         if process.poll() is None:
@@ -94,9 +97,10 @@ def test_every_worker_streams_every_result_and_sigterm_stops_within_seconds(guni
     build_acked_producer(kafka_settings, "test").send([Record(kafka_settings.topics.results, result.to_json())], 10)
     wait_until(lambda: all(any('"id": "tx-1"' in line for line in lines) for lines in streams), 5,
                message="the result on every stream")
-    metrics = requests.get(url + "/metrics", timeout=5).text
+    assert requests.get(url + "/metrics", timeout=5).status_code == 404  # public port: the ingress routes "/"
+    metrics = requests.get(process.metrics_url, timeout=5).text  # the master's own listener
     assert f"panel_sse_clients {float(len(streams))}" in metrics and "panel_results_received_total 2.0" in metrics
-    assert "process_resident_memory_bytes" in metrics  # of the worker that answered
+    assert "process_resident_memory_bytes" in metrics  # of the master that answered
 
     started = time.monotonic()
     process.send_signal(signal.SIGTERM)

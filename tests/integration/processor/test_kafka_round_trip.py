@@ -130,3 +130,23 @@ def test_the_original_clear_contract_is_decided_when_plaintext_is_accepted(start
     decided = {r.id: r.error_message for r in map(TransactionResult.from_json, reader.read_until(50, 30))}
     reader.close()
     assert decided == expected
+
+
+POISON_AMOUNTS = ["1E+1000000", "-1E+1000000", "1e999999999", "9" * 5000, "1_000", "\u0661\u0660.\u0665\u0660"]
+
+
+def test_transactions_sent_after_poison_amounts_are_decided(running_processor, kafka_settings, database_url):
+    good, _ = mixed_transaction(0, "pa-")  # approved when its amount is money
+    poison = {f"pa-poison-{n}": encrypted(good | {"id": f"pa-poison-{n}", "amount": amount})
+              for n, amount in enumerate(POISON_AMOUNTS)}
+    after = {f"pa-after-{n}": encrypted(good | {"id": f"pa-after-{n}"}) for n in range(3)}
+    # One key: every message on one partition, behind the poison ones.
+    produce(kafka_settings, [json.dumps(m).encode() for m in (poison | after).values()],
+            [b"acct-poison"] * (len(poison) + len(after)))
+    reader = TopicReader(kafka_settings, kafka_settings.topics.results)
+    by_id = {r.id: r for r in map(TransactionResult.from_json, reader.read_until(len(poison) + len(after), 30))}
+    reader.close()
+    assert {id: by_id[id].status for id in after} == {id: "approved" for id in after}
+    # Not an amount by the one money rule: counted as zero, as a missing amount always was.
+    assert {id: (by_id[id].status, by_id[id].error_message, by_id[id].amount) for id in poison} == {
+        id: ("rejected", "the amount must be greater than 1", None) for id in poison}

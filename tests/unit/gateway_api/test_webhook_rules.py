@@ -24,6 +24,7 @@ T0 = datetime(2026, 11, 23, 10, 0, 0)
     ("64:ff9b::a00:1", False),  # NAT64 of 10.0.0.1
     ("2002:7f00:1::1", False),  # 6to4 of 127.0.0.1
     ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False),  # Teredo
+    ("::a9fe:a9fe", False), ("::0a00:0001", False), ("::5db8:d822", False),  # IPv4-compatible (::/96), refused whole
 ])
 def test_only_public_unicast_addresses_are_allowed(address, public):
     assert address_allowed(address, allow_private=False) is public
@@ -118,3 +119,22 @@ def test_an_event_is_the_transaction_json_wrapped_once_with_a_derived_id():
 
 def test_a_response_body_is_kept_to_1_kib():
     assert len(clipped_body(b"a" * 5000)) == 1024 and clipped_body(b"\xff ok") == "\ufffd ok"
+
+
+@pytest.mark.parametrize("url", ["https://own.example/\u00e9", "https://b\u00fccher.example/"])
+def test_a_url_that_is_not_ascii_is_refused_when_sent(url):
+    with pytest.raises(InvalidParameter, match="ASCII"):
+        parse_url(url, allow_private=False)
+
+
+@pytest.mark.parametrize("url, allowed, ports", [
+    ("https://shop.example.com/", True, (443,)), ("https://shop.example.com:443/", True, (443,)),
+    ("https://shop.example.com:22/", False, (443,)), ("https://shop.example.com:8443/", False, (443,)),
+    ("https://shop.example.com:8443/", True, (443, 8443)),
+])
+def test_only_the_allowed_ports(url, allowed, ports):
+    if allowed:
+        assert parse_url(url, allow_private=False, allowed_ports=ports).host == "shop.example.com"
+    else:
+        with pytest.raises(InvalidParameter, match="port"):
+            parse_url(url, allow_private=False, allowed_ports=ports)

@@ -52,3 +52,9 @@ def test_the_tolerance_is_the_callers():
     header = signature_header(PAYLOAD, SECRET, NOW)
     assert verify(PAYLOAD, header, SECRET, tolerance_s=3600, now=NOW + 3000)
     assert not verify(PAYLOAD, header, SECRET, tolerance_s=60, now=NOW + 61)
+
+
+@pytest.mark.parametrize("header", ["t=\u00b2,v1=abc", "t=" + "9" * 5000 + ",v1=abc", "t=1800000000,v1=\u00e9",
+                                    "t=\u0661\u0662,v1=abc", "t=1800000000,v1=" + "\u00e9" * 64, "t=-5,v1=abc"])
+def test_verify_returns_false_and_never_raises_on_a_hostile_header(header):
+    assert verify(b"{}", header, "whsec_s3cret", now=1_800_000_000) is False

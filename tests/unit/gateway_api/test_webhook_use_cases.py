@@ -79,7 +79,7 @@ class FakeEvents(EventRepository):
         return event if event and event.account_id == account_id else None
 
     def deliveries(self, account_id, event_id):
-        return []
+        return [d for d in self.added if d.event_id == event_id]
 
     def recent_deliveries(self, query):
         raise NotImplementedError
@@ -224,3 +224,59 @@ def test_a_delivery_whose_lease_would_run_out_mid_send_is_not_sent():
     assert (late.attempt, late.transition) == (None, None) and sender.sent == []
     in_time = use_case.attempt(replace(claimed(), lease_until=NOW + timedelta(seconds=60)))
     assert in_time.transition.status == "delivered" and len(sender.sent) == 1
+
+
+class RaisingSender(WebhookSender):
+    def send(self, url, body, headers, timeout_s):
+        raise UnicodeEncodeError("ascii", "whsec_s3cret é", 13, 14, "ordinal not in range(128)")
+
+
+def test_an_attempt_that_raises_is_a_failed_attempt_named_by_its_class_and_retried_on_schedule():
+    record = deliver(RaisingSender()).attempt(claimed())
+    assert record.attempt.result.error == "the attempt failed: UnicodeEncodeError"
+    assert "whsec" not in record.attempt.result.error
+    assert (record.transition.status, record.transition.next_attempt_at) == ("pending", record.transition.next_attempt_at)
+    assert record.transition.next_attempt_at is not None
+    last = deliver(RaisingSender()).attempt(claimed(attempts_made=2))
+    assert last.transition.status == "failed"
+
+
+def test_an_endpoint_url_is_stored_as_ascii_after_idna_and_percent_encoding():
+    resolver = FakeResolver({"xn--bcher-kva.example": ["93.184.216.34"], "own.example": ["93.184.216.34"]})
+    use_case, _ = endpoints_use_case(resolver=resolver)
+    assert use_case.create("acct_a", "https://own.example/\u00e9", ["*"]).endpoint.url == "https://own.example/%C3%A9"
+    assert use_case.create("acct_a", "https://b\u00fccher.example/a?q=\u00e9", ["*"]).endpoint.url == \
+        "https://xn--bcher-kva.example/a?q=%C3%A9"
+
+
+@pytest.mark.parametrize("url", ["https://\u00e9" + "x" * 70 + ".example/", "https://a..\u00e9.example/",
+                                 "https://\u00e9:99999/"])
+def test_a_url_that_cannot_become_ascii_is_refused(url):
+    use_case, _ = endpoints_use_case()
+    with pytest.raises(InvalidParameter) as refused:
+        use_case.create("acct_a", url, ["*"])
+    assert refused.value.param == "url"
+
+
+def test_only_the_standard_https_port_unless_the_operator_widens_the_ports():
+    use_case, _ = endpoints_use_case()
+    with pytest.raises(InvalidParameter, match="port 443"):
+        use_case.create("acct_a", "https://shop.example.com:8443/hook", ["*"])
+    assert use_case.create("acct_a", "https://shop.example.com:443/hook", ["*"])
+    widened = WebhookEndpoints(FakeEndpoints(), FakeCipher(), FakeResolver(PUBLIC), lambda: NOW, False, (443, 8443))
+    assert widened.create("acct_a", "https://shop.example.com:8443/hook", ["*"]).endpoint.url.endswith(":8443/hook")
+
+
+def test_an_event_is_resent_to_an_endpoint_a_bounded_number_of_times():
+    from gateway_api.domain.errors import ResendLimitReached
+    from gateway_api.use_cases.events import MAX_RESENDS_PER_ENDPOINT
+    endpoints_case, repository = endpoints_use_case()
+    endpoint = endpoints_case.create("acct_a", "https://shop.example.com/a", ["*"]).endpoint
+    event = transaction_event({"id": "tx-1"}, "approved", "acct_a", NOW)
+    events = FakeEvents(event)
+    use_case = Events(events, repository, lambda: NOW)
+    for _ in range(MAX_RESENDS_PER_ENDPOINT + 1):  # the first delivery is the event's own
+        use_case.resend("acct_a", event.id, endpoint.id)
+    with pytest.raises(ResendLimitReached, match="at most"):
+        use_case.resend("acct_a", event.id)
+    assert len(events.added) == MAX_RESENDS_PER_ENDPOINT + 1

@@ -38,6 +38,14 @@ MASKED = [
     ("a dotted capital I in the key", '{"verİfication_code": "123"}', '{"verİfication_code": "***"}'),
     ("a dotless i in the key", '{"securıty_code": "123"}', '{"securıty_code": "***"}'),
     ("mixed case", '{"SeCuRiTy-Code": "123"}', '{"SeCuRiTy-Code": "***"}'),
+    # What the API accepts (up to 32 digits, spaces and dashes): long separator runs.
+    ("four dashes", "card 4111----1111----1111----1111", "card ************1111"),
+    ("four spaces", "card 4111    1111    1111    1111", "card ************1111"),
+    ("sixteen separators", "4" + " " * 16 + "111111111111111", "************1111"),
+    ("a key spelled with JSON escapes", r'{"\u0063vv":"123"}', '{"cvv":"***"}'),
+    ("escaped keys escaped again", r'{\"\\u0063\\u0076v\":\"123\"}', r'{\"cvv\":\"***\"}'),
+    ("a cvv in a list", '{"cvv":["123"]}', '{"cvv":["***"]}'),
+    ("a cvv in nested lists", '{"cvv": [ [ "123" ] ]}', '{"cvv": [ [ "***" ] ]}'),
 ]
 
 KEPT = [

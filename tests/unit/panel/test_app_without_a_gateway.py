@@ -3,6 +3,7 @@ import re
 
 import pytest
 
+from infra.metrics import exposition
 from infra.settings import Secret
 from panel import create_app
 from panel.settings import Settings
@@ -86,10 +87,32 @@ def test_every_script_and_stylesheet_is_served_by_the_panel_itself(client):
     assert not re.search(r'(src|href)="(https?:)?//', page)
 
 
-def test_health_and_metrics_are_open(client):
+def test_health_is_open_and_metrics_are_off_the_public_port_with_bounded_method_labels(client):
     assert client.get("/healthz").json == {"status": "ok"}
     assert client.get("/readyz").status_code == 200  # no consumer in this app
+    assert client.get("/metrics").status_code == 404  # the gunicorn master serves them on METRICS_PORT
     client.get("/login")
-    metrics = client.get("/metrics").data.decode()
+    for n in range(20):
+        client.open("/login", method=f"MADEUP{n}")
+    metrics = exposition()[0].decode()
+    assert 'panel_http_requests_total{method="other",' in metrics
+    assert "MADEUP" not in metrics
     assert 'panel_http_requests_total{method="GET",route="/login",status="200"}' in metrics
     assert "panel_sse_clients" in metrics and "panel_results_received_total" in metrics
+
+
+def test_a_body_above_the_limit_is_refused_with_413_before_anything_reads_it(client):
+    response = client.post("/login", data={"account_id": "a", "secret": "x" * 100_000})
+    assert response.status_code == 413
+    nested = client.post("/api/webhook_endpoints", data="[" * 100_000 + "]" * 100_000,
+                         content_type="application/json")
+    assert nested.status_code == 413
+
+
+def test_json_nested_too_deeply_is_invalid_json_not_a_crash(app):
+    from flask import request
+
+    body = "[" * 7000 + "]" * 7000  # 14 KB: within the size limit, beyond Python's recursion limit
+    with app.test_request_context("/api/webhook_endpoints", method="POST", data=body,
+                                  content_type="application/json"):
+        assert request.get_json(silent=True) is None

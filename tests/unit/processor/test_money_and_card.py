@@ -4,27 +4,13 @@ import pytest
 
 from processor.domain.card import CreditCard
 from processor.domain.money import to_money
+from tests.support.amounts import AMOUNT_NUMBERS, AMOUNT_TEXTS
 
 
-@pytest.mark.parametrize(
-    "raw, expected",
-    [
-        ("10.50", Decimal("10.50")),
-        (" 7 ", Decimal("7.00")),
-        (10.1, Decimal("10.10")),
-        (1000, Decimal("1000.00")),
-        ("0.995", Decimal("1.00")),  # rounded half-up to cents before the rules
-        ("0.994", Decimal("0.99")),
-        ("1E+3", Decimal("1000.00")),
-        ("NaN", None),
-        ("Infinity", None),
-        ("ten", None),
-        (True, None),
-        (None, None),
-        ([10], None),
-    ],
-)
-def test_money_is_a_two_place_decimal_or_nothing(raw, expected):
+@pytest.mark.parametrize("raw, expected", AMOUNT_TEXTS + AMOUNT_NUMBERS + [
+    (None, None), ([10], None), ({"amount": 1}, None), ("0.995", None), (Decimal("1E+1000000"), None),
+])
+def test_the_processor_reads_amounts_by_the_one_money_rule_without_rounding(raw, expected):
     amount = to_money(raw)
     assert amount == expected
     if expected is not None:

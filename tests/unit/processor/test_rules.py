@@ -48,7 +48,9 @@ def decide(**changes):
         ({"name": ""}, "invalid credit card name"),
         ({"amount": "1000.00"}, ""),
         ({"amount": "1000.01"}, "you dont have limit for this transaction"),
-        ({"amount": "1e12"}, "you dont have limit for this transaction"),
+        ({"amount": "999999999.99"}, "you dont have limit for this transaction"),
+        ({"amount": "1e12"}, "the amount must be greater than 1"),  # not money: counts as zero
+        ({"amount": "1E+1000000"}, "the amount must be greater than 1"),
         ({"amount": "1.00"}, ""),
         ({"amount": 1}, ""),
         ({"amount": "0.99"}, "the amount must be greater than 1"),
@@ -106,9 +108,9 @@ def test_outcome_keeps_brand_and_last4_but_never_the_number():
     assert "5555555555554444" not in repr(outcome)
 
 
-def test_an_amount_too_large_to_store_is_rejected_and_stored_without_amount():
+def test_an_amount_beyond_the_money_rule_is_rejected_and_stored_without_amount():
     outcome = decide(amount="123456789012")
-    assert outcome.error_message == "you dont have limit for this transaction" and outcome.amount is None
+    assert outcome.error_message == "the amount must be greater than 1" and outcome.amount is None
 
 
 @pytest.mark.parametrize("number, brand", [("6362970000457013", "elo"), ("6062826786276634", "hipercard"),
