@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run lint test test-unit test-integration test-e2e bench-processor bench-api bench-soak bench-webhooks screenshot clean release
+.PHONY: install run lint test test-unit test-integration test-e2e bench-processor bench-api bench-soak bench-webhooks bench-refunds screenshot clean release
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, found " + sys.version.split()[0] + ": set PYTHON=python3.11")'
@@ -56,6 +56,11 @@ bench-soak: $(INSTALLED)
 ## Webhook latency: BENCH_WEBHOOKS_N decisions at BENCH_WEBHOOKS_RATE/s, decision -> local receiver percentiles.
 bench-webhooks: $(INSTALLED)
 	$(PY) -m tests.benchmarks.webhooks
+
+## Refund rounds under kills: BENCH_REFUNDS_ROUNDS (10,000) rounds of 5-20 concurrent refunds while the processor and
+## the results consumer are SIGKILLed in turn every BENCH_REFUNDS_KILL_EVERY (10) s; prints rounds, refunds decided, kills and over-refunds.
+bench-refunds: $(INSTALLED)
+	$(PY) -m tests.benchmarks.refunds
 
 ## Refresh the README's pictures of the panel (docs/panel.png, an operator's live view; docs/reports.png;
 ## docs/webhooks.png) from a real browser run. Opt-in: the test suite itself never writes them (its

@@ -31,6 +31,7 @@ from infra.offset_gaps import OffsetGaps
 from infra.poison import OutageOrPoison, database_answers
 from infra.proxies import trust_proxies
 from infra.rate_limits import RateLimiter
+from infra.topic_router import TopicRouter
 
 from gateway_api.adapters.accounts_repository import CachedAccounts, SqlAccounts
 from gateway_api.adapters.audit_repository import SqlAuditLog
@@ -45,6 +46,8 @@ from gateway_api.adapters.oldest_pending import OldestPending
 from gateway_api.adapters.one_time_codes import TotpCodes
 from gateway_api.adapters.operators_repository import SqlOperators
 from gateway_api.adapters.publisher import KafkaTransactionPublisher
+from gateway_api.adapters.refund_results_handler import ApplyRefundResults
+from gateway_api.adapters.refunds_repository import SqlRefunds
 from gateway_api.adapters.results_handler import ApplyResults
 from gateway_api.adapters.secret_box import AesGcmSecretBox
 from gateway_api.adapters.sessions_repository import SqlSessions
@@ -55,6 +58,7 @@ from gateway_api.cli import accounts_cli, audit_cli, idempotency_cli, migrate_cl
 from gateway_api.domain.accounts import SecretHasher
 from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
 from gateway_api.settings import ResultsSettings, Settings, WebhookSettings
+from gateway_api.use_cases.accept_refund import AcceptRefund
 from gateway_api.use_cases.accept_transaction import AcceptTransaction
 from gateway_api.use_cases.accounts import Accounts
 from gateway_api.use_cases.audit import AuditTrail, AuditWatch
@@ -65,7 +69,7 @@ from gateway_api.use_cases.purge_idempotency_keys import PurgeExpiredKeys, purge
 from gateway_api.use_cases.sessions import Sessions
 from gateway_api.use_cases.webhook_endpoints import WebhookEndpoints
 from gateway_api.web import (
-    accounts, audit_events, events, health, operators, reports, sessions, transactions, webhook_endpoints,
+    accounts, audit_events, events, health, operators, refunds, reports, sessions, transactions, webhook_endpoints,
 )
 from gateway_api.web.audit import track_request_ids
 from gateway_api.web.rate_limits import register_rate_limits
@@ -91,6 +95,8 @@ class Services:
     rate_limiter: RateLimiter
     operators: Operators
     audit: AuditTrail
+    refunds: SqlRefunds
+    accept_refund: AcceptRefund
 
 
 def build_services(settings: Settings) -> Services:
@@ -116,11 +122,15 @@ def build_services(settings: Settings) -> Services:
     endpoints = SqlWebhookEndpoints(engine)
     webhooks = WebhookEndpoints(endpoints, box, SystemResolver(), utc_now, settings.webhook_allow_private_urls,
                                 settings.webhook_allowed_ports)
+    refund_ledger = SqlRefunds(engine)
+    accept_refund = AcceptRefund(ledger, refund_ledger, keys, publisher, hasher, utc_now,
+                                 lambda: "re_" + uuid.uuid4().hex, settings.publish_timeout_seconds, ttl)
     limiter = RateLimiter(settings.rate_limit_storage_url, settings.rate_limit_key_prefix,
                           on_store_failure=metrics.rate_limit_store_failed)
     return Services(settings, engine, accounts, ledger, publisher, accept, PurgeExpiredKeys(keys, utc_now, ttl),
                     metrics, panel_sessions, webhooks, Events(SqlEvents(engine), endpoints, utc_now), limiter,
-                    Operators(operator_store, TotpCodes(), box, utc_now), audit_trail(settings, engine))
+                    Operators(operator_store, TotpCodes(), box, utc_now), audit_trail(settings, engine),
+                    refund_ledger, accept_refund)
 
 
 def audit_trail(settings: Settings | ResultsSettings, engine: Engine) -> AuditTrail:
@@ -140,7 +150,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         configure_logging("gateway_api", settings.log_level)
     api = GatewayApi(app)
     register_docs(app, api)
-    for blueprint in (accounts.blp, transactions.blp, reports.blp, sessions.blp, webhook_endpoints.blp, events.blp,
+    for blueprint in (accounts.blp, transactions.blp, refunds.blp, reports.blp, sessions.blp, webhook_endpoints.blp, events.blp,
                       events.deliveries_blp, operators.blp, audit_events.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
@@ -220,10 +230,13 @@ def build_results_consumer(settings: ResultsSettings) -> ResultsConsumer:
                                        settings.kafka.topics.dlq, DEAD_LETTER_TIMEOUT_SECONDS)
     loop_settings = LoopSettings(batch_size=settings.batch_size, poll_timeout=settings.poll_timeout)
     ledger = SqlLedger(engine)
-    loop = BatchConsumerLoop(Consumer(config), ApplyResults(ledger, dead_letters, metrics,
-                                                                  OutageOrPoison(database_answers(engine))), loop_settings,
+    topics = settings.kafka.topics
+    payments = ApplyResults(ledger, dead_letters, metrics, OutageOrPoison(database_answers(engine)))
+    handler = TopicRouter({topics.results: payments,
+                           topics.refunds_result: ApplyRefundResults(SqlRefunds(engine), dead_letters, metrics)})
+    loop = BatchConsumerLoop(Consumer(config), handler, loop_settings,
                              OffsetGaps(on_accept=metrics.offset_gaps_accepted.inc))
-    loop.subscribe([settings.kafka.topics.results], metrics.assigned_partitions)
+    loop.subscribe([topics.results, topics.refunds_result], metrics.assigned_partitions)
     purge = PurgeExpiredKeys(SqlIdempotencyStore(engine), utc_now, timedelta(hours=settings.idempotency_ttl_hours))
     watch = AuditWatch(audit_trail(settings, engine), metrics_for(AuditMetrics).checked)
     return ResultsConsumer(loop, engine, worker_probes(loop.heartbeat, settings, engine), purge,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, Info
 
+from infra.contracts import REFUND_FINAL_STATUSES
 from infra.metrics import END_TO_END_BUCKETS, LATENCY_BUCKETS, consumer_lag_stats_callback, offset_gaps_counter
 
 from gateway_api.domain.deliveries import CANCELED, DELIVERED, FAILED, OUTCOMES
@@ -28,6 +29,9 @@ class ApiMetrics:
         self.produce_failures = Counter(
             "gateway_api_produce_failures_total", "Publishes not acknowledged in time (answered 503)",
             registry=registry)
+        self.refunds_accepted = Counter(
+            "gateway_api_refunds_accepted_total",
+            "Refunds acknowledged by the broker and answered 202 (replays excluded)", registry=registry)
         self.ledger_write_failures = Counter(
             "gateway_api_ledger_write_failures_total",
             "Transactions acknowledged by the broker (answered 202) whose pending ledger row could not be written",
@@ -48,6 +52,9 @@ class ApiMetrics:
 
     def accepted(self, replayed: bool) -> None:
         (self.idempotent_replays if replayed else self.transactions_accepted).inc()
+
+    def refund_accepted(self, replayed: bool) -> None:
+        (self.idempotent_replays if replayed else self.refunds_accepted).inc()
 
     def ledger_write_failed(self) -> None:
         self.ledger_write_failures.inc()
@@ -77,6 +84,11 @@ class ResultsMetrics:
         self.oldest_pending = Gauge("gateway_results_oldest_pending_seconds",
                                     "Age of the oldest transaction still pending in the ledger (0 when none)",
                                     registry=registry)
+        self.refunds_applied = Counter("gateway_results_refunds_applied_total",
+                                       "Refunds made final in the ledger (each once), by status", ["status"],
+                                       registry=registry)
+        for status in REFUND_FINAL_STATUSES:
+            self.refunds_applied.labels(status)
 
     def lag_stats_callback(self):
         return consumer_lag_stats_callback(self.consumer_lag)

@@ -181,3 +181,21 @@ audit_events = Table(
     Column("hash", String(64), nullable=False),
     Index("ix_gateway_audit_events_account", "account_id", "seq"),
 )
+
+# --- refunds (migration 0008_refunds) ---------------------------------------------------------------
+
+refunds = Table(
+    "gateway_refunds", metadata,
+    Column("id", Identifier, primary_key=True),
+    Column("account_id", Identifier, nullable=False),
+    Column("transaction_id", Identifier, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("amount_cents", BigInteger, nullable=True),
+    Column("reason", String(32), nullable=True),
+    Column("description", String(255), nullable=True),
+    Column("failure_reason", String(40), nullable=True),
+    Column("created_at", Timestamp, nullable=False),
+    Column("processed_at", Timestamp, nullable=True),
+    Index("ix_gateway_refunds_account_created", "account_id", "created_at", "id"),
+    Index("ix_gateway_refunds_transaction", "transaction_id", "status"),
+)

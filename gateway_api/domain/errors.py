@@ -53,3 +53,7 @@ class ResendLimitReached(GatewayError):
 
 class BrokerUnavailable(GatewayError):
     """The transaction could not be durably handed to the broker: the client should retry."""
+
+
+class TransactionNotApproved(GatewayError):
+    """A refund asked for a payment the ledger does not show approved (pending or rejected)."""

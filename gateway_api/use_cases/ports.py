@@ -5,8 +5,9 @@ import abc
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
-from infra.contracts import TransactionResult
+from infra.contracts import RefundResult, TransactionResult
 
 from gateway_api.domain.accounts import Account
 from gateway_api.domain.audit import AuditEntry, ChainHead
@@ -14,6 +15,7 @@ from gateway_api.domain.deliveries import Attempt, AttemptResult, Delivery, Tran
 from gateway_api.domain.events import Event
 from gateway_api.domain.idempotency import IdempotencyRecord
 from gateway_api.domain.operators import Operator
+from gateway_api.domain.refunds import Refund
 from gateway_api.domain.reports import DailyTotal
 from gateway_api.domain.sessions import Session
 from gateway_api.domain.transactions import Transaction
@@ -347,3 +349,53 @@ class AuditLog(abc.ABC):
 
     @abc.abstractmethod
     def head(self) -> ChainHead: ...
+
+
+# --- refunds ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RefundQuery:
+    account_id: str | None  # None: every merchant (admin)
+    transaction_id: str | None = None
+    status: str | None = None
+    limit: int = 20
+    starting_after: str | None = None
+
+
+@dataclass(frozen=True)
+class RefundPage:
+    items: list[Refund]
+    has_more: bool
+
+
+class RefundLedger(abc.ABC):
+    @abc.abstractmethod
+    def add_pending(self, refund: Refund, answered_key: IdempotencyRecord | None = None) -> None:
+        """Insert unless the id exists (its result may have created it); mark the key completed with it."""
+
+    @abc.abstractmethod
+    def get(self, refund_id: str) -> Refund | None: ...
+
+    @abc.abstractmethod
+    def list(self, query: RefundQuery) -> RefundPage:
+        """Newest first; raises ``InvalidParameter`` if ``starting_after`` is not in the query's scope."""
+
+    @abc.abstractmethod
+    def amount_refunded(self, transaction_ids: Sequence[str]) -> dict[str, Decimal]:
+        """The sum of each payment's succeeded refunds."""
+
+    @abc.abstractmethod
+    def daily_refunded(self, account_id: str | None, first: date, last: date) -> list[DailyTotal]:
+        """Succeeded refunds per day, as report totals."""
+
+    @abc.abstractmethod
+    def apply_results(self, results: Sequence[RefundResult]) -> list[Refund]:
+        """Make pending refunds final, idempotently; return those this call changed (one event each).
+
+        Raises ``LedgerRefused`` when the database refuses the data."""
+
+
+class RefundPublisher(abc.ABC):
+    @abc.abstractmethod
+    def publish_refund(self, key: str, message: dict, timeout: float) -> None:
+        """Return once the broker acknowledged the message on ``refunds``; raise ``BrokerUnavailable`` otherwise."""

@@ -14,7 +14,7 @@ from infra.errors import error_body
 
 from gateway_api.domain.errors import (
     AuthenticationFailed, BrokerUnavailable, GatewayError, IdempotencyConflict, InvalidParameter, LimitExceeded,
-    NotFound, PermissionDenied, ResendLimitReached, SecondFactorRequired, UnknownParameter,
+    NotFound, PermissionDenied, ResendLimitReached, SecondFactorRequired, TransactionNotApproved, UnknownParameter,
 )
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ _DOMAIN = {
     LimitExceeded: (400, "invalid_request_error", "limit_exceeded"),
     ResendLimitReached: (409, "invalid_request_error", "resend_limit_reached"),
     BrokerUnavailable: (503, "api_error", "broker_unavailable"),
+    TransactionNotApproved: (409, "invalid_request_error", "transaction_not_approved"),
 }
 
 _HTTP = {

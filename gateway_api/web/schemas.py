@@ -113,6 +113,8 @@ class TransactionSchema(AcceptedSchema):
     error_message = fields.String(allow_none=True, metadata={"description": (
         "why it was rejected (e.g. \"you dont have limit for this transaction\"); empty otherwise")})
     processed_at = fields.String(allow_none=True, metadata={"description": "when it was decided (RFC 3339, UTC)"})
+    amount_refunded = fields.String(metadata={"example": "0.00", "description": (
+        "GET /v1/transactions/{id} only: the sum of its succeeded refunds (the status never changes)")})
 
 
 class TransactionPageSchema(Schema):
@@ -230,6 +232,8 @@ class ReportRowSchema(Schema):
     rejected_by_reason = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
         "description": "the processor's error_message -> how many"})
     pending_count = fields.Integer()
+    refunded = fields.String(metadata={"description": "sum of the succeeded refunds asked in the period"})
+    net = fields.String(metadata={"description": "approved_volume minus refunded"})
 
 
 class ReportSchema(Schema):

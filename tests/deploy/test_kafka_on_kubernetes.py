@@ -19,15 +19,19 @@ KAFKA_CLIENTS = {"api": "gateway-api", "processor": "gateway-processor", "result
                  "panel": "gateway-panel"}
 # (resource type, name, pattern) -> operations, per KafkaUser: exactly what each service does.
 EXPECTED_ACLS = {
-    "gateway-api": {("topic", "transactions", "literal"): {"Write", "Describe"}},
+    "gateway-api": {("topic", "transactions", "literal"): {"Write", "Describe"},
+                    ("topic", "refunds", "literal"): {"Write", "Describe"}},
     "gateway-processor": {
         ("topic", "transactions", "literal"): {"Read", "Describe"},
+        ("topic", "refunds", "literal"): {"Read", "Describe"},
         ("group", "processor", "literal"): {"Read"},
         ("topic", "transactions_result", "literal"): {"Write", "Describe"},
+        ("topic", "refunds_result", "literal"): {"Write", "Describe"},
         ("topic", "transactions_dlq", "literal"): {"Write", "Describe"},
     },
     "gateway-results": {
         ("topic", "transactions_result", "literal"): {"Read", "Describe"},
+        ("topic", "refunds_result", "literal"): {"Read", "Describe"},
         ("group", "gateway-results", "literal"): {"Read"},
         ("topic", "transactions_dlq", "literal"): {"Write", "Describe"},
     },
@@ -109,10 +113,11 @@ def test_prod_brokers_spread_over_hosts_and_zones_and_drain_one_at_a_time(render
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_transactions_are_kept_24_hours_results_7_days(rendered, overlay):
+def test_transactions_are_kept_24_hours_results_and_refunds_7_days(rendered, overlay):
     retention = {t["spec"]["topicName"]: t["spec"]["config"]["retention.ms"] for t in of_kind(rendered[overlay], "KafkaTopic")}
     assert retention == {"transactions": 24 * 3600 * 1000, "transactions_result": 7 * 24 * 3600 * 1000,
-                         "transactions_dlq": 30 * 24 * 3600 * 1000}
+                         "transactions_dlq": 30 * 24 * 3600 * 1000, "refunds": 7 * 24 * 3600 * 1000,
+                         "refunds_result": 7 * 24 * 3600 * 1000}
 
 
 # --- TLS + SCRAM + ACLs -----------------------------------------------------------------------------
@@ -182,7 +187,8 @@ def test_topics_match_the_contract_and_the_cluster_size(rendered, overlay):
     (kafka,) = of_kind(objects, "Kafka")
     brokers = sum(p["spec"]["replicas"] for p in of_kind(objects, "KafkaNodePool") if "broker" in p["spec"]["roles"])
     topics = of_kind(objects, "KafkaTopic")
-    assert {t["spec"]["topicName"] for t in topics} == {"transactions", "transactions_result", "transactions_dlq"}
+    assert {t["spec"]["topicName"] for t in topics} == {"transactions", "transactions_result", "transactions_dlq",
+                                                         "refunds", "refunds_result"}
     config = _gateway_config(objects)
     for topic in topics:
         spec = topic["spec"]

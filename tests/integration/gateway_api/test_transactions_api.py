@@ -54,7 +54,7 @@ def test_reads_back_its_pending_transaction_without_card_data(client, merchant):
     response = client.get(f"/v1/transactions/{created['id']}", auth=merchant)
     assert response.status_code == 200
     assert response.json == created | {"account_id": merchant[0], "description": "order 42", "error_message": "",
-                                       "processed_at": None}
+                                       "processed_at": None, "amount_refunded": "0.00"}
 
 
 def test_another_merchants_transaction_is_not_found(client, merchant, other_merchant):
