@@ -43,8 +43,14 @@ def test_warns_with_what_to_do_when_a_partition_passes_the_threshold_and_again_w
     assert "wait until nothing is pending" in said[0] and "KAFKA_BOOTSTRAP_SERVERS" in said[0]
 
 
-def test_a_stack_on_the_embedded_broker_watches_it_and_one_on_an_external_kafka_does_not():
-    from infra.stack import Stack, StackSettings
+def test_make_run_reads_the_threshold_and_zero_turns_the_watch_off(kafka_settings):
+    from infra.settings import EnvReader
+    from infra.stack import StackSettings
 
-    assert Stack(StackSettings(external_kafka="kafka:9092"), console=None)._broker_watch is None
-    assert StackSettings().broker_warn_messages == 5000
+    settings = StackSettings.from_env(EnvReader({"EMBEDDED_BROKER_WARN_MESSAGES": "0",
+                                                 "EMBEDDED_BROKER_WATCH_SECONDS": "5"}))
+    assert (settings.broker_warn_messages, settings.broker_watch_seconds) == (0, 5)
+    assert (StackSettings().broker_warn_messages, StackSettings().broker_watch_seconds) == (5000, 30)
+    watch = BrokerWatch(kafka_settings, settings.broker_warn_messages, 1, say=print).start()
+    assert not watch._thread.is_alive()
+    watch.stop()
