@@ -138,7 +138,7 @@ def run_once(broker: KafkaSettings, label: str, database_url: str, count: int, b
             process.wait(15)
     steady = (count - first_size) / (last - first) if last > first else float("nan")
     cpu = None
-    if cpu_at_last is not None and cpu_at_first and cpu_at_first[0] is not None:
+    if cpu_at_last is not None and cpu_at_first and cpu_at_first[0] is not None and count > first_size:
         cpu = (cpu_at_last - cpu_at_first[0]) / (count - first_size) * 1e6
     name = (label if replicas == 1 else f"{label} x{replicas}") + (" clear" if plaintext else "")
     return Figures(name, count, steady, count / (last - started), last - started, cpu)
