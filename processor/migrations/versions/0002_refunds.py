@@ -1,4 +1,6 @@
-"""refunds and the balance that bounds them
+"""refunds and the balance that bounds them; the processor's schema window table
+
+An expand step: the previous release reads nothing that changes, so it keeps deciding payments.
 
 Revision ID: p0002_refunds
 Revises: p0001
@@ -12,12 +14,21 @@ revision = "p0002_refunds"
 down_revision = "p0001"
 branch_labels = None
 depends_on = None
+# The code heads that keep working on this schema (README, "Releases with a migration"): new tables only.
+compatible_with: tuple[str, ...] = ("p0001",)
 
 IDENTIFIER = sa.String(100).with_variant(mysql.VARCHAR(100, collation="utf8mb4_bin"), "mysql", "mariadb")
 TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 
 def upgrade() -> None:
+    # The same table as infra.db.compatibility_table("processor_alembic_version"), filled by `migrate`:
+    # from this revision on, a processor is ready on a later schema that declared its head compatible.
+    op.create_table(
+        "processor_alembic_version_compatibility",
+        sa.Column("revision", sa.String(64), primary_key=True),
+        sa.Column("compatible_with", sa.String(1000), nullable=False),
+    )
     op.create_table(
         "refunds",
         sa.Column("id", IDENTIFIER, primary_key=True),
@@ -46,3 +57,4 @@ def downgrade() -> None:
     op.drop_table("refund_balances")
     op.drop_index("ix_refunds_transaction", table_name="refunds")
     op.drop_table("refunds")
+    op.drop_table("processor_alembic_version_compatibility")
