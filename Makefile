@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run lint test test-unit test-integration test-e2e bench-processor bench-api bench-webhooks bench-refunds screenshot clean release
+.PHONY: install run lint test test-unit test-integration test-e2e bench-processor bench-api bench-soak bench-webhooks bench-refunds screenshot clean release
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, found " + sys.version.split()[0] + ": set PYTHON=python3.11")'
@@ -47,6 +47,11 @@ bench-processor: $(INSTALLED)
 ## Throughput and latency of the API next to a bare-Flask ceiling, in one run (wrk + an open-loop generator; BENCH_API_*).
 bench-api: $(INSTALLED)
 	$(PY) -m tests.benchmarks.api
+
+## The embedded stack as `make run` starts it at a constant rate: per-minute API and decided percentiles, CPU per
+## transaction of every process (BENCH_SOAK_RATE, 150/s; BENCH_SOAK_MINUTES, 30).
+bench-soak: $(INSTALLED)
+	$(PY) -m tests.benchmarks.soak
 
 ## Webhook latency: BENCH_WEBHOOKS_N decisions at BENCH_WEBHOOKS_RATE/s, decision -> local receiver percentiles.
 bench-webhooks: $(INSTALLED)

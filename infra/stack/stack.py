@@ -16,6 +16,7 @@ from infra.kafka import KafkaSettings, ensure_topics, wait_for_broker
 from infra.contracts import Topics
 from infra.settings import DEVELOPMENT_SECRETS_OPT_IN
 from infra.prometheus_local import start_local_prometheus, stop_local_prometheus, targets_page, wait_until_ready
+from infra.stack.broker_watch import BrokerWatch
 from infra.stack.demo import write_cli_env
 from infra.stack.processes import ManagedProcess, run_to_completion, stop_all
 from infra.stack.settings import StackSettings
@@ -38,6 +39,7 @@ class Stack:
         self.processes: list[ManagedProcess] = []
         self.prometheus_url: str | None = None
         self._broker: EmbeddedBroker | None = None
+        self._broker_watch: BrokerWatch | None = None
         self._prometheus = None
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -63,6 +65,9 @@ class Stack:
         killed = stop_all(self.processes, STOP_GRACE_SECONDS)
         stop_local_prometheus(self._prometheus, timeout=2)
         self._prometheus = None
+        if self._broker_watch is not None:
+            self._broker_watch.stop()
+            self._broker_watch = None
         if self._broker is not None:
             self._broker.stop(timeout=2)
             self._broker = None
@@ -108,6 +113,8 @@ class Stack:
         self._say(f"starting the embedded broker (Tansu, memory storage) on {kafka.bootstrap_servers}")
         self._broker = EmbeddedBroker(self.settings.kafka_port, self.settings.host, kafka,
                                       log_path=self.log_dir / "broker.log").start()
+        self._broker_watch = BrokerWatch(self._broker.settings, self.settings.broker_warn_messages,
+                                         self.settings.broker_watch_seconds, self._say).start()
 
     def _migrate(self) -> None:
         for name, module, url in (("processor", "processor", self.settings.processor_db),

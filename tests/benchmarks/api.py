@@ -186,7 +186,8 @@ def _wait_for_port(port: int, timeout: float = 30) -> None:
 def gateway_stack(var_dir: Path, gateway_database_url: str = ""):
     settings = StackSettings(kafka_port=free_port(), api_port=free_port(), panel_port=free_port(),
                              processor_metrics_port=free_port(), results_metrics_port=free_port(),
-                             prometheus_port=free_port(), webhooks_metrics_port=free_port(), var_dir=var_dir,
+                             prometheus_port=free_port(), webhooks_metrics_port=free_port(),
+                             api_metrics_port=free_port(), panel_metrics_port=free_port(), var_dir=var_dir,
                              gateway_database_url=gateway_database_url)
     with Stack(settings, console=None) as stack:
         merchant = load_test_merchant(stack, "Bench shop")
@@ -226,14 +227,19 @@ def warm_up(port: int, auth: str) -> None:
     wrk("warm-up", port, 16, 2, {"BENCH_PATH": "/v1/transactions", "BENCH_AUTH": auth})
 
 
-def open_loop(stack: Stack, auth: str, rate: float, seconds: float) -> tuple[OpenLoopResult, float | None]:
-    s = stack.settings
+def open_loop_request(stack: Stack, auth: str) -> tuple[bytes, dict]:
+    """The open loop's POST (a valid transaction, as bytes) and the headers of its GETs."""
     year = time.gmtime().tm_year + 1
     body = ('{"amount": "10.50", "credit_card": {"number": "4111111111111111", "name": "Bench Mark", '
             f'"expiration_month": 12, "expiration_year": {year}, "cvv": "123"}}}}').encode()
-    post = http_request("POST", HOST, s.api_port, "/v1/transactions",
+    post = http_request("POST", HOST, stack.settings.api_port, "/v1/transactions",
                         {"Authorization": auth, "Content-Type": "application/json"}, body)
-    result = OpenLoop(HOST, s.api_port, post, {"Authorization": auth}).run(rate, seconds)
+    return post, {"Authorization": auth}
+
+
+def open_loop(stack: Stack, auth: str, rate: float, seconds: float) -> tuple[OpenLoopResult, float | None]:
+    post, get_headers = open_loop_request(stack, auth)
+    result = OpenLoop(HOST, stack.settings.api_port, post, get_headers).run(rate, seconds)
     return result, seconds_until_nothing_pending(stack, auth)
 
 

@@ -1,0 +1,119 @@
+"""A soak of the embedded stack: ``python -m tests.benchmarks.soak`` (``make bench-soak``).
+
+The whole stack as `make run` starts it (embedded broker, SQLite, processor, results consumer,
+webhook dispatcher, panel, Prometheus when installed), on free ports, then BENCH_SOAK_RATE
+transactions/s (150) for BENCH_SOAK_MINUTES minutes (30) from the open-loop generator
+(``tests/benchmarks/open_loop.py``). One row per minute: API p50/p99 (from each request's scheduled
+time), accept -> decided p50/p99 (every BENCH_SOAK_SAMPLE_EVERY-th transaction followed through
+GET, 10), and each component's CPU per accepted transaction (``tests/benchmarks/cpu.py``, the broker
+included), with the load average; at the end, whether anything is still pending, and the ratios of
+the last minute to minute 2 for the decided p99 and the broker's CPU per transaction (how the cost
+grows with uptime). BENCH_SOAK_WINDOW_SECONDS (60) shortens the "minute" for smoke tests.
+
+The soak's merchant has the load-test rate-limit override (tests.support.stack).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tests.benchmarks.api import RELAY, gateway_stack, open_loop_request, seconds_until_nothing_pending
+from tests.benchmarks.cpu import CpuMeter
+from tests.benchmarks.open_loop import OpenLoop, OpenLoopResult, percentile
+
+COMPONENTS = ("api", "broker", "processor", "results", "webhooks", "panel", "prometheus", RELAY)
+
+
+@dataclass(frozen=True)
+class Options:
+    rate: float
+    minutes: int
+    window_seconds: float
+    sample_every: int
+
+    @classmethod
+    def from_env(cls) -> "Options":
+        env = os.environ.get
+        return cls(rate=float(env("BENCH_SOAK_RATE", "150")), minutes=int(env("BENCH_SOAK_MINUTES", "30")),
+                   window_seconds=float(env("BENCH_SOAK_WINDOW_SECONDS", "60")),
+                   sample_every=int(env("BENCH_SOAK_SAMPLE_EVERY", "10")))
+
+
+@dataclass(frozen=True)
+class Minute:
+    number: int
+    result: OpenLoopResult
+    cpu: dict[str, float]
+    load: float
+
+    def per_transaction_us(self, component: str) -> float:
+        accepted = self.result.accepted
+        return self.cpu.get(component, 0.0) / accepted * 1e6 if accepted else float("nan")
+
+
+def header(components: tuple[str, ...]) -> str:
+    cells = " | ".join(f"{c} us/tx" for c in components)
+    return (f"| minute | accepted | failed / undecided | API p50 / p99 ms | decided p50 / p99 ms (sampled) | {cells} | "
+            f"load |\n" + "|---" * (len(components) + 6) + "|")
+
+
+def row(minute: Minute, components: tuple[str, ...]) -> str:
+    r, ms = minute.result, 1000
+    cells = " | ".join(f"{minute.per_transaction_us(c):,.0f}" for c in components)
+    return (f"| {minute.number} | {r.accepted:,} | {r.failed} / {r.undecided} | "
+            f"{percentile(r.latencies, .5) * ms:.0f} / {percentile(r.latencies, .99) * ms:.0f} | "
+            f"{percentile(r.decided_after, .5) * ms:.0f} / {percentile(r.decided_after, .99) * ms:.0f} "
+            f"({len(r.decided_after)}) | {cells} | {minute.load:.1f} |")
+
+
+def ratios(minutes: list[Minute]) -> str:
+    if len(minutes) < 3:
+        return "ratios last minute / minute 2: fewer than 3 minutes, none"
+    second, last = minutes[1], minutes[-1]
+    p99 = percentile(last.result.decided_after, .99) / percentile(second.result.decided_after, .99)
+    broker = last.per_transaction_us("broker") / second.per_transaction_us("broker")
+    return (f"ratios minute {last.number} / minute 2: decided p99 x{p99:.2f}, "
+            f"broker CPU per transaction x{broker:.2f}")
+
+
+def soak(options: Options, folder: Path) -> list[Minute]:
+    print(f"soak: {options.rate:g} transactions/s for {options.minutes} x {options.window_seconds:g} s on the "
+          f"embedded stack (SQLite), {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f}\n", flush=True)
+    minutes = []
+    with gateway_stack(folder) as (stack, auth):
+        post, get_headers = open_loop_request(stack, auth)
+        # One connection per transaction a second, up to 128: each is used again within gunicorn's
+        # 2-second keep-alive (at 20/s, 128 connections would sit idle 6 s and be closed under the sender).
+        connections = max(4, min(128, int(options.rate)))
+        loop = OpenLoop("127.0.0.1", stack.settings.api_port, post, get_headers, connections=connections,
+                        sample_every=options.sample_every)
+        loop.run(options.rate, 2)  # warm-up: connections, the group's first fetches
+        meter = CpuMeter(stack.pids(), this_process=RELAY)
+        components = tuple(c for c in COMPONENTS if c in meter.trees or c == RELAY)
+        print(header(components), flush=True)
+        for number in range(1, options.minutes + 1):
+            meter.start()
+            result = loop.run(options.rate, options.window_seconds)
+            minutes.append(Minute(number, result, meter.stop(), os.getloadavg()[0]))
+            print(row(minutes[-1], components), flush=True)
+        pending_after = seconds_until_nothing_pending(stack, auth)
+    print("\n" + ratios(minutes))
+    print("pending at the end: " + ("none" if pending_after is not None else "SOME (still pending after 30 s)"),
+          flush=True)
+    return minutes
+
+
+def main() -> int:
+    options = Options.from_env()
+    with tempfile.TemporaryDirectory(prefix="bench-soak-") as folder:
+        soak(options, Path(folder))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
