@@ -11,7 +11,7 @@ in (a request never waits for more than the commits ahead of its own), then hand
 oldest waiting request, if any. Each kind of write (a :class:`Batch`) gets all of its items at
 once (one multi-row statement instead of one per request). Under load a commit carries tens of
 writes; an idle request commits its own, in its own thread, with no thread hand-off at all (a
-writer thread cost two wake-ups per request: measured in docs/benchmarks.md). Nobody is answered
+writer thread cost two wake-ups per request: measured in docs/benchmarks-api.md). Nobody is answered
 before the commit that holds their write, so read-your-writes and "nothing written unless the
 caller was told so" hold exactly as with a transaction per request.
 
