@@ -35,28 +35,39 @@ class JsonFormatter(logging.Formatter):
 
 
 class BatchedStreamHandler(logging.StreamHandler):
-    """A StreamHandler that flushes at most every ``interval`` seconds, and at once for a WARNING or
-    worse: an API worker writes one access line per request, and a flush per line was a write(2) and a
-    wake-up of the process reading the pipe per request (`make run`'s console, the benchmark's relay).
-    Lines reach the reader within ``interval``; a process killed with SIGKILL loses at most that much."""
+    """A StreamHandler that writes its lines at most every ``interval`` seconds, and at once from a
+    WARNING or worse: an API worker logs one access line per request, and a write per line was a
+    write(2) and a wake-up of the process reading the pipe per request (`make run`'s console, the
+    benchmark's relay), whatever the stream's buffering (the stack runs services with
+    PYTHONUNBUFFERED). Lines reach the reader within ``interval``, in order; a process killed with
+    SIGKILL loses at most that much; ``logging.shutdown`` at exit writes what is left."""
 
     def __init__(self, stream, interval: float = 0.1):
         super().__init__(stream)
         self._interval = interval
+        self._lines: list[str] = []
         self._dirty = threading.Event()
         self._flusher_pid: int | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            msg = self.format(record)
+            line = self.format(record) + self.terminator
             with self.lock:
-                self.stream.write(msg + self.terminator)
+                self._lines.append(line)
             if record.levelno >= logging.WARNING:
                 self.flush()
             else:
                 self._flush_soon()
         except Exception:  # noqa: BLE001 - logging's own contract: report, never raise into the caller
             self.handleError(record)
+
+    def flush(self) -> None:
+        with self.lock:
+            lines, self._lines = self._lines, []
+            if lines and self.stream:
+                self.stream.write("".join(lines))
+            if self.stream and hasattr(self.stream, "flush"):
+                self.stream.flush()
 
     def _flush_soon(self) -> None:
         self._dirty.set()
