@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import current_app, g, jsonify, request, url_for
+from flask import current_app, g, jsonify, request
 
 from gateway_api.domain.errors import InvalidParameter, NotFound
 from gateway_api.domain.idempotency import MAX_KEY_LENGTH
@@ -47,8 +47,7 @@ def create_transaction(payload):
     services = current_app.extensions["gateway_api"]
     result = services.accept_transaction(g.principal.account_id, _request(payload), _idempotency_key())
     services.metrics.accepted(result.replayed)
-    location = url_for("transactions.get_transaction", transaction_id=result.transaction.id)
-    headers = {"Location": location}
+    headers = {"Location": _location(result.transaction.id)}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
     # Already the documented shape (AcceptedSchema): a Response skips a second pass through the schema.
@@ -97,6 +96,12 @@ def scope_account(requested: str | None) -> str | None:
     if requested not in (None, g.principal.account_id):
         raise InvalidParameter("account_id is only for admin credentials.", param="account_id")
     return g.principal.account_id
+
+
+def _location(transaction_id: str) -> str:
+    """The GET of this transaction: what ``url_for`` builds, at ~1/20 of its cost (2.5% of a POST's
+    time in the profile). Ids are the gateway's own (hex), so nothing needs quoting."""
+    return f"{request.script_root}{blp.url_prefix}/{transaction_id}"
 
 
 def _idempotency_key() -> str | None:
