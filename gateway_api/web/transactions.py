@@ -64,7 +64,8 @@ def get_transaction(transaction_id):
     # Another merchant's transaction is as absent as one that does not exist (404, not 403).
     if found is None or (g.principal.kind == MERCHANT and found.account_id != g.principal.account_id):
         raise NotFound("No such transaction.", param="id")
-    return presenters.transaction(found)
+    # Already the documented shape (TransactionSchema, checked by a test): no second pass through it.
+    return jsonify(presenters.transaction(found))
 
 
 @blp.route("", methods=["GET"])
@@ -77,7 +78,7 @@ def list_transactions(args):
     query = ListQuery(scope_account(args.get("account_id")), args.get("status"), args["limit"],
                       args.get("starting_after"), _naive_utc(args.get("created_after")))
     page = current_app.extensions["gateway_api"].ledger.list(query)
-    return {"data": [presenters.transaction(t) for t in page.items], "has_more": page.has_more}
+    return jsonify({"data": [presenters.transaction(t) for t in page.items], "has_more": page.has_more})
 
 
 def _naive_utc(moment: datetime | None) -> datetime | None:
