@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run lint test test-unit test-integration test-e2e bench-processor bench-api bench-webhooks screenshot clean
+.PHONY: install run lint test test-unit test-integration test-e2e bench-processor bench-api bench-webhooks bench-refunds screenshot clean release
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, found " + sys.version.split()[0] + ": set PYTHON=python3.11")'
@@ -52,6 +52,11 @@ bench-api: $(INSTALLED)
 bench-webhooks: $(INSTALLED)
 	$(PY) -m tests.benchmarks.webhooks
 
+## Refund rounds under kills: BENCH_REFUNDS_ROUNDS (10,000) rounds of 5-20 concurrent refunds while the processor and
+## the results consumer are SIGKILLed in turn every BENCH_REFUNDS_KILL_EVERY (10) s; prints rounds, refunds decided, kills and over-refunds.
+bench-refunds: $(INSTALLED)
+	$(PY) -m tests.benchmarks.refunds
+
 ## Refresh the README's pictures of the panel (docs/panel.png, an operator's live view; docs/reports.png;
 ## docs/webhooks.png) from a real browser run. Opt-in: the test suite itself never writes them (its
 ## screenshots are test artifacts).
@@ -61,6 +66,11 @@ screenshot: $(INSTALLED)
 	  $(PY) -m pytest tests/browser/test_operator_view.py tests/browser/test_reports_page.py \
 	  tests/browser/test_webhooks_page.py -p no:randomly \
 	  -k "one_accounts_request or draws_volume or adds_an_endpoint" $(PYTEST_ARGS)
+
+## A release's parameters in an overlay: its version label (never in a selector) and images (k8s/README.md).
+release:
+	@test -n "$(OVERLAY)" -a -n "$(VERSION)" || { echo "usage: make release OVERLAY=k8s/overlays/prod VERSION=0.2.0 IMAGES='payment-gateway=...@sha256:...'"; exit 2; }
+	$(PYTHON) k8s/release.py $(OVERLAY) $(VERSION) $(IMAGES)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

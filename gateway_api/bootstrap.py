@@ -31,35 +31,47 @@ from infra.offset_gaps import OffsetGaps
 from infra.poison import OutageOrPoison, database_answers
 from infra.proxies import trust_proxies
 from infra.rate_limits import RateLimiter
+from infra.topic_router import TopicRouter
 
 from gateway_api.adapters.accounts_repository import CachedAccounts, SqlAccounts
+from gateway_api.adapters.audit_repository import SqlAuditLog
 from gateway_api.adapters.card_sealer import AesGcmCardSealer
 from gateway_api.adapters.delivery_queue import SqlDeliveryQueue
 from gateway_api.adapters.dns import SystemResolver
 from gateway_api.adapters.events_repository import SqlEvents
 from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore
 from gateway_api.adapters.ledger_repository import SqlLedger
-from gateway_api.adapters.metrics import ApiMetrics, ResultsMetrics, WebhookMetrics
+from gateway_api.adapters.metrics import ApiMetrics, AuditMetrics, ResultsMetrics, WebhookMetrics
 from gateway_api.adapters.oldest_pending import OldestPending
+from gateway_api.adapters.one_time_codes import TotpCodes
+from gateway_api.adapters.operators_repository import SqlOperators
 from gateway_api.adapters.publisher import KafkaTransactionPublisher
+from gateway_api.adapters.refund_results_handler import ApplyRefundResults
+from gateway_api.adapters.refunds_repository import SqlRefunds
 from gateway_api.adapters.results_handler import ApplyResults
 from gateway_api.adapters.secret_box import AesGcmSecretBox
 from gateway_api.adapters.sessions_repository import SqlSessions
 from gateway_api.adapters.webhook_dispatcher import Dispatcher
 from gateway_api.adapters.webhook_endpoints_repository import SqlWebhookEndpoints
 from gateway_api.adapters.webhook_http import HttpWebhookSender
-from gateway_api.cli import accounts_cli, idempotency_cli, migrate_cli
+from gateway_api.cli import accounts_cli, audit_cli, idempotency_cli, migrate_cli, operators_cli
 from gateway_api.domain.accounts import SecretHasher
 from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
 from gateway_api.settings import ResultsSettings, Settings, WebhookSettings
+from gateway_api.use_cases.accept_refund import AcceptRefund
 from gateway_api.use_cases.accept_transaction import AcceptTransaction
 from gateway_api.use_cases.accounts import Accounts
+from gateway_api.use_cases.audit import AuditTrail, AuditWatch
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
 from gateway_api.use_cases.events import Events
+from gateway_api.use_cases.operators import Operators
 from gateway_api.use_cases.purge_idempotency_keys import PurgeExpiredKeys, purge_periodically
 from gateway_api.use_cases.sessions import Sessions
 from gateway_api.use_cases.webhook_endpoints import WebhookEndpoints
-from gateway_api.web import accounts, events, health, reports, sessions, transactions, webhook_endpoints
+from gateway_api.web import (
+    accounts, audit_events, events, health, operators, refunds, reports, sessions, transactions, webhook_endpoints,
+)
+from gateway_api.web.audit import track_request_ids
 from gateway_api.web.rate_limits import register_rate_limits
 from gateway_api.web.docs import GatewayApi, openapi_config, register_docs
 from gateway_api.web.errors import register_error_handlers
@@ -81,6 +93,10 @@ class Services:
     webhook_endpoints: WebhookEndpoints
     events: Events
     rate_limiter: RateLimiter
+    operators: Operators
+    audit: AuditTrail
+    refunds: SqlRefunds
+    accept_refund: AcceptRefund
 
 
 def build_services(settings: Settings) -> Services:
@@ -100,14 +116,25 @@ def build_services(settings: Settings) -> Services:
     account_store = SqlAccounts(engine)
     # Requests authenticate through the cache; panel sessions re-check against the database itself.
     accounts = Accounts(CachedAccounts(account_store, settings.auth_cache_seconds), hasher, utc_now)
-    panel_sessions = Sessions(SqlSessions(engine), account_store, hasher, settings.admin_token.reveal(), utc_now)
+    operator_store, box = SqlOperators(engine), AesGcmSecretBox(settings.webhook_secrets_key)
+    panel_sessions = Sessions(SqlSessions(engine), account_store, hasher, settings.admin_token.reveal(), utc_now,
+                              operator_store, settings.admin_token_enabled)
     endpoints = SqlWebhookEndpoints(engine)
-    webhooks = WebhookEndpoints(endpoints, AesGcmSecretBox(settings.webhook_secrets_key), SystemResolver(), utc_now,
-                                settings.webhook_allow_private_urls, settings.webhook_allowed_ports)
+    webhooks = WebhookEndpoints(endpoints, box, SystemResolver(), utc_now, settings.webhook_allow_private_urls,
+                                settings.webhook_allowed_ports)
+    refund_ledger = SqlRefunds(engine)
+    accept_refund = AcceptRefund(ledger, refund_ledger, keys, publisher, hasher, utc_now,
+                                 lambda: "re_" + uuid.uuid4().hex, settings.publish_timeout_seconds, ttl)
     limiter = RateLimiter(settings.rate_limit_storage_url, settings.rate_limit_key_prefix,
                           on_store_failure=metrics.rate_limit_store_failed)
     return Services(settings, engine, accounts, ledger, publisher, accept, PurgeExpiredKeys(keys, utc_now, ttl),
-                    metrics, panel_sessions, webhooks, Events(SqlEvents(engine), endpoints, utc_now), limiter)
+                    metrics, panel_sessions, webhooks, Events(SqlEvents(engine), endpoints, utc_now), limiter,
+                    Operators(operator_store, TotpCodes(), box, utc_now), audit_trail(settings, engine),
+                    refund_ledger, accept_refund)
+
+
+def audit_trail(settings: Settings | ResultsSettings, engine: Engine) -> AuditTrail:
+    return AuditTrail(SqlAuditLog(engine), settings.audit_hmac_key.reveal().encode(), utc_now)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -123,18 +150,21 @@ def create_app(settings: Settings | None = None) -> Flask:
         configure_logging("gateway_api", settings.log_level)
     api = GatewayApi(app)
     register_docs(app, api)
-    for blueprint in (accounts.blp, transactions.blp, reports.blp, sessions.blp, webhook_endpoints.blp, events.blp,
-                      events.deliveries_blp):
+    for blueprint in (accounts.blp, transactions.blp, refunds.blp, reports.blp, sessions.blp, webhook_endpoints.blp, events.blp,
+                      events.deliveries_blp, operators.blp, audit_events.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.blp)
     register_error_handlers(app, settings.retry_after_seconds)
     instrument_flask(app, "gateway_api")
+    track_request_ids(app)
     log_requests(app)
     register_rate_limits(app)  # after the timers and the log: 429s are timed and logged too
     refuse_undeclared_query(app)  # after the timers: refused requests are timed and logged too
     app.cli.add_command(accounts_cli)
     app.cli.add_command(migrate_cli)
     app.cli.add_command(idempotency_cli)
+    app.cli.add_command(operators_cli)
+    app.cli.add_command(audit_cli)
     return app
 
 
@@ -168,6 +198,8 @@ class ResultsConsumer:
     probes: Probes
     purge: PurgeExpiredKeys
     oldest_pending: OldestPending
+    audit_watch: AuditWatch
+    audit_check_seconds: float
 
     def run(self, stop: threading.Event) -> None:
         """Wait for the ledger schema of this release, then consume until ``stop`` is set; meanwhile
@@ -178,6 +210,8 @@ class ResultsConsumer:
             wait_for_ledger_schema(self.engine, stop, self.loop.heartbeat)
             purger.start()
             threading.Thread(target=self.oldest_pending.run, args=(stop,), name="oldest-pending", daemon=True).start()
+            threading.Thread(target=self.audit_watch.run, args=(stop, self.audit_check_seconds), name="audit-watch",
+                             daemon=True).start()
             self.loop.run(stop)
         finally:
             stop.set()
@@ -196,13 +230,17 @@ def build_results_consumer(settings: ResultsSettings) -> ResultsConsumer:
                                        settings.kafka.topics.dlq, DEAD_LETTER_TIMEOUT_SECONDS)
     loop_settings = LoopSettings(batch_size=settings.batch_size, poll_timeout=settings.poll_timeout)
     ledger = SqlLedger(engine)
-    loop = BatchConsumerLoop(Consumer(config), ApplyResults(ledger, dead_letters, metrics,
-                                                                  OutageOrPoison(database_answers(engine))), loop_settings,
+    topics = settings.kafka.topics
+    payments = ApplyResults(ledger, dead_letters, metrics, OutageOrPoison(database_answers(engine)))
+    handler = TopicRouter({topics.results: payments,
+                           topics.refunds_result: ApplyRefundResults(SqlRefunds(engine), dead_letters, metrics)})
+    loop = BatchConsumerLoop(Consumer(config), handler, loop_settings,
                              OffsetGaps(on_accept=metrics.offset_gaps_accepted.inc))
-    loop.subscribe([settings.kafka.topics.results], metrics.assigned_partitions)
+    loop.subscribe([topics.results, topics.refunds_result], metrics.assigned_partitions)
     purge = PurgeExpiredKeys(SqlIdempotencyStore(engine), utc_now, timedelta(hours=settings.idempotency_ttl_hours))
+    watch = AuditWatch(audit_trail(settings, engine), metrics_for(AuditMetrics).checked)
     return ResultsConsumer(loop, engine, worker_probes(loop.heartbeat, settings, engine), purge,
-                           OldestPending(ledger, metrics.oldest_pending, utc_now))
+                           OldestPending(ledger, metrics.oldest_pending, utc_now), watch, settings.audit_check_seconds)
 
 
 # -- python -m gateway_api.webhooks -----------------------------------------------------------------
@@ -231,5 +269,6 @@ def build_webhook_dispatcher(settings: WebhookSettings) -> WebhookDispatcher:
     sender = HttpWebhookSender(SystemResolver(), settings.allow_private_urls, allowed_ports=settings.allowed_ports)
     deliver = DeliverWebhooks(queue, sender, AesGcmSecretBox(settings.secrets_key), settings.retry_schedule, utc_now,
                               timedelta(seconds=settings.lease_seconds), settings.timeout_seconds)
-    dispatcher = Dispatcher(deliver, queue, settings, utc_now, metrics_for(WebhookMetrics))
+    dispatcher = Dispatcher(deliver, queue, settings, utc_now, metrics_for(WebhookMetrics),
+                            OutageOrPoison(database_answers(engine)))
     return WebhookDispatcher(dispatcher, engine, sender, worker_probes(dispatcher.heartbeat, settings, engine))

@@ -11,8 +11,8 @@
   start (stale files from a previous run would be summed in); ``child_exit`` marks dead workers so
   their live gauges drop out. /metrics is served by the master on METRICS_PORT (default 9100), a
   listener of its own that the ingress and compose's published ports never reach, and aggregates
-  every worker's samples; the process_* metrics in it are the master's (prometheus_client cannot
-  aggregate them across processes);
+  every worker's samples, process_cpu_seconds_total and process_resident_memory_bytes included:
+  the workers' sum (``post_worker_init``, infra/process_metrics.py);
 * migrations run once, in the master, before workers start (``migrate_if_enabled``, when
   AUTO_MIGRATE is on); the master then hands its workers AUTO_MIGRATE=false, so their
   ``build_services`` never race it (or each other) to create tables;
@@ -67,6 +67,12 @@ def when_ready(server) -> None:
     from infra.metrics import serve_metrics
 
     serve_metrics(_settings.metrics_port)
+
+
+def post_worker_init(worker) -> None:
+    from infra.process_metrics import start_in_worker
+
+    start_in_worker()  # process_* metrics summed over the workers (infra/process_metrics.py)
 
 
 def child_exit(server, worker) -> None:

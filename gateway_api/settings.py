@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from infra.card_cipher import KEY_BYTES, CardDataKeys, decode_key, random_key_weakness
 from infra.kafka import KafkaSettings
 from infra.settings import (
-    ConfigurationError, EnvReader, MigrationSettings as _MigrationSettings, Secret, ServiceSettings, WorkerSettings,
+    DEV_AUDIT_HMAC_KEY, ConfigurationError, EnvReader, MigrationSettings as _MigrationSettings, Secret, ServiceSettings, WorkerSettings,
 )
 
 from gateway_api.domain.deliveries import DEFAULT_RETRY_SCHEDULE, RetrySchedule
@@ -34,6 +34,11 @@ class Settings(ServiceSettings):
     card_data_keys: CardDataKeys
     # Encrypts webhook signing secrets at rest (AES-256-GCM); shared with the webhook dispatcher.
     webhook_secrets_key: Secret
+    # The bootstrap operator credential: creates the named operators, then can be turned off.
+    admin_token_enabled: bool = True
+    # Authenticates every audit entry (HMAC-SHA256); never stored in the database. Tests may leave
+    # the development value; from_env requires a real one (like every secret).
+    audit_hmac_key: Secret = field(default_factory=lambda: Secret(DEV_AUDIT_HMAC_KEY))
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     publish_timeout_seconds: float = 5.0
     producer_linger_ms: int = 5
@@ -66,6 +71,8 @@ class Settings(ServiceSettings):
             secret_pepper=env.secret("GATEWAY_SECRET_PEPPER"),
             card_data_keys=CardDataKeys.from_env(env),
             webhook_secrets_key=webhook_secrets_key(env),
+            admin_token_enabled=env.bool("GATEWAY_ADMIN_TOKEN_ENABLED", True),
+            audit_hmac_key=env.secret("AUDIT_HMAC_KEY"),
             kafka=KafkaSettings.from_env(env),
             publish_timeout_seconds=env.float("GATEWAY_PUBLISH_TIMEOUT_SECONDS", 5.0),
             producer_linger_ms=env.int("GATEWAY_PRODUCER_LINGER_MS", cls.producer_linger_ms, minimum=0),
@@ -133,6 +140,9 @@ class ResultsSettings(WorkerSettings):
     poll_timeout: float = 0.2
     # Idempotency keys older than this are purged (at start, then hourly): the API's TTL.
     idempotency_ttl_hours: int = 24
+    # The audit chain is verified (and its head exported and logged) this often (README, Audit trail).
+    audit_hmac_key: Secret = field(default_factory=lambda: Secret(DEV_AUDIT_HMAC_KEY))
+    audit_check_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, env: EnvReader | None = None) -> "ResultsSettings":
@@ -142,6 +152,8 @@ class ResultsSettings(WorkerSettings):
             kafka=KafkaSettings.from_env(env),
             group_id=env.str("RESULTS_GROUP_ID", cls.group_id),
             idempotency_ttl_hours=idempotency_ttl_hours(env),
+            audit_hmac_key=env.secret("AUDIT_HMAC_KEY"),
+            audit_check_seconds=env.float("AUDIT_CHECK_SECONDS", cls.audit_check_seconds),
         )
 
 

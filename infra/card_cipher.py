@@ -4,7 +4,8 @@ The message carries ``"card": {"kid": KEY_ID, "ct": BASE64(nonce || ciphertext |
 the card fields in clear:
 
 * the plaintext is the compact JSON ``{"number", "name", "expiration_month", "expiration_year",
-  "cvv"}``, so a Kafka log on disk (and every replica of it) holds no readable PAN, CVV or name;
+  "cvv_length"}``, so a Kafka log on disk (and every replica of it) holds no readable PAN or name,
+  and no CVV at all, even for whoever holds the keys;
 * a random 96-bit nonce per message: NIST SP 800-38D allows 2^32 random nonces per key, about 4
   billion messages, so rotate a key well before that;
 * the associated data binds the ciphertext to its transaction (``id``, ``account_id`` and the

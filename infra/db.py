@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from importlib import import_module
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Column, Engine, MetaData, String, Table, create_engine, delete, event, inspect, insert, select
 from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
@@ -73,17 +74,59 @@ def current_revisions(engine: Engine, version_table: str) -> frozenset[str]:
         return frozenset(context.get_current_heads())
 
 
+def compatibility_table(version_table: str) -> Table:
+    """What each applied revision declared: the older code heads that keep working on its schema
+    (``compatible_with`` of its migration file). Old code reads it, since it cannot read a newer
+    release's migration files. A migration creates it (gateway_api 0006_day_two); ``migrate`` fills it."""
+    return Table(f"{version_table}_compatibility", MetaData(),
+                 Column("revision", String(64), primary_key=True),
+                 Column("compatible_with", String(1000), nullable=False))
+
+
 def schema_is_current(engine: Engine, script_location: str, version_table: str) -> bool:
-    """Whether the database is migrated to exactly this code's head: a pod of a new release must
-    not take traffic before its migration ran (nor an old pod after a newer one, which it may
-    not understand; expand/contract migrations keep old pods working while both run)."""
-    return current_revisions(engine, version_table) == schema_heads(script_location)
+    """Whether this code may serve on the database: at exactly this code's head, or at a later
+    revision whose migration declared this head compatible (the expand half of an expand/contract
+    change keeps the previous release serving, and a rollback working). A pod of a new release
+    takes no traffic before its migration ran: an older revision never declares a newer head."""
+    current, heads = current_revisions(engine, version_table), schema_heads(script_location)
+    if current == heads:
+        return True
+    return bool(current) and all(heads <= declared for declared in _declared(engine, version_table, current))
+
+
+def _declared(engine: Engine, version_table: str, revisions: frozenset[str]) -> list[frozenset[str]]:
+    table = compatibility_table(version_table)
+    if not inspect(engine).has_table(table.name):
+        return [frozenset()]
+    with engine.connect() as connection:
+        found = dict(connection.execute(select(table.c.revision, table.c.compatible_with)
+                                        .where(table.c.revision.in_(revisions))).all())
+    return [frozenset(filter(None, found.get(revision, "").split(","))) for revision in revisions]
+
+
+def declared_compatibility(script_location: str) -> dict[str, tuple[str, ...]]:
+    """Each revision's ``compatible_with`` (a migration that declares nothing is compatible with nothing)."""
+    scripts = ScriptDirectory.from_config(_config(script_location))
+    return {script.revision: tuple(getattr(script.module, "compatible_with", ()))
+            for script in scripts.walk_revisions()}
+
+
+def _record_compatibility(engine: Engine, script_location: str, version_table: str) -> None:
+    table = compatibility_table(version_table)
+    if not inspect(engine).has_table(table.name):
+        return  # not yet created by a migration of this service
+    rows = [{"revision": revision, "compatible_with": ",".join(heads)}
+            for revision, heads in declared_compatibility(script_location).items()]
+    with engine.begin() as connection:
+        connection.execute(delete(table).where(table.c.revision.in_([row["revision"] for row in rows])))
+        connection.execute(insert(table), rows)
 
 
 def wait_for_schema(engine: Engine, script_location: str, version_table: str, stop, on_wait=lambda: None,
                     interval: float = 2.0) -> bool:
-    """Block until the database is at this code's head (the migration Job of the release ran);
-    False if ``stop`` was set first. A consumer that started earlier would only fail batches."""
+    """Block until this code may run on the database (``schema_is_current``: the migration Job of
+    the release ran, or a later compatible release migrated it); False if ``stop`` was set first.
+    A consumer that started earlier would only fail batches."""
     logged = False
     while not stop.is_set():
         try:
@@ -109,3 +152,14 @@ def migrate(url: str, script_location: str, revision: str = "head") -> None:
     # ConfigParser interpolation would otherwise eat '%' in URL-encoded passwords.
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     command.upgrade(config, revision)
+    _record_after(url, script_location)
+
+
+def _record_after(url: str, script_location: str) -> None:
+    # Each service's migrations package ("gateway_api:migrations") names its VERSION_TABLE.
+    version_table = import_module(script_location.replace(":", ".")).VERSION_TABLE
+    engine = build_engine(url)
+    try:
+        _record_compatibility(engine, script_location, version_table)
+    finally:
+        engine.dispose()

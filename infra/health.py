@@ -61,7 +61,7 @@ class Probes:
 
 
 def schema_check(engine: Engine, script_location: str, version_table: str) -> tuple[str, Callable[[], bool]]:
-    """Ready only once the database is at this code's migration head."""
+    """Ready only once the database is at this code's migration head (or a later compatible one)."""
     return "database_schema", lambda: schema_is_current(engine, script_location, version_table)
 
 

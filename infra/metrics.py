@@ -35,10 +35,11 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
-    ProcessCollector,
     generate_latest,
     multiprocess,
 )
+
+from infra.process_metrics import update_this_worker
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,8 @@ def exposition() -> tuple[bytes, str]:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-        # process_* cannot be aggregated across processes: these are the answering worker's own.
-        ProcessCollector(registry=registry)
+        # process_cpu_seconds_total and process_resident_memory_bytes: every worker's (process_metrics).
+        update_this_worker()
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
@@ -154,13 +155,25 @@ def offset_gaps_counter(prefix: str, registry: CollectorRegistry = REGISTRY) -> 
 
 
 def consumer_lag_stats_callback(gauge: Gauge) -> Callable[[str], None]:
-    """A librdkafka ``stats_cb`` that sets ``gauge{topic, partition}`` to the consumer lag."""
+    """A librdkafka ``stats_cb`` that sets ``gauge{topic, partition}`` to the consumer lag of the
+    partitions this consumer owns, and removes the series of those it no longer owns (a rebalance
+    moved them to another member, whose own series now counts them: a stale value here would be
+    summed twice by the lag alert, the dashboards and an autoscaler)."""
+    shown: set[tuple[str, str]] = set()
 
     def on_stats(stats_json: str) -> None:
+        owned = {}
         for topic, details in json.loads(stats_json).get("topics", {}).items():
             for partition, values in details.get("partitions", {}).items():
                 lag = values.get("consumer_lag", -1)
-                if partition != "-1" and lag >= 0:
-                    gauge.labels(topic, partition).set(lag)
+                # "desired": assigned to this consumer by the group (false once revoked).
+                if partition != "-1" and values.get("desired", True) and lag >= 0:
+                    owned[(topic, partition)] = lag
+        for labels in shown - owned.keys():
+            gauge.remove(*labels)
+        for labels, lag in owned.items():
+            gauge.labels(*labels).set(lag)
+        shown.clear()
+        shown.update(owned)
 
     return on_stats

@@ -56,8 +56,10 @@ DEV_PANEL_SECRET_KEY = "dev-panel-key-not-for-production"
 DEV_CARD_DATA_KEYS = "dev:ZGV2LWNhcmQtZGF0YS1rZXktbm90LWZvci1wcm9kISE="
 # The 32 bytes of "dev-webhook-secrets-key-not-prod", base64 (WEBHOOK_SECRETS_KEY).
 DEV_WEBHOOK_SECRETS_KEY = "ZGV2LXdlYmhvb2stc2VjcmV0cy1rZXktbm90LXByb2Q="
+# Authenticates the audit trail's entries (HMAC-SHA256); the database never holds it.
+DEV_AUDIT_HMAC_KEY = "dev-audit-hmac-key-not-for-production"
 DEVELOPMENT_VALUES = frozenset({DEV_ADMIN_TOKEN, DEV_SECRET_PEPPER, DEV_PANEL_SECRET_KEY, DEV_CARD_DATA_KEYS,
-                                DEV_WEBHOOK_SECRETS_KEY})
+                                DEV_WEBHOOK_SECRETS_KEY, DEV_AUDIT_HMAC_KEY})
 
 HOW_TO_GENERATE = "generate one with `openssl rand -base64 32`"
 

@@ -34,10 +34,12 @@ class PreparedStatement:
                       for name, bind in compiled.binds.items() if name in names)
         self._converters = [(name, convert) for name, convert in processors if convert is not None]
 
-    def execute_many(self, connection: Connection, rows: Iterable[dict]) -> None:
+    def execute_many(self, connection: Connection, rows: Iterable[dict]) -> int:
+        """The rows the statement matched, summed over ``rows`` (the driver's row count)."""
         prepared = [self._prepare(row) for row in rows]
-        if prepared:
-            connection.exec_driver_sql(self.sql, prepared)
+        if not prepared:
+            return 0
+        return connection.exec_driver_sql(self.sql, prepared).rowcount
 
     def _prepare(self, row: dict):
         values = self._defaults | row

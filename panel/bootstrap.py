@@ -16,7 +16,7 @@ from panel.adapters.metrics import PanelMetrics
 from panel.adapters.stream_leases import stream_leases
 from panel.use_cases.hub import Hub
 from panel.settings import Settings
-from panel.web import api, auth, pages, stream, webhooks
+from panel.web import api, audit, auth, pages, stream, webhooks
 from panel.web.context import Panel
 from panel.web.bodies import init_bodies
 from panel.web.csrf import init_csrf
@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     trust_proxies(app, settings.trusted_proxy_hops)
     _configure_session(app, settings)
     app.extensions["panel"] = _build_panel(settings)
-    for blueprint in (auth.bp, pages.bp, api.bp, stream.bp, webhooks.bp):
+    for blueprint in (auth.bp, pages.bp, api.bp, stream.bp, webhooks.bp, audit.bp):
         app.register_blueprint(blueprint)
     init_bodies(app)
     init_csrf(app)

@@ -34,7 +34,11 @@ control_socket_disable = True
 
 
 def post_worker_init(worker):
-    """Close the live streams as soon as the worker is asked to stop, then let gunicorn stop it."""
+    """Close the live streams as soon as the worker is asked to stop, then let gunicorn stop it; and
+    export this worker's CPU and memory into the summed process_* metrics (infra/process_metrics.py)."""
+    from infra.process_metrics import start_in_worker
+
+    start_in_worker()
     panel = getattr(worker.wsgi, "extensions", {}).get("panel")
     if panel is None:
         return

@@ -19,13 +19,17 @@ from infra.hold_points import HoldPoints
 from infra.kafka import AckedProducer, build_acked_producer, consumer_config
 from infra.offset_gaps import OffsetGaps
 from infra.poison import OutageOrPoison, database_answers
+from infra.topic_router import TopicRouter
 
 from processor.adapters.card_data import CardDataReader
 from processor.adapters.kafka import KafkaResultPublisher, TransactionBatchHandler
 from processor.adapters.metrics import ProcessorMetrics
+from processor.adapters.refund_kafka import KafkaRefundResultPublisher, RefundBatchHandler
+from processor.adapters.refund_repository import SqlRefundRepository
 from processor.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
 from processor.adapters.sql_repository import SqlTransactionRepository
 from processor.settings import MigrationSettings, Settings
+from processor.use_cases.process_refunds import ProcessRefunds
 from processor.use_cases.process_transaction import ProcessTransaction
 
 log = logging.getLogger(__name__)
@@ -65,8 +69,12 @@ def bootstrap(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Pro
     topics, timeout = settings.kafka.topics, settings.publish_timeout_seconds
     use_case = ProcessTransaction(SqlTransactionRepository(engine), KafkaResultPublisher(producer, topics.results, timeout))
     cards = CardDataReader(CardCipher(settings.card_data_keys), settings.accept_plaintext_cards)
-    handler = TransactionBatchHandler(use_case, DeadLetterPublisher(producer, topics.dlq, timeout), metrics, cards,
-                                      OutageOrPoison(database_answers(engine)))
+    dead_letters = DeadLetterPublisher(producer, topics.dlq, timeout)
+    refunds = ProcessRefunds(SqlRefundRepository(engine), KafkaRefundResultPublisher(producer, topics.refunds_result,
+                                                                                     timeout))
+    payments = TransactionBatchHandler(use_case, dead_letters, metrics, cards, OutageOrPoison(database_answers(engine)))
+    handler = TopicRouter({topics.transactions: payments,
+                           topics.refunds: RefundBatchHandler(refunds, dead_letters, metrics)})
     consumer = Consumer(consumer_config(
         settings.kafka, CLIENT_ID, settings.group_id,
         **{"statistics.interval.ms": LAG_STATS_INTERVAL_MS, "stats_cb": metrics.lag_stats_callback()},
@@ -74,6 +82,6 @@ def bootstrap(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Pro
     checkpoint = HoldPoints(Path(settings.test_hold_dir)) if settings.test_hold_dir else None
     loop = BatchConsumerLoop(consumer, handler, LoopSettings(batch_size=settings.batch_size, checkpoint=checkpoint),
                              OffsetGaps(on_accept=metrics.offset_gaps_accepted.inc))
-    loop.subscribe([topics.transactions], metrics.assigned_partitions)
+    loop.subscribe([topics.transactions, topics.refunds], metrics.assigned_partitions)
     probes = Probes(loop.heartbeat, settings.liveness_stall_seconds, [schema_check(engine, MIGRATIONS, VERSION_TABLE)])
     return Processor(loop, producer, engine, probes)

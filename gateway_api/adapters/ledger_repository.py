@@ -97,12 +97,12 @@ class SqlLedger(Ledger):
             self._insert_new.execute_many(connection, [_row_from_result(first[id_], decisions[id_])
                                                         for id_ in open_ids if id_ not in before])
             if connection.dialect.name == "sqlite":
-                self._decide.execute_many(connection, decisions.values())
+                changed = self._decide.execute_many(connection, decisions.values())
             else:
-                _DECIDE_JOINED.execute(connection, list(decisions.values()))
-            # The outbox, in the same DB transaction: an event for exactly the rows that became
-            # final here, however often a result is redelivered.
-            self._outbox.record(connection, _decided(connection, before, decisions))
+                changed = _DECIDE_JOINED.execute(connection, list(decisions.values()))
+            # The outbox, in the same DB transaction: an event for exactly the rows this UPDATE
+            # made final, however often a result is redelivered and whoever else applies it.
+            self._outbox.record(connection, _decided(connection, before, decisions, changed))
 
     def daily_totals(self, account_id: str | None, first: date, last: date) -> list[DailyTotal]:
         day = func.date(tx.c.created_at)
@@ -123,18 +123,24 @@ class SqlLedger(Ledger):
         return _as_datetime(oldest) if oldest is not None else None
 
 
-def _decided(connection, before: dict, decisions: dict[str, dict]) -> list[Transaction]:
-    """The rows these decisions made final, as they now are: pending rows read before the update
-    with the decision applied; rows that did not exist are read back (the API may have written
-    its pending row meanwhile, with a description the result does not carry)."""
-    decided = [replace(_transaction(before[id_]), status=values["b_status"], error_message=values["b_error"],
-                       processed_at=values["b_processed"])
-               for id_, values in decisions.items() if id_ in before]
-    created = [id_ for id_ in decisions if id_ not in before]
-    if created:
-        statement = select(tx).where(tx.c.id.in_(created), tx.c.status.in_(FINAL_STATUSES))
-        decided += [_transaction(row) for row in connection.execute(statement)]
-    return decided
+def _decided(connection, before: dict, decisions: dict[str, dict], changed: int) -> list[Transaction]:
+    """The rows these decisions made final, as they now are.
+
+    When the UPDATE changed every row it was given and all of them were pending when read, they are
+    the rows read before with the decision applied. Otherwise another applier (a consumer that has
+    not yet noticed it lost its partitions, and the new owner) or the API wrote some of them since
+    the read: the rows are read back in this transaction and only those that carry this decision
+    count (another applier's identical decision has the same event id, so the outbox keeps one).
+    """
+    if changed == len(decisions) and all(id_ in before for id_ in decisions):
+        return [replace(_transaction(before[id_]), status=values["b_status"], error_message=values["b_error"],
+                        processed_at=values["b_processed"]) for id_, values in decisions.items()]
+    rows = connection.execute(select(tx).where(tx.c.id.in_(list(decisions)))).all()
+    return [_transaction(row) for row in rows if _carries(row, decisions.get(row.id))]
+
+
+def _carries(row, decision: dict | None) -> bool:
+    return decision is not None and (row.status, row.error_message or "") == (decision["b_status"], decision["b_error"])
 
 
 class _PendingRows(Batch[Accepted, None]):

@@ -9,8 +9,9 @@ aggregate them with max(), not sum().
 """
 from __future__ import annotations
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, Info
 
+from infra.contracts import REFUND_FINAL_STATUSES
 from infra.metrics import END_TO_END_BUCKETS, LATENCY_BUCKETS, consumer_lag_stats_callback, offset_gaps_counter
 
 from gateway_api.domain.deliveries import CANCELED, DELIVERED, FAILED, OUTCOMES
@@ -28,6 +29,9 @@ class ApiMetrics:
         self.produce_failures = Counter(
             "gateway_api_produce_failures_total", "Publishes not acknowledged in time (answered 503)",
             registry=registry)
+        self.refunds_accepted = Counter(
+            "gateway_api_refunds_accepted_total",
+            "Refunds acknowledged by the broker and answered 202 (replays excluded)", registry=registry)
         self.ledger_write_failures = Counter(
             "gateway_api_ledger_write_failures_total",
             "Transactions acknowledged by the broker (answered 202) whose pending ledger row could not be written",
@@ -48,6 +52,9 @@ class ApiMetrics:
 
     def accepted(self, replayed: bool) -> None:
         (self.idempotent_replays if replayed else self.transactions_accepted).inc()
+
+    def refund_accepted(self, replayed: bool) -> None:
+        (self.idempotent_replays if replayed else self.refunds_accepted).inc()
 
     def ledger_write_failed(self) -> None:
         self.ledger_write_failures.inc()
@@ -77,6 +84,11 @@ class ResultsMetrics:
         self.oldest_pending = Gauge("gateway_results_oldest_pending_seconds",
                                     "Age of the oldest transaction still pending in the ledger (0 when none)",
                                     registry=registry)
+        self.refunds_applied = Counter("gateway_results_refunds_applied_total",
+                                       "Refunds made final in the ledger (each once), by status", ["status"],
+                                       registry=registry)
+        for status in REFUND_FINAL_STATUSES:
+            self.refunds_applied.labels(status)
 
     def lag_stats_callback(self):
         return consumer_lag_stats_callback(self.consumer_lag)
@@ -109,3 +121,26 @@ class WebhookMetrics:
         self.longest_failing = Gauge("gateway_webhooks_longest_failing_endpoint_seconds",
                                      "How long the longest-failing enabled endpoint has failed every attempt",
                                      registry=registry)
+
+
+class AuditMetrics:
+    """The audit trail's chain as the results consumer last verified it (``gateway_api.use_cases.audit``)."""
+
+    def __init__(self, registry: CollectorRegistry = REGISTRY):
+        self.head_seq = Gauge("gateway_audit_chain_head_seq", "Sequence number of the newest audit entry verified",
+                              registry=registry)
+        self.head = Info("gateway_audit_chain_head", "The verified head of the audit chain (seq and hash): keep it "
+                         "outside the database, `audit verify --head SEQ:HASH` checks against it", registry=registry)
+        self.valid = Gauge("gateway_audit_chain_valid", "1 when the last check found the audit chain intact, else 0",
+                           registry=registry)
+        self.last_check = Gauge("gateway_audit_chain_last_check_timestamp_seconds",
+                                "When the audit chain was last checked (Unix time)", registry=registry)
+        self.first_bad = Gauge("gateway_audit_chain_first_bad_seq",
+                               "The first audit entry that does not hold (0 when the chain is intact)", registry=registry)
+
+    def checked(self, seq: int, digest: str, valid: bool, first_bad: int | None, at: float) -> None:
+        self.head_seq.set(seq)
+        self.head.info({"seq": str(seq), "hash": digest})
+        self.valid.set(1 if valid else 0)
+        self.first_bad.set(first_bad or 0)
+        self.last_check.set(at)

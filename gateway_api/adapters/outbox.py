@@ -19,7 +19,8 @@ from gateway_api.adapters.sql import prepared_insert_if_absent
 from gateway_api.adapters.tables import events as events_table
 from gateway_api.adapters.tables import webhook_deliveries, webhook_endpoints
 from gateway_api.domain.deliveries import PENDING, first_delivery_id
-from gateway_api.domain.events import Event, transaction_event
+from gateway_api.domain.events import Event, refund_event, transaction_event
+from gateway_api.domain.refunds import Refund
 from gateway_api.domain.transactions import Transaction
 from gateway_api.domain.webhook_endpoints import STATUS_ENABLED, WebhookEndpoint
 
@@ -39,8 +40,17 @@ class Outbox:
             return
         now = self._now()
         # orjson: the JSON of a thousand events a second (compact; UTF-8 rather than \u escapes).
-        events = [transaction_event(presenters.transaction(t), t.status, t.account_id, now, orjson.dumps)
-                  for t in decided]
+        self._store(connection, [transaction_event(presenters.transaction(t), t.status, t.account_id, now,
+                                                   orjson.dumps) for t in decided], now)
+
+    def record_refunds(self, connection: Connection, decided: Sequence[Refund]) -> None:
+        """One event per refund that just became final (the caller checked that its update changed the row)."""
+        if decided:
+            now = self._now()
+            self._store(connection, [refund_event(presenters.refund(r), r.account_id, now, orjson.dumps)
+                                     for r in decided], now)
+
+    def _store(self, connection: Connection, events: list[Event], now: datetime) -> None:
         insert_events, insert_deliveries = self._prepared(connection)
         insert_events.execute_many(connection, [_event_row(event) for event in events])
         endpoints = _subscribed_endpoints(connection, {event.account_id for event in events})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from infra.clock import rfc3339
 
 from gateway_api.domain.money import format_amount
+from gateway_api.domain.refunds import Refund
 from gateway_api.domain.transactions import Transaction
 
 
@@ -24,4 +25,20 @@ def transaction(t: Transaction) -> dict:
         "description": t.description,
         "error_message": t.error_message,
         "processed_at": rfc3339(t.processed_at) if t.processed_at else None,
+    }
+
+
+def refund(r: Refund) -> dict:
+    """``GET /v1/refunds/{id}``, the 202 of ``POST /v1/refunds`` and ``data.object`` of refund events."""
+    return {
+        "id": r.id,
+        "object": "refund",
+        "status": r.status,
+        "transaction": r.transaction_id,
+        "amount": None if r.amount is None else format_amount(r.amount),
+        "reason": r.reason,
+        "description": r.description,
+        "failure_reason": r.failure_reason,
+        "created_at": rfc3339(r.created_at),
+        "processed_at": rfc3339(r.processed_at) if r.processed_at else None,
     }

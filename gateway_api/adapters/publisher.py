@@ -12,12 +12,12 @@ from confluent_kafka import KafkaException, Producer
 from infra.kafka import AckedProducer, DeliveryError, KafkaSettings, Record, producer_config
 
 from gateway_api.domain.errors import BrokerUnavailable
-from gateway_api.use_cases.ports import TransactionPublisher
+from gateway_api.use_cases.ports import RefundPublisher, TransactionPublisher
 
 _librdkafka_log = logging.getLogger("gateway_api.kafka")  # JSON lines instead of raw stderr
 
 
-class KafkaTransactionPublisher(TransactionPublisher):
+class KafkaTransactionPublisher(TransactionPublisher, RefundPublisher):
     """Created lazily on first use, so building the app (or a CLI command) connects to nothing."""
 
     def __init__(self, settings: KafkaSettings, delivery_timeout: float,
@@ -31,7 +31,13 @@ class KafkaTransactionPublisher(TransactionPublisher):
         self._lock = threading.Lock()
 
     def publish(self, key: str, message: dict, timeout: float) -> None:
-        record = Record(self._settings.topics.transactions, json.dumps(message).encode(), key.encode())
+        self._send(Record(self._settings.topics.transactions, json.dumps(message).encode(), key.encode()), timeout)
+
+    def publish_refund(self, key: str, message: dict, timeout: float) -> None:
+        """Refund requests share the producer: keyed by account like payments, on ``refunds``."""
+        self._send(Record(self._settings.topics.refunds, json.dumps(message).encode(), key.encode()), timeout)
+
+    def _send(self, record: Record, timeout: float) -> None:
         started = time.perf_counter()
         try:
             self._acked_producer().send([record], timeout=timeout)

@@ -48,8 +48,10 @@ class JoinedUpdate:
         self._first = "SELECT " + ", ".join(f"%s AS {key}" for key in self._keys)
         self._next = "SELECT " + ", ".join("%s" for _ in self._keys)
 
-    def execute(self, connection: Connection, rows: list[dict]) -> None:
-        if rows:
-            derived = " UNION ALL ".join([self._first] + [self._next] * (len(rows) - 1))
-            values = tuple(row[key] for row in rows for key in self._keys)
-            connection.exec_driver_sql(self._sql.format(rows=derived), values)
+    def execute(self, connection: Connection, rows: list[dict]) -> int:
+        """The rows matched (SQLAlchemy's MySQL dialects ask for found rows, not changed rows)."""
+        if not rows:
+            return 0
+        derived = " UNION ALL ".join([self._first] + [self._next] * (len(rows) - 1))
+        values = tuple(row[key] for row in rows for key in self._keys)
+        return connection.exec_driver_sql(self._sql.format(rows=derived), values).rowcount

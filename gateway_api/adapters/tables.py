@@ -141,3 +141,61 @@ webhook_attempts = Table(
     Column("next_attempt_at", Timestamp, nullable=True),
     Index("ix_gateway_webhook_attempts_delivery", "delivery_id", "number"),
 )
+
+# --- operators and the audit trail (migration 0007_operators_audit) ---------------------------------
+
+BinaryText = String(200).with_variant(mysql.VARCHAR(200, charset="utf8mb4", collation="utf8mb4_bin"),
+                                      "mysql", "mariadb")
+
+# Named operators (gateway_api.domain.operators): only a scrypt hash of each credential is kept.
+operators = Table(
+    "gateway_operators", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(100).with_variant(mysql.VARCHAR(100, charset="utf8mb4", collation="utf8mb4_bin"),
+                                            "mysql", "mariadb"), nullable=False, unique=True),
+    Column("credential_hash", String(255), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("expires_at", Timestamp, nullable=False),
+    Column("disabled_at", Timestamp, nullable=True),
+    Column("totp_secret", String(255), nullable=True),  # sealed under WEBHOOK_SECRETS_KEY, bound to the id
+    Column("totp_required", Boolean, nullable=False, default=False),
+)
+
+# The audit trail (gateway_api.domain.audit): append-only, each row chained to the one before.
+audit_events = Table(
+    "gateway_audit_events", metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("id", String(40), nullable=False, unique=True),
+    Column("at", Timestamp, nullable=False),
+    Column("actor_kind", String(16), nullable=False),
+    Column("actor", BinaryText, nullable=False),
+    Column("credential", String(32), nullable=False),
+    Column("account_id", BinaryText, nullable=True),
+    Column("action", String(64), nullable=False),
+    Column("object_type", String(32), nullable=False),
+    Column("object_id", BinaryText, nullable=True),
+    Column("request_id", String(64), nullable=True),
+    Column("client_address", String(64), nullable=True),
+    Column("outcome", String(64), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_gateway_audit_events_account", "account_id", "seq"),
+)
+
+# --- refunds (migration 0008_refunds) ---------------------------------------------------------------
+
+refunds = Table(
+    "gateway_refunds", metadata,
+    Column("id", Identifier, primary_key=True),
+    Column("account_id", Identifier, nullable=False),
+    Column("transaction_id", Identifier, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("amount_cents", BigInteger, nullable=True),
+    Column("reason", String(32), nullable=True),
+    Column("description", String(255), nullable=True),
+    Column("failure_reason", String(40), nullable=True),
+    Column("created_at", Timestamp, nullable=False),
+    Column("processed_at", Timestamp, nullable=True),
+    Index("ix_gateway_refunds_account_created", "account_id", "created_at", "id"),
+    Index("ix_gateway_refunds_transaction", "transaction_id", "status"),
+)

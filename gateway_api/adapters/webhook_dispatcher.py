@@ -3,7 +3,9 @@
 One thread claims and records (batched DB writes); a pool of threads does the HTTP. A housekeeping
 thread refreshes the queue gauges every few seconds and purges old events hourly. If the database
 fails, outcomes are kept in memory and written once it is back (their leases may run out meanwhile:
-the delivery is then sent again, which at-least-once allows).
+the delivery is then sent again, which at-least-once allows). An outcome the database refuses while
+it answers (``infra.poison``) is set aside and logged, so it cannot hold the others back: its
+delivery is sent again once its lease runs out.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from infra.health import Heartbeat
+from infra.poison import OutageOrPoison, apply_isolating
 
 from gateway_api.domain.deliveries import DELIVERED, PENDING
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
@@ -33,8 +36,9 @@ PREFETCH = 4
 
 class Dispatcher:
     def __init__(self, deliver: DeliverWebhooks, queue: DeliveryQueue, settings: WebhookSettings,
-                 now: Callable[[], datetime], metrics: WebhookMetrics):
+                 now: Callable[[], datetime], metrics: WebhookMetrics, judge: OutageOrPoison | None = None):
         self._deliver = deliver
+        self._judge = judge
         self._metrics = metrics
         self._queue = queue
         self._settings = settings
@@ -84,13 +88,31 @@ class Dispatcher:
         are kept and written with the next exchange)."""
         try:
             claimed = self._deliver.exchange(self._unrecorded, limit)
-        except Exception:  # noqa: BLE001 - the database is away: wait, keep the loop alive
-            self._database_failed("writing outcomes or claiming deliveries failed", unrecorded=len(self._unrecorded))
+        except Exception as exc:  # noqa: BLE001 - the database is away: wait, keep the loop alive
+            if self._judge is None or self._judge.is_outage(exc):
+                self._database_failed("writing outcomes or claiming deliveries failed",
+                                      unrecorded=len(self._unrecorded))
+            else:
+                self._write_one_by_one()
             return None
         self._observe(self._unrecorded)
         self._unrecorded = []
         self._backoff = 0.0
         return claimed
+
+    def _write_one_by_one(self) -> None:
+        """The batch failed with the database up: write each outcome alone, set the refused ones aside."""
+        try:
+            _, refused = apply_isolating(self._unrecorded, self._deliver.record, self._judge)
+        except Exception:  # noqa: BLE001 - an outage after all: keep them, retry later
+            self._database_failed("writing outcomes failed", unrecorded=len(self._unrecorded))
+            return
+        for record, reason in refused:
+            log.error("an attempt's outcome cannot be stored: set aside, the delivery is sent again after its lease",
+                      extra={"delivery_id": record.claimed.delivery_id, "reason": reason})
+        set_aside = {id(record) for record, _ in refused}
+        self._observe([record for record in self._unrecorded if id(record) not in set_aside])
+        self._unrecorded = []
 
     def _write_outcomes(self) -> None:
         """On the way out: the last outcomes, without claiming anything."""

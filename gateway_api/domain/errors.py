@@ -21,6 +21,12 @@ class PermissionDenied(GatewayError):
     pass
 
 
+class SecondFactorRequired(PermissionDenied):
+    def __init__(self):
+        super().__init__("This operator requires the current one-time code of their authenticator app.",
+                         "one_time_code")
+
+
 class NotFound(GatewayError):
     pass
 
@@ -47,3 +53,7 @@ class ResendLimitReached(GatewayError):
 
 class BrokerUnavailable(GatewayError):
     """The transaction could not be durably handed to the broker: the client should retry."""
+
+
+class TransactionNotApproved(GatewayError):
+    """A refund asked for a payment the ledger does not show approved (pending or rejected)."""

@@ -17,8 +17,11 @@ from infra.contracts import STATUS_APPROVED, STATUS_REJECTED
 
 TRANSACTION_APPROVED = "transaction.approved"
 TRANSACTION_REJECTED = "transaction.rejected"
-EVENT_TYPES = (TRANSACTION_APPROVED, TRANSACTION_REJECTED)
+REFUND_SUCCEEDED = "refund.succeeded"
+REFUND_FAILED = "refund.failed"
+EVENT_TYPES = (TRANSACTION_APPROVED, TRANSACTION_REJECTED, REFUND_SUCCEEDED, REFUND_FAILED)
 TYPE_OF_STATUS = {STATUS_APPROVED: TRANSACTION_APPROVED, STATUS_REJECTED: TRANSACTION_REJECTED}
+TYPE_OF_REFUND_STATUS = {"succeeded": REFUND_SUCCEEDED, "failed": REFUND_FAILED}
 ID_PREFIX = "evt_"
 
 
@@ -54,3 +57,13 @@ def transaction_event(transaction_json: dict, status: str, account_id: str, now:
     identifier = event_id(event_type, transaction_json["id"])
     body = {"id": identifier, "type": event_type, "created_at": rfc3339(now), "data": {"object": transaction_json}}
     return Event(identifier, account_id, event_type, transaction_json["id"], now, encode(body))
+
+
+def refund_event(refund_json: dict, account_id: str, now: datetime,
+                 encode: Callable[[dict], bytes] = compact_json) -> Event:
+    """The event for a refund that just became final; ``refund_json`` is ``GET /v1/refunds/{id}``.
+    Its ``transaction_id`` is the refunded payment's, so a payment's events list its refunds too."""
+    event_type = TYPE_OF_REFUND_STATUS[refund_json["status"]]
+    identifier = event_id(event_type, refund_json["id"])
+    body = {"id": identifier, "type": event_type, "created_at": rfc3339(now), "data": {"object": refund_json}}
+    return Event(identifier, account_id, event_type, refund_json["transaction"], now, encode(body))

@@ -10,6 +10,8 @@ from infra.contracts import STATUS_APPROVED, STATUS_REJECTED
 from gateway_api.domain.transactions import STATUS_PENDING
 
 PERIODS = ("day", "month", "year")
+# The status of a DailyTotal of succeeded refunds (by the day they were asked): refunded, then net.
+REFUNDED = "refunded"
 _LABEL_LENGTH = {"day": 10, "month": 7, "year": 4}
 
 
@@ -32,6 +34,12 @@ class PeriodReport:
     rejected_count: int = 0
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
     pending_count: int = 0
+    refunded: Decimal = Decimal("0.00")
+
+    @property
+    def net(self) -> Decimal:
+        """Approved volume minus what was refunded in the same period."""
+        return self.approved_volume - self.refunded
 
     def add(self, total: DailyTotal) -> None:
         if total.status == STATUS_APPROVED:
@@ -43,6 +51,8 @@ class PeriodReport:
             self.rejected_by_reason[reason] = self.rejected_by_reason.get(reason, 0) + total.count
         elif total.status == STATUS_PENDING:
             self.pending_count += total.count
+        elif total.status == REFUNDED:
+            self.refunded += total.volume
 
 
 def period_label(day: date, period: str) -> str:

@@ -1,7 +1,8 @@
 """Transactions as the merchant sees them: what was asked, and what the ledger keeps.
 
 The ledger never holds the card number or the CVV: only the brand and the last four digits. The
-message to the processor carries the card encrypted (a ``CardSealer`` port does it).
+message to the processor carries the card encrypted (a ``CardSealer`` port does it), and of the CVV
+only its length: the value never leaves the API (docs/threat-model-card-data.md).
 """
 from __future__ import annotations
 
@@ -36,9 +37,10 @@ class Card:
         return last4(self.number)
 
     def fields(self) -> dict:
-        """What gets encrypted into the message's ``card`` (``infra.contracts.CARD_FIELDS``)."""
+        """What gets encrypted into the message's ``card`` (``infra.contracts.CARD_FIELDS``): of the CVV,
+        only what the processor's rule checks (how many digits), so no copy of the message holds it."""
         return {"number": self.number, "name": self.name, "expiration_month": self.expiration_month,
-                "expiration_year": self.expiration_year, "cvv": self.cvv}
+                "expiration_year": self.expiration_year, "cvv_length": len(self.cvv)}
 
     def __repr__(self) -> str:
         return f"Card(brand={self.brand!r}, last4={self.last4!r})"

@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
-from infra.contracts import TransactionResult
+from infra.contracts import RefundResult, TransactionResult
 
 from gateway_api.domain.accounts import Account
+from gateway_api.domain.audit import AuditEntry, ChainHead
 from gateway_api.domain.deliveries import Attempt, AttemptResult, Delivery, Transition
 from gateway_api.domain.events import Event
 from gateway_api.domain.idempotency import IdempotencyRecord
+from gateway_api.domain.operators import Operator
+from gateway_api.domain.refunds import Refund
 from gateway_api.domain.reports import DailyTotal
 from gateway_api.domain.sessions import Session
 from gateway_api.domain.transactions import Transaction
@@ -288,3 +292,110 @@ class WebhookSender(abc.ABC):
     @abc.abstractmethod
     def send(self, url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> AttemptResult:
         """POST ``body``; never raises: every failure is an ``AttemptResult`` with its outcome."""
+
+
+# -- operators and the audit trail (issue 23) --------------------------------------------------------
+
+class OperatorRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, operator: Operator) -> None:
+        """Raise ``NameTaken`` when another operator has this name."""
+
+    @abc.abstractmethod
+    def get(self, operator_id: str) -> Operator | None: ...
+
+    @abc.abstractmethod
+    def get_by_name(self, name: str) -> Operator | None: ...
+
+    @abc.abstractmethod
+    def all(self) -> list[Operator]: ...
+
+    @abc.abstractmethod
+    def save(self, operator: Operator) -> None:
+        """Write back the credential, expiry, disabling and second factor of an existing operator."""
+
+
+class NameTaken(Exception):
+    pass
+
+
+class OneTimeCodes(abc.ABC):
+    """TOTP (RFC 6238): a secret per operator, codes from an authenticator app."""
+
+    @abc.abstractmethod
+    def new_secret(self) -> str: ...
+
+    @abc.abstractmethod
+    def provisioning_uri(self, secret: str, name: str) -> str: ...
+
+    @abc.abstractmethod
+    def verify(self, secret: str, code: str) -> bool: ...
+
+
+class AuditLog(abc.ABC):
+    """Append-only: there is no update and no delete."""
+
+    @abc.abstractmethod
+    def append(self, build: Callable[[ChainHead], AuditEntry]) -> AuditEntry:
+        """Chain an entry after the current head: ``build`` makes it from the head, atomically."""
+
+    @abc.abstractmethod
+    def page(self, account_id: str | None, limit: int, starting_after: str | None) -> tuple[list[AuditEntry], bool]:
+        """Newest first; ``account_id`` None: every entry (operators)."""
+
+    @abc.abstractmethod
+    def chain(self) -> Iterator[AuditEntry]:
+        """Every entry in sequence order."""
+
+    @abc.abstractmethod
+    def head(self) -> ChainHead: ...
+
+
+# --- refunds ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RefundQuery:
+    account_id: str | None  # None: every merchant (admin)
+    transaction_id: str | None = None
+    status: str | None = None
+    limit: int = 20
+    starting_after: str | None = None
+
+
+@dataclass(frozen=True)
+class RefundPage:
+    items: list[Refund]
+    has_more: bool
+
+
+class RefundLedger(abc.ABC):
+    @abc.abstractmethod
+    def add_pending(self, refund: Refund, answered_key: IdempotencyRecord | None = None) -> None:
+        """Insert unless the id exists (its result may have created it); mark the key completed with it."""
+
+    @abc.abstractmethod
+    def get(self, refund_id: str) -> Refund | None: ...
+
+    @abc.abstractmethod
+    def list(self, query: RefundQuery) -> RefundPage:
+        """Newest first; raises ``InvalidParameter`` if ``starting_after`` is not in the query's scope."""
+
+    @abc.abstractmethod
+    def amount_refunded(self, transaction_ids: Sequence[str]) -> dict[str, Decimal]:
+        """The sum of each payment's succeeded refunds."""
+
+    @abc.abstractmethod
+    def daily_refunded(self, account_id: str | None, first: date, last: date) -> list[DailyTotal]:
+        """Succeeded refunds per day, as report totals."""
+
+    @abc.abstractmethod
+    def apply_results(self, results: Sequence[RefundResult]) -> list[Refund]:
+        """Make pending refunds final, idempotently; return those this call changed (one event each).
+
+        Raises ``LedgerRefused`` when the database refuses the data."""
+
+
+class RefundPublisher(abc.ABC):
+    @abc.abstractmethod
+    def publish_refund(self, key: str, message: dict, timeout: float) -> None:
+        """Return once the broker acknowledged the message on ``refunds``; raise ``BrokerUnavailable`` otherwise."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, g
 
 from gateway_api.web import presenters
+from gateway_api.web.audit import audited
 from gateway_api.web.auth import ADMIN, MERCHANT, json_body_required, requires
 from gateway_api.web.docs import AUTHENTICATED, JSON_BODY, error_responses
 from gateway_api.web.parsing import Blueprint
@@ -14,6 +15,10 @@ from gateway_api.web.schemas import (
 blp = Blueprint("accounts", __name__, url_prefix="/v1", description="Merchant accounts")
 ADMIN_ONLY = [{"adminToken": []}]
 SESSION = [{"panelSession": []}]
+
+
+def _path_account(kwargs, _result):
+    return kwargs["account_id"]
 
 
 def _accounts():
@@ -27,6 +32,8 @@ def _accounts():
 @blp.arguments(AccountCreateSchema)
 @blp.response(201, AccountSecretSchema)
 @error_responses(blp, *AUTHENTICATED, *JSON_BODY)
+@audited("account.create", "account", object_id=lambda kw, result: result["id"],
+         account_id=lambda kw, result: result["id"])
 def create_account(payload):
     return presenters.issued_secret(_accounts().create(payload["name"]))
 
@@ -45,6 +52,7 @@ def list_accounts():
 @requires(ADMIN)
 @blp.response(200, AccountSecretSchema)
 @error_responses(blp, *AUTHENTICATED, 404)
+@audited("account.rotate_secret", "account", object_id=_path_account, account_id=_path_account)
 def rotate_secret(account_id):
     return presenters.issued_secret(_accounts().rotate_secret(account_id))
 
@@ -54,6 +62,7 @@ def rotate_secret(account_id):
 @requires(ADMIN)
 @blp.response(200, AccountSchema)
 @error_responses(blp, *AUTHENTICATED, 404)
+@audited("account.disable", "account", object_id=_path_account, account_id=_path_account)
 def disable_account(account_id):
     return presenters.account(_accounts().disable(account_id))
 

@@ -1,9 +1,12 @@
-"""Who is calling: a merchant (HTTP Basic, account id + secret), the operator (Bearer admin token), or
-either of them through a panel session (Bearer session token: read-only, see domain/sessions.py).
+"""Who is calling: a merchant (HTTP Basic, account id + secret), a named operator (Bearer operator
+credential, ``gateway_api.domain.operators``), the bootstrap operator (Bearer GATEWAY_ADMIN_TOKEN,
+while GATEWAY_ADMIN_TOKEN_ENABLED), or any of them through a panel session (Bearer session token:
+read-only, see domain/sessions.py).
 
 A view that ``requires`` a caller finds who it is in ``g.principal`` (``infra.principals.Principal``,
-the same in every service), the merchant's account in ``g.account`` and the panel session it came
-through, if any, in ``g.session``."""
+the same in every service; an operator's ``name`` is the person's), the merchant's account in
+``g.account``, the panel session it came through, if any, in ``g.session``, and the kind of
+credential in ``g.credential`` (what the audit trail records)."""
 from __future__ import annotations
 
 import functools
@@ -16,12 +19,16 @@ from infra.principals import ADMIN, MERCHANT, Principal
 
 from gateway_api.domain.accounts import Account
 from gateway_api.domain.errors import AuthenticationFailed, PermissionDenied
+from gateway_api.domain.operators import BOOTSTRAP_NAME
 from gateway_api.domain.sessions import Session
 
 __all__ = ["ADMIN", "MERCHANT", "current_caller", "json_body_required", "requires"]
 
 _CALLER = "gateway_api.caller"
-Caller = tuple[Principal, Account | None, Session | None]  # who, the merchant's account, the panel session
+# The kinds of credential a caller presents, as the audit trail names them.
+SECRET, SESSION, OPERATOR_CREDENTIAL, ADMIN_TOKEN = "secret", "session", "operator_credential", "admin_token"
+# who, the merchant's account, the panel session, the kind of credential
+Caller = tuple[Principal, Account | None, Session | None, str]
 
 
 def current_caller() -> Caller | None:
@@ -39,19 +46,25 @@ def _authenticate() -> Caller | None:
     services = current_app.extensions["gateway_api"]
     if auth.type == "basic" and auth.username and auth.password:
         account = services.accounts.authenticate(auth.username, auth.password)
-        return (_principal(account), account, None) if account else None
+        return (Principal(MERCHANT, account.id, account.name), account, None, SECRET) if account else None
     if auth.type == "bearer" and auth.token:
-        expected = services.settings.admin_token.reveal().encode()
-        if hmac.compare_digest(auth.token.encode(), expected):
-            return Principal(ADMIN), None, None
-        holder = services.sessions.authenticate(auth.token)
-        if holder is not None:
-            return _principal(holder.account), holder.account, holder.session
+        return _bearer(services, auth.token)
     return None
 
 
-def _principal(account: Account | None) -> Principal:
-    return Principal(MERCHANT, account.id, account.name) if account else Principal(ADMIN)
+def _bearer(services, token: str) -> Caller | None:
+    if services.settings.admin_token_enabled and hmac.compare_digest(
+            token.encode(), services.settings.admin_token.reveal().encode()):
+        return Principal(ADMIN, name=BOOTSTRAP_NAME), None, None, ADMIN_TOKEN
+    operator = services.operators.authenticate(token)
+    if operator is not None:
+        return Principal(ADMIN, name=operator.name), None, None, OPERATOR_CREDENTIAL
+    holder = services.sessions.authenticate(token)
+    if holder is None:
+        return None
+    if holder.account is None:
+        return Principal(ADMIN, name=holder.operator_name), None, holder.session, SESSION
+    return Principal(MERCHANT, holder.account.id, holder.account.name), holder.account, holder.session, SESSION
 
 
 def requires(*kinds: str, session: bool = False):
@@ -67,12 +80,12 @@ def requires(*kinds: str, session: bool = False):
             caller = current_caller()
             if caller is None:
                 raise AuthenticationFailed(scheme)
-            principal, account, through_session = caller
+            principal, account, through_session, credential = caller
             if principal.kind not in kinds:
                 raise PermissionDenied(f"This endpoint is for {' or '.join(kinds)} credentials.")
             if through_session is not None and not session:
                 raise PermissionDenied("A panel session can only read; use the account's own credentials.")
-            g.principal, g.account, g.session = principal, account, through_session
+            g.principal, g.account, g.session, g.credential = principal, account, through_session, credential
             return view(*args, **kwargs)
 
         wrapper.required_kinds = kinds  # checks that run before the view let authentication answer first

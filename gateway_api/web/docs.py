@@ -63,7 +63,8 @@ _ERROR_TEXTS = {
     403: "forbidden: credentials of the wrong kind (merchant or admin), or a read-only panel session",
     404: "resource_missing: no such object (another merchant's is not found either)",
     409: ("idempotency_key_reused: the Idempotency-Key was used with another body; resend_limit_reached: the "
-          "event was resent as often as it may be"),
+          "event was resent as often as it may be; transaction_not_approved (POST /v1/refunds): the payment is "
+          "pending or rejected"),
     413: "payload_too_large: the body is larger than 16 KiB",
     415: "unsupported_media_type: send the body as Content-Type: application/json",
     422: "parameter_missing, parameter_invalid or parameter_unknown; `param` names the field "

@@ -14,7 +14,7 @@ from infra.errors import error_body
 
 from gateway_api.domain.errors import (
     AuthenticationFailed, BrokerUnavailable, GatewayError, IdempotencyConflict, InvalidParameter, LimitExceeded,
-    NotFound, PermissionDenied, ResendLimitReached, UnknownParameter,
+    NotFound, PermissionDenied, ResendLimitReached, SecondFactorRequired, TransactionNotApproved, UnknownParameter,
 )
 
 log = logging.getLogger(__name__)
@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 _DOMAIN = {
     AuthenticationFailed: (401, "authentication_error", "unauthorized"),
     PermissionDenied: (403, "permission_error", "forbidden"),
+    SecondFactorRequired: (403, "permission_error", "second_factor_required"),
     NotFound: (404, "invalid_request_error", "resource_missing"),
     # One status per code: every parameter_* error is a 422, wherever the parameter was (body, query, header).
     InvalidParameter: (422, "invalid_request_error", "parameter_invalid"),
@@ -30,6 +31,7 @@ _DOMAIN = {
     LimitExceeded: (400, "invalid_request_error", "limit_exceeded"),
     ResendLimitReached: (409, "invalid_request_error", "resend_limit_reached"),
     BrokerUnavailable: (503, "api_error", "broker_unavailable"),
+    TransactionNotApproved: (409, "invalid_request_error", "transaction_not_approved"),
 }
 
 _HTTP = {

@@ -5,6 +5,7 @@ from flask import current_app, g
 
 from gateway_api.use_cases.ports import DeliveryQuery, EventQuery
 from gateway_api.web import presenters
+from gateway_api.web.audit import audited
 from gateway_api.web.auth import MERCHANT, requires
 from gateway_api.web.docs import AUTHENTICATED, error_responses
 from gateway_api.web.parsing import Blueprint
@@ -67,6 +68,7 @@ def event_deliveries(event_id):
 @blp.arguments(ResendSchema, required=False)
 @blp.response(202, QueuedDeliveriesSchema)
 @error_responses(blp, *AUTHENTICATED, 400, 404, 409, 413, 422)
+@audited("event.resend", "event", object_id=lambda kw, result: kw["event_id"])
 def resend_event(payload, event_id):
     """Queue a new delivery, due now, to one endpoint (``endpoint_id``) or to every enabled endpoint
     subscribed to the event's type; the body is optional. An event may be resent to an endpoint at

@@ -6,7 +6,7 @@ import io
 
 from infra.clock import rfc3339
 
-from gateway_api.adapters.presenters import accepted, transaction  # noqa: F401 - the API's presenters too
+from gateway_api.adapters.presenters import accepted, refund, transaction  # noqa: F401 - the API's presenters too
 from gateway_api.domain.accounts import Account, IssuedSecret
 from gateway_api.domain.deliveries import Attempt, Delivery
 from gateway_api.domain.money import format_amount
@@ -32,10 +32,13 @@ def report_row(r: PeriodReport) -> dict:
         "rejected_count": r.rejected_count,
         "rejected_by_reason": dict(sorted(r.rejected_by_reason.items())),
         "pending_count": r.pending_count,
+        "refunded": format_amount(r.refunded),
+        "net": format_amount(r.net),
     }
 
 
-CSV_COLUMNS = ("period", "approved_count", "approved_volume", "rejected_count", "pending_count", "rejected_by_reason")
+CSV_COLUMNS = ("period", "approved_count", "approved_volume", "rejected_count", "pending_count", "refunded", "net",
+               "rejected_by_reason")
 
 
 def report_csv(rows: list[PeriodReport]) -> str:

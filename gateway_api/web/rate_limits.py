@@ -48,7 +48,7 @@ def _hits() -> list[Decision]:
     caller = current_caller()
     if caller is None:
         return [limiter.hit(ANONYMOUS, request.remote_addr or "unknown")]
-    principal, account, _ = caller
+    principal, account = caller[0], caller[1]
     if principal.kind == ADMIN:
         return []
     decisions = [limiter.hit(account_policy(account.rate_limit_per_second), account.id)]

@@ -26,8 +26,10 @@ blp = Blueprint("reports", __name__, url_prefix="/v1/reports", description="Fina
     headers=CSV_HEADERS)
 @error_responses(blp, *AUTHENTICATED, 422)
 def report(args):
-    ledger = current_app.extensions["gateway_api"].ledger
-    totals = ledger.daily_totals(scope_account(args.get("account_id")), args["first"], args["last"])
+    services = current_app.extensions["gateway_api"]
+    account_id = scope_account(args.get("account_id"))
+    totals = services.ledger.daily_totals(account_id, args["first"], args["last"])
+    totals += services.refunds.daily_refunded(account_id, args["first"], args["last"])
     rows = roll_up(totals, args["period"])
     if _wants_csv(args.get("format")):
         filename = f"report-{args['period']}-{args['first']}-{args['last']}.csv"

@@ -1,4 +1,6 @@
-"""One JSON log line per request: method, route, status, duration. Never bodies, headers or secrets.
+"""One JSON log line per request: method, route, status, duration, who (the merchant's account id,
+or the operator's name: ``bootstrap`` for GATEWAY_ADMIN_TOKEN) and the request id the audit trail
+records. Never bodies, headers or secrets.
 
 Probes and scrapes (Prometheus every few seconds, the kubelet's health checks) are logged at DEBUG:
 at INFO they were a third of `make run`'s console and pushed its banner out of sight. A failing
@@ -30,5 +32,7 @@ def log_requests(app: Flask) -> None:
             "status": response.status_code,
             "duration_ms": None if seconds is None else round(seconds * 1000, 2),
             "account_id": (principal.account_id or None) if principal else None,
+            "operator": (principal.name or None) if principal and principal.is_admin else None,
+            "request_id": g.get("request_id"),
         })
         return response

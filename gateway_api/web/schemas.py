@@ -113,6 +113,8 @@ class TransactionSchema(AcceptedSchema):
     error_message = fields.String(allow_none=True, metadata={"description": (
         "why it was rejected (e.g. \"you dont have limit for this transaction\"); empty otherwise")})
     processed_at = fields.String(allow_none=True, metadata={"description": "when it was decided (RFC 3339, UTC)"})
+    amount_refunded = fields.String(metadata={"example": "0.00", "description": (
+        "GET /v1/transactions/{id} only: the sum of its succeeded refunds (the status never changes)")})
 
 
 class TransactionPageSchema(Schema):
@@ -209,6 +211,9 @@ def _days_before(day: date, days: int) -> date:
 class SessionCreateSchema(Schema):
     ttl_seconds = fields.Integer(strict=True, load_default=12 * 3600, validate=validate.Range(60, 24 * 3600), metadata={
         "description": "Lifetime of the session: 60 s to 24 h, default 12 h."})
+    one_time_code = fields.String(validate=validate.Regexp(r"\A[0-9]{6}\Z", error="Must be 6 digits."), metadata={
+        "pattern": "^[0-9]{6}$",
+        "description": "An operator who requires a second factor: the current TOTP code (403 without it)."})
 
 
 class SessionSchema(Schema):
@@ -227,6 +232,8 @@ class ReportRowSchema(Schema):
     rejected_by_reason = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
         "description": "the processor's error_message -> how many"})
     pending_count = fields.Integer()
+    refunded = fields.String(metadata={"description": "sum of the succeeded refunds asked in the period"})
+    net = fields.String(metadata={"description": "approved_volume minus refunded"})
 
 
 class ReportSchema(Schema):

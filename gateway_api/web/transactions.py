@@ -7,6 +7,7 @@ from flask import current_app, g, jsonify, request
 
 from gateway_api.domain.errors import InvalidParameter, NotFound
 from gateway_api.domain.idempotency import MAX_KEY_LENGTH
+from gateway_api.domain.money import format_amount
 from gateway_api.domain.transactions import Card, TransactionRequest
 from gateway_api.use_cases.ports import ListQuery
 from gateway_api.web import presenters
@@ -28,12 +29,15 @@ ACCEPTED_HEADERS = {
 }
 
 
-@blp.route("", methods=["POST"])
-@blp.doc(security=BASIC, parameters=[{
+IDEMPOTENCY_KEY = {
     "in": "header", "name": "Idempotency-Key",
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
     "description": "Your order id (1-255 printable characters): a retry with the same key and body replays the "
-                   "first answer for 24 h instead of paying twice; with another body it is a 409."}])
+                   "first answer for 24 h instead of paying twice; with another body it is a 409."}
+
+
+@blp.route("", methods=["POST"])
+@blp.doc(security=BASIC, parameters=[IDEMPOTENCY_KEY])
 @requires(MERCHANT)
 @json_body_required
 @blp.arguments(TransactionCreateSchema(), example=EXAMPLE_TRANSACTION)  # one instance: no schema built per request
@@ -60,12 +64,14 @@ def create_transaction(payload):
 @blp.response(200, TransactionSchema)
 @error_responses(blp, *AUTHENTICATED, 404)
 def get_transaction(transaction_id):
-    found = current_app.extensions["gateway_api"].ledger.get(transaction_id)
+    services = current_app.extensions["gateway_api"]
+    found = services.ledger.get(transaction_id)
     # Another merchant's transaction is as absent as one that does not exist (404, not 403).
     if found is None or (g.principal.kind == MERCHANT and found.account_id != g.principal.account_id):
         raise NotFound("No such transaction.", param="id")
+    refunded = services.refunds.amount_refunded([found.id])[found.id]
     # Already the documented shape (TransactionSchema, checked by a test): no second pass through it.
-    return jsonify(presenters.transaction(found))
+    return jsonify(presenters.transaction(found) | {"amount_refunded": format_amount(refunded)})
 
 
 @blp.route("", methods=["GET"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, g
 
 from gateway_api.web import presenters
+from gateway_api.web.audit import audited
 from gateway_api.web.auth import MERCHANT, json_body_required, requires
 from gateway_api.web.docs import AUTHENTICATED, JSON_BODY, error_responses
 from gateway_api.web.parsing import Blueprint
@@ -30,6 +31,7 @@ def _endpoints():
 @blp.arguments(WebhookEndpointCreateSchema)
 @blp.response(201, WebhookEndpointSecretSchema)
 @error_responses(blp, *AUTHENTICATED, *JSON_BODY)
+@audited("webhook_endpoint.create", "webhook_endpoint", object_id=lambda kw, result: result["id"])
 def create_endpoint(payload):
     """Create an endpoint: https:// URLs that resolve to public addresses; at most 16 per merchant.
     The answer is the only time the signing secret (whsec_...) is shown, besides rolling it."""
@@ -62,6 +64,7 @@ def get_endpoint(endpoint_id):
 @requires(MERCHANT)
 @blp.response(200, DeletedSchema)
 @error_responses(blp, *AUTHENTICATED, 404)
+@audited("webhook_endpoint.delete", "webhook_endpoint", object_id=lambda kw, result: kw["endpoint_id"])
 def delete_endpoint(endpoint_id):
     """Delete an endpoint: nothing more is sent to it; its pending deliveries are canceled."""
     deleted = _endpoints().delete(g.principal.account_id, endpoint_id)
@@ -73,6 +76,7 @@ def delete_endpoint(endpoint_id):
 @requires(MERCHANT)
 @blp.response(200, WebhookEndpointSecretSchema)
 @error_responses(blp, *AUTHENTICATED, 404)
+@audited("webhook_endpoint.roll_secret", "webhook_endpoint", object_id=lambda kw, result: kw["endpoint_id"])
 def roll_secret(endpoint_id):
     """A new signing secret (shown once); deliveries are signed with it from now on, the old one stops."""
     return presenters.issued_endpoint_secret(_endpoints().roll_secret(g.principal.account_id, endpoint_id))

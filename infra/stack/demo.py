@@ -18,7 +18,7 @@ DEMO_FILE = "demo-merchant.json"
 CLI_ENV_FILE = "gateway.env"
 # What the gateway's operator commands read (gateway_api.settings), and nothing of the other services.
 CLI_VARIABLES = ("DATABASE_URL", "GATEWAY_ADMIN_TOKEN", "GATEWAY_SECRET_PEPPER", "CARD_DATA_KEYS",
-                 "WEBHOOK_SECRETS_KEY", "WEBHOOK_ALLOW_PRIVATE_URLS", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_TOPIC_PREFIX",
+                 "WEBHOOK_SECRETS_KEY", "AUDIT_HMAC_KEY", "WEBHOOK_ALLOW_PRIVATE_URLS", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_TOPIC_PREFIX",
                  "ALLOW_DEVELOPMENT_SECRETS")
 
 

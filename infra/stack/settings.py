@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.settings import (
-    DEV_ADMIN_TOKEN, DEV_CARD_DATA_KEYS, DEV_PANEL_SECRET_KEY, DEV_SECRET_PEPPER, DEV_WEBHOOK_SECRETS_KEY, EnvReader,
+    DEV_ADMIN_TOKEN, DEV_AUDIT_HMAC_KEY, DEV_CARD_DATA_KEYS, DEV_PANEL_SECRET_KEY, DEV_SECRET_PEPPER, DEV_WEBHOOK_SECRETS_KEY, EnvReader,
     Secret, weakness,
 )
 
@@ -38,6 +38,7 @@ class StackSettings:
     panel_secret_key: Secret = field(default=Secret(DEV_PANEL_SECRET_KEY))
     card_data_keys: Secret = field(default=Secret(DEV_CARD_DATA_KEYS))
     webhook_secrets_key: Secret = field(default=Secret(DEV_WEBHOOK_SECRETS_KEY))
+    audit_hmac_key: Secret = field(default=Secret(DEV_AUDIT_HMAC_KEY))
     # Local receivers (http://127.0.0.1:...) must work in development; deployments leave it false.
     webhook_allow_private_urls: bool = True
     with_prometheus: bool = True
@@ -69,6 +70,7 @@ class StackSettings:
             panel_secret_key=Secret(env.str("PANEL_SECRET_KEY", DEV_PANEL_SECRET_KEY)),
             card_data_keys=Secret(env.str("CARD_DATA_KEYS", DEV_CARD_DATA_KEYS)),
             webhook_secrets_key=Secret(env.str("WEBHOOK_SECRETS_KEY", DEV_WEBHOOK_SECRETS_KEY)),
+            audit_hmac_key=Secret(env.str("AUDIT_HMAC_KEY", DEV_AUDIT_HMAC_KEY)),
             webhook_allow_private_urls=env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", cls.webhook_allow_private_urls),
             with_prometheus=env.bool("STACK_PROMETHEUS", cls.with_prometheus),
             log_level=env.str("LOG_LEVEL", cls.log_level),
@@ -79,7 +81,7 @@ class StackSettings:
         """True when a secret is a development default or otherwise weak: the services then need
         ALLOW_DEVELOPMENT_SECRETS=true, which the stack sets and its banner announces."""
         secrets = (self.admin_token, self.secret_pepper, self.panel_secret_key, self.card_data_keys,
-                   self.webhook_secrets_key)
+                   self.webhook_secrets_key, self.audit_hmac_key)
         return any(weakness(secret.reveal()) for secret in secrets)
 
     @property

@@ -157,6 +157,7 @@ class Stack:
             "PANEL_SECRET_KEY": s.panel_secret_key.reveal(),
             "CARD_DATA_KEYS": s.card_data_keys.reveal(),
             "WEBHOOK_SECRETS_KEY": s.webhook_secrets_key.reveal(),
+            "AUDIT_HMAC_KEY": s.audit_hmac_key.reveal(),
             "WEBHOOK_ALLOW_PRIVATE_URLS": str(s.webhook_allow_private_urls).lower(),
             # Rate limit counters every worker of the API and the panel share, without a server to run.
             "RATE_LIMIT_STORAGE_URL": os.environ.get("RATE_LIMIT_STORAGE_URL") or s.rate_limit_storage_url,

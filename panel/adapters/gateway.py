@@ -29,9 +29,12 @@ class GatewayClient(Gateway):
         """Who this credential is, as the API sees it right now (raises NotAuthenticated once void)."""
         return _principal(self.get_json(credential, "/v1/me"))
 
-    def open_session(self, credential: Credential, ttl_seconds: int) -> tuple[Principal, Credential]:
-        """Exchange the person's credential for a revocable, read-only session token."""
-        body = self._json(self._request("POST", credential, "/v1/sessions", json={"ttl_seconds": ttl_seconds}))
+    def open_session(self, credential: Credential, ttl_seconds: int,
+                     one_time_code: str | None = None) -> tuple[Principal, Credential]:
+        """Exchange the person's credential (and an operator's one-time code) for a revocable,
+        read-only session token."""
+        payload = {"ttl_seconds": ttl_seconds} | ({"one_time_code": one_time_code} if one_time_code else {})
+        body = self._json(self._request("POST", credential, "/v1/sessions", json=payload))
         if not isinstance(body.get("token"), str):
             raise GatewayUnavailable("no session token in the answer")
         return _principal(body), Credential.session(body["token"])
@@ -86,7 +89,7 @@ class GatewayClient(Gateway):
 
 def _principal(body: dict) -> Principal:
     if body.get("type") == ADMIN:
-        return Principal(ADMIN)
+        return Principal(ADMIN, name=str(body.get("name") or ""))
     return Principal(str(body.get("type", "")), str(body.get("account_id", "")), str(body.get("name", "")))
 
 

@@ -54,8 +54,10 @@ class Gateway(ABC):
         """Who this credential is, as the API sees it right now (raises NotAuthenticated once void)."""
 
     @abstractmethod
-    def open_session(self, credential: Credential, ttl_seconds: int) -> tuple[Principal, Credential]:
-        """Exchange the person's credential for a revocable, read-only session token."""
+    def open_session(self, credential: Credential, ttl_seconds: int,
+                     one_time_code: str | None = None) -> tuple[Principal, Credential]:
+        """Exchange the person's credential (and an operator's one-time code, when they require a
+        second factor) for a revocable, read-only session token."""
 
     @abstractmethod
     def close_session(self, credential: Credential) -> None:

@@ -1,4 +1,6 @@
-"""Sign-in (merchant id + secret, or the operator's admin token), checked by the gateway API; sign-out.
+"""Sign-in (merchant id + secret, or an operator's own credential, with the current one-time code when
+they require a second factor; the bootstrap admin token too while it is on), checked by the gateway
+API; sign-out.
 
 The person's credential is used once, to open a panel session with the gateway API
 (``POST /v1/sessions``); the cookie keeps only that session's token, sealed. The API can void the
@@ -103,12 +105,14 @@ def login():
 def login_submit():
     credential = _credential_from_form()
     if credential is None:
-        return _login_failed("Enter an account id and secret, or the admin token.", 400)
+        return _login_failed("Enter an account id and secret, or your operator credential.", 400)
     too_many = _sign_in_refused(credential)
     if too_many is not None:
         return too_many
+    code = request.form.get("one_time_code", "").strip() if credential.kind == ADMIN else ""
     try:
-        principal, session_credential = panel().gateway.open_session(credential, panel().settings.session_hours * 3600)
+        principal, session_credential = panel().gateway.open_session(credential, panel().settings.session_hours * 3600,
+                                                                     code or None)
     except NotAuthenticated:
         panel().limiter.hit(SIGN_INS_PER_ADDRESS, _address())
         return _login_failed("Those credentials were not accepted.", 401)
@@ -117,7 +121,9 @@ def login_submit():
     except GatewayRefused as exc:
         if exc.status == 429:  # the API's own limit on sessions (README, Rate limits)
             return _login_failed("Too many sign-ins; wait a minute and try again.", 429)
-        panel().limiter.hit(SIGN_INS_PER_ADDRESS, _address())
+        panel().limiter.hit(SIGN_INS_PER_ADDRESS, _address())  # a wrong one-time code counts too
+        if exc.status == 403 and (exc.body.get("error") or {}).get("code") == "second_factor_required":
+            return _login_failed("Enter the current one-time code of your authenticator app.", 401)
         return _login_failed("Those credentials were not accepted.", 401)
     if principal.kind == MERCHANT:
         panel().limiter.hit(SIGN_INS_PER_ACCOUNT, principal.account_id)

@@ -13,7 +13,7 @@ from datetime import datetime
 import orjson
 
 from infra.clock import parse_rfc3339
-from infra.contracts import MAX_ID_LENGTH
+from infra.contracts import LEGACY_CVV_FIELD, MAX_ID_LENGTH
 
 from processor.adapters.card_data import CardDataReader
 from processor.domain.money import to_money
@@ -39,7 +39,7 @@ def decode(raw: bytes | None, cards: CardDataReader) -> TransactionInput:
         card_name=_text(card.get("name")),
         expiration_month=_integer(card.get("expiration_month")),
         expiration_year=_integer(card.get("expiration_year")),
-        cvv=_text(card.get("cvv")).strip(),
+        cvv_length=_cvv_length(card),
         created_at=_timestamp(data.get("created_at")),
         card_unreadable=unreadable,
     )
@@ -104,6 +104,16 @@ def _integer(value: object) -> int | None:
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         return int(value.strip())
     return None
+
+
+def _cvv_length(card: dict) -> int | None:
+    """The CVV's digit count: ``cvv_length`` as the API seals it today, or counted from the value that
+    older messages (and the clear contract) carry; None when the value is no run of digits."""
+    if "cvv_length" in card:
+        length = card["cvv_length"]
+        return length if isinstance(length, int) and not isinstance(length, bool) else None
+    cvv = _text(card.get(LEGACY_CVV_FIELD)).strip()
+    return len(cvv) if cvv.isascii() and cvv.isdigit() else None
 
 
 def _timestamp(value: object) -> datetime | None:

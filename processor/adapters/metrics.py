@@ -5,6 +5,7 @@ from collections import Counter as Tally
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
+from infra.contracts import REFUND_FAILED, REFUND_FAILURE_REASONS, REFUND_SUCCEEDED
 from infra.metrics import END_TO_END_BUCKETS, LATENCY_BUCKETS, consumer_lag_stats_callback, offset_gaps_counter
 
 BATCH_SIZE_BUCKETS = (1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000)
@@ -35,6 +36,16 @@ class ProcessorMetrics:
         self.batch_failures = Counter(
             "processor_batch_failures_total", "Batch attempts that failed and will be retried", registry=registry)
         self.offset_gaps_accepted = offset_gaps_counter("processor", registry)
+        self.refunds = Counter(
+            "processor_refunds_decided_total", "Refunds decided, by status and failure reason",
+            ["status", "reason"], registry=registry)
+        # Every label value exists from the start (the table of reasons is closed).
+        self.refunds.labels(REFUND_SUCCEEDED, "")
+        for reason in REFUND_FAILURE_REASONS:
+            self.refunds.labels(REFUND_FAILED, reason)
+        self.refunded_amount = Counter(
+            "processor_refunded_amount_total", "Money refunded by succeeded refunds (currency units)",
+            registry=registry)
 
     def lag_stats_callback(self):
         return consumer_lag_stats_callback(self.consumer_lag)
@@ -49,3 +60,11 @@ class ProcessorMetrics:
         for outcome in batch.decided:
             if outcome.created_at is not None:
                 self.end_to_end.observe(max((outcome.processed_at - outcome.created_at).total_seconds(), 0.0))
+
+    def record_refunds(self, batch, dead_letters: int) -> None:
+        if dead_letters:
+            self.dead_letters.inc(dead_letters)
+        for outcome in batch.decided:
+            self.refunds.labels(outcome.status, outcome.failure_reason or "").inc()
+            if outcome.succeeded:
+                self.refunded_amount.inc(float(outcome.amount))

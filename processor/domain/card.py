@@ -1,4 +1,4 @@
-"""The card as the processor sees it: a value object that never shows its number or CVV."""
+"""The card as the processor sees it: a value object that never shows its number, and never holds a CVV."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,7 +15,9 @@ UNDECRYPTABLE = "undecryptable"  # unknown key id, tampered or malformed ciphert
 class CreditCard:
     """Raw card fields as received; the rules decide whether they are valid.
 
-    ``expiration_month``/``expiration_year`` are None when the input was not an integer. The brand
+    ``expiration_month``/``expiration_year`` are None when the input was not an integer;
+    ``cvv_length`` is how many digits the CVV has (None when it is not made of digits): all the CVV
+    rule checks, and all the message carries (docs/threat-model-card-data.md). The brand
     and last four digits are derived once, on creation (the rules and the outcome both need them).
     ``unreadable`` says why the fields are empty when they could not be read at all.
     """
@@ -24,7 +26,7 @@ class CreditCard:
     holder_name: str = field(repr=False)
     expiration_month: int | None
     expiration_year: int | None
-    cvv: str = field(repr=False)
+    cvv_length: int | None
     unreadable: str | None = None
     brand: str | None = field(init=False)
     last4: str | None = field(init=False)  # None unless the number is made of (at least 4) digits

@@ -92,9 +92,8 @@ class CvvHasTheBrandsLength(Rule):
     message = "invalid credit card cvv"
 
     def is_broken_by(self, transaction, now):
-        cvv = transaction.card.cvv
         expected = 4 if transaction.card.brand == "amex" else 3
-        return not (len(cvv) == expected and cvv.isascii() and cvv.isdigit())
+        return transaction.card.cvv_length != expected
 
 
 class HolderNameIsNotBlank(Rule):

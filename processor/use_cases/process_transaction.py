@@ -24,12 +24,12 @@ class TransactionInput:
     card_name: str = field(repr=False)
     expiration_month: int | None
     expiration_year: int | None
-    cvv: str = field(repr=False)
+    cvv_length: int | None  # digits of the CVV; the value itself never reaches the processor
     created_at: datetime | None  # naive UTC
     card_unreadable: str | None = None  # why the card fields are empty (processor.domain.card)
 
     def to_transaction(self) -> Transaction:
-        card = CreditCard(self.card_number, self.card_name, self.expiration_month, self.expiration_year, self.cvv,
+        card = CreditCard(self.card_number, self.card_name, self.expiration_month, self.expiration_year, self.cvv_length,
                           self.card_unreadable)
         return Transaction(self.id, self.account_id, self.amount, card, self.created_at)
 

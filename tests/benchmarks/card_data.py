@@ -41,7 +41,7 @@ def main() -> int:
     reader = CardDataReader(TEST_CIPHER, accept_plaintext=True)
     settle_garbage_collector()  # as the processor does: the collector walked the message lists otherwise
     card = {"number": "4111111111111111", "name": "Ada Lovelace", "expiration_month": 12, "expiration_year": 2030,
-            "cvv": "123"}
+            "cvv_length": 3}
     costs = best_per_message(
         {"seal": lambda i: TEST_CIPHER.seal(card, f"tx-{i}", "acct_1", "10.50"),
          "clear": lambda raw: decode(raw, reader), "encrypted": lambda raw: decode(raw, reader)},

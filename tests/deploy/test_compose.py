@@ -51,13 +51,13 @@ def test_kafka_is_apache_kafka_4_in_kraft_mode(compose):
     assert f"kafka-data:{env['KAFKA_LOG_DIRS']}" in kafka["volumes"]
 
 
-def test_a_one_shot_service_creates_the_three_topics_with_six_partitions(compose, env_example):
+def test_a_one_shot_service_creates_the_five_topics_with_six_partitions(compose, env_example):
     creator = compose["services"]["kafka-topics"]
     script = support.interpolate(support.command_line(creator["command"]), env_example)
     assert creator["restart"] == "no"
     assert creator["depends_on"] == {"kafka": {"condition": "service_healthy"}}
     assert "kafka-topics.sh" in script and "--create --if-not-exists" in script
-    assert re.search(r"for topic in transactions transactions_result transactions_dlq;", script)
+    assert re.search(r"for topic in transactions transactions_result transactions_dlq refunds refunds_result;", script)
     assert "--partitions 6" in script and env_example["KAFKA_TOPIC_PARTITIONS"] == "6"
 
 
@@ -226,14 +226,16 @@ def test_each_kafka_user_gets_exactly_its_services_acls_and_transactions_last_24
     script = support.interpolate(support.command_line(compose["services"]["kafka-topics"]["command"]), env_example)
     grants = sorted(line.split(None, 2)[1:] for line in script.splitlines() if line.strip().startswith("acl "))
     assert grants == sorted([
-        ["api", '--operation Write --operation Describe --topic "${prefix}transactions"'],
+        ["api", '--operation Write --operation Describe --topic "${prefix}transactions" --topic "${prefix}refunds"'],
         ["panel", '--operation Read --group panel- --resource-pattern-type prefixed'],
         ["panel", '--operation Read --operation Describe --topic "${prefix}transactions_result"'],
         ["processor", '--operation Read --group "processor"'],
-        ["processor", '--operation Read --operation Describe --topic "${prefix}transactions"'],
-        ["processor", '--operation Write --operation Describe --topic "${prefix}transactions_result" --topic "${prefix}transactions_dlq"'],
+        ["processor", '--operation Read --operation Describe --topic "${prefix}transactions" --topic "${prefix}refunds"'],
+        ["processor", '--operation Write --operation Describe --topic "${prefix}transactions_result" '
+                      '--topic "${prefix}transactions_dlq" --topic "${prefix}refunds_result"'],
         ["results", '--operation Read --group "gateway-results"'],
-        ["results", '--operation Read --operation Describe --topic "${prefix}transactions_result"'],
+        ["results", '--operation Read --operation Describe --topic "${prefix}transactions_result" '
+                    '--topic "${prefix}refunds_result"'],
         ["results", '--operation Write --operation Describe --topic "${prefix}transactions_dlq"'],
     ])
     assert '[ "$topic" = transactions ] && retention=86400000' in script

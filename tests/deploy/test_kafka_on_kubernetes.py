@@ -13,21 +13,25 @@ from tests.deploy import strimzi, support
 from tests.deploy.support import named, of_kind, pod_spec
 from tests.support import skip_or_fail
 
-KAFKA_VERSION = "4.2.0"  # supported by Strimzi 1.0.x and 1.1.x; compose runs the same
+KAFKA_VERSION = "4.2.0"  # supported by Strimzi 1.0.x to 1.2.x; compose runs the same
 OVERLAYS = [str(path.relative_to(support.K8S)) for path in support.overlays()]
 KAFKA_CLIENTS = {"api": "gateway-api", "processor": "gateway-processor", "results": "gateway-results",
                  "panel": "gateway-panel"}
 # (resource type, name, pattern) -> operations, per KafkaUser: exactly what each service does.
 EXPECTED_ACLS = {
-    "gateway-api": {("topic", "transactions", "literal"): {"Write", "Describe"}},
+    "gateway-api": {("topic", "transactions", "literal"): {"Write", "Describe"},
+                    ("topic", "refunds", "literal"): {"Write", "Describe"}},
     "gateway-processor": {
         ("topic", "transactions", "literal"): {"Read", "Describe"},
+        ("topic", "refunds", "literal"): {"Read", "Describe"},
         ("group", "processor", "literal"): {"Read"},
         ("topic", "transactions_result", "literal"): {"Write", "Describe"},
+        ("topic", "refunds_result", "literal"): {"Write", "Describe"},
         ("topic", "transactions_dlq", "literal"): {"Write", "Describe"},
     },
     "gateway-results": {
         ("topic", "transactions_result", "literal"): {"Read", "Describe"},
+        ("topic", "refunds_result", "literal"): {"Read", "Describe"},
         ("group", "gateway-results", "literal"): {"Read"},
         ("topic", "transactions_dlq", "literal"): {"Write", "Describe"},
     },
@@ -109,10 +113,11 @@ def test_prod_brokers_spread_over_hosts_and_zones_and_drain_one_at_a_time(render
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_transactions_are_kept_24_hours_results_7_days(rendered, overlay):
+def test_transactions_are_kept_24_hours_results_and_refunds_7_days(rendered, overlay):
     retention = {t["spec"]["topicName"]: t["spec"]["config"]["retention.ms"] for t in of_kind(rendered[overlay], "KafkaTopic")}
     assert retention == {"transactions": 24 * 3600 * 1000, "transactions_result": 7 * 24 * 3600 * 1000,
-                         "transactions_dlq": 30 * 24 * 3600 * 1000}
+                         "transactions_dlq": 30 * 24 * 3600 * 1000, "refunds": 7 * 24 * 3600 * 1000,
+                         "refunds_result": 7 * 24 * 3600 * 1000}
 
 
 # --- TLS + SCRAM + ACLs -----------------------------------------------------------------------------
@@ -182,7 +187,8 @@ def test_topics_match_the_contract_and_the_cluster_size(rendered, overlay):
     (kafka,) = of_kind(objects, "Kafka")
     brokers = sum(p["spec"]["replicas"] for p in of_kind(objects, "KafkaNodePool") if "broker" in p["spec"]["roles"])
     topics = of_kind(objects, "KafkaTopic")
-    assert {t["spec"]["topicName"] for t in topics} == {"transactions", "transactions_result", "transactions_dlq"}
+    assert {t["spec"]["topicName"] for t in topics} == {"transactions", "transactions_result", "transactions_dlq",
+                                                         "refunds", "refunds_result"}
     config = _gateway_config(objects)
     for topic in topics:
         spec = topic["spec"]
@@ -192,3 +198,28 @@ def test_topics_match_the_contract_and_the_cluster_size(rendered, overlay):
         assert 1 <= spec["config"]["min.insync.replicas"] <= max(spec["replicas"] - 1, 1)
     assert kafka["spec"]["kafka"]["config"]["default.replication.factor"] <= brokers
     assert kafka["spec"]["kafka"]["config"]["offsets.topic.replication.factor"] <= brokers
+
+
+def topic_prefix_refusal(objects: list[dict]) -> str | None:
+    """Why an overlay cannot run with its KAFKA_TOPIC_PREFIX (None: it can)."""
+    config = named(objects, "ConfigMap", next(c["metadata"]["name"] for c in of_kind(objects, "ConfigMap")
+                                              if c["metadata"]["name"].startswith("gateway-config")))
+    prefix = config["data"].get("KAFKA_TOPIC_PREFIX", "")
+    if not prefix:
+        return None
+    return (f"KAFKA_TOPIC_PREFIX={prefix!r}: the KafkaTopics and the KafkaUsers' ACLs name literal topics, "
+            "so every service would be locked out of its topics; leave it empty on Kubernetes (k8s/README.md)")
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_no_overlay_sets_a_topic_prefix_the_acls_would_lock_out(rendered, overlay):
+    refusal = topic_prefix_refusal(rendered[overlay])
+    assert refusal is None, refusal
+
+
+def test_a_topic_prefix_is_refused_by_name(rendered):
+    objects = copy.deepcopy(rendered["overlays/prod"])
+    for config in of_kind(objects, "ConfigMap"):
+        if config["metadata"]["name"].startswith("gateway-config"):
+            config["data"]["KAFKA_TOPIC_PREFIX"] = "staging_"
+    assert "KAFKA_TOPIC_PREFIX='staging_'" in topic_prefix_refusal(objects)

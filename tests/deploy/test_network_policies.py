@@ -124,3 +124,32 @@ def test_strimzi_lets_only_the_gateways_pods_into_the_listener(rendered, overlay
     for source in APPS:
         assert _peer_matches(peers, app(source)) == (source in REACHES_KAFKA)
     assert not _peer_matches(peers, STRANGER)
+
+
+KUBE_DNS = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+             "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}]
+ENTITY_OPERATOR = {"strimzi.io/cluster": "gateway-kafka", "strimzi.io/kind": "Kafka",
+                   "strimzi.io/name": "gateway-kafka-entity-operator"}
+
+
+def test_port_53_is_open_to_the_cluster_dns_only(policies):
+    for policy in policies:
+        for rule in policy["spec"].get("egress", []):
+            if any(port.get("port") == 53 for port in rule.get("ports", [])):
+                assert rule.get("to") == KUBE_DNS, policy["metadata"]["name"]
+
+
+@pytest.mark.parametrize("subject", [*(app(name) for name in APPS), app("webhooks"), MYSQL, BROKER, ENTITY_OPERATOR],
+                         ids=[*APPS, "webhooks", "mysql", "broker", "entity-operator"])
+def test_every_pod_of_ours_and_kafkas_is_egress_isolated(policies, subject):
+    assert [p for p in policies if "Egress" in p["spec"].get("policyTypes", [])
+            and selects(p["spec"]["podSelector"], subject)], subject
+
+
+def test_kafka_reaches_its_own_pods_only_and_mysql_nobody(policies):
+    for port in (9090, 9091):
+        assert allowed(policies, "Egress", BROKER, BROKER, port)
+        assert allowed(policies, "Egress", ENTITY_OPERATOR, BROKER, port)
+    for source in (BROKER, MYSQL):
+        for target, port in ((MYSQL, 3306), (app("api"), 8000), (STRANGER, 443), (STRANGER, 80), (BROKER, 9093)):
+            assert not allowed(policies, "Egress", source, target, port), (source, target, port)

@@ -1,7 +1,5 @@
 """`make bench-api`'s tools work against the real stack (a second each): wrk with the Lua script, the
-ceiling app, and the open-loop generator with its decided-through-GET sampling. Their merchants get
-the benchmarks' per-account rate limit (`load_test_merchant`): at the default 100/s with a 2 s burst
-a second of wrk at 4 connections is over budget once the API answers more than 200 requests in it."""
+ceiling app, and the open-loop generator with its decided-through-GET sampling."""
 from __future__ import annotations
 
 import shutil
@@ -11,8 +9,8 @@ import pytest
 from tests.benchmarks.api import RELAY, ceiling_server, measured_wrk, open_loop, wrk
 from tests.benchmarks.cpu import CpuMeter
 from tests.e2e.helpers import basic_auth
-from tests.support.stack import load_test_merchant
 from tests.support import skip_or_fail
+from tests.support.stack import load_test_merchant
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +22,7 @@ def needs_wrk():
 
 
 def test_wrk_posts_valid_transactions_and_reads_its_figures(running_stack):
-    merchant = load_test_merchant(running_stack, "Bench smoke")
+    merchant = load_test_merchant(running_stack, "Bench smoke")  # wrk sends more than 100/s
     auth = basic_auth(merchant)["Authorization"]
     for fresh in ("0", "1"):
         run = wrk("smoke", running_stack.settings.api_port, 4, 1,
@@ -47,7 +45,7 @@ def test_the_open_loop_generator_sends_at_its_rate_and_follows_decisions(running
 
 
 def test_a_measured_wrk_run_has_the_cpu_budget_of_every_component(running_stack):
-    merchant = load_test_merchant(running_stack, "Budget smoke")
+    merchant = running_stack.create_merchant("Budget smoke")
     meter = CpuMeter(running_stack.pids(), this_process=RELAY)
     run, budget = measured_wrk(meter, "budget", running_stack.settings.api_port, 4, 1,
                                {"BENCH_PATH": "/v1/transactions", "BENCH_AUTH": basic_auth(merchant)["Authorization"]})

@@ -79,6 +79,8 @@ def test_every_curl_example_of_the_readme_answers_what_it_shows(running_stack):
     for example in examples():
         if "$TRANSACTION_ID" in example.command:
             _wait_until_decided(running_stack, merchant, env["TRANSACTION_ID"])
+        if "$REFUND_ID" in example.command:
+            _wait_until_refund_decided(running_stack, merchant, env["REFUND_ID"])
         status, headers, body = _run(example.command, env)
         assert status == example.status, (example.command, status, body)
         for name, shown in example.headers.items():
@@ -86,6 +88,8 @@ def test_every_curl_example_of_the_readme_answers_what_it_shows(running_stack):
         _assert_body(example, body)
         if example.command.startswith('curl -si -u "$ACCOUNT_ID:$SECRET" "$API/v1/transactions" ') and status == 202:
             env.setdefault("TRANSACTION_ID", json.loads(body)["id"])
+        if example.command.startswith('curl -si -u "$ACCOUNT_ID:$SECRET" "$API/v1/refunds" ') and status == 202:
+            env.setdefault("REFUND_ID", json.loads(body)["id"])
 
 
 @pytest.mark.parametrize("row", readme_test_inputs(), ids=lambda row: f"{_code(row['amount'])}-{_code(row['number'])}-{row['status'].split()[0]}")
@@ -155,6 +159,42 @@ def _wait_until_decided(stack, merchant: dict, transaction_id: str) -> dict:
     found = wait_until(decided, 10, message=f"a decision on {transaction_id}")
     print(f"{transaction_id}: decided {time.monotonic() - started:.3f}s after the test asked")
     return found
+
+
+def _wait_until_refund_decided(stack, merchant: dict, refund_id: str) -> dict:
+    def decided():
+        status, body, _ = stack.request("GET", f"/v1/refunds/{refund_id}", headers=_basic(merchant))
+        return body if status == 200 and body["status"] != "pending" else None
+
+    return wait_until(decided, 10, message=f"a decision on {refund_id}")
+
+
+def readme_refund_inputs() -> list[dict[str, str]]:
+    table = integrate_section().split("Refund test inputs", 1)[1].split("\n\n")[1]
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()[2:]]
+    return [dict(zip(("payment", "refunds", "outcome"), row)) for row in rows]
+
+
+@pytest.mark.parametrize("row", readme_refund_inputs(), ids=lambda row: row["refunds"].replace("`", ""))
+def test_each_refund_test_input_of_the_readme_gets_its_outcome(running_stack, merchant, row):
+    amount = re.findall(r"`([^`]*)`", row["payment"])[0]
+    status, paid, _ = running_stack.request("POST", "/v1/transactions", {"amount": amount, "credit_card": {
+        "number": "4111111111111111", "name": "Ada Lovelace", "expiration_month": 12, "expiration_year": 2099,
+        "cvv": "123"}}, headers=_basic(merchant))
+    assert status == 202 and _wait_until_decided(running_stack, merchant, paid["id"])["status"] == \
+        row["payment"].split()[0]
+    asks = [None if ask.strip() == "none" else _code(ask) for ask in row["refunds"].replace("then", "").split(",")]
+    expected = [part.strip() for part in row["outcome"].split(", then")]
+    for ask, outcome in zip(asks, expected, strict=True):
+        body = {"transaction": paid["id"]} | ({} if ask is None else {"amount": ask})
+        status, answer, _ = running_stack.request("POST", "/v1/refunds", body, headers=_basic(merchant))
+        if outcome[0].isdigit():
+            assert (status, answer["error"]["code"]) == (int(outcome.split()[0]), _code(outcome)), answer
+            continue
+        assert status == 202, answer
+        decided = _wait_until_refund_decided(running_stack, merchant, answer["id"])
+        shown = decided["amount"] if decided["status"] == "succeeded" else decided["failure_reason"]
+        assert (decided["status"], shown) == (outcome.split()[0], _code(outcome)), decided
 
 
 def test_the_openapi_example_of_a_payment_is_approved(running_stack):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from infra.embedded_broker import free_port
-from infra.settings import DEV_CARD_DATA_KEYS, DEV_PANEL_SECRET_KEY, DEV_SECRET_PEPPER
+from infra.settings import DEV_AUDIT_HMAC_KEY, DEV_CARD_DATA_KEYS, DEV_PANEL_SECRET_KEY, DEV_SECRET_PEPPER
 from tests.support.secrets import STRONG_SECRETS
 
 pytestmark = pytest.mark.slow
@@ -42,6 +42,9 @@ CASES = [
     ("processor", PROCESSOR, "DATABASE_URL", "mysql+pymysql://processor:change-me-processor@127.0.0.1:1/processor"),
     ("results", RESULTS, "DATABASE_URL", "mysql+pymysql://gateway:change-me-gateway@127.0.0.1:1/gateway"),
     ("results", RESULTS, "KAFKA_SASL_PASSWORD", "change-me-kafka"),
+    ("api", API, "AUDIT_HMAC_KEY", "change-me-audit-hmac-key"),
+    ("results", RESULTS, "AUDIT_HMAC_KEY", DEV_AUDIT_HMAC_KEY),
+    ("cli", CLI, "AUDIT_HMAC_KEY", "only-31-characters-long-0123456"),
     ("panel", PANEL, "PANEL_SECRET_KEY", "change-me-panel-secret-key"),
     ("panel", PANEL, "PANEL_SECRET_KEY", DEV_PANEL_SECRET_KEY),
     ("panel", PANEL, "PANEL_SECRET_KEY", "only-31-characters-long-0123456"),

@@ -37,6 +37,7 @@ SERVICES: dict[str, tuple[Metric, ...]] = {
         Metric("gateway_api_ledger_write_failures_total", "counter"),
         Metric("gateway_api_rate_limited_total", "counter", ("policy",)),
         Metric("gateway_api_rate_limit_store_failures_total", "counter"),
+        Metric("gateway_api_refunds_accepted_total", "counter"),
     ) + PROCESS,
     "processor": (
         Metric("processor_transactions_processed_total", "counter", ("status", "reason")),
@@ -47,6 +48,8 @@ SERVICES: dict[str, tuple[Metric, ...]] = {
         Metric("processor_dlq_messages_total", "counter"),
         Metric("processor_batch_failures_total", "counter"),
         Metric("processor_offset_gaps_accepted_total", "counter"),
+        Metric("processor_refunds_decided_total", "counter", ("status", "reason")),
+        Metric("processor_refunded_amount_total", "counter"),
     ) + PROCESS,
     "results": (
         Metric("gateway_results_applied_total", "counter", ("status",)),
@@ -56,6 +59,13 @@ SERVICES: dict[str, tuple[Metric, ...]] = {
         Metric("gateway_results_dead_letters_total", "counter"),
         Metric("gateway_results_offset_gaps_accepted_total", "counter"),
         Metric("gateway_results_oldest_pending_seconds", "gauge"),
+        # The audit chain, verified periodically by the results consumer (README, Audit trail).
+        Metric("gateway_audit_chain_head_seq", "gauge"),
+        Metric("gateway_audit_chain_head_info", "gauge", ("seq", "hash")),
+        Metric("gateway_audit_chain_valid", "gauge"),
+        Metric("gateway_audit_chain_first_bad_seq", "gauge"),
+        Metric("gateway_audit_chain_last_check_timestamp_seconds", "gauge"),
+        Metric("gateway_results_refunds_applied_total", "counter", ("status",)),
     ) + PROCESS,
     "webhooks": (
         Metric("gateway_webhooks_attempts_total", "counter", ("outcome",)),

@@ -135,3 +135,23 @@ def test_every_service_metric_is_charted():
     charted = {catalogue.metric_of(name) for query in dashboard_queries() for name in metric_names(query.expr)}
     defined = {metric.name for metrics in catalogue.SERVICES.values() for metric in metrics}
     assert defined - charted == set()
+
+
+BACKUP_ALERTS = ROOT / "k8s" / "prometheus" / "backup-alerts.yml"
+BACKUP_ALERT_TESTS = ALERT_TESTS.parent / "backup_alerts_test.yml"
+
+
+@pytest.mark.prometheus
+def test_the_backup_alerts_fire_on_kube_state_metrics_series_of_a_failed_or_missing_backup():
+    assert "SUCCESS" in promtool("check", "rules", str(BACKUP_ALERTS)).stdout
+    promtool("test", "rules", str(BACKUP_ALERT_TESTS))
+
+
+def test_the_backup_alerts_watch_the_backup_cronjob_of_the_manifests():
+    (cronjob,) = [doc for doc in yaml.safe_load_all((ROOT / "k8s" / "base" / "mysql" / "backup.yaml").read_text())
+                  if doc and doc["kind"] == "CronJob"]
+    rules = [rule for group in yaml.safe_load(BACKUP_ALERTS.read_text())["groups"] for rule in group["rules"]]
+    name = cronjob["metadata"]["name"]
+    assert all(name in rule["expr"] for rule in rules) and len(rules) == 2
+    for rule in rules:
+        assert rule["for"] and rule["labels"]["severity"] == "critical" and rule["annotations"]["description"]

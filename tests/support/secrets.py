@@ -19,4 +19,5 @@ STRONG_SECRETS = {
     "PANEL_SECRET_KEY": strong_secret(),
     "CARD_DATA_KEYS": TEST_CARD_KEYS.to_env_value(),
     "WEBHOOK_SECRETS_KEY": base64.b64encode(os.urandom(32)).decode(),
+    "AUDIT_HMAC_KEY": strong_secret(),
 }

@@ -49,12 +49,21 @@ def mixed_transaction(index: int, run: str = "") -> tuple[dict, str]:
 
 def encrypted(message: dict, cipher: CardCipher = TEST_CIPHER) -> dict:
     """``message`` in today's contract: its clear card fields sealed into ``card``, as the API does."""
-    clear = {name: message[field] for name, field in PLAINTEXT_CARD_FIELDS.items() if field in message}
+    clear = _without_cvv_value({name: message[field] for name, field in PLAINTEXT_CARD_FIELDS.items() if field in message})
     rest = {key: value for key, value in message.items() if key not in PLAINTEXT_CARD_FIELDS.values()}
     # Bound to the id and account id as the processor reads them (trimmed, at most 100 characters).
     transaction_id, account_id = str(message["id"]).strip(), str(message.get("account_id") or "")[:100]
     card = cipher.seal(clear, transaction_id, account_id, bound_amount(message.get("amount")))
     return rest | {"card": card}
+
+
+def _without_cvv_value(card: dict) -> dict:
+    """As the API seals a card since issue 23: the CVV's length, never its value. A CVV the API would
+    refuse (not 3-4 digits) stays as a value, the form of messages sealed before, still decided the same."""
+    cvv = str(card.get("cvv", "")).strip()
+    if cvv.isascii() and cvv.isdigit():
+        return {name: value for name, value in card.items() if name != "cvv"} | {"cvv_length": len(cvv)}
+    return card
 
 
 def produce(settings: KafkaSettings, messages: list[bytes], keys: list[bytes | None] | None = None) -> None:

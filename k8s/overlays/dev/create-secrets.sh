@@ -32,6 +32,7 @@ stringData:
   card-data-keys: 'k1:$(key32)'
   webhook-secrets-key: '$(key32)'
   redis-password: '$(password)'
+  audit-hmac-key: '$(key32)'
 EOF
 }
 

@@ -12,6 +12,8 @@ revision = "p0001"
 down_revision = None
 branch_labels = None
 depends_on = None
+# The code heads that keep working on this schema (docs/operations.md, "Releases with a migration").
+compatible_with: tuple[str, ...] = ()
 
 IDENTIFIER = sa.String(100).with_variant(mysql.VARCHAR(100, collation="utf8mb4_bin"), "mysql", "mariadb")
 TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")

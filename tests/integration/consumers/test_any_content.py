@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 from prometheus_client import CollectorRegistry
 
 from infra.card_cipher import CardCipher
+from infra.clock import utc_now
 from infra.db import build_engine, migrate
 from infra.poison import OutageOrPoison, database_answers
 from infra.settings import Secret
@@ -178,8 +179,8 @@ def deliver():
     box = AesGcmSecretBox(Secret(WEBHOOK_SECRETS_KEY))
     sender = HttpWebhookSender(Loopback(), allow_private=True, connect_timeout_s=0.5)
     with refusing_port() as port:
-        yield DeliverWebhooks(None, sender, box, RetrySchedule.parse("1m,5m"), datetime.utcnow, timedelta(minutes=5),
-                              1.0), box.encrypt("whsec_test", "we_1"), port
+        use_case = DeliverWebhooks(None, sender, box, RetrySchedule.parse("1m,5m"), utc_now, timedelta(minutes=5), 1.0)
+        yield use_case, box.encrypt("whsec_test", "we_1"), port
     sender.close()
 
 
@@ -191,7 +192,7 @@ def test_every_webhook_attempt_ends_with_an_outcome_whatever_the_row_holds(deliv
                                                                            secret):
     use_case, token, port = deliver
     for endpoint_url in (f"http://own.example:{port}/{path}", url):
-        claimed = ClaimedDelivery("wd_1", "lock", 0, event_id, "transaction.approved", datetime.utcnow(), payload,
+        claimed = ClaimedDelivery("wd_1", "lock", 0, event_id, "transaction.approved", datetime(2026, 11, 23), payload,
                                   "we_1", endpoint_url, True, {"valid": token, "": "", "garbage": "x"}[secret])
         record = use_case.attempt(claimed)
         assert record.attempt is not None and record.transition is not None

@@ -161,3 +161,31 @@ def record(claimed, result: AttemptResult, transition: Transition, number: int =
 
 def _query() -> DeliveryQuery:
     return DeliveryQuery("acct_a", limit=100)
+
+
+def test_an_outcome_the_database_cannot_store_is_set_aside_and_the_others_are_written(engine, queue, endpoint):
+    from prometheus_client import CollectorRegistry
+
+    from infra.poison import OutageOrPoison, database_answers
+    from gateway_api.adapters.metrics import WebhookMetrics
+    from gateway_api.adapters.webhook_dispatcher import Dispatcher
+    from gateway_api.domain.deliveries import RetrySchedule
+    from gateway_api.settings import WebhookSettings
+    from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
+
+    decide(engine, 3)
+    claimed = queue.claim(10, now(), LEASE)
+    deliver = DeliverWebhooks(queue, None, None, RetrySchedule.parse("1m"), now, LEASE, 1.0)
+    dispatcher = Dispatcher(deliver, queue, WebhookSettings(secrets_key=Secret(WEBHOOK_SECRETS_KEY)), now,
+                            WebhookMetrics(CollectorRegistry()), OutageOrPoison(database_answers(engine)))
+    errors = ["refused", "bad \ud800 text no database stores", "refused"]  # a lone surrogate: not UTF-8
+    dispatcher._unrecorded = [
+        AttemptRecord(c, Attempt(c.delivery_id, 1, now(), AttemptResult("http_error", 0.1, 500, error),
+                                 now() + timedelta(minutes=1)),
+                      Transition("pending", now() + timedelta(minutes=1)))
+        for c, error in zip(claimed, errors)]
+    assert dispatcher._exchange(0) is None and dispatcher._unrecorded == []
+    with engine.connect() as connection:
+        from gateway_api.adapters.tables import webhook_attempts
+        written = {row.delivery_id for row in connection.execute(select(webhook_attempts.c.delivery_id))}
+    assert written == {claimed[0].delivery_id, claimed[2].delivery_id}

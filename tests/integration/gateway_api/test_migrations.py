@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import text
+from sqlalchemy import inspect as sqlalchemy_inspect, text
 
 from infra.db import build_engine, migrate
 
@@ -60,3 +60,15 @@ def test_0002_downgrades_once_the_ids_fit_again(database_url, engine):
     downgrade(database_url, "0001")
     migrate(database_url, SCRIPT_LOCATION)
     assert SqlLedger(engine).get("short-1").status == "pending"
+
+
+def test_0007_adds_operators_and_the_audit_trail_and_downgrades_cleanly(database_url, engine):
+    migrate(database_url, SCRIPT_LOCATION)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM gateway_audit_events")).scalar() == 0
+        assert connection.execute(text("SELECT COUNT(*) FROM gateway_operators")).scalar() == 0
+    downgrade(database_url, "0004_webhooks")
+    with engine.connect() as connection:
+        tables = set(sqlalchemy_inspect(connection).get_table_names())
+    assert not tables & {"gateway_audit_events", "gateway_operators"} and "gateway_webhook_endpoints" in tables
+    migrate(database_url, SCRIPT_LOCATION)

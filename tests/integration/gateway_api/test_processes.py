@@ -282,3 +282,23 @@ def test_every_worker_refuses_a_rotated_or_disabled_secret_within_a_second(api, 
     connection.close()
     time.sleep(1.0)
     assert statuses(new) == {401}
+
+
+def worker_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads Linux's /proc")
+def test_the_api_cpu_counter_is_the_sum_of_its_workers_and_never_goes_down(api):
+    url, process = api
+    workers = wait_until(lambda: booted_workers(process), 10, message="two workers booted")
+    for _ in range(20):  # each on a new connection: both workers burn some CPU
+        requests.get(f"{url}/v1/me", timeout=10)
+    scrapes = [metric(requests.get(process.metrics_url, timeout=10).text, "process_cpu_seconds_total")
+               for _ in range(30)]
+    assert scrapes == sorted(scrapes), f"the counter went down between scrapes: {scrapes}"
+    time.sleep(1.5)  # every worker has written its figure since
+    summed = metric(requests.get(process.metrics_url, timeout=10).text, "process_cpu_seconds_total")
+    workers_cpu = sum(worker_cpu_seconds(pid) for pid in workers)
+    assert 0.9 * workers_cpu <= summed <= workers_cpu + 0.5, (summed, workers_cpu)

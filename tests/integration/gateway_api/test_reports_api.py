@@ -26,6 +26,7 @@ def test_report_totals_per_day_month_and_year(app, client, merchant, other_merch
     decide(app, post(client, other_merchant, "99.00"), other_merchant[0], "approved")
     today = datetime.now(timezone.utc).date().isoformat()
     expected_row = {"approved_count": 2, "approved_volume": "12.50", "rejected_count": 2, "pending_count": 1,
+                    "refunded": "0.00", "net": "12.50",
                     "rejected_by_reason": {"the amount must be greater than 1": 1,
                                            "you dont have limit for this transaction": 1}}
 
@@ -46,8 +47,8 @@ def test_report_as_csv(app, client, merchant):
                      client.get(f"/v1/reports?from={today}&to={today}", auth=merchant, headers={"Accept": "text/csv"})):
         assert response.status_code == 200 and response.mimetype == "text/csv"
         assert response.get_data(as_text=True).splitlines() == [
-            "period,approved_count,approved_volume,rejected_count,pending_count,rejected_by_reason",
-            f"{today},0,0.00,1,0,credit card expired=1",
+            "period,approved_count,approved_volume,rejected_count,pending_count,refunded,net,rejected_by_reason",
+            f"{today},0,0.00,1,0,0.00,0.00,credit card expired=1",
         ]
 
 

@@ -1,43 +1,14 @@
 """The processor in-process on the real broker: batches in, one outcome per id out, idempotent."""
 import json
-import threading
 
 import pytest
 import sqlalchemy
-from prometheus_client import CollectorRegistry
 
 from infra.contracts import DeadLetter, TransactionResult
-from processor.bootstrap import bootstrap
-from processor.settings import Settings
 from infra.card_cipher import CardCipher, CardDataKeys
 from tests.support.transactions import (
-    TEST_CARD_KEYS, TopicReader, encrypted, mixed_transaction, produce, produce_mixed,
+    TopicReader, encrypted, mixed_transaction, produce, produce_mixed,
 )
-
-
-@pytest.fixture
-def start_processor(kafka_settings, database_url):
-    """Start the processor on a thread (settings overridable); returns its settings and metrics
-    registry; stops it cleanly afterwards."""
-    running = []
-
-    def start(**overrides):
-        settings = Settings(kafka=kafka_settings, database_url=database_url, metrics_port=0, auto_migrate=True,
-                            card_data_keys=TEST_CARD_KEYS, batch_size=500,
-                            group_id=f"{kafka_settings.topics.transactions}-processor",  # a group of its own
-                            **overrides)
-        registry = CollectorRegistry()
-        processor, stop = bootstrap(settings, registry), threading.Event()
-        thread = threading.Thread(target=processor.run, args=(stop,))
-        thread.start()
-        running.append((thread, stop))
-        return settings, registry
-
-    yield start
-    for thread, stop in running:
-        stop.set()
-        thread.join(15)
-        assert not thread.is_alive(), "the processor did not stop"
 
 
 @pytest.fixture

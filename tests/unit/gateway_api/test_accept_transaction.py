@@ -179,7 +179,7 @@ def test_the_card_travels_only_sealed_for_its_transaction(sealing):
     assert message["card"] == {"kid": "fake", "ct": f"sealed-for-{accepted.transaction.id}"}
     assert "4111111111111111" not in str(message) and "987" not in str(message) and "Ada" not in str(message)
     assert sealer.sealed == [({"number": "4111111111111111", "name": "Ada", "expiration_month": 12,
-                               "expiration_year": 2099, "cvv": "987"}, accepted.transaction.id, "acct_1", "10.50")]
+                               "expiration_year": 2099, "cvv_length": 3}, accepted.transaction.id, "acct_1", "10.50")]
 
 
 def test_the_fingerprint_covers_only_what_the_ledger_keeps():

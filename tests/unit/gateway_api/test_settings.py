@@ -10,7 +10,8 @@ from gateway_api.settings import Settings
 from tests.support.secrets import STRONG_SECRETS
 
 KEY = "dGVzdC13ZWJob29rLXNlY3JldHMta2V5LTAxMjM0NTY="
-REQUIRED = {name: STRONG_SECRETS[name] for name in ("GATEWAY_ADMIN_TOKEN", "GATEWAY_SECRET_PEPPER", "CARD_DATA_KEYS")}
+REQUIRED = {name: STRONG_SECRETS[name] for name in ("GATEWAY_ADMIN_TOKEN", "GATEWAY_SECRET_PEPPER", "CARD_DATA_KEYS",
+                                                    "AUDIT_HMAC_KEY")}
 REQUIRED |= {"WEBHOOK_SECRETS_KEY": KEY}
 
 
@@ -24,7 +25,9 @@ def test_api_settings_defaults_and_secrets():
     assert REQUIRED["CARD_DATA_KEYS"].partition(":")[2] not in repr(settings)
     assert settings.card_data_keys.encrypting_kid == "test-1"
     assert settings.webhook_allow_private_urls is False
-    assert env.names_required == {"GATEWAY_ADMIN_TOKEN", "GATEWAY_SECRET_PEPPER", "CARD_DATA_KEYS", "WEBHOOK_SECRETS_KEY"}
+    assert env.names_required == {"GATEWAY_ADMIN_TOKEN", "GATEWAY_SECRET_PEPPER", "CARD_DATA_KEYS", "WEBHOOK_SECRETS_KEY",
+                                  "AUDIT_HMAC_KEY"}
+    assert settings.admin_token_enabled is True and REQUIRED["AUDIT_HMAC_KEY"] not in repr(settings)
     assert {"DATABASE_URL", "GATEWAY_PUBLISH_TIMEOUT_SECONDS", "GATEWAY_IDEMPOTENCY_TTL_HOURS", "AUTO_MIGRATE",
             "LOG_LEVEL", "WEB_CONCURRENCY", "PROMETHEUS_MULTIPROC_DIR", "KAFKA_BOOTSTRAP_SERVERS"} <= env.names_read
 
@@ -65,13 +68,15 @@ def test_make_runs_webhook_key_is_accepted_only_with_the_development_opt_in():
 
 
 def test_results_settings():
-    env = EnvReader({"RESULTS_GROUP_ID": "g", "METRICS_PORT": "0", "GATEWAY_IDEMPOTENCY_TTL_HOURS": "48"})
+    env = EnvReader({"RESULTS_GROUP_ID": "g", "METRICS_PORT": "0", "GATEWAY_IDEMPOTENCY_TTL_HOURS": "48",
+                     "AUDIT_HMAC_KEY": REQUIRED["AUDIT_HMAC_KEY"]})
     settings = ResultsSettings.from_env(env)
     assert (settings.group_id, settings.metrics_port, settings.database_url) == ("g", 0, "sqlite:///var/gateway.db")
     assert settings.idempotency_ttl_hours == 48  # it purges what the API no longer replays
     assert {"DATABASE_URL", "RESULTS_GROUP_ID", "METRICS_PORT", "AUTO_MIGRATE", "LOG_LEVEL",
             "GATEWAY_IDEMPOTENCY_TTL_HOURS"} <= env.names_read
-    assert env.names_required == set()  # no secret of its own: the database password sits in DATABASE_URL
+    # Its one secret: the audit key of the chain it verifies (the database password sits in DATABASE_URL).
+    assert env.names_required == {"AUDIT_HMAC_KEY"} and settings.audit_check_seconds == 60.0
 
 
 def test_fast_defaults_of_the_api_process():
@@ -111,3 +116,18 @@ def test_webhook_dispatcher_settings_refuse_what_would_break_the_contract(overri
 
     with pytest.raises(ConfigurationError, match=message):
         DispatcherSettings.from_env(EnvReader({"WEBHOOK_SECRETS_KEY": KEY} | overrides))
+
+
+@pytest.mark.parametrize("value, message", [
+    ("dev-audit-hmac-key-not-for-production", "is a development default of `make run`"),
+    ("change-me-audit-hmac-key-0000000000000000", "is a template placeholder"),
+    ("short", "is shorter than 32 characters"),
+])
+def test_a_weak_audit_hmac_key_is_refused(value, message):
+    with pytest.raises(ConfigurationError, match=re.escape(f"AUDIT_HMAC_KEY {message}")):
+        Settings.from_env(EnvReader(REQUIRED | {"AUDIT_HMAC_KEY": value}))
+
+
+def test_the_bootstrap_admin_token_can_be_turned_off():
+    settings = Settings.from_env(EnvReader(REQUIRED | {"GATEWAY_ADMIN_TOKEN_ENABLED": "false"}))
+    assert settings.admin_token_enabled is False

@@ -43,8 +43,8 @@ def decode_as(contract, payload):
 
 def test_decodes_the_documented_fields(contract):
     item = decode_as(contract, raw(contract))
-    assert (item.id, item.account_id, item.amount, item.card_number, item.cvv) == (
-        "tx-1", "acct-1", Decimal("10.50"), "4111111111111111", "123")
+    assert (item.id, item.account_id, item.amount, item.card_number, item.cvv_length) == (
+        "tx-1", "acct-1", Decimal("10.50"), "4111111111111111", 3)
     assert (item.card_name, item.expiration_month, item.expiration_year) == ("Ada", 12, 2030)
     assert item.created_at == datetime(2026, 6, 15, 10, 0, 0, 500000) and item.card_unreadable is None
 
@@ -54,8 +54,12 @@ def test_decodes_the_documented_fields(contract):
     [
         ({"amount": 10.5}, "amount", Decimal("10.50")),
         ({"amount": "garbage"}, "amount", None),
-        ({"credit_card_cvv": 123}, "cvv", "123"),
-        ({"credit_card_cvv": {"x": 1}}, "cvv", ""),
+        ({"credit_card_cvv": 123}, "cvv_length", 3),
+        ({"credit_card_cvv": " 1234 "}, "cvv_length", 4),
+        ({"credit_card_cvv": "12a"}, "cvv_length", None),
+        ({"credit_card_cvv": ""}, "cvv_length", None),
+        ({"credit_card_cvv": "\u0661\u0662\u0663"}, "cvv_length", None),
+        ({"credit_card_cvv": {"x": 1}}, "cvv_length", None),
         ({"credit_card_expiration_month": "07"}, "expiration_month", 7),
         ({"credit_card_expiration_month": 7.0}, "expiration_month", 7),
         ({"credit_card_expiration_month": "July"}, "expiration_month", None),
@@ -113,14 +117,14 @@ def test_json_that_orjson_refuses_still_decodes():
 def test_clear_card_fields_are_not_read_unless_plaintext_is_accepted():
     item = decode_with(raw("plaintext"), ENCRYPTED_READER)
     assert item.card_unreadable == "not encrypted"
-    assert (item.card_number, item.cvv, item.card_name, item.expiration_month) == ("", "", "", None)
+    assert (item.card_number, item.cvv_length, item.card_name, item.expiration_month) == ("", None, "", None)
     assert (item.id, item.amount) == ("tx-1", Decimal("10.50"))  # the rest still identifies the transaction
 
 
 def test_an_encrypted_card_wins_over_clear_fields_sent_alongside():
     message = encrypted(FULL) | {"credit_card_number": "5555555555554444", "credit_card_cvv": "999"}
     item = decode_with(json.dumps(message).encode(), PLAINTEXT_READER)
-    assert (item.card_number, item.cvv) == ("4111111111111111", "123")
+    assert (item.card_number, item.cvv_length) == ("4111111111111111", 3)
 
 
 @pytest.mark.parametrize("tamper", [
@@ -138,6 +142,25 @@ def test_card_data_that_does_not_open_marks_the_transaction_and_counts_the_cause
     reader = CardDataReader(TEST_CIPHER, accept_plaintext=True)
     item = decode_with(json.dumps(tamper(encrypted(FULL))).encode(), reader)
     assert item.card_unreadable == "undecryptable" and item.id in ("tx-1", "tx-2")
-    assert (item.card_number, item.cvv, item.card_name) == ("", "", "")
+    assert (item.card_number, item.cvv_length, item.card_name) == ("", None, "")
     assert sum(reader.failures.values()) == 1
     assert not any(digits in cause for cause in reader.failures for digits in ("4111", "123"))
+
+
+# -- the CVV: only its length travels (issue 23); messages sealed before still decode --------------
+
+def sealed(card: dict) -> bytes:
+    message = {"id": "tx-1", "account_id": "acct-1", "amount": "10.50"}
+    return json.dumps(message | {"card": TEST_CIPHER.seal(card, "tx-1", "acct-1", "10.50")}).encode()
+
+
+CARD = {"number": "4111111111111111", "name": "Ada", "expiration_month": 12, "expiration_year": 2030}
+
+
+@pytest.mark.parametrize("cvv_field, length", [
+    ({"cvv_length": 3}, 3), ({"cvv_length": 4}, 4),  # as the API seals it today
+    ({"cvv": "123"}, 3), ({"cvv": "1234"}, 4), ({"cvv": "12x"}, None),  # sealed before issue 23
+    ({"cvv_length": "3"}, None), ({"cvv_length": True}, None), ({}, None),
+])
+def test_the_cvv_length_comes_from_today_s_field_or_from_an_older_message_s_value(cvv_field, length):
+    assert decode_with(sealed(CARD | cvv_field), ENCRYPTED_READER).cvv_length == length
