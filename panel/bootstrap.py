@@ -10,6 +10,7 @@ from infra.metrics import instrument_flask, metrics_for
 from infra.proxies import trust_proxies
 from infra.rate_limits import RateLimiter
 from panel.adapters.gateway import GatewayClient
+from panel.adapters.refund_results import refund_to_event
 from panel.adapters.results_consumer import ResultsConsumer, result_to_event
 from panel.adapters.vault import CredentialVault, derive_key
 from panel.adapters.metrics import PanelMetrics
@@ -61,7 +62,12 @@ def _build_panel(settings: Settings) -> Panel:
         metrics.results_received.inc()
         hub.publish(result.account_id, result_to_event(result))
 
-    consumer = (ResultsConsumer(settings.kafka, on_result, on_gap_accepted=metrics.offset_gaps_accepted.inc)
+    def on_refund(refund) -> None:
+        metrics.refunds_received.inc()
+        hub.publish(refund.account_id, refund_to_event(refund), kind="refund")
+
+    consumer = (ResultsConsumer(settings.kafka, on_result, on_gap_accepted=metrics.offset_gaps_accepted.inc,
+                                on_refund=on_refund, on_unusable=metrics.unusable_messages.inc)
                 if settings.consume_results else None)
     return Panel(
         settings=settings,

@@ -17,5 +17,10 @@ class PanelMetrics:
                                  registry=registry)
         self.results_received = Counter("panel_results_received_total",
                                         "Results read from transactions_result by this process", registry=registry)
+        self.refunds_received = Counter("panel_refunds_received_total",
+                                        "Refund decisions read from refunds_result by this process", registry=registry)
+        self.unusable_messages = Counter("panel_unusable_messages_total",
+                                         "Messages on either topic skipped because they cannot be shown",
+                                         registry=registry)
         # Per process too: every worker reads every partition, so each counts the gaps it gave up on.
         self.offset_gaps_accepted = offset_gaps_counter("panel", registry)

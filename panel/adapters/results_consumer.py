@@ -1,7 +1,9 @@
-"""The panel's own reader of ``transactions_result``: every process sees every result.
+"""The panel's own reader of ``transactions_result`` and ``refunds_result``: every process sees every
+result, payment or refund.
 
 No consumer group takes part: the consumer assigns itself every partition, starting at the current
-end, and never commits. So each gunicorn worker of each replica receives the whole stream, and a
+end, and never commits. A message that cannot be shown (on either topic) is skipped and counted
+(``on_unusable``); nothing it holds stops the reader. So each gunicorn worker of each replica receives the whole stream, and a
 restart costs nothing (what happened meanwhile is in the gateway API's ledger, where the browser
 resynchronises from).
 """
@@ -17,22 +19,27 @@ from collections.abc import Callable
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from infra.consumer_loop import fetch_batch
-from infra.contracts import TransactionResult
+from infra.contracts import RefundResult, TransactionResult
 from infra.kafka import KafkaSettings, consumer_config
 from infra.offset_gaps import OffsetGaps
+from panel.adapters.refund_results import decode_refund, is_sendable_text
 
 log = logging.getLogger(__name__)
 
 ResultHandler = Callable[[TransactionResult], None]
+RefundHandler = Callable[[RefundResult], None]
 FETCH_MAX_MESSAGES = 501
 FETCH_TIMEOUT_SECONDS = 0.5
 
 
 class ResultsConsumer:
     def __init__(self, settings: KafkaSettings, on_result: ResultHandler, retry_seconds: float = 1.0,
-                 on_gap_accepted: Callable[[], None] = lambda: None):
+                 on_gap_accepted: Callable[[], None] = lambda: None, on_refund: RefundHandler | None = None,
+                 on_unusable: Callable[[], None] = lambda: None):
         self._settings = settings
         self._on_result = on_result
+        self._on_refund = on_refund
+        self._on_unusable = on_unusable
         self._on_gap_accepted = on_gap_accepted
         self._retry_seconds = retry_seconds
         self._stop = threading.Event()
@@ -69,7 +76,7 @@ class ResultsConsumer:
             gaps = OffsetGaps(on_accept=self._on_gap_accepted)
             gaps.seed(assignment)
             self.ready.set()
-            log.info("consuming results", extra={"topic": self._settings.topics.results})
+            log.info("consuming results", extra={"topics": self._topics()})
             while not self._stop.is_set():
                 # Returns as soon as one result arrives: latency matters.
                 self.handle_batch(fetch_batch(consumer, gaps, FETCH_MAX_MESSAGES, FETCH_TIMEOUT_SECONDS))
@@ -82,24 +89,34 @@ class ResultsConsumer:
         return consumer_config(self._settings, "panel", group, **{"auto.offset.reset": "latest",
                                                                   "fetch.wait.max.ms": 100})
 
+    def _topics(self) -> list[str]:
+        topics = self._settings.topics
+        return [topics.results] + ([topics.refunds_result] if self._on_refund is not None else [])
+
     def _end_of_every_partition(self, consumer: Consumer) -> list[TopicPartition]:
-        topic = self._settings.topics.results
-        metadata = consumer.list_topics(topic, timeout=10).topics.get(topic)
-        if metadata is None or metadata.error is not None or not metadata.partitions:
-            raise KafkaException(KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART, f"topic {topic} not found"))
         assignment = []
-        for partition in sorted(metadata.partitions):
-            _low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
-            assignment.append(TopicPartition(topic, partition, high))
+        for topic in self._topics():
+            metadata = consumer.list_topics(topic, timeout=10).topics.get(topic)
+            if metadata is None or metadata.error is not None or not metadata.partitions:
+                raise KafkaException(KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART, f"topic {topic} not found"))
+            for partition in sorted(metadata.partitions):
+                _low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+                assignment.append(TopicPartition(topic, partition, high))
         return assignment
 
     def handle_batch(self, messages: list[Message]) -> None:
         """Every message is shown or skipped on its own: no content stops the live view."""
+        refunds = self._settings.topics.refunds_result if self._on_refund is not None else None
         for message in messages:
             try:
-                self._on_result(decode_result(message.value()))
+                if refunds is not None and message.topic() == refunds:
+                    self._on_refund(decode_refund(message.value()))
+                else:
+                    self._on_result(decode_result(message.value()))
             except Exception as exc:  # noqa: BLE001 - the class only: texts may quote the payload
-                log.warning("unusable result skipped", extra={"partition": message.partition(),
+                self._on_unusable()
+                log.warning("unusable result skipped", extra={"topic": message.topic(),
+                                                              "partition": message.partition(),
                                                               "offset": message.offset(),
                                                               "error_class": type(exc).__name__})
 
@@ -113,20 +130,9 @@ def decode_result(raw: bytes | None) -> TransactionResult:
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
     fields = {name: data.get(name) for name in TransactionResult.__dataclass_fields__}
-    if not all(value is None or _is_text(value) for value in fields.values()) or not fields["id"]:
+    if not all(value is None or is_sendable_text(value) for value in fields.values()) or not fields["id"]:
         raise ValueError("a field is not text")
     return TransactionResult(**fields)
-
-
-def _is_text(value: object) -> bool:
-    """A string a stream can send: UTF-8 encodable (JSON allows lone surrogates such as "\\ud800")."""
-    if not isinstance(value, str):
-        return False
-    try:
-        value.encode("utf-8")
-        return True
-    except UnicodeEncodeError:
-        return False
 
 
 def result_to_event(result: TransactionResult) -> dict:

@@ -1,7 +1,8 @@
 /* The live view: a table and at-a-glance figures kept current by Server-Sent Events.
  *
  * Baseline from the gateway API's ledger (/api/recent, /api/transactions), then every result pushed
- * on /stream is merged by id. After any interruption the stream resumes (Last-Event-ID) and the page
+ * on /stream is merged by id. Refund decisions arrive as "refund" events and are shown as refund rows
+ * (live only: the figures at a glance count payments). After any interruption the stream resumes (Last-Event-ID) and the page
  * also re-reads the ledger, so nothing that happened meanwhile is missed; rows still pending after a
  * few seconds are re-read one by one. Merging is idempotent and never turns a decision back to pending.
  */
@@ -40,9 +41,22 @@
     };
   }
 
-  function upsert(raw, live) {
+  function normalizeRefund(raw) {
+    return {
+      id: raw.id,
+      kind: "refund",
+      account_id: raw.account_id || "",
+      transaction: raw.transaction || "",
+      status: raw.status || "failed",
+      amount: raw.amount ?? null,
+      reason: raw.failure_reason || "",
+      time: parseTime(raw.processed_at),
+    };
+  }
+
+  function upsert(raw, live, asRefund = false) {
     if (!raw || !raw.id) return;
-    const incoming = normalize(raw);
+    const incoming = asRefund ? normalizeRefund(raw) : normalize(raw);
     const known = state.rows.get(incoming.id);
     if (known && known.status !== "pending" && incoming.status === "pending") return; // the ledger lags the stream
     const merged = { ...incoming };
@@ -121,6 +135,7 @@
       }
     });
     source.addEventListener("result", (event) => upsert(JSON.parse(event.data), true));
+    source.addEventListener("refund", (event) => upsert(JSON.parse(event.data), true, true));
     source.addEventListener("resync", () => resync());
     source.addEventListener("signed_out", () => {  // the session was ended, or its credential changed
       source.close();
@@ -169,15 +184,21 @@
 
   function rowElement(row) {
     const age = Date.now() - (state.fresh.get(row.id) || 0);
+    const refund = row.kind === "refund";
     const tr = Panel.el("tr", { "data-id": row.id, "data-status": row.status, tabindex: "0",
-      class: age < FLASH_MS ? "fresh" : "" });
+      class: [age < FLASH_MS ? "fresh" : "", refund ? "refund" : ""].join(" ").trim() });
+    if (refund) {
+      tr.dataset.kind = "refund";
+      tr.dataset.transaction = row.transaction;  // a click opens the refunded payment
+    }
     if (age < FLASH_MS) tr.style.animationDelay = -age + "ms"; // rows are redrawn: continue, don't restart
-    const card = row.brand || row.last4 ? `${row.brand || "card"} •••• ${row.last4 || "????"}` : "–";
+    const card = refund ? `refund of ${row.transaction}`
+      : row.brand || row.last4 ? `${row.brand || "card"} •••• ${row.last4 || "????"}` : "–";
     tr.append(Panel.el("td", { class: "time", text: new Date(row.time).toLocaleTimeString([], { hour12: false }) }));
     if (state.admin) tr.append(merchantCell(row.account_id));
     tr.append(
       Panel.el("td", { class: "id", title: row.id, text: row.id.slice(0, 8) }),
-      Panel.el("td", { class: "num amount", text: Panel.formatAmount(row.amount) }),
+      Panel.el("td", { class: "num amount", text: (refund && row.amount ? "−" : "") + Panel.formatAmount(row.amount) }),
       Panel.el("td", { class: "card-cell", text: card }),
       Panel.el("td", { class: "status" }, Panel.el("span", { class: "badge " + row.status, text: row.status })),
       Panel.el("td", { class: "reason", text: row.reason }),
@@ -203,6 +224,7 @@
     const buckets = Array.from({ length: 15 }, (_, i) => ({ start: firstMinute + i * MINUTE, approved: 0, rejected: 0, pending: 0 }));
     const figures = { lastMinute: 0, approved: 0, rejected: 0, total: 0, volume: 0, reasons: new Map(), buckets };
     for (const row of state.rows.values()) {
+      if (row.kind === "refund") continue;
       if (row.time < now - WINDOW_MS || row.time < firstMinute) continue;
       figures.total += 1;
       if (row.time >= now - MINUTE) figures.lastMinute += 1;
@@ -287,11 +309,11 @@
     }
     $("transactions").addEventListener("click", (event) => {
       const tr = event.target.closest("tr[data-id]");
-      if (tr) openDetail(tr.dataset.id);
+      if (tr) openDetail(tr.dataset.transaction || tr.dataset.id);
     });
     $("transactions").addEventListener("keydown", (event) => {
       const tr = event.target.closest("tr[data-id]");
-      if (tr && event.key === "Enter") openDetail(tr.dataset.id);
+      if (tr && event.key === "Enter") openDetail(tr.dataset.transaction || tr.dataset.id);
     });
     window.addEventListener("online", () => {
       if (!state.source || state.source.readyState !== EventSource.OPEN) {

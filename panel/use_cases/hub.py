@@ -1,4 +1,5 @@
-"""Fan-out of live transaction results to the SSE streams of one panel process.
+"""Fan-out of live results (payments, and refunds as ``kind="refund"``) to the SSE streams of one
+panel process.
 
 Every process consumes every result (see ``panel.adapters.results_consumer``) and publishes it
 here; each stream subscribes with a filter (a merchant's own account, or an operator's optional
@@ -27,6 +28,7 @@ class LiveEvent:
     event_id: str
     account_id: str
     data: dict
+    kind: str = "result"  # the SSE event name: "result" (a payment) or "refund"
 
 
 # What a stream receives besides events: time to say something (heartbeat), or the end.
@@ -101,10 +103,10 @@ class Hub:
         self._closed = False
         self._lock = threading.Lock()
 
-    def publish(self, account_id: str, data: dict) -> LiveEvent:
+    def publish(self, account_id: str, data: dict, kind: str = "result") -> LiveEvent:
         with self._lock:
             self._seq += 1
-            event = LiveEvent(f"{self.boot_id}-{self._seq}", account_id, data)
+            event = LiveEvent(f"{self.boot_id}-{self._seq}", account_id, data, kind)
             self._replay.append((self._seq, event))
             subscribers = list(self._subscribers)
         for subscription in subscribers:

@@ -1,4 +1,5 @@
-"""GET /stream: Server-Sent Events of live results, filtered to what the signed-in user may see.
+"""GET /stream: Server-Sent Events of live results (event ``result``) and refund decisions (``refund``),
+filtered to what the signed-in user may see.
 
 A stream never outlives its session by more than PANEL_CREDENTIAL_CHECK_SECONDS (60 at most): it
 asks the gateway API when it opens (``login_required``) and again on that interval while open. A
@@ -162,4 +163,4 @@ def _message(item) -> str:
         return ": keep-alive\n\n"  # also how a closed connection is noticed
     if item == RESYNC:
         return "event: resync\ndata: {}\n\n"
-    return f"id: {item.event_id}\nevent: result\ndata: {json.dumps(item.data)}\n\n"
+    return f"id: {item.event_id}\nevent: {item.kind}\ndata: {json.dumps(item.data)}\n\n"

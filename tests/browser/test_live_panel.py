@@ -160,3 +160,29 @@ def _sum(lines: list[dict]) -> dict:
         "approved_volume": sum((Decimal(line["approved_volume"]) for line in lines), Decimal("0")),
         "rejected_count": sum(line["rejected_count"] for line in lines),
     }
+
+
+def test_a_merchant_sees_its_refunds_arrive_live_as_refund_rows(panel_stack, new_page):
+    stack = panel_stack
+    merchant = stack.create_merchant("Refund Corner")
+    page = new_page()
+    sign_in_as_merchant(page, merchant)
+    wait_until_live(page)
+    paid = post(stack, merchant, "25.00")
+    expect(row(page, paid)).to_have_attribute("data-status", "approved")
+    refunds = []
+    for amount in ("10.00", "20.00"):  # the second one asks more than is left: it fails
+        status, answer, _ = stack.request("POST", "/v1/refunds", {"transaction": paid, "amount": amount},
+                                          headers=basic_auth(merchant))
+        assert status == 202, answer
+        refunds.append(answer["id"])
+    succeeded, failed = (row(page, refund_id) for refund_id in refunds)
+    expect(succeeded).to_have_attribute("data-status", "succeeded", timeout=LIVE_WITHIN_SECONDS * 1000)
+    expect(succeeded).to_have_attribute("data-kind", "refund")
+    expect(succeeded.locator(".amount")).to_have_text("−10.00")
+    expect(succeeded.locator(".card-cell")).to_have_text(f"refund of {paid}")
+    expect(failed).to_have_attribute("data-status", "failed", timeout=LIVE_WITHIN_SECONDS * 1000)
+    expect(failed.locator(".reason")).to_have_text("amount_exceeds_refundable")
+    expect(page.locator("#kpi-count")).to_have_text("1")  # the figures count payments
+    succeeded.click()
+    expect(page.locator('#detail-body [data-field="id"]')).to_have_text(paid)  # the refunded payment

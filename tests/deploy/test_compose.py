@@ -228,7 +228,8 @@ def test_each_kafka_user_gets_exactly_its_services_acls_and_transactions_last_24
     assert grants == sorted([
         ["api", '--operation Write --operation Describe --topic "${prefix}transactions" --topic "${prefix}refunds"'],
         ["panel", '--operation Read --group panel- --resource-pattern-type prefixed'],
-        ["panel", '--operation Read --operation Describe --topic "${prefix}transactions_result"'],
+        ["panel", '--operation Read --operation Describe --topic "${prefix}transactions_result" '
+                  '--topic "${prefix}refunds_result"'],
         ["processor", '--operation Read --group "processor"'],
         ["processor", '--operation Read --operation Describe --topic "${prefix}transactions" --topic "${prefix}refunds"'],
         ["processor", '--operation Write --operation Describe --topic "${prefix}transactions_result" '

@@ -1,6 +1,6 @@
 """Compose refuses to start with .env.example's infrastructure passwords: the one-shot
 `check-secrets` (run here by bash, as its container would) names each, and everything else waits
-for it, directly or through Kafka, MySQL and Grafana."""
+for it, directly or through Kafka, MySQL, Redis and Grafana."""
 from __future__ import annotations
 
 import os
@@ -14,7 +14,7 @@ from tests.deploy import support
 INFRASTRUCTURE_PASSWORDS = ["KAFKA_ADMIN_PASSWORD", "KAFKA_API_PASSWORD", "KAFKA_PROCESSOR_PASSWORD",
                             "KAFKA_RESULTS_PASSWORD", "KAFKA_PANEL_PASSWORD", "MYSQL_ROOT_PASSWORD",
                             "PROCESSOR_DB_PASSWORD", "GATEWAY_DB_PASSWORD", "BACKUP_DB_PASSWORD",
-                            "GRAFANA_ADMIN_PASSWORD"]
+                            "GRAFANA_ADMIN_PASSWORD", "REDIS_PASSWORD"]
 
 
 def check(compose, values: dict) -> subprocess.CompletedProcess:
@@ -55,6 +55,6 @@ def test_every_other_service_waits_for_the_check(compose):
         return "check-secrets" in needs or any(waits(other, (*seen, name)) for other in needs if other not in seen)
 
     assert services["check-secrets"]["restart"] == "no"
-    for name in ("kafka", "mysql", "grafana"):
+    for name in ("kafka", "mysql", "redis", "grafana"):
         assert services[name]["depends_on"]["check-secrets"]["condition"] == "service_completed_successfully"
     assert [name for name in services if name != "check-secrets" and not waits(name)] == []

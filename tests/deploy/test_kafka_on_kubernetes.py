@@ -37,6 +37,7 @@ EXPECTED_ACLS = {
     },
     "gateway-panel": {
         ("topic", "transactions_result", "literal"): {"Read", "Describe"},
+        ("topic", "refunds_result", "literal"): {"Read", "Describe"},
         ("group", "panel-", "prefix"): {"Read"},
     },
 }

@@ -12,7 +12,7 @@ OVERLAYS = [str(path.relative_to(support.K8S)) for path in support.overlays()]
 
 def deployments(rendered, overlay) -> list[dict]:
     found = of_kind(rendered[overlay], "Deployment")
-    assert {d["metadata"]["name"] for d in found} == {"api", "processor", "results", "webhooks", "panel"}
+    assert {d["metadata"]["name"] for d in found} == {"api", "processor", "results", "webhooks", "panel", "redis"}
     return found
 
 

@@ -15,7 +15,7 @@ OVERLAYS = [str(path.relative_to(support.K8S)) for path in support.overlays()]
 HOUR, DAY = 3600 * 1000, 24 * 3600 * 1000
 # topic -> (retention.ms, the latest a record may still be on disk)
 KEPT = {"transactions": (DAY, DAY + HOUR), "transactions_result": (7 * DAY, 8 * DAY),
-        "transactions_dlq": (30 * DAY, 31 * DAY)}
+        "transactions_dlq": (30 * DAY, 31 * DAY), "refunds": (7 * DAY, 8 * DAY), "refunds_result": (7 * DAY, 8 * DAY)}
 
 
 def gone_by(config: dict) -> tuple[int, int]:

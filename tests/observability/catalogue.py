@@ -81,6 +81,8 @@ SERVICES: dict[str, tuple[Metric, ...]] = {
     "panel": _http("panel") + (
         Metric("panel_sse_clients", "gauge"),
         Metric("panel_results_received_total", "counter"),
+        Metric("panel_refunds_received_total", "counter"),
+        Metric("panel_unusable_messages_total", "counter"),
         Metric("panel_offset_gaps_accepted_total", "counter"),
     ) + PROCESS,
 }

@@ -27,6 +27,8 @@ from gateway_api.domain.deliveries import RetrySchedule
 from gateway_api.migrations import SCRIPT_LOCATION as LEDGER_MIGRATIONS
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
 from gateway_api.use_cases.ports import ClaimedDelivery, HostResolver
+from infra.kafka import KafkaSettings
+from panel.adapters.refund_results import refund_to_event
 from panel.adapters.results_consumer import ResultsConsumer, result_to_event
 from panel.use_cases.hub import Hub
 from processor.adapters.card_data import CardDataReader
@@ -167,6 +169,36 @@ def test_the_panel_reader_shows_or_skips_whatever_a_message_holds(batch):
     reader.handle_batch([Message(value, offset) for offset, (_, value) in enumerate(batch)])
     while (event := stream.next(0)) is not None:
         json.dumps(event.data).encode("utf-8")  # what the stream writes must be sendable
+
+
+REFUND_FIELDS = {name: json_values for name in (
+    "transaction_id", "account_id", "failure_reason", "amount_refunded", "processed_at")} | {
+    "amount": amounts, "status": st.sampled_from(["succeeded", "failed"]) | json_values}
+REFUNDS_RESULT = KafkaSettings().topics.refunds_result
+
+
+@BOUNDED
+@given(batch=batches(REFUND_FIELDS | {"id": json_values}), results=batches(RESULT_FIELDS))
+@example(batch=[(None, b"\xff"), ("re_ok", raw({"id": "re_ok", "transaction_id": "t", "account_id": "acc",
+                                                 "status": "succeeded", "amount": "1.00"}))], results=[])
+def test_the_panel_reader_shows_or_skips_whatever_a_refund_message_holds(batch, results):
+    """Refund decisions and results interleaved: each is shown, or skipped and counted; never raised."""
+    hub, skipped = Hub(), []
+    stream = hub.subscribe(lambda event: True, owner="operator")
+    reader = ResultsConsumer(KafkaSettings(), lambda result: hub.publish(result.account_id, result_to_event(result)),
+                             on_refund=lambda refund: hub.publish(refund.account_id, refund_to_event(refund), "refund"),
+                             on_unusable=lambda: skipped.append(1))
+    messages = [Message(value, offset, REFUNDS_RESULT) for offset, (_, value) in enumerate(batch)]
+    messages += [Message(value, offset, "transactions_result") for offset, (_, value) in enumerate(results)]
+    reader.handle_batch(messages)
+    shown = []
+    while (event := stream.next(0)) is not None:
+        json.dumps(event.data).encode("utf-8")  # what the stream writes must be sendable
+        shown.append(event)
+    assert len(shown) + len(skipped) == len(messages)
+    refunds = [event.data for event in shown if event.kind == "refund"]
+    assert all(row["status"] in ("succeeded", "failed") and row["account_id"] and row["transaction"]
+               for row in refunds)
 
 
 class Loopback(HostResolver):
