@@ -3,13 +3,17 @@
 A web worker answers many requests at once, and each needs a short write (a ledger row, an
 idempotency key) committed before it answers. One transaction per request makes them queue for the
 database's write lock (SQLite: one writer per file, with a busy handler that sleeps 1-100 ms; MySQL:
-a round trip per statement and a log flush per commit). Here each process has one writer thread: a
-request hands it its write and waits; the thread takes every write queued meanwhile, gives each kind
-of write (a :class:`Batch`) all of its items at once (one multi-row statement instead of one per
-request), commits, and wakes the requests. Under load a commit carries tens of writes; an idle
-request waits for its own commit only. Nobody is answered before the commit that holds their write,
-so read-your-writes and "nothing written unless the caller was told so" hold exactly as with a
-transaction per request.
+a round trip per statement and a log flush per commit). Here the writes of a process are committed
+by a *leader*: the first request that finds nobody committing leads, in its own thread; the
+requests that arrive meanwhile queue their write and wait. When the leader's commit ends it wakes
+the requests it carried and, if writes queued meanwhile, commits them too until its own write is
+in (a request never waits for more than the commits ahead of its own), then hands the lead to the
+oldest waiting request, if any. Each kind of write (a :class:`Batch`) gets all of its items at
+once (one multi-row statement instead of one per request). Under load a commit carries tens of
+writes; an idle request commits its own, in its own thread, with no thread hand-off at all (a
+writer thread cost two wake-ups per request: measured in docs/benchmarks-api.md). Nobody is answered
+before the commit that holds their write, so read-your-writes and "nothing written unless the
+caller was told so" hold exactly as with a transaction per request.
 
 Writes must be idempotent: a failed commit is rolled back and each of its items is retried in a
 transaction of its own, so one bad item fails only its own request.
@@ -17,8 +21,8 @@ transaction of its own, so one bad item fails only its own request.
 from __future__ import annotations
 
 import abc
+import collections
 import logging
-import queue
 import threading
 from collections.abc import Sequence
 from typing import Generic, TypeVar
@@ -39,12 +43,13 @@ class Batch(abc.ABC, Generic[Item, Result]):
 
 
 class _Pending:
-    __slots__ = ("batch", "item", "done", "result", "error")
+    __slots__ = ("batch", "item", "wake", "finished", "result", "error")
 
     def __init__(self, batch: Batch, item):
         self.batch = batch
         self.item = item
-        self.done = threading.Event()
+        self.wake = threading.Event()  # set when finished, or when handed the lead
+        self.finished = False
         self.result = None
         self.error: BaseException | None = None
 
@@ -56,50 +61,70 @@ class GroupCommit:
         self._engine = engine
         self._max_items = max_items
         self._name = name
-        self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._start_lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._queue: collections.deque[_Pending] = collections.deque()
+        self._leading = False
 
     def run(self, batch: Batch[Item, Result], item: Item) -> Result:
         pending = _Pending(batch, item)
-        self._queue.put(pending)
-        self._ensure_writer()
-        pending.done.wait()
+        with self._lock:
+            self._queue.append(pending)
+            lead = not self._leading
+            self._leading = True
+        if not lead:
+            pending.wake.wait()  # finished by a leader, or handed the lead
+        if not pending.finished:
+            self._lead(pending)
         if pending.error is not None:
             raise pending.error
         return pending.result
 
-    def _ensure_writer(self) -> None:
-        # Started on first use, in the process that uses it (gunicorn forks workers after import).
-        if self._thread is None or not self._thread.is_alive():
-            with self._start_lock:
-                if self._thread is None or not self._thread.is_alive():
-                    self._thread = threading.Thread(target=self._write_forever, name=self._name, daemon=True)
-                    self._thread.start()
+    def waiting(self) -> int:
+        """Writes queued for the next commit."""
+        with self._lock:
+            return len(self._queue)
 
-    def _write_forever(self) -> None:
-        while True:
-            taken = [self._queue.get()]
-            while len(taken) < self._max_items:
-                try:
-                    taken.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            self._commit(taken)
+    def _lead(self, own: _Pending) -> None:
+        try:
+            while not own.finished:
+                self._commit(self._take())
+        finally:
+            self._hand_over()
+
+    def _take(self) -> list[_Pending]:
+        with self._lock:
+            return [self._queue.popleft() for _ in range(min(len(self._queue), self._max_items))]
+
+    def _hand_over(self) -> None:
+        with self._lock:
+            if self._queue:
+                self._queue[0].wake.set()  # it wakes unfinished: it leads next
+            else:
+                self._leading = False
 
     def _commit(self, taken: list[_Pending]) -> None:
+        ended = False
+        try:
+            self._commit_or_retry(taken)
+            ended = True
+        finally:  # even when the leader's thread is interrupted, nobody it carried waits forever
+            for pending in taken:
+                if not ended and pending.error is None:
+                    pending.error = RuntimeError(f"{self._name}: the commit was interrupted")
+                pending.finished = True
+                pending.wake.set()
+
+    def _commit_or_retry(self, taken: list[_Pending]) -> None:
         try:
             self._write_in_one_transaction(taken)
         except Exception as exc:  # noqa: BLE001 - handed to the waiting requests, never lost
             if len(taken) == 1:
                 taken[0].error = exc
-            else:
-                log.warning("group commit failed, retrying its writes one by one",
-                            extra={"writes": len(taken), "error_class": type(exc).__name__})
-                for pending in taken:
-                    self._commit_alone(pending)
-        for pending in taken:
-            pending.done.set()
+                return
+            log.warning("group commit failed, retrying its writes one by one",
+                        extra={"writes": len(taken), "error_class": type(exc).__name__})
+            for pending in taken:
+                self._commit_alone(pending)
 
     def _write_in_one_transaction(self, taken: list[_Pending]) -> None:
         by_batch: dict[Batch, list[_Pending]] = {}

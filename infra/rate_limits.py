@@ -50,6 +50,7 @@ class RateLimiter:
         self._prefix = key_prefix
         self._storage = storage_from_string(storage_url, **options)
         self._limiter = FixedWindowRateLimiter(self._storage)
+        self._incr_with_expiry = getattr(self._storage, "incr_with_expiry", None)
         self._on_store_failure = on_store_failure
 
     def hit(self, policy: Policy, *identifiers: str) -> Decision:
@@ -57,14 +58,22 @@ class RateLimiter:
         item = _item(policy)
         key = item.key_for(self._prefix, *identifiers)
         try:
-            count = self._storage.incr(key, item.get_expiry())
-            reset = self._storage.get_expiry(key)
+            count, reset = self._count(key, item.get_expiry())
         except StorageError as exc:
             log.warning("rate limit store unavailable: request passes", extra={"error_class": type(exc.storage_error).__name__})
             self._on_store_failure()
             return Decision(policy, True, policy.quota, policy.window_seconds)
         seconds = min(policy.window_seconds, max(1, math.ceil(reset - time.time())))
         return Decision(policy, count <= policy.quota, max(0, policy.quota - count), seconds)
+
+    def _count(self, key: str, expiry: int) -> tuple[int, float]:
+        """The count after this hit and the window's end: one statement where the store can (SQLite)."""
+        if self._incr_with_expiry is not None:
+            try:
+                return self._incr_with_expiry(key, expiry)
+            except self._storage.base_exceptions as exc:
+                raise StorageError(exc) from exc
+        return self._storage.incr(key, expiry), self._storage.get_expiry(key)
 
     def used(self, policy: Policy, *identifiers: str) -> int:
         """How many hits the current window of ``policy`` holds (0 when the store cannot say)."""

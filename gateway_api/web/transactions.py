@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import current_app, g, jsonify, request, url_for
+from flask import current_app, g, jsonify, request
 
 from gateway_api.domain.errors import InvalidParameter, NotFound
 from gateway_api.domain.idempotency import MAX_KEY_LENGTH
@@ -51,8 +51,7 @@ def create_transaction(payload):
     services = current_app.extensions["gateway_api"]
     result = services.accept_transaction(g.principal.account_id, _request(payload), _idempotency_key())
     services.metrics.accepted(result.replayed)
-    location = url_for("transactions.get_transaction", transaction_id=result.transaction.id)
-    headers = {"Location": location}
+    headers = {"Location": _location(result.transaction.id)}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
     # Already the documented shape (AcceptedSchema): a Response skips a second pass through the schema.
@@ -71,7 +70,8 @@ def get_transaction(transaction_id):
     if found is None or (g.principal.kind == MERCHANT and found.account_id != g.principal.account_id):
         raise NotFound("No such transaction.", param="id")
     refunded = services.refunds.amount_refunded([found.id])[found.id]
-    return presenters.transaction(found) | {"amount_refunded": format_amount(refunded)}
+    # Already the documented shape (TransactionSchema, checked by a test): no second pass through it.
+    return jsonify(presenters.transaction(found) | {"amount_refunded": format_amount(refunded)})
 
 
 @blp.route("", methods=["GET"])
@@ -84,7 +84,7 @@ def list_transactions(args):
     query = ListQuery(scope_account(args.get("account_id")), args.get("status"), args["limit"],
                       args.get("starting_after"), _naive_utc(args.get("created_after")))
     page = current_app.extensions["gateway_api"].ledger.list(query)
-    return {"data": [presenters.transaction(t) for t in page.items], "has_more": page.has_more}
+    return jsonify({"data": [presenters.transaction(t) for t in page.items], "has_more": page.has_more})
 
 
 def _naive_utc(moment: datetime | None) -> datetime | None:
@@ -103,6 +103,12 @@ def scope_account(requested: str | None) -> str | None:
     if requested not in (None, g.principal.account_id):
         raise InvalidParameter("account_id is only for admin credentials.", param="account_id")
     return g.principal.account_id
+
+
+def _location(transaction_id: str) -> str:
+    """The GET of this transaction: what ``url_for`` builds, at ~1/20 of its cost (2.5% of a POST's
+    time in the profile). Ids are the gateway's own (hex), so nothing needs quoting."""
+    return f"{request.script_root}{blp.url_prefix}/{transaction_id}"
 
 
 def _idempotency_key() -> str | None:

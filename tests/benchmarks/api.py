@@ -69,6 +69,7 @@ class Options:
     steady_rate: int
     steady_seconds: int
     mysql_url: str
+    repeats: int = 3
 
     @classmethod
     def from_env(cls) -> "Options":
@@ -81,6 +82,7 @@ class Options:
             steady_rate=int(env("BENCH_API_STEADY_RATE", "1000")),
             steady_seconds=int(env("BENCH_API_STEADY_SECONDS", "60")),
             mysql_url=env("BENCH_MYSQL_URL") or env("TEST_MYSQL_URL") or "mysql+pymysql://root@127.0.0.1:3306/test",
+            repeats=max(1, int(env("BENCH_API_REPEATS", "3"))),
         )
 
 
@@ -118,6 +120,18 @@ def measured_wrk(meter: CpuMeter, label: str, port: int, connections: int, secon
     return run, Budget(label, connections, run.accepted, run.seconds, meter.stop())
 
 
+def cheapest_wrk(meter: CpuMeter, component: str, repeats: int, label: str, port: int, connections: int,
+                 seconds: int, env: dict) -> tuple[WrkRun, Budget]:
+    """The cheapest of ``repeats`` runs by ``component``'s CPU per accepted request: on a shared
+    machine the other tenants only ever add to a run's cost, so the minimum is the nearest to it."""
+    runs = [measured_wrk(meter, label, port, connections, seconds, env) for _ in range(repeats)]
+    return min(runs, key=lambda pair: _per_request_or_inf(pair[1], component))
+
+
+def _per_request_or_inf(b: Budget, component: str) -> float:
+    return _per_request(b, b.cpu.get(component, 0.0)) if b.accepted else float("inf")
+
+
 def idle_budget(meter: CpuMeter, label: str, seconds: float = 3) -> Budget:
     meter.start()
     time.sleep(seconds)
@@ -135,6 +149,36 @@ def print_budgets(budgets: list[Budget]) -> None:
     print("|---" * (len(present) + 7) + "|")
     for b in budgets:
         print(_budget_row(b, present, ceiling), flush=True)
+
+
+# Goals of issue 25: the API's CPU per accepted transaction over the echo's CPU per request.
+RATIO_GOAL = {"no Idempotency-Key": 2.0, "fresh key per request": 2.5}
+MYSQL_RATIO_GOAL = 2.5
+
+
+def print_api_ratios(budgets: list[Budget]) -> None:
+    """The API's CPU per accepted transaction against the bare-Flask echo's CPU per request, same run
+    (the ceiling's gunicorn tree only, wrk excluded on both sides)."""
+    ceiling = {b.connections: _per_request(b, b.cpu["ceiling"]) for b in budgets if "ceiling" in b.cpu and b.accepted}
+    print(f"\nAPI CPU per accepted transaction / ceiling CPU per request (load average {_load()}):\n")
+    print("| run | connections | API us per tx | ceiling us per request | ratio | goal |")
+    print("|---|---|---|---|---|---|")
+    for b in budgets:
+        if "api" not in b.cpu or not b.accepted or b.connections not in ceiling:
+            continue
+        api = _per_request(b, b.cpu["api"])
+        print(f"| {b.label} | {b.connections} | {api:,.0f} | {ceiling[b.connections]:,.0f} | "
+              f"{api / ceiling[b.connections]:.2f} | {_goal(b.label)} |", flush=True)
+
+
+def _goal(label: str) -> str:
+    if "mysql" in label:
+        return f"<= {MYSQL_RATIO_GOAL}"
+    return next((f"<= {goal}" for kind, goal in RATIO_GOAL.items() if kind in label), "")
+
+
+def _load() -> str:
+    return ", ".join(f"{figure:.2f}" for figure in os.getloadavg())
 
 
 def _per_request(b: Budget, seconds: float) -> float:
@@ -216,7 +260,8 @@ def post_runs(label: str, stack: Stack, auth: str, options: Options, ceiling: di
         for connections in options.connections:
             env = {"BENCH_PATH": "/v1/transactions", "BENCH_AUTH": auth, "BENCH_FRESH_KEYS": "1" if fresh else "0"}
             name = f"{label}, {'fresh key per request' if fresh else 'no Idempotency-Key'}"
-            run, budget = measured_wrk(meter, name, stack.settings.api_port, connections, options.seconds, env)
+            run, budget = cheapest_wrk(meter, "api", options.repeats, name, stack.settings.api_port, connections,
+                                       options.seconds, env)
             runs.append(run)
             budgets.append(budget)
             print_run(run, ceiling)
@@ -258,7 +303,7 @@ def print_run(run: WrkRun, ceiling: dict[int, float] | None = None) -> None:
     if ceiling and run.connections in ceiling:
         ratio = f"{run.rate / ceiling[run.connections]:.2f}"
     print(f"| {run.label} | {run.connections} | {run.rate:,.0f} | {ratio} | {run.p50_ms:.1f} | {run.p95_ms:.1f} | "
-          f"{run.p99_ms:.1f} | {run.errors} |", flush=True)
+          f"{run.p99_ms:.1f} | {run.errors} | {os.getloadavg()[0]:.2f} |", flush=True)
 
 
 def print_open_loop(label: str, result: OpenLoopResult, pending_after: float | None) -> None:
@@ -276,18 +321,19 @@ def print_open_loop(label: str, result: OpenLoopResult, pending_after: float | N
 
 
 def run(options: Options, folder: Path) -> None:
-    print(f"API benchmark: wrk {options.seconds} s per run, {os.cpu_count()} CPUs shared by wrk, the ceiling or "
-          f"the whole stack; WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', '2')}, "
-          f"WEB_THREADS={os.environ.get('WEB_THREADS', '16')}\n")
-    print("| run | connections | req/s | share of the ceiling | p50 ms | p95 ms | p99 ms | errors |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(f"API benchmark: wrk {options.seconds} s per run, the cheapest of {options.repeats} runs per row, "
+          f"{os.cpu_count()} CPUs shared by wrk, the ceiling or the whole stack; "
+          f"WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', '2')}, WEB_THREADS={os.environ.get('WEB_THREADS', '16')}; "
+          f"load average {_load()}\n")
+    print("| run | connections | req/s | share of the ceiling | p50 ms | p95 ms | p99 ms | errors | load |")
+    print("|---|---|---|---|---|---|---|---|---|")
     ceiling, budgets = {}, []
     with ceiling_server() as (port, pid):
         wrk("warm-up", port, 16, 2, {"BENCH_PATH": "/echo"})
         meter = CpuMeter({"ceiling": pid})
         for connections in options.connections:
-            result, budget = measured_wrk(meter, "ceiling: bare Flask echo", port, connections, options.seconds,
-                                          {"BENCH_PATH": "/echo"})
+            result, budget = cheapest_wrk(meter, "ceiling", options.repeats, "ceiling: bare Flask echo", port,
+                                          connections, options.seconds, {"BENCH_PATH": "/echo"})
             ceiling[connections] = result.rate
             budgets.append(budget)
             print_run(result)
@@ -299,6 +345,7 @@ def run(options: Options, folder: Path) -> None:
             if database == "sqlite":
                 maximum = max(r.rate for r in runs if r.connections == max(options.connections))
     print_budgets(budgets)
+    print_api_ratios(budgets)
     if options.steady_seconds > 0:
         open_loop_runs(options, folder / "open-loop", maximum)
 

@@ -209,7 +209,7 @@ def test_pending_rows_and_answered_keys_are_committed_before_add_pending_returns
 
 
 class _Hold(Batch):
-    """A write that keeps the writer busy until released, so the next writes pile up into one commit."""
+    """A write that keeps the leader busy until released, so the next writes pile up into one commit."""
 
     def __init__(self):
         self.holding = threading.Event()
@@ -227,7 +227,7 @@ def queued_in_one_commit(writes: GroupCommit, calls: list) -> list:
         pool.submit(writes.run, hold, None)
         assert hold.holding.wait(5)
         futures = [pool.submit(call) for call in calls]
-        wait_until(lambda: writes._queue.qsize() == len(calls), 5, message="writes queued behind the held one")
+        wait_until(lambda: writes.waiting() == len(calls), 5, message="writes queued behind the held one")
         hold.release.set()
         return [future.result() for future in futures]
 

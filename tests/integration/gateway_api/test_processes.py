@@ -160,6 +160,12 @@ def test_gunicorn_serves_the_api_from_several_workers_with_metrics_aggregated_an
     assert scanner.findings("ledger rows", database_text(env["DATABASE_URL"].removeprefix("sqlite:///"))) == []
 
 
+def session_lines(process, logged: int, count: int) -> list[dict] | None:
+    lines = [json.loads(line) for line in process.lines()[logged:] if line.startswith("{")]
+    sessions = [line for line in lines if line.get("route") == "/v1/sessions"]
+    return sessions if len(sessions) >= count else None
+
+
 def test_both_gunicorn_workers_count_one_rate_limit_in_make_runs_sqlite_store(api):
     """Sessions are limited to 20 a minute per account: 30 sign-ins spread over both workers (each on
     a new connection) get exactly 20 sessions, as one process would; a store of each worker's own
@@ -174,8 +180,9 @@ def test_both_gunicorn_workers_count_one_rate_limit_in_make_runs_sqlite_store(ap
         answers, _ = race(lambda _: requests.post(f"{url}/v1/sessions", json={}, auth=auth, timeout=10), 30)
         codes = sorted(answer.status_code for answer in answers)
         assert codes == [201] * 20 + [429] * 10, codes
-        lines = [json.loads(line) for line in process.lines()[logged:] if line.startswith("{")]
-        if {line["pid"] for line in lines if line.get("route") == "/v1/sessions"} == workers:
+        # Access lines are written in batches, within 0.1 s (infra.logs.BatchedStreamHandler).
+        lines = wait_until(lambda: session_lines(process, logged, 30), 5, message="30 access lines")
+        if {line["pid"] for line in lines} == workers:
             return
     pytest.fail("no round of sign-ins was answered by both workers")
 
