@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from confluent_kafka import KafkaException
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from infra.kafka import DeliveryError
@@ -25,9 +25,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
 
-# Whatever the database answers to a ping, these mean "not now", never "never".
-OUTAGE_ERRORS = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout, KafkaException, DeliveryError,
-                 ConnectionError, TimeoutError)
+# Whatever the database answers to a ping, these mean "not now", never "never". ProgrammingError
+# is MySQL's missing table or privilege (SQLite calls it OperationalError): values are bound
+# parameters, so no message content raises it, and a table renamed away under a running consumer must
+# hold every message until it is back, not dead-letter them all.
+OUTAGE_ERRORS = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout, ProgrammingError, KafkaException,
+                 DeliveryError, ConnectionError, TimeoutError)
 
 
 def database_answers(engine: Engine) -> Callable[[], bool]:
