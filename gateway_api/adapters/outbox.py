@@ -25,6 +25,9 @@ from gateway_api.domain.transactions import Transaction
 from gateway_api.domain.webhook_endpoints import STATUS_ENABLED, WebhookEndpoint
 
 
+NOTHING_REFUNDED = {"amount_refunded": "0.00"}
+
+
 class Outbox:
     def __init__(self, now: Callable[[], datetime]):
         self._now = now
@@ -39,9 +42,10 @@ class Outbox:
         if not decided:
             return
         now = self._now()
-        # orjson: the JSON of a thousand events a second (compact; UTF-8 rather than \u escapes).
-        self._store(connection, [transaction_event(presenters.transaction(t), t.status, t.account_id, now,
-                                                   orjson.dumps) for t in decided], now)
+        # orjson: the JSON of a thousand events a second (compact; UTF-8 rather than \u escapes). The object
+        # is GET /v1/transactions/{id} at the decision: nothing can be refunded before a payment is decided.
+        self._store(connection, [transaction_event(presenters.transaction(t) | NOTHING_REFUNDED, t.status, t.account_id,
+                                                   now, orjson.dumps) for t in decided], now)
 
     def record_refunds(self, connection: Connection, decided: Sequence[Refund]) -> None:
         """One event per refund that just became final (the caller checked that its update changed the row)."""
