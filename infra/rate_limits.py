@@ -53,6 +53,12 @@ class RateLimiter:
         self._incr_with_expiry = getattr(self._storage, "incr_with_expiry", None)
         self._on_store_failure = on_store_failure
 
+    def close(self) -> None:
+        """Hand the store's connections back (Redis: its pool's sockets), as an app that stops does."""
+        client = getattr(self._storage, "storage", None)  # limits' RedisStorage keeps its redis.Redis here
+        if callable(getattr(client, "close", None)):
+            client.close()
+
     def hit(self, policy: Policy, *identifiers: str) -> Decision:
         """One request against ``policy`` for this partition (account id, client address...)."""
         item = _item(policy)

@@ -155,6 +155,7 @@ def test_the_limit_is_shared_through_redis_by_every_instance_of_the_api(api_sett
     finally:
         for app in (first, second):
             app.extensions["gateway_api"].publisher.close()
+            app.extensions["gateway_api"].rate_limiter.close()
             app.extensions["gateway_api"].engine.dispose()
 
 
@@ -168,6 +169,7 @@ def test_an_unreachable_store_lets_payments_through_and_is_counted(api_settings)
             assert app.extensions["gateway_api"].metrics.rate_limit_store_failures._value.get() >= 3
         finally:
             app.extensions["gateway_api"].publisher.close()
+            app.extensions["gateway_api"].rate_limiter.close()
             app.extensions["gateway_api"].engine.dispose()
 
 
