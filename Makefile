@@ -4,6 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Test processes for `make test` (pytest-xdist); TEST_WORKERS=0 runs the suite in this process, one test at a time.
+TEST_WORKERS ?= 3
 
 .PHONY: install run lint test test-unit test-integration test-e2e bench-processor bench-api bench-soak bench-webhooks bench-refunds screenshot clean release
 
@@ -29,7 +31,7 @@ lint: $(INSTALLED)
 
 ## The whole suite: unit, integration (broker, SQLite, MariaDB) and end-to-end.
 test: $(INSTALLED)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-unit: $(INSTALLED)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.support.once import one_worker_at_a_time
+
 CHECKOV_VERSION = "3.3.30"
 HOME = Path(sys.prefix) / "share" / "payment-gateway" / f"checkov-{CHECKOV_VERSION}"
 WAIVERS = Path(__file__).with_name("checkov_waivers.yaml")
@@ -34,13 +36,15 @@ class Finding:
 
 def executable() -> Path:
     binary = HOME / "bin" / "checkov"
-    if not binary.exists():
-        venv.create(HOME, with_pip=True, clear=True)
-        result = subprocess.run([str(HOME / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                                 "--disable-pip-version-check", f"checkov=={CHECKOV_VERSION}"],
-                                capture_output=True, text=True, timeout=900)
-        if result.returncode != 0 or not binary.exists():
-            raise CheckovUnavailable(f"pip install checkov=={CHECKOV_VERSION} failed: {result.stderr.strip()[-500:]}")
+    with one_worker_at_a_time(HOME):
+        if not binary.exists():
+            venv.create(HOME, with_pip=True, clear=True)
+            result = subprocess.run([str(HOME / "bin" / "python"), "-m", "pip", "install", "--quiet",
+                                     "--disable-pip-version-check", f"checkov=={CHECKOV_VERSION}"],
+                                    capture_output=True, text=True, timeout=900)
+            if result.returncode != 0 or not binary.exists():
+                raise CheckovUnavailable(
+                    f"pip install checkov=={CHECKOV_VERSION} failed: {result.stderr.strip()[-500:]}")
     return binary
 
 

@@ -19,6 +19,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.once import one_worker_at_a_time
+
 PACKAGE = "@kubernetes-models/strimzi-kafka-operator"
 PACKAGE_VERSION = "1.0.1"
 STRIMZI_RELEASE = "1.0.0"  # the newest CRDs the package was generated from
@@ -34,8 +36,9 @@ class SchemaUnavailable(RuntimeError):
 def package_dir() -> Path:
     """The installed package (npm install on first use, cached in the virtualenv)."""
     folder = CACHE / "node_modules" / PACKAGE
-    if not (folder / "package.json").exists():
-        _install()
+    with one_worker_at_a_time(CACHE):
+        if not (folder / "package.json").exists():
+            _install()
     return folder
 
 

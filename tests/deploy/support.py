@@ -15,6 +15,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.support.once import one_worker_at_a_time
+
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "k8s"
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -212,8 +214,9 @@ class SchemaUnavailable(RuntimeError):
 
 
 def compose_schema() -> dict:
-    if not COMPOSE_SCHEMA_CACHE.exists():
-        _fetch_compose_schema()
+    with one_worker_at_a_time(COMPOSE_SCHEMA_CACHE):
+        if not COMPOSE_SCHEMA_CACHE.exists():
+            _fetch_compose_schema()
     return json.loads(COMPOSE_SCHEMA_CACHE.read_text())
 
 

@@ -46,6 +46,18 @@ def test_an_operator_s_actions_carry_their_name_in_the_log_and_the_audit_trail(c
     assert (made_ada["actor"], made_ada["actor_kind"], made_ada["object_id"]) == (BOOTSTRAP_NAME, "bootstrap", "ada")
 
 
+
+@pytest.mark.parametrize("hostile", ["r" * 65, "req 42", "req\u00e9", "req\t42", "req\x00", "<script>", "a/b"])
+def test_a_hostile_request_id_is_replaced_by_a_fresh_one_in_the_answer_the_log_and_the_audit_trail(client, hostile):
+    ada = create_operator(client, "ada")
+    response = client.post("/v1/accounts", json={"name": "Shop"}, headers=bearer(ada) | {"X-Request-Id": hostile})
+    assert response.status_code == 201
+    fresh = response.headers["X-Request-Id"]
+    assert fresh != hostile and len(fresh) == 32 and int(fresh, 16) >= 0
+    entries = client.get("/v1/audit_events", headers=ADMIN).json["data"]
+    created = next(e for e in entries if e["action"] == "account.create")
+    assert created["request_id"] == fresh
+
 def test_only_a_scrypt_hash_of_the_credential_is_stored(client, api):
     credential = create_operator(client, "ada")
     with api.extensions["gateway_api"].engine.connect() as connection:
