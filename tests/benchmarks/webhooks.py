@@ -81,7 +81,8 @@ def _timestamp(rfc3339: str) -> float:
 def run(count: int, rate: float, merchants_count: int, var_dir: Path, gateway_db: str) -> None:
     settings = StackSettings(kafka_port=free_port(), api_port=free_port(), panel_port=free_port(),
                              processor_metrics_port=free_port(), results_metrics_port=free_port(),
-                             webhooks_metrics_port=free_port(), var_dir=var_dir, gateway_database_url=gateway_db,
+                             webhooks_metrics_port=free_port(), api_metrics_port=free_port(), panel_metrics_port=free_port(),
+                             var_dir=var_dir, gateway_database_url=gateway_db,
                              with_prometheus=False, log_level="WARNING")
     with Stack(settings, console=None) as stack, Receiver() as receiver:
         merchants = [load_test_merchant(stack, f"Bench shop {i}") for i in range(merchants_count)]

@@ -27,6 +27,7 @@ import sqlalchemy
 from infra.stack import Stack
 
 CENT = Decimal("0.01")
+MAX_REFUNDS_PER_ROUND = 20
 
 
 @dataclass
@@ -52,6 +53,10 @@ class RoundRunner(threading.Thread):
         self._random = random.Random(seed)
         self._max_rounds = max_rounds
         self._session = requests.Session()
+        # One pool for all rounds, each thread with its own kept-alive connection: a round's requests still
+        # go out at once (a barrier) and the kernel still spreads the connections over both API workers.
+        self._pool = ThreadPoolExecutor(MAX_REFUNDS_PER_ROUND, thread_name_prefix="refund")
+        self._sessions = threading.local()
 
     def run(self) -> None:
         done = 0
@@ -61,6 +66,7 @@ class RoundRunner(threading.Thread):
                 with self._tally.lock:
                     self._tally.rounds.append(one)
                 done += 1
+        self._pool.shutdown()
 
     def _one_round(self) -> Round | None:
         cents = self._random.randint(100, 100_000)
@@ -68,13 +74,12 @@ class RoundRunner(threading.Thread):
         if transaction_id is None:
             return None
         one = Round(transaction_id, cents)
-        count = self._random.randint(5, 20)
+        count = self._random.randint(5, MAX_REFUNDS_PER_ROUND)
         asks = [None if self._random.random() < 0.15 else self._random.randint(1, max(1, cents // 3))
                 for _ in range(count)]
         keyed = [self._random.random() < 0.5 for _ in range(count)]
         barrier = threading.Barrier(count)
-        with ThreadPoolExecutor(count) as pool:
-            answers = list(pool.map(lambda i: self._refund(transaction_id, asks[i], keyed[i], barrier), range(count)))
+        answers = list(self._pool.map(lambda i: self._refund(transaction_id, asks[i], keyed[i], barrier), range(count)))
         one.answered = {f"request-{i}": ids for i, ids in enumerate(answers)}
         return one
 
@@ -86,11 +91,13 @@ class RoundRunner(threading.Thread):
         while transaction_id is None and time.monotonic() < deadline and not self._halt.is_set():
             response = self._post("/v1/transactions", body, key)
             transaction_id = response.json()["id"] if response is not None and response.status_code == 202 else None
+        pause = 0.02  # then longer: while a killed consumer restarts, polls would only take the API's CPU
         while transaction_id and time.monotonic() < deadline and not self._halt.is_set():
             got = self._get(f"/v1/transactions/{transaction_id}")
             if got is not None and got.get("status") == "approved":
                 return transaction_id
-            time.sleep(0.02)
+            time.sleep(pause)
+            pause = min(pause * 1.5, 0.25)
         return None
 
     def _refund(self, transaction_id: str, cents: int | None, keyed: bool, barrier: threading.Barrier) -> set[str]:
@@ -101,7 +108,7 @@ class RoundRunner(threading.Thread):
         barrier.wait(30)
         ids: set[str] = set()
         for _ in range(100):
-            response = self._post("/v1/refunds", body, key)
+            response = self._post("/v1/refunds", body, key, self._thread_session())
             if response is not None and response.status_code == 202:
                 ids.add(response.json()["id"])
                 return ids
@@ -112,10 +119,15 @@ class RoundRunner(threading.Thread):
             time.sleep(0.05)
         return ids
 
-    def _post(self, path: str, body: dict, key: str | None):
+    def _thread_session(self) -> requests.Session:
+        if not hasattr(self._sessions, "session"):
+            self._sessions.session = requests.Session()
+        return self._sessions.session
+
+    def _post(self, path: str, body: dict, key: str | None, session: requests.Session | None = None):
         headers = {**self._auth, **({"Idempotency-Key": key} if key else {})}
         try:
-            return requests.post(f"{self._url}{path}", json=body, headers=headers, timeout=15)
+            return (session or self._session).post(f"{self._url}{path}", json=body, headers=headers, timeout=15)
         except requests.RequestException:  # a worker died with the connection
             return None
 
