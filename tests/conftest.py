@@ -54,6 +54,25 @@ def mysql_url():
     drop()
 
 
+@pytest.fixture
+def figures(record_property):
+    """``figures(line)``: a figure a test shows but does not assert (a latency on a noisy machine).
+
+    Printed in a "figures" section at the end of the run (from every xdist worker), where a captured
+    print() of a passing test would never be seen.
+    """
+    return lambda line: record_property("figure", line)
+
+
+def pytest_terminal_summary(terminalreporter):
+    reports = [r for outcome in ("passed", "failed") for r in terminalreporter.stats.get(outcome, []) if r.when == "call"]
+    shown = [(report.nodeid, value) for report in reports for name, value in report.user_properties if name == "figure"]
+    if shown:
+        terminalreporter.section("figures (printed, not asserted)")
+        for nodeid, line in shown:
+            terminalreporter.write_line(f"{nodeid.rsplit('::', 1)[-1]}: {line}")
+
+
 @pytest.fixture(params=["sqlite", "mysql"])
 def database_url(request) -> str:
     """Runs a test once on SQLite and once on MariaDB/MySQL: one code path, both backends."""

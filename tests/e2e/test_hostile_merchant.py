@@ -244,7 +244,7 @@ def decided(stack: Stack, auth: dict, ids: list[str]) -> list[str]:
     return waiting
 
 
-def test_a_hostile_merchant_cannot_stall_starve_or_blind_the_gateway(stack):
+def test_a_hostile_merchant_cannot_stall_starve_or_blind_the_gateway(stack, figures):
     shop_a, shop_b = stack.create_merchant("Hostile shop A"), stack.create_merchant("Honest shop B")
     stack.set_rate_limit(shop_a["id"], A_RATE_LIMIT)
     b_auth = basic_auth(shop_b)
@@ -290,10 +290,10 @@ def test_a_hostile_merchant_cannot_stall_starve_or_blind_the_gateway(stack):
             s.close()
         hostile.streams.close()
 
-    print(f"\nB's API latency, quiet run ({QUIET_SECONDS:g} s): {percentiles(quiet.latencies)}")
-    print(f"B's API latency, under attack ({HOSTILE_SECONDS:g} s): {percentiles(payer.latencies)}")
-    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; new series {grown}")
-    print("A's answers:", dict(sorted(hostile.statuses.items(), key=str)))
+    figures(f"B's API latency, quiet run ({QUIET_SECONDS:g} s): {percentiles(quiet.latencies)}")
+    figures(f"B's API latency, under attack ({HOSTILE_SECONDS:g} s): {percentiles(payer.latencies)}")
+    figures(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; new series {grown}")
+    figures(f"A's answers: {dict(sorted(hostile.statuses.items(), key=str))}")
     assert {202} == set(warm_up.statuses) == set(quiet.statuses) == set(payer.statuses), \
         (warm_up.statuses, quiet.statuses, payer.statuses)
     assert len(payer.ids) >= B_PER_SECOND * HOSTILE_SECONDS * 0.5  # B really paid all along

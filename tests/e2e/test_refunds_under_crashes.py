@@ -51,7 +51,7 @@ def _second_database(request) -> str:
     return url
 
 
-def test_refunds_never_exceed_the_payment_and_are_applied_once_while_consumers_are_killed(stack: Stack):
+def test_refunds_never_exceed_the_payment_and_are_applied_once_while_consumers_are_killed(stack: Stack, figures):
     auth = basic_auth(stack.create_merchant("Refund shop"))
     tally, stop = Tally(), threading.Event()
     runners = [RoundRunner(stack.settings.api_url, auth, tally, stop, seed) for seed in range(RUNNERS)]
@@ -65,7 +65,7 @@ def test_refunds_never_exceed_the_payment_and_are_applied_once_while_consumers_a
 
     still_pending = wait_for_final(stack.settings.gateway_db, 60)
     verdict = check(tally, stack.settings.gateway_db, stack.settings.processor_db)
-    print(f"refund rounds: {verdict}")
+    figures(f"refund rounds: {verdict}")
     assert still_pending == 0, f"{still_pending} refunds never became final\n{log_tails(stack)}"
     assert verdict.over_refunds == 0
     assert verdict.problems == []
