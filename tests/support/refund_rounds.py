@@ -57,6 +57,7 @@ class RoundRunner(threading.Thread):
         # go out at once (a barrier) and the kernel still spreads the connections over both API workers.
         self._pool = ThreadPoolExecutor(MAX_REFUNDS_PER_ROUND, thread_name_prefix="refund")
         self._sessions = threading.local()
+        self._opened: list[requests.Session] = []  # closed when the runner ends: no socket left to the GC
 
     def run(self) -> None:
         done = 0
@@ -67,6 +68,8 @@ class RoundRunner(threading.Thread):
                     self._tally.rounds.append(one)
                 done += 1
         self._pool.shutdown()
+        for session in [self._session, *self._opened]:
+            session.close()
 
     def _one_round(self) -> Round | None:
         cents = self._random.randint(100, 100_000)
@@ -122,6 +125,7 @@ class RoundRunner(threading.Thread):
     def _thread_session(self) -> requests.Session:
         if not hasattr(self._sessions, "session"):
             self._sessions.session = requests.Session()
+            self._opened.append(self._sessions.session)  # list.append is atomic: threads need no lock
         return self._sessions.session
 
     def _post(self, path: str, body: dict, key: str | None, session: requests.Session | None = None):
