@@ -9,8 +9,9 @@ registry.
 Naming: one prefix per process (``gateway_api_``, ``processor_``, ``gateway_results_``,
 ``gateway_webhooks_``, ``panel_``), base units, ``_total`` counters and ``_seconds`` histograms. Labels
 stay bounded: route templates, methods (the standard ones, anything else is ``other``: gunicorn
-accepts any upper-case word as a method), status codes, transaction status and rejection reason; never
-a merchant id or card data.
+accepts any upper-case word as a method), registered status codes (any other is its class, ``4xx``:
+the panel answers with the API's 4xx), transaction status and rejection reason; never a merchant id
+or card data.
 
 /metrics is never served on a service's public port: the gunicorn master of the API and of the panel
 serves it on its own listener (``serve_metrics``, ``METRICS_PORT``), as the workers do, so neither the
@@ -24,6 +25,7 @@ import json
 import logging
 import os
 import threading
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from collections.abc import Callable
 from typing import TypeVar
@@ -45,6 +47,8 @@ log = logging.getLogger(__name__)
 
 # RFC 9110 and RFC 5789: the only values the method label takes, besides "other".
 STANDARD_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
+# The status label's values besides a class ("4xx") and "other": the registered statuses Python knows.
+REGISTERED_STATUSES = frozenset(status.value for status in HTTPStatus)
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 END_TO_END_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -93,8 +97,16 @@ def method_label(method: str) -> str:
     return method if method in STANDARD_METHODS else "other"
 
 
+def status_label(status: int) -> str:
+    """The status itself when registered, else its class ("4xx"), else "other": a status can come from
+    another process (the panel passes on the API's 4xx), and one series per made-up code is a leak."""
+    if status in REGISTERED_STATUSES:
+        return str(status)
+    return f"{status // 100}xx" if 100 <= status <= 599 else "other"
+
+
 def instrument_flask(app, prefix: str, registry: CollectorRegistry = REGISTRY) -> None:
-    """Count and time every request by route template (never the raw path) and method (bounded)."""
+    """Count and time every request by route template (never the raw path), method and status (both bounded)."""
     from flask import request
 
     from infra.request_timing import request_seconds, time_requests
@@ -107,7 +119,7 @@ def instrument_flask(app, prefix: str, registry: CollectorRegistry = REGISTRY) -
         seconds = request_seconds()
         route = request.url_rule.rule if request.url_rule else "unmatched"
         method = method_label(request.method)
-        metrics.requests.labels(route, method, str(response.status_code)).inc()
+        metrics.requests.labels(route, method, status_label(response.status_code)).inc()
         if seconds is not None:
             metrics.duration.labels(route, method).observe(seconds)
         return response
