@@ -21,8 +21,10 @@ Consumers find their place by themselves: their fetch positions are past the new
 and could not commit is read again after: idempotent handling makes that harmless. Producers must not be idempotent (``KafkaSettings.idempotent_producer``): an idempotent
 producer's sequence numbers do not survive the swap and it stops delivering.
 
-If the consumers do not catch up within ``drain_timeout`` (the stack is overloaded, or a consumer is
-down), nothing is swapped: the gate opens again and the next check tries again.
+Writes wait while the consumers catch up, so a renewal starts only when they are close behind
+(``max_behind`` messages, checked with the gate open); if they still do not catch up within
+``drain_timeout`` (overloaded, or a consumer died meanwhile), nothing is swapped: the gate opens
+again and the next check tries again.
 """
 from __future__ import annotations
 
@@ -59,8 +61,8 @@ class Renewal:
 
 class BrokerRenewal:
     def __init__(self, broker: EmbeddedBroker, gate: PublishGate, groups: Mapping[str, Sequence[str]],
-                 assigned_partitions: Sequence[Callable[[], float]] = (), drain_timeout: float = 10.0,
-                 rejoin_timeout: float = 5.0):
+                 assigned_partitions: Sequence[Callable[[], float]] = (), drain_timeout: float = 3.0,
+                 rejoin_timeout: float = 5.0, max_behind: int = 1000):
         """``groups``: every consumer group of the stack and the topics it reads. ``assigned_partitions``:
         one probe per consumer process, how many partitions it owns now."""
         self._broker = broker
@@ -69,6 +71,7 @@ class BrokerRenewal:
         self._probes = list(assigned_partitions)
         self._drain_timeout = drain_timeout
         self._rejoin_timeout = rejoin_timeout
+        self._max_behind = max_behind
 
     @property
     def settings(self) -> KafkaSettings:
@@ -76,6 +79,9 @@ class BrokerRenewal:
 
     def renew(self) -> Renewal:
         """Swap the broker for an empty one; raise :class:`NotDrained` or ``GateBusy`` (nothing swapped)."""
+        behind = self._behind()
+        if behind > self._max_behind:
+            raise NotDrained(f"the consumers are {behind} messages behind")
         started = time.monotonic()
         with self._gate.closed(timeout=self._drain_timeout):
             closed = time.monotonic()
@@ -93,12 +99,26 @@ class BrokerRenewal:
 
     # -- steps -----------------------------------------------------------------------------------
 
+    def _behind(self) -> int:
+        total = 0
+        for group, topics in self._groups.items():
+            consumer = self._group_reader(group)
+            try:
+                total += self._unread(consumer, topics)
+            finally:
+                consumer.close()
+        return total
+
+    def _group_reader(self, group: str) -> Consumer:
+        """A client that reads a group's committed offsets without joining it."""
+        return Consumer(client_config(self.settings, "stack-broker-renewal") | {"logger": log}
+                        | {"group.id": group, "enable.auto.commit": False})
+
     def _wait_until_drained(self, deadline: float) -> None:
         """Groups in the order of the flow: once the first has committed everything, what it wrote
         for the next is on the broker before the next is checked."""
         for group, topics in self._groups.items():
-            consumer = Consumer(client_config(self.settings, "stack-broker-renewal") | {"logger": log}
-                                | {"group.id": group, "enable.auto.commit": False})
+            consumer = self._group_reader(group)
             try:
                 while (behind := self._unread(consumer, topics)) > 0:
                     if time.monotonic() >= deadline:

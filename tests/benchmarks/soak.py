@@ -113,6 +113,9 @@ def soak(options: Options, folder: Path) -> list[Minute]:
             print(row(minutes[-1], components), flush=True)
         pending_after = seconds_until_nothing_pending(stack, auth)
     print("\n" + ratios(minutes))
+    for r in (r for m in minutes for r in m.renewals):
+        print(f"broker renewal: writes held {r.held_ms:.0f} ms = drain {r.drain_ms:.0f} + swap {r.swap_ms:.0f} "
+              f"+ rejoin {r.rejoin_ms:.0f} (+ the rest: closing the gate){'' if r.rejoined else ', NOT all rejoined'}")
     print("pending at the end: " + ("none" if pending_after is not None else "SOME (still pending after 30 s)"),
           flush=True)
     return minutes

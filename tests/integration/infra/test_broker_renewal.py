@@ -137,6 +137,10 @@ def test_nothing_is_swapped_while_a_group_has_not_read_everything(broker, tmp_pa
 
     assert broker.pid == old_pid and done is None
     assert "not renewed" in line and "trying again later" in line
+    far_behind = BrokerRenewal(broker, PublishGate(tmp_path / "gate"), {GROUP: [settings.topics.transactions]},
+                               max_behind=0)
+    with pytest.raises(NotDrained, match="the consumers are 1 messages behind"):  # the gate never closed
+        far_behind.renew()
     with PublishGate(tmp_path / "gate").passage():  # the gate is open again
         producer.send([Record(settings.topics.transactions, b"next", b"merchant")], timeout=10)
     producer.close()
