@@ -30,6 +30,16 @@ class KafkaSettings:
     # Tansu answers a fetch only when this wait is over, even when data arrived earlier: it bounds
     # how long an idle consumer takes to see a new message (Kafka answers at once either way).
     fetch_wait_max_ms: int = 50
+    # Off only on the embedded broker, which the development stack starts afresh now and then: an
+    # idempotent producer's sequence numbers do not survive that, and it stops delivering (duplicates
+    # from retries are harmless: every consumer is idempotent). Kafka keeps it on.
+    idempotent_producer: bool = True
+    # 0: librdkafka's own (a third of the session; reconnecting backs off up to 10 s). The development
+    # stack shortens both so that its consumers see a renewed broker within ~0.1 s (broker_renewal).
+    heartbeat_interval_ms: int = 0
+    reconnect_backoff_max_ms: int = 0
+    # A file the API's publishers pass through (infra/publish_gate.py); empty: no gate.
+    publish_gate: str = ""
     security_protocol: str = "PLAINTEXT"
     sasl_mechanism: str = ""
     sasl_username: str = ""
@@ -52,6 +62,10 @@ class KafkaSettings:
             replication_factor=env.int("KAFKA_REPLICATION_FACTOR", cls.replication_factor, minimum=1),
             session_timeout_ms=env.int("KAFKA_SESSION_TIMEOUT_MS", cls.session_timeout_ms, minimum=1000),
             fetch_wait_max_ms=env.int("KAFKA_FETCH_WAIT_MAX_MS", cls.fetch_wait_max_ms, minimum=1),
+            idempotent_producer=env.bool("KAFKA_IDEMPOTENT_PRODUCER", cls.idempotent_producer),
+            publish_gate=env.str("KAFKA_PUBLISH_GATE", cls.publish_gate),
+            heartbeat_interval_ms=env.int("KAFKA_HEARTBEAT_INTERVAL_MS", cls.heartbeat_interval_ms, minimum=0),
+            reconnect_backoff_max_ms=env.int("KAFKA_RECONNECT_BACKOFF_MAX_MS", cls.reconnect_backoff_max_ms, minimum=0),
             security_protocol=env.str("KAFKA_SECURITY_PROTOCOL", cls.security_protocol),
             sasl_mechanism=mechanism,
             sasl_username=env.str("KAFKA_SASL_USERNAME", ""),
@@ -100,6 +114,9 @@ def client_config(settings: KafkaSettings, client_id: str) -> dict:
         "client.id": client_id,
         "security.protocol": settings.security_protocol,
     }
+    if settings.reconnect_backoff_max_ms:
+        config |= {"reconnect.backoff.max.ms": settings.reconnect_backoff_max_ms,
+                   "reconnect.backoff.ms": min(100, settings.reconnect_backoff_max_ms)}
     if settings.sasl_mechanism:
         config |= {
             "sasl.mechanism": settings.sasl_mechanism,
@@ -123,9 +140,13 @@ def _tls_config(settings: KafkaSettings) -> dict:
 
 
 def producer_config(settings: KafkaSettings, client_id: str, **overrides) -> dict:
-    """An idempotent producer: acks from all in-sync replicas, no duplicates on internal retries."""
-    return client_config(settings, client_id) | {
-        "enable.idempotence": True,
+    """An idempotent producer: acks from all in-sync replicas, no duplicates on internal retries.
+
+    Without idempotence (the embedded broker, see ``KafkaSettings.idempotent_producer``) one request
+    in flight per connection keeps a partition's records in the order they were produced."""
+    ordering = ({"enable.idempotence": True} if settings.idempotent_producer
+                else {"enable.idempotence": False, "max.in.flight.requests.per.connection": 1})
+    return client_config(settings, client_id) | ordering | {
         "acks": "all",
         "linger.ms": 5,
         "delivery.timeout.ms": 30000,
@@ -138,7 +159,7 @@ def consumer_config(settings: KafkaSettings, client_id: str, group_id: str, **ov
         "group.id": group_id,
         "group.protocol": "classic",
         "session.timeout.ms": settings.session_timeout_ms,
-        "heartbeat.interval.ms": max(settings.session_timeout_ms // 3, 500),
+        "heartbeat.interval.ms": settings.heartbeat_interval_ms or max(settings.session_timeout_ms // 3, 500),
         "enable.auto.commit": False,
         "enable.auto.offset.store": False,
         "auto.offset.reset": "earliest",

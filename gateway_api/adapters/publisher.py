@@ -10,6 +10,7 @@ from collections.abc import Callable
 from confluent_kafka import KafkaException, Producer
 
 from infra.kafka import AckedProducer, DeliveryError, KafkaSettings, Record, producer_config
+from infra.publish_gate import PublishGate
 
 from gateway_api.domain.errors import BrokerUnavailable
 from gateway_api.use_cases.ports import RefundPublisher, TransactionPublisher
@@ -29,6 +30,7 @@ class KafkaTransactionPublisher(TransactionPublisher, RefundPublisher):
         self._producer: Producer | None = None
         self._acked: AckedProducer | None = None
         self._lock = threading.Lock()
+        self._gate = PublishGate(settings.publish_gate)
 
     def publish(self, key: str, message: dict, timeout: float) -> None:
         self._send(Record(self._settings.topics.transactions, json.dumps(message).encode(), key.encode()), timeout)
@@ -40,7 +42,8 @@ class KafkaTransactionPublisher(TransactionPublisher, RefundPublisher):
     def _send(self, record: Record, timeout: float) -> None:
         started = time.perf_counter()
         try:
-            self._acked_producer().send([record], timeout=timeout)
+            with self._gate.passage():
+                self._acked_producer().send([record], timeout=timeout)
         except (DeliveryError, KafkaException, BufferError) as exc:
             self._on_publish(time.perf_counter() - started, False)
             raise BrokerUnavailable("The transaction could not be handed to the broker in time; "

@@ -6,11 +6,13 @@ closing the connection, and a topic deleted under a subscribed consumer crashes 
 broker's CPU per transaction, hence accept -> decided latency, grows with the messages stored on
 the busiest partition (docs/benchmarks.md, Soak). The API stores about one batch per transaction,
 all of one merchant's on one partition. This thread reads the partitions' high watermarks every
-``interval`` seconds and warns, with what to do, when the busiest passes ``threshold`` messages,
-and again each time it doubles.
+``interval`` seconds. With a ``renewal`` (infra/stack/broker_renewal.py) it starts the broker afresh
+once the busiest passes ``renew_at`` messages; otherwise, or if renewing keeps failing, it warns,
+with what to do, when the busiest passes ``threshold`` messages, and again each time it doubles.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Callable
@@ -18,6 +20,12 @@ from collections.abc import Callable
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from infra.kafka import KafkaSettings, client_config
+from infra.stack.broker_renewal import BrokerRenewal, renew_or_explain
+
+# Its client's lines are "connection refused" while the broker is renewed: expected, so kept out of
+# the terminal; a read that fails shows as an exception in _busiest, and the check is skipped.
+_librdkafka_log = logging.getLogger("infra.stack.kafka")
+_librdkafka_log.setLevel(logging.CRITICAL)
 
 WARNING = (
     "the embedded broker holds {messages:,} messages on {topic}[{partition}]: Tansu's memory storage reads "
@@ -30,8 +38,12 @@ WARNING = (
 
 
 class BrokerWatch:
-    def __init__(self, settings: KafkaSettings, threshold: int, interval: int, say: Callable[[str], None]):
+    def __init__(self, settings: KafkaSettings, threshold: int, interval: float, say: Callable[[str], None],
+                 renewal: BrokerRenewal | None = None, renew_at: int = 0):
         self._settings = settings
+        self._renewal = renewal
+        self._renew_at = renew_at
+        self.renewals: list = []  # every Renewal done, in order
         self._threshold = threshold
         self._interval = interval
         self._say = say
@@ -40,7 +52,7 @@ class BrokerWatch:
         self._thread = threading.Thread(target=self._run, name="broker-watch", daemon=True)
 
     def start(self) -> "BrokerWatch":
-        if self._threshold > 0:
+        if self._threshold > 0 or self._renewal is not None:
             self._thread.start()
         return self
 
@@ -51,7 +63,7 @@ class BrokerWatch:
 
     def _run(self) -> None:
         consumer = Consumer(client_config(self._settings, "stack-broker-watch")
-                            | {"group.id": f"stack-broker-watch-{uuid.uuid4().hex[:8]}"})
+                            | {"group.id": f"stack-broker-watch-{uuid.uuid4().hex[:8]}", "logger": _librdkafka_log})
         try:
             while not self._stop.wait(self._interval):
                 self.check(consumer)
@@ -60,7 +72,16 @@ class BrokerWatch:
 
     def check(self, consumer: Consumer) -> None:
         busiest = self._busiest(consumer)
-        if busiest is None or busiest[0] < self._next_warning:
+        if busiest is None:
+            return
+        if self._renewal is not None and busiest[0] >= self._renew_at:
+            done, line = renew_or_explain(self._renewal)
+            self._say(line)
+            if done is not None:
+                self.renewals.append(done)
+                self._next_warning = self._threshold
+                return
+        if self._threshold <= 0 or busiest[0] < self._next_warning:
             return
         messages, topic, partition = busiest
         self._say(WARNING.format(messages=messages, topic=topic, partition=partition))
@@ -71,7 +92,8 @@ class BrokerWatch:
         """(stored messages, topic, partition) of the partition holding the most, None if unreadable."""
         found = []
         try:
-            for topic in self._settings.topics.all():
+            # Dead letters are never fetched, so they cost nothing (and a swap carries them over).
+            for topic in (t for t in self._settings.topics.all() if t != self._settings.topics.dlq):
                 for partition in range(self._settings.partitions):
                     low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=2)
                     found.append((high - low, topic, partition))

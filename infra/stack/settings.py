@@ -42,10 +42,12 @@ class StackSettings:
     # Local receivers (http://127.0.0.1:...) must work in development; deployments leave it false.
     webhook_allow_private_urls: bool = True
     with_prometheus: bool = True
-    # The embedded broker slows down with what it stores: warn past this many messages on a partition
+    # The embedded broker slows down with what it stores: start it afresh once a partition holds this
+    # many messages (0: never; infra/stack/broker_renewal.py), else warn past broker_warn_messages
     # (0: never), checked every broker_watch_seconds (infra/stack/broker_watch.py).
+    broker_renew_messages: int = 10000
     broker_warn_messages: int = 5000
-    broker_watch_seconds: int = 30
+    broker_watch_seconds: float = 5
     log_level: str = "INFO"
 
     @classmethod
@@ -78,7 +80,8 @@ class StackSettings:
             webhook_allow_private_urls=env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", cls.webhook_allow_private_urls),
             with_prometheus=env.bool("STACK_PROMETHEUS", cls.with_prometheus),
             broker_warn_messages=env.int("EMBEDDED_BROKER_WARN_MESSAGES", cls.broker_warn_messages, minimum=0),
-            broker_watch_seconds=env.int("EMBEDDED_BROKER_WATCH_SECONDS", cls.broker_watch_seconds, minimum=1),
+            broker_watch_seconds=env.float("EMBEDDED_BROKER_WATCH_SECONDS", cls.broker_watch_seconds),
+            broker_renew_messages=env.int("EMBEDDED_BROKER_RENEW_MESSAGES", cls.broker_renew_messages, minimum=0),
             log_level=env.str("LOG_LEVEL", cls.log_level),
         )
 

@@ -16,6 +16,8 @@ from infra.kafka import KafkaSettings, ensure_topics, wait_for_broker
 from infra.contracts import Topics
 from infra.settings import DEVELOPMENT_SECRETS_OPT_IN
 from infra.prometheus_local import start_local_prometheus, stop_local_prometheus, targets_page, wait_until_ready
+from infra.publish_gate import PublishGate
+from infra.stack.broker_renewal import BrokerRenewal
 from infra.stack.broker_watch import BrokerWatch
 from infra.stack.demo import write_cli_env
 from infra.stack.processes import ManagedProcess, run_to_completion, stop_all
@@ -113,8 +115,34 @@ class Stack:
         self._say(f"starting the embedded broker (Tansu, memory storage) on {kafka.bootstrap_servers}")
         self._broker = EmbeddedBroker(self.settings.kafka_port, self.settings.host, kafka,
                                       log_path=self.log_dir / "broker.log").start()
+        renewal = None
+        if self.settings.broker_renew_messages > 0:
+            renewal = BrokerRenewal(self._broker, PublishGate(self._publish_gate_path()), self._consumer_groups(),
+                                    assigned_partitions=self._assignment_probes())
         self._broker_watch = BrokerWatch(self._broker.settings, self.settings.broker_warn_messages,
-                                         self.settings.broker_watch_seconds, self._say).start()
+                                         self.settings.broker_watch_seconds, self._say,
+                                         renewal, self.settings.broker_renew_messages).start()
+
+    def _consumer_groups(self) -> dict[str, list[str]]:
+        """Every group reading the broker and its topics, in the order messages flow through them."""
+        s, topics = self.settings, self.kafka_settings().topics
+        return {f"{s.topic_prefix}processor": [topics.transactions, topics.refunds],
+                f"{s.topic_prefix}gateway-results": [topics.results, topics.refunds_result]}
+
+    def _assignment_probes(self) -> list:
+        """How many partitions each consumer owns, read off its metrics (0 while it (re)joins)."""
+        s = self.settings
+        return [lambda: _gauge(f"http://{s.host}:{s.processor_metrics_port}/metrics", "processor_assigned_partitions"),
+                lambda: _gauge(f"http://{s.host}:{s.results_metrics_port}/metrics",
+                               "gateway_results_assigned_partitions")]
+
+    def _publish_gate_path(self) -> str:
+        return str((self.settings.var_dir / "run" / "publish-gate").resolve())
+
+    @property
+    def broker_renewals(self) -> list:
+        """Every time the embedded broker was started afresh (none with an external Kafka)."""
+        return list(self._broker_watch.renewals) if self._broker_watch is not None else []
 
     def _migrate(self) -> None:
         for name, module, url in (("processor", "processor", self.settings.processor_db),
@@ -173,6 +201,14 @@ class Stack:
         }
         if s.uses_development_secrets:
             env[DEVELOPMENT_SECRETS_OPT_IN] = "true"
+        if not s.external_kafka and s.broker_renew_messages > 0:
+            # The embedded broker is started afresh now and then (infra/stack/broker_renewal.py).
+            # Its consumers rejoin their groups and its producers reconnect within ~1 s of a renewal
+            # (Tansu forms a group in ~1 s at best, half the session timeout when that is longer).
+            env |= {"KAFKA_IDEMPOTENT_PRODUCER": "false", "KAFKA_PUBLISH_GATE": self._publish_gate_path(),
+                    "KAFKA_SESSION_TIMEOUT_MS": os.environ.get("KAFKA_SESSION_TIMEOUT_MS", "2000"),
+                    "KAFKA_HEARTBEAT_INTERVAL_MS": os.environ.get("KAFKA_HEARTBEAT_INTERVAL_MS", "100"),
+                    "KAFKA_RECONNECT_BACKOFF_MAX_MS": os.environ.get("KAFKA_RECONNECT_BACKOFF_MAX_MS", "100")}
         return env | overrides
 
     def _fresh_dir(self, name: str) -> str:
@@ -240,6 +276,10 @@ class Stack:
         if self._prometheus is not None and self._prometheus.poll() is None:
             parts["prometheus"] = self._prometheus.pid
         return parts
+
+    def retired_cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds of parts that were replaced while running (the brokers a renewal killed), by name."""
+        return {"broker": self._broker.retired_cpu_seconds} if self._broker is not None else {}
 
     def create_merchant(self, name: str) -> dict:
         """A merchant account through the admin API: ``{"id", "name", "secret"}``."""

@@ -232,7 +232,9 @@ def gateway_stack(var_dir: Path, gateway_database_url: str = ""):
                              processor_metrics_port=free_port(), results_metrics_port=free_port(),
                              prometheus_port=free_port(), webhooks_metrics_port=free_port(),
                              api_metrics_port=free_port(), panel_metrics_port=free_port(), var_dir=var_dir,
-                             gateway_database_url=gateway_database_url)
+                             gateway_database_url=gateway_database_url,
+                             broker_renew_messages=int(os.environ.get("EMBEDDED_BROKER_RENEW_MESSAGES",
+                                                                      StackSettings.broker_renew_messages)))
     with Stack(settings, console=None) as stack:
         merchant = load_test_merchant(stack, "Bench shop")
         token = base64.b64encode(f"{merchant['id']}:{merchant['secret']}".encode()).decode()
@@ -252,7 +254,7 @@ def mysql_database(server_url: str):
 
 def post_runs(label: str, stack: Stack, auth: str, options: Options, ceiling: dict[int, float],
               budgets: list[Budget]) -> list[WrkRun]:
-    meter = CpuMeter(stack.pids(), this_process=RELAY)
+    meter = CpuMeter(stack.pids, this_process=RELAY, retired=stack.retired_cpu_seconds)
     time.sleep(1)  # the warm-up's transactions are decided by then
     budgets.append(idle_budget(meter, f"{label}, idle"))
     runs = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import resource
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,16 +73,29 @@ class CpuMeter:
     through the children this process reaped, so nothing else should exit and be waited for then.
     """
 
-    def __init__(self, trees: dict[str, int], client: str = "wrk", this_process: str | None = None):
-        self.trees = dict(trees)
+    def __init__(self, trees: dict[str, int] | Callable[[], dict[str, int]], client: str = "wrk",
+                 this_process: str | None = None, retired: Callable[[], dict[str, float]] = dict):
+        """``trees`` may be a function, read at every sample: a part replaced while it runs (the
+        embedded broker, renewed) is followed to its new process. ``retired``: the CPU seconds of
+        the replaced processes, per part; this process reaped them, so they are taken out of the
+        client's figure and counted as their part's."""
+        self._trees = trees if callable(trees) else (lambda fixed=dict(trees): fixed)
         self.client = client
         self.this_process = this_process
+        self._retired = retired
         self._before: dict[str, float] = {}
+
+    @property
+    def trees(self) -> dict[str, int]:
+        return self._trees()
 
     def _sample(self) -> dict[str, float]:
         processes = all_processes()
-        sample = {name: tree_seconds(pid, processes) for name, pid in self.trees.items()}
-        sample[self.client] = reaped_children_seconds()
+        retired = self._retired()
+        trees = self.trees
+        sample = {name: (tree_seconds(trees[name], processes) if name in trees else 0.0) + retired.get(name, 0.0)
+                  for name in set(trees) | set(retired)}
+        sample[self.client] = reaped_children_seconds() - sum(retired.values())
         if self.this_process:
             sample[self.this_process] = own_seconds()
         return sample

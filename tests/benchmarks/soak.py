@@ -49,6 +49,7 @@ class Minute:
     result: OpenLoopResult
     cpu: dict[str, float]
     load: float
+    renewals: tuple = ()  # the embedded broker started afresh during the minute (infra/stack/broker_renewal.py)
 
     def per_transaction_us(self, component: str) -> float:
         accepted = self.result.accepted
@@ -58,7 +59,7 @@ class Minute:
 def header(components: tuple[str, ...]) -> str:
     cells = " | ".join(f"{c} us/tx" for c in components)
     return (f"| minute | accepted | failed / undecided | API p50 / p99 ms | decided p50 / p99 ms (sampled) | {cells} | "
-            f"load |\n" + "|---" * (len(components) + 6) + "|")
+            f"broker renewals | load |\n" + "|---" * (len(components) + 7) + "|")
 
 
 def row(minute: Minute, components: tuple[str, ...]) -> str:
@@ -67,7 +68,14 @@ def row(minute: Minute, components: tuple[str, ...]) -> str:
     return (f"| {minute.number} | {r.accepted:,} | {r.failed} / {r.undecided} | "
             f"{percentile(r.latencies, .5) * ms:.0f} / {percentile(r.latencies, .99) * ms:.0f} | "
             f"{percentile(r.decided_after, .5) * ms:.0f} / {percentile(r.decided_after, .99) * ms:.0f} "
-            f"({len(r.decided_after)}) | {cells} | {minute.load:.1f} |")
+            f"({len(r.decided_after)}) | {cells} | {renewals(minute)} | {minute.load:.1f} |")
+
+
+def renewals(minute: Minute) -> str:
+    """How many, and how long the API's writes waited for each (ms)."""
+    if not minute.renewals:
+        return "0"
+    return f"{len(minute.renewals)} (held " + ", ".join(f"{r.held_ms:.0f}" for r in minute.renewals) + " ms)"
 
 
 def ratios(minutes: list[Minute]) -> str:
@@ -93,16 +101,21 @@ def soak(options: Options, folder: Path) -> list[Minute]:
         loop = OpenLoop("127.0.0.1", stack.settings.api_port, post, get_headers, connections=connections,
                         sample_every=options.sample_every)
         loop.run(options.rate, 2)  # warm-up: connections, the group's first fetches
-        meter = CpuMeter(stack.pids(), this_process=RELAY)
+        meter = CpuMeter(stack.pids, this_process=RELAY, retired=stack.retired_cpu_seconds)
         components = tuple(c for c in COMPONENTS if c in meter.trees or c == RELAY)
         print(header(components), flush=True)
         for number in range(1, options.minutes + 1):
             meter.start()
+            renewed = len(stack.broker_renewals)
             result = loop.run(options.rate, options.window_seconds)
-            minutes.append(Minute(number, result, meter.stop(), os.getloadavg()[0]))
+            minutes.append(Minute(number, result, meter.stop(), os.getloadavg()[0],
+                                  tuple(stack.broker_renewals[renewed:])))
             print(row(minutes[-1], components), flush=True)
         pending_after = seconds_until_nothing_pending(stack, auth)
     print("\n" + ratios(minutes))
+    for r in (r for m in minutes for r in m.renewals):
+        print(f"broker renewal: writes held {r.held_ms:.0f} ms = drain {r.drain_ms:.0f} + swap {r.swap_ms:.0f} "
+              f"+ rejoin {r.rejoin_ms:.0f} (+ the rest: closing the gate){'' if r.rejoined else ', NOT all rejoined'}")
     print("pending at the end: " + ("none" if pending_after is not None else "SOME (still pending after 30 s)"),
           flush=True)
     return minutes

@@ -50,7 +50,8 @@ def test_make_run_reads_the_threshold_and_zero_turns_the_watch_off(kafka_setting
     settings = StackSettings.from_env(EnvReader({"EMBEDDED_BROKER_WARN_MESSAGES": "0",
                                                  "EMBEDDED_BROKER_WATCH_SECONDS": "5"}))
     assert (settings.broker_warn_messages, settings.broker_watch_seconds) == (0, 5)
-    assert (StackSettings().broker_warn_messages, StackSettings().broker_watch_seconds) == (5000, 30)
+    assert (StackSettings().broker_warn_messages, StackSettings().broker_watch_seconds) == (5000, 5)
+    assert StackSettings().broker_renew_messages == 10000
     watch = BrokerWatch(kafka_settings, settings.broker_warn_messages, 1, say=print).start()
     assert not watch._thread.is_alive()
     watch.stop()

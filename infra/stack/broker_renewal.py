@@ -1,0 +1,198 @@
+"""Starts the embedded broker afresh, without losing or deciding twice anything in flight.
+
+Tansu 0.6.0's memory storage lists every batch a partition stores on each fetch that returns data
+and keeps everything (infra/stack/broker_watch.py): the broker's CPU per transaction grows with
+uptime. What it stores is only ever needed until every consumer has read it, so the development
+stack swaps it for an empty one whenever its busiest partition passes a threshold:
+
+1. close the publish gate (infra/publish_gate.py): the API's writes under way finish and are
+   acknowledged, new ones wait;
+2. wait until every consumer group has committed everything on the broker (the processor, then the
+   results consumer: nothing accepted is unread, nothing decided is unapplied);
+3. read the dead letters (nobody consumes them; they are evidence), kill the broker, start an empty
+   one on the same port with the same topics, write the dead letters back;
+4. wait until every consumer has joined its group again on the new broker (the group is unknown
+   there: each notices at its next heartbeat, its partitions are lost, it joins again, ~1 s on
+   Tansu), so that what is accepted next is decided at once rather than after the join;
+5. open the gate: the waiting writes go to the new broker.
+
+Consumers find their place by themselves: their fetch positions are past the new broker's end
+(reset to the earliest offset, ``auto.offset.reset``). What one reads before it notices the swap
+and could not commit is read again after: idempotent handling makes that harmless. Producers must not be idempotent (``KafkaSettings.idempotent_producer``): an idempotent
+producer's sequence numbers do not survive the swap and it stops delivering.
+
+Writes wait while the consumers catch up, so a renewal starts only when they are close behind
+(``max_behind`` messages, checked with the gate open); if they still do not catch up within
+``drain_timeout`` (overloaded, or a consumer died meanwhile), nothing is swapped: the gate opens
+again and the next check tries again.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
+
+from infra.embedded_broker import EmbeddedBroker
+from infra.kafka import KafkaSettings, client_config, producer_config
+from infra.publish_gate import GateBusy, PublishGate
+
+log = logging.getLogger(__name__)
+
+
+class NotDrained(RuntimeError):
+    """A consumer group still had unread or uncommitted messages when time ran out."""
+
+
+@dataclass(frozen=True)
+class Renewal:
+    """What one swap took: how long writes waited, and what it carried over."""
+
+    held_ms: float  # the gate closed: how long new writes waited
+    drain_ms: float  # of which: waiting for the consumers to commit everything
+    swap_ms: float  # of which: stop, start, topics, dead letters written back
+    rejoin_ms: float  # of which: waiting for the consumers to own their partitions again
+    dead_letters: int
+    rejoined: bool  # False: some consumer had not rejoined by rejoin_timeout (the gate opened anyway)
+
+
+class BrokerRenewal:
+    def __init__(self, broker: EmbeddedBroker, gate: PublishGate, groups: Mapping[str, Sequence[str]],
+                 assigned_partitions: Sequence[Callable[[], float]] = (), drain_timeout: float = 3.0,
+                 rejoin_timeout: float = 5.0, max_behind: int = 1000):
+        """``groups``: every consumer group of the stack and the topics it reads. ``assigned_partitions``:
+        one probe per consumer process, how many partitions it owns now."""
+        self._broker = broker
+        self._gate = gate
+        self._groups = dict(groups)
+        self._probes = list(assigned_partitions)
+        self._drain_timeout = drain_timeout
+        self._rejoin_timeout = rejoin_timeout
+        self._max_behind = max_behind
+
+    @property
+    def settings(self) -> KafkaSettings:
+        return self._broker.settings
+
+    def renew(self) -> Renewal:
+        """Swap the broker for an empty one; raise :class:`NotDrained` or ``GateBusy`` (nothing swapped)."""
+        behind = self._behind()
+        if behind > self._max_behind:
+            raise NotDrained(f"the consumers are {behind} messages behind")
+        started = time.monotonic()
+        with self._gate.closed(timeout=self._drain_timeout):
+            closed = time.monotonic()
+            self._wait_until_drained(closed + self._drain_timeout)
+            drained = time.monotonic()
+            dead_letters = self._read_all(self.settings.topics.dlq)
+            self._broker.restart()
+            self._write_back(dead_letters)
+            swapped = time.monotonic()
+            rejoined = self._wait_until_rejoined(swapped + self._rejoin_timeout)
+            opened = time.monotonic()
+        return Renewal(held_ms=(opened - started) * 1000, drain_ms=(drained - closed) * 1000,
+                       swap_ms=(swapped - drained) * 1000, rejoin_ms=(opened - swapped) * 1000,
+                       dead_letters=len(dead_letters), rejoined=rejoined)
+
+    # -- steps -----------------------------------------------------------------------------------
+
+    def _behind(self) -> int:
+        total = 0
+        for group, topics in self._groups.items():
+            consumer = self._group_reader(group)
+            try:
+                total += self._unread(consumer, topics)
+            finally:
+                consumer.close()
+        return total
+
+    def _group_reader(self, group: str) -> Consumer:
+        """A client that reads a group's committed offsets without joining it."""
+        return Consumer(client_config(self.settings, "stack-broker-renewal") | {"logger": log}
+                        | {"group.id": group, "enable.auto.commit": False})
+
+    def _wait_until_drained(self, deadline: float) -> None:
+        """Groups in the order of the flow: once the first has committed everything, what it wrote
+        for the next is on the broker before the next is checked."""
+        for group, topics in self._groups.items():
+            consumer = self._group_reader(group)
+            try:
+                while (behind := self._unread(consumer, topics)) > 0:
+                    if time.monotonic() >= deadline:
+                        raise NotDrained(f"{group} still had {behind} messages to read or commit")
+                    time.sleep(0.01)
+            finally:
+                consumer.close()
+
+    def _wait_until_rejoined(self, deadline: float) -> bool:
+        """Each consumer first loses its partitions (its group is gone), then owns some again."""
+        lost = [False] * len(self._probes)
+        while time.monotonic() < deadline:
+            for i, probe in enumerate(self._probes):
+                if not lost[i] and probe() == 0:
+                    lost[i] = True
+            if all(lost) and all(probe() > 0 for probe in self._probes):
+                return True
+            time.sleep(0.02)
+        return False
+
+    def _unread(self, consumer: Consumer, topics: Sequence[str]) -> int:
+        partitions = [TopicPartition(topic, p) for topic in topics for p in range(self.settings.partitions)]
+        behind = 0
+        for committed in consumer.committed(partitions, timeout=5):
+            low, high = consumer.get_watermark_offsets(TopicPartition(committed.topic, committed.partition),
+                                                       timeout=5)
+            start = committed.offset if committed.offset >= 0 else low
+            behind += max(high - start, 0)
+        return behind
+
+    def _read_all(self, topic: str) -> list[Message]:
+        """Every message on ``topic``, partition by partition."""
+        consumer = Consumer(client_config(self.settings, "stack-broker-renewal") | {"logger": log}
+                            | {"group.id": f"stack-broker-renewal-{uuid.uuid4().hex[:8]}", "enable.auto.commit": False})
+        try:
+            ends = {}
+            for p in range(self.settings.partitions):
+                low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=5)
+                if high > low:
+                    ends[p] = (low, high)
+            consumer.assign([TopicPartition(topic, p, low) for p, (low, _high) in ends.items()])
+            messages: list[Message] = []
+            unread = {p for p in ends}
+            while unread:
+                message = consumer.poll(5.0)
+                if message is None:
+                    raise KafkaException(f"{topic}: no answer while reading it before the swap")
+                if message.error() is None:
+                    messages.append(message)
+                    if message.offset() + 1 >= ends[message.partition()][1]:
+                        unread.discard(message.partition())
+            return messages
+        finally:
+            consumer.close()
+
+    def _write_back(self, messages: list[Message]) -> None:
+        if not messages:
+            return
+        producer = Producer(producer_config(self.settings, "stack-broker-renewal", logger=log))
+        for message in messages:
+            producer.produce(message.topic(), value=message.value(), key=message.key(),
+                             partition=message.partition(), headers=message.headers())
+        left = producer.flush(30)
+        if left:
+            log.error("dead letters not written back to the new broker", extra={"lost": left})
+
+
+def renew_or_explain(renewal: BrokerRenewal) -> tuple[Renewal | None, str]:
+    """One renewal, and one line for the user of `make run` either way."""
+    try:
+        done = renewal.renew()
+    except (NotDrained, GateBusy, KafkaException) as exc:
+        return None, f"the embedded broker was not renewed: {exc}; trying again later"
+    return done, (f"renewed the embedded broker (its memory storage slows down as it fills): writes waited "
+                  f"{done.held_ms:.0f} ms ({done.drain_ms:.0f} ms for the consumers to catch up, {done.swap_ms:.0f} ms "
+                  f"to swap, {done.rejoin_ms:.0f} ms for them to rejoin" + ("" if done.rejoined else ", not all did")
+                  + f"), {done.dead_letters} dead letters carried over")
