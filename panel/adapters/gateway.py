@@ -9,6 +9,8 @@ import threading
 from urllib.parse import quote
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from infra.errors import error_body
 from infra.principals import ADMIN, Principal
@@ -84,7 +86,15 @@ class GatewayClient(Gateway):
         session = getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = requests.Session()
+            session.mount(self._base_url, HTTPAdapter(max_retries=_SEND_READS_AGAIN))
         return session
+
+
+# The API closes a connection idle for its keep-alive (gunicorn: 2 s); one the panel reuses just then
+# fails unanswered. A read is sent once more on a fresh connection; a write never (it may have been
+# applied), and no answer with a status is ever retried.
+_SEND_READS_AGAIN = Retry(total=1, connect=1, read=1, status=0, other=0, redirect=0,
+                          allowed_methods=frozenset({"GET", "HEAD"}), raise_on_status=False)
 
 
 def _principal(body: dict) -> Principal:
