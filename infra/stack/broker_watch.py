@@ -44,6 +44,7 @@ class BrokerWatch:
         self._renewal = renewal
         self._renew_at = renew_at
         self.renewals: list = []  # every Renewal done, in order
+        self._failing = False
         self._threshold = threshold
         self._interval = interval
         self._say = say
@@ -74,13 +75,22 @@ class BrokerWatch:
         busiest = self._busiest(consumer)
         if busiest is None:
             return
-        if self._renewal is not None and busiest[0] >= self._renew_at:
+        if self._renewal is not None:
+            # Renewals keep the broker small: the warning is for when they fail (a consumer down, or
+            # the stack too busy to catch up), and each streak of failures is told once.
+            if busiest[0] < self._renew_at:
+                return
             done, line = renew_or_explain(self._renewal)
-            self._say(line)
+            if done is not None or not self._failing:
+                self._say(line)
+            self._failing = done is None
             if done is not None:
                 self.renewals.append(done)
                 self._next_warning = self._threshold
                 return
+        self._warn_if_due(busiest)
+
+    def _warn_if_due(self, busiest: tuple[int, str, int]) -> None:
         if self._threshold <= 0 or busiest[0] < self._next_warning:
             return
         messages, topic, partition = busiest

@@ -55,3 +55,39 @@ def test_make_run_reads_the_threshold_and_zero_turns_the_watch_off(kafka_setting
     watch = BrokerWatch(kafka_settings, settings.broker_warn_messages, 1, say=print).start()
     assert not watch._thread.is_alive()
     watch.stop()
+
+
+def failing_renewal(kafka_settings):
+    """A renewal that can never start: its group has not read what is stored (a consumer down)."""
+    from infra.embedded_broker import EmbeddedBroker
+    from infra.publish_gate import PublishGate
+    from infra.stack.broker_renewal import BrokerRenewal
+
+    never_started = EmbeddedBroker(int(kafka_settings.bootstrap_servers.rsplit(":", 1)[1]), settings=kafka_settings)
+    return BrokerRenewal(never_started, PublishGate(""), {f"g{uuid.uuid4().hex}": [kafka_settings.topics.transactions]},
+                         max_behind=0)
+
+
+def test_with_renewals_on_it_says_nothing_below_the_renewal_threshold(kafka_settings):
+    said: list[str] = []
+    consumer = Consumer(client_config(kafka_settings, "watch-test") | {"group.id": f"w{uuid.uuid4().hex}"})
+    watch = BrokerWatch(kafka_settings, 20, interval=1, say=said.append,
+                        renewal=failing_renewal(kafka_settings), renew_at=100)
+    store(kafka_settings, 60)  # past the warning threshold, below the renewal one
+    watch.check(consumer)
+    consumer.close()
+    assert said == []
+
+
+def test_when_renewals_fail_it_says_so_once_and_warns_with_what_to_do(kafka_settings):
+    said: list[str] = []
+    consumer = Consumer(client_config(kafka_settings, "watch-test") | {"group.id": f"w{uuid.uuid4().hex}"})
+    watch = BrokerWatch(kafka_settings, 20, interval=1, say=said.append,
+                        renewal=failing_renewal(kafka_settings), renew_at=30)
+    store(kafka_settings, 35)
+    for _ in range(3):
+        watch.check(consumer)
+    consumer.close()
+    assert len(said) == 2 and watch.renewals == []
+    assert "was not renewed" in said[0] and "messages behind" in said[0]
+    assert "wait until nothing is pending" in said[1]
