@@ -6,8 +6,9 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, and_, delete, select, tuple_, update
 
 from infra.group_commit import Batch, GroupCommit, write_alone
+from infra.sql import PreparedStatement
 
-from gateway_api.adapters.sql import insert_if_absent
+from gateway_api.adapters.sql import prepared_insert_if_absent
 from gateway_api.adapters.tables import idempotency_keys as keys
 from gateway_api.domain.idempotency import IdempotencyRecord
 from gateway_api.use_cases.ports import IdempotencyStore
@@ -26,7 +27,7 @@ class SqlIdempotencyStore(IdempotencyStore):
     def __init__(self, engine: Engine, writes: GroupCommit | None = None):
         self._engine = engine
         self._writes = writes
-        self._claims = _Claims()
+        self._claims = _Claims(prepared_insert_if_absent(keys, engine.dialect))  # compiled once, not per claim
 
     def claim(self, candidate: IdempotencyRecord, expired_before: datetime) -> IdempotencyRecord:
         if self._writes is not None:
@@ -40,8 +41,11 @@ class SqlIdempotencyStore(IdempotencyStore):
 
 
 class _Claims(Batch[Claim, IdempotencyRecord]):
+    def __init__(self, insert_new: PreparedStatement):
+        self._insert_new = insert_new
+
     def write(self, connection: Connection, items: Sequence[Claim]) -> list[IdempotencyRecord]:
-        insert_if_absent(connection, keys, [_row(candidate) for candidate, _ in items])
+        self._insert_new.execute_many(connection, [_row(candidate) for candidate, _ in items])
         holders = _holders(connection, [candidate for candidate, _ in items])
         results = []
         for candidate, expired_before in items:

@@ -14,7 +14,7 @@ from infra.sql import PreparedStatement
 
 from gateway_api.adapters.idempotency_repository import mark_completed
 from gateway_api.adapters.outbox import Outbox
-from gateway_api.adapters.sql import JoinedUpdate, insert_if_absent, prepared_insert_if_absent
+from gateway_api.adapters.sql import JoinedUpdate, prepared_insert_if_absent
 from gateway_api.adapters.tables import transactions as tx
 from gateway_api.domain.errors import InvalidParameter
 from gateway_api.domain.idempotency import IdempotencyRecord
@@ -42,10 +42,11 @@ class SqlLedger(Ledger):
     def __init__(self, engine: Engine, writes: GroupCommit | None = None, outbox: Outbox | None = None):
         self._engine = engine
         self._writes = writes
-        self._pending_rows = _PendingRows()
         self._outbox = outbox or Outbox(utc_now)
-        # The results consumer writes thousands of rows a second: statements compiled once.
+        # The results consumer writes thousands of rows a second, the API one per request: statements
+        # compiled once.
         self._insert_new = prepared_insert_if_absent(tx, engine.dialect)
+        self._pending_rows = _PendingRows(self._insert_new)
         self._decide = PreparedStatement(_DECIDE, engine.dialect)
 
     def add_pending(self, transaction: Transaction, answered_key: IdempotencyRecord | None = None) -> None:
@@ -144,8 +145,11 @@ def _carries(row, decision: dict | None) -> bool:
 
 
 class _PendingRows(Batch[Accepted, None]):
+    def __init__(self, insert_new: PreparedStatement):
+        self._insert_new = insert_new
+
     def write(self, connection: Connection, items: Sequence[Accepted]) -> list[None]:
-        insert_if_absent(connection, tx, [_row(transaction) for transaction, _ in items])
+        self._insert_new.execute_many(connection, [_row(transaction) for transaction, _ in items])
         mark_completed(connection, [key for _, key in items if key is not None])
         return [None] * len(items)
 

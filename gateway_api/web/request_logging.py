@@ -1,6 +1,7 @@
 """One JSON log line per request: method, route, status, duration, who (the merchant's account id,
 or the operator's name: ``bootstrap`` for GATEWAY_ADMIN_TOKEN) and the request id the audit trail
-records. Never bodies, headers or secrets.
+records. Never bodies, headers or secrets. Written without a LogRecord where nothing needs one
+(``infra.logs.log_fields``).
 
 Probes and scrapes (Prometheus every few seconds, the kubelet's health checks) are logged at DEBUG:
 at INFO they were a third of `make run`'s console and pushed its banner out of sight. A failing
@@ -11,6 +12,7 @@ import logging
 
 from flask import Flask, g, request
 
+from infra.logs import log_fields
 from infra.request_timing import request_seconds, time_requests
 
 log = logging.getLogger("gateway_api.access")
@@ -25,7 +27,7 @@ def log_requests(app: Flask) -> None:
         seconds = request_seconds()
         principal = g.get("principal")
         level = logging.DEBUG if request.path in PROBES else logging.INFO
-        log.log(level, "request", extra={
+        log_fields(log, level, "request", {
             "method": request.method,
             "route": request.url_rule.rule if request.url_rule else "unmatched",
             "path": request.path,
