@@ -18,11 +18,10 @@ from confluent_kafka import Producer
 
 from infra.embedded_broker import free_port
 from infra.kafka import producer_config
-from infra.stack import Stack
 from tests.e2e.helpers import basic_auth
 from tests.e2e.test_crash_under_load import Merchant, _still_pending
 from tests.support import wait_until
-from tests.support.stack import load_test_merchant, log_tails, stack_settings_for_tests
+from tests.support.stack import started_stack, load_test_merchant, stack_settings_for_tests
 
 pytestmark = pytest.mark.slow
 
@@ -34,13 +33,7 @@ LOAD_SECONDS = 12
 def stack(tmp_path):
     settings = dataclasses.replace(stack_settings_for_tests(tmp_path, ""), kafka_port=free_port(),
                                    broker_renew_messages=150, broker_watch_seconds=0.3)
-    stack = Stack(settings, console=None)
-    try:
-        stack.start(timeout=90)
-    except Exception as exc:  # noqa: BLE001 - whatever stopped the start, the test fails with the logs
-        pytest.fail(f"the stack did not start: {exc}\n{log_tails(stack)}", pytrace=False)
-    yield stack
-    stack.stop()
+    yield from started_stack(settings)
 
 
 def test_payments_through_broker_renewals_are_all_decided_once_and_dead_letters_survive(stack, figures):

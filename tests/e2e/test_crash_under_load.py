@@ -20,7 +20,7 @@ import sqlalchemy
 from infra.stack import Stack
 from tests.e2e.helpers import basic_auth, card
 from tests.support import wait_until
-from tests.support.stack import load_test_merchant, log_tails, stack_settings_for_tests
+from tests.support.stack import started_stack, load_test_merchant, stack_settings_for_tests
 
 pytestmark = pytest.mark.slow
 
@@ -30,13 +30,7 @@ LOAD_SECONDS = 9
 
 @pytest.fixture
 def stack(kafka_bootstrap, tmp_path):
-    stack = Stack(stack_settings_for_tests(tmp_path, kafka_bootstrap), console=None)
-    try:
-        stack.start(timeout=90)
-    except Exception as exc:  # noqa: BLE001 - whatever stopped the start, the test fails with the logs
-        pytest.fail(f"the stack did not start: {exc}\n{log_tails(stack)}", pytrace=False)
-    yield stack
-    stack.stop()
+    yield from started_stack(stack_settings_for_tests(tmp_path, kafka_bootstrap))
 
 
 class Merchant(threading.Thread):

@@ -35,7 +35,7 @@ from tests.e2e.helpers import basic_auth, card
 from tests.integration.panel.conftest import as_merchant, as_operator, sign_in
 from tests.support import wait_until
 from tests.support.receiver import Receiver
-from tests.support.stack import log_tails, stack_settings_for_tests
+from tests.support.stack import started_stack, stack_settings_for_tests
 
 pytestmark = pytest.mark.slow
 
@@ -61,13 +61,7 @@ REPORT_QUERIES = ["from=0001-01-01&to=9999-12-31", "period=year", "from=2025-12-
 
 @pytest.fixture
 def stack(kafka_bootstrap, tmp_path):
-    stack = Stack(stack_settings_for_tests(tmp_path, kafka_bootstrap), console=None)
-    try:
-        stack.start(timeout=90)
-    except Exception as exc:  # noqa: BLE001 - whatever stopped the start, the test fails with the logs
-        pytest.fail(f"the stack did not start: {exc}\n{log_tails(stack)}", pytrace=False)
-    yield stack
-    stack.stop()
+    yield from started_stack(stack_settings_for_tests(tmp_path, kafka_bootstrap))
 
 
 # -- the honest parts: merchant B's payments and the live streams ---------------------------------

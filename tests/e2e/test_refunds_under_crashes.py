@@ -20,7 +20,7 @@ from tests.conftest import DEFAULT_TEST_MYSQL_URL
 from tests.e2e.helpers import basic_auth
 from tests.support.mysql import throwaway_database
 from tests.support.refund_rounds import Killer, RoundRunner, Tally, check, wait_for_final
-from tests.support.stack import log_tails, stack_settings_for_tests
+from tests.support.stack import started_stack, log_tails, stack_settings_for_tests
 
 pytestmark = pytest.mark.slow
 
@@ -35,13 +35,7 @@ def stack(request, kafka_bootstrap, tmp_path):
     if request.param == "mysql":
         settings = replace(settings, processor_database_url=request.getfixturevalue("mysql_url"),
                            gateway_database_url=_second_database(request))
-    stack = Stack(settings, console=None)
-    try:
-        stack.start(timeout=90)
-    except Exception as exc:  # noqa: BLE001 - whatever stopped the start, the test fails with the logs
-        pytest.fail(f"the stack did not start: {exc}\n{log_tails(stack)}", pytrace=False)
-    yield stack
-    stack.stop()
+    yield from started_stack(settings)
 
 
 def _second_database(request) -> str:

@@ -57,6 +57,20 @@ def stack_settings_for_tests(var_dir: Path, kafka_bootstrap: str) -> StackSettin
     )
 
 
+def started_stack(settings: StackSettings):
+    """A generator for a fixture: the stack started (the test fails with the services' logs if it does
+    not start), yielded, then stopped."""
+    import pytest
+
+    stack = Stack(settings, console=None)
+    try:
+        stack.start(timeout=90)
+    except Exception as exc:  # noqa: BLE001 - whatever stopped the start, the test fails with the logs
+        pytest.fail(f"the stack did not start: {exc}\n{log_tails(stack)}", pytrace=False)
+    yield stack
+    stack.stop()
+
+
 def log_tails(stack: Stack, lines: int = 30) -> str:
     """The last lines of every service log, for a failure message."""
     parts = []
