@@ -236,7 +236,8 @@ def build_results_consumer(settings: ResultsSettings) -> ResultsConsumer:
                            topics.refunds_result: ApplyRefundResults(SqlRefunds(engine), dead_letters, metrics)})
     loop = BatchConsumerLoop(Consumer(config), handler, loop_settings,
                              OffsetGaps(on_accept=metrics.offset_gaps_accepted.inc))
-    loop.subscribe([topics.results, topics.refunds_result], metrics.assigned_partitions)
+    loop.subscribe([topics.results, topics.refunds_result], metrics.assigned_partitions,
+                   metrics.partition_assignments)
     purge = PurgeExpiredKeys(SqlIdempotencyStore(engine), utc_now, timedelta(hours=settings.idempotency_ttl_hours))
     watch = AuditWatch(audit_trail(settings, engine), metrics_for(AuditMetrics).checked)
     return ResultsConsumer(loop, engine, worker_probes(loop.heartbeat, settings, engine), purge,

@@ -45,16 +45,19 @@ class BatchConsumerLoop:
         # Beaten once per turn of the loop: its age is the liveness probe (infra.health).
         self.heartbeat = heartbeat or Heartbeat()
 
-    def subscribe(self, topics: Sequence[str], assigned=None) -> None:
+    def subscribe(self, topics: Sequence[str], assigned=None, assignments=None) -> None:
         """Join the group on ``topics``. On every assignment the gap guard learns where each partition
         starts; ``assigned`` (a gauge, optional) counts the partitions owned: the readiness signal for
         operators and `make run` (until the group has formed, messages are accepted but nobody
-        decides them yet)."""
+        decides them yet); ``assignments`` (a counter, optional) counts the times partitions were
+        given (how `make run` sees a consumer rejoin a renewed broker)."""
 
         def on_assign(consumer, partitions):
             self._gaps.seed(starting_positions(consumer, partitions))
             if assigned is not None:
                 assigned.set(len(partitions))
+            if assignments is not None:
+                assignments.inc()
 
         def on_revoke(_consumer, partitions):
             self._gaps.forget((tp.topic, tp.partition) for tp in partitions)

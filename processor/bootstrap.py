@@ -82,6 +82,7 @@ def bootstrap(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Pro
     checkpoint = HoldPoints(Path(settings.test_hold_dir)) if settings.test_hold_dir else None
     loop = BatchConsumerLoop(consumer, handler, LoopSettings(batch_size=settings.batch_size, checkpoint=checkpoint),
                              OffsetGaps(on_accept=metrics.offset_gaps_accepted.inc))
-    loop.subscribe([topics.transactions, topics.refunds], metrics.assigned_partitions)
+    loop.subscribe([topics.transactions, topics.refunds], metrics.assigned_partitions,
+                   metrics.partition_assignments)
     probes = Probes(loop.heartbeat, settings.liveness_stall_seconds, [schema_check(engine, MIGRATIONS, VERSION_TABLE)])
     return Processor(loop, producer, engine, probes)

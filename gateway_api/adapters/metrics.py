@@ -80,6 +80,9 @@ class ResultsMetrics:
                                     registry=registry)
         self.assigned_partitions = Gauge("gateway_results_assigned_partitions",
                                          "Partitions of the results topic this consumer owns", registry=registry)
+        self.partition_assignments = Counter("gateway_results_partition_assignments_total",
+                                             "Times this consumer was given partitions (joins and rebalances)",
+                                             registry=registry)
         self.offset_gaps_accepted = offset_gaps_counter("gateway_results", registry)
         self.oldest_pending = Gauge("gateway_results_oldest_pending_seconds",
                                     "Age of the oldest transaction still pending in the ledger (0 when none)",

@@ -33,6 +33,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 
@@ -59,16 +60,22 @@ class Renewal:
     rejoined: bool  # False: some consumer had not rejoined by rejoin_timeout (the gate opened anyway)
 
 
+class Assignments(NamedTuple):
+    owned: int  # partitions a consumer owns now (0 while it rejoins)
+    given: int  # how many times it has been given partitions since it started
+
+
 class BrokerRenewal:
     def __init__(self, broker: EmbeddedBroker, gate: PublishGate, groups: Mapping[str, Sequence[str]],
-                 assigned_partitions: Sequence[Callable[[], float]] = (), drain_timeout: float = 3.0,
+                 assignments: Sequence[Callable[[], Assignments]] = (), drain_timeout: float = 3.0,
                  rejoin_timeout: float = 5.0, max_behind: int = 1000):
-        """``groups``: every consumer group of the stack and the topics it reads. ``assigned_partitions``:
-        one probe per consumer process, how many partitions it owns now."""
+        """``groups``: every consumer group of the stack and the topics it reads. ``assignments``: one
+        probe per consumer process, how many partitions it owns now and how many times it has been
+        given partitions so far."""
         self._broker = broker
         self._gate = gate
         self._groups = dict(groups)
-        self._probes = list(assigned_partitions)
+        self._probes = list(assignments)
         self._drain_timeout = drain_timeout
         self._rejoin_timeout = rejoin_timeout
         self._max_behind = max_behind
@@ -88,10 +95,11 @@ class BrokerRenewal:
             self._wait_until_drained(closed + self._drain_timeout)
             drained = time.monotonic()
             dead_letters = self._read_all(self.settings.topics.dlq)
+            before = [probe() for probe in self._probes]
             self._broker.restart()
             self._write_back(dead_letters)
             swapped = time.monotonic()
-            rejoined = self._wait_until_rejoined(swapped + self._rejoin_timeout)
+            rejoined = self._wait_until_rejoined(before, swapped + self._rejoin_timeout)
             opened = time.monotonic()
         return Renewal(held_ms=(opened - started) * 1000, drain_ms=(drained - closed) * 1000,
                        swap_ms=(swapped - drained) * 1000, rejoin_ms=(opened - swapped) * 1000,
@@ -127,14 +135,13 @@ class BrokerRenewal:
             finally:
                 consumer.close()
 
-    def _wait_until_rejoined(self, deadline: float) -> bool:
-        """Each consumer first loses its partitions (its group is gone), then owns some again."""
-        lost = [False] * len(self._probes)
+    def _wait_until_rejoined(self, before: list[Assignments], deadline: float) -> bool:
+        """Each consumer has been given partitions since the swap and owns some. Counting assignments,
+        not watching for the moment a consumer owns none, means a rejoin faster than a probe is not
+        missed (a loaded machine takes longer to read a /metrics page than a consumer to rejoin)."""
         while time.monotonic() < deadline:
-            for i, probe in enumerate(self._probes):
-                if not lost[i] and probe() == 0:
-                    lost[i] = True
-            if all(lost) and all(probe() > 0 for probe in self._probes):
+            now = [probe() for probe in self._probes]
+            if all(n.given > b.given and n.owned > 0 for b, n in zip(before, now)):
                 return True
             time.sleep(0.02)
         return False

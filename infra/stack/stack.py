@@ -17,7 +17,7 @@ from infra.contracts import Topics
 from infra.settings import DEVELOPMENT_SECRETS_OPT_IN
 from infra.prometheus_local import start_local_prometheus, stop_local_prometheus, targets_page, wait_until_ready
 from infra.publish_gate import PublishGate
-from infra.stack.broker_renewal import BrokerRenewal
+from infra.stack.broker_renewal import Assignments, BrokerRenewal
 from infra.stack.broker_watch import BrokerWatch
 from infra.stack.demo import write_cli_env
 from infra.stack.processes import ManagedProcess, run_to_completion, stop_all
@@ -118,7 +118,7 @@ class Stack:
         renewal = None
         if self.settings.broker_renew_messages > 0:
             renewal = BrokerRenewal(self._broker, PublishGate(self._publish_gate_path()), self._consumer_groups(),
-                                    assigned_partitions=self._assignment_probes())
+                                    assignments=self._assignment_probes())
         self._broker_watch = BrokerWatch(self._broker.settings, self.settings.broker_warn_messages,
                                          self.settings.broker_watch_seconds, self._say,
                                          renewal, self.settings.broker_renew_messages).start()
@@ -130,11 +130,10 @@ class Stack:
                 f"{s.topic_prefix}gateway-results": [topics.results, topics.refunds_result]}
 
     def _assignment_probes(self) -> list:
-        """How many partitions each consumer owns, read off its metrics (0 while it (re)joins)."""
+        """Each consumer's partitions now and times given partitions, read off its metrics."""
         s = self.settings
-        return [lambda: _gauge(f"http://{s.host}:{s.processor_metrics_port}/metrics", "processor_assigned_partitions"),
-                lambda: _gauge(f"http://{s.host}:{s.results_metrics_port}/metrics",
-                               "gateway_results_assigned_partitions")]
+        return [lambda: _assignments(f"http://{s.host}:{s.processor_metrics_port}/metrics", "processor_"),
+                lambda: _assignments(f"http://{s.host}:{s.results_metrics_port}/metrics", "gateway_results_")]
 
     def _publish_gate_path(self) -> str:
         return str((self.settings.var_dir / "run" / "publish-gate").resolve())
@@ -331,17 +330,31 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _gauge(url: str, name: str) -> float:
-    """The value of an unlabelled gauge on a /metrics page; 0 when absent or unreachable."""
+def _metrics_page(url: str) -> str:
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
-            text = response.read().decode()
+            return response.read().decode()
     except (urllib.error.URLError, OSError):
-        return 0.0
+        return ""
+
+
+def _sample(text: str, name: str) -> float:
+    """The value of an unlabelled sample on a /metrics page; 0 when absent."""
     for line in text.splitlines():
         if line.startswith(name + " "):
             return float(line.split()[1])
     return 0.0
+
+
+def _gauge(url: str, name: str) -> float:
+    """The value of an unlabelled gauge on a /metrics page; 0 when absent or unreachable."""
+    return _sample(_metrics_page(url), name)
+
+
+def _assignments(url: str, prefix: str) -> Assignments:
+    text = _metrics_page(url)
+    return Assignments(owned=int(_sample(text, prefix + "assigned_partitions")),
+                       given=int(_sample(text, prefix + "partition_assignments_total")))
 
 
 def _display_url(url: str) -> str:

@@ -33,6 +33,9 @@ class ProcessorMetrics:
         self.assigned_partitions = Gauge(
             "processor_assigned_partitions", "Partitions of the transactions topic this processor owns",
             registry=registry)
+        self.partition_assignments = Counter(
+            "processor_partition_assignments_total", "Times this processor was given partitions (joins and rebalances)",
+            registry=registry)
         self.batch_failures = Counter(
             "processor_batch_failures_total", "Batch attempts that failed and will be retried", registry=registry)
         self.offset_gaps_accepted = offset_gaps_counter("processor", registry)

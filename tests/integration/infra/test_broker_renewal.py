@@ -15,7 +15,7 @@ from infra.contracts import Topics
 from infra.embedded_broker import EmbeddedBroker, free_port
 from infra.kafka import KafkaSettings, Record, AckedProducer, consumer_config, producer_config
 from infra.publish_gate import PublishGate
-from infra.stack.broker_renewal import BrokerRenewal, NotDrained, renew_or_explain
+from infra.stack.broker_renewal import Assignments, BrokerRenewal, NotDrained, renew_or_explain
 
 GROUP = "renewal-test-processor"
 
@@ -36,6 +36,7 @@ class Reader:
     def __init__(self, settings: KafkaSettings):
         self.values: list[bytes] = []
         self.assigned = 0
+        self.given = 0
         self._stop = threading.Event()
         self._consumer = Consumer(consumer_config(settings, "reader", GROUP))
         self._consumer.subscribe([settings.topics.transactions], on_assign=self._on_assign,
@@ -44,6 +45,10 @@ class Reader:
 
     def _on_assign(self, _consumer, partitions):
         self.assigned = len(partitions)
+        self.given += 1
+
+    def assignments(self) -> Assignments:
+        return Assignments(owned=self.assigned, given=self.given)
 
     def _on_revoke(self, _consumer, _partitions):
         self.assigned = 0
@@ -96,7 +101,7 @@ def test_renewal_swaps_the_broker_once_everything_is_read_and_carries_the_dead_l
             producer.send([Record(settings.topics.transactions, f"before {i}".encode(), b"merchant")], timeout=10)
     old_pid = broker.pid
     renewal = BrokerRenewal(broker, gate, {GROUP: [settings.topics.transactions]},
-                            assigned_partitions=[lambda: reader.assigned])
+                            assignments=[reader.assignments])
 
     done = renewal.renew()
 
@@ -152,7 +157,7 @@ def test_writes_that_wait_at_the_gate_during_a_renewal_reach_the_new_broker(brok
     reader = Reader(settings).start()
     wait_for(lambda: reader.assigned > 0)
     renewal = BrokerRenewal(broker, gate, {GROUP: [settings.topics.transactions]},
-                            assigned_partitions=[lambda: reader.assigned])
+                            assignments=[reader.assignments])
     sent, failures, stop = [], [], threading.Event()
 
     def write_all_along():
