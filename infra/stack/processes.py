@@ -6,7 +6,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -14,12 +14,15 @@ from typing import TextIO
 class ManagedProcess:
     """One service process whose every output line goes to the console (prefixed) and to its log file."""
 
-    def __init__(self, name: str, argv: Sequence[str], env: Mapping[str, str], log_dir: Path, console: TextIO | None):
+    def __init__(self, name: str, argv: Sequence[str], env: Mapping[str, str], log_dir: Path, console: TextIO | None,
+                 for_console: Callable[[str], str] = str):
+        """``for_console``: how a line is shown on the console (the log file keeps it as written)."""
         self.name = name
         self.argv = list(argv)
         self.log_path = log_dir / f"{name}.log"
         self._env = dict(env)
         self._console = console
+        self._for_console = for_console
         self._console_lock = threading.Lock()
         self._process: subprocess.Popen | None = None
         self._pump: threading.Thread | None = None
@@ -44,7 +47,7 @@ class ManagedProcess:
                 log_file.flush()
                 if self._console is not None:
                     with self._console_lock:
-                        self._console.write(prefix + line + "\n")
+                        self._console.write(prefix + self._for_console(line) + "\n")
                         self._console.flush()
 
     def restart(self) -> "ManagedProcess":

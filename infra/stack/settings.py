@@ -5,9 +5,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.settings import (
-    DEV_ADMIN_TOKEN, DEV_AUDIT_HMAC_KEY, DEV_CARD_DATA_KEYS, DEV_PANEL_SECRET_KEY, DEV_SECRET_PEPPER, DEV_WEBHOOK_SECRETS_KEY, EnvReader,
-    Secret, weakness,
+    DEV_ADMIN_TOKEN, DEV_AUDIT_HMAC_KEY, DEV_CARD_DATA_KEYS, DEV_PANEL_SECRET_KEY, DEV_SECRET_PEPPER, DEV_WEBHOOK_SECRETS_KEY,
+    ConfigurationError, EnvReader, Secret, weakness,
 )
+from infra.stack.console import LOG_FORMATS
 
 
 
@@ -49,6 +50,8 @@ class StackSettings:
     broker_warn_messages: int = 5000
     broker_watch_seconds: float = 5
     log_level: str = "INFO"
+    # The console's lines: readable in a terminal, JSON otherwise (auto); or always text / json.
+    log_format: str = "auto"
 
     @classmethod
     def from_env(cls, env: EnvReader | None = None) -> "StackSettings":
@@ -83,6 +86,7 @@ class StackSettings:
             broker_watch_seconds=env.float("EMBEDDED_BROKER_WATCH_SECONDS", cls.broker_watch_seconds),
             broker_renew_messages=env.int("EMBEDDED_BROKER_RENEW_MESSAGES", cls.broker_renew_messages, minimum=0),
             log_level=env.str("LOG_LEVEL", cls.log_level),
+            log_format=_log_format(env.str("LOG_FORMAT", cls.log_format)),
         )
 
     @property
@@ -117,3 +121,9 @@ class StackSettings:
     @property
     def kafka_bootstrap(self) -> str:
         return self.external_kafka or f"{self.host}:{self.kafka_port}"
+
+
+def _log_format(value: str) -> str:
+    if value.lower() not in LOG_FORMATS:
+        raise ConfigurationError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, got {value!r}")
+    return value.lower()

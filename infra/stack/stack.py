@@ -19,6 +19,7 @@ from infra.prometheus_local import start_local_prometheus, stop_local_prometheus
 from infra.publish_gate import PublishGate
 from infra.stack.broker_renewal import Assignments, BrokerRenewal
 from infra.stack.broker_watch import BrokerWatch
+from infra.stack.console import console_formatter
 from infra.stack.demo import write_cli_env
 from infra.stack.processes import ManagedProcess, run_to_completion, stop_all
 from infra.stack.settings import StackSettings
@@ -153,7 +154,8 @@ class Stack:
     def _start_services(self) -> None:
         for name, argv, env in self._service_commands():
             self._say(f"starting {name}")
-            self.processes.append(ManagedProcess(name, argv, env, self.log_dir, self.console).start())
+            self.processes.append(ManagedProcess(name, argv, env, self.log_dir, self.console,
+                                                 console_formatter(self.settings.log_format, self.console)).start())
 
     def _service_commands(self) -> list[tuple[str, list[str], dict[str, str]]]:
         s = self.settings

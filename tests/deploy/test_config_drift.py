@@ -193,7 +193,8 @@ def test_an_unknown_command_must_be_mapped_to_a_settings_class():
 
 
 @pytest.mark.parametrize("module", ["gateway_api.settings", "gateway_api.settings:ResultsSettings",
-                                    "gateway_api.settings:WebhookSettings", "processor.settings", "panel.settings"])
+                                    "gateway_api.settings:WebhookSettings", "processor.settings", "panel.settings",
+                                    "infra.stack.settings:StackSettings"])
 def test_every_variable_a_service_reads_is_documented_in_the_readme(module):
     env = EnvReader(STRONG_SECRETS | {"PANEL_GATEWAY_URL": "http://api:8000"})
     module, _, name = module.partition(":")

@@ -1,0 +1,39 @@
+"""A service's output on its way to `make run`'s console and to its log file (infra/stack/processes.py)."""
+from __future__ import annotations
+
+import io
+import json
+import sys
+
+from infra.stack.console import console_formatter
+from infra.stack.processes import ManagedProcess
+
+SERVICE = ("import logging; from infra.logs import configure_logging; configure_logging('processor'); "
+           "logging.getLogger('processor').info('decided', extra={'transaction_id': 'tx_1', 'status': 'approved'})")
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_gets_readable_lines_and_the_log_file_keeps_the_json(tmp_path):
+    console = Terminal()
+    process = ManagedProcess("processor", [sys.executable, "-c", SERVICE], {"PYTHONPATH": "."}, tmp_path, console,
+                             console_formatter("auto", console)).start()
+    assert process.wait(30)
+
+    shown = console.getvalue().splitlines()
+    written = json.loads(process.log_path.read_text().splitlines()[0])
+    assert len(shown) == 1 and shown[0].startswith("processor | ")
+    assert shown[0].endswith(" INFO  decided transaction_id=tx_1 status=approved")
+    assert written["msg"] == "decided" and written["transaction_id"] == "tx_1" and written["service"] == "processor"
+
+
+def test_a_pipe_gets_the_json_as_written(tmp_path):
+    console = io.StringIO()
+    process = ManagedProcess("processor", [sys.executable, "-c", SERVICE], {"PYTHONPATH": "."}, tmp_path, console,
+                             console_formatter("auto", console)).start()
+    assert process.wait(30)
+
+    assert json.loads(console.getvalue().removeprefix("processor | "))["status"] == "approved"
