@@ -53,7 +53,7 @@ def list_accounts():
 @blp.response(200, AccountSecretSchema)
 @error_responses(blp, *AUTHENTICATED, 404)
 @audited("account.rotate_secret", "account", object_id=_path_account, account_id=_path_account)
-def rotate_secret(account_id):
+def rotate_account_secret(account_id):
     return presenters.issued_secret(_accounts().rotate_secret(account_id))
 
 
@@ -84,7 +84,7 @@ def set_rate_limit(payload, account_id):
 @requires(MERCHANT, ADMIN, session=True)
 @blp.response(200, MeSchema)
 @error_responses(blp, *AUTHENTICATED)
-def me():
+def get_current_account():
     if g.principal.kind == ADMIN:
         return {"type": "admin"}
     return {"type": "merchant", "account_id": g.principal.account_id, "name": g.principal.name}

@@ -55,7 +55,7 @@ def get_event(event_id):
 @requires(MERCHANT, session=True)
 @blp.response(200, DeliveryLogSchema)
 @error_responses(blp, *AUTHENTICATED, 404)
-def event_deliveries(event_id):
+def list_event_deliveries(event_id):
     """Every delivery of the event (one per endpoint, plus resends), each with every attempt:
     time, HTTP status or error, duration, what the receiver answered (1 KiB), the next retry."""
     deliveries = _events().deliveries(g.principal.account_id, event_id)

@@ -98,6 +98,20 @@ class Blueprint(flask_smorest.Blueprint):
     def doc(**kwargs):
         return _documenting_only(flask_smorest.Blueprint.doc(**kwargs))
 
+    def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):
+        """Each operation's ``operationId`` is its view's name in camelCase (``create_transaction`` ->
+        ``createTransaction``): the name a generated client gives the call. ``@blp.doc(operationId=...)``
+        overrides it."""
+        super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
+        for method, doc in self._docs[endpoint].items():
+            if method != "parameters":
+                doc.setdefault("manual_doc", {}).setdefault("operationId", operation_id(obj.__name__))
+
+
+def operation_id(view_name: str) -> str:
+    first, *rest = view_name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
+
     def alt_response(self, *args, **kwargs):
         return _documenting_only(super().alt_response(*args, **kwargs))
 

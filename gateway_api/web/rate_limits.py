@@ -16,9 +16,9 @@ from gateway_api.web.errors import error_response
 # The views whose work costs most, by endpoint (blueprint.view): each has a policy of its own.
 _OPERATIONS = {
     "events.resend_event": "resend",
-    "reports.report": "reports",
+    "reports.get_report": "reports",
     "sessions.open_session": "sessions",
-    "webhook_endpoints.create_endpoint": "webhook_endpoints",
+    "webhook_endpoints.create_webhook_endpoint": "webhook_endpoints",
 }
 # Probes and the scrape are the platform's, not a caller's: never counted.
 _EXEMPT = {"health.healthz", "health.readyz", "metrics"}

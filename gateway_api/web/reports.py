@@ -25,7 +25,7 @@ blp = Blueprint("reports", __name__, url_prefix="/v1/reports", description="Fina
     "Totals per period: JSON, or CSV with format=csv or Accept: text/csv (then with Content-Disposition)"),
     headers=CSV_HEADERS)
 @error_responses(blp, *AUTHENTICATED, 422)
-def report(args):
+def get_report(args):
     services = current_app.extensions["gateway_api"]
     account_id = scope_account(args.get("account_id"))
     totals = services.ledger.daily_totals(account_id, args["first"], args["last"])

@@ -32,7 +32,7 @@ def _endpoints():
 @blp.response(201, WebhookEndpointSecretSchema)
 @error_responses(blp, *AUTHENTICATED, *JSON_BODY)
 @audited("webhook_endpoint.create", "webhook_endpoint", object_id=lambda kw, result: result["id"])
-def create_endpoint(payload):
+def create_webhook_endpoint(payload):
     """Create an endpoint: https:// URLs that resolve to public addresses; at most 16 per merchant.
     The answer is the only time the signing secret (whsec_...) is shown, besides rolling it."""
     issued = _endpoints().create(g.principal.account_id, payload["url"], payload["enabled_events"],
@@ -45,7 +45,7 @@ def create_endpoint(payload):
 @requires(MERCHANT, session=True)
 @blp.response(200, WebhookEndpointListSchema)
 @error_responses(blp, *AUTHENTICATED)
-def list_endpoints():
+def list_webhook_endpoints():
     return {"data": [presenters.webhook_endpoint(e) for e in _endpoints().list(g.principal.account_id)],
             "has_more": False}
 
@@ -55,7 +55,7 @@ def list_endpoints():
 @requires(MERCHANT, session=True)
 @blp.response(200, WebhookEndpointSchema)
 @error_responses(blp, *AUTHENTICATED, 404)
-def get_endpoint(endpoint_id):
+def get_webhook_endpoint(endpoint_id):
     return presenters.webhook_endpoint(_endpoints().get(g.principal.account_id, endpoint_id))
 
 
@@ -65,7 +65,7 @@ def get_endpoint(endpoint_id):
 @blp.response(200, DeletedSchema)
 @error_responses(blp, *AUTHENTICATED, 404)
 @audited("webhook_endpoint.delete", "webhook_endpoint", object_id=lambda kw, result: kw["endpoint_id"])
-def delete_endpoint(endpoint_id):
+def delete_webhook_endpoint(endpoint_id):
     """Delete an endpoint: nothing more is sent to it; its pending deliveries are canceled."""
     deleted = _endpoints().delete(g.principal.account_id, endpoint_id)
     return {"id": deleted.id, "deleted": True}
@@ -77,6 +77,6 @@ def delete_endpoint(endpoint_id):
 @blp.response(200, WebhookEndpointSecretSchema)
 @error_responses(blp, *AUTHENTICATED, 404)
 @audited("webhook_endpoint.roll_secret", "webhook_endpoint", object_id=lambda kw, result: kw["endpoint_id"])
-def roll_secret(endpoint_id):
+def roll_webhook_endpoint_secret(endpoint_id):
     """A new signing secret (shown once); deliveries are signed with it from now on, the old one stops."""
     return presenters.issued_endpoint_secret(_endpoints().roll_secret(g.principal.account_id, endpoint_id))
