@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # Test processes for `make test` (pytest-xdist); TEST_WORKERS=0 runs the suite in this process, one test at a time.
 TEST_WORKERS ?= 3
 
-.PHONY: install run lint test test-unit test-integration test-e2e bench-processor bench-api bench-soak bench-webhooks bench-refunds screenshot clean release
+.PHONY: install run lint docs test test-unit test-integration test-e2e test-browser test-deploy bench-processor bench-api bench-soak bench-webhooks bench-refunds screenshot clean release
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, found " + sys.version.split()[0] + ": set PYTHON=python3.11")'
@@ -28,6 +28,11 @@ run: $(INSTALLED)
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
+
+## The docs site from docs/ (mkdocs-material, mkdocs.yml) into site/, offline; warnings are errors.
+## `make test` builds it too (tests/unit/test_docs.py).
+docs: $(INSTALLED)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 ## The whole suite: unit, integration (broker, SQLite, MariaDB) and end-to-end.
 test: $(INSTALLED)
