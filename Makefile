@@ -47,6 +47,14 @@ test-integration: $(INSTALLED)
 test-e2e: $(INSTALLED)
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
+## The panel in a real browser (Debian's chromium driven by Playwright; skipped, saying why, without it).
+test-browser: $(INSTALLED)
+	$(PY) -m pytest tests/browser $(PYTEST_ARGS)
+
+## Deployment, offline: kustomize renders, Strimzi and Kubernetes schemas, compose, secrets, configuration drift.
+test-deploy: $(INSTALLED)
+	$(PY) -m pytest tests/deploy $(PYTEST_ARGS)
+
 ## Throughput of the processor: BENCH_N transactions pre-filled, timed until all results are out.
 bench-processor: $(INSTALLED)
 	$(PY) -m tests.benchmarks.processor
@@ -69,7 +77,7 @@ bench-webhooks: $(INSTALLED)
 bench-refunds: $(INSTALLED)
 	$(PY) -m tests.benchmarks.refunds
 
-## Refresh the README's pictures of the panel (docs/panel.png, an operator's live view; docs/reports.png;
+## Refresh the docs' pictures of the panel (docs/panel.png, an operator's live view; docs/reports.png;
 ## docs/webhooks.png) from a real browser run. Opt-in: the test suite itself never writes them (its
 ## screenshots are test artifacts).
 screenshot: $(INSTALLED)
@@ -85,4 +93,4 @@ release:
 	$(PYTHON) k8s/release.py $(OVERLAY) $(VERSION) $(IMAGES)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache site
