@@ -62,7 +62,7 @@ def operations_by_tag(document: dict) -> dict[str, list[tuple[str, str, dict]]]:
 def render_operation(path: str, method: str, operation: dict) -> str:
     lines = [f"### {operation['operationId']}\n", f"`{method.upper()} {path}`\n"]
     if operation.get("summary"):
-        lines.append(f"**{operation['summary']}**\n")
+        lines.append(f"**{one_line(operation['summary'])}**\n")
     if operation.get("description"):
         lines.append(operation["description"].strip() + "\n")
     security = [name for requirement in operation.get("security", []) for name in requirement]
