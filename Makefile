@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # Test processes for `make test` (pytest-xdist); TEST_WORKERS=0 runs the suite in this process, one test at a time.
 TEST_WORKERS ?= 3
 
-.PHONY: install run lint test test-unit test-integration test-e2e bench-processor bench-api bench-soak bench-webhooks bench-refunds screenshot clean release
+.PHONY: install run lint docs test test-unit test-integration test-e2e test-browser test-deploy bench-processor bench-api bench-soak bench-webhooks bench-refunds screenshot clean release
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, found " + sys.version.split()[0] + ": set PYTHON=python3.11")'
@@ -29,6 +29,11 @@ lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 
+## The docs site from docs/ (mkdocs-material, mkdocs.yml) into site/, offline; warnings are errors.
+## `make test` builds it too (tests/unit/test_docs.py).
+docs: $(INSTALLED)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
 ## The whole suite: unit, integration (broker, SQLite, MariaDB) and end-to-end.
 test: $(INSTALLED)
 	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
@@ -41,6 +46,14 @@ test-integration: $(INSTALLED)
 
 test-e2e: $(INSTALLED)
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+## The panel in a real browser (Debian's chromium driven by Playwright; skipped, saying why, without it).
+test-browser: $(INSTALLED)
+	$(PY) -m pytest tests/browser $(PYTEST_ARGS)
+
+## Deployment, offline: kustomize renders, Strimzi and Kubernetes schemas, compose, secrets, configuration drift.
+test-deploy: $(INSTALLED)
+	$(PY) -m pytest tests/deploy $(PYTEST_ARGS)
 
 ## Throughput of the processor: BENCH_N transactions pre-filled, timed until all results are out.
 bench-processor: $(INSTALLED)
@@ -64,7 +77,7 @@ bench-webhooks: $(INSTALLED)
 bench-refunds: $(INSTALLED)
 	$(PY) -m tests.benchmarks.refunds
 
-## Refresh the README's pictures of the panel (docs/panel.png, an operator's live view; docs/reports.png;
+## Refresh the docs' pictures of the panel (docs/panel.png, an operator's live view; docs/reports.png;
 ## docs/webhooks.png) from a real browser run. Opt-in: the test suite itself never writes them (its
 ## screenshots are test artifacts).
 screenshot: $(INSTALLED)
@@ -80,4 +93,4 @@ release:
 	$(PYTHON) k8s/release.py $(OVERLAY) $(VERSION) $(IMAGES)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache site

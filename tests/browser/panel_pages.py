@@ -30,7 +30,7 @@ def wait_until_live(page: Page) -> None:
 
 
 def save_screenshot(page: Page, variable: str, artifact: Path) -> None:
-    """A test artifact, or a README picture when `make screenshot` names its path in ``variable``."""
+    """A test artifact, or a picture of the docs (docs/panel.md) when `make screenshot` names its path in ``variable``."""
     target = os.environ.get(variable)
     if target:
         page.wait_for_timeout(2100)  # let the arrival highlight fade

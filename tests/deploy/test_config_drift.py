@@ -195,9 +195,9 @@ def test_an_unknown_command_must_be_mapped_to_a_settings_class():
 @pytest.mark.parametrize("module", ["gateway_api.settings", "gateway_api.settings:ResultsSettings",
                                     "gateway_api.settings:WebhookSettings", "processor.settings", "panel.settings",
                                     "infra.stack.settings:StackSettings"])
-def test_every_variable_a_service_reads_is_documented_in_the_readme(module):
+def test_every_variable_a_service_reads_is_documented_on_the_configuration_page(module):
     env = EnvReader(STRONG_SECRETS | {"PANEL_GATEWAY_URL": "http://api:8000"})
     module, _, name = module.partition(":")
     getattr(importlib.import_module(module), name or "Settings").from_env(env)
-    readme = (support.ROOT / "README.md").read_text()
-    assert [name for name in sorted(env.names_read) if f"`{name}`" not in readme] == []
+    page = (support.ROOT / "docs" / "configuration.md").read_text()
+    assert [name for name in sorted(env.names_read) if f"`{name}`" not in page] == []

@@ -1,6 +1,6 @@
-"""The README's "Integrate" section is executed: each `curl` example runs as written against the
-running stack, and its answer matches the one shown under it; each row of the test inputs table
-gets the outcome the table says.
+"""The docs' Integrate page (docs/integrate.md) is executed: each `curl` example runs as written against
+the running stack, and its answer matches the one shown under it; each row of the test inputs tables
+gets the outcome the table says. The README's first payment is the page's first example.
 
 In the answers shown, "…" stands for anything (a whole value, or the rest of a text); an object
 shows only the fields it checks, a list its first items.
@@ -21,7 +21,9 @@ from tests.support import wait_until
 
 pytestmark = pytest.mark.slow
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+INTEGRATE = ROOT / "docs" / "integrate.md"
 ANY = "…"
 
 
@@ -33,16 +35,15 @@ class Example:
     body: str
 
 
-def integrate_section() -> str:
-    text = README.read_text()
-    start = text.index("\n## Integrate\n")
-    return text[start:text.index("\n## ", start + 1)]
+def integrate_page() -> str:
+    return INTEGRATE.read_text()
 
 
-def examples() -> list[Example]:
+def examples(text: str | None = None) -> list[Example]:
     """Each ```sh block that runs curl, with the ```http block right after it."""
     found = []
-    for command, answer in re.findall(r"```sh\n(curl .*?)```\n\n```http\n(.*?)```", integrate_section(), re.S):
+    text = integrate_page() if text is None else text
+    for command, answer in re.findall(r"```sh\n(curl .*?)```\n\n```http\n(.*?)```", text, re.S):
         head, _, body = answer.partition("\n\n")
         status_line, *header_lines = head.strip().splitlines()
         headers = dict(line.split(": ", 1) for line in header_lines)
@@ -50,8 +51,8 @@ def examples() -> list[Example]:
     return found
 
 
-def readme_test_inputs() -> list[dict[str, str]]:
-    table = integrate_section().split("### Test inputs", 1)[1].split("\n\n")[2]
+def payment_inputs() -> list[dict[str, str]]:
+    table = integrate_page().split("\n## Test inputs\n", 1)[1].split("\n\n")[1]
     rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()[2:]]
     names = ("amount", "number", "cvv", "other", "status", "message")
     return [dict(zip(names, row)) for row in rows]
@@ -65,15 +66,20 @@ def _code(cell: str) -> str:
 
 @pytest.fixture(scope="module")
 def merchant(running_stack):
-    return running_stack.create_merchant("README test inputs")
+    return running_stack.create_merchant("Integrate test inputs")
 
 
-def test_the_readme_has_the_examples_this_test_runs():
-    assert len(examples()) >= 9 and len(readme_test_inputs()) >= 10
+def test_the_integrate_page_has_the_examples_this_test_runs():
+    assert len(examples()) >= 9 and len(payment_inputs()) >= 10
 
 
-def test_every_curl_example_of_the_readme_answers_what_it_shows(running_stack):
-    merchant = running_stack.create_merchant("README examples")  # its own: the answers shown count its payments
+def test_the_readme_pays_as_the_integrate_page_does():
+    first_payment, = examples(README.read_text())
+    assert (first_payment.command, first_payment.status) == (examples()[0].command, examples()[0].status)
+
+
+def test_every_curl_example_of_the_integrate_page_answers_what_it_shows(running_stack):
+    merchant = running_stack.create_merchant("Integrate examples")  # its own: the answers shown count its payments
     env = os.environ | {"API": running_stack.settings.api_url, "ACCOUNT_ID": merchant["id"],
                         "SECRET": merchant["secret"], "GATEWAY_ADMIN_TOKEN": running_stack.settings.admin_token.reveal()}
     for example in examples():
@@ -92,8 +98,8 @@ def test_every_curl_example_of_the_readme_answers_what_it_shows(running_stack):
             env.setdefault("REFUND_ID", json.loads(body)["id"])
 
 
-@pytest.mark.parametrize("row", readme_test_inputs(), ids=lambda row: f"{_code(row['amount'])}-{_code(row['number'])}-{row['status'].split()[0]}")
-def test_each_test_input_of_the_readme_gets_its_outcome(running_stack, merchant, row):
+@pytest.mark.parametrize("row", payment_inputs(), ids=lambda row: f"{_code(row['amount'])}-{_code(row['number'])}-{row['status'].split()[0]}")
+def test_each_test_input_of_the_integrate_page_gets_its_outcome(running_stack, merchant, row):
     card = {"number": _code(row["number"]), "name": "Ada Lovelace", "expiration_month": 12, "expiration_year": 2099,
             "cvv": _code(row["cvv"])}
     if row["other"].startswith("expiry"):
@@ -169,14 +175,14 @@ def _wait_until_refund_decided(stack, merchant: dict, refund_id: str) -> dict:
     return wait_until(decided, 10, message=f"a decision on {refund_id}")
 
 
-def readme_refund_inputs() -> list[dict[str, str]]:
-    table = integrate_section().split("Refund test inputs", 1)[1].split("\n\n")[1]
+def refund_inputs() -> list[dict[str, str]]:
+    table = integrate_page().split("Refund test inputs", 1)[1].split("\n\n")[1]
     rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()[2:]]
     return [dict(zip(("payment", "refunds", "outcome"), row)) for row in rows]
 
 
-@pytest.mark.parametrize("row", readme_refund_inputs(), ids=lambda row: row["refunds"].replace("`", ""))
-def test_each_refund_test_input_of_the_readme_gets_its_outcome(running_stack, merchant, row):
+@pytest.mark.parametrize("row", refund_inputs(), ids=lambda row: row["refunds"].replace("`", ""))
+def test_each_refund_test_input_of_the_integrate_page_gets_its_outcome(running_stack, merchant, row):
     amount = re.findall(r"`([^`]*)`", row["payment"])[0]
     status, paid, _ = running_stack.request("POST", "/v1/transactions", {"amount": amount, "credit_card": {
         "number": "4111111111111111", "name": "Ada Lovelace", "expiration_month": 12, "expiration_year": 2099,

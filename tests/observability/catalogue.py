@@ -1,4 +1,4 @@
-"""The metrics every service exposes, exactly as the brief (docs/README "Observability") names them.
+"""The metrics every service exposes, exactly as docs/observability.md names them.
 
 Dashboards and alerts may only read these (plus Prometheus' own ``up``); the live test checks that
 the running services expose them.
@@ -59,7 +59,7 @@ SERVICES: dict[str, tuple[Metric, ...]] = {
         Metric("gateway_results_dead_letters_total", "counter"),
         Metric("gateway_results_offset_gaps_accepted_total", "counter"),
         Metric("gateway_results_oldest_pending_seconds", "gauge"),
-        # The audit chain, verified periodically by the results consumer (README, Audit trail).
+        # The audit chain, verified periodically by the results consumer (docs/integrate.md, Audit trail).
         Metric("gateway_audit_chain_head_seq", "gauge"),
         Metric("gateway_audit_chain_head_info", "gauge", ("seq", "hash")),
         Metric("gateway_audit_chain_valid", "gauge"),

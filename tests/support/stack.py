@@ -9,7 +9,7 @@ from infra.stack import Stack, StackSettings
 from tests.support.ports import PortTaken, lost_a_port_race, retry_on_port_collision
 
 
-# The documented per-account override (README, Rate limits) of the benchmarks' and soaks' merchants:
+# The documented per-account override (docs/operations.md, Rate limits) of the benchmarks' and soaks' merchants:
 # they measure the gateway, not its rate limiter.
 LOAD_TEST_RATE_LIMIT_PER_SECOND = 100_000
 

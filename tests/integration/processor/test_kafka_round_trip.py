@@ -54,7 +54,7 @@ def test_a_thousand_mixed_transactions_get_exactly_one_outcome_each_even_when_pr
     produce_mixed(kafka_settings, 1000)  # the same ids again, as a redelivery would bring them
     both = results_by_id(reader.read_until(2000, 60))
     reader.close()
-    # The README's promise: a replay is the stored outcome published again, byte for byte.
+    # The message contract's promise (docs/contracts.md): a replay is the stored outcome published again, byte for byte.
     assert all(len(results) == 2 and results[0] == results[1] for results in both.values())
     assert stored_rows(database_url) == rows
     approved = registry.get_sample_value("processor_transactions_processed_total", {"status": "approved", "reason": ""})
