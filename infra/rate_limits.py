@@ -23,11 +23,18 @@ log = logging.getLogger(__name__)
 
 
 class Policy(Protocol):
-    """A quota of requests per window of whole seconds (the IETF RateLimit-Policy's q and w)."""
+    """A quota of requests per window of whole seconds (the IETF RateLimit-Policy's q and w).
 
-    name: str
-    quota: int
-    window_seconds: int
+    Read-only properties, so the services' frozen dataclasses are policies too."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def quota(self) -> int: ...
+
+    @property
+    def window_seconds(self) -> int: ...
 
 
 @dataclass(frozen=True)
