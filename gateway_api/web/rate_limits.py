@@ -51,6 +51,7 @@ def _hits() -> list[Decision]:
     principal, account = caller[0], caller[1]
     if principal.kind == ADMIN:
         return []
+    assert account is not None, "every caller but an admin is a merchant, with its account"
     decisions = [limiter.hit(account_policy(account.rate_limit_per_second), account.id)]
     operation = _OPERATIONS.get(request.endpoint)
     if operation is not None:
