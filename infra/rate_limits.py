@@ -63,8 +63,9 @@ class RateLimiter:
     def close(self) -> None:
         """Hand the store's connections back (Redis: its pool's sockets), as an app that stops does."""
         client = getattr(self._storage, "storage", None)  # limits' RedisStorage keeps its redis.Redis here
-        if callable(getattr(client, "close", None)):
-            client.close()
+        close = getattr(client, "close", None)
+        if callable(close):
+            close()
 
     def hit(self, policy: Policy, *identifiers: str) -> Decision:
         """One request against ``policy`` for this partition (account id, client address...)."""
