@@ -40,8 +40,10 @@ class ManagedProcess:
 
     def _copy_output(self) -> None:
         prefix = f"{self.name:<10}| "
-        with self._process.stdout, open(self.log_path, "a", encoding="utf-8") as log_file:
-            for raw in self._process.stdout:
+        output = self._process.stdout if self._process is not None else None
+        assert output is not None, "the pump starts after Popen(stdout=PIPE)"
+        with output, open(self.log_path, "a", encoding="utf-8") as log_file:
+            for raw in output:
                 line = raw.decode("utf-8", errors="replace").rstrip("\n")
                 log_file.write(line + "\n")
                 log_file.flush()
@@ -69,7 +71,7 @@ class ManagedProcess:
         return self._process is not None and self._process.poll() is None
 
     def signal(self, signum: int = signal.SIGTERM) -> None:
-        if self.is_running():
+        if self._process is not None and self._process.poll() is None:  # is_running(), spelled out so the type narrows
             os.killpg(self._process.pid, signum)
 
     def wait(self, timeout: float) -> bool:
