@@ -50,7 +50,7 @@ REDIS_TIMEOUT_SECONDS = 0.25  # a slow store delays requests by at most this muc
 
 class RateLimiter:
     def __init__(self, storage_url: str, key_prefix: str = "gateway", on_store_failure=lambda: None):
-        options = {"wrap_exceptions": True}
+        options: dict[str, float | str | bool] = {"wrap_exceptions": True}
         if storage_url.startswith(("redis://", "rediss://")):
             options |= {"key_prefix": key_prefix, "socket_timeout": REDIS_TIMEOUT_SECONDS,
                         "socket_connect_timeout": REDIS_TIMEOUT_SECONDS}
