@@ -111,7 +111,9 @@ def log_fields(logger: logging.Logger, level: int, message: str, fields: dict) -
     if not logger.isEnabledFor(level):
         return
     try:
-        handler.write_line(handler.formatter.format_fields(level, logger.name, message, fields), level)
+        formatter = handler.formatter
+        assert isinstance(formatter, JsonFormatter), "_only_json_handler returns a handler with one"
+        handler.write_line(formatter.format_fields(level, logger.name, message, fields), level)
     except Exception:  # noqa: BLE001 - as a handler does: report, never raise into the request
         logger.log(level, message, extra=fields)
 

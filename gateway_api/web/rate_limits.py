@@ -14,7 +14,8 @@ from gateway_api.web.auth import ADMIN, current_caller
 from gateway_api.web.errors import error_response
 
 # The views whose work costs most, by endpoint (blueprint.view): each has a policy of its own.
-_OPERATIONS = {
+# Keyed by request.endpoint, which is None when no route matched (a 404): no expensive operation then.
+_OPERATIONS: dict[str | None, str] = {
     "events.resend_event": "resend",
     "reports.get_report": "reports",
     "sessions.open_session": "sessions",
