@@ -39,16 +39,29 @@ class ManagedProcess:
         return self
 
     def _copy_output(self) -> None:
+        """Copy what the process writes as it comes, a chunk at a time: the services write their lines
+        in batches (infra.logs), so a chunk is usually many lines and costs one write to the log
+        file, not one per line (per line it was ~0.5 ms of the stack's CPU per transaction at 150/s).
+        The console gets whole lines, each prefixed with the process's name."""
         prefix = f"{self.name:<10}| "
-        with self._process.stdout, open(self.log_path, "a", encoding="utf-8") as log_file:
-            for raw in self._process.stdout:
-                line = raw.decode("utf-8", errors="replace").rstrip("\n")
-                log_file.write(line + "\n")
+        partial = b""
+        with self._process.stdout, open(self.log_path, "ab") as log_file:
+            while chunk := os.read(self._process.stdout.fileno(), 1 << 16):
+                log_file.write(chunk)
                 log_file.flush()
                 if self._console is not None:
-                    with self._console_lock:
-                        self._console.write(prefix + self._for_console(line) + "\n")
-                        self._console.flush()
+                    *lines, partial = (partial + chunk).split(b"\n")
+                    self._show(prefix, lines)
+            if partial and self._console is not None:
+                self._show(prefix, [partial])
+
+    def _show(self, prefix: str, lines: list[bytes]) -> None:
+        if not lines:
+            return
+        text = "".join(prefix + self._for_console(line.decode("utf-8", errors="replace")) + "\n" for line in lines)
+        with self._console_lock:
+            self._console.write(text)
+            self._console.flush()
 
     def restart(self) -> "ManagedProcess":
         """Start the same command again once it has exited (tests kill services and bring them back)."""
