@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from operator import attrgetter
 
-from sqlalchemy import Dialect, Engine, insert, select
+from sqlalchemy import Connection, Dialect, Engine, insert, select
 
 from processor.domain.transaction import Outcome
 from processor.use_cases.ports import TransactionRepository
@@ -12,6 +12,8 @@ from processor.adapters.tables import transactions
 
 # Stays below every backend's bound-parameter limit whatever the batch size.
 READ_CHUNK = 500
+# Rows of one multi-row insert on SQLite: 9 parameters a row, under the 999 of SQLite before 3.32.
+ROWS_PER_STATEMENT = 100
 
 _insert_new = (
     insert(transactions)
@@ -42,6 +44,28 @@ class PreparedInsert:
         processors = (column.type.dialect_impl(dialect).bind_processor(dialect) for column in transactions.columns)
         by_name = {column.name: convert for column, convert in zip(transactions.columns, processors) if convert}
         self._converters = [(index, by_name[name]) for index, name in enumerate(self._names) if name in by_name]
+        self._multirow = dialect.name == "sqlite"
+
+    def execute(self, connection: Connection, outcomes: Sequence[Outcome]) -> int:
+        """Insert the outcomes whose id is new; how many were.
+
+        On SQLite, ROWS_PER_STATEMENT rows per statement: one multi-row insert steps through the
+        engine once instead of once a row (~25% of the insert's time). PyMySQL's executemany already
+        sends multi-row inserts.
+        """
+        rows = self.rows(outcomes)
+        if not self._multirow:
+            return connection.exec_driver_sql(self.sql, rows).rowcount
+        inserted = 0
+        for start in range(0, len(rows), ROWS_PER_STATEMENT):
+            chunk = rows[start:start + ROWS_PER_STATEMENT]
+            values = tuple(value for row in chunk for value in row)
+            inserted += connection.exec_driver_sql(self._multirow_sql(len(chunk)), values).rowcount
+        return inserted
+
+    def _multirow_sql(self, count: int) -> str:
+        head, values, group = self.sql.rpartition(" VALUES ")
+        return f"{head}{values}{', '.join([group] * count)}"
 
     def rows(self, outcomes: Sequence[Outcome]) -> list:
         rows = []
@@ -78,8 +102,7 @@ class SqlTransactionRepository(TransactionRepository):
         skipped) one read of the stored outcomes for the ids in the batch.
         """
         with self._engine.begin() as connection:
-            rows = self._insert_new.rows(outcomes)
-            inserted = connection.exec_driver_sql(self._insert_new.sql, rows).rowcount
+            inserted = self._insert_new.execute(connection, outcomes)
             if inserted == len(outcomes):
                 return list(outcomes)
             stored = {outcome.id: outcome for outcome in self._read(connection, [o.id for o in outcomes])}
