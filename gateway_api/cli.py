@@ -125,7 +125,7 @@ def disable_account(account_id: str) -> None:
     _print(presenters.account(account))
 
 
-@click.group("operators", help="Named operators (per-person credentials; README, Operators).", cls=_Group)
+@click.group("operators", help="Named operators (per-person credentials; docs/integrate.md, Operators).", cls=_Group)
 def operators_cli() -> None:
     _logs_to_stderr()
 
@@ -170,7 +170,7 @@ def list_operators() -> None:
     _print({"data": [_operator(o) for o in _services().operators.all()]})
 
 
-@click.group("audit", help="The audit trail (README, Audit trail).", cls=_Group)
+@click.group("audit", help="The audit trail (docs/integrate.md, Audit trail).", cls=_Group)
 def audit_cli() -> None:
     _logs_to_stderr()
 

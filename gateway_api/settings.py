@@ -30,7 +30,7 @@ class Settings(ServiceSettings):
     database_url: str = DEFAULT_DATABASE_URL
     admin_token: Secret
     secret_pepper: Secret
-    # Encrypts the card fields of every message to the processor (the first key; README, PCI).
+    # Encrypts the card fields of every message to the processor (the first key; docs/security.md).
     card_data_keys: CardDataKeys
     # Encrypts webhook signing secrets at rest (AES-256-GCM); shared with the webhook dispatcher.
     webhook_secrets_key: Secret
@@ -54,7 +54,7 @@ class Settings(ServiceSettings):
     retry_after_seconds: int = 2
     # Development and tests only: webhook URLs may be http:// and point at private addresses.
     webhook_allow_private_urls: bool = False
-    # Where the rate limit counters live (README, "Rate limits"): redis://host:6379 shared by every
+    # Where the rate limit counters live (docs/integrate.md, "Rate limits"): redis://host:6379 shared by every
     # replica; sqlite:///var/rate-limits.db shared by the workers of one machine; memory:// one process.
     rate_limit_storage_url: str = "memory://"
     rate_limit_key_prefix: str = "gateway"  # keys in the store start with it (several gateways, one Redis)
@@ -140,7 +140,7 @@ class ResultsSettings(WorkerSettings):
     poll_timeout: float = 0.2
     # Idempotency keys older than this are purged (at start, then hourly): the API's TTL.
     idempotency_ttl_hours: int = 24
-    # The audit chain is verified (and its head exported and logged) this often (README, Audit trail).
+    # The audit chain is verified (and its head exported and logged) this often (docs/integrate.md, Audit trail).
     audit_hmac_key: Secret = field(default_factory=lambda: Secret(DEV_AUDIT_HMAC_KEY))
     audit_check_seconds: float = 60.0
 

@@ -12,7 +12,7 @@ the card fields in clear:
   ``amount`` string of the same message): copied into another message, or with the amount changed,
   it no longer opens;
 * ``kid`` names the key. ``CARD_DATA_KEYS`` holds ``kid:base64key`` entries separated by commas: the
-  first one encrypts, every one decrypts, so keys rotate without downtime (README, "PCI").
+  first one encrypts, every one decrypts, so keys rotate without downtime (docs/security.md).
 """
 from __future__ import annotations
 

@@ -27,7 +27,9 @@ def parse_rfc3339(value: object) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value)
-        if moment.tzinfo is not None:
+        if moment.tzinfo is timezone.utc:  # "Z" and "+00:00", the usual case: nothing to convert
+            moment = moment.replace(tzinfo=None)
+        elif moment.tzinfo is not None:
             moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     except (ValueError, OverflowError):
         return None

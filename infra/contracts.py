@@ -32,7 +32,7 @@ FINAL_STATUSES = (STATUS_APPROVED, STATUS_REJECTED)
 REFUND_SUCCEEDED = "succeeded"
 REFUND_FAILED = "failed"
 REFUND_FINAL_STATUSES = (REFUND_SUCCEEDED, REFUND_FAILED)
-# Why a refund failed (README, Refunds): the processor decides, the ledger and webhooks show it.
+# Why a refund failed (docs/integrate.md, Refunds): the processor decides, the ledger and webhooks show it.
 REFUND_NOT_APPROVED = "transaction_not_approved"
 REFUND_EXCEEDS_REFUNDABLE = "amount_exceeds_refundable"
 REFUND_TOO_OLD = "transaction_too_old"

@@ -248,12 +248,13 @@ class AckedProducer:
             raise DeliveryError(f"{len(pending.errors)} writes refused, first: {pending.errors[0]}")
 
     def _wait_polling(self, pending: "_PendingAcks", deadline: float) -> None:
-        self._producer.poll(0)
+        # flush(), not poll(): it sends what is queued at once instead of after linger.ms (the
+        # records are all there), and serves the delivery reports while it waits.
         while not pending.done.is_set():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return
-            self._producer.poll(min(remaining, self.POLL_SLICE))
+            self._producer.flush(min(remaining, self.POLL_SLICE))
 
     def _serve_reports(self) -> None:
         # poll() returns as soon as a report is there, so the slice only bounds how late close() is seen.

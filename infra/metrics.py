@@ -25,9 +25,10 @@ import json
 import logging
 import os
 import threading
+from bisect import bisect_left
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from prometheus_client import (
@@ -52,6 +53,26 @@ REGISTERED_STATUSES = frozenset(status.value for status in HTTPStatus)
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 END_TO_END_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+def observe_all(histogram: Histogram, amounts: Iterable[float]) -> None:
+    """``histogram.observe(amount)`` for each of many non-negative amounts (a consumer's batch),
+    counted per bucket first: one increment per bucket touched instead of two locked ones per amount.
+
+    It writes prometheus_client's Histogram state (``_upper_bounds``, ``_buckets``, ``_sum``, the
+    layout since 0.4); tests/unit/infra/test_metrics_style.py compares the exposition with observe()'s.
+    """
+    bounds = histogram._upper_bounds  # ends with +Inf: every amount has a bucket
+    counts = [0] * len(bounds)
+    total = 0.0
+    for amount in amounts:
+        counts[bisect_left(bounds, amount)] += 1  # the first bound >= amount, as observe() picks
+        total += amount
+    histogram._raise_if_not_observable()
+    histogram._sum.inc(total)
+    for bucket, count in zip(histogram._buckets, counts):
+        if count:
+            bucket.inc(count)
 
 
 def exposition() -> tuple[bytes, str]:

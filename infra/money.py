@@ -41,7 +41,9 @@ def _from_text(text: str) -> Decimal:
             raise AmountError("must not be negative (refund a payment instead)")
         raise AmountError('must be a decimal string such as "10.50": ASCII digits, at most 2 decimals, '
                           f"below {AMOUNT_LIMIT:,}, no sign, exponent or spaces")
-    return Decimal(text).quantize(CENT)
+    amount = Decimal(text)
+    # "10.50" already has two places (the usual case at volume): quantizing would copy it unchanged.
+    return amount if text[-3:-2] == "." else amount.quantize(CENT)
 
 
 def _from_number(number: int | float | Decimal) -> Decimal:

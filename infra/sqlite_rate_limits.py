@@ -3,7 +3,7 @@ the panel's) on one machine shares the counters without an extra server. Product
 
 One counter is one row; ``incr`` is one atomic upsert (a window that has expired starts over), so
 two workers never lose a hit. The file is in WAL mode without fsync: counters are not worth a disk
-flush, and a crash only forgets a few seconds of them. Measured cost: README, "Rate limits".
+flush, and a crash only forgets a few seconds of them. Measured cost: docs/operations.md, "Rate limits".
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ A credential reads ``gop_<operator id>.<256 random bits>`` and is shown once. Th
 the row without trying every hash; only ``scrypt(secret, random salt)`` is stored (hashlib's, the
 parameters in the stored string so they can be raised later). An operator may require a second
 factor (TOTP) for the panel. ``GATEWAY_ADMIN_TOKEN`` is the bootstrap credential that creates the
-first operators; ``GATEWAY_ADMIN_TOKEN_ENABLED=false`` turns it off (README, "Operators").
+first operators; ``GATEWAY_ADMIN_TOKEN_ENABLED=false`` turns it off (docs/integrate.md, "Operators").
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 A refund is a resource of its own: the payment's status never changes (approved stays approved);
 its ``amount_refunded`` is the sum of its succeeded refunds. ``failure_reason`` comes from the
-table in ``infra.contracts`` (README, Refunds).
+table in ``infra.contracts`` (docs/integrate.md, Refunds).
 """
 from __future__ import annotations
 

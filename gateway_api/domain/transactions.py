@@ -63,7 +63,7 @@ class TransactionRequest:
         Amount, card brand and last 4, description: the ledger row holds these in clear anyway, so the
         fingerprint reveals nothing new, and it holds no CVV, full number, expiry or holder name that
         could be brute-forced from it. A retry with the same key is therefore "the same body" when
-        these agree, even if the CVV, expiry or name differ (README, Idempotency).
+        these agree, even if the CVV, expiry or name differ (docs/integrate.md, Idempotency).
         """
         return "\x1f".join((self.amount_text, self.card.brand or "", self.card.last4, self.description or ""))
 

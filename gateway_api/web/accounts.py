@@ -69,7 +69,7 @@ def disable_account(account_id):
 
 @blp.route("/accounts/<account_id>/rate_limit", methods=["PUT"])
 @blp.doc(security=ADMIN_ONLY, description=(
-    "The operator's override of the account's request rate (README, Rate limits); null restores the default."))
+    "The operator's override of the account's request rate (docs/integrate.md, Rate limits); null restores the default."))
 @requires(ADMIN)
 @json_body_required
 @blp.arguments(AccountRateLimitSchema)

@@ -51,7 +51,7 @@ class RefundSchema(Schema):
     reason = fields.String(allow_none=True, metadata={"enum": [*REASONS, None]})
     description = fields.String(allow_none=True)
     failure_reason = fields.String(allow_none=True, metadata={"enum": [*REFUND_FAILURE_REASONS, None], "description": (
-        "why it failed (README, Refunds); null otherwise")})
+        "why it failed (docs/integrate.md, Refunds); null otherwise")})
     created_at = fields.String(metadata={"description": "RFC 3339, UTC"})
     processed_at = fields.String(allow_none=True, metadata={"description": "when it was decided"})
 

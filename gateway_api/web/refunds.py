@@ -30,7 +30,7 @@ blp = Blueprint("refunds", __name__, url_prefix="/v1/refunds", description="Refu
 @error_responses(blp, *AUTHENTICATED, *JSON_BODY, 404, 409)
 @audited("refund.request", "refund", object_id=lambda kw, result: result[0].get_json()["id"])
 def create_refund(payload):
-    """Refund an approved payment, partly or fully, as often as money is left (README, Refunds).
+    """Refund an approved payment, partly or fully, as often as money is left (docs/integrate.md, Refunds).
     404: not your transaction; 409 transaction_not_approved: the payment is pending or rejected."""
     services = current_app.extensions["gateway_api"]
     request_ = RefundRequest(payload["transaction"], payload["amount"], payload["reason"], payload["description"])

@@ -47,7 +47,7 @@ IDEMPOTENCY_KEY = {
 @error_responses(blp, *AUTHENTICATED, *JSON_BODY, 409)
 def create_transaction(payload):
     """Accept a card transaction. Only its shape is checked here; the processor decides it (see the
-    README's test inputs: amount above 1000, a card failing Luhn, an expired card... are rejected)."""
+    the test inputs of docs/integrate.md: amount above 1000, a card failing Luhn, an expired card... are rejected)."""
     services = current_app.extensions["gateway_api"]
     result = services.accept_transaction(g.principal.account_id, _request(payload), _idempotency_key())
     services.metrics.accepted(result.replayed)

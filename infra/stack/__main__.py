@@ -1,6 +1,6 @@
 """`make run`: the whole gateway on the embedded default, until Ctrl-C.
 
-    python -m infra.stack        (ports, data folder and dev credentials: see StackSettings / README)
+    python -m infra.stack        (ports, data folder and dev credentials: see StackSettings / docs/configuration.md)
 """
 from __future__ import annotations
 

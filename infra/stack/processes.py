@@ -39,18 +39,32 @@ class ManagedProcess:
         return self
 
     def _copy_output(self) -> None:
+        """Copy what the process writes as it comes, a chunk at a time: the services write their lines
+        in batches (infra.logs), so a chunk is usually many lines and costs one write to the log
+        file, not one per line (per line it was ~0.5 ms of the stack's CPU per transaction at 150/s).
+        The console gets whole lines, each prefixed with the process's name."""
         prefix = f"{self.name:<10}| "
+        partial = b""
         output = self._process.stdout if self._process is not None else None
         assert output is not None, "the pump starts after Popen(stdout=PIPE)"
-        with output, open(self.log_path, "a", encoding="utf-8") as log_file:
-            for raw in output:
-                line = raw.decode("utf-8", errors="replace").rstrip("\n")
-                log_file.write(line + "\n")
+        with output, open(self.log_path, "ab") as log_file:
+            while chunk := os.read(output.fileno(), 1 << 16):
+                log_file.write(chunk)
                 log_file.flush()
                 if self._console is not None:
-                    with self._console_lock:
-                        self._console.write(prefix + self._for_console(line) + "\n")
-                        self._console.flush()
+                    *lines, partial = (partial + chunk).split(b"\n")
+                    self._show(prefix, lines)
+            if partial and self._console is not None:
+                self._show(prefix, [partial])
+
+    def _show(self, prefix: str, lines: list[bytes]) -> None:
+        console = self._console
+        if not lines or console is None:
+            return
+        text = "".join(prefix + self._for_console(line.decode("utf-8", errors="replace")) + "\n" for line in lines)
+        with self._console_lock:
+            console.write(text)
+            console.flush()
 
     def restart(self) -> "ManagedProcess":
         """Start the same command again once it has exited (tests kill services and bring them back)."""

@@ -115,7 +115,7 @@ class StackSettings:
 
     @property
     def rate_limit_storage_url(self) -> str:
-        """One SQLite file for the rate limit counters of every API and panel worker (README, Rate limits)."""
+        """One SQLite file for the rate limit counters of every API and panel worker (docs/integrate.md, Rate limits)."""
         return f"sqlite:///{(self.var_dir / 'rate-limits.db').resolve()}"
 
     @property

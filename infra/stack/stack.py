@@ -292,7 +292,7 @@ class Stack:
         return body
 
     def set_rate_limit(self, account_id: str, per_second: int | None) -> dict:
-        """The operator's override of a merchant's request rate (README, Rate limits); None: the default."""
+        """The operator's override of a merchant's request rate (docs/integrate.md, Rate limits); None: the default."""
         status, body, _ = self.request("PUT", f"/v1/accounts/{account_id}/rate_limit",
                                        {"rate_limit_per_second": per_second},
                                        headers={"Authorization": f"Bearer {self.settings.admin_token.reveal()}"})

@@ -131,7 +131,7 @@ def login_submit():
     except GatewayUnavailable:
         return _login_failed("The gateway API is unavailable; try again shortly.", 503)
     except GatewayRefused as exc:
-        if exc.status == 429:  # the API's own limit on sessions (README, Rate limits)
+        if exc.status == 429:  # the API's own limit on sessions (docs/integrate.md, Rate limits)
             return _login_failed("Too many sign-ins; wait a minute and try again.", 429)
         panel().limiter.hit(SIGN_INS_PER_ADDRESS, _address())  # a wrong one-time code counts too
         if exc.status == 403 and (exc.body.get("error") or {}).get("code") == "second_factor_required":

@@ -5,7 +5,6 @@ import logging
 import time
 from collections.abc import Sequence
 
-import orjson
 from confluent_kafka import Message
 
 from infra.contracts import DeadLetter
@@ -17,7 +16,7 @@ from processor.adapters.card_data import CardDataReader
 from processor.adapters.decoding import Unidentifiable, decode
 from processor.domain.transaction import Outcome
 from processor.adapters.metrics import ProcessorMetrics
-from processor.adapters.presenters import present
+from processor.adapters.presenters import result_messages
 from processor.use_cases.ports import ResultPublisher
 from processor.use_cases.process_transaction import ProcessedBatch, ProcessTransaction, TransactionInput
 
@@ -34,8 +33,8 @@ class KafkaResultPublisher(ResultPublisher):
 
     def publish(self, outcomes: Sequence[Outcome]) -> None:
         topic = self._topic
-        # orjson on the result's fields: the same JSON as TransactionResult.to_json, 10x faster.
-        records = [Record(topic, orjson.dumps(vars(present(o))), o.account_id.encode() or None) for o in outcomes]
+        records = [Record(topic, value, o.account_id.encode() or None)
+                   for o, value in zip(outcomes, result_messages(outcomes))]
         self._producer.send(records, self._timeout)
 
 

@@ -6,7 +6,8 @@ from collections import Counter as Tally
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
 from infra.contracts import REFUND_FAILED, REFUND_FAILURE_REASONS, REFUND_SUCCEEDED
-from infra.metrics import END_TO_END_BUCKETS, LATENCY_BUCKETS, consumer_lag_stats_callback, offset_gaps_counter
+from infra.metrics import (END_TO_END_BUCKETS, LATENCY_BUCKETS, consumer_lag_stats_callback, observe_all,
+                           offset_gaps_counter)
 
 BATCH_SIZE_BUCKETS = (1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000)
 
@@ -60,9 +61,8 @@ class ProcessorMetrics:
             self.dead_letters.inc(dead_letters)
         for (status, reason), count in Tally((o.status, o.error_message) for o in batch.decided).items():
             self.processed.labels(status, reason).inc(count)
-        for outcome in batch.decided:
-            if outcome.created_at is not None:
-                self.end_to_end.observe(max((outcome.processed_at - outcome.created_at).total_seconds(), 0.0))
+        observe_all(self.end_to_end, [max((o.processed_at - o.created_at).total_seconds(), 0.0)
+                                      for o in batch.decided if o.created_at is not None])
 
     def record_refunds(self, batch, dead_letters: int) -> None:
         if dead_letters:

@@ -1,10 +1,10 @@
 """The repository on SQLAlchemy Core: one code path for SQLite and MySQL/MariaDB."""
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from operator import itemgetter
+from collections.abc import Callable, Iterator, Sequence
+from operator import attrgetter
 
-from sqlalchemy import Dialect, Engine, insert, select
+from sqlalchemy import Connection, Dialect, Engine, insert, select
 
 from processor.domain.transaction import Outcome
 from processor.use_cases.ports import TransactionRepository
@@ -12,6 +12,8 @@ from processor.adapters.tables import transactions
 
 # Stays below every backend's bound-parameter limit whatever the batch size.
 READ_CHUNK = 500
+# Rows of one multi-row insert on SQLite: 9 parameters a row, under the 999 of SQLite before 3.32.
+ROWS_PER_STATEMENT = 100
 
 _insert_new = (
     insert(transactions)
@@ -33,22 +35,61 @@ class PreparedInsert:
     def __init__(self, dialect: Dialect):
         compiled = _insert_new.compile(dialect=dialect)
         self.sql = compiled.string
-        converters = ((column.name, column.type.dialect_impl(dialect).bind_processor(dialect))
-                      for column in transactions.columns)
-        self._converters = [(name, convert) for name, convert in converters if convert is not None]
         # Positional drivers (sqlite3: "?") take tuples in the statement's order; the others
-        # (PyMySQL: "%(id)s") take the dicts as they are.
-        self._in_order = itemgetter(*compiled.positiontup) if compiled.positiontup else None
+        # (PyMySQL: "%(id)s") take dicts.
+        self._names = list(compiled.positiontup or transactions.columns.keys())
+        self._positional = bool(compiled.positiontup)
+        # An outcome's fields are the table's columns: its attributes are the row's values.
+        self._values = attrgetter(*self._names)
+        processors = (column.type.dialect_impl(dialect).bind_processor(dialect) for column in transactions.columns)
+        by_name = {column.name: convert for column, convert in zip(transactions.columns, processors) if convert}
+        self._converters = [(index, by_name[name]) for index, name in enumerate(self._names) if name in by_name]
+        self._multirow = dialect.name == "sqlite"
+
+    def execute(self, connection: Connection, outcomes: Sequence[Outcome]) -> int:
+        """Insert the outcomes whose id is new; how many were.
+
+        On SQLite, ROWS_PER_STATEMENT rows per statement: one multi-row insert steps through the
+        engine once instead of once a row (~25% of the insert's time). PyMySQL's executemany already
+        sends multi-row inserts.
+        """
+        rows = self.rows(outcomes)
+        if not self._multirow:
+            return connection.exec_driver_sql(self.sql, rows).rowcount
+        inserted = 0
+        for start in range(0, len(rows), ROWS_PER_STATEMENT):
+            chunk = rows[start:start + ROWS_PER_STATEMENT]
+            values = tuple(value for row in chunk for value in row)
+            inserted += connection.exec_driver_sql(self._multirow_sql(len(chunk)), values).rowcount
+        return inserted
+
+    def _multirow_sql(self, count: int) -> str:
+        head, values, group = self.sql.rpartition(" VALUES ")
+        return f"{head}{values}{', '.join([group] * count)}"
 
     def rows(self, outcomes: Sequence[Outcome]) -> list:
-        """An outcome's fields are the table's columns, so its ``vars()`` are the row as it is."""
         rows = []
+        converters = [(index, _LastValueKept(convert)) for index, convert in self._converters]
         for outcome in outcomes:
-            row = dict(vars(outcome))
-            for name, convert in self._converters:
-                row[name] = convert(row[name])
-            rows.append(self._in_order(row) if self._in_order else row)
+            row = list(self._values(outcome))
+            for index, convert in converters:
+                row[index] = convert(row[index])
+            rows.append(tuple(row) if self._positional else dict(zip(self._names, row)))
         return rows
+
+
+class _LastValueKept:
+    """A converter that remembers its last value: a batch's outcomes share one ``processed_at``."""
+
+    def __init__(self, convert: Callable[[object], object]):
+        self._convert = convert
+        self._last: object = _LastValueKept
+        self._converted: object = None
+
+    def __call__(self, value: object) -> object:
+        if value is not self._last:
+            self._last, self._converted = value, self._convert(value)
+        return self._converted
 
 
 class SqlTransactionRepository(TransactionRepository):
@@ -61,8 +102,7 @@ class SqlTransactionRepository(TransactionRepository):
         skipped) one read of the stored outcomes for the ids in the batch.
         """
         with self._engine.begin() as connection:
-            rows = self._insert_new.rows(outcomes)
-            inserted = connection.exec_driver_sql(self._insert_new.sql, rows).rowcount
+            inserted = self._insert_new.execute(connection, outcomes)
             if inserted == len(outcomes):
                 return list(outcomes)
             stored = {outcome.id: outcome for outcome in self._read(connection, [o.id for o in outcomes])}

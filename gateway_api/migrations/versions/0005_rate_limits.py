@@ -11,7 +11,7 @@ revision = "0005_rate_limits"
 down_revision = "0004_webhooks"
 branch_labels = None
 depends_on = None
-# The code heads that keep working on this schema (README, "Releases with a migration"): a nullable column.
+# The code heads that keep working on this schema (docs/deploy.md, "Migrations and releases"): a nullable column.
 compatible_with: tuple[str, ...] = ("0004_webhooks",)
 
 

@@ -13,7 +13,7 @@ revision = "0006_day_two"
 down_revision = "0005_rate_limits"
 branch_labels = None
 depends_on = None
-# The code heads that keep working on this schema (README, "Releases with a migration").
+# The code heads that keep working on this schema (docs/deploy.md, "Migrations and releases").
 compatible_with: tuple[str, ...] = ("0005_rate_limits",)
 
 

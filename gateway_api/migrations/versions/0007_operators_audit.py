@@ -13,7 +13,7 @@ revision = "0007_operators_audit"
 down_revision = "0006_day_two"
 branch_labels = None
 depends_on = None
-# The code heads that keep working on this schema (README, "Releases with a migration"): two new tables.
+# The code heads that keep working on this schema (docs/deploy.md, "Migrations and releases"): two new tables.
 compatible_with: tuple[str, ...] = ("0006_day_two",)
 
 Timestamp = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")

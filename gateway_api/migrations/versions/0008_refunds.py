@@ -12,7 +12,7 @@ revision = "0008_refunds"
 down_revision = "0007_operators_audit"
 branch_labels = None
 depends_on = None
-# The code heads that keep working on this schema (README, "Releases with a migration").
+# The code heads that keep working on this schema (docs/deploy.md, "Migrations and releases").
 compatible_with: tuple[str, ...] = ("0007_operators_audit",)
 
 Timestamp = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")

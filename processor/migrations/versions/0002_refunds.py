@@ -14,7 +14,7 @@ revision = "p0002_refunds"
 down_revision = "p0001"
 branch_labels = None
 depends_on = None
-# The code heads that keep working on this schema (README, "Releases with a migration"): new tables only.
+# The code heads that keep working on this schema (docs/deploy.md, "Migrations and releases"): new tables only.
 compatible_with: tuple[str, ...] = ("p0001",)
 
 IDENTIFIER = sa.String(100).with_variant(mysql.VARCHAR(100, collation="utf8mb4_bin"), "mysql", "mariadb")

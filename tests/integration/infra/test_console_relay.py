@@ -37,3 +37,15 @@ def test_a_pipe_gets_the_json_as_written(tmp_path):
     assert process.wait(30)
 
     assert json.loads(console.getvalue().removeprefix("processor | "))["status"] == "approved"
+
+
+def test_a_line_written_in_pieces_is_shown_whole_and_the_file_keeps_every_byte(tmp_path):
+    pieces = ("import sys, time; w = sys.stdout.buffer; "
+              "[(w.write(p), w.flush(), time.sleep(0.05)) for p in (b'one ', b'line\\nsecond\\nno newline at the end')]")
+    console = io.StringIO()
+    process = ManagedProcess("panel", [sys.executable, "-c", pieces], {}, tmp_path, console).start()
+    assert process.wait(30)
+
+    assert console.getvalue().splitlines() == ["panel     | one line", "panel     | second",
+                                               "panel     | no newline at the end"]
+    assert process.log_path.read_bytes() == b"one line\nsecond\nno newline at the end"

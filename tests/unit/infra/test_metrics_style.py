@@ -32,3 +32,22 @@ def test_a_registry_gets_one_set_of_metrics_however_many_times_an_app_is_built()
     assert metrics_for(ApiMetrics, CollectorRegistry()) is not first
     first.accepted(replayed=False)
     assert registry.get_sample_value("gateway_api_transactions_accepted_total") == 1
+
+
+def test_observing_a_batch_at_once_exposes_what_observing_each_amount_does():
+    from prometheus_client import Histogram, generate_latest
+
+    from infra.metrics import END_TO_END_BUCKETS, observe_all
+
+    amounts = [0.0, 0.005, 0.0051, 0.25, 0.3, 1, 59.9, 60, 61, 1e9]  # on, between and beyond the bounds
+    each, batch = CollectorRegistry(), CollectorRegistry()
+    one_by_one = Histogram("e2e_seconds", "d", buckets=END_TO_END_BUCKETS, registry=each)
+    for amount in amounts:
+        one_by_one.observe(amount)
+    observe_all(Histogram("e2e_seconds", "d", buckets=END_TO_END_BUCKETS, registry=batch), amounts)
+    observe_all(Histogram("unused_seconds", "d", registry=CollectorRegistry()), [])  # nothing observed: no error
+
+    def samples(registry):
+        return [line for line in generate_latest(registry).decode().splitlines() if "_created" not in line]
+
+    assert samples(batch) == samples(each)

@@ -6,7 +6,7 @@ import pytest
 
 from infra.settings import ConfigurationError, EnvReader
 from processor.domain.transaction import Outcome
-from processor.adapters.presenters import present
+from processor.adapters.presenters import present, result_messages
 from processor.settings import Settings
 from tests.support.transactions import TEST_CARD_KEYS
 
@@ -55,3 +55,19 @@ def test_published_bytes_are_the_contracts_json():
     outcome = Outcome("tx-é", "acct", "approved", "", Decimal("1.00"), None, None, None, datetime(2026, 6, 15))
     result = present(outcome)
     assert json.loads(orjson.dumps(vars(result))) == json.loads(result.to_json())
+
+
+def test_result_messages_are_the_bytes_of_each_presented_result():
+    import orjson
+
+    first, second = datetime(2026, 6, 15, 12, 0, 1), datetime(2026, 6, 15, 12, 0, 2, 7)
+    outcomes = [
+        Outcome("tx-1", "acct", "rejected", "invalid credit card cvv", Decimal("10.50"), "visa", "1111",
+                datetime(2026, 6, 15, 12, 0, 0, 5), first),
+        Outcome("tx-é", "", "approved", "", None, None, None, None, first),
+        Outcome("tx-3", "acct", "approved", "", Decimal("1000.00"), "amex", "0005", None, second),
+        Outcome("tx-4", "acct", "approved", "", Decimal("1.00"), "visa", "1111", None, first),
+    ]
+    assert list(result_messages(outcomes)) == [orjson.dumps(vars(present(outcome))) for outcome in outcomes]
+    assert [json.loads(raw) for raw in result_messages(outcomes)] == [
+        json.loads(present(outcome).to_json()) for outcome in outcomes]
