@@ -23,11 +23,12 @@ install: $(INSTALLED)
 run: $(INSTALLED)
 	@$(PY) -m infra.stack
 
-## Style rules (ruff) and layer contracts (import-linter), both configured in pyproject.toml.
-## `make test` runs them too (tests/unit/test_lint.py).
+## Style rules (ruff), layer contracts (import-linter) and types (mypy, held to mypy-baseline.txt, which only
+## shrinks: tools/mypy_baseline.py), all configured in pyproject.toml. `make test` runs them too (tests/unit/test_lint.py).
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(PY) tools/mypy_baseline.py
 
 ## The docs site from docs/ (mkdocs-material, mkdocs.yml) into site/, offline; warnings are errors.
 ## `make test` builds it too (tests/unit/test_docs.py).
@@ -93,4 +94,4 @@ release:
 	$(PYTHON) k8s/release.py $(OVERLAY) $(VERSION) $(IMAGES)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache site
+	rm -rf $(VENV) var .pytest_cache .mypy_cache site

@@ -141,7 +141,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Without settings (gunicorn, flask CLI) they come from the environment and logs go out as JSON;
     tests pass their own settings and keep pytest's log capture."""
     from_env = settings is None
-    settings = Settings.from_env() if from_env else settings
+    if settings is None:
+        settings = Settings.from_env()
     app = Flask(__name__)
     app.config.update(openapi_config(), MAX_CONTENT_LENGTH=settings.max_body_bytes)
     trust_proxies(app, settings.trusted_proxy_hops)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from infra.health import Heartbeat
-from infra.offset_gaps import OffsetGaps
+from infra.offset_gaps import OffsetGaps, position
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +149,8 @@ def next_offsets(batch: Sequence[Message]) -> list[TopicPartition]:
     """The offset to resume from for each partition in the batch (last offset + 1)."""
     highest: dict[tuple[str, int], int] = {}
     for message in batch:
-        key = (message.topic(), message.partition())
-        highest[key] = max(highest.get(key, -1), message.offset())
+        key, offset = position(message)
+        highest[key] = max(highest.get(key, -1), offset)
     return [TopicPartition(topic, partition, offset + 1) for (topic, partition), offset in highest.items()]
 
 

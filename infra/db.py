@@ -133,7 +133,7 @@ def wait_for_schema(engine: Engine, script_location: str, version_table: str, st
             if schema_is_current(engine, script_location, version_table):
                 return True
         except Exception as exc:  # noqa: BLE001 - database not there yet: same answer, wait
-            error = type(exc).__name__
+            error: str | None = type(exc).__name__
         else:
             error = None
         if not logged:

@@ -17,6 +17,7 @@ from confluent_kafka import Message
 
 from infra.contracts import DeadLetter
 from infra.kafka import AckedProducer, Record
+from infra.offset_gaps import position
 from infra.redaction import mask_card_numbers
 
 
@@ -29,7 +30,8 @@ _CIPHERTEXT = re.compile(r'("ct"\s{0,8}:\s{0,8}")[^"]{0,100000}"?|[A-Za-z0-9+/]{
 
 def dead_letter(message: Message, reason: str) -> DeadLetter:
     payload = without_sealed_card((message.value() or b"").decode("utf-8", "replace"))
-    return DeadLetter(reason, message.topic(), message.partition(), message.offset(), mask_card_numbers(payload))
+    (topic, partition), offset = position(message)
+    return DeadLetter(reason, topic, partition, offset, mask_card_numbers(payload))
 
 
 def without_sealed_card(payload: str) -> str:

@@ -105,6 +105,7 @@ class EmbeddedBroker:
         """Until Kafka requests get answers, as long as Tansu runs: when it exits (its port was taken),
         whatever listens on the port is another process, so its answers do not count."""
         deadline = time.monotonic() + timeout
+        assert self._process is not None, "called by start(), after Popen"
         while True:
             if self._process.poll() is not None:
                 raise BrokerStartError(f"exited with code {self._process.returncode}")

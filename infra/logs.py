@@ -50,6 +50,8 @@ class BatchedStreamHandler(logging.StreamHandler):
     PYTHONUNBUFFERED). Lines reach the reader within ``interval``, in order; a process killed with
     SIGKILL loses at most that much; ``logging.shutdown`` at exit writes what is left."""
 
+    lock: threading.RLock  # logging.Handler.__init__ creates it (typeshed allows None: a subclass may not)
+
     def __init__(self, stream, interval: float = 0.1):
         super().__init__(stream)
         self._interval = interval
@@ -109,13 +111,16 @@ def log_fields(logger: logging.Logger, level: int, message: str, fields: dict) -
     if not logger.isEnabledFor(level):
         return
     try:
-        handler.write_line(handler.formatter.format_fields(level, logger.name, message, fields), level)
+        formatter = handler.formatter
+        assert isinstance(formatter, JsonFormatter), "_only_json_handler returns a handler with one"
+        handler.write_line(formatter.format_fields(level, logger.name, message, fields), level)
     except Exception:  # noqa: BLE001 - as a handler does: report, never raise into the request
         logger.log(level, message, extra=fields)
 
 
 def _only_json_handler(logger: logging.Logger, level: int) -> BatchedStreamHandler | None:
-    found, current = None, logger
+    found: BatchedStreamHandler | None = None
+    current: logging.Logger | None = logger
     while current is not None:
         if current.filters:
             return None

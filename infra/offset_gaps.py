@@ -27,6 +27,16 @@ log = logging.getLogger(__name__)
 Key = tuple[str, int]
 
 
+def position(message: Message) -> tuple[Key, int]:
+    """Where a consumed record sits: its (topic, partition) and offset.
+
+    confluent-kafka answers None for these only on error events, which ``fetch_batch`` leaves out of
+    every batch; a record read from a partition always has all three."""
+    topic, partition, offset = message.topic(), message.partition(), message.offset()
+    assert topic is not None and partition is not None and offset is not None, "an error event, not a record"
+    return (topic, partition), offset
+
+
 class OffsetGaps:
     def __init__(self, give_up_after: float = 5.0, clock: Callable[[], float] = time.monotonic,
                  on_accept: Callable[[], None] = lambda: None):
@@ -55,18 +65,18 @@ class OffsetGaps:
         """The messages before each partition's first gap, and where to re-read gapped partitions."""
         kept, rewinds, gapped = [], [], set()
         for message in batch:
-            key = (message.topic(), message.partition())
+            key, offset = position(message)
             if key in gapped:
                 continue
             expected = self._next.get(key)
-            if expected is not None and message.offset() > expected and not self._accept(key, expected, message):
+            if expected is not None and offset > expected and not self._accept(key, expected, message):
                 gapped.add(key)
                 rewinds.append(TopicPartition(key[0], key[1], expected))
                 continue
-            if expected is not None and message.offset() >= expected:
+            if expected is not None and offset >= expected:
                 self._open.pop(key, None)  # the gap, if any, is filled (or was just accepted)
             kept.append(message)
-            self._next[key] = max(message.offset() + 1, expected or 0)
+            self._next[key] = max(offset + 1, expected or 0)
         return kept, rewinds
 
     def _accept(self, key: Key, expected: int, message: Message) -> bool:

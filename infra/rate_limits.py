@@ -23,11 +23,18 @@ log = logging.getLogger(__name__)
 
 
 class Policy(Protocol):
-    """A quota of requests per window of whole seconds (the IETF RateLimit-Policy's q and w)."""
+    """A quota of requests per window of whole seconds (the IETF RateLimit-Policy's q and w).
 
-    name: str
-    quota: int
-    window_seconds: int
+    Read-only properties, so the services' frozen dataclasses are policies too."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def quota(self) -> int: ...
+
+    @property
+    def window_seconds(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,7 @@ REDIS_TIMEOUT_SECONDS = 0.25  # a slow store delays requests by at most this muc
 
 class RateLimiter:
     def __init__(self, storage_url: str, key_prefix: str = "gateway", on_store_failure=lambda: None):
-        options = {"wrap_exceptions": True}
+        options: dict[str, float | str | bool] = {"wrap_exceptions": True}
         if storage_url.startswith(("redis://", "rediss://")):
             options |= {"key_prefix": key_prefix, "socket_timeout": REDIS_TIMEOUT_SECONDS,
                         "socket_connect_timeout": REDIS_TIMEOUT_SECONDS}
@@ -56,8 +63,9 @@ class RateLimiter:
     def close(self) -> None:
         """Hand the store's connections back (Redis: its pool's sockets), as an app that stops does."""
         client = getattr(self._storage, "storage", None)  # limits' RedisStorage keeps its redis.Redis here
-        if callable(getattr(client, "close", None)):
-            client.close()
+        close = getattr(client, "close", None)
+        if callable(close):
+            close()
 
     def hit(self, policy: Policy, *identifiers: str) -> Decision:
         """One request against ``policy`` for this partition (account id, client address...)."""

@@ -14,7 +14,7 @@ class TopicRouter:
         self._handlers = dict(handlers)
 
     def __call__(self, messages: Sequence[Message]) -> None:
-        by_topic: dict[str, list[Message]] = {}
+        by_topic: dict[str | None, list[Message]] = {}  # None: an error event, which fetch_batch leaves out
         for message in messages:
             by_topic.setdefault(message.topic(), []).append(message)
         for topic, handler in self._handlers.items():

@@ -18,7 +18,7 @@ from infra.sql import PreparedStatement
 
 from gateway_api.adapters.sql import JoinedUpdate
 from gateway_api.adapters.tables import events, webhook_attempts, webhook_deliveries as d, webhook_endpoints as ep
-from gateway_api.domain.deliveries import CANCELED, DELIVERED, PENDING
+from gateway_api.domain.deliveries import CANCELED, DELIVERED, PENDING, Attempt
 from gateway_api.domain.webhook_endpoints import STATUS_ENABLED
 from gateway_api.use_cases.ports import AttemptRecord, ClaimedDelivery, DeliveryQueue, QueueStats
 
@@ -62,7 +62,7 @@ class SqlDeliveryQueue(DeliveryQueue):
 
     def _record(self, connection, records: Sequence[AttemptRecord]) -> None:
         records = [record for record in records if record.transition is not None]  # None: not ours any more
-        self._insert_attempts.execute_many(connection, [_attempt_row(r) for r in records if r.attempt is not None])
+        self._insert_attempts.execute_many(connection, [_attempt_row(r.attempt) for r in records if r.attempt is not None])
         outcomes = [_outcome_values(record) for record in records]
         if connection.dialect.name == "sqlite":
             self._write_outcomes.execute_many(connection, outcomes)
@@ -103,14 +103,14 @@ class SqlDeliveryQueue(DeliveryQueue):
     @staticmethod
     def _track_failing_endpoints(connection, records: Sequence[AttemptRecord]) -> None:
         """``failing_since``: the first failure since the endpoint's last success (for alerting)."""
-        attempted = [r for r in records if r.attempt is not None]
-        delivered = {r.claimed.endpoint_id for r in attempted if r.attempt.result.delivered}
+        attempted = [(r.claimed, r.attempt) for r in records if r.attempt is not None]
+        delivered = {claimed.endpoint_id for claimed, attempt in attempted if attempt.result.delivered}
         # Only changes are written: endpoints are looked at as they were when claimed.
-        recovered = {r.claimed.endpoint_id for r in attempted
-                     if r.attempt.result.delivered and r.claimed.endpoint_failing}
-        failed = {r.claimed.endpoint_id: r.attempt.attempted_at for r in attempted
-                  if not r.attempt.result.delivered and not r.claimed.endpoint_failing
-                  and r.claimed.endpoint_id not in delivered}
+        recovered = {claimed.endpoint_id for claimed, attempt in attempted
+                     if attempt.result.delivered and claimed.endpoint_failing}
+        failed = {claimed.endpoint_id: attempt.attempted_at for claimed, attempt in attempted
+                  if not attempt.result.delivered and not claimed.endpoint_failing
+                  and claimed.endpoint_id not in delivered}
         if recovered:
             connection.execute(_RECOVERED, {"ids": sorted(recovered)})
         if failed:
@@ -158,19 +158,19 @@ _OUTCOME_JOINED = JoinedUpdate(
 
 
 def _outcome_values(record: AttemptRecord) -> dict:
-    attempt, claimed = record.attempt, record.claimed
+    attempt, claimed, transition = record.attempt, record.claimed, record.transition
+    assert transition is not None, "_record keeps only the records that have one"
     if attempt is None:
         return {"b_id": claimed.delivery_id, "b_token": claimed.lock_token, "b_status": CANCELED,
                 "b_attempts": claimed.attempts_made, "b_next": None, "b_at": None, "b_http": None,
                 "b_error": "the endpoint was deleted"}
     result = attempt.result
-    return {"b_id": claimed.delivery_id, "b_token": claimed.lock_token, "b_status": record.transition.status,
-            "b_attempts": attempt.number, "b_next": record.transition.next_attempt_at, "b_at": attempt.attempted_at,
-            "b_http": result.http_status, "b_error": None if record.transition.status == DELIVERED else result.error}
+    return {"b_id": claimed.delivery_id, "b_token": claimed.lock_token, "b_status": transition.status,
+            "b_attempts": attempt.number, "b_next": transition.next_attempt_at, "b_at": attempt.attempted_at,
+            "b_http": result.http_status, "b_error": None if transition.status == DELIVERED else result.error}
 
 
-def _attempt_row(record: AttemptRecord) -> dict:
-    attempt = record.attempt
+def _attempt_row(attempt: Attempt) -> dict:
     result = attempt.result
     return {"delivery_id": attempt.delivery_id, "number": attempt.number, "attempted_at": attempt.attempted_at,
             "duration_ms": round(result.duration_s * 1000), "outcome": result.outcome,

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import DataError, IntegrityError
@@ -214,7 +215,7 @@ def _decision(result: TransactionResult) -> dict:
     }
 
 
-def _amount_or_none(value) -> object:
+def _amount_or_none(value) -> Decimal | None:
     try:
         return parse_amount(value)
     except ValueError:

@@ -69,6 +69,7 @@ class KafkaTransactionPublisher(TransactionPublisher, RefundPublisher):
     def ping(self, timeout: float) -> None:
         """Raise if the broker does not answer a metadata request for the transactions topic."""
         self._acked_producer()
+        assert self._producer is not None, "created by _acked_producer, never unset"
         self._producer.list_topics(self._settings.topics.transactions, timeout=timeout)
 
     def close(self, timeout: float = 5) -> None:

@@ -102,7 +102,7 @@ class SqlRefunds(RefundLedger):
 
 def _apply(connection: Connection, result: RefundResult) -> Refund | None:
     amount = _amount_or_none(result.amount)
-    values = {"status": result.status, "failure_reason": result.failure_reason,
+    values: dict[str, object] = {"status": result.status, "failure_reason": result.failure_reason,
               "processed_at": parse_rfc3339(result.processed_at) or utc_now()}
     if amount is not None or result.status == REFUND_SUCCEEDED:
         values["amount_cents"] = None if amount is None else to_cents(amount)

@@ -93,17 +93,17 @@ class Dispatcher:
                 self._database_failed("writing outcomes or claiming deliveries failed",
                                       unrecorded=len(self._unrecorded))
             else:
-                self._write_one_by_one()
+                self._write_one_by_one(self._judge)
             return None
         self._observe(self._unrecorded)
         self._unrecorded = []
         self._backoff = 0.0
         return claimed
 
-    def _write_one_by_one(self) -> None:
+    def _write_one_by_one(self, judge: OutageOrPoison) -> None:
         """The batch failed with the database up: write each outcome alone, set the refused ones aside."""
         try:
-            _, refused = apply_isolating(self._unrecorded, self._deliver.record, self._judge)
+            _, refused = apply_isolating(self._unrecorded, self._deliver.record, judge)
         except Exception:  # noqa: BLE001 - an outage after all: keep them, retry later
             self._database_failed("writing outcomes failed", unrecorded=len(self._unrecorded))
             return

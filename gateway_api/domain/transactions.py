@@ -78,7 +78,7 @@ class Transaction:
     amount: Decimal | None
     card_brand: str | None
     card_last4: str | None
-    created_at: datetime | None
+    created_at: datetime  # the column is NOT NULL; a result without one takes its processed_at
     description: str | None = None
     error_message: str = ""
     processed_at: datetime | None = None

@@ -11,7 +11,9 @@ from gateway_api.migrations import VERSION_TABLE
 
 
 def run_migrations_online() -> None:
-    engine = build_engine(context.config.get_main_option("sqlalchemy.url"))
+    url = context.config.get_main_option("sqlalchemy.url")
+    assert url is not None, "infra.db.migrate, the only way these migrations run, always sets it"
+    engine = build_engine(url)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=metadata, version_table=VERSION_TABLE,
                           render_as_batch=connection.dialect.name == "sqlite")

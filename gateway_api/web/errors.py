@@ -60,6 +60,8 @@ def register_error_handlers(app: Flask, retry_after_seconds: int) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
+        # Flask hands an HTTPException without a code (abort(response)) back as it is, never to a handler.
+        assert error.code is not None, "Flask's handle_http_exception returns code-less ones unhandled"
         if error.code == 422:
             return _validation(error)
         type_, code, message = _HTTP.get(error.code, ("invalid_request_error", "invalid_request", error.name))

@@ -14,7 +14,8 @@ from gateway_api.web.auth import ADMIN, current_caller
 from gateway_api.web.errors import error_response
 
 # The views whose work costs most, by endpoint (blueprint.view): each has a policy of its own.
-_OPERATIONS = {
+# Keyed by request.endpoint, which is None when no route matched (a 404): no expensive operation then.
+_OPERATIONS: dict[str | None, str] = {
     "events.resend_event": "resend",
     "reports.get_report": "reports",
     "sessions.open_session": "sessions",
@@ -51,6 +52,7 @@ def _hits() -> list[Decision]:
     principal, account = caller[0], caller[1]
     if principal.kind == ADMIN:
         return []
+    assert account is not None, "every caller but an admin is a merchant, with its account"
     decisions = [limiter.hit(account_policy(account.rate_limit_per_second), account.id)]
     operation = _OPERATIONS.get(request.endpoint)
     if operation is not None:

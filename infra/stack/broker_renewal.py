@@ -39,6 +39,7 @@ from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPa
 
 from infra.embedded_broker import EmbeddedBroker
 from infra.kafka import KafkaSettings, client_config, producer_config
+from infra.offset_gaps import position
 from infra.publish_gate import GateBusy, PublishGate
 
 log = logging.getLogger(__name__)
@@ -175,8 +176,9 @@ class BrokerRenewal:
                     raise KafkaException(f"{topic}: no answer while reading it before the swap")
                 if message.error() is None:
                     messages.append(message)
-                    if message.offset() + 1 >= ends[message.partition()][1]:
-                        unread.discard(message.partition())
+                    (_topic, partition), offset = position(message)
+                    if offset + 1 >= ends[partition][1]:
+                        unread.discard(partition)
             return messages
         finally:
             consumer.close()
@@ -186,8 +188,9 @@ class BrokerRenewal:
             return
         producer = Producer(producer_config(self.settings, "stack-broker-renewal", logger=log))
         for message in messages:
-            producer.produce(message.topic(), value=message.value(), key=message.key(),
-                             partition=message.partition(), headers=message.headers())
+            (topic, partition), _offset = position(message)
+            producer.produce(topic, value=message.value(), key=message.key(), partition=partition,
+                             headers=message.headers())
         left = producer.flush(30)
         if left:
             log.error("dead letters not written back to the new broker", extra={"lost": left})

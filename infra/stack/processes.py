@@ -45,8 +45,10 @@ class ManagedProcess:
         The console gets whole lines, each prefixed with the process's name."""
         prefix = f"{self.name:<10}| "
         partial = b""
-        with self._process.stdout, open(self.log_path, "ab") as log_file:
-            while chunk := os.read(self._process.stdout.fileno(), 1 << 16):
+        output = self._process.stdout if self._process is not None else None
+        assert output is not None, "the pump starts after Popen(stdout=PIPE)"
+        with output, open(self.log_path, "ab") as log_file:
+            while chunk := os.read(output.fileno(), 1 << 16):
                 log_file.write(chunk)
                 log_file.flush()
                 if self._console is not None:
@@ -56,12 +58,13 @@ class ManagedProcess:
                 self._show(prefix, [partial])
 
     def _show(self, prefix: str, lines: list[bytes]) -> None:
-        if not lines:
+        console = self._console
+        if not lines or console is None:
             return
         text = "".join(prefix + self._for_console(line.decode("utf-8", errors="replace")) + "\n" for line in lines)
         with self._console_lock:
-            self._console.write(text)
-            self._console.flush()
+            console.write(text)
+            console.flush()
 
     def restart(self) -> "ManagedProcess":
         """Start the same command again once it has exited (tests kill services and bring them back)."""
@@ -82,7 +85,7 @@ class ManagedProcess:
         return self._process is not None and self._process.poll() is None
 
     def signal(self, signum: int = signal.SIGTERM) -> None:
-        if self.is_running():
+        if self._process is not None and self._process.poll() is None:  # is_running(), spelled out so the type narrows
             os.killpg(self._process.pid, signum)
 
     def wait(self, timeout: float) -> bool:

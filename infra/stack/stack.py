@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import time
 import urllib.error
@@ -43,7 +44,7 @@ class Stack:
         self.prometheus_url: str | None = None
         self._broker: EmbeddedBroker | None = None
         self._broker_watch: BrokerWatch | None = None
-        self._prometheus = None
+        self._prometheus: subprocess.Popen | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 

@@ -106,11 +106,12 @@ class ResultsConsumer:
 
     def handle_batch(self, messages: list[Message]) -> None:
         """Every message is shown or skipped on its own: no content stops the live view."""
-        refunds = self._settings.topics.refunds_result if self._on_refund is not None else None
+        on_refund = self._on_refund
+        refunds = self._settings.topics.refunds_result if on_refund is not None else None
         for message in messages:
             try:
-                if refunds is not None and message.topic() == refunds:
-                    self._on_refund(decode_refund(message.value()))
+                if on_refund is not None and message.topic() == refunds:
+                    on_refund(decode_refund(message.value()))
                 else:
                     self._on_result(decode_result(message.value()))
             except Exception as exc:  # noqa: BLE001 - the class only: texts may quote the payload

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, Response, abort, g, jsonify, request
 
-from panel.web.auth import current_credential, login_required
+from panel.web.auth import login_required, signed_in_credential
 from panel.web.context import panel
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -66,7 +66,7 @@ def reports():
 
 def reports_csv() -> Response:
     params = _report_params()
-    document = panel().gateway.get_csv(current_credential(), "/v1/reports", params | {"format": "csv"})
+    document = panel().gateway.get_csv(signed_in_credential(), "/v1/reports", params | {"format": "csv"})
     filename = f"report-{params['period']}-{params['from']}-{params['to']}.csv"
     return Response(document.content, content_type=document.content_type,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
@@ -83,7 +83,7 @@ def _report_params() -> dict:
 
 
 def _gateway_json(path: str, params: dict | None = None) -> dict:
-    return panel().gateway.get_json(current_credential(), path, params)
+    return panel().gateway.get_json(signed_in_credential(), path, params)
 
 
 def _status(value: str | None) -> str | None:

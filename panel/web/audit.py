@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, render_template, request
 
 from panel.use_cases.ports import GatewayRefused
-from panel.web.auth import current_credential, login_required
+from panel.web.auth import login_required, signed_in_credential
 from panel.web.context import panel
 
 bp = Blueprint("audit", __name__)
@@ -17,7 +17,7 @@ PAGE_SIZE = 50
 def page():
     params = {"limit": PAGE_SIZE, "starting_after": request.args.get("starting_after", "")[:40]}
     try:
-        body = panel().gateway.get_json(current_credential(), "/v1/audit_events", params)
+        body = panel().gateway.get_json(signed_in_credential(), "/v1/audit_events", params)
     except GatewayRefused as exc:
         message = (exc.body.get("error") or {}).get("message", "The gateway refused the request.")
         return render_template("audit.html", principal=g.principal, entries=[], has_more=False, error=message), 400

@@ -47,9 +47,21 @@ def current_principal() -> Principal | None:
 
 def current_credential() -> Credential | None:
     """The session token the cookie holds; a cookie holding anything else (a raw secret or admin
-    token, as cookies did before panel sessions existed) does not sign anyone in."""
-    credential = panel().vault.open(session.get("cred"))
-    return credential if credential is not None and credential.kind == SESSION else None
+    token, as cookies did before panel sessions existed) does not sign anyone in.
+
+    Opened once per request: the sealed token ages out (PANEL_SESSION_HOURS) at some second, and
+    the view must not find it gone after ``login_required`` found it there."""
+    if "credential" not in g:
+        credential = panel().vault.open(session.get("cred"))
+        g.credential = credential if credential is not None and credential.kind == SESSION else None
+    return g.credential
+
+
+def signed_in_credential() -> Credential:
+    """The credential of a view behind ``login_required``, which checked it (this request)."""
+    credential = current_credential()
+    assert credential is not None, "only called behind login_required, which checked it this request"
+    return credential
 
 
 def session_id() -> str:
@@ -84,7 +96,7 @@ def login_required(view=None, *, check_with_gateway: bool = False):
 def _still_valid(principal: Principal) -> Principal | None:
     """None once the API voids the session; GatewayUnavailable propagates (502: not a sign-out)."""
     try:
-        panel().gateway.me(current_credential())
+        panel().gateway.me(signed_in_credential())
     except NotAuthenticated:
         session.clear()
         return None

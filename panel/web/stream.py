@@ -20,7 +20,7 @@ from panel.domain.fair_shares import STREAM_LEASE_SECONDS, STREAMS_PER_MERCHANT
 from panel.domain.principal import Credential
 from panel.adapters.metrics import PanelMetrics
 from panel.use_cases.hub import CLOSED, RESYNC, LiveEvent, Subscription, TooManyStreams
-from panel.web.auth import current_credential, login_required, session_id
+from panel.web.auth import login_required, signed_in_credential, session_id
 from panel.web.context import panel
 
 bp = Blueprint("stream", __name__)
@@ -47,7 +47,7 @@ def stream():
     except BaseException:
         lease.release()
         raise
-    check = CredentialCheck(panel().gateway, current_credential(), panel().settings.credential_check_seconds)
+    check = CredentialCheck(panel().gateway, signed_in_credential(), panel().settings.credential_check_seconds)
     _wait_for_consumer()
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return Response(_events(hub, subscription, check, panel().metrics, lease), mimetype="text/event-stream",

@@ -15,7 +15,7 @@ from flask import Blueprint, abort, g, jsonify, render_template, request
 
 from panel.use_cases.ports import NotAuthenticated
 from panel.domain.principal import Credential
-from panel.web.auth import current_credential, login_required
+from panel.web.auth import login_required, signed_in_credential
 from panel.web.context import panel
 
 bp = Blueprint("webhooks", __name__)
@@ -81,7 +81,7 @@ def _gateway(method: str, path: str, body: dict | None = None, params: dict | No
     if g.principal.is_admin:
         abort(403, description="Webhooks belong to a merchant: sign in with the merchant's account id and secret.")
     if method == "GET":
-        return panel().gateway.get_json(current_credential(), path, params)
+        return panel().gateway.get_json(signed_in_credential(), path, params)
     return _change(method, path, body)
 
 

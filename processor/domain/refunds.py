@@ -130,6 +130,7 @@ def decide_refund(request: RefundRequest, payment: Payment | None, now: datetime
         return RefundOutcome(request.id, request.transaction_id, request.account_id, REFUND_FAILED,
                              request.amount if request.amount_is_valid else None, broken.failure_reason,
                              refunded, now)
+    assert payment is not None, "TransactionIsApproved is broken by a missing payment"
     amount = payment.refundable if request.amount is None else request.amount
     return RefundOutcome(request.id, request.transaction_id, request.account_id, REFUND_SUCCEEDED, amount, None,
                          refunded + amount, now)

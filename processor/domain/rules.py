@@ -19,10 +19,15 @@ class Checked(Protocol):
     """What a rule reads of a transaction (``processor.domain.transaction.Transaction`` is one).
 
     Named here rather than imported, so the rules do not depend on the entity that applies them.
+    Read-only properties: a rule never changes what it checks, and the entity is a frozen dataclass
+    (plain attributes here would ask for settable ones, which it does not have).
     """
 
-    card: CreditCard
-    amount: Decimal | None  # None when the input was not a number
+    @property
+    def card(self) -> CreditCard: ...
+
+    @property
+    def amount(self) -> Decimal | None: ...  # None when the input was not a number
 
 
 class Rule:

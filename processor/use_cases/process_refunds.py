@@ -48,6 +48,7 @@ class ProcessRefunds:
 def _decide_and_apply(session: RefundSession, request: RefundRequest, now: datetime) -> RefundOutcome:
     outcome = decide_refund(request, session.payment(request.transaction_id), now)
     if outcome.succeeded:
+        assert outcome.amount is not None, "decide_refund gives a succeeded refund its amount"
         total = session.take(outcome.transaction_id, outcome.amount)
         if total is None:
             payment = session.payment(request.transaction_id)

@@ -1,6 +1,7 @@
-"""`make lint` inside the suite: CI runs `make test`, so a broken rule or layer contract fails the build.
+"""`make lint` inside the suite: CI runs `make test`, so a broken rule, layer contract or type fails the build.
 
-The rules and the contracts live in pyproject.toml (``[tool.ruff]``, ``[tool.importlinter]``).
+The rules, the contracts and the type checker's settings live in pyproject.toml (``[tool.ruff]``,
+``[tool.importlinter]``, ``[tool.mypy]``); mypy's known errors in mypy-baseline.txt.
 """
 import subprocess
 import sys
@@ -23,3 +24,9 @@ def test_every_import_contract_is_kept():
     done = run(str(BIN / "lint-imports"), "--no-cache")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 broken" in done.stdout
+
+
+def test_mypy_reports_exactly_the_baseline():
+    """No error beyond mypy-baseline.txt, and no entry there that no longer occurs (it only shrinks)."""
+    done = run(sys.executable, "tools/mypy_baseline.py")
+    assert done.returncode == 0, done.stdout + done.stderr

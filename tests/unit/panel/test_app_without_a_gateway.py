@@ -116,3 +116,21 @@ def test_json_nested_too_deeply_is_invalid_json_not_a_crash(app):
     with app.test_request_context("/api/webhook_endpoints", method="POST", data=body,
                                   content_type="application/json"):
         assert request.get_json(silent=True) is None
+
+
+@pytest.mark.parametrize("path", ["/api/reports", "/reports.csv", "/audit", "/api/webhook_endpoints"])
+def test_a_credential_that_expires_between_the_sign_in_check_and_the_view_is_no_server_error(app, client, path,
+                                                                                              monkeypatch):
+    """The sealed credential ages out (PANEL_SESSION_HOURS) in the moment between login_required opening it
+    and the view sending it to the API: the view goes on with the one that was checked (the API, down
+    here, answers 502), instead of calling the API with none (AttributeError, a 500)."""
+    from panel.domain.principal import Credential
+
+    vault = app.extensions["panel"].vault
+    with client.session_transaction() as session:
+        session["who"] = {"kind": "merchant", "account_id": "a", "name": "A"}
+        session["cred"] = vault.seal(Credential.session("panel-session-token"))
+    opened = []
+    open_once = vault.open
+    monkeypatch.setattr(vault, "open", lambda token: None if opened else opened.append(1) or open_once(token))
+    assert client.get(path).status_code == 502
