@@ -6,7 +6,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import event
 
+from infra import group_commit
 from infra.contracts import TransactionResult
 from infra.db import build_engine
 from infra.group_commit import Batch, GroupCommit
@@ -177,7 +179,39 @@ def test_the_oldest_pending_row_gives_the_pending_age_gauge(ledger):
 
 @pytest.fixture
 def writes(engine):
-    return GroupCommit(engine, name="test-group-commit")
+    writes = GroupCommit(engine, name="test-group-commit")
+    yield writes
+    writes.release()
+
+
+def checkouts(engine) -> list:
+    """One entry per connection taken from the engine's pool from now on."""
+    seen = []
+    event.listen(engine, "checkout", lambda *_: seen.append(1))
+    return seen
+
+
+def test_commits_that_follow_each_other_share_one_connection_and_an_idle_one_goes_back_to_the_pool(
+        engine, writes, monkeypatch):
+    ledger = SqlLedger(engine, writes)
+    seen = checkouts(engine)
+    for n in range(5):
+        ledger.add_pending(pending(f"t{n}"))
+    assert len(seen) == 1
+    monkeypatch.setattr(group_commit, "HOLD_SECONDS", 0.0)  # every commit now follows an idle spell
+    ledger.add_pending(pending("later"))
+    assert len(seen) == 2
+
+
+def test_after_a_failed_commit_the_next_one_starts_on_a_fresh_connection(engine, writes):
+    ledger = SqlLedger(engine, writes)
+    seen = checkouts(engine)
+    ledger.add_pending(pending("t1"))
+    with pytest.raises(Exception):  # noqa: B017, PT011 - whatever the backend raises for NOT NULL
+        ledger.add_pending(replace(pending("bad"), account_id=None))
+    ledger.add_pending(pending("t2"))
+    assert len(seen) == 2
+    assert ledger.get("t2") is not None
 
 
 def test_concurrent_claims_of_one_key_in_group_commits_all_get_the_same_record(engine, writes):
