@@ -13,8 +13,9 @@ from infra.contracts import TransactionResult
 from infra.db import build_engine
 from infra.group_commit import Batch, GroupCommit
 
-from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore
+from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore, completing, holders_of
 from gateway_api.adapters.ledger_repository import SqlLedger
+from gateway_api.adapters.tables import metadata
 from gateway_api.domain.idempotency import IdempotencyRecord
 from gateway_api.domain.transactions import Card, Transaction, TransactionRequest
 from gateway_api.use_cases.ports import ListQuery
@@ -220,6 +221,20 @@ def test_concurrent_claims_of_one_key_in_group_commits_all_get_the_same_record(e
                                                 expired_before=T0 - timedelta(hours=24)), 12)
     assert len({h.transaction_id for h in holders}) == 1
     assert most_in_flight(spans) >= 2, "the claims ran one after another, nothing raced"
+
+
+@pytest.mark.parametrize("prepared", [holders_of, completing])
+@pytest.mark.parametrize("count", [1, 5])
+def test_the_claim_and_completion_statements_search_the_primary_key_never_scan_the_table(tmp_path, prepared, count):
+    engine = build_engine(f"sqlite:///{tmp_path}/plan.db")
+    metadata.create_all(engine)
+    statement = prepared(engine.dialect)._prepared(count)
+    with engine.connect() as connection:
+        plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement.sql, ("x",) * statement.sql.count("?")).all()
+    engine.dispose()
+    steps = [row[3] for row in plan]
+    assert not [step for step in steps if step.startswith("SCAN")], steps
+    assert len([step for step in steps if step.startswith("SEARCH")]) == count
 
 
 def test_an_expired_key_is_taken_over_once_when_claimed_twice_in_one_commit(engine):
