@@ -30,6 +30,8 @@ from typing import Generic, TypeVar
 
 from sqlalchemy import Connection, Engine
 
+from infra.latch import Latch
+
 log = logging.getLogger(__name__)
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -52,7 +54,7 @@ class _Pending:
     def __init__(self, batch: Batch, item):
         self.batch = batch
         self.item = item
-        self.wake = threading.Event()  # set when finished, or when handed the lead
+        self.wake = Latch()  # set when finished, or when handed the lead
         self.finished = False
         self.result = None
         self.error: BaseException | None = None
