@@ -12,8 +12,9 @@ from infra import group_commit
 from infra.contracts import TransactionResult
 from infra.db import build_engine
 from infra.group_commit import Batch, GroupCommit
+from infra.sql import PreparedForEach
 
-from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore, completing, holders_of
+from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore, completing, holders_of, mark_completed
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.adapters.tables import metadata
 from gateway_api.domain.idempotency import IdempotencyRecord
@@ -235,6 +236,17 @@ def test_the_claim_and_completion_statements_search_the_primary_key_never_scan_t
     steps = [row[3] for row in plan]
     assert not [step for step in steps if step.startswith("SCAN")], steps
     assert len([step for step in steps if step.startswith("SEARCH")]) == count
+
+
+def test_a_commit_of_more_keys_than_a_statement_holds_claims_and_completes_every_one(engine):
+    store, expired_before = SqlIdempotencyStore(engine), T0 - timedelta(hours=24)
+    records = [IdempotencyRecord("acct_a", f"k{n}", "fp", f"tx{n}", T0) for n in range(PreparedForEach.CHUNK * 2 + 3)]
+    with engine.begin() as connection:
+        holders = store._claims.write(connection, [(r, expired_before) for r in records + records[:1]])
+        mark_completed(connection, records, completing(engine.dialect))
+    assert [h.transaction_id for h in holders] == [r.transaction_id for r in records + records[:1]]
+    again = [store.claim(IdempotencyRecord("acct_a", r.key, "fp", "other", T0), expired_before) for r in records]
+    assert all(h.completed for h in again) and [h.transaction_id for h in again] == [r.transaction_id for r in records]
 
 
 def test_an_expired_key_is_taken_over_once_when_claimed_twice_in_one_commit(engine):
