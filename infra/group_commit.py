@@ -24,14 +24,20 @@ import abc
 import collections
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
 from sqlalchemy import Connection, Engine
 
+from infra.latch import Latch
+
 log = logging.getLogger(__name__)
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+# A connection idle longer than this goes back to the pool, whose checkout checks it again
+# (pool_pre_ping, pool_recycle on MySQL) before the next commit uses it.
+HOLD_SECONDS = 1.0
 
 
 class Batch(abc.ABC, Generic[Item, Result]):
@@ -48,7 +54,7 @@ class _Pending:
     def __init__(self, batch: Batch, item):
         self.batch = batch
         self.item = item
-        self.wake = threading.Event()  # set when finished, or when handed the lead
+        self.wake = Latch()  # set when finished, or when handed the lead
         self.finished = False
         self.result = None
         self.error: BaseException | None = None
@@ -64,6 +70,8 @@ class GroupCommit:
         self._lock = threading.Lock()
         self._queue: collections.deque[_Pending] = collections.deque()
         self._leading = False
+        self._held: Connection | None = None  # used by the leader only: one leader at a time
+        self._last_commit = 0.0
 
     def run(self, batch: Batch[Item, Result], item: Item) -> Result:
         pending = _Pending(batch, item)
@@ -130,11 +138,30 @@ class GroupCommit:
         by_batch: dict[Batch, list[_Pending]] = {}
         for pending in taken:
             by_batch.setdefault(pending.batch, []).append(pending)
-        with self._engine.begin() as connection:
-            for batch, group in by_batch.items():
-                results = batch.write(connection, [pending.item for pending in group])
-                for pending, result in zip(group, results, strict=True):
-                    pending.result = result
+        connection = self._connection()
+        try:
+            with connection.begin():
+                for batch, group in by_batch.items():
+                    results = batch.write(connection, [pending.item for pending in group])
+                    for pending, result in zip(group, results, strict=True):
+                        pending.result = result
+        except BaseException:
+            self.release()  # whatever failed (a lost connection...), the next commit starts afresh
+            raise
+        self._last_commit = time.monotonic()
+
+    def _connection(self) -> Connection:
+        if self._held is not None and time.monotonic() - self._last_commit > HOLD_SECONDS:
+            self.release()
+        if self._held is None:
+            self._held = self._engine.connect()
+        return self._held
+
+    def release(self) -> None:
+        """Hand the held connection back to the pool (an app that stops; before ``engine.dispose()``)."""
+        held, self._held = self._held, None
+        if held is not None:
+            held.close()
 
     def _commit_alone(self, pending: _Pending) -> None:
         try:

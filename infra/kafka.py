@@ -11,6 +11,7 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from infra.contracts import Topics
+from infra.latch import Latch
 from infra.settings import ConfigurationError, EnvReader, Secret
 
 log = logging.getLogger(__name__)
@@ -290,7 +291,7 @@ class _PendingAcks:
     def __init__(self, count: int):
         self.outstanding = count
         self.errors: list[KafkaError] = []
-        self.done = threading.Event()
+        self.done = Latch()
         self._lock = threading.Lock()
         if count == 0:
             self.done.set()

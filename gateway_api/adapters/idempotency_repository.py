@@ -3,10 +3,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, and_, delete, select, tuple_, update
+from sqlalchemy import Connection, Dialect, Engine, and_, bindparam, delete, or_, select, update
 
 from infra.group_commit import Batch, GroupCommit, write_alone
-from infra.sql import PreparedStatement
+from infra.sql import PreparedForEach, PreparedStatement
 
 from gateway_api.adapters.sql import prepared_insert_if_absent
 from gateway_api.adapters.tables import idempotency_keys as keys
@@ -27,7 +27,7 @@ class SqlIdempotencyStore(IdempotencyStore):
     def __init__(self, engine: Engine, writes: GroupCommit | None = None):
         self._engine = engine
         self._writes = writes
-        self._claims = _Claims(prepared_insert_if_absent(keys, engine.dialect))  # compiled once, not per claim
+        self._claims = _Claims(prepared_insert_if_absent(keys, engine.dialect), holders_of(engine.dialect))
 
     def claim(self, candidate: IdempotencyRecord, expired_before: datetime) -> IdempotencyRecord:
         if self._writes is not None:
@@ -41,49 +41,74 @@ class SqlIdempotencyStore(IdempotencyStore):
 
 
 class _Claims(Batch[Claim, IdempotencyRecord]):
-    def __init__(self, insert_new: PreparedStatement):
+    """Compiled once (per number of claims in a commit), not per claim: see infra.sql."""
+
+    def __init__(self, insert_new: PreparedStatement, select_holders: PreparedForEach):
         self._insert_new = insert_new
+        self._select_holders = select_holders
 
     def write(self, connection: Connection, items: Sequence[Claim]) -> list[IdempotencyRecord]:
         self._insert_new.execute_many(connection, [_row(candidate) for candidate, _ in items])
-        holders = _holders(connection, [candidate for candidate, _ in items])
+        holders = _holders(connection, [candidate for candidate, _ in items], self._select_holders)
         results = []
         for candidate, expired_before in items:
             holder = holders[(candidate.account_id, candidate.key)]
             if holder.created_at < expired_before:
-                holder = _take_over(connection, candidate, expired_before)
+                holder = _take_over(connection, candidate, expired_before, self._select_holders)
                 holders[(candidate.account_id, candidate.key)] = holder
             results.append(holder)
         return results
 
 
-def mark_completed(connection: Connection, records: Sequence[IdempotencyRecord]) -> None:
+def holders_of(dialect: Dialect) -> PreparedForEach:
+    """SELECT the rows of n (account, key) pairs."""
+    return PreparedForEach(lambda count: select(*_COLUMNS).where(_any_key(count)), dialect)
+
+
+def completing(dialect: Dialect) -> PreparedForEach:
+    """UPDATE n (account, key, transaction) rows to completed: one statement for the whole commit
+    (an executemany UPDATE is a round trip per row on MySQL)."""
+    def build(count: int):
+        return update(keys).where(_any_key(count, with_transaction=True)).values(completed=True)
+
+    return PreparedForEach(build, dialect)
+
+
+def _any_key(count: int, with_transaction: bool = False):
+    """``(account = ? AND key = ?) OR ...``: a search of the primary key per pair on both databases
+    (SQLite scans the whole table for ``(account, key) IN ((?, ?), ...)``)."""
+    return or_(*[and_(keys.c.account_id == bindparam(f"a{i}"), keys.c.idempotency_key == bindparam(f"k{i}"),
+                      *([keys.c.transaction_id == bindparam(f"t{i}")] if with_transaction else []))
+                 for i in range(count)])
+
+
+def mark_completed(connection: Connection, records: Sequence[IdempotencyRecord], prepared: PreparedForEach) -> None:
     """These keys' requests were answered 202 (written with their pending rows, in one transaction)."""
-    if not records:
-        return
-    # One statement for the whole commit (an executemany UPDATE is a round trip per row on MySQL).
-    answered = tuple_(keys.c.account_id, keys.c.idempotency_key, keys.c.transaction_id)
-    connection.execute(update(keys).where(answered.in_([(r.account_id, r.key, r.transaction_id) for r in records]))
-                       .values(completed=True))
+    if records:
+        prepared.execute(connection, [{"a": r.account_id, "k": r.key, "t": r.transaction_id} for r in records])
 
 
-def _take_over(connection: Connection, candidate: IdempotencyRecord, expired_before: datetime) -> IdempotencyRecord:
+def _take_over(connection: Connection, candidate: IdempotencyRecord, expired_before: datetime,
+               select_holders: PreparedForEach) -> IdempotencyRecord:
     """Replace an expired key; the created_at condition makes concurrent take-overs safe."""
     connection.execute(update(keys).where(_same_key(candidate), keys.c.created_at < expired_before)
                        .values(_row(candidate)))
-    return _holders(connection, [candidate])[(candidate.account_id, candidate.key)]
+    return _holders(connection, [candidate], select_holders)[(candidate.account_id, candidate.key)]
 
 
 def _same_key(record: IdempotencyRecord):
     return and_(keys.c.account_id == record.account_id, keys.c.idempotency_key == record.key)
 
 
-def _holders(connection: Connection, records: Sequence[IdempotencyRecord]) -> dict[tuple[str, str], IdempotencyRecord]:
-    wanted = {(r.account_id, r.key) for r in records}
-    rows = connection.execute(select(keys).where(tuple_(keys.c.account_id, keys.c.idempotency_key).in_(wanted)))
-    return {(row.account_id, row.idempotency_key): IdempotencyRecord(
-        row.account_id, row.idempotency_key, row.fingerprint, row.transaction_id, row.created_at, bool(row.completed))
-        for row in rows}
+_COLUMNS = (keys.c.account_id, keys.c.idempotency_key, keys.c.fingerprint, keys.c.transaction_id, keys.c.created_at,
+            keys.c.completed)
+
+
+def _holders(connection: Connection, records: Sequence[IdempotencyRecord],
+             prepared: PreparedForEach) -> dict[tuple[str, str], IdempotencyRecord]:
+    wanted = [{"a": account, "k": key} for account, key in dict.fromkeys((r.account_id, r.key) for r in records)]
+    return {(account, key): IdempotencyRecord(account, key, fingerprint, transaction_id, created_at, bool(completed))
+            for account, key, fingerprint, transaction_id, created_at, completed in prepared.fetch(connection, wanted)}
 
 
 def _row(record: IdempotencyRecord) -> dict:

@@ -11,9 +11,9 @@ from sqlalchemy.exc import DataError, IntegrityError
 from infra.clock import parse_rfc3339, utc_now
 from infra.contracts import FINAL_STATUSES, TransactionResult
 from infra.group_commit import Batch, GroupCommit, write_alone
-from infra.sql import PreparedStatement
+from infra.sql import PreparedForEach, PreparedStatement
 
-from gateway_api.adapters.idempotency_repository import mark_completed
+from gateway_api.adapters.idempotency_repository import completing, mark_completed
 from gateway_api.adapters.outbox import Outbox
 from gateway_api.adapters.sql import JoinedUpdate, prepared_insert_if_absent
 from gateway_api.adapters.tables import transactions as tx
@@ -47,7 +47,7 @@ class SqlLedger(Ledger):
         # The results consumer writes thousands of rows a second, the API one per request: statements
         # compiled once.
         self._insert_new = prepared_insert_if_absent(tx, engine.dialect)
-        self._pending_rows = _PendingRows(self._insert_new)
+        self._pending_rows = _PendingRows(self._insert_new, completing(engine.dialect))
         self._decide = PreparedStatement(_DECIDE, engine.dialect)
 
     def add_pending(self, transaction: Transaction, answered_key: IdempotencyRecord | None = None) -> None:
@@ -146,12 +146,13 @@ def _carries(row, decision: dict | None) -> bool:
 
 
 class _PendingRows(Batch[Accepted, None]):
-    def __init__(self, insert_new: PreparedStatement):
+    def __init__(self, insert_new: PreparedStatement, complete_keys: PreparedForEach):
         self._insert_new = insert_new
+        self._complete_keys = complete_keys
 
     def write(self, connection: Connection, items: Sequence[Accepted]) -> list[None]:
         self._insert_new.execute_many(connection, [_row(transaction) for transaction, _ in items])
-        mark_completed(connection, [key for _, key in items if key is not None])
+        mark_completed(connection, [key for _, key in items if key is not None], self._complete_keys)
         return [None] * len(items)
 
 

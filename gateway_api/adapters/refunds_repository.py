@@ -16,7 +16,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from infra.clock import parse_rfc3339, utc_now
 from infra.contracts import REFUND_SUCCEEDED, RefundResult
 
-from gateway_api.adapters.idempotency_repository import mark_completed
+from gateway_api.adapters.idempotency_repository import completing, mark_completed
 from gateway_api.adapters.outbox import Outbox
 from gateway_api.adapters.sql import insert_if_absent_statement
 from gateway_api.adapters.tables import refunds as rf
@@ -36,11 +36,12 @@ class SqlRefunds(RefundLedger):
     def __init__(self, engine: Engine, outbox: Outbox | None = None):
         self._engine = engine
         self._outbox = outbox or Outbox(utc_now)
+        self._complete_keys = completing(engine.dialect)
 
     def add_pending(self, refund: Refund, answered_key: IdempotencyRecord | None = None) -> None:
         with self._engine.begin() as connection:
             connection.execute(insert_if_absent_statement(rf, connection.dialect.name), [_row(refund)])
-            mark_completed(connection, [answered_key] if answered_key else [])
+            mark_completed(connection, [answered_key] if answered_key else [], self._complete_keys)
 
     def get(self, refund_id: str) -> Refund | None:
         with self._engine.connect() as connection:

@@ -107,13 +107,13 @@ class Blueprint(flask_smorest.Blueprint):
             if method != "parameters":
                 doc.setdefault("manual_doc", {}).setdefault("operationId", operation_id(obj.__name__))
 
+    def alt_response(self, *args, **kwargs):
+        return _documenting_only(super().alt_response(*args, **kwargs))
+
 
 def operation_id(view_name: str) -> str:
     first, *rest = view_name.split("_")
     return first + "".join(word.capitalize() for word in rest)
-
-    def alt_response(self, *args, **kwargs):
-        return _documenting_only(super().alt_response(*args, **kwargs))
 
 
 def _documenting_only(decorate):

@@ -6,13 +6,17 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import event
 
+from infra import group_commit
 from infra.contracts import TransactionResult
 from infra.db import build_engine
 from infra.group_commit import Batch, GroupCommit
+from infra.sql import PreparedForEach
 
-from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore
+from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore, completing, holders_of, mark_completed
 from gateway_api.adapters.ledger_repository import SqlLedger
+from gateway_api.adapters.tables import metadata
 from gateway_api.domain.idempotency import IdempotencyRecord
 from gateway_api.domain.transactions import Card, Transaction, TransactionRequest
 from gateway_api.use_cases.ports import ListQuery
@@ -177,7 +181,39 @@ def test_the_oldest_pending_row_gives_the_pending_age_gauge(ledger):
 
 @pytest.fixture
 def writes(engine):
-    return GroupCommit(engine, name="test-group-commit")
+    writes = GroupCommit(engine, name="test-group-commit")
+    yield writes
+    writes.release()
+
+
+def checkouts(engine) -> list:
+    """One entry per connection taken from the engine's pool from now on."""
+    seen = []
+    event.listen(engine, "checkout", lambda *_: seen.append(1))
+    return seen
+
+
+def test_commits_that_follow_each_other_share_one_connection_and_an_idle_one_goes_back_to_the_pool(
+        engine, writes, monkeypatch):
+    ledger = SqlLedger(engine, writes)
+    seen = checkouts(engine)
+    for n in range(5):
+        ledger.add_pending(pending(f"t{n}"))
+    assert len(seen) == 1
+    monkeypatch.setattr(group_commit, "HOLD_SECONDS", 0.0)  # every commit now follows an idle spell
+    ledger.add_pending(pending("later"))
+    assert len(seen) == 2
+
+
+def test_after_a_failed_commit_the_next_one_starts_on_a_fresh_connection(engine, writes):
+    ledger = SqlLedger(engine, writes)
+    seen = checkouts(engine)
+    ledger.add_pending(pending("t1"))
+    with pytest.raises(Exception):  # noqa: B017, PT011 - whatever the backend raises for NOT NULL
+        ledger.add_pending(replace(pending("bad"), account_id=None))
+    ledger.add_pending(pending("t2"))
+    assert len(seen) == 2
+    assert ledger.get("t2") is not None
 
 
 def test_concurrent_claims_of_one_key_in_group_commits_all_get_the_same_record(engine, writes):
@@ -186,6 +222,31 @@ def test_concurrent_claims_of_one_key_in_group_commits_all_get_the_same_record(e
                                                 expired_before=T0 - timedelta(hours=24)), 12)
     assert len({h.transaction_id for h in holders}) == 1
     assert most_in_flight(spans) >= 2, "the claims ran one after another, nothing raced"
+
+
+@pytest.mark.parametrize("prepared", [holders_of, completing])
+@pytest.mark.parametrize("count", [1, 5])
+def test_the_claim_and_completion_statements_search_the_primary_key_never_scan_the_table(tmp_path, prepared, count):
+    engine = build_engine(f"sqlite:///{tmp_path}/plan.db")
+    metadata.create_all(engine)
+    statement = prepared(engine.dialect)._prepared(count)
+    with engine.connect() as connection:
+        plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement.sql, ("x",) * statement.sql.count("?")).all()
+    engine.dispose()
+    steps = [row[3] for row in plan]
+    assert not [step for step in steps if step.startswith("SCAN")], steps
+    assert len([step for step in steps if step.startswith("SEARCH")]) == count
+
+
+def test_a_commit_of_more_keys_than_a_statement_holds_claims_and_completes_every_one(engine):
+    store, expired_before = SqlIdempotencyStore(engine), T0 - timedelta(hours=24)
+    records = [IdempotencyRecord("acct_a", f"k{n}", "fp", f"tx{n}", T0) for n in range(PreparedForEach.CHUNK * 2 + 3)]
+    with engine.begin() as connection:
+        holders = store._claims.write(connection, [(r, expired_before) for r in records + records[:1]])
+        mark_completed(connection, records, completing(engine.dialect))
+    assert [h.transaction_id for h in holders] == [r.transaction_id for r in records + records[:1]]
+    again = [store.claim(IdempotencyRecord("acct_a", r.key, "fp", "other", T0), expired_before) for r in records]
+    assert all(h.completed for h in again) and [h.transaction_id for h in again] == [r.transaction_id for r in records]
 
 
 def test_an_expired_key_is_taken_over_once_when_claimed_twice_in_one_commit(engine):
