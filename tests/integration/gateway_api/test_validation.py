@@ -189,3 +189,22 @@ def test_json_too_deep_or_with_absurd_numbers_is_a_400_not_a_500(client, merchan
 def test_a_card_number_with_a_line_break_is_refused(client, merchant, number):
     response = client.post("/v1/transactions", json=transaction_body(credit_card=card(number=number)), auth=merchant)
     assert (response.status_code, response.json["error"]["param"]) == (422, "credit_card.number")
+
+
+@pytest.mark.parametrize("key", ["ordre-é-1", "٣٤٥-arabic-digits", "x' OR '1'='1", "%_*?", "k" * 255])
+def test_an_unusual_but_printable_idempotency_key_is_claimed_and_replayed_as_itself(client, merchant, key):
+    """Through the claim's prepared SELECT/UPDATE (infra.sql.PreparedForEach): bound as a value, never
+    matched as a pattern or SQL, and a second request with the same key answers the first one's id."""
+    first = client.post("/v1/transactions", json=transaction_body(), auth=merchant, headers={"Idempotency-Key": key})
+    again = client.post("/v1/transactions", json=transaction_body(), auth=merchant, headers={"Idempotency-Key": key})
+    other = client.post("/v1/transactions", json=transaction_body(), auth=merchant,
+                        headers={"Idempotency-Key": key[:-1] + "!"})
+
+    assert first.status_code == again.status_code == other.status_code == 202, (first.json, again.json)
+    assert again.json["id"] == first.json["id"] != other.json["id"]
+
+
+@pytest.mark.parametrize("key", ["tab\there", "\x00", "\x7f", ""])  # a newline cannot be sent in a header
+def test_an_unprintable_or_empty_idempotency_key_is_a_422(client, merchant, key):
+    response = client.post("/v1/transactions", json=transaction_body(), auth=merchant, headers={"Idempotency-Key": key})
+    assert response.status_code == 422 and response.json["error"]["param"] == "Idempotency-Key"
