@@ -5,7 +5,7 @@
 * ``build_webhook_dispatcher(settings)``: ``python -m gateway_api.webhooks``.
 
 The three share the ledger database; each migrates it at start only when ``AUTO_MIGRATE`` says so
-(``infra.db.migrate_if_enabled``).
+(``infra.runtime.db.migrate_if_enabled``).
 """
 from __future__ import annotations
 
@@ -18,20 +18,20 @@ from confluent_kafka import Consumer
 from flask import Flask
 from sqlalchemy import Engine
 
-from infra.clock import utc_now
-from infra.consumer_loop import BatchConsumerLoop, LoopSettings
-from infra.db import build_engine, migrate_if_enabled, wait_for_schema
-from infra.dead_letters import DeadLetterPublisher
-from infra.group_commit import GroupCommit
-from infra.health import Heartbeat, Probes, schema_check
-from infra.kafka import build_acked_producer, consumer_config
-from infra.logs import configure_logging
-from infra.metrics import instrument_flask, metrics_for
-from infra.offset_gaps import OffsetGaps
-from infra.poison import OutageOrPoison, database_answers
-from infra.proxies import trust_proxies
-from infra.rate_limits import RateLimiter
-from infra.topic_router import TopicRouter
+from infra.kernel.clock import utc_now
+from infra.runtime.consumer_loop import BatchConsumerLoop, LoopSettings
+from infra.runtime.db import build_engine, migrate_if_enabled, wait_for_schema
+from infra.runtime.dead_letters import DeadLetterPublisher
+from infra.runtime.group_commit import GroupCommit
+from infra.runtime.health import Heartbeat, Probes, schema_check
+from infra.runtime.kafka import build_acked_producer, consumer_config
+from infra.runtime.logs import configure_logging
+from infra.runtime.metrics import instrument_flask, metrics_for
+from infra.runtime.offset_gaps import OffsetGaps
+from infra.runtime.poison import OutageOrPoison, database_answers
+from infra.runtime.proxies import trust_proxies
+from infra.runtime.rate_limits import RateLimiter
+from infra.runtime.topic_router import TopicRouter
 
 from gateway_api.adapters.accounts_repository import CachedAccounts, SqlAccounts
 from gateway_api.adapters.audit_repository import SqlAuditLog

@@ -25,9 +25,9 @@ from datetime import timedelta
 import click
 from flask import current_app, has_app_context
 
-from infra.db import migrate
-from infra.logs import configure_logging
-from infra.settings import from_env_or_exit
+from infra.runtime.db import migrate
+from infra.runtime.logs import configure_logging
+from infra.runtime.settings import from_env_or_exit
 
 from gateway_api.domain.audit import CLI, Actor, AuditRecord, ChainHead, Origin
 from gateway_api.domain.errors import GatewayError

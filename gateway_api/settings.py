@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from infra.card_cipher import KEY_BYTES, CardDataKeys, decode_key, random_key_weakness
-from infra.kafka import KafkaSettings
-from infra.settings import (
+from infra.runtime.card_cipher import KEY_BYTES, CardDataKeys, decode_key, random_key_weakness
+from infra.runtime.kafka import KafkaSettings
+from infra.runtime.settings import (
     DEV_AUDIT_HMAC_KEY, ConfigurationError, EnvReader, MigrationSettings as _MigrationSettings, Secret, ServiceSettings, WorkerSettings,
 )
 
@@ -58,7 +58,7 @@ class Settings(ServiceSettings):
     # replica; sqlite:///var/rate-limits.db shared by the workers of one machine; memory:// one process.
     rate_limit_storage_url: str = "memory://"
     rate_limit_key_prefix: str = "gateway"  # keys in the store start with it (several gateways, one Redis)
-    trusted_proxy_hops: int = 0  # 1 behind the ingress: the client address from X-Forwarded-For (infra.proxies)
+    trusted_proxy_hops: int = 0  # 1 behind the ingress: the client address from X-Forwarded-For (infra.runtime.proxies)
     # The ports a webhook URL may name; the operator may widen them (WEBHOOK_ALLOWED_PORTS=443,8443).
     webhook_allowed_ports: tuple[int, ...] = STANDARD_PORTS
 
@@ -115,7 +115,7 @@ def _auth_cache_seconds(env: EnvReader) -> float:
 
 def webhook_secrets_key(env: EnvReader) -> Secret:
     """WEBHOOK_SECRETS_KEY: 32 random bytes, base64; the API encrypts with it, the dispatcher decrypts.
-    Weak values (placeholder, `make run`'s, not random) are refused like every secret (infra.settings)."""
+    Weak values (placeholder, `make run`'s, not random) are refused like every secret (infra.runtime.settings)."""
     key = env.secret("WEBHOOK_SECRETS_KEY")
     try:
         raw = decode_key(key.reveal())

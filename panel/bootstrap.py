@@ -5,10 +5,10 @@ from datetime import timedelta
 
 from flask import Flask
 
-from infra.logs import configure_logging
-from infra.metrics import instrument_flask, metrics_for
-from infra.proxies import trust_proxies
-from infra.rate_limits import RateLimiter
+from infra.runtime.logs import configure_logging
+from infra.runtime.metrics import instrument_flask, metrics_for
+from infra.runtime.proxies import trust_proxies
+from infra.runtime.rate_limits import RateLimiter
 from panel.adapters.gateway import GatewayClient
 from panel.adapters.refund_results import refund_to_event
 from panel.adapters.results_consumer import ResultsConsumer, result_to_event

@@ -8,8 +8,8 @@ import os
 import signal
 import tempfile
 
-from infra.logs import gunicorn_logger_class
-from infra.settings import EnvReader, from_env_or_exit
+from infra.runtime.logs import gunicorn_logger_class
+from infra.runtime.settings import EnvReader, from_env_or_exit
 from panel.settings import Settings
 
 # Checked in the master, before any worker: a missing or weak PANEL_SECRET_KEY stops gunicorn with
@@ -35,8 +35,8 @@ control_socket_disable = True
 
 def post_worker_init(worker):
     """Close the live streams as soon as the worker is asked to stop, then let gunicorn stop it; and
-    export this worker's CPU and memory into the summed process_* metrics (infra/process_metrics.py)."""
-    from infra.process_metrics import start_in_worker
+    export this worker's CPU and memory into the summed process_* metrics (infra/runtime/process_metrics.py)."""
+    from infra.runtime.process_metrics import start_in_worker
 
     start_in_worker()
     panel = getattr(worker.wsgi, "extensions", {}).get("panel")
@@ -55,7 +55,7 @@ def post_worker_init(worker):
 
 def when_ready(_server):
     """/metrics on METRICS_PORT (default 9104), served by the master: off the public port."""
-    from infra.metrics import serve_metrics
+    from infra.runtime.metrics import serve_metrics
 
     serve_metrics(_settings.metrics_port)
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from infra.kafka import KafkaSettings
-from infra.settings import ConfigurationError, EnvReader, Secret
+from infra.runtime.kafka import KafkaSettings
+from infra.runtime.settings import ConfigurationError, EnvReader, Secret
 
 MAX_CREDENTIAL_CHECK_SECONDS = 60
 
@@ -29,7 +29,7 @@ class Settings:
     # redis://... in compose and Kubernetes, one SQLite file under `make run`; memory://: this process).
     rate_limit_storage_url: str = "memory://"
     rate_limit_key_prefix: str = "panel"
-    trusted_proxy_hops: int = 0  # 1 behind the ingress (infra.proxies): sign-in limits per real client
+    trusted_proxy_hops: int = 0  # 1 behind the ingress (infra.runtime.proxies): sign-in limits per real client
 
     @classmethod
     def from_env(cls, env: EnvReader | None = None) -> "Settings":

@@ -5,9 +5,9 @@ import gc
 import logging
 import sys
 
-from infra.logs import configure_logging
-from infra.settings import from_env_or_exit
-from infra.worker import run_worker
+from infra.runtime.logs import configure_logging
+from infra.runtime.settings import from_env_or_exit
+from infra.runtime.worker import run_worker
 
 from processor.bootstrap import Processor, bootstrap, run_migrations
 from processor.settings import MigrationSettings, Settings

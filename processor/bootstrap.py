@@ -10,16 +10,16 @@ from confluent_kafka import Consumer
 from prometheus_client import REGISTRY, CollectorRegistry
 from sqlalchemy import Engine
 
-from infra.card_cipher import CardCipher
-from infra.consumer_loop import BatchConsumerLoop, LoopSettings
-from infra.db import build_engine, migrate, migrate_if_enabled, wait_for_schema
-from infra.dead_letters import DeadLetterPublisher
-from infra.health import Probes, schema_check
-from infra.hold_points import HoldPoints
-from infra.kafka import AckedProducer, build_acked_producer, consumer_config
-from infra.offset_gaps import OffsetGaps
-from infra.poison import OutageOrPoison, database_answers
-from infra.topic_router import TopicRouter
+from infra.runtime.card_cipher import CardCipher
+from infra.runtime.consumer_loop import BatchConsumerLoop, LoopSettings
+from infra.runtime.db import build_engine, migrate, migrate_if_enabled, wait_for_schema
+from infra.runtime.dead_letters import DeadLetterPublisher
+from infra.runtime.health import Probes, schema_check
+from infra.runtime.hold_points import HoldPoints
+from infra.runtime.kafka import AckedProducer, build_acked_producer, consumer_config
+from infra.runtime.offset_gaps import OffsetGaps
+from infra.runtime.poison import OutageOrPoison, database_answers
+from infra.runtime.topic_router import TopicRouter
 
 from processor.adapters.card_data import CardDataReader
 from processor.adapters.kafka import KafkaResultPublisher, TransactionBatchHandler

@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import make_url
 
-from infra.card_cipher import CardDataKeys
-from infra.kafka import KafkaSettings
-from infra.settings import EnvReader, MigrationSettings as _MigrationSettings, WorkerSettings
+from infra.runtime.card_cipher import CardDataKeys
+from infra.runtime.kafka import KafkaSettings
+from infra.runtime.settings import EnvReader, MigrationSettings as _MigrationSettings, WorkerSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///var/processor.db"
 
@@ -31,7 +31,7 @@ class Settings(WorkerSettings):
     card_data_keys: CardDataKeys
     # Clear card fields (the contract before encryption) are rejected unless this is on.
     accept_plaintext_cards: bool = False
-    # Test seam only (infra/hold_points.py): a folder through which crash tests hold the batch loop
+    # Test seam only (infra/runtime/hold_points.py): a folder through which crash tests hold the batch loop
     # at a point. Empty in every deployment: then the loop has no checkpoint at all.
     test_hold_dir: str = ""
 

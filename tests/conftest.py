@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 
-from infra.contracts import Topics
-from infra.embedded_broker import EmbeddedBroker
-from infra.kafka import KafkaSettings, ensure_topics
+from infra.kernel.contracts import Topics
+from infra.stack.embedded_broker import EmbeddedBroker
+from infra.runtime.kafka import KafkaSettings, ensure_topics
 from tests.support import skip_or_fail
 from tests.support.mysql import ServerUnreachable, throwaway_database
 

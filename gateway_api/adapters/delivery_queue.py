@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, Integer, and_, bindparam, delete, exists, func, or_, select, update
 
-from infra.sql import PreparedStatement
+from infra.runtime.sql import PreparedStatement
 
 from gateway_api.adapters.sql import JoinedUpdate
 from gateway_api.adapters.tables import events, webhook_attempts, webhook_deliveries as d, webhook_endpoints as ep

@@ -5,8 +5,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Dialect, Engine, and_, bindparam, delete, or_, select, update
 
-from infra.group_commit import Batch, GroupCommit, write_alone
-from infra.sql import PreparedForEach, PreparedStatement
+from infra.runtime.group_commit import Batch, GroupCommit, write_alone
+from infra.runtime.sql import PreparedForEach, PreparedStatement
 
 from gateway_api.adapters.sql import prepared_insert_if_absent
 from gateway_api.adapters.tables import idempotency_keys as keys
@@ -41,7 +41,7 @@ class SqlIdempotencyStore(IdempotencyStore):
 
 
 class _Claims(Batch[Claim, IdempotencyRecord]):
-    """Compiled once (per number of claims in a commit), not per claim: see infra.sql."""
+    """Compiled once (per number of claims in a commit), not per claim: see infra.runtime.sql."""
 
     def __init__(self, insert_new: PreparedStatement, select_holders: PreparedForEach):
         self._insert_new = insert_new

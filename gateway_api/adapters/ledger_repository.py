@@ -8,10 +8,10 @@ from decimal import Decimal
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
-from infra.clock import parse_rfc3339, utc_now
-from infra.contracts import FINAL_STATUSES, TransactionResult
-from infra.group_commit import Batch, GroupCommit, write_alone
-from infra.sql import PreparedForEach, PreparedStatement
+from infra.kernel.clock import parse_rfc3339, utc_now
+from infra.kernel.contracts import FINAL_STATUSES, TransactionResult
+from infra.runtime.group_commit import Batch, GroupCommit, write_alone
+from infra.runtime.sql import PreparedForEach, PreparedStatement
 
 from gateway_api.adapters.idempotency_repository import completing, mark_completed
 from gateway_api.adapters.outbox import Outbox

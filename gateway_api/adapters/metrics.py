@@ -1,5 +1,5 @@
 """The Prometheus metrics of the gateway API's processes: the API's own (its HTTP metrics come from
-infra.metrics.instrument_flask), the results consumer's (``gateway_results_``) and the webhook
+infra.runtime.metrics.instrument_flask), the results consumer's (``gateway_results_``) and the webhook
 dispatcher's (``gateway_webhooks_``).
 
 Built by the composition root only (``gateway_api.bootstrap``), i.e. after gunicorn_conf set
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, Info
 
-from infra.contracts import REFUND_FINAL_STATUSES
-from infra.metrics import END_TO_END_BUCKETS, LATENCY_BUCKETS, consumer_lag_stats_callback, offset_gaps_counter
+from infra.kernel.contracts import REFUND_FINAL_STATUSES
+from infra.runtime.metrics import END_TO_END_BUCKETS, LATENCY_BUCKETS, consumer_lag_stats_callback, offset_gaps_counter
 
 from gateway_api.domain.deliveries import CANCELED, DELIVERED, FAILED, OUTCOMES
 from gateway_api.domain.rate_limits import POLICY_NAMES

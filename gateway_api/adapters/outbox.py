@@ -12,7 +12,7 @@ from datetime import datetime
 import orjson
 from sqlalchemy import Connection, select
 
-from infra.sql import PreparedStatement
+from infra.runtime.sql import PreparedStatement
 
 from gateway_api.adapters import presenters
 from gateway_api.adapters.sql import prepared_insert_if_absent

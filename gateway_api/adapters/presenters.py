@@ -2,7 +2,7 @@
 them (``data.object`` of a webhook), so a merchant parses both with the same code."""
 from __future__ import annotations
 
-from infra.clock import rfc3339
+from infra.kernel.clock import rfc3339
 
 from gateway_api.domain.money import format_amount
 from gateway_api.domain.refunds import Refund

@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 from confluent_kafka import KafkaException, Producer
 
-from infra.kafka import AckedProducer, DeliveryError, KafkaSettings, Record, producer_config
-from infra.publish_gate import PublishGate
+from infra.runtime.kafka import AckedProducer, DeliveryError, KafkaSettings, Record, producer_config
+from infra.runtime.publish_gate import PublishGate
 
 from gateway_api.domain.errors import BrokerUnavailable
 from gateway_api.use_cases.ports import RefundPublisher, TransactionPublisher

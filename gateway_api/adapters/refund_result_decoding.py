@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from infra.contracts import MAX_ID_LENGTH, REFUND_FAILURE_REASONS, REFUND_FINAL_STATUSES, REFUND_SUCCEEDED, RefundResult
+from infra.kernel.contracts import MAX_ID_LENGTH, REFUND_FAILURE_REASONS, REFUND_FINAL_STATUSES, REFUND_SUCCEEDED, RefundResult
 
 from gateway_api.adapters.result_decoding import Unusable, _check_id, _check_text, _json_object
 

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 from confluent_kafka import Message
 
-from infra.contracts import DeadLetter, RefundResult
-from infra.dead_letters import DeadLetterPublisher, dead_letter
+from infra.kernel.contracts import DeadLetter, RefundResult
+from infra.runtime.dead_letters import DeadLetterPublisher, dead_letter
 
 from gateway_api.adapters.metrics import ResultsMetrics
 from gateway_api.adapters.refund_result_decoding import decode_refund_result

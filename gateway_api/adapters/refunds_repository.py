@@ -13,8 +13,8 @@ from decimal import Decimal
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
-from infra.clock import parse_rfc3339, utc_now
-from infra.contracts import REFUND_SUCCEEDED, RefundResult
+from infra.kernel.clock import parse_rfc3339, utc_now
+from infra.kernel.contracts import REFUND_SUCCEEDED, RefundResult
 
 from gateway_api.adapters.idempotency_repository import completing, mark_completed
 from gateway_api.adapters.outbox import Outbox

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from infra.contracts import FINAL_STATUSES, MAX_ID_LENGTH, TransactionResult
+from infra.kernel.contracts import FINAL_STATUSES, MAX_ID_LENGTH, TransactionResult
 
 # Optional text fields and the most characters the ledger keeps of each (None: it trims them itself).
 _TEXT_FIELDS = {"account_id": MAX_ID_LENGTH, "error_message": None, "amount": None, "card_brand": 32,

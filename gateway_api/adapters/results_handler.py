@@ -2,7 +2,7 @@
 
 Nothing a message contains can block a partition: results that break the contract are
 dead-lettered before the write (``decoding``), and if the batch still fails while the database
-answers (a data error or any other exception, not an outage: ``infra.poison``), its results are
+answers (a data error or any other exception, not an outage: ``infra.runtime.poison``), its results are
 applied one by one and only the failing ones are dead-lettered. An outage (connection lost, database
 or broker down) raises, and the loop retries the batch.
 """
@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 from confluent_kafka import Message
 
-from infra.contracts import DeadLetter, TransactionResult
-from infra.dead_letters import DeadLetterPublisher, dead_letter
-from infra.poison import OutageOrPoison, apply_isolating, poison_reason
+from infra.kernel.contracts import DeadLetter, TransactionResult
+from infra.runtime.dead_letters import DeadLetterPublisher, dead_letter
+from infra.runtime.poison import OutageOrPoison, apply_isolating, poison_reason
 
 from gateway_api.adapters.result_decoding import Unusable, decode_result
 from gateway_api.adapters.metrics import ResultsMetrics

@@ -14,8 +14,8 @@ import os
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from infra.card_cipher import KEY_BYTES, decode_key
-from infra.settings import Secret
+from infra.runtime.card_cipher import KEY_BYTES, decode_key
+from infra.runtime.settings import Secret
 
 from gateway_api.use_cases.ports import SecretCipher
 

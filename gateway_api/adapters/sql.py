@@ -5,7 +5,7 @@ from sqlalchemy import Connection, Dialect, Table, bindparam
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.sql import Insert
 
-from infra.sql import PreparedStatement
+from infra.runtime.sql import PreparedStatement
 
 
 def insert_if_absent_statement(table: Table, dialect_name: str) -> Insert:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text
 from sqlalchemy.dialects import mysql
 
-from infra.contracts import MAX_ID_LENGTH
+from infra.kernel.contracts import MAX_ID_LENGTH
 
 metadata = MetaData()
 

@@ -4,7 +4,7 @@ One thread claims and records (batched DB writes); a pool of threads does the HT
 thread refreshes the queue gauges every few seconds and purges old events hourly. If the database
 fails, outcomes are kept in memory and written once it is back (their leases may run out meanwhile:
 the delivery is then sent again, which at-least-once allows). An outcome the database refuses while
-it answers (``infra.poison``) is set aside and logged, so it cannot hold the others back: its
+it answers (``infra.runtime.poison``) is set aside and logged, so it cannot hold the others back: its
 delivery is sent again once its lease runs out.
 """
 from __future__ import annotations
@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from infra.health import Heartbeat
-from infra.poison import OutageOrPoison, apply_isolating
+from infra.runtime.health import Heartbeat
+from infra.runtime.poison import OutageOrPoison, apply_isolating
 
 from gateway_api.domain.deliveries import DELIVERED, PENDING
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, and_, func, select, update
 
-from infra.clock import utc_now
+from infra.kernel.clock import utc_now
 
 from gateway_api.adapters.tables import accounts, webhook_deliveries, webhook_endpoints as endpoints
 from gateway_api.domain.deliveries import CANCELED, PENDING

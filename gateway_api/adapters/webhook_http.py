@@ -19,7 +19,7 @@ import ssl
 import threading
 import time
 
-from infra.redaction import mask_card_numbers
+from infra.runtime.redaction import mask_card_numbers
 
 from gateway_api.domain.deliveries import (
     MAX_RESPONSE_BODY_BYTES, OUTCOME_CONNECTION_ERROR, OUTCOME_REFUSED_ADDRESS, OUTCOME_TIMEOUT, AttemptResult,

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from infra.clock import rfc3339
-from infra.contracts import STATUS_APPROVED, STATUS_REJECTED
+from infra.kernel.clock import rfc3339
+from infra.kernel.contracts import STATUS_APPROVED, STATUS_REJECTED
 
 
 TRANSACTION_APPROVED = "transaction.approved"

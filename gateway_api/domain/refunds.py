@@ -2,7 +2,7 @@
 
 A refund is a resource of its own: the payment's status never changes (approved stays approved);
 its ``amount_refunded`` is the sum of its succeeded refunds. ``failure_reason`` comes from the
-table in ``infra.contracts`` (docs/integrate.md, Refunds).
+table in ``infra.kernel.contracts`` (docs/integrate.md, Refunds).
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from infra.clock import rfc3339
-from infra.contracts import REFUND_FINAL_STATUSES
+from infra.kernel.clock import rfc3339
+from infra.kernel.contracts import REFUND_FINAL_STATUSES
 
 REFUND_PENDING = "pending"
 REFUND_STATUSES = (REFUND_PENDING, *REFUND_FINAL_STATUSES)
@@ -54,7 +54,7 @@ class Refund:
 
 
 def refund_message(refund: Refund) -> dict:
-    """The message on the ``refunds`` topic (``infra.contracts.REFUND_FIELDS``)."""
+    """The message on the ``refunds`` topic (``infra.kernel.contracts.REFUND_FIELDS``)."""
     return {"id": refund.id, "transaction_id": refund.transaction_id, "account_id": refund.account_id,
             "amount": None if refund.amount is None else str(refund.amount), "reason": refund.reason,
             "created_at": rfc3339(refund.created_at)}

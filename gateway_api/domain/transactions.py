@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from infra.cards import card_brand, last4
-from infra.clock import rfc3339
-from infra.contracts import FINAL_STATUSES
+from infra.kernel.cards import card_brand, last4
+from infra.kernel.clock import rfc3339
+from infra.kernel.contracts import FINAL_STATUSES
 
 STATUS_PENDING = "pending"
 STATUSES = (STATUS_PENDING, *FINAL_STATUSES)
@@ -37,7 +37,7 @@ class Card:
         return last4(self.number)
 
     def fields(self) -> dict:
-        """What gets encrypted into the message's ``card`` (``infra.contracts.CARD_FIELDS``): of the CVV,
+        """What gets encrypted into the message's ``card`` (``infra.kernel.contracts.CARD_FIELDS``): of the CVV,
         only what the processor's rule checks (how many digits), so no copy of the message holds it."""
         return {"number": self.number, "name": self.name, "expiration_month": self.expiration_month,
                 "expiration_year": self.expiration_year, "cvv_length": len(self.cvv)}
@@ -93,7 +93,7 @@ class Transaction:
 
 def contract_message(transaction_id: str, account_id: str, request: TransactionRequest,
                      created_at: datetime, sealed_card: dict) -> dict:
-    """The message on the `transactions` topic: exactly ``infra.contracts.TRANSACTION_FIELDS``.
+    """The message on the `transactions` topic: exactly ``infra.kernel.contracts.TRANSACTION_FIELDS``.
 
     ``sealed_card`` is the card encrypted for this id, account and amount (a ``CardSealer``).
     """

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from infra.contracts import STATUS_APPROVED
+from infra.kernel.contracts import STATUS_APPROVED
 
 from gateway_api.domain.accounts import SecretHasher
 from gateway_api.domain.errors import IdempotencyConflict, NotFound, TransactionNotApproved

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from infra.contracts import RefundResult, TransactionResult
+from infra.kernel.contracts import RefundResult, TransactionResult
 
 from gateway_api.domain.accounts import Account
 from gateway_api.domain.audit import AuditEntry, ChainHead

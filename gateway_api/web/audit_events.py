@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app, g
 
-from infra.clock import rfc3339
+from infra.kernel.clock import rfc3339
 
 from gateway_api.domain.audit import AuditEntry
 from gateway_api.web.audit_schemas import AuditEventListQuerySchema, AuditEventPageSchema

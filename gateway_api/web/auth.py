@@ -3,7 +3,7 @@ credential, ``gateway_api.domain.operators``), the bootstrap operator (Bearer GA
 while GATEWAY_ADMIN_TOKEN_ENABLED), or any of them through a panel session (Bearer session token:
 read-only, see domain/sessions.py).
 
-A view that ``requires`` a caller finds who it is in ``g.principal`` (``infra.principals.Principal``,
+A view that ``requires`` a caller finds who it is in ``g.principal`` (``infra.kernel.principals.Principal``,
 the same in every service; an operator's ``name`` is the person's), the merchant's account in
 ``g.account``, the panel session it came through, if any, in ``g.session``, and the kind of
 credential in ``g.credential`` (what the audit trail records)."""
@@ -15,7 +15,7 @@ import hmac
 from flask import current_app, g, request
 from werkzeug.exceptions import UnsupportedMediaType
 
-from infra.principals import ADMIN, MERCHANT, Principal
+from infra.kernel.principals import ADMIN, MERCHANT, Principal
 
 from gateway_api.domain.accounts import Account
 from gateway_api.domain.errors import AuthenticationFailed, PermissionDenied

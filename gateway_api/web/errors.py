@@ -10,7 +10,7 @@ from flask import Flask, jsonify
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from infra.errors import error_body
+from infra.runtime.errors import error_body
 
 from gateway_api.domain.errors import (
     AuthenticationFailed, BrokerUnavailable, GatewayError, IdempotencyConflict, InvalidParameter, LimitExceeded,

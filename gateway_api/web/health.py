@@ -5,7 +5,7 @@ import logging
 
 from flask import Blueprint, current_app, jsonify
 
-from infra.db import schema_is_current
+from infra.runtime.db import schema_is_current
 
 from gateway_api.migrations import SCRIPT_LOCATION, VERSION_TABLE
 

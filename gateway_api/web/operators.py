@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from flask import current_app
 
-from infra.clock import rfc3339
+from infra.kernel.clock import rfc3339
 
 from gateway_api.domain.operators import IssuedCredential, Operator
 from gateway_api.web.audit import audited

@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 
-from infra.clock import rfc3339
+from infra.kernel.clock import rfc3339
 
 from gateway_api.adapters.presenters import accepted, refund, transaction  # noqa: F401 - the API's presenters too
 from gateway_api.domain.accounts import Account, IssuedSecret

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, request
 
-from infra.rate_limits import Decision
+from infra.runtime.rate_limits import Decision
 
 from gateway_api.domain.rate_limits import ANONYMOUS, EXPENSIVE, account_policy
 from gateway_api.web.auth import ADMIN, current_caller

@@ -1,7 +1,7 @@
 """One JSON log line per request: method, route, status, duration, who (the merchant's account id,
 or the operator's name: ``bootstrap`` for GATEWAY_ADMIN_TOKEN) and the request id the audit trail
 records. Never bodies, headers or secrets. Written without a LogRecord where nothing needs one
-(``infra.logs.log_fields``).
+(``infra.runtime.logs.log_fields``).
 
 Probes and scrapes (Prometheus every few seconds, the kubelet's health checks) are logged at DEBUG:
 at INFO they were a third of `make run`'s console and pushed its banner out of sight. A failing
@@ -12,8 +12,8 @@ import logging
 
 from flask import Flask, g, request
 
-from infra.logs import log_fields
-from infra.request_timing import request_seconds, time_requests
+from infra.runtime.logs import log_fields
+from infra.runtime.request_timing import request_seconds, time_requests
 
 log = logging.getLogger("gateway_api.access")
 PROBES = frozenset({"/metrics", "/healthz", "/readyz"})

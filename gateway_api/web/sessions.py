@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from flask import current_app, g
 
-from infra.clock import rfc3339
+from infra.kernel.clock import rfc3339
 
 from gateway_api.domain.errors import PermissionDenied, SecondFactorRequired
 from gateway_api.web.audit import audited

@@ -10,7 +10,7 @@ import sys
 import threading
 from datetime import datetime, timezone
 
-from infra.settings import DEVELOPMENT_SECRETS_OPT_IN, ConfigurationError
+from infra.runtime.settings import DEVELOPMENT_SECRETS_OPT_IN, ConfigurationError
 from infra.stack.demo import CLI_ENV_FILE, DEMO_FILE, demo_merchant
 from infra.stack.settings import StackSettings
 from infra.stack.stack import Stack, StackError

@@ -5,7 +5,7 @@ and keeps everything (infra/stack/broker_watch.py): the broker's CPU per transac
 uptime. What it stores is only ever needed until every consumer has read it, so the development
 stack swaps it for an empty one whenever its busiest partition passes a threshold:
 
-1. close the publish gate (infra/publish_gate.py): the API's writes under way finish and are
+1. close the publish gate (infra/runtime/publish_gate.py): the API's writes under way finish and are
    acknowledged, new ones wait;
 2. wait until every consumer group has committed everything on the broker (the processor, then the
    results consumer: nothing accepted is unread, nothing decided is unapplied);
@@ -37,10 +37,10 @@ from typing import NamedTuple
 
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 
-from infra.embedded_broker import EmbeddedBroker
-from infra.kafka import KafkaSettings, client_config, producer_config
-from infra.offset_gaps import position
-from infra.publish_gate import GateBusy, PublishGate
+from infra.stack.embedded_broker import EmbeddedBroker
+from infra.runtime.kafka import KafkaSettings, client_config, producer_config
+from infra.runtime.offset_gaps import position
+from infra.runtime.publish_gate import GateBusy, PublishGate
 
 log = logging.getLogger(__name__)
 

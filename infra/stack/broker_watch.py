@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
-from infra.kafka import KafkaSettings, client_config
+from infra.runtime.kafka import KafkaSettings, client_config
 from infra.stack.broker_renewal import BrokerRenewal, renew_or_explain
 
 # Its client's lines are "connection refused" while the broker is renewed: expected, so kept out of

@@ -40,7 +40,7 @@ class ManagedProcess:
 
     def _copy_output(self) -> None:
         """Copy what the process writes as it comes, a chunk at a time: the services write their lines
-        in batches (infra.logs), so a chunk is usually many lines and costs one write to the log
+        in batches (infra.runtime.logs), so a chunk is usually many lines and costs one write to the log
         file, not one per line (per line it was ~0.5 ms of the stack's CPU per transaction at 150/s).
         The console gets whole lines, each prefixed with the process's name."""
         prefix = f"{self.name:<10}| "

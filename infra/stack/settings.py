@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from infra.settings import (
+from infra.runtime.settings import (
     DEV_ADMIN_TOKEN, DEV_AUDIT_HMAC_KEY, DEV_CARD_DATA_KEYS, DEV_PANEL_SECRET_KEY, DEV_SECRET_PEPPER, DEV_WEBHOOK_SECRETS_KEY,
     ConfigurationError, EnvReader, Secret, weakness,
 )
@@ -32,7 +32,7 @@ class StackSettings:
     partitions: int = 6
     processor_database_url: str = ""
     gateway_database_url: str = ""
-    # Development-only credentials by default (infra.settings refuses them without the opt-in):
+    # Development-only credentials by default (infra.runtime.settings refuses them without the opt-in):
     # `make run` prints them; deployments set their own (k8s Secret, .env).
     admin_token: Secret = field(default=Secret(DEV_ADMIN_TOKEN))
     secret_pepper: Secret = field(default=Secret(DEV_SECRET_PEPPER))

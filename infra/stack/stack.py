@@ -12,12 +12,12 @@ import urllib.error
 import urllib.request
 from typing import TextIO
 
-from infra.embedded_broker import EmbeddedBroker
-from infra.kafka import KafkaSettings, ensure_topics, wait_for_broker
-from infra.contracts import Topics
-from infra.settings import DEVELOPMENT_SECRETS_OPT_IN
-from infra.prometheus_local import start_local_prometheus, stop_local_prometheus, targets_page, wait_until_ready
-from infra.publish_gate import PublishGate
+from infra.stack.embedded_broker import EmbeddedBroker
+from infra.runtime.kafka import KafkaSettings, ensure_topics, wait_for_broker
+from infra.kernel.contracts import Topics
+from infra.runtime.settings import DEVELOPMENT_SECRETS_OPT_IN
+from infra.stack.prometheus_local import start_local_prometheus, stop_local_prometheus, targets_page, wait_until_ready
+from infra.runtime.publish_gate import PublishGate
 from infra.stack.broker_renewal import Assignments, BrokerRenewal
 from infra.stack.broker_watch import BrokerWatch
 from infra.stack.console import console_formatter

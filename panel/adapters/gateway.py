@@ -12,8 +12,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from infra.errors import error_body
-from infra.principals import ADMIN, Principal
+from infra.runtime.errors import error_body
+from infra.kernel.principals import ADMIN, Principal
 
 from panel.domain.principal import Credential
 from panel.use_cases.ports import CsvDocument, Gateway, GatewayRefused, GatewayUnavailable, NotAuthenticated

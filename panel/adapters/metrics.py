@@ -1,4 +1,4 @@
-"""The panel's own metrics (HTTP metrics come from infra.metrics.instrument_flask, prefix ``panel``).
+"""The panel's own metrics (HTTP metrics come from infra.runtime.metrics.instrument_flask, prefix ``panel``).
 
 Under gunicorn they are multiprocess: ``panel_sse_clients`` sums the live streams of every worker;
 ``panel_results_received_total`` counts per process, and since every worker consumes every result
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
 
-from infra.metrics import offset_gaps_counter
+from infra.runtime.metrics import offset_gaps_counter
 
 
 class PanelMetrics:

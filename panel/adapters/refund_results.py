@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from infra.contracts import REFUND_FINAL_STATUSES, RefundResult
+from infra.kernel.contracts import REFUND_FINAL_STATUSES, RefundResult
 
 # Fields that must be non-empty text for a refund row to be shown (and filtered by merchant).
 _REQUIRED = ("id", "transaction_id", "account_id", "status")

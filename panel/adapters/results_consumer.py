@@ -18,10 +18,10 @@ from collections.abc import Callable
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
-from infra.consumer_loop import fetch_batch
-from infra.contracts import RefundResult, TransactionResult
-from infra.kafka import KafkaSettings, consumer_config
-from infra.offset_gaps import OffsetGaps
+from infra.runtime.consumer_loop import fetch_batch
+from infra.kernel.contracts import RefundResult, TransactionResult
+from infra.runtime.kafka import KafkaSettings, consumer_config
+from infra.runtime.offset_gaps import OffsetGaps
 from panel.adapters.refund_results import decode_refund, is_sendable_text
 
 log = logging.getLogger(__name__)

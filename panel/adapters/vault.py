@@ -14,7 +14,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from infra.settings import Secret
+from infra.runtime.settings import Secret
 from panel.domain.principal import Credential
 
 

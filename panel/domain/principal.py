@@ -1,11 +1,11 @@
 """How the panel presents a signed-in person to the gateway API. Who they are, and which results they
-may see, is the ``Principal`` every service shares (``infra.principals``)."""
+may see, is the ``Principal`` every service shares (``infra.kernel.principals``)."""
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
 
-from infra.principals import ADMIN, MERCHANT
+from infra.kernel.principals import ADMIN, MERCHANT
 
 SESSION = "session"
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
-from infra.errors import error_body
-from infra.principals import Principal
+from infra.runtime.errors import error_body
+from infra.kernel.principals import Principal
 
 from panel.domain.principal import Credential
 

@@ -20,8 +20,8 @@ import secrets
 
 from flask import Blueprint, g, jsonify, redirect, render_template, request, session, url_for
 
-from infra.errors import error_body
-from infra.principals import ADMIN, MERCHANT, Principal
+from infra.runtime.errors import error_body
+from infra.kernel.principals import ADMIN, MERCHANT, Principal
 
 from panel.use_cases.ports import GatewayRefused, GatewayUnavailable, NotAuthenticated
 from panel.domain.fair_shares import SIGN_INS_PER_ACCOUNT, SIGN_INS_PER_ADDRESS

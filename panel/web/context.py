@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from infra.rate_limits import RateLimiter
+from infra.runtime.rate_limits import RateLimiter
 
 from panel.use_cases.ports import Gateway, StreamLeases
 from panel.adapters.results_consumer import ResultsConsumer

@@ -6,7 +6,7 @@ import logging
 from flask import Flask, jsonify, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import HTTPException
 
-from infra.errors import error_body
+from infra.runtime.errors import error_body
 
 from panel.use_cases.ports import GatewayRefused, GatewayUnavailable, NotAuthenticated
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from infra.card_cipher import CardCipher, CardDataUnreadable, bound_amount
-from infra.contracts import PLAINTEXT_CARD_FIELDS
+from infra.runtime.card_cipher import CardCipher, CardDataUnreadable, bound_amount
+from infra.kernel.contracts import PLAINTEXT_CARD_FIELDS
 
 from processor.domain.card import NOT_ENCRYPTED, UNDECRYPTABLE
 

@@ -12,8 +12,8 @@ from datetime import datetime
 
 import orjson
 
-from infra.clock import parse_rfc3339
-from infra.contracts import LEGACY_CVV_FIELD, MAX_ID_LENGTH
+from infra.kernel.clock import parse_rfc3339
+from infra.kernel.contracts import LEGACY_CVV_FIELD, MAX_ID_LENGTH
 
 from processor.adapters.card_data import CardDataReader
 from processor.domain.money import to_money

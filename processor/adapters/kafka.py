@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 from confluent_kafka import Message
 
-from infra.contracts import DeadLetter
-from infra.dead_letters import DeadLetterPublisher, dead_letter
-from infra.kafka import AckedProducer, Record
-from infra.poison import OutageOrPoison, apply_isolating, poison_reason
+from infra.kernel.contracts import DeadLetter
+from infra.runtime.dead_letters import DeadLetterPublisher, dead_letter
+from infra.runtime.kafka import AckedProducer, Record
+from infra.runtime.poison import OutageOrPoison, apply_isolating, poison_reason
 
 from processor.adapters.card_data import CardDataReader
 from processor.adapters.decoding import Unidentifiable, decode
@@ -42,7 +42,7 @@ class TransactionBatchHandler:
     """Decode a polled batch, process it in one go, send what can never be processed to the DLQ.
 
     Raising means "not done": the loop retries the whole batch and commits nothing, and the use
-    case's idempotence makes the retry safe. It raises only for an outage (``infra.poison``): a
+    case's idempotence makes the retry safe. It raises only for an outage (``infra.runtime.poison``): a
     message that cannot be decoded, or fails alone while the database answers, is dead-lettered.
     """
 

@@ -1,12 +1,12 @@
-"""The processor's Prometheus metrics (served by ``infra.health.serve_worker_http``)."""
+"""The processor's Prometheus metrics (served by ``infra.runtime.health.serve_worker_http``)."""
 from __future__ import annotations
 
 from collections import Counter as Tally
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
-from infra.contracts import REFUND_FAILED, REFUND_FAILURE_REASONS, REFUND_SUCCEEDED
-from infra.metrics import (END_TO_END_BUCKETS, LATENCY_BUCKETS, consumer_lag_stats_callback, observe_all,
+from infra.kernel.contracts import REFUND_FAILED, REFUND_FAILURE_REASONS, REFUND_SUCCEEDED
+from infra.runtime.metrics import (END_TO_END_BUCKETS, LATENCY_BUCKETS, consumer_lag_stats_callback, observe_all,
                            offset_gaps_counter)
 
 BATCH_SIZE_BUCKETS = (1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000)

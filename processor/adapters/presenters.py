@@ -5,8 +5,8 @@ from collections.abc import Iterator, Sequence
 
 import orjson
 
-from infra.clock import rfc3339
-from infra.contracts import TransactionResult
+from infra.kernel.clock import rfc3339
+from infra.kernel.contracts import TransactionResult
 
 from processor.domain.transaction import Outcome
 

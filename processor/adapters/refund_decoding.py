@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import orjson
 
-from infra.contracts import MAX_ID_LENGTH
-from infra.money import AmountError, parse_amount
+from infra.kernel.contracts import MAX_ID_LENGTH
+from infra.kernel.money import AmountError, parse_amount
 
 from processor.adapters.decoding import Unidentifiable
 from processor.domain.refunds import RefundRequest
@@ -52,6 +52,6 @@ def _amount(value: object) -> tuple[Decimal | None, bool]:
     if not isinstance(value, str):  # the API sends a decimal string: a number here is not from it
         return None, False
     try:
-        return parse_amount(value), True  # the one money rule (infra.money); zero fails on its own rule
+        return parse_amount(value), True  # the one money rule (infra.kernel.money); zero fails on its own rule
     except AmountError:
         return None, False

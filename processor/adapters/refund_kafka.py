@@ -8,10 +8,10 @@ from collections.abc import Sequence
 import orjson
 from confluent_kafka import Message
 
-from infra.clock import rfc3339
-from infra.contracts import DeadLetter, RefundResult
-from infra.dead_letters import DeadLetterPublisher, dead_letter
-from infra.kafka import AckedProducer, Record
+from infra.kernel.clock import rfc3339
+from infra.kernel.contracts import DeadLetter, RefundResult
+from infra.runtime.dead_letters import DeadLetterPublisher, dead_letter
+from infra.runtime.kafka import AckedProducer, Record
 
 from processor.adapters.decoding import Unidentifiable
 from processor.adapters.metrics import ProcessorMetrics

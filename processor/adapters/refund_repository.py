@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.dialects import mysql, sqlite
 
-from infra.money import from_cents, to_cents
+from infra.kernel.money import from_cents, to_cents
 
 from processor.adapters.refund_tables import refund_balances as balances, refunds
 from processor.adapters.tables import transactions

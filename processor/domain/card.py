@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from infra import cards
+from infra.kernel import cards
 
 
 # Why a message's card fields could not be read; the first two rules reject such a transaction.

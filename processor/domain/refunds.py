@@ -1,7 +1,7 @@
 """Refunds: money back from an approved payment, as named rules next to the payment rules.
 
 A refund is decided once, like a payment: the first broken rule names its ``failure_reason``
-(``infra.contracts.REFUND_FAILURE_REASONS``). Without an amount, a refund returns whatever is still
+(``infra.kernel.contracts.REFUND_FAILURE_REASONS``). Without an amount, a refund returns whatever is still
 refundable when it is decided. The limit "never more than the approved amount in total" is checked
 here against the payment as read, and enforced again by the database when the refund is applied
 (``processor.adapters.refund_repository``): the rules explain a failure, the database guarantees it.
@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from infra.contracts import (
+from infra.kernel.contracts import (
     REFUND_EXCEEDS_REFUNDABLE, REFUND_FAILED, REFUND_INVALID_AMOUNT, REFUND_NOT_APPROVED, REFUND_SUCCEEDED,
     REFUND_TOO_OLD, REFUND_WINDOW_DAYS, STATUS_APPROVED,
 )

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from infra.clock import utc_now
+from infra.kernel.clock import utc_now
 
 from processor.domain.refunds import RefundOutcome, RefundRequest, decide_refund
 from processor.use_cases.ports import RefundRepository, RefundResultPublisher, RefundSession

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from infra.clock import utc_now
+from infra.kernel.clock import utc_now
 
 from processor.domain.card import CreditCard
 from processor.domain.transaction import Outcome, Transaction

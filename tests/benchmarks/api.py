@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.embedded_broker import free_port
+from infra.stack.embedded_broker import free_port
 from infra.stack import Stack, StackSettings
 from tests.benchmarks.cpu import CpuMeter
 from tests.support.stack import load_test_merchant

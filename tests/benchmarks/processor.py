@@ -32,9 +32,9 @@ from pathlib import Path
 import sqlalchemy
 from confluent_kafka import Consumer
 
-from infra.contracts import Topics
-from infra.embedded_broker import EmbeddedBroker
-from infra.kafka import KafkaSettings, Record, build_acked_producer, consumer_config, ensure_topics
+from infra.kernel.contracts import Topics
+from infra.stack.embedded_broker import EmbeddedBroker
+from infra.runtime.kafka import KafkaSettings, Record, build_acked_producer, consumer_config, ensure_topics
 from tests.support.mysql import ServerUnreachable, throwaway_database
 from tests.support.transactions import TEST_CARD_KEYS, encrypted, mixed_transaction
 

@@ -12,7 +12,7 @@ import tempfile
 import time
 import uuid
 
-from infra.rate_limits import RateLimiter
+from infra.runtime.rate_limits import RateLimiter
 
 from gateway_api.domain.rate_limits import account_policy
 

@@ -18,7 +18,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from infra.embedded_broker import free_port
+from infra.stack.embedded_broker import free_port
 from infra.stack import Stack, StackSettings
 from tests.e2e.helpers import basic_auth
 from tests.support.mysql import ServerUnreachable, throwaway_database

@@ -22,11 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from infra.contracts import Topics
-from infra.embedded_broker import EmbeddedBroker
-from infra.kafka import KafkaSettings, ensure_topics
-from infra.logs import configure_logging
-from infra.settings import Secret
+from infra.kernel.contracts import Topics
+from infra.stack.embedded_broker import EmbeddedBroker
+from infra.runtime.kafka import KafkaSettings, ensure_topics
+from infra.runtime.logs import configure_logging
+from infra.runtime.settings import Secret
 from tests.support.stack import LOAD_TEST_RATE_LIMIT_PER_SECOND
 from tests.support.transactions import TEST_CARD_KEYS
 

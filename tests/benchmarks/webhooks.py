@@ -22,9 +22,9 @@ from pathlib import Path
 
 from confluent_kafka import Producer
 
-from infra.card_cipher import CardCipher, CardDataKeys
-from infra.embedded_broker import free_port
-from infra.kafka import producer_config
+from infra.runtime.card_cipher import CardCipher, CardDataKeys
+from infra.stack.embedded_broker import free_port
+from infra.runtime.kafka import producer_config
 from infra.stack import Stack, StackSettings
 from tests.e2e.helpers import basic_auth
 from tests.support.mysql import ServerUnreachable, throwaway_database

@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from gateway_api.adapters.ledger_repository import SqlLedger
-from infra.contracts import TransactionResult
-from infra.db import build_engine
+from infra.kernel.contracts import TransactionResult
+from infra.runtime.db import build_engine
 from tests.browser.panel_pages import save_screenshot, sign_in_as_merchant, sign_in_as_operator
 from tests.browser.test_live_panel import post
 from tests.e2e.helpers import basic_auth, final_transaction

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.contracts import CARD_FIELDS
+from infra.kernel.contracts import CARD_FIELDS
 from tests.deploy.test_config_drift import compose_processes, kubernetes_processes
 from tests.deploy import support
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from infra.settings import DEV_CARD_DATA_KEYS, ConfigurationError, EnvReader
+from infra.runtime.settings import DEV_CARD_DATA_KEYS, ConfigurationError, EnvReader
 from tests.deploy import support
 from tests.support.secrets import STRONG_SECRETS
 from tests.deploy.support import containers, of_kind

@@ -94,13 +94,28 @@ def test_dockerignore_rules_match_like_docker():
     assert support.dockerignored("infra/prometheus/alerts.yml", patterns)
     assert support.dockerignored(".env.local", patterns)
     assert not support.dockerignored(".env.keep", patterns)
-    assert not support.dockerignored("infra/kafka.py", patterns)
+    assert not support.dockerignored("infra/runtime/kafka.py", patterns)
 
 
 def test_the_build_context_leaves_out_local_state_and_secrets():
     patterns = support.dockerignore_patterns(support.ROOT / ".dockerignore")
     for path in (".git/HEAD", ".venv/bin/python", ".env", "tests/conftest.py", "var/gateway.db"):
         assert support.dockerignored(path, patterns), path
+
+
+def test_the_image_holds_the_services_and_the_runtime_but_not_the_development_stack(instructions):
+    """`make run`'s embedded broker and local Prometheus (infra/stack) never ship: no service imports them."""
+    patterns = support.dockerignore_patterns(support.ROOT / ".dockerignore")
+    sources = [source.rstrip("/") for i in instructions if i.keyword == "COPY" and "--from" not in i.arguments
+               for source in copy_sources(i)]
+    tracked = subprocess.run(["git", "ls-files", "*.py"], cwd=support.ROOT, capture_output=True, text=True,
+                             check=True).stdout.split()
+    shipped = {path for path in tracked if any(path == s or path.startswith(s + "/") for s in sources)
+               and not support.dockerignored(path, patterns)}
+    assert not {path for path in shipped if path.startswith("infra/stack/")}
+    for package in ("gateway_api/", "processor/", "panel/", "infra/kernel/", "infra/runtime/"):
+        expected = {path for path in tracked if path.startswith(package)}
+        assert expected and expected <= shipped, sorted(expected - shipped)[:5]
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

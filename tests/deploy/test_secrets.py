@@ -12,8 +12,8 @@ import subprocess
 import pytest
 import yaml
 
-from infra.card_cipher import CardDataKeys
-from infra.settings import DEVELOPMENT_SECRETS_OPT_IN, ConfigurationError, EnvReader
+from infra.runtime.card_cipher import CardDataKeys
+from infra.runtime.settings import DEVELOPMENT_SECRETS_OPT_IN, ConfigurationError, EnvReader
 from tests.deploy import support
 from tests.deploy.test_config_drift import Process, compose_processes, kubernetes_processes, settings_class
 

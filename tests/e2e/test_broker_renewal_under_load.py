@@ -16,8 +16,8 @@ import pytest
 import sqlalchemy
 from confluent_kafka import Producer
 
-from infra.embedded_broker import free_port
-from infra.kafka import producer_config
+from infra.stack.embedded_broker import free_port
+from infra.runtime.kafka import producer_config
 from tests.e2e.helpers import basic_auth
 from tests.e2e.test_crash_under_load import Merchant, _still_pending
 from tests.support import wait_until

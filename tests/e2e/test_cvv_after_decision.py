@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.kafka import Record, build_acked_producer
-from infra.card_cipher import CardCipher, CardDataKeys, CardDataUnreadable, bound_amount
+from infra.runtime.kafka import Record, build_acked_producer
+from infra.runtime.card_cipher import CardCipher, CardDataKeys, CardDataUnreadable, bound_amount
 from tests.e2e.helpers import card, final_transaction, pay
 from tests.support import wait_until
 from tests.support.kafka import read_messages

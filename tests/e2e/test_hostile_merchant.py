@@ -47,7 +47,7 @@ B_PER_SECOND = 5
 # method A already used: a 502 from the panel when a check of A's session with the API fails (a
 # /stream whose /v1/me call lost its connection: 1 series in 2 runs of 4), a 503 when the
 # broker is slow, a 400 once A holds its 16 webhook endpoints, a 409 once an event was resent 5 times.
-# Bounded by routes x methods x statuses, all finite: infra.metrics labels a request by its route
+# Bounded by routes x methods x statuses, all finite: infra.runtime.metrics labels a request by its route
 # template or "unmatched", a standard method or "other", a registered status or its class. Fewer than
 # 16: a route or method first seen during the attack adds a histogram (16 series) and fails the test.
 MAX_NEW_SERIES = 10

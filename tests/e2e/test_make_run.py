@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.embedded_broker import free_port
+from infra.stack.embedded_broker import free_port
 from tests.support import wait_until
 from tests.support.ports import PortTaken, lost_a_port_race, retry_on_port_collision
 

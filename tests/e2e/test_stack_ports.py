@@ -1,7 +1,7 @@
 """The test stack when a port it picked is taken before its child binds it: started again on fresh ports."""
 import pytest
 
-from infra.embedded_broker import free_port
+from infra.stack.embedded_broker import free_port
 from tests.support import stack as stack_support
 from tests.support.ports import refusing_port
 from tests.support.stack import start_stack

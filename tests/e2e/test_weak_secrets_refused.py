@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.embedded_broker import free_port
-from infra.settings import DEV_AUDIT_HMAC_KEY, DEV_CARD_DATA_KEYS, DEV_PANEL_SECRET_KEY, DEV_SECRET_PEPPER
+from infra.stack.embedded_broker import free_port
+from infra.runtime.settings import DEV_AUDIT_HMAC_KEY, DEV_CARD_DATA_KEYS, DEV_PANEL_SECRET_KEY, DEV_SECRET_PEPPER
 from tests.support.secrets import STRONG_SECRETS
 
 pytestmark = pytest.mark.slow

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from infra.contracts import TransactionResult
-from infra.db import migrate
-from infra.embedded_broker import free_port
-from infra.settings import Secret
+from infra.kernel.contracts import TransactionResult
+from infra.runtime.db import migrate
+from infra.stack.embedded_broker import free_port
+from infra.runtime.settings import Secret
 
 from gateway_api import create_app
 from gateway_api.adapters.delivery_queue import SqlDeliveryQueue

@@ -7,8 +7,8 @@ from datetime import datetime
 
 import pytest
 
-from infra.contracts import TransactionResult
-from infra.kafka import Record, build_acked_producer
+from infra.kernel.contracts import TransactionResult
+from infra.runtime.kafka import Record, build_acked_producer
 
 from gateway_api.domain.webhook_signature import verify
 from tests.e2e.helpers import basic_auth, card, final_transaction, pay

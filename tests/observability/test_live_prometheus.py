@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from infra.kafka import Record, build_acked_producer
-from infra.prometheus_local import prometheus_binary
+from infra.runtime.kafka import Record, build_acked_producer
+from infra.stack.prometheus_local import prometheus_binary
 from tests.e2e.helpers import basic_auth, card, final_transaction, pay
 from tests.observability import catalogue
 from tests.observability.conftest import stack_targets

@@ -1,4 +1,4 @@
-"""infra.prometheus_local: the Prometheus `make run` starts next to the stack."""
+"""infra.stack.prometheus_local: the Prometheus `make run` starts next to the stack."""
 from __future__ import annotations
 
 import logging
@@ -15,7 +15,7 @@ from tests.support.ports import refusing_port
 
 def test_without_prometheus_it_says_how_to_install_it(monkeypatch, tmp_path, caplog):
     monkeypatch.setattr(prometheus_local, "prometheus_binary", lambda name="prometheus": None)
-    with caplog.at_level(logging.WARNING, logger="infra.prometheus_local"):
+    with caplog.at_level(logging.WARNING, logger="infra.stack.prometheus_local"):
         assert prometheus_local.start_local_prometheus({"api": ["127.0.0.1:1"]}, 9090, tmp_path) is None
     assert "apt-get install prometheus" in caplog.text
     assert not (tmp_path / "prometheus.yml").exists()

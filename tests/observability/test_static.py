@@ -6,7 +6,7 @@ import subprocess
 import pytest
 import yaml
 
-from infra.prometheus_local import prometheus_binary, write_config
+from infra.stack.prometheus_local import prometheus_binary, write_config
 from tests.observability import catalogue
 from tests.observability.queries import (
     ALERT_TESTS,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from infra.kafka import KafkaSettings, Record, build_acked_producer
+from infra.runtime.kafka import KafkaSettings, Record, build_acked_producer
 
 # A separator run between two digits, as people type numbers: "4012 8888", "4012-8888", "4012 - 8888".
 _SEPARATORS = re.compile(r"(?<=\d)[ \t\-]+(?=\d)")

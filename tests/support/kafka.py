@@ -6,7 +6,7 @@ import uuid
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, TopicPartition
 
-from infra.kafka import KafkaSettings, consumer_config
+from infra.runtime.kafka import KafkaSettings, consumer_config
 
 
 def read_messages(kafka_settings: KafkaSettings, topic: str, timeout: float = 10) -> list[Message]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pymysql
 
-from infra.embedded_broker import free_port
+from infra.stack.embedded_broker import free_port
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import json, sys, threading
 from gateway_api import create_app
 from gateway_api.migrations import SCRIPT_LOCATION, VERSION_TABLE
 from gateway_api.settings import Settings
-from infra.db import wait_for_schema
+from infra.runtime.db import wait_for_schema
 from tests.integration.gateway_api.support import create_merchant, transaction_body
 
 app = create_app(Settings.from_env())

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from infra.embedded_broker import free_port
+from infra.stack.embedded_broker import free_port
 from infra.stack import Stack, StackSettings
 from tests.support.ports import PortTaken, lost_a_port_race, retry_on_port_collision
 

@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 
 from confluent_kafka import Consumer
 
-from infra.card_cipher import CardCipher, CardDataKeys, bound_amount
-from infra.contracts import PLAINTEXT_CARD_FIELDS
-from infra.kafka import KafkaSettings, Record, build_acked_producer, consumer_config
+from infra.runtime.card_cipher import CardCipher, CardDataKeys, bound_amount
+from infra.kernel.contracts import PLAINTEXT_CARD_FIELDS
+from infra.runtime.kafka import KafkaSettings, Record, build_acked_producer, consumer_config
 
 # The card-data keys of a test session: random, so strong, and given to every processor a test starts.
 TEST_CARD_KEYS = CardDataKeys.generate("test-1")

@@ -18,7 +18,7 @@ compatible_with: tuple[str, ...] = ("0005_rate_limits",)
 
 
 def upgrade() -> None:
-    # The same table as infra.db.compatibility_table("gateway_alembic_version"), filled by `migrate`.
+    # The same table as infra.runtime.db.compatibility_table("gateway_alembic_version"), filled by `migrate`.
     op.create_table(
         "gateway_alembic_version_compatibility",
         sa.Column("revision", sa.String(64), primary_key=True),

@@ -22,7 +22,7 @@ TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"
 
 
 def upgrade() -> None:
-    # The same table as infra.db.compatibility_table("processor_alembic_version"), filled by `migrate`:
+    # The same table as infra.runtime.db.compatibility_table("processor_alembic_version"), filled by `migrate`:
     # from this revision on, a processor is ready on a later schema that declared its head compatible.
     op.create_table(
         "processor_alembic_version_compatibility",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.kafka import KafkaSettings
+from infra.runtime.kafka import KafkaSettings
 from tests.support.transactions import TEST_CARD_KEYS
 
 
@@ -41,7 +41,7 @@ class ProcessorProcess:
 
 
 class Holds:
-    """The test's side of infra/hold_points.py: hold the processor at a point of its batch loop."""
+    """The test's side of infra/runtime/hold_points.py: hold the processor at a point of its batch loop."""
 
     def __init__(self, directory: Path):
         self.directory = directory

@@ -1,6 +1,6 @@
 """``python -m processor`` as a real process: crash safety and graceful shutdown.
 
-Each test acts inside the window it names: the processor is held there (infra/hold_points.py)
+Each test acts inside the window it names: the processor is held there (infra/runtime/hold_points.py)
 before the test kills or signals it, and the committed offsets are read from the broker.
 """
 import json
@@ -14,8 +14,8 @@ import urllib.request
 import pytest
 import sqlalchemy
 
-from infra.contracts import TransactionResult
-from infra.embedded_broker import free_port
+from infra.kernel.contracts import TransactionResult
+from infra.stack.embedded_broker import free_port
 from tests.e2e.processor.conftest import group_of, processor_env
 from tests.support import wait_until
 from tests.support.kafka import committed_offsets, read_messages, values_at

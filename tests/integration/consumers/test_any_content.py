@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 from prometheus_client import CollectorRegistry
 
-from infra.card_cipher import CardCipher
-from infra.clock import utc_now
-from infra.db import build_engine, migrate
-from infra.poison import OutageOrPoison, database_answers
-from infra.settings import Secret
+from infra.runtime.card_cipher import CardCipher
+from infra.kernel.clock import utc_now
+from infra.runtime.db import build_engine, migrate
+from infra.runtime.poison import OutageOrPoison, database_answers
+from infra.runtime.settings import Secret
 
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.adapters.metrics import ResultsMetrics
@@ -27,7 +27,7 @@ from gateway_api.domain.deliveries import RetrySchedule
 from gateway_api.migrations import SCRIPT_LOCATION as LEDGER_MIGRATIONS
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
 from gateway_api.use_cases.ports import ClaimedDelivery, HostResolver
-from infra.kafka import KafkaSettings
+from infra.runtime.kafka import KafkaSettings
 from panel.adapters.refund_results import refund_to_event
 from panel.adapters.results_consumer import ResultsConsumer, result_to_event
 from panel.use_cases.hub import Hub

@@ -5,8 +5,8 @@ import threading
 
 import pytest
 
-from infra.db import build_engine, migrate
-from infra.settings import Secret
+from infra.runtime.db import build_engine, migrate
+from infra.runtime.settings import Secret
 
 from gateway_api import create_app
 from gateway_api.adapters.ledger_repository import SqlLedger

@@ -6,8 +6,8 @@ import json
 
 from flask import Flask
 
-from infra.db import migrate
-from infra.settings import Secret
+from infra.runtime.db import migrate
+from infra.runtime.settings import Secret
 
 from gateway_api import create_app
 from gateway_api.migrations import SCRIPT_LOCATION

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from infra.money import AmountError, parse_amount
+from infra.kernel.money import AmountError, parse_amount
 from tests.integration.gateway_api.support import transaction_body
 from tests.support.amounts import AMOUNT_NUMBERS, AMOUNT_TEXTS
 

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 import sqlalchemy
 
-from infra.contracts import TransactionResult
+from infra.kernel.contracts import TransactionResult
 
 from gateway_api import create_app
 from tests.conftest import DEFAULT_TEST_MYSQL_URL

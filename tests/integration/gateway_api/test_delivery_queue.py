@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from infra.contracts import TransactionResult
-from infra.settings import Secret
+from infra.kernel.contracts import TransactionResult
+from infra.runtime.settings import Secret
 
 from gateway_api.adapters.delivery_queue import SqlDeliveryQueue
 from gateway_api.adapters.events_repository import SqlEvents
@@ -166,7 +166,7 @@ def _query() -> DeliveryQuery:
 def test_an_outcome_the_database_cannot_store_is_set_aside_and_the_others_are_written(engine, queue, endpoint):
     from prometheus_client import CollectorRegistry
 
-    from infra.poison import OutageOrPoison, database_answers
+    from infra.runtime.poison import OutageOrPoison, database_answers
     from gateway_api.adapters.metrics import WebhookMetrics
     from gateway_api.adapters.webhook_dispatcher import Dispatcher
     from gateway_api.domain.deliveries import RetrySchedule

@@ -5,7 +5,7 @@ import logging
 import pytest
 import sqlalchemy
 
-from infra.logs import JsonFormatter
+from infra.runtime.logs import JsonFormatter
 
 from gateway_api import create_app
 from tests.integration.gateway_api.support import TEST_CARD, create_merchant, decoded, transaction_body

@@ -47,7 +47,7 @@ def test_keys_are_case_sensitive(client, merchant):
 
 
 def test_the_replay_stays_the_first_answer_after_the_transaction_was_decided(app, client, merchant):
-    from infra.contracts import TransactionResult
+    from infra.kernel.contracts import TransactionResult
 
     first = post(client, merchant, "order-3").json
     app.extensions["gateway_api"].ledger.apply_results([TransactionResult(

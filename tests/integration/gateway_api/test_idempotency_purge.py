@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy
 from sqlalchemy import insert, select
 
-from infra.db import build_engine, migrate
+from infra.runtime.db import build_engine, migrate
 
 from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore
 from gateway_api.adapters.tables import idempotency_keys

@@ -11,9 +11,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
-from infra.contracts import TransactionResult
-from infra.db import build_engine
-from infra.metrics import exposition
+from infra.kernel.contracts import TransactionResult
+from infra.runtime.db import build_engine
+from infra.runtime.metrics import exposition
 
 from gateway_api import create_app
 from tests.integration.gateway_api.support import create_merchant, decoded, transaction_body

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import event
 
 from infra import group_commit
-from infra.contracts import TransactionResult
-from infra.db import build_engine
-from infra.group_commit import Batch, GroupCommit
-from infra.sql import PreparedForEach
+from infra.kernel.contracts import TransactionResult
+from infra.runtime.db import build_engine
+from infra.runtime.group_commit import Batch, GroupCommit
+from infra.runtime.sql import PreparedForEach
 
 from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore, completing, holders_of, mark_completed
 from gateway_api.adapters.ledger_repository import SqlLedger

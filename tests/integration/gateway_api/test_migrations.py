@@ -7,7 +7,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import inspect as sqlalchemy_inspect, text
 
-from infra.db import build_engine, migrate
+from infra.runtime.db import build_engine, migrate
 
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.domain.transactions import Card, Transaction, TransactionRequest

@@ -10,7 +10,7 @@ import pyotp
 import pytest
 from sqlalchemy import select, update
 
-from infra.clock import utc_now
+from infra.kernel.clock import utc_now
 
 from gateway_api.adapters.tables import operators
 from gateway_api.domain.operators import BOOTSTRAP_NAME

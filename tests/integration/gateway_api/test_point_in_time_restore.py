@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from infra.contracts import TransactionResult
+from infra.kernel.contracts import TransactionResult
 
 from gateway_api import create_app
 from tests.deploy.support import K8S

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from infra.contracts import TransactionResult
-from infra.embedded_broker import free_port
-from infra.kafka import Record, build_acked_producer
-from infra.metrics import STANDARD_METHODS
+from infra.kernel.contracts import TransactionResult
+from infra.stack.embedded_broker import free_port
+from infra.runtime.kafka import Record, build_acked_producer
+from infra.runtime.metrics import STANDARD_METHODS
 
 from tests.integration.gateway_api.support import ADMIN_TOKEN, TEST_CARD, TEST_CVV, transaction_body
 from tests.support import wait_until
@@ -180,7 +180,7 @@ def test_both_gunicorn_workers_count_one_rate_limit_in_make_runs_sqlite_store(ap
         answers, _ = race(lambda _: requests.post(f"{url}/v1/sessions", json={}, auth=auth, timeout=10), 30)
         codes = sorted(answer.status_code for answer in answers)
         assert codes == [201] * 20 + [429] * 10, codes
-        # Access lines are written in batches, within 0.1 s (infra.logs.BatchedStreamHandler).
+        # Access lines are written in batches, within 0.1 s (infra.runtime.logs.BatchedStreamHandler).
         lines = wait_until(lambda: session_lines(process, logged, 30), 5, message="30 access lines")
         if {line["pid"] for line in lines} == workers:
             return

@@ -7,7 +7,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import insert, text
 
-from infra.db import compatibility_table, migrate, schema_heads, wait_for_schema
+from infra.runtime.db import compatibility_table, migrate, schema_heads, wait_for_schema
 
 from gateway_api import create_app
 from gateway_api.migrations import SCRIPT_LOCATION, VERSION_TABLE

@@ -5,8 +5,8 @@ import json
 
 from sqlalchemy import text
 
-from infra.db import build_engine
-from infra.kafka import Record, build_acked_producer
+from infra.runtime.db import build_engine
+from infra.runtime.kafka import Record, build_acked_producer
 
 from gateway_api.adapters.refunds_repository import SqlRefunds
 from tests.support import wait_until

@@ -5,8 +5,8 @@ import threading
 import pytest
 from sqlalchemy import text
 
-from infra.clock import rfc3339, utc_now
-from infra.contracts import REFUND_FIELDS, RefundResult, TransactionResult
+from infra.kernel.clock import rfc3339, utc_now
+from infra.kernel.contracts import REFUND_FIELDS, RefundResult, TransactionResult
 from tests.integration.gateway_api.support import create_merchant, decoded, transaction_body
 from tests.support.kafka import read_messages
 

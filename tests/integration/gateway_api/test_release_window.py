@@ -15,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from infra.db import migrate
+from infra.runtime.db import migrate
 
 from gateway_api.migrations import SCRIPT_LOCATION
 from tests.integration.gateway_api.support import ADMIN_TOKEN
@@ -49,7 +49,7 @@ def previous_release(tmp_path_factory):
 
 def code_head(checkout: Path) -> str:
     """The migration head the checkout's code expects (what its pods need, at least)."""
-    script = ("from infra.db import schema_heads; from gateway_api.migrations import SCRIPT_LOCATION; "
+    script = ("from infra.runtime.db import schema_heads; from gateway_api.migrations import SCRIPT_LOCATION; "
               "print(*schema_heads(SCRIPT_LOCATION))")
     answer = subprocess.run([sys.executable, "-c", script], cwd=checkout, env=os.environ | {"PYTHONPATH": str(checkout)},
                             capture_output=True, text=True, timeout=120, check=True)

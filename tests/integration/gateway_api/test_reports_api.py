@@ -2,7 +2,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from infra.contracts import TransactionResult
+from infra.kernel.contracts import TransactionResult
 
 from tests.integration.gateway_api.support import ADMIN, transaction_body
 

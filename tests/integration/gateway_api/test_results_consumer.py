@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from infra.contracts import TransactionResult
-from infra.db import migrate
-from infra.kafka import Record, build_acked_producer
+from infra.kernel.contracts import TransactionResult
+from infra.runtime.db import migrate
+from infra.runtime.kafka import Record, build_acked_producer
 
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.migrations import SCRIPT_LOCATION
@@ -69,7 +69,7 @@ def test_results_update_the_ledger_the_api_reads_and_garbage_is_set_aside(
 
 
 def test_a_result_before_the_pending_row_and_redeliveries_are_harmless(kafka_settings, sqlite_url, run_consumer):
-    from infra.db import build_engine
+    from infra.runtime.db import build_engine
 
     created = {"id": "early-1", "amount": "10.50", "created_at": "2026-11-23T10:00:00.000000Z"}
     # One key, so one partition: the conflicting result comes after the approval.

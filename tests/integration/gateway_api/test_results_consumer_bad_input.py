@@ -6,8 +6,8 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from infra.db import build_engine
-from infra.kafka import Record, build_acked_producer
+from infra.runtime.db import build_engine
+from infra.runtime.kafka import Record, build_acked_producer
 
 from gateway_api.adapters.ledger_repository import SqlLedger
 from tests.support.kafka import read_messages
@@ -115,7 +115,7 @@ REFUSE_ONE_ROW = {
 
 def test_a_row_the_database_itself_refuses_is_dead_lettered_and_its_batch_neighbours_applied(
         kafka_settings, database_url, results_consumer, ledger):
-    from infra.db import migrate
+    from infra.runtime.db import migrate
     from gateway_api.migrations import SCRIPT_LOCATION
 
     migrate(database_url, SCRIPT_LOCATION)

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import event, select
 
-from infra.db import build_engine
+from infra.runtime.db import build_engine
 
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.adapters.tables import events, webhook_deliveries

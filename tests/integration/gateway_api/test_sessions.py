@@ -3,7 +3,7 @@ import dataclasses
 
 from sqlalchemy import text
 
-from infra.settings import Secret
+from infra.runtime.settings import Secret
 
 from gateway_api import create_app
 from tests.integration.gateway_api.support import ADMIN, create_merchant, transaction_body

@@ -1,4 +1,4 @@
-from infra.contracts import TRANSACTION_FIELDS
+from infra.kernel.contracts import TRANSACTION_FIELDS
 
 from tests.support.transactions import TEST_CIPHER
 
@@ -104,7 +104,7 @@ def test_a_disabled_account_can_no_longer_authenticate(client):
 
 
 def test_the_status_filter_pages_through_matching_rows_only(app, client, merchant, other_merchant):
-    from infra.contracts import TransactionResult
+    from infra.kernel.contracts import TransactionResult
 
     def created(account, status=None):
         transaction = client.post("/v1/transactions", json=transaction_body(), auth=account).json

@@ -193,7 +193,7 @@ def test_a_card_number_with_a_line_break_is_refused(client, merchant, number):
 
 @pytest.mark.parametrize("key", ["ordre-é-1", "٣٤٥-arabic-digits", "x' OR '1'='1", "%_*?", "k" * 255])
 def test_an_unusual_but_printable_idempotency_key_is_claimed_and_replayed_as_itself(client, merchant, key):
-    """Through the claim's prepared SELECT/UPDATE (infra.sql.PreparedForEach): bound as a value, never
+    """Through the claim's prepared SELECT/UPDATE (infra.runtime.sql.PreparedForEach): bound as a value, never
     matched as a pattern or SQL, and a second request with the same key answers the first one's id."""
     first = client.post("/v1/transactions", json=transaction_body(), auth=merchant, headers={"Idempotency-Key": key})
     again = client.post("/v1/transactions", json=transaction_body(), auth=merchant, headers={"Idempotency-Key": key})

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from infra.contracts import TransactionResult
-from infra.settings import Secret
+from infra.kernel.contracts import TransactionResult
+from infra.runtime.settings import Secret
 
 from gateway_api.adapters import presenters
 from gateway_api.adapters.events_repository import SqlEvents

@@ -3,8 +3,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from infra.contracts import TransactionResult
-from infra.settings import Secret
+from infra.kernel.contracts import TransactionResult
+from infra.runtime.settings import Secret
 
 from gateway_api import create_app
 from gateway_api.adapters.secret_box import AesGcmSecretBox

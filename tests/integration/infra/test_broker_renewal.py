@@ -11,10 +11,10 @@ import uuid
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from infra.contracts import Topics
-from infra.embedded_broker import EmbeddedBroker, free_port
-from infra.kafka import KafkaSettings, Record, AckedProducer, consumer_config, producer_config
-from infra.publish_gate import PublishGate
+from infra.kernel.contracts import Topics
+from infra.stack.embedded_broker import EmbeddedBroker, free_port
+from infra.runtime.kafka import KafkaSettings, Record, AckedProducer, consumer_config, producer_config
+from infra.runtime.publish_gate import PublishGate
 from infra.stack.broker_renewal import Assignments, BrokerRenewal, NotDrained, renew_or_explain
 
 GROUP = "renewal-test-processor"

@@ -5,7 +5,7 @@ import uuid
 
 from confluent_kafka import Consumer
 
-from infra.kafka import Record, build_acked_producer, client_config
+from infra.runtime.kafka import Record, build_acked_producer, client_config
 from infra.stack.broker_watch import BrokerWatch
 
 
@@ -44,7 +44,7 @@ def test_warns_with_what_to_do_when_a_partition_passes_the_threshold_and_again_w
 
 
 def test_make_run_reads_the_threshold_and_zero_turns_the_watch_off(kafka_settings):
-    from infra.settings import EnvReader
+    from infra.runtime.settings import EnvReader
     from infra.stack import StackSettings
 
     settings = StackSettings.from_env(EnvReader({"EMBEDDED_BROKER_WARN_MESSAGES": "0",
@@ -59,8 +59,8 @@ def test_make_run_reads_the_threshold_and_zero_turns_the_watch_off(kafka_setting
 
 def failing_renewal(kafka_settings):
     """A renewal that can never start: its group has not read what is stored (a consumer down)."""
-    from infra.embedded_broker import EmbeddedBroker
-    from infra.publish_gate import PublishGate
+    from infra.stack.embedded_broker import EmbeddedBroker
+    from infra.runtime.publish_gate import PublishGate
     from infra.stack.broker_renewal import BrokerRenewal
 
     never_started = EmbeddedBroker(int(kafka_settings.bootstrap_servers.rsplit(":", 1)[1]), settings=kafka_settings)

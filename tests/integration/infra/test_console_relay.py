@@ -8,7 +8,7 @@ import sys
 from infra.stack.console import console_formatter
 from infra.stack.processes import ManagedProcess
 
-SERVICE = ("import logging; from infra.logs import configure_logging; configure_logging('processor'); "
+SERVICE = ("import logging; from infra.runtime.logs import configure_logging; configure_logging('processor'); "
            "logging.getLogger('processor').info('decided', extra={'transaction_id': 'tx_1', 'status': 'approved'})")
 
 

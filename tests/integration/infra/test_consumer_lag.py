@@ -6,8 +6,8 @@ import uuid
 from confluent_kafka import Consumer
 from prometheus_client import CollectorRegistry, Gauge
 
-from infra.kafka import Record, build_acked_producer, consumer_config
-from infra.metrics import consumer_lag_stats_callback
+from infra.runtime.kafka import Record, build_acked_producer, consumer_config
+from infra.runtime.metrics import consumer_lag_stats_callback
 from tests.support import wait_until
 
 

@@ -3,9 +3,9 @@ import socket
 
 import pytest
 
-from infra.contracts import Topics
-from infra.embedded_broker import BrokerStartError, EmbeddedBroker
-from infra.kafka import KafkaSettings
+from infra.kernel.contracts import Topics
+from infra.stack.embedded_broker import BrokerStartError, EmbeddedBroker
+from infra.runtime.kafka import KafkaSettings
 
 SETTINGS = KafkaSettings(topics=Topics.with_prefix("port_race_"), partitions=1)
 

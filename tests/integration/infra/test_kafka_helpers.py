@@ -5,9 +5,9 @@ from confluent_kafka import Consumer, TopicPartition
 
 from prometheus_client import CollectorRegistry, Gauge
 
-from infra.consumer_loop import BatchConsumerLoop, LoopSettings
-from infra.kafka import Record, build_acked_producer, consumer_config
-from infra.offset_gaps import OffsetGaps
+from infra.runtime.consumer_loop import BatchConsumerLoop, LoopSettings
+from infra.runtime.kafka import Record, build_acked_producer, consumer_config
+from infra.runtime.offset_gaps import OffsetGaps
 from tests.support import wait_until
 from tests.support.kafka import committed_offsets
 

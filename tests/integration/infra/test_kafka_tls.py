@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from infra.kafka import KafkaSettings, client_config
-from infra.settings import ConfigurationError, EnvReader
+from infra.runtime.kafka import KafkaSettings, client_config
+from infra.runtime.settings import ConfigurationError, EnvReader
 
 SASL_SSL = {"KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
             "KAFKA_SASL_USERNAME": "gateway-api", "KAFKA_SASL_PASSWORD": "scram-password-0123456789"}

@@ -2,9 +2,9 @@
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from infra.db import build_engine
-from infra.kafka import DeliveryError
-from infra.poison import OutageOrPoison, apply_isolating, database_answers
+from infra.runtime.db import build_engine
+from infra.runtime.kafka import DeliveryError
+from infra.runtime.poison import OutageOrPoison, apply_isolating, database_answers
 from tests.support.ports import refusing_port
 
 

@@ -1,12 +1,12 @@
-"""infra.sql.PreparedStatement on SQLite and MariaDB: the driver gets what SQLAlchemy would send."""
+"""infra.runtime.sql.PreparedStatement on SQLite and MariaDB: the driver gets what SQLAlchemy would send."""
 from datetime import datetime
 
 import pytest
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, bindparam, select, update
 from sqlalchemy.dialects import mysql
 
-from infra.db import build_engine
-from infra.sql import PreparedStatement
+from infra.runtime.db import build_engine
+from infra.runtime.sql import PreparedStatement
 
 metadata = MetaData()
 things = Table("prepared_things", metadata, Column("id", String(20), primary_key=True),

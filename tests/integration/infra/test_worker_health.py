@@ -9,10 +9,10 @@ import uuid
 import pytest
 from confluent_kafka import Consumer
 
-from infra.consumer_loop import BatchConsumerLoop, LoopSettings
-from infra.embedded_broker import free_port
-from infra.health import Probes, serve_worker_http
-from infra.kafka import Record, build_acked_producer, consumer_config
+from infra.runtime.consumer_loop import BatchConsumerLoop, LoopSettings
+from infra.stack.embedded_broker import free_port
+from infra.runtime.health import Probes, serve_worker_http
+from infra.runtime.kafka import Record, build_acked_producer, consumer_config
 from tests.support import wait_until
 from tests.support.ports import PortTaken, retry_on_port_collision
 

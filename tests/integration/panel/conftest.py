@@ -7,7 +7,7 @@ import re
 import pytest
 import requests
 
-from infra.settings import Secret
+from infra.runtime.settings import Secret
 
 from gateway_api import create_app as create_api
 from gateway_api.settings import Settings as ApiSettings

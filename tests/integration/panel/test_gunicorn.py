@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from infra.contracts import TransactionResult
-from infra.kafka import Record, build_acked_producer
+from infra.kernel.contracts import TransactionResult
+from infra.runtime.kafka import Record, build_acked_producer
 from tests.integration.panel.conftest import as_operator, sign_in
 from tests.support import wait_until
-from infra.embedded_broker import free_port
+from infra.stack.embedded_broker import free_port
 from tests.support.ports import listening_socket
 
 ROOT = Path(__file__).resolve().parents[3]

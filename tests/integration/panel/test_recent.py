@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from prometheus_client import REGISTRY
 
-from infra.clock import utc_now
+from infra.kernel.clock import utc_now
 
 from gateway_api.adapters.tables import transactions
 from tests.integration.panel.conftest import as_merchant, sign_in

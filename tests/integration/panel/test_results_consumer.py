@@ -3,8 +3,8 @@ import threading
 
 import pytest
 
-from infra.contracts import TransactionResult
-from infra.kafka import Record, build_acked_producer
+from infra.kernel.contracts import TransactionResult
+from infra.runtime.kafka import Record, build_acked_producer
 from panel.adapters.results_consumer import ResultsConsumer
 from tests.support import wait_until
 

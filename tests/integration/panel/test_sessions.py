@@ -13,9 +13,9 @@ import urllib.parse
 import pytest
 import requests
 
-from infra.contracts import TransactionResult
-from infra.kafka import Record, build_acked_producer
-from infra.settings import Secret
+from infra.kernel.contracts import TransactionResult
+from infra.runtime.kafka import Record, build_acked_producer
+from infra.runtime.settings import Secret
 from panel.bootstrap import create_app as create_panel
 from panel.settings import Settings as PanelSettings
 from tests.integration.gateway_api.support import ADMIN

@@ -5,8 +5,8 @@ import threading
 
 import requests
 
-from infra.contracts import RefundResult, TransactionResult
-from infra.kafka import Record, build_acked_producer
+from infra.kernel.contracts import RefundResult, TransactionResult
+from infra.runtime.kafka import Record, build_acked_producer
 from tests.integration.gateway_api.support import create_merchant
 from tests.integration.panel.conftest import as_merchant, as_operator, sign_in
 from tests.support import wait_until

@@ -3,7 +3,7 @@ import threading
 import pytest
 from prometheus_client import CollectorRegistry
 
-from infra.db import build_engine, migrate
+from infra.runtime.db import build_engine, migrate
 from processor.bootstrap import MIGRATIONS, bootstrap
 from processor.settings import Settings
 from tests.support.transactions import TEST_CARD_KEYS

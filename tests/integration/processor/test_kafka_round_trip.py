@@ -4,8 +4,8 @@ import json
 import pytest
 import sqlalchemy
 
-from infra.contracts import DeadLetter, TransactionResult
-from infra.card_cipher import CardCipher, CardDataKeys
+from infra.kernel.contracts import DeadLetter, TransactionResult
+from infra.runtime.card_cipher import CardCipher, CardDataKeys
 from tests.support.transactions import (
     TopicReader, encrypted, mixed_transaction, produce, produce_mixed,
 )

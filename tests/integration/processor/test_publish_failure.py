@@ -5,7 +5,7 @@ import threading
 import sqlalchemy
 from prometheus_client import CollectorRegistry
 
-from infra.contracts import TransactionResult
+from infra.kernel.contracts import TransactionResult
 from processor.bootstrap import bootstrap
 from processor.settings import Settings
 from tests.support import wait_until

@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from infra.clock import utc_now
-from infra.db import build_engine
+from infra.kernel.clock import utc_now
+from infra.runtime.db import build_engine
 from processor.adapters.refund_repository import SqlRefundRepository
 from processor.adapters.sql_repository import SqlTransactionRepository
 from processor.domain.refunds import RefundRequest

@@ -1,8 +1,8 @@
 """The processor decides refunds from `refunds` on the real broker and answers on `refunds_result`."""
 import json
 
-from infra.contracts import DeadLetter, RefundResult
-from infra.kafka import Record, build_acked_producer
+from infra.kernel.contracts import DeadLetter, RefundResult
+from infra.runtime.kafka import Record, build_acked_producer
 from tests.support.transactions import GOOD, TopicReader, encrypted, produce
 
 

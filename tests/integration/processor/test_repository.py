@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import sqlalchemy
 
-from infra.db import migrate
+from infra.runtime.db import migrate
 from processor.bootstrap import MIGRATIONS
 from processor.domain.transaction import Outcome
 from processor.adapters.sql_repository import PreparedInsert, SqlTransactionRepository, _insert_new

@@ -157,7 +157,7 @@ def test_another_body_under_the_same_key_conflicts(parts):
 
 
 def test_a_replay_shows_the_first_answer_even_after_the_decision(parts):
-    from infra.contracts import TransactionResult
+    from infra.kernel.contracts import TransactionResult
 
     accept, ledger, _, _ = parts
     first = accept("acct_1", REQUEST, key="k").transaction

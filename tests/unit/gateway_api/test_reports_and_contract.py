@@ -1,11 +1,11 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from infra.contracts import CARD_FIELDS, TRANSACTION_FIELDS
+from infra.kernel.contracts import CARD_FIELDS, TRANSACTION_FIELDS
 
 from gateway_api.domain.reports import DailyTotal, roll_up
 from gateway_api.domain.transactions import Card, TransactionRequest, contract_message
-from infra.clock import rfc3339
+from infra.kernel.clock import rfc3339
 
 CARD = Card("4111111111111111", "Ada", 12, 2099, "987")
 

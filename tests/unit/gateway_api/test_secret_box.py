@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from infra.settings import Secret
+from infra.runtime.settings import Secret
 
 from gateway_api.adapters.secret_box import AesGcmSecretBox
 

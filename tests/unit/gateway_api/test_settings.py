@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from infra.settings import DEV_WEBHOOK_SECRETS_KEY, ConfigurationError, EnvReader
+from infra.runtime.settings import DEV_WEBHOOK_SECRETS_KEY, ConfigurationError, EnvReader
 
 from gateway_api.settings import ResultsSettings
 from gateway_api.settings import Settings

@@ -5,7 +5,7 @@ import io
 import logging
 import time
 
-from infra.logs import BatchedStreamHandler, JsonFormatter
+from infra.runtime.logs import BatchedStreamHandler, JsonFormatter
 from tests.support import wait_until
 
 

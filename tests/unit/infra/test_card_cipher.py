@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from infra.card_cipher import CardCipher, CardDataKeys, CardDataUnreadable
-from infra.settings import DEV_CARD_DATA_KEYS, ConfigurationError, EnvReader
+from infra.runtime.card_cipher import CardCipher, CardDataKeys, CardDataUnreadable
+from infra.runtime.settings import DEV_CARD_DATA_KEYS, ConfigurationError, EnvReader
 
 FIELDS = {"number": "4111111111111111", "name": "Ada Lovelace", "expiration_month": 12, "expiration_year": 2030,
           "cvv": "123"}

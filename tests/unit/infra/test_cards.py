@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from infra.cards import BRAND_PATTERNS, card_brand, last4, passes_luhn
+from infra.kernel.cards import BRAND_PATTERNS, card_brand, last4, passes_luhn
 
 
 @pytest.mark.parametrize(

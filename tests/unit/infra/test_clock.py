@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from infra.clock import parse_rfc3339, rfc3339, utc_now
+from infra.kernel.clock import parse_rfc3339, rfc3339, utc_now
 
 PARIS_SUMMER = timezone(timedelta(hours=2))
 

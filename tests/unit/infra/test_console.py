@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from infra.logs import JsonFormatter
-from infra.settings import ConfigurationError, EnvReader
+from infra.runtime.logs import JsonFormatter
+from infra.runtime.settings import ConfigurationError, EnvReader
 from infra.stack.console import console_formatter, readable
 from infra.stack.settings import StackSettings
 

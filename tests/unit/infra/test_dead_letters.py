@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from infra.dead_letters import REMOVED, without_sealed_card
+from infra.runtime.dead_letters import REMOVED, without_sealed_card
 from tests.support.transactions import TEST_CIPHER
 
 CARD = {"number": "4111111111111111", "name": "Ada", "expiration_month": 12, "expiration_year": 2099,

@@ -1,5 +1,5 @@
 """Liveness is the loop's heartbeat age; readiness adds the service's checks."""
-from infra.health import Heartbeat, Probes
+from infra.runtime.health import Heartbeat, Probes
 
 
 class Clock:

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask, Response
 from prometheus_client import CollectorRegistry
 
-from infra.metrics import STANDARD_METHODS, instrument_flask
+from infra.runtime.metrics import STANDARD_METHODS, instrument_flask
 
 REGISTERED_STATUSES = {str(status.value) for status in HTTPStatus}
 STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"}

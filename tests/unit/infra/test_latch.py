@@ -1,8 +1,8 @@
-"""The one-shot signal of the request path's waits (infra.latch.Latch), as threading.Event behaves."""
+"""The one-shot signal of the request path's waits (infra.runtime.latch.Latch), as threading.Event behaves."""
 import threading
 import time
 
-from infra.latch import Latch
+from infra.runtime.latch import Latch
 
 
 def test_a_wait_returns_true_once_set_and_every_later_wait_too():

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from infra.logs import BatchedStreamHandler, JsonFormatter, log_fields
+from infra.runtime.logs import BatchedStreamHandler, JsonFormatter, log_fields
 
 FIELDS = {"method": "POST", "route": "/v1/transactions", "status": 202, "duration_ms": 1.25, "account_id": None,
           "note": "card 4111111111111111"}

@@ -5,7 +5,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 
 from gateway_api.adapters.metrics import ApiMetrics
-from infra.metrics import metrics_for
+from infra.runtime.metrics import metrics_for
 
 ROOT = Path(__file__).resolve().parents[3]
 METRIC_TYPES = {"Counter", "Gauge", "Histogram", "Summary", "Info", "Enum"}
@@ -37,7 +37,7 @@ def test_a_registry_gets_one_set_of_metrics_however_many_times_an_app_is_built()
 def test_observing_a_batch_at_once_exposes_what_observing_each_amount_does():
     from prometheus_client import Histogram, generate_latest
 
-    from infra.metrics import END_TO_END_BUCKETS, observe_all
+    from infra.runtime.metrics import END_TO_END_BUCKETS, observe_all
 
     amounts = [0.0, 0.005, 0.0051, 0.25, 0.3, 1, 59.9, 60, 61, 1e9]  # on, between and beyond the bounds
     each, batch = CollectorRegistry(), CollectorRegistry()

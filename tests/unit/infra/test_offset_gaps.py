@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from infra.offset_gaps import OffsetGaps
+from infra.runtime.offset_gaps import OffsetGaps
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Large quotas are counted in blocks reserved from the shared store (infra.rate_limits.Reservations):
+"""Large quotas are counted in blocks reserved from the shared store (infra.runtime.rate_limits.Reservations):
 one store write per block, and still never more than the quota across the processes sharing it."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from infra.rate_limits import RateLimiter, Reservations, reservation_size
+from infra.runtime.rate_limits import RateLimiter, Reservations, reservation_size
 
 
 @dataclass(frozen=True)

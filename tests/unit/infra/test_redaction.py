@@ -1,11 +1,11 @@
-"""infra.redaction: what a log line or a DLQ payload may carry, masked; what it must keep, kept."""
+"""infra.runtime.redaction: what a log line or a DLQ payload may carry, masked; what it must keep, kept."""
 import json
 import logging
 
 import pytest
 
-from infra.logs import JsonFormatter
-from infra.redaction import mask_card_numbers
+from infra.runtime.logs import JsonFormatter
+from infra.runtime.redaction import mask_card_numbers
 
 MASKED = [
     # (case, text, expected)
@@ -84,7 +84,7 @@ def test_the_cheap_check_lets_through_every_character_the_pattern_folds_to_a_let
     import re
     import sys
 
-    from infra.redaction import _CVV_WORDS, may_name_a_cvv
+    from infra.runtime.redaction import _CVV_WORDS, may_name_a_cvv
 
     letters = set("".join(_CVV_WORDS))
     everything = "".join(map(chr, range(sys.maxunicode + 1)))
@@ -100,7 +100,7 @@ def test_the_cheap_check_lets_through_every_character_the_pattern_folds_to_a_let
 
 
 def test_text_without_a_cvv_key_skips_the_pattern_and_keeps_its_numbers_masked():
-    from infra.redaction import may_name_a_cvv
+    from infra.runtime.redaction import may_name_a_cvv
 
     line = '{"msg": "request", "route": "/v1/transactions", "card": "4111111111111111", "code": "123"}'
     assert not may_name_a_cvv(line)
@@ -124,7 +124,7 @@ def test_the_ascii_pattern_finds_exactly_what_the_general_one_finds_in_ascii_tex
     """mask_card_numbers takes the faster pattern on ASCII text (every JSON line): same runs, same spans."""
     from random import Random
 
-    from infra.redaction import _CARD_LIKE, _CARD_LIKE_ASCII
+    from infra.runtime.redaction import _CARD_LIKE, _CARD_LIKE_ASCII
 
     rnd, alphabet = Random(25), "0123456789 \t.-a_:\""
     for _ in range(50_000):

@@ -1,8 +1,8 @@
 import pytest
 
-from infra.kafka import KafkaSettings
-from infra.redaction import mask_card_numbers
-from infra.settings import (
+from infra.runtime.kafka import KafkaSettings
+from infra.runtime.redaction import mask_card_numbers
+from infra.runtime.settings import (
     DEV_ADMIN_TOKEN, DEV_SECRET_PEPPER, ConfigurationError, EnvReader, Secret, from_env_or_exit,
 )
 

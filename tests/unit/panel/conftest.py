@@ -1,6 +1,6 @@
 import pytest
 
-from infra.settings import Secret
+from infra.runtime.settings import Secret
 from panel import create_app
 from panel.settings import Settings
 from tests.support.ports import refusing_port

@@ -3,8 +3,8 @@ import re
 
 import pytest
 
-from infra.metrics import exposition
-from infra.settings import Secret
+from infra.runtime.metrics import exposition
+from infra.runtime.settings import Secret
 from panel import create_app
 from panel.settings import Settings
 from tests.unit.panel.conftest import csrf_of

@@ -6,7 +6,7 @@ from decimal import Decimal
 from gateway_api.adapters.presenters import refund, transaction
 from gateway_api.domain.refunds import Refund
 from gateway_api.domain.transactions import Transaction
-from infra.contracts import RefundResult, TransactionResult
+from infra.kernel.contracts import RefundResult, TransactionResult
 from panel.adapters.refund_results import refund_to_event
 from panel.adapters.results_consumer import result_to_event
 

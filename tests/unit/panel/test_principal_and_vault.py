@@ -2,9 +2,9 @@ import base64
 
 import pytest
 
-from infra.settings import ConfigurationError, EnvReader, Secret
+from infra.runtime.settings import ConfigurationError, EnvReader, Secret
 from panel.adapters.vault import CredentialVault
-from infra.principals import ADMIN, MERCHANT, Principal
+from infra.kernel.principals import ADMIN, MERCHANT, Principal
 from panel.domain.principal import Credential
 from panel.settings import Settings
 

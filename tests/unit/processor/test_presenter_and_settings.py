@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from infra.settings import ConfigurationError, EnvReader
+from infra.runtime.settings import ConfigurationError, EnvReader
 from processor.domain.transaction import Outcome
 from processor.adapters.presenters import present, result_messages
 from processor.settings import Settings

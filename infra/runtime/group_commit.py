@@ -30,7 +30,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy import Connection, Engine
 
-from infra.latch import Latch
+from infra.runtime.latch import Latch
 
 log = logging.getLogger(__name__)
 Item = TypeVar("Item")

@@ -3,7 +3,7 @@
 Memory storage only: everything on it is gone when it stops. Used by ``make run`` and the tests;
 production runs Apache Kafka (see docker-compose.yml and k8s/).
 
-    python -m infra.embedded_broker --port 9092 --partitions 6
+    python -m infra.stack.embedded_broker --port 9092 --partitions 6
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import threading
 import time
 from pathlib import Path
 
-from infra.kafka import KafkaSettings, ensure_topics, wait_for_broker
+from infra.runtime.kafka import KafkaSettings, ensure_topics, wait_for_broker
 
 
 class BrokerStartError(RuntimeError):

@@ -1,7 +1,7 @@
 """The messages the services exchange over Kafka: topic names and field names, in one place.
 
 ``transactions`` (key: account id) carries the original Go processor's input, with the card fields
-encrypted (AES-256-GCM, ``infra.card_cipher``) into one ``card`` object.
+encrypted (AES-256-GCM, ``infra.runtime.card_cipher``) into one ``card`` object.
 ``transactions_result`` carries ``{"id", "status", "error_message"}`` exactly as the original did,
 plus the fields a ledger and a live panel need. ``transactions_dlq`` carries messages a consumer can
 never use (transactions the processor cannot identify, results the ledger can never apply), with the
@@ -62,7 +62,7 @@ class Topics:
 
 
 # Field names of a message on `transactions`. `amount` is a decimal string (a number is still read),
-# `created_at` RFC 3339 (optional), `card` the encrypted card fields {"kid", "ct"} (infra.card_cipher).
+# `created_at` RFC 3339 (optional), `card` the encrypted card fields {"kid", "ct"} (infra.runtime.card_cipher).
 TRANSACTION_FIELDS = ("id", "account_id", "amount", "card", "created_at")
 
 # The fields inside `card` once decrypted: number as a string, month, year and the CVV's length as

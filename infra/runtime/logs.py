@@ -9,7 +9,7 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from infra.redaction import mask_card_numbers
+from infra.runtime.redaction import mask_card_numbers
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 

@@ -27,8 +27,8 @@ import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from infra.redaction import mask_card_numbers
-from infra.settings import DEV_CARD_DATA_KEYS, PLACEHOLDER_PREFIX, ConfigurationError, EnvReader, Secret
+from infra.runtime.redaction import mask_card_numbers
+from infra.runtime.settings import DEV_CARD_DATA_KEYS, PLACEHOLDER_PREFIX, ConfigurationError, EnvReader, Secret
 
 VARIABLE = "CARD_DATA_KEYS"
 KEY_BYTES = 32

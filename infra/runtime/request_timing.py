@@ -1,5 +1,5 @@
 """When the current request started: measured once, read by every hook that needs it (the HTTP
-metrics of ``infra.metrics.instrument_flask``, the API's access log)."""
+metrics of ``infra.runtime.metrics.instrument_flask``, the API's access log)."""
 from __future__ import annotations
 
 import time

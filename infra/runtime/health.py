@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from sqlalchemy import Engine
 
-from infra.db import schema_is_current
+from infra.runtime.db import schema_is_current
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-import infra.sqlite_rate_limits  # noqa: F401 - registers the sqlite:// scheme with limits
+import infra.runtime.sqlite_rate_limits  # noqa: F401 - registers the sqlite:// scheme with limits
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from infra.contracts import Topics
-from infra.latch import Latch
-from infra.settings import ConfigurationError, EnvReader, Secret
+from infra.kernel.contracts import Topics
+from infra.runtime.latch import Latch
+from infra.runtime.settings import ConfigurationError, EnvReader, Secret
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class KafkaSettings:
     # stack shortens both so that its consumers see a renewed broker within ~0.1 s (broker_renewal).
     heartbeat_interval_ms: int = 0
     reconnect_backoff_max_ms: int = 0
-    # A file the API's publishers pass through (infra/publish_gate.py); empty: no gate.
+    # A file the API's publishers pass through (infra/runtime/publish_gate.py); empty: no gate.
     publish_gate: str = ""
     security_protocol: str = "PLAINTEXT"
     sasl_mechanism: str = ""

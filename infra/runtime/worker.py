@@ -1,7 +1,7 @@
 """How every background worker process runs: the processor, the results consumer, the webhook dispatcher.
 
 JSON logs, a graceful stop on SIGTERM/SIGINT, the worker built by its service's composition root,
-/metrics, /healthz and /readyz served from its probes (``infra.health``), then its loop until stopped.
+/metrics, /healthz and /readyz served from its probes (``infra.runtime.health``), then its loop until stopped.
 """
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import threading
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
-from infra.consumer_loop import stop_on_signals
-from infra.health import Probes, serve_worker_http
-from infra.logs import configure_logging
-from infra.settings import WorkerSettings
+from infra.runtime.consumer_loop import stop_on_signals
+from infra.runtime.health import Probes, serve_worker_http
+from infra.runtime.logs import configure_logging
+from infra.runtime.settings import WorkerSettings
 
 
 class Worker(Protocol):

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
-from infra.health import Heartbeat
-from infra.offset_gaps import OffsetGaps, position
+from infra.runtime.health import Heartbeat
+from infra.runtime.offset_gaps import OffsetGaps, position
 
 log = logging.getLogger(__name__)
 
 BatchHandler = Callable[[Sequence[Message]], None]
 # Called with "polled" (batch in hand) and "handled" (batch done, offsets not committed yet): a test
-# seam (infra/hold_points.py) that lets crash tests act inside those windows. None in production.
+# seam (infra/runtime/hold_points.py) that lets crash tests act inside those windows. None in production.
 Checkpoint = Callable[[str, Sequence[Message]], None]
 
 
@@ -42,7 +42,7 @@ class BatchConsumerLoop:
         self._handle_batch = handle_batch
         self._settings = settings
         self._gaps = gaps if gaps is not None else OffsetGaps()
-        # Beaten once per turn of the loop: its age is the liveness probe (infra.health).
+        # Beaten once per turn of the loop: its age is the liveness probe (infra.runtime.health).
         self.heartbeat = heartbeat or Heartbeat()
 
     def subscribe(self, topics: Sequence[str], assigned=None, assignments=None) -> None:
@@ -127,7 +127,7 @@ def fetch_batch(consumer: Consumer, gaps: OffsetGaps, max_messages: int, timeout
     Block only until the first message, then take what is already fetched: under load the batches
     fill up, and a lone message is handled at once instead of after the timeout. Consumer errors
     are logged and left out; the batch is cut at a partition's first offset gap and the consumer
-    rewound there (``infra.offset_gaps``).
+    rewound there (``infra.runtime.offset_gaps``).
     """
     first = consumer.poll(timeout)
     if first is None:

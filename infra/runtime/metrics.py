@@ -42,7 +42,7 @@ from prometheus_client import (
     multiprocess,
 )
 
-from infra.process_metrics import update_this_worker
+from infra.runtime.process_metrics import update_this_worker
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def instrument_flask(app, prefix: str, registry: CollectorRegistry = REGISTRY) -
     """Count and time every request by route template (never the raw path), method and status (both bounded)."""
     from flask import request
 
-    from infra.request_timing import request_seconds, time_requests
+    from infra.runtime.request_timing import request_seconds, time_requests
 
     metrics = metrics_for(HttpMetrics, registry, prefix=prefix)
     time_requests(app)
@@ -178,12 +178,12 @@ class _MetricsHandler(BaseHTTPRequestHandler):
 
 
 def offset_gaps_counter(prefix: str, registry: CollectorRegistry = REGISTRY) -> Counter:
-    """``<prefix>_offset_gaps_accepted_total``: records a consumer gave up waiting for (infra.offset_gaps).
+    """``<prefix>_offset_gaps_accepted_total``: records a consumer gave up waiting for (infra.runtime.offset_gaps).
 
     Unlabelled, so it is exported at 0 from the start and an alert's increase() sees the first one.
     """
     return Counter(f"{prefix}_offset_gaps_accepted_total",
-                   "Offset gaps given up on: records this consumer never read (see infra/offset_gaps.py)",
+                   "Offset gaps given up on: records this consumer never read (see infra/runtime/offset_gaps.py)",
                    registry=registry)
 
 

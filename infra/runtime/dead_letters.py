@@ -15,10 +15,10 @@ from collections.abc import Sequence
 
 from confluent_kafka import Message
 
-from infra.contracts import DeadLetter
-from infra.kafka import AckedProducer, Record
-from infra.offset_gaps import position
-from infra.redaction import mask_card_numbers
+from infra.kernel.contracts import DeadLetter
+from infra.runtime.kafka import AckedProducer, Record
+from infra.runtime.offset_gaps import position
+from infra.runtime.redaction import mask_card_numbers
 
 
 REMOVED = "[removed]"

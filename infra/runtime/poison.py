@@ -18,7 +18,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from infra.kafka import DeliveryError
+from infra.runtime.kafka import DeliveryError
 
 log = logging.getLogger(__name__)
 

@@ -190,7 +190,7 @@ class ServiceSettings:
 
     @classmethod
     def shared_from_env(cls, env: EnvReader) -> dict:
-        from infra.db import migrates_itself  # SQLAlchemy only for services that have a database
+        from infra.runtime.db import migrates_itself  # SQLAlchemy only for services that have a database
 
         database_url = env.database_url("DATABASE_URL", cls.database_url)  # the field's default
         return {"database_url": database_url, "auto_migrate": env.bool("AUTO_MIGRATE", migrates_itself(database_url)),
@@ -200,7 +200,7 @@ class ServiceSettings:
 @dataclass(frozen=True, kw_only=True)
 class WorkerSettings(ServiceSettings):
     """A background worker (a Kafka consumer, the webhook dispatcher): it also serves /metrics,
-    /healthz and /readyz (``infra.health``) on ``metrics_port``."""
+    /healthz and /readyz (``infra.runtime.health``) on ``metrics_port``."""
 
     metrics_port: int = 0  # 0 disables the endpoints
     # /healthz fails when the worker's loop has not turned for this long (a call that never returns).
