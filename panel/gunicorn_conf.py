@@ -18,11 +18,11 @@ _settings = from_env_or_exit(Settings)
 _env = EnvReader()
 
 # Before any worker imports prometheus_client, so every worker writes to the shared directory.
-if not _env.str("PROMETHEUS_MULTIPROC_DIR", ""):
+if not _env.text("PROMETHEUS_MULTIPROC_DIR", ""):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="panel-metrics-")
 
 worker_class = "gthread"
-workers = _env.int("WEB_CONCURRENCY", 2, minimum=1)
+workers = _env.integer("WEB_CONCURRENCY", 2, minimum=1)
 threads = 64  # up to ~60 concurrent live viewers per worker
 timeout = 30
 graceful_timeout = 5

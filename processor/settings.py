@@ -41,11 +41,11 @@ class Settings(WorkerSettings):
         return cls(
             **cls.shared_from_env(env),
             kafka=KafkaSettings.from_env(env),
-            group_id=env.str("PROCESSOR_GROUP_ID", cls.group_id),
-            batch_size=env.int("PROCESSOR_BATCH_SIZE", cls.batch_size, minimum=1),
+            group_id=env.text("PROCESSOR_GROUP_ID", cls.group_id),
+            batch_size=env.integer("PROCESSOR_BATCH_SIZE", cls.batch_size, minimum=1),
             card_data_keys=CardDataKeys.from_env(env),
-            accept_plaintext_cards=env.bool("ACCEPT_PLAINTEXT_CARDS", cls.accept_plaintext_cards),
-            test_hold_dir=env.str("PROCESSOR_TEST_HOLD_DIR", ""),
+            accept_plaintext_cards=env.flag("ACCEPT_PLAINTEXT_CARDS", cls.accept_plaintext_cards),
+            test_hold_dir=env.text("PROCESSOR_TEST_HOLD_DIR", ""),
         )
 
     def __repr__(self) -> str:

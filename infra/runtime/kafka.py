@@ -55,28 +55,28 @@ class KafkaSettings:
 
     @classmethod
     def from_env(cls, env: EnvReader) -> "KafkaSettings":
-        mechanism = env.str("KAFKA_SASL_MECHANISM", "")
+        mechanism = env.text("KAFKA_SASL_MECHANISM", "")
         return cls(
-            bootstrap_servers=env.str("KAFKA_BOOTSTRAP_SERVERS", cls.bootstrap_servers),
-            topics=Topics.with_prefix(env.str("KAFKA_TOPIC_PREFIX", "")),
-            partitions=env.int("KAFKA_TOPIC_PARTITIONS", cls.partitions, minimum=1),
-            replication_factor=env.int("KAFKA_REPLICATION_FACTOR", cls.replication_factor, minimum=1),
-            session_timeout_ms=env.int("KAFKA_SESSION_TIMEOUT_MS", cls.session_timeout_ms, minimum=1000),
-            fetch_wait_max_ms=env.int("KAFKA_FETCH_WAIT_MAX_MS", cls.fetch_wait_max_ms, minimum=1),
-            idempotent_producer=env.bool("KAFKA_IDEMPOTENT_PRODUCER", cls.idempotent_producer),
-            publish_gate=env.str("KAFKA_PUBLISH_GATE", cls.publish_gate),
-            heartbeat_interval_ms=env.int("KAFKA_HEARTBEAT_INTERVAL_MS", cls.heartbeat_interval_ms, minimum=0),
-            reconnect_backoff_max_ms=env.int("KAFKA_RECONNECT_BACKOFF_MAX_MS", cls.reconnect_backoff_max_ms, minimum=0),
-            security_protocol=env.str("KAFKA_SECURITY_PROTOCOL", cls.security_protocol),
+            bootstrap_servers=env.text("KAFKA_BOOTSTRAP_SERVERS", cls.bootstrap_servers),
+            topics=Topics.with_prefix(env.text("KAFKA_TOPIC_PREFIX", "")),
+            partitions=env.integer("KAFKA_TOPIC_PARTITIONS", cls.partitions, minimum=1),
+            replication_factor=env.integer("KAFKA_REPLICATION_FACTOR", cls.replication_factor, minimum=1),
+            session_timeout_ms=env.integer("KAFKA_SESSION_TIMEOUT_MS", cls.session_timeout_ms, minimum=1000),
+            fetch_wait_max_ms=env.integer("KAFKA_FETCH_WAIT_MAX_MS", cls.fetch_wait_max_ms, minimum=1),
+            idempotent_producer=env.flag("KAFKA_IDEMPOTENT_PRODUCER", cls.idempotent_producer),
+            publish_gate=env.text("KAFKA_PUBLISH_GATE", cls.publish_gate),
+            heartbeat_interval_ms=env.integer("KAFKA_HEARTBEAT_INTERVAL_MS", cls.heartbeat_interval_ms, minimum=0),
+            reconnect_backoff_max_ms=env.integer("KAFKA_RECONNECT_BACKOFF_MAX_MS", cls.reconnect_backoff_max_ms, minimum=0),
+            security_protocol=env.text("KAFKA_SECURITY_PROTOCOL", cls.security_protocol),
             sasl_mechanism=mechanism,
-            sasl_username=env.str("KAFKA_SASL_USERNAME", ""),
+            sasl_username=env.text("KAFKA_SASL_USERNAME", ""),
             sasl_password=_sasl_password(env, mechanism),
-            ssl_ca_location=env.str("KAFKA_SSL_CA_LOCATION", ""),
-            ssl_certificate_location=env.str("KAFKA_SSL_CERTIFICATE_LOCATION", ""),
-            ssl_key_location=env.str("KAFKA_SSL_KEY_LOCATION", ""),
+            ssl_ca_location=env.text("KAFKA_SSL_CA_LOCATION", ""),
+            ssl_certificate_location=env.text("KAFKA_SSL_CERTIFICATE_LOCATION", ""),
+            ssl_key_location=env.text("KAFKA_SSL_KEY_LOCATION", ""),
             # Issued with the client certificate (Strimzi: 12 characters): no 32-character minimum.
             ssl_key_password=env.secret("KAFKA_SSL_KEY_PASSWORD", "", min_length=1),
-            ssl_endpoint_identification=env.str("KAFKA_SSL_ENDPOINT_IDENTIFICATION", cls.ssl_endpoint_identification),
+            ssl_endpoint_identification=env.text("KAFKA_SSL_ENDPOINT_IDENTIFICATION", cls.ssl_endpoint_identification),
         ).checked()
 
     def checked(self) -> "KafkaSettings":

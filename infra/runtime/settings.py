@@ -101,7 +101,7 @@ class EnvReader:
         value = self._environ.get(name)
         return None if value is None or value.strip() == "" else value.strip()
 
-    def str(self, name: str, default: str) -> str:
+    def text(self, name: str, default: str) -> str:
         value = self._raw(name)
         return default if value is None else value
 
@@ -112,7 +112,7 @@ class EnvReader:
             raise ConfigurationError(f"environment variable {name} is required")
         return value
 
-    def int(self, name: str, default: int, minimum: int | None = None) -> int:
+    def integer(self, name: str, default: int, minimum: int | None = None) -> int:
         value = self._raw(name)
         if value is None:
             return default
@@ -124,7 +124,7 @@ class EnvReader:
             raise ConfigurationError(f"{name} must be at least {minimum}, got {number}")
         return number
 
-    def float(self, name: str, default: float) -> float:
+    def number(self, name: str, default: float) -> float:
         value = self._raw(name)
         if value is None:
             return default
@@ -133,7 +133,7 @@ class EnvReader:
         except ValueError:
             raise ConfigurationError(f"{name} must be a number, got {value!r}") from None
 
-    def bool(self, name: str, default: bool) -> bool:
+    def flag(self, name: str, default: bool) -> bool:
         value = self._raw(name)
         if value is None:
             return default
@@ -150,14 +150,14 @@ class EnvReader:
         another system issues (a Kafka or database password) pass 1: their length is that system's
         policy (Strimzi generates 12-character SCRAM passwords), but placeholders are still refused.
         """
-        value = self.required(name) if default is None else self.str(name, default)
+        value = self.required(name) if default is None else self.text(name, default)
         if default is None or value != default:
             self.check_strength(name, value, min_length)
         return Secret(value)
 
     def database_url(self, name: str, default: str) -> str:
         """A SQLAlchemy URL whose password, if any, must not be a placeholder."""
-        url = self.str(name, default)
+        url = self.text(name, default)
         password = urlsplit(url).password
         if password:
             self.check_strength(name, unquote(password), min_length=1, what=f"the password in {name}")
@@ -174,7 +174,7 @@ class EnvReader:
         raise ConfigurationError(f"{what} {reason}: set a real secret" + (f" ({advice})" if advice else ""))
 
     def development_secrets_allowed(self) -> bool:
-        return not self._check_secrets or self.bool(DEVELOPMENT_SECRETS_OPT_IN, False)
+        return not self._check_secrets or self.flag(DEVELOPMENT_SECRETS_OPT_IN, False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -193,8 +193,8 @@ class ServiceSettings:
         from infra.runtime.db import migrates_itself  # SQLAlchemy only for services that have a database
 
         database_url = env.database_url("DATABASE_URL", cls.database_url)  # the field's default
-        return {"database_url": database_url, "auto_migrate": env.bool("AUTO_MIGRATE", migrates_itself(database_url)),
-                "log_level": env.str("LOG_LEVEL", "INFO")}
+        return {"database_url": database_url, "auto_migrate": env.flag("AUTO_MIGRATE", migrates_itself(database_url)),
+                "log_level": env.text("LOG_LEVEL", "INFO")}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -209,8 +209,8 @@ class WorkerSettings(ServiceSettings):
     @classmethod
     def shared_from_env(cls, env: EnvReader) -> dict:
         return super().shared_from_env(env) | {
-            "metrics_port": env.int("METRICS_PORT", cls.metrics_port, minimum=0),
-            "liveness_stall_seconds": env.int("LIVENESS_STALL_SECONDS", cls.liveness_stall_seconds, minimum=1),
+            "metrics_port": env.integer("METRICS_PORT", cls.metrics_port, minimum=0),
+            "liveness_stall_seconds": env.integer("LIVENESS_STALL_SECONDS", cls.liveness_stall_seconds, minimum=1),
         }
 
 
@@ -226,7 +226,7 @@ class MigrationSettings:
     @classmethod
     def from_env(cls, env: EnvReader | None = None) -> "MigrationSettings":
         env = EnvReader() if env is None else env
-        return cls(env.database_url("DATABASE_URL", cls.DEFAULT_DATABASE_URL), env.str("LOG_LEVEL", "INFO"))
+        return cls(env.database_url("DATABASE_URL", cls.DEFAULT_DATABASE_URL), env.text("LOG_LEVEL", "INFO"))
 
 
 S = TypeVar("S")

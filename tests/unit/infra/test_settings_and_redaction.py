@@ -25,7 +25,7 @@ def test_env_reader_records_names_and_applies_defaults():
 @pytest.mark.parametrize("raw, message", [("zero", "must be an integer"), ("0", "at least 1")])
 def test_env_reader_rejects_bad_integers(raw, message):
     with pytest.raises(ConfigurationError, match=message):
-        EnvReader({"KAFKA_TOPIC_PARTITIONS": raw}).int("KAFKA_TOPIC_PARTITIONS", 6, minimum=1)
+        EnvReader({"KAFKA_TOPIC_PARTITIONS": raw}).integer("KAFKA_TOPIC_PARTITIONS", 6, minimum=1)
 
 
 def test_env_reader_names_a_missing_required_variable():
