@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from tests.benchmarks.api import RELAY, ceiling_server, measured_wrk, open_loop, wrk
-from tests.benchmarks.cpu import CpuMeter
+from benchmarks.api import RELAY, ceiling_server, measured_wrk, open_loop, wrk
+from benchmarks.cpu import CpuMeter
 from tests.e2e.helpers import basic_auth
 from tests.support import skip_or_fail
 from tests.support.stack import load_test_merchant

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.benchmarks.processor import run_once
+from benchmarks.processor import run_once
 
 pytestmark = pytest.mark.slow
 

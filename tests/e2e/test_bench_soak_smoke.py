@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.benchmarks.soak import Options, soak
+from benchmarks.soak import Options, soak
 
 pytestmark = pytest.mark.slow
 

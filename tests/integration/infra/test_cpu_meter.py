@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.benchmarks.cpu import CpuMeter, all_processes, read_process, tree_seconds
+from benchmarks.cpu import CpuMeter, all_processes, read_process, tree_seconds
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads Linux's /proc")
 

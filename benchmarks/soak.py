@@ -1,11 +1,11 @@
-"""A soak of the embedded stack: ``python -m tests.benchmarks.soak`` (``make bench-soak``).
+"""A soak of the embedded stack: ``python -m benchmarks.soak`` (``make bench-soak``).
 
 The whole stack as `make run` starts it (embedded broker, SQLite, processor, results consumer,
 webhook dispatcher, panel, Prometheus when installed), on free ports, then BENCH_SOAK_RATE
 transactions/s (150) for BENCH_SOAK_MINUTES minutes (30) from the open-loop generator
-(``tests/benchmarks/open_loop.py``). One row per minute: API p50/p99 (from each request's scheduled
+(``benchmarks/open_loop.py``). One row per minute: API p50/p99 (from each request's scheduled
 time), accept -> decided p50/p99 (every BENCH_SOAK_SAMPLE_EVERY-th transaction followed through
-GET, 10), and each component's CPU per accepted transaction (``tests/benchmarks/cpu.py``, the broker
+GET, 10), and each component's CPU per accepted transaction (``benchmarks/cpu.py``, the broker
 included), with the load average; at the end, whether anything is still pending, and the ratios of
 the last minute to minute 2 for the decided p99 and the broker's CPU per transaction (how the cost
 grows with uptime). BENCH_SOAK_WINDOW_SECONDS (60) shortens the "minute" for smoke tests.
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tests.benchmarks.api import RELAY, gateway_stack, open_loop_request, seconds_until_nothing_pending
-from tests.benchmarks.cpu import CpuMeter
-from tests.benchmarks.open_loop import OpenLoop, OpenLoopResult, percentile
+from benchmarks.api import RELAY, gateway_stack, open_loop_request, seconds_until_nothing_pending
+from benchmarks.cpu import CpuMeter
+from benchmarks.open_loop import OpenLoop, OpenLoopResult, percentile
 
 COMPONENTS = ("api", "broker", "processor", "results", "webhooks", "panel", "prometheus", RELAY)
 

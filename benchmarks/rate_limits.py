@@ -1,4 +1,4 @@
-"""Cost of one rate limit check per request, per store: ``python -m tests.benchmarks.rate_limits``.
+"""Cost of one rate limit check per request, per store: ``python -m benchmarks.rate_limits``.
 
 Each request of a merchant makes one ``RateLimiter.hit`` (two for the expensive operations). Two
 processes hit the same account at once, as two gunicorn workers do; printed with the load average

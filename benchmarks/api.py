@@ -1,18 +1,18 @@
-"""Throughput and latency of the merchant API: ``python -m tests.benchmarks.api`` (``make bench-api``).
+"""Throughput and latency of the merchant API: ``python -m benchmarks.api`` (``make bench-api``).
 
 In one run, on free ports:
 
 1. the ceiling: a bare Flask JSON echo app served like the API (gunicorn, 2 gthread workers x 16
-   threads, ``tests/benchmarks/ceiling.py``), under wrk at 1, 16 and 64 connections;
+   threads, ``benchmarks/ceiling.py``), under wrk at 1, 16 and 64 connections;
 2. the whole stack as `make run` starts it (embedded broker, processor, results consumer, panel,
    Prometheus when installed) with the ledger on SQLite, then on MariaDB: wrk POSTing a valid
    transaction with Basic auth at the same connection counts, with and without a fresh
    Idempotency-Key on every request; req/s, share of the ceiling, p50/p95/p99;
-3. for every wrk run, the CPU budget (``tests/benchmarks/cpu.py``): CPU seconds each component (wrk, the
+3. for every wrk run, the CPU budget (``benchmarks/cpu.py``): CPU seconds each component (wrk, the
    API's gunicorn master and workers, broker, processor, results consumer, webhook dispatcher, panel,
    Prometheus, this process relaying the services' logs) used during the run, per accepted request,
    and per second while the stack idles: what the two cores were spent on, hence what limits the ratio;
-4. on a fresh SQLite stack, the open-loop runs (``tests/benchmarks/open_loop.py``): a constant rate
+4. on a fresh SQLite stack, the open-loop runs (``benchmarks/open_loop.py``): a constant rate
    of half the measured maximum, then BENCH_API_STEADY_RATE tx/s for BENCH_API_STEADY_SECONDS:
    API latency from each request's scheduled time, accept -> decided through GET, and whether
    anything is still pending at the end.
@@ -38,9 +38,9 @@ from pathlib import Path
 
 from infra.stack.embedded_broker import free_port
 from infra.stack import Stack, StackSettings
-from tests.benchmarks.cpu import CpuMeter
+from benchmarks.cpu import CpuMeter
 from tests.support.stack import load_test_merchant
-from tests.benchmarks.open_loop import MAX_BACKLOG_SECONDS, OpenLoop, OpenLoopResult, http_request, percentile
+from benchmarks.open_loop import MAX_BACKLOG_SECONDS, OpenLoop, OpenLoopResult, http_request, percentile
 
 HERE = Path(__file__).parent
 WRK_SCRIPT = HERE / "wrk" / "post.lua"
@@ -203,7 +203,7 @@ def _budget_row(b: Budget, present: list[str], ceiling: dict[int, float]) -> str
 def ceiling_server():
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "python:tests.benchmarks.ceiling", "tests.benchmarks.ceiling:create_app()",
+        [sys.executable, "-m", "gunicorn", "-c", "python:benchmarks.ceiling", "benchmarks.ceiling:create_app()",
          "--bind", f"{HOST}:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         _wait_for_port(port)

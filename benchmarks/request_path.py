@@ -1,10 +1,10 @@
-"""CPU per request of the API's request path in one process: ``python -m tests.benchmarks.request_path``.
+"""CPU per request of the API's request path in one process: ``python -m benchmarks.request_path``.
 
 The app as gunicorn builds it (JSON logs, a SQLite ledger and rate-limit store, the embedded broker),
 called as WSGI in this thread with one environ per request, sequentially: no wrk, no sockets, no other
 process on the request's CPU budget. Prints the process's CPU (every thread: librdkafka's and the
 delivery reports' included) and this thread's, in us per request, for ``POST /v1/transactions`` without
-a key, then the same for the bare-Flask echo of ``tests/benchmarks/ceiling.py``: compare the ratio of
+a key, then the same for the bare-Flask echo of ``benchmarks/ceiling.py``: compare the ratio of
 one run. BENCH_PATH_REQUESTS (2000) per round, the cheapest of BENCH_PATH_ROUNDS (3) alternated rounds; BENCH_PATH_PROFILE=1 prints a cProfile of the POSTs
 (BENCH_PATH_PROFILE_SORT, tottime).
 """
@@ -110,7 +110,7 @@ def main() -> None:
     with EmbeddedBroker(settings=KafkaSettings(topics=Topics.with_prefix("unused_"))) as broker:
         app = gateway_app(broker.bootstrap_servers, folder)
         post = environ("POST", "/v1/transactions", BODY, merchant_authorization(app))
-        from tests.benchmarks.ceiling import create_app as ceiling_app
+        from benchmarks.ceiling import create_app as ceiling_app
 
         echo = environ("POST", "/echo", BODY)
         ceiling, rounds = ceiling_app(), int(os.environ.get("BENCH_PATH_ROUNDS", "3"))

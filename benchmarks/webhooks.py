@@ -1,4 +1,4 @@
-"""Webhook latency at a steady decision rate: ``python -m tests.benchmarks.webhooks`` (``make bench-webhooks``).
+"""Webhook latency at a steady decision rate: ``python -m benchmarks.webhooks`` (``make bench-webhooks``).
 
 Starts the whole stack as `make run` does (embedded broker, processor, results consumer, webhook
 dispatcher, API, panel; SQLite unless --database) on free ports, gives BENCH_WEBHOOKS_MERCHANTS

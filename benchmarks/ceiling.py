@@ -1,6 +1,6 @@
 """The ceiling of `make bench-api`: a bare Flask app that returns the JSON it got.
 
-    gunicorn -c python:tests.benchmarks.ceiling 'tests.benchmarks.ceiling:create_app()' --bind HOST:PORT
+    gunicorn -c python:benchmarks.ceiling 'benchmarks.ceiling:create_app()' --bind HOST:PORT
 
 Served the way the API is (gunicorn, 2 gthread workers x 16 threads), with nothing behind it: no
 authentication, no validation, no broker, no database. What the API reaches next to it, in the same

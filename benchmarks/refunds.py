@@ -1,4 +1,4 @@
-"""Refund rounds under kills: ``python -m tests.benchmarks.refunds`` (``make bench-refunds``).
+"""Refund rounds under kills: ``python -m benchmarks.refunds`` (``make bench-refunds``).
 
 Runs BENCH_REFUNDS_ROUNDS rounds (default 10,000) of one approved payment and 5-20 concurrent
 refunds (tests/support/refund_rounds.py) on BENCH_REFUNDS_RUNNERS runners while the processor and

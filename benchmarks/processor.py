@@ -1,4 +1,4 @@
-"""Throughput of the processor, end to end on a real broker: ``python -m tests.benchmarks.processor``.
+"""Throughput of the processor, end to end on a real broker: ``python -m benchmarks.processor``.
 
 Produces BENCH_N (200,000) mixed transactions on `transactions` to ``python -m processor`` running as a
 real process, and times until N results are on `transactions_result`. Runs on SQLite and, when reachable,

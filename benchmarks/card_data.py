@@ -1,4 +1,4 @@
-"""What card-data encryption costs per message, in one process: ``python -m tests.benchmarks.card_data``.
+"""What card-data encryption costs per message, in one process: ``python -m benchmarks.card_data``.
 
 Times, over the benchmark's mixed transactions (BENCH_N, default 50,000): sealing a card as the API
 does, and the processor's decoding of a whole message with the card encrypted (decrypt + read) next
