@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from infra.runtime.card_cipher import KEY_BYTES, CardDataKeys, decode_key, random_key_weakness
+from infra.runtime.aes_gcm import KEY_BYTES, decode_key, random_key_weakness
+from infra.runtime.card_cipher import CardDataKeys
 from infra.runtime.kafka import KafkaSettings
 from infra.runtime.settings import (
     DEV_AUDIT_HMAC_KEY, ConfigurationError, EnvReader, MigrationSettings as _MigrationSettings, Secret, ServiceSettings, WorkerSettings,

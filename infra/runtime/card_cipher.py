@@ -1,4 +1,4 @@
-"""AES-256-GCM for the card fields of a `transactions` message: the API seals, the processor opens.
+"""The card fields of a `transactions` message, sealed with AES-256-GCM (``aes_gcm``): the API seals, the processor opens.
 
 The message carries ``"card": {"kid": KEY_ID, "ct": BASE64(nonce || ciphertext || tag)}`` instead of
 the card fields in clear:
@@ -24,21 +24,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import orjson
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from infra.runtime.aes_gcm import (KEY_BYTES, NONCE_BYTES, TAG_BYTES, AESGCM, InvalidTag, decode_key, open_sealed,
+                                   random_key_weakness, seal)
 from infra.runtime.redaction import mask_card_numbers
 from infra.runtime.settings import DEV_CARD_DATA_KEYS, PLACEHOLDER_PREFIX, ConfigurationError, EnvReader, Secret
 
 VARIABLE = "CARD_DATA_KEYS"
-KEY_BYTES = 32
-NONCE_BYTES = 12
-TAG_BYTES = 16
 AAD_PREFIX = b"gateway-card-v1"
 _KID = re.compile(r"[A-Za-z0-9._-]{1,32}")
 _DEV_KEY = base64.b64decode(DEV_CARD_DATA_KEYS.partition(":")[2])
-# A random 32-byte key has ~30 distinct byte values; fewer than 8 is a typed or zeroed "key".
-_MIN_DISTINCT_BYTES = 8
 
 
 class CardDataUnreadable(ValueError):
@@ -98,19 +93,6 @@ class CardDataKeys:
         return f"CardDataKeys(encrypts={self.encrypting_kid!r}, decrypts={tuple(k for k, _ in self.entries)!r})"
 
 
-def decode_key(text: str) -> bytes:
-    """A base64 AES key: standard or URL-safe alphabet, padding required, as `openssl rand -base64`
-    and Python print it (also the webhook dispatcher's WEBHOOK_SECRETS_KEY). Raises ValueError."""
-    return binascii.a2b_base64(text.replace("-", "+").replace("_", "/"), strict_mode=True)
-
-
-def random_key_weakness(key: bytes) -> str | None:
-    """Why ``key`` is no random key, or None (for any AES key the gateway holds)."""
-    if len(set(key)) < _MIN_DISTINCT_BYTES:
-        return "is not random (too few distinct bytes)"
-    return None
-
-
 def _key_weakness(kid: str, key: bytes) -> str | None:
     if kid.lower().startswith(PLACEHOLDER_PREFIX):
         return f"is a template placeholder ({PLACEHOLDER_PREFIX}...)"
@@ -138,9 +120,8 @@ class CardCipher:
         self._sealing = self._aeads[self._kid]
 
     def seal(self, fields: Mapping, transaction_id: str, account_id: str, amount: str) -> dict:
-        nonce = os.urandom(NONCE_BYTES)
-        sealed = self._sealing.encrypt(nonce, orjson.dumps(fields), associated_data(transaction_id, account_id, amount))
-        return {"kid": self._kid, "ct": base64.b64encode(nonce + sealed).decode("ascii")}
+        sealed = seal(self._sealing, orjson.dumps(fields), associated_data(transaction_id, account_id, amount))
+        return {"kid": self._kid, "ct": base64.b64encode(sealed).decode("ascii")}
 
     def open(self, card: object, transaction_id: str, account_id: str, amount: str) -> dict:
         """The card fields of a message's ``card`` value, or :class:`CardDataUnreadable` saying why."""
@@ -152,8 +133,7 @@ class CardCipher:
             raise CardDataUnreadable(f"unknown key id {_shown(kid)}")
         blob = _ciphertext(text)
         try:
-            plain = aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:],
-                                 associated_data(transaction_id, account_id, amount))
+            plain = open_sealed(aead, blob, associated_data(transaction_id, account_id, amount))
         except InvalidTag:
             raise CardDataUnreadable(f"authentication failed under key {kid!r} (tampered, or from another "
                                      "transaction)") from None
