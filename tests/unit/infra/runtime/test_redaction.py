@@ -130,3 +130,16 @@ def test_the_ascii_pattern_finds_exactly_what_the_general_one_finds_in_ascii_tex
     for _ in range(50_000):
         text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 80)))
         assert [m.span() for m in _CARD_LIKE_ASCII.finditer(text)] == [m.span() for m in _CARD_LIKE.finditer(text)], text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("card 4111111111111111 declined", "card ************1111 declined"),
+        ("card 4111 1111 1111 1111", "card ************1111"),
+        ('{"credit_card_cvv": "123"}', '{"credit_card_cvv": "***"}'),
+        ("order 12345 of 2024", "order 12345 of 2024"),
+    ],
+)
+def test_masks_card_like_digit_runs_and_cvvs(text, expected):
+    assert mask_card_numbers(text) == expected
