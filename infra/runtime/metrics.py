@@ -60,7 +60,7 @@ def observe_all(histogram: Histogram, amounts: Iterable[float]) -> None:
     counted per bucket first: one increment per bucket touched instead of two locked ones per amount.
 
     It writes prometheus_client's Histogram state (``_upper_bounds``, ``_buckets``, ``_sum``, the
-    layout since 0.4); tests/unit/infra/test_metrics_style.py compares the exposition with observe()'s.
+    layout since 0.4); tests/unit/infra/runtime/test_metrics.py compares the exposition with observe()'s.
     """
     bounds = histogram._upper_bounds  # ends with +Inf: every amount has a bucket
     counts = [0] * len(bounds)

@@ -16,7 +16,7 @@ import re
 _CARD_LIKE = re.compile(r"(?<!\d)\d(?:[ \t.-]{0,16}\d){11,18}(?!\d)")
 # The same on ASCII text (every JSON line json.dumps writes), where \d is [0-9], written to start
 # with the digit: the engine then skips to the next digit instead of trying the look-behind at every
-# character (2-2.5x faster on a 360-character access line; equal results: tests/unit/infra/test_redaction.py).
+# character (2-2.5x faster on a 360-character access line; equal results: tests/unit/infra/runtime/test_redaction.py).
 _CARD_LIKE_ASCII = re.compile(r"[0-9](?<![0-9][0-9])(?:[ \t.-]{0,16}[0-9]){11,18}(?![0-9])")
 _NON_DIGITS = re.compile(r"\D")
 
@@ -40,7 +40,7 @@ _ESCAPED_WORD_CHAR = re.compile(r"\\{1,8}u00(3[0-9]|4[1-9a-fA-F]|5[0-9aA]|5[fF]|
 # log line (one per API request): the pattern runs only on text that has one.
 _CVV_WORDS = ("cvv", "cvc", "cvn", "csc", "security", "verification")
 # The only characters outside ASCII that re.IGNORECASE matches to a letter of those words
-# (tests/unit/infra/test_redaction.py checks it over every code point): İ and ı match i, ſ matches s.
+# (tests/unit/infra/runtime/test_redaction.py checks it over every code point): İ and ı match i, ſ matches s.
 _FOLD_TO_ASCII = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
 
 
