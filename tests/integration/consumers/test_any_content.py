@@ -20,7 +20,7 @@ from infra.runtime.settings import Secret
 
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.adapters.metrics import ResultsMetrics
-from gateway_api.adapters.results_handler import ApplyResults
+from gateway_api.entrypoints.results_handler import ApplyResults
 from gateway_api.adapters.secret_box import AesGcmSecretBox
 from gateway_api.adapters.webhook_http import HttpWebhookSender
 from gateway_api.domain.deliveries import RetrySchedule

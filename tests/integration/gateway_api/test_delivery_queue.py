@@ -168,7 +168,7 @@ def test_an_outcome_the_database_cannot_store_is_set_aside_and_the_others_are_wr
 
     from infra.runtime.poison import OutageOrPoison, database_answers
     from gateway_api.adapters.metrics import WebhookMetrics
-    from gateway_api.adapters.webhook_dispatcher import Dispatcher
+    from gateway_api.entrypoints.delivery_loop import Dispatcher
     from gateway_api.domain.deliveries import RetrySchedule
     from gateway_api.settings import WebhookSettings
     from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks

@@ -160,7 +160,7 @@ def test_ids_are_as_long_as_the_contract_allows_and_case_sensitive(ledger):
 def test_the_oldest_pending_row_gives_the_pending_age_gauge(ledger):
     from prometheus_client import CollectorRegistry, Gauge
 
-    from gateway_api.adapters.oldest_pending import OldestPending
+    from gateway_api.entrypoints.oldest_pending import OldestPending
 
     registry = CollectorRegistry()
     gauge = Gauge("oldest_pending_seconds", "test", registry=registry)

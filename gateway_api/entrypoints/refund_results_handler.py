@@ -12,8 +12,8 @@ from infra.kernel.contracts import DeadLetter, RefundResult
 from infra.runtime.dead_letters import DeadLetterPublisher, dead_letter
 
 from gateway_api.adapters.metrics import ResultsMetrics
-from gateway_api.adapters.refund_result_decoding import decode_refund_result
-from gateway_api.adapters.result_decoding import Unusable
+from gateway_api.entrypoints.refund_result_decoding import decode_refund_result
+from gateway_api.entrypoints.result_decoding import Unusable
 from gateway_api.domain.refunds import Refund
 from gateway_api.use_cases.ports import LedgerRefused, RefundLedger
 

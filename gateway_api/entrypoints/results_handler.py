@@ -18,7 +18,7 @@ from infra.kernel.contracts import DeadLetter, TransactionResult
 from infra.runtime.dead_letters import DeadLetterPublisher, dead_letter
 from infra.runtime.poison import OutageOrPoison, apply_isolating, poison_reason
 
-from gateway_api.adapters.result_decoding import Unusable, decode_result
+from gateway_api.entrypoints.result_decoding import Unusable, decode_result
 from gateway_api.adapters.metrics import ResultsMetrics
 from gateway_api.use_cases.ports import Ledger, LedgerRefused
 

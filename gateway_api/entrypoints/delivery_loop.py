@@ -22,7 +22,7 @@ from gateway_api.domain.deliveries import DELIVERED, PENDING
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
 from gateway_api.use_cases.ports import AttemptRecord, ClaimedDelivery, DeliveryQueue
 from gateway_api.adapters.metrics import WebhookMetrics
-from gateway_api.adapters.webhook_senders import Senders
+from gateway_api.entrypoints.webhook_senders import Senders
 from gateway_api.settings import WebhookSettings
 
 log = logging.getLogger(__name__)
