@@ -51,11 +51,11 @@ from gateway_api.adapters.webhook_endpoints_repository import SqlWebhookEndpoint
 from gateway_api.adapters.webhook_http import HttpWebhookSender
 from gateway_api.cli import accounts_cli, audit_cli, idempotency_cli, migrate_cli, operators_cli
 from gateway_api.domain.accounts import SecretHasher
-from gateway_api.entrypoints.delivery_loop import Dispatcher
+from gateway_api.entrypoints.delivery_loop import DeliveryLoop
 from gateway_api.entrypoints.oldest_pending import OldestPending
-from gateway_api.entrypoints.refund_results_handler import ApplyRefundResults
+from gateway_api.entrypoints.refund_results_handler import RefundResultBatchHandler
 from gateway_api.entrypoints.results_consumer import ResultsConsumer
-from gateway_api.entrypoints.results_handler import ApplyResults
+from gateway_api.entrypoints.results_handler import ResultBatchHandler
 from gateway_api.entrypoints.webhook_dispatcher import WebhookDispatcher
 from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
 from gateway_api.settings import ResultsSettings, Settings, WebhookSettings
@@ -200,9 +200,9 @@ def build_results_consumer(settings: ResultsSettings) -> ResultsConsumer:
     loop_settings = LoopSettings(batch_size=settings.batch_size, poll_timeout=settings.poll_timeout)
     ledger = SqlLedger(engine)
     topics = settings.kafka.topics
-    payments = ApplyResults(ledger, dead_letters, metrics, OutageOrPoison(database_answers(engine)))
+    payments = ResultBatchHandler(ledger, dead_letters, metrics, OutageOrPoison(database_answers(engine)))
     handler = TopicRouter({topics.results: payments,
-                           topics.refunds_result: ApplyRefundResults(SqlRefunds(engine), dead_letters, metrics)})
+                           topics.refunds_result: RefundResultBatchHandler(SqlRefunds(engine), dead_letters, metrics)})
     loop = BatchConsumerLoop(Consumer(config), handler, loop_settings,
                              OffsetGaps(on_accept=metrics.offset_gaps_accepted.inc))
     loop.subscribe([topics.results, topics.refunds_result], metrics.assigned_partitions,
@@ -222,6 +222,6 @@ def build_webhook_dispatcher(settings: WebhookSettings) -> WebhookDispatcher:
     sender = HttpWebhookSender(SystemResolver(), settings.allow_private_urls, allowed_ports=settings.allowed_ports)
     deliver = DeliverWebhooks(queue, sender, AesGcmSecretBox(settings.secrets_key), settings.retry_schedule, utc_now,
                               timedelta(seconds=settings.lease_seconds), settings.timeout_seconds)
-    dispatcher = Dispatcher(deliver, queue, settings, utc_now, metrics_for(WebhookMetrics),
-                            OutageOrPoison(database_answers(engine)))
-    return WebhookDispatcher(dispatcher, engine, sender, worker_probes(dispatcher.heartbeat, settings, engine))
+    loop = DeliveryLoop(deliver, queue, settings, utc_now, metrics_for(WebhookMetrics),
+                        OutageOrPoison(database_answers(engine)))
+    return WebhookDispatcher(loop, engine, sender, worker_probes(loop.heartbeat, settings, engine))

@@ -34,7 +34,7 @@ GATHER_SECONDS = 0.05
 PREFETCH = 4
 
 
-class Dispatcher:
+class DeliveryLoop:
     def __init__(self, deliver: DeliverWebhooks, queue: DeliveryQueue, settings: WebhookSettings,
                  now: Callable[[], datetime], metrics: WebhookMetrics, judge: OutageOrPoison | None = None):
         self._deliver = deliver

@@ -1,4 +1,4 @@
-"""Turning a batch of ``refunds_result`` messages into ledger writes, like ``ApplyResults`` for payments:
+"""Turning a batch of ``refunds_result`` messages into ledger writes, like ``ResultBatchHandler`` for payments:
 results that break the contract are dead-lettered, a batch the database refuses is applied one by
 one and only the refused results are dead-lettered, an outage raises and the loop retries."""
 from __future__ import annotations
@@ -20,7 +20,7 @@ from gateway_api.use_cases.ports import LedgerRefused, RefundLedger
 log = logging.getLogger(__name__)
 
 
-class ApplyRefundResults:
+class RefundResultBatchHandler:
     """The batch handler of ``refunds_result`` in the results consumer."""
 
     def __init__(self, refunds: RefundLedger, dead_letters: DeadLetterPublisher, metrics: ResultsMetrics):

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 Decoded = tuple[Message, TransactionResult]
 
 
-class ApplyResults:
+class ResultBatchHandler:
     """The batch handler of the results consumer: one DB transaction per batch."""
 
     def __init__(self, ledger: Ledger, dead_letters: DeadLetterPublisher, metrics: ResultsMetrics,

@@ -11,12 +11,12 @@ from infra.runtime.health import Probes
 
 from gateway_api.adapters.ledger_schema import wait_for_ledger_schema
 from gateway_api.adapters.webhook_http import HttpWebhookSender
-from gateway_api.entrypoints.delivery_loop import Dispatcher
+from gateway_api.entrypoints.delivery_loop import DeliveryLoop
 
 
 @dataclass
 class WebhookDispatcher:
-    dispatcher: Dispatcher
+    loop: DeliveryLoop
     engine: Engine
     sender: HttpWebhookSender
     probes: Probes
@@ -24,8 +24,8 @@ class WebhookDispatcher:
     def run(self, stop: threading.Event) -> None:
         """Wait for this release's ledger schema, then deliver until ``stop`` is set."""
         try:
-            if wait_for_ledger_schema(self.engine, stop, self.dispatcher.heartbeat):
-                self.dispatcher.run(stop)
+            if wait_for_ledger_schema(self.engine, stop, self.loop.heartbeat):
+                self.loop.run(stop)
         finally:
             self.sender.close()
             self.engine.dispose()
