@@ -62,6 +62,7 @@ from gateway_api.settings import ResultsSettings, Settings, WebhookSettings
 from gateway_api.use_cases.accept_refund import AcceptRefund
 from gateway_api.use_cases.accept_transaction import AcceptTransaction
 from gateway_api.use_cases.accounts import Accounts
+from gateway_api.use_cases.apply_results import ApplyRefundResults, ApplyResults
 from gateway_api.use_cases.audit import AuditTrail, AuditWatch
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
 from gateway_api.use_cases.events import Events
@@ -200,9 +201,9 @@ def build_results_consumer(settings: ResultsSettings) -> ResultsConsumer:
     loop_settings = LoopSettings(batch_size=settings.batch_size, poll_timeout=settings.poll_timeout)
     ledger = SqlLedger(engine)
     topics = settings.kafka.topics
-    payments = ResultBatchHandler(ledger, dead_letters, metrics, OutageOrPoison(database_answers(engine)))
-    handler = TopicRouter({topics.results: payments,
-                           topics.refunds_result: RefundResultBatchHandler(SqlRefunds(engine), dead_letters, metrics)})
+    payments = ResultBatchHandler(ApplyResults(ledger), dead_letters, metrics, OutageOrPoison(database_answers(engine)))
+    refunds = RefundResultBatchHandler(ApplyRefundResults(SqlRefunds(engine)), dead_letters, metrics)
+    handler = TopicRouter({topics.results: payments, topics.refunds_result: refunds})
     loop = BatchConsumerLoop(Consumer(config), handler, loop_settings,
                              OffsetGaps(on_accept=metrics.offset_gaps_accepted.inc))
     loop.subscribe([topics.results, topics.refunds_result], metrics.assigned_partitions,
