@@ -1,4 +1,5 @@
-"""Domain objects as the JSON (and CSV) the contract promises."""
+"""Domain objects as the HTTP bodies (JSON, and CSV) the contract promises. Transactions and refunds, whose
+shape the webhook events carry too, are ``gateway_api.adapters.resource_shapes``."""
 from __future__ import annotations
 
 import csv
@@ -6,7 +7,6 @@ import io
 
 from infra.kernel.clock import rfc3339
 
-from gateway_api.adapters.presenters import accepted, refund, transaction  # noqa: F401 - the API's presenters too
 from gateway_api.domain.accounts import Account, IssuedSecret
 from gateway_api.domain.deliveries import Attempt, Delivery
 from gateway_api.domain.money import format_amount

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from infra.kernel.contracts import TransactionResult
 from infra.runtime.settings import Secret
 
-from gateway_api.adapters import presenters
+from gateway_api.adapters import resource_shapes
 from gateway_api.adapters.events_repository import SqlEvents
 from gateway_api.adapters.secret_box import AesGcmSecretBox
 from gateway_api.adapters.tables import events, webhook_deliveries
@@ -56,7 +56,7 @@ def test_a_decision_records_one_event_carrying_the_transaction_as_get_shows_it(l
     (event,) = SqlEvents(engine).list(EventQuery("acct_a")).items
     body = event.as_dict()
     assert (body["id"], body["type"]) == (event.id, "transaction.rejected") and body["id"].startswith("evt_")
-    assert body["data"]["object"] == presenters.transaction(ledger.get("t1")) | {"amount_refunded": "0.00"}
+    assert body["data"]["object"] == resource_shapes.transaction(ledger.get("t1")) | {"amount_refunded": "0.00"}
     assert body["data"]["object"]["description"] == "order 7"
     assert "4111111111111111" not in event.payload.decode() and "987" not in event.payload.decode()
 
