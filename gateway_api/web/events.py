@@ -7,8 +7,8 @@ from gateway_api.use_cases.ports import DeliveryQuery, EventQuery
 from gateway_api.web import presenters
 from gateway_api.web.audit import audited
 from gateway_api.web.auth import MERCHANT, requires
+from gateway_api.web.blueprint import Blueprint
 from gateway_api.web.docs import AUTHENTICATED, error_responses
-from gateway_api.web.parsing import Blueprint
 from gateway_api.web.webhook_schemas import (
     DeliveryListQuerySchema, DeliveryLogSchema, DeliveryPageSchema, EventListQuerySchema, EventPageSchema,
     EventSchema, QueuedDeliveriesSchema, ResendSchema,

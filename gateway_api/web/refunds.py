@@ -9,8 +9,8 @@ from gateway_api.domain.refunds import RefundRequest
 from gateway_api.use_cases.ports import RefundQuery
 from gateway_api.web.audit import audited
 from gateway_api.web.auth import ADMIN, MERCHANT, json_body_required, requires
+from gateway_api.web.blueprint import Blueprint
 from gateway_api.web.docs import AUTHENTICATED, JSON_BODY, error_responses
-from gateway_api.web.parsing import Blueprint
 from gateway_api.web.refund_schemas import (
     EXAMPLE_REFUND, RefundCreateSchema, RefundListQuerySchema, RefundPageSchema, RefundSchema,
 )

@@ -12,8 +12,8 @@ from gateway_api.domain.money import format_amount
 from gateway_api.domain.transactions import Card, TransactionRequest
 from gateway_api.use_cases.ports import ListQuery
 from gateway_api.web.auth import ADMIN, MERCHANT, json_body_required, requires
+from gateway_api.web.blueprint import Blueprint
 from gateway_api.web.docs import AUTHENTICATED, JSON_BODY, error_responses
-from gateway_api.web.parsing import Blueprint
 from gateway_api.web.schemas import (
     EXAMPLE_TRANSACTION, AcceptedSchema, TransactionCreateSchema, TransactionListQuerySchema, TransactionPageSchema,
     TransactionSchema,
