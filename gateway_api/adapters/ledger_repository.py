@@ -11,6 +11,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from infra.kernel.clock import parse_rfc3339, utc_now
 from infra.kernel.contracts import TransactionResult
+from infra.kernel.money import from_cents, parse_amount, to_cents
 from infra.runtime.group_commit import Batch, GroupCommit, write_alone
 from infra.runtime.sql import PreparedForEach, PreparedStatement
 
@@ -20,7 +21,6 @@ from gateway_api.adapters.sql import JoinedUpdate, prepared_insert_if_absent
 from gateway_api.adapters.tables import transactions as tx
 from gateway_api.domain.errors import InvalidParameter
 from gateway_api.domain.idempotency import IdempotencyRecord
-from gateway_api.domain.money import from_cents, parse_amount, to_cents
 from gateway_api.domain.reports import DailyTotal
 from gateway_api.domain.results import may_decide
 from gateway_api.domain.transactions import STATUS_PENDING, Transaction

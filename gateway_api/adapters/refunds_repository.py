@@ -17,6 +17,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from infra.kernel.clock import parse_rfc3339, utc_now
 from infra.kernel.contracts import REFUND_SUCCEEDED, RefundResult
+from infra.kernel.money import from_cents, parse_amount, to_cents
 
 from gateway_api.adapters.idempotency_repository import completing, mark_completed
 from gateway_api.adapters.outbox import Outbox
@@ -24,7 +25,6 @@ from gateway_api.adapters.sql import insert_if_absent_statement
 from gateway_api.adapters.tables import refunds as rf
 from gateway_api.domain.errors import InvalidParameter
 from gateway_api.domain.idempotency import IdempotencyRecord
-from gateway_api.domain.money import from_cents, parse_amount, to_cents
 from gateway_api.domain.refunds import REFUND_PENDING, Refund
 from gateway_api.domain.reports import REFUNDED, DailyTotal
 from gateway_api.use_cases.apply_results import ApplyRefundResults

@@ -5,8 +5,8 @@ shapes only the API answers with are ``web/presenters.py``."""
 from __future__ import annotations
 
 from infra.kernel.clock import rfc3339
+from infra.kernel.money import format_amount
 
-from gateway_api.domain.money import format_amount
 from gateway_api.domain.refunds import Refund
 from gateway_api.domain.transactions import Transaction
 

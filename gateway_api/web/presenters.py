@@ -6,10 +6,10 @@ import csv
 import io
 
 from infra.kernel.clock import rfc3339
+from infra.kernel.money import format_amount
 
 from gateway_api.domain.accounts import Account, IssuedSecret
 from gateway_api.domain.deliveries import Attempt, Delivery
-from gateway_api.domain.money import format_amount
 from gateway_api.domain.reports import PeriodReport
 from gateway_api.domain.webhook_endpoints import WebhookEndpoint
 from gateway_api.use_cases.webhook_endpoints import IssuedEndpointSecret

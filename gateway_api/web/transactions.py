@@ -5,10 +5,11 @@ from datetime import datetime, timezone
 
 from flask import current_app, g, jsonify, request
 
+from infra.kernel.money import format_amount
+
 from gateway_api.adapters import resource_shapes
 from gateway_api.domain.errors import InvalidParameter, NotFound
 from gateway_api.domain.idempotency import MAX_KEY_LENGTH
-from gateway_api.domain.money import format_amount
 from gateway_api.domain.transactions import Card, TransactionRequest
 from gateway_api.use_cases.ports import ListQuery
 from gateway_api.web.auth import ADMIN, MERCHANT, json_body_required, requires
