@@ -64,7 +64,7 @@ class SqlLedger(Ledger, ResultLedger[TransactionResult, Transaction]):
             row = connection.execute(select(tx).where(tx.c.id == transaction_id)).first()
         return _transaction(row) if row else None
 
-    def list(self, query: ListQuery) -> Page:
+    def page(self, query: ListQuery) -> Page:
         conditions = _scope(query.account_id)
         if query.status:
             conditions.append(tx.c.status == query.status)

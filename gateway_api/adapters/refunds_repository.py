@@ -51,7 +51,7 @@ class SqlRefunds(RefundLedger, ResultLedger[RefundResult, Refund]):
             row = connection.execute(select(rf).where(rf.c.id == refund_id)).first()
         return _refund(row) if row else None
 
-    def list(self, query: RefundQuery) -> RefundPage:
+    def page(self, query: RefundQuery) -> RefundPage:
         conditions = [] if query.account_id is None else [rf.c.account_id == query.account_id]
         if query.transaction_id:
             conditions.append(rf.c.transaction_id == query.transaction_id)

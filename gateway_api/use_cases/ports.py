@@ -47,7 +47,7 @@ class AccountRepository(abc.ABC):
     def get(self, account_id: str) -> Account | None: ...
 
     @abc.abstractmethod
-    def list(self) -> list[Account]: ...
+    def every_account(self) -> list[Account]: ...
 
     @abc.abstractmethod
     def set_secret_hash(self, account_id: str, secret_hash: str) -> None: ...
@@ -77,7 +77,7 @@ class Ledger(abc.ABC):
     def get(self, transaction_id: str) -> Transaction | None: ...
 
     @abc.abstractmethod
-    def list(self, query: ListQuery) -> Page:
+    def page(self, query: ListQuery) -> Page:
         """Newest first; raises ``NotFound`` if ``starting_after`` is not in the query's scope."""
 
     @abc.abstractmethod
@@ -184,7 +184,7 @@ class WebhookEndpointRepository(abc.ABC):
         """Store the endpoint unless its merchant already has ``limit`` (atomic); False if it had."""
 
     @abc.abstractmethod
-    def list(self, account_id: str) -> list[WebhookEndpoint]:
+    def endpoints_of(self, account_id: str) -> list[WebhookEndpoint]:
         """The merchant's endpoints that are not deleted, oldest first."""
 
     @abc.abstractmethod
@@ -230,7 +230,7 @@ class DeliveryPage:
 
 class EventRepository(abc.ABC):
     @abc.abstractmethod
-    def list(self, query: EventQuery) -> EventPage:
+    def page(self, query: EventQuery) -> EventPage:
         """Newest first; raises ``InvalidParameter`` if ``starting_after`` is not in the query's scope."""
 
     @abc.abstractmethod
@@ -334,7 +334,7 @@ class OperatorRepository(abc.ABC):
     def get_by_name(self, name: str) -> Operator | None: ...
 
     @abc.abstractmethod
-    def all(self) -> list[Operator]: ...
+    def every_operator(self) -> list[Operator]: ...
 
     @abc.abstractmethod
     def save(self, operator: Operator) -> None:
@@ -403,7 +403,7 @@ class RefundLedger(abc.ABC):
     def get(self, refund_id: str) -> Refund | None: ...
 
     @abc.abstractmethod
-    def list(self, query: RefundQuery) -> RefundPage:
+    def page(self, query: RefundQuery) -> RefundPage:
         """Newest first; raises ``InvalidParameter`` if ``starting_after`` is not in the query's scope."""
 
     @abc.abstractmethod

@@ -44,7 +44,7 @@ def create_account(payload):
 @blp.response(200, AccountListSchema)
 @error_responses(blp, *AUTHENTICATED)
 def list_accounts():
-    return {"data": [presenters.account(a) for a in _accounts().list()]}
+    return {"data": [presenters.account(a) for a in _accounts().every_account()]}
 
 
 @blp.route("/accounts/<account_id>/secret", methods=["POST"])

@@ -36,7 +36,7 @@ def _events():
 def list_events(args):
     """Newest first; page with ``starting_after=<the last id you got>`` while ``has_more``."""
     query = EventQuery(g.principal.account_id, args.get("type"), args["limit"], args.get("starting_after"))
-    page = _events().list(query)
+    page = _events().page(query)
     return {"data": [event.as_dict() for event in page.items], "has_more": page.has_more}
 
 

@@ -41,7 +41,7 @@ def create_operator(payload):
 @blp.response(200, OperatorListSchema)
 @error_responses(blp, *AUTHENTICATED)
 def list_operators():
-    return {"data": [operator(o) for o in _operators().all()]}
+    return {"data": [operator(o) for o in _operators().every_operator()]}
 
 
 @blp.route("/<name>", methods=["DELETE"])

@@ -64,5 +64,5 @@ def list_refunds(args):
     account_id = g.principal.account_id if g.principal.kind == MERCHANT else None
     query = RefundQuery(account_id, args.get("transaction"), args.get("status"), args["limit"],
                         args.get("starting_after"))
-    page = current_app.extensions["gateway_api"].refunds.list(query)
+    page = current_app.extensions["gateway_api"].refunds.page(query)
     return {"data": [resource_shapes.refund(r) for r in page.items], "has_more": page.has_more}

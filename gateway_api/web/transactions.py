@@ -84,7 +84,7 @@ def get_transaction(transaction_id):
 def list_transactions(args):
     query = ListQuery(scope_account(args.get("account_id")), args.get("status"), args["limit"],
                       args.get("starting_after"), _naive_utc(args.get("created_after")))
-    page = current_app.extensions["gateway_api"].ledger.list(query)
+    page = current_app.extensions["gateway_api"].ledger.page(query)
     return jsonify({"data": [resource_shapes.transaction(t) for t in page.items], "has_more": page.has_more})
 
 

@@ -46,7 +46,7 @@ def create_webhook_endpoint(payload):
 @blp.response(200, WebhookEndpointListSchema)
 @error_responses(blp, *AUTHENTICATED)
 def list_webhook_endpoints():
-    return {"data": [presenters.webhook_endpoint(e) for e in _endpoints().list(g.principal.account_id)],
+    return {"data": [presenters.webhook_endpoint(e) for e in _endpoints().endpoints_of(g.principal.account_id)],
             "has_more": False}
 
 
