@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from infra.runtime.consumer_loop import BatchConsumerLoop
 from infra.runtime.health import Probes
 
-from gateway_api.adapters.ledger_schema import wait_for_ledger_schema
+from gateway_api.entrypoints.ledger_schema import wait_for_ledger_schema
 from gateway_api.entrypoints.oldest_pending import OldestPending
 from gateway_api.use_cases.audit import AuditWatch
 from gateway_api.use_cases.purge_idempotency_keys import PurgeExpiredKeys, purge_periodically

@@ -9,9 +9,9 @@ from sqlalchemy import Engine
 
 from infra.runtime.health import Probes
 
-from gateway_api.adapters.ledger_schema import wait_for_ledger_schema
 from gateway_api.adapters.webhook_http import HttpWebhookSender
 from gateway_api.entrypoints.delivery_loop import DeliveryLoop
+from gateway_api.entrypoints.ledger_schema import wait_for_ledger_schema
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""The ledger schema of this release, which the workers wait for before they touch the ledger."""
+"""The ledger schema of this release, which the workers wait for before they touch the ledger (an adapter would
+make a circle: the migrations import the adapters' tables)."""
 from __future__ import annotations
 
 import threading
