@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event
 
-from infra import group_commit
+from infra.runtime import group_commit
 from infra.kernel.contracts import TransactionResult
 from infra.runtime.db import build_engine
 from infra.runtime.group_commit import Batch, GroupCommit
