@@ -9,7 +9,6 @@ The three share the ledger database; each migrates it at start only when ``AUTO_
 """
 from __future__ import annotations
 
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,7 +19,7 @@ from sqlalchemy import Engine
 
 from infra.kernel.clock import utc_now
 from infra.runtime.consumer_loop import BatchConsumerLoop, LoopSettings
-from infra.runtime.db import build_engine, migrate_if_enabled, wait_for_schema
+from infra.runtime.db import build_engine, migrate_if_enabled
 from infra.runtime.dead_letters import DeadLetterPublisher
 from infra.runtime.group_commit import GroupCommit
 from infra.runtime.health import Heartbeat, Probes, schema_check
@@ -42,30 +41,33 @@ from gateway_api.adapters.events_repository import SqlEvents
 from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.adapters.metrics import ApiMetrics, AuditMetrics, ResultsMetrics, WebhookMetrics
-from gateway_api.adapters.oldest_pending import OldestPending
 from gateway_api.adapters.one_time_codes import TotpCodes
 from gateway_api.adapters.operators_repository import SqlOperators
 from gateway_api.adapters.publisher import KafkaTransactionPublisher
-from gateway_api.adapters.refund_results_handler import ApplyRefundResults
 from gateway_api.adapters.refunds_repository import SqlRefunds
-from gateway_api.adapters.results_handler import ApplyResults
 from gateway_api.adapters.secret_box import AesGcmSecretBox
 from gateway_api.adapters.sessions_repository import SqlSessions
-from gateway_api.adapters.webhook_dispatcher import Dispatcher
 from gateway_api.adapters.webhook_endpoints_repository import SqlWebhookEndpoints
 from gateway_api.adapters.webhook_http import HttpWebhookSender
 from gateway_api.cli import accounts_cli, audit_cli, idempotency_cli, migrate_cli, operators_cli
 from gateway_api.domain.accounts import SecretHasher
+from gateway_api.entrypoints.delivery_loop import DeliveryLoop
+from gateway_api.entrypoints.oldest_pending import OldestPending
+from gateway_api.entrypoints.refund_results_handler import RefundResultBatchHandler
+from gateway_api.entrypoints.results_consumer import ResultsConsumer
+from gateway_api.entrypoints.results_handler import ResultBatchHandler
+from gateway_api.entrypoints.webhook_dispatcher import WebhookDispatcher
 from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
 from gateway_api.settings import ResultsSettings, Settings, WebhookSettings
 from gateway_api.use_cases.accept_refund import AcceptRefund
 from gateway_api.use_cases.accept_transaction import AcceptTransaction
 from gateway_api.use_cases.accounts import Accounts
+from gateway_api.use_cases.apply_results import ApplyRefundResults, ApplyResults
 from gateway_api.use_cases.audit import AuditTrail, AuditWatch
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
 from gateway_api.use_cases.events import Events
 from gateway_api.use_cases.operators import Operators
-from gateway_api.use_cases.purge_idempotency_keys import PurgeExpiredKeys, purge_periodically
+from gateway_api.use_cases.purge_idempotency_keys import PurgeExpiredKeys
 from gateway_api.use_cases.sessions import Sessions
 from gateway_api.use_cases.webhook_endpoints import WebhookEndpoints
 from gateway_api.web import (
@@ -183,42 +185,9 @@ def worker_probes(heartbeat: Heartbeat, settings: ResultsSettings | WebhookSetti
     return Probes(heartbeat, settings.liveness_stall_seconds, [schema_check(engine, MIGRATIONS, VERSION_TABLE)])
 
 
-def wait_for_ledger_schema(engine: Engine, stop: threading.Event, heartbeat: Heartbeat) -> bool:
-    return wait_for_schema(engine, MIGRATIONS, VERSION_TABLE, stop, on_wait=heartbeat.beat)
-
-
 # -- python -m gateway_api.results ------------------------------------------------------------------
 
 DEAD_LETTER_TIMEOUT_SECONDS = 10
-
-
-@dataclass
-class ResultsConsumer:
-    loop: BatchConsumerLoop
-    engine: Engine
-    probes: Probes
-    purge: PurgeExpiredKeys
-    oldest_pending: OldestPending
-    audit_watch: AuditWatch
-    audit_check_seconds: float
-
-    def run(self, stop: threading.Event) -> None:
-        """Wait for the ledger schema of this release, then consume until ``stop`` is set; meanwhile
-        purge expired idempotency keys (once the schema is there, then hourly) and keep the
-        oldest-pending gauge current."""
-        purger = threading.Thread(target=purge_periodically, args=(self.purge, stop), name="purge", daemon=True)
-        try:
-            wait_for_ledger_schema(self.engine, stop, self.loop.heartbeat)
-            purger.start()
-            threading.Thread(target=self.oldest_pending.run, args=(stop,), name="oldest-pending", daemon=True).start()
-            threading.Thread(target=self.audit_watch.run, args=(stop, self.audit_check_seconds), name="audit-watch",
-                             daemon=True).start()
-            self.loop.run(stop)
-        finally:
-            stop.set()
-            if purger.is_alive():
-                purger.join(5)
-            self.engine.dispose()
 
 
 def build_results_consumer(settings: ResultsSettings) -> ResultsConsumer:
@@ -232,9 +201,9 @@ def build_results_consumer(settings: ResultsSettings) -> ResultsConsumer:
     loop_settings = LoopSettings(batch_size=settings.batch_size, poll_timeout=settings.poll_timeout)
     ledger = SqlLedger(engine)
     topics = settings.kafka.topics
-    payments = ApplyResults(ledger, dead_letters, metrics, OutageOrPoison(database_answers(engine)))
-    handler = TopicRouter({topics.results: payments,
-                           topics.refunds_result: ApplyRefundResults(SqlRefunds(engine), dead_letters, metrics)})
+    payments = ResultBatchHandler(ApplyResults(ledger), dead_letters, metrics, OutageOrPoison(database_answers(engine)))
+    refunds = RefundResultBatchHandler(ApplyRefundResults(SqlRefunds(engine)), dead_letters, metrics)
+    handler = TopicRouter({topics.results: payments, topics.refunds_result: refunds})
     loop = BatchConsumerLoop(Consumer(config), handler, loop_settings,
                              OffsetGaps(on_accept=metrics.offset_gaps_accepted.inc))
     loop.subscribe([topics.results, topics.refunds_result], metrics.assigned_partitions,
@@ -247,23 +216,6 @@ def build_results_consumer(settings: ResultsSettings) -> ResultsConsumer:
 
 # -- python -m gateway_api.webhooks -----------------------------------------------------------------
 
-@dataclass
-class WebhookDispatcher:
-    dispatcher: Dispatcher
-    engine: Engine
-    sender: HttpWebhookSender
-    probes: Probes
-
-    def run(self, stop: threading.Event) -> None:
-        """Wait for this release's ledger schema, then deliver until ``stop`` is set."""
-        try:
-            if wait_for_ledger_schema(self.engine, stop, self.dispatcher.heartbeat):
-                self.dispatcher.run(stop)
-        finally:
-            self.sender.close()
-            self.engine.dispose()
-
-
 def build_webhook_dispatcher(settings: WebhookSettings) -> WebhookDispatcher:
     """A dispatcher over the ledger database's deliveries; run it with a stop event."""
     engine = ledger_engine(settings)
@@ -271,6 +223,6 @@ def build_webhook_dispatcher(settings: WebhookSettings) -> WebhookDispatcher:
     sender = HttpWebhookSender(SystemResolver(), settings.allow_private_urls, allowed_ports=settings.allowed_ports)
     deliver = DeliverWebhooks(queue, sender, AesGcmSecretBox(settings.secrets_key), settings.retry_schedule, utc_now,
                               timedelta(seconds=settings.lease_seconds), settings.timeout_seconds)
-    dispatcher = Dispatcher(deliver, queue, settings, utc_now, metrics_for(WebhookMetrics),
-                            OutageOrPoison(database_answers(engine)))
-    return WebhookDispatcher(dispatcher, engine, sender, worker_probes(dispatcher.heartbeat, settings, engine))
+    loop = DeliveryLoop(deliver, queue, settings, utc_now, metrics_for(WebhookMetrics),
+                        OutageOrPoison(database_answers(engine)))
+    return WebhookDispatcher(loop, engine, sender, worker_probes(loop.heartbeat, settings, engine))

@@ -167,7 +167,7 @@ def require_second_factor(name: str) -> None:
 
 @operators_cli.command("list", help="Every operator, without credentials.")
 def list_operators() -> None:
-    _print({"data": [_operator(o) for o in _services().operators.all()]})
+    _print({"data": [_operator(o) for o in _services().operators.every_operator()]})
 
 
 @click.group("audit", help="The audit trail (docs/integrate.md, Audit trail).", cls=_Group)

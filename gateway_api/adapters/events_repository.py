@@ -19,7 +19,7 @@ class SqlEvents(EventRepository):
     def __init__(self, engine: Engine):
         self._engine = engine
 
-    def list(self, query: EventQuery) -> EventPage:
+    def page(self, query: EventQuery) -> EventPage:
         conditions = [events.c.account_id == query.account_id]
         if query.type:
             conditions.append(events.c.type == query.type)

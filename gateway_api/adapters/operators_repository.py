@@ -26,7 +26,7 @@ class SqlOperators(OperatorRepository):
     def get_by_name(self, name: str) -> Operator | None:
         return self._one(operators.c.name == name)
 
-    def all(self) -> list[Operator]:
+    def every_operator(self) -> list[Operator]:
         with self._engine.connect() as connection:
             return [_operator(row) for row in connection.execute(select(operators).order_by(operators.c.name))]
 

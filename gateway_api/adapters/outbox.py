@@ -14,7 +14,7 @@ from sqlalchemy import Connection, select
 
 from infra.runtime.sql import PreparedStatement
 
-from gateway_api.adapters import presenters
+from gateway_api.adapters import resource_shapes
 from gateway_api.adapters.sql import prepared_insert_if_absent
 from gateway_api.adapters.tables import events as events_table
 from gateway_api.adapters.tables import webhook_deliveries, webhook_endpoints
@@ -44,14 +44,14 @@ class Outbox:
         now = self._now()
         # orjson: the JSON of a thousand events a second (compact; UTF-8 rather than \u escapes). The object
         # is GET /v1/transactions/{id} at the decision: nothing can be refunded before a payment is decided.
-        self._store(connection, [transaction_event(presenters.transaction(t) | NOTHING_REFUNDED, t.status, t.account_id,
+        self._store(connection, [transaction_event(resource_shapes.transaction(t) | NOTHING_REFUNDED, t.status, t.account_id,
                                                    now, orjson.dumps) for t in decided], now)
 
     def record_refunds(self, connection: Connection, decided: Sequence[Refund]) -> None:
         """One event per refund that just became final (the caller checked that its update changed the row)."""
         if decided:
             now = self._now()
-            self._store(connection, [refund_event(presenters.refund(r), r.account_id, now, orjson.dumps)
+            self._store(connection, [refund_event(resource_shapes.refund(r), r.account_id, now, orjson.dumps)
                                      for r in decided], now)
 
     def _store(self, connection: Connection, events: list[Event], now: datetime) -> None:

@@ -1,12 +1,14 @@
 """Refund rows of the ledger: pending from the API, final from ``refunds_result``.
 
-A result decides a row with ``UPDATE ... WHERE status = 'pending'`` and its webhook event is
-written only when that update (or the insert of a row the API never wrote) changed a row: two
-consumers applying the same result at once give one event, never two.
+A result decides a row with ``UPDATE ... WHERE status = 'pending'`` (a final status is never
+overwritten: ``domain.results``) and only a row that update (or the insert of a row the API never
+wrote) changed is returned as decided, to get its webhook event: two consumers applying the same
+result at once give one event, never two.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -15,6 +17,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from infra.kernel.clock import parse_rfc3339, utc_now
 from infra.kernel.contracts import REFUND_SUCCEEDED, RefundResult
+from infra.kernel.money import from_cents, parse_amount, to_cents
 
 from gateway_api.adapters.idempotency_repository import completing, mark_completed
 from gateway_api.adapters.outbox import Outbox
@@ -22,17 +25,17 @@ from gateway_api.adapters.sql import insert_if_absent_statement
 from gateway_api.adapters.tables import refunds as rf
 from gateway_api.domain.errors import InvalidParameter
 from gateway_api.domain.idempotency import IdempotencyRecord
-from gateway_api.domain.money import from_cents, parse_amount, to_cents
 from gateway_api.domain.refunds import REFUND_PENDING, Refund
 from gateway_api.domain.reports import REFUNDED, DailyTotal
-from gateway_api.use_cases.ports import LedgerRefused, RefundLedger, RefundPage, RefundQuery
+from gateway_api.use_cases.apply_results import ApplyRefundResults
+from gateway_api.use_cases.ports import DecisionBatch, LedgerRefused, RefundLedger, RefundPage, RefundQuery, ResultLedger
 
 
 _INSERT_IGNORE = (insert(rf).prefix_with("OR IGNORE", dialect="sqlite").prefix_with("IGNORE", dialect="mysql")
                   .prefix_with("IGNORE", dialect="mariadb"))
 
 
-class SqlRefunds(RefundLedger):
+class SqlRefunds(RefundLedger, ResultLedger[RefundResult, Refund]):
     def __init__(self, engine: Engine, outbox: Outbox | None = None):
         self._engine = engine
         self._outbox = outbox or Outbox(utc_now)
@@ -48,7 +51,7 @@ class SqlRefunds(RefundLedger):
             row = connection.execute(select(rf).where(rf.c.id == refund_id)).first()
         return _refund(row) if row else None
 
-    def list(self, query: RefundQuery) -> RefundPage:
+    def page(self, query: RefundQuery) -> RefundPage:
         conditions = [] if query.account_id is None else [rf.c.account_id == query.account_id]
         if query.transaction_id:
             conditions.append(rf.c.transaction_id == query.transaction_id)
@@ -88,17 +91,29 @@ class SqlRefunds(RefundLedger):
             return [DailyTotal(_as_date(row.day), REFUNDED, "", row.count, from_cents(int(row.cents)))
                     for row in connection.execute(statement)]
 
-    def apply_results(self, results: Sequence[RefundResult]) -> list[Refund]:
-        """Decide pending rows (or create them), in one DB transaction; returns the refunds this call
-        made final (each with exactly one event)."""
+    @contextmanager
+    def deciding(self) -> Iterator[DecisionBatch[RefundResult, Refund]]:
         try:
             with self._engine.begin() as connection:
-                decided = [refund for result in _first_per_id(results)
-                           if (refund := _apply(connection, result)) is not None]
-                self._outbox.record_refunds(connection, decided)
-            return decided
+                yield _Decisions(connection, self._outbox)
         except (DataError, IntegrityError) as exc:
             raise LedgerRefused(type(exc.orig).__name__) from exc
+
+    def apply_results(self, results: Sequence[RefundResult]) -> list[Refund]:
+        """``ApplyRefundResults`` on these refunds, as the results consumer runs it (tests decide refunds with it)."""
+        return ApplyRefundResults(self)(results)
+
+
+class _Decisions(DecisionBatch[RefundResult, Refund]):
+    def __init__(self, connection: Connection, outbox: Outbox):
+        self._connection = connection
+        self._outbox = outbox
+
+    def decide(self, results: Sequence[RefundResult]) -> list[Refund]:
+        return [refund for result in results if (refund := _apply(self._connection, result)) is not None]
+
+    def record_events(self, decided: Sequence[Refund]) -> None:
+        self._outbox.record_refunds(self._connection, decided)
 
 
 def _apply(connection: Connection, result: RefundResult) -> Refund | None:
@@ -124,13 +139,6 @@ def _create_from_result(connection: Connection, result: RefundResult, amount: De
     # INSERT IGNORE rather than insert_if_absent: with the FOUND_ROWS flag SQLAlchemy sets for MySQL, an
     # "ON DUPLICATE KEY UPDATE id = id" counts the existing row, and the rowcount must say "inserted".
     return connection.execute(_INSERT_IGNORE, [row]).rowcount
-
-
-def _first_per_id(results: Sequence[RefundResult]) -> list[RefundResult]:
-    first: dict[str, RefundResult] = {}
-    for result in results:
-        first.setdefault(result.id, result)
-    return list(first.values())
 
 
 def _older_than(connection: Connection, cursor_id: str, account_id: str | None):

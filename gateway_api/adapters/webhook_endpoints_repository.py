@@ -25,7 +25,7 @@ class SqlWebhookEndpoints(WebhookEndpointRepository):
             connection.execute(endpoints.insert().values(_row(endpoint, secret_token)))
         return True
 
-    def list(self, account_id: str) -> list[WebhookEndpoint]:
+    def endpoints_of(self, account_id: str) -> list[WebhookEndpoint]:
         statement = (select(endpoints).where(endpoints.c.account_id == account_id, endpoints.c.status != STATUS_DELETED)
                      .order_by(endpoints.c.created_at, endpoints.c.id))
         with self._engine.connect() as connection:

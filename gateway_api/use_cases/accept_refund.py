@@ -79,7 +79,7 @@ class AcceptRefund:
 
     def _claim(self, account_id: str, request: RefundRequest, key: str) -> IdempotencyRecord:
         now = self._now()
-        fingerprint = versioned_fingerprint(self._hasher.hash(request.canonical()))
+        fingerprint = versioned_fingerprint(self._hasher.digest(request.canonical()))
         record = self._keys.claim(IdempotencyRecord(account_id, key, fingerprint, self._new_id(), now),
                                   expired_before=now - self._ttl)
         if not record.matches(fingerprint):

@@ -88,7 +88,7 @@ class AcceptTransaction:
 
     def _claim(self, account_id: str, request: TransactionRequest, key: str) -> IdempotencyRecord:
         now = self._now()
-        fingerprint = versioned_fingerprint(self._hasher.hash(request.canonical()))
+        fingerprint = versioned_fingerprint(self._hasher.digest(request.canonical()))
         candidate = IdempotencyRecord(account_id, key, fingerprint, self._new_id(), now)
         record = self._keys.claim(candidate, expired_before=now - self._ttl)
         if not record.matches(fingerprint):

@@ -23,14 +23,14 @@ class Accounts:
         if not name or len(name) > MAX_NAME_LENGTH:
             raise InvalidParameter(f"name must be 1 to {MAX_NAME_LENGTH} characters", param="name")
         secret = new_secret()
-        account = Account(new_account_id(), name, self._hasher.hash(secret), self._now())
+        account = Account(new_account_id(), name, self._hasher.digest(secret), self._now())
         self._repository.add(account)
         return IssuedSecret(account, secret)
 
     def rotate_secret(self, account_id: str) -> IssuedSecret:
         account = self.get(account_id)
         secret = new_secret()
-        self._repository.set_secret_hash(account.id, self._hasher.hash(secret))
+        self._repository.set_secret_hash(account.id, self._hasher.digest(secret))
         return IssuedSecret(account, secret)
 
     def disable(self, account_id: str) -> Account:
@@ -53,8 +53,8 @@ class Accounts:
             raise NotFound("No such account.", param="id")
         return account
 
-    def list(self) -> list[Account]:
-        return self._repository.list()
+    def every_account(self) -> list[Account]:
+        return self._repository.every_account()
 
     def authenticate(self, account_id: str, secret: str) -> Account | None:
         """The enabled account whose secret this is; the same None for every kind of failure."""

@@ -23,8 +23,8 @@ class Events:
         self._endpoints = endpoints
         self._now = now
 
-    def list(self, query: EventQuery) -> EventPage:
-        return self._events.list(query)
+    def page(self, query: EventQuery) -> EventPage:
+        return self._events.page(query)
 
     def get(self, account_id: str, event_id: str) -> Event:
         event = self._events.get(account_id, event_id)
@@ -49,7 +49,7 @@ class Events:
                 raise NotFound("No such webhook endpoint.", param="endpoint_id")
             targets = [endpoint]
         else:
-            targets = [e for e in self._endpoints.list(account_id) if e.subscribes_to(event.type)]
+            targets = [e for e in self._endpoints.endpoints_of(account_id) if e.subscribes_to(event.type)]
         if not targets:
             raise InvalidParameter("No enabled webhook endpoint is subscribed to this event's type; "
                                    "name one with endpoint_id.", param="endpoint_id")

@@ -81,8 +81,8 @@ class Operators:
             raise NotFound(f"No operator named {name!r}.")
         return operator
 
-    def all(self) -> list[Operator]:
-        return self._repository.all()
+    def every_operator(self) -> list[Operator]:
+        return self._repository.every_operator()
 
     def authenticate(self, credential: str) -> Operator | None:
         """The active operator this credential belongs to, or None."""

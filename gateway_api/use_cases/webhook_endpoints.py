@@ -47,8 +47,8 @@ class WebhookEndpoints:
                                 "delete one first.")
         return IssuedEndpointSecret(endpoint, secret)
 
-    def list(self, account_id: str) -> list[WebhookEndpoint]:
-        return self._repository.list(account_id)
+    def endpoints_of(self, account_id: str) -> list[WebhookEndpoint]:
+        return self._repository.endpoints_of(account_id)
 
     def get(self, account_id: str, endpoint_id: str) -> WebhookEndpoint:
         endpoint = self._repository.get(account_id, endpoint_id)

@@ -6,8 +6,8 @@ from flask import current_app, g
 from gateway_api.web import presenters
 from gateway_api.web.audit import audited
 from gateway_api.web.auth import ADMIN, MERCHANT, json_body_required, requires
+from gateway_api.web.blueprint import Blueprint
 from gateway_api.web.docs import AUTHENTICATED, JSON_BODY, error_responses
-from gateway_api.web.parsing import Blueprint
 from gateway_api.web.schemas import (
     AccountCreateSchema, AccountListSchema, AccountRateLimitSchema, AccountSchema, AccountSecretSchema, MeSchema,
 )
@@ -44,7 +44,7 @@ def create_account(payload):
 @blp.response(200, AccountListSchema)
 @error_responses(blp, *AUTHENTICATED)
 def list_accounts():
-    return {"data": [presenters.account(a) for a in _accounts().list()]}
+    return {"data": [presenters.account(a) for a in _accounts().every_account()]}
 
 
 @blp.route("/accounts/<account_id>/secret", methods=["POST"])

@@ -8,8 +8,8 @@ from infra.kernel.clock import rfc3339
 from gateway_api.domain.audit import AuditEntry
 from gateway_api.web.audit_schemas import AuditEventListQuerySchema, AuditEventPageSchema
 from gateway_api.web.auth import ADMIN, MERCHANT, requires
+from gateway_api.web.blueprint import Blueprint
 from gateway_api.web.docs import AUTHENTICATED, error_responses
-from gateway_api.web.parsing import Blueprint
 
 blp = Blueprint("audit_events", __name__, url_prefix="/v1/audit_events",
                 description="Who changed which configuration, from where, when (append-only, hash-chained)")

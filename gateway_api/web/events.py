@@ -7,8 +7,8 @@ from gateway_api.use_cases.ports import DeliveryQuery, EventQuery
 from gateway_api.web import presenters
 from gateway_api.web.audit import audited
 from gateway_api.web.auth import MERCHANT, requires
+from gateway_api.web.blueprint import Blueprint
 from gateway_api.web.docs import AUTHENTICATED, error_responses
-from gateway_api.web.parsing import Blueprint
 from gateway_api.web.webhook_schemas import (
     DeliveryListQuerySchema, DeliveryLogSchema, DeliveryPageSchema, EventListQuerySchema, EventPageSchema,
     EventSchema, QueuedDeliveriesSchema, ResendSchema,
@@ -36,7 +36,7 @@ def _events():
 def list_events(args):
     """Newest first; page with ``starting_after=<the last id you got>`` while ``has_more``."""
     query = EventQuery(g.principal.account_id, args.get("type"), args["limit"], args.get("starting_after"))
-    page = _events().list(query)
+    page = _events().page(query)
     return {"data": [event.as_dict() for event in page.items], "has_more": page.has_more}
 
 

@@ -11,8 +11,8 @@ from gateway_api.domain.operators import IssuedCredential, Operator
 from gateway_api.web.audit import audited
 from gateway_api.web.audit_schemas import OperatorCreateSchema, OperatorCredentialSchema, OperatorListSchema, OperatorSchema
 from gateway_api.web.auth import ADMIN, json_body_required, requires
+from gateway_api.web.blueprint import Blueprint
 from gateway_api.web.docs import AUTHENTICATED, JSON_BODY, error_responses
-from gateway_api.web.parsing import Blueprint
 
 blp = Blueprint("operators", __name__, url_prefix="/v1/operators", description="Named operators")
 ADMIN_ONLY = [{"adminToken": []}]
@@ -41,7 +41,7 @@ def create_operator(payload):
 @blp.response(200, OperatorListSchema)
 @error_responses(blp, *AUTHENTICATED)
 def list_operators():
-    return {"data": [operator(o) for o in _operators().all()]}
+    return {"data": [operator(o) for o in _operators().every_operator()]}
 
 
 @blp.route("/<name>", methods=["DELETE"])

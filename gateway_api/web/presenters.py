@@ -1,15 +1,15 @@
-"""Domain objects as the JSON (and CSV) the contract promises."""
+"""Domain objects as the HTTP bodies (JSON, and CSV) the contract promises. Transactions and refunds, whose
+shape the webhook events carry too, are ``gateway_api.adapters.resource_shapes``."""
 from __future__ import annotations
 
 import csv
 import io
 
 from infra.kernel.clock import rfc3339
+from infra.kernel.money import format_amount
 
-from gateway_api.adapters.presenters import accepted, refund, transaction  # noqa: F401 - the API's presenters too
 from gateway_api.domain.accounts import Account, IssuedSecret
 from gateway_api.domain.deliveries import Attempt, Delivery
-from gateway_api.domain.money import format_amount
 from gateway_api.domain.reports import PeriodReport
 from gateway_api.domain.webhook_endpoints import WebhookEndpoint
 from gateway_api.use_cases.webhook_endpoints import IssuedEndpointSecret

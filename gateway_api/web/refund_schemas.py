@@ -4,8 +4,8 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate
 
 from infra.kernel.contracts import REFUND_FAILURE_REASONS
+from infra.kernel.money import AMOUNT_PATTERN, AmountError, parse_amount
 
-from gateway_api.domain.money import AMOUNT_PATTERN, AmountError, parse_amount
 from gateway_api.domain.refunds import REASONS, REFUND_STATUSES
 from gateway_api.web.schemas import Text
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from flask import current_app, g, jsonify, url_for
 
+from gateway_api.adapters import resource_shapes
 from gateway_api.domain.errors import NotFound
 from gateway_api.domain.refunds import RefundRequest
 from gateway_api.use_cases.ports import RefundQuery
-from gateway_api.web import presenters
 from gateway_api.web.audit import audited
 from gateway_api.web.auth import ADMIN, MERCHANT, json_body_required, requires
+from gateway_api.web.blueprint import Blueprint
 from gateway_api.web.docs import AUTHENTICATED, JSON_BODY, error_responses
-from gateway_api.web.parsing import Blueprint
 from gateway_api.web.refund_schemas import (
     EXAMPLE_REFUND, RefundCreateSchema, RefundListQuerySchema, RefundPageSchema, RefundSchema,
 )
@@ -39,7 +39,7 @@ def create_refund(payload):
     headers = {"Location": url_for("refunds.get_refund", refund_id=result.refund.id)}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return jsonify(presenters.refund(result.refund)), 202, headers
+    return jsonify(resource_shapes.refund(result.refund)), 202, headers
 
 
 @blp.route("/<refund_id>", methods=["GET"])
@@ -51,7 +51,7 @@ def get_refund(refund_id):
     found = current_app.extensions["gateway_api"].refunds.get(refund_id)
     if found is None or (g.principal.kind == MERCHANT and found.account_id != g.principal.account_id):
         raise NotFound("No such refund.", param="id")
-    return presenters.refund(found)
+    return resource_shapes.refund(found)
 
 
 @blp.route("", methods=["GET"])
@@ -64,5 +64,5 @@ def list_refunds(args):
     account_id = g.principal.account_id if g.principal.kind == MERCHANT else None
     query = RefundQuery(account_id, args.get("transaction"), args.get("status"), args["limit"],
                         args.get("starting_after"))
-    page = current_app.extensions["gateway_api"].refunds.list(query)
-    return {"data": [presenters.refund(r) for r in page.items], "has_more": page.has_more}
+    page = current_app.extensions["gateway_api"].refunds.page(query)
+    return {"data": [resource_shapes.refund(r) for r in page.items], "has_more": page.has_more}

@@ -6,8 +6,8 @@ from flask import Response, current_app, request
 from gateway_api.domain.reports import roll_up
 from gateway_api.web import presenters
 from gateway_api.web.auth import ADMIN, MERCHANT, requires
+from gateway_api.web.blueprint import Blueprint
 from gateway_api.web.docs import AUTHENTICATED, error_responses
-from gateway_api.web.parsing import Blueprint
 from gateway_api.web.schemas import ReportQuerySchema, ReportSchema
 from gateway_api.web.transactions import scope_account
 

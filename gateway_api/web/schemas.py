@@ -5,7 +5,8 @@ from datetime import date, datetime, timezone
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from gateway_api.domain.money import AMOUNT_PATTERN, AmountError, format_amount, parse_amount
+from infra.kernel.money import AMOUNT_PATTERN, AmountError, format_amount, parse_amount
+
 from gateway_api.domain.rate_limits import MAX_REQUESTS_PER_SECOND
 from gateway_api.domain.reports import PERIODS
 from gateway_api.domain.transactions import STATUSES

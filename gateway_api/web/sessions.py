@@ -10,8 +10,8 @@ from infra.kernel.clock import rfc3339
 from gateway_api.domain.errors import PermissionDenied, SecondFactorRequired
 from gateway_api.web.audit import audited
 from gateway_api.web.auth import ADMIN, MERCHANT, OPERATOR_CREDENTIAL, json_body_required, requires
+from gateway_api.web.blueprint import Blueprint
 from gateway_api.web.docs import AUTHENTICATED, JSON_BODY, error_responses
-from gateway_api.web.parsing import Blueprint
 from gateway_api.web.schemas import SessionCreateSchema, SessionSchema
 
 blp = Blueprint("sessions", __name__, url_prefix="/v1/sessions", description="Sessions of the live panel")

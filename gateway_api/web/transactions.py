@@ -5,15 +5,16 @@ from datetime import datetime, timezone
 
 from flask import current_app, g, jsonify, request
 
+from infra.kernel.money import format_amount
+
+from gateway_api.adapters import resource_shapes
 from gateway_api.domain.errors import InvalidParameter, NotFound
 from gateway_api.domain.idempotency import MAX_KEY_LENGTH
-from gateway_api.domain.money import format_amount
 from gateway_api.domain.transactions import Card, TransactionRequest
 from gateway_api.use_cases.ports import ListQuery
-from gateway_api.web import presenters
 from gateway_api.web.auth import ADMIN, MERCHANT, json_body_required, requires
+from gateway_api.web.blueprint import Blueprint
 from gateway_api.web.docs import AUTHENTICATED, JSON_BODY, error_responses
-from gateway_api.web.parsing import Blueprint
 from gateway_api.web.schemas import (
     EXAMPLE_TRANSACTION, AcceptedSchema, TransactionCreateSchema, TransactionListQuerySchema, TransactionPageSchema,
     TransactionSchema,
@@ -55,7 +56,7 @@ def create_transaction(payload):
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
     # Already the documented shape (AcceptedSchema): a Response skips a second pass through the schema.
-    return jsonify(presenters.accepted(result.transaction)), 202, headers
+    return jsonify(resource_shapes.accepted(result.transaction)), 202, headers
 
 
 @blp.route("/<transaction_id>", methods=["GET"])
@@ -71,7 +72,7 @@ def get_transaction(transaction_id):
         raise NotFound("No such transaction.", param="id")
     refunded = services.refunds.amount_refunded([found.id])[found.id]
     # Already the documented shape (TransactionSchema, checked by a test): no second pass through it.
-    return jsonify(presenters.transaction(found) | {"amount_refunded": format_amount(refunded)})
+    return jsonify(resource_shapes.transaction(found) | {"amount_refunded": format_amount(refunded)})
 
 
 @blp.route("", methods=["GET"])
@@ -83,8 +84,8 @@ def get_transaction(transaction_id):
 def list_transactions(args):
     query = ListQuery(scope_account(args.get("account_id")), args.get("status"), args["limit"],
                       args.get("starting_after"), _naive_utc(args.get("created_after")))
-    page = current_app.extensions["gateway_api"].ledger.list(query)
-    return jsonify({"data": [presenters.transaction(t) for t in page.items], "has_more": page.has_more})
+    page = current_app.extensions["gateway_api"].ledger.page(query)
+    return jsonify({"data": [resource_shapes.transaction(t) for t in page.items], "has_more": page.has_more})
 
 
 def _naive_utc(moment: datetime | None) -> datetime | None:

@@ -6,8 +6,8 @@ from flask import current_app, g
 from gateway_api.web import presenters
 from gateway_api.web.audit import audited
 from gateway_api.web.auth import MERCHANT, json_body_required, requires
+from gateway_api.web.blueprint import Blueprint
 from gateway_api.web.docs import AUTHENTICATED, JSON_BODY, error_responses
-from gateway_api.web.parsing import Blueprint
 from gateway_api.web.webhook_schemas import (
     DeletedSchema, WebhookEndpointCreateSchema, WebhookEndpointListSchema, WebhookEndpointSchema,
     WebhookEndpointSecretSchema,
@@ -46,7 +46,7 @@ def create_webhook_endpoint(payload):
 @blp.response(200, WebhookEndpointListSchema)
 @error_responses(blp, *AUTHENTICATED)
 def list_webhook_endpoints():
-    return {"data": [presenters.webhook_endpoint(e) for e in _endpoints().list(g.principal.account_id)],
+    return {"data": [presenters.webhook_endpoint(e) for e in _endpoints().endpoints_of(g.principal.account_id)],
             "has_more": False}
 
 

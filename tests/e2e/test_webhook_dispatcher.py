@@ -31,7 +31,7 @@ from tests.support.transactions import TEST_CARD_KEYS
 pytestmark = pytest.mark.slow
 
 
-class Dispatcher:
+class DispatcherProcess:
     """One dispatcher process, its output kept in a file."""
 
     def __init__(self, database_url: str, log_path: Path, **env: str):
@@ -76,7 +76,7 @@ class Gateway:
                                        webhook_secrets_key=Secret(WEBHOOK_SECRETS_KEY), database_url=database_url,
                                        webhook_allow_private_urls=True, auto_migrate=False))
         self.client = self.app.test_client()
-        self.dispatchers: list[Dispatcher] = []
+        self.dispatchers: list[DispatcherProcess] = []
         account = self.client.post("/v1/accounts", json={"name": "Webhook shop"}, headers=ADMIN).json
         self.merchant = (account["id"], account["secret"])
 
@@ -109,8 +109,8 @@ class Gateway:
         page = self.client.get("/v1/webhook_deliveries?limit=100", auth=self.merchant).json
         return {d["status"] for d in page["data"]} == {"delivered"}
 
-    def dispatcher(self, **env: str) -> Dispatcher:
-        dispatcher = Dispatcher(self.database_url, self.tmp_path / f"dispatcher-{len(self.dispatchers)}.log", **env)
+    def dispatcher(self, **env: str) -> DispatcherProcess:
+        dispatcher = DispatcherProcess(self.database_url, self.tmp_path / f"dispatcher-{len(self.dispatchers)}.log", **env)
         self.dispatchers.append(dispatcher)
         wait_until(lambda: dispatcher.ready() or dispatcher.process.poll() is not None, 30, interval=0.1,
                    message="the dispatcher's /readyz")
@@ -222,7 +222,7 @@ def test_sigterm_finishes_the_delivery_in_hand_gives_back_the_unsent_ones_and_ex
 
 def test_before_its_migration_the_dispatcher_waits_alive_but_not_ready(tmp_path):
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
-    dispatcher = Dispatcher(url, tmp_path / "dispatcher.log")
+    dispatcher = DispatcherProcess(url, tmp_path / "dispatcher.log")
     try:
         wait_until(lambda: _status(dispatcher, "/healthz") == 200, 30, interval=0.1, message="/healthz")
         assert _status(dispatcher, "/readyz") == 503
@@ -232,7 +232,7 @@ def test_before_its_migration_the_dispatcher_waits_alive_but_not_ready(tmp_path)
         dispatcher.stop()
 
 
-def _status(dispatcher: Dispatcher, path: str) -> int:
+def _status(dispatcher: DispatcherProcess, path: str) -> int:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{dispatcher.metrics_port}{path}", timeout=1) as response:
             return response.status

@@ -20,11 +20,12 @@ from infra.runtime.settings import Secret
 
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.adapters.metrics import ResultsMetrics
-from gateway_api.adapters.results_handler import ApplyResults
 from gateway_api.adapters.secret_box import AesGcmSecretBox
 from gateway_api.adapters.webhook_http import HttpWebhookSender
 from gateway_api.domain.deliveries import RetrySchedule
+from gateway_api.entrypoints.results_handler import ResultBatchHandler
 from gateway_api.migrations import SCRIPT_LOCATION as LEDGER_MIGRATIONS
+from gateway_api.use_cases.apply_results import ApplyResults
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
 from gateway_api.use_cases.ports import ClaimedDelivery, HostResolver
 from infra.runtime.kafka import KafkaSettings
@@ -153,8 +154,8 @@ RESULT_FIELDS = {name: json_values for name in (
                 ("h-ok", raw({"id": "h-ok", "status": "approved", "amount": "10.50"}))])
 def test_the_results_consumer_applies_or_dead_letters_whatever_a_message_holds(ledger_engine, batch):
     letters, ledger = Letters(), SqlLedger(ledger_engine)
-    handler = ApplyResults(ledger, letters, ResultsMetrics(CollectorRegistry()),
-                           OutageOrPoison(database_answers(ledger_engine)))
+    handler = ResultBatchHandler(ApplyResults(ledger), letters, ResultsMetrics(CollectorRegistry()),
+                                 OutageOrPoison(database_answers(ledger_engine)))
     handler([Message(value, offset) for offset, (_, value) in enumerate(batch)])
     dead = {letter.source_offset for letter in letters.letters}
     assert all(ledger.get(id_) is not None or offset in dead for offset, (id_, _) in enumerate(batch) if id_)

@@ -168,7 +168,7 @@ def test_an_outcome_the_database_cannot_store_is_set_aside_and_the_others_are_wr
 
     from infra.runtime.poison import OutageOrPoison, database_answers
     from gateway_api.adapters.metrics import WebhookMetrics
-    from gateway_api.adapters.webhook_dispatcher import Dispatcher
+    from gateway_api.entrypoints.delivery_loop import DeliveryLoop
     from gateway_api.domain.deliveries import RetrySchedule
     from gateway_api.settings import WebhookSettings
     from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
@@ -176,8 +176,8 @@ def test_an_outcome_the_database_cannot_store_is_set_aside_and_the_others_are_wr
     decide(engine, 3)
     claimed = queue.claim(10, now(), LEASE)
     deliver = DeliverWebhooks(queue, None, None, RetrySchedule.parse("1m"), now, LEASE, 1.0)
-    dispatcher = Dispatcher(deliver, queue, WebhookSettings(secrets_key=Secret(WEBHOOK_SECRETS_KEY)), now,
-                            WebhookMetrics(CollectorRegistry()), OutageOrPoison(database_answers(engine)))
+    dispatcher = DeliveryLoop(deliver, queue, WebhookSettings(secrets_key=Secret(WEBHOOK_SECRETS_KEY)), now,
+                              WebhookMetrics(CollectorRegistry()), OutageOrPoison(database_answers(engine)))
     errors = ["refused", "bad \ud800 text no database stores", "refused"]  # a lone surrogate: not UTF-8
     dispatcher._unrecorded = [
         AttemptRecord(c, Attempt(c.delivery_id, 1, now(), AttemptResult("http_error", 0.1, 500, error),

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event
 
-from infra import group_commit
+from infra.runtime import group_commit
 from infra.kernel.contracts import TransactionResult
 from infra.runtime.db import build_engine
 from infra.runtime.group_commit import Batch, GroupCommit
@@ -92,8 +92,8 @@ def test_lists_newest_first_with_a_stable_cursor_for_equal_timestamps(ledger):
     for id_ in ("a", "b", "c"):
         ledger.add_pending(pending(id_))  # same created_at: the id breaks the tie
     ledger.add_pending(pending("d", T0 + timedelta(microseconds=1)))
-    first = ledger.list(ListQuery("acct_a", limit=2))
-    rest = ledger.list(ListQuery("acct_a", limit=2, starting_after=first.items[-1].id))
+    first = ledger.page(ListQuery("acct_a", limit=2))
+    rest = ledger.page(ListQuery("acct_a", limit=2, starting_after=first.items[-1].id))
     assert [t.id for t in first.items + rest.items] == ["d", "c", "b", "a"]
     assert (first.has_more, rest.has_more) == (True, False)
 
@@ -154,13 +154,13 @@ def test_ids_are_as_long_as_the_contract_allows_and_case_sensitive(ledger):
     assert ledger.get("T" * 100).account_id == "A" * 100
     assert (ledger.get("Tx-A").status, ledger.get("tx-a").status) == ("approved", "rejected")
     assert ledger.get("TX-A") is None
-    assert ledger.list(ListQuery(account_id="a" * 100)).items == []
+    assert ledger.page(ListQuery(account_id="a" * 100)).items == []
 
 
 def test_the_oldest_pending_row_gives_the_pending_age_gauge(ledger):
     from prometheus_client import CollectorRegistry, Gauge
 
-    from gateway_api.adapters.oldest_pending import OldestPending
+    from gateway_api.entrypoints.oldest_pending import OldestPending
 
     registry = CollectorRegistry()
     gauge = Gauge("oldest_pending_seconds", "test", registry=registry)

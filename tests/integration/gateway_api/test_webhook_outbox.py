@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from infra.kernel.contracts import TransactionResult
 from infra.runtime.settings import Secret
 
-from gateway_api.adapters import presenters
+from gateway_api.adapters import resource_shapes
 from gateway_api.adapters.events_repository import SqlEvents
 from gateway_api.adapters.secret_box import AesGcmSecretBox
 from gateway_api.adapters.tables import events, webhook_deliveries
@@ -29,7 +29,7 @@ def endpoints(engine):
 
 
 def add_endpoint(endpoints, account: str, events_: tuple[str, ...] = ("*",), id_: str = "") -> WebhookEndpoint:
-    endpoint = WebhookEndpoint(id_ or f"we_{account}_{len(endpoints.list(account))}", account,
+    endpoint = WebhookEndpoint(id_ or f"we_{account}_{len(endpoints.endpoints_of(account))}", account,
                                "https://shop.example.com/hook", events_, T0)
     sealed = AesGcmSecretBox(Secret(WEBHOOK_SECRETS_KEY)).encrypt("whsec_x", endpoint.id)
     assert endpoints.add_within_limit(endpoint, sealed, 16)
@@ -53,10 +53,10 @@ def count(engine, table) -> int:
 def test_a_decision_records_one_event_carrying_the_transaction_as_get_shows_it(ledger, engine):
     ledger.add_pending(pending("t1"))
     ledger.apply_results([result("t1", "rejected", reason="credit card expired")])
-    (event,) = SqlEvents(engine).list(EventQuery("acct_a")).items
+    (event,) = SqlEvents(engine).page(EventQuery("acct_a")).items
     body = event.as_dict()
     assert (body["id"], body["type"]) == (event.id, "transaction.rejected") and body["id"].startswith("evt_")
-    assert body["data"]["object"] == presenters.transaction(ledger.get("t1")) | {"amount_refunded": "0.00"}
+    assert body["data"]["object"] == resource_shapes.transaction(ledger.get("t1")) | {"amount_refunded": "0.00"}
     assert body["data"]["object"]["description"] == "order 7"
     assert "4111111111111111" not in event.payload.decode() and "987" not in event.payload.decode()
 
@@ -67,7 +67,7 @@ def test_a_redelivered_result_makes_no_second_event_in_the_same_batch_or_later(l
     ledger.apply_results([result("t1")])
     ledger.apply_results([result("t1", "rejected", reason="late conflicting duplicate")])
     assert count(engine, events) == 1
-    assert SqlEvents(engine).list(EventQuery("acct_a")).items[0].type == "transaction.approved"
+    assert SqlEvents(engine).page(EventQuery("acct_a")).items[0].type == "transaction.approved"
 
 
 def test_a_result_before_the_pending_row_still_gets_its_event(ledger, engine):
@@ -117,13 +117,13 @@ def test_events_list_newest_first_by_type_with_a_cursor_and_never_another_mercha
     ledger.apply_results([result(f"a{index}", "approved" if index % 2 else "rejected") for index in range(5)])
     ledger.apply_results([result("b1", account="acct_b")])
     repository = SqlEvents(engine)
-    first = repository.list(EventQuery("acct_a", limit=2))
-    rest = repository.list(EventQuery("acct_a", limit=10, starting_after=first.items[-1].id))
+    first = repository.page(EventQuery("acct_a", limit=2))
+    rest = repository.page(EventQuery("acct_a", limit=10, starting_after=first.items[-1].id))
     assert len(first.items + rest.items) == 5 and (first.has_more, rest.has_more) == (True, False)
     assert {e.transaction_id for e in first.items + rest.items} == {f"a{index}" for index in range(5)}
-    assert [e.type for e in repository.list(EventQuery("acct_a", type="transaction.approved")).items] == \
+    assert [e.type for e in repository.page(EventQuery("acct_a", type="transaction.approved")).items] == \
         ["transaction.approved"] * 2
-    b_event = repository.list(EventQuery("acct_b")).items[0]
+    b_event = repository.page(EventQuery("acct_b")).items[0]
     assert repository.get("acct_a", b_event.id) is None
     with pytest.raises(Exception, match="starting_after"):
-        repository.list(EventQuery("acct_a", starting_after=b_event.id))
+        repository.page(EventQuery("acct_a", starting_after=b_event.id))

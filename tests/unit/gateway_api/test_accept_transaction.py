@@ -59,7 +59,7 @@ class FakeLedger(Ledger):
     def get(self, transaction_id):
         return self.rows.get(transaction_id)
 
-    def list(self, query):
+    def page(self, query):
         raise NotImplementedError
 
     def apply_results(self, results):
@@ -193,7 +193,7 @@ def test_the_stored_fingerprint_is_versioned_and_holds_no_card_data(sealing):
     accept("acct_1", REQUEST, key="k")
     (record,) = keys.records.values()
     assert record.fingerprint.startswith("v2:")
-    assert record.fingerprint == "v2:" + SecretHasher("pepper").hash("10.50\x1fvisa\x1f1111\x1f")
+    assert record.fingerprint == "v2:" + SecretHasher("pepper").digest("10.50\x1fvisa\x1f1111\x1f")
 
 
 def test_same_key_with_another_cvv_or_expiry_replays_since_those_are_not_kept(parts):

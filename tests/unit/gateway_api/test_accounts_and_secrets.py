@@ -7,7 +7,7 @@ from gateway_api.use_cases.ports import AccountRepository
 
 
 def account(hasher, secret, disabled=False):
-    return Account("acct_1", "Shop", hasher.hash(secret), datetime(2026, 1, 1), disabled)
+    return Account("acct_1", "Shop", hasher.digest(secret), datetime(2026, 1, 1), disabled)
 
 
 def test_secrets_carry_at_least_128_bits_and_never_repeat():
@@ -25,7 +25,7 @@ def test_verifies_only_the_right_secret_of_an_enabled_account():
 
 
 def test_the_stored_hash_depends_on_the_pepper_and_the_repr_hides_it():
-    assert SecretHasher("pepper-1").hash("sk_x") != SecretHasher("pepper-2").hash("sk_x")
+    assert SecretHasher("pepper-1").digest("sk_x") != SecretHasher("pepper-2").digest("sk_x")
     stored = account(SecretHasher("pepper"), "sk_x")
     assert stored.secret_hash not in repr(stored)
 
@@ -44,7 +44,7 @@ class CountingAccounts(AccountRepository):
         self.lookups += 1
         return self.rows.get(account_id)
 
-    def list(self):
+    def every_account(self):
         return list(self.rows.values())
 
     def set_secret_hash(self, account_id, secret_hash):
@@ -74,8 +74,8 @@ def test_a_change_through_the_cache_is_seen_at_once():
     hasher = SecretHasher("pepper")
     cached = CachedAccounts(CountingAccounts(account(hasher, "sk_1")), ttl=0.5)
     assert not cached.get("acct_1").disabled
-    cached.set_secret_hash("acct_1", hasher.hash("sk_2"))
-    assert cached.get("acct_1").secret_hash == hasher.hash("sk_2")
+    cached.set_secret_hash("acct_1", hasher.digest("sk_2"))
+    assert cached.get("acct_1").secret_hash == hasher.digest("sk_2")
     cached.disable("acct_1")
     assert cached.get("acct_1").disabled
 

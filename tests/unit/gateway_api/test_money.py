@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from gateway_api.domain.money import AmountError, from_cents, parse_amount, to_cents
+from infra.kernel.money import AmountError, from_cents, parse_amount, to_cents
 
 
 @pytest.mark.parametrize("value, expected", [

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
+from gateway_api.adapters import resource_shapes
 from gateway_api.domain.transactions import Transaction
-from gateway_api.web import presenters
 from gateway_api.web.schemas import AcceptedSchema, TransactionPageSchema, TransactionSchema
 
 DECIDED = Transaction(id="t1", account_id="acct_a", amount=Decimal("10.50"), status="approved", card_brand="visa",
@@ -22,13 +22,13 @@ PENDING = Transaction(id="t2", account_id="acct_a", amount=Decimal("1.00"), stat
 
 @pytest.mark.parametrize("transaction", [DECIDED, PENDING], ids=["decided", "pending"])
 def test_a_presented_transaction_is_what_its_schema_would_answer(transaction):
-    shown = presenters.transaction(transaction) | {"amount_refunded": "0.00"}  # as GET /v1/transactions/{id}
+    shown = resource_shapes.transaction(transaction) | {"amount_refunded": "0.00"}  # as GET /v1/transactions/{id}
     assert TransactionSchema().dump(shown) == shown
     assert set(shown) == set(TransactionSchema().fields)
 
 
 def test_a_presented_page_and_an_accepted_answer_are_what_their_schemas_would_answer():
-    page = {"data": [presenters.transaction(DECIDED), presenters.transaction(PENDING)], "has_more": False}
+    page = {"data": [resource_shapes.transaction(DECIDED), resource_shapes.transaction(PENDING)], "has_more": False}
     assert TransactionPageSchema().dump(page) == page
-    accepted = presenters.accepted(PENDING)
+    accepted = resource_shapes.accepted(PENDING)
     assert AcceptedSchema().dump(accepted) == accepted and set(accepted) == set(AcceptedSchema().fields)

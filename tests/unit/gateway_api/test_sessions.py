@@ -38,7 +38,7 @@ class FakeAccounts(AccountRepository):
     def get(self, account_id):
         return self.rows.get(account_id)
 
-    def list(self):
+    def every_account(self):
         return list(self.rows.values())
 
     def set_secret_hash(self, account_id, secret_hash):
@@ -53,7 +53,7 @@ class FakeAccounts(AccountRepository):
 
 def parts():
     hasher, clock = SecretHasher("pepper"), [NOW]
-    account = Account("acct_1", "Shop", hasher.hash("sk_1"), NOW)
+    account = Account("acct_1", "Shop", hasher.digest("sk_1"), NOW)
     store = FakeSessions()
     return Sessions(store, FakeAccounts(account), hasher, "admin-token", lambda: clock[0]), store, account, clock
 

@@ -1,7 +1,7 @@
 """The dispatcher's sending threads: what goes in comes out once, unstarted work can be taken back."""
 import threading
 
-from gateway_api.adapters.webhook_senders import Senders
+from gateway_api.entrypoints.webhook_senders import Senders
 
 
 def test_every_submitted_delivery_comes_back_once_even_when_sending_blows_up():

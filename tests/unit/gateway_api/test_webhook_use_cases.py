@@ -45,12 +45,12 @@ class FakeEndpoints(WebhookEndpointRepository):
         self.rows, self.secrets = {}, {}
 
     def add_within_limit(self, endpoint, secret_token, limit):
-        if len(self.list(endpoint.account_id)) >= limit:
+        if len(self.endpoints_of(endpoint.account_id)) >= limit:
             return False
         self.rows[endpoint.id], self.secrets[endpoint.id] = endpoint, secret_token
         return True
 
-    def list(self, account_id):
+    def endpoints_of(self, account_id):
         return [e for e in self.rows.values() if e.account_id == account_id and e.status != "deleted"]
 
     def get(self, account_id, endpoint_id):
@@ -71,7 +71,7 @@ class FakeEvents(EventRepository):
         self.events = {e.id: e for e in events}
         self.added = []
 
-    def list(self, query):
+    def page(self, query):
         raise NotImplementedError
 
     def get(self, account_id, event_id):

@@ -3,7 +3,7 @@
 from datetime import datetime
 from decimal import Decimal
 
-from gateway_api.adapters.presenters import refund, transaction
+from gateway_api.adapters.resource_shapes import refund, transaction
 from gateway_api.domain.refunds import Refund
 from gateway_api.domain.transactions import Transaction
 from infra.kernel.contracts import RefundResult, TransactionResult

@@ -1,10 +1,12 @@
-"""Transactions as JSON: one shape for ``GET /v1/transactions/{id}`` and for the events that carry
-them (``data.object`` of a webhook), so a merchant parses both with the same code."""
+"""Transactions and refunds as JSON: one shape for ``GET /v1/transactions/{id}`` (``/v1/refunds/{id}``)
+and for the events that carry them (``data.object`` of a webhook), so a merchant parses both with the
+same code. The API's views (``web/``) and the outbox (an adapter) both build them from here; the
+shapes only the API answers with are ``web/presenters.py``."""
 from __future__ import annotations
 
 from infra.kernel.clock import rfc3339
+from infra.kernel.money import format_amount
 
-from gateway_api.domain.money import format_amount
 from gateway_api.domain.refunds import Refund
 from gateway_api.domain.transactions import Transaction
 

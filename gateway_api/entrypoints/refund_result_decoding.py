@@ -8,7 +8,7 @@ import re
 
 from infra.kernel.contracts import MAX_ID_LENGTH, REFUND_FAILURE_REASONS, REFUND_FINAL_STATUSES, REFUND_SUCCEEDED, RefundResult
 
-from gateway_api.adapters.result_decoding import Unusable, _check_id, _check_text, _json_object
+from gateway_api.entrypoints.result_decoding import Unusable, _check_id, _check_text, _json_object
 
 _AMOUNT = re.compile(r"\A[0-9]{1,10}\.[0-9]{2}\Z")
 

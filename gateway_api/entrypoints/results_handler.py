@@ -1,4 +1,4 @@
-"""Turning a batch of `transactions_result` messages into one ledger write.
+"""Turning a batch of `transactions_result` messages into one ledger write (``ApplyResults``).
 
 Nothing a message contains can block a partition: results that break the contract are
 dead-lettered before the write (``decoding``), and if the batch still fails while the database
@@ -18,21 +18,22 @@ from infra.kernel.contracts import DeadLetter, TransactionResult
 from infra.runtime.dead_letters import DeadLetterPublisher, dead_letter
 from infra.runtime.poison import OutageOrPoison, apply_isolating, poison_reason
 
-from gateway_api.adapters.result_decoding import Unusable, decode_result
 from gateway_api.adapters.metrics import ResultsMetrics
-from gateway_api.use_cases.ports import Ledger, LedgerRefused
+from gateway_api.entrypoints.result_decoding import Unusable, decode_result
+from gateway_api.use_cases.apply_results import ApplyResults
+from gateway_api.use_cases.ports import LedgerRefused
 
 log = logging.getLogger(__name__)
 
 Decoded = tuple[Message, TransactionResult]
 
 
-class ApplyResults:
-    """The batch handler of the results consumer: one DB transaction per batch."""
+class ResultBatchHandler:
+    """The batch handler of the results consumer: decode, dead-letter, ``ApplyResults`` (one DB transaction)."""
 
-    def __init__(self, ledger: Ledger, dead_letters: DeadLetterPublisher, metrics: ResultsMetrics,
+    def __init__(self, apply_results: ApplyResults, dead_letters: DeadLetterPublisher, metrics: ResultsMetrics,
                  judge: OutageOrPoison):
-        self._ledger = ledger
+        self._apply_results = apply_results
         self._judge = judge
         self._dead_letters = dead_letters
         self._metrics = metrics
@@ -59,7 +60,7 @@ class ApplyResults:
 
     def _apply_all(self, decoded: Sequence[Decoded]) -> list[TransactionResult]:
         results = [result for _, result in decoded]
-        self._ledger.apply_results(results)
+        self._apply_results(results)
         return results
 
     def _record(self, applied: list[TransactionResult], letters: list[DeadLetter]) -> None:

@@ -22,7 +22,7 @@ from gateway_api.domain.deliveries import DELIVERED, PENDING
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
 from gateway_api.use_cases.ports import AttemptRecord, ClaimedDelivery, DeliveryQueue
 from gateway_api.adapters.metrics import WebhookMetrics
-from gateway_api.adapters.webhook_senders import Senders
+from gateway_api.entrypoints.webhook_senders import Senders
 from gateway_api.settings import WebhookSettings
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ GATHER_SECONDS = 0.05
 PREFETCH = 4
 
 
-class Dispatcher:
+class DeliveryLoop:
     def __init__(self, deliver: DeliverWebhooks, queue: DeliveryQueue, settings: WebhookSettings,
                  now: Callable[[], datetime], metrics: WebhookMetrics, judge: OutageOrPoison | None = None):
         self._deliver = deliver

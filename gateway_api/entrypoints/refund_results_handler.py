@@ -1,6 +1,7 @@
-"""Turning a batch of ``refunds_result`` messages into ledger writes, like ``ApplyResults`` for payments:
-results that break the contract are dead-lettered, a batch the database refuses is applied one by
-one and only the refused results are dead-lettered, an outage raises and the loop retries."""
+"""Turning a batch of ``refunds_result`` messages into ledger writes (``ApplyRefundResults``), like
+``ResultBatchHandler`` for payments: results that break the contract are dead-lettered, a batch the
+database refuses is applied one by one and only the refused results are dead-lettered, an outage raises
+and the loop retries."""
 from __future__ import annotations
 
 import logging
@@ -12,19 +13,20 @@ from infra.kernel.contracts import DeadLetter, RefundResult
 from infra.runtime.dead_letters import DeadLetterPublisher, dead_letter
 
 from gateway_api.adapters.metrics import ResultsMetrics
-from gateway_api.adapters.refund_result_decoding import decode_refund_result
-from gateway_api.adapters.result_decoding import Unusable
 from gateway_api.domain.refunds import Refund
-from gateway_api.use_cases.ports import LedgerRefused, RefundLedger
+from gateway_api.entrypoints.refund_result_decoding import decode_refund_result
+from gateway_api.entrypoints.result_decoding import Unusable
+from gateway_api.use_cases.apply_results import ApplyRefundResults
+from gateway_api.use_cases.ports import LedgerRefused
 
 log = logging.getLogger(__name__)
 
 
-class ApplyRefundResults:
+class RefundResultBatchHandler:
     """The batch handler of ``refunds_result`` in the results consumer."""
 
-    def __init__(self, refunds: RefundLedger, dead_letters: DeadLetterPublisher, metrics: ResultsMetrics):
-        self._refunds = refunds
+    def __init__(self, apply_results: ApplyRefundResults, dead_letters: DeadLetterPublisher, metrics: ResultsMetrics):
+        self._apply_results = apply_results
         self._dead_letters = dead_letters
         self._metrics = metrics
 
@@ -46,13 +48,13 @@ class ApplyRefundResults:
 
     def _apply(self, decoded: list[tuple[Message, RefundResult]]) -> tuple[list[Refund], list[DeadLetter]]:
         try:
-            return self._refunds.apply_results([result for _, result in decoded]), []
+            return self._apply_results([result for _, result in decoded]), []
         except LedgerRefused as exc:
             log.warning("the ledger refused a refund batch; applying one by one", extra={"error_class": str(exc)})
         decided, refused = [], []
         for message, result in decoded:
             try:
-                decided += self._refunds.apply_results([result])
+                decided += self._apply_results([result])
             except LedgerRefused as exc:
                 refused.append(dead_letter(message, f"refused by the ledger: {exc}"))
         return decided, refused
