@@ -57,7 +57,7 @@ class Topics:
         return cls(prefix + TRANSACTIONS, prefix + TRANSACTIONS_RESULT, prefix + TRANSACTIONS_DLQ,
                    prefix + REFUNDS, prefix + REFUNDS_RESULT)
 
-    def all(self) -> tuple[str, ...]:
+    def names(self) -> tuple[str, ...]:
         return (self.transactions, self.results, self.dlq, self.refunds, self.refunds_result)
 
 

@@ -175,7 +175,7 @@ def admin_client(settings: KafkaSettings) -> AdminClient:
 
 def ensure_topics(settings: KafkaSettings, topics: Iterable[str] | None = None, timeout: float = 30) -> None:
     """Create the topics that do not exist yet (Tansu does not auto-create them)."""
-    names = list(topics if topics is not None else settings.topics.all())
+    names = list(topics if topics is not None else settings.topics.names())
     new = [NewTopic(name, settings.partitions, settings.replication_factor) for name in names]
     admin = admin_client(settings)  # must outlive the futures it returns
     futures = admin.create_topics(new, operation_timeout=timeout, request_timeout=timeout)

@@ -103,7 +103,7 @@ class BrokerWatch:
         found = []
         try:
             # Dead letters are never fetched, so they cost nothing (and a swap carries them over).
-            for topic in (t for t in self._settings.topics.all() if t != self._settings.topics.dlq):
+            for topic in (t for t in self._settings.topics.names() if t != self._settings.topics.dlq):
                 for partition in range(self._settings.partitions):
                     low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=2)
                     found.append((high - low, topic, partition))

@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     with EmbeddedBroker(args.port, args.host, settings) as broker:
         print(f"embedded broker (Tansu, memory storage) on {broker.bootstrap_servers}; "
-              f"topics {', '.join(settings.topics.all())} x {args.partitions} partitions", flush=True)
+              f"topics {', '.join(settings.topics.names())} x {args.partitions} partitions", flush=True)
         while not stop.wait(0.5):
             if not broker.is_running():
                 print("embedded broker exited unexpectedly", file=sys.stderr)

@@ -63,7 +63,7 @@ def topic_records(stack, which: str) -> list[bytes]:
 
 def every_topic_record(stack) -> list[bytes]:
     kafka = stack.kafka_settings()
-    return [m.value() or b"" for topic in kafka.topics.all() for m in read_messages(kafka, topic)]
+    return [m.value() or b"" for topic in kafka.topics.names() for m in read_messages(kafka, topic)]
 
 
 def every_file(stack) -> dict[str, bytes]:

@@ -6,7 +6,7 @@ import urllib.request
 
 import pytest
 
-from infra import prometheus_local
+from infra.stack import prometheus_local
 from tests.observability.conftest import PrometheusApi, started_prometheus
 from tests.observability.queries import alert_rules
 from tests.support import skip_or_fail, wait_until
