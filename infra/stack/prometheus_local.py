@@ -24,7 +24,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-ALERTS_FILE = Path(__file__).resolve().parent / "prometheus" / "alerts.yml"
+ALERTS_FILE = Path(__file__).resolve().parents[1] / "prometheus" / "alerts.yml"  # infra/prometheus/
 INSTALL_HINT = (
     "Prometheus is not installed, so the stack runs without it. To see the metrics, alerts and "
     "targets locally: `sudo apt-get install prometheus` (Debian/Ubuntu; then `sudo systemctl disable "
