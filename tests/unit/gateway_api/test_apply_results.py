@@ -11,13 +11,12 @@ from datetime import datetime
 
 import pytest
 
-from infra.kernel.contracts import REFUND_FAILURE_REASONS, RefundResult, TransactionResult
-
 from gateway_api.domain.refunds import REFUND_PENDING, Refund
 from gateway_api.domain.results import may_decide
 from gateway_api.domain.transactions import STATUS_PENDING, Transaction
 from gateway_api.use_cases.apply_results import ApplyRefundResults, ApplyResults
 from gateway_api.use_cases.ports import DecisionBatch, ResultLedger
+from infra.kernel.contracts import REFUND_FAILURE_REASONS, RefundResult, TransactionResult
 
 NOW = datetime(2026, 12, 6, 12, 0)
 

@@ -11,7 +11,11 @@ from gateway_api.web.audit_schemas import OperatorCreateSchema
 from gateway_api.web.compiled_loads import NOT_SURE, compile_load
 from gateway_api.web.refund_schemas import RefundCreateSchema
 from gateway_api.web.schemas import (
-    EXAMPLE_TRANSACTION, AccountCreateSchema, AccountRateLimitSchema, ReportQuerySchema, SessionCreateSchema,
+    EXAMPLE_TRANSACTION,
+    AccountCreateSchema,
+    AccountRateLimitSchema,
+    ReportQuerySchema,
+    SessionCreateSchema,
     TransactionCreateSchema,
 )
 from gateway_api.web.webhook_schemas import ResendSchema, WebhookEndpointCreateSchema

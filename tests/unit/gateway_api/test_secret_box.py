@@ -4,9 +4,8 @@ import os
 
 import pytest
 
-from infra.runtime.settings import Secret
-
 from gateway_api.adapters.secret_box import AesGcmSecretBox
+from infra.runtime.settings import Secret
 
 KEY = Secret(base64.b64encode(os.urandom(32)).decode())
 

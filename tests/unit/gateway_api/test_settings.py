@@ -3,10 +3,8 @@ import re
 
 import pytest
 
+from gateway_api.settings import ResultsSettings, Settings
 from infra.runtime.settings import DEV_WEBHOOK_SECRETS_KEY, ConfigurationError, EnvReader
-
-from gateway_api.settings import ResultsSettings
-from gateway_api.settings import Settings
 from tests.support.secrets import STRONG_SECRETS
 
 KEY = "dGVzdC13ZWJob29rLXNlY3JldHMta2V5LTAxMjM0NTY="

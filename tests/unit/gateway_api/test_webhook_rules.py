@@ -6,7 +6,12 @@ from datetime import datetime, timedelta
 import pytest
 
 from gateway_api.domain.deliveries import (
-    DEFAULT_RETRY_SCHEDULE, AttemptResult, RetrySchedule, after_attempt, clipped_body, first_delivery_id,
+    DEFAULT_RETRY_SCHEDULE,
+    AttemptResult,
+    RetrySchedule,
+    after_attempt,
+    clipped_body,
+    first_delivery_id,
 )
 from gateway_api.domain.errors import InvalidParameter
 from gateway_api.domain.events import event_id, transaction_event

@@ -11,7 +11,12 @@ from gateway_api.domain.webhook_signature import verify
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
 from gateway_api.use_cases.events import Events
 from gateway_api.use_cases.ports import (
-    ClaimedDelivery, DeliveryQueue, EventRepository, HostResolver, SecretCipher, WebhookEndpointRepository,
+    ClaimedDelivery,
+    DeliveryQueue,
+    EventRepository,
+    HostResolver,
+    SecretCipher,
+    WebhookEndpointRepository,
     WebhookSender,
 )
 from gateway_api.use_cases.webhook_endpoints import WebhookEndpoints
