@@ -32,13 +32,13 @@ from infra.runtime.kafka import KafkaSettings
 from panel.adapters.refund_results import refund_to_event
 from panel.adapters.results_consumer import ResultsConsumer, result_to_event
 from panel.use_cases.hub import Hub
-from processor.adapters.card_data import CardDataReader
-from processor.adapters.kafka import TransactionBatchHandler
+from processor.entrypoints.card_data import CardDataReader
+from processor.entrypoints.transaction_handler import TransactionBatchHandler
 from processor.adapters.metrics import ProcessorMetrics
 from processor.adapters.sql_repository import SqlTransactionRepository
 from processor.bootstrap import MIGRATIONS as PROCESSOR_MIGRATIONS
 from processor.use_cases.ports import ResultPublisher
-from processor.use_cases.process_transaction import ProcessTransaction
+from processor.use_cases.process_transactions import ProcessTransaction
 from tests.integration.gateway_api.support import WEBHOOK_SECRETS_KEY
 from tests.support.ports import refusing_port
 from tests.support.transactions import TEST_CARD_KEYS

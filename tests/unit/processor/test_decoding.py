@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from processor.adapters.card_data import CardDataReader
-from processor.adapters.decoding import Unidentifiable, decode as decode_with
+from processor.entrypoints.card_data import CardDataReader
+from processor.entrypoints.decoding import Unidentifiable, decode as decode_with
 from tests.support.transactions import TEST_CIPHER, encrypted
 
 PLAINTEXT_READER = CardDataReader(TEST_CIPHER, accept_plaintext=True)

@@ -1,48 +1,22 @@
-"""Kafka side of refunds: the batch handler for ``refunds`` and the ``refunds_result`` publisher."""
+"""The batch handler the consumer loop calls for ``refunds``."""
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Sequence
 
-import orjson
 from confluent_kafka import Message
 
-from infra.kernel.clock import rfc3339
-from infra.kernel.contracts import DeadLetter, RefundResult
+from infra.kernel.contracts import DeadLetter
 from infra.runtime.dead_letters import DeadLetterPublisher, dead_letter
-from infra.runtime.kafka import AckedProducer, Record
 
-from processor.adapters.decoding import Unidentifiable
+from processor.entrypoints.decoding import Unidentifiable
 from processor.adapters.metrics import ProcessorMetrics
-from processor.adapters.refund_decoding import decode_refund
-from processor.domain.refunds import RefundOutcome, RefundRequest
-from processor.use_cases.ports import RefundResultPublisher
+from processor.entrypoints.refund_decoding import decode_refund
+from processor.domain.refunds import RefundRequest
 from processor.use_cases.process_refunds import ProcessRefunds
 
 log = logging.getLogger(__name__)
-
-
-def present_refund(outcome: RefundOutcome) -> RefundResult:
-    return RefundResult(
-        id=outcome.id, transaction_id=outcome.transaction_id, account_id=outcome.account_id, status=outcome.status,
-        amount=None if outcome.amount is None else str(outcome.amount), failure_reason=outcome.failure_reason,
-        amount_refunded=str(outcome.amount_refunded), processed_at=rfc3339(outcome.processed_at))
-
-
-class KafkaRefundResultPublisher(RefundResultPublisher):
-    """Keyed by account id, like the requests."""
-
-    def __init__(self, producer: AckedProducer, topic: str, timeout: float):
-        self._producer = producer
-        self._topic = topic
-        self._timeout = timeout
-
-    def publish(self, outcomes: Sequence[RefundOutcome]) -> None:
-        records = [Record(self._topic, orjson.dumps(vars(present_refund(o))), o.account_id.encode() or None)
-                   for o in outcomes]
-        if records:
-            self._producer.send(records, self._timeout)
 
 
 class RefundBatchHandler:

@@ -1,4 +1,4 @@
-"""Kafka side of the processor: the batch handler the consumer loop calls, and the publishers."""
+"""The batch handler the consumer loop calls for ``transactions``."""
 from __future__ import annotations
 
 import logging
@@ -9,33 +9,14 @@ from confluent_kafka import Message
 
 from infra.kernel.contracts import DeadLetter
 from infra.runtime.dead_letters import DeadLetterPublisher, dead_letter
-from infra.runtime.kafka import AckedProducer, Record
 from infra.runtime.poison import OutageOrPoison, apply_isolating, poison_reason
 
-from processor.adapters.card_data import CardDataReader
-from processor.adapters.decoding import Unidentifiable, decode
-from processor.domain.transaction import Outcome
+from processor.entrypoints.card_data import CardDataReader
+from processor.entrypoints.decoding import Unidentifiable, decode
 from processor.adapters.metrics import ProcessorMetrics
-from processor.adapters.presenters import result_messages
-from processor.use_cases.ports import ResultPublisher
-from processor.use_cases.process_transaction import ProcessedBatch, ProcessTransaction, TransactionInput
+from processor.use_cases.process_transactions import ProcessedBatch, ProcessTransaction, TransactionInput
 
 log = logging.getLogger(__name__)
-
-
-class KafkaResultPublisher(ResultPublisher):
-    """All results of a batch in one acknowledged send, keyed by account id like the input."""
-
-    def __init__(self, producer: AckedProducer, topic: str, timeout: float):
-        self._producer = producer
-        self._topic = topic
-        self._timeout = timeout
-
-    def publish(self, outcomes: Sequence[Outcome]) -> None:
-        topic = self._topic
-        records = [Record(topic, value, o.account_id.encode() or None)
-                   for o, value in zip(outcomes, result_messages(outcomes))]
-        self._producer.send(records, self._timeout)
 
 
 class TransactionBatchHandler:

@@ -14,7 +14,7 @@ import orjson
 from infra.kernel.contracts import MAX_ID_LENGTH
 from infra.kernel.money import AmountError, parse_amount
 
-from processor.adapters.decoding import Unidentifiable
+from processor.entrypoints.decoding import Unidentifiable
 from processor.domain.refunds import RefundRequest
 
 

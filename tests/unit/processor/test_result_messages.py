@@ -6,7 +6,7 @@ import pytest
 
 from infra.runtime.settings import ConfigurationError, EnvReader
 from processor.domain.transaction import Outcome
-from processor.adapters.presenters import present, result_messages
+from processor.adapters.result_messages import present, result_messages
 from processor.settings import Settings
 from tests.support.transactions import TEST_CARD_KEYS
 

@@ -6,7 +6,7 @@ import pytest
 
 from processor.domain.transaction import Outcome
 from processor.use_cases.ports import ResultPublisher, TransactionRepository
-from processor.use_cases.process_transaction import ProcessTransaction, TransactionInput
+from processor.use_cases.process_transactions import ProcessTransaction, TransactionInput
 
 FIRST = datetime(2026, 6, 15, 12, 0, 0)
 LATER = datetime(2026, 6, 15, 13, 0, 0)

@@ -15,9 +15,9 @@ import orjson
 from infra.kernel.clock import parse_rfc3339
 from infra.kernel.contracts import LEGACY_CVV_FIELD, MAX_ID_LENGTH
 
-from processor.adapters.card_data import CardDataReader
+from processor.entrypoints.card_data import CardDataReader
 from processor.domain.money import to_money
-from processor.use_cases.process_transaction import TransactionInput
+from processor.use_cases.process_transactions import TransactionInput
 
 EARLIEST_YEAR = 1970
 

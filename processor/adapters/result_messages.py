@@ -1,4 +1,5 @@
-"""An outcome as the ``transactions_result`` message the rest of the gateway reads."""
+"""The messages the processor publishes: an outcome as ``transactions_result``, a refund decision as
+``refunds_result``, as the rest of the gateway reads them."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
@@ -6,8 +7,9 @@ from collections.abc import Iterator, Sequence
 import orjson
 
 from infra.kernel.clock import rfc3339
-from infra.kernel.contracts import TransactionResult
+from infra.kernel.contracts import RefundResult, TransactionResult
 
+from processor.domain.refunds import RefundOutcome
 from processor.domain.transaction import Outcome
 
 
@@ -41,3 +43,10 @@ def _fields(outcome: Outcome, processed_at: str) -> dict:
         "created_at": None if outcome.created_at is None else rfc3339(outcome.created_at),
         "processed_at": processed_at,
     }
+
+
+def present_refund(outcome: RefundOutcome) -> RefundResult:
+    return RefundResult(
+        id=outcome.id, transaction_id=outcome.transaction_id, account_id=outcome.account_id, status=outcome.status,
+        amount=None if outcome.amount is None else str(outcome.amount), failure_reason=outcome.failure_reason,
+        amount_refunded=str(outcome.amount_refunded), processed_at=rfc3339(outcome.processed_at))
