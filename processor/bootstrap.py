@@ -29,7 +29,7 @@ from processor.entrypoints.transaction_handler import TransactionBatchHandler
 from processor.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
 from processor.settings import MigrationSettings, Settings
 from processor.use_cases.process_refunds import ProcessRefunds
-from processor.use_cases.process_transactions import ProcessTransaction
+from processor.use_cases.process_transactions import ProcessTransactions
 
 CLIENT_ID = "processor"
 LAG_STATS_INTERVAL_MS = 5000
@@ -39,13 +39,13 @@ def run_migrations(settings: MigrationSettings) -> None:
     migrate(settings.database_url, MIGRATIONS)
 
 
-def bootstrap(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Processor:
+def build_processor(settings: Settings, registry: CollectorRegistry = REGISTRY) -> Processor:
     migrate_if_enabled(settings, MIGRATIONS)
     metrics = ProcessorMetrics(registry)
     engine = build_engine(settings.database_url)
     producer = build_acked_producer(settings.kafka, CLIENT_ID)
     topics, timeout = settings.kafka.topics, settings.publish_timeout_seconds
-    use_case = ProcessTransaction(SqlTransactionRepository(engine), KafkaResultPublisher(producer, topics.results, timeout))
+    use_case = ProcessTransactions(SqlTransactionRepository(engine), KafkaResultPublisher(producer, topics.results, timeout))
     cards = CardDataReader(CardCipher(settings.card_data_keys), settings.accept_plaintext_cards)
     dead_letters = DeadLetterPublisher(producer, topics.dlq, timeout)
     refunds = ProcessRefunds(SqlRefundRepository(engine), KafkaRefundResultPublisher(producer, topics.refunds_result,

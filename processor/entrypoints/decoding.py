@@ -3,7 +3,7 @@
 A message with an id always decodes: missing or garbage fields become values the rules reject
 (an empty card number, a None month...), and card data that cannot be read (not encrypted, or not
 decryptable) is marked so for the rules that reject it. Only a message that cannot be identified
-raises :class:`Unidentifiable` and goes to the dead-letter topic.
+raises :class:`Unusable` and goes to the dead-letter topic.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from processor.use_cases.process_transactions import TransactionInput
 EARLIEST_YEAR = 1970
 
 
-class Unidentifiable(ValueError):
+class Unusable(ValueError):
     """The message has no usable transaction id; the text says why."""
 
 
@@ -47,13 +47,13 @@ def decode(raw: bytes | None, cards: CardDataReader) -> TransactionInput:
 
 def _json_object(raw: bytes | None) -> dict:
     if not raw:
-        raise Unidentifiable("empty message")
+        raise Unusable("empty message")
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
         data = _json_the_slow_way(raw)
     if not isinstance(data, dict):
-        raise Unidentifiable("not a JSON object")
+        raise Unusable("not a JSON object")
     return data
 
 
@@ -62,17 +62,17 @@ def _json_the_slow_way(raw: bytes):
     try:
         return json.loads(raw)
     except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise Unidentifiable("not JSON") from None
+        raise Unusable("not JSON") from None
 
 
 def _id(value: object) -> str:
     if isinstance(value, str) and not _is_utf8(value):
-        raise Unidentifiable("id is not valid text")
+        raise Unusable("id is not valid text")
     text = _text(value).strip()
     if not text:
-        raise Unidentifiable("no id")
+        raise Unusable("no id")
     if len(text) > MAX_ID_LENGTH:
-        raise Unidentifiable(f"id longer than {MAX_ID_LENGTH} characters")
+        raise Unusable(f"id longer than {MAX_ID_LENGTH} characters")
     return text
 
 

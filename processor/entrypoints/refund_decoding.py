@@ -2,7 +2,7 @@
 
 A message that names a refund, a payment and a merchant always decodes; an amount that is not a
 positive decimal string with at most two decimals is marked invalid and the refund fails
-(``invalid_amount``). A message that cannot be identified raises :class:`Unidentifiable` and goes
+(``invalid_amount``). A message that cannot be identified raises :class:`Unusable` and goes
 to the dead-letter topic, never stopping the loop.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import orjson
 from infra.kernel.contracts import MAX_ID_LENGTH
 from infra.kernel.money import AmountError, parse_amount
 
-from processor.entrypoints.decoding import Unidentifiable
+from processor.entrypoints.decoding import Unusable
 from processor.domain.refunds import RefundRequest
 
 
@@ -27,22 +27,22 @@ def decode_refund(raw: bytes | None) -> RefundRequest:
 
 def _json_object(raw: bytes | None) -> dict:
     if not raw:
-        raise Unidentifiable("empty message")
+        raise Unusable("empty message")
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        raise Unidentifiable("not JSON") from None
+        raise Unusable("not JSON") from None
     if not isinstance(data, dict):
-        raise Unidentifiable("not a JSON object")
+        raise Unusable("not a JSON object")
     return data
 
 
 def _identifier(data: dict, name: str) -> str:
     value = data.get(name)
     if not isinstance(value, str) or not value.strip():
-        raise Unidentifiable(f"no {name}")
+        raise Unusable(f"no {name}")
     if len(value) > MAX_ID_LENGTH:
-        raise Unidentifiable(f"{name} longer than {MAX_ID_LENGTH} characters")
+        raise Unusable(f"{name} longer than {MAX_ID_LENGTH} characters")
     return value
 
 

@@ -10,7 +10,7 @@ from confluent_kafka import Message
 from infra.kernel.contracts import DeadLetter
 from infra.runtime.dead_letters import DeadLetterPublisher, dead_letter
 
-from processor.entrypoints.decoding import Unidentifiable
+from processor.entrypoints.decoding import Unusable
 from processor.adapters.metrics import ProcessorMetrics
 from processor.entrypoints.refund_decoding import decode_refund
 from processor.domain.refunds import RefundRequest
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 class RefundBatchHandler:
-    """Decode refund requests, dead-letter the unidentifiable, decide the rest in one DB transaction."""
+    """Decode refund requests, dead-letter the unusable, decide the rest in one DB transaction."""
 
     def __init__(self, use_case: ProcessRefunds, dead_letters: DeadLetterPublisher, metrics: ProcessorMetrics):
         self._use_case = use_case
@@ -33,7 +33,7 @@ class RefundBatchHandler:
             requests, letters = _split(messages)
             if letters:
                 self._dead_letters.publish(letters)
-            batch = self._use_case.execute(requests)
+            batch = self._use_case(requests)
         except Exception:
             self._metrics.batch_failures.inc()
             raise
@@ -49,6 +49,6 @@ def _split(messages: Sequence[Message]) -> tuple[list[RefundRequest], list[DeadL
     for message in messages:
         try:
             requests.append(decode_refund(message.value()))
-        except Unidentifiable as exc:
+        except Unusable as exc:
             letters.append(dead_letter(message, str(exc)))
     return requests, letters

@@ -12,9 +12,9 @@ from infra.runtime.dead_letters import DeadLetterPublisher, dead_letter
 from infra.runtime.poison import OutageOrPoison, apply_isolating, poison_reason
 
 from processor.entrypoints.card_data import CardDataReader
-from processor.entrypoints.decoding import Unidentifiable, decode
+from processor.entrypoints.decoding import Unusable, decode
 from processor.adapters.metrics import ProcessorMetrics
-from processor.use_cases.process_transactions import ProcessedBatch, ProcessTransaction, TransactionInput
+from processor.use_cases.process_transactions import ProcessedBatch, ProcessTransactions, TransactionInput
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ class TransactionBatchHandler:
     message that cannot be decoded, or fails alone while the database answers, is dead-lettered.
     """
 
-    def __init__(self, use_case: ProcessTransaction, dead_letters: DeadLetterPublisher, metrics: ProcessorMetrics,
+    def __init__(self, use_case: ProcessTransactions, dead_letters: DeadLetterPublisher, metrics: ProcessorMetrics,
                  cards: CardDataReader, judge: OutageOrPoison):
         self._use_case = use_case
         self._dead_letters = dead_letters
@@ -40,7 +40,7 @@ class TransactionBatchHandler:
         self._cards.failures.clear()
         try:
             decoded, letters = _split(messages, self._cards)
-            batches, poison = apply_isolating(decoded, self._execute, self._judge)
+            batches, poison = apply_isolating(decoded, self._process, self._judge)
             letters += [dead_letter(message, reason) for (message, _), reason in poison]
             if letters:
                 self._dead_letters.publish(letters)
@@ -60,8 +60,8 @@ class TransactionBatchHandler:
             log.warning("card data could not be decrypted", extra={"causes": dict(self._cards.failures)})
 
 
-    def _execute(self, decoded: Sequence[tuple[Message, TransactionInput]]) -> ProcessedBatch:
-        return self._use_case.execute([item for _, item in decoded])
+    def _process(self, decoded: Sequence[tuple[Message, TransactionInput]]) -> ProcessedBatch:
+        return self._use_case([item for _, item in decoded])
 
 
 def _split(messages: Sequence[Message], cards: CardDataReader,
@@ -70,7 +70,7 @@ def _split(messages: Sequence[Message], cards: CardDataReader,
     for message in messages:
         try:
             decoded.append((message, decode(message.value(), cards)))
-        except Unidentifiable as exc:
+        except Unusable as exc:
             letters.append(dead_letter(message, str(exc)))
         except Exception as exc:  # noqa: BLE001 - whatever a message holds, the batch goes on
             letters.append(dead_letter(message, poison_reason(exc)))

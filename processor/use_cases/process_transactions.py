@@ -40,7 +40,7 @@ class ProcessedBatch:
     decided: list[Outcome]  # the subset decided now (the others were stored before)
 
 
-class ProcessTransaction:
+class ProcessTransactions:
     """Idempotent: an id stored before keeps its stored outcome; never a second row or a new status."""
 
     def __init__(self, repository: TransactionRepository, publisher: ResultPublisher,
@@ -49,7 +49,7 @@ class ProcessTransaction:
         self._publisher = publisher
         self._clock = clock
 
-    def execute(self, inputs: Sequence[TransactionInput]) -> ProcessedBatch:
+    def __call__(self, inputs: Sequence[TransactionInput]) -> ProcessedBatch:
         now = self._clock()
         fresh = [item.to_transaction().decide(now) for item in _first_per_id(inputs)]
         outcomes = self._repository.add_new(fresh) if fresh else []

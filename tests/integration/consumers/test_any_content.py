@@ -38,7 +38,7 @@ from processor.adapters.metrics import ProcessorMetrics
 from processor.adapters.sql_repository import SqlTransactionRepository
 from processor.bootstrap import MIGRATIONS as PROCESSOR_MIGRATIONS
 from processor.use_cases.ports import ResultPublisher
-from processor.use_cases.process_transactions import ProcessTransaction
+from processor.use_cases.process_transactions import ProcessTransactions
 from tests.integration.gateway_api.support import WEBHOOK_SECRETS_KEY
 from tests.support.ports import refusing_port
 from tests.support.transactions import TEST_CARD_KEYS
@@ -134,7 +134,7 @@ TRANSACTION_FIELDS = {name: json_values for name in (
 def test_the_processor_decides_or_dead_letters_whatever_a_message_holds(processor_engine, batch):
     published, letters = Published(), Letters()
     handler = TransactionBatchHandler(
-        ProcessTransaction(SqlTransactionRepository(processor_engine), published), letters,
+        ProcessTransactions(SqlTransactionRepository(processor_engine), published), letters,
         ProcessorMetrics(CollectorRegistry()), CardDataReader(CardCipher(TEST_CARD_KEYS), accept_plaintext=True),
         OutageOrPoison(database_answers(processor_engine)))
     handler([Message(value, offset) for offset, (_, value) in enumerate(batch)])

@@ -42,7 +42,7 @@ def decide_retrying(engine, requests, deadline=60):
     stop = datetime.now() + timedelta(seconds=deadline)
     while True:
         try:
-            return use_case.execute(requests)
+            return use_case(requests)
         except DBAPIError:
             if datetime.now() > stop:
                 raise

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from processor.entrypoints.card_data import CardDataReader
-from processor.entrypoints.decoding import Unidentifiable, decode as decode_with
+from processor.entrypoints.decoding import Unusable, decode as decode_with
 from tests.support.transactions import TEST_CIPHER, encrypted
 
 PLAINTEXT_READER = CardDataReader(TEST_CIPHER, accept_plaintext=True)
@@ -101,8 +101,8 @@ def test_a_message_with_only_an_id_still_decodes():
         (b'{"id": "\\ud800"}', "id is not valid text"),
     ],
 )
-def test_unidentifiable_messages_say_why(payload, reason):
-    with pytest.raises(Unidentifiable, match=f"^{reason}$"):
+def test_unusable_messages_say_why(payload, reason):
+    with pytest.raises(Unusable, match=f"^{reason}$"):
         decode(payload)
 
 

@@ -41,7 +41,7 @@ class RefundMachine(RuleBasedStateMachine):
         for _ in range(batch):
             self.next_id += 1
             requests.append(RefundRequest(f"re_{self.next_id}", payment, "acct", None if cents is None else _money(cents)))
-        outcomes = self.use_case.execute(requests).outcomes
+        outcomes = self.use_case(requests).outcomes
         for request, outcome in zip(requests, outcomes):
             expected = self._model_decides(payment, cents)
             self.model_outcomes[request.id] = expected
@@ -52,7 +52,7 @@ class RefundMachine(RuleBasedStateMachine):
         if not self.model_outcomes:
             return
         refund_id = data.draw(st.sampled_from(sorted(self.model_outcomes)))
-        outcome = self.use_case.execute([RefundRequest(refund_id, "tx-approved", "acct", _money(1))]).outcomes[0]
+        outcome = self.use_case([RefundRequest(refund_id, "tx-approved", "acct", _money(1))]).outcomes[0]
         assert (outcome.status, None if outcome.amount is None else _cents(outcome.amount)) == \
             self.model_outcomes[refund_id]
 

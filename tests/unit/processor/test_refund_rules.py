@@ -99,8 +99,8 @@ class Published(RefundResultPublisher):
 def test_a_redelivered_refund_republishes_its_stored_outcome_and_refunds_once():
     repository, published = InMemoryRefunds({"tx-1": PAID}), Published()
     use_case = ProcessRefunds(repository, published, lambda: NOW)
-    first = use_case.execute([request("60.00"), request("60.00")])
-    again = use_case.execute([request("60.00")])
+    first = use_case([request("60.00"), request("60.00")])
+    again = use_case([request("60.00")])
     assert first.outcomes == again.outcomes and again.decided == []
     assert repository.refunded["tx-1"] == Decimal("60.00")
     assert [o.status for o in published.outcomes] == ["succeeded", "succeeded"]
@@ -109,6 +109,6 @@ def test_a_redelivered_refund_republishes_its_stored_outcome_and_refunds_once():
 def test_when_the_database_refuses_the_refund_fails_as_exceeding_what_is_left():
     repository = InMemoryRefunds({"tx-1": PAID})
     repository.refuse_next_take = True
-    batch = ProcessRefunds(repository, Published(), lambda: NOW).execute([request("10.00")])
+    batch = ProcessRefunds(repository, Published(), lambda: NOW)([request("10.00")])
     assert (batch.outcomes[0].status, batch.outcomes[0].failure_reason) == ("failed", "amount_exceeds_refundable")
     assert repository.refunded == {}
