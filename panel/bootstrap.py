@@ -10,8 +10,8 @@ from infra.runtime.metrics import instrument_flask, metrics_for
 from infra.runtime.proxies import trust_proxies
 from infra.runtime.rate_limits import RateLimiter
 from panel.adapters.gateway import GatewayClient
-from panel.adapters.refund_results import refund_to_event
-from panel.adapters.results_consumer import ResultsConsumer, result_to_event
+from panel.entrypoints.refund_results import refund_to_event
+from panel.entrypoints.results_reader import ResultsConsumer, result_to_event
 from panel.adapters.vault import CredentialVault, derive_key
 from panel.adapters.metrics import PanelMetrics
 from panel.adapters.stream_leases import stream_leases

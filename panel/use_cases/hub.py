@@ -1,7 +1,7 @@
 """Fan-out of live results (payments, and refunds as ``kind="refund"``) to the SSE streams of one
 panel process.
 
-Every process consumes every result (see ``panel.adapters.results_consumer``) and publishes it
+Every process consumes every result (see ``panel.entrypoints.results_reader``) and publishes it
 here; each stream subscribes with a filter (a merchant's own account, or an operator's optional
 merchant filter). A short replay buffer lets a stream that reconnects to the same process resume
 exactly after its ``Last-Event-ID``; a stream that cannot (another replica, a restarted process, a

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from infra.runtime.errors import error_body
 from infra.kernel.principals import Principal
 
-from panel.domain.principal import Credential
+from panel.domain.credential import Credential
 
 
 class GatewayRefused(Exception):

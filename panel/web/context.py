@@ -8,7 +8,7 @@ from flask import current_app
 from infra.runtime.rate_limits import RateLimiter
 
 from panel.use_cases.ports import Gateway, StreamLeases
-from panel.adapters.results_consumer import ResultsConsumer
+from panel.entrypoints.results_reader import ResultsConsumer
 from panel.adapters.vault import CredentialVault
 from panel.adapters.metrics import PanelMetrics
 from panel.use_cases.hub import Hub

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, abort, g, request
 
 from panel.use_cases.ports import Gateway, GatewayRefused, GatewayUnavailable, StreamLeases
 from panel.domain.fair_shares import STREAM_LEASE_SECONDS, STREAMS_PER_MERCHANT
-from panel.domain.principal import Credential
+from panel.domain.credential import Credential
 from panel.adapters.metrics import PanelMetrics
 from panel.use_cases.hub import CLOSED, RESYNC, LiveEvent, Subscription, TooManyStreams
 from panel.web.auth import login_required, signed_in_credential, session_id

@@ -29,8 +29,8 @@ from gateway_api.use_cases.apply_results import ApplyResults
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
 from gateway_api.use_cases.ports import ClaimedDelivery, HostResolver
 from infra.runtime.kafka import KafkaSettings
-from panel.adapters.refund_results import refund_to_event
-from panel.adapters.results_consumer import ResultsConsumer, result_to_event
+from panel.entrypoints.refund_results import refund_to_event
+from panel.entrypoints.results_reader import ResultsConsumer, result_to_event
 from panel.use_cases.hub import Hub
 from processor.entrypoints.card_data import CardDataReader
 from processor.entrypoints.transaction_handler import TransactionBatchHandler

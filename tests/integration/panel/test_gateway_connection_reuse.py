@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from panel.adapters.gateway import GatewayClient
-from panel.domain.principal import Credential
+from panel.domain.credential import Credential
 from panel.use_cases.ports import GatewayUnavailable
 
 

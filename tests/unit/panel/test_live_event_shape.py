@@ -7,8 +7,8 @@ from gateway_api.adapters.resource_shapes import refund, transaction
 from gateway_api.domain.refunds import Refund
 from gateway_api.domain.transactions import Transaction
 from infra.kernel.contracts import RefundResult, TransactionResult
-from panel.adapters.refund_results import refund_to_event
-from panel.adapters.results_consumer import result_to_event
+from panel.entrypoints.refund_results import refund_to_event
+from panel.entrypoints.results_reader import result_to_event
 
 RESULT = TransactionResult(id="t1", status="rejected", error_message="invalid credit card cvv", account_id="acct_1",
                            amount="10.50", card_brand="visa", card_last4="4242",

@@ -22,7 +22,7 @@ from infra.runtime.consumer_loop import fetch_batch
 from infra.kernel.contracts import RefundResult, TransactionResult
 from infra.runtime.kafka import KafkaSettings, consumer_config
 from infra.runtime.offset_gaps import OffsetGaps
-from panel.adapters.refund_results import decode_refund, is_sendable_text
+from panel.entrypoints.refund_results import decode_refund, is_sendable_text
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ import pytest
 from infra.runtime.settings import ConfigurationError, EnvReader, Secret
 from panel.adapters.vault import CredentialVault
 from infra.kernel.principals import ADMIN, MERCHANT, Principal
-from panel.domain.principal import Credential
+from panel.domain.credential import Credential
 from panel.settings import Settings
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from infra.kernel.contracts import TransactionResult
 from infra.runtime.kafka import Record, build_acked_producer
-from panel.adapters.results_consumer import ResultsConsumer
+from panel.entrypoints.results_reader import ResultsConsumer
 from tests.support import wait_until
 
 
