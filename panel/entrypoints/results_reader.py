@@ -1,7 +1,7 @@
 """The panel's own reader of ``transactions_result`` and ``refunds_result``: every process sees every
 result, payment or refund.
 
-No consumer group takes part: the consumer assigns itself every partition, starting at the current
+No consumer group takes part: its Kafka consumer assigns itself every partition, starting at the current
 end, and never commits. A message that cannot be shown (on either topic) is skipped and counted
 (``on_unusable``); nothing it holds stops the reader. So each gunicorn worker of each replica receives the whole stream, and a
 restart costs nothing (what happened meanwhile is in the gateway API's ledger, where the browser
@@ -32,7 +32,10 @@ FETCH_MAX_MESSAGES = 501
 FETCH_TIMEOUT_SECONDS = 0.5
 
 
-class ResultsConsumer:
+class ResultsReader:
+    """A thread every panel process runs: it reads every result and hands each to ``on_result``
+    (refund decisions to ``on_refund``)."""
+
     def __init__(self, settings: KafkaSettings, on_result: ResultHandler, retry_seconds: float = 1.0,
                  on_gap_accepted: Callable[[], None] = lambda: None, on_refund: RefundHandler | None = None,
                  on_unusable: Callable[[], None] = lambda: None):
@@ -63,7 +66,7 @@ class ResultsConsumer:
             try:
                 self._consume_until_stopped()
             except Exception:  # noqa: BLE001 - the live view must outlive a broker outage
-                log.exception("results consumer failed, restarting", extra={"retry_in_s": self._retry_seconds})
+                log.exception("results reader failed, restarting", extra={"retry_in_s": self._retry_seconds})
                 self.ready.clear()
                 self._stop.wait(self._retry_seconds)
 

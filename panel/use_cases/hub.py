@@ -62,7 +62,7 @@ class Subscription:
     def close(self) -> None:
         self._closed = True
         try:
-            self._queue.put_nowait(CLOSED)  # wakes a stream waiting in next()
+            self._queue.put_nowait(CLOSED)  # wakes a stream waiting in next_event()
         except queue.Full:
             pass
 
@@ -75,7 +75,7 @@ class Subscription:
             # A slow client: drop events rather than memory, and make it reload from the ledger.
             self._fell_behind = True
 
-    def next(self, timeout: float):
+    def next_event(self, timeout: float):
         """The next event, ``RESYNC``, ``CLOSED``, or None when nothing came within ``timeout``."""
         if self._closed:
             return CLOSED

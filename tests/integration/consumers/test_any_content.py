@@ -30,7 +30,7 @@ from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
 from gateway_api.use_cases.ports import ClaimedDelivery, HostResolver
 from infra.runtime.kafka import KafkaSettings
 from panel.entrypoints.refund_results import refund_to_event
-from panel.entrypoints.results_reader import ResultsConsumer, result_to_event
+from panel.entrypoints.results_reader import ResultsReader, result_to_event
 from panel.use_cases.hub import Hub
 from processor.entrypoints.card_data import CardDataReader
 from processor.entrypoints.transaction_handler import TransactionBatchHandler
@@ -166,9 +166,9 @@ def test_the_results_consumer_applies_or_dead_letters_whatever_a_message_holds(l
 def test_the_panel_reader_shows_or_skips_whatever_a_message_holds(batch):
     hub = Hub()
     stream = hub.subscribe(lambda event: True, owner="operator")
-    reader = ResultsConsumer(None, lambda result: hub.publish(result.account_id, result_to_event(result)))
+    reader = ResultsReader(None, lambda result: hub.publish(result.account_id, result_to_event(result)))
     reader.handle_batch([Message(value, offset) for offset, (_, value) in enumerate(batch)])
-    while (event := stream.next(0)) is not None:
+    while (event := stream.next_event(0)) is not None:
         json.dumps(event.data).encode("utf-8")  # what the stream writes must be sendable
 
 
@@ -186,14 +186,14 @@ def test_the_panel_reader_shows_or_skips_whatever_a_refund_message_holds(batch, 
     """Refund decisions and results interleaved: each is shown, or skipped and counted; never raised."""
     hub, skipped = Hub(), []
     stream = hub.subscribe(lambda event: True, owner="operator")
-    reader = ResultsConsumer(KafkaSettings(), lambda result: hub.publish(result.account_id, result_to_event(result)),
+    reader = ResultsReader(KafkaSettings(), lambda result: hub.publish(result.account_id, result_to_event(result)),
                              on_refund=lambda refund: hub.publish(refund.account_id, refund_to_event(refund), "refund"),
                              on_unusable=lambda: skipped.append(1))
     messages = [Message(value, offset, REFUNDS_RESULT) for offset, (_, value) in enumerate(batch)]
     messages += [Message(value, offset, "transactions_result") for offset, (_, value) in enumerate(results)]
     reader.handle_batch(messages)
     shown = []
-    while (event := stream.next(0)) is not None:
+    while (event := stream.next_event(0)) is not None:
         json.dumps(event.data).encode("utf-8")  # what the stream writes must be sendable
         shown.append(event)
     assert len(shown) + len(skipped) == len(messages)

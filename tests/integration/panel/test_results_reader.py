@@ -1,11 +1,11 @@
-"""The panel's consumer of transactions_result against the real broker."""
+"""The panel's reader of transactions_result against the real broker."""
 import threading
 
 import pytest
 
 from infra.kernel.contracts import TransactionResult
 from infra.runtime.kafka import Record, build_acked_producer
-from panel.entrypoints.results_reader import ResultsConsumer
+from panel.entrypoints.results_reader import ResultsReader
 from tests.support import wait_until
 
 
@@ -25,19 +25,19 @@ class Collector:
 
 
 @pytest.fixture
-def start_consumer(kafka_settings):
-    consumers = []
+def start_reader(kafka_settings):
+    readers = []
 
     def start(collector):
-        consumer = ResultsConsumer(kafka_settings, collector)
-        consumer.start()
-        consumers.append(consumer)
-        assert consumer.ready.wait(20), "the consumer never got its partitions"
-        return consumer
+        reader = ResultsReader(kafka_settings, collector)
+        reader.start()
+        readers.append(reader)
+        assert reader.ready.wait(20), "the reader never got its partitions"
+        return reader
 
     yield start
-    for consumer in consumers:
-        consumer.stop()
+    for reader in readers:
+        reader.stop()
 
 
 def publish(kafka_settings, results):
@@ -45,11 +45,11 @@ def publish(kafka_settings, results):
     build_acked_producer(kafka_settings, "test").send(records, timeout=10)
 
 
-def test_every_panel_process_receives_every_result_published_after_it_started(kafka_settings, start_consumer):
+def test_every_panel_process_receives_every_result_published_after_it_started(kafka_settings, start_reader):
     publish(kafka_settings, [result("before-start")])
     first, second = Collector(), Collector()
-    start_consumer(first)
-    start_consumer(second)
+    start_reader(first)
+    start_reader(second)
     expected = [f"t{n}" for n in range(30)]
     publish(kafka_settings, [result(i, account_id=f"acc{n % 4}") for n, i in enumerate(expected)])
     for collector in (first, second):
@@ -57,9 +57,9 @@ def test_every_panel_process_receives_every_result_published_after_it_started(ka
         assert sorted(collector.ids) == sorted(expected)  # nothing from before it started, nothing twice
 
 
-def test_unreadable_messages_are_skipped_and_the_next_result_still_arrives(kafka_settings, start_consumer):
+def test_unreadable_messages_are_skipped_and_the_next_result_still_arrives(kafka_settings, start_reader):
     collector = Collector()
-    start_consumer(collector)
+    start_reader(collector)
     topic = kafka_settings.topics.results
     build_acked_producer(kafka_settings, "test").send([Record(topic, b"not json", b"k")], timeout=10)
     publish(kafka_settings, [result("after-garbage")])

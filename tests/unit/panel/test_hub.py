@@ -9,7 +9,7 @@ def own_account(account_id):
 
 def drain(subscription):
     items = []
-    while (item := subscription.next(0)) is not None:
+    while (item := subscription.next_event(0)) is not None:
         items.append(item)
         if item == CLOSED:
             break
@@ -62,9 +62,9 @@ def test_closing_the_hub_ends_every_stream_even_a_full_one():
     stream = hub.subscribe(lambda _event: True)
     hub.publish("A", {"id": "t1"})
     hub.close()
-    assert stream.next(0) == CLOSED
+    assert stream.next_event(0) == CLOSED
     assert hub.subscriber_count == 0
-    assert hub.subscribe(lambda _event: True).next(0) == CLOSED
+    assert hub.subscribe(lambda _event: True).next_event(0) == CLOSED
 
 
 def test_unsubscribed_streams_receive_nothing_more():
@@ -72,7 +72,7 @@ def test_unsubscribed_streams_receive_nothing_more():
     stream = hub.subscribe(lambda _event: True)
     hub.unsubscribe(stream)
     hub.publish("A", {"id": "t1"})
-    assert stream.next(0) is None
+    assert stream.next_event(0) is None
 
 
 @pytest.mark.parametrize("suffix", ["\u00b2", "\u0661", "1" * 5000, "1" * 19, "-1", "", "+1", " 1"])
