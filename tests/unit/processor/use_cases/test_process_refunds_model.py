@@ -12,7 +12,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from processor.domain.refunds import Payment, RefundRequest
 from processor.use_cases.process_refunds import ProcessRefunds
-from tests.unit.processor.test_refund_rules import InMemoryRefunds, Published
+from tests.unit.processor.use_cases.test_process_refunds import InMemoryRefunds, Published
 
 NOW = datetime(2026, 12, 6, 12, 0, 0)
 CENTS = st.integers(min_value=0, max_value=12_000)
