@@ -12,9 +12,9 @@ import os
 import sys
 import time
 
-from processor.adapters.card_data import CardDataReader
+from processor.entrypoints.card_data import CardDataReader
 from processor.__main__ import settle_garbage_collector
-from processor.adapters.decoding import decode
+from processor.entrypoints.decoding import decode
 from tests.support.transactions import TEST_CIPHER, encrypted, mixed_transaction
 
 REPEATS = 7

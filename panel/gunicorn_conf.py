@@ -2,7 +2,7 @@
 
 gthread workers, because every open SSE stream holds a thread while it waits for events; a short
 graceful timeout, because streams never finish by themselves: on SIGTERM/SIGINT each worker closes
-its streams (browsers reconnect to another worker or replica) and stops its Kafka consumer.
+its streams (browsers reconnect to another worker or replica) and stops its results reader.
 """
 import os
 import signal

@@ -15,7 +15,7 @@ from urllib3.util.retry import Retry
 from infra.runtime.errors import error_body
 from infra.kernel.principals import ADMIN, Principal
 
-from panel.domain.principal import Credential
+from panel.domain.credential import Credential
 from panel.use_cases.ports import CsvDocument, Gateway, GatewayRefused, GatewayUnavailable, NotAuthenticated
 
 

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from infra.runtime.settings import Secret
-from panel.domain.principal import Credential
+from panel.domain.credential import Credential
 
 
 def derive_key(secret_key: Secret, purpose: str) -> bytes:

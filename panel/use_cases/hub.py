@@ -1,7 +1,7 @@
 """Fan-out of live results (payments, and refunds as ``kind="refund"``) to the SSE streams of one
 panel process.
 
-Every process consumes every result (see ``panel.adapters.results_consumer``) and publishes it
+Every process consumes every result (see ``panel.entrypoints.results_reader``) and publishes it
 here; each stream subscribes with a filter (a merchant's own account, or an operator's optional
 merchant filter). A short replay buffer lets a stream that reconnects to the same process resume
 exactly after its ``Last-Event-ID``; a stream that cannot (another replica, a restarted process, a
@@ -62,7 +62,7 @@ class Subscription:
     def close(self) -> None:
         self._closed = True
         try:
-            self._queue.put_nowait(CLOSED)  # wakes a stream waiting in next()
+            self._queue.put_nowait(CLOSED)  # wakes a stream waiting in next_event()
         except queue.Full:
             pass
 
@@ -75,7 +75,7 @@ class Subscription:
             # A slow client: drop events rather than memory, and make it reload from the ledger.
             self._fell_behind = True
 
-    def next(self, timeout: float):
+    def next_event(self, timeout: float):
         """The next event, ``RESYNC``, ``CLOSED``, or None when nothing came within ``timeout``."""
         if self._closed:
             return CLOSED

@@ -2,7 +2,7 @@
 
 The gateway API is the panel's only source of truth (identities, transactions, reports, webhooks):
 the web layer talks to this port and catches its refusals; ``panel.adapters.gateway`` is the HTTP
-implementation. Live results reach the hub (``panel.use_cases.hub``) from the results consumer.
+implementation. Live results reach the hub (``panel.use_cases.hub``) from the results reader (``panel.entrypoints.results_reader``).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from infra.runtime.errors import error_body
 from infra.kernel.principals import Principal
 
-from panel.domain.principal import Credential
+from panel.domain.credential import Credential
 
 
 class GatewayRefused(Exception):

@@ -25,7 +25,7 @@ from infra.kernel.principals import ADMIN, MERCHANT, Principal
 
 from panel.use_cases.ports import GatewayRefused, GatewayUnavailable, NotAuthenticated
 from panel.domain.fair_shares import SIGN_INS_PER_ACCOUNT, SIGN_INS_PER_ADDRESS
-from panel.domain.principal import SESSION, Credential
+from panel.domain.credential import SESSION, Credential
 from panel.web.context import panel
 from panel.web.csrf import csrf_token
 

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, abort, g, request
 
 from panel.use_cases.ports import Gateway, GatewayRefused, GatewayUnavailable, StreamLeases
 from panel.domain.fair_shares import STREAM_LEASE_SECONDS, STREAMS_PER_MERCHANT
-from panel.domain.principal import Credential
+from panel.domain.credential import Credential
 from panel.adapters.metrics import PanelMetrics
 from panel.use_cases.hub import CLOSED, RESYNC, LiveEvent, Subscription, TooManyStreams
 from panel.web.auth import login_required, signed_in_credential, session_id
@@ -27,7 +27,7 @@ bp = Blueprint("stream", __name__)
 
 HEARTBEAT_SECONDS = 15
 RETRY_MS = 1000
-CONSUMER_READY_WAIT_SECONDS = 10
+READER_READY_WAIT_SECONDS = 10
 SIGNED_OUT, UNAVAILABLE = "signed_out", "unavailable"
 
 
@@ -48,7 +48,7 @@ def stream():
         lease.release()
         raise
     check = CredentialCheck(panel().gateway, signed_in_credential(), panel().settings.credential_check_seconds)
-    _wait_for_consumer()
+    _wait_for_reader()
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return Response(_events(hub, subscription, check, panel().metrics, lease), mimetype="text/event-stream",
                     headers=headers)
@@ -123,11 +123,11 @@ class CredentialCheck:
             return SIGNED_OUT
 
 
-def _wait_for_consumer() -> None:
+def _wait_for_reader() -> None:
     """Say "hello" (the page shows "live") only once this process reads results, or after 10 s."""
-    consumer = panel().consumer
-    if consumer is not None:
-        consumer.ready.wait(CONSUMER_READY_WAIT_SECONDS)
+    reader = panel().reader
+    if reader is not None:
+        reader.ready.wait(READER_READY_WAIT_SECONDS)
 
 
 def _events(hub, subscription: Subscription, check: CredentialCheck, metrics: PanelMetrics, lease: Lease):
@@ -144,7 +144,7 @@ def _events(hub, subscription: Subscription, check: CredentialCheck, metrics: Pa
                 if verdict == SIGNED_OUT:
                     yield "event: signed_out\ndata: {}\n\n"
                 return
-            item = subscription.next(min(HEARTBEAT_SECONDS, check.seconds_left()))
+            item = subscription.next_event(min(HEARTBEAT_SECONDS, check.seconds_left()))
             if item == CLOSED:
                 return
             if item is None and time.monotonic() - last_sent < HEARTBEAT_SECONDS:

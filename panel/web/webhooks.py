@@ -14,7 +14,7 @@ from urllib.parse import quote
 from flask import Blueprint, abort, g, jsonify, render_template, request
 
 from panel.use_cases.ports import NotAuthenticated
-from panel.domain.principal import Credential
+from panel.domain.credential import Credential
 from panel.web.auth import login_required, signed_in_credential
 from panel.web.context import panel
 

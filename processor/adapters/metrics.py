@@ -30,7 +30,7 @@ class ProcessorMetrics:
             "processor_consumer_lag", "Messages not yet consumed, per partition", ["topic", "partition"],
             registry=registry)
         self.dead_letters = Counter(
-            "processor_dlq_messages_total", "Unidentifiable messages sent to the DLQ", registry=registry)
+            "processor_dlq_messages_total", "Unusable messages sent to the DLQ", registry=registry)
         self.assigned_partitions = Gauge(
             "processor_assigned_partitions", "Partitions of the transactions topic this processor owns",
             registry=registry)

@@ -31,7 +31,7 @@ class ProcessRefunds:
         self._publisher = publisher
         self._clock = clock
 
-    def execute(self, requests: Sequence[RefundRequest]) -> RefundBatch:
+    def __call__(self, requests: Sequence[RefundRequest]) -> RefundBatch:
         now = self._clock()
         outcomes, decided = [], []
         with self._repository.session() as session:

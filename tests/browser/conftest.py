@@ -27,7 +27,7 @@ def browser():
 
 @pytest.fixture(scope="session")
 def panel_stack(running_stack):
-    """The running stack, once every panel worker's results consumer has its partitions."""
+    """The running stack, once every panel worker's results reader has its partitions."""
     url = running_stack.settings.panel_url + "/readyz"
 
     def ready_several_times_in_a_row():

@@ -29,16 +29,16 @@ from gateway_api.use_cases.apply_results import ApplyResults
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
 from gateway_api.use_cases.ports import ClaimedDelivery, HostResolver
 from infra.runtime.kafka import KafkaSettings
-from panel.adapters.refund_results import refund_to_event
-from panel.adapters.results_consumer import ResultsConsumer, result_to_event
+from panel.entrypoints.refund_results import refund_to_event
+from panel.entrypoints.results_reader import ResultsReader, result_to_event
 from panel.use_cases.hub import Hub
-from processor.adapters.card_data import CardDataReader
-from processor.adapters.kafka import TransactionBatchHandler
+from processor.entrypoints.card_data import CardDataReader
+from processor.entrypoints.transaction_handler import TransactionBatchHandler
 from processor.adapters.metrics import ProcessorMetrics
 from processor.adapters.sql_repository import SqlTransactionRepository
 from processor.bootstrap import MIGRATIONS as PROCESSOR_MIGRATIONS
 from processor.use_cases.ports import ResultPublisher
-from processor.use_cases.process_transaction import ProcessTransaction
+from processor.use_cases.process_transactions import ProcessTransactions
 from tests.integration.gateway_api.support import WEBHOOK_SECRETS_KEY
 from tests.support.ports import refusing_port
 from tests.support.transactions import TEST_CARD_KEYS
@@ -134,7 +134,7 @@ TRANSACTION_FIELDS = {name: json_values for name in (
 def test_the_processor_decides_or_dead_letters_whatever_a_message_holds(processor_engine, batch):
     published, letters = Published(), Letters()
     handler = TransactionBatchHandler(
-        ProcessTransaction(SqlTransactionRepository(processor_engine), published), letters,
+        ProcessTransactions(SqlTransactionRepository(processor_engine), published), letters,
         ProcessorMetrics(CollectorRegistry()), CardDataReader(CardCipher(TEST_CARD_KEYS), accept_plaintext=True),
         OutageOrPoison(database_answers(processor_engine)))
     handler([Message(value, offset) for offset, (_, value) in enumerate(batch)])
@@ -166,9 +166,9 @@ def test_the_results_consumer_applies_or_dead_letters_whatever_a_message_holds(l
 def test_the_panel_reader_shows_or_skips_whatever_a_message_holds(batch):
     hub = Hub()
     stream = hub.subscribe(lambda event: True, owner="operator")
-    reader = ResultsConsumer(None, lambda result: hub.publish(result.account_id, result_to_event(result)))
+    reader = ResultsReader(None, lambda result: hub.publish(result.account_id, result_to_event(result)))
     reader.handle_batch([Message(value, offset) for offset, (_, value) in enumerate(batch)])
-    while (event := stream.next(0)) is not None:
+    while (event := stream.next_event(0)) is not None:
         json.dumps(event.data).encode("utf-8")  # what the stream writes must be sendable
 
 
@@ -186,14 +186,14 @@ def test_the_panel_reader_shows_or_skips_whatever_a_refund_message_holds(batch, 
     """Refund decisions and results interleaved: each is shown, or skipped and counted; never raised."""
     hub, skipped = Hub(), []
     stream = hub.subscribe(lambda event: True, owner="operator")
-    reader = ResultsConsumer(KafkaSettings(), lambda result: hub.publish(result.account_id, result_to_event(result)),
+    reader = ResultsReader(KafkaSettings(), lambda result: hub.publish(result.account_id, result_to_event(result)),
                              on_refund=lambda refund: hub.publish(refund.account_id, refund_to_event(refund), "refund"),
                              on_unusable=lambda: skipped.append(1))
     messages = [Message(value, offset, REFUNDS_RESULT) for offset, (_, value) in enumerate(batch)]
     messages += [Message(value, offset, "transactions_result") for offset, (_, value) in enumerate(results)]
     reader.handle_batch(messages)
     shown = []
-    while (event := stream.next(0)) is not None:
+    while (event := stream.next_event(0)) is not None:
         json.dumps(event.data).encode("utf-8")  # what the stream writes must be sendable
         shown.append(event)
     assert len(shown) + len(skipped) == len(messages)

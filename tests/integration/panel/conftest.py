@@ -35,7 +35,7 @@ def api(kafka_settings, sqlite_url):
 
 @pytest.fixture
 def start_panel(api, kafka_settings):
-    """``start()`` serves a panel process (its own results consumer) in front of the API; returns its URL.
+    """``start()`` serves a panel process (its own results reader) in front of the API; returns its URL.
     Several share PANEL_SECRET_KEY, as the workers and replicas of one deployment do."""
     stack = contextlib.ExitStack()
 
@@ -45,7 +45,7 @@ def start_panel(api, kafka_settings):
                                          **overrides))
         stack.callback(app.extensions["panel"].shutdown)
         url = stack.enter_context(serving(app))
-        assert app.extensions["panel"].consumer.ready.wait(20), "the panel's results consumer did not start"
+        assert app.extensions["panel"].reader.ready.wait(20), "the panel's results reader did not start"
         return url
 
     with stack:

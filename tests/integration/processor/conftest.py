@@ -4,7 +4,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from infra.runtime.db import build_engine, migrate
-from processor.bootstrap import MIGRATIONS, bootstrap
+from processor.bootstrap import MIGRATIONS, build_processor
 from processor.settings import Settings
 from tests.support.transactions import TEST_CARD_KEYS
 
@@ -35,7 +35,7 @@ def start_processor(kafka_settings, database_url):
                             group_id=f"{kafka_settings.topics.transactions}-processor",  # a group of its own
                             **overrides)
         registry = CollectorRegistry()
-        processor, stop = bootstrap(settings, registry), threading.Event()
+        processor, stop = build_processor(settings, registry), threading.Event()
         thread = threading.Thread(target=processor.run, args=(stop,))
         thread.start()
         running.append((thread, stop))

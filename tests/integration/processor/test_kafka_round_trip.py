@@ -61,7 +61,7 @@ def test_a_thousand_mixed_transactions_get_exactly_one_outcome_each_even_when_pr
     assert approved == 300  # decisions are counted once, replays are not
 
 
-def test_unidentifiable_messages_go_to_the_dlq_and_garbage_card_fields_are_rejected(
+def test_unusable_messages_go_to_the_dlq_and_garbage_card_fields_are_rejected(
         running_processor, kafka_settings, database_url):
     settings, registry = running_processor
     garbage = [b"not json 4111111111111111 cvv=482", b"[1,2,3]",

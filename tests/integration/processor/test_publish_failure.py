@@ -6,7 +6,7 @@ import sqlalchemy
 from prometheus_client import CollectorRegistry
 
 from infra.kernel.contracts import TransactionResult
-from processor.bootstrap import bootstrap
+from processor.bootstrap import build_processor
 from processor.settings import Settings
 from tests.support import wait_until
 from tests.support.kafka import committed_offsets
@@ -20,7 +20,7 @@ REFUSED_TOPIC = "results refused: not a topic name!"
 class RunningProcessor:
     def __init__(self, settings: Settings):
         self.registry, self.stop = CollectorRegistry(), threading.Event()
-        self._thread = threading.Thread(target=bootstrap(settings, self.registry).run, args=(self.stop,))
+        self._thread = threading.Thread(target=build_processor(settings, self.registry).run, args=(self.stop,))
         self._thread.start()
 
     def failures(self) -> float:

@@ -124,7 +124,7 @@ def test_a_credential_that_expires_between_the_sign_in_check_and_the_view_is_no_
     """The sealed credential ages out (PANEL_SESSION_HOURS) in the moment between login_required opening it
     and the view sending it to the API: the view goes on with the one that was checked (the API, down
     here, answers 502), instead of calling the API with none (AttributeError, a 500)."""
-    from panel.domain.principal import Credential
+    from panel.domain.credential import Credential
 
     vault = app.extensions["panel"].vault
     with client.session_transaction() as session:
