@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 import pytest
 
 from gateway_api.domain.audit import GENESIS, AuditEntry, ChainHead, entry_hash, verify_chain
-from gateway_api.domain.operators import credential_matches, hash_credential, new_credential, operator_id_of
 
 KEY = b"k" * 32
 
@@ -57,12 +56,3 @@ def test_a_head_is_read_from_seq_colon_hash():
     assert ChainHead.parse("12:" + "A" * 64) == ChainHead(12, "a" * 64)
     with pytest.raises(ValueError):
         ChainHead.parse("12:abc")
-
-
-def test_an_operator_credential_is_checked_against_its_scrypt_hash_only():
-    credential = new_credential("op_1234")
-    stored = hash_credential(credential)
-    assert credential_matches(credential, stored) and not credential_matches(credential + "x", stored)
-    assert stored != hash_credential(credential)  # salted
-    assert operator_id_of(credential) == "op_1234" and operator_id_of("sess_abc") is None
-    assert not credential_matches(credential, "md5$whatever")

@@ -89,7 +89,7 @@ def test_the_report_defaults_are_in_the_openapi_document(client):
 @pytest.mark.parametrize("query", ["from=9999-01-01&to=9999-12-31", "period=year&from=0001-01-01&to=0001-12-31",
                                    "to=0001-01-01"])
 def test_reports_over_the_extreme_dates_answer_instead_of_failing(app, client, merchant, query):
-    """(Ranges over 366 days are a 422: tests/integration/gateway_api/test_rate_limits.py.)"""
+    """(Ranges over 366 days are a 422: tests/integration/gateway_api/web/test_rate_limits.py.)"""
     decide(app, post(client, merchant, "10.00"), merchant[0], "approved")
     response = client.get(f"/v1/reports?{query}", auth=merchant)
     assert response.status_code == 200, response.json

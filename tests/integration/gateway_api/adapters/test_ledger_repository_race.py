@@ -12,7 +12,7 @@ from infra.runtime.db import build_engine
 
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.adapters.tables import events, webhook_deliveries
-from tests.integration.gateway_api.test_webhook_outbox import add_endpoint, endpoints, pending, result  # noqa: F401
+from tests.integration.gateway_api.adapters.test_outbox import add_endpoint, endpoints, pending, result  # noqa: F401
 
 BARRIER_SECONDS = 10
 
