@@ -53,9 +53,9 @@ from gateway_api.cli import accounts_cli, audit_cli, idempotency_cli, migrate_cl
 from gateway_api.domain.accounts import SecretHasher
 from gateway_api.entrypoints.delivery_loop import DeliveryLoop
 from gateway_api.entrypoints.oldest_pending import OldestPending
-from gateway_api.entrypoints.refund_results_handler import RefundResultBatchHandler
+from gateway_api.entrypoints.refund_result_handler import RefundResultBatchHandler
 from gateway_api.entrypoints.results_consumer import ResultsConsumer
-from gateway_api.entrypoints.results_handler import ResultBatchHandler
+from gateway_api.entrypoints.result_handler import ResultBatchHandler
 from gateway_api.entrypoints.webhook_dispatcher import WebhookDispatcher
 from gateway_api.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
 from gateway_api.settings import ResultsSettings, Settings, WebhookSettings

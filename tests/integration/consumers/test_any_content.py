@@ -23,7 +23,7 @@ from gateway_api.adapters.metrics import ResultsMetrics
 from gateway_api.adapters.secret_box import AesGcmSecretBox
 from gateway_api.adapters.webhook_http import HttpWebhookSender
 from gateway_api.domain.deliveries import RetrySchedule
-from gateway_api.entrypoints.results_handler import ResultBatchHandler
+from gateway_api.entrypoints.result_handler import ResultBatchHandler
 from gateway_api.migrations import SCRIPT_LOCATION as LEDGER_MIGRATIONS
 from gateway_api.use_cases.apply_results import ApplyResults
 from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
