@@ -23,10 +23,11 @@ install: $(INSTALLED)
 run: $(INSTALLED)
 	@$(PY) -m infra.stack
 
-## Style rules (ruff), layer contracts (import-linter) and types (mypy, held to mypy-baseline.txt, which only
+## Style rules and the formatter (ruff; `ruff format .` and `ruff check --fix .` apply them), layer contracts (import-linter) and types (mypy, held to mypy-baseline.txt, which only
 ## shrinks: tools/mypy_baseline.py), all configured in pyproject.toml. `make test` runs them too (tests/unit/test_lint.py).
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) tools/mypy_baseline.py
 

@@ -22,6 +22,7 @@ BENCH_API_DATABASES ("sqlite,mysql"; MariaDB at BENCH_MYSQL_URL or TEST_MYSQL_UR
 database), BENCH_API_FIXED_SECONDS (20), BENCH_API_STEADY_RATE (1000), BENCH_API_STEADY_SECONDS (60;
 0 skips the open-loop runs). wrk must be installed (Debian: apt-get install wrk).
 """
+
 from __future__ import annotations
 
 import base64
@@ -36,11 +37,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.stack.embedded_broker import free_port
 from infra.stack import Stack, StackSettings
+from infra.stack.embedded_broker import free_port
+
 from benchmarks.cpu import CpuMeter
-from tests.support.stack import load_test_merchant
 from benchmarks.open_loop import MAX_BACKLOG_SECONDS, OpenLoop, OpenLoopResult, http_request, percentile
+from tests.support.stack import load_test_merchant
 
 HERE = Path(__file__).parent
 WRK_SCRIPT = HERE / "wrk" / "post.lua"
@@ -88,14 +90,32 @@ class Options:
 
 def wrk(label: str, port: int, connections: int, seconds: int, env: dict) -> WrkRun:
     threads = min(2, connections)
-    argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(WRK_SCRIPT),
-            f"http://{HOST}:{port}"]
+    argv = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(WRK_SCRIPT),
+        f"http://{HOST}:{port}",
+    ]
     output = subprocess.run(argv, env=os.environ | env, capture_output=True, text=True, timeout=seconds + 60).stdout
     summary = json.loads(output.strip().splitlines()[-1])
     errors = sum(summary["errors"].values())
     good = summary["requests"] - summary["errors"]["status"]
-    return WrkRun(label, connections, good / summary["seconds"], summary["p50_us"] / 1000,
-                  summary["p95_us"] / 1000, summary["p99_us"] / 1000, errors, good, summary["seconds"])
+    return WrkRun(
+        label,
+        connections,
+        good / summary["seconds"],
+        summary["p50_us"] / 1000,
+        summary["p95_us"] / 1000,
+        summary["p99_us"] / 1000,
+        errors,
+        good,
+        summary["seconds"],
+    )
 
 
 # Columns of the CPU budget, in this order; "stack" sums every column but wrk's.
@@ -106,6 +126,7 @@ RELAY = "relay"  # this process: it copies every line the services log into thei
 @dataclass(frozen=True)
 class Budget:
     """CPU seconds per component over one wrk run (or an idle window of ``seconds``)."""
+
     label: str
     connections: int
     accepted: int
@@ -113,15 +134,17 @@ class Budget:
     cpu: dict[str, float]
 
 
-def measured_wrk(meter: CpuMeter, label: str, port: int, connections: int, seconds: int,
-                 env: dict) -> tuple[WrkRun, Budget]:
+def measured_wrk(
+    meter: CpuMeter, label: str, port: int, connections: int, seconds: int, env: dict
+) -> tuple[WrkRun, Budget]:
     meter.start()
     run = wrk(label, port, connections, seconds, env)
     return run, Budget(label, connections, run.accepted, run.seconds, meter.stop())
 
 
-def cheapest_wrk(meter: CpuMeter, component: str, repeats: int, label: str, port: int, connections: int,
-                 seconds: int, env: dict) -> tuple[WrkRun, Budget]:
+def cheapest_wrk(
+    meter: CpuMeter, component: str, repeats: int, label: str, port: int, connections: int, seconds: int, env: dict
+) -> tuple[WrkRun, Budget]:
     """The cheapest of ``repeats`` runs by ``component``'s CPU per accepted request: on a shared
     machine the other tenants only ever add to a run's cost, so the minimum is the nearest to it."""
     runs = [measured_wrk(meter, label, port, connections, seconds, env) for _ in range(repeats)]
@@ -143,8 +166,10 @@ def print_budgets(budgets: list[Budget]) -> None:
     same cores fully, the ceiling's CPU per request (wrk's included) over the stack's (wrk's included)."""
     present = [c for c in COMPONENTS if any(c in b.cpu for b in budgets)]
     ceiling = {b.connections: _per_request(b, sum(b.cpu.values())) for b in budgets if "ceiling" in b.cpu}
-    print("\nCPU budget: us of CPU per accepted request during each wrk run (idle rows: ms of CPU per second "
-          "with no load); cores = all CPU used / wall time; bound = the ceiling's CPU per request / this run's\n")
+    print(
+        "\nCPU budget: us of CPU per accepted request during each wrk run (idle rows: ms of CPU per second "
+        "with no load); cores = all CPU used / wall time; bound = the ceiling's CPU per request / this run's\n"
+    )
     print("| run | connections | accepted | " + " | ".join(present) + " | stack | wrk | cores | bound |")
     print("|---" * (len(present) + 7) + "|")
     for b in budgets:
@@ -167,8 +192,11 @@ def print_api_ratios(budgets: list[Budget]) -> None:
         if "api" not in b.cpu or not b.accepted or b.connections not in ceiling:
             continue
         api = _per_request(b, b.cpu["api"])
-        print(f"| {b.label} | {b.connections} | {api:,.0f} | {ceiling[b.connections]:,.0f} | "
-              f"{api / ceiling[b.connections]:.2f} | {_goal(b.label)} |", flush=True)
+        print(
+            f"| {b.label} | {b.connections} | {api:,.0f} | {ceiling[b.connections]:,.0f} | "
+            f"{api / ceiling[b.connections]:.2f} | {_goal(b.label)} |",
+            flush=True,
+        )
 
 
 def _goal(label: str) -> str:
@@ -195,16 +223,30 @@ def _budget_row(b: Budget, present: list[str], ceiling: dict[int, float]) -> str
     if b.accepted and "ceiling" not in b.cpu and b.connections in ceiling:
         bound = f"{ceiling[b.connections] / _per_request(b, sum(b.cpu.values())):.2f}"
     cells = " | ".join(cell(b.cpu[c]) if c in b.cpu else "" for c in present)
-    return (f"| {b.label} | {b.connections or 'idle'} | {b.accepted:,} | {cells} | {cell(stack)} | "
-            f"{cell(b.cpu.get('wrk', 0.0))} | {sum(b.cpu.values()) / b.seconds:.2f} | {bound} |")
+    return (
+        f"| {b.label} | {b.connections or 'idle'} | {b.accepted:,} | {cells} | {cell(stack)} | "
+        f"{cell(b.cpu.get('wrk', 0.0))} | {sum(b.cpu.values()) / b.seconds:.2f} | {bound} |"
+    )
 
 
 @contextmanager
 def ceiling_server():
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "python:benchmarks.ceiling", "benchmarks.ceiling:create_app()",
-         "--bind", f"{HOST}:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "python:benchmarks.ceiling",
+            "benchmarks.ceiling:create_app()",
+            "--bind",
+            f"{HOST}:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         _wait_for_port(port)
         yield port, process.pid
@@ -228,13 +270,22 @@ def _wait_for_port(port: int, timeout: float = 30) -> None:
 
 @contextmanager
 def gateway_stack(var_dir: Path, gateway_database_url: str = ""):
-    settings = StackSettings(kafka_port=free_port(), api_port=free_port(), panel_port=free_port(),
-                             processor_metrics_port=free_port(), results_metrics_port=free_port(),
-                             prometheus_port=free_port(), webhooks_metrics_port=free_port(),
-                             api_metrics_port=free_port(), panel_metrics_port=free_port(), var_dir=var_dir,
-                             gateway_database_url=gateway_database_url,
-                             broker_renew_messages=int(os.environ.get("EMBEDDED_BROKER_RENEW_MESSAGES",
-                                                                      StackSettings.broker_renew_messages)))
+    settings = StackSettings(
+        kafka_port=free_port(),
+        api_port=free_port(),
+        panel_port=free_port(),
+        processor_metrics_port=free_port(),
+        results_metrics_port=free_port(),
+        prometheus_port=free_port(),
+        webhooks_metrics_port=free_port(),
+        api_metrics_port=free_port(),
+        panel_metrics_port=free_port(),
+        var_dir=var_dir,
+        gateway_database_url=gateway_database_url,
+        broker_renew_messages=int(
+            os.environ.get("EMBEDDED_BROKER_RENEW_MESSAGES", StackSettings.broker_renew_messages)
+        ),
+    )
     with Stack(settings, console=None) as stack:
         merchant = load_test_merchant(stack, "Bench shop")
         token = base64.b64encode(f"{merchant['id']}:{merchant['secret']}".encode()).decode()
@@ -252,8 +303,9 @@ def mysql_database(server_url: str):
         drop()
 
 
-def post_runs(label: str, stack: Stack, auth: str, options: Options, ceiling: dict[int, float],
-              budgets: list[Budget]) -> list[WrkRun]:
+def post_runs(
+    label: str, stack: Stack, auth: str, options: Options, ceiling: dict[int, float], budgets: list[Budget]
+) -> list[WrkRun]:
     meter = CpuMeter(stack.pids, this_process=RELAY, retired=stack.retired_cpu_seconds)
     time.sleep(1)  # the warm-up's transactions are decided by then
     budgets.append(idle_budget(meter, f"{label}, idle"))
@@ -262,8 +314,9 @@ def post_runs(label: str, stack: Stack, auth: str, options: Options, ceiling: di
         for connections in options.connections:
             env = {"BENCH_PATH": "/v1/transactions", "BENCH_AUTH": auth, "BENCH_FRESH_KEYS": "1" if fresh else "0"}
             name = f"{label}, {'fresh key per request' if fresh else 'no Idempotency-Key'}"
-            run, budget = cheapest_wrk(meter, "api", options.repeats, name, stack.settings.api_port, connections,
-                                       options.seconds, env)
+            run, budget = cheapest_wrk(
+                meter, "api", options.repeats, name, stack.settings.api_port, connections, options.seconds, env
+            )
             runs.append(run)
             budgets.append(budget)
             print_run(run, ceiling)
@@ -277,10 +330,18 @@ def warm_up(port: int, auth: str) -> None:
 def open_loop_request(stack: Stack, auth: str) -> tuple[bytes, dict]:
     """The open loop's POST (a valid transaction, as bytes) and the headers of its GETs."""
     year = time.gmtime().tm_year + 1
-    body = ('{"amount": "10.50", "credit_card": {"number": "4111111111111111", "name": "Bench Mark", '
-            f'"expiration_month": 12, "expiration_year": {year}, "cvv": "123"}}}}').encode()
-    post = http_request("POST", HOST, stack.settings.api_port, "/v1/transactions",
-                        {"Authorization": auth, "Content-Type": "application/json"}, body)
+    body = (
+        '{"amount": "10.50", "credit_card": {"number": "4111111111111111", "name": "Bench Mark", '
+        f'"expiration_month": 12, "expiration_year": {year}, "cvv": "123"}}}}'
+    ).encode()
+    post = http_request(
+        "POST",
+        HOST,
+        stack.settings.api_port,
+        "/v1/transactions",
+        {"Authorization": auth, "Content-Type": "application/json"},
+        body,
+    )
     return post, {"Authorization": auth}
 
 
@@ -304,29 +365,40 @@ def print_run(run: WrkRun, ceiling: dict[int, float] | None = None) -> None:
     ratio = ""
     if ceiling and run.connections in ceiling:
         ratio = f"{run.rate / ceiling[run.connections]:.2f}"
-    print(f"| {run.label} | {run.connections} | {run.rate:,.0f} | {ratio} | {run.p50_ms:.1f} | {run.p95_ms:.1f} | "
-          f"{run.p99_ms:.1f} | {run.errors} | {os.getloadavg()[0]:.2f} |", flush=True)
+    print(
+        f"| {run.label} | {run.connections} | {run.rate:,.0f} | {ratio} | {run.p50_ms:.1f} | {run.p95_ms:.1f} | "
+        f"{run.p99_ms:.1f} | {run.errors} | {os.getloadavg()[0]:.2f} |",
+        flush=True,
+    )
 
 
 def print_open_loop(label: str, result: OpenLoopResult, pending_after: float | None) -> None:
     ms = 1000
     decided = result.decided_after
-    print(f"| {label} | {result.offered_rate:,.0f} | {result.accepted_rate:,.0f} | {result.failed} | "
-          f"{percentile(result.latencies, .5) * ms:.1f} | {percentile(result.latencies, .99) * ms:.1f} | "
-          f"{max(result.latencies, default=float('nan')) * ms:.1f} | {percentile(decided, .5) * ms:.1f} | "
-          f"{percentile(decided, .99) * ms:.1f} ({len(decided)}, {result.undecided} late) | "
-          f"{'none' if pending_after is not None else 'SOME'} ({pending_after or 0:.2f} s) | "
-          f"{result.cpu_seconds / result.elapsed:.0%} |", flush=True)
+    print(
+        f"| {label} | {result.offered_rate:,.0f} | {result.accepted_rate:,.0f} | {result.failed} | "
+        f"{percentile(result.latencies, 0.5) * ms:.1f} | {percentile(result.latencies, 0.99) * ms:.1f} | "
+        f"{max(result.latencies, default=float('nan')) * ms:.1f} | {percentile(decided, 0.5) * ms:.1f} | "
+        f"{percentile(decided, 0.99) * ms:.1f} ({len(decided)}, {result.undecided} late) | "
+        f"{'none' if pending_after is not None else 'SOME'} ({pending_after or 0:.2f} s) | "
+        f"{result.cpu_seconds / result.elapsed:.0%} |",
+        flush=True,
+    )
     if result.overloaded:
-        print(f"  (overloaded: more than {MAX_BACKLOG_SECONDS:.0f} s of requests waited for a connection; "
-              f"stopped after {result.sent:,} of {result.offered_rate * result.seconds:,.0f})", flush=True)
+        print(
+            f"  (overloaded: more than {MAX_BACKLOG_SECONDS:.0f} s of requests waited for a connection; "
+            f"stopped after {result.sent:,} of {result.offered_rate * result.seconds:,.0f})",
+            flush=True,
+        )
 
 
 def run(options: Options, folder: Path) -> None:
-    print(f"API benchmark: wrk {options.seconds} s per run, the cheapest of {options.repeats} runs per row, "
-          f"{os.cpu_count()} CPUs shared by wrk, the ceiling or the whole stack; "
-          f"WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', '2')}, WEB_THREADS={os.environ.get('WEB_THREADS', '16')}; "
-          f"load average {_load()}\n")
+    print(
+        f"API benchmark: wrk {options.seconds} s per run, the cheapest of {options.repeats} runs per row, "
+        f"{os.cpu_count()} CPUs shared by wrk, the ceiling or the whole stack; "
+        f"WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', '2')}, WEB_THREADS={os.environ.get('WEB_THREADS', '16')}; "
+        f"load average {_load()}\n"
+    )
     print("| run | connections | req/s | share of the ceiling | p50 ms | p95 ms | p99 ms | errors | load |")
     print("|---|---|---|---|---|---|---|---|---|")
     ceiling, budgets = {}, []
@@ -334,8 +406,16 @@ def run(options: Options, folder: Path) -> None:
         wrk("warm-up", port, 16, 2, {"BENCH_PATH": "/echo"})
         meter = CpuMeter({"ceiling": pid})
         for connections in options.connections:
-            result, budget = cheapest_wrk(meter, "ceiling", options.repeats, "ceiling: bare Flask echo", port,
-                                          connections, options.seconds, {"BENCH_PATH": "/echo"})
+            result, budget = cheapest_wrk(
+                meter,
+                "ceiling",
+                options.repeats,
+                "ceiling: bare Flask echo",
+                port,
+                connections,
+                options.seconds,
+                {"BENCH_PATH": "/echo"},
+            )
             ceiling[connections] = result.rate
             budgets.append(budget)
             print_run(result)
@@ -353,14 +433,18 @@ def run(options: Options, folder: Path) -> None:
 
 
 def open_loop_runs(options: Options, folder: Path, maximum: float | None) -> None:
-    print("\n| open loop (fresh SQLite stack) | offered /s | accepted /s | failed | API p50 ms | API p99 ms | "
-          "API max ms | decided p50 ms | decided p99 ms (sampled, late) | pending at the end | generator CPU |")
+    print(
+        "\n| open loop (fresh SQLite stack) | offered /s | accepted /s | failed | API p50 ms | API p99 ms | "
+        "API max ms | decided p50 ms | decided p99 ms (sampled, late) | pending at the end | generator CPU |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     with gateway_stack(folder) as (stack, auth):
         warm_up(stack.settings.api_port, auth)
         if maximum:
             result, pending = open_loop(stack, auth, maximum / 2, options.fixed_seconds)
-            print_open_loop(f"half the measured maximum ({maximum:,.0f} / 2), {options.fixed_seconds} s", result, pending)
+            print_open_loop(
+                f"half the measured maximum ({maximum:,.0f} / 2), {options.fixed_seconds} s", result, pending
+            )
         result, pending = open_loop(stack, auth, options.steady_rate, options.steady_seconds)
         print_open_loop(f"steady, {options.steady_seconds} s", result, pending)
 

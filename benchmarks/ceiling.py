@@ -6,6 +6,7 @@ Served the way the API is (gunicorn, 2 gthread workers x 16 threads), with nothi
 authentication, no validation, no broker, no database. What the API reaches next to it, in the same
 run on the same machine, is the share of the ceiling that the gateway's own work leaves.
 """
+
 from __future__ import annotations
 
 from flask import Flask, jsonify, request

@@ -5,6 +5,7 @@ the user + system time of every live process of the tree, plus what each of them
 children it reaped (a worker gunicorn replaced). Threads are counted by their process. Measure a
 window with :class:`CpuMeter`: ``start()`` before, ``stop()`` after, CPU seconds per component.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,7 +32,7 @@ def read_process(pid: int) -> ProcessCpu | None:
     except OSError:
         return None
     # The command name (field 2) may hold spaces and parentheses: the fields start after the last ')'.
-    fields = stat[stat.rindex(")") + 2:].split()
+    fields = stat[stat.rindex(")") + 2 :].split()
     utime, stime, cutime, cstime = (int(f) for f in fields[11:15])
     return ProcessCpu(pid, int(fields[1]), (utime + stime + cutime + cstime) / CLOCK_TICKS)
 
@@ -73,8 +74,13 @@ class CpuMeter:
     through the children this process reaped, so nothing else should exit and be waited for then.
     """
 
-    def __init__(self, trees: dict[str, int] | Callable[[], dict[str, int]], client: str = "wrk",
-                 this_process: str | None = None, retired: Callable[[], dict[str, float]] = dict):
+    def __init__(
+        self,
+        trees: dict[str, int] | Callable[[], dict[str, int]],
+        client: str = "wrk",
+        this_process: str | None = None,
+        retired: Callable[[], dict[str, float]] = dict,
+    ):
         """``trees`` may be a function, read at every sample: a part replaced while it runs (the
         embedded broker, renewed) is followed to its new process. ``retired``: the CPU seconds of
         the replaced processes, per part; this process reaped them, so they are taken out of the
@@ -93,8 +99,10 @@ class CpuMeter:
         processes = all_processes()
         retired = self._retired()
         trees = self.trees
-        sample = {name: (tree_seconds(trees[name], processes) if name in trees else 0.0) + retired.get(name, 0.0)
-                  for name in set(trees) | set(retired)}
+        sample = {
+            name: (tree_seconds(trees[name], processes) if name in trees else 0.0) + retired.get(name, 0.0)
+            for name in set(trees) | set(retired)
+        }
         sample[self.client] = reaped_children_seconds() - sum(retired.values())
         if self.this_process:
             sample[self.this_process] = own_seconds()

@@ -11,6 +11,7 @@ A sample of the accepted transactions is also followed through ``GET /v1/transac
 ``poll_interval`` seconds until it is decided: accept -> decided as a merchant sees it (the figure
 is late by at most one poll interval).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -72,7 +73,7 @@ def _content_length(head: bytes) -> int:
     index = head.lower().find(b"content-length:")
     if index < 0:
         return 0
-    return int(head[index + 15:head.index(b"\r\n", index)])
+    return int(head[index + 15 : head.index(b"\r\n", index)])
 
 
 def http_request(method: str, host: str, port: int, path: str, headers: dict, body: bytes = b"") -> bytes:
@@ -85,8 +86,17 @@ MAX_BACKLOG_SECONDS = 5.0
 
 
 class OpenLoop:
-    def __init__(self, host: str, port: int, post: bytes, get_headers: dict, connections: int = 128,
-                 sample_every: int = 20, poll_interval: float = 0.005, decided_timeout: float = 10.0):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        post: bytes,
+        get_headers: dict,
+        connections: int = 128,
+        sample_every: int = 20,
+        poll_interval: float = 0.005,
+        decided_timeout: float = 10.0,
+    ):
         self._host, self._port = host, port
         self._post = post
         self._get_headers = get_headers
@@ -158,7 +168,9 @@ class OpenLoop:
                 followers.add(asyncio.create_task(self._follow(json.loads(body)["id"], answered, result, getters)))
         connection.close()
 
-    async def _follow(self, transaction_id: str, accepted: float, result: OpenLoopResult, getters: asyncio.Queue) -> None:
+    async def _follow(
+        self, transaction_id: str, accepted: float, result: OpenLoopResult, getters: asyncio.Queue
+    ) -> None:
         loop = asyncio.get_running_loop()
         request = http_request("GET", self._host, self._port, f"/v1/transactions/{transaction_id}", self._get_headers)
         while loop.time() - accepted < self._decided_timeout:

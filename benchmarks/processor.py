@@ -15,6 +15,7 @@ The transactions carry their card encrypted, as the API sends them; ``--plaintex
 sends the contract before encryption instead, with ACCEPT_PLAINTEXT_CARDS=true: the difference
 between the two is what decrypting costs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,9 @@ import sqlalchemy
 from confluent_kafka import Consumer
 
 from infra.kernel.contracts import Topics
-from infra.stack.embedded_broker import EmbeddedBroker
 from infra.runtime.kafka import KafkaSettings, Record, build_acked_producer, consumer_config, ensure_topics
+from infra.stack.embedded_broker import EmbeddedBroker
+
 from tests.support.mysql import ServerUnreachable, throwaway_database
 from tests.support.transactions import TEST_CARD_KEYS, encrypted, mixed_transaction
 
@@ -52,8 +54,10 @@ class Figures:
 
     def line(self) -> str:
         cpu = f"  CPU {self.cpu_us_per_tx:5.1f} us/tx" if self.cpu_us_per_tx is not None else ""
-        return (f"{self.database:<12} {self.count:>7} tx  steady {self.steady_per_s:>9,.0f} tx/s  "
-                f"overall {self.overall_per_s:>9,.0f} tx/s  ({self.seconds:.2f} s from the first produce){cpu}")
+        return (
+            f"{self.database:<12} {self.count:>7} tx  steady {self.steady_per_s:>9,.0f} tx/s  "
+            f"overall {self.overall_per_s:>9,.0f} tx/s  ({self.seconds:.2f} s from the first produce){cpu}"
+        )
 
 
 def payloads(count: int, plaintext: bool = False) -> list[tuple[bytes, bytes]]:
@@ -67,18 +71,26 @@ def produce(settings: KafkaSettings, messages: list[tuple[bytes, bytes]]) -> Non
     producer = build_acked_producer(settings, "bench-producer", **{"linger.ms": 50})
     chunk = 10000
     for start in range(0, len(messages), chunk):
-        producer.send([Record(settings.topics.transactions, value, key)
-                       for value, key in messages[start:start + chunk]], timeout=120)
+        producer.send(
+            [Record(settings.topics.transactions, value, key) for value, key in messages[start : start + chunk]],
+            timeout=120,
+        )
 
 
 def processor_env(settings: KafkaSettings, database_url: str, batch_size: int, plaintext: bool = False) -> dict:
     prefix = settings.topics.transactions[: -len("transactions")]
     return os.environ | {
-        "KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap_servers, "KAFKA_TOPIC_PREFIX": prefix,
-        "KAFKA_TOPIC_PARTITIONS": str(settings.partitions), "DATABASE_URL": database_url,
-        "METRICS_PORT": "0", "AUTO_MIGRATE": "true", "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
-        "PROCESSOR_GROUP_ID": f"bench-{uuid.uuid4().hex[:8]}", "PROCESSOR_BATCH_SIZE": str(batch_size),
-        "CARD_DATA_KEYS": TEST_CARD_KEYS.to_env_value(), "ACCEPT_PLAINTEXT_CARDS": str(plaintext).lower(),
+        "KAFKA_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+        "KAFKA_TOPIC_PREFIX": prefix,
+        "KAFKA_TOPIC_PARTITIONS": str(settings.partitions),
+        "DATABASE_URL": database_url,
+        "METRICS_PORT": "0",
+        "AUTO_MIGRATE": "true",
+        "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+        "PROCESSOR_GROUP_ID": f"bench-{uuid.uuid4().hex[:8]}",
+        "PROCESSOR_BATCH_SIZE": str(batch_size),
+        "CARD_DATA_KEYS": TEST_CARD_KEYS.to_env_value(),
+        "ACCEPT_PLAINTEXT_CARDS": str(plaintext).lower(),
     }
 
 
@@ -107,8 +119,16 @@ class ResultReader:
         self._consumer.close()
 
 
-def run_once(broker: KafkaSettings, label: str, database_url: str, count: int, batch_size: int,
-             profile: str = "", replicas: int = 1, plaintext: bool = False) -> Figures:
+def run_once(
+    broker: KafkaSettings,
+    label: str,
+    database_url: str,
+    count: int,
+    batch_size: int,
+    profile: str = "",
+    replicas: int = 1,
+    plaintext: bool = False,
+) -> Figures:
     """The processor starts and joins its group on a warm-up transaction; then the N transactions are
     produced while it runs: *overall* from the first produce to the last result, *steady* from the
     first result batch to the last."""
@@ -126,8 +146,9 @@ def run_once(broker: KafkaSettings, label: str, database_url: str, count: int, b
         started = time.monotonic()
         producing = threading.Thread(target=produce, args=(settings, messages[1:]), name="bench-producer")
         producing.start()
-        first, last, first_size = reader.wait_for(count, started + 600,
-                                                  on_first=lambda: cpu_at_first.append(cpu_seconds(processes)))
+        first, last, first_size = reader.wait_for(
+            count, started + 600, on_first=lambda: cpu_at_first.append(cpu_seconds(processes))
+        )
         cpu_at_last = cpu_seconds(processes)
         producing.join()
     finally:
@@ -188,16 +209,31 @@ def targets(choice: str, workdir: Path):
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=int(os.environ.get("BENCH_N", 200000)))
-    parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL", "all"),
-                        help="all (default), sqlite, mysql, or a database URL")
+    parser.add_argument(
+        "--database",
+        default=os.environ.get("BENCH_DATABASE_URL", "all"),
+        help="all (default), sqlite, mysql, or a database URL",
+    )
     parser.add_argument("--batch-size", type=int, default=int(os.environ.get("PROCESSOR_BATCH_SIZE", 2000)))
     parser.add_argument("--partitions", type=int, default=6)
-    parser.add_argument("--replicas", type=int, default=int(os.environ.get("BENCH_REPLICAS", 1)),
-                        help="processor processes in one consumer group (scale-out, at most --partitions)")
-    parser.add_argument("--plaintext", action="store_true", default=os.environ.get("BENCH_PLAINTEXT", "") == "1",
-                        help="card data in clear (the contract before encryption), ACCEPT_PLAINTEXT_CARDS=true")
-    parser.add_argument("--profile", default="", metavar="FILE",
-                        help="profile the processor with cProfile into <database>-FILE (read it with pstats)")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=int(os.environ.get("BENCH_REPLICAS", 1)),
+        help="processor processes in one consumer group (scale-out, at most --partitions)",
+    )
+    parser.add_argument(
+        "--plaintext",
+        action="store_true",
+        default=os.environ.get("BENCH_PLAINTEXT", "") == "1",
+        help="card data in clear (the contract before encryption), ACCEPT_PLAINTEXT_CARDS=true",
+    )
+    parser.add_argument(
+        "--profile",
+        default="",
+        metavar="FILE",
+        help="profile the processor with cProfile into <database>-FILE (read it with pstats)",
+    )
     return parser.parse_args(argv)
 
 
@@ -209,12 +245,15 @@ def main(argv=None) -> int:
         broker = None if external else EmbeddedBroker(settings=settings).start()
         kafka = replace(settings, bootstrap_servers=external or broker.bootstrap_servers)
         try:
-            print(f"processor benchmark: {args.n} transactions, batch {args.batch_size}, "
-                  f"{args.partitions} partitions, {os.cpu_count()} CPUs, broker {'external' if external else 'embedded Tansu'}")
+            print(
+                f"processor benchmark: {args.n} transactions, batch {args.batch_size}, "
+                f"{args.partitions} partitions, {os.cpu_count()} CPUs, broker {'external' if external else 'embedded Tansu'}"
+            )
             for label, url, cleanup in targets(args.database, Path(workdir)):
                 try:
-                    figures = run_once(kafka, label, url, args.n, args.batch_size, args.profile, args.replicas,
-                                       args.plaintext)
+                    figures = run_once(
+                        kafka, label, url, args.n, args.batch_size, args.profile, args.replicas, args.plaintext
+                    )
                     print(figures.line(), flush=True)
                 finally:
                     cleanup()

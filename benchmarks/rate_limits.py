@@ -4,6 +4,7 @@ Each request of a merchant makes one ``RateLimiter.hit`` (two for the expensive 
 processes hit the same account at once, as two gunicorn workers do; printed with the load average
 (the machine may be shared: compare figures of one run only). Redis: TEST_REDIS_URL or 127.0.0.1:6379.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -40,15 +41,20 @@ def measure(url: str, processes: int) -> float:
 
 def main() -> None:
     folder = tempfile.mkdtemp(prefix="bench-rate-limits-")
-    stores = {"memory:// (one process)": "memory://", "sqlite (make run)": f"sqlite:///{folder}/rate-limits.db",
-              "redis": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")}
+    stores = {
+        "memory:// (one process)": "memory://",
+        "sqlite (make run)": f"sqlite:///{folder}/rate-limits.db",
+        "redis": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379"),
+    }
     print(f"load average before: {os.getloadavg()}")
     for name, url in stores.items():
         for processes in (1, 2):
             if url == "memory://" and processes == 2:
                 continue
-            print(f"{name:28s} {processes} process(es): {measure(url, processes) * 1e6:7.1f} us per check "
-                  f"(load {os.getloadavg()[0]:.2f})")
+            print(
+                f"{name:28s} {processes} process(es): {measure(url, processes) * 1e6:7.1f} us per check "
+                f"(load {os.getloadavg()[0]:.2f})"
+            )
 
 
 if __name__ == "__main__":

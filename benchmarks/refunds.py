@@ -7,6 +7,7 @@ rounds, refunds decided, kills and over-refunds (and any other broken promise). 
 broker; the databases are SQLite unless BENCH_REFUNDS_DATABASE=mysql (throwaway databases on
 TEST_MYSQL_URL's server). Exit status 1 if any round broke a promise.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,8 +19,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from infra.stack.embedded_broker import free_port
 from infra.stack import Stack, StackSettings
+from infra.stack.embedded_broker import free_port
+
 from tests.e2e.helpers import basic_auth
 from tests.support.mysql import ServerUnreachable, throwaway_database
 from tests.support.refund_rounds import Killer, RoundRunner, Tally, check, wait_for_final
@@ -36,8 +38,9 @@ def run(rounds: int, runners: int, kill_every: float, settings: StackSettings, m
         auths = [basic_auth(stack.create_merchant(f"Bench refunds {i}")) for i in range(runners)]
         tally, stop = Tally(), threading.Event()
         share = [rounds // runners + (1 if i < rounds % runners else 0) for i in range(runners)]
-        threads = [RoundRunner(settings.api_url, auths[seed], tally, stop, seed, max_rounds=n)
-                   for seed, n in enumerate(share)]
+        threads = [
+            RoundRunner(settings.api_url, auths[seed], tally, stop, seed, max_rounds=n) for seed, n in enumerate(share)
+        ]
         killer = Killer(stack, tally, stop, kill_every)
         for thread in [*threads, killer]:
             thread.start()
@@ -46,8 +49,11 @@ def run(rounds: int, runners: int, kill_every: float, settings: StackSettings, m
             time.sleep(1)
             if time.monotonic() >= next_report:
                 next_report += 60
-                print(f"  {time.monotonic() - started:.0f} s: {len(tally.rounds)} rounds, {tally.kills} kills, "
-                      f"load {os.getloadavg()[0]:.2f}", flush=True)
+                print(
+                    f"  {time.monotonic() - started:.0f} s: {len(tally.rounds)} rounds, {tally.kills} kills, "
+                    f"load {os.getloadavg()[0]:.2f}",
+                    flush=True,
+                )
         rounds_seconds = time.monotonic() - started
         stop.set()  # BENCH_REFUNDS_SECONDS reached: the rounds done so far are checked
         for thread in threads:
@@ -56,10 +62,12 @@ def run(rounds: int, runners: int, kill_every: float, settings: StackSettings, m
         pending = wait_for_final(settings.gateway_db, 120)
         verdict = check(tally, settings.gateway_db, settings.processor_db)
     seconds = time.monotonic() - started
-    print(f"refunds bench ({'mysql' if settings.gateway_database_url else 'sqlite'}): {verdict.rounds} rounds, "
-          f"{verdict.refunds_decided} refunds decided ({verdict.succeeded} succeeded), {verdict.kills} kills, "
-          f"{verdict.over_refunds} over-refunds, {pending} never final, {len(verdict.problems)} other problems, "
-          f"rounds done after {rounds_seconds:.0f} s ({seconds:.0f} s with the checks), load {os.getloadavg()[0]:.2f}")
+    print(
+        f"refunds bench ({'mysql' if settings.gateway_database_url else 'sqlite'}): {verdict.rounds} rounds, "
+        f"{verdict.refunds_decided} refunds decided ({verdict.succeeded} succeeded), {verdict.kills} kills, "
+        f"{verdict.over_refunds} over-refunds, {pending} never final, {len(verdict.problems)} other problems, "
+        f"rounds done after {rounds_seconds:.0f} s ({seconds:.0f} s with the checks), load {os.getloadavg()[0]:.2f}"
+    )
     for problem in verdict.problems[:20]:
         print("  " + problem)
     return 0 if verdict.over_refunds == 0 and not verdict.problems and pending == 0 else 1
@@ -83,16 +91,26 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     drops = []
     with tempfile.TemporaryDirectory() as folder:
-        settings = StackSettings(kafka_port=free_port(), api_port=free_port(), panel_port=free_port(),
-                                 processor_metrics_port=free_port(), results_metrics_port=free_port(),
-                                 webhooks_metrics_port=free_port(), api_metrics_port=free_port(),
-                                 panel_metrics_port=free_port(), var_dir=Path(folder), with_prometheus=False,
-                                 log_level="WARNING")
+        settings = StackSettings(
+            kafka_port=free_port(),
+            api_port=free_port(),
+            panel_port=free_port(),
+            processor_metrics_port=free_port(),
+            results_metrics_port=free_port(),
+            webhooks_metrics_port=free_port(),
+            api_metrics_port=free_port(),
+            panel_metrics_port=free_port(),
+            var_dir=Path(folder),
+            with_prometheus=False,
+            log_level="WARNING",
+        )
         if args.database == "mysql":
             try:
                 server = os.environ.get("TEST_MYSQL_URL", DEFAULT_MYSQL_SERVER)
-                (processor_db, drop_p), (gateway_db, drop_g) = (throwaway_database(server, "bench"),
-                                                                throwaway_database(server, "bench"))
+                (processor_db, drop_p), (gateway_db, drop_g) = (
+                    throwaway_database(server, "bench"),
+                    throwaway_database(server, "bench"),
+                )
             except ServerUnreachable as exc:
                 print(exc, file=sys.stderr)
                 return 1

@@ -8,6 +8,7 @@ machine, so the benchmark writes to the topic the API writes to). For every even
 gets, latency = arrival - the transaction's ``processed_at`` (the processor's decision time, in the
 event itself). Prints percentiles, how many events arrived, and duplicates.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,9 +24,10 @@ from pathlib import Path
 from confluent_kafka import Producer
 
 from infra.runtime.card_cipher import CardCipher, CardDataKeys
-from infra.stack.embedded_broker import free_port
 from infra.runtime.kafka import producer_config
 from infra.stack import Stack, StackSettings
+from infra.stack.embedded_broker import free_port
+
 from tests.e2e.helpers import basic_auth
 from tests.support.mysql import ServerUnreachable, throwaway_database
 from tests.support.receiver import Receiver
@@ -57,8 +59,9 @@ def produce_paced(stack: Stack, merchants: list[dict], count: int, rate: float) 
         message, _ = mixed_transaction(index, run)
         account = merchants[index % len(merchants)]["id"]
         message = message | {"account_id": account, "created_at": datetime.now(timezone.utc).isoformat()}
-        producer.produce(settings.topics.transactions, json.dumps(encrypted(message, cipher)).encode(),
-                         account.encode())
+        producer.produce(
+            settings.topics.transactions, json.dumps(encrypted(message, cipher)).encode(), account.encode()
+        )
     producer.flush(30)
     return time.monotonic() - started
 
@@ -69,8 +72,13 @@ def latencies(receiver: Receiver) -> tuple[list[tuple[float, float]], int]:
     first: dict[str, tuple[float, float]] = {}
     for request in receiver.requests:
         event = request.event
-        first.setdefault(event["id"], (request.at - _timestamp(event["data"]["object"]["processed_at"]),
-                                       request.at - _timestamp(event["created_at"])))
+        first.setdefault(
+            event["id"],
+            (
+                request.at - _timestamp(event["data"]["object"]["processed_at"]),
+                request.at - _timestamp(event["created_at"]),
+            ),
+        )
     return list(first.values()), len(receiver.requests) - len(first)
 
 
@@ -79,11 +87,20 @@ def _timestamp(rfc3339: str) -> float:
 
 
 def run(count: int, rate: float, merchants_count: int, var_dir: Path, gateway_db: str) -> None:
-    settings = StackSettings(kafka_port=free_port(), api_port=free_port(), panel_port=free_port(),
-                             processor_metrics_port=free_port(), results_metrics_port=free_port(),
-                             webhooks_metrics_port=free_port(), api_metrics_port=free_port(), panel_metrics_port=free_port(),
-                             var_dir=var_dir, gateway_database_url=gateway_db,
-                             with_prometheus=False, log_level="WARNING")
+    settings = StackSettings(
+        kafka_port=free_port(),
+        api_port=free_port(),
+        panel_port=free_port(),
+        processor_metrics_port=free_port(),
+        results_metrics_port=free_port(),
+        webhooks_metrics_port=free_port(),
+        api_metrics_port=free_port(),
+        panel_metrics_port=free_port(),
+        var_dir=var_dir,
+        gateway_database_url=gateway_db,
+        with_prometheus=False,
+        log_level="WARNING",
+    )
     with Stack(settings, console=None) as stack, Receiver() as receiver:
         merchants = [load_test_merchant(stack, f"Bench shop {i}") for i in range(merchants_count)]
         for merchant in merchants:
@@ -99,8 +116,11 @@ def run(count: int, rate: float, merchants_count: int, var_dir: Path, gateway_db
         cpu = {name: used - cpu_before.get(name, 0.0) for name, used in cpu_seconds(stack).items()}
     report(receiver, count, rate, seconds, arrived, gateway_db)
     print_timeline(receiver)
-    print("cpu        " + "   ".join(f"{name} {used / count * 1e6:.0f} us" for name, used in cpu.items())
-          + "   (per transaction, user + system, every process of the service)")
+    print(
+        "cpu        "
+        + "   ".join(f"{name} {used / count * 1e6:.0f} us" for name, used in cpu.items())
+        + "   (per transaction, user + system, every process of the service)"
+    )
 
 
 def cpu_seconds(stack: Stack) -> dict[str, float]:
@@ -139,8 +159,10 @@ def print_timeline(receiver: Receiver, window_s: float = 2.0) -> None:
         decided = _timestamp(request.event["data"]["object"]["processed_at"])
         by_window.setdefault(int(decided // window_s), []).append(request.at - decided)
     first = min(by_window)
-    cells = [f"{(key - first) * window_s:.0f}s:{percentile(values, 0.99) * 1000:.0f}"
-             for key, values in sorted(by_window.items())]
+    cells = [
+        f"{(key - first) * window_s:.0f}s:{percentile(values, 0.99) * 1000:.0f}"
+        for key, values in sorted(by_window.items())
+    ]
     print(f"timeline   p99 ms per {window_s:.0f} s of decisions: " + " ".join(cells))
 
 
@@ -148,15 +170,21 @@ def report(receiver: Receiver, count: int, rate: float, seconds: float, arrived:
     pairs, repeats = latencies(receiver)
     values, dispatch = [pair[0] for pair in pairs], [pair[1] for pair in pairs]
     database = "SQLite" if gateway_db == "" else "MySQL/MariaDB"
-    print(f"Webhook benchmark: {count} transactions at {rate:,.0f}/s (produced in {seconds:.1f} s = "
-          f"{count / seconds:,.0f}/s), ledger on {database}, {os.cpu_count()} CPUs shared by the whole stack")
+    print(
+        f"Webhook benchmark: {count} transactions at {rate:,.0f}/s (produced in {seconds:.1f} s = "
+        f"{count / seconds:,.0f}/s), ledger on {database}, {os.cpu_count()} CPUs shared by the whole stack"
+    )
     print(f"events     {arrived} of {count} received, {repeats} repeated deliveries")
-    print(f"latency    decision -> receiver: p50 {percentile(values, 0.5) * 1000:.0f} ms   "
-          f"p95 {percentile(values, 0.95) * 1000:.0f} ms   p99 {percentile(values, 0.99) * 1000:.0f} ms   "
-          f"max {max(values) * 1000:.0f} ms")
-    print("           of which event recorded -> receiver (dispatcher): "
-          f"p50 {percentile(dispatch, 0.5) * 1000:.0f} ms   "
-          f"p99 {percentile(dispatch, 0.99) * 1000:.0f} ms")
+    print(
+        f"latency    decision -> receiver: p50 {percentile(values, 0.5) * 1000:.0f} ms   "
+        f"p95 {percentile(values, 0.95) * 1000:.0f} ms   p99 {percentile(values, 0.99) * 1000:.0f} ms   "
+        f"max {max(values) * 1000:.0f} ms"
+    )
+    print(
+        "           of which event recorded -> receiver (dispatcher): "
+        f"p50 {percentile(dispatch, 0.5) * 1000:.0f} ms   "
+        f"p99 {percentile(dispatch, 0.99) * 1000:.0f} ms"
+    )
     verdict = "met" if arrived == count and percentile(values, 0.99) <= 1.0 else "NOT met"
     print(f"goal       p99 <= 1 s after the decision, nothing lost: {verdict}")
 
@@ -166,8 +194,11 @@ def main(argv=None) -> int:
     parser.add_argument("--n", type=int, default=int(os.environ.get("BENCH_WEBHOOKS_N", 20000)))
     parser.add_argument("--rate", type=float, default=float(os.environ.get("BENCH_WEBHOOKS_RATE", 1000)))
     parser.add_argument("--merchants", type=int, default=int(os.environ.get("BENCH_WEBHOOKS_MERCHANTS", 6)))
-    parser.add_argument("--database", default=os.environ.get("BENCH_WEBHOOKS_DATABASE", "sqlite"),
-                        help="sqlite, mysql (a throwaway database on TEST_MYSQL_URL's server) or a URL")
+    parser.add_argument(
+        "--database",
+        default=os.environ.get("BENCH_WEBHOOKS_DATABASE", "sqlite"),
+        help="sqlite, mysql (a throwaway database on TEST_MYSQL_URL's server) or a URL",
+    )
     args = parser.parse_args(argv)
     drop = None
     gateway_db = "" if args.database == "sqlite" else args.database

@@ -19,6 +19,7 @@
 * gunicorn's own log lines are JSON like the app's (``logger_class``);
 * no preload: librdkafka's threads do not survive fork, so every worker builds its own producer.
 """
+
 from __future__ import annotations
 
 import os

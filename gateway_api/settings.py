@@ -1,5 +1,6 @@
 """Configuration of the gateway API's processes, read from the environment in one place: the API (and
 its gunicorn master), the results consumer and the webhook dispatcher."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,7 +9,15 @@ from infra.runtime.aes_gcm import KEY_BYTES, decode_key, random_key_weakness
 from infra.runtime.card_cipher import CardDataKeys
 from infra.runtime.kafka import KafkaSettings
 from infra.runtime.settings import (
-    DEV_AUDIT_HMAC_KEY, ConfigurationError, EnvReader, MigrationSettings as _MigrationSettings, Secret, ServiceSettings, WorkerSettings,
+    DEV_AUDIT_HMAC_KEY,
+    ConfigurationError,
+    EnvReader,
+    Secret,
+    ServiceSettings,
+    WorkerSettings,
+)
+from infra.runtime.settings import (
+    MigrationSettings as _MigrationSettings,
 )
 
 from gateway_api.domain.deliveries import DEFAULT_RETRY_SCHEDULE, RetrySchedule
@@ -109,8 +118,9 @@ def idempotency_ttl_hours(env: EnvReader) -> int:
 def _auth_cache_seconds(env: EnvReader) -> float:
     seconds = env.number("GATEWAY_AUTH_CACHE_SECONDS", 0.5)
     if not 0 <= seconds <= MAX_AUTH_CACHE_SECONDS:
-        raise ConfigurationError(f"GATEWAY_AUTH_CACHE_SECONDS must be between 0 and {MAX_AUTH_CACHE_SECONDS:g}, "
-                                 f"got {seconds:g}")
+        raise ConfigurationError(
+            f"GATEWAY_AUTH_CACHE_SECONDS must be between 0 and {MAX_AUTH_CACHE_SECONDS:g}, got {seconds:g}"
+        )
     return seconds
 
 
@@ -123,8 +133,9 @@ def webhook_secrets_key(env: EnvReader) -> Secret:
     except ValueError:
         raw = b""
     if len(raw) != KEY_BYTES:
-        raise ConfigurationError("WEBHOOK_SECRETS_KEY must be 32 random bytes, base64-encoded "
-                                 "(`openssl rand -base64 32`)")
+        raise ConfigurationError(
+            "WEBHOOK_SECRETS_KEY must be 32 random bytes, base64-encoded (`openssl rand -base64 32`)"
+        )
     env.refuse_if_weak("WEBHOOK_SECRETS_KEY", random_key_weakness(raw))
     return key
 
@@ -180,10 +191,14 @@ class WebhookSettings(WorkerSettings):
 
     def __post_init__(self):
         if not 0 < self.timeout_seconds <= MAX_WEBHOOK_TIMEOUT_SECONDS:
-            raise ConfigurationError(f"WEBHOOK_TIMEOUT_SECONDS must be above 0 and at most {MAX_WEBHOOK_TIMEOUT_SECONDS:g}")
+            raise ConfigurationError(
+                f"WEBHOOK_TIMEOUT_SECONDS must be above 0 and at most {MAX_WEBHOOK_TIMEOUT_SECONDS:g}"
+            )
         if self.lease_seconds < 2 * self.timeout_seconds:
-            raise ConfigurationError("WEBHOOK_LEASE_SECONDS must be at least twice WEBHOOK_TIMEOUT_SECONDS "
-                                     f"({2 * self.timeout_seconds:g}), or a slow delivery could be sent twice at once")
+            raise ConfigurationError(
+                "WEBHOOK_LEASE_SECONDS must be at least twice WEBHOOK_TIMEOUT_SECONDS "
+                f"({2 * self.timeout_seconds:g}), or a slow delivery could be sent twice at once"
+            )
 
     @classmethod
     def from_env(cls, env: EnvReader | None = None) -> "WebhookSettings":

@@ -4,12 +4,14 @@ gthread workers, because every open SSE stream holds a thread while it waits for
 graceful timeout, because streams never finish by themselves: on SIGTERM/SIGINT each worker closes
 its streams (browsers reconnect to another worker or replica) and stops its results reader.
 """
+
 import os
 import signal
 import tempfile
 
 from infra.runtime.logs import gunicorn_logger_class
 from infra.runtime.settings import EnvReader, from_env_or_exit
+
 from panel.settings import Settings
 
 # Checked in the master, before any worker: a missing or weak PANEL_SECRET_KEY stops gunicorn with

@@ -1,4 +1,5 @@
 """The panel's configuration, read once from the environment by the composition root."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -53,6 +54,8 @@ class Settings:
 def _credential_check_seconds(env: EnvReader) -> int:
     seconds = env.integer("PANEL_CREDENTIAL_CHECK_SECONDS", MAX_CREDENTIAL_CHECK_SECONDS, minimum=1)
     if seconds > MAX_CREDENTIAL_CHECK_SECONDS:
-        raise ConfigurationError(f"PANEL_CREDENTIAL_CHECK_SECONDS must be at most {MAX_CREDENTIAL_CHECK_SECONDS}, "
-                                 f"got {seconds}: a revoked session may not stream for longer")
+        raise ConfigurationError(
+            f"PANEL_CREDENTIAL_CHECK_SECONDS must be at most {MAX_CREDENTIAL_CHECK_SECONDS}, "
+            f"got {seconds}: a revoked session may not stream for longer"
+        )
     return seconds

@@ -1,4 +1,5 @@
 """``python -m processor`` runs the consumer loop; ``python -m processor migrate`` applies migrations."""
+
 from __future__ import annotations
 
 import gc

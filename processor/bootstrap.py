@@ -1,4 +1,5 @@
 """The composition root: the only place that builds engines, Kafka clients and the use case."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,7 +27,8 @@ from processor.entrypoints.card_data import CardDataReader
 from processor.entrypoints.processor import Processor
 from processor.entrypoints.refund_handler import RefundBatchHandler
 from processor.entrypoints.transaction_handler import TransactionBatchHandler
-from processor.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
+from processor.migrations import SCRIPT_LOCATION as MIGRATIONS
+from processor.migrations import VERSION_TABLE
 from processor.settings import MigrationSettings, Settings
 from processor.use_cases.process_refunds import ProcessRefunds
 from processor.use_cases.process_transactions import ProcessTransactions
@@ -45,22 +47,33 @@ def build_processor(settings: Settings, registry: CollectorRegistry = REGISTRY) 
     engine = build_engine(settings.database_url)
     producer = build_acked_producer(settings.kafka, CLIENT_ID)
     topics, timeout = settings.kafka.topics, settings.publish_timeout_seconds
-    use_case = ProcessTransactions(SqlTransactionRepository(engine), KafkaResultPublisher(producer, topics.results, timeout))
+    use_case = ProcessTransactions(
+        SqlTransactionRepository(engine), KafkaResultPublisher(producer, topics.results, timeout)
+    )
     cards = CardDataReader(CardCipher(settings.card_data_keys), settings.accept_plaintext_cards)
     dead_letters = DeadLetterPublisher(producer, topics.dlq, timeout)
-    refunds = ProcessRefunds(SqlRefundRepository(engine), KafkaRefundResultPublisher(producer, topics.refunds_result,
-                                                                                     timeout))
+    refunds = ProcessRefunds(
+        SqlRefundRepository(engine), KafkaRefundResultPublisher(producer, topics.refunds_result, timeout)
+    )
     payments = TransactionBatchHandler(use_case, dead_letters, metrics, cards, OutageOrPoison(database_answers(engine)))
-    handler = TopicRouter({topics.transactions: payments,
-                           topics.refunds: RefundBatchHandler(refunds, dead_letters, metrics)})
-    consumer = Consumer(consumer_config(
-        settings.kafka, CLIENT_ID, settings.group_id,
-        **{"statistics.interval.ms": LAG_STATS_INTERVAL_MS, "stats_cb": metrics.lag_stats_callback()},
-    ))
+    handler = TopicRouter(
+        {topics.transactions: payments, topics.refunds: RefundBatchHandler(refunds, dead_letters, metrics)}
+    )
+    consumer = Consumer(
+        consumer_config(
+            settings.kafka,
+            CLIENT_ID,
+            settings.group_id,
+            **{"statistics.interval.ms": LAG_STATS_INTERVAL_MS, "stats_cb": metrics.lag_stats_callback()},
+        )
+    )
     checkpoint = HoldPoints(Path(settings.test_hold_dir)) if settings.test_hold_dir else None
-    loop = BatchConsumerLoop(consumer, handler, LoopSettings(batch_size=settings.batch_size, checkpoint=checkpoint),
-                             OffsetGaps(on_accept=metrics.offset_gaps_accepted.inc))
-    loop.subscribe([topics.transactions, topics.refunds], metrics.assigned_partitions,
-                   metrics.partition_assignments)
+    loop = BatchConsumerLoop(
+        consumer,
+        handler,
+        LoopSettings(batch_size=settings.batch_size, checkpoint=checkpoint),
+        OffsetGaps(on_accept=metrics.offset_gaps_accepted.inc),
+    )
+    loop.subscribe([topics.transactions, topics.refunds], metrics.assigned_partitions, metrics.partition_assignments)
     probes = Probes(loop.heartbeat, settings.liveness_stall_seconds, [schema_check(engine, MIGRATIONS, VERSION_TABLE)])
     return Processor(loop, producer, engine, probes)

@@ -1,4 +1,5 @@
 """The processor's configuration, read from environment variables in one place."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -7,7 +8,8 @@ from sqlalchemy.engine import make_url
 
 from infra.runtime.card_cipher import CardDataKeys
 from infra.runtime.kafka import KafkaSettings
-from infra.runtime.settings import EnvReader, MigrationSettings as _MigrationSettings, WorkerSettings
+from infra.runtime.settings import EnvReader, WorkerSettings
+from infra.runtime.settings import MigrationSettings as _MigrationSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///var/processor.db"
 
@@ -51,6 +53,8 @@ class Settings(WorkerSettings):
     def __repr__(self) -> str:
         # The URL may carry a database password.
         url = make_url(self.database_url).render_as_string(hide_password=True)
-        return (f"Settings(database_url={url!r}, group_id={self.group_id!r}, batch_size={self.batch_size}, "
-                f"metrics_port={self.metrics_port}, auto_migrate={self.auto_migrate}, kafka={self.kafka!r}, "
-                f"card_data_keys={self.card_data_keys!r}, accept_plaintext_cards={self.accept_plaintext_cards})")
+        return (
+            f"Settings(database_url={url!r}, group_id={self.group_id!r}, batch_size={self.batch_size}, "
+            f"metrics_port={self.metrics_port}, auto_migrate={self.auto_migrate}, kafka={self.kafka!r}, "
+            f"card_data_keys={self.card_data_keys!r}, accept_plaintext_cards={self.accept_plaintext_cards})"
+        )

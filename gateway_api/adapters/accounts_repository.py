@@ -15,9 +15,15 @@ class SqlAccounts(AccountRepository):
 
     def add(self, account: Account) -> None:
         with self._engine.begin() as connection:
-            connection.execute(accounts.insert().values(
-                id=account.id, name=account.name, secret_hash=account.secret_hash,
-                disabled=account.disabled, created_at=account.created_at))
+            connection.execute(
+                accounts.insert().values(
+                    id=account.id,
+                    name=account.name,
+                    secret_hash=account.secret_hash,
+                    disabled=account.disabled,
+                    created_at=account.created_at,
+                )
+            )
 
     def get(self, account_id: str) -> Account | None:
         with self._engine.connect() as connection:

@@ -1,4 +1,5 @@
 """The CardSealer port on the shared AES-256-GCM card cipher (infra.runtime.card_cipher)."""
+
 from __future__ import annotations
 
 from infra.runtime.card_cipher import CardCipher, CardDataKeys

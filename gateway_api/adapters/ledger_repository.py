@@ -27,16 +27,21 @@ from gateway_api.domain.transactions import STATUS_PENDING, Transaction
 from gateway_api.use_cases.apply_results import ApplyResults
 from gateway_api.use_cases.ports import DecisionBatch, Ledger, LedgerRefused, ListQuery, Page, ResultLedger
 
-
 Accepted = tuple[Transaction, IdempotencyRecord | None]  # a pending row, and the key it answers
 
 # A result decides a row only while it is pending: a final status is never overwritten (domain.results).
-_DECIDE = update(tx).where(tx.c.id == bindparam("b_id"), tx.c.status == STATUS_PENDING).values(
-    status=bindparam("b_status"), error_message=bindparam("b_error"), processed_at=bindparam("b_processed"))
+_DECIDE = (
+    update(tx)
+    .where(tx.c.id == bindparam("b_id"), tx.c.status == STATUS_PENDING)
+    .values(status=bindparam("b_status"), error_message=bindparam("b_error"), processed_at=bindparam("b_processed"))
+)
 # MySQL/MariaDB: the same for a whole batch in one statement (see JoinedUpdate).
-_DECIDE_JOINED = JoinedUpdate(tx, match={"id": "b_id"},
-                              assign={"status": "b_status", "error_message": "b_error", "processed_at": "b_processed"},
-                              where="t.status = 'pending'")
+_DECIDE_JOINED = JoinedUpdate(
+    tx,
+    match={"id": "b_id"},
+    assign={"status": "b_status", "error_message": "b_error", "processed_at": "b_processed"},
+    where="t.status = 'pending'",
+)
 
 
 class SqlLedger(Ledger, ResultLedger[TransactionResult, Transaction]):
@@ -73,8 +78,9 @@ class SqlLedger(Ledger, ResultLedger[TransactionResult, Transaction]):
         with self._engine.connect() as connection:
             if query.starting_after:
                 conditions.append(_older_than(connection, query.starting_after, query.account_id))
-            statement = (select(tx).where(*conditions).order_by(tx.c.created_at.desc(), tx.c.id.desc())
-                         .limit(query.limit + 1))
+            statement = (
+                select(tx).where(*conditions).order_by(tx.c.created_at.desc(), tx.c.id.desc()).limit(query.limit + 1)
+            )
             rows = connection.execute(statement).all()
         return Page([_transaction(row) for row in rows[: query.limit]], has_more=len(rows) > query.limit)
 
@@ -93,14 +99,21 @@ class SqlLedger(Ledger, ResultLedger[TransactionResult, Transaction]):
     def daily_totals(self, account_id: str | None, first: date, last: date) -> list[DailyTotal]:
         day = func.date(tx.c.created_at)
         statement = (
-            select(day.label("day"), tx.c.status, tx.c.error_message, func.count().label("count"),
-                   func.coalesce(func.sum(tx.c.amount_cents), 0).label("cents"))
+            select(
+                day.label("day"),
+                tx.c.status,
+                tx.c.error_message,
+                func.count().label("count"),
+                func.coalesce(func.sum(tx.c.amount_cents), 0).label("cents"),
+            )
             .where(*_scope(account_id), *_on_days(first, last))
             .group_by(day, tx.c.status, tx.c.error_message)
         )
         with self._engine.connect() as connection:
-            return [DailyTotal(_as_date(row.day), row.status, row.error_message, row.count, from_cents(int(row.cents)))
-                    for row in connection.execute(statement)]
+            return [
+                DailyTotal(_as_date(row.day), row.status, row.error_message, row.count, from_cents(int(row.cents)))
+                for row in connection.execute(statement)
+            ]
 
     def oldest_pending_created_at(self) -> datetime | None:
         statement = select(func.min(tx.c.created_at)).where(tx.c.status == STATUS_PENDING)
@@ -110,8 +123,9 @@ class SqlLedger(Ledger, ResultLedger[TransactionResult, Transaction]):
 
 
 class _Decisions(DecisionBatch[TransactionResult, Transaction]):
-    def __init__(self, connection: Connection, insert_new: PreparedStatement, decide: PreparedStatement,
-                 outbox: Outbox):
+    def __init__(
+        self, connection: Connection, insert_new: PreparedStatement, decide: PreparedStatement, outbox: Outbox
+    ):
         self._connection = connection
         self._insert_new = insert_new
         self._decide = decide
@@ -122,13 +136,21 @@ class _Decisions(DecisionBatch[TransactionResult, Transaction]):
         before = {row.id: row for row in connection.execute(select(tx).where(tx.c.id.in_([r.id for r in results])))}
         # A final status is never overwritten (may_decide): rows read final are left out, and _DECIDE's
         # condition keeps the rule against another applier writing since the read.
-        decisions = {result.id: _decision(result) for result in results
-                     if may_decide(before[result.id].status if result.id in before else None)}
+        decisions = {
+            result.id: _decision(result)
+            for result in results
+            if may_decide(before[result.id].status if result.id in before else None)
+        }
         # A result may come before the API wrote its pending row (crash, or plain ordering): create the
         # row from the result; otherwise decide the pending row. Both are idempotent.
-        self._insert_new.execute_many(connection, [_row_from_result(result, decisions[result.id])
-                                                    for result in results
-                                                    if result.id in decisions and result.id not in before])
+        self._insert_new.execute_many(
+            connection,
+            [
+                _row_from_result(result, decisions[result.id])
+                for result in results
+                if result.id in decisions and result.id not in before
+            ],
+        )
         if connection.dialect.name == "sqlite":
             changed = self._decide.execute_many(connection, decisions.values())
         else:
@@ -149,8 +171,15 @@ def _decided(connection, before: dict, decisions: dict[str, dict], changed: int)
     count (another applier's identical decision has the same event id, so the outbox keeps one).
     """
     if changed == len(decisions) and all(id_ in before for id_ in decisions):
-        return [replace(_transaction(before[id_]), status=values["b_status"], error_message=values["b_error"],
-                        processed_at=values["b_processed"]) for id_, values in decisions.items()]
+        return [
+            replace(
+                _transaction(before[id_]),
+                status=values["b_status"],
+                error_message=values["b_error"],
+                processed_at=values["b_processed"],
+            )
+            for id_, values in decisions.items()
+        ]
     rows = connection.execute(select(tx).where(tx.c.id.in_(list(decisions)))).all()
     return [_transaction(row) for row in rows if _carries(row, decisions.get(row.id))]
 
@@ -183,7 +212,9 @@ def _on_days(first: date, last: date) -> list:
 
 
 def _older_than(connection, cursor_id: str, account_id: str | None):
-    cursor = connection.execute(select(tx.c.created_at, tx.c.id).where(tx.c.id == cursor_id, *_scope(account_id))).first()
+    cursor = connection.execute(
+        select(tx.c.created_at, tx.c.id).where(tx.c.id == cursor_id, *_scope(account_id))
+    ).first()
     if cursor is None:
         raise InvalidParameter("starting_after is not a transaction of this listing.", param="starting_after")
     return or_(tx.c.created_at < cursor.created_at, and_(tx.c.created_at == cursor.created_at, tx.c.id < cursor.id))
@@ -200,32 +231,57 @@ def _as_date(value) -> date:
 
 def _row(t: Transaction) -> dict:
     return {
-        "id": t.id, "account_id": t.account_id, "status": t.status,
+        "id": t.id,
+        "account_id": t.account_id,
+        "status": t.status,
         "amount_cents": None if t.amount is None else to_cents(t.amount),
-        "card_brand": t.card_brand, "card_last4": t.card_last4, "description": t.description,
-        "error_message": t.error_message, "created_at": t.created_at, "processed_at": t.processed_at,
+        "card_brand": t.card_brand,
+        "card_last4": t.card_last4,
+        "description": t.description,
+        "error_message": t.error_message,
+        "created_at": t.created_at,
+        "processed_at": t.processed_at,
     }
 
 
 def _transaction(row) -> Transaction:
     amount = None if row.amount_cents is None else from_cents(row.amount_cents)
-    return Transaction(row.id, row.account_id, row.status, amount, row.card_brand, row.card_last4,
-                       row.created_at, row.description, row.error_message or "", row.processed_at)
+    return Transaction(
+        row.id,
+        row.account_id,
+        row.status,
+        amount,
+        row.card_brand,
+        row.card_last4,
+        row.created_at,
+        row.description,
+        row.error_message or "",
+        row.processed_at,
+    )
 
 
 def _row_from_result(result: TransactionResult, decision: dict) -> dict:
     processed_at = decision["b_processed"]
-    return _row(Transaction(
-        id=result.id, account_id=result.account_id or "", status=result.status,
-        amount=_amount_or_none(result.amount), card_brand=result.card_brand, card_last4=(result.card_last4 or None) and result.card_last4[-4:],
-        created_at=parse_rfc3339(result.created_at) or processed_at, error_message=decision["b_error"],
-        processed_at=processed_at,
-    ))
+    return _row(
+        Transaction(
+            id=result.id,
+            account_id=result.account_id or "",
+            status=result.status,
+            amount=_amount_or_none(result.amount),
+            card_brand=result.card_brand,
+            card_last4=(result.card_last4 or None) and result.card_last4[-4:],
+            created_at=parse_rfc3339(result.created_at) or processed_at,
+            error_message=decision["b_error"],
+            processed_at=processed_at,
+        )
+    )
 
 
 def _decision(result: TransactionResult) -> dict:
     return {
-        "b_id": result.id, "b_status": result.status, "b_error": (result.error_message or "")[:255],
+        "b_id": result.id,
+        "b_status": result.status,
+        "b_error": (result.error_message or "")[:255],
         "b_processed": parse_rfc3339(result.processed_at) or utc_now(),
     }
 
@@ -235,4 +291,3 @@ def _amount_or_none(value) -> Decimal | None:
         return parse_amount(value)
     except ValueError:
         return None
-

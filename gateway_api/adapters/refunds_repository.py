@@ -5,6 +5,7 @@ overwritten: ``domain.results``) and only a row that update (or the insert of a 
 wrote) changed is returned as decided, to get its webhook event: two consumers applying the same
 result at once give one event, never two.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
@@ -28,11 +29,21 @@ from gateway_api.domain.idempotency import IdempotencyRecord
 from gateway_api.domain.refunds import REFUND_PENDING, Refund
 from gateway_api.domain.reports import REFUNDED, DailyTotal
 from gateway_api.use_cases.apply_results import ApplyRefundResults
-from gateway_api.use_cases.ports import DecisionBatch, LedgerRefused, RefundLedger, RefundPage, RefundQuery, ResultLedger
+from gateway_api.use_cases.ports import (
+    DecisionBatch,
+    LedgerRefused,
+    RefundLedger,
+    RefundPage,
+    RefundQuery,
+    ResultLedger,
+)
 
-
-_INSERT_IGNORE = (insert(rf).prefix_with("OR IGNORE", dialect="sqlite").prefix_with("IGNORE", dialect="mysql")
-                  .prefix_with("IGNORE", dialect="mariadb"))
+_INSERT_IGNORE = (
+    insert(rf)
+    .prefix_with("OR IGNORE", dialect="sqlite")
+    .prefix_with("IGNORE", dialect="mysql")
+    .prefix_with("IGNORE", dialect="mariadb")
+)
 
 
 class SqlRefunds(RefundLedger, ResultLedger[RefundResult, Refund]):
@@ -60,8 +71,9 @@ class SqlRefunds(RefundLedger, ResultLedger[RefundResult, Refund]):
         with self._engine.connect() as connection:
             if query.starting_after:
                 conditions.append(_older_than(connection, query.starting_after, query.account_id))
-            statement = (select(rf).where(*conditions).order_by(rf.c.created_at.desc(), rf.c.id.desc())
-                         .limit(query.limit + 1))
+            statement = (
+                select(rf).where(*conditions).order_by(rf.c.created_at.desc(), rf.c.id.desc()).limit(query.limit + 1)
+            )
             rows = connection.execute(statement).all()
         return RefundPage([_refund(row) for row in rows[: query.limit]], has_more=len(rows) > query.limit)
 
@@ -69,9 +81,11 @@ class SqlRefunds(RefundLedger, ResultLedger[RefundResult, Refund]):
         """The sum of each payment's succeeded refunds (integer cents: exact on every backend)."""
         if not transaction_ids:
             return {}
-        statement = (select(rf.c.transaction_id, func.coalesce(func.sum(rf.c.amount_cents), 0))
-                     .where(rf.c.transaction_id.in_(list(transaction_ids)), rf.c.status == REFUND_SUCCEEDED)
-                     .group_by(rf.c.transaction_id))
+        statement = (
+            select(rf.c.transaction_id, func.coalesce(func.sum(rf.c.amount_cents), 0))
+            .where(rf.c.transaction_id.in_(list(transaction_ids)), rf.c.status == REFUND_SUCCEEDED)
+            .group_by(rf.c.transaction_id)
+        )
         with self._engine.connect() as connection:
             found = {row[0]: from_cents(int(row[1])) for row in connection.execute(statement)}
         return {id_: found.get(id_, from_cents(0)) for id_ in transaction_ids}
@@ -84,12 +98,20 @@ class SqlRefunds(RefundLedger, ResultLedger[RefundResult, Refund]):
             conditions.append(rf.c.created_at < datetime.combine(last + timedelta(days=1), time()))
         if account_id is not None:
             conditions.append(rf.c.account_id == account_id)
-        statement = (select(day.label("day"), func.count().label("count"),
-                            func.coalesce(func.sum(rf.c.amount_cents), 0).label("cents"))
-                     .where(*conditions).group_by(day))
+        statement = (
+            select(
+                day.label("day"),
+                func.count().label("count"),
+                func.coalesce(func.sum(rf.c.amount_cents), 0).label("cents"),
+            )
+            .where(*conditions)
+            .group_by(day)
+        )
         with self._engine.connect() as connection:
-            return [DailyTotal(_as_date(row.day), REFUNDED, "", row.count, from_cents(int(row.cents)))
-                    for row in connection.execute(statement)]
+            return [
+                DailyTotal(_as_date(row.day), REFUNDED, "", row.count, from_cents(int(row.cents)))
+                for row in connection.execute(statement)
+            ]
 
     @contextmanager
     def deciding(self) -> Iterator[DecisionBatch[RefundResult, Refund]]:
@@ -118,12 +140,16 @@ class _Decisions(DecisionBatch[RefundResult, Refund]):
 
 def _apply(connection: Connection, result: RefundResult) -> Refund | None:
     amount = _amount_or_none(result.amount)
-    values: dict[str, object] = {"status": result.status, "failure_reason": result.failure_reason,
-              "processed_at": parse_rfc3339(result.processed_at) or utc_now()}
+    values: dict[str, object] = {
+        "status": result.status,
+        "failure_reason": result.failure_reason,
+        "processed_at": parse_rfc3339(result.processed_at) or utc_now(),
+    }
     if amount is not None or result.status == REFUND_SUCCEEDED:
         values["amount_cents"] = None if amount is None else to_cents(amount)
-    changed = connection.execute(update(rf).where(rf.c.id == result.id, rf.c.status == REFUND_PENDING)
-                                 .values(values)).rowcount
+    changed = connection.execute(
+        update(rf).where(rf.c.id == result.id, rf.c.status == REFUND_PENDING).values(values)
+    ).rowcount
     if changed != 1:
         changed = _create_from_result(connection, result, amount, values)
     if changed != 1:
@@ -133,9 +159,15 @@ def _apply(connection: Connection, result: RefundResult) -> Refund | None:
 
 def _create_from_result(connection: Connection, result: RefundResult, amount: Decimal | None, values: dict) -> int:
     """The API crashed (or its ledger write failed) after the broker acknowledged the request."""
-    row = {"id": result.id, "account_id": result.account_id, "transaction_id": result.transaction_id,
-           "amount_cents": None if amount is None else to_cents(amount), "reason": None, "description": None,
-           "created_at": values["processed_at"]} | values
+    row = {
+        "id": result.id,
+        "account_id": result.account_id,
+        "transaction_id": result.transaction_id,
+        "amount_cents": None if amount is None else to_cents(amount),
+        "reason": None,
+        "description": None,
+        "created_at": values["processed_at"],
+    } | values
     # INSERT IGNORE rather than insert_if_absent: with the FOUND_ROWS flag SQLAlchemy sets for MySQL, an
     # "ON DUPLICATE KEY UPDATE id = id" counts the existing row, and the rowcount must say "inserted".
     return connection.execute(_INSERT_IGNORE, [row]).rowcount
@@ -150,16 +182,33 @@ def _older_than(connection: Connection, cursor_id: str, account_id: str | None):
 
 
 def _row(r: Refund) -> dict:
-    return {"id": r.id, "account_id": r.account_id, "transaction_id": r.transaction_id, "status": r.status,
-            "amount_cents": None if r.amount is None else to_cents(r.amount), "reason": r.reason,
-            "description": r.description, "failure_reason": r.failure_reason, "created_at": r.created_at,
-            "processed_at": r.processed_at}
+    return {
+        "id": r.id,
+        "account_id": r.account_id,
+        "transaction_id": r.transaction_id,
+        "status": r.status,
+        "amount_cents": None if r.amount is None else to_cents(r.amount),
+        "reason": r.reason,
+        "description": r.description,
+        "failure_reason": r.failure_reason,
+        "created_at": r.created_at,
+        "processed_at": r.processed_at,
+    }
 
 
 def _refund(row) -> Refund:
-    return Refund(row.id, row.account_id, row.transaction_id, row.status, from_cents(row.amount_cents)
-                  if row.amount_cents is not None else None, row.reason, row.created_at, row.description,
-                  row.failure_reason, row.processed_at)
+    return Refund(
+        row.id,
+        row.account_id,
+        row.transaction_id,
+        row.status,
+        from_cents(row.amount_cents) if row.amount_cents is not None else None,
+        row.reason,
+        row.created_at,
+        row.description,
+        row.failure_reason,
+        row.processed_at,
+    )
 
 
 def _amount_or_none(value) -> Decimal | None:

@@ -2,6 +2,7 @@
 and for the events that carry them (``data.object`` of a webhook), so a merchant parses both with the
 same code. The API's views (``web/``) and the outbox (an adapter) both build them from here; the
 shapes only the API answers with are ``web/presenters.py``."""
+
 from __future__ import annotations
 
 from infra.kernel.clock import rfc3339

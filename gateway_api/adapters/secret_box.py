@@ -5,12 +5,13 @@ secret is encrypted with a fresh 96-bit nonce and the endpoint id as associated 
 copied onto another endpoint's row does not decrypt. A stolen database without the key reveals no
 secret. Stored as ``v1.<base64(nonce + ciphertext + tag)>``; the version leaves room for a key change.
 """
+
 from __future__ import annotations
 
 import base64
 import binascii
 
-from infra.runtime.aes_gcm import KEY_BYTES, AESGCM, InvalidTag, decode_key, open_sealed, seal
+from infra.runtime.aes_gcm import AESGCM, KEY_BYTES, InvalidTag, decode_key, open_sealed, seal
 from infra.runtime.settings import Secret
 
 from gateway_api.use_cases.ports import SecretCipher
@@ -32,7 +33,7 @@ class AesGcmSecretBox(SecretCipher):
         if not token.startswith(_VERSION):
             raise ValueError("unknown secret format")
         try:
-            raw = base64.urlsafe_b64decode(token[len(_VERSION):])
+            raw = base64.urlsafe_b64decode(token[len(_VERSION) :])
             return open_sealed(self._aead, raw, context.encode()).decode()
         except (InvalidTag, binascii.Error, ValueError):
             raise ValueError("the secret does not decrypt with this key for this endpoint") from None

@@ -5,6 +5,7 @@ stored: a stolen database without the pepper cannot be used to authenticate or t
 secrets, and checking a request costs one HMAC (microseconds), not a slow password hash, which
 would be pointless for a 256-bit random value anyway.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """Financial reports: ledger totals per day, month or year."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

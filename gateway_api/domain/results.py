@@ -9,6 +9,7 @@
 * **One event per decided row**: exactly the rows a write made final get their event (and its webhook
   deliveries), in the same DB transaction; a row found final, or decided by someone else, gets none.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

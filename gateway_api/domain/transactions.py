@@ -4,6 +4,7 @@ The ledger never holds the card number or the CVV: only the brand and the last f
 message to the processor carries the card encrypted (a ``CardSealer`` port does it), and of the CVV
 only its length: the value never leaves the API (docs/threat-model-card-data.md).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -39,8 +40,13 @@ class Card:
     def fields(self) -> dict:
         """What gets encrypted into the message's ``card`` (``infra.kernel.contracts.CARD_FIELDS``): of the CVV,
         only what the processor's rule checks (how many digits), so no copy of the message holds it."""
-        return {"number": self.number, "name": self.name, "expiration_month": self.expiration_month,
-                "expiration_year": self.expiration_year, "cvv_length": len(self.cvv)}
+        return {
+            "number": self.number,
+            "name": self.name,
+            "expiration_month": self.expiration_month,
+            "expiration_year": self.expiration_year,
+            "cvv_length": len(self.cvv),
+        }
 
     def __repr__(self) -> str:
         return f"Card(brand={self.brand!r}, last4={self.last4!r})"
@@ -85,14 +91,21 @@ class Transaction:
 
     @classmethod
     def pending(cls, id: str, account_id: str, request: TransactionRequest, created_at: datetime) -> "Transaction":
-        return cls(id=id, account_id=account_id, status=STATUS_PENDING, amount=request.amount,
-                   card_brand=request.card.brand, card_last4=request.card.last4, created_at=created_at,
-                   description=request.description)
+        return cls(
+            id=id,
+            account_id=account_id,
+            status=STATUS_PENDING,
+            amount=request.amount,
+            card_brand=request.card.brand,
+            card_last4=request.card.last4,
+            created_at=created_at,
+            description=request.description,
+        )
 
 
-
-def contract_message(transaction_id: str, account_id: str, request: TransactionRequest,
-                     created_at: datetime, sealed_card: dict) -> dict:
+def contract_message(
+    transaction_id: str, account_id: str, request: TransactionRequest, created_at: datetime, sealed_card: dict
+) -> dict:
     """The message on the `transactions` topic: exactly ``infra.kernel.contracts.TRANSACTION_FIELDS``.
 
     ``sealed_card`` is the card encrypted for this id, account and amount (a ``CardSealer``).

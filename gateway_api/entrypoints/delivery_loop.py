@@ -7,6 +7,7 @@ the delivery is then sent again, which at-least-once allows). An outcome the dat
 it answers (``infra.runtime.poison``) is set aside and logged, so it cannot hold the others back: its
 delivery is sent again once its lease runs out.
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,12 +19,12 @@ from datetime import datetime, timedelta
 from infra.runtime.health import Heartbeat
 from infra.runtime.poison import OutageOrPoison, apply_isolating
 
-from gateway_api.domain.deliveries import DELIVERED, PENDING
-from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
-from gateway_api.use_cases.ports import AttemptRecord, ClaimedDelivery, DeliveryQueue
 from gateway_api.adapters.metrics import WebhookMetrics
+from gateway_api.domain.deliveries import DELIVERED, PENDING
 from gateway_api.entrypoints.webhook_senders import Senders
 from gateway_api.settings import WebhookSettings
+from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
+from gateway_api.use_cases.ports import AttemptRecord, ClaimedDelivery, DeliveryQueue
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 5.0
@@ -35,8 +36,15 @@ PREFETCH = 4
 
 
 class DeliveryLoop:
-    def __init__(self, deliver: DeliverWebhooks, queue: DeliveryQueue, settings: WebhookSettings,
-                 now: Callable[[], datetime], metrics: WebhookMetrics, judge: OutageOrPoison | None = None):
+    def __init__(
+        self,
+        deliver: DeliverWebhooks,
+        queue: DeliveryQueue,
+        settings: WebhookSettings,
+        now: Callable[[], datetime],
+        metrics: WebhookMetrics,
+        judge: OutageOrPoison | None = None,
+    ):
         self._deliver = deliver
         self._judge = judge
         self._metrics = metrics
@@ -51,8 +59,9 @@ class DeliveryLoop:
     # -- the loop ---------------------------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
-        housekeeping = threading.Thread(target=self._housekeeping, args=(stop,), name="webhook-housekeeping",
-                                        daemon=True)
+        housekeeping = threading.Thread(
+            target=self._housekeeping, args=(stop,), name="webhook-housekeeping", daemon=True
+        )
         housekeeping.start()
         senders = Senders(self._deliver.attempt, self._settings.concurrency)
         try:
@@ -90,8 +99,9 @@ class DeliveryLoop:
             claimed = self._deliver.exchange(self._unrecorded, limit)
         except Exception as exc:  # noqa: BLE001 - the database is away: wait, keep the loop alive
             if self._judge is None or self._judge.is_outage(exc):
-                self._database_failed("writing outcomes or claiming deliveries failed",
-                                      unrecorded=len(self._unrecorded))
+                self._database_failed(
+                    "writing outcomes or claiming deliveries failed", unrecorded=len(self._unrecorded)
+                )
             else:
                 self._write_one_by_one(self._judge)
             return None
@@ -108,8 +118,10 @@ class DeliveryLoop:
             self._database_failed("writing outcomes failed", unrecorded=len(self._unrecorded))
             return
         for record, reason in refused:
-            log.error("an attempt's outcome cannot be stored: set aside, the delivery is sent again after its lease",
-                      extra={"delivery_id": record.claimed.delivery_id, "reason": reason})
+            log.error(
+                "an attempt's outcome cannot be stored: set aside, the delivery is sent again after its lease",
+                extra={"delivery_id": record.claimed.delivery_id, "reason": reason},
+            )
         set_aside = {id(record) for record, _ in refused}
         self._observe([record for record in self._unrecorded if id(record) not in set_aside])
         self._unrecorded = []
@@ -139,8 +151,10 @@ class DeliveryLoop:
         now = self._now()
         for record in records:
             if record.transition is None:
-                log.warning("delivery not sent: its lease ran out while it waited",
-                            extra={"delivery_id": record.claimed.delivery_id})
+                log.warning(
+                    "delivery not sent: its lease ran out while it waited",
+                    extra={"delivery_id": record.claimed.delivery_id},
+                )
                 continue
             status = record.transition.status
             if status != PENDING:
@@ -153,10 +167,18 @@ class DeliveryLoop:
             if status == DELIVERED:
                 self._metrics.delivery_latency.observe(max((now - record.claimed.event_created_at).total_seconds(), 0))
             else:
-                log.info("webhook attempt failed", extra={
-                    "delivery_id": record.claimed.delivery_id, "endpoint_id": record.claimed.endpoint_id,
-                    "attempt": record.attempt.number, "outcome": result.outcome, "http_status": result.http_status,
-                    "next_attempt_at": str(record.transition.next_attempt_at or ""), "status": status})
+                log.info(
+                    "webhook attempt failed",
+                    extra={
+                        "delivery_id": record.claimed.delivery_id,
+                        "endpoint_id": record.claimed.endpoint_id,
+                        "attempt": record.attempt.number,
+                        "outcome": result.outcome,
+                        "http_status": result.http_status,
+                        "next_attempt_at": str(record.transition.next_attempt_at or ""),
+                        "status": status,
+                    },
+                )
 
     # -- housekeeping -----------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ result dead-lettered) stays pending in the ledger forever and nothing else would
 results consumer reads the oldest pending row's age every ``interval`` seconds (one indexed MIN
 query) into a gauge; ``TransactionsPendingTooLong`` fires when it passes a few minutes.
 """
+
 from __future__ import annotations
 
 import logging

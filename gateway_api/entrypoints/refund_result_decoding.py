@@ -2,11 +2,18 @@
 
 Like payment results, a message that breaks the contract is refused with a reason and dead-lettered.
 """
+
 from __future__ import annotations
 
 import re
 
-from infra.kernel.contracts import MAX_ID_LENGTH, REFUND_FAILURE_REASONS, REFUND_FINAL_STATUSES, REFUND_SUCCEEDED, RefundResult
+from infra.kernel.contracts import (
+    MAX_ID_LENGTH,
+    REFUND_FAILURE_REASONS,
+    REFUND_FINAL_STATUSES,
+    REFUND_SUCCEEDED,
+    RefundResult,
+)
 
 from gateway_api.entrypoints.result_decoding import Unusable, _check_id, _check_text, _json_object
 
@@ -22,7 +29,9 @@ def decode_refund_result(raw: bytes | None) -> RefundResult:
     if status not in REFUND_FINAL_STATUSES:
         raise Unusable("status is not succeeded or failed")
     reason = data.get("failure_reason")
-    if (status == REFUND_SUCCEEDED) != (reason is None) or (reason is not None and reason not in REFUND_FAILURE_REASONS):
+    if (status == REFUND_SUCCEEDED) != (reason is None) or (
+        reason is not None and reason not in REFUND_FAILURE_REASONS
+    ):
         raise Unusable("failure_reason does not fit the status")
     _check_amount("amount", data.get("amount"), required=status == REFUND_SUCCEEDED)
     _check_amount("amount_refunded", data.get("amount_refunded"), required=True)

@@ -2,6 +2,7 @@
 ``ResultBatchHandler`` for payments: results that break the contract are dead-lettered, a batch the
 database refuses is applied one by one and only the refused results are dead-lettered, an outage raises
 and the loop retries."""
+
 from __future__ import annotations
 
 import logging
@@ -43,8 +44,10 @@ class RefundResultBatchHandler:
             self._metrics.refunds_applied.labels(refund.status).inc()
         if letters + refused:
             self._metrics.dead_letters.inc(len(letters + refused))
-        log.info("applied refund results", extra={"results": len(decoded), "decided": len(decided),
-                                                  "dead_letters": len(letters + refused)})
+        log.info(
+            "applied refund results",
+            extra={"results": len(decoded), "decided": len(decided), "dead_letters": len(letters + refused)},
+        )
 
     def _apply(self, decoded: list[tuple[Message, RefundResult]]) -> tuple[list[Refund], list[DeadLetter]]:
         try:

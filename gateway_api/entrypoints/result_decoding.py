@@ -4,6 +4,7 @@ Results are machine-made (by the processor), so a message that breaks the contra
 forgery: it is not guessed at but refused with a reason, and the consumer dead-letters it. What
 passes here fits the ledger's columns, so one bad result can no longer fail a whole batch.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,15 @@ import json
 from infra.kernel.contracts import FINAL_STATUSES, MAX_ID_LENGTH, TransactionResult
 
 # Optional text fields and the most characters the ledger keeps of each (None: it trims them itself).
-_TEXT_FIELDS = {"account_id": MAX_ID_LENGTH, "error_message": None, "amount": None, "card_brand": 32,
-                "card_last4": None, "created_at": None, "processed_at": None}
+_TEXT_FIELDS = {
+    "account_id": MAX_ID_LENGTH,
+    "error_message": None,
+    "amount": None,
+    "card_brand": 32,
+    "card_last4": None,
+    "created_at": None,
+    "processed_at": None,
+}
 
 
 class Unusable(ValueError):

@@ -6,6 +6,7 @@ answers (a data error or any other exception, not an outage: ``infra.runtime.poi
 applied one by one and only the failing ones are dead-lettered. An outage (connection lost, database
 or broker down) raises, and the loop retries the batch.
 """
+
 from __future__ import annotations
 
 import logging
@@ -31,8 +32,13 @@ Decoded = tuple[Message, TransactionResult]
 class ResultBatchHandler:
     """The batch handler of the results consumer: decode, dead-letter, ``ApplyResults`` (one DB transaction)."""
 
-    def __init__(self, apply_results: ApplyResults, dead_letters: DeadLetterPublisher, metrics: ResultsMetrics,
-                 judge: OutageOrPoison):
+    def __init__(
+        self,
+        apply_results: ApplyResults,
+        dead_letters: DeadLetterPublisher,
+        metrics: ResultsMetrics,
+        judge: OutageOrPoison,
+    ):
         self._apply_results = apply_results
         self._judge = judge
         self._dead_letters = dead_letters
@@ -50,8 +56,10 @@ class ResultBatchHandler:
             raise
         self._metrics.batch_duration.observe(time.perf_counter() - started)
         self._record(applied, letters + refused)
-        log.info("applied results", extra={"results": len(applied), "messages": len(messages),
-                                           "dead_letters": len(letters) + len(refused)})
+        log.info(
+            "applied results",
+            extra={"results": len(applied), "messages": len(messages), "dead_letters": len(letters) + len(refused)},
+        )
 
     def _apply(self, decoded: list[Decoded]) -> tuple[list[TransactionResult], list[DeadLetter]]:
         applied, poison = apply_isolating(decoded, self._apply_all, self._judge, _refusal)
@@ -69,8 +77,14 @@ class ResultBatchHandler:
         if letters:
             self._metrics.dead_letters.inc(len(letters))
             for letter in letters:
-                log.warning("result dead-lettered", extra={
-                    "reason": letter.reason, "partition": letter.source_partition, "offset": letter.source_offset})
+                log.warning(
+                    "result dead-lettered",
+                    extra={
+                        "reason": letter.reason,
+                        "partition": letter.source_partition,
+                        "offset": letter.source_offset,
+                    },
+                )
 
 
 def _split(messages: Sequence[Message]) -> tuple[list[Decoded], list[DeadLetter]]:

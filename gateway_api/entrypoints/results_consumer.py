@@ -1,6 +1,7 @@
 """The results consumer (``python -m gateway_api.results``) as the process runs it: the batch loop over
 ``transactions_result`` and ``refunds_result``, and beside it the idempotency-key purge, the
 oldest-pending monitor and the audit chain's periodic check."""
+
 from __future__ import annotations
 
 import threading
@@ -36,8 +37,9 @@ class ResultsConsumer:
             wait_for_ledger_schema(self.engine, stop, self.loop.heartbeat)
             purger.start()
             threading.Thread(target=self.oldest_pending.run, args=(stop,), name="oldest-pending", daemon=True).start()
-            threading.Thread(target=self.audit_watch.run, args=(stop, self.audit_check_seconds), name="audit-watch",
-                             daemon=True).start()
+            threading.Thread(
+                target=self.audit_watch.run, args=(stop, self.audit_check_seconds), name="audit-watch", daemon=True
+            ).start()
             self.loop.run(stop)
         finally:
             stop.set()

@@ -1,5 +1,6 @@
 """The webhook dispatcher (``python -m gateway_api.webhooks``) as the process runs it: its delivery loop,
 once the ledger has this release's schema."""
+
 from __future__ import annotations
 
 import threading

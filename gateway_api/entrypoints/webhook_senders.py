@@ -3,6 +3,7 @@
 Plain queues rather than an executor's futures: at a thousand deliveries a second the futures'
 locks, conditions and ``wait()`` cost more CPU than the bookkeeping they would save here.
 """
+
 from __future__ import annotations
 
 import logging
@@ -88,7 +89,9 @@ class Senders:
             try:
                 record = self._attempt(delivery)
             except Exception:  # noqa: BLE001 - a bug must not stall the loop: the lease brings it back
-                log.exception("sending a webhook failed unexpectedly",
-                              extra={"delivery_id": getattr(delivery, "delivery_id", None)})
+                log.exception(
+                    "sending a webhook failed unexpectedly",
+                    extra={"delivery_id": getattr(delivery, "delivery_id", None)},
+                )
             finally:
                 self._done.put(record)  # counted as finished either way

@@ -2,6 +2,7 @@
 
 The version table has its own name so the ledger can share a database with the processor's tables.
 """
+
 from alembic import context
 
 from infra.runtime.db import build_engine
@@ -15,8 +16,12 @@ def run_migrations_online() -> None:
     assert url is not None, "infra.runtime.db.migrate, the only way these migrations run, always sets it"
     engine = build_engine(url)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=metadata, version_table=VERSION_TABLE,
-                          render_as_batch=connection.dialect.name == "sqlite")
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            version_table=VERSION_TABLE,
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

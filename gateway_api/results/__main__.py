@@ -1,5 +1,6 @@
 """python -m gateway_api.results: consume `transactions_result` until SIGTERM/SIGINT (composed in
 ``gateway_api.bootstrap.build_results_consumer``)."""
+
 import logging
 
 from infra.runtime.settings import from_env_or_exit

@@ -1,4 +1,5 @@
 """Creating, rotating, disabling and authenticating merchant accounts."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -41,8 +42,9 @@ class Accounts:
     def set_rate_limit(self, account_id: str, requests_per_second: int | None) -> Account:
         """The operator's override of the account's request rate; None goes back to the default."""
         if not valid_override(requests_per_second):
-            raise InvalidParameter(f"rate_limit_per_second must be 1 to {MAX_REQUESTS_PER_SECOND} or null",
-                                   param="rate_limit_per_second")
+            raise InvalidParameter(
+                f"rate_limit_per_second must be 1 to {MAX_REQUESTS_PER_SECOND} or null", param="rate_limit_per_second"
+            )
         account = self.get(account_id)
         self._repository.set_rate_limit(account.id, requests_per_second)
         return self.get(account_id)

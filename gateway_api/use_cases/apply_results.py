@@ -6,6 +6,7 @@ condition is the second rule (the only guard that holds against another consumer
 moment) and answers with the rows that write made final; their events are recorded in the same DB
 transaction (the outbox), so no decided row is without its event and none has two.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

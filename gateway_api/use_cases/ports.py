@@ -1,4 +1,5 @@
 """The interfaces the use cases need; adapters implement them, unit tests fake them."""
+
 from __future__ import annotations
 
 import abc
@@ -161,6 +162,7 @@ class CardSealer(abc.ABC):
 
 # --- webhooks ---------------------------------------------------------------------------------------
 
+
 class SecretCipher(abc.ABC):
     """Encrypts secrets that must be readable again (to sign with), bound to what they belong to."""
 
@@ -295,8 +297,9 @@ class DeliveryQueue(abc.ABC):
     def record(self, records: Sequence[AttemptRecord]) -> None:
         """Store the attempts and move the deliveries on, in one DB transaction."""
 
-    def exchange(self, records: Sequence[AttemptRecord], limit: int, now: datetime,
-                 lease: timedelta) -> list[ClaimedDelivery]:
+    def exchange(
+        self, records: Sequence[AttemptRecord], limit: int, now: datetime, lease: timedelta
+    ) -> list[ClaimedDelivery]:
         """``record`` then ``claim``; adapters do both in one DB transaction (one commit per cycle)."""
         if records:
             self.record(records)
@@ -321,6 +324,7 @@ class WebhookSender(abc.ABC):
 
 
 # -- operators and the audit trail (issue 23) --------------------------------------------------------
+
 
 class OperatorRepository(abc.ABC):
     @abc.abstractmethod
@@ -378,6 +382,7 @@ class AuditLog(abc.ABC):
 
 
 # --- refunds ----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class RefundQuery:

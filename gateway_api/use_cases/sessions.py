@@ -1,4 +1,5 @@
 """Opening, checking and ending panel sessions (see ``gateway_api.domain.sessions``)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -21,9 +22,16 @@ class SessionHolder:
 
 
 class Sessions:
-    def __init__(self, store: SessionStore, accounts: AccountRepository, hasher: SecretHasher, admin_token: str,
-                 now: Callable[[], datetime], operators: OperatorRepository | None = None,
-                 admin_token_enabled: bool = True):
+    def __init__(
+        self,
+        store: SessionStore,
+        accounts: AccountRepository,
+        hasher: SecretHasher,
+        admin_token: str,
+        now: Callable[[], datetime],
+        operators: OperatorRepository | None = None,
+        admin_token_enabled: bool = True,
+    ):
         self._store = store
         self._accounts = accounts
         self._hasher = hasher

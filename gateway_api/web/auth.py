@@ -7,6 +7,7 @@ A view that ``requires`` a caller finds who it is in ``g.principal`` (``infra.ke
 the same in every service; an operator's ``name`` is the person's), the merchant's account in
 ``g.account``, the panel session it came through, if any, in ``g.session``, and the kind of
 credential in ``g.credential`` (what the audit trail records)."""
+
 from __future__ import annotations
 
 import functools
@@ -54,7 +55,8 @@ def _authenticate() -> Caller | None:
 
 def _bearer(services, token: str) -> Caller | None:
     if services.settings.admin_token_enabled and hmac.compare_digest(
-            token.encode(), services.settings.admin_token.reveal().encode()):
+        token.encode(), services.settings.admin_token.reveal().encode()
+    ):
         return Principal(ADMIN, name=BOOTSTRAP_NAME), None, None, ADMIN_TOKEN
     operator = services.operators.authenticate(token)
     if operator is not None:

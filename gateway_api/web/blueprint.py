@@ -6,6 +6,7 @@ A JSON body that the schema's compiled load (``web.compiled_loads``) certifies s
 answers the errors. flask-smorest's decorators that only document (``doc``, ``alt_response``) leave
 the view unwrapped: each of their wrappers was a call per request that did nothing else.
 """
+
 from __future__ import annotations
 
 import functools

@@ -1,4 +1,5 @@
 """Named operators (operators only; the bootstrap GATEWAY_ADMIN_TOKEN creates the first ones)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -9,7 +10,12 @@ from infra.kernel.clock import rfc3339
 
 from gateway_api.domain.operators import IssuedCredential, Operator
 from gateway_api.web.audit import audited
-from gateway_api.web.audit_schemas import OperatorCreateSchema, OperatorCredentialSchema, OperatorListSchema, OperatorSchema
+from gateway_api.web.audit_schemas import (
+    OperatorCreateSchema,
+    OperatorCredentialSchema,
+    OperatorListSchema,
+    OperatorSchema,
+)
 from gateway_api.web.auth import ADMIN, json_body_required, requires
 from gateway_api.web.blueprint import Blueprint
 from gateway_api.web.docs import AUTHENTICATED, JSON_BODY, error_responses
@@ -56,8 +62,14 @@ def disable_operator(name):
 
 
 def operator(o: Operator) -> dict:
-    return {"id": o.id, "name": o.name, "created_at": rfc3339(o.created_at), "expires_at": rfc3339(o.expires_at),
-            "disabled": o.disabled_at is not None, "second_factor_required": o.totp_required}
+    return {
+        "id": o.id,
+        "name": o.name,
+        "created_at": rfc3339(o.created_at),
+        "expires_at": rfc3339(o.expires_at),
+        "disabled": o.disabled_at is not None,
+        "second_factor_required": o.totp_required,
+    }
 
 
 def issued(credential: IssuedCredential) -> dict:

@@ -6,6 +6,7 @@ int-from-text, a guard against quadratic conversion). Neither is a JSONDecodeErr
 became a 400. Every blueprint of the API is a ``web.blueprint.Blueprint``, whose parser
 (``BoundedJsonParser``) turns both into the same "invalid JSON" answer as malformed syntax.
 """
+
 from __future__ import annotations
 
 import json

@@ -6,6 +6,7 @@ records. Never bodies, headers or secrets. Written without a LogRecord where not
 Probes and scrapes (Prometheus every few seconds, the kubelet's health checks) are logged at DEBUG:
 at INFO they were a third of `make run`'s console and pushed its banner out of sight. A failing
 readiness check logs its own warning (web/health.py)."""
+
 from __future__ import annotations
 
 import logging
@@ -27,14 +28,19 @@ def log_requests(app: Flask) -> None:
         seconds = request_seconds()
         principal = g.get("principal")
         level = logging.DEBUG if request.path in PROBES else logging.INFO
-        log_fields(log, level, "request", {
-            "method": request.method,
-            "route": request.url_rule.rule if request.url_rule else "unmatched",
-            "path": request.path,
-            "status": response.status_code,
-            "duration_ms": None if seconds is None else round(seconds * 1000, 2),
-            "account_id": (principal.account_id or None) if principal else None,
-            "operator": (principal.name or None) if principal and principal.is_admin else None,
-            "request_id": g.get("request_id"),
-        })
+        log_fields(
+            log,
+            level,
+            "request",
+            {
+                "method": request.method,
+                "route": request.url_rule.rule if request.url_rule else "unmatched",
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": None if seconds is None else round(seconds * 1000, 2),
+                "account_id": (principal.account_id or None) if principal else None,
+                "operator": (principal.name or None) if principal and principal.is_admin else None,
+                "request_id": g.get("request_id"),
+            },
+        )
         return response

@@ -1,4 +1,5 @@
 """POST /v1/transactions (accept), GET one, GET a page."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -16,7 +17,11 @@ from gateway_api.web.auth import ADMIN, MERCHANT, json_body_required, requires
 from gateway_api.web.blueprint import Blueprint
 from gateway_api.web.docs import AUTHENTICATED, JSON_BODY, error_responses
 from gateway_api.web.schemas import (
-    EXAMPLE_TRANSACTION, AcceptedSchema, TransactionCreateSchema, TransactionListQuerySchema, TransactionPageSchema,
+    EXAMPLE_TRANSACTION,
+    AcceptedSchema,
+    TransactionCreateSchema,
+    TransactionListQuerySchema,
+    TransactionPageSchema,
     TransactionSchema,
 )
 
@@ -25,16 +30,20 @@ BASIC = [{"basicAuth": []}]
 BASIC_OR_ADMIN = [{"basicAuth": []}, {"adminToken": []}, {"panelSession": []}]
 ACCEPTED_HEADERS = {
     "Location": {"description": "the transaction: GET it for its status", "schema": {"type": "string"}},
-    "Idempotent-Replayed": {"description": "\"true\" when this answer replays the first one of its Idempotency-Key",
-                            "schema": {"type": "string", "enum": ["true"]}},
+    "Idempotent-Replayed": {
+        "description": '"true" when this answer replays the first one of its Idempotency-Key',
+        "schema": {"type": "string", "enum": ["true"]},
+    },
 }
 
 
 IDEMPOTENCY_KEY = {
-    "in": "header", "name": "Idempotency-Key",
+    "in": "header",
+    "name": "Idempotency-Key",
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
     "description": "Your order id (1-255 printable characters): a retry with the same key and body replays the "
-                   "first answer for 24 h instead of paying twice; with another body it is a 409."}
+    "first answer for 24 h instead of paying twice; with another body it is a 409.",
+}
 
 
 @blp.route("", methods=["POST"])
@@ -42,9 +51,13 @@ IDEMPOTENCY_KEY = {
 @requires(MERCHANT)
 @json_body_required
 @blp.arguments(TransactionCreateSchema(), example=EXAMPLE_TRANSACTION)  # one instance: no schema built per request
-@blp.response(202, AcceptedSchema, description="Accepted: the broker holds it; decided within a fraction of a second "
-                                                "(GET the Location until the status is approved or rejected)",
-              headers=ACCEPTED_HEADERS)
+@blp.response(
+    202,
+    AcceptedSchema,
+    description="Accepted: the broker holds it; decided within a fraction of a second "
+    "(GET the Location until the status is approved or rejected)",
+    headers=ACCEPTED_HEADERS,
+)
 @error_responses(blp, *AUTHENTICATED, *JSON_BODY, 409)
 def create_transaction(payload):
     """Accept a card transaction. Only its shape is checked here; the processor decides it (see the
@@ -82,8 +95,13 @@ def get_transaction(transaction_id):
 @blp.response(200, TransactionPageSchema)
 @error_responses(blp, *AUTHENTICATED, 422)
 def list_transactions(args):
-    query = ListQuery(scope_account(args.get("account_id")), args.get("status"), args["limit"],
-                      args.get("starting_after"), _naive_utc(args.get("created_after")))
+    query = ListQuery(
+        scope_account(args.get("account_id")),
+        args.get("status"),
+        args["limit"],
+        args.get("starting_after"),
+        _naive_utc(args.get("created_after")),
+    )
     page = current_app.extensions["gateway_api"].ledger.page(query)
     return jsonify({"data": [resource_shapes.transaction(t) for t in page.items], "has_more": page.has_more})
 
@@ -117,8 +135,9 @@ def _idempotency_key() -> str | None:
     if key is None:
         return None
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
-        raise InvalidParameter(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters.",
-                               param="Idempotency-Key")
+        raise InvalidParameter(
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters.", param="Idempotency-Key"
+        )
     return key
 
 

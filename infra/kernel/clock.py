@@ -3,6 +3,7 @@
 Standard library only, so domain code may use it. Databases store naive UTC (SQLite has no time
 zones, and MySQL's DATETIME neither), messages and JSON answers carry RFC 3339 text.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

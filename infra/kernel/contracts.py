@@ -11,6 +11,7 @@ reason and where they came from.
 decisions (``RefundResult``), so the payment topics' contract is unchanged for existing consumers.
 Poison refund messages go to the same ``transactions_dlq``.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,8 +55,13 @@ class Topics:
 
     @classmethod
     def with_prefix(cls, prefix: str) -> "Topics":
-        return cls(prefix + TRANSACTIONS, prefix + TRANSACTIONS_RESULT, prefix + TRANSACTIONS_DLQ,
-                   prefix + REFUNDS, prefix + REFUNDS_RESULT)
+        return cls(
+            prefix + TRANSACTIONS,
+            prefix + TRANSACTIONS_RESULT,
+            prefix + TRANSACTIONS_DLQ,
+            prefix + REFUNDS,
+            prefix + REFUNDS_RESULT,
+        )
 
     def names(self) -> tuple[str, ...]:
         return (self.transactions, self.results, self.dlq, self.refunds, self.refunds_result)

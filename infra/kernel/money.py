@@ -6,6 +6,7 @@ refunds, not negative payments), no exponent, no underscore, no whitespace, no o
 nothing at or above ``AMOUNT_LIMIT``. ``AMOUNT_PATTERN`` is the same rule for strings, as the
 OpenAPI document states it.
 """
+
 from __future__ import annotations
 
 import re
@@ -39,8 +40,10 @@ def _from_text(text: str) -> Decimal:
     if _AMOUNT_TEXT.match(text) is None:
         if text.startswith("-"):
             raise AmountError("must not be negative (refund a payment instead)")
-        raise AmountError('must be a decimal string such as "10.50": ASCII digits, at most 2 decimals, '
-                          f"below {AMOUNT_LIMIT:,}, no sign, exponent or spaces")
+        raise AmountError(
+            'must be a decimal string such as "10.50": ASCII digits, at most 2 decimals, '
+            f"below {AMOUNT_LIMIT:,}, no sign, exponent or spaces"
+        )
     amount = Decimal(text)
     # "10.50" already has two places (the usual case at volume): quantizing would copy it unchanged.
     return amount if text[-3:-2] == "." else amount.quantize(CENT)

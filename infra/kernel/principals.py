@@ -3,6 +3,7 @@
 The API finds the principal from the credential (``gateway_api.web.auth``); the panel from the
 API's ``GET /v1/me`` (``panel.adapters.gateway``). Standard library only: domain code may use it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -5,6 +5,7 @@ A sealed value is ``nonce || ciphertext || tag`` with a fresh random 96-bit nonc
 800-38D allows 2^32 random nonces per key, so rotate a key well before that. The associated data binds a
 ciphertext to where it belongs (a transaction, an endpoint): moved elsewhere, it no longer opens.
 """
+
 from __future__ import annotations
 
 import binascii
@@ -19,8 +20,17 @@ TAG_BYTES = 16
 # A random 32-byte key has ~30 distinct byte values; fewer than 8 is a typed or zeroed "key".
 _MIN_DISTINCT_BYTES = 8
 
-__all__ = ["KEY_BYTES", "NONCE_BYTES", "TAG_BYTES", "AESGCM", "InvalidTag", "decode_key", "open_sealed",
-           "random_key_weakness", "seal"]
+__all__ = [
+    "KEY_BYTES",
+    "NONCE_BYTES",
+    "TAG_BYTES",
+    "AESGCM",
+    "InvalidTag",
+    "decode_key",
+    "open_sealed",
+    "random_key_weakness",
+    "seal",
+]
 
 
 def decode_key(text: str) -> bytes:

@@ -14,6 +14,7 @@ the card fields in clear:
 * ``kid`` names the key. ``CARD_DATA_KEYS`` holds ``kid:base64key`` entries separated by commas: the
   first one encrypts, every one decrypts, so keys rotate without downtime (docs/security.md).
 """
+
 from __future__ import annotations
 
 import base64
@@ -25,8 +26,17 @@ from dataclasses import dataclass
 
 import orjson
 
-from infra.runtime.aes_gcm import (KEY_BYTES, NONCE_BYTES, TAG_BYTES, AESGCM, InvalidTag, decode_key, open_sealed,
-                                   random_key_weakness, seal)
+from infra.runtime.aes_gcm import (
+    AESGCM,
+    KEY_BYTES,
+    NONCE_BYTES,
+    TAG_BYTES,
+    InvalidTag,
+    decode_key,
+    open_sealed,
+    random_key_weakness,
+    seal,
+)
 from infra.runtime.redaction import mask_card_numbers
 from infra.runtime.settings import DEV_CARD_DATA_KEYS, PLACEHOLDER_PREFIX, ConfigurationError, EnvReader, Secret
 
@@ -66,8 +76,10 @@ class CardDataKeys:
         for position, entry in enumerate(text.split(","), start=1):
             kid, colon, key = (part.strip() for part in entry.strip().partition(":"))
             if not colon or not _KID.fullmatch(kid):
-                raise ConfigurationError(f"{VARIABLE} entry {position} must be kid:base64key with a kid of "
-                                         "1-32 letters, digits, '.', '_' or '-'")
+                raise ConfigurationError(
+                    f"{VARIABLE} entry {position} must be kid:base64key with a kid of "
+                    "1-32 letters, digits, '.', '_' or '-'"
+                )
             if kid in seen:
                 raise ConfigurationError(f"{VARIABLE} names key {kid!r} twice")
             try:
@@ -75,8 +87,10 @@ class CardDataKeys:
             except (binascii.Error, ValueError):
                 raise ConfigurationError(f"{VARIABLE} key {kid!r} is not valid base64") from None
             if len(decoded) != KEY_BYTES:
-                raise ConfigurationError(f"{VARIABLE} key {kid!r} decodes to {len(decoded)} bytes; AES-256 needs "
-                                         f"exactly {KEY_BYTES} (`openssl rand -base64 32`)")
+                raise ConfigurationError(
+                    f"{VARIABLE} key {kid!r} decodes to {len(decoded)} bytes; AES-256 needs "
+                    f"exactly {KEY_BYTES} (`openssl rand -base64 32`)"
+                )
             seen.add(kid)
             entries.append((kid, Secret(key)))
         return cls(tuple(entries))
@@ -135,8 +149,9 @@ class CardCipher:
         try:
             plain = open_sealed(aead, blob, associated_data(transaction_id, account_id, amount))
         except InvalidTag:
-            raise CardDataUnreadable(f"authentication failed under key {kid!r} (tampered, or from another "
-                                     "transaction)") from None
+            raise CardDataUnreadable(
+                f"authentication failed under key {kid!r} (tampered, or from another transaction)"
+            ) from None
         try:
             fields = orjson.loads(plain)
         except orjson.JSONDecodeError:

@@ -5,6 +5,7 @@ durably done. While the service fails (database or broker down), the same batch 
 backoff and nothing is committed, so a crash at any point means redelivery, never loss; the
 services make redelivery harmless by being idempotent.
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,8 +37,14 @@ class LoopSettings:
 
 
 class BatchConsumerLoop:
-    def __init__(self, consumer: Consumer, handle_batch: BatchHandler, settings: LoopSettings = LoopSettings(),
-                 gaps: OffsetGaps | None = None, heartbeat: Heartbeat | None = None):
+    def __init__(
+        self,
+        consumer: Consumer,
+        handle_batch: BatchHandler,
+        settings: LoopSettings = LoopSettings(),
+        gaps: OffsetGaps | None = None,
+        heartbeat: Heartbeat | None = None,
+    ):
         self._consumer = consumer
         self._handle_batch = handle_batch
         self._settings = settings
@@ -154,8 +161,9 @@ def next_offsets(batch: Sequence[Message]) -> list[TopicPartition]:
     return [TopicPartition(topic, partition, offset + 1) for (topic, partition), offset in highest.items()]
 
 
-def starting_positions(consumer: Consumer, partitions: Sequence[TopicPartition],
-                       timeout: float = 10) -> list[TopicPartition]:
+def starting_positions(
+    consumer: Consumer, partitions: Sequence[TopicPartition], timeout: float = 10
+) -> list[TopicPartition]:
     """Where reading starts on newly assigned partitions: the committed offset, or, when none was
     committed, the earliest one (``auto.offset.reset=earliest``, as ``consumer_config`` sets).
 
@@ -167,13 +175,15 @@ def starting_positions(consumer: Consumer, partitions: Sequence[TopicPartition],
         for committed in consumer.committed(list(partitions), timeout=timeout):
             offset = committed.offset
             if offset < 0:
-                offset, _high = consumer.get_watermark_offsets(TopicPartition(committed.topic, committed.partition),
-                                                               timeout=timeout)
+                offset, _high = consumer.get_watermark_offsets(
+                    TopicPartition(committed.topic, committed.partition), timeout=timeout
+                )
             positions.append(TopicPartition(committed.topic, committed.partition, offset))
         return positions
     except KafkaException as exc:
-        log.warning("starting offsets unknown: the gap guard starts at the first offset read",
-                    extra={"error": str(exc)})
+        log.warning(
+            "starting offsets unknown: the gap guard starts at the first offset read", extra={"error": str(exc)}
+        )
         return []
 
 

@@ -1,4 +1,5 @@
 """SQLAlchemy engines and Alembic migrations: one code path for SQLite and MySQL."""
+
 from __future__ import annotations
 
 import logging
@@ -10,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, Engine, MetaData, String, Table, create_engine, delete, event, inspect, insert, select
+from sqlalchemy import Column, Engine, MetaData, String, Table, create_engine, delete, event, insert, inspect, select
 from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
@@ -78,9 +79,12 @@ def compatibility_table(version_table: str) -> Table:
     """What each applied revision declared: the older code heads that keep working on its schema
     (``compatible_with`` of its migration file). Old code reads it, since it cannot read a newer
     release's migration files. A migration creates it (gateway_api 0006_day_two); ``migrate`` fills it."""
-    return Table(f"{version_table}_compatibility", MetaData(),
-                 Column("revision", String(64), primary_key=True),
-                 Column("compatible_with", String(1000), nullable=False))
+    return Table(
+        f"{version_table}_compatibility",
+        MetaData(),
+        Column("revision", String(64), primary_key=True),
+        Column("compatible_with", String(1000), nullable=False),
+    )
 
 
 def schema_is_current(engine: Engine, script_location: str, version_table: str) -> bool:
@@ -99,31 +103,38 @@ def _declared(engine: Engine, version_table: str, revisions: frozenset[str]) -> 
     if not inspect(engine).has_table(table.name):
         return [frozenset()]
     with engine.connect() as connection:
-        found = dict(connection.execute(select(table.c.revision, table.c.compatible_with)
-                                        .where(table.c.revision.in_(revisions))).all())
+        found = dict(
+            connection.execute(
+                select(table.c.revision, table.c.compatible_with).where(table.c.revision.in_(revisions))
+            ).all()
+        )
     return [frozenset(filter(None, found.get(revision, "").split(","))) for revision in revisions]
 
 
 def declared_compatibility(script_location: str) -> dict[str, tuple[str, ...]]:
     """Each revision's ``compatible_with`` (a migration that declares nothing is compatible with nothing)."""
     scripts = ScriptDirectory.from_config(_config(script_location))
-    return {script.revision: tuple(getattr(script.module, "compatible_with", ()))
-            for script in scripts.walk_revisions()}
+    return {
+        script.revision: tuple(getattr(script.module, "compatible_with", ())) for script in scripts.walk_revisions()
+    }
 
 
 def _record_compatibility(engine: Engine, script_location: str, version_table: str) -> None:
     table = compatibility_table(version_table)
     if not inspect(engine).has_table(table.name):
         return  # not yet created by a migration of this service
-    rows = [{"revision": revision, "compatible_with": ",".join(heads)}
-            for revision, heads in declared_compatibility(script_location).items()]
+    rows = [
+        {"revision": revision, "compatible_with": ",".join(heads)}
+        for revision, heads in declared_compatibility(script_location).items()
+    ]
     with engine.begin() as connection:
         connection.execute(delete(table).where(table.c.revision.in_([row["revision"] for row in rows])))
         connection.execute(insert(table), rows)
 
 
-def wait_for_schema(engine: Engine, script_location: str, version_table: str, stop, on_wait=lambda: None,
-                    interval: float = 2.0) -> bool:
+def wait_for_schema(
+    engine: Engine, script_location: str, version_table: str, stop, on_wait=lambda: None, interval: float = 2.0
+) -> bool:
     """Block until this code may run on the database (``schema_is_current``: the migration Job of
     the release ran, or a later compatible release migrated it); False if ``stop`` was set first.
     A consumer that started earlier would only fail batches."""
@@ -137,8 +148,9 @@ def wait_for_schema(engine: Engine, script_location: str, version_table: str, st
         else:
             error = None
         if not logged:
-            log.info("waiting for the database migrations",
-                     extra={"version_table": version_table, "error_class": error})
+            log.info(
+                "waiting for the database migrations", extra={"version_table": version_table, "error_class": error}
+            )
             logged = True
         on_wait()
         stop.wait(interval)

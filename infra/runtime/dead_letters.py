@@ -7,6 +7,7 @@ any sealed card: a letter lives 30 days, and no copy of it may give card data to
 ``CARD_DATA_KEYS`` (docs/threat-model-card-data.md). What an operator needs stays: the id, the
 account, the amount, the reason.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,7 +20,6 @@ from infra.kernel.contracts import DeadLetter
 from infra.runtime.kafka import AckedProducer, Record
 from infra.runtime.offset_gaps import position
 from infra.runtime.redaction import mask_card_numbers
-
 
 REMOVED = "[removed]"
 # In a payload that is no JSON object (cut short, garbage): a "ct" value, and any run long enough to

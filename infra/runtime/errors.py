@@ -4,6 +4,7 @@
 ``code`` the precise reason, ``message`` safe to show (never card data, a secret or a stack trace),
 ``param`` the request field at fault or null.
 """
+
 from __future__ import annotations
 
 

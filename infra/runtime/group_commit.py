@@ -18,6 +18,7 @@ caller was told so" hold exactly as with a transaction per request.
 Writes must be idempotent: a failed commit is rolled back and each of its items is retried in a
 transaction of its own, so one bad item fails only its own request.
 """
+
 from __future__ import annotations
 
 import abc
@@ -129,8 +130,10 @@ class GroupCommit:
             if len(taken) == 1:
                 taken[0].error = exc
                 return
-            log.warning("group commit failed, retrying its writes one by one",
-                        extra={"writes": len(taken), "error_class": type(exc).__name__})
+            log.warning(
+                "group commit failed, retrying its writes one by one",
+                extra={"writes": len(taken), "error_class": type(exc).__name__},
+            )
             for pending in taken:
                 self._commit_alone(pending)
 

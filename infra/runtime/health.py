@@ -6,6 +6,7 @@ stops beating and /healthz turns 503 after ``stall_after`` seconds; the kubelet 
 container and the uncommitted batch is redelivered. A metrics thread that merely answers cannot
 tell that. Readiness adds the service's own checks (its database is at this code's migration head).
 """
+
 from __future__ import annotations
 
 import json
@@ -48,8 +49,11 @@ class Probes:
     def liveness(self) -> tuple[bool, dict]:
         age = self.heartbeat.age()
         alive = age <= self.stall_after
-        return alive, {"status": "ok" if alive else "stuck", "loop_heartbeat_age_seconds": round(age, 3),
-                       "stall_after_seconds": self.stall_after}
+        return alive, {
+            "status": "ok" if alive else "stuck",
+            "loop_heartbeat_age_seconds": round(age, 3),
+            "stall_after_seconds": self.stall_after,
+        }
 
     def readiness(self) -> tuple[bool, dict]:
         alive, _ = self.liveness()
@@ -73,8 +77,9 @@ def _run(name: str, check: Callable[[], bool]) -> str:
         return "unavailable"
 
 
-def serve_worker_http(port: int, probes: Probes, registry: CollectorRegistry = REGISTRY,
-                      host: str = "0.0.0.0") -> ThreadingHTTPServer | None:
+def serve_worker_http(
+    port: int, probes: Probes, registry: CollectorRegistry = REGISTRY, host: str = "0.0.0.0"
+) -> ThreadingHTTPServer | None:
     """/metrics, /healthz (liveness) and /readyz (readiness) on ``port`` (0: not served)."""
     if port <= 0:
         return None

@@ -10,6 +10,7 @@ A test creates the hold file, waits for the reached file and then acts inside th
 (SIGKILL between the DB commit and the offset commit, SIGTERM with a batch in hand), instead of
 hoping that a signal sent at some moment lands there.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Kafka client configuration and the two helpers every service needs: topics and acked writes."""
+
 from __future__ import annotations
 
 import logging
@@ -66,7 +67,9 @@ class KafkaSettings:
             idempotent_producer=env.flag("KAFKA_IDEMPOTENT_PRODUCER", cls.idempotent_producer),
             publish_gate=env.text("KAFKA_PUBLISH_GATE", cls.publish_gate),
             heartbeat_interval_ms=env.integer("KAFKA_HEARTBEAT_INTERVAL_MS", cls.heartbeat_interval_ms, minimum=0),
-            reconnect_backoff_max_ms=env.integer("KAFKA_RECONNECT_BACKOFF_MAX_MS", cls.reconnect_backoff_max_ms, minimum=0),
+            reconnect_backoff_max_ms=env.integer(
+                "KAFKA_RECONNECT_BACKOFF_MAX_MS", cls.reconnect_backoff_max_ms, minimum=0
+            ),
             security_protocol=env.text("KAFKA_SECURITY_PROTOCOL", cls.security_protocol),
             sasl_mechanism=mechanism,
             sasl_username=env.text("KAFKA_SASL_USERNAME", ""),
@@ -83,21 +86,28 @@ class KafkaSettings:
         """Refuse combinations librdkafka would only reject at the first connection, or never."""
         protocol = self.security_protocol.upper()
         if protocol not in SECURITY_PROTOCOLS:
-            raise ConfigurationError(f"KAFKA_SECURITY_PROTOCOL must be one of {', '.join(SECURITY_PROTOCOLS)}, "
-                                     f"got {self.security_protocol!r}")
+            raise ConfigurationError(
+                f"KAFKA_SECURITY_PROTOCOL must be one of {', '.join(SECURITY_PROTOCOLS)}, "
+                f"got {self.security_protocol!r}"
+            )
         if protocol.startswith("SASL_") and not (self.sasl_mechanism and self.sasl_username and self.sasl_password):
-            raise ConfigurationError(f"KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_MECHANISM, "
-                                     "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD")
+            raise ConfigurationError(
+                f"KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_MECHANISM, "
+                "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+            )
         if self.sasl_mechanism and self.sasl_mechanism.upper() not in SASL_MECHANISMS:
-            raise ConfigurationError(f"KAFKA_SASL_MECHANISM must be one of {', '.join(SASL_MECHANISMS)}, "
-                                     f"got {self.sasl_mechanism!r}")
+            raise ConfigurationError(
+                f"KAFKA_SASL_MECHANISM must be one of {', '.join(SASL_MECHANISMS)}, got {self.sasl_mechanism!r}"
+            )
         uses_tls = protocol in ("SSL", "SASL_SSL")
         if not uses_tls and (self.ssl_ca_location or self.ssl_certificate_location or self.ssl_key_location):
-            raise ConfigurationError("KAFKA_SSL_* settings need KAFKA_SECURITY_PROTOCOL=SSL or SASL_SSL, "
-                                     f"got {protocol}")
+            raise ConfigurationError(
+                f"KAFKA_SSL_* settings need KAFKA_SECURITY_PROTOCOL=SSL or SASL_SSL, got {protocol}"
+            )
         if self.ssl_endpoint_identification not in ("https", "none"):
-            raise ConfigurationError("KAFKA_SSL_ENDPOINT_IDENTIFICATION must be https or none, "
-                                     f"got {self.ssl_endpoint_identification!r}")
+            raise ConfigurationError(
+                f"KAFKA_SSL_ENDPOINT_IDENTIFICATION must be https or none, got {self.ssl_endpoint_identification!r}"
+            )
         return self
 
 
@@ -116,8 +126,10 @@ def client_config(settings: KafkaSettings, client_id: str) -> dict:
         "security.protocol": settings.security_protocol,
     }
     if settings.reconnect_backoff_max_ms:
-        config |= {"reconnect.backoff.max.ms": settings.reconnect_backoff_max_ms,
-                   "reconnect.backoff.ms": min(100, settings.reconnect_backoff_max_ms)}
+        config |= {
+            "reconnect.backoff.max.ms": settings.reconnect_backoff_max_ms,
+            "reconnect.backoff.ms": min(100, settings.reconnect_backoff_max_ms),
+        }
     if settings.sasl_mechanism:
         config |= {
             "sasl.mechanism": settings.sasl_mechanism,
@@ -145,28 +157,40 @@ def producer_config(settings: KafkaSettings, client_id: str, **overrides) -> dic
 
     Without idempotence (the embedded broker, see ``KafkaSettings.idempotent_producer``) one request
     in flight per connection keeps a partition's records in the order they were produced."""
-    ordering = ({"enable.idempotence": True} if settings.idempotent_producer
-                else {"enable.idempotence": False, "max.in.flight.requests.per.connection": 1})
-    return client_config(settings, client_id) | ordering | {
-        "acks": "all",
-        "linger.ms": 5,
-        "delivery.timeout.ms": 30000,
-    } | overrides
+    ordering = (
+        {"enable.idempotence": True}
+        if settings.idempotent_producer
+        else {"enable.idempotence": False, "max.in.flight.requests.per.connection": 1}
+    )
+    return (
+        client_config(settings, client_id)
+        | ordering
+        | {
+            "acks": "all",
+            "linger.ms": 5,
+            "delivery.timeout.ms": 30000,
+        }
+        | overrides
+    )
 
 
 def consumer_config(settings: KafkaSettings, client_id: str, group_id: str, **overrides) -> dict:
     """A consumer that commits only what the service explicitly says it has finished."""
-    return client_config(settings, client_id) | {
-        "group.id": group_id,
-        "group.protocol": "classic",
-        "session.timeout.ms": settings.session_timeout_ms,
-        "heartbeat.interval.ms": settings.heartbeat_interval_ms or max(settings.session_timeout_ms // 3, 500),
-        "enable.auto.commit": False,
-        "enable.auto.offset.store": False,
-        "auto.offset.reset": "earliest",
-        "max.poll.interval.ms": 300000,
-        "fetch.wait.max.ms": settings.fetch_wait_max_ms,
-    } | overrides
+    return (
+        client_config(settings, client_id)
+        | {
+            "group.id": group_id,
+            "group.protocol": "classic",
+            "session.timeout.ms": settings.session_timeout_ms,
+            "heartbeat.interval.ms": settings.heartbeat_interval_ms or max(settings.session_timeout_ms // 3, 500),
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "auto.offset.reset": "earliest",
+            "max.poll.interval.ms": 300000,
+            "fetch.wait.max.ms": settings.fetch_wait_max_ms,
+        }
+        | overrides
+    )
 
 
 def admin_client(settings: KafkaSettings) -> AdminClient:

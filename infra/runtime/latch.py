@@ -1,4 +1,5 @@
 """A one-shot signal between threads, for the request path's waits (an ack, a group commit)."""
+
 from __future__ import annotations
 
 import _thread

@@ -1,4 +1,5 @@
 """JSON log lines on stdout, one per event, with card data masked as a last line of defence."""
+
 from __future__ import annotations
 
 import json
@@ -125,8 +126,13 @@ def _only_json_handler(logger: logging.Logger, level: int) -> BatchedStreamHandl
         if current.filters:
             return None
         for handler in current.handlers:
-            if found is not None or type(handler) is not BatchedStreamHandler or handler.filters \
-                    or type(handler.formatter) is not JsonFormatter or level < handler.level:
+            if (
+                found is not None
+                or type(handler) is not BatchedStreamHandler
+                or handler.filters
+                or type(handler.formatter) is not JsonFormatter
+                or level < handler.level
+            ):
                 return None
             found = handler
         current = current.parent if current.propagate else None

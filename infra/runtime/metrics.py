@@ -19,6 +19,7 @@ ingress nor a published compose port reaches it.
 Under gunicorn, PROMETHEUS_MULTIPROC_DIR must be set before prometheus_client is imported (the
 gunicorn config does it) so that every worker's samples are aggregated.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,9 +27,9 @@ import logging
 import os
 import threading
 from bisect import bisect_left
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from prometheus_client import (
@@ -106,11 +107,15 @@ class HttpMetrics:
     """``<prefix>_http_requests_total`` and ``<prefix>_http_request_duration_seconds``, by route template."""
 
     def __init__(self, registry: CollectorRegistry = REGISTRY, prefix: str = ""):
-        self.requests = Counter(f"{prefix}_http_requests_total", "HTTP requests", ["route", "method", "status"],
-                                registry=registry)
+        self.requests = Counter(
+            f"{prefix}_http_requests_total", "HTTP requests", ["route", "method", "status"], registry=registry
+        )
         self.duration = Histogram(
-            f"{prefix}_http_request_duration_seconds", "HTTP request duration", ["route", "method"],
-            buckets=LATENCY_BUCKETS, registry=registry,
+            f"{prefix}_http_request_duration_seconds",
+            "HTTP request duration",
+            ["route", "method"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
         )
 
 
@@ -182,9 +187,11 @@ def offset_gaps_counter(prefix: str, registry: CollectorRegistry = REGISTRY) -> 
 
     Unlabelled, so it is exported at 0 from the start and an alert's increase() sees the first one.
     """
-    return Counter(f"{prefix}_offset_gaps_accepted_total",
-                   "Offset gaps given up on: records this consumer never read (see infra/runtime/offset_gaps.py)",
-                   registry=registry)
+    return Counter(
+        f"{prefix}_offset_gaps_accepted_total",
+        "Offset gaps given up on: records this consumer never read (see infra/runtime/offset_gaps.py)",
+        registry=registry,
+    )
 
 
 def consumer_lag_stats_callback(gauge: Gauge) -> Callable[[str], None]:

@@ -14,6 +14,7 @@ or a rebalance is caught too. A gap that is still there ``give_up_after`` second
 first seen (a record really gone, e.g. deleted by retention) is accepted: logged and counted
 (``on_accept``, exported as ``<service>_offset_gaps_accepted_total``, which an alert watches).
 """
+
 from __future__ import annotations
 
 import logging
@@ -38,8 +39,12 @@ def position(message: Message) -> tuple[Key, int]:
 
 
 class OffsetGaps:
-    def __init__(self, give_up_after: float = 5.0, clock: Callable[[], float] = time.monotonic,
-                 on_accept: Callable[[], None] = lambda: None):
+    def __init__(
+        self,
+        give_up_after: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+        on_accept: Callable[[], None] = lambda: None,
+    ):
         self._next: dict[Key, int] = {}
         self._open: dict[Key, tuple[int, float]] = {}  # a partition's unfilled gap: its offset, first seen
         self._give_up_after = give_up_after
@@ -85,13 +90,17 @@ class OffsetGaps:
         if offset != expected:  # a new gap: its clock starts now, whatever came before
             first_seen = now
             self._open[key] = (expected, now)
-            log.warning("offset gap: re-reading", extra={
-                "topic": key[0], "partition": key[1], "expected": expected, "got": message.offset()})
+            log.warning(
+                "offset gap: re-reading",
+                extra={"topic": key[0], "partition": key[1], "expected": expected, "got": message.offset()},
+            )
         if now - first_seen < self._give_up_after:
             return False
         del self._open[key]
         self.accepted += 1
         self._on_accept()
-        log.error("offset gap accepted: the missing offsets are not readable", extra={
-            "topic": key[0], "partition": key[1], "missing_from": expected, "resumed_at": message.offset()})
+        log.error(
+            "offset gap accepted: the missing offsets are not readable",
+            extra={"topic": key[0], "partition": key[1], "missing_from": expected, "resumed_at": message.offset()},
+        )
         return True

@@ -7,6 +7,7 @@ applied again item by item, and the items that still fail are poison: the caller
 (with the exception's class as the reason: messages and values may carry card data) and the rest of
 the batch is applied. So no content can hold a partition, and no outage loses a message.
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,8 +30,17 @@ R = TypeVar("R")
 # is MySQL's missing table or privilege (SQLite calls it OperationalError): values are bound
 # parameters, so no message content raises it, and a table renamed away under a running consumer must
 # hold every message until it is back, not dead-letter them all.
-OUTAGE_ERRORS = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout, ProgrammingError, KafkaException,
-                 DeliveryError, ConnectionError, TimeoutError)
+OUTAGE_ERRORS = (
+    OperationalError,
+    InterfaceError,
+    DisconnectionError,
+    PoolTimeout,
+    ProgrammingError,
+    KafkaException,
+    DeliveryError,
+    ConnectionError,
+    TimeoutError,
+)
 
 
 def database_answers(engine: Engine) -> Callable[[], bool]:
@@ -58,8 +68,12 @@ def poison_reason(exc: BaseException) -> str:
     return f"cannot be applied: {type(exc).__name__}"
 
 
-def apply_isolating(items: Sequence[T], apply: Callable[[Sequence[T]], R], judge: OutageOrPoison,
-                    reason: Callable[[BaseException], str] = poison_reason) -> tuple[list[R], list[tuple[T, str]]]:
+def apply_isolating(
+    items: Sequence[T],
+    apply: Callable[[Sequence[T]], R],
+    judge: OutageOrPoison,
+    reason: Callable[[BaseException], str] = poison_reason,
+) -> tuple[list[R], list[tuple[T, str]]]:
     """``apply(items)`` once; if that fails with no outage, ``apply([item])`` for each item.
 
     Returns what each successful call returned, and the poison items with their reason. Re-raises
@@ -70,8 +84,10 @@ def apply_isolating(items: Sequence[T], apply: Callable[[Sequence[T]], R], judge
     except Exception as exc:
         if judge.is_outage(exc):
             raise
-        log.warning("a batch failed with the database up: applying its items one by one",
-                    extra={"error_class": type(exc).__name__, "items": len(items)})
+        log.warning(
+            "a batch failed with the database up: applying its items one by one",
+            extra={"error_class": type(exc).__name__, "items": len(items)},
+        )
     done, poison = [], []
     for item in items:
         try:

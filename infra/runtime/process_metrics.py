@@ -7,6 +7,7 @@ time into a multiprocess counter (and its memory into a ``livesum`` gauge) every
 seconds and when it answers a scrape; /metrics sums them. A dead worker's CPU stays counted (a
 counter never goes down); its memory drops out (``child_exit`` marks it dead).
 """
+
 from __future__ import annotations
 
 import os
@@ -21,10 +22,15 @@ _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 class WorkerProcessMetrics:
     def __init__(self):
         # registry=None: in multiprocess mode the values live in the worker's files, which /metrics reads.
-        self._cpu = Counter("process_cpu_seconds", "Total user and system CPU time of the workers in seconds",
-                            registry=None)
-        self._memory = Gauge("process_resident_memory_bytes", "Resident memory of the live workers in bytes",
-                             registry=None, multiprocess_mode="livesum")
+        self._cpu = Counter(
+            "process_cpu_seconds", "Total user and system CPU time of the workers in seconds", registry=None
+        )
+        self._memory = Gauge(
+            "process_resident_memory_bytes",
+            "Resident memory of the live workers in bytes",
+            registry=None,
+            multiprocess_mode="livesum",
+        )
         self._counted = 0.0
         self._lock = threading.Lock()
 

@@ -5,6 +5,7 @@ address is the one the (single) trusted proxy appended to ``X-Forwarded-For``, i
 a client cannot forge (entries it sends itself come before it). 0, the default: no proxy is trusted,
 the header is ignored.
 """
+
 from __future__ import annotations
 
 from werkzeug.middleware.proxy_fix import ProxyFix

@@ -16,6 +16,7 @@ while the ones under way finish. A lock belongs to an open file, so each thread 
 once and keeps them. With no path (production, Apache Kafka) the gate is always open and costs
 nothing.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -82,8 +83,10 @@ class PublishGate:
     def _descriptors(self) -> tuple[int, int]:
         fds = getattr(self._local, "fds", None)
         if fds is None:
-            fds = self._local.fds = (os.open(self._ensure(self._entry_path), os.O_RDWR),
-                                     os.open(self._ensure(self.path), os.O_RDWR))
+            fds = self._local.fds = (
+                os.open(self._ensure(self._entry_path), os.O_RDWR),
+                os.open(self._ensure(self.path), os.O_RDWR),
+            )
         return fds
 
     @staticmethod

@@ -8,6 +8,7 @@ taking payments matters more than counting them.
 A large quota is counted in reservations (:class:`Reservations`): a process takes a block of hits
 from the store in one statement and numbers its requests from it, so the store sees one write per
 block instead of one per request, and no more than the quota ever passes across processes."""
+
 from __future__ import annotations
 
 import logging
@@ -51,6 +52,8 @@ class Decision:
     allowed: bool
     remaining: int
     reset_seconds: int
+
+
 REDIS_TIMEOUT_SECONDS = 0.25  # a slow store delays requests by at most this much, then they pass
 
 
@@ -58,8 +61,11 @@ class RateLimiter:
     def __init__(self, storage_url: str, key_prefix: str = "gateway", on_store_failure=lambda: None):
         options: dict[str, float | str | bool] = {"wrap_exceptions": True}
         if storage_url.startswith(("redis://", "rediss://")):
-            options |= {"key_prefix": key_prefix, "socket_timeout": REDIS_TIMEOUT_SECONDS,
-                        "socket_connect_timeout": REDIS_TIMEOUT_SECONDS}
+            options |= {
+                "key_prefix": key_prefix,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+            }
         self._prefix = key_prefix
         self._storage = storage_from_string(storage_url, **options)
         self._limiter = FixedWindowRateLimiter(self._storage)
@@ -85,7 +91,9 @@ class RateLimiter:
             else:
                 count, reset = self._count(key, item.get_expiry())
         except StorageError as exc:
-            log.warning("rate limit store unavailable: request passes", extra={"error_class": type(exc.storage_error).__name__})
+            log.warning(
+                "rate limit store unavailable: request passes", extra={"error_class": type(exc.storage_error).__name__}
+            )
             self._on_store_failure()
             return Decision(policy, True, policy.quota, policy.window_seconds)
         seconds = min(policy.window_seconds, max(1, math.ceil(reset - time.time())))

@@ -5,6 +5,7 @@ The last line of defence, so it errs on the side of masking: any digit run a car
 security code, however the key is spelled or quoted, also inside JSON that was escaped into a
 string (a log line quoting a body) or escaped twice.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,8 +29,9 @@ _CVV_KEY = r"(?:cvv|cvc|cvn|csc|security[_ -]?code|verification[_ -]?(?:value|co
 # A quote, possibly escaped once or more (\" in a JSON string, \\\" in one escaped twice).
 _QUOTE = r"(?:\\{0,7}[\"'])?"
 # The value may be inside a list ({"cvv": ["123"]}, nested a few times).
-_CVV_FIELD = re.compile(rf"({_CVV_KEY}{_QUOTE}\s{{0,8}}[:=]\s{{0,8}}(?:\[\s{{0,8}}){{0,4}}{_QUOTE}\s{{0,8}})\d+",
-                        re.IGNORECASE)
+_CVV_FIELD = re.compile(
+    rf"({_CVV_KEY}{_QUOTE}\s{{0,8}}[:=]\s{{0,8}}(?:\[\s{{0,8}}){{0,4}}{_QUOTE}\s{{0,8}})\d+", re.IGNORECASE
+)
 # JSON may spell a key with escapes ({"\u0063vv": "123"} is {"cvv": "123"}), escaped again in a log
 # line quoting it: letters, digits, "_" and "-" written so are put back before looking for keys.
 _ESCAPED_WORD_CHAR = re.compile(r"\\{1,8}u00(3[0-9]|4[1-9a-fA-F]|5[0-9aA]|5[fF]|6[1-9a-fA-F]|7[0-9aA]|2[dD])")

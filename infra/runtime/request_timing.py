@@ -1,5 +1,6 @@
 """When the current request started: measured once, read by every hook that needs it (the HTTP
 metrics of ``infra.runtime.metrics.instrument_flask``, the API's access log)."""
+
 from __future__ import annotations
 
 import time

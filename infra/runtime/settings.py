@@ -10,6 +10,7 @@ authenticates and encrypts with) shorter than 32 characters stops the process at
 one-line message naming the variable. ``make run`` and the tests opt in to weak values on purpose
 with ``ALLOW_DEVELOPMENT_SECRETS=true``; no deployment sets it (tests/deploy checks).
 """
+
 from __future__ import annotations
 
 import os
@@ -58,8 +59,16 @@ DEV_CARD_DATA_KEYS = "dev:ZGV2LWNhcmQtZGF0YS1rZXktbm90LWZvci1wcm9kISE="
 DEV_WEBHOOK_SECRETS_KEY = "ZGV2LXdlYmhvb2stc2VjcmV0cy1rZXktbm90LXByb2Q="
 # Authenticates the audit trail's entries (HMAC-SHA256); the database never holds it.
 DEV_AUDIT_HMAC_KEY = "dev-audit-hmac-key-not-for-production"
-DEVELOPMENT_VALUES = frozenset({DEV_ADMIN_TOKEN, DEV_SECRET_PEPPER, DEV_PANEL_SECRET_KEY, DEV_CARD_DATA_KEYS,
-                                DEV_WEBHOOK_SECRETS_KEY, DEV_AUDIT_HMAC_KEY})
+DEVELOPMENT_VALUES = frozenset(
+    {
+        DEV_ADMIN_TOKEN,
+        DEV_SECRET_PEPPER,
+        DEV_PANEL_SECRET_KEY,
+        DEV_CARD_DATA_KEYS,
+        DEV_WEBHOOK_SECRETS_KEY,
+        DEV_AUDIT_HMAC_KEY,
+    }
+)
 
 HOW_TO_GENERATE = "generate one with `openssl rand -base64 32`"
 
@@ -193,8 +202,11 @@ class ServiceSettings:
         from infra.runtime.db import migrates_itself  # SQLAlchemy only for services that have a database
 
         database_url = env.database_url("DATABASE_URL", cls.database_url)  # the field's default
-        return {"database_url": database_url, "auto_migrate": env.flag("AUTO_MIGRATE", migrates_itself(database_url)),
-                "log_level": env.text("LOG_LEVEL", "INFO")}
+        return {
+            "database_url": database_url,
+            "auto_migrate": env.flag("AUTO_MIGRATE", migrates_itself(database_url)),
+            "log_level": env.text("LOG_LEVEL", "INFO"),
+        }
 
 
 @dataclass(frozen=True, kw_only=True)

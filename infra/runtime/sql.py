@@ -1,4 +1,5 @@
 """Statements run many times a second with many rows: compiled once, rows converted the driver's way."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
@@ -8,7 +9,6 @@ from operator import itemgetter
 from sqlalchemy import Connection, Dialect
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql import Executable
-
 
 _SQLITE_DEFAULT_FORMAT = sqlite.DATETIME()._storage_format
 
@@ -30,11 +30,15 @@ class PreparedStatement:
         names = set(order or compiled.params)
         self._in_order = _positional(order) if order else None
         self._defaults = {name: value for name, value in compiled.params.items() if name in names}
-        processors = ((name, _bind_processor(bind.type.dialect_impl(dialect), dialect))
-                      for name, bind in compiled.binds.items() if name in names)
+        processors = (
+            (name, _bind_processor(bind.type.dialect_impl(dialect), dialect))
+            for name, bind in compiled.binds.items()
+            if name in names
+        )
         self._converters = [(name, convert) for name, convert in processors if convert is not None]
-        results = [column[3].dialect_impl(dialect).result_processor(dialect, None)
-                   for column in compiled._result_columns]
+        results = [
+            column[3].dialect_impl(dialect).result_processor(dialect, None) for column in compiled._result_columns
+        ]
         self._results = results if any(results) else []
 
     def execute_many(self, connection: Connection, rows: Iterable[dict]) -> int:
@@ -53,8 +57,13 @@ class PreparedStatement:
         rows = self.execute(connection, values).fetchall()
         if not self._results:
             return [tuple(row) for row in rows]
-        return [tuple(value if convert is None or value is None else convert(value)
-                      for value, convert in zip(row, self._results, strict=True)) for row in rows]
+        return [
+            tuple(
+                value if convert is None or value is None else convert(value)
+                for value, convert in zip(row, self._results, strict=True)
+            )
+            for row in rows
+        ]
 
     def _prepare(self, row: dict):
         values = self._defaults | row
@@ -81,15 +90,19 @@ class PreparedForEach:
 
     def execute(self, connection: Connection, rows: Sequence[dict]) -> int:
         """The rows the statements matched."""
-        return sum(self._prepared(len(chunk)).execute(connection, _numbered(chunk)).rowcount
-                   for chunk in self._chunks(rows))
+        return sum(
+            self._prepared(len(chunk)).execute(connection, _numbered(chunk)).rowcount for chunk in self._chunks(rows)
+        )
 
     def fetch(self, connection: Connection, rows: Sequence[dict]) -> list[tuple]:
-        return [row for chunk in self._chunks(rows)
-                for row in self._prepared(len(chunk)).fetch(connection, _numbered(chunk))]
+        return [
+            row
+            for chunk in self._chunks(rows)
+            for row in self._prepared(len(chunk)).fetch(connection, _numbered(chunk))
+        ]
 
     def _chunks(self, rows: Sequence[dict]) -> list[Sequence[dict]]:
-        return [rows[start:start + self.CHUNK] for start in range(0, len(rows), self.CHUNK)]
+        return [rows[start : start + self.CHUNK] for start in range(0, len(rows), self.CHUNK)]
 
     def _prepared(self, count: int) -> PreparedStatement:
         prepared = self._by_count.get(count)

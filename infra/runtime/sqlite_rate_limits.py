@@ -5,6 +5,7 @@ One counter is one row; ``incr`` is one atomic upsert (a window that has expired
 two workers never lose a hit. The file is in WAL mode without fsync: counters are not worth a disk
 flush, and a crash only forgets a few seconds of them. Measured cost: docs/operations.md, "Rate limits".
 """
+
 from __future__ import annotations
 
 import os
@@ -62,19 +63,28 @@ class SqliteStorage(Storage):
         self._hits += 1
         if self._hits % PURGE_EVERY == 0:
             self._purge()
-        count, expires_at = self._connection().execute(
-            _INCR, {"key": key, "amount": amount, "now": time.time(), "expiry": expiry}).fetchone()
+        count, expires_at = (
+            self._connection()
+            .execute(_INCR, {"key": key, "amount": amount, "now": time.time(), "expiry": expiry})
+            .fetchone()
+        )
         return int(count), float(expires_at)
 
     def get(self, key: str) -> int:
-        row = self._connection().execute("SELECT count FROM counters WHERE key = ? AND expires_at > ?",
-                                         (key, time.time())).fetchone()
+        row = (
+            self._connection()
+            .execute("SELECT count FROM counters WHERE key = ? AND expires_at > ?", (key, time.time()))
+            .fetchone()
+        )
         return int(row[0]) if row else 0
 
     def get_expiry(self, key: str) -> float:
         now = time.time()
-        row = self._connection().execute("SELECT expires_at FROM counters WHERE key = ? AND expires_at > ?",
-                                         (key, now)).fetchone()
+        row = (
+            self._connection()
+            .execute("SELECT expires_at FROM counters WHERE key = ? AND expires_at > ?", (key, now))
+            .fetchone()
+        )
         return float(row[0]) if row else now
 
     def check(self) -> bool:

@@ -1,4 +1,5 @@
 """One consumer loop for several input topics: each message goes to the batch handler of its topic."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence

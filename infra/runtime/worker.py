@@ -3,6 +3,7 @@
 JSON logs, a graceful stop on SIGTERM/SIGINT, the worker built by its service's composition root,
 /metrics, /healthz and /readyz served from its probes (``infra.runtime.health``), then its loop until stopped.
 """
+
 from __future__ import annotations
 
 import threading
@@ -24,8 +25,9 @@ class Worker(Protocol):
 S = TypeVar("S", bound=WorkerSettings)
 
 
-def run_worker(service: str, settings: S, build: Callable[[S], Worker],
-               started: Callable[[S], None] = lambda _settings: None) -> None:
+def run_worker(
+    service: str, settings: S, build: Callable[[S], Worker], started: Callable[[S], None] = lambda _settings: None
+) -> None:
     """Run the worker ``build(settings)`` until SIGTERM/SIGINT; ``started`` logs what it started with."""
     configure_logging(service, settings.log_level)
     stop = threading.Event()

@@ -5,6 +5,7 @@ production runs Apache Kafka (see docker-compose.yml and k8s/).
 
     python -m infra.stack.embedded_broker --port 9092 --partitions 6
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,8 +57,13 @@ class EmbeddedBroker:
     in between: then it starts again on another free port.
     """
 
-    def __init__(self, port: int = 0, host: str = "127.0.0.1", settings: KafkaSettings = KafkaSettings(),
-                 log_path: Path | None = None):
+    def __init__(
+        self,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        settings: KafkaSettings = KafkaSettings(),
+        log_path: Path | None = None,
+    ):
         self.host = host
         self._any_port = port == 0
         self._settings = settings
@@ -90,7 +96,9 @@ class EmbeddedBroker:
         self._log = open(self._log_path, "ab") if self._log_path else tempfile.TemporaryFile()
         self._process = subprocess.Popen(
             [tansu_binary(), "broker", "--listener-url", listener, "--advertised-listener-url", listener],
-            stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             self._wait_until_it_answers(timeout)
@@ -178,8 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     with EmbeddedBroker(args.port, args.host, settings) as broker:
-        print(f"embedded broker (Tansu, memory storage) on {broker.bootstrap_servers}; "
-              f"topics {', '.join(settings.topics.names())} x {args.partitions} partitions", flush=True)
+        print(
+            f"embedded broker (Tansu, memory storage) on {broker.bootstrap_servers}; "
+            f"topics {', '.join(settings.topics.names())} x {args.partitions} partitions",
+            flush=True,
+        )
         while not stop.wait(0.5):
             if not broker.is_running():
                 print("embedded broker exited unexpectedly", file=sys.stderr)

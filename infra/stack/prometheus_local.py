@@ -13,6 +13,7 @@ prometheus), so the alert rules and the Grafana dashboards work unchanged agains
     ...
     stop_local_prometheus(process)
 """
+
 from __future__ import annotations
 
 import json
@@ -46,12 +47,14 @@ def local_config(targets: dict[str, list[str]], port: int, scrape_interval: str 
     """A Prometheus configuration scraping ``job -> [host:port, ...]`` plus Prometheus itself."""
     jobs = {"prometheus": [f"127.0.0.1:{port}"], **targets}
     return {
-        "global": {"scrape_interval": scrape_interval, "evaluation_interval": scrape_interval,
-                   "scrape_timeout": scrape_interval},
+        "global": {
+            "scrape_interval": scrape_interval,
+            "evaluation_interval": scrape_interval,
+            "scrape_timeout": scrape_interval,
+        },
         "rule_files": [str(ALERTS_FILE)],
         "scrape_configs": [
-            {"job_name": job, "static_configs": [{"targets": list(addresses)}]}
-            for job, addresses in jobs.items()
+            {"job_name": job, "static_configs": [{"targets": list(addresses)}]} for job, addresses in jobs.items()
         ],
     }
 

@@ -1,15 +1,23 @@
 """Configuration of the local stack (`make run`): ports, data folder, dev credentials."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.runtime.settings import (
-    DEV_ADMIN_TOKEN, DEV_AUDIT_HMAC_KEY, DEV_CARD_DATA_KEYS, DEV_PANEL_SECRET_KEY, DEV_SECRET_PEPPER, DEV_WEBHOOK_SECRETS_KEY,
-    ConfigurationError, EnvReader, Secret, weakness,
+    DEV_ADMIN_TOKEN,
+    DEV_AUDIT_HMAC_KEY,
+    DEV_CARD_DATA_KEYS,
+    DEV_PANEL_SECRET_KEY,
+    DEV_SECRET_PEPPER,
+    DEV_WEBHOOK_SECRETS_KEY,
+    ConfigurationError,
+    EnvReader,
+    Secret,
+    weakness,
 )
 from infra.stack.console import LOG_FORMATS
-
 
 
 @dataclass(frozen=True)
@@ -93,8 +101,14 @@ class StackSettings:
     def uses_development_secrets(self) -> bool:
         """True when a secret is a development default or otherwise weak: the services then need
         ALLOW_DEVELOPMENT_SECRETS=true, which the stack sets and its banner announces."""
-        secrets = (self.admin_token, self.secret_pepper, self.panel_secret_key, self.card_data_keys,
-                   self.webhook_secrets_key, self.audit_hmac_key)
+        secrets = (
+            self.admin_token,
+            self.secret_pepper,
+            self.panel_secret_key,
+            self.card_data_keys,
+            self.webhook_secrets_key,
+            self.audit_hmac_key,
+        )
         return any(weakness(secret.reveal()) for secret in secrets)
 
     @property

@@ -5,6 +5,7 @@ HMAC) under a key derived from PANEL_SECRET_KEY, so every worker and replica tha
 act for the user and nothing else can read the secret, not even the user's own browser scripts
 (the cookie is HttpOnly as well).
 """
+
 from __future__ import annotations
 
 import base64
@@ -15,6 +16,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from infra.runtime.settings import Secret
+
 from panel.domain.credential import Credential
 
 

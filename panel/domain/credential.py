@@ -1,5 +1,6 @@
 """How the panel presents a signed-in person to the gateway API. Who they are, and which results they
 may see, is the ``Principal`` every service shares (``infra.kernel.principals``)."""
+
 from __future__ import annotations
 
 import base64

@@ -1,4 +1,5 @@
 """Refund decisions (``refunds_result``) as the live panel shows them: decoded strictly, one row shape."""
+
 from __future__ import annotations
 
 import json

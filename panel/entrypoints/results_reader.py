@@ -7,6 +7,7 @@ end, and never commits. A message that cannot be shown (on either topic) is skip
 restart costs nothing (what happened meanwhile is in the gateway API's ledger, where the browser
 resynchronises from).
 """
+
 from __future__ import annotations
 
 import json
@@ -18,10 +19,11 @@ from collections.abc import Callable
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
-from infra.runtime.consumer_loop import fetch_batch
 from infra.kernel.contracts import RefundResult, TransactionResult
+from infra.runtime.consumer_loop import fetch_batch
 from infra.runtime.kafka import KafkaSettings, consumer_config
 from infra.runtime.offset_gaps import OffsetGaps
+
 from panel.entrypoints.refund_results import decode_refund, is_sendable_text
 
 log = logging.getLogger(__name__)
@@ -36,9 +38,15 @@ class ResultsReader:
     """A thread every panel process runs: it reads every result and hands each to ``on_result``
     (refund decisions to ``on_refund``)."""
 
-    def __init__(self, settings: KafkaSettings, on_result: ResultHandler, retry_seconds: float = 1.0,
-                 on_gap_accepted: Callable[[], None] = lambda: None, on_refund: RefundHandler | None = None,
-                 on_unusable: Callable[[], None] = lambda: None):
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        on_result: ResultHandler,
+        retry_seconds: float = 1.0,
+        on_gap_accepted: Callable[[], None] = lambda: None,
+        on_refund: RefundHandler | None = None,
+        on_unusable: Callable[[], None] = lambda: None,
+    ):
         self._settings = settings
         self._on_result = on_result
         self._on_refund = on_refund
@@ -89,8 +97,9 @@ class ResultsReader:
     def _config(self) -> dict:
         # group.id is required by the client but unused: assign() joins no group and nothing is committed.
         group = f"panel-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        return consumer_config(self._settings, "panel", group, **{"auto.offset.reset": "latest",
-                                                                  "fetch.wait.max.ms": 100})
+        return consumer_config(
+            self._settings, "panel", group, **{"auto.offset.reset": "latest", "fetch.wait.max.ms": 100}
+        )
 
     def _topics(self) -> list[str]:
         topics = self._settings.topics
@@ -119,10 +128,15 @@ class ResultsReader:
                     self._on_result(decode_result(message.value()))
             except Exception as exc:  # noqa: BLE001 - the class only: texts may quote the payload
                 self._on_unusable()
-                log.warning("unusable result skipped", extra={"topic": message.topic(),
-                                                              "partition": message.partition(),
-                                                              "offset": message.offset(),
-                                                              "error_class": type(exc).__name__})
+                log.warning(
+                    "unusable result skipped",
+                    extra={
+                        "topic": message.topic(),
+                        "partition": message.partition(),
+                        "offset": message.offset(),
+                        "error_class": type(exc).__name__,
+                    },
+                )
 
 
 def decode_result(raw: bytes | None) -> TransactionResult:

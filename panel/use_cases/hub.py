@@ -11,6 +11,7 @@ Every open stream holds one of the process's threads (gunicorn gthread, 64 per w
 are capped: ``STREAMS_PER_SESSION`` per signed-in session (a few tabs) and ``STREAMS_PER_PROCESS`` in
 all, which leaves threads for pages and API calls however many streams are asked for.
 """
+
 from __future__ import annotations
 
 import queue
@@ -89,9 +90,14 @@ class Subscription:
 
 
 class Hub:
-    def __init__(self, replay_size: int = 2000, subscriber_capacity: int = 5000,
-                 per_session: int = STREAMS_PER_SESSION, per_process: int = STREAMS_PER_PROCESS,
-                 operator_reserved: int = OPERATOR_RESERVED_STREAMS):
+    def __init__(
+        self,
+        replay_size: int = 2000,
+        subscriber_capacity: int = 5000,
+        per_session: int = STREAMS_PER_SESSION,
+        per_process: int = STREAMS_PER_PROCESS,
+        operator_reserved: int = OPERATOR_RESERVED_STREAMS,
+    ):
         self.boot_id = uuid.uuid4().hex[:12]
         self._replay: deque[tuple[int, LiveEvent]] = deque(maxlen=replay_size)
         self._subscribers: set[Subscription] = set()
@@ -113,8 +119,13 @@ class Hub:
             subscription.offer(event)
         return event
 
-    def subscribe(self, accepts: Callable[[LiveEvent], bool], last_event_id: str | None = None,
-                  owner: str = "", operator: bool = False) -> Subscription:
+    def subscribe(
+        self,
+        accepts: Callable[[LiveEvent], bool],
+        last_event_id: str | None = None,
+        owner: str = "",
+        operator: bool = False,
+    ) -> Subscription:
         """A new subscription, first fed what it missed since ``last_event_id`` when that is known.
 
         Raises ``TooManyStreams`` when ``owner`` (a session) or the process is at its cap; merchants'

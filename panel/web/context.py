@@ -1,4 +1,5 @@
 """What every request handler needs, built once by the composition root (``panel.bootstrap.create_app``)."""
+
 from __future__ import annotations
 
 import threading
@@ -9,11 +10,11 @@ from flask import current_app
 
 from infra.runtime.rate_limits import RateLimiter
 
-from panel.use_cases.ports import Gateway, StreamLeases
-from panel.adapters.vault import CredentialVault
 from panel.adapters.metrics import PanelMetrics
-from panel.use_cases.hub import Hub
+from panel.adapters.vault import CredentialVault
 from panel.settings import Settings
+from panel.use_cases.hub import Hub
+from panel.use_cases.ports import Gateway, StreamLeases
 
 
 class Reader(Protocol):

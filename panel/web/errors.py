@@ -1,4 +1,5 @@
 """The one place where failures become responses: JSON for scripts, a short page for people."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """The ``refunds_result`` publisher."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -21,7 +22,8 @@ class KafkaRefundResultPublisher(RefundResultPublisher):
         self._timeout = timeout
 
     def publish(self, outcomes: Sequence[RefundOutcome]) -> None:
-        records = [Record(self._topic, orjson.dumps(vars(present_refund(o))), o.account_id.encode() or None)
-                   for o in outcomes]
+        records = [
+            Record(self._topic, orjson.dumps(vars(present_refund(o))), o.account_id.encode() or None) for o in outcomes
+        ]
         if records:
             self._producer.send(records, self._timeout)

@@ -1,5 +1,6 @@
 """The messages the processor publishes: an outcome as ``transactions_result``, a refund decision as
 ``refunds_result``, as the rest of the gateway reads them."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
@@ -47,6 +48,12 @@ def _fields(outcome: Outcome, processed_at: str) -> dict:
 
 def present_refund(outcome: RefundOutcome) -> RefundResult:
     return RefundResult(
-        id=outcome.id, transaction_id=outcome.transaction_id, account_id=outcome.account_id, status=outcome.status,
-        amount=None if outcome.amount is None else str(outcome.amount), failure_reason=outcome.failure_reason,
-        amount_refunded=str(outcome.amount_refunded), processed_at=rfc3339(outcome.processed_at))
+        id=outcome.id,
+        transaction_id=outcome.transaction_id,
+        account_id=outcome.account_id,
+        status=outcome.status,
+        amount=None if outcome.amount is None else str(outcome.amount),
+        failure_reason=outcome.failure_reason,
+        amount_refunded=str(outcome.amount_refunded),
+        processed_at=rfc3339(outcome.processed_at),
+    )

@@ -1,4 +1,5 @@
 """The ``transactions_result`` publisher: a batch's outcomes in one acknowledged send."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ class KafkaResultPublisher(ResultPublisher):
 
     def publish(self, outcomes: Sequence[Outcome]) -> None:
         topic = self._topic
-        records = [Record(topic, value, o.account_id.encode() or None)
-                   for o, value in zip(outcomes, result_messages(outcomes))]
+        records = [
+            Record(topic, value, o.account_id.encode() or None) for o, value in zip(outcomes, result_messages(outcomes))
+        ]
         self._producer.send(records, self._timeout)

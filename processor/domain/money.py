@@ -1,4 +1,5 @@
 """Money as ``Decimal`` with two places; never float. The rule is :mod:`infra.kernel.money`'s, the API's too."""
+
 from __future__ import annotations
 
 from decimal import Decimal

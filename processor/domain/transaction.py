@@ -1,4 +1,5 @@
 """The transaction entity and the outcome the processor stores and publishes for it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

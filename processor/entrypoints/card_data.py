@@ -1,12 +1,13 @@
 """The card fields of a `transactions` message: opened from its encrypted ``card``, or read in clear
 from the original contract's fields when ACCEPT_PLAINTEXT_CARDS lets a producer that predates
 encryption send them. Nothing here logs or keeps the fields: they live as long as the batch."""
+
 from __future__ import annotations
 
 from collections import Counter
 
-from infra.runtime.card_cipher import CardCipher, CardDataUnreadable, bound_amount
 from infra.kernel.contracts import PLAINTEXT_CARD_FIELDS
+from infra.runtime.card_cipher import CardCipher, CardDataUnreadable, bound_amount
 
 from processor.domain.card import NOT_ENCRYPTED, UNDECRYPTABLE
 

@@ -5,6 +5,7 @@ A message with an id always decodes: missing or garbage fields become values the
 decryptable) is marked so for the rules that reject it. Only a message that cannot be identified
 raises :class:`Unusable` and goes to the dead-letter topic.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,8 @@ import orjson
 from infra.kernel.clock import parse_rfc3339
 from infra.kernel.contracts import LEGACY_CVV_FIELD, MAX_ID_LENGTH
 
-from processor.entrypoints.card_data import CardDataReader
 from processor.domain.money import to_money
+from processor.entrypoints.card_data import CardDataReader
 from processor.use_cases.process_transactions import TransactionInput
 
 EARLIEST_YEAR = 1970

@@ -1,4 +1,5 @@
 """The processor's process: what ``build_processor`` returns and ``python -m processor`` runs."""
+
 from __future__ import annotations
 
 import logging
@@ -12,7 +13,8 @@ from infra.runtime.db import wait_for_schema
 from infra.runtime.health import Probes
 from infra.runtime.kafka import AckedProducer
 
-from processor.migrations import SCRIPT_LOCATION as MIGRATIONS, VERSION_TABLE
+from processor.migrations import SCRIPT_LOCATION as MIGRATIONS
+from processor.migrations import VERSION_TABLE
 
 log = logging.getLogger(__name__)
 

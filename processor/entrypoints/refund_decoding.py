@@ -5,6 +5,7 @@ positive decimal string with at most two decimals is marked invalid and the refu
 (``invalid_amount``). A message that cannot be identified raises :class:`Unusable` and goes
 to the dead-letter topic, never stopping the loop.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -14,15 +15,20 @@ import orjson
 from infra.kernel.contracts import MAX_ID_LENGTH
 from infra.kernel.money import AmountError, parse_amount
 
-from processor.entrypoints.decoding import Unusable
 from processor.domain.refunds import RefundRequest
+from processor.entrypoints.decoding import Unusable
 
 
 def decode_refund(raw: bytes | None) -> RefundRequest:
     data = _json_object(raw)
     amount, valid = _amount(data.get("amount"))
-    return RefundRequest(id=_identifier(data, "id"), transaction_id=_identifier(data, "transaction_id"),
-                         account_id=_identifier(data, "account_id"), amount=amount, amount_is_valid=valid)
+    return RefundRequest(
+        id=_identifier(data, "id"),
+        transaction_id=_identifier(data, "transaction_id"),
+        account_id=_identifier(data, "account_id"),
+        amount=amount,
+        amount_is_valid=valid,
+    )
 
 
 def _json_object(raw: bytes | None) -> dict:

@@ -1,4 +1,5 @@
 """The batch handler the consumer loop calls for ``refunds``."""
+
 from __future__ import annotations
 
 import logging
@@ -10,10 +11,10 @@ from confluent_kafka import Message
 from infra.kernel.contracts import DeadLetter
 from infra.runtime.dead_letters import DeadLetterPublisher, dead_letter
 
-from processor.entrypoints.decoding import Unusable
 from processor.adapters.metrics import ProcessorMetrics
-from processor.entrypoints.refund_decoding import decode_refund
 from processor.domain.refunds import RefundRequest
+from processor.entrypoints.decoding import Unusable
+from processor.entrypoints.refund_decoding import decode_refund
 from processor.use_cases.process_refunds import ProcessRefunds
 
 log = logging.getLogger(__name__)
@@ -38,10 +39,16 @@ class RefundBatchHandler:
             self._metrics.batch_failures.inc()
             raise
         self._metrics.record_refunds(batch, len(letters))
-        log.info("refunds processed", extra={
-            "messages": len(messages), "decided": len(batch.decided), "dead_letters": len(letters),
-            "replayed": len(batch.outcomes) - len(batch.decided),
-            "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+        log.info(
+            "refunds processed",
+            extra={
+                "messages": len(messages),
+                "decided": len(batch.decided),
+                "dead_letters": len(letters),
+                "replayed": len(batch.outcomes) - len(batch.decided),
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
 
 
 def _split(messages: Sequence[Message]) -> tuple[list[RefundRequest], list[DeadLetter]]:

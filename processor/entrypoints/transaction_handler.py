@@ -1,4 +1,5 @@
 """The batch handler the consumer loop calls for ``transactions``."""
+
 from __future__ import annotations
 
 import logging
@@ -11,9 +12,9 @@ from infra.kernel.contracts import DeadLetter
 from infra.runtime.dead_letters import DeadLetterPublisher, dead_letter
 from infra.runtime.poison import OutageOrPoison, apply_isolating, poison_reason
 
+from processor.adapters.metrics import ProcessorMetrics
 from processor.entrypoints.card_data import CardDataReader
 from processor.entrypoints.decoding import Unusable, decode
-from processor.adapters.metrics import ProcessorMetrics
 from processor.use_cases.process_transactions import ProcessedBatch, ProcessTransactions, TransactionInput
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,14 @@ class TransactionBatchHandler:
     message that cannot be decoded, or fails alone while the database answers, is dead-lettered.
     """
 
-    def __init__(self, use_case: ProcessTransactions, dead_letters: DeadLetterPublisher, metrics: ProcessorMetrics,
-                 cards: CardDataReader, judge: OutageOrPoison):
+    def __init__(
+        self,
+        use_case: ProcessTransactions,
+        dead_letters: DeadLetterPublisher,
+        metrics: ProcessorMetrics,
+        cards: CardDataReader,
+        judge: OutageOrPoison,
+    ):
         self._use_case = use_case
         self._dead_letters = dead_letters
         self._metrics = metrics
@@ -50,22 +57,28 @@ class TransactionBatchHandler:
             raise
         elapsed = time.perf_counter() - started
         self._metrics.record_batch(batch, len(messages), len(letters), elapsed)
-        log.info("batch processed", extra={
-            "messages": len(messages), "decided": len(batch.decided),
-            "replayed": len(batch.outcomes) - len(batch.decided), "dead_letters": len(letters),
-            "duration_ms": round(elapsed * 1000, 1),
-        })
+        log.info(
+            "batch processed",
+            extra={
+                "messages": len(messages),
+                "decided": len(batch.decided),
+                "replayed": len(batch.outcomes) - len(batch.decided),
+                "dead_letters": len(letters),
+                "duration_ms": round(elapsed * 1000, 1),
+            },
+        )
         if self._cards.failures:
             # Key ids and causes only: a wrong CARD_DATA_KEYS shows here before merchants call.
             log.warning("card data could not be decrypted", extra={"causes": dict(self._cards.failures)})
-
 
     def _process(self, decoded: Sequence[tuple[Message, TransactionInput]]) -> ProcessedBatch:
         return self._use_case([item for _, item in decoded])
 
 
-def _split(messages: Sequence[Message], cards: CardDataReader,
-           ) -> tuple[list[tuple[Message, TransactionInput]], list[DeadLetter]]:
+def _split(
+    messages: Sequence[Message],
+    cards: CardDataReader,
+) -> tuple[list[tuple[Message, TransactionInput]], list[DeadLetter]]:
     decoded, letters = [], []
     for message in messages:
         try:

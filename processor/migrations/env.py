@@ -1,4 +1,5 @@
 """Alembic environment of the processor's database (run by ``python -m processor migrate``)."""
+
 from alembic import context
 
 from infra.runtime.db import build_engine

@@ -4,6 +4,7 @@ All refunds of one merchant travel on one partition of ``refunds`` (keyed by acc
 consumer decides them one after the other; the repository's conditional update keeps the limit
 even if two processors ever disagreed about who owns a partition.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -25,8 +26,9 @@ class RefundBatch:
 class ProcessRefunds:
     """Idempotent by refund id: a redelivered or replayed refund republishes its stored outcome."""
 
-    def __init__(self, repository: RefundRepository, publisher: RefundResultPublisher,
-                 clock: Callable[[], datetime] = utc_now):
+    def __init__(
+        self, repository: RefundRepository, publisher: RefundResultPublisher, clock: Callable[[], datetime] = utc_now
+    ):
         self._repository = repository
         self._publisher = publisher
         self._clock = clock

@@ -1,4 +1,5 @@
 """Decide a batch of transactions, store each decision once, publish the stored outcomes."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -29,8 +30,14 @@ class TransactionInput:
     card_unreadable: str | None = None  # why the card fields are empty (processor.domain.card)
 
     def to_transaction(self) -> Transaction:
-        card = CreditCard(self.card_number, self.card_name, self.expiration_month, self.expiration_year, self.cvv_length,
-                          self.card_unreadable)
+        card = CreditCard(
+            self.card_number,
+            self.card_name,
+            self.expiration_month,
+            self.expiration_year,
+            self.cvv_length,
+            self.card_unreadable,
+        )
         return Transaction(self.id, self.account_id, self.amount, card, self.created_at)
 
 
@@ -43,8 +50,9 @@ class ProcessedBatch:
 class ProcessTransactions:
     """Idempotent: an id stored before keeps its stored outcome; never a second row or a new status."""
 
-    def __init__(self, repository: TransactionRepository, publisher: ResultPublisher,
-                 clock: Callable[[], datetime] = utc_now):
+    def __init__(
+        self, repository: TransactionRepository, publisher: ResultPublisher, clock: Callable[[], datetime] = utc_now
+    ):
         self._repository = repository
         self._publisher = publisher
         self._clock = clock

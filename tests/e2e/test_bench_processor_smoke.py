@@ -1,4 +1,5 @@
 """`make bench-processor` works end to end with a few hundred transactions (no timing asserted)."""
+
 from __future__ import annotations
 
 import pytest

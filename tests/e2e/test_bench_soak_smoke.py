@@ -1,6 +1,7 @@
 """`make bench-soak` works end to end in 20 seconds: the embedded stack as `make run` starts it, two
 10-second "minutes" at a low rate. No timing is asserted: only that it prints its table and ends with
 nothing pending."""
+
 from __future__ import annotations
 
 import pytest

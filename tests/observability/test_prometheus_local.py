@@ -1,4 +1,5 @@
 """infra.stack.prometheus_local: the Prometheus `make run` starts next to the stack."""
+
 from __future__ import annotations
 
 import logging
@@ -7,6 +8,7 @@ import urllib.request
 import pytest
 
 from infra.stack import prometheus_local
+
 from tests.observability.conftest import PrometheusApi, started_prometheus
 from tests.observability.queries import alert_rules
 from tests.support import skip_or_fail, wait_until
@@ -31,7 +33,9 @@ def test_starts_scrapes_loads_the_alerts_and_stops(tmp_path):
             api = PrometheusApi(port)
             health = lambda: {t["labels"]["job"]: t["health"] for t in api.targets() if t["health"] != "unknown"}
             assert wait_until(lambda: len(health()) == 2 and health(), 10, message="both targets scraped") == {
-                "prometheus": "up", "api": "down"}
+                "prometheus": "up",
+                "api": "down",
+            }
             loaded = {rule["name"] for group in api.get("/api/v1/rules")["data"]["groups"] for rule in group["rules"]}
             assert loaded == {rule["alert"] for rule in alert_rules()}
             with urllib.request.urlopen(prometheus_local.targets_page(port), timeout=5) as page:

@@ -6,6 +6,7 @@ Revision ID: 0006_day_two
 Revises: 0005_rate_limits
 Create Date: 2026-12-06
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -1,5 +1,6 @@
 """The CPU budget of `make bench-api` reads real processes' CPU from /proc: a tree's CPU includes its
 children (gunicorn workers under their master), and a client run inside the window is counted."""
+
 from __future__ import annotations
 
 import os
@@ -16,16 +17,19 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="re
 
 BURN = "import time\nend = time.process_time() + {seconds}\nwhile time.process_time() < end: pass\n"
 # A parent that starts a child burning CPU, then waits to be stopped: like a gunicorn master.
-PARENT = ("import subprocess, sys, time\n"
-          "child = subprocess.Popen([sys.executable, '-c', {burn!r} + 'time.sleep(60)'])\n"
-          "print(child.pid, flush=True)\n"
-          "time.sleep(60)\n")
+PARENT = (
+    "import subprocess, sys, time\n"
+    "child = subprocess.Popen([sys.executable, '-c', {burn!r} + 'time.sleep(60)'])\n"
+    "print(child.pid, flush=True)\n"
+    "time.sleep(60)\n"
+)
 
 
 @pytest.fixture
 def parent_with_busy_child():
-    parent = subprocess.Popen([sys.executable, "-c", PARENT.format(burn=BURN.format(seconds=0.4))],
-                              stdout=subprocess.PIPE, text=True)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT.format(burn=BURN.format(seconds=0.4))], stdout=subprocess.PIPE, text=True
+    )
     child_pid = int(parent.stdout.readline())
     yield parent.pid, child_pid
     os.kill(child_pid, signal.SIGTERM)

@@ -1,4 +1,5 @@
 """An API on SQLite or MariaDB (``database_url``) for the operator and audit-trail tests."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,8 +20,11 @@ AUDIT_KEY = "test-audit-hmac-key-0123456789-abcdefghij"
 
 def api_on(database_url: str, settings: Settings, **changes) -> Flask:
     migrate(database_url, SCRIPT_LOCATION)
-    return create_app(dataclasses.replace(settings, database_url=database_url, auto_migrate=False,
-                                          audit_hmac_key=Secret(AUDIT_KEY), **changes))
+    return create_app(
+        dataclasses.replace(
+            settings, database_url=database_url, auto_migrate=False, audit_hmac_key=Secret(AUDIT_KEY), **changes
+        )
+    )
 
 
 def close(app: Flask) -> None:

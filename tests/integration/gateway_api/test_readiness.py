@@ -1,4 +1,5 @@
 """/readyz means "can serve": a pod of a release whose migration has not run yet takes no traffic."""
+
 import dataclasses
 import threading
 

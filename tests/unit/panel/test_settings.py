@@ -1,14 +1,21 @@
 import pytest
 
 from infra.runtime.settings import ConfigurationError, EnvReader
+
 from panel.settings import Settings
 
 
 def test_settings_require_the_secret_key_and_read_every_name_through_the_reader():
     with pytest.raises(ConfigurationError, match="PANEL_SECRET_KEY"):
         Settings.from_env(EnvReader({}))
-    env = EnvReader({"PANEL_SECRET_KEY": "x" * 32, "PANEL_GATEWAY_URL": "http://api:8000/", "PANEL_COOKIE_SECURE": "true",
-                     "KAFKA_TOPIC_PREFIX": "p_"})
+    env = EnvReader(
+        {
+            "PANEL_SECRET_KEY": "x" * 32,
+            "PANEL_GATEWAY_URL": "http://api:8000/",
+            "PANEL_COOKIE_SECURE": "true",
+            "KAFKA_TOPIC_PREFIX": "p_",
+        }
+    )
     settings = Settings.from_env(env)
     assert settings.gateway_url == "http://api:8000" and settings.cookie_secure is True
     assert settings.kafka.topics.results == "p_transactions_result"

@@ -1,6 +1,7 @@
 import pytest
 
 from infra.runtime.settings import ConfigurationError, EnvReader
+
 from processor.settings import Settings
 from tests.support.transactions import TEST_CARD_KEYS
 
@@ -11,10 +12,22 @@ def test_settings_defaults_follow_the_contract():
     env = EnvReader(KEYS)
     settings = Settings.from_env(env)
     assert (settings.database_url, settings.group_id, settings.batch_size, settings.metrics_port) == (
-        "sqlite:///var/processor.db", "processor", 2000, 9101)
+        "sqlite:///var/processor.db",
+        "processor",
+        2000,
+        9101,
+    )
     assert settings.auto_migrate is True and settings.accept_plaintext_cards is False
-    assert {"DATABASE_URL", "PROCESSOR_GROUP_ID", "PROCESSOR_BATCH_SIZE", "METRICS_PORT", "AUTO_MIGRATE",
-            "LOG_LEVEL", "KAFKA_BOOTSTRAP_SERVERS", "ACCEPT_PLAINTEXT_CARDS"} <= env.names_read
+    assert {
+        "DATABASE_URL",
+        "PROCESSOR_GROUP_ID",
+        "PROCESSOR_BATCH_SIZE",
+        "METRICS_PORT",
+        "AUTO_MIGRATE",
+        "LOG_LEVEL",
+        "KAFKA_BOOTSTRAP_SERVERS",
+        "ACCEPT_PLAINTEXT_CARDS",
+    } <= env.names_read
     assert env.names_required == {"CARD_DATA_KEYS"}
 
 

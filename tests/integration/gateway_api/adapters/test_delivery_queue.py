@@ -1,4 +1,5 @@
 """The deliveries table as a queue shared by dispatcher replicas, on SQLite and MariaDB."""
+
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -38,8 +39,20 @@ def endpoint(engine):
 
 
 def decide(engine, count: int, prefix: str = "t") -> None:
-    results = [TransactionResult(f"{prefix}{i}", "approved", "", "acct_a", "1.00", "visa", "1111",
-                                 "2026-11-23T10:00:00Z", "2026-11-23T10:00:01Z") for i in range(count)]
+    results = [
+        TransactionResult(
+            f"{prefix}{i}",
+            "approved",
+            "",
+            "acct_a",
+            "1.00",
+            "visa",
+            "1111",
+            "2026-11-23T10:00:00Z",
+            "2026-11-23T10:00:01Z",
+        )
+        for i in range(count)
+    ]
     SqlLedger(engine).apply_results(results)
 
 
@@ -53,8 +66,12 @@ def test_a_claim_leases_due_deliveries_with_what_is_needed_to_send_them(engine, 
     claimed = queue.claim(10, now(), LEASE)
     assert len(claimed) == 3 and len({c.lock_token for c in claimed}) == 1
     first = claimed[0]
-    assert (first.endpoint_id, first.endpoint_url, first.endpoint_enabled, first.attempts_made) == \
-        (endpoint.id, endpoint.url, True, 0)
+    assert (first.endpoint_id, first.endpoint_url, first.endpoint_enabled, first.attempts_made) == (
+        endpoint.id,
+        endpoint.url,
+        True,
+        0,
+    )
     assert AesGcmSecretBox(Secret(WEBHOOK_SECRETS_KEY)).decrypt(first.secret_token, endpoint.id) == "whsec_abc"
     assert b'"type":"transaction.approved"' in first.payload
     assert queue.claim(10, now(), LEASE) == [], "leased deliveries are invisible to other claimers"
@@ -107,13 +124,24 @@ def test_an_outcome_moves_the_delivery_on_only_for_the_lease_holder(engine, queu
     (delivery,) = SqlEvents(engine).deliveries("acct_a", current.event_id)
     assert delivery.status == "pending", "the expired lease's outcome must not overwrite the new owner's"
     retry_at = later + timedelta(minutes=1)
-    queue.record([record(current, AttemptResult("http_error", 0.02, 503, None, "busy"), Transition("pending", retry_at),
-                         number=1)])
+    queue.record(
+        [
+            record(
+                current, AttemptResult("http_error", 0.02, 503, None, "busy"), Transition("pending", retry_at), number=1
+            )
+        ]
+    )
     (delivery,) = SqlEvents(engine).deliveries("acct_a", current.event_id)
-    assert (delivery.status, delivery.attempts, delivery.next_attempt_at, delivery.last_http_status) == \
-        ("pending", 1, retry_at, 503)
-    assert [(a.number, a.result.http_status, a.result.response_body) for a in delivery.history] == \
-        [(1, 200, None), (1, 503, "busy")]
+    assert (delivery.status, delivery.attempts, delivery.next_attempt_at, delivery.last_http_status) == (
+        "pending",
+        1,
+        retry_at,
+        503,
+    )
+    assert [(a.number, a.result.http_status, a.result.response_body) for a in delivery.history] == [
+        (1, 200, None),
+        (1, 503, "busy"),
+    ]
     assert queue.claim(1, later, LEASE) == [] and len(queue.claim(1, retry_at, LEASE)) == 1
 
 
@@ -121,8 +149,12 @@ def test_stats_count_the_due_backlog_retries_and_failing_endpoints(engine, queue
     decide(engine, 4)
     moment = now()
     claimed = queue.claim(2, moment, LEASE)
-    queue.record([record(c, AttemptResult("timeout", 10.0), Transition("pending", moment + timedelta(hours=1)),
-                         at=moment) for c in claimed])
+    queue.record(
+        [
+            record(c, AttemptResult("timeout", 10.0), Transition("pending", moment + timedelta(hours=1)), at=moment)
+            for c in claimed
+        ]
+    )
     stats = queue.stats(moment + timedelta(seconds=30))
     assert (stats.due, stats.scheduled_retries, stats.failing_endpoints) == (2, 2, 1)
     assert stats.oldest_due_seconds >= 30 and stats.longest_failing_seconds >= 30
@@ -153,8 +185,9 @@ def test_purge_deletes_old_events_with_their_log_but_keeps_pending_ones(engine, 
     assert queue.purge(before=now() - timedelta(days=1)) == 0
 
 
-def record(claimed, result: AttemptResult, transition: Transition, number: int = 1,
-           at: datetime | None = None) -> AttemptRecord:
+def record(
+    claimed, result: AttemptResult, transition: Transition, number: int = 1, at: datetime | None = None
+) -> AttemptRecord:
     attempt = Attempt(claimed.delivery_id, number, at or now(), result, transition.next_attempt_at)
     return AttemptRecord(claimed, attempt, transition)
 
@@ -167,25 +200,38 @@ def test_an_outcome_the_database_cannot_store_is_set_aside_and_the_others_are_wr
     from prometheus_client import CollectorRegistry
 
     from infra.runtime.poison import OutageOrPoison, database_answers
+
     from gateway_api.adapters.metrics import WebhookMetrics
-    from gateway_api.entrypoints.delivery_loop import DeliveryLoop
     from gateway_api.domain.deliveries import RetrySchedule
+    from gateway_api.entrypoints.delivery_loop import DeliveryLoop
     from gateway_api.settings import WebhookSettings
     from gateway_api.use_cases.deliver_webhooks import DeliverWebhooks
 
     decide(engine, 3)
     claimed = queue.claim(10, now(), LEASE)
     deliver = DeliverWebhooks(queue, None, None, RetrySchedule.parse("1m"), now, LEASE, 1.0)
-    dispatcher = DeliveryLoop(deliver, queue, WebhookSettings(secrets_key=Secret(WEBHOOK_SECRETS_KEY)), now,
-                              WebhookMetrics(CollectorRegistry()), OutageOrPoison(database_answers(engine)))
+    dispatcher = DeliveryLoop(
+        deliver,
+        queue,
+        WebhookSettings(secrets_key=Secret(WEBHOOK_SECRETS_KEY)),
+        now,
+        WebhookMetrics(CollectorRegistry()),
+        OutageOrPoison(database_answers(engine)),
+    )
     errors = ["refused", "bad \ud800 text no database stores", "refused"]  # a lone surrogate: not UTF-8
     dispatcher._unrecorded = [
-        AttemptRecord(c, Attempt(c.delivery_id, 1, now(), AttemptResult("http_error", 0.1, 500, error),
-                                 now() + timedelta(minutes=1)),
-                      Transition("pending", now() + timedelta(minutes=1)))
-        for c, error in zip(claimed, errors)]
+        AttemptRecord(
+            c,
+            Attempt(
+                c.delivery_id, 1, now(), AttemptResult("http_error", 0.1, 500, error), now() + timedelta(minutes=1)
+            ),
+            Transition("pending", now() + timedelta(minutes=1)),
+        )
+        for c, error in zip(claimed, errors)
+    ]
     assert dispatcher._exchange(0) is None and dispatcher._unrecorded == []
     with engine.connect() as connection:
         from gateway_api.adapters.tables import webhook_attempts
+
         written = {row.delivery_id for row in connection.execute(select(webhook_attempts.c.delivery_id))}
     assert written == {claimed[0].delivery_id, claimed[2].delivery_id}

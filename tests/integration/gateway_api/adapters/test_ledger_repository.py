@@ -1,4 +1,5 @@
 """The ledger repository on SQLite and MariaDB: one code path, both backends."""
+
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -8,8 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event
 
-from infra.runtime import group_commit
 from infra.kernel.contracts import TransactionResult
+from infra.runtime import group_commit
 from infra.runtime.db import build_engine
 from infra.runtime.group_commit import Batch, GroupCommit
 from infra.runtime.sql import PreparedForEach
@@ -33,10 +34,25 @@ def pending(id_: str, at: datetime = T0, account: str = "acct_a", amount: str = 
     return Transaction.pending(id_, account, request, at)
 
 
-def result(id_: str, status: str = "approved", reason: str = "", account: str = "acct_a", amount: str = "10.50",
-           at: datetime = T0) -> TransactionResult:
-    return TransactionResult(id_, status, reason, account, amount, "visa", "1111", at.isoformat() + "Z",
-                             (at + timedelta(seconds=1)).isoformat() + "+00:00")
+def result(
+    id_: str,
+    status: str = "approved",
+    reason: str = "",
+    account: str = "acct_a",
+    amount: str = "10.50",
+    at: datetime = T0,
+) -> TransactionResult:
+    return TransactionResult(
+        id_,
+        status,
+        reason,
+        account,
+        amount,
+        "visa",
+        "1111",
+        at.isoformat() + "Z",
+        (at + timedelta(seconds=1)).isoformat() + "+00:00",
+    )
 
 
 def test_migrations_use_their_own_version_table(engine):
@@ -50,8 +66,13 @@ def test_migrations_use_their_own_version_table(engine):
 def test_stores_brand_and_last4_but_never_the_card(ledger, engine):
     ledger.add_pending(pending("t1"))
     stored = ledger.get("t1")
-    assert (stored.status, stored.amount, stored.card_brand, stored.card_last4, stored.created_at) == \
-        ("pending", Decimal("10.50"), "visa", "1111", T0)
+    assert (stored.status, stored.amount, stored.card_brand, stored.card_last4, stored.created_at) == (
+        "pending",
+        Decimal("10.50"),
+        "visa",
+        "1111",
+        T0,
+    )
     with engine.connect() as connection:
         row = connection.exec_driver_sql("SELECT * FROM gateway_transactions").one()
     assert "4111111111111111" not in str(tuple(row)) and "987" not in str(tuple(row))
@@ -69,8 +90,12 @@ def test_a_result_before_the_pending_row_creates_it_and_pending_never_overwrites
     ledger.apply_results([result("t1")])
     ledger.add_pending(pending("t1"))
     decided = ledger.get("t1")
-    assert (decided.status, decided.amount, decided.card_last4, decided.created_at) == \
-        ("approved", Decimal("10.50"), "1111", T0)
+    assert (decided.status, decided.amount, decided.card_last4, decided.created_at) == (
+        "approved",
+        Decimal("10.50"),
+        "1111",
+        T0,
+    )
 
 
 def test_a_creation_time_out_of_range_in_utc_reads_as_unknown_instead_of_failing_the_batch(ledger):
@@ -100,13 +125,16 @@ def test_lists_newest_first_with_a_stable_cursor_for_equal_timestamps(ledger):
 
 def test_daily_totals_group_by_day_status_and_reason(ledger):
     ledger.add_pending(pending("p1", T0))
-    ledger.apply_results([
-        result("a1", amount="10.50"), result("a2", amount="0.01"),
-        result("r1", "rejected", "credit card expired"),
-        result("a3", at=T0 + timedelta(days=1), amount="1000.00"),
-        result("x1", account="acct_b"),
-        result("old", at=T0 - timedelta(days=40)),
-    ])
+    ledger.apply_results(
+        [
+            result("a1", amount="10.50"),
+            result("a2", amount="0.01"),
+            result("r1", "rejected", "credit card expired"),
+            result("a3", at=T0 + timedelta(days=1), amount="1000.00"),
+            result("x1", account="acct_b"),
+            result("old", at=T0 - timedelta(days=40)),
+        ]
+    )
     totals = ledger.daily_totals("acct_a", date(2026, 11, 1), date(2026, 11, 30))
     summary = sorted((t.day.isoformat(), t.status, t.error_message, t.count, t.volume) for t in totals)
     assert summary == [
@@ -131,8 +159,12 @@ def test_concurrent_claims_of_one_key_all_get_the_same_record(engine, database_u
     try:
         while raced < 3 and rounds < 30:  # the first round also opens the connections
             key = f"k{rounds}"
-            holders, spans = race(lambda n, key=key: store.claim(IdempotencyRecord(
-                "acct_a", key, "fp", f"{key}-tx{n}", T0), expired_before=T0 - timedelta(hours=24)), RACERS)
+            holders, spans = race(
+                lambda n, key=key: store.claim(
+                    IdempotencyRecord("acct_a", key, "fp", f"{key}-tx{n}", T0), expired_before=T0 - timedelta(hours=24)
+                ),
+                RACERS,
+            )
             assert len({h.transaction_id for h in holders}) == 1, f"{key}: several holders"
             raced += most_in_flight(spans) >= 2
             rounds += 1
@@ -145,7 +177,9 @@ def test_an_expired_key_is_taken_over(engine):
     store = SqlIdempotencyStore(engine)
     store.claim(IdempotencyRecord("acct_a", "k", "fp1", "tx1", T0), expired_before=T0 - timedelta(hours=24))
     later = T0 + timedelta(hours=25)
-    holder = store.claim(IdempotencyRecord("acct_a", "k", "fp2", "tx2", later), expired_before=later - timedelta(hours=24))
+    holder = store.claim(
+        IdempotencyRecord("acct_a", "k", "fp2", "tx2", later), expired_before=later - timedelta(hours=24)
+    )
     assert (holder.transaction_id, holder.fingerprint, holder.completed) == ("tx2", "fp2", False)
 
 
@@ -194,7 +228,8 @@ def checkouts(engine) -> list:
 
 
 def test_commits_that_follow_each_other_share_one_connection_and_an_idle_one_goes_back_to_the_pool(
-        engine, writes, monkeypatch):
+    engine, writes, monkeypatch
+):
     ledger = SqlLedger(engine, writes)
     seen = checkouts(engine)
     for n in range(5):
@@ -218,8 +253,12 @@ def test_after_a_failed_commit_the_next_one_starts_on_a_fresh_connection(engine,
 
 def test_concurrent_claims_of_one_key_in_group_commits_all_get_the_same_record(engine, writes):
     store = SqlIdempotencyStore(engine, writes)
-    holders, spans = race(lambda n: store.claim(IdempotencyRecord("acct_a", "k", "fp", f"tx{n}", T0),
-                                                expired_before=T0 - timedelta(hours=24)), 12)
+    holders, spans = race(
+        lambda n: store.claim(
+            IdempotencyRecord("acct_a", "k", "fp", f"tx{n}", T0), expired_before=T0 - timedelta(hours=24)
+        ),
+        12,
+    )
     assert len({h.transaction_id for h in holders}) == 1
     assert most_in_flight(spans) >= 2, "the claims ran one after another, nothing raced"
 
@@ -231,7 +270,9 @@ def test_the_claim_and_completion_statements_search_the_primary_key_never_scan_t
     metadata.create_all(engine)
     statement = prepared(engine.dialect)._prepared(count)
     with engine.connect() as connection:
-        plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement.sql, ("x",) * statement.sql.count("?")).all()
+        plan = connection.exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + statement.sql, ("x",) * statement.sql.count("?")
+        ).all()
     engine.dispose()
     steps = [row[3] for row in plan]
     assert not [step for step in steps if step.startswith("SCAN")], steps
@@ -313,7 +354,8 @@ def test_one_bad_write_fails_only_its_own_request(engine, writes):
 def test_claims_of_one_key_in_one_commit_resolve_to_the_first(engine, writes):
     store = SqlIdempotencyStore(engine, writes)
     expired_before = T0 - timedelta(hours=24)
-    calls = [lambda n=n: store.claim(IdempotencyRecord("acct_a", "k", "fp", f"tx{n}", T0), expired_before)
-             for n in range(5)]
+    calls = [
+        lambda n=n: store.claim(IdempotencyRecord("acct_a", "k", "fp", f"tx{n}", T0), expired_before) for n in range(5)
+    ]
     holders = queued_in_one_commit(writes, calls)
     assert len({h.transaction_id for h in holders}) == 1

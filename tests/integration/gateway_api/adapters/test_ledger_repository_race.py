@@ -2,6 +2,7 @@
 that has not yet noticed it lost its partitions and the new owner), on SQLite and MariaDB: both read
 the row before either writes; the ledger keeps one final status, the outbox one event, the
 dispatcher one delivery per endpoint, and the event says what the ledger says."""
+
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -39,8 +40,9 @@ def race_two_appliers(database_url: str, first, second) -> None:
     appliers = [held_after_reading(engine, barrier) for engine in engines]
     try:
         with ThreadPoolExecutor(2) as pool:
-            for done in [pool.submit(applier.apply_results, [decided])
-                         for applier, decided in zip(appliers, (first, second))]:
+            for done in [
+                pool.submit(applier.apply_results, [decided]) for applier, decided in zip(appliers, (first, second))
+            ]:
                 done.result()
     finally:
         for engine in engines:
@@ -58,7 +60,13 @@ def recorded(engine) -> tuple[list[str], int]:
 @pytest.mark.parametrize("second_status", ["approved", "rejected"], ids=["same-result", "conflicting-results"])
 @pytest.mark.parametrize("pending_row", [True, False], ids=["pending-row", "result-before-row"])
 def test_two_appliers_racing_on_one_transaction_tell_the_merchant_one_outcome(
-        ledger, engine, endpoints, database_url, second_status, pending_row):  # noqa: F811
+    ledger,
+    engine,
+    endpoints,  # noqa: F811 - the fixture imported above
+    database_url,
+    second_status,
+    pending_row,
+):
     add_endpoint(endpoints, "acct_a")
     add_endpoint(endpoints, "acct_a")
     if pending_row:

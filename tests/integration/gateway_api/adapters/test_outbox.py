@@ -1,5 +1,6 @@
 """The outbox on SQLite and MariaDB: apply_results records one event per transaction that becomes
 final, in the same DB transaction, and a first delivery per subscribed endpoint."""
+
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -29,8 +30,13 @@ def endpoints(engine):
 
 
 def add_endpoint(endpoints, account: str, events_: tuple[str, ...] = ("*",), id_: str = "") -> WebhookEndpoint:
-    endpoint = WebhookEndpoint(id_ or f"we_{account}_{len(endpoints.endpoints_of(account))}", account,
-                               "https://shop.example.com/hook", events_, T0)
+    endpoint = WebhookEndpoint(
+        id_ or f"we_{account}_{len(endpoints.endpoints_of(account))}",
+        account,
+        "https://shop.example.com/hook",
+        events_,
+        T0,
+    )
     sealed = AesGcmSecretBox(Secret(WEBHOOK_SECRETS_KEY)).encrypt("whsec_x", endpoint.id)
     assert endpoints.add_within_limit(endpoint, sealed, 16)
     return endpoint
@@ -41,8 +47,17 @@ def pending(id_: str, account: str = "acct_a") -> Transaction:
 
 
 def result(id_: str, status: str = "approved", account: str = "acct_a", reason: str = "") -> TransactionResult:
-    return TransactionResult(id_, status, reason, account, "10.50", "visa", "1111", T0.isoformat() + "Z",
-                             (T0 + timedelta(seconds=1)).isoformat() + "Z")
+    return TransactionResult(
+        id_,
+        status,
+        reason,
+        account,
+        "10.50",
+        "visa",
+        "1111",
+        T0.isoformat() + "Z",
+        (T0 + timedelta(seconds=1)).isoformat() + "Z",
+    )
 
 
 def count(engine, table) -> int:
@@ -94,13 +109,24 @@ def test_deliveries_go_to_the_merchants_subscribed_enabled_endpoints_only(ledger
     deleted = add_endpoint(endpoints, "acct_a")
     endpoints.delete("acct_a", deleted.id)
     other_merchant = add_endpoint(endpoints, "acct_b")
-    ledger.apply_results([result("t1", "approved"), result("t2", "rejected", reason="x"),
-                          result("t3", account="acct_b")])
+    ledger.apply_results(
+        [result("t1", "approved"), result("t2", "rejected", reason="x"), result("t3", account="acct_b")]
+    )
     with engine.connect() as connection:
-        rows = connection.execute(select(webhook_deliveries.c.endpoint_id, events.c.transaction_id)
-                                  .join(events, events.c.id == webhook_deliveries.c.event_id)).all()
-    assert sorted(rows) == sorted([(every.id, "t1"), (every.id, "t2"), (approved_only.id, "t1"),
-                                   (rejected_only.id, "t2"), (other_merchant.id, "t3")])
+        rows = connection.execute(
+            select(webhook_deliveries.c.endpoint_id, events.c.transaction_id).join(
+                events, events.c.id == webhook_deliveries.c.event_id
+            )
+        ).all()
+    assert sorted(rows) == sorted(
+        [
+            (every.id, "t1"),
+            (every.id, "t2"),
+            (approved_only.id, "t1"),
+            (rejected_only.id, "t2"),
+            (other_merchant.id, "t3"),
+        ]
+    )
     ledger.apply_results([result("t1"), result("t2", "rejected", reason="x")])
     assert count(engine, webhook_deliveries) == 5
 
@@ -121,8 +147,9 @@ def test_events_list_newest_first_by_type_with_a_cursor_and_never_another_mercha
     rest = repository.page(EventQuery("acct_a", limit=10, starting_after=first.items[-1].id))
     assert len(first.items + rest.items) == 5 and (first.has_more, rest.has_more) == (True, False)
     assert {e.transaction_id for e in first.items + rest.items} == {f"a{index}" for index in range(5)}
-    assert [e.type for e in repository.page(EventQuery("acct_a", type="transaction.approved")).items] == \
-        ["transaction.approved"] * 2
+    assert [e.type for e in repository.page(EventQuery("acct_a", type="transaction.approved")).items] == [
+        "transaction.approved"
+    ] * 2
     b_event = repository.page(EventQuery("acct_b")).items[0]
     assert repository.get("acct_a", b_event.id) is None
     with pytest.raises(Exception, match="starting_after"):

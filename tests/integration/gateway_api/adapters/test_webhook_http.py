@@ -1,4 +1,5 @@
 """The webhook HTTP client against real receivers: answers, timeouts, redirects, TLS, address rules."""
+
 from __future__ import annotations
 
 import datetime
@@ -45,8 +46,11 @@ def test_a_2xx_is_delivered_with_the_exact_body_and_headers(sender):
         result = sender.send(receiver.url + "?source=gateway", BODY, HEADERS, timeout_s=5)
     assert (result.outcome, result.http_status, result.error) == ("delivered", 204, None)
     (request,) = receiver.requests
-    assert (request.path, request.body, request.headers["Gateway-Event-Id"]) == \
-        ("/webhooks?source=gateway", BODY, "evt_1")
+    assert (request.path, request.body, request.headers["Gateway-Event-Id"]) == (
+        "/webhooks?source=gateway",
+        BODY,
+        "evt_1",
+    )
 
 
 def test_an_error_answer_keeps_at_most_1_kib_of_the_body_with_card_numbers_masked(sender):
@@ -109,8 +113,15 @@ def test_a_closed_port_is_a_connection_error(sender):
     assert (result.outcome, result.error) == ("connection_error", "connection refused")
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:{port}/webhooks", "https://127.0.0.1:{port}/webhooks",
-                                 "http://localhost:{port}/webhooks", "http://[::ffff:127.0.0.1]:{port}/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:{port}/webhooks",
+        "https://127.0.0.1:{port}/webhooks",
+        "http://localhost:{port}/webhooks",
+        "http://[::ffff:127.0.0.1]:{port}/",
+    ],
+)
 def test_private_addresses_and_plain_http_are_refused_without_the_flag(url):
     strict = HttpWebhookSender(SystemResolver(), allow_private=False)
     with Receiver() as receiver:
@@ -175,6 +186,7 @@ def _dripping_server(byte_every_s: float) -> ThreadingHTTPServer:
 
 def _raw_server(answer: bytes, hold_s: float) -> ThreadingHTTPServer:
     """Writes ``answer`` as it is, then keeps the connection open for ``hold_s``."""
+
     class Raw(BaseHTTPRequestHandler):
         def do_POST(self):
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -200,16 +212,23 @@ def _tls_receiver(tmp_path, name: str) -> tuple[ssl.SSLContext, ThreadingHTTPSer
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
-                   .not_valid_after(now + datetime.timedelta(hours=1))
-                   .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                   .sign(key, hashes.SHA256()))
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     receiver = Receiver()
     server = receiver._server
     server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

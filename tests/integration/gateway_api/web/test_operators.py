@@ -1,6 +1,7 @@
 """Named operators on SQLite and MariaDB: one credential per person, stored as a scrypt hash, with an
 expiry, revocable at once (whatever the caches), a second factor for the panel, and the bootstrap
 admin token that creates them and can then be turned off."""
+
 from __future__ import annotations
 
 import logging
@@ -39,12 +40,18 @@ def test_an_operator_s_actions_carry_their_name_in_the_log_and_the_audit_trail(c
     assert (line.operator, line.request_id, line.account_id) == ("ada", "req-42", None)
     entries = client.get("/v1/audit_events", headers=ADMIN).json["data"]
     created = next(e for e in entries if e["action"] == "account.create")
-    assert (created["actor"], created["actor_kind"], created["credential"]) == ("ada", "operator", "operator_credential")
+    assert (created["actor"], created["actor_kind"], created["credential"]) == (
+        "ada",
+        "operator",
+        "operator_credential",
+    )
     assert (created["object_id"], created["request_id"], created["client_address"]) == (
-        response.json["id"], "req-42", "127.0.0.1")
+        response.json["id"],
+        "req-42",
+        "127.0.0.1",
+    )
     made_ada = next(e for e in entries if e["action"] == "operator.create")
     assert (made_ada["actor"], made_ada["actor_kind"], made_ada["object_id"]) == (BOOTSTRAP_NAME, "bootstrap", "ada")
-
 
 
 @pytest.mark.parametrize("hostile", ["r" * 65, "req 42", "req\u00e9", "req\t42", "req\x00", "<script>", "a/b"])
@@ -57,6 +64,7 @@ def test_a_hostile_request_id_is_replaced_by_a_fresh_one_in_the_answer_the_log_a
     entries = client.get("/v1/audit_events", headers=ADMIN).json["data"]
     created = next(e for e in entries if e["action"] == "account.create")
     assert created["request_id"] == fresh
+
 
 def test_only_a_scrypt_hash_of_the_credential_is_stored(client, api):
     credential = create_operator(client, "ada")
@@ -104,8 +112,9 @@ def test_an_operator_who_requires_a_second_factor_needs_the_code_for_a_panel_ses
     refused = client.post("/v1/sessions", json={}, headers=bearer(ada))
     assert refused.status_code == 403 and refused.json["error"]["code"] == "second_factor_required"
     assert client.post("/v1/sessions", json={"one_time_code": "000000"}, headers=bearer(ada)).status_code == 403
-    opened = client.post("/v1/sessions", json={"one_time_code": pyotp.TOTP(factor["totp_secret"]).now()},
-                         headers=bearer(ada))
+    opened = client.post(
+        "/v1/sessions", json={"one_time_code": pyotp.TOTP(factor["totp_secret"]).now()}, headers=bearer(ada)
+    )
     assert opened.status_code == 201, opened.json
     session = bearer(opened.json["token"])
     assert client.get("/v1/accounts", headers=session).status_code == 200

@@ -1,6 +1,7 @@
 """Per-merchant rate limits: 429 with Retry-After and the IETF RateLimit fields, the operator's
 override, the expensive operations' own budgets, anonymous callers per address, and the counters
 shared through Redis (this machine's, 127.0.0.1:6379, under a key prefix of the test's own)."""
+
 import uuid
 from dataclasses import replace
 from datetime import date, timedelta
@@ -19,8 +20,9 @@ RECEIVER = "http://127.0.0.1:9/hooks"
 
 
 def set_rate(client, account_id, per_second):
-    return client.put(f"/v1/accounts/{account_id}/rate_limit", json={"rate_limit_per_second": per_second},
-                      headers=ADMIN)
+    return client.put(
+        f"/v1/accounts/{account_id}/rate_limit", json={"rate_limit_per_second": per_second}, headers=ADMIN
+    )
 
 
 def statuses(client, n, path="/v1/transactions", **kwargs) -> list[int]:
@@ -34,8 +36,12 @@ def test_a_merchant_over_its_limit_gets_429_with_retry_after_and_the_ratelimit_f
     first, refused = answers[0], answers[-1]
     assert first.headers["RateLimit-Policy"] == '"account";q=4;w=2'
     assert first.headers["RateLimit"].startswith('"account";r=3;t=')
-    assert refused.json["error"] | {"message": ""} == {"type": "rate_limit_error", "code": "rate_limit_exceeded",
-                                                       "message": "", "param": None}
+    assert refused.json["error"] | {"message": ""} == {
+        "type": "rate_limit_error",
+        "code": "rate_limit_exceeded",
+        "message": "",
+        "param": None,
+    }
     assert 1 <= int(refused.headers["Retry-After"]) <= 2
     assert refused.headers["RateLimit"] == f'"account";r=0;t={refused.headers["Retry-After"]}'
 
@@ -61,8 +67,12 @@ def test_the_override_goes_back_to_the_default_and_bad_values_are_422(client, me
         answer = set_rate(client, merchant[0], bad)
         assert answer.status_code == 422 and answer.json["error"]["param"] == "rate_limit_per_second", bad
     assert set_rate(client, "acct_nope", 5).status_code == 404
-    assert client.put(f"/v1/accounts/{merchant[0]}/rate_limit", json={"rate_limit_per_second": 5},
-                      auth=merchant).status_code == 403
+    assert (
+        client.put(
+            f"/v1/accounts/{merchant[0]}/rate_limit", json={"rate_limit_per_second": 5}, auth=merchant
+        ).status_code
+        == 403
+    )
 
 
 def test_the_operator_sets_the_override_from_the_command_line_too(app, client, merchant):
@@ -77,6 +87,7 @@ def test_the_operator_sets_the_override_from_the_command_line_too(app, client, m
 
 def _resend(client, app, merchant):
     from tests.integration.gateway_api.test_webhooks_api import decide
+
     client.post("/v1/webhook_endpoints", json={"url": RECEIVER, "enabled_events": ["*"]}, auth=merchant)
     decide(app, (f"tx-{uuid.uuid4().hex}", merchant[0]))
     event = client.get("/v1/events", auth=merchant).json["data"][0]["id"]
@@ -92,12 +103,14 @@ def _session(client, app, merchant):
 
 
 def _endpoint(client, app, merchant):
-    return lambda: client.post("/v1/webhook_endpoints", json={"url": "https://", "enabled_events": ["*"]},
-                               auth=merchant)
+    return lambda: client.post(
+        "/v1/webhook_endpoints", json={"url": "https://", "enabled_events": ["*"]}, auth=merchant
+    )
 
 
-@pytest.mark.parametrize("operation, policy", [(_resend, RESEND), (_report, REPORTS), (_session, SESSIONS),
-                                                (_endpoint, WEBHOOK_ENDPOINTS)])
+@pytest.mark.parametrize(
+    "operation, policy", [(_resend, RESEND), (_report, REPORTS), (_session, SESSIONS), (_endpoint, WEBHOOK_ENDPOINTS)]
+)
 def test_expensive_operations_have_a_lower_limit_of_their_own(client, app, merchant, operation, policy):
     call = operation(client, app, merchant)
     answers = [call() for _ in range(policy.quota + 1)]
@@ -120,11 +133,17 @@ def test_callers_without_valid_credentials_are_limited_per_client_address(client
 
 def test_reports_are_bounded_to_366_days(client, merchant):
     today = date.today()
-    year = client.get("/v1/reports", query_string={"from": (today - timedelta(days=365)).isoformat(),
-                                                   "to": today.isoformat()}, auth=merchant)
+    year = client.get(
+        "/v1/reports",
+        query_string={"from": (today - timedelta(days=365)).isoformat(), "to": today.isoformat()},
+        auth=merchant,
+    )
     assert year.status_code == 200
-    for query in ({"from": (today - timedelta(days=366)).isoformat(), "to": today.isoformat()},
-                  {"from": "0001-01-01", "to": "9999-12-31"}, {"from": "0001-01-01"}):
+    for query in (
+        {"from": (today - timedelta(days=366)).isoformat(), "to": today.isoformat()},
+        {"from": "0001-01-01", "to": "9999-12-31"},
+        {"from": "0001-01-01"},
+    ):
         answer = client.get("/v1/reports", query_string=query, auth=merchant)
         assert answer.status_code == 422 and answer.json["error"]["param"] == "from", query
         assert "366 days" in answer.json["error"]["message"]
@@ -132,8 +151,13 @@ def test_reports_are_bounded_to_366_days(client, merchant):
 
 def test_every_operation_documents_429_with_its_headers(client):
     paths = client.get("/openapi.json").json["paths"]
-    operations = [(path, method, op) for path, item in paths.items() if path.startswith("/v1/")
-                  for method, op in item.items() if method in ("get", "post", "put", "patch", "delete")]
+    operations = [
+        (path, method, op)
+        for path, item in paths.items()
+        if path.startswith("/v1/")
+        for method, op in item.items()
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
     assert len(operations) > 15
     for path, method, operation in operations:
         refused = operation["responses"].get("429")
@@ -143,8 +167,9 @@ def test_every_operation_documents_429_with_its_headers(client):
 
 def test_the_limit_is_shared_through_redis_by_every_instance_of_the_api(api_settings):
     """Two apps (two workers, or two replicas) on one Redis count the same budget."""
-    settings = replace(api_settings, rate_limit_storage_url=redis_url_or_skip(),
-                       rate_limit_key_prefix=f"test-{uuid.uuid4().hex}")
+    settings = replace(
+        api_settings, rate_limit_storage_url=redis_url_or_skip(), rate_limit_key_prefix=f"test-{uuid.uuid4().hex}"
+    )
     first, second = create_app(settings), create_app(settings)
     try:
         one, two = first.test_client(), second.test_client()

@@ -1,5 +1,6 @@
 """POST/GET /v1/refunds against the real broker and a SQLite ledger; results applied as the results
 consumer applies them (exactly one event per final refund, even when two appliers race)."""
+
 import threading
 
 import pytest
@@ -7,6 +8,7 @@ from sqlalchemy import text
 
 from infra.kernel.clock import rfc3339, utc_now
 from infra.kernel.contracts import REFUND_FIELDS, RefundResult, TransactionResult
+
 from tests.integration.gateway_api.support import create_merchant, decoded, transaction_body
 from tests.support.kafka import read_messages
 
@@ -14,23 +16,42 @@ from tests.support.kafka import read_messages
 def pay(client, merchant, status="approved", amount="100.00") -> str:
     transaction_id = client.post("/v1/transactions", json=transaction_body(amount=amount), auth=merchant).json["id"]
     if status != "pending":
-        result = TransactionResult(transaction_id, status, "" if status == "approved" else "invalid credit card cvv",
-                                   merchant[0], amount, "visa", "1111", None, rfc3339(utc_now()))
+        result = TransactionResult(
+            transaction_id,
+            status,
+            "" if status == "approved" else "invalid credit card cvv",
+            merchant[0],
+            amount,
+            "visa",
+            "1111",
+            None,
+            rfc3339(utc_now()),
+        )
         client.application.extensions["gateway_api"].ledger.apply_results([result])
     return transaction_id
 
 
 def decide(client, refund: dict, status="succeeded", amount=None, reason=None) -> list:
-    result = RefundResult(refund["id"], refund["transaction"], client.application.extensions["gateway_api"]
-                          .refunds.get(refund["id"]).account_id, status, amount or refund["amount"], reason,
-                          amount or refund["amount"] or "0.00", rfc3339(utc_now()))
+    result = RefundResult(
+        refund["id"],
+        refund["transaction"],
+        client.application.extensions["gateway_api"].refunds.get(refund["id"]).account_id,
+        status,
+        amount or refund["amount"],
+        reason,
+        amount or refund["amount"] or "0.00",
+        rfc3339(utc_now()),
+    )
     return client.application.extensions["gateway_api"].refunds.apply_results([result])
 
 
 def test_accepts_a_refund_and_publishes_it_on_the_refunds_topic_keyed_by_account(client, merchant, kafka_settings):
     transaction_id = pay(client, merchant)
-    response = client.post("/v1/refunds", json={"transaction": transaction_id, "amount": "40.00",
-                                                "reason": "requested_by_customer"}, auth=merchant)
+    response = client.post(
+        "/v1/refunds",
+        json={"transaction": transaction_id, "amount": "40.00", "reason": "requested_by_customer"},
+        auth=merchant,
+    )
     assert response.status_code == 202
     body = response.json
     assert body["id"].startswith("re_") and body["object"] == "refund" and body["status"] == "pending"
@@ -62,7 +83,9 @@ def test_a_payment_not_approved_in_the_ledger_is_a_conflict(client, merchant, st
     assert response.status_code == 409 and response.json["error"]["code"] == "transaction_not_approved"
 
 
-@pytest.mark.parametrize("amount", ["10.001", 10, "-1.00", "0", "0.00", "1e2", " 5.00", "", "5,00", True, "1000000000.00"])
+@pytest.mark.parametrize(
+    "amount", ["10.001", 10, "-1.00", "0", "0.00", "1e2", " 5.00", "", "5,00", True, "1000000000.00"]
+)
 def test_an_amount_that_is_not_a_positive_decimal_string_is_refused(client, merchant, amount):
     response = client.post("/v1/refunds", json={"transaction": "tx", "amount": amount}, auth=merchant)
     assert response.status_code == 422 and response.json["error"]["param"] == "amount"
@@ -76,12 +99,15 @@ def test_an_unknown_reason_or_field_is_refused(client, merchant):
 def test_the_same_idempotency_key_replays_and_another_body_conflicts(client, merchant, kafka_settings):
     transaction_id = pay(client, merchant)
     headers = {"Idempotency-Key": "return-1"}
-    first = client.post("/v1/refunds", json={"transaction": transaction_id, "amount": "5.00"}, auth=merchant,
-                        headers=headers)
-    again = client.post("/v1/refunds", json={"transaction": transaction_id, "amount": "5.00"}, auth=merchant,
-                        headers=headers)
-    other = client.post("/v1/refunds", json={"transaction": transaction_id, "amount": "6.00"}, auth=merchant,
-                        headers=headers)
+    first = client.post(
+        "/v1/refunds", json={"transaction": transaction_id, "amount": "5.00"}, auth=merchant, headers=headers
+    )
+    again = client.post(
+        "/v1/refunds", json={"transaction": transaction_id, "amount": "5.00"}, auth=merchant, headers=headers
+    )
+    other = client.post(
+        "/v1/refunds", json={"transaction": transaction_id, "amount": "6.00"}, auth=merchant, headers=headers
+    )
     assert again.json == first.json and again.headers["Idempotent-Replayed"] == "true"
     assert other.status_code == 409 and other.json["error"]["code"] == "idempotency_key_reused"
     assert len(read_messages(kafka_settings, kafka_settings.topics.refunds)) == 1
@@ -89,14 +115,18 @@ def test_the_same_idempotency_key_replays_and_another_body_conflicts(client, mer
 
 def test_lists_refunds_newest_first_with_filters_and_a_cursor(client, merchant):
     first, second = pay(client, merchant), pay(client, merchant)
-    ids = [client.post("/v1/refunds", json={"transaction": t, "amount": "1.00"}, auth=merchant).json["id"]
-           for t in (first, second, first)]
+    ids = [
+        client.post("/v1/refunds", json={"transaction": t, "amount": "1.00"}, auth=merchant).json["id"]
+        for t in (first, second, first)
+    ]
     page = client.get("/v1/refunds?limit=2", auth=merchant).json
     assert [r["id"] for r in page["data"]] == [ids[2], ids[1]] and page["has_more"]
     rest = client.get(f"/v1/refunds?limit=2&starting_after={ids[1]}", auth=merchant).json
     assert [r["id"] for r in rest["data"]] == [ids[0]] and not rest["has_more"]
-    assert [r["id"] for r in client.get(f"/v1/refunds?transaction={first}", auth=merchant).json["data"]] == \
-        [ids[2], ids[0]]
+    assert [r["id"] for r in client.get(f"/v1/refunds?transaction={first}", auth=merchant).json["data"]] == [
+        ids[2],
+        ids[0],
+    ]
     assert client.get("/v1/refunds?status=succeeded", auth=merchant).json["data"] == []
     assert client.get("/v1/refunds?starting_after=re_nope", auth=merchant).status_code == 422
     assert client.get(f"/v1/refunds/{ids[0]}", auth=create_merchant(client, "Shop C")).status_code == 404
@@ -104,8 +134,10 @@ def test_lists_refunds_newest_first_with_filters_and_a_cursor(client, merchant):
 
 def test_results_make_refunds_final_and_amount_refunded_sums_the_succeeded_ones(client, merchant):
     transaction_id = pay(client, merchant)
-    refunds = [client.post("/v1/refunds", json={"transaction": transaction_id, "amount": amount}, auth=merchant).json
-               for amount in ("30.00", "80.00", "70.00")]
+    refunds = [
+        client.post("/v1/refunds", json={"transaction": transaction_id, "amount": amount}, auth=merchant).json
+        for amount in ("30.00", "80.00", "70.00")
+    ]
     decide(client, refunds[0])
     decide(client, refunds[1], "failed", reason="amount_exceeds_refundable")
     decide(client, refunds[2])
@@ -138,8 +170,7 @@ def test_one_event_per_final_refund_even_when_two_appliers_race_and_results_are_
 
 def test_a_result_for_a_refund_the_api_never_wrote_creates_its_row(client, merchant):
     transaction_id = pay(client, merchant)
-    result = RefundResult("re_lost", transaction_id, merchant[0], "succeeded", "5.00", None, "5.00",
-                          rfc3339(utc_now()))
+    result = RefundResult("re_lost", transaction_id, merchant[0], "succeeded", "5.00", None, "5.00", rfc3339(utc_now()))
     assert len(client.application.extensions["gateway_api"].refunds.apply_results([result, result])) == 1
     assert client.get("/v1/refunds/re_lost", auth=merchant).json["status"] == "succeeded"
     assert client.get(f"/v1/transactions/{transaction_id}", auth=merchant).json["amount_refunded"] == "5.00"
@@ -182,10 +213,16 @@ def test_reports_and_their_csv_show_gross_refunded_and_net(client, merchant):
 
 
 def test_a_refund_request_is_in_the_merchants_audit_trail_and_a_refused_one_too(client, merchant):
-    refund = client.post("/v1/refunds", json={"transaction": pay(client, merchant), "amount": "5.00"},
-                         auth=merchant).json
+    refund = client.post(
+        "/v1/refunds", json={"transaction": pay(client, merchant), "amount": "5.00"}, auth=merchant
+    ).json
     client.post("/v1/refunds", json={"transaction": "tx-unknown"}, auth=merchant)
-    entries = [entry for entry in client.get("/v1/audit_events", auth=merchant).json["data"]
-               if entry["action"] == "refund.request"]
+    entries = [
+        entry
+        for entry in client.get("/v1/audit_events", auth=merchant).json["data"]
+        if entry["action"] == "refund.request"
+    ]
     assert [(entry["object_id"], entry["outcome"]) for entry in entries] == [
-        (None, "failed: not_found"), (refund["id"], "succeeded")]
+        (None, "failed: not_found"),
+        (refund["id"], "succeeded"),
+    ]

@@ -8,9 +8,21 @@ from tests.integration.gateway_api.support import ADMIN, transaction_body
 
 
 def decide(app, transaction: dict, account_id: str, status: str, reason: str = "") -> None:
-    app.extensions["gateway_api"].ledger.apply_results([TransactionResult(
-        transaction["id"], status, reason, account_id, transaction["amount"], "visa", "1111",
-        transaction["created_at"], transaction["created_at"])])
+    app.extensions["gateway_api"].ledger.apply_results(
+        [
+            TransactionResult(
+                transaction["id"],
+                status,
+                reason,
+                account_id,
+                transaction["amount"],
+                "visa",
+                "1111",
+                transaction["created_at"],
+                transaction["created_at"],
+            )
+        ]
+    )
 
 
 def post(client, merchant, amount):
@@ -25,10 +37,15 @@ def test_report_totals_per_day_month_and_year(app, client, merchant, other_merch
     post(client, merchant, "3.00")  # still pending
     decide(app, post(client, other_merchant, "99.00"), other_merchant[0], "approved")
     today = datetime.now(timezone.utc).date().isoformat()
-    expected_row = {"approved_count": 2, "approved_volume": "12.50", "rejected_count": 2, "pending_count": 1,
-                    "refunded": "0.00", "net": "12.50",
-                    "rejected_by_reason": {"the amount must be greater than 1": 1,
-                                           "you dont have limit for this transaction": 1}}
+    expected_row = {
+        "approved_count": 2,
+        "approved_volume": "12.50",
+        "rejected_count": 2,
+        "pending_count": 1,
+        "refunded": "0.00",
+        "net": "12.50",
+        "rejected_by_reason": {"the amount must be greater than 1": 1, "you dont have limit for this transaction": 1},
+    }
 
     for period, label in (("day", today), ("month", today[:7]), ("year", today[:4])):
         report = client.get(f"/v1/reports?period={period}&from={today}&to={today}", auth=merchant).json
@@ -43,8 +60,10 @@ def test_report_totals_per_day_month_and_year(app, client, merchant, other_merch
 def test_report_as_csv(app, client, merchant):
     decide(app, post(client, merchant, "10.00"), merchant[0], "rejected", "credit card expired")
     today = datetime.now(timezone.utc).date().isoformat()
-    for response in (client.get(f"/v1/reports?from={today}&to={today}&format=csv", auth=merchant),
-                     client.get(f"/v1/reports?from={today}&to={today}", auth=merchant, headers={"Accept": "text/csv"})):
+    for response in (
+        client.get(f"/v1/reports?from={today}&to={today}&format=csv", auth=merchant),
+        client.get(f"/v1/reports?from={today}&to={today}", auth=merchant, headers={"Accept": "text/csv"}),
+    ):
         assert response.status_code == 200 and response.mimetype == "text/csv"
         assert response.get_data(as_text=True).splitlines() == [
             "period,approved_count,approved_volume,rejected_count,pending_count,refunded,net,rejected_by_reason",
@@ -86,8 +105,9 @@ def test_the_report_defaults_are_in_the_openapi_document(client):
     assert not any(p["required"] for p in parameters if p["name"] in ("from", "to"))
 
 
-@pytest.mark.parametrize("query", ["from=9999-01-01&to=9999-12-31", "period=year&from=0001-01-01&to=0001-12-31",
-                                   "to=0001-01-01"])
+@pytest.mark.parametrize(
+    "query", ["from=9999-01-01&to=9999-12-31", "period=year&from=0001-01-01&to=0001-12-31", "to=0001-01-01"]
+)
 def test_reports_over_the_extreme_dates_answer_instead_of_failing(app, client, merchant, query):
     """(Ranges over 366 days are a 422: tests/integration/gateway_api/web/test_rate_limits.py.)"""
     decide(app, post(client, merchant, "10.00"), merchant[0], "approved")

@@ -1,4 +1,5 @@
 """Panel sessions against the real API and ledger: read-only, revocable, void once the credential changes."""
+
 import dataclasses
 
 from sqlalchemy import text
@@ -24,13 +25,20 @@ def test_a_merchant_session_reads_what_the_merchant_reads_and_nothing_more(clien
     client.post("/v1/transactions", json=transaction_body(), auth=other_merchant)
     token = open_session(client, auth=merchant)
 
-    assert client.get("/v1/me", headers=bearer(token)).json == {"type": "merchant", "account_id": merchant[0],
-                                                                "name": "Shop A"}
+    assert client.get("/v1/me", headers=bearer(token)).json == {
+        "type": "merchant",
+        "account_id": merchant[0],
+        "name": "Shop A",
+    }
     assert [t["id"] for t in client.get("/v1/transactions", headers=bearer(token)).json["data"]] == [mine["id"]]
     assert client.get(f"/v1/transactions/{mine['id']}", headers=bearer(token)).status_code == 200
     assert client.get("/v1/reports", headers=bearer(token)).status_code == 200
-    for method, path, body in (("post", "/v1/transactions", transaction_body()), ("post", "/v1/sessions", {}),
-                               ("post", "/v1/accounts", {"name": "x"}), ("get", "/v1/accounts", None)):
+    for method, path, body in (
+        ("post", "/v1/transactions", transaction_body()),
+        ("post", "/v1/sessions", {}),
+        ("post", "/v1/accounts", {"name": "x"}),
+        ("get", "/v1/accounts", None),
+    ):
         response = getattr(client, method)(path, json=body, headers=bearer(token))
         assert response.status_code == 403, (path, response.json)
 
@@ -75,8 +83,14 @@ def test_only_a_keyed_hash_of_the_token_is_stored(app, client, merchant):
 
 
 def test_session_requests_are_validated(client, merchant):
-    for body in ({"ttl_seconds": 59}, {"ttl_seconds": 86401}, {"ttl_seconds": "1h"}, {"ttl_seconds": 3600.5},
-                 {"ttl_seconds": "3600"}, {"ttl_seconds": True}):
+    for body in (
+        {"ttl_seconds": 59},
+        {"ttl_seconds": 86401},
+        {"ttl_seconds": "1h"},
+        {"ttl_seconds": 3600.5},
+        {"ttl_seconds": "3600"},
+        {"ttl_seconds": True},
+    ):
         assert client.post("/v1/sessions", json=body, auth=merchant).status_code == 422
     assert client.get("/v1/me", headers=bearer("sess_not-a-real-token")).status_code == 401
     assert client.post("/v1/sessions", json={}).status_code == 401

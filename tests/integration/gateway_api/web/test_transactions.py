@@ -1,14 +1,21 @@
 from infra.kernel.contracts import TRANSACTION_FIELDS
 
-from tests.support.transactions import TEST_CIPHER
-
 from tests.integration.gateway_api.support import (
-    ADMIN, TEST_CARD, TEST_CVV, card, create_merchant, decoded, transaction_body,
+    ADMIN,
+    TEST_CARD,
+    TEST_CVV,
+    card,
+    create_merchant,
+    decoded,
+    transaction_body,
 )
 from tests.support.kafka import read_messages
+from tests.support.transactions import TEST_CIPHER
 
 
-def test_accepts_a_transaction_after_the_broker_ack_and_publishes_the_contract_message(client, merchant, kafka_settings):
+def test_accepts_a_transaction_after_the_broker_ack_and_publishes_the_contract_message(
+    client, merchant, kafka_settings
+):
     response = client.post("/v1/transactions", json=transaction_body(), auth=merchant)
 
     assert response.status_code == 202
@@ -23,12 +30,19 @@ def test_accepts_a_transaction_after_the_broker_ack_and_publishes_the_contract_m
     # The card travels encrypted under the first CARD_DATA_KEYS key, bound to this transaction.
     raw = read_messages(kafka_settings, kafka_settings.topics.transactions)[0].value().decode()
     # (The CVV as a JSON value: three digits may well occur inside random base64.)
-    assert TEST_CARD not in raw and f'"{TEST_CVV}"' not in raw and f": {TEST_CVV}" not in raw and "Ada Lovelace" not in raw
+    assert (
+        TEST_CARD not in raw and f'"{TEST_CVV}"' not in raw and f": {TEST_CVV}" not in raw and "Ada Lovelace" not in raw
+    )
     assert message["card"]["kid"] == "test-1"
     opened = TEST_CIPHER.open(message["card"], body["id"], merchant[0], "10.50")
     # Of the CVV only its length travels, even sealed: the value never leaves the API (issue 23).
-    assert opened == {"number": TEST_CARD, "name": "Ada Lovelace", "expiration_month": 12, "expiration_year": 2099,
-                      "cvv_length": len(TEST_CVV)}
+    assert opened == {
+        "number": TEST_CARD,
+        "name": "Ada Lovelace",
+        "expiration_month": 12,
+        "expiration_year": 2099,
+        "cvv_length": len(TEST_CVV),
+    }
 
 
 def test_the_message_key_is_the_account_id(client, merchant, kafka_settings):
@@ -43,8 +57,9 @@ def test_business_limits_are_left_to_the_processor(client, merchant):
 
 
 def test_accepts_a_json_number_amount_and_an_unknown_brand(client, merchant):
-    response = client.post("/v1/transactions", json=transaction_body(amount=10.5, credit_card=card(number="1234567890123")),
-                           auth=merchant)
+    response = client.post(
+        "/v1/transactions", json=transaction_body(amount=10.5, credit_card=card(number="1234567890123")), auth=merchant
+    )
     assert response.status_code == 202
     assert response.json["amount"] == "10.50" and response.json["card"] == {"brand": None, "last4": "0123"}
 
@@ -53,8 +68,13 @@ def test_reads_back_its_pending_transaction_without_card_data(client, merchant):
     created = client.post("/v1/transactions", json=transaction_body(), auth=merchant).json
     response = client.get(f"/v1/transactions/{created['id']}", auth=merchant)
     assert response.status_code == 200
-    assert response.json == created | {"account_id": merchant[0], "description": "order 42", "error_message": "",
-                                       "processed_at": None, "amount_refunded": "0.00"}
+    assert response.json == created | {
+        "account_id": merchant[0],
+        "description": "order 42",
+        "error_message": "",
+        "processed_at": None,
+        "amount_refunded": "0.00",
+    }
 
 
 def test_another_merchants_transaction_is_not_found(client, merchant, other_merchant):
@@ -109,9 +129,21 @@ def test_the_status_filter_pages_through_matching_rows_only(app, client, merchan
     def created(account, status=None):
         transaction = client.post("/v1/transactions", json=transaction_body(), auth=account).json
         if status:
-            app.extensions["gateway_api"].ledger.apply_results([TransactionResult(
-                transaction["id"], status, "credit card expired" if status == "rejected" else "", account[0],
-                transaction["amount"], "visa", "1111", transaction["created_at"], transaction["created_at"])])
+            app.extensions["gateway_api"].ledger.apply_results(
+                [
+                    TransactionResult(
+                        transaction["id"],
+                        status,
+                        "credit card expired" if status == "rejected" else "",
+                        account[0],
+                        transaction["amount"],
+                        "visa",
+                        "1111",
+                        transaction["created_at"],
+                        transaction["created_at"],
+                    )
+                ]
+            )
         return transaction["id"]
 
     statuses = ["rejected", "approved", "rejected", None, "rejected", "approved", "rejected"]

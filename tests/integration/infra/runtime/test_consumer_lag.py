@@ -1,5 +1,6 @@
 """Consumer-lag gauges on the real broker: after a rebalance each member exports the lag of the
 partitions it owns and nothing else, so summing the members counts each partition once."""
+
 import threading
 import uuid
 
@@ -8,6 +9,7 @@ from prometheus_client import CollectorRegistry, Gauge
 
 from infra.runtime.kafka import Record, build_acked_producer, consumer_config
 from infra.runtime.metrics import consumer_lag_stats_callback
+
 from tests.support import wait_until
 
 
@@ -17,8 +19,12 @@ class Member:
     def __init__(self, kafka_settings, group: str, topic: str):
         self.gauge = Gauge("lag", "lag", ["topic", "partition"], registry=CollectorRegistry())
         self.owned: set[str] = set()
-        config = consumer_config(kafka_settings, f"lag-{uuid.uuid4().hex[:6]}", group, **{
-            "statistics.interval.ms": 100, "stats_cb": consumer_lag_stats_callback(self.gauge)})
+        config = consumer_config(
+            kafka_settings,
+            f"lag-{uuid.uuid4().hex[:6]}",
+            group,
+            **{"statistics.interval.ms": 100, "stats_cb": consumer_lag_stats_callback(self.gauge)},
+        )
         self._consumer = Consumer(config)
         self._consumer.subscribe([topic], on_assign=self._assigned, on_revoke=self._revoked)
         self._stop = threading.Event()
@@ -49,15 +55,19 @@ class Member:
 def test_a_member_stops_exporting_the_lag_of_partitions_a_rebalance_moved_away(kafka_settings):
     topic, group = kafka_settings.topics.results, f"lag-{uuid.uuid4().hex[:8]}"
     build_acked_producer(kafka_settings, "test").send(
-        [Record(topic, b"{}", f"key-{n}".encode()) for n in range(60)], timeout=10)
+        [Record(topic, b"{}", f"key-{n}".encode()) for n in range(60)], timeout=10
+    )
     first = Member(kafka_settings, group, topic)
     members = [first]
     try:
         wait_until(lambda: len(first.exported()) == kafka_settings.partitions, 30, message="lag of every partition")
         members.append(Member(kafka_settings, group, topic))
         wait_until(lambda: all(member.owned for member in members), 60, message="the rebalance")
-        wait_until(lambda: all(member.exported() == member.owned for member in members), 15,
-                   message="each member exporting exactly its own partitions")
+        wait_until(
+            lambda: all(member.exported() == member.owned for member in members),
+            15,
+            message="each member exporting exactly its own partitions",
+        )
         assert first.exported().isdisjoint(members[1].exported())
     finally:
         for member in members:

@@ -2,12 +2,12 @@ import threading
 import uuid
 
 from confluent_kafka import Consumer, TopicPartition
-
 from prometheus_client import CollectorRegistry, Gauge
 
 from infra.runtime.consumer_loop import BatchConsumerLoop, LoopSettings
 from infra.runtime.kafka import Record, build_acked_producer, consumer_config
 from infra.runtime.offset_gaps import OffsetGaps
+
 from tests.support import wait_until
 from tests.support.kafka import committed_offsets
 
@@ -44,8 +44,9 @@ def test_batch_loop_retries_a_failing_batch_then_commits_it(kafka_settings):
 
     consumer = Consumer(consumer_config(kafka_settings, "test", group))
     consumer.subscribe([topic])
-    thread = threading.Thread(target=BatchConsumerLoop(consumer, handle, LoopSettings(first_backoff=0.05)).run,
-                              args=(stop,), daemon=True)  # a failing run must not keep pytest alive
+    thread = threading.Thread(
+        target=BatchConsumerLoop(consumer, handle, LoopSettings(first_backoff=0.05)).run, args=(stop,), daemon=True
+    )  # a failing run must not keep pytest alive
     thread.start()
     thread.join(30)
     stop.set()
@@ -114,11 +115,15 @@ def test_batch_loop_re_reads_a_record_the_broker_skipped_and_commits_past_it_onl
     assert not thread.is_alive()
     assert sum(committed_offsets(kafka_settings, group, topic).values()) == 300
 
+
 def partition_of(kafka_settings, topic: str) -> int:
     probe = Consumer(consumer_config(kafka_settings, "test", f"probe-{uuid.uuid4().hex}"))
     try:
-        (partition,) = [p for p in range(kafka_settings.partitions)
-                        if probe.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] > 0]
+        (partition,) = [
+            p
+            for p in range(kafka_settings.partitions)
+            if probe.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] > 0
+        ]
         return partition
     finally:
         probe.close()

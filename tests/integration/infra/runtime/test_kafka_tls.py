@@ -1,6 +1,7 @@
 """The Kafka client settings for a TLS + SASL cluster (Strimzi's listener): read from the environment,
 refused when inconsistent, and really used by librdkafka: a TLS handshake with a server whose
 certificate a private CA signed succeeds with KAFKA_SSL_CA_LOCATION and fails without it."""
+
 from __future__ import annotations
 
 import datetime
@@ -19,8 +20,12 @@ from cryptography.x509.oid import NameOID
 from infra.runtime.kafka import KafkaSettings, client_config
 from infra.runtime.settings import ConfigurationError, EnvReader
 
-SASL_SSL = {"KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
-            "KAFKA_SASL_USERNAME": "gateway-api", "KAFKA_SASL_PASSWORD": "scram-password-0123456789"}
+SASL_SSL = {
+    "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+    "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+    "KAFKA_SASL_USERNAME": "gateway-api",
+    "KAFKA_SASL_PASSWORD": "scram-password-0123456789",
+}
 
 
 def test_tls_and_scram_settings_reach_the_client_configuration(tmp_path):
@@ -32,13 +37,19 @@ def test_tls_and_scram_settings_reach_the_client_configuration(tmp_path):
     assert "scram-password" not in repr(settings)
 
 
-@pytest.mark.parametrize("env, complaint", [
-    ({"KAFKA_SECURITY_PROTOCOL": "TLS"}, "KAFKA_SECURITY_PROTOCOL must be one of"),
-    ({"KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}, "needs KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"),
-    (SASL_SSL | {"KAFKA_SASL_MECHANISM": "SCRAM-SHA-1"}, "KAFKA_SASL_MECHANISM must be one of"),
-    ({"KAFKA_SSL_CA_LOCATION": "/ca.crt"}, "KAFKA_SSL_\\* settings need KAFKA_SECURITY_PROTOCOL=SSL or SASL_SSL"),
-    (SASL_SSL | {"KAFKA_SSL_ENDPOINT_IDENTIFICATION": "off"}, "must be https or none"),
-])
+@pytest.mark.parametrize(
+    "env, complaint",
+    [
+        ({"KAFKA_SECURITY_PROTOCOL": "TLS"}, "KAFKA_SECURITY_PROTOCOL must be one of"),
+        (
+            {"KAFKA_SECURITY_PROTOCOL": "SASL_SSL"},
+            "needs KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD",
+        ),
+        (SASL_SSL | {"KAFKA_SASL_MECHANISM": "SCRAM-SHA-1"}, "KAFKA_SASL_MECHANISM must be one of"),
+        ({"KAFKA_SSL_CA_LOCATION": "/ca.crt"}, "KAFKA_SSL_\\* settings need KAFKA_SECURITY_PROTOCOL=SSL or SASL_SSL"),
+        (SASL_SSL | {"KAFKA_SSL_ENDPOINT_IDENTIFICATION": "off"}, "must be https or none"),
+    ],
+)
 def test_inconsistent_security_settings_are_refused_at_start(env, complaint):
     with pytest.raises(ConfigurationError, match=complaint):
         KafkaSettings.from_env(EnvReader(env))
@@ -46,15 +57,24 @@ def test_inconsistent_security_settings_are_refused_at_start(env, complaint):
 
 # --- a real TLS handshake -----------------------------------------------------------------------
 
+
 def _certificate(subject: str, issuer_key, issuer_name, public_key, ca: bool):
     now = datetime.datetime.now(datetime.timezone.utc)
-    builder = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-               .issuer_name(issuer_name).public_key(public_key).serial_number(x509.random_serial_number())
-               .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+        .issuer_name(issuer_name)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
     if not ca:
-        builder = builder.add_extension(x509.SubjectAlternativeName(
-            [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
     return builder.sign(issuer_key, hashes.SHA256())
 
 
@@ -66,8 +86,10 @@ def tls_server(tmp_path):
     ca = _certificate("test cluster CA", ca_key, ca_name, ca_key.public_key(), ca=True)
     cert = _certificate("localhost", ca_key, ca_name, key.public_key(), ca=False)
     (tmp_path / "ca.crt").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "server.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM) + key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (tmp_path / "server.pem").write_bytes(
+        cert.public_bytes(serialization.Encoding.PEM)
+        + key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(tmp_path / "server.pem")
     listener = socket.create_server(("127.0.0.1", 0))

@@ -1,10 +1,12 @@
 """Poison or outage: an item that fails while the database answers is set aside, an outage is retried."""
+
 import pytest
 from sqlalchemy.exc import OperationalError
 
 from infra.runtime.db import build_engine
 from infra.runtime.kafka import DeliveryError
 from infra.runtime.poison import OutageOrPoison, apply_isolating, database_answers
+
 from tests.support.ports import refusing_port
 
 
@@ -28,6 +30,7 @@ def apply_refusing(poison: str, error: Exception | None = None):
         if poison in items:
             raise error or ValueError("bad value")
         return list(items)
+
     return apply
 
 
@@ -41,8 +44,14 @@ def test_a_failure_while_the_database_is_down_is_retried_not_set_aside(judge_wit
         apply_isolating(["a", "bad"], apply_refusing("bad"), judge_without_database)
 
 
-@pytest.mark.parametrize("error", [OperationalError("UPDATE", {}, Exception("database is locked")),
-                                   DeliveryError("1 of 1 writes not acknowledged"), TimeoutError()])
+@pytest.mark.parametrize(
+    "error",
+    [
+        OperationalError("UPDATE", {}, Exception("database is locked")),
+        DeliveryError("1 of 1 writes not acknowledged"),
+        TimeoutError(),
+    ],
+)
 def test_locks_broker_failures_and_timeouts_are_outages_even_with_the_database_up(judge_with_database, error):
     with pytest.raises(type(error)):
         apply_isolating(["a", "bad"], apply_refusing("bad", error), judge_with_database)

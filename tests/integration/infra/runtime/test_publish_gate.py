@@ -1,5 +1,6 @@
 """The publish gate: a supervisor closes it for every publisher of every process, and waits for the
 writes under way (infra/runtime/publish_gate.py). Real file locks, real threads and a real second process."""
+
 from __future__ import annotations
 
 import subprocess
@@ -114,9 +115,11 @@ def test_a_write_that_outlasts_the_timeout_leaves_the_gate_open(tmp_path):
 
 def test_a_publisher_in_another_process_waits_while_the_gate_is_closed(tmp_path):
     path = tmp_path / "gate"
-    code = ("import sys, time; from infra.runtime.publish_gate import PublishGate\n"
-            "t = time.monotonic()\n"
-            f"with PublishGate({str(path)!r}).passage(): print(round(time.monotonic() - t, 2))\n")
+    code = (
+        "import sys, time; from infra.runtime.publish_gate import PublishGate\n"
+        "t = time.monotonic()\n"
+        f"with PublishGate({str(path)!r}).passage(): print(round(time.monotonic() - t, 2))\n"
+    )
     with PublishGate(path).closed(timeout=5):
         child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
         time.sleep(1.0)

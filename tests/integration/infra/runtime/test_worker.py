@@ -1,5 +1,6 @@
 """Liveness of a Kafka worker is its loop's heartbeat: a real loop on the real broker, frozen in a
 blocking batch handler, turns /healthz to 503 within the stall limit and back to 200 once it moves."""
+
 import errno
 import threading
 import urllib.error
@@ -10,9 +11,10 @@ import pytest
 from confluent_kafka import Consumer
 
 from infra.runtime.consumer_loop import BatchConsumerLoop, LoopSettings
-from infra.stack.embedded_broker import free_port
 from infra.runtime.health import Probes, serve_worker_http
 from infra.runtime.kafka import Record, build_acked_producer, consumer_config
+from infra.stack.embedded_broker import free_port
+
 from tests.support import wait_until
 from tests.support.ports import PortTaken, retry_on_port_collision
 

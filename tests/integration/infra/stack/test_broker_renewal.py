@@ -1,6 +1,7 @@
 """The embedded broker started afresh under a running consumer and a gated producer: nothing
 unread is dropped, dead letters are carried over, clients carry on by themselves
 (infra/stack/broker_renewal.py). A real Tansu, real librdkafka clients."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -12,10 +13,10 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from infra.kernel.contracts import Topics
-from infra.stack.embedded_broker import EmbeddedBroker, free_port
-from infra.runtime.kafka import KafkaSettings, Record, AckedProducer, consumer_config, producer_config
+from infra.runtime.kafka import AckedProducer, KafkaSettings, Record, consumer_config, producer_config
 from infra.runtime.publish_gate import PublishGate
 from infra.stack.broker_renewal import Assignments, BrokerRenewal, NotDrained, renew_or_explain
+from infra.stack.embedded_broker import EmbeddedBroker, free_port
 
 GROUP = "renewal-test-processor"
 
@@ -23,9 +24,15 @@ GROUP = "renewal-test-processor"
 @pytest.fixture
 def broker():
     port = free_port()
-    settings = KafkaSettings(bootstrap_servers=f"127.0.0.1:{port}", topics=Topics.with_prefix("r_"), partitions=2,
-                             session_timeout_ms=2000, heartbeat_interval_ms=100, reconnect_backoff_max_ms=100,
-                             idempotent_producer=False)
+    settings = KafkaSettings(
+        bootstrap_servers=f"127.0.0.1:{port}",
+        topics=Topics.with_prefix("r_"),
+        partitions=2,
+        session_timeout_ms=2000,
+        heartbeat_interval_ms=100,
+        reconnect_backoff_max_ms=100,
+        idempotent_producer=False,
+    )
     with EmbeddedBroker(port, settings=settings) as running:
         yield running
 
@@ -39,8 +46,12 @@ class Reader:
         self.given = 0
         self._stop = threading.Event()
         self._consumer = Consumer(consumer_config(settings, "reader", GROUP))
-        self._consumer.subscribe([settings.topics.transactions], on_assign=self._on_assign,
-                                 on_revoke=self._on_revoke, on_lost=self._on_revoke)
+        self._consumer.subscribe(
+            [settings.topics.transactions],
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_revoke,
+        )
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _on_assign(self, _consumer, partitions):
@@ -93,15 +104,19 @@ def test_renewal_swaps_the_broker_once_everything_is_read_and_carries_the_dead_l
     wait_for(lambda: reader.assigned > 0)
     dead = Producer(producer_config(settings, "dlq"))
     for i in range(3):
-        dead.produce(settings.topics.dlq, value=f"poison {i}".encode(), key=b"k", partition=i % 2,
-                     headers=[("error", b"bad json")])
+        dead.produce(
+            settings.topics.dlq,
+            value=f"poison {i}".encode(),
+            key=b"k",
+            partition=i % 2,
+            headers=[("error", b"bad json")],
+        )
     dead.flush(10)
     for i in range(20):
         with gate.passage():
             producer.send([Record(settings.topics.transactions, f"before {i}".encode(), b"merchant")], timeout=10)
     old_pid = broker.pid
-    renewal = BrokerRenewal(broker, gate, {GROUP: [settings.topics.transactions]},
-                            assignments=[reader.assignments])
+    renewal = BrokerRenewal(broker, gate, {GROUP: [settings.topics.transactions]}, assignments=[reader.assignments])
 
     done = renewal.renew()
 
@@ -112,12 +127,15 @@ def test_renewal_swaps_the_broker_once_everything_is_read_and_carries_the_dead_l
     check = Consumer(consumer_config(settings, "check", f"check-{uuid.uuid4().hex}"))
     carried = []
     check.assign([TopicPartition(settings.topics.dlq, p, 0) for p in range(2)])
-    wait_for(lambda: carried.extend(m for m in [check.poll(0.2)] if m is not None and not m.error()) or
-             len(carried) >= 3)
+    wait_for(
+        lambda: carried.extend(m for m in [check.poll(0.2)] if m is not None and not m.error()) or len(carried) >= 3
+    )
     check.close()
     assert sorted((m.value(), m.partition(), m.headers()) for m in carried) == [
-        (b"poison 0", 0, [("error", b"bad json")]), (b"poison 1", 1, [("error", b"bad json")]),
-        (b"poison 2", 0, [("error", b"bad json")])]
+        (b"poison 0", 0, [("error", b"bad json")]),
+        (b"poison 1", 1, [("error", b"bad json")]),
+        (b"poison 2", 0, [("error", b"bad json")]),
+    ]
     # The same clients carry on against the new broker: the writes are read, once each.
     for i in range(10):
         with gate.passage():
@@ -133,8 +151,9 @@ def test_nothing_is_swapped_while_a_group_has_not_read_everything(broker, tmp_pa
     producer = gated_producer(settings)
     producer.send([Record(settings.topics.transactions, b"unread", b"merchant")], timeout=10)
     old_pid = broker.pid
-    renewal = BrokerRenewal(broker, PublishGate(tmp_path / "gate"), {GROUP: [settings.topics.transactions]},
-                            drain_timeout=0.5)
+    renewal = BrokerRenewal(
+        broker, PublishGate(tmp_path / "gate"), {GROUP: [settings.topics.transactions]}, drain_timeout=0.5
+    )
 
     with pytest.raises(NotDrained, match=f"{GROUP} still had 1 messages"):
         renewal.renew()
@@ -142,8 +161,9 @@ def test_nothing_is_swapped_while_a_group_has_not_read_everything(broker, tmp_pa
 
     assert broker.pid == old_pid and done is None
     assert "not renewed" in line and "trying again later" in line
-    far_behind = BrokerRenewal(broker, PublishGate(tmp_path / "gate"), {GROUP: [settings.topics.transactions]},
-                               max_behind=0)
+    far_behind = BrokerRenewal(
+        broker, PublishGate(tmp_path / "gate"), {GROUP: [settings.topics.transactions]}, max_behind=0
+    )
     with pytest.raises(NotDrained, match="the consumers are 1 messages behind"):  # the gate never closed
         far_behind.renew()
     with PublishGate(tmp_path / "gate").passage():  # the gate is open again
@@ -156,8 +176,7 @@ def test_writes_that_wait_at_the_gate_during_a_renewal_reach_the_new_broker(brok
     gate = PublishGate(tmp_path / "gate")
     reader = Reader(settings).start()
     wait_for(lambda: reader.assigned > 0)
-    renewal = BrokerRenewal(broker, gate, {GROUP: [settings.topics.transactions]},
-                            assignments=[reader.assignments])
+    renewal = BrokerRenewal(broker, gate, {GROUP: [settings.topics.transactions]}, assignments=[reader.assignments])
     sent, failures, stop = [], [], threading.Event()
 
     def write_all_along():

@@ -1,4 +1,5 @@
 """`make run` warns, with what to do, once the embedded broker stores enough to slow the stack down."""
+
 from __future__ import annotations
 
 import uuid
@@ -47,8 +48,9 @@ def test_make_run_reads_the_threshold_and_zero_turns_the_watch_off(kafka_setting
     from infra.runtime.settings import EnvReader
     from infra.stack import StackSettings
 
-    settings = StackSettings.from_env(EnvReader({"EMBEDDED_BROKER_WARN_MESSAGES": "0",
-                                                 "EMBEDDED_BROKER_WATCH_SECONDS": "5"}))
+    settings = StackSettings.from_env(
+        EnvReader({"EMBEDDED_BROKER_WARN_MESSAGES": "0", "EMBEDDED_BROKER_WATCH_SECONDS": "5"})
+    )
     assert (settings.broker_warn_messages, settings.broker_watch_seconds) == (0, 5)
     assert (StackSettings().broker_warn_messages, StackSettings().broker_watch_seconds) == (5000, 5)
     assert StackSettings().broker_renew_messages == 10000
@@ -59,20 +61,22 @@ def test_make_run_reads_the_threshold_and_zero_turns_the_watch_off(kafka_setting
 
 def failing_renewal(kafka_settings):
     """A renewal that can never start: its group has not read what is stored (a consumer down)."""
-    from infra.stack.embedded_broker import EmbeddedBroker
     from infra.runtime.publish_gate import PublishGate
     from infra.stack.broker_renewal import BrokerRenewal
+    from infra.stack.embedded_broker import EmbeddedBroker
 
     never_started = EmbeddedBroker(int(kafka_settings.bootstrap_servers.rsplit(":", 1)[1]), settings=kafka_settings)
-    return BrokerRenewal(never_started, PublishGate(""), {f"g{uuid.uuid4().hex}": [kafka_settings.topics.transactions]},
-                         max_behind=0)
+    return BrokerRenewal(
+        never_started, PublishGate(""), {f"g{uuid.uuid4().hex}": [kafka_settings.topics.transactions]}, max_behind=0
+    )
 
 
 def test_with_renewals_on_it_says_nothing_below_the_renewal_threshold(kafka_settings):
     said: list[str] = []
     consumer = Consumer(client_config(kafka_settings, "watch-test") | {"group.id": f"w{uuid.uuid4().hex}"})
-    watch = BrokerWatch(kafka_settings, 20, interval=1, say=said.append,
-                        renewal=failing_renewal(kafka_settings), renew_at=100)
+    watch = BrokerWatch(
+        kafka_settings, 20, interval=1, say=said.append, renewal=failing_renewal(kafka_settings), renew_at=100
+    )
     store(kafka_settings, 60)  # past the warning threshold, below the renewal one
     watch.check(consumer)
     consumer.close()
@@ -82,8 +86,9 @@ def test_with_renewals_on_it_says_nothing_below_the_renewal_threshold(kafka_sett
 def test_when_renewals_fail_it_says_so_once_and_warns_with_what_to_do(kafka_settings):
     said: list[str] = []
     consumer = Consumer(client_config(kafka_settings, "watch-test") | {"group.id": f"w{uuid.uuid4().hex}"})
-    watch = BrokerWatch(kafka_settings, 20, interval=1, say=said.append,
-                        renewal=failing_renewal(kafka_settings), renew_at=30)
+    watch = BrokerWatch(
+        kafka_settings, 20, interval=1, say=said.append, renewal=failing_renewal(kafka_settings), renew_at=30
+    )
     store(kafka_settings, 35)
     for _ in range(3):
         watch.check(consumer)

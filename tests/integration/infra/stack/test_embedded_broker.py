@@ -1,11 +1,12 @@
 """The embedded broker when the port it picked is taken before Tansu binds it."""
+
 import socket
 
 import pytest
 
 from infra.kernel.contracts import Topics
-from infra.stack.embedded_broker import BrokerStartError, EmbeddedBroker
 from infra.runtime.kafka import KafkaSettings
+from infra.stack.embedded_broker import BrokerStartError, EmbeddedBroker
 
 SETTINGS = KafkaSettings(topics=Topics.with_prefix("port_race_"), partitions=1)
 

@@ -2,6 +2,7 @@
 close one just as the panel sends on it. A read (GET) is then sent again on a fresh connection
 instead of answering the browser 502; a write is never sent twice. A real socket server that drops
 the second request of every connection unanswered, as a server closing an idle connection does."""
+
 from __future__ import annotations
 
 import json
@@ -45,8 +46,10 @@ class DroppingServer:
                 if number == 2:
                     return  # closed without an answer: what a keep-alive timeout looks like to the client
                 body = json.dumps({"type": "merchant", "account_id": "acct_1", "name": "Shop"}).encode()
-                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: keep-alive\r\n"
-                                   b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+                connection.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: keep-alive\r\n"
+                    b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+                )
 
     def close(self):
         self._sock.close()

@@ -1,17 +1,28 @@
 """The panel's reader of transactions_result against the real broker."""
+
 import threading
 
 import pytest
 
 from infra.kernel.contracts import TransactionResult
 from infra.runtime.kafka import Record, build_acked_producer
+
 from panel.entrypoints.results_reader import ResultsReader
 from tests.support import wait_until
 
 
 def result(transaction_id: str, account_id: str = "acc") -> TransactionResult:
-    return TransactionResult(transaction_id, "approved", "", account_id, "10.00", "visa", "1111",
-                             "2026-11-23T10:00:00+00:00", "2026-11-23T10:00:01+00:00")
+    return TransactionResult(
+        transaction_id,
+        "approved",
+        "",
+        account_id,
+        "10.00",
+        "visa",
+        "1111",
+        "2026-11-23T10:00:00+00:00",
+        "2026-11-23T10:00:01+00:00",
+    )
 
 
 class Collector:

@@ -4,6 +4,7 @@ Several "processors" (threads, each with an engine of its own, as if they disagr
 a partition) decide refunds of one payment at once: the total refunded never exceeds the approved
 amount, and a refund id decided by two of them is applied once.
 """
+
 import threading
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -13,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from infra.kernel.clock import utc_now
 from infra.runtime.db import build_engine
+
 from processor.adapters.refund_repository import SqlRefundRepository
 from processor.adapters.sql_repository import SqlTransactionRepository
 from processor.domain.refunds import RefundRequest
@@ -28,8 +30,21 @@ class Discard(RefundResultPublisher):
 
 def approved(engine, transaction_id="tx-1", amount="100.00", days_ago=1):
     now = utc_now()
-    SqlTransactionRepository(engine).add_new([Outcome(transaction_id, "acct-1", "approved", "", Decimal(amount),
-                                                       "visa", "1111", now, now - timedelta(days=days_ago))])
+    SqlTransactionRepository(engine).add_new(
+        [
+            Outcome(
+                transaction_id,
+                "acct-1",
+                "approved",
+                "",
+                Decimal(amount),
+                "visa",
+                "1111",
+                now,
+                now - timedelta(days=days_ago),
+            )
+        ]
+    )
 
 
 def refund(refund_id, amount, transaction_id="tx-1"):
@@ -51,21 +66,27 @@ def decide_retrying(engine, requests, deadline=60):
 def totals(engine, transaction_id="tx-1"):
     with engine.connect() as connection:
         balance = connection.exec_driver_sql(
-            f"SELECT refunded_cents FROM refund_balances WHERE transaction_id = '{transaction_id}'").scalar()
+            f"SELECT refunded_cents FROM refund_balances WHERE transaction_id = '{transaction_id}'"
+        ).scalar()
         succeeded = connection.exec_driver_sql(
             "SELECT COALESCE(SUM(amount_cents), 0), COUNT(*) FROM refunds "
-            f"WHERE transaction_id = '{transaction_id}' AND status = 'succeeded'").first()
+            f"WHERE transaction_id = '{transaction_id}' AND status = 'succeeded'"
+        ).first()
         rows = connection.exec_driver_sql("SELECT COUNT(*) FROM refunds").scalar()
     return balance, int(succeeded[0]), rows
 
 
 def test_partial_and_repeated_refunds_stop_at_the_approved_amount(engine):
     approved(engine)
-    batch = decide_retrying(engine, [refund("re_1", "40.00"), refund("re_2", "60.00"), refund("re_3", "0.01"),
-                                     refund("re_4", None)])
+    batch = decide_retrying(
+        engine, [refund("re_1", "40.00"), refund("re_2", "60.00"), refund("re_3", "0.01"), refund("re_4", None)]
+    )
     assert [(o.status, o.failure_reason) for o in batch.outcomes] == [
-        ("succeeded", None), ("succeeded", None), ("failed", "amount_exceeds_refundable"),
-        ("failed", "amount_exceeds_refundable")]
+        ("succeeded", None),
+        ("succeeded", None),
+        ("failed", "amount_exceeds_refundable"),
+        ("failed", "amount_exceeds_refundable"),
+    ]
     assert [str(o.amount_refunded) for o in batch.outcomes] == ["40.00", "100.00", "100.00", "100.00"]
     assert totals(engine) == (10000, 10000, 4)
 
@@ -105,8 +126,10 @@ def test_processors_disagreeing_about_ownership_never_over_refund_nor_refund_twi
     def processor(own_engine, order):
         outcomes.append(decide_retrying(own_engine, [requests[i] for i in order]).outcomes)
 
-    threads = [threading.Thread(target=processor, args=(e, order)) for e, order in
-               zip(engines, [range(12), reversed(range(12)), range(0, 12, 2), range(11, -1, -3)])]
+    threads = [
+        threading.Thread(target=processor, args=(e, order))
+        for e, order in zip(engines, [range(12), reversed(range(12)), range(0, 12, 2), range(11, -1, -3)])
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -1,29 +1,43 @@
 """The SQLAlchemy repository, the same tests on SQLite and on MariaDB."""
+
 from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy
 
 from infra.runtime.db import migrate
+
+from processor.adapters.sql_repository import PreparedInsert, SqlTransactionRepository, _insert_new
 from processor.bootstrap import MIGRATIONS
 from processor.domain.transaction import Outcome
-from processor.adapters.sql_repository import PreparedInsert, SqlTransactionRepository, _insert_new
 
 NOW = datetime(2026, 6, 15, 12, 0, 0, 123456)
 LATER = datetime(2026, 6, 15, 13, 0, 0)
 
 
 def outcome(id, status="approved", amount="10.50", processed_at=NOW, **changes):
-    fields = dict(id=id, account_id="acct-1", status=status, error_message="" if status == "approved" else "x",
-                  amount=None if amount is None else Decimal(amount), card_brand="visa", card_last4="1111",
-                  created_at=datetime(2026, 6, 15, 11, 59, 59, 999999), processed_at=processed_at)
+    fields = dict(
+        id=id,
+        account_id="acct-1",
+        status=status,
+        error_message="" if status == "approved" else "x",
+        amount=None if amount is None else Decimal(amount),
+        card_brand="visa",
+        card_last4="1111",
+        created_at=datetime(2026, 6, 15, 11, 59, 59, 999999),
+        processed_at=processed_at,
+    )
     return Outcome(**(fields | changes))
 
 
 def test_stores_a_batch_and_reads_it_back_exactly(engine):
     repository = SqlTransactionRepository(engine)
-    batch = [outcome("a"), outcome("b", "rejected", amount=None, card_brand=None, card_last4=None, created_at=None),
-             outcome("c", amount="9999999999.99"), outcome("d", amount="-5.00")]
+    batch = [
+        outcome("a"),
+        outcome("b", "rejected", amount=None, card_brand=None, card_last4=None, created_at=None),
+        outcome("c", amount="9999999999.99"),
+        outcome("d", amount="-5.00"),
+    ]
     assert repository.add_new(batch) == batch
     assert [repository.get(o.id) for o in batch] == batch
     assert repository.get("missing") is None
@@ -56,8 +70,11 @@ def test_a_large_batch_with_some_known_ids_reads_back_in_chunks(engine):
 def test_prepared_rows_are_what_sqlalchemy_itself_would_hand_the_driver(engine):
     batch = [outcome("a"), outcome("b", "rejected", amount=None, card_brand=None, card_last4=None, created_at=None)]
     sent = []
-    sqlalchemy.event.listen(engine, "before_cursor_execute",
-                            lambda _conn, _cursor, _sql, parameters, _context, _many: sent.append(parameters))
+    sqlalchemy.event.listen(
+        engine,
+        "before_cursor_execute",
+        lambda _conn, _cursor, _sql, parameters, _context, _many: sent.append(parameters),
+    )
     with engine.connect() as connection:  # never committed: only the parameters matter
         connection.execute(_insert_new, [vars(o) for o in batch])
     prepared = PreparedInsert(engine.dialect)

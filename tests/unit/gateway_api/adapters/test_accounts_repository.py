@@ -1,4 +1,5 @@
 """The accounts cache in front of the accounts repository: expiry, writes seen at once, bounded size."""
+
 from dataclasses import replace
 from datetime import datetime
 

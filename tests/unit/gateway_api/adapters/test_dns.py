@@ -1,4 +1,5 @@
 """Resolving an endpoint's host never holds a thread longer than the DNS deadline."""
+
 import threading
 import time
 

@@ -1,6 +1,7 @@
 """The transaction views answer with the presenters' dicts as they are, without a pass through the
 response schemas (a marshmallow dump per request): the presenters must give exactly the documented
 shape, which the schemas (the OpenAPI's source) describe."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -12,12 +13,30 @@ from gateway_api.adapters import resource_shapes
 from gateway_api.domain.transactions import Transaction
 from gateway_api.web.schemas import AcceptedSchema, TransactionPageSchema, TransactionSchema
 
-DECIDED = Transaction(id="t1", account_id="acct_a", amount=Decimal("10.50"), status="approved", card_brand="visa",
-                      card_last4="1111", description="order 1", error_message="", created_at=datetime(2026, 1, 2, 3, 4, 5),
-                      processed_at=datetime(2026, 1, 2, 3, 4, 6))
-PENDING = Transaction(id="t2", account_id="acct_a", amount=Decimal("1.00"), status="pending", card_brand=None,
-                      card_last4=None, description=None, error_message="", created_at=datetime(2026, 1, 2, 3, 4, 5),
-                      processed_at=None)
+DECIDED = Transaction(
+    id="t1",
+    account_id="acct_a",
+    amount=Decimal("10.50"),
+    status="approved",
+    card_brand="visa",
+    card_last4="1111",
+    description="order 1",
+    error_message="",
+    created_at=datetime(2026, 1, 2, 3, 4, 5),
+    processed_at=datetime(2026, 1, 2, 3, 4, 6),
+)
+PENDING = Transaction(
+    id="t2",
+    account_id="acct_a",
+    amount=Decimal("1.00"),
+    status="pending",
+    card_brand=None,
+    card_last4=None,
+    description=None,
+    error_message="",
+    created_at=datetime(2026, 1, 2, 3, 4, 5),
+    processed_at=None,
+)
 
 
 @pytest.mark.parametrize("transaction", [DECIDED, PENDING], ids=["decided", "pending"])

@@ -1,11 +1,13 @@
 """Signing secrets at rest: AES-256-GCM, bound to their endpoint."""
+
 import base64
 import os
 
 import pytest
 
-from gateway_api.adapters.secret_box import AesGcmSecretBox
 from infra.runtime.settings import Secret
+
+from gateway_api.adapters.secret_box import AesGcmSecretBox
 
 KEY = Secret(base64.b64encode(os.urandom(32)).decode())
 
@@ -24,8 +26,15 @@ def test_the_same_secret_encrypts_differently_every_time():
     assert box.encrypt("whsec_abc", "we_1") != box.encrypt("whsec_abc", "we_1")
 
 
-@pytest.mark.parametrize("tamper", [lambda t: t[:-2] + ("A" if t[-2] != "A" else "B") + t[-1], lambda t: "v2." + t[3:],
-                                    lambda t: t[:20], lambda t: "v1.!!!"])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda t: t[:-2] + ("A" if t[-2] != "A" else "B") + t[-1],
+        lambda t: "v2." + t[3:],
+        lambda t: t[:20],
+        lambda t: "v1.!!!",
+    ],
+)
 def test_a_tampered_token_or_another_key_does_not_decrypt(tamper):
     token = AesGcmSecretBox(KEY).encrypt("whsec_abc", "we_1")
     with pytest.raises(ValueError):

@@ -1,5 +1,6 @@
 """The audit chain's rules, without a database: each entry is bound to the one before by an HMAC
 whose key the table never holds; the verifier names the first entry that does not hold."""
+
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -13,9 +14,23 @@ KEY = b"k" * 32
 def chain(length: int, key: bytes = KEY) -> list[AuditEntry]:
     entries, head = [], GENESIS
     for seq in range(1, length + 1):
-        unsigned = AuditEntry(seq, f"aud_{seq}", datetime(2026, 12, 6) + timedelta(seconds=seq), "operator", "ada",
-                              "operator_credential", None, "account.create", "account", f"acct_{seq}", None, None,
-                              "succeeded", head.hash, "")
+        unsigned = AuditEntry(
+            seq,
+            f"aud_{seq}",
+            datetime(2026, 12, 6) + timedelta(seconds=seq),
+            "operator",
+            "ada",
+            "operator_credential",
+            None,
+            "account.create",
+            "account",
+            f"acct_{seq}",
+            None,
+            None,
+            "succeeded",
+            head.hash,
+            "",
+        )
         entries.append(replace(unsigned, hash=entry_hash(key, unsigned)))
         head = ChainHead(seq, entries[-1].hash)
     return entries

@@ -1,4 +1,5 @@
 """Deliveries as plain code: the retry schedule, its jitter, a delivery's outcome, the kept response body."""
+
 import random
 from datetime import datetime, timedelta
 

@@ -1,4 +1,5 @@
 """An operator's credential: checked against its salted scrypt hash only, its id read from it."""
+
 from gateway_api.domain.operators import credential_matches, hash_credential, new_credential, operator_id_of
 
 

@@ -16,7 +16,9 @@ def test_rolls_daily_totals_up_by_period():
     ]
     months = roll_up(totals, "month")
     assert [(m.period, m.approved_count, m.approved_volume, m.rejected_count, m.pending_count) for m in months] == [
-        ("2026-01", 2, Decimal("10.00"), 0, 0), ("2026-02", 1, Decimal("0.50"), 3, 4)]
+        ("2026-01", 2, Decimal("10.00"), 0, 0),
+        ("2026-02", 1, Decimal("0.50"), 3, 4),
+    ]
     assert months[1].rejected_by_reason == {"credit card expired": 3}
     assert [y.period for y in roll_up(totals, "year")] == ["2026"]
     assert [d.period for d in roll_up(totals, "day")] == ["2026-01-31", "2026-02-01", "2026-02-02"]

@@ -1,4 +1,5 @@
 """The signature scheme and the verify() merchants copy: what passes and what must fail."""
+
 import hashlib
 import hmac
 
@@ -21,13 +22,16 @@ def test_a_fresh_signature_of_the_exact_body_verifies():
     assert verify(PAYLOAD, signature_header(PAYLOAD, SECRET, NOW), SECRET, now=NOW + 299)
 
 
-@pytest.mark.parametrize("payload, header_time, secret, now", [
-    (PAYLOAD.replace(b"approved", b"rejected"), NOW, SECRET, NOW),  # tampered body
-    (PAYLOAD + b" ", NOW, SECRET, NOW),  # one byte more
-    (PAYLOAD, NOW, "whsec_another", NOW),  # another endpoint's secret
-    (PAYLOAD, NOW - 301, SECRET, NOW),  # stale: a replayed capture
-    (PAYLOAD, NOW + 301, SECRET, NOW),  # from the future
-])
+@pytest.mark.parametrize(
+    "payload, header_time, secret, now",
+    [
+        (PAYLOAD.replace(b"approved", b"rejected"), NOW, SECRET, NOW),  # tampered body
+        (PAYLOAD + b" ", NOW, SECRET, NOW),  # one byte more
+        (PAYLOAD, NOW, "whsec_another", NOW),  # another endpoint's secret
+        (PAYLOAD, NOW - 301, SECRET, NOW),  # stale: a replayed capture
+        (PAYLOAD, NOW + 301, SECRET, NOW),  # from the future
+    ],
+)
 def test_a_changed_body_another_secret_or_an_old_timestamp_fail(payload, header_time, secret, now):
     header = signature_header(PAYLOAD, SECRET, header_time)
     assert not verify(payload, header, secret, now=now)
@@ -54,7 +58,16 @@ def test_the_tolerance_is_the_callers():
     assert not verify(PAYLOAD, header, SECRET, tolerance_s=60, now=NOW + 61)
 
 
-@pytest.mark.parametrize("header", ["t=\u00b2,v1=abc", "t=" + "9" * 5000 + ",v1=abc", "t=1800000000,v1=\u00e9",
-                                    "t=\u0661\u0662,v1=abc", "t=1800000000,v1=" + "\u00e9" * 64, "t=-5,v1=abc"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "t=\u00b2,v1=abc",
+        "t=" + "9" * 5000 + ",v1=abc",
+        "t=1800000000,v1=\u00e9",
+        "t=\u0661\u0662,v1=abc",
+        "t=1800000000,v1=" + "\u00e9" * 64,
+        "t=-5,v1=abc",
+    ],
+)
 def test_verify_returns_false_and_never_raises_on_a_hostile_header(header):
     assert verify(b"{}", header, "whsec_s3cret", now=1_800_000_000) is False

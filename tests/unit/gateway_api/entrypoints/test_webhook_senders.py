@@ -1,4 +1,5 @@
 """The dispatcher's sending threads: what goes in comes out once, unstarted work can be taken back."""
+
 import threading
 
 from gateway_api.entrypoints.webhook_senders import Senders

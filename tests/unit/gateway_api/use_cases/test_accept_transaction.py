@@ -1,4 +1,5 @@
 """The accept use case with fakes of its ports: ordering of effects and idempotency rules."""
+
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -103,8 +104,17 @@ def parts():
     ids, effects = count(1), []  # every fake appends its effect here, in the order they happen
     keys = FakeKeys(effects)
     ledger, publisher, clock = FakeLedger(keys), FakePublisher(effects), [NOW]
-    accept = AcceptTransaction(ledger, keys, publisher, FakeSealer(), SecretHasher("pepper"), lambda: clock[0],
-                               lambda: f"tx{next(ids)}", 5.0, timedelta(hours=24))
+    accept = AcceptTransaction(
+        ledger,
+        keys,
+        publisher,
+        FakeSealer(),
+        SecretHasher("pepper"),
+        lambda: clock[0],
+        lambda: f"tx{next(ids)}",
+        5.0,
+        timedelta(hours=24),
+    )
     return accept, ledger, publisher, clock
 
 
@@ -112,8 +122,17 @@ def parts():
 def sealing():
     ids = count(1)
     publisher, sealer, keys = FakePublisher(), FakeSealer(), FakeKeys()
-    accept = AcceptTransaction(FakeLedger(keys), keys, publisher, sealer, SecretHasher("pepper"), lambda: NOW,
-                               lambda: f"tx{next(ids)}", 5.0, timedelta(hours=24))
+    accept = AcceptTransaction(
+        FakeLedger(keys),
+        keys,
+        publisher,
+        sealer,
+        SecretHasher("pepper"),
+        lambda: NOW,
+        lambda: f"tx{next(ids)}",
+        5.0,
+        timedelta(hours=24),
+    )
     return accept, publisher, sealer, keys
 
 
@@ -175,11 +194,23 @@ def test_a_key_expires_after_its_ttl(parts):
 def test_the_card_travels_only_sealed_for_its_transaction(sealing):
     accept, publisher, sealer, _ = sealing
     accepted = accept("acct_1", REQUEST)
-    (_, message), = publisher.sent
+    ((_, message),) = publisher.sent
     assert message["card"] == {"kid": "fake", "ct": f"sealed-for-{accepted.transaction.id}"}
     assert "4111111111111111" not in str(message) and "987" not in str(message) and "Ada" not in str(message)
-    assert sealer.sealed == [({"number": "4111111111111111", "name": "Ada", "expiration_month": 12,
-                               "expiration_year": 2099, "cvv_length": 3}, accepted.transaction.id, "acct_1", "10.50")]
+    assert sealer.sealed == [
+        (
+            {
+                "number": "4111111111111111",
+                "name": "Ada",
+                "expiration_month": 12,
+                "expiration_year": 2099,
+                "cvv_length": 3,
+            },
+            accepted.transaction.id,
+            "acct_1",
+            "10.50",
+        )
+    ]
 
 
 def test_the_fingerprint_covers_only_what_the_ledger_keeps():
@@ -204,11 +235,14 @@ def test_same_key_with_another_cvv_or_expiry_replays_since_those_are_not_kept(pa
     assert again.replayed and again.transaction.id == first.transaction.id
 
 
-@pytest.mark.parametrize("changed", [
-    TransactionRequest(Decimal("10.50"), Card("5555555555554444", "Ada", 12, 2099, "987")),  # brand and last 4
-    TransactionRequest(Decimal("10.50"), Card("4012888888881881", "Ada", 12, 2099, "987")),  # last 4
-    TransactionRequest(Decimal("10.50"), REQUEST.card, description="another order"),
-])
+@pytest.mark.parametrize(
+    "changed",
+    [
+        TransactionRequest(Decimal("10.50"), Card("5555555555554444", "Ada", 12, 2099, "987")),  # brand and last 4
+        TransactionRequest(Decimal("10.50"), Card("4012888888881881", "Ada", 12, 2099, "987")),  # last 4
+        TransactionRequest(Decimal("10.50"), REQUEST.card, description="another order"),
+    ],
+)
 def test_same_key_with_another_amount_card_or_description_conflicts(parts, changed):
     accept, *_ = parts
     accept("acct_1", REQUEST, key="k")
@@ -252,9 +286,18 @@ class BrokenLedger(FakeLedger):
 def test_a_ledger_failure_after_the_ack_is_counted_not_raised_and_a_retry_resends_the_same_id():
     keys = FakeKeys()
     ledger, publisher, failures = BrokenLedger(keys), FakePublisher(), []
-    accept = AcceptTransaction(ledger, keys, publisher, FakeSealer(), SecretHasher("pepper"), lambda: NOW,
-                               lambda: "tx1", 5.0,
-                               timedelta(hours=24), on_ledger_failure=lambda: failures.append(1))
+    accept = AcceptTransaction(
+        ledger,
+        keys,
+        publisher,
+        FakeSealer(),
+        SecretHasher("pepper"),
+        lambda: NOW,
+        lambda: "tx1",
+        5.0,
+        timedelta(hours=24),
+        on_ledger_failure=lambda: failures.append(1),
+    )
     accepted = accept("acct_1", REQUEST, key="k")
     assert accepted.transaction.status == "pending" and failures == [1] and ledger.rows == {}
     ledger.broken = False

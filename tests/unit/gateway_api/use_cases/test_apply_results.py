@@ -4,6 +4,7 @@ The fake decides like SqlLedger and SqlRefunds, with dicts instead of SQL: all t
 against the rows as they were before it (one result per id, as a set-based UPDATE takes them), a row
 only while ``may_decide`` says so, and nothing kept when the block raises (a rolled-back DB transaction).
 """
+
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -11,12 +12,13 @@ from datetime import datetime
 
 import pytest
 
+from infra.kernel.contracts import REFUND_FAILURE_REASONS, RefundResult, TransactionResult
+
 from gateway_api.domain.refunds import REFUND_PENDING, Refund
 from gateway_api.domain.results import may_decide
 from gateway_api.domain.transactions import STATUS_PENDING, Transaction
 from gateway_api.use_cases.apply_results import ApplyRefundResults, ApplyResults
 from gateway_api.use_cases.ports import DecisionBatch, ResultLedger
-from infra.kernel.contracts import REFUND_FAILURE_REASONS, RefundResult, TransactionResult
 
 NOW = datetime(2026, 12, 6, 12, 0)
 
@@ -64,8 +66,17 @@ class FakeLedger(ResultLedger):
 
 
 def payment_result(id_: str, status: str) -> TransactionResult:
-    return TransactionResult(id_, status, "" if status == "approved" else "credit card expired", "acct_1", "10.00",
-                             "visa", "1111", None, "2026-12-06T12:00:00Z")
+    return TransactionResult(
+        id_,
+        status,
+        "" if status == "approved" else "credit card expired",
+        "acct_1",
+        "10.00",
+        "visa",
+        "1111",
+        None,
+        "2026-12-06T12:00:00Z",
+    )
 
 
 def refund_result(id_: str, status: str) -> RefundResult:
@@ -83,16 +94,23 @@ class Kind:
     final: tuple[str, str]
 
     def ledger(self, **rows: str) -> FakeLedger:
-        return FakeLedger(lambda result: self.row(result.id, result.status),
-                          [self.row(id_, status) for id_, status in rows.items()])
+        return FakeLedger(
+            lambda result: self.row(result.id, result.status), [self.row(id_, status) for id_, status in rows.items()]
+        )
 
 
-PAYMENTS = Kind(ApplyResults, payment_result,
-                lambda id_, status: Transaction(id_, "acct_1", status, None, None, None, NOW),
-                ("approved", "rejected"))
-REFUNDS = Kind(ApplyRefundResults, refund_result,
-               lambda id_, status: Refund(id_, "acct_1", "tx_1", status, None, None, NOW),
-               ("succeeded", "failed"))
+PAYMENTS = Kind(
+    ApplyResults,
+    payment_result,
+    lambda id_, status: Transaction(id_, "acct_1", status, None, None, None, NOW),
+    ("approved", "rejected"),
+)
+REFUNDS = Kind(
+    ApplyRefundResults,
+    refund_result,
+    lambda id_, status: Refund(id_, "acct_1", "tx_1", status, None, None, NOW),
+    ("succeeded", "failed"),
+)
 KINDS = pytest.mark.parametrize("kind", [PAYMENTS, REFUNDS], ids=["payments", "refunds"])
 
 
@@ -119,8 +137,12 @@ def test_a_final_status_is_never_overwritten(kind):
 def test_one_event_per_decided_row(kind):
     first, second = kind.final
     ledger = kind.ledger(pending="pending", final=second)
-    batch = [kind.result("pending", first), kind.result("pending", second), kind.result("final", first),
-             kind.result("never-written", first)]  # a result before the API wrote its row: the row is created
+    batch = [
+        kind.result("pending", first),
+        kind.result("pending", second),
+        kind.result("final", first),
+        kind.result("never-written", first),
+    ]  # a result before the API wrote its row: the row is created
     decided = kind.use_case(ledger)(batch)
     kind.use_case(ledger)(batch)  # redelivered
     assert [row.id for row in decided] == ["pending", "never-written"]

@@ -1,4 +1,5 @@
 """The delivery use case with fakes of its ports: signing and outcomes."""
+
 from dataclasses import replace
 from datetime import timedelta
 
@@ -36,13 +37,32 @@ class UnusedQueue(DeliveryQueue):
 
 
 def claimed(attempts_made=0, enabled=True, secret_token="sealed:we_1:whsec_s3cret") -> ClaimedDelivery:
-    return ClaimedDelivery("whdel_1", "lock", attempts_made, "evt_1", "transaction.approved", NOW, b'{"id":"evt_1"}',
-                           "we_1", "https://shop.example.com/hook", enabled, secret_token)
+    return ClaimedDelivery(
+        "whdel_1",
+        "lock",
+        attempts_made,
+        "evt_1",
+        "transaction.approved",
+        NOW,
+        b'{"id":"evt_1"}',
+        "we_1",
+        "https://shop.example.com/hook",
+        enabled,
+        secret_token,
+    )
 
 
 def deliver(sender) -> DeliverWebhooks:
-    return DeliverWebhooks(UnusedQueue(), sender, FakeCipher(), RetrySchedule.parse("1m,1h"), lambda: NOW,
-                           timedelta(seconds=60), 10.0, clock=lambda: 1_800_000_000)
+    return DeliverWebhooks(
+        UnusedQueue(),
+        sender,
+        FakeCipher(),
+        RetrySchedule.parse("1m,1h"),
+        lambda: NOW,
+        timedelta(seconds=60),
+        10.0,
+        clock=lambda: 1_800_000_000,
+    )
 
 
 def test_each_attempt_is_signed_for_the_receivers_verify_and_names_the_event():
@@ -90,7 +110,10 @@ def test_an_attempt_that_raises_is_a_failed_attempt_named_by_its_class_and_retri
     record = deliver(RaisingSender()).attempt(claimed())
     assert record.attempt.result.error == "the attempt failed: UnicodeEncodeError"
     assert "whsec" not in record.attempt.result.error
-    assert (record.transition.status, record.transition.next_attempt_at) == ("pending", record.transition.next_attempt_at)
+    assert (record.transition.status, record.transition.next_attempt_at) == (
+        "pending",
+        record.transition.next_attempt_at,
+    )
     assert record.transition.next_attempt_at is not None
     last = deliver(RaisingSender()).attempt(claimed(attempts_made=2))
     assert last.transition.status == "failed"

@@ -1,4 +1,5 @@
 """The events use case with fakes of its ports: resend targets and bounds."""
+
 import pytest
 
 from gateway_api.domain.errors import InvalidParameter, NotFound
@@ -50,6 +51,7 @@ def test_resend_targets_the_subscribed_endpoints_or_the_one_named():
 def test_an_event_is_resent_to_an_endpoint_a_bounded_number_of_times():
     from gateway_api.domain.errors import ResendLimitReached
     from gateway_api.use_cases.events import MAX_RESENDS_PER_ENDPOINT
+
     endpoints_case, repository = endpoints_use_case()
     endpoint = endpoints_case.create("acct_a", "https://shop.example.com/a", ["*"]).endpoint
     event = transaction_event({"id": "tx-1"}, "approved", "acct_a", NOW)

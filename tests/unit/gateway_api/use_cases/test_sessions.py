@@ -1,4 +1,5 @@
 """Panel sessions with a fake store: expiry, lifetime cap, credential changes."""
+
 from datetime import datetime, timedelta
 
 from gateway_api.domain.accounts import Account, SecretHasher

@@ -1,5 +1,6 @@
 """The webhook endpoints use case with fakes of its ports: endpoint rules (the fakes and helpers here serve
 test_events.py and test_deliver_webhooks.py too)."""
+
 from datetime import datetime
 
 import pytest
@@ -19,7 +20,7 @@ class FakeCipher(SecretCipher):
         prefix = f"sealed:{context}:"
         if not token.startswith(prefix):
             raise ValueError("not for this context")
-        return token[len(prefix):]
+        return token[len(prefix) :]
 
 
 class FakeResolver(HostResolver):
@@ -111,12 +112,15 @@ def test_an_endpoint_url_is_stored_as_ascii_after_idna_and_percent_encoding():
     resolver = FakeResolver({"xn--bcher-kva.example": ["93.184.216.34"], "own.example": ["93.184.216.34"]})
     use_case, _ = endpoints_use_case(resolver=resolver)
     assert use_case.create("acct_a", "https://own.example/\u00e9", ["*"]).endpoint.url == "https://own.example/%C3%A9"
-    assert use_case.create("acct_a", "https://b\u00fccher.example/a?q=\u00e9", ["*"]).endpoint.url == \
-        "https://xn--bcher-kva.example/a?q=%C3%A9"
+    assert (
+        use_case.create("acct_a", "https://b\u00fccher.example/a?q=\u00e9", ["*"]).endpoint.url
+        == "https://xn--bcher-kva.example/a?q=%C3%A9"
+    )
 
 
-@pytest.mark.parametrize("url", ["https://\u00e9" + "x" * 70 + ".example/", "https://a..\u00e9.example/",
-                                 "https://\u00e9:99999/"])
+@pytest.mark.parametrize(
+    "url", ["https://\u00e9" + "x" * 70 + ".example/", "https://a..\u00e9.example/", "https://\u00e9:99999/"]
+)
 def test_a_url_that_cannot_become_ascii_is_refused(url):
     use_case, _ = endpoints_use_case()
     with pytest.raises(InvalidParameter) as refused:

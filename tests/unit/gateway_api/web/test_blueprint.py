@@ -1,5 +1,6 @@
 """flask-smorest's decorators that only document an operation leave its view as it is: a wrapper
 that does nothing but call the view costs every request (9 of them per POST /v1/transactions)."""
+
 from gateway_api.web.blueprint import Blueprint
 
 

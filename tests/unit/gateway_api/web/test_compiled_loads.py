@@ -1,5 +1,6 @@
 """The compiled load of a JSON body agrees with its marshmallow schema: for every body, either it is not
 sure (the schema answers, errors included) or it returns exactly what ``Schema.load`` returns."""
+
 from __future__ import annotations
 
 import copy
@@ -22,22 +23,69 @@ from gateway_api.web.webhook_schemas import ResendSchema, WebhookEndpointCreateS
 
 REFUSED = "refused by the schema"
 # Values a caller may send in place of any field: wrong types, bounds, unstorable text, lookalikes.
-HOSTILE = [None, True, False, 0, -1, 1, 12, 13, 2099, 10000, 2030.5, 10.555, 10.5, "12", "", " ", "x" * 256,
-           "\ud800", "4111111111111111\n", "4111-1111 1111", "abc", "10.50", "1e400", "NaN", "-1.00", "123", "12345",
-           [], [1], ["transaction.approved"], {}, {"a": 1}, "transaction.approved", "fraudulent", "ada", "a" * 101]
+HOSTILE = [
+    None,
+    True,
+    False,
+    0,
+    -1,
+    1,
+    12,
+    13,
+    2099,
+    10000,
+    2030.5,
+    10.555,
+    10.5,
+    "12",
+    "",
+    " ",
+    "x" * 256,
+    "\ud800",
+    "4111111111111111\n",
+    "4111-1111 1111",
+    "abc",
+    "10.50",
+    "1e400",
+    "NaN",
+    "-1.00",
+    "123",
+    "12345",
+    [],
+    [1],
+    ["transaction.approved"],
+    {},
+    {"a": 1},
+    "transaction.approved",
+    "fraudulent",
+    "ada",
+    "a" * 101,
+]
 # (schema, bodies it accepts): each body is also mutated field by field with every HOSTILE value.
 ACCEPTED = [
-    (TransactionCreateSchema(), [EXAMPLE_TRANSACTION,
-                                 {**EXAMPLE_TRANSACTION, "amount": 10.5, "description": None},
-                                 {k: v for k, v in EXAMPLE_TRANSACTION.items() if k != "description"}]),
+    (
+        TransactionCreateSchema(),
+        [
+            EXAMPLE_TRANSACTION,
+            {**EXAMPLE_TRANSACTION, "amount": 10.5, "description": None},
+            {k: v for k, v in EXAMPLE_TRANSACTION.items() if k != "description"},
+        ],
+    ),
     (AccountCreateSchema(), [{"name": "Shop"}]),
     (AccountRateLimitSchema(), [{"rate_limit_per_second": 500}, {"rate_limit_per_second": None}]),
     (SessionCreateSchema(), [{}, {"ttl_seconds": 600, "one_time_code": "123456"}]),
-    (RefundCreateSchema(), [{"transaction": "tx_1"}, {"transaction": "tx_1", "amount": "5.00", "reason": "fraudulent",
-                                                        "description": "returned"}]),
+    (
+        RefundCreateSchema(),
+        [
+            {"transaction": "tx_1"},
+            {"transaction": "tx_1", "amount": "5.00", "reason": "fraudulent", "description": "returned"},
+        ],
+    ),
     (OperatorCreateSchema(), [{"name": "ada"}, {"name": "ada", "expires_in_days": 30}]),
-    (WebhookEndpointCreateSchema(), [{"url": "https://shop.example.com/hook", "enabled_events": ["transaction.approved"],
-                                      "description": None}]),
+    (
+        WebhookEndpointCreateSchema(),
+        [{"url": "https://shop.example.com/hook", "enabled_events": ["transaction.approved"], "description": None}],
+    ),
     (ResendSchema(), [{}, {"endpoint_id": "we_1"}]),
 ]
 
@@ -61,7 +109,9 @@ def mutations(body: dict):
                 yield {**body, key: changed}
 
 
-CASES = [(schema, body) for schema, bodies in ACCEPTED for accepted in bodies for body in [accepted, *mutations(accepted)]]
+CASES = [
+    (schema, body) for schema, bodies in ACCEPTED for accepted in bodies for body in [accepted, *mutations(accepted)]
+]
 
 
 @pytest.mark.parametrize("schema, bodies", ACCEPTED, ids=[type(s).__name__ for s, _ in ACCEPTED])

@@ -56,18 +56,55 @@ def _first_brand_one_pattern_at_a_time(number: str) -> str | None:
 
 def test_one_combined_pattern_names_the_same_brand_as_trying_each_in_order():
     rng = random.Random(7)
-    prefixes = ["3", "30", "309", "34", "35", "36", "38", "4", "4011", "431274", "50", "5067", "51", "56",
-                "6", "60", "6011", "606282", "62", "627780", "64", "65", "6500", "650031", "650041", "2221",
-                "2720", "27", "3841", "384140", "1", "7", "9"]
-    numbers = [prefix + "".join(rng.choice("0123456789") for _ in range(length - len(prefix)))
-               for prefix in prefixes for length in range(max(len(prefix), 11), 21) for _ in range(20)]
+    prefixes = [
+        "3",
+        "30",
+        "309",
+        "34",
+        "35",
+        "36",
+        "38",
+        "4",
+        "4011",
+        "431274",
+        "50",
+        "5067",
+        "51",
+        "56",
+        "6",
+        "60",
+        "6011",
+        "606282",
+        "62",
+        "627780",
+        "64",
+        "65",
+        "6500",
+        "650031",
+        "650041",
+        "2221",
+        "2720",
+        "27",
+        "3841",
+        "384140",
+        "1",
+        "7",
+        "9",
+    ]
+    numbers = [
+        prefix + "".join(rng.choice("0123456789") for _ in range(length - len(prefix)))
+        for prefix in prefixes
+        for length in range(max(len(prefix), 11), 21)
+        for _ in range(20)
+    ]
     assert {card_brand(n) for n in numbers} >= {name for name, _ in BRAND_PATTERNS}
     for number in numbers:
         assert card_brand(number) == _first_brand_one_pattern_at_a_time(number), number
 
 
-@pytest.mark.parametrize("number", ["4111111111111111", "378282246310005", "5555555555554444", "6011111111111117",
-                                    "79927398713", "0", "00"])
+@pytest.mark.parametrize(
+    "number", ["4111111111111111", "378282246310005", "5555555555554444", "6011111111111117", "79927398713", "0", "00"]
+)
 def test_luhn_agrees_with_the_textbook_algorithm(number):
     for candidate in (number, number[:-1] + str((int(number[-1]) + 1) % 10)):
         digits = [int(d) for d in reversed(candidate)]
@@ -77,11 +114,29 @@ def test_luhn_agrees_with_the_textbook_algorithm(number):
 
 # Elo's published BIN ranges (first six digits, inclusive; every Elo number has 16 digits).
 ELO_BIN_RANGES = [
-    (401178, 401179), (431274, 431274), (438935, 438935), (451416, 451416), (457393, 457393),
-    (457631, 457632), (504175, 504175), (506699, 506778), (509000, 509999), (627780, 627780),
-    (636297, 636297), (636368, 636368), (650031, 650033), (650035, 650051), (650405, 650439),
-    (650485, 650538), (650541, 650598), (650700, 650718), (650720, 650727), (650901, 650978),
-    (651652, 651679), (655000, 655019), (655021, 655058),
+    (401178, 401179),
+    (431274, 431274),
+    (438935, 438935),
+    (451416, 451416),
+    (457393, 457393),
+    (457631, 457632),
+    (504175, 504175),
+    (506699, 506778),
+    (509000, 509999),
+    (627780, 627780),
+    (636297, 636297),
+    (636368, 636368),
+    (650031, 650033),
+    (650035, 650051),
+    (650405, 650439),
+    (650485, 650538),
+    (650541, 650598),
+    (650700, 650718),
+    (650720, 650727),
+    (650901, 650978),
+    (651652, 651679),
+    (655000, 655019),
+    (655021, 655058),
 ]
 ELO_BINS = {bin_ for first, last in ELO_BIN_RANGES for bin_ in range(first, last + 1)}
 
@@ -98,8 +153,9 @@ def test_every_elo_bin_is_elo_and_its_neighbours_are_not():
     assert len(checked - ELO_BINS) > 40  # the neighbours just outside the ranges were checked too
 
 
-@pytest.mark.parametrize("bin_, lengths", [("606282", (16, 19)), ("384100", (19,)), ("384140", (19,)),
-                                            ("384160", (19,))])
+@pytest.mark.parametrize(
+    "bin_, lengths", [("606282", (16, 19)), ("384100", (19,)), ("384140", (19,)), ("384160", (19,))]
+)
 def test_hipercard_bins_are_hipercard_at_their_lengths(bin_, lengths):
     for length in range(12, 20):
         number = with_check_digit(bin_ + "7" * (length - len(bin_) - 1))

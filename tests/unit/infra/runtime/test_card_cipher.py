@@ -1,4 +1,5 @@
 """The card-data cipher shared by the API (seal) and the processor (open), and CARD_DATA_KEYS."""
+
 import base64
 import json
 
@@ -7,8 +8,13 @@ import pytest
 from infra.runtime.card_cipher import CardCipher, CardDataKeys, CardDataUnreadable
 from infra.runtime.settings import DEV_CARD_DATA_KEYS, ConfigurationError, EnvReader
 
-FIELDS = {"number": "4111111111111111", "name": "Ada Lovelace", "expiration_month": 12, "expiration_year": 2030,
-          "cvv": "123"}
+FIELDS = {
+    "number": "4111111111111111",
+    "name": "Ada Lovelace",
+    "expiration_month": 12,
+    "expiration_year": 2030,
+    "cvv": "123",
+}
 BOUND = ("tx-1", "acct_1", "10.50")
 KEYS = CardDataKeys.generate("k2", "k1")
 
@@ -60,18 +66,26 @@ def test_a_tampered_ciphertext_does_not_open(position):
         cipher.open({"kid": "k2", "ct": base64.b64encode(bytes(blob)).decode()}, *BOUND)
 
 
-@pytest.mark.parametrize("other", [("tx-2", "acct_1", "10.50"), ("tx-1", "acct_2", "10.50"), ("tx-1", "acct_1", "10.51")])
+@pytest.mark.parametrize(
+    "other", [("tx-2", "acct_1", "10.50"), ("tx-1", "acct_2", "10.50"), ("tx-1", "acct_1", "10.51")]
+)
 def test_a_ciphertext_moved_to_another_transaction_account_or_amount_does_not_open(other):
     cipher = CardCipher(KEYS)
     with pytest.raises(CardDataUnreadable, match="authentication failed"):
         cipher.open(cipher.seal(FIELDS, *BOUND), *other)
 
 
-@pytest.mark.parametrize("card, cause", [
-    ("opaque", "not an object"), ({"ct": "AAAA"}, "unknown key id"), ({"kid": 5, "ct": "AAAA"}, "unknown key id"),
-    ({"kid": "k2"}, "ct is not a string"), ({"kid": "k2", "ct": "not base64!"}, "not valid base64"),
-    ({"kid": "k2", "ct": "AAAA"}, "too short"),
-])
+@pytest.mark.parametrize(
+    "card, cause",
+    [
+        ("opaque", "not an object"),
+        ({"ct": "AAAA"}, "unknown key id"),
+        ({"kid": 5, "ct": "AAAA"}, "unknown key id"),
+        ({"kid": "k2"}, "ct is not a string"),
+        ({"kid": "k2", "ct": "not base64!"}, "not valid base64"),
+        ({"kid": "k2", "ct": "AAAA"}, "too short"),
+    ],
+)
 def test_malformed_card_values_say_why(card, cause):
     with pytest.raises(CardDataUnreadable, match=cause):
         CardCipher(KEYS).open(card, *BOUND)
@@ -86,27 +100,33 @@ def test_card_data_keys_parse_several_entries_first_encrypts_and_show_only_their
     assert CardDataKeys.parse(f"u:{urlsafe}").entries[0][1].reveal() == urlsafe
 
 
-@pytest.mark.parametrize("text, message", [
-    ("k1", "entry 1 must be kid:base64key"),
-    (f"k1:{key_text()},:{key_text()}", "entry 2 must be kid:base64key"),
-    (f"bad kid:{key_text()}", "entry 1 must be kid:base64key"),
-    (f"k1:{key_text()},k1:{key_text(3)}", "names key 'k1' twice"),
-    ("k1:not-base64!", "key 'k1' is not valid base64"),
-    (f"k1:{base64.b64encode(bytes(16)).decode()}", "key 'k1' decodes to 16 bytes; AES-256 needs exactly 32"),
-    (f"k1:{base64.b64encode(bytes(range(33))).decode()}", "decodes to 33 bytes"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("k1", "entry 1 must be kid:base64key"),
+        (f"k1:{key_text()},:{key_text()}", "entry 2 must be kid:base64key"),
+        (f"bad kid:{key_text()}", "entry 1 must be kid:base64key"),
+        (f"k1:{key_text()},k1:{key_text(3)}", "names key 'k1' twice"),
+        ("k1:not-base64!", "key 'k1' is not valid base64"),
+        (f"k1:{base64.b64encode(bytes(16)).decode()}", "key 'k1' decodes to 16 bytes; AES-256 needs exactly 32"),
+        (f"k1:{base64.b64encode(bytes(range(33))).decode()}", "decodes to 33 bytes"),
+    ],
+)
 def test_card_data_keys_that_do_not_parse_are_named(text, message):
     with pytest.raises(ConfigurationError, match=message):
         CardDataKeys.parse(text)
 
 
-@pytest.mark.parametrize("value, reason", [
-    (DEV_CARD_DATA_KEYS, "CARD_DATA_KEYS is a development default"),
-    (f"k1:{key_text()},{DEV_CARD_DATA_KEYS}", "CARD_DATA_KEYS key 'dev' is the development key"),
-    (f"change-me:{base64.b64encode(bytes(32)).decode()}", "CARD_DATA_KEYS is a template placeholder"),
-    (f"k1:{base64.b64encode(bytes(32)).decode()}", "CARD_DATA_KEYS key 'k1' is not random"),
-    ("", "CARD_DATA_KEYS is required"),
-])
+@pytest.mark.parametrize(
+    "value, reason",
+    [
+        (DEV_CARD_DATA_KEYS, "CARD_DATA_KEYS is a development default"),
+        (f"k1:{key_text()},{DEV_CARD_DATA_KEYS}", "CARD_DATA_KEYS key 'dev' is the development key"),
+        (f"change-me:{base64.b64encode(bytes(32)).decode()}", "CARD_DATA_KEYS is a template placeholder"),
+        (f"k1:{base64.b64encode(bytes(32)).decode()}", "CARD_DATA_KEYS key 'k1' is not random"),
+        ("", "CARD_DATA_KEYS is required"),
+    ],
+)
 def test_weak_card_data_keys_are_refused_unless_development_secrets_are_allowed(value, reason):
     with pytest.raises(ConfigurationError, match=reason):
         CardDataKeys.from_env(EnvReader({"CARD_DATA_KEYS": value}))

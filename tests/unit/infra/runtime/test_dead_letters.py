@@ -1,13 +1,14 @@
 """A dead letter keeps what an operator needs (id, account, amount, the reason) and no sealed card."""
+
 import json
 
 import pytest
 
 from infra.runtime.dead_letters import REMOVED, without_sealed_card
+
 from tests.support.transactions import TEST_CIPHER
 
-CARD = {"number": "4111111111111111", "name": "Ada", "expiration_month": 12, "expiration_year": 2099,
-        "cvv_length": 3}
+CARD = {"number": "4111111111111111", "name": "Ada", "expiration_month": 12, "expiration_year": 2099, "cvv_length": 3}
 
 
 def sealed_message(**extra) -> dict:
@@ -26,7 +27,7 @@ def test_a_message_cut_short_loses_every_piece_of_its_ciphertext(cut):
     text = json.dumps(message)[:cut]
     kept = without_sealed_card(text)
     ciphertext = message["card"]["ct"]
-    assert not any(ciphertext[i:i + 24] in kept for i in range(0, len(ciphertext) - 24))
+    assert not any(ciphertext[i : i + 24] in kept for i in range(0, len(ciphertext) - 24))
     assert '"id": "tx-1"' in kept
 
 

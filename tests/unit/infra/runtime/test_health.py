@@ -1,4 +1,5 @@
 """Liveness is the loop's heartbeat age; readiness adds the service's checks."""
+
 from infra.runtime.health import Heartbeat, Probes
 
 
@@ -25,8 +26,7 @@ def test_a_heartbeat_older_than_the_stall_limit_is_not_alive():
 def test_readiness_needs_a_live_loop_and_every_check():
     clock = Clock()
     answers = {"schema": True}
-    probes = Probes(Heartbeat(clock), 60, [("database_schema", lambda: answers["schema"]),
-                                           ("flaky", lambda: 1 / 0)])
+    probes = Probes(Heartbeat(clock), 60, [("database_schema", lambda: answers["schema"]), ("flaky", lambda: 1 / 0)])
     ready, body = probes.readiness()
     assert not ready and body["checks"] == {"loop": "ok", "database_schema": "ok", "flaky": "unavailable"}
     probes = Probes(Heartbeat(clock), 60, [("database_schema", lambda: answers["schema"])])

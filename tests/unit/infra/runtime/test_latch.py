@@ -1,4 +1,5 @@
 """The one-shot signal of the request path's waits (infra.runtime.latch.Latch), as threading.Event behaves."""
+
 import threading
 import time
 

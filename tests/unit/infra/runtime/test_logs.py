@@ -1,5 +1,6 @@
 """``log_fields`` writes the line a record with these ``extra`` fields would give, without the record
 when the JSON handler is the only one, and through a record otherwise (pytest's caplog)."""
+
 from __future__ import annotations
 
 import io
@@ -11,10 +12,17 @@ import uuid
 import pytest
 
 from infra.runtime.logs import BatchedStreamHandler, JsonFormatter, log_fields
+
 from tests.support import wait_until
 
-FIELDS = {"method": "POST", "route": "/v1/transactions", "status": 202, "duration_ms": 1.25, "account_id": None,
-          "note": "card 4111111111111111"}
+FIELDS = {
+    "method": "POST",
+    "route": "/v1/transactions",
+    "status": 202,
+    "duration_ms": 1.25,
+    "account_id": None,
+    "note": "card 4111111111111111",
+}
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The HTTP metrics' labels stay bounded whatever a caller sends: a route template or ``unmatched``, a
 standard method or ``other``, a registered status or its class; never one series per hostile value."""
+
 import ast
 import random
 import string
@@ -10,8 +11,9 @@ import pytest
 from flask import Flask, Response
 from prometheus_client import CollectorRegistry
 
-from gateway_api.adapters.metrics import ApiMetrics
 from infra.runtime.metrics import STANDARD_METHODS, instrument_flask, metrics_for
+
+from gateway_api.adapters.metrics import ApiMetrics
 
 REGISTERED_STATUSES = {str(status.value) for status in HTTPStatus}
 STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"}
@@ -35,13 +37,21 @@ def client(registry):
 
 
 def labels(registry, name: str) -> set[str]:
-    return {sample.labels[name] for metric in registry.collect() for sample in metric.samples
-            if sample.name == "unit_http_requests_total"}
+    return {
+        sample.labels[name]
+        for metric in registry.collect()
+        for sample in metric.samples
+        if sample.name == "unit_http_requests_total"
+    }
 
 
 def series(registry) -> int:
-    return sum(1 for metric in registry.collect() for sample in metric.samples
-               if sample.name.startswith("unit_http_request") and not sample.name.endswith("_created"))
+    return sum(
+        1
+        for metric in registry.collect()
+        for sample in metric.samples
+        if sample.name.startswith("unit_http_request") and not sample.name.endswith("_created")
+    )
 
 
 def test_a_status_outside_the_registered_ones_is_labelled_by_its_class(client, registry):
@@ -83,7 +93,9 @@ def module_level_metrics(path: Path) -> list[str]:
 
 
 def test_no_module_creates_a_metric_at_import():
-    sources = [path for package in ("infra", "processor", "gateway_api", "panel") for path in (ROOT / package).rglob("*.py")]
+    sources = [
+        path for package in ("infra", "processor", "gateway_api", "panel") for path in (ROOT / package).rglob("*.py")
+    ]
     assert [place for path in sources for place in module_level_metrics(path)] == []
 
 

@@ -1,5 +1,6 @@
 """Large quotas are counted in blocks reserved from the shared store (infra.runtime.rate_limits.Reservations):
 one store write per block, and still never more than the quota across the processes sharing it."""
+
 from __future__ import annotations
 
 import threading

@@ -1,4 +1,5 @@
 """infra.runtime.redaction: what a log line or a DLQ payload may carry, masked; what it must keep, kept."""
+
 import json
 import logging
 
@@ -30,7 +31,7 @@ MASKED = [
     ("card verification value", '"card_verification_value": "555"', '"card_verification_value": "***"'),
     ("python repr", "{'cvv': '123', 'x': 1}", "{'cvv': '***', 'x': 1}"),
     ("escaped JSON in a log string", r'"msg": "body {\"cvv\": \"123\"}"', r'"msg": "body {\"cvv\": \"***\"}"'),
-    ("escaped twice", r'{\\\"cvv\\\": \\\" 123\\\"}', r'{\\\"cvv\\\": \\\" ***\\\"}'),
+    ("escaped twice", r"{\\\"cvv\\\": \\\" 123\\\"}", r"{\\\"cvv\\\": \\\" ***\\\"}"),
     ("five digits under a cvv key", '{"cvv": "12345"}', '{"cvv": "***"}'),
     ("uppercase key", '{"CVV": "123"}', '{"CVV": "***"}'),
     # re.IGNORECASE matches these letters to ASCII ones: so must the cheap check in front of the pattern.
@@ -43,7 +44,7 @@ MASKED = [
     ("four spaces", "card 4111    1111    1111    1111", "card ************1111"),
     ("sixteen separators", "4" + " " * 16 + "111111111111111", "************1111"),
     ("a key spelled with JSON escapes", r'{"\u0063vv":"123"}', '{"cvv":"***"}'),
-    ("escaped keys escaped again", r'{\"\\u0063\\u0076v\":\"123\"}', r'{\"cvv\":\"***\"}'),
+    ("escaped keys escaped again", r"{\"\\u0063\\u0076v\":\"123\"}", r"{\"cvv\":\"***\"}"),
     ("a cvv in a list", '{"cvv":["123"]}', '{"cvv":["***"]}'),
     ("a cvv in nested lists", '{"cvv": [ [ "123" ] ]}', '{"cvv": [ [ "***" ] ]}'),
 ]
@@ -107,8 +108,9 @@ def test_text_without_a_cvv_key_skips_the_pattern_and_keeps_its_numbers_masked()
     assert mask_card_numbers(line) == line.replace("4111111111111111", "************1111")
 
 
-@pytest.mark.parametrize("hostile", ["cvv" * 5500, "a" * 8000 + "-" * 8000, '"cvv":' + " " * 16000,
-                                     "security_code" * 1300, "1." * 8000])
+@pytest.mark.parametrize(
+    "hostile", ["cvv" * 5500, "a" * 8000 + "-" * 8000, '"cvv":' + " " * 16000, "security_code" * 1300, "1." * 8000]
+)
 def test_hostile_text_is_masked_in_linear_time(hostile):
     """A DLQ payload is whatever someone wrote to the topic (up to the broker's message size). With an
     unbounded repetition the masking of 16 KiB took seconds (quadratic backtracking); a margin of
@@ -126,10 +128,12 @@ def test_the_ascii_pattern_finds_exactly_what_the_general_one_finds_in_ascii_tex
 
     from infra.runtime.redaction import _CARD_LIKE, _CARD_LIKE_ASCII
 
-    rnd, alphabet = Random(25), "0123456789 \t.-a_:\""
+    rnd, alphabet = Random(25), '0123456789 \t.-a_:"'
     for _ in range(50_000):
         text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 80)))
-        assert [m.span() for m in _CARD_LIKE_ASCII.finditer(text)] == [m.span() for m in _CARD_LIKE.finditer(text)], text
+        assert [m.span() for m in _CARD_LIKE_ASCII.finditer(text)] == [m.span() for m in _CARD_LIKE.finditer(text)], (
+            text
+        )
 
 
 @pytest.mark.parametrize(

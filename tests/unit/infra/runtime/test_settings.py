@@ -42,13 +42,16 @@ def test_env_reader_names_a_missing_required_variable():
 STRONG = "s" * 16 + "T" * 16
 
 
-@pytest.mark.parametrize("value, reason", [
-    ("change-me-admin-token", "is a template placeholder"),
-    ("CHANGE-ME" + "x" * 40, "is a template placeholder"),
-    (DEV_ADMIN_TOKEN, "is a development default"),
-    (DEV_SECRET_PEPPER, "is a development default"),
-    ("x" * 31, "is shorter than 32 characters"),
-])
+@pytest.mark.parametrize(
+    "value, reason",
+    [
+        ("change-me-admin-token", "is a template placeholder"),
+        ("CHANGE-ME" + "x" * 40, "is a template placeholder"),
+        (DEV_ADMIN_TOKEN, "is a development default"),
+        (DEV_SECRET_PEPPER, "is a development default"),
+        ("x" * 31, "is shorter than 32 characters"),
+    ],
+)
 def test_a_weak_secret_is_refused_with_a_message_naming_the_variable_but_not_the_value(value, reason):
     with pytest.raises(ConfigurationError, match=f"^GATEWAY_ADMIN_TOKEN {reason}") as refused:
         EnvReader({"GATEWAY_ADMIN_TOKEN": value}).secret("GATEWAY_ADMIN_TOKEN")
@@ -66,20 +69,25 @@ def test_development_secrets_pass_only_with_the_explicit_opt_in():
     assert env.secret("GATEWAY_ADMIN_TOKEN").reveal() == DEV_ADMIN_TOKEN
     assert EnvReader({"GATEWAY_ADMIN_TOKEN": STRONG}).secret("GATEWAY_ADMIN_TOKEN").reveal() == STRONG
     with pytest.raises(ConfigurationError):
-        EnvReader({"GATEWAY_ADMIN_TOKEN": DEV_ADMIN_TOKEN, "ALLOW_DEVELOPMENT_SECRETS": "false"}).secret("GATEWAY_ADMIN_TOKEN")
+        EnvReader({"GATEWAY_ADMIN_TOKEN": DEV_ADMIN_TOKEN, "ALLOW_DEVELOPMENT_SECRETS": "false"}).secret(
+            "GATEWAY_ADMIN_TOKEN"
+        )
 
 
 def test_a_reader_that_does_not_check_secrets_is_for_the_drift_test_only():
     assert EnvReader({"P": "change-me"}, check_secrets=False).secret("P").reveal() == "change-me"
 
 
-@pytest.mark.parametrize("url, refused", [
-    ("mysql+pymysql://gateway:change-me-gateway@mysql:3306/gateway", True),
-    ("mysql+pymysql://gateway:change%2Dme-gw@mysql:3306/gateway", True),  # URL-encoded
-    ("mysql+pymysql://gateway:Sh0rt-but-real@mysql:3306/gateway", False),  # the DBA's length policy
-    ("mysql+pymysql://root@127.0.0.1:3306/test", False),
-    ("sqlite:///var/gateway.db", False),
-])
+@pytest.mark.parametrize(
+    "url, refused",
+    [
+        ("mysql+pymysql://gateway:change-me-gateway@mysql:3306/gateway", True),
+        ("mysql+pymysql://gateway:change%2Dme-gw@mysql:3306/gateway", True),  # URL-encoded
+        ("mysql+pymysql://gateway:Sh0rt-but-real@mysql:3306/gateway", False),  # the DBA's length policy
+        ("mysql+pymysql://root@127.0.0.1:3306/test", False),
+        ("sqlite:///var/gateway.db", False),
+    ],
+)
 def test_a_placeholder_database_password_is_refused_without_echoing_the_url(url, refused):
     env = EnvReader({"DATABASE_URL": url})
     if not refused:
@@ -94,9 +102,13 @@ def test_the_kafka_password_is_required_with_sasl_and_never_a_placeholder():
     with pytest.raises(ConfigurationError, match="KAFKA_SASL_PASSWORD is required"):
         KafkaSettings.from_env(EnvReader({"KAFKA_SASL_MECHANISM": "SCRAM-SHA-512"}))
     with pytest.raises(ConfigurationError, match="KAFKA_SASL_PASSWORD is a template placeholder"):
-        KafkaSettings.from_env(EnvReader({"KAFKA_SASL_MECHANISM": "SCRAM-SHA-512", "KAFKA_SASL_PASSWORD": "change-me-x"}))
+        KafkaSettings.from_env(
+            EnvReader({"KAFKA_SASL_MECHANISM": "SCRAM-SHA-512", "KAFKA_SASL_PASSWORD": "change-me-x"})
+        )
     # Strimzi generates 12 characters: another system's policy, accepted.
-    strimzi = KafkaSettings.from_env(EnvReader({"KAFKA_SASL_MECHANISM": "SCRAM-SHA-512", "KAFKA_SASL_PASSWORD": "aB3dE6gH9jK2"}))
+    strimzi = KafkaSettings.from_env(
+        EnvReader({"KAFKA_SASL_MECHANISM": "SCRAM-SHA-512", "KAFKA_SASL_PASSWORD": "aB3dE6gH9jK2"})
+    )
     assert strimzi.sasl_password.reveal() == "aB3dE6gH9jK2"
     assert not KafkaSettings.from_env(EnvReader({})).sasl_password  # no SASL, no password
 
@@ -118,8 +130,10 @@ def test_migrations_read_only_their_database_settings_and_still_refuse_a_placeho
     from gateway_api.settings import MigrationSettings as LedgerMigration
     from processor.settings import MigrationSettings as ProcessorMigration
 
-    for migration, default in ((ProcessorMigration, "sqlite:///var/processor.db"),
-                               (LedgerMigration, "sqlite:///var/gateway.db")):
+    for migration, default in (
+        (ProcessorMigration, "sqlite:///var/processor.db"),
+        (LedgerMigration, "sqlite:///var/gateway.db"),
+    ):
         env = EnvReader({})
         assert migration.from_env(env).database_url == default
         assert env.names_read == {"DATABASE_URL", "LOG_LEVEL"} and env.names_required == set()

@@ -1,4 +1,5 @@
 """`make run`'s console: readable lines in a terminal, the JSON as written otherwise (infra/stack/console.py)."""
+
 from __future__ import annotations
 
 import io
@@ -25,8 +26,17 @@ def json_line(message: str, exc_info=None, **fields) -> str:
 
 
 def test_an_access_line_reads_as_time_level_request_and_the_fields_that_matter():
-    line = json_line("request", method="POST", route="/v1/transactions", path="/v1/transactions", status=202,
-                     duration_ms=3.14, account_id="acct_1", operator=None, request_id="req 1")
+    line = json_line(
+        "request",
+        method="POST",
+        route="/v1/transactions",
+        path="/v1/transactions",
+        status=202,
+        duration_ms=3.14,
+        account_id="acct_1",
+        operator=None,
+        request_id="req 1",
+    )
 
     shown = readable(line)
 
@@ -39,6 +49,7 @@ def test_other_lines_show_their_message_and_fields_and_an_exception_below():
         raise ValueError("boom")
     except ValueError:
         import sys
+
         line = json_line("batch failed", exc_info=sys.exc_info(), batch_size=3, retry_in_s=0.5)
 
     first, *rest = readable(line).splitlines()
@@ -52,10 +63,16 @@ def test_what_is_not_a_service_log_line_is_shown_as_written(line):
     assert readable(line) == line
 
 
-@pytest.mark.parametrize("log_format, console, readable_lines", [
-    ("auto", Terminal(), True), ("auto", io.StringIO(), False), ("auto", None, False),
-    ("text", io.StringIO(), True), ("json", Terminal(), False),
-])
+@pytest.mark.parametrize(
+    "log_format, console, readable_lines",
+    [
+        ("auto", Terminal(), True),
+        ("auto", io.StringIO(), False),
+        ("auto", None, False),
+        ("text", io.StringIO(), True),
+        ("json", Terminal(), False),
+    ],
+)
 def test_the_console_is_readable_in_a_terminal_or_when_asked(log_format, console, readable_lines):
     line = json_line("started")
 

@@ -1,6 +1,7 @@
 import pytest
 
 from infra.runtime.settings import Secret
+
 from panel.adapters.vault import CredentialVault
 from panel.domain.credential import Credential
 

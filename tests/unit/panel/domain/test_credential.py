@@ -3,15 +3,19 @@ import base64
 import pytest
 
 from infra.kernel.principals import ADMIN, MERCHANT, Principal
+
 from panel.domain.credential import Credential
 
 
-@pytest.mark.parametrize("principal, account, visible", [
-    (Principal(MERCHANT, "A"), "A", True),
-    (Principal(MERCHANT, "A"), "B", False),
-    (Principal(MERCHANT, "A"), "", False),
-    (Principal(ADMIN), "B", True),
-])
+@pytest.mark.parametrize(
+    "principal, account, visible",
+    [
+        (Principal(MERCHANT, "A"), "A", True),
+        (Principal(MERCHANT, "A"), "B", False),
+        (Principal(MERCHANT, "A"), "", False),
+        (Principal(ADMIN), "B", True),
+    ],
+)
 def test_merchants_see_only_their_own_account_and_operators_see_all(principal, account, visible):
     assert principal.may_see(account) is visible
 

@@ -1,4 +1,5 @@
 """Every rule, in the order the processor applies them, with its boundaries."""
+
 from datetime import datetime
 from decimal import Decimal
 
@@ -17,8 +18,14 @@ GOOD = dict(number=VISA, name="Ada Lovelace", month=12, year=2030, cvv_length=3,
 
 def decide(**changes):
     fields = GOOD | changes
-    card = CreditCard(fields["number"], fields["name"], fields["month"], fields["year"], fields["cvv_length"],
-                      fields.get("unreadable"))
+    card = CreditCard(
+        fields["number"],
+        fields["name"],
+        fields["month"],
+        fields["year"],
+        fields["cvv_length"],
+        fields.get("unreadable"),
+    )
     return Transaction("tx-1", "acct-1", to_money(fields["amount"]), card, None).decide(NOW)
 
 
@@ -58,10 +65,14 @@ def decide(**changes):
         ({"amount": "abc"}, "the amount must be greater than 1"),
         ({"amount": None}, "the amount must be greater than 1"),
         # Card fields that could not be read arrive empty; their own reason comes first.
-        ({"unreadable": NOT_ENCRYPTED, "number": "", "cvv_length": None, "name": "", "month": None, "year": None},
-         "card data is not encrypted"),
-        ({"unreadable": UNDECRYPTABLE, "number": "", "cvv_length": None, "name": "", "month": None, "year": None},
-         "card data could not be decrypted"),
+        (
+            {"unreadable": NOT_ENCRYPTED, "number": "", "cvv_length": None, "name": "", "month": None, "year": None},
+            "card data is not encrypted",
+        ),
+        (
+            {"unreadable": UNDECRYPTABLE, "number": "", "cvv_length": None, "name": "", "month": None, "year": None},
+            "card data could not be decrypted",
+        ),
     ],
 )
 def test_applies_each_rule_with_its_message(changes, message):
@@ -112,8 +123,10 @@ def test_an_amount_beyond_the_money_rule_is_rejected_and_stored_without_amount()
     assert outcome.error_message == "the amount must be greater than 1" and outcome.amount is None
 
 
-@pytest.mark.parametrize("number, brand", [("6362970000457013", "elo"), ("6062826786276634", "hipercard"),
-                                           ("3841001111222233338", "hipercard")])
+@pytest.mark.parametrize(
+    "number, brand",
+    [("6362970000457013", "elo"), ("6062826786276634", "hipercard"), ("3841001111222233338", "hipercard")],
+)
 def test_elo_and_hipercard_cards_are_approved_under_their_own_brand(number, brand):
     outcome = decide(number=number)
     assert (outcome.status, outcome.card_brand, outcome.card_last4) == ("approved", brand, number[-4:])

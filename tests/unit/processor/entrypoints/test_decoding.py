@@ -3,6 +3,7 @@
 Card fields are read the same leniently whether they arrive encrypted (today's contract) or in
 clear (the old one, with ACCEPT_PLAINTEXT_CARDS=true): the coercion tests run on both.
 """
+
 import json
 from datetime import datetime
 from decimal import Decimal
@@ -10,16 +11,23 @@ from decimal import Decimal
 import pytest
 
 from processor.entrypoints.card_data import CardDataReader
-from processor.entrypoints.decoding import Unusable, decode as decode_with
+from processor.entrypoints.decoding import Unusable
+from processor.entrypoints.decoding import decode as decode_with
 from tests.support.transactions import TEST_CIPHER, encrypted
 
 PLAINTEXT_READER = CardDataReader(TEST_CIPHER, accept_plaintext=True)
 ENCRYPTED_READER = CardDataReader(TEST_CIPHER, accept_plaintext=False)
 
 FULL = {
-    "id": "tx-1", "account_id": "acct-1", "amount": "10.50", "credit_card_number": "4111111111111111",
-    "credit_card_name": "Ada", "credit_card_expiration_month": 12, "credit_card_expiration_year": 2030,
-    "credit_card_cvv": "123", "created_at": "2026-06-15T12:00:00.5+02:00",
+    "id": "tx-1",
+    "account_id": "acct-1",
+    "amount": "10.50",
+    "credit_card_number": "4111111111111111",
+    "credit_card_name": "Ada",
+    "credit_card_expiration_month": 12,
+    "credit_card_expiration_year": 2030,
+    "credit_card_cvv": "123",
+    "created_at": "2026-06-15T12:00:00.5+02:00",
 }
 
 
@@ -44,7 +52,12 @@ def decode_as(contract, payload):
 def test_decodes_the_documented_fields(contract):
     item = decode_as(contract, raw(contract))
     assert (item.id, item.account_id, item.amount, item.card_number, item.cvv_length) == (
-        "tx-1", "acct-1", Decimal("10.50"), "4111111111111111", 3)
+        "tx-1",
+        "acct-1",
+        Decimal("10.50"),
+        "4111111111111111",
+        3,
+    )
     assert (item.card_name, item.expiration_month, item.expiration_year) == ("Ada", 12, 2030)
     assert item.created_at == datetime(2026, 6, 15, 10, 0, 0, 500000) and item.card_unreadable is None
 
@@ -114,6 +127,7 @@ def test_json_that_orjson_refuses_still_decodes():
 
 # -- card data: encrypted, refused in clear, or unreadable ----------------------------------------
 
+
 def test_clear_card_fields_are_not_read_unless_plaintext_is_accepted():
     item = decode_with(raw("plaintext"), ENCRYPTED_READER)
     assert item.card_unreadable == "not encrypted"
@@ -127,17 +141,20 @@ def test_an_encrypted_card_wins_over_clear_fields_sent_alongside():
     assert (item.card_number, item.cvv_length) == ("4111111111111111", 3)
 
 
-@pytest.mark.parametrize("tamper", [
-    lambda m: m | {"id": "tx-2"},  # the ciphertext of another transaction
-    lambda m: m | {"account_id": "acct-2"},
-    lambda m: m | {"amount": "999.00"},
-    lambda m: m | {"card": m["card"] | {"kid": "k-unknown"}},
-    lambda m: m | {"card": m["card"] | {"ct": m["card"]["ct"][:-8] + "AAAAAAA="}},
-    lambda m: m | {"card": "4111111111111111"},
-    lambda m: m | {"card": {"kid": "test-1", "ct": 12}},
-    lambda m: m | {"card": m["card"] | {"kid": "4111111111111111"}},  # never echoed into the log
-    lambda m: m | {"card": m["card"] | {"kid": "x" * 500}},
-])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda m: m | {"id": "tx-2"},  # the ciphertext of another transaction
+        lambda m: m | {"account_id": "acct-2"},
+        lambda m: m | {"amount": "999.00"},
+        lambda m: m | {"card": m["card"] | {"kid": "k-unknown"}},
+        lambda m: m | {"card": m["card"] | {"ct": m["card"]["ct"][:-8] + "AAAAAAA="}},
+        lambda m: m | {"card": "4111111111111111"},
+        lambda m: m | {"card": {"kid": "test-1", "ct": 12}},
+        lambda m: m | {"card": m["card"] | {"kid": "4111111111111111"}},  # never echoed into the log
+        lambda m: m | {"card": m["card"] | {"kid": "x" * 500}},
+    ],
+)
 def test_card_data_that_does_not_open_marks_the_transaction_and_counts_the_cause(tamper):
     reader = CardDataReader(TEST_CIPHER, accept_plaintext=True)
     item = decode_with(json.dumps(tamper(encrypted(FULL))).encode(), reader)
@@ -149,6 +166,7 @@ def test_card_data_that_does_not_open_marks_the_transaction_and_counts_the_cause
 
 # -- the CVV: only its length travels (issue 23); messages sealed before still decode --------------
 
+
 def sealed(card: dict) -> bytes:
     message = {"id": "tx-1", "account_id": "acct-1", "amount": "10.50"}
     return json.dumps(message | {"card": TEST_CIPHER.seal(card, "tx-1", "acct-1", "10.50")}).encode()
@@ -157,10 +175,18 @@ def sealed(card: dict) -> bytes:
 CARD = {"number": "4111111111111111", "name": "Ada", "expiration_month": 12, "expiration_year": 2030}
 
 
-@pytest.mark.parametrize("cvv_field, length", [
-    ({"cvv_length": 3}, 3), ({"cvv_length": 4}, 4),  # as the API seals it today
-    ({"cvv": "123"}, 3), ({"cvv": "1234"}, 4), ({"cvv": "12x"}, None),  # sealed before issue 23
-    ({"cvv_length": "3"}, None), ({"cvv_length": True}, None), ({}, None),
-])
+@pytest.mark.parametrize(
+    "cvv_field, length",
+    [
+        ({"cvv_length": 3}, 3),
+        ({"cvv_length": 4}, 4),  # as the API seals it today
+        ({"cvv": "123"}, 3),
+        ({"cvv": "1234"}, 4),
+        ({"cvv": "12x"}, None),  # sealed before issue 23
+        ({"cvv_length": "3"}, None),
+        ({"cvv_length": True}, None),
+        ({}, None),
+    ],
+)
 def test_the_cvv_length_comes_from_today_s_field_or_from_an_older_message_s_value(cvv_field, length):
     assert decode_with(sealed(CARD | cvv_field), ENCRYPTED_READER).cvv_length == length

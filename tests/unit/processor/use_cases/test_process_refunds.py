@@ -1,4 +1,5 @@
 """The use case against an in-memory repository."""
+
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -13,8 +14,9 @@ PAID = Payment("tx-1", "acct-1", "approved", Decimal("100.00"), NOW - timedelta(
 
 
 def request(amount="10.00", **changes) -> RefundRequest:
-    fields = dict(id="re_1", transaction_id="tx-1", account_id="acct-1",
-                  amount=None if amount is None else Decimal(amount))
+    fields = dict(
+        id="re_1", transaction_id="tx-1", account_id="acct-1", amount=None if amount is None else Decimal(amount)
+    )
     return RefundRequest(**(fields | changes))
 
 

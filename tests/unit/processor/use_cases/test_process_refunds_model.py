@@ -4,10 +4,12 @@ The model: a payment has an approved amount and a refunded total; a refund succe
 is approved, young enough and what it asks (everything left, when it asks nothing) is positive and
 fits; a refund id is decided once.
 """
+
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from hypothesis import settings, strategies as st
+from hypothesis import settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from processor.domain.refunds import Payment, RefundRequest
@@ -40,7 +42,9 @@ class RefundMachine(RuleBasedStateMachine):
         requests = []
         for _ in range(batch):
             self.next_id += 1
-            requests.append(RefundRequest(f"re_{self.next_id}", payment, "acct", None if cents is None else _money(cents)))
+            requests.append(
+                RefundRequest(f"re_{self.next_id}", payment, "acct", None if cents is None else _money(cents))
+            )
         outcomes = self.use_case(requests).outcomes
         for request, outcome in zip(requests, outcomes):
             expected = self._model_decides(payment, cents)
@@ -53,8 +57,9 @@ class RefundMachine(RuleBasedStateMachine):
             return
         refund_id = data.draw(st.sampled_from(sorted(self.model_outcomes)))
         outcome = self.use_case([RefundRequest(refund_id, "tx-approved", "acct", _money(1))]).outcomes[0]
-        assert (outcome.status, None if outcome.amount is None else _cents(outcome.amount)) == \
-            self.model_outcomes[refund_id]
+        assert (outcome.status, None if outcome.amount is None else _cents(outcome.amount)) == self.model_outcomes[
+            refund_id
+        ]
 
     @invariant()
     def never_more_than_approved(self):

@@ -1,4 +1,5 @@
 """The use case with fakes that subclass the real ports."""
+
 from datetime import datetime
 from decimal import Decimal
 
@@ -39,8 +40,17 @@ class FakePublisher(ResultPublisher):
 
 
 def tx(id, amount="10.00", **changes):
-    fields = dict(id=id, account_id="acct", amount=Decimal(amount), card_number="4111111111111111",
-                  card_name="Ada", expiration_month=12, expiration_year=2030, cvv_length=3, created_at=None)
+    fields = dict(
+        id=id,
+        account_id="acct",
+        amount=Decimal(amount),
+        card_number="4111111111111111",
+        card_name="Ada",
+        expiration_month=12,
+        expiration_year=2030,
+        cvv_length=3,
+        created_at=None,
+    )
     return TransactionInput(**(fields | changes))
 
 
