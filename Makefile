@@ -23,10 +23,11 @@ install: $(INSTALLED)
 run: $(INSTALLED)
 	@$(PY) -m infra.stack
 
-## Style rules (ruff), layer contracts (import-linter) and types (mypy, held to mypy-baseline.txt, which only
+## Style rules and the formatter (ruff; `ruff format .` and `ruff check --fix .` apply them), layer contracts (import-linter) and types (mypy, held to mypy-baseline.txt, which only
 ## shrinks: tools/mypy_baseline.py), all configured in pyproject.toml. `make test` runs them too (tests/unit/test_lint.py).
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) tools/mypy_baseline.py
 
@@ -58,25 +59,25 @@ test-deploy: $(INSTALLED)
 
 ## Throughput of the processor: BENCH_N transactions pre-filled, timed until all results are out.
 bench-processor: $(INSTALLED)
-	$(PY) -m tests.benchmarks.processor
+	$(PY) -m benchmarks.processor
 
 ## Throughput and latency of the API next to a bare-Flask ceiling, in one run (wrk + an open-loop generator; BENCH_API_*).
 bench-api: $(INSTALLED)
-	$(PY) -m tests.benchmarks.api
+	$(PY) -m benchmarks.api
 
 ## The embedded stack as `make run` starts it at a constant rate: per-minute API and decided percentiles, CPU per
 ## transaction of every process (BENCH_SOAK_RATE, 150/s; BENCH_SOAK_MINUTES, 30).
 bench-soak: $(INSTALLED)
-	$(PY) -m tests.benchmarks.soak
+	$(PY) -m benchmarks.soak
 
 ## Webhook latency: BENCH_WEBHOOKS_N decisions at BENCH_WEBHOOKS_RATE/s, decision -> local receiver percentiles.
 bench-webhooks: $(INSTALLED)
-	$(PY) -m tests.benchmarks.webhooks
+	$(PY) -m benchmarks.webhooks
 
 ## Refund rounds under kills: BENCH_REFUNDS_ROUNDS (10,000) rounds of 5-20 concurrent refunds while the processor and
 ## the results consumer are SIGKILLed in turn every BENCH_REFUNDS_KILL_EVERY (10) s; prints rounds, refunds decided, kills and over-refunds.
 bench-refunds: $(INSTALLED)
-	$(PY) -m tests.benchmarks.refunds
+	$(PY) -m benchmarks.refunds
 
 ## Refresh the docs' pictures of the panel (docs/panel.png, an operator's live view; docs/reports.png;
 ## docs/webhooks.png) from a real browser run. Opt-in: the test suite itself never writes them (its

@@ -5,6 +5,7 @@ With no argument it tries the port of every service this image can run (API, pan
 results consumer): one container runs one service, so "one of them answers" means "the
 service of this container is up". Standard library only, no settings read.
 """
+
 from __future__ import annotations
 
 import sys

@@ -13,6 +13,7 @@ setting is one line on stderr naming the variable, and exit code 2. Under `make 
 
     set -a; . var/gateway.env; set +a        # the running API's settings (pepper, database, ...)
 """
+
 from __future__ import annotations
 
 import getpass
@@ -25,9 +26,9 @@ from datetime import timedelta
 import click
 from flask import current_app, has_app_context
 
-from infra.db import migrate
-from infra.logs import configure_logging
-from infra.settings import from_env_or_exit
+from infra.runtime.db import migrate
+from infra.runtime.logs import configure_logging
+from infra.runtime.settings import from_env_or_exit
 
 from gateway_api.domain.audit import CLI, Actor, AuditRecord, ChainHead, Origin
 from gateway_api.domain.errors import GatewayError
@@ -35,7 +36,6 @@ from gateway_api.migrations import SCRIPT_LOCATION
 from gateway_api.settings import MigrationSettings
 from gateway_api.web import presenters
 from gateway_api.web.operators import operator as _operator  # the API's shape, one definition
-
 
 # The API's secrets (its pepper above all: a secret hashed with another one never signs in) are
 # those of the running API; `make run` writes them where one line loads them.
@@ -90,8 +90,9 @@ def accounts_cli() -> None:
 def _audit(action: str, object_type: str, object_id: str, account_id: str | None = None) -> None:
     """The command line holds the database, not a credential: its entries name the OS user."""
     actor = Actor(CLI, f"cli:{_os_user()}", "database")
-    _services().audit.record(AuditRecord(actor, action, object_type, object_id, Origin(None, "cli"), "succeeded",
-                                         account_id))
+    _services().audit.record(
+        AuditRecord(actor, action, object_type, object_id, Origin(None, "cli"), "succeeded", account_id)
+    )
 
 
 def _os_user() -> str:
@@ -156,8 +157,11 @@ def disable_operator(name: str) -> None:
     _print(_operator(operator))
 
 
-@operators_cli.command("require-second-factor", help="Require a TOTP code at the operator's panel sign-in; "
-                                                     "prints the secret and otpauth:// URI for the app (once).")
+@operators_cli.command(
+    "require-second-factor",
+    help="Require a TOTP code at the operator's panel sign-in; "
+    "prints the secret and otpauth:// URI for the app (once).",
+)
 @click.argument("name")
 def require_second_factor(name: str) -> None:
     factor = _services().operators.require_second_factor(name)
@@ -167,7 +171,7 @@ def require_second_factor(name: str) -> None:
 
 @operators_cli.command("list", help="Every operator, without credentials.")
 def list_operators() -> None:
-    _print({"data": [_operator(o) for o in _services().operators.all()]})
+    _print({"data": [_operator(o) for o in _services().operators.every_operator()]})
 
 
 @click.group("audit", help="The audit trail (docs/integrate.md, Audit trail).", cls=_Group)
@@ -175,8 +179,11 @@ def audit_cli() -> None:
     _logs_to_stderr()
 
 
-@audit_cli.command("verify", help="Check every entry's HMAC and chain; with --head, that the chain still reaches "
-                                  "the last exported head. Exit 1 naming the first bad entry.")
+@audit_cli.command(
+    "verify",
+    help="Check every entry's HMAC and chain; with --head, that the chain still reaches "
+    "the last exported head. Exit 1 naming the first bad entry.",
+)
 @click.option("--head", "head_text", default=None, help="SEQ:HASH, as the metric and the periodic log line give it")
 def verify_audit(head_text: str | None) -> None:
     try:
@@ -184,8 +191,15 @@ def verify_audit(head_text: str | None) -> None:
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--head") from None
     result = _services().audit.verify(head)
-    _print({"ok": result.ok, "checked": result.checked, "head": str(result.head), "first_bad": result.first_bad,
-            "problem": result.problem or None})
+    _print(
+        {
+            "ok": result.ok,
+            "checked": result.checked,
+            "head": str(result.head),
+            "first_bad": result.first_bad,
+            "problem": result.problem or None,
+        }
+    )
     if not result.ok:
         raise SystemExit(1)
 
@@ -195,8 +209,11 @@ def audit_head() -> None:
     _print({"head": str(_services().audit.head())})
 
 
-@accounts_cli.command("set-rate-limit", help="Override the account's request rate (requests per second; bursts "
-                                             "of twice that pass), or go back to the default with --default.")
+@accounts_cli.command(
+    "set-rate-limit",
+    help="Override the account's request rate (requests per second; bursts "
+    "of twice that pass), or go back to the default with --default.",
+)
 @click.argument("account_id")
 @click.option("--per-second", type=int, default=None, help="requests per second")
 @click.option("--default", "use_default", is_flag=True, help="the documented default (100/s)")
@@ -211,8 +228,9 @@ def idempotency_cli() -> None:
     _logs_to_stderr()
 
 
-@idempotency_cli.command("purge", help="Delete the keys older than GATEWAY_IDEMPOTENCY_TTL_HOURS (the results "
-                                       "consumer also does it hourly).")
+@idempotency_cli.command(
+    "purge", help="Delete the keys older than GATEWAY_IDEMPOTENCY_TTL_HOURS (the results consumer also does it hourly)."
+)
 def purge_keys() -> None:
     _print({"purged": _services().purge_expired_keys()})
 

@@ -12,13 +12,14 @@
   their live gauges drop out. /metrics is served by the master on METRICS_PORT (default 9100), a
   listener of its own that the ingress and compose's published ports never reach, and aggregates
   every worker's samples, process_cpu_seconds_total and process_resident_memory_bytes included:
-  the workers' sum (``post_worker_init``, infra/process_metrics.py);
+  the workers' sum (``post_worker_init``, infra/runtime/process_metrics.py);
 * migrations run once, in the master, before workers start (``migrate_if_enabled``, when
   AUTO_MIGRATE is on); the master then hands its workers AUTO_MIGRATE=false, so their
   ``build_services`` never race it (or each other) to create tables;
 * gunicorn's own log lines are JSON like the app's (``logger_class``);
 * no preload: librdkafka's threads do not survive fork, so every worker builds its own producer.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from infra.logs import gunicorn_logger_class
-from infra.settings import from_env_or_exit
+from infra.runtime.logs import gunicorn_logger_class
+from infra.runtime.settings import from_env_or_exit
 
 from gateway_api.settings import Settings
 
@@ -54,7 +55,7 @@ def on_starting(server) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for stale in directory.glob("*.db"):
         stale.unlink()
-    from infra.db import migrate_if_enabled
+    from infra.runtime.db import migrate_if_enabled
 
     from gateway_api.migrations import SCRIPT_LOCATION
 
@@ -64,15 +65,15 @@ def on_starting(server) -> None:
 
 def when_ready(server) -> None:
     """/metrics on METRICS_PORT, served by the master: every worker's samples, off the public port."""
-    from infra.metrics import serve_metrics
+    from infra.runtime.metrics import serve_metrics
 
     serve_metrics(_settings.metrics_port)
 
 
 def post_worker_init(worker) -> None:
-    from infra.process_metrics import start_in_worker
+    from infra.runtime.process_metrics import start_in_worker
 
-    start_in_worker()  # process_* metrics summed over the workers (infra/process_metrics.py)
+    start_in_worker()  # process_* metrics summed over the workers (infra/runtime/process_metrics.py)
 
 
 def child_exit(server, worker) -> None:

@@ -1,13 +1,23 @@
 """Configuration of the gateway API's processes, read from the environment in one place: the API (and
 its gunicorn master), the results consumer and the webhook dispatcher."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from infra.card_cipher import KEY_BYTES, CardDataKeys, decode_key, random_key_weakness
-from infra.kafka import KafkaSettings
-from infra.settings import (
-    DEV_AUDIT_HMAC_KEY, ConfigurationError, EnvReader, MigrationSettings as _MigrationSettings, Secret, ServiceSettings, WorkerSettings,
+from infra.runtime.aes_gcm import KEY_BYTES, decode_key, random_key_weakness
+from infra.runtime.card_cipher import CardDataKeys
+from infra.runtime.kafka import KafkaSettings
+from infra.runtime.settings import (
+    DEV_AUDIT_HMAC_KEY,
+    ConfigurationError,
+    EnvReader,
+    Secret,
+    ServiceSettings,
+    WorkerSettings,
+)
+from infra.runtime.settings import (
+    MigrationSettings as _MigrationSettings,
 )
 
 from gateway_api.domain.deliveries import DEFAULT_RETRY_SCHEDULE, RetrySchedule
@@ -58,7 +68,7 @@ class Settings(ServiceSettings):
     # replica; sqlite:///var/rate-limits.db shared by the workers of one machine; memory:// one process.
     rate_limit_storage_url: str = "memory://"
     rate_limit_key_prefix: str = "gateway"  # keys in the store start with it (several gateways, one Redis)
-    trusted_proxy_hops: int = 0  # 1 behind the ingress: the client address from X-Forwarded-For (infra.proxies)
+    trusted_proxy_hops: int = 0  # 1 behind the ingress: the client address from X-Forwarded-For (infra.runtime.proxies)
     # The ports a webhook URL may name; the operator may widen them (WEBHOOK_ALLOWED_PORTS=443,8443).
     webhook_allowed_ports: tuple[int, ...] = STANDARD_PORTS
 
@@ -71,21 +81,21 @@ class Settings(ServiceSettings):
             secret_pepper=env.secret("GATEWAY_SECRET_PEPPER"),
             card_data_keys=CardDataKeys.from_env(env),
             webhook_secrets_key=webhook_secrets_key(env),
-            admin_token_enabled=env.bool("GATEWAY_ADMIN_TOKEN_ENABLED", True),
+            admin_token_enabled=env.flag("GATEWAY_ADMIN_TOKEN_ENABLED", True),
             audit_hmac_key=env.secret("AUDIT_HMAC_KEY"),
             kafka=KafkaSettings.from_env(env),
-            publish_timeout_seconds=env.float("GATEWAY_PUBLISH_TIMEOUT_SECONDS", 5.0),
-            producer_linger_ms=env.int("GATEWAY_PRODUCER_LINGER_MS", cls.producer_linger_ms, minimum=0),
+            publish_timeout_seconds=env.number("GATEWAY_PUBLISH_TIMEOUT_SECONDS", 5.0),
+            producer_linger_ms=env.integer("GATEWAY_PRODUCER_LINGER_MS", cls.producer_linger_ms, minimum=0),
             idempotency_ttl_hours=idempotency_ttl_hours(env),
             auth_cache_seconds=_auth_cache_seconds(env),
-            web_concurrency=env.int("WEB_CONCURRENCY", 2, minimum=1),
-            web_threads=env.int("WEB_THREADS", 16, minimum=1),
-            prometheus_multiproc_dir=env.str("PROMETHEUS_MULTIPROC_DIR", ""),
-            metrics_port=env.int("METRICS_PORT", cls.metrics_port, minimum=0),
-            webhook_allow_private_urls=env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", False),
+            web_concurrency=env.integer("WEB_CONCURRENCY", 2, minimum=1),
+            web_threads=env.integer("WEB_THREADS", 16, minimum=1),
+            prometheus_multiproc_dir=env.text("PROMETHEUS_MULTIPROC_DIR", ""),
+            metrics_port=env.integer("METRICS_PORT", cls.metrics_port, minimum=0),
+            webhook_allow_private_urls=env.flag("WEBHOOK_ALLOW_PRIVATE_URLS", False),
             rate_limit_storage_url=_rate_limit_storage_url(env),
-            rate_limit_key_prefix=env.str("RATE_LIMIT_KEY_PREFIX", cls.rate_limit_key_prefix),
-            trusted_proxy_hops=env.int("TRUSTED_PROXY_HOPS", 0, minimum=0),
+            rate_limit_key_prefix=env.text("RATE_LIMIT_KEY_PREFIX", cls.rate_limit_key_prefix),
+            trusted_proxy_hops=env.integer("TRUSTED_PROXY_HOPS", 0, minimum=0),
             webhook_allowed_ports=webhook_allowed_ports(env),
         )
 
@@ -94,7 +104,7 @@ RATE_LIMIT_STORES = ("redis://", "rediss://", "sqlite:///", "memory://")
 
 
 def _rate_limit_storage_url(env: EnvReader) -> str:
-    url = env.str("RATE_LIMIT_STORAGE_URL", "sqlite:///var/rate-limits.db")
+    url = env.text("RATE_LIMIT_STORAGE_URL", "sqlite:///var/rate-limits.db")
     if not url.startswith(RATE_LIMIT_STORES):
         raise ConfigurationError(f"RATE_LIMIT_STORAGE_URL must start with one of {', '.join(RATE_LIMIT_STORES)}")
     return url
@@ -102,28 +112,30 @@ def _rate_limit_storage_url(env: EnvReader) -> str:
 
 def idempotency_ttl_hours(env: EnvReader) -> int:
     """How long a key replays; the API and the results consumer (which purges) must agree."""
-    return env.int("GATEWAY_IDEMPOTENCY_TTL_HOURS", 24, minimum=24)
+    return env.integer("GATEWAY_IDEMPOTENCY_TTL_HOURS", 24, minimum=24)
 
 
 def _auth_cache_seconds(env: EnvReader) -> float:
-    seconds = env.float("GATEWAY_AUTH_CACHE_SECONDS", 0.5)
+    seconds = env.number("GATEWAY_AUTH_CACHE_SECONDS", 0.5)
     if not 0 <= seconds <= MAX_AUTH_CACHE_SECONDS:
-        raise ConfigurationError(f"GATEWAY_AUTH_CACHE_SECONDS must be between 0 and {MAX_AUTH_CACHE_SECONDS:g}, "
-                                 f"got {seconds:g}")
+        raise ConfigurationError(
+            f"GATEWAY_AUTH_CACHE_SECONDS must be between 0 and {MAX_AUTH_CACHE_SECONDS:g}, got {seconds:g}"
+        )
     return seconds
 
 
 def webhook_secrets_key(env: EnvReader) -> Secret:
     """WEBHOOK_SECRETS_KEY: 32 random bytes, base64; the API encrypts with it, the dispatcher decrypts.
-    Weak values (placeholder, `make run`'s, not random) are refused like every secret (infra.settings)."""
+    Weak values (placeholder, `make run`'s, not random) are refused like every secret (infra.runtime.settings)."""
     key = env.secret("WEBHOOK_SECRETS_KEY")
     try:
         raw = decode_key(key.reveal())
     except ValueError:
         raw = b""
     if len(raw) != KEY_BYTES:
-        raise ConfigurationError("WEBHOOK_SECRETS_KEY must be 32 random bytes, base64-encoded "
-                                 "(`openssl rand -base64 32`)")
+        raise ConfigurationError(
+            "WEBHOOK_SECRETS_KEY must be 32 random bytes, base64-encoded (`openssl rand -base64 32`)"
+        )
     env.refuse_if_weak("WEBHOOK_SECRETS_KEY", random_key_weakness(raw))
     return key
 
@@ -150,10 +162,10 @@ class ResultsSettings(WorkerSettings):
         return cls(
             **cls.shared_from_env(env),
             kafka=KafkaSettings.from_env(env),
-            group_id=env.str("RESULTS_GROUP_ID", cls.group_id),
+            group_id=env.text("RESULTS_GROUP_ID", cls.group_id),
             idempotency_ttl_hours=idempotency_ttl_hours(env),
             audit_hmac_key=env.secret("AUDIT_HMAC_KEY"),
-            audit_check_seconds=env.float("AUDIT_CHECK_SECONDS", cls.audit_check_seconds),
+            audit_check_seconds=env.number("AUDIT_CHECK_SECONDS", cls.audit_check_seconds),
         )
 
 
@@ -179,10 +191,14 @@ class WebhookSettings(WorkerSettings):
 
     def __post_init__(self):
         if not 0 < self.timeout_seconds <= MAX_WEBHOOK_TIMEOUT_SECONDS:
-            raise ConfigurationError(f"WEBHOOK_TIMEOUT_SECONDS must be above 0 and at most {MAX_WEBHOOK_TIMEOUT_SECONDS:g}")
+            raise ConfigurationError(
+                f"WEBHOOK_TIMEOUT_SECONDS must be above 0 and at most {MAX_WEBHOOK_TIMEOUT_SECONDS:g}"
+            )
         if self.lease_seconds < 2 * self.timeout_seconds:
-            raise ConfigurationError("WEBHOOK_LEASE_SECONDS must be at least twice WEBHOOK_TIMEOUT_SECONDS "
-                                     f"({2 * self.timeout_seconds:g}), or a slow delivery could be sent twice at once")
+            raise ConfigurationError(
+                "WEBHOOK_LEASE_SECONDS must be at least twice WEBHOOK_TIMEOUT_SECONDS "
+                f"({2 * self.timeout_seconds:g}), or a slow delivery could be sent twice at once"
+            )
 
     @classmethod
     def from_env(cls, env: EnvReader | None = None) -> "WebhookSettings":
@@ -190,18 +206,18 @@ class WebhookSettings(WorkerSettings):
         return cls(
             **cls.shared_from_env(env),
             secrets_key=webhook_secrets_key(env),
-            allow_private_urls=env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", False),
+            allow_private_urls=env.flag("WEBHOOK_ALLOW_PRIVATE_URLS", False),
             allowed_ports=webhook_allowed_ports(env),
-            retry_schedule=_retry_schedule(env.str("WEBHOOK_RETRY_SCHEDULE", DEFAULT_RETRY_SCHEDULE)),
-            timeout_seconds=env.float("WEBHOOK_TIMEOUT_SECONDS", MAX_WEBHOOK_TIMEOUT_SECONDS),
-            lease_seconds=env.float("WEBHOOK_LEASE_SECONDS", cls.lease_seconds),
-            concurrency=env.int("WEBHOOK_CONCURRENCY", cls.concurrency, minimum=1),
-            event_retention_days=env.int("WEBHOOK_EVENT_RETENTION_DAYS", cls.event_retention_days, minimum=30),
+            retry_schedule=_retry_schedule(env.text("WEBHOOK_RETRY_SCHEDULE", DEFAULT_RETRY_SCHEDULE)),
+            timeout_seconds=env.number("WEBHOOK_TIMEOUT_SECONDS", MAX_WEBHOOK_TIMEOUT_SECONDS),
+            lease_seconds=env.number("WEBHOOK_LEASE_SECONDS", cls.lease_seconds),
+            concurrency=env.integer("WEBHOOK_CONCURRENCY", cls.concurrency, minimum=1),
+            event_retention_days=env.integer("WEBHOOK_EVENT_RETENTION_DAYS", cls.event_retention_days, minimum=30),
         )
 
 
 def webhook_allowed_ports(env: EnvReader) -> tuple[int, ...]:
-    text = env.str("WEBHOOK_ALLOWED_PORTS", ",".join(map(str, STANDARD_PORTS)))
+    text = env.text("WEBHOOK_ALLOWED_PORTS", ",".join(map(str, STANDARD_PORTS)))
     try:
         ports = tuple(int(item) for item in text.split(","))
     except ValueError:

@@ -12,6 +12,7 @@ it, and then select no running pod, nor Strimzi's brokers (Strimzi never copies
 (or ``name=newName:tag``) replaces the ``images:`` entry of that name. The file is edited line by
 line, so its comments stay.
 """
+
 from __future__ import annotations
 
 import re
@@ -49,7 +50,7 @@ def _set_version(lines: list[str], version: str, path: Path) -> list[str]:
     if not any(lines[i].strip() == "includeSelectors: false" for i in entry):
         raise ReleaseError(f"{path}: the labels: entry of {VERSION_LABEL} must say includeSelectors: false")
     indent = lines[at[0]][: len(lines[at[0]]) - len(lines[at[0]].lstrip())]
-    return lines[: at[0]] + [f"{indent}{VERSION_LABEL}: \"{version}\""] + lines[at[0] + 1:]
+    return lines[: at[0]] + [f'{indent}{VERSION_LABEL}: "{version}"'] + lines[at[0] + 1 :]
 
 
 def _set_image(lines: list[str], argument: str, path: Path) -> list[str]:
@@ -63,9 +64,9 @@ def _set_image(lines: list[str], argument: str, path: Path) -> list[str]:
     entry = _entry(lines, start)
     indent = " " * (len(lines[start]) - len(lines[start].lstrip()) + 2)
     kept = [lines[i] for i in entry[1:] if lines[i].strip().split(":")[0] not in ("newName", "newTag", "digest")]
-    pin = f"digest: {parsed['digest']}" if parsed["digest"] else f"newTag: \"{parsed['tag']}\""
+    pin = f"digest: {parsed['digest']}" if parsed["digest"] else f'newTag: "{parsed["tag"]}"'
     replaced = [lines[start], f"{indent}newName: {parsed['new_name']}", f"{indent}{pin}", *kept]
-    return lines[: entry[0]] + replaced + lines[entry[-1] + 1:]
+    return lines[: entry[0]] + replaced + lines[entry[-1] + 1 :]
 
 
 def _entry(lines: list[str], at: int) -> list[int]:
@@ -75,8 +76,12 @@ def _entry(lines: list[str], at: int) -> list[int]:
         start -= 1
     indent = len(lines[start]) - len(lines[start].lstrip())
     end = start + 1
-    while end < len(lines) and lines[end].strip() and len(lines[end]) - len(lines[end].lstrip()) > indent \
-            and not lines[end].lstrip().startswith("#"):
+    while (
+        end < len(lines)
+        and lines[end].strip()
+        and len(lines[end]) - len(lines[end].lstrip()) > indent
+        and not lines[end].lstrip().startswith("#")
+    ):
         end += 1
     return list(range(start, end))
 

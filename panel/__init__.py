@@ -1,4 +1,4 @@
-"""The live transactions panel: a Flask app fed by its own consumer of ``transactions_result``."""
+"""The live transactions panel: a Flask app fed by its own reader of ``transactions_result``."""
 
 
 def create_app(settings=None):

@@ -1,25 +1,27 @@
 """The composition root of the panel: ``create_app(settings)`` builds and wires everything."""
+
 from __future__ import annotations
 
 from datetime import timedelta
 
 from flask import Flask
 
-from infra.logs import configure_logging
-from infra.metrics import instrument_flask, metrics_for
-from infra.proxies import trust_proxies
-from infra.rate_limits import RateLimiter
+from infra.runtime.logs import configure_logging
+from infra.runtime.metrics import instrument_flask, metrics_for
+from infra.runtime.proxies import trust_proxies
+from infra.runtime.rate_limits import RateLimiter
+
 from panel.adapters.gateway import GatewayClient
-from panel.adapters.refund_results import refund_to_event
-from panel.adapters.results_consumer import ResultsConsumer, result_to_event
-from panel.adapters.vault import CredentialVault, derive_key
 from panel.adapters.metrics import PanelMetrics
 from panel.adapters.stream_leases import stream_leases
-from panel.use_cases.hub import Hub
+from panel.adapters.vault import CredentialVault, derive_key
+from panel.entrypoints.refund_results import refund_to_event
+from panel.entrypoints.results_reader import ResultsReader, result_to_event
 from panel.settings import Settings
+from panel.use_cases.hub import Hub
 from panel.web import api, audit, auth, pages, stream, webhooks
-from panel.web.context import Panel
 from panel.web.bodies import init_bodies
+from panel.web.context import Panel
 from panel.web.csrf import init_csrf
 from panel.web.errors import init_errors
 
@@ -39,8 +41,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_errors(app)
     instrument_flask(app, "panel")
     app.after_request(_security_headers)
-    if app.extensions["panel"].consumer is not None:
-        app.extensions["panel"].consumer.start()
+    if app.extensions["panel"].reader is not None:
+        app.extensions["panel"].reader.start()
     return app
 
 
@@ -66,15 +68,23 @@ def _build_panel(settings: Settings) -> Panel:
         metrics.refunds_received.inc()
         hub.publish(refund.account_id, refund_to_event(refund), kind="refund")
 
-    consumer = (ResultsConsumer(settings.kafka, on_result, on_gap_accepted=metrics.offset_gaps_accepted.inc,
-                                on_refund=on_refund, on_unusable=metrics.unusable_messages.inc)
-                if settings.consume_results else None)
+    reader = (
+        ResultsReader(
+            settings.kafka,
+            on_result,
+            on_gap_accepted=metrics.offset_gaps_accepted.inc,
+            on_refund=on_refund,
+            on_unusable=metrics.unusable_messages.inc,
+        )
+        if settings.consume_results
+        else None
+    )
     return Panel(
         settings=settings,
         gateway=GatewayClient(settings.gateway_url, settings.gateway_timeout_seconds),
         vault=CredentialVault(settings.secret_key, settings.session_hours * 3600),
         hub=hub,
-        consumer=consumer,
+        reader=reader,
         metrics=metrics,
         limiter=RateLimiter(settings.rate_limit_storage_url, settings.rate_limit_key_prefix),
         stream_leases=stream_leases(settings.rate_limit_storage_url, settings.rate_limit_key_prefix),

@@ -2,14 +2,16 @@
 
 gthread workers, because every open SSE stream holds a thread while it waits for events; a short
 graceful timeout, because streams never finish by themselves: on SIGTERM/SIGINT each worker closes
-its streams (browsers reconnect to another worker or replica) and stops its Kafka consumer.
+its streams (browsers reconnect to another worker or replica) and stops its results reader.
 """
+
 import os
 import signal
 import tempfile
 
-from infra.logs import gunicorn_logger_class
-from infra.settings import EnvReader, from_env_or_exit
+from infra.runtime.logs import gunicorn_logger_class
+from infra.runtime.settings import EnvReader, from_env_or_exit
+
 from panel.settings import Settings
 
 # Checked in the master, before any worker: a missing or weak PANEL_SECRET_KEY stops gunicorn with
@@ -18,11 +20,11 @@ _settings = from_env_or_exit(Settings)
 _env = EnvReader()
 
 # Before any worker imports prometheus_client, so every worker writes to the shared directory.
-if not _env.str("PROMETHEUS_MULTIPROC_DIR", ""):
+if not _env.text("PROMETHEUS_MULTIPROC_DIR", ""):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="panel-metrics-")
 
 worker_class = "gthread"
-workers = _env.int("WEB_CONCURRENCY", 2, minimum=1)
+workers = _env.integer("WEB_CONCURRENCY", 2, minimum=1)
 threads = 64  # up to ~60 concurrent live viewers per worker
 timeout = 30
 graceful_timeout = 5
@@ -35,8 +37,8 @@ control_socket_disable = True
 
 def post_worker_init(worker):
     """Close the live streams as soon as the worker is asked to stop, then let gunicorn stop it; and
-    export this worker's CPU and memory into the summed process_* metrics (infra/process_metrics.py)."""
-    from infra.process_metrics import start_in_worker
+    export this worker's CPU and memory into the summed process_* metrics (infra/runtime/process_metrics.py)."""
+    from infra.runtime.process_metrics import start_in_worker
 
     start_in_worker()
     panel = getattr(worker.wsgi, "extensions", {}).get("panel")
@@ -55,7 +57,7 @@ def post_worker_init(worker):
 
 def when_ready(_server):
     """/metrics on METRICS_PORT (default 9104), served by the master: off the public port."""
-    from infra.metrics import serve_metrics
+    from infra.runtime.metrics import serve_metrics
 
     serve_metrics(_settings.metrics_port)
 

@@ -1,10 +1,11 @@
 """The panel's configuration, read once from the environment by the composition root."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from infra.kafka import KafkaSettings
-from infra.settings import ConfigurationError, EnvReader, Secret
+from infra.runtime.kafka import KafkaSettings
+from infra.runtime.settings import ConfigurationError, EnvReader, Secret
 
 MAX_CREDENTIAL_CHECK_SECONDS = 60
 
@@ -29,30 +30,32 @@ class Settings:
     # redis://... in compose and Kubernetes, one SQLite file under `make run`; memory://: this process).
     rate_limit_storage_url: str = "memory://"
     rate_limit_key_prefix: str = "panel"
-    trusted_proxy_hops: int = 0  # 1 behind the ingress (infra.proxies): sign-in limits per real client
+    trusted_proxy_hops: int = 0  # 1 behind the ingress (infra.runtime.proxies): sign-in limits per real client
 
     @classmethod
     def from_env(cls, env: EnvReader | None = None) -> "Settings":
         env = env or EnvReader()
         return cls(
             secret_key=env.secret("PANEL_SECRET_KEY"),
-            gateway_url=env.str("PANEL_GATEWAY_URL", cls.gateway_url).rstrip("/"),
+            gateway_url=env.text("PANEL_GATEWAY_URL", cls.gateway_url).rstrip("/"),
             kafka=KafkaSettings.from_env(env),
-            cookie_secure=env.bool("PANEL_COOKIE_SECURE", cls.cookie_secure),
-            session_hours=env.int("PANEL_SESSION_HOURS", cls.session_hours, minimum=1),
-            gateway_timeout_seconds=env.float("PANEL_GATEWAY_TIMEOUT_SECONDS", cls.gateway_timeout_seconds),
+            cookie_secure=env.flag("PANEL_COOKIE_SECURE", cls.cookie_secure),
+            session_hours=env.integer("PANEL_SESSION_HOURS", cls.session_hours, minimum=1),
+            gateway_timeout_seconds=env.number("PANEL_GATEWAY_TIMEOUT_SECONDS", cls.gateway_timeout_seconds),
             credential_check_seconds=_credential_check_seconds(env),
-            log_level=env.str("LOG_LEVEL", cls.log_level),
-            rate_limit_storage_url=env.str("RATE_LIMIT_STORAGE_URL", "sqlite:///var/rate-limits.db"),
-            rate_limit_key_prefix=env.str("RATE_LIMIT_KEY_PREFIX", cls.rate_limit_key_prefix),
-            trusted_proxy_hops=env.int("TRUSTED_PROXY_HOPS", 0, minimum=0),
-            metrics_port=env.int("METRICS_PORT", cls.metrics_port, minimum=0),
+            log_level=env.text("LOG_LEVEL", cls.log_level),
+            rate_limit_storage_url=env.text("RATE_LIMIT_STORAGE_URL", "sqlite:///var/rate-limits.db"),
+            rate_limit_key_prefix=env.text("RATE_LIMIT_KEY_PREFIX", cls.rate_limit_key_prefix),
+            trusted_proxy_hops=env.integer("TRUSTED_PROXY_HOPS", 0, minimum=0),
+            metrics_port=env.integer("METRICS_PORT", cls.metrics_port, minimum=0),
         )
 
 
 def _credential_check_seconds(env: EnvReader) -> int:
-    seconds = env.int("PANEL_CREDENTIAL_CHECK_SECONDS", MAX_CREDENTIAL_CHECK_SECONDS, minimum=1)
+    seconds = env.integer("PANEL_CREDENTIAL_CHECK_SECONDS", MAX_CREDENTIAL_CHECK_SECONDS, minimum=1)
     if seconds > MAX_CREDENTIAL_CHECK_SECONDS:
-        raise ConfigurationError(f"PANEL_CREDENTIAL_CHECK_SECONDS must be at most {MAX_CREDENTIAL_CHECK_SECONDS}, "
-                                 f"got {seconds}: a revoked session may not stream for longer")
+        raise ConfigurationError(
+            f"PANEL_CREDENTIAL_CHECK_SECONDS must be at most {MAX_CREDENTIAL_CHECK_SECONDS}, "
+            f"got {seconds}: a revoked session may not stream for longer"
+        )
     return seconds

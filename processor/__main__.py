@@ -1,15 +1,17 @@
 """``python -m processor`` runs the consumer loop; ``python -m processor migrate`` applies migrations."""
+
 from __future__ import annotations
 
 import gc
 import logging
 import sys
 
-from infra.logs import configure_logging
-from infra.settings import from_env_or_exit
-from infra.worker import run_worker
+from infra.runtime.logs import configure_logging
+from infra.runtime.settings import from_env_or_exit
+from infra.runtime.worker import run_worker
 
-from processor.bootstrap import Processor, bootstrap, run_migrations
+from processor.bootstrap import build_processor, run_migrations
+from processor.entrypoints.processor import Processor
 from processor.settings import MigrationSettings, Settings
 
 USAGE = "usage: python -m processor [migrate]"
@@ -28,7 +30,7 @@ def main(argv: list[str]) -> int:
 
 
 def build(settings: Settings) -> Processor:
-    processor = bootstrap(settings)
+    processor = build_processor(settings)
     settle_garbage_collector()
     return processor
 

@@ -1,4 +1,5 @@
 """Fixtures for real parts: the Kafka broker, SQLite and MariaDB databases."""
+
 from __future__ import annotations
 
 import os
@@ -6,9 +7,10 @@ import uuid
 
 import pytest
 
-from infra.contracts import Topics
-from infra.embedded_broker import EmbeddedBroker
-from infra.kafka import KafkaSettings, ensure_topics
+from infra.kernel.contracts import Topics
+from infra.runtime.kafka import KafkaSettings, ensure_topics
+from infra.stack.embedded_broker import EmbeddedBroker
+
 from tests.support import skip_or_fail
 from tests.support.mysql import ServerUnreachable, throwaway_database
 
@@ -65,7 +67,9 @@ def figures(record_property):
 
 
 def pytest_terminal_summary(terminalreporter):
-    reports = [r for outcome in ("passed", "failed") for r in terminalreporter.stats.get(outcome, []) if r.when == "call"]
+    reports = [
+        r for outcome in ("passed", "failed") for r in terminalreporter.stats.get(outcome, []) if r.when == "call"
+    ]
     shown = [(report.nodeid, value) for report in reports for name, value in report.user_properties if name == "figure"]
     if shown:
         terminalreporter.section("figures (printed, not asserted)")
@@ -77,7 +81,6 @@ def pytest_terminal_summary(terminalreporter):
 def database_url(request) -> str:
     """Runs a test once on SQLite and once on MariaDB/MySQL: one code path, both backends."""
     return request.getfixturevalue(f"{request.param}_url")
-
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ mypy no longer reports (remove it: ``--shrink`` does), so the list only ever get
     python tools/mypy_baseline.py --shrink   # drop the entries that no longer occur, add nothing
     python tools/mypy_baseline.py --rewrite  # the baseline := every current error (a mypy upgrade, its own commit)
 """
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,9 @@ _LINE_REFERENCE = re.compile(r"\bon line \d+\b")  # "already defined on line 12"
 
 def run_mypy() -> list[str]:
     """mypy's error lines, as it prints them (notes left out)."""
-    done = subprocess.run([sys.executable, "-m", "mypy", "--no-error-summary", "--no-pretty"],
-                          cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--no-error-summary", "--no-pretty"], cwd=ROOT, capture_output=True, text=True
+    )
     if done.returncode not in (0, 1):  # 2: mypy itself failed (configuration, crash)
         sys.exit(f"mypy failed (exit {done.returncode}):\n{done.stdout}{done.stderr}")
     return [line for line in done.stdout.splitlines() if _ERROR.match(line)]
@@ -63,8 +65,10 @@ def check(errors: list[str], baseline: Counter[str]) -> int:
     if gone:
         for entry in sorted(gone.elements()):
             print(f"{BASELINE.name}: {entry}")
-        print(f"mypy: {gone.total()} error(s) of {BASELINE.name} no longer occur: well done, remove them "
-              "with `.venv/bin/python tools/mypy_baseline.py --shrink` and commit the file.")
+        print(
+            f"mypy: {gone.total()} error(s) of {BASELINE.name} no longer occur: well done, remove them "
+            "with `.venv/bin/python tools/mypy_baseline.py --shrink` and commit the file."
+        )
     if not new and not gone:
         print(f"mypy: no error beyond the {current.total()} of {BASELINE.name}.")
     return 1 if new or gone else 0

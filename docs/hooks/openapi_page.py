@@ -23,8 +23,8 @@ def on_page_markdown(markdown: str, **_) -> str:
 def openapi_document() -> dict:
     from gateway_api import create_app
     from gateway_api.settings import Settings
-    from infra.card_cipher import CardDataKeys
-    from infra.settings import Secret
+    from infra.runtime.card_cipher import CardDataKeys
+    from infra.runtime.settings import Secret
 
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(admin_token=Secret("docs-admin-token-" + "x" * 32), secret_pepper=Secret("docs-" + "p" * 32),

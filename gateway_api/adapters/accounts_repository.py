@@ -15,16 +15,22 @@ class SqlAccounts(AccountRepository):
 
     def add(self, account: Account) -> None:
         with self._engine.begin() as connection:
-            connection.execute(accounts.insert().values(
-                id=account.id, name=account.name, secret_hash=account.secret_hash,
-                disabled=account.disabled, created_at=account.created_at))
+            connection.execute(
+                accounts.insert().values(
+                    id=account.id,
+                    name=account.name,
+                    secret_hash=account.secret_hash,
+                    disabled=account.disabled,
+                    created_at=account.created_at,
+                )
+            )
 
     def get(self, account_id: str) -> Account | None:
         with self._engine.connect() as connection:
             row = connection.execute(select(accounts).where(accounts.c.id == account_id)).first()
         return _account(row) if row else None
 
-    def list(self) -> list[Account]:
+    def every_account(self) -> list[Account]:
         with self._engine.connect() as connection:
             rows = connection.execute(select(accounts).order_by(accounts.c.created_at, accounts.c.id))
             return [_account(row) for row in rows]
@@ -79,8 +85,8 @@ class CachedAccounts(AccountRepository):
         self._inner.add(account)
         self._entries.pop(account.id, None)
 
-    def list(self) -> list[Account]:
-        return self._inner.list()
+    def every_account(self) -> list[Account]:
+        return self._inner.every_account()
 
     def set_secret_hash(self, account_id: str, secret_hash: str) -> None:
         self._inner.set_secret_hash(account_id, secret_hash)

@@ -1,4 +1,5 @@
 """The audit trail's table: entries are only ever inserted (no update, no delete in this module)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -37,16 +38,18 @@ class SqlAuditLog(AuditLog):
         with self._engine.connect() as connection:
             if starting_after:
                 conditions.append(audit_events.c.seq < _cursor(connection, starting_after, account_id))
-            rows = connection.execute(select(audit_events).where(*conditions).order_by(audit_events.c.seq.desc())
-                                      .limit(limit + 1)).all()
+            rows = connection.execute(
+                select(audit_events).where(*conditions).order_by(audit_events.c.seq.desc()).limit(limit + 1)
+            ).all()
         return [_entry(row) for row in rows[:limit]], len(rows) > limit
 
     def chain(self) -> Iterator[AuditEntry]:
         after = 0
         while True:
             with self._engine.connect() as connection:
-                rows = connection.execute(select(audit_events).where(audit_events.c.seq > after)
-                                          .order_by(audit_events.c.seq).limit(_CHUNK)).all()
+                rows = connection.execute(
+                    select(audit_events).where(audit_events.c.seq > after).order_by(audit_events.c.seq).limit(_CHUNK)
+                ).all()
             yield from (_entry(row) for row in rows)
             if len(rows) < _CHUNK:
                 return
@@ -58,8 +61,9 @@ class SqlAuditLog(AuditLog):
 
 
 def _head(connection) -> ChainHead:
-    row = connection.execute(select(audit_events.c.seq, audit_events.c.hash)
-                             .order_by(audit_events.c.seq.desc()).limit(1)).first()
+    row = connection.execute(
+        select(audit_events.c.seq, audit_events.c.hash).order_by(audit_events.c.seq.desc()).limit(1)
+    ).first()
     return ChainHead(row.seq, row.hash) if row else GENESIS
 
 

@@ -1,7 +1,8 @@
-"""The CardSealer port on the shared AES-256-GCM card cipher (infra.card_cipher)."""
+"""The CardSealer port on the shared AES-256-GCM card cipher (infra.runtime.card_cipher)."""
+
 from __future__ import annotations
 
-from infra.card_cipher import CardCipher, CardDataKeys
+from infra.runtime.card_cipher import CardCipher, CardDataKeys
 
 from gateway_api.use_cases.ports import CardSealer
 

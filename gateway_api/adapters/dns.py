@@ -5,6 +5,7 @@ thread (endpoint creation) or a dispatcher thread for as long as the system reso
 lookups run on a small pool and the caller waits at most ``timeout_s``; a lookup that overruns keeps
 its pool thread until the system gives up, so at most ``workers`` can hang at once.
 """
+
 from __future__ import annotations
 
 import socket

@@ -5,8 +5,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Dialect, Engine, and_, bindparam, delete, or_, select, update
 
-from infra.group_commit import Batch, GroupCommit, write_alone
-from infra.sql import PreparedForEach, PreparedStatement
+from infra.runtime.group_commit import Batch, GroupCommit, write_alone
+from infra.runtime.sql import PreparedForEach, PreparedStatement
 
 from gateway_api.adapters.sql import prepared_insert_if_absent
 from gateway_api.adapters.tables import idempotency_keys as keys
@@ -41,7 +41,7 @@ class SqlIdempotencyStore(IdempotencyStore):
 
 
 class _Claims(Batch[Claim, IdempotencyRecord]):
-    """Compiled once (per number of claims in a commit), not per claim: see infra.sql."""
+    """Compiled once (per number of claims in a commit), not per claim: see infra.runtime.sql."""
 
     def __init__(self, insert_new: PreparedStatement, select_holders: PreparedForEach):
         self._insert_new = insert_new
@@ -68,6 +68,7 @@ def holders_of(dialect: Dialect) -> PreparedForEach:
 def completing(dialect: Dialect) -> PreparedForEach:
     """UPDATE n (account, key, transaction) rows to completed: one statement for the whole commit
     (an executemany UPDATE is a round trip per row on MySQL)."""
+
     def build(count: int):
         return update(keys).where(_any_key(count, with_transaction=True)).values(completed=True)
 
@@ -77,9 +78,16 @@ def completing(dialect: Dialect) -> PreparedForEach:
 def _any_key(count: int, with_transaction: bool = False):
     """``(account = ? AND key = ?) OR ...``: a search of the primary key per pair on both databases
     (SQLite scans the whole table for ``(account, key) IN ((?, ?), ...)``)."""
-    return or_(*[and_(keys.c.account_id == bindparam(f"a{i}"), keys.c.idempotency_key == bindparam(f"k{i}"),
-                      *([keys.c.transaction_id == bindparam(f"t{i}")] if with_transaction else []))
-                 for i in range(count)])
+    return or_(
+        *[
+            and_(
+                keys.c.account_id == bindparam(f"a{i}"),
+                keys.c.idempotency_key == bindparam(f"k{i}"),
+                *([keys.c.transaction_id == bindparam(f"t{i}")] if with_transaction else []),
+            )
+            for i in range(count)
+        ]
+    )
 
 
 def mark_completed(connection: Connection, records: Sequence[IdempotencyRecord], prepared: PreparedForEach) -> None:
@@ -88,11 +96,13 @@ def mark_completed(connection: Connection, records: Sequence[IdempotencyRecord],
         prepared.execute(connection, [{"a": r.account_id, "k": r.key, "t": r.transaction_id} for r in records])
 
 
-def _take_over(connection: Connection, candidate: IdempotencyRecord, expired_before: datetime,
-               select_holders: PreparedForEach) -> IdempotencyRecord:
+def _take_over(
+    connection: Connection, candidate: IdempotencyRecord, expired_before: datetime, select_holders: PreparedForEach
+) -> IdempotencyRecord:
     """Replace an expired key; the created_at condition makes concurrent take-overs safe."""
-    connection.execute(update(keys).where(_same_key(candidate), keys.c.created_at < expired_before)
-                       .values(_row(candidate)))
+    connection.execute(
+        update(keys).where(_same_key(candidate), keys.c.created_at < expired_before).values(_row(candidate))
+    )
     return _holders(connection, [candidate], select_holders)[(candidate.account_id, candidate.key)]
 
 
@@ -100,19 +110,32 @@ def _same_key(record: IdempotencyRecord):
     return and_(keys.c.account_id == record.account_id, keys.c.idempotency_key == record.key)
 
 
-_COLUMNS = (keys.c.account_id, keys.c.idempotency_key, keys.c.fingerprint, keys.c.transaction_id, keys.c.created_at,
-            keys.c.completed)
+_COLUMNS = (
+    keys.c.account_id,
+    keys.c.idempotency_key,
+    keys.c.fingerprint,
+    keys.c.transaction_id,
+    keys.c.created_at,
+    keys.c.completed,
+)
 
 
-def _holders(connection: Connection, records: Sequence[IdempotencyRecord],
-             prepared: PreparedForEach) -> dict[tuple[str, str], IdempotencyRecord]:
+def _holders(
+    connection: Connection, records: Sequence[IdempotencyRecord], prepared: PreparedForEach
+) -> dict[tuple[str, str], IdempotencyRecord]:
     wanted = [{"a": account, "k": key} for account, key in dict.fromkeys((r.account_id, r.key) for r in records)]
-    return {(account, key): IdempotencyRecord(account, key, fingerprint, transaction_id, created_at, bool(completed))
-            for account, key, fingerprint, transaction_id, created_at, completed in prepared.fetch(connection, wanted)}
+    return {
+        (account, key): IdempotencyRecord(account, key, fingerprint, transaction_id, created_at, bool(completed))
+        for account, key, fingerprint, transaction_id, created_at, completed in prepared.fetch(connection, wanted)
+    }
 
 
 def _row(record: IdempotencyRecord) -> dict:
     return {
-        "account_id": record.account_id, "idempotency_key": record.key, "fingerprint": record.fingerprint,
-        "transaction_id": record.transaction_id, "created_at": record.created_at, "completed": record.completed,
+        "account_id": record.account_id,
+        "idempotency_key": record.key,
+        "fingerprint": record.fingerprint,
+        "transaction_id": record.transaction_id,
+        "created_at": record.created_at,
+        "completed": record.completed,
     }

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -8,10 +9,11 @@ from decimal import Decimal
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
-from infra.clock import parse_rfc3339, utc_now
-from infra.contracts import FINAL_STATUSES, TransactionResult
-from infra.group_commit import Batch, GroupCommit, write_alone
-from infra.sql import PreparedForEach, PreparedStatement
+from infra.kernel.clock import parse_rfc3339, utc_now
+from infra.kernel.contracts import TransactionResult
+from infra.kernel.money import from_cents, parse_amount, to_cents
+from infra.runtime.group_commit import Batch, GroupCommit, write_alone
+from infra.runtime.sql import PreparedForEach, PreparedStatement
 
 from gateway_api.adapters.idempotency_repository import completing, mark_completed
 from gateway_api.adapters.outbox import Outbox
@@ -19,24 +21,30 @@ from gateway_api.adapters.sql import JoinedUpdate, prepared_insert_if_absent
 from gateway_api.adapters.tables import transactions as tx
 from gateway_api.domain.errors import InvalidParameter
 from gateway_api.domain.idempotency import IdempotencyRecord
-from gateway_api.domain.money import from_cents, parse_amount, to_cents
 from gateway_api.domain.reports import DailyTotal
+from gateway_api.domain.results import may_decide
 from gateway_api.domain.transactions import STATUS_PENDING, Transaction
-from gateway_api.use_cases.ports import Ledger, LedgerRefused, ListQuery, Page
-
+from gateway_api.use_cases.apply_results import ApplyResults
+from gateway_api.use_cases.ports import DecisionBatch, Ledger, LedgerRefused, ListQuery, Page, ResultLedger
 
 Accepted = tuple[Transaction, IdempotencyRecord | None]  # a pending row, and the key it answers
 
-# A result decides a row only while it is pending: a final status is never overwritten.
-_DECIDE = update(tx).where(tx.c.id == bindparam("b_id"), tx.c.status == STATUS_PENDING).values(
-    status=bindparam("b_status"), error_message=bindparam("b_error"), processed_at=bindparam("b_processed"))
+# A result decides a row only while it is pending: a final status is never overwritten (domain.results).
+_DECIDE = (
+    update(tx)
+    .where(tx.c.id == bindparam("b_id"), tx.c.status == STATUS_PENDING)
+    .values(status=bindparam("b_status"), error_message=bindparam("b_error"), processed_at=bindparam("b_processed"))
+)
 # MySQL/MariaDB: the same for a whole batch in one statement (see JoinedUpdate).
-_DECIDE_JOINED = JoinedUpdate(tx, match={"id": "b_id"},
-                              assign={"status": "b_status", "error_message": "b_error", "processed_at": "b_processed"},
-                              where="t.status = 'pending'")
+_DECIDE_JOINED = JoinedUpdate(
+    tx,
+    match={"id": "b_id"},
+    assign={"status": "b_status", "error_message": "b_error", "processed_at": "b_processed"},
+    where="t.status = 'pending'",
+)
 
 
-class SqlLedger(Ledger):
+class SqlLedger(Ledger, ResultLedger[TransactionResult, Transaction]):
     """Pending rows go through the process's group commit (``writes``) when it has one; decisions
     write their events and first webhook deliveries through the ``outbox`` in their transaction."""
 
@@ -61,7 +69,7 @@ class SqlLedger(Ledger):
             row = connection.execute(select(tx).where(tx.c.id == transaction_id)).first()
         return _transaction(row) if row else None
 
-    def list(self, query: ListQuery) -> Page:
+    def page(self, query: ListQuery) -> Page:
         conditions = _scope(query.account_id)
         if query.status:
             conditions.append(tx.c.status == query.status)
@@ -70,59 +78,87 @@ class SqlLedger(Ledger):
         with self._engine.connect() as connection:
             if query.starting_after:
                 conditions.append(_older_than(connection, query.starting_after, query.account_id))
-            statement = (select(tx).where(*conditions).order_by(tx.c.created_at.desc(), tx.c.id.desc())
-                         .limit(query.limit + 1))
+            statement = (
+                select(tx).where(*conditions).order_by(tx.c.created_at.desc(), tx.c.id.desc()).limit(query.limit + 1)
+            )
             rows = connection.execute(statement).all()
         return Page([_transaction(row) for row in rows[: query.limit]], has_more=len(rows) > query.limit)
 
-    def apply_results(self, results: Sequence[TransactionResult]) -> None:
+    @contextmanager
+    def deciding(self) -> Iterator[DecisionBatch[TransactionResult, Transaction]]:
         try:
-            self._apply_results(results)
+            with self._engine.begin() as connection:
+                yield _Decisions(connection, self._insert_new, self._decide, self._outbox)
         except (DataError, IntegrityError) as exc:
             raise LedgerRefused(type(exc.orig).__name__) from exc
 
-    def _apply_results(self, results: Sequence[TransactionResult]) -> None:
-        # The first result of an id wins, in a batch as across batches (decisions are made once).
-        first: dict[str, TransactionResult] = {}
-        for result in results:
-            if result.status in FINAL_STATUSES:
-                first.setdefault(result.id, result)
-        if not first:
-            return
-        with self._engine.begin() as connection:
-            before = {row.id: row for row in connection.execute(select(tx).where(tx.c.id.in_(list(first))))}
-            open_ids = [id_ for id_ in first if id_ not in before or before[id_].status == STATUS_PENDING]
-            decisions = {id_: _decision(first[id_]) for id_ in open_ids}
-            # A result may come before the API wrote its pending row (crash, or plain ordering):
-            # create the row from the result; otherwise decide the pending row. Both are idempotent
-            # and neither ever touches a row that is already final.
-            self._insert_new.execute_many(connection, [_row_from_result(first[id_], decisions[id_])
-                                                        for id_ in open_ids if id_ not in before])
-            if connection.dialect.name == "sqlite":
-                changed = self._decide.execute_many(connection, decisions.values())
-            else:
-                changed = _DECIDE_JOINED.execute(connection, list(decisions.values()))
-            # The outbox, in the same DB transaction: an event for exactly the rows this UPDATE
-            # made final, however often a result is redelivered and whoever else applies it.
-            self._outbox.record(connection, _decided(connection, before, decisions, changed))
+    def apply_results(self, results: Sequence[TransactionResult]) -> list[Transaction]:
+        """``ApplyResults`` on this ledger, as the results consumer runs it (tests decide transactions with it)."""
+        return ApplyResults(self)(results)
 
     def daily_totals(self, account_id: str | None, first: date, last: date) -> list[DailyTotal]:
         day = func.date(tx.c.created_at)
         statement = (
-            select(day.label("day"), tx.c.status, tx.c.error_message, func.count().label("count"),
-                   func.coalesce(func.sum(tx.c.amount_cents), 0).label("cents"))
+            select(
+                day.label("day"),
+                tx.c.status,
+                tx.c.error_message,
+                func.count().label("count"),
+                func.coalesce(func.sum(tx.c.amount_cents), 0).label("cents"),
+            )
             .where(*_scope(account_id), *_on_days(first, last))
             .group_by(day, tx.c.status, tx.c.error_message)
         )
         with self._engine.connect() as connection:
-            return [DailyTotal(_as_date(row.day), row.status, row.error_message, row.count, from_cents(int(row.cents)))
-                    for row in connection.execute(statement)]
+            return [
+                DailyTotal(_as_date(row.day), row.status, row.error_message, row.count, from_cents(int(row.cents)))
+                for row in connection.execute(statement)
+            ]
 
     def oldest_pending_created_at(self) -> datetime | None:
         statement = select(func.min(tx.c.created_at)).where(tx.c.status == STATUS_PENDING)
         with self._engine.connect() as connection:
             oldest = connection.execute(statement).scalar()
         return _as_datetime(oldest) if oldest is not None else None
+
+
+class _Decisions(DecisionBatch[TransactionResult, Transaction]):
+    def __init__(
+        self, connection: Connection, insert_new: PreparedStatement, decide: PreparedStatement, outbox: Outbox
+    ):
+        self._connection = connection
+        self._insert_new = insert_new
+        self._decide = decide
+        self._outbox = outbox
+
+    def decide(self, results: Sequence[TransactionResult]) -> list[Transaction]:
+        connection = self._connection
+        before = {row.id: row for row in connection.execute(select(tx).where(tx.c.id.in_([r.id for r in results])))}
+        # A final status is never overwritten (may_decide): rows read final are left out, and _DECIDE's
+        # condition keeps the rule against another applier writing since the read.
+        decisions = {
+            result.id: _decision(result)
+            for result in results
+            if may_decide(before[result.id].status if result.id in before else None)
+        }
+        # A result may come before the API wrote its pending row (crash, or plain ordering): create the
+        # row from the result; otherwise decide the pending row. Both are idempotent.
+        self._insert_new.execute_many(
+            connection,
+            [
+                _row_from_result(result, decisions[result.id])
+                for result in results
+                if result.id in decisions and result.id not in before
+            ],
+        )
+        if connection.dialect.name == "sqlite":
+            changed = self._decide.execute_many(connection, decisions.values())
+        else:
+            changed = _DECIDE_JOINED.execute(connection, list(decisions.values()))
+        return _decided(connection, before, decisions, changed)
+
+    def record_events(self, decided: Sequence[Transaction]) -> None:
+        self._outbox.record(self._connection, decided)
 
 
 def _decided(connection, before: dict, decisions: dict[str, dict], changed: int) -> list[Transaction]:
@@ -135,8 +171,15 @@ def _decided(connection, before: dict, decisions: dict[str, dict], changed: int)
     count (another applier's identical decision has the same event id, so the outbox keeps one).
     """
     if changed == len(decisions) and all(id_ in before for id_ in decisions):
-        return [replace(_transaction(before[id_]), status=values["b_status"], error_message=values["b_error"],
-                        processed_at=values["b_processed"]) for id_, values in decisions.items()]
+        return [
+            replace(
+                _transaction(before[id_]),
+                status=values["b_status"],
+                error_message=values["b_error"],
+                processed_at=values["b_processed"],
+            )
+            for id_, values in decisions.items()
+        ]
     rows = connection.execute(select(tx).where(tx.c.id.in_(list(decisions)))).all()
     return [_transaction(row) for row in rows if _carries(row, decisions.get(row.id))]
 
@@ -169,7 +212,9 @@ def _on_days(first: date, last: date) -> list:
 
 
 def _older_than(connection, cursor_id: str, account_id: str | None):
-    cursor = connection.execute(select(tx.c.created_at, tx.c.id).where(tx.c.id == cursor_id, *_scope(account_id))).first()
+    cursor = connection.execute(
+        select(tx.c.created_at, tx.c.id).where(tx.c.id == cursor_id, *_scope(account_id))
+    ).first()
     if cursor is None:
         raise InvalidParameter("starting_after is not a transaction of this listing.", param="starting_after")
     return or_(tx.c.created_at < cursor.created_at, and_(tx.c.created_at == cursor.created_at, tx.c.id < cursor.id))
@@ -186,32 +231,57 @@ def _as_date(value) -> date:
 
 def _row(t: Transaction) -> dict:
     return {
-        "id": t.id, "account_id": t.account_id, "status": t.status,
+        "id": t.id,
+        "account_id": t.account_id,
+        "status": t.status,
         "amount_cents": None if t.amount is None else to_cents(t.amount),
-        "card_brand": t.card_brand, "card_last4": t.card_last4, "description": t.description,
-        "error_message": t.error_message, "created_at": t.created_at, "processed_at": t.processed_at,
+        "card_brand": t.card_brand,
+        "card_last4": t.card_last4,
+        "description": t.description,
+        "error_message": t.error_message,
+        "created_at": t.created_at,
+        "processed_at": t.processed_at,
     }
 
 
 def _transaction(row) -> Transaction:
     amount = None if row.amount_cents is None else from_cents(row.amount_cents)
-    return Transaction(row.id, row.account_id, row.status, amount, row.card_brand, row.card_last4,
-                       row.created_at, row.description, row.error_message or "", row.processed_at)
+    return Transaction(
+        row.id,
+        row.account_id,
+        row.status,
+        amount,
+        row.card_brand,
+        row.card_last4,
+        row.created_at,
+        row.description,
+        row.error_message or "",
+        row.processed_at,
+    )
 
 
 def _row_from_result(result: TransactionResult, decision: dict) -> dict:
     processed_at = decision["b_processed"]
-    return _row(Transaction(
-        id=result.id, account_id=result.account_id or "", status=result.status,
-        amount=_amount_or_none(result.amount), card_brand=result.card_brand, card_last4=(result.card_last4 or None) and result.card_last4[-4:],
-        created_at=parse_rfc3339(result.created_at) or processed_at, error_message=decision["b_error"],
-        processed_at=processed_at,
-    ))
+    return _row(
+        Transaction(
+            id=result.id,
+            account_id=result.account_id or "",
+            status=result.status,
+            amount=_amount_or_none(result.amount),
+            card_brand=result.card_brand,
+            card_last4=(result.card_last4 or None) and result.card_last4[-4:],
+            created_at=parse_rfc3339(result.created_at) or processed_at,
+            error_message=decision["b_error"],
+            processed_at=processed_at,
+        )
+    )
 
 
 def _decision(result: TransactionResult) -> dict:
     return {
-        "b_id": result.id, "b_status": result.status, "b_error": (result.error_message or "")[:255],
+        "b_id": result.id,
+        "b_status": result.status,
+        "b_error": (result.error_message or "")[:255],
         "b_processed": parse_rfc3339(result.processed_at) or utc_now(),
     }
 
@@ -221,4 +291,3 @@ def _amount_or_none(value) -> Decimal | None:
         return parse_amount(value)
     except ValueError:
         return None
-

@@ -1,4 +1,5 @@
 """TOTP (RFC 6238) with pyotp: 30-second steps, 6 digits; one step of clock drift either way is accepted."""
+
 from __future__ import annotations
 
 import pyotp

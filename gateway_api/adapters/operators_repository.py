@@ -15,8 +15,11 @@ class SqlOperators(OperatorRepository):
     def add(self, operator: Operator) -> None:
         try:
             with self._engine.begin() as connection:
-                connection.execute(operators.insert().values(id=operator.id, name=operator.name, **_mutable(operator),
-                                                             created_at=operator.created_at))
+                connection.execute(
+                    operators.insert().values(
+                        id=operator.id, name=operator.name, **_mutable(operator), created_at=operator.created_at
+                    )
+                )
         except IntegrityError:
             raise NameTaken(operator.name) from None
 
@@ -26,7 +29,7 @@ class SqlOperators(OperatorRepository):
     def get_by_name(self, name: str) -> Operator | None:
         return self._one(operators.c.name == name)
 
-    def all(self) -> list[Operator]:
+    def every_operator(self) -> list[Operator]:
         with self._engine.connect() as connection:
             return [_operator(row) for row in connection.execute(select(operators).order_by(operators.c.name))]
 
@@ -41,11 +44,23 @@ class SqlOperators(OperatorRepository):
 
 
 def _mutable(operator: Operator) -> dict:
-    return {"credential_hash": operator.credential_hash, "expires_at": operator.expires_at,
-            "disabled_at": operator.disabled_at, "totp_secret": operator.totp_secret,
-            "totp_required": operator.totp_required}
+    return {
+        "credential_hash": operator.credential_hash,
+        "expires_at": operator.expires_at,
+        "disabled_at": operator.disabled_at,
+        "totp_secret": operator.totp_secret,
+        "totp_required": operator.totp_required,
+    }
 
 
 def _operator(row) -> Operator:
-    return Operator(row.id, row.name, row.credential_hash, row.created_at, row.expires_at, row.disabled_at,
-                    row.totp_secret, bool(row.totp_required))
+    return Operator(
+        row.id,
+        row.name,
+        row.credential_hash,
+        row.created_at,
+        row.expires_at,
+        row.disabled_at,
+        row.totp_secret,
+        bool(row.totp_required),
+    )

@@ -1,4 +1,5 @@
 """Publishing accepted transactions to Kafka with the shared acked producer."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,8 @@ from collections.abc import Callable
 
 from confluent_kafka import KafkaException, Producer
 
-from infra.kafka import AckedProducer, DeliveryError, KafkaSettings, Record, producer_config
-from infra.publish_gate import PublishGate
+from infra.runtime.kafka import AckedProducer, DeliveryError, KafkaSettings, Record, producer_config
+from infra.runtime.publish_gate import PublishGate
 
 from gateway_api.domain.errors import BrokerUnavailable
 from gateway_api.use_cases.ports import RefundPublisher, TransactionPublisher
@@ -21,8 +22,13 @@ _librdkafka_log = logging.getLogger("gateway_api.kafka")  # JSON lines instead o
 class KafkaTransactionPublisher(TransactionPublisher, RefundPublisher):
     """Created lazily on first use, so building the app (or a CLI command) connects to nothing."""
 
-    def __init__(self, settings: KafkaSettings, delivery_timeout: float,
-                 on_publish: Callable[[float, bool], None] = lambda seconds, ok: None, linger_ms: int = 5):
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        delivery_timeout: float,
+        on_publish: Callable[[float, bool], None] = lambda seconds, ok: None,
+        linger_ms: int = 5,
+    ):
         self._settings = settings
         self._linger_ms = linger_ms
         self._delivery_timeout_ms = max(int(delivery_timeout * 1000), 1000)
@@ -46,8 +52,9 @@ class KafkaTransactionPublisher(TransactionPublisher, RefundPublisher):
                 self._acked_producer().send([record], timeout=timeout)
         except (DeliveryError, KafkaException, BufferError) as exc:
             self._on_publish(time.perf_counter() - started, False)
-            raise BrokerUnavailable("The transaction could not be handed to the broker in time; "
-                                    "retry with the same Idempotency-Key.") from exc
+            raise BrokerUnavailable(
+                "The transaction could not be handed to the broker in time; retry with the same Idempotency-Key."
+            ) from exc
         self._on_publish(time.perf_counter() - started, True)
 
     def _acked_producer(self) -> AckedProducer:
@@ -58,9 +65,12 @@ class KafkaTransactionPublisher(TransactionPublisher, RefundPublisher):
                 # records of concurrent requests into one produce request: the embedded broker
                 # stores each as an object and scans them on every fetch, so fewer, fuller batches
                 # keep it fast; a lone request waits that long for its ack, no more.
-                config = producer_config(self._settings, "gateway-api", logger=_librdkafka_log,
-                                         **{"delivery.timeout.ms": self._delivery_timeout_ms,
-                                            "linger.ms": self._linger_ms})
+                config = producer_config(
+                    self._settings,
+                    "gateway-api",
+                    logger=_librdkafka_log,
+                    **{"delivery.timeout.ms": self._delivery_timeout_ms, "linger.ms": self._linger_ms},
+                )
                 self._producer = Producer(config)
                 # Many request threads wait on one ack each: one thread serves the reports.
                 self._acked = AckedProducer(self._producer, serve_reports_in_background=True)

@@ -1,20 +1,24 @@
 """Refund rows of the ledger: pending from the API, final from ``refunds_result``.
 
-A result decides a row with ``UPDATE ... WHERE status = 'pending'`` and its webhook event is
-written only when that update (or the insert of a row the API never wrote) changed a row: two
-consumers applying the same result at once give one event, never two.
+A result decides a row with ``UPDATE ... WHERE status = 'pending'`` (a final status is never
+overwritten: ``domain.results``) and only a row that update (or the insert of a row the API never
+wrote) changed is returned as decided, to get its webhook event: two consumers applying the same
+result at once give one event, never two.
 """
+
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
-from infra.clock import parse_rfc3339, utc_now
-from infra.contracts import REFUND_SUCCEEDED, RefundResult
+from infra.kernel.clock import parse_rfc3339, utc_now
+from infra.kernel.contracts import REFUND_SUCCEEDED, RefundResult
+from infra.kernel.money import from_cents, parse_amount, to_cents
 
 from gateway_api.adapters.idempotency_repository import completing, mark_completed
 from gateway_api.adapters.outbox import Outbox
@@ -22,17 +26,27 @@ from gateway_api.adapters.sql import insert_if_absent_statement
 from gateway_api.adapters.tables import refunds as rf
 from gateway_api.domain.errors import InvalidParameter
 from gateway_api.domain.idempotency import IdempotencyRecord
-from gateway_api.domain.money import from_cents, parse_amount, to_cents
 from gateway_api.domain.refunds import REFUND_PENDING, Refund
 from gateway_api.domain.reports import REFUNDED, DailyTotal
-from gateway_api.use_cases.ports import LedgerRefused, RefundLedger, RefundPage, RefundQuery
+from gateway_api.use_cases.apply_results import ApplyRefundResults
+from gateway_api.use_cases.ports import (
+    DecisionBatch,
+    LedgerRefused,
+    RefundLedger,
+    RefundPage,
+    RefundQuery,
+    ResultLedger,
+)
+
+_INSERT_IGNORE = (
+    insert(rf)
+    .prefix_with("OR IGNORE", dialect="sqlite")
+    .prefix_with("IGNORE", dialect="mysql")
+    .prefix_with("IGNORE", dialect="mariadb")
+)
 
 
-_INSERT_IGNORE = (insert(rf).prefix_with("OR IGNORE", dialect="sqlite").prefix_with("IGNORE", dialect="mysql")
-                  .prefix_with("IGNORE", dialect="mariadb"))
-
-
-class SqlRefunds(RefundLedger):
+class SqlRefunds(RefundLedger, ResultLedger[RefundResult, Refund]):
     def __init__(self, engine: Engine, outbox: Outbox | None = None):
         self._engine = engine
         self._outbox = outbox or Outbox(utc_now)
@@ -48,7 +62,7 @@ class SqlRefunds(RefundLedger):
             row = connection.execute(select(rf).where(rf.c.id == refund_id)).first()
         return _refund(row) if row else None
 
-    def list(self, query: RefundQuery) -> RefundPage:
+    def page(self, query: RefundQuery) -> RefundPage:
         conditions = [] if query.account_id is None else [rf.c.account_id == query.account_id]
         if query.transaction_id:
             conditions.append(rf.c.transaction_id == query.transaction_id)
@@ -57,8 +71,9 @@ class SqlRefunds(RefundLedger):
         with self._engine.connect() as connection:
             if query.starting_after:
                 conditions.append(_older_than(connection, query.starting_after, query.account_id))
-            statement = (select(rf).where(*conditions).order_by(rf.c.created_at.desc(), rf.c.id.desc())
-                         .limit(query.limit + 1))
+            statement = (
+                select(rf).where(*conditions).order_by(rf.c.created_at.desc(), rf.c.id.desc()).limit(query.limit + 1)
+            )
             rows = connection.execute(statement).all()
         return RefundPage([_refund(row) for row in rows[: query.limit]], has_more=len(rows) > query.limit)
 
@@ -66,9 +81,11 @@ class SqlRefunds(RefundLedger):
         """The sum of each payment's succeeded refunds (integer cents: exact on every backend)."""
         if not transaction_ids:
             return {}
-        statement = (select(rf.c.transaction_id, func.coalesce(func.sum(rf.c.amount_cents), 0))
-                     .where(rf.c.transaction_id.in_(list(transaction_ids)), rf.c.status == REFUND_SUCCEEDED)
-                     .group_by(rf.c.transaction_id))
+        statement = (
+            select(rf.c.transaction_id, func.coalesce(func.sum(rf.c.amount_cents), 0))
+            .where(rf.c.transaction_id.in_(list(transaction_ids)), rf.c.status == REFUND_SUCCEEDED)
+            .group_by(rf.c.transaction_id)
+        )
         with self._engine.connect() as connection:
             found = {row[0]: from_cents(int(row[1])) for row in connection.execute(statement)}
         return {id_: found.get(id_, from_cents(0)) for id_ in transaction_ids}
@@ -81,34 +98,58 @@ class SqlRefunds(RefundLedger):
             conditions.append(rf.c.created_at < datetime.combine(last + timedelta(days=1), time()))
         if account_id is not None:
             conditions.append(rf.c.account_id == account_id)
-        statement = (select(day.label("day"), func.count().label("count"),
-                            func.coalesce(func.sum(rf.c.amount_cents), 0).label("cents"))
-                     .where(*conditions).group_by(day))
+        statement = (
+            select(
+                day.label("day"),
+                func.count().label("count"),
+                func.coalesce(func.sum(rf.c.amount_cents), 0).label("cents"),
+            )
+            .where(*conditions)
+            .group_by(day)
+        )
         with self._engine.connect() as connection:
-            return [DailyTotal(_as_date(row.day), REFUNDED, "", row.count, from_cents(int(row.cents)))
-                    for row in connection.execute(statement)]
+            return [
+                DailyTotal(_as_date(row.day), REFUNDED, "", row.count, from_cents(int(row.cents)))
+                for row in connection.execute(statement)
+            ]
 
-    def apply_results(self, results: Sequence[RefundResult]) -> list[Refund]:
-        """Decide pending rows (or create them), in one DB transaction; returns the refunds this call
-        made final (each with exactly one event)."""
+    @contextmanager
+    def deciding(self) -> Iterator[DecisionBatch[RefundResult, Refund]]:
         try:
             with self._engine.begin() as connection:
-                decided = [refund for result in _first_per_id(results)
-                           if (refund := _apply(connection, result)) is not None]
-                self._outbox.record_refunds(connection, decided)
-            return decided
+                yield _Decisions(connection, self._outbox)
         except (DataError, IntegrityError) as exc:
             raise LedgerRefused(type(exc.orig).__name__) from exc
+
+    def apply_results(self, results: Sequence[RefundResult]) -> list[Refund]:
+        """``ApplyRefundResults`` on these refunds, as the results consumer runs it (tests decide refunds with it)."""
+        return ApplyRefundResults(self)(results)
+
+
+class _Decisions(DecisionBatch[RefundResult, Refund]):
+    def __init__(self, connection: Connection, outbox: Outbox):
+        self._connection = connection
+        self._outbox = outbox
+
+    def decide(self, results: Sequence[RefundResult]) -> list[Refund]:
+        return [refund for result in results if (refund := _apply(self._connection, result)) is not None]
+
+    def record_events(self, decided: Sequence[Refund]) -> None:
+        self._outbox.record_refunds(self._connection, decided)
 
 
 def _apply(connection: Connection, result: RefundResult) -> Refund | None:
     amount = _amount_or_none(result.amount)
-    values: dict[str, object] = {"status": result.status, "failure_reason": result.failure_reason,
-              "processed_at": parse_rfc3339(result.processed_at) or utc_now()}
+    values: dict[str, object] = {
+        "status": result.status,
+        "failure_reason": result.failure_reason,
+        "processed_at": parse_rfc3339(result.processed_at) or utc_now(),
+    }
     if amount is not None or result.status == REFUND_SUCCEEDED:
         values["amount_cents"] = None if amount is None else to_cents(amount)
-    changed = connection.execute(update(rf).where(rf.c.id == result.id, rf.c.status == REFUND_PENDING)
-                                 .values(values)).rowcount
+    changed = connection.execute(
+        update(rf).where(rf.c.id == result.id, rf.c.status == REFUND_PENDING).values(values)
+    ).rowcount
     if changed != 1:
         changed = _create_from_result(connection, result, amount, values)
     if changed != 1:
@@ -118,19 +159,18 @@ def _apply(connection: Connection, result: RefundResult) -> Refund | None:
 
 def _create_from_result(connection: Connection, result: RefundResult, amount: Decimal | None, values: dict) -> int:
     """The API crashed (or its ledger write failed) after the broker acknowledged the request."""
-    row = {"id": result.id, "account_id": result.account_id, "transaction_id": result.transaction_id,
-           "amount_cents": None if amount is None else to_cents(amount), "reason": None, "description": None,
-           "created_at": values["processed_at"]} | values
+    row = {
+        "id": result.id,
+        "account_id": result.account_id,
+        "transaction_id": result.transaction_id,
+        "amount_cents": None if amount is None else to_cents(amount),
+        "reason": None,
+        "description": None,
+        "created_at": values["processed_at"],
+    } | values
     # INSERT IGNORE rather than insert_if_absent: with the FOUND_ROWS flag SQLAlchemy sets for MySQL, an
     # "ON DUPLICATE KEY UPDATE id = id" counts the existing row, and the rowcount must say "inserted".
     return connection.execute(_INSERT_IGNORE, [row]).rowcount
-
-
-def _first_per_id(results: Sequence[RefundResult]) -> list[RefundResult]:
-    first: dict[str, RefundResult] = {}
-    for result in results:
-        first.setdefault(result.id, result)
-    return list(first.values())
 
 
 def _older_than(connection: Connection, cursor_id: str, account_id: str | None):
@@ -142,16 +182,33 @@ def _older_than(connection: Connection, cursor_id: str, account_id: str | None):
 
 
 def _row(r: Refund) -> dict:
-    return {"id": r.id, "account_id": r.account_id, "transaction_id": r.transaction_id, "status": r.status,
-            "amount_cents": None if r.amount is None else to_cents(r.amount), "reason": r.reason,
-            "description": r.description, "failure_reason": r.failure_reason, "created_at": r.created_at,
-            "processed_at": r.processed_at}
+    return {
+        "id": r.id,
+        "account_id": r.account_id,
+        "transaction_id": r.transaction_id,
+        "status": r.status,
+        "amount_cents": None if r.amount is None else to_cents(r.amount),
+        "reason": r.reason,
+        "description": r.description,
+        "failure_reason": r.failure_reason,
+        "created_at": r.created_at,
+        "processed_at": r.processed_at,
+    }
 
 
 def _refund(row) -> Refund:
-    return Refund(row.id, row.account_id, row.transaction_id, row.status, from_cents(row.amount_cents)
-                  if row.amount_cents is not None else None, row.reason, row.created_at, row.description,
-                  row.failure_reason, row.processed_at)
+    return Refund(
+        row.id,
+        row.account_id,
+        row.transaction_id,
+        row.status,
+        from_cents(row.amount_cents) if row.amount_cents is not None else None,
+        row.reason,
+        row.created_at,
+        row.description,
+        row.failure_reason,
+        row.processed_at,
+    )
 
 
 def _amount_or_none(value) -> Decimal | None:

@@ -5,21 +5,17 @@ secret is encrypted with a fresh 96-bit nonce and the endpoint id as associated 
 copied onto another endpoint's row does not decrypt. A stolen database without the key reveals no
 secret. Stored as ``v1.<base64(nonce + ciphertext + tag)>``; the version leaves room for a key change.
 """
+
 from __future__ import annotations
 
 import base64
 import binascii
-import os
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-from infra.card_cipher import KEY_BYTES, decode_key
-from infra.settings import Secret
+from infra.runtime.aes_gcm import AESGCM, KEY_BYTES, InvalidTag, decode_key, open_sealed, seal
+from infra.runtime.settings import Secret
 
 from gateway_api.use_cases.ports import SecretCipher
 
-_NONCE_BYTES = 12
 _VERSION = "v1."
 
 
@@ -31,15 +27,13 @@ class AesGcmSecretBox(SecretCipher):
         self._aead = AESGCM(raw)
 
     def encrypt(self, plaintext: str, context: str) -> str:
-        nonce = os.urandom(_NONCE_BYTES)
-        sealed = self._aead.encrypt(nonce, plaintext.encode(), context.encode())
-        return _VERSION + base64.urlsafe_b64encode(nonce + sealed).decode()
+        return _VERSION + base64.urlsafe_b64encode(seal(self._aead, plaintext.encode(), context.encode())).decode()
 
     def decrypt(self, token: str, context: str) -> str:
         if not token.startswith(_VERSION):
             raise ValueError("unknown secret format")
         try:
-            raw = base64.urlsafe_b64decode(token[len(_VERSION):])
-            return self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode()).decode()
+            raw = base64.urlsafe_b64decode(token[len(_VERSION) :])
+            return open_sealed(self._aead, raw, context.encode()).decode()
         except (InvalidTag, binascii.Error, ValueError):
             raise ValueError("the secret does not decrypt with this key for this endpoint") from None

@@ -1,11 +1,12 @@
 """Small SQL helpers that differ between SQLite and MySQL."""
+
 from __future__ import annotations
 
 from sqlalchemy import Connection, Dialect, Table, bindparam
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.sql import Insert
 
-from infra.sql import PreparedStatement
+from infra.runtime.sql import PreparedStatement
 
 
 def insert_if_absent_statement(table: Table, dialect_name: str) -> Insert:
@@ -27,8 +28,9 @@ def insert_if_absent(connection: Connection, table: Table, rows: list[dict]) -> 
 def prepared_insert_if_absent(table: Table, dialect: Dialect) -> PreparedStatement:
     """The same, compiled once, for rows of every column (thousands a second: see PreparedStatement)."""
     statement = insert_if_absent_statement(table, dialect.name)
-    return PreparedStatement(statement.values({column.name: bindparam(column.name) for column in table.columns}),
-                             dialect)
+    return PreparedStatement(
+        statement.values({column.name: bindparam(column.name) for column in table.columns}), dialect
+    )
 
 
 class JoinedUpdate:

@@ -1,10 +1,11 @@
 """The ledger's tables (SQLAlchemy Core). Migrations in gateway_api/migrations create the same."""
+
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text
 from sqlalchemy.dialects import mysql
 
-from infra.contracts import MAX_ID_LENGTH
+from infra.kernel.contracts import MAX_ID_LENGTH
 
 metadata = MetaData()
 
@@ -14,10 +15,12 @@ Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 # Transaction and account ids as the contract has them: up to 100 characters, compared byte for byte
 # like the processor's (MySQL's default collation would make "Tx-1" and "tx-1" one row).
 Identifier = String(MAX_ID_LENGTH).with_variant(
-    mysql.VARCHAR(MAX_ID_LENGTH, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb")
+    mysql.VARCHAR(MAX_ID_LENGTH, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+)
 
 accounts = Table(
-    "gateway_accounts", metadata,
+    "gateway_accounts",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("secret_hash", String(64), nullable=False),
@@ -27,7 +30,8 @@ accounts = Table(
 )
 
 transactions = Table(
-    "gateway_transactions", metadata,
+    "gateway_transactions",
+    metadata,
     Column("id", Identifier, primary_key=True),
     Column("account_id", Identifier, nullable=False),
     Column("status", String(16), nullable=False),
@@ -45,11 +49,15 @@ transactions = Table(
 )
 
 idempotency_keys = Table(
-    "gateway_idempotency_keys", metadata,
+    "gateway_idempotency_keys",
+    metadata,
     Column("account_id", String(64), primary_key=True),
     # Keys are case-sensitive (MySQL's default collation is not).
-    Column("idempotency_key", String(255).with_variant(mysql.VARCHAR(255, collation="utf8mb4_bin"), "mysql", "mariadb"),
-           primary_key=True),
+    Column(
+        "idempotency_key",
+        String(255).with_variant(mysql.VARCHAR(255, collation="utf8mb4_bin"), "mysql", "mariadb"),
+        primary_key=True,
+    ),
     # "v2:" + HMAC-SHA256 hex of what the ledger keeps (gateway_api.domain.idempotency).
     Column("fingerprint", String(80), nullable=False),
     Column("transaction_id", String(64), nullable=False),
@@ -60,7 +68,8 @@ idempotency_keys = Table(
 
 # Sessions of the live panel (gateway_api.domain.sessions): only HMAC(pepper, token) is kept.
 sessions = Table(
-    "gateway_sessions", metadata,
+    "gateway_sessions",
+    metadata,
     Column("token_hash", String(64), primary_key=True),
     Column("kind", String(16), nullable=False),
     Column("account_id", Identifier, nullable=True),
@@ -77,7 +86,8 @@ sessions = Table(
 AutoId = BigInteger().with_variant(Integer, "sqlite")
 
 webhook_endpoints = Table(
-    "gateway_webhook_endpoints", metadata,
+    "gateway_webhook_endpoints",
+    metadata,
     Column("id", String(40), primary_key=True),
     Column("account_id", Identifier, nullable=False),
     Column("url", String(2048), nullable=False),
@@ -94,7 +104,8 @@ webhook_endpoints = Table(
 )
 
 events = Table(
-    "gateway_events", metadata,
+    "gateway_events",
+    metadata,
     Column("id", String(40), primary_key=True),
     Column("account_id", Identifier, nullable=False),
     Column("type", String(40), nullable=False),
@@ -106,7 +117,8 @@ events = Table(
 )
 
 webhook_deliveries = Table(
-    "gateway_webhook_deliveries", metadata,
+    "gateway_webhook_deliveries",
+    metadata,
     Column("id", String(40), primary_key=True),
     Column("event_id", String(40), nullable=False),
     Column("endpoint_id", String(40), nullable=False),
@@ -128,7 +140,8 @@ webhook_deliveries = Table(
 )
 
 webhook_attempts = Table(
-    "gateway_webhook_attempts", metadata,
+    "gateway_webhook_attempts",
+    metadata,
     Column("id", AutoId, primary_key=True, autoincrement=True),
     Column("delivery_id", String(40), nullable=False),
     Column("number", Integer, nullable=False),
@@ -144,15 +157,21 @@ webhook_attempts = Table(
 
 # --- operators and the audit trail (migration 0007_operators_audit) ---------------------------------
 
-BinaryText = String(200).with_variant(mysql.VARCHAR(200, charset="utf8mb4", collation="utf8mb4_bin"),
-                                      "mysql", "mariadb")
+BinaryText = String(200).with_variant(
+    mysql.VARCHAR(200, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+)
 
 # Named operators (gateway_api.domain.operators): only a scrypt hash of each credential is kept.
 operators = Table(
-    "gateway_operators", metadata,
+    "gateway_operators",
+    metadata,
     Column("id", String(40), primary_key=True),
-    Column("name", String(100).with_variant(mysql.VARCHAR(100, charset="utf8mb4", collation="utf8mb4_bin"),
-                                            "mysql", "mariadb"), nullable=False, unique=True),
+    Column(
+        "name",
+        String(100).with_variant(mysql.VARCHAR(100, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"),
+        nullable=False,
+        unique=True,
+    ),
     Column("credential_hash", String(255), nullable=False),
     Column("created_at", Timestamp, nullable=False),
     Column("expires_at", Timestamp, nullable=False),
@@ -163,7 +182,8 @@ operators = Table(
 
 # The audit trail (gateway_api.domain.audit): append-only, each row chained to the one before.
 audit_events = Table(
-    "gateway_audit_events", metadata,
+    "gateway_audit_events",
+    metadata,
     Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
     Column("id", String(40), nullable=False, unique=True),
     Column("at", Timestamp, nullable=False),
@@ -185,7 +205,8 @@ audit_events = Table(
 # --- refunds (migration 0008_refunds) ---------------------------------------------------------------
 
 refunds = Table(
-    "gateway_refunds", metadata,
+    "gateway_refunds",
+    metadata,
     Column("id", Identifier, primary_key=True),
     Column("account_id", Identifier, nullable=False),
     Column("transaction_id", Identifier, nullable=False),

@@ -11,6 +11,7 @@
 * Connections are kept alive per thread and per (scheme, host, port): at a thousand events a second
   to one receiver, a TLS handshake per event would be the bottleneck.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -19,11 +20,17 @@ import ssl
 import threading
 import time
 
-from infra.redaction import mask_card_numbers
+from infra.runtime.redaction import mask_card_numbers
 
 from gateway_api.domain.deliveries import (
-    MAX_RESPONSE_BODY_BYTES, OUTCOME_CONNECTION_ERROR, OUTCOME_REFUSED_ADDRESS, OUTCOME_TIMEOUT, AttemptResult,
-    clipped_body, clipped_error, outcome_of_status,
+    MAX_RESPONSE_BODY_BYTES,
+    OUTCOME_CONNECTION_ERROR,
+    OUTCOME_REFUSED_ADDRESS,
+    OUTCOME_TIMEOUT,
+    AttemptResult,
+    clipped_body,
+    clipped_error,
+    outcome_of_status,
 )
 from gateway_api.domain.errors import InvalidParameter
 from gateway_api.domain.webhook_endpoints import STANDARD_PORTS, UrlParts, parse_url, refused_addresses
@@ -39,8 +46,14 @@ class _Refused(Exception):
 
 
 class HttpWebhookSender(WebhookSender):
-    def __init__(self, resolver: HostResolver, allow_private: bool, ssl_context: ssl.SSLContext | None = None,
-                 connect_timeout_s: float = CONNECT_TIMEOUT_S, allowed_ports: tuple[int, ...] = STANDARD_PORTS):
+    def __init__(
+        self,
+        resolver: HostResolver,
+        allow_private: bool,
+        ssl_context: ssl.SSLContext | None = None,
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
+        allowed_ports: tuple[int, ...] = STANDARD_PORTS,
+    ):
         self._resolver = resolver
         self._allow_private = allow_private
         self._allowed_ports = allowed_ports
@@ -84,8 +97,15 @@ class HttpWebhookSender(WebhookSender):
             raise _Refused(f"{parts.host} resolves to an address that is not public; not sent")
         return addresses
 
-    def _post(self, parts: UrlParts, addresses: list[str], body: bytes, headers: dict[str, str],
-              timeout_s: float, started: float) -> AttemptResult:
+    def _post(
+        self,
+        parts: UrlParts,
+        addresses: list[str],
+        body: bytes,
+        headers: dict[str, str],
+        timeout_s: float,
+        started: float,
+    ) -> AttemptResult:
         deadline = time.monotonic() + timeout_s
         # A kept-alive connection the receiver has closed meanwhile fails at once: retry that once.
         tries = 2 if (parts.scheme, parts.host, parts.port) in self._connections() else 1
@@ -95,16 +115,25 @@ class HttpWebhookSender(WebhookSender):
             watch = self._watchdog.watch(connection, deadline)
             try:
                 status, answer = _exchange(connection, parts, body, headers, deadline)
-                return AttemptResult(outcome_of_status(status), time.perf_counter() - started, status,
-                                     _http_error(status), mask_card_numbers(answer) or None)
+                return AttemptResult(
+                    outcome_of_status(status),
+                    time.perf_counter() - started,
+                    status,
+                    _http_error(status),
+                    mask_card_numbers(answer) or None,
+                )
             except (OSError, http.client.HTTPException) as exc:
                 self._drop(parts)
                 if self._watchdog.fired(watch) or time.monotonic() >= deadline or isinstance(exc, TimeoutError):
-                    return AttemptResult(OUTCOME_TIMEOUT, time.perf_counter() - started,
-                                         error=f"no complete answer within {timeout_s:g} s")
+                    return AttemptResult(
+                        OUTCOME_TIMEOUT,
+                        time.perf_counter() - started,
+                        error=f"no complete answer within {timeout_s:g} s",
+                    )
                 if tries == 0 or not _stale_connection(exc):
-                    return AttemptResult(OUTCOME_CONNECTION_ERROR, time.perf_counter() - started,
-                                         error=clipped_error(_describe(exc)))
+                    return AttemptResult(
+                        OUTCOME_CONNECTION_ERROR, time.perf_counter() - started, error=clipped_error(_describe(exc))
+                    )
             finally:
                 self._watchdog.release(watch)
 

@@ -1,4 +1,4 @@
 """The API's domain: accounts and their secrets, accepted transactions, idempotency, reports.
 
-Standard library only (plus infra.cards and infra.contracts, which are standard library too).
+Standard library only (plus infra.kernel.cards and infra.kernel.contracts, which are standard library too).
 """

@@ -5,6 +5,7 @@ stored: a stolen database without the pepper cannot be used to authenticate or t
 secrets, and checking a request costs one HMAC (microseconds), not a slow password hash, which
 would be pointless for a 256-bit random value anyway.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,12 +52,12 @@ class SecretHasher:
             raise ValueError("the secret pepper must not be empty")
         self._key = pepper.encode()
         # Compared against when the account does not exist, so both failures cost the same.
-        self._decoy = self.hash("decoy" + secrets.token_hex(16))
+        self._decoy = self.digest("decoy" + secrets.token_hex(16))
 
-    def hash(self, value: str) -> str:
+    def digest(self, value: str) -> str:
         return hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()
 
     def verify(self, secret: str, account: Account | None) -> bool:
         expected = account.secret_hash if account is not None else self._decoy
-        matches = hmac.compare_digest(self.hash(secret), expected)
+        matches = hmac.compare_digest(self.digest(secret), expected)
         return matches and account is not None and not account.disabled

@@ -7,6 +7,7 @@ removing one breaks the chain at that entry. Removing the newest ones leaves a v
 chain: the head (sequence, hash) exported as a metric and logged periodically is what catches it
 (``verify_chain(..., head=...)``). An entry never holds a secret or card data: ids and names only.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -126,8 +127,12 @@ def verify_chain(key: bytes, entries: Iterable[AuditEntry], head: ChainHead | No
         if head is not None and entry.seq == head.seq and entry.hash != head.hash:
             return Verification(checked, previous, entry.seq, f"entry {entry.seq} is not the exported head")
     if head is not None and previous.seq < head.seq:
-        return Verification(checked, previous, previous.seq + 1,
-                            f"entries {previous.seq + 1} to {head.seq} were removed (the exported head is {head})")
+        return Verification(
+            checked,
+            previous,
+            previous.seq + 1,
+            f"entries {previous.seq + 1} to {head.seq} were removed (the exported head is {head})",
+        )
     return Verification(checked, previous)
 
 

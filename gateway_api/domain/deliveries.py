@@ -5,6 +5,7 @@ timeout), ``failed`` (every attempt of the schedule failed; a resend queues a ne
 ``canceled`` (its endpoint was deleted before it could be sent). Every attempt is kept with its
 time, HTTP status or error, and duration: the delivery log merchants debug their receivers with.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -139,8 +140,9 @@ class Transition:
     next_attempt_at: datetime | None
 
 
-def after_attempt(attempts_made: int, result: AttemptResult, schedule: RetrySchedule, now: datetime,
-                  rng: random.Random | None = None) -> Transition:
+def after_attempt(
+    attempts_made: int, result: AttemptResult, schedule: RetrySchedule, now: datetime, rng: random.Random | None = None
+) -> Transition:
     if result.delivered:
         return Transition(DELIVERED, None)
     retry_at = schedule.next_attempt_at(attempts_made, now, rng)

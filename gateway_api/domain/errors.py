@@ -1,4 +1,5 @@
 """Errors raised inside the API; ``gateway_api.web.errors`` turns each into one HTTP answer."""
+
 from __future__ import annotations
 
 
@@ -23,8 +24,9 @@ class PermissionDenied(GatewayError):
 
 class SecondFactorRequired(PermissionDenied):
     def __init__(self):
-        super().__init__("This operator requires the current one-time code of their authenticator app.",
-                         "one_time_code")
+        super().__init__(
+            "This operator requires the current one-time code of their authenticator app.", "one_time_code"
+        )
 
 
 class NotFound(GatewayError):

@@ -3,6 +3,7 @@
 An event is immutable: its JSON (``payload``) is fixed when it is recorded and every delivery of it
 sends those exact bytes, so a resend months later shows the transaction as it was when decided.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -11,9 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from infra.clock import rfc3339
-from infra.contracts import STATUS_APPROVED, STATUS_REJECTED
-
+from infra.kernel.clock import rfc3339
+from infra.kernel.contracts import STATUS_APPROVED, STATUS_REJECTED
 
 TRANSACTION_APPROVED = "transaction.approved"
 TRANSACTION_REJECTED = "transaction.rejected"
@@ -49,8 +49,9 @@ def compact_json(body: dict) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def transaction_event(transaction_json: dict, status: str, account_id: str, now: datetime,
-                      encode: Callable[[dict], bytes] = compact_json) -> Event:
+def transaction_event(
+    transaction_json: dict, status: str, account_id: str, now: datetime, encode: Callable[[dict], bytes] = compact_json
+) -> Event:
     """The event for a transaction that just became final; ``transaction_json`` is exactly what
     ``GET /v1/transactions/{id}`` shows. ``encode`` writes the JSON (the outbox passes a faster one)."""
     event_type = TYPE_OF_STATUS[status]
@@ -59,8 +60,9 @@ def transaction_event(transaction_json: dict, status: str, account_id: str, now:
     return Event(identifier, account_id, event_type, transaction_json["id"], now, encode(body))
 
 
-def refund_event(refund_json: dict, account_id: str, now: datetime,
-                 encode: Callable[[dict], bytes] = compact_json) -> Event:
+def refund_event(
+    refund_json: dict, account_id: str, now: datetime, encode: Callable[[dict], bytes] = compact_json
+) -> Event:
     """The event for a refund that just became final; ``refund_json`` is ``GET /v1/refunds/{id}``.
     Its ``transaction_id`` is the refunded payment's, so a payment's events list its refunds too."""
     event_type = TYPE_OF_REFUND_STATUS[refund_json["status"]]

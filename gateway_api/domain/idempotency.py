@@ -6,6 +6,7 @@ refused. Only a completed accept (202) is remembered as an answer: a request tha
 the broker may be retried with the same key and then re-sends the *same* transaction id, which the
 processor deduplicates, so a retry can never become a second charge.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

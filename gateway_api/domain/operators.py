@@ -6,6 +6,7 @@ parameters in the stored string so they can be raised later). An operator may re
 factor (TOTP) for the panel. ``GATEWAY_ADMIN_TOKEN`` is the bootstrap credential that creates the
 first operators; ``GATEWAY_ADMIN_TOKEN_ENABLED=false`` turns it off (docs/integrate.md, "Operators").
 """
+
 from __future__ import annotations
 
 import base64
@@ -64,7 +65,7 @@ def operator_id_of(credential: str) -> str | None:
     """The operator id a credential names, or None when it is no operator credential at all."""
     if not credential.startswith(TOKEN_PREFIX):
         return None
-    operator_id, dot, secret = credential[len(TOKEN_PREFIX):].partition(".")
+    operator_id, dot, secret = credential[len(TOKEN_PREFIX) :].partition(".")
     return operator_id if dot and secret and operator_id.startswith("op_") and len(operator_id) <= 40 else None
 
 

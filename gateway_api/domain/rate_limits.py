@@ -6,6 +6,7 @@ Each policy is a quota of requests per window of whole seconds (the IETF RateLim
 and ``w``). The default budget of 100 requests/s is counted over 2-second windows: a burst of up to
 200 requests passes at once, and the average stays 100 per second.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -2,16 +2,17 @@
 
 A refund is a resource of its own: the payment's status never changes (approved stays approved);
 its ``amount_refunded`` is the sum of its succeeded refunds. ``failure_reason`` comes from the
-table in ``infra.contracts`` (docs/integrate.md, Refunds).
+table in ``infra.kernel.contracts`` (docs/integrate.md, Refunds).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from infra.clock import rfc3339
-from infra.contracts import REFUND_FINAL_STATUSES
+from infra.kernel.clock import rfc3339
+from infra.kernel.contracts import REFUND_FINAL_STATUSES
 
 REFUND_PENDING = "pending"
 REFUND_STATUSES = (REFUND_PENDING, *REFUND_FINAL_STATUSES)
@@ -49,12 +50,25 @@ class Refund:
 
     @classmethod
     def pending(cls, refund_id: str, account_id: str, request: RefundRequest, created_at: datetime) -> "Refund":
-        return cls(refund_id, account_id, request.transaction_id, REFUND_PENDING, request.amount, request.reason,
-                   created_at, request.description)
+        return cls(
+            refund_id,
+            account_id,
+            request.transaction_id,
+            REFUND_PENDING,
+            request.amount,
+            request.reason,
+            created_at,
+            request.description,
+        )
 
 
 def refund_message(refund: Refund) -> dict:
-    """The message on the ``refunds`` topic (``infra.contracts.REFUND_FIELDS``)."""
-    return {"id": refund.id, "transaction_id": refund.transaction_id, "account_id": refund.account_id,
-            "amount": None if refund.amount is None else str(refund.amount), "reason": refund.reason,
-            "created_at": rfc3339(refund.created_at)}
+    """The message on the ``refunds`` topic (``infra.kernel.contracts.REFUND_FIELDS``)."""
+    return {
+        "id": refund.id,
+        "transaction_id": refund.transaction_id,
+        "account_id": refund.account_id,
+        "amount": None if refund.amount is None else str(refund.amount),
+        "reason": refund.reason,
+        "created_at": rfc3339(refund.created_at),
+    }

@@ -1,11 +1,12 @@
 """Financial reports: ledger totals per day, month or year."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from infra.contracts import STATUS_APPROVED, STATUS_REJECTED
+from infra.kernel.contracts import STATUS_APPROVED, STATUS_REJECTED
 
 from gateway_api.domain.transactions import STATUS_PENDING
 

@@ -5,6 +5,7 @@ presents only the session token. A session is worth nothing once it is ended (si
 expires, or once the credential it was opened with stops working: the merchant's secret rotated or
 the account disabled, or the admin token changed. Only HMAC(pepper, token) is stored.
 """
+
 from __future__ import annotations
 
 import secrets

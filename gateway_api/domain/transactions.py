@@ -4,15 +4,16 @@ The ledger never holds the card number or the CVV: only the brand and the last f
 message to the processor carries the card encrypted (a ``CardSealer`` port does it), and of the CVV
 only its length: the value never leaves the API (docs/threat-model-card-data.md).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from infra.cards import card_brand, last4
-from infra.clock import rfc3339
-from infra.contracts import FINAL_STATUSES
+from infra.kernel.cards import card_brand, last4
+from infra.kernel.clock import rfc3339
+from infra.kernel.contracts import FINAL_STATUSES
 
 STATUS_PENDING = "pending"
 STATUSES = (STATUS_PENDING, *FINAL_STATUSES)
@@ -37,10 +38,15 @@ class Card:
         return last4(self.number)
 
     def fields(self) -> dict:
-        """What gets encrypted into the message's ``card`` (``infra.contracts.CARD_FIELDS``): of the CVV,
+        """What gets encrypted into the message's ``card`` (``infra.kernel.contracts.CARD_FIELDS``): of the CVV,
         only what the processor's rule checks (how many digits), so no copy of the message holds it."""
-        return {"number": self.number, "name": self.name, "expiration_month": self.expiration_month,
-                "expiration_year": self.expiration_year, "cvv_length": len(self.cvv)}
+        return {
+            "number": self.number,
+            "name": self.name,
+            "expiration_month": self.expiration_month,
+            "expiration_year": self.expiration_year,
+            "cvv_length": len(self.cvv),
+        }
 
     def __repr__(self) -> str:
         return f"Card(brand={self.brand!r}, last4={self.last4!r})"
@@ -85,15 +91,22 @@ class Transaction:
 
     @classmethod
     def pending(cls, id: str, account_id: str, request: TransactionRequest, created_at: datetime) -> "Transaction":
-        return cls(id=id, account_id=account_id, status=STATUS_PENDING, amount=request.amount,
-                   card_brand=request.card.brand, card_last4=request.card.last4, created_at=created_at,
-                   description=request.description)
+        return cls(
+            id=id,
+            account_id=account_id,
+            status=STATUS_PENDING,
+            amount=request.amount,
+            card_brand=request.card.brand,
+            card_last4=request.card.last4,
+            created_at=created_at,
+            description=request.description,
+        )
 
 
-
-def contract_message(transaction_id: str, account_id: str, request: TransactionRequest,
-                     created_at: datetime, sealed_card: dict) -> dict:
-    """The message on the `transactions` topic: exactly ``infra.contracts.TRANSACTION_FIELDS``.
+def contract_message(
+    transaction_id: str, account_id: str, request: TransactionRequest, created_at: datetime, sealed_card: dict
+) -> dict:
+    """The message on the `transactions` topic: exactly ``infra.kernel.contracts.TRANSACTION_FIELDS``.
 
     ``sealed_card`` is the card encrypted for this id, account and amount (a ``CardSealer``).
     """

@@ -5,6 +5,7 @@ The URL rules are checked when an endpoint is created and again on every deliver
 address the dispatcher then connects to: a host name that resolved to a public address yesterday
 may resolve to 10.0.0.5 today (DNS rebinding).
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -61,15 +62,16 @@ def enabled_events(requested: list[str]) -> tuple[str, ...]:
     """``["*"]`` or a non-empty set of known event types, in a stable order."""
     chosen = set(requested)
     if not chosen:
-        raise InvalidParameter("enabled_events must name at least one event type, or \"*\".", param="enabled_events")
+        raise InvalidParameter('enabled_events must name at least one event type, or "*".', param="enabled_events")
     if ALL_EVENTS in chosen:
         if len(chosen) > 1:
-            raise InvalidParameter("\"*\" already means every event type; send it alone.", param="enabled_events")
+            raise InvalidParameter('"*" already means every event type; send it alone.', param="enabled_events")
         return (ALL_EVENTS,)
     unknown = sorted(chosen - set(EVENT_TYPES))
     if unknown:
-        raise InvalidParameter(f"unknown event type {unknown[0]!r}; use one of {', '.join(EVENT_TYPES)} or \"*\".",
-                               param="enabled_events")
+        raise InvalidParameter(
+            f'unknown event type {unknown[0]!r}; use one of {", ".join(EVENT_TYPES)} or "*".', param="enabled_events"
+        )
     return tuple(t for t in EVENT_TYPES if t in chosen)
 
 

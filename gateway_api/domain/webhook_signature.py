@@ -7,6 +7,7 @@ tolerance window, and a changed body or timestamp no longer matches. A header ma
 
 ``verify`` uses the standard library only, on purpose: a merchant can paste it as it is.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,6 @@
-"""The results consumer: keeps the API's ledger up to date from `transactions_result`.
+"""The results consumer's launcher: keeps the API's ledger up to date from `transactions_result`.
 
     python -m gateway_api.results
+
+What it runs is ``gateway_api.entrypoints.results_consumer`` (built by ``bootstrap.build_results_consumer``).
 """

@@ -1,9 +1,10 @@
 """python -m gateway_api.results: consume `transactions_result` until SIGTERM/SIGINT (composed in
 ``gateway_api.bootstrap.build_results_consumer``)."""
+
 import logging
 
-from infra.settings import from_env_or_exit
-from infra.worker import run_worker
+from infra.runtime.settings import from_env_or_exit
+from infra.runtime.worker import run_worker
 
 from gateway_api.bootstrap import build_results_consumer
 from gateway_api.settings import ResultsSettings

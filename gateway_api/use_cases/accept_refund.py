@@ -9,6 +9,7 @@
 
 The processor decides; whatever happens between these steps, one refund id is decided once.
 """
+
 from __future__ import annotations
 
 import logging
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from infra.contracts import STATUS_APPROVED
+from infra.kernel.contracts import STATUS_APPROVED
 
 from gateway_api.domain.accounts import SecretHasher
 from gateway_api.domain.errors import IdempotencyConflict, NotFound, TransactionNotApproved
@@ -34,9 +35,18 @@ class AcceptedRefund:
 
 
 class AcceptRefund:
-    def __init__(self, ledger: Ledger, refunds: RefundLedger, keys: IdempotencyStore, publisher: RefundPublisher,
-                 hasher: SecretHasher, now: Callable[[], datetime], new_id: Callable[[], str],
-                 publish_timeout: float, idempotency_ttl: timedelta):
+    def __init__(
+        self,
+        ledger: Ledger,
+        refunds: RefundLedger,
+        keys: IdempotencyStore,
+        publisher: RefundPublisher,
+        hasher: SecretHasher,
+        now: Callable[[], datetime],
+        new_id: Callable[[], str],
+        publish_timeout: float,
+        idempotency_ttl: timedelta,
+    ):
         self._ledger = ledger
         self._refunds = refunds
         self._keys = keys
@@ -53,10 +63,18 @@ class AcceptRefund:
         if record is not None and record.completed:
             replayed = self._refunds.get(record.transaction_id)
             if replayed is not None:
-                return AcceptedRefund(replace(replayed, status=REFUND_PENDING, failure_reason=None, processed_at=None,
-                                              amount=request.amount), replayed=True)
-        refund = Refund.pending(record.transaction_id if record else self._new_id(), account_id, request,
-                                record.created_at if record else self._now())
+                return AcceptedRefund(
+                    replace(
+                        replayed, status=REFUND_PENDING, failure_reason=None, processed_at=None, amount=request.amount
+                    ),
+                    replayed=True,
+                )
+        refund = Refund.pending(
+            record.transaction_id if record else self._new_id(),
+            account_id,
+            request,
+            record.created_at if record else self._now(),
+        )
         self._publisher.publish_refund(account_id, refund_message(refund), self._publish_timeout)
         self._record_accepted(refund, record)
         return AcceptedRefund(refund)
@@ -67,22 +85,27 @@ class AcceptRefund:
         if payment is None or payment.account_id != account_id:
             raise NotFound("No such transaction.", param="transaction")
         if payment.status != STATUS_APPROVED:
-            raise TransactionNotApproved(f"The transaction is {payment.status}: only approved ones can be refunded.",
-                                         param="transaction")
+            raise TransactionNotApproved(
+                f"The transaction is {payment.status}: only approved ones can be refunded.", param="transaction"
+            )
 
     def _record_accepted(self, refund: Refund, record: IdempotencyRecord | None) -> None:
         try:
             self._refunds.add_pending(refund, answered_key=record)
         except Exception as exc:  # noqa: BLE001 - acknowledged means promised: never turn it into an error
-            log.error("ledger write failed after the broker acknowledged; the result will create the refund",
-                      extra={"refund_id": refund.id, "error_class": type(exc).__name__})
+            log.error(
+                "ledger write failed after the broker acknowledged; the result will create the refund",
+                extra={"refund_id": refund.id, "error_class": type(exc).__name__},
+            )
 
     def _claim(self, account_id: str, request: RefundRequest, key: str) -> IdempotencyRecord:
         now = self._now()
-        fingerprint = versioned_fingerprint(self._hasher.hash(request.canonical()))
-        record = self._keys.claim(IdempotencyRecord(account_id, key, fingerprint, self._new_id(), now),
-                                  expired_before=now - self._ttl)
+        fingerprint = versioned_fingerprint(self._hasher.digest(request.canonical()))
+        record = self._keys.claim(
+            IdempotencyRecord(account_id, key, fingerprint, self._new_id(), now), expired_before=now - self._ttl
+        )
         if not record.matches(fingerprint):
             raise IdempotencyConflict(
-                "This Idempotency-Key was already used with a different request body.", param="Idempotency-Key")
+                "This Idempotency-Key was already used with a different request body.", param="Idempotency-Key"
+            )
         return record

@@ -23,6 +23,7 @@ Nothing is written to the ledger before the ack, so a request answered 503 never
 row that nobody will decide. Concurrent requests with one key all publish the same id, so the
 processor sees one transaction and the ledger holds one row.
 """
+
 from __future__ import annotations
 
 import logging
@@ -46,10 +47,19 @@ class Accepted:
 
 
 class AcceptTransaction:
-    def __init__(self, ledger: Ledger, keys: IdempotencyStore, publisher: TransactionPublisher, sealer: CardSealer,
-                 hasher: SecretHasher, now: Callable[[], datetime], new_id: Callable[[], str],
-                 publish_timeout: float, idempotency_ttl: timedelta,
-                 on_ledger_failure: Callable[[], None] = lambda: None):
+    def __init__(
+        self,
+        ledger: Ledger,
+        keys: IdempotencyStore,
+        publisher: TransactionPublisher,
+        sealer: CardSealer,
+        hasher: SecretHasher,
+        now: Callable[[], datetime],
+        new_id: Callable[[], str],
+        publish_timeout: float,
+        idempotency_ttl: timedelta,
+        on_ledger_failure: Callable[[], None] = lambda: None,
+    ):
         self._ledger = ledger
         self._keys = keys
         self._publisher = publisher
@@ -83,21 +93,25 @@ class AcceptTransaction:
         except Exception as exc:  # noqa: BLE001 - acknowledged means promised: never turn it into an error
             self._on_ledger_failure()
             # The class only: a driver's message may quote the row's values.
-            log.error("ledger write failed after the broker acknowledged; the result will create the row",
-                      extra={"transaction_id": transaction.id, "error_class": type(exc).__name__})
+            log.error(
+                "ledger write failed after the broker acknowledged; the result will create the row",
+                extra={"transaction_id": transaction.id, "error_class": type(exc).__name__},
+            )
 
     def _claim(self, account_id: str, request: TransactionRequest, key: str) -> IdempotencyRecord:
         now = self._now()
-        fingerprint = versioned_fingerprint(self._hasher.hash(request.canonical()))
+        fingerprint = versioned_fingerprint(self._hasher.digest(request.canonical()))
         candidate = IdempotencyRecord(account_id, key, fingerprint, self._new_id(), now)
         record = self._keys.claim(candidate, expired_before=now - self._ttl)
         if not record.matches(fingerprint):
             raise IdempotencyConflict(
-                "This Idempotency-Key was already used with a different request body.", param="Idempotency-Key")
+                "This Idempotency-Key was already used with a different request body.", param="Idempotency-Key"
+            )
         return record
 
     @staticmethod
     def _as_first_answered(transaction: Transaction, record: IdempotencyRecord) -> Transaction:
         """A replay repeats the first answer (pending), whatever the ledger says by now."""
-        return replace(transaction, status=STATUS_PENDING, error_message="", processed_at=None,
-                       created_at=record.created_at)
+        return replace(
+            transaction, status=STATUS_PENDING, error_message="", processed_at=None, created_at=record.created_at
+        )

@@ -1,4 +1,5 @@
 """Creating, rotating, disabling and authenticating merchant accounts."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -23,14 +24,14 @@ class Accounts:
         if not name or len(name) > MAX_NAME_LENGTH:
             raise InvalidParameter(f"name must be 1 to {MAX_NAME_LENGTH} characters", param="name")
         secret = new_secret()
-        account = Account(new_account_id(), name, self._hasher.hash(secret), self._now())
+        account = Account(new_account_id(), name, self._hasher.digest(secret), self._now())
         self._repository.add(account)
         return IssuedSecret(account, secret)
 
     def rotate_secret(self, account_id: str) -> IssuedSecret:
         account = self.get(account_id)
         secret = new_secret()
-        self._repository.set_secret_hash(account.id, self._hasher.hash(secret))
+        self._repository.set_secret_hash(account.id, self._hasher.digest(secret))
         return IssuedSecret(account, secret)
 
     def disable(self, account_id: str) -> Account:
@@ -41,8 +42,9 @@ class Accounts:
     def set_rate_limit(self, account_id: str, requests_per_second: int | None) -> Account:
         """The operator's override of the account's request rate; None goes back to the default."""
         if not valid_override(requests_per_second):
-            raise InvalidParameter(f"rate_limit_per_second must be 1 to {MAX_REQUESTS_PER_SECOND} or null",
-                                   param="rate_limit_per_second")
+            raise InvalidParameter(
+                f"rate_limit_per_second must be 1 to {MAX_REQUESTS_PER_SECOND} or null", param="rate_limit_per_second"
+            )
         account = self.get(account_id)
         self._repository.set_rate_limit(account.id, requests_per_second)
         return self.get(account_id)
@@ -53,8 +55,8 @@ class Accounts:
             raise NotFound("No such account.", param="id")
         return account
 
-    def list(self) -> list[Account]:
-        return self._repository.list()
+    def every_account(self) -> list[Account]:
+        return self._repository.every_account()
 
     def authenticate(self, account_id: str, secret: str) -> Account | None:
         """The enabled account whose secret this is; the same None for every kind of failure."""

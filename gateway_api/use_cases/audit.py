@@ -4,6 +4,7 @@ One call records one change: ``audit.record(AuditRecord(actor, action, object_ty
 origin, outcome, account_id))``. The web layer builds the actor and origin from the request
 (``gateway_api.web.audit``); a refund (issue 24) is one more such call.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,17 +34,37 @@ class AuditTrail:
 
     def record(self, record: AuditRecord) -> AuditEntry:
         entry = self._log.append(lambda head: self._chained(record, head))
-        log.info("audit", extra={"audit_seq": entry.seq, "action": entry.action, "actor": entry.actor,
-                                 "object_id": entry.object_id, "outcome": entry.outcome})
+        log.info(
+            "audit",
+            extra={
+                "audit_seq": entry.seq,
+                "action": entry.action,
+                "actor": entry.actor,
+                "object_id": entry.object_id,
+                "outcome": entry.outcome,
+            },
+        )
         return entry
 
     def _chained(self, record: AuditRecord, head: ChainHead) -> AuditEntry:
         actor = record.actor
         unsigned = AuditEntry(
-            seq=head.seq + 1, id=new_audit_id(), at=self._now(), actor_kind=actor.kind, actor=actor.name[:200],
-            credential=actor.credential, account_id=record.account_id or actor.account_id, action=record.action,
-            object_type=record.object_type, object_id=record.object_id, request_id=record.origin.request_id,
-            client_address=record.origin.client_address, outcome=record.outcome[:64], prev_hash=head.hash, hash="")
+            seq=head.seq + 1,
+            id=new_audit_id(),
+            at=self._now(),
+            actor_kind=actor.kind,
+            actor=actor.name[:200],
+            credential=actor.credential,
+            account_id=record.account_id or actor.account_id,
+            action=record.action,
+            object_type=record.object_type,
+            object_id=record.object_id,
+            request_id=record.origin.request_id,
+            client_address=record.origin.client_address,
+            outcome=record.outcome[:64],
+            prev_hash=head.hash,
+            hash="",
+        )
         return AuditEntry(**{**vars(unsigned), "hash": entry_hash(self._key, unsigned)})
 
     def page(self, account_id: str | None, limit: int, starting_after: str | None) -> tuple[list[AuditEntry], bool]:
@@ -73,8 +94,14 @@ class AuditWatch:
             self._last_good = result.head
             log.info("audit chain head", extra={"audit_head": str(result.head), "audit_entries": result.checked})
         else:
-            log.error("audit chain broken", extra={"audit_first_bad": result.first_bad, "problem": result.problem,
-                                                   "audit_head": str(self._last_good or result.head)})
+            log.error(
+                "audit chain broken",
+                extra={
+                    "audit_first_bad": result.first_bad,
+                    "problem": result.problem,
+                    "audit_head": str(self._last_good or result.head),
+                },
+            )
         head = result.head if result.ok else (self._last_good or result.head)
         self._report(head.seq, head.hash, result.ok, result.first_bad, self._clock())
         return result

@@ -5,6 +5,7 @@ stays pending until its outcome is written. A dispatcher that dies mid-delivery 
 expire, and the delivery is sent again by whoever claims it next; receivers deduplicate by the
 ``Gateway-Event-Id`` header.
 """
+
 from __future__ import annotations
 
 import random
@@ -13,7 +14,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from gateway_api.domain.deliveries import (
-    CANCELED, OUTCOME_CONNECTION_ERROR, Attempt, AttemptResult, RetrySchedule, Transition, after_attempt,
+    CANCELED,
+    OUTCOME_CONNECTION_ERROR,
+    Attempt,
+    AttemptResult,
+    RetrySchedule,
+    Transition,
+    after_attempt,
 )
 from gateway_api.domain.webhook_signature import EVENT_ID_HEADER, SIGNATURE_HEADER, signature_header
 from gateway_api.use_cases.ports import AttemptRecord, ClaimedDelivery, DeliveryQueue, SecretCipher, WebhookSender
@@ -22,9 +29,18 @@ USER_AGENT = "payment-gateway-webhooks/1"
 
 
 class DeliverWebhooks:
-    def __init__(self, queue: DeliveryQueue, sender: WebhookSender, cipher: SecretCipher, schedule: RetrySchedule,
-                 now: Callable[[], datetime], lease: timedelta, timeout_s: float,
-                 rng: random.Random | None = None, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        queue: DeliveryQueue,
+        sender: WebhookSender,
+        cipher: SecretCipher,
+        schedule: RetrySchedule,
+        now: Callable[[], datetime],
+        lease: timedelta,
+        timeout_s: float,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
         self._queue = queue
         self._sender = sender
         self._cipher = cipher
@@ -50,8 +66,9 @@ class DeliverWebhooks:
         result = self._send(claimed)
         number = claimed.attempts_made + 1
         transition = after_attempt(number, result, self._schedule, self._now(), self._rng)
-        return AttemptRecord(claimed, Attempt(claimed.delivery_id, number, started_at, result,
-                                              transition.next_attempt_at), transition)
+        return AttemptRecord(
+            claimed, Attempt(claimed.delivery_id, number, started_at, result, transition.next_attempt_at), transition
+        )
 
     def exchange(self, records: Sequence[AttemptRecord], limit: int) -> list[ClaimedDelivery]:
         """Write what happened to the finished deliveries and claim up to ``limit`` new ones."""
@@ -71,11 +88,13 @@ class DeliverWebhooks:
         try:
             secret = self._cipher.decrypt(claimed.secret_token, claimed.endpoint_id)
         except Exception:  # noqa: BLE001 - a changed WEBHOOK_SECRETS_KEY or a tampered row: never send unsigned
-            return AttemptResult(OUTCOME_CONNECTION_ERROR, 0.0,
-                                 error="the endpoint's signing secret cannot be decrypted")
+            return AttemptResult(
+                OUTCOME_CONNECTION_ERROR, 0.0, error="the endpoint's signing secret cannot be decrypted"
+            )
         try:
-            return self._sender.send(claimed.endpoint_url, claimed.payload, self._headers(claimed, secret),
-                                     self._timeout_s)
+            return self._sender.send(
+                claimed.endpoint_url, claimed.payload, self._headers(claimed, secret), self._timeout_s
+            )
         except Exception as exc:  # noqa: BLE001 - recorded as a failed attempt, retried on the schedule
             return AttemptResult(OUTCOME_CONNECTION_ERROR, 0.0, error=f"the attempt failed: {type(exc).__name__}")
 

@@ -1,4 +1,5 @@
 """Reading a merchant's events and their delivery log, and queuing a resend."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -9,9 +10,13 @@ from gateway_api.domain.deliveries import PENDING, Delivery, new_delivery_id
 from gateway_api.domain.errors import InvalidParameter, NotFound, ResendLimitReached
 from gateway_api.domain.events import Event
 from gateway_api.use_cases.ports import (
-    DeliveryPage, DeliveryQuery, EventPage, EventQuery, EventRepository, WebhookEndpointRepository,
+    DeliveryPage,
+    DeliveryQuery,
+    EventPage,
+    EventQuery,
+    EventRepository,
+    WebhookEndpointRepository,
 )
-
 
 # Each resend can become a dozen POSTs (the retry schedule): bounded per event and endpoint.
 MAX_RESENDS_PER_ENDPOINT = 5
@@ -23,8 +28,8 @@ class Events:
         self._endpoints = endpoints
         self._now = now
 
-    def list(self, query: EventQuery) -> EventPage:
-        return self._events.list(query)
+    def page(self, query: EventQuery) -> EventPage:
+        return self._events.page(query)
 
     def get(self, account_id: str, event_id: str) -> Event:
         event = self._events.get(account_id, event_id)
@@ -49,15 +54,28 @@ class Events:
                 raise NotFound("No such webhook endpoint.", param="endpoint_id")
             targets = [endpoint]
         else:
-            targets = [e for e in self._endpoints.list(account_id) if e.subscribes_to(event.type)]
+            targets = [e for e in self._endpoints.endpoints_of(account_id) if e.subscribes_to(event.type)]
         if not targets:
-            raise InvalidParameter("No enabled webhook endpoint is subscribed to this event's type; "
-                                   "name one with endpoint_id.", param="endpoint_id")
+            raise InvalidParameter(
+                "No enabled webhook endpoint is subscribed to this event's type; name one with endpoint_id.",
+                param="endpoint_id",
+            )
         self._check_resend_limit(account_id, event.id, targets)
         now = self._now()
-        deliveries = [Delivery(new_delivery_id(), event.id, target.id, account_id, PENDING, now,
-                               next_attempt_at=now, endpoint_url=target.url, event_type=event.type)
-                      for target in targets]
+        deliveries = [
+            Delivery(
+                new_delivery_id(),
+                event.id,
+                target.id,
+                account_id,
+                PENDING,
+                now,
+                next_attempt_at=now,
+                endpoint_url=target.url,
+                event_type=event.type,
+            )
+            for target in targets
+        ]
         self._events.add_deliveries(deliveries)
         return deliveries
 
@@ -65,5 +83,8 @@ class Events:
         """The first delivery to an endpoint is the event's own; the others are resends."""
         sent = Counter(delivery.endpoint_id for delivery in self._events.deliveries(account_id, event_id))
         if any(sent[target.id] > MAX_RESENDS_PER_ENDPOINT for target in targets):
-            raise ResendLimitReached(f"This event was already resent {MAX_RESENDS_PER_ENDPOINT} times to the "
-                                     "endpoint; an event can be resent at most that often.", param="endpoint_id")
+            raise ResendLimitReached(
+                f"This event was already resent {MAX_RESENDS_PER_ENDPOINT} times to the "
+                "endpoint; an event can be resent at most that often.",
+                param="endpoint_id",
+            )

@@ -4,6 +4,7 @@ Checking a credential costs one scrypt (~50 ms), so a verified credential is rem
 SHA-256, with the stored hash it matched. The operator's row is still read on every request: a
 disabled, expired or re-issued credential is refused on the very next one, whatever the cache.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,8 +15,16 @@ from datetime import datetime, timedelta
 
 from gateway_api.domain.errors import InvalidParameter, NotFound
 from gateway_api.domain.operators import (
-    DEFAULT_LIFETIME, MAX_LIFETIME, NAME, IssuedCredential, Operator, credential_matches, hash_credential,
-    new_credential, new_operator_id, operator_id_of,
+    DEFAULT_LIFETIME,
+    MAX_LIFETIME,
+    NAME,
+    IssuedCredential,
+    Operator,
+    credential_matches,
+    hash_credential,
+    new_credential,
+    new_operator_id,
+    operator_id_of,
 )
 from gateway_api.use_cases.ports import NameTaken, OneTimeCodes, OperatorRepository, SecretCipher
 
@@ -32,8 +41,9 @@ class SecondFactor:
 
 
 class Operators:
-    def __init__(self, repository: OperatorRepository, codes: OneTimeCodes, box: SecretCipher,
-                 now: Callable[[], datetime]):
+    def __init__(
+        self, repository: OperatorRepository, codes: OneTimeCodes, box: SecretCipher, now: Callable[[], datetime]
+    ):
         self._repository = repository
         self._codes = codes
         self._box = box
@@ -43,8 +53,9 @@ class Operators:
 
     def create(self, name: str, lifetime: timedelta = DEFAULT_LIFETIME) -> IssuedCredential:
         if not NAME.fullmatch(name):
-            raise InvalidParameter("An operator name is 2-64 lowercase letters, digits, '.', '_' or '-', "
-                                   "starting with a letter.", "name")
+            raise InvalidParameter(
+                "An operator name is 2-64 lowercase letters, digits, '.', '_' or '-', starting with a letter.", "name"
+            )
         now, operator_id = self._now(), new_operator_id()
         credential = new_credential(operator_id)
         operator = Operator(operator_id, name, hash_credential(credential), now, now + _lifetime(lifetime))
@@ -58,8 +69,12 @@ class Operators:
         """A new credential (and expiry) for an operator; the old credential stops working."""
         operator = self.named(name)
         credential = new_credential(operator.id)
-        operator = replace(operator, credential_hash=hash_credential(credential), disabled_at=None,
-                           expires_at=self._now() + _lifetime(lifetime))
+        operator = replace(
+            operator,
+            credential_hash=hash_credential(credential),
+            disabled_at=None,
+            expires_at=self._now() + _lifetime(lifetime),
+        )
         self._repository.save(operator)
         return IssuedCredential(operator, credential)
 
@@ -81,8 +96,8 @@ class Operators:
             raise NotFound(f"No operator named {name!r}.")
         return operator
 
-    def all(self) -> list[Operator]:
-        return self._repository.all()
+    def every_operator(self) -> list[Operator]:
+        return self._repository.every_operator()
 
     def authenticate(self, credential: str) -> Operator | None:
         """The active operator this credential belongs to, or None."""

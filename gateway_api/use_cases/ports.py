@@ -1,13 +1,16 @@
 """The interfaces the use cases need; adapters implement them, unit tests fake them."""
+
 from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Generic, TypeVar
 
-from infra.contracts import RefundResult, TransactionResult
+from infra.kernel.contracts import RefundResult, TransactionResult
 
 from gateway_api.domain.accounts import Account
 from gateway_api.domain.audit import AuditEntry, ChainHead
@@ -45,7 +48,7 @@ class AccountRepository(abc.ABC):
     def get(self, account_id: str) -> Account | None: ...
 
     @abc.abstractmethod
-    def list(self) -> list[Account]: ...
+    def every_account(self) -> list[Account]: ...
 
     @abc.abstractmethod
     def set_secret_hash(self, account_id: str, secret_hash: str) -> None: ...
@@ -75,14 +78,8 @@ class Ledger(abc.ABC):
     def get(self, transaction_id: str) -> Transaction | None: ...
 
     @abc.abstractmethod
-    def list(self, query: ListQuery) -> Page:
+    def page(self, query: ListQuery) -> Page:
         """Newest first; raises ``NotFound`` if ``starting_after`` is not in the query's scope."""
-
-    @abc.abstractmethod
-    def apply_results(self, results: Sequence[TransactionResult]) -> None:
-        """Record decisions in one DB transaction: idempotent, in any order, final status wins.
-
-        Raises ``LedgerRefused`` when the database refuses the data (not when it is unreachable)."""
 
     @abc.abstractmethod
     def daily_totals(self, account_id: str | None, first: date, last: date) -> list[DailyTotal]: ...
@@ -90,6 +87,36 @@ class Ledger(abc.ABC):
     @abc.abstractmethod
     def oldest_pending_created_at(self) -> datetime | None:
         """When the oldest transaction still pending was created (naive UTC), or None."""
+
+
+Result = TypeVar("Result", TransactionResult, RefundResult)
+Row = TypeVar("Row", Transaction, Refund)
+
+
+class DecisionBatch(abc.ABC, Generic[Result, Row]):
+    """One DB transaction of the ledger, in which ``ApplyResults`` (or ``ApplyRefundResults``) applies a batch."""
+
+    @abc.abstractmethod
+    def decide(self, results: Sequence[Result]) -> list[Row]:
+        """Make each result's row final while it is pending (``domain.results.may_decide``), creating the
+        rows the API never wrote, in set-based writes; one result per id.
+
+        Returns the rows these writes made final, as they now are: not those found final, nor those
+        another applier decided meanwhile."""
+
+    @abc.abstractmethod
+    def record_events(self, decided: Sequence[Row]) -> None:
+        """One event per row, with a first webhook delivery per subscribed endpoint (the outbox)."""
+
+
+class ResultLedger(abc.ABC, Generic[Result, Row]):
+    """The ledger as the results consumer writes it."""
+
+    @abc.abstractmethod
+    def deciding(self) -> AbstractContextManager[DecisionBatch[Result, Row]]:
+        """A DB transaction: committed when the block ends, rolled back when it raises.
+
+        Raises ``LedgerRefused`` when the database refuses the data (not when it is unreachable)."""
 
 
 class IdempotencyStore(abc.ABC):
@@ -135,6 +162,7 @@ class CardSealer(abc.ABC):
 
 # --- webhooks ---------------------------------------------------------------------------------------
 
+
 class SecretCipher(abc.ABC):
     """Encrypts secrets that must be readable again (to sign with), bound to what they belong to."""
 
@@ -158,7 +186,7 @@ class WebhookEndpointRepository(abc.ABC):
         """Store the endpoint unless its merchant already has ``limit`` (atomic); False if it had."""
 
     @abc.abstractmethod
-    def list(self, account_id: str) -> list[WebhookEndpoint]:
+    def endpoints_of(self, account_id: str) -> list[WebhookEndpoint]:
         """The merchant's endpoints that are not deleted, oldest first."""
 
     @abc.abstractmethod
@@ -204,7 +232,7 @@ class DeliveryPage:
 
 class EventRepository(abc.ABC):
     @abc.abstractmethod
-    def list(self, query: EventQuery) -> EventPage:
+    def page(self, query: EventQuery) -> EventPage:
         """Newest first; raises ``InvalidParameter`` if ``starting_after`` is not in the query's scope."""
 
     @abc.abstractmethod
@@ -269,8 +297,9 @@ class DeliveryQueue(abc.ABC):
     def record(self, records: Sequence[AttemptRecord]) -> None:
         """Store the attempts and move the deliveries on, in one DB transaction."""
 
-    def exchange(self, records: Sequence[AttemptRecord], limit: int, now: datetime,
-                 lease: timedelta) -> list[ClaimedDelivery]:
+    def exchange(
+        self, records: Sequence[AttemptRecord], limit: int, now: datetime, lease: timedelta
+    ) -> list[ClaimedDelivery]:
         """``record`` then ``claim``; adapters do both in one DB transaction (one commit per cycle)."""
         if records:
             self.record(records)
@@ -296,6 +325,7 @@ class WebhookSender(abc.ABC):
 
 # -- operators and the audit trail (issue 23) --------------------------------------------------------
 
+
 class OperatorRepository(abc.ABC):
     @abc.abstractmethod
     def add(self, operator: Operator) -> None:
@@ -308,7 +338,7 @@ class OperatorRepository(abc.ABC):
     def get_by_name(self, name: str) -> Operator | None: ...
 
     @abc.abstractmethod
-    def all(self) -> list[Operator]: ...
+    def every_operator(self) -> list[Operator]: ...
 
     @abc.abstractmethod
     def save(self, operator: Operator) -> None:
@@ -353,6 +383,7 @@ class AuditLog(abc.ABC):
 
 # --- refunds ----------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class RefundQuery:
     account_id: str | None  # None: every merchant (admin)
@@ -377,7 +408,7 @@ class RefundLedger(abc.ABC):
     def get(self, refund_id: str) -> Refund | None: ...
 
     @abc.abstractmethod
-    def list(self, query: RefundQuery) -> RefundPage:
+    def page(self, query: RefundQuery) -> RefundPage:
         """Newest first; raises ``InvalidParameter`` if ``starting_after`` is not in the query's scope."""
 
     @abc.abstractmethod
@@ -387,12 +418,6 @@ class RefundLedger(abc.ABC):
     @abc.abstractmethod
     def daily_refunded(self, account_id: str | None, first: date, last: date) -> list[DailyTotal]:
         """Succeeded refunds per day, as report totals."""
-
-    @abc.abstractmethod
-    def apply_results(self, results: Sequence[RefundResult]) -> list[Refund]:
-        """Make pending refunds final, idempotently; return those this call changed (one event each).
-
-        Raises ``LedgerRefused`` when the database refuses the data."""
 
 
 class RefundPublisher(abc.ABC):

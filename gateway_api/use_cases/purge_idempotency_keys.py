@@ -1,4 +1,5 @@
 """Forgetting idempotency keys once they expire: by command, and hourly in the results consumer."""
+
 from __future__ import annotations
 
 import logging
@@ -25,8 +26,9 @@ class PurgeExpiredKeys:
         return self._keys.purge(self._now() - self._ttl)
 
 
-def purge_periodically(purge: PurgeExpiredKeys, stop: threading.Event,
-                       interval: float = PURGE_INTERVAL_SECONDS) -> None:
+def purge_periodically(
+    purge: PurgeExpiredKeys, stop: threading.Event, interval: float = PURGE_INTERVAL_SECONDS
+) -> None:
     """Purge now and then every ``interval`` seconds until ``stop``; a failure waits for the next round."""
     while True:
         try:

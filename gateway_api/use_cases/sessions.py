@@ -1,4 +1,5 @@
 """Opening, checking and ending panel sessions (see ``gateway_api.domain.sessions``)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -21,13 +22,20 @@ class SessionHolder:
 
 
 class Sessions:
-    def __init__(self, store: SessionStore, accounts: AccountRepository, hasher: SecretHasher, admin_token: str,
-                 now: Callable[[], datetime], operators: OperatorRepository | None = None,
-                 admin_token_enabled: bool = True):
+    def __init__(
+        self,
+        store: SessionStore,
+        accounts: AccountRepository,
+        hasher: SecretHasher,
+        admin_token: str,
+        now: Callable[[], datetime],
+        operators: OperatorRepository | None = None,
+        admin_token_enabled: bool = True,
+    ):
         self._store = store
         self._accounts = accounts
         self._hasher = hasher
-        self._admin_credential = hasher.hash(admin_token)
+        self._admin_credential = hasher.digest(admin_token)
         self._now = now
         self._operators = operators
         self._admin_token_enabled = admin_token_enabled
@@ -41,10 +49,10 @@ class Sessions:
         if account is not None:
             kind, owner, credential = MERCHANT, account.id, account.secret_hash
         elif operator is not None:
-            kind, owner, credential = ADMIN, operator.id, self._hasher.hash(operator.credential_hash)
+            kind, owner, credential = ADMIN, operator.id, self._hasher.digest(operator.credential_hash)
         else:
             kind, owner, credential = ADMIN, None, self._admin_credential
-        session = Session(self._hasher.hash(token), kind, owner, credential, now, now + min(ttl, MAX_TTL))
+        session = Session(self._hasher.digest(token), kind, owner, credential, now, now + min(ttl, MAX_TTL))
         self._store.add(session)
         return IssuedSession(session, token)
 
@@ -52,7 +60,7 @@ class Sessions:
         """The live session this token opened, while its credential still works; else None."""
         if not token.startswith(TOKEN_PREFIX):
             return None
-        session = self._store.get(self._hasher.hash(token))
+        session = self._store.get(self._hasher.digest(token))
         if session is None or not session.live(self._now()):
             return None
         if session.kind == ADMIN:
@@ -71,7 +79,7 @@ class Sessions:
         operator = self._operators.get(session.account_id) if self._operators else None
         if operator is None or not operator.active(self._now()):
             return None
-        if session.credential_hash != self._hasher.hash(operator.credential_hash):
+        if session.credential_hash != self._hasher.digest(operator.credential_hash):
             return None
         return SessionHolder(session, None, operator.name)
 

@@ -1,4 +1,5 @@
 """Creating, listing, deleting webhook endpoints and rolling their signing secrets."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -7,8 +8,16 @@ from datetime import datetime
 
 from gateway_api.domain.errors import InvalidParameter, LimitExceeded, NotFound
 from gateway_api.domain.webhook_endpoints import (
-    MAX_DESCRIPTION_LENGTH, MAX_ENDPOINTS_PER_MERCHANT, STANDARD_PORTS, WebhookEndpoint, ascii_url, enabled_events,
-    new_endpoint_id, new_signing_secret, parse_url, refused_addresses,
+    MAX_DESCRIPTION_LENGTH,
+    MAX_ENDPOINTS_PER_MERCHANT,
+    STANDARD_PORTS,
+    WebhookEndpoint,
+    ascii_url,
+    enabled_events,
+    new_endpoint_id,
+    new_signing_secret,
+    parse_url,
+    refused_addresses,
 )
 from gateway_api.use_cases.ports import HostResolver, SecretCipher, WebhookEndpointRepository
 
@@ -22,9 +31,15 @@ class IssuedEndpointSecret:
 
 
 class WebhookEndpoints:
-    def __init__(self, repository: WebhookEndpointRepository, cipher: SecretCipher, resolver: HostResolver,
-                 now: Callable[[], datetime], allow_private: bool = False,
-                 allowed_ports: tuple[int, ...] = STANDARD_PORTS):
+    def __init__(
+        self,
+        repository: WebhookEndpointRepository,
+        cipher: SecretCipher,
+        resolver: HostResolver,
+        now: Callable[[], datetime],
+        allow_private: bool = False,
+        allowed_ports: tuple[int, ...] = STANDARD_PORTS,
+    ):
         self._repository = repository
         self._cipher = cipher
         self._resolver = resolver
@@ -32,23 +47,27 @@ class WebhookEndpoints:
         self._allow_private = allow_private
         self._allowed_ports = allowed_ports
 
-    def create(self, account_id: str, url: str, events: list[str],
-               description: str | None = None) -> IssuedEndpointSecret:
+    def create(
+        self, account_id: str, url: str, events: list[str], description: str | None = None
+    ) -> IssuedEndpointSecret:
         url = ascii_url(url.strip())
         self._check_reachable_safely(url)
         if description is not None and len(description) > MAX_DESCRIPTION_LENGTH:
-            raise InvalidParameter(f"description must be at most {MAX_DESCRIPTION_LENGTH} characters.",
-                                   param="description")
+            raise InvalidParameter(
+                f"description must be at most {MAX_DESCRIPTION_LENGTH} characters.", param="description"
+            )
         endpoint = WebhookEndpoint(new_endpoint_id(), account_id, url, enabled_events(events), self._now(), description)
         secret = new_signing_secret()
-        if not self._repository.add_within_limit(endpoint, self._cipher.encrypt(secret, endpoint.id),
-                                                 MAX_ENDPOINTS_PER_MERCHANT):
-            raise LimitExceeded(f"A merchant may have at most {MAX_ENDPOINTS_PER_MERCHANT} webhook endpoints; "
-                                "delete one first.")
+        if not self._repository.add_within_limit(
+            endpoint, self._cipher.encrypt(secret, endpoint.id), MAX_ENDPOINTS_PER_MERCHANT
+        ):
+            raise LimitExceeded(
+                f"A merchant may have at most {MAX_ENDPOINTS_PER_MERCHANT} webhook endpoints; delete one first."
+            )
         return IssuedEndpointSecret(endpoint, secret)
 
-    def list(self, account_id: str) -> list[WebhookEndpoint]:
-        return self._repository.list(account_id)
+    def endpoints_of(self, account_id: str) -> list[WebhookEndpoint]:
+        return self._repository.endpoints_of(account_id)
 
     def get(self, account_id: str, endpoint_id: str) -> WebhookEndpoint:
         endpoint = self._repository.get(account_id, endpoint_id)
@@ -78,5 +97,8 @@ class WebhookEndpoints:
         # One message for "does not resolve" and "resolves to a private address": the API must not
         # tell a caller which internal names exist.
         if not addresses or refused_addresses(addresses, self._allow_private):
-            raise InvalidParameter("url must resolve to public internet addresses only (it does not resolve, "
-                                   "or resolves to a private, loopback or reserved address).", param="url")
+            raise InvalidParameter(
+                "url must resolve to public internet addresses only (it does not resolve, "
+                "or resolves to a private, loopback or reserved address).",
+                param="url",
+            )

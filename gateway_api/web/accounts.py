@@ -1,4 +1,5 @@
 """Merchant accounts (admin) and GET /v1/me (who am I, for the panel's sign-in)."""
+
 from __future__ import annotations
 
 from flask import current_app, g
@@ -6,10 +7,15 @@ from flask import current_app, g
 from gateway_api.web import presenters
 from gateway_api.web.audit import audited
 from gateway_api.web.auth import ADMIN, MERCHANT, json_body_required, requires
+from gateway_api.web.blueprint import Blueprint
 from gateway_api.web.docs import AUTHENTICATED, JSON_BODY, error_responses
-from gateway_api.web.parsing import Blueprint
 from gateway_api.web.schemas import (
-    AccountCreateSchema, AccountListSchema, AccountRateLimitSchema, AccountSchema, AccountSecretSchema, MeSchema,
+    AccountCreateSchema,
+    AccountListSchema,
+    AccountRateLimitSchema,
+    AccountSchema,
+    AccountSecretSchema,
+    MeSchema,
 )
 
 blp = Blueprint("accounts", __name__, url_prefix="/v1", description="Merchant accounts")
@@ -32,8 +38,9 @@ def _accounts():
 @blp.arguments(AccountCreateSchema)
 @blp.response(201, AccountSecretSchema)
 @error_responses(blp, *AUTHENTICATED, *JSON_BODY)
-@audited("account.create", "account", object_id=lambda kw, result: result["id"],
-         account_id=lambda kw, result: result["id"])
+@audited(
+    "account.create", "account", object_id=lambda kw, result: result["id"], account_id=lambda kw, result: result["id"]
+)
 def create_account(payload):
     return presenters.issued_secret(_accounts().create(payload["name"]))
 
@@ -44,7 +51,7 @@ def create_account(payload):
 @blp.response(200, AccountListSchema)
 @error_responses(blp, *AUTHENTICATED)
 def list_accounts():
-    return {"data": [presenters.account(a) for a in _accounts().list()]}
+    return {"data": [presenters.account(a) for a in _accounts().every_account()]}
 
 
 @blp.route("/accounts/<account_id>/secret", methods=["POST"])
@@ -68,8 +75,12 @@ def disable_account(account_id):
 
 
 @blp.route("/accounts/<account_id>/rate_limit", methods=["PUT"])
-@blp.doc(security=ADMIN_ONLY, description=(
-    "The operator's override of the account's request rate (docs/integrate.md, Rate limits); null restores the default."))
+@blp.doc(
+    security=ADMIN_ONLY,
+    description=(
+        "The operator's override of the account's request rate (docs/integrate.md, Rate limits); null restores the default."
+    ),
+)
 @requires(ADMIN)
 @json_body_required
 @blp.arguments(AccountRateLimitSchema)

@@ -6,6 +6,7 @@ the caller from ``g``): the change is recorded once it succeeded, or with the er
 ``X-Request-Id`` when it is a plain token of at most 64 characters, a fresh one otherwise; every
 answer carries it back and the access log line holds it.
 """
+
 from __future__ import annotations
 
 import functools
@@ -53,8 +54,9 @@ def origin() -> Origin:
     return Origin(request_id(), (request.remote_addr or "")[:64] or None)
 
 
-def record(action: str, object_type: str, object_id: str | None, outcome: str = "succeeded",
-           account_id: str | None = None) -> None:
+def record(
+    action: str, object_type: str, object_id: str | None, outcome: str = "succeeded", account_id: str | None = None
+) -> None:
     """One audit entry for a change the current caller made (or tried to)."""
     audit = current_app.extensions["gateway_api"].audit
     audit.record(AuditRecord(current_actor(), action, object_type, object_id, origin(), outcome, account_id))
@@ -70,10 +72,17 @@ def audited(action: str, object_type: str, object_id=None, account_id=None):
             try:
                 result = view(*args, **kwargs)
             except (GatewayError, HTTPException) as exc:
-                record(action, object_type, _call(object_id, kwargs, None), f"failed: {_code(exc)}",
-                       _call(account_id, kwargs, None))
+                record(
+                    action,
+                    object_type,
+                    _call(object_id, kwargs, None),
+                    f"failed: {_code(exc)}",
+                    _call(account_id, kwargs, None),
+                )
                 raise
-            record(action, object_type, _call(object_id, kwargs, result), "succeeded", _call(account_id, kwargs, result))
+            record(
+                action, object_type, _call(object_id, kwargs, result), "succeeded", _call(account_id, kwargs, result)
+            )
             return result
 
         return wrapper

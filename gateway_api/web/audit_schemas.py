@@ -1,4 +1,5 @@
 """Shapes of the audit trail and operator endpoints."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
@@ -32,16 +33,24 @@ class AuditEventPageSchema(Schema):
 
 class AuditEventListQuerySchema(Schema):
     limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
-    starting_after = Text(validate=validate.Length(1, 40), metadata={
-        "description": "the last id of the previous page: the next page starts after it"})
+    starting_after = Text(
+        validate=validate.Length(1, 40),
+        metadata={"description": "the last id of the previous page: the next page starts after it"},
+    )
 
 
 class OperatorCreateSchema(Schema):
-    name = Text(required=True, validate=validate.Regexp(r"\A[a-z][a-z0-9._-]{1,63}\Z", error=(
-        "2-64 lowercase letters, digits, '.', '_' or '-', starting with a letter.")),
-        metadata={"pattern": "^[a-z][a-z0-9._-]{1,63}$", "example": "ada"})
-    expires_in_days = fields.Integer(strict=True, load_default=DEFAULT_LIFETIME.days,
-                                     validate=validate.Range(1, MAX_LIFETIME.days))
+    name = Text(
+        required=True,
+        validate=validate.Regexp(
+            r"\A[a-z][a-z0-9._-]{1,63}\Z",
+            error=("2-64 lowercase letters, digits, '.', '_' or '-', starting with a letter."),
+        ),
+        metadata={"pattern": "^[a-z][a-z0-9._-]{1,63}$", "example": "ada"},
+    )
+    expires_in_days = fields.Integer(
+        strict=True, load_default=DEFAULT_LIFETIME.days, validate=validate.Range(1, MAX_LIFETIME.days)
+    )
 
 
 class OperatorSchema(Schema):

@@ -3,10 +3,11 @@ credential, ``gateway_api.domain.operators``), the bootstrap operator (Bearer GA
 while GATEWAY_ADMIN_TOKEN_ENABLED), or any of them through a panel session (Bearer session token:
 read-only, see domain/sessions.py).
 
-A view that ``requires`` a caller finds who it is in ``g.principal`` (``infra.principals.Principal``,
+A view that ``requires`` a caller finds who it is in ``g.principal`` (``infra.kernel.principals.Principal``,
 the same in every service; an operator's ``name`` is the person's), the merchant's account in
 ``g.account``, the panel session it came through, if any, in ``g.session``, and the kind of
 credential in ``g.credential`` (what the audit trail records)."""
+
 from __future__ import annotations
 
 import functools
@@ -15,7 +16,7 @@ import hmac
 from flask import current_app, g, request
 from werkzeug.exceptions import UnsupportedMediaType
 
-from infra.principals import ADMIN, MERCHANT, Principal
+from infra.kernel.principals import ADMIN, MERCHANT, Principal
 
 from gateway_api.domain.accounts import Account
 from gateway_api.domain.errors import AuthenticationFailed, PermissionDenied
@@ -54,7 +55,8 @@ def _authenticate() -> Caller | None:
 
 def _bearer(services, token: str) -> Caller | None:
     if services.settings.admin_token_enabled and hmac.compare_digest(
-            token.encode(), services.settings.admin_token.reveal().encode()):
+        token.encode(), services.settings.admin_token.reveal().encode()
+    ):
         return Principal(ADMIN, name=BOOTSTRAP_NAME), None, None, ADMIN_TOKEN
     operator = services.operators.authenticate(token)
     if operator is not None:

@@ -9,6 +9,7 @@ it does not know) is NOT_SURE, and the caller asks the schema itself, whose ``Va
 carries the messages the API has always sent. The schema stays the one source of truth: the OpenAPI
 document is generated from it, and the runtime check is derived from it.
 """
+
 from __future__ import annotations
 
 import re
@@ -46,8 +47,10 @@ def compile_load(schema: Schema) -> Load:
 def _compile_schema(schema: Schema) -> Callable[[Any], dict]:
     if schema.many or schema.unknown != RAISE or any(schema._hooks.values()) or schema.partial:
         raise _NotSure()
-    compiled = [(field.data_key or name, field.attribute or name, _compile_field(field))
-                for name, field in schema.load_fields.items()]
+    compiled = [
+        (field.data_key or name, field.attribute or name, _compile_field(field))
+        for name, field in schema.load_fields.items()
+    ]
     if any("." in attribute for _, attribute, _ in compiled):  # marshmallow would nest those: not here
         raise _NotSure()
     known = frozenset(key for key, _, _ in compiled)

@@ -2,6 +2,7 @@
 
 No stack trace, no exception text from a library and no request data ever reaches a client.
 """
+
 from __future__ import annotations
 
 import logging
@@ -10,11 +11,21 @@ from flask import Flask, jsonify
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from infra.errors import error_body
+from infra.runtime.errors import error_body
 
 from gateway_api.domain.errors import (
-    AuthenticationFailed, BrokerUnavailable, GatewayError, IdempotencyConflict, InvalidParameter, LimitExceeded,
-    NotFound, PermissionDenied, ResendLimitReached, SecondFactorRequired, TransactionNotApproved, UnknownParameter,
+    AuthenticationFailed,
+    BrokerUnavailable,
+    GatewayError,
+    IdempotencyConflict,
+    InvalidParameter,
+    LimitExceeded,
+    NotFound,
+    PermissionDenied,
+    ResendLimitReached,
+    SecondFactorRequired,
+    TransactionNotApproved,
+    UnknownParameter,
 )
 
 log = logging.getLogger(__name__)
@@ -74,8 +85,9 @@ def register_error_handlers(app: Flask, retry_after_seconds: int) -> None:
     @app.errorhandler(DBAPIError)
     def _database(error: DBAPIError):
         log.error("database unavailable", extra={"error_class": type(error.orig).__name__})
-        return error_response(503, "api_error", "database_unavailable",
-                              "The ledger database is unavailable; retry later.", headers=retry)
+        return error_response(
+            503, "api_error", "database_unavailable", "The ledger database is unavailable; retry later.", headers=retry
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -1,4 +1,5 @@
 """Events of the signed-in merchant, their delivery log and resends; recent deliveries across events."""
+
 from __future__ import annotations
 
 from flask import current_app, g
@@ -7,17 +8,31 @@ from gateway_api.use_cases.ports import DeliveryQuery, EventQuery
 from gateway_api.web import presenters
 from gateway_api.web.audit import audited
 from gateway_api.web.auth import MERCHANT, requires
+from gateway_api.web.blueprint import Blueprint
 from gateway_api.web.docs import AUTHENTICATED, error_responses
-from gateway_api.web.parsing import Blueprint
 from gateway_api.web.webhook_schemas import (
-    DeliveryListQuerySchema, DeliveryLogSchema, DeliveryPageSchema, EventListQuerySchema, EventPageSchema,
-    EventSchema, QueuedDeliveriesSchema, ResendSchema,
+    DeliveryListQuerySchema,
+    DeliveryLogSchema,
+    DeliveryPageSchema,
+    EventListQuerySchema,
+    EventPageSchema,
+    EventSchema,
+    QueuedDeliveriesSchema,
+    ResendSchema,
 )
 
-blp = Blueprint("events", __name__, url_prefix="/v1/events",
-                description="What happened to a merchant's transactions (kept at least 30 days)")
-deliveries_blp = Blueprint("webhook_deliveries", __name__, url_prefix="/v1/webhook_deliveries",
-                           description="Recent webhook deliveries of every event")
+blp = Blueprint(
+    "events",
+    __name__,
+    url_prefix="/v1/events",
+    description="What happened to a merchant's transactions (kept at least 30 days)",
+)
+deliveries_blp = Blueprint(
+    "webhook_deliveries",
+    __name__,
+    url_prefix="/v1/webhook_deliveries",
+    description="Recent webhook deliveries of every event",
+)
 BASIC = [{"basicAuth": []}]
 # Reads also take a panel session token (read-only); changes need the account's own credentials.
 BASIC_OR_SESSION = [{"basicAuth": []}, {"panelSession": []}]
@@ -36,7 +51,7 @@ def _events():
 def list_events(args):
     """Newest first; page with ``starting_after=<the last id you got>`` while ``has_more``."""
     query = EventQuery(g.principal.account_id, args.get("type"), args["limit"], args.get("starting_after"))
-    page = _events().list(query)
+    page = _events().page(query)
     return {"data": [event.as_dict() for event in page.items], "has_more": page.has_more}
 
 
@@ -85,7 +100,8 @@ def resend_event(payload, event_id):
 @error_responses(deliveries_blp, *AUTHENTICATED, 422)
 def list_deliveries(args):
     """Newest first, filtered by ``status`` (e.g. ``failed``) or ``endpoint_id``."""
-    query = DeliveryQuery(g.principal.account_id, args.get("status"), args.get("endpoint_id"), args["limit"],
-                          args.get("starting_after"))
+    query = DeliveryQuery(
+        g.principal.account_id, args.get("status"), args.get("endpoint_id"), args["limit"], args.get("starting_after")
+    )
     page = _events().recent_deliveries(query)
     return {"data": [presenters.delivery(d) for d in page.items], "has_more": page.has_more}

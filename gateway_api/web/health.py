@@ -1,11 +1,12 @@
 """Liveness and readiness probes."""
+
 from __future__ import annotations
 
 import logging
 
 from flask import Blueprint, current_app, jsonify
 
-from infra.db import schema_is_current
+from infra.runtime.db import schema_is_current
 
 from gateway_api.migrations import SCRIPT_LOCATION, VERSION_TABLE
 
@@ -46,5 +47,7 @@ def _check(probe) -> str:
         probe()
         return "ok"
     except Exception as exc:  # noqa: BLE001 - any failure means not ready; the reason goes to the log
-        log.warning("readiness check failed", extra={"check": probe.__name__.strip("_"), "error_class": type(exc).__name__})
+        log.warning(
+            "readiness check failed", extra={"check": probe.__name__.strip("_"), "error_class": type(exc).__name__}
+        )
         return "unavailable"

@@ -1,18 +1,24 @@
 """Named operators (operators only; the bootstrap GATEWAY_ADMIN_TOKEN creates the first ones)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
 
 from flask import current_app
 
-from infra.clock import rfc3339
+from infra.kernel.clock import rfc3339
 
 from gateway_api.domain.operators import IssuedCredential, Operator
 from gateway_api.web.audit import audited
-from gateway_api.web.audit_schemas import OperatorCreateSchema, OperatorCredentialSchema, OperatorListSchema, OperatorSchema
+from gateway_api.web.audit_schemas import (
+    OperatorCreateSchema,
+    OperatorCredentialSchema,
+    OperatorListSchema,
+    OperatorSchema,
+)
 from gateway_api.web.auth import ADMIN, json_body_required, requires
+from gateway_api.web.blueprint import Blueprint
 from gateway_api.web.docs import AUTHENTICATED, JSON_BODY, error_responses
-from gateway_api.web.parsing import Blueprint
 
 blp = Blueprint("operators", __name__, url_prefix="/v1/operators", description="Named operators")
 ADMIN_ONLY = [{"adminToken": []}]
@@ -41,7 +47,7 @@ def create_operator(payload):
 @blp.response(200, OperatorListSchema)
 @error_responses(blp, *AUTHENTICATED)
 def list_operators():
-    return {"data": [operator(o) for o in _operators().all()]}
+    return {"data": [operator(o) for o in _operators().every_operator()]}
 
 
 @blp.route("/<name>", methods=["DELETE"])
@@ -56,8 +62,14 @@ def disable_operator(name):
 
 
 def operator(o: Operator) -> dict:
-    return {"id": o.id, "name": o.name, "created_at": rfc3339(o.created_at), "expires_at": rfc3339(o.expires_at),
-            "disabled": o.disabled_at is not None, "second_factor_required": o.totp_required}
+    return {
+        "id": o.id,
+        "name": o.name,
+        "created_at": rfc3339(o.created_at),
+        "expires_at": rfc3339(o.expires_at),
+        "disabled": o.disabled_at is not None,
+        "second_factor_required": o.totp_required,
+    }
 
 
 def issued(credential: IssuedCredential) -> dict:

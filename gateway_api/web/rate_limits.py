@@ -3,11 +3,12 @@ merchant) hits its account's budget, and the expensive operations their own; a r
 credentials hits its client address's budget; the operator is not limited. Over budget: 429 with
 Retry-After, and on every counted answer the IETF RateLimit-Policy and RateLimit fields
 (draft-ietf-httpapi-ratelimit-headers: ``"account";q=200;w=2`` and ``"account";r=150;t=1``)."""
+
 from __future__ import annotations
 
 from flask import Flask, current_app, g, request
 
-from infra.rate_limits import Decision
+from infra.runtime.rate_limits import Decision
 
 from gateway_api.domain.rate_limits import ANONYMOUS, EXPENSIVE, account_policy
 from gateway_api.web.auth import ADMIN, current_caller
@@ -63,15 +64,19 @@ def _hits() -> list[Decision]:
 def fields(decisions: list[Decision]) -> dict[str, str]:
     """RateLimit-Policy (every policy this request counted against) and RateLimit (what each left)."""
     return {
-        "RateLimit-Policy": ", ".join(f'"{d.policy.name}";q={d.policy.quota};w={d.policy.window_seconds}'
-                                      for d in decisions),
+        "RateLimit-Policy": ", ".join(
+            f'"{d.policy.name}";q={d.policy.quota};w={d.policy.window_seconds}' for d in decisions
+        ),
         "RateLimit": ", ".join(f'"{d.policy.name}";r={d.remaining};t={d.reset_seconds}' for d in decisions),
     }
 
 
 def _too_many(decision: Decision):
     policy = decision.policy
-    message = (f"Too many requests: the {policy.name} limit is {policy.quota} per {policy.window_seconds} s; "
-               f"retry after {decision.reset_seconds} s.")
-    return error_response(429, "rate_limit_error", "rate_limit_exceeded", message,
-                          headers={"Retry-After": str(decision.reset_seconds)})
+    message = (
+        f"Too many requests: the {policy.name} limit is {policy.quota} per {policy.window_seconds} s; "
+        f"retry after {decision.reset_seconds} s."
+    )
+    return error_response(
+        429, "rate_limit_error", "rate_limit_exceeded", message, headers={"Retry-After": str(decision.reset_seconds)}
+    )

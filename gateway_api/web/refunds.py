@@ -1,18 +1,23 @@
 """POST /v1/refunds (accept), GET one, GET a page."""
+
 from __future__ import annotations
 
 from flask import current_app, g, jsonify, url_for
 
+from gateway_api.adapters import resource_shapes
 from gateway_api.domain.errors import NotFound
 from gateway_api.domain.refunds import RefundRequest
 from gateway_api.use_cases.ports import RefundQuery
-from gateway_api.web import presenters
 from gateway_api.web.audit import audited
 from gateway_api.web.auth import ADMIN, MERCHANT, json_body_required, requires
+from gateway_api.web.blueprint import Blueprint
 from gateway_api.web.docs import AUTHENTICATED, JSON_BODY, error_responses
-from gateway_api.web.parsing import Blueprint
 from gateway_api.web.refund_schemas import (
-    EXAMPLE_REFUND, RefundCreateSchema, RefundListQuerySchema, RefundPageSchema, RefundSchema,
+    EXAMPLE_REFUND,
+    RefundCreateSchema,
+    RefundListQuerySchema,
+    RefundPageSchema,
+    RefundSchema,
 )
 from gateway_api.web.transactions import ACCEPTED_HEADERS, BASIC, BASIC_OR_ADMIN, IDEMPOTENCY_KEY, _idempotency_key
 
@@ -24,9 +29,13 @@ blp = Blueprint("refunds", __name__, url_prefix="/v1/refunds", description="Refu
 @requires(MERCHANT)
 @json_body_required
 @blp.arguments(RefundCreateSchema(), example=EXAMPLE_REFUND)
-@blp.response(202, RefundSchema, description="Accepted: the processor decides within a fraction of a second "
-                                              "(GET the Location until the status is succeeded or failed)",
-              headers=ACCEPTED_HEADERS)
+@blp.response(
+    202,
+    RefundSchema,
+    description="Accepted: the processor decides within a fraction of a second "
+    "(GET the Location until the status is succeeded or failed)",
+    headers=ACCEPTED_HEADERS,
+)
 @error_responses(blp, *AUTHENTICATED, *JSON_BODY, 404, 409)
 @audited("refund.request", "refund", object_id=lambda kw, result: result[0].get_json()["id"])
 def create_refund(payload):
@@ -39,7 +48,7 @@ def create_refund(payload):
     headers = {"Location": url_for("refunds.get_refund", refund_id=result.refund.id)}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return jsonify(presenters.refund(result.refund)), 202, headers
+    return jsonify(resource_shapes.refund(result.refund)), 202, headers
 
 
 @blp.route("/<refund_id>", methods=["GET"])
@@ -51,7 +60,7 @@ def get_refund(refund_id):
     found = current_app.extensions["gateway_api"].refunds.get(refund_id)
     if found is None or (g.principal.kind == MERCHANT and found.account_id != g.principal.account_id):
         raise NotFound("No such refund.", param="id")
-    return presenters.refund(found)
+    return resource_shapes.refund(found)
 
 
 @blp.route("", methods=["GET"])
@@ -62,7 +71,8 @@ def get_refund(refund_id):
 @error_responses(blp, *AUTHENTICATED, 422)
 def list_refunds(args):
     account_id = g.principal.account_id if g.principal.kind == MERCHANT else None
-    query = RefundQuery(account_id, args.get("transaction"), args.get("status"), args["limit"],
-                        args.get("starting_after"))
-    page = current_app.extensions["gateway_api"].refunds.list(query)
-    return {"data": [presenters.refund(r) for r in page.items], "has_more": page.has_more}
+    query = RefundQuery(
+        account_id, args.get("transaction"), args.get("status"), args["limit"], args.get("starting_after")
+    )
+    page = current_app.extensions["gateway_api"].refunds.page(query)
+    return {"data": [resource_shapes.refund(r) for r in page.items], "has_more": page.has_more}

@@ -1,21 +1,27 @@
 """POST /v1/transactions (accept), GET one, GET a page."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
 from flask import current_app, g, jsonify, request
 
+from infra.kernel.money import format_amount
+
+from gateway_api.adapters import resource_shapes
 from gateway_api.domain.errors import InvalidParameter, NotFound
 from gateway_api.domain.idempotency import MAX_KEY_LENGTH
-from gateway_api.domain.money import format_amount
 from gateway_api.domain.transactions import Card, TransactionRequest
 from gateway_api.use_cases.ports import ListQuery
-from gateway_api.web import presenters
 from gateway_api.web.auth import ADMIN, MERCHANT, json_body_required, requires
+from gateway_api.web.blueprint import Blueprint
 from gateway_api.web.docs import AUTHENTICATED, JSON_BODY, error_responses
-from gateway_api.web.parsing import Blueprint
 from gateway_api.web.schemas import (
-    EXAMPLE_TRANSACTION, AcceptedSchema, TransactionCreateSchema, TransactionListQuerySchema, TransactionPageSchema,
+    EXAMPLE_TRANSACTION,
+    AcceptedSchema,
+    TransactionCreateSchema,
+    TransactionListQuerySchema,
+    TransactionPageSchema,
     TransactionSchema,
 )
 
@@ -24,16 +30,20 @@ BASIC = [{"basicAuth": []}]
 BASIC_OR_ADMIN = [{"basicAuth": []}, {"adminToken": []}, {"panelSession": []}]
 ACCEPTED_HEADERS = {
     "Location": {"description": "the transaction: GET it for its status", "schema": {"type": "string"}},
-    "Idempotent-Replayed": {"description": "\"true\" when this answer replays the first one of its Idempotency-Key",
-                            "schema": {"type": "string", "enum": ["true"]}},
+    "Idempotent-Replayed": {
+        "description": '"true" when this answer replays the first one of its Idempotency-Key',
+        "schema": {"type": "string", "enum": ["true"]},
+    },
 }
 
 
 IDEMPOTENCY_KEY = {
-    "in": "header", "name": "Idempotency-Key",
+    "in": "header",
+    "name": "Idempotency-Key",
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
     "description": "Your order id (1-255 printable characters): a retry with the same key and body replays the "
-                   "first answer for 24 h instead of paying twice; with another body it is a 409."}
+    "first answer for 24 h instead of paying twice; with another body it is a 409.",
+}
 
 
 @blp.route("", methods=["POST"])
@@ -41,9 +51,13 @@ IDEMPOTENCY_KEY = {
 @requires(MERCHANT)
 @json_body_required
 @blp.arguments(TransactionCreateSchema(), example=EXAMPLE_TRANSACTION)  # one instance: no schema built per request
-@blp.response(202, AcceptedSchema, description="Accepted: the broker holds it; decided within a fraction of a second "
-                                                "(GET the Location until the status is approved or rejected)",
-              headers=ACCEPTED_HEADERS)
+@blp.response(
+    202,
+    AcceptedSchema,
+    description="Accepted: the broker holds it; decided within a fraction of a second "
+    "(GET the Location until the status is approved or rejected)",
+    headers=ACCEPTED_HEADERS,
+)
 @error_responses(blp, *AUTHENTICATED, *JSON_BODY, 409)
 def create_transaction(payload):
     """Accept a card transaction. Only its shape is checked here; the processor decides it (see the
@@ -55,7 +69,7 @@ def create_transaction(payload):
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
     # Already the documented shape (AcceptedSchema): a Response skips a second pass through the schema.
-    return jsonify(presenters.accepted(result.transaction)), 202, headers
+    return jsonify(resource_shapes.accepted(result.transaction)), 202, headers
 
 
 @blp.route("/<transaction_id>", methods=["GET"])
@@ -71,7 +85,7 @@ def get_transaction(transaction_id):
         raise NotFound("No such transaction.", param="id")
     refunded = services.refunds.amount_refunded([found.id])[found.id]
     # Already the documented shape (TransactionSchema, checked by a test): no second pass through it.
-    return jsonify(presenters.transaction(found) | {"amount_refunded": format_amount(refunded)})
+    return jsonify(resource_shapes.transaction(found) | {"amount_refunded": format_amount(refunded)})
 
 
 @blp.route("", methods=["GET"])
@@ -81,10 +95,15 @@ def get_transaction(transaction_id):
 @blp.response(200, TransactionPageSchema)
 @error_responses(blp, *AUTHENTICATED, 422)
 def list_transactions(args):
-    query = ListQuery(scope_account(args.get("account_id")), args.get("status"), args["limit"],
-                      args.get("starting_after"), _naive_utc(args.get("created_after")))
-    page = current_app.extensions["gateway_api"].ledger.list(query)
-    return jsonify({"data": [presenters.transaction(t) for t in page.items], "has_more": page.has_more})
+    query = ListQuery(
+        scope_account(args.get("account_id")),
+        args.get("status"),
+        args["limit"],
+        args.get("starting_after"),
+        _naive_utc(args.get("created_after")),
+    )
+    page = current_app.extensions["gateway_api"].ledger.page(query)
+    return jsonify({"data": [resource_shapes.transaction(t) for t in page.items], "has_more": page.has_more})
 
 
 def _naive_utc(moment: datetime | None) -> datetime | None:
@@ -116,8 +135,9 @@ def _idempotency_key() -> str | None:
     if key is None:
         return None
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
-        raise InvalidParameter(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters.",
-                               param="Idempotency-Key")
+        raise InvalidParameter(
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters.", param="Idempotency-Key"
+        )
     return key
 
 

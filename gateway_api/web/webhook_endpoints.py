@@ -1,4 +1,5 @@
 """Webhook endpoints of the signed-in merchant: create, list, read, delete, roll the signing secret."""
+
 from __future__ import annotations
 
 from flask import current_app, g
@@ -6,15 +7,22 @@ from flask import current_app, g
 from gateway_api.web import presenters
 from gateway_api.web.audit import audited
 from gateway_api.web.auth import MERCHANT, json_body_required, requires
+from gateway_api.web.blueprint import Blueprint
 from gateway_api.web.docs import AUTHENTICATED, JSON_BODY, error_responses
-from gateway_api.web.parsing import Blueprint
 from gateway_api.web.webhook_schemas import (
-    DeletedSchema, WebhookEndpointCreateSchema, WebhookEndpointListSchema, WebhookEndpointSchema,
+    DeletedSchema,
+    WebhookEndpointCreateSchema,
+    WebhookEndpointListSchema,
+    WebhookEndpointSchema,
     WebhookEndpointSecretSchema,
 )
 
-blp = Blueprint("webhook_endpoints", __name__, url_prefix="/v1/webhook_endpoints",
-                description="Where the gateway POSTs a merchant's events (signed with the endpoint's secret)")
+blp = Blueprint(
+    "webhook_endpoints",
+    __name__,
+    url_prefix="/v1/webhook_endpoints",
+    description="Where the gateway POSTs a merchant's events (signed with the endpoint's secret)",
+)
 BASIC = [{"basicAuth": []}]
 # Reads also take a panel session token (read-only); changes need the account's own credentials.
 BASIC_OR_SESSION = [{"basicAuth": []}, {"panelSession": []}]
@@ -35,8 +43,9 @@ def _endpoints():
 def create_webhook_endpoint(payload):
     """Create an endpoint: https:// URLs that resolve to public addresses; at most 16 per merchant.
     The answer is the only time the signing secret (whsec_...) is shown, besides rolling it."""
-    issued = _endpoints().create(g.principal.account_id, payload["url"], payload["enabled_events"],
-                                 payload.get("description"))
+    issued = _endpoints().create(
+        g.principal.account_id, payload["url"], payload["enabled_events"], payload.get("description")
+    )
     return presenters.issued_endpoint_secret(issued)
 
 
@@ -46,8 +55,10 @@ def create_webhook_endpoint(payload):
 @blp.response(200, WebhookEndpointListSchema)
 @error_responses(blp, *AUTHENTICATED)
 def list_webhook_endpoints():
-    return {"data": [presenters.webhook_endpoint(e) for e in _endpoints().list(g.principal.account_id)],
-            "has_more": False}
+    return {
+        "data": [presenters.webhook_endpoint(e) for e in _endpoints().endpoints_of(g.principal.account_id)],
+        "has_more": False,
+    }
 
 
 @blp.route("/<endpoint_id>", methods=["GET"])

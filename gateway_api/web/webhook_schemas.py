@@ -1,9 +1,11 @@
 """Request and response shapes of the webhook endpoints, events and deliveries (marshmallow)."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from gateway_api.domain.deliveries import OUTCOMES, STATUSES as DELIVERY_STATUSES
+from gateway_api.domain.deliveries import OUTCOMES
+from gateway_api.domain.deliveries import STATUSES as DELIVERY_STATUSES
 from gateway_api.domain.events import EVENT_TYPES
 from gateway_api.domain.webhook_endpoints import ALL_EVENTS, MAX_DESCRIPTION_LENGTH, MAX_URL_LENGTH
 
@@ -11,13 +13,20 @@ _EVENT_CHOICES = (*EVENT_TYPES, ALL_EVENTS)
 
 
 class WebhookEndpointCreateSchema(Schema):
-    url = fields.String(required=True, validate=validate.Length(1, MAX_URL_LENGTH),
-                        metadata={"example": "https://shop.example.com/webhooks/gateway"})
-    enabled_events = fields.List(fields.String(validate=validate.OneOf(_EVENT_CHOICES)), required=True,
-                                 validate=validate.Length(1, len(_EVENT_CHOICES)),
-                                 metadata={"example": ["transaction.approved", "transaction.rejected"]})
-    description = fields.String(load_default=None, allow_none=True,
-                                validate=validate.Length(max=MAX_DESCRIPTION_LENGTH))
+    url = fields.String(
+        required=True,
+        validate=validate.Length(1, MAX_URL_LENGTH),
+        metadata={"example": "https://shop.example.com/webhooks/gateway"},
+    )
+    enabled_events = fields.List(
+        fields.String(validate=validate.OneOf(_EVENT_CHOICES)),
+        required=True,
+        validate=validate.Length(1, len(_EVENT_CHOICES)),
+        metadata={"example": ["transaction.approved", "transaction.rejected"]},
+    )
+    description = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=MAX_DESCRIPTION_LENGTH)
+    )
 
 
 class WebhookEndpointSchema(Schema):
@@ -47,7 +56,7 @@ class EventSchema(Schema):
     id = fields.String()
     type = fields.String()
     created_at = fields.String()
-    data = fields.Dict(metadata={"description": "{\"object\": the transaction as GET /v1/transactions/{id} shows it}"})
+    data = fields.Dict(metadata={"description": '{"object": the transaction as GET /v1/transactions/{id} shows it}'})
 
 
 class EventPageSchema(Schema):
@@ -108,8 +117,12 @@ class DeliveryListQuerySchema(Schema):
 
 
 class ResendSchema(Schema):
-    endpoint_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 40),
-                                metadata={"description": "only this endpoint (default: every subscribed one)"})
+    endpoint_id = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(1, 40),
+        metadata={"description": "only this endpoint (default: every subscribed one)"},
+    )
 
 
 class QueuedDeliveriesSchema(Schema):

@@ -7,6 +7,7 @@ signing secret it was given, and deletes the endpoint again on Ctrl-C. With ``--
 instead, it only listens (for an endpoint you created yourself). The API must allow private URLs
 (WEBHOOK_ALLOW_PRIVATE_URLS=true, as `make run` sets it).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"could not register {url} with {args.api}: {_reason(exc)}", file=sys.stderr)
             return 1
         print(f"registered endpoint {state['endpoint']} -> {url} (every event type)", flush=True)
-    print(f"listening on {url}; signatures checked with {'the endpoint secret' if state['secret'] else 'nothing'}",
-          flush=True)
+    print(
+        f"listening on {url}; signatures checked with {'the endpoint secret' if state['secret'] else 'nothing'}",
+        flush=True,
+    )
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     try:
         server.serve_forever()
@@ -78,9 +81,12 @@ def _register(args: argparse.Namespace, url: str) -> tuple[str, str]:
 
 def _call(args: argparse.Namespace, method: str, path: str, body: dict | None = None) -> dict:
     token = base64.b64encode(f"{args.account}:{args.secret}".encode()).decode()
-    request = urllib.request.Request(args.api.rstrip("/") + path, method=method,
-                                     data=None if body is None else json.dumps(body).encode(),
-                                     headers={"Authorization": f"Basic {token}", "Content-Type": "application/json"})
+    request = urllib.request.Request(
+        args.api.rstrip("/") + path,
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Basic {token}", "Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read() or b"{}")
 
@@ -120,8 +126,9 @@ def _describe(body: bytes, event_id: str, valid: bool) -> str:
     try:
         event = json.loads(body)
         transaction = event["data"]["object"]
-        what = (f"{event['type']} transaction {transaction['id']} {transaction['status']} {transaction['amount']}"
-                + (f" ({transaction['error_message']})" if transaction.get("error_message") else ""))
+        what = f"{event['type']} transaction {transaction['id']} {transaction['status']} {transaction['amount']}" + (
+            f" ({transaction['error_message']})" if transaction.get("error_message") else ""
+        )
     except (ValueError, KeyError, TypeError):
         what = "not an event"
     return f"{event_id} {what}: signature {'ok' if valid else 'INVALID'}"

@@ -1,7 +1,8 @@
 """`make run`: the whole gateway on the embedded default, until Ctrl-C.
 
-    python -m infra.stack        (ports, data folder and dev credentials: see StackSettings / docs/configuration.md)
+python -m infra.stack        (ports, data folder and dev credentials: see StackSettings / docs/configuration.md)
 """
+
 from __future__ import annotations
 
 import os
@@ -10,7 +11,7 @@ import sys
 import threading
 from datetime import datetime, timezone
 
-from infra.settings import DEVELOPMENT_SECRETS_OPT_IN, ConfigurationError
+from infra.runtime.settings import DEVELOPMENT_SECRETS_OPT_IN, ConfigurationError
 from infra.stack.demo import CLI_ENV_FILE, DEMO_FILE, demo_merchant
 from infra.stack.settings import StackSettings
 from infra.stack.stack import Stack, StackError
@@ -48,20 +49,31 @@ def run_until_stopped(stack: Stack, stop: threading.Event) -> int:
 
 def secrets_note(settings) -> str:
     if settings.uses_development_secrets:
-        return (f"DEVELOPMENT values ({DEVELOPMENT_SECRETS_OPT_IN}=true): public, for this laptop only; "
-                "a deployment refuses them")
+        return (
+            f"DEVELOPMENT values ({DEVELOPMENT_SECRETS_OPT_IN}=true): public, for this laptop only; "
+            "a deployment refuses them"
+        )
     return "your own (GATEWAY_ADMIN_TOKEN, GATEWAY_SECRET_PEPPER, PANEL_SECRET_KEY, CARD_DATA_KEYS)"
 
 
 def print_welcome(stack: Stack, merchant: dict) -> None:
     s = stack.settings
-    card = {"number": "4111111111111111", "name": "Ada Lovelace", "expiration_month": 12,
-            "expiration_year": datetime.now(timezone.utc).year + 2, "cvv": "123"}
+    card = {
+        "number": "4111111111111111",
+        "name": "Ada Lovelace",
+        "expiration_month": 12,
+        "expiration_year": datetime.now(timezone.utc).year + 2,
+        "cvv": "123",
+    }
     body = '{"amount": "10.50", "credit_card": ' + str(card).replace("'", '"') + "}"
     auth = f"{merchant['id']}:{merchant['secret']}"
-    webhook_rule = ("(WEBHOOK_ALLOW_PRIVATE_URLS=true: http:// and local addresses are allowed here)"
-                    if s.webhook_allow_private_urls else "(only https:// URLs on public addresses)")
-    print(f"""
+    webhook_rule = (
+        "(WEBHOOK_ALLOW_PRIVATE_URLS=true: http:// and local addresses are allowed here)"
+        if s.webhook_allow_private_urls
+        else "(only https:// URLs on public addresses)"
+    )
+    print(
+        f"""
 ============================================================================================
  Payment gateway running (Ctrl-C stops everything)
    API         {s.api_url}        docs {s.api_url}/docs
@@ -90,7 +102,9 @@ def print_welcome(stack: Stack, merchant: dict) -> None:
         --account {merchant["id"]} --secret {merchant["secret"]}
    then pay with the curl above; events: curl -s -u {merchant["id"]}:{merchant["secret"]} {s.api_url}/v1/events
 ============================================================================================
-""", flush=True)
+""",
+        flush=True,
+    )
 
 
 def _python() -> str:

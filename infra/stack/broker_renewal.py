@@ -5,7 +5,7 @@ and keeps everything (infra/stack/broker_watch.py): the broker's CPU per transac
 uptime. What it stores is only ever needed until every consumer has read it, so the development
 stack swaps it for an empty one whenever its busiest partition passes a threshold:
 
-1. close the publish gate (infra/publish_gate.py): the API's writes under way finish and are
+1. close the publish gate (infra/runtime/publish_gate.py): the API's writes under way finish and are
    acknowledged, new ones wait;
 2. wait until every consumer group has committed everything on the broker (the processor, then the
    results consumer: nothing accepted is unread, nothing decided is unapplied);
@@ -26,6 +26,7 @@ Writes wait while the consumers catch up, so a renewal starts only when they are
 ``drain_timeout`` (overloaded, or a consumer died meanwhile), nothing is swapped: the gate opens
 again and the next check tries again.
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,10 +38,10 @@ from typing import NamedTuple
 
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 
-from infra.embedded_broker import EmbeddedBroker
-from infra.kafka import KafkaSettings, client_config, producer_config
-from infra.offset_gaps import position
-from infra.publish_gate import GateBusy, PublishGate
+from infra.runtime.kafka import KafkaSettings, client_config, producer_config
+from infra.runtime.offset_gaps import position
+from infra.runtime.publish_gate import GateBusy, PublishGate
+from infra.stack.embedded_broker import EmbeddedBroker
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +68,16 @@ class Assignments(NamedTuple):
 
 
 class BrokerRenewal:
-    def __init__(self, broker: EmbeddedBroker, gate: PublishGate, groups: Mapping[str, Sequence[str]],
-                 assignments: Sequence[Callable[[], Assignments]] = (), drain_timeout: float = 3.0,
-                 rejoin_timeout: float = 5.0, max_behind: int = 1000):
+    def __init__(
+        self,
+        broker: EmbeddedBroker,
+        gate: PublishGate,
+        groups: Mapping[str, Sequence[str]],
+        assignments: Sequence[Callable[[], Assignments]] = (),
+        drain_timeout: float = 3.0,
+        rejoin_timeout: float = 5.0,
+        max_behind: int = 1000,
+    ):
         """``groups``: every consumer group of the stack and the topics it reads. ``assignments``: one
         probe per consumer process, how many partitions it owns now and how many times it has been
         given partitions so far."""
@@ -102,9 +110,14 @@ class BrokerRenewal:
             swapped = time.monotonic()
             rejoined = self._wait_until_rejoined(before, swapped + self._rejoin_timeout)
             opened = time.monotonic()
-        return Renewal(held_ms=(opened - started) * 1000, drain_ms=(drained - closed) * 1000,
-                       swap_ms=(swapped - drained) * 1000, rejoin_ms=(opened - swapped) * 1000,
-                       dead_letters=len(dead_letters), rejoined=rejoined)
+        return Renewal(
+            held_ms=(opened - started) * 1000,
+            drain_ms=(drained - closed) * 1000,
+            swap_ms=(swapped - drained) * 1000,
+            rejoin_ms=(opened - swapped) * 1000,
+            dead_letters=len(dead_letters),
+            rejoined=rejoined,
+        )
 
     # -- steps -----------------------------------------------------------------------------------
 
@@ -120,8 +133,11 @@ class BrokerRenewal:
 
     def _group_reader(self, group: str) -> Consumer:
         """A client that reads a group's committed offsets without joining it."""
-        return Consumer(client_config(self.settings, "stack-broker-renewal") | {"logger": log}
-                        | {"group.id": group, "enable.auto.commit": False})
+        return Consumer(
+            client_config(self.settings, "stack-broker-renewal")
+            | {"logger": log}
+            | {"group.id": group, "enable.auto.commit": False}
+        )
 
     def _wait_until_drained(self, deadline: float) -> None:
         """Groups in the order of the flow: once the first has committed everything, what it wrote
@@ -151,16 +167,18 @@ class BrokerRenewal:
         partitions = [TopicPartition(topic, p) for topic in topics for p in range(self.settings.partitions)]
         behind = 0
         for committed in consumer.committed(partitions, timeout=5):
-            low, high = consumer.get_watermark_offsets(TopicPartition(committed.topic, committed.partition),
-                                                       timeout=5)
+            low, high = consumer.get_watermark_offsets(TopicPartition(committed.topic, committed.partition), timeout=5)
             start = committed.offset if committed.offset >= 0 else low
             behind += max(high - start, 0)
         return behind
 
     def _read_all(self, topic: str) -> list[Message]:
         """Every message on ``topic``, partition by partition."""
-        consumer = Consumer(client_config(self.settings, "stack-broker-renewal") | {"logger": log}
-                            | {"group.id": f"stack-broker-renewal-{uuid.uuid4().hex[:8]}", "enable.auto.commit": False})
+        consumer = Consumer(
+            client_config(self.settings, "stack-broker-renewal")
+            | {"logger": log}
+            | {"group.id": f"stack-broker-renewal-{uuid.uuid4().hex[:8]}", "enable.auto.commit": False}
+        )
         try:
             ends = {}
             for p in range(self.settings.partitions):
@@ -189,8 +207,9 @@ class BrokerRenewal:
         producer = Producer(producer_config(self.settings, "stack-broker-renewal", logger=log))
         for message in messages:
             (topic, partition), _offset = position(message)
-            producer.produce(topic, value=message.value(), key=message.key(), partition=partition,
-                             headers=message.headers())
+            producer.produce(
+                topic, value=message.value(), key=message.key(), partition=partition, headers=message.headers()
+            )
         left = producer.flush(30)
         if left:
             log.error("dead letters not written back to the new broker", extra={"lost": left})
@@ -202,7 +221,10 @@ def renew_or_explain(renewal: BrokerRenewal) -> tuple[Renewal | None, str]:
         done = renewal.renew()
     except (NotDrained, GateBusy, KafkaException) as exc:
         return None, f"the embedded broker was not renewed: {exc}; trying again later"
-    return done, (f"renewed the embedded broker (its memory storage slows down as it fills): writes waited "
-                  f"{done.held_ms:.0f} ms ({done.drain_ms:.0f} ms for the consumers to catch up, {done.swap_ms:.0f} ms "
-                  f"to swap, {done.rejoin_ms:.0f} ms for them to rejoin" + ("" if done.rejoined else ", not all did")
-                  + f"), {done.dead_letters} dead letters carried over")
+    return done, (
+        f"renewed the embedded broker (its memory storage slows down as it fills): writes waited "
+        f"{done.held_ms:.0f} ms ({done.drain_ms:.0f} ms for the consumers to catch up, {done.swap_ms:.0f} ms "
+        f"to swap, {done.rejoin_ms:.0f} ms for them to rejoin"
+        + ("" if done.rejoined else ", not all did")
+        + f"), {done.dead_letters} dead letters carried over"
+    )

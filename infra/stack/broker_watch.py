@@ -10,6 +10,7 @@ all of one merchant's on one partition. This thread reads the partitions' high w
 once the busiest passes ``renew_at`` messages; otherwise, or if renewing keeps failing, it warns,
 with what to do, when the busiest passes ``threshold`` messages, and again each time it doubles.
 """
+
 from __future__ import annotations
 
 import logging
@@ -19,7 +20,7 @@ from collections.abc import Callable
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
-from infra.kafka import KafkaSettings, client_config
+from infra.runtime.kafka import KafkaSettings, client_config
 from infra.stack.broker_renewal import BrokerRenewal, renew_or_explain
 
 # Its client's lines are "connection refused" while the broker is renewed: expected, so kept out of
@@ -38,8 +39,15 @@ WARNING = (
 
 
 class BrokerWatch:
-    def __init__(self, settings: KafkaSettings, threshold: int, interval: float, say: Callable[[str], None],
-                 renewal: BrokerRenewal | None = None, renew_at: int = 0):
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        threshold: int,
+        interval: float,
+        say: Callable[[str], None],
+        renewal: BrokerRenewal | None = None,
+        renew_at: int = 0,
+    ):
         self._settings = settings
         self._renewal = renewal
         self._renew_at = renew_at
@@ -63,8 +71,10 @@ class BrokerWatch:
             self._thread.join(5)
 
     def _run(self) -> None:
-        consumer = Consumer(client_config(self._settings, "stack-broker-watch")
-                            | {"group.id": f"stack-broker-watch-{uuid.uuid4().hex[:8]}", "logger": _librdkafka_log})
+        consumer = Consumer(
+            client_config(self._settings, "stack-broker-watch")
+            | {"group.id": f"stack-broker-watch-{uuid.uuid4().hex[:8]}", "logger": _librdkafka_log}
+        )
         try:
             while not self._stop.wait(self._interval):
                 self.check(consumer)
@@ -103,7 +113,7 @@ class BrokerWatch:
         found = []
         try:
             # Dead letters are never fetched, so they cost nothing (and a swap carries them over).
-            for topic in (t for t in self._settings.topics.all() if t != self._settings.topics.dlq):
+            for topic in (t for t in self._settings.topics.names() if t != self._settings.topics.dlq):
                 for partition in range(self._settings.partitions):
                     low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=2)
                     found.append((high - low, topic, partition))

@@ -4,6 +4,7 @@ The services always write JSON lines (what a log pipeline parses; the stack's lo
 as written). The console shows them as ``time level message key=value ...`` when it is a terminal
 (``LOG_FORMAT=auto``, the default) or with ``LOG_FORMAT=text``; ``LOG_FORMAT=json`` shows them raw.
 """
+
 from __future__ import annotations
 
 import json

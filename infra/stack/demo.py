@@ -5,6 +5,7 @@
 - ``gateway.env``: the settings the API runs with, so that ``python -m gateway_api accounts create``
   hashes secrets with the same pepper and writes the same database as the running API.
 """
+
 from __future__ import annotations
 
 import base64
@@ -17,9 +18,18 @@ DEMO_NAME = "Demo shop"
 DEMO_FILE = "demo-merchant.json"
 CLI_ENV_FILE = "gateway.env"
 # What the gateway's operator commands read (gateway_api.settings), and nothing of the other services.
-CLI_VARIABLES = ("DATABASE_URL", "GATEWAY_ADMIN_TOKEN", "GATEWAY_SECRET_PEPPER", "CARD_DATA_KEYS",
-                 "WEBHOOK_SECRETS_KEY", "AUDIT_HMAC_KEY", "WEBHOOK_ALLOW_PRIVATE_URLS", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_TOPIC_PREFIX",
-                 "ALLOW_DEVELOPMENT_SECRETS")
+CLI_VARIABLES = (
+    "DATABASE_URL",
+    "GATEWAY_ADMIN_TOKEN",
+    "GATEWAY_SECRET_PEPPER",
+    "CARD_DATA_KEYS",
+    "WEBHOOK_SECRETS_KEY",
+    "AUDIT_HMAC_KEY",
+    "WEBHOOK_ALLOW_PRIVATE_URLS",
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "KAFKA_TOPIC_PREFIX",
+    "ALLOW_DEVELOPMENT_SECRETS",
+)
 
 
 def demo_merchant(stack) -> dict:
@@ -37,8 +47,9 @@ def write_cli_env(var_dir: Path, env: dict[str, str]) -> Path:
     """``gateway.env``: ``set -a; . var/gateway.env; set +a`` gives a shell the API's settings."""
     lines = [f"{name}={shlex.quote(env[name])}" for name in CLI_VARIABLES if name in env]
     path = var_dir / CLI_ENV_FILE
-    write_private(path, "# written by `make run`: the API's settings, for python -m gateway_api ...\n"
-                        + "\n".join(lines) + "\n")
+    write_private(
+        path, "# written by `make run`: the API's settings, for python -m gateway_api ...\n" + "\n".join(lines) + "\n"
+    )
     return path
 
 

@@ -1,4 +1,5 @@
 """Child processes of the local stack: started in their own session, output prefixed and kept in a file."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,15 @@ from typing import TextIO
 class ManagedProcess:
     """One service process whose every output line goes to the console (prefixed) and to its log file."""
 
-    def __init__(self, name: str, argv: Sequence[str], env: Mapping[str, str], log_dir: Path, console: TextIO | None,
-                 for_console: Callable[[str], str] = str):
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        env: Mapping[str, str],
+        log_dir: Path,
+        console: TextIO | None,
+        for_console: Callable[[str], str] = str,
+    ):
         """``for_console``: how a line is shown on the console (the log file keeps it as written)."""
         self.name = name
         self.argv = list(argv)
@@ -31,8 +39,12 @@ class ManagedProcess:
         # A session of its own: Ctrl-C in the terminal reaches only the stack, which then stops
         # the services in order instead of all of them racing at once.
         self._process = subprocess.Popen(
-            self.argv, env=self._env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            self.argv,
+            env=self._env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         self._pump = threading.Thread(target=self._copy_output, name=f"log-{self.name}", daemon=True)
         self._pump.start()
@@ -40,7 +52,7 @@ class ManagedProcess:
 
     def _copy_output(self) -> None:
         """Copy what the process writes as it comes, a chunk at a time: the services write their lines
-        in batches (infra.logs), so a chunk is usually many lines and costs one write to the log
+        in batches (infra.runtime.logs), so a chunk is usually many lines and costs one write to the log
         file, not one per line (per line it was ~0.5 ms of the stack's CPU per transaction at 150/s).
         The console gets whole lines, each prefixed with the process's name."""
         prefix = f"{self.name:<10}| "

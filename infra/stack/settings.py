@@ -1,15 +1,23 @@
 """Configuration of the local stack (`make run`): ports, data folder, dev credentials."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from infra.settings import (
-    DEV_ADMIN_TOKEN, DEV_AUDIT_HMAC_KEY, DEV_CARD_DATA_KEYS, DEV_PANEL_SECRET_KEY, DEV_SECRET_PEPPER, DEV_WEBHOOK_SECRETS_KEY,
-    ConfigurationError, EnvReader, Secret, weakness,
+from infra.runtime.settings import (
+    DEV_ADMIN_TOKEN,
+    DEV_AUDIT_HMAC_KEY,
+    DEV_CARD_DATA_KEYS,
+    DEV_PANEL_SECRET_KEY,
+    DEV_SECRET_PEPPER,
+    DEV_WEBHOOK_SECRETS_KEY,
+    ConfigurationError,
+    EnvReader,
+    Secret,
+    weakness,
 )
 from infra.stack.console import LOG_FORMATS
-
 
 
 @dataclass(frozen=True)
@@ -32,7 +40,7 @@ class StackSettings:
     partitions: int = 6
     processor_database_url: str = ""
     gateway_database_url: str = ""
-    # Development-only credentials by default (infra.settings refuses them without the opt-in):
+    # Development-only credentials by default (infra.runtime.settings refuses them without the opt-in):
     # `make run` prints them; deployments set their own (k8s Secret, .env).
     admin_token: Secret = field(default=Secret(DEV_ADMIN_TOKEN))
     secret_pepper: Secret = field(default=Secret(DEV_SECRET_PEPPER))
@@ -57,44 +65,50 @@ class StackSettings:
     def from_env(cls, env: EnvReader | None = None) -> "StackSettings":
         env = env or EnvReader()
         return cls(
-            host=env.str("STACK_HOST", cls.host),
-            kafka_port=env.int("KAFKA_PORT", cls.kafka_port, minimum=1),
-            api_port=env.int("GATEWAY_API_PORT", cls.api_port, minimum=1),
-            panel_port=env.int("PANEL_PORT", cls.panel_port, minimum=1),
-            api_metrics_port=env.int("API_METRICS_PORT", cls.api_metrics_port, minimum=1),
-            panel_metrics_port=env.int("PANEL_METRICS_PORT", cls.panel_metrics_port, minimum=1),
-            processor_metrics_port=env.int("PROCESSOR_METRICS_PORT", cls.processor_metrics_port, minimum=1),
-            results_metrics_port=env.int("RESULTS_METRICS_PORT", cls.results_metrics_port, minimum=1),
-            webhooks_metrics_port=env.int("WEBHOOKS_METRICS_PORT", cls.webhooks_metrics_port, minimum=1),
-            prometheus_port=env.int("PROMETHEUS_PORT", cls.prometheus_port, minimum=1),
-            var_dir=Path(env.str("STACK_VAR_DIR", str(cls.var_dir))),
-            external_kafka=env.str("KAFKA_BOOTSTRAP_SERVERS", ""),
-            topic_prefix=env.str("KAFKA_TOPIC_PREFIX", ""),
-            partitions=env.int("KAFKA_TOPIC_PARTITIONS", cls.partitions, minimum=1),
-            processor_database_url=env.str("PROCESSOR_DATABASE_URL", ""),
-            gateway_database_url=env.str("GATEWAY_DATABASE_URL", ""),
+            host=env.text("STACK_HOST", cls.host),
+            kafka_port=env.integer("KAFKA_PORT", cls.kafka_port, minimum=1),
+            api_port=env.integer("GATEWAY_API_PORT", cls.api_port, minimum=1),
+            panel_port=env.integer("PANEL_PORT", cls.panel_port, minimum=1),
+            api_metrics_port=env.integer("API_METRICS_PORT", cls.api_metrics_port, minimum=1),
+            panel_metrics_port=env.integer("PANEL_METRICS_PORT", cls.panel_metrics_port, minimum=1),
+            processor_metrics_port=env.integer("PROCESSOR_METRICS_PORT", cls.processor_metrics_port, minimum=1),
+            results_metrics_port=env.integer("RESULTS_METRICS_PORT", cls.results_metrics_port, minimum=1),
+            webhooks_metrics_port=env.integer("WEBHOOKS_METRICS_PORT", cls.webhooks_metrics_port, minimum=1),
+            prometheus_port=env.integer("PROMETHEUS_PORT", cls.prometheus_port, minimum=1),
+            var_dir=Path(env.text("STACK_VAR_DIR", str(cls.var_dir))),
+            external_kafka=env.text("KAFKA_BOOTSTRAP_SERVERS", ""),
+            topic_prefix=env.text("KAFKA_TOPIC_PREFIX", ""),
+            partitions=env.integer("KAFKA_TOPIC_PARTITIONS", cls.partitions, minimum=1),
+            processor_database_url=env.text("PROCESSOR_DATABASE_URL", ""),
+            gateway_database_url=env.text("GATEWAY_DATABASE_URL", ""),
             # Not checked here: weak values are what the stack is for; the services check them.
-            admin_token=Secret(env.str("GATEWAY_ADMIN_TOKEN", DEV_ADMIN_TOKEN)),
-            secret_pepper=Secret(env.str("GATEWAY_SECRET_PEPPER", DEV_SECRET_PEPPER)),
-            panel_secret_key=Secret(env.str("PANEL_SECRET_KEY", DEV_PANEL_SECRET_KEY)),
-            card_data_keys=Secret(env.str("CARD_DATA_KEYS", DEV_CARD_DATA_KEYS)),
-            webhook_secrets_key=Secret(env.str("WEBHOOK_SECRETS_KEY", DEV_WEBHOOK_SECRETS_KEY)),
-            audit_hmac_key=Secret(env.str("AUDIT_HMAC_KEY", DEV_AUDIT_HMAC_KEY)),
-            webhook_allow_private_urls=env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", cls.webhook_allow_private_urls),
-            with_prometheus=env.bool("STACK_PROMETHEUS", cls.with_prometheus),
-            broker_warn_messages=env.int("EMBEDDED_BROKER_WARN_MESSAGES", cls.broker_warn_messages, minimum=0),
-            broker_watch_seconds=env.float("EMBEDDED_BROKER_WATCH_SECONDS", cls.broker_watch_seconds),
-            broker_renew_messages=env.int("EMBEDDED_BROKER_RENEW_MESSAGES", cls.broker_renew_messages, minimum=0),
-            log_level=env.str("LOG_LEVEL", cls.log_level),
-            log_format=_log_format(env.str("LOG_FORMAT", cls.log_format)),
+            admin_token=Secret(env.text("GATEWAY_ADMIN_TOKEN", DEV_ADMIN_TOKEN)),
+            secret_pepper=Secret(env.text("GATEWAY_SECRET_PEPPER", DEV_SECRET_PEPPER)),
+            panel_secret_key=Secret(env.text("PANEL_SECRET_KEY", DEV_PANEL_SECRET_KEY)),
+            card_data_keys=Secret(env.text("CARD_DATA_KEYS", DEV_CARD_DATA_KEYS)),
+            webhook_secrets_key=Secret(env.text("WEBHOOK_SECRETS_KEY", DEV_WEBHOOK_SECRETS_KEY)),
+            audit_hmac_key=Secret(env.text("AUDIT_HMAC_KEY", DEV_AUDIT_HMAC_KEY)),
+            webhook_allow_private_urls=env.flag("WEBHOOK_ALLOW_PRIVATE_URLS", cls.webhook_allow_private_urls),
+            with_prometheus=env.flag("STACK_PROMETHEUS", cls.with_prometheus),
+            broker_warn_messages=env.integer("EMBEDDED_BROKER_WARN_MESSAGES", cls.broker_warn_messages, minimum=0),
+            broker_watch_seconds=env.number("EMBEDDED_BROKER_WATCH_SECONDS", cls.broker_watch_seconds),
+            broker_renew_messages=env.integer("EMBEDDED_BROKER_RENEW_MESSAGES", cls.broker_renew_messages, minimum=0),
+            log_level=env.text("LOG_LEVEL", cls.log_level),
+            log_format=_log_format(env.text("LOG_FORMAT", cls.log_format)),
         )
 
     @property
     def uses_development_secrets(self) -> bool:
         """True when a secret is a development default or otherwise weak: the services then need
         ALLOW_DEVELOPMENT_SECRETS=true, which the stack sets and its banner announces."""
-        secrets = (self.admin_token, self.secret_pepper, self.panel_secret_key, self.card_data_keys,
-                   self.webhook_secrets_key, self.audit_hmac_key)
+        secrets = (
+            self.admin_token,
+            self.secret_pepper,
+            self.panel_secret_key,
+            self.card_data_keys,
+            self.webhook_secrets_key,
+            self.audit_hmac_key,
+        )
         return any(weakness(secret.reveal()) for secret in secrets)
 
     @property

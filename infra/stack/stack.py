@@ -1,4 +1,5 @@
 """The whole gateway as real processes: broker, migrations, API, processor, results consumer, panel."""
+
 from __future__ import annotations
 
 import json
@@ -12,17 +13,17 @@ import urllib.error
 import urllib.request
 from typing import TextIO
 
-from infra.embedded_broker import EmbeddedBroker
-from infra.kafka import KafkaSettings, ensure_topics, wait_for_broker
-from infra.contracts import Topics
-from infra.settings import DEVELOPMENT_SECRETS_OPT_IN
-from infra.prometheus_local import start_local_prometheus, stop_local_prometheus, targets_page, wait_until_ready
-from infra.publish_gate import PublishGate
+from infra.kernel.contracts import Topics
+from infra.runtime.kafka import KafkaSettings, ensure_topics, wait_for_broker
+from infra.runtime.publish_gate import PublishGate
+from infra.runtime.settings import DEVELOPMENT_SECRETS_OPT_IN
 from infra.stack.broker_renewal import Assignments, BrokerRenewal
 from infra.stack.broker_watch import BrokerWatch
 from infra.stack.console import console_formatter
 from infra.stack.demo import write_cli_env
+from infra.stack.embedded_broker import EmbeddedBroker
 from infra.stack.processes import ManagedProcess, run_to_completion, stop_all
+from infra.stack.prometheus_local import start_local_prometheus, stop_local_prometheus, targets_page, wait_until_ready
 from infra.stack.settings import StackSettings
 
 PYTHON = sys.executable
@@ -91,21 +92,29 @@ class Stack:
 
     def _check_ports_free(self) -> None:
         s = self.settings
-        ports = {"GATEWAY_API_PORT": s.api_port, "PANEL_PORT": s.panel_port, "API_METRICS_PORT": s.api_metrics_port,
-                 "PANEL_METRICS_PORT": s.panel_metrics_port,
-                 "PROCESSOR_METRICS_PORT": s.processor_metrics_port, "RESULTS_METRICS_PORT": s.results_metrics_port,
-                 "WEBHOOKS_METRICS_PORT": s.webhooks_metrics_port}
+        ports = {
+            "GATEWAY_API_PORT": s.api_port,
+            "PANEL_PORT": s.panel_port,
+            "API_METRICS_PORT": s.api_metrics_port,
+            "PANEL_METRICS_PORT": s.panel_metrics_port,
+            "PROCESSOR_METRICS_PORT": s.processor_metrics_port,
+            "RESULTS_METRICS_PORT": s.results_metrics_port,
+            "WEBHOOKS_METRICS_PORT": s.webhooks_metrics_port,
+        }
         if not s.external_kafka:
             ports["KAFKA_PORT"] = s.kafka_port
         for variable, port in ports.items():
             if _port_in_use(s.host, port):
-                raise StackError(f"port {port} on {s.host} is already in use (another `make run`?); "
-                                 f"stop it or choose another port with {variable}=...")
+                raise StackError(
+                    f"port {port} on {s.host} is already in use (another `make run`?); "
+                    f"stop it or choose another port with {variable}=..."
+                )
 
     def kafka_settings(self) -> KafkaSettings:
         s = self.settings
-        return KafkaSettings(bootstrap_servers=s.kafka_bootstrap, topics=Topics.with_prefix(s.topic_prefix),
-                             partitions=s.partitions)
+        return KafkaSettings(
+            bootstrap_servers=s.kafka_bootstrap, topics=Topics.with_prefix(s.topic_prefix), partitions=s.partitions
+        )
 
     def _start_kafka(self) -> None:
         kafka = self.kafka_settings()
@@ -115,27 +124,41 @@ class Stack:
             ensure_topics(kafka)
             return
         self._say(f"starting the embedded broker (Tansu, memory storage) on {kafka.bootstrap_servers}")
-        self._broker = EmbeddedBroker(self.settings.kafka_port, self.settings.host, kafka,
-                                      log_path=self.log_dir / "broker.log").start()
+        self._broker = EmbeddedBroker(
+            self.settings.kafka_port, self.settings.host, kafka, log_path=self.log_dir / "broker.log"
+        ).start()
         renewal = None
         if self.settings.broker_renew_messages > 0:
-            renewal = BrokerRenewal(self._broker, PublishGate(self._publish_gate_path()), self._consumer_groups(),
-                                    assignments=self._assignment_probes())
-        self._broker_watch = BrokerWatch(self._broker.settings, self.settings.broker_warn_messages,
-                                         self.settings.broker_watch_seconds, self._say,
-                                         renewal, self.settings.broker_renew_messages).start()
+            renewal = BrokerRenewal(
+                self._broker,
+                PublishGate(self._publish_gate_path()),
+                self._consumer_groups(),
+                assignments=self._assignment_probes(),
+            )
+        self._broker_watch = BrokerWatch(
+            self._broker.settings,
+            self.settings.broker_warn_messages,
+            self.settings.broker_watch_seconds,
+            self._say,
+            renewal,
+            self.settings.broker_renew_messages,
+        ).start()
 
     def _consumer_groups(self) -> dict[str, list[str]]:
         """Every group reading the broker and its topics, in the order messages flow through them."""
         s, topics = self.settings, self.kafka_settings().topics
-        return {f"{s.topic_prefix}processor": [topics.transactions, topics.refunds],
-                f"{s.topic_prefix}gateway-results": [topics.results, topics.refunds_result]}
+        return {
+            f"{s.topic_prefix}processor": [topics.transactions, topics.refunds],
+            f"{s.topic_prefix}gateway-results": [topics.results, topics.refunds_result],
+        }
 
     def _assignment_probes(self) -> list:
         """Each consumer's partitions now and times given partitions, read off its metrics."""
         s = self.settings
-        return [lambda: _assignments(f"http://{s.host}:{s.processor_metrics_port}/metrics", "processor_"),
-                lambda: _assignments(f"http://{s.host}:{s.results_metrics_port}/metrics", "gateway_results_")]
+        return [
+            lambda: _assignments(f"http://{s.host}:{s.processor_metrics_port}/metrics", "processor_"),
+            lambda: _assignments(f"http://{s.host}:{s.results_metrics_port}/metrics", "gateway_results_"),
+        ]
 
     def _publish_gate_path(self) -> str:
         return str((self.settings.var_dir / "run" / "publish-gate").resolve())
@@ -146,17 +169,28 @@ class Stack:
         return list(self._broker_watch.renewals) if self._broker_watch is not None else []
 
     def _migrate(self) -> None:
-        for name, module, url in (("processor", "processor", self.settings.processor_db),
-                                  ("gateway", "gateway_api", self.settings.gateway_db)):
+        for name, module, url in (
+            ("processor", "processor", self.settings.processor_db),
+            ("gateway", "gateway_api", self.settings.gateway_db),
+        ):
             self._say(f"migrating the {name} database ({_display_url(url)})")
-            run_to_completion(f"{module} migrate", [PYTHON, "-m", module, "migrate"],
-                              self._env(DATABASE_URL=url), timeout=120)
+            run_to_completion(
+                f"{module} migrate", [PYTHON, "-m", module, "migrate"], self._env(DATABASE_URL=url), timeout=120
+            )
 
     def _start_services(self) -> None:
         for name, argv, env in self._service_commands():
             self._say(f"starting {name}")
-            self.processes.append(ManagedProcess(name, argv, env, self.log_dir, self.console,
-                                                 console_formatter(self.settings.log_format, self.console)).start())
+            self.processes.append(
+                ManagedProcess(
+                    name,
+                    argv,
+                    env,
+                    self.log_dir,
+                    self.console,
+                    console_formatter(self.settings.log_format, self.console),
+                ).start()
+            )
 
     def _service_commands(self) -> list[tuple[str, list[str], dict[str, str]]]:
         s = self.settings
@@ -164,27 +198,62 @@ class Stack:
         # The consumer groups carry the topic prefix too: stacks sharing a broker never join each
         # other's groups (a member that left mid-join would hold up the next stack's join for minutes).
         return [
-            ("processor", [PYTHON, "-m", "processor"],
-             self._env(DATABASE_URL=s.processor_db, METRICS_PORT=str(s.processor_metrics_port),
-                       PROCESSOR_GROUP_ID=f"{s.topic_prefix}processor")),
-            ("results", [PYTHON, "-m", "gateway_api.results"],
-             self._env(DATABASE_URL=s.gateway_db, METRICS_PORT=str(s.results_metrics_port),
-                       RESULTS_GROUP_ID=f"{s.topic_prefix}gateway-results")),
-            ("webhooks", [PYTHON, "-m", "gateway_api.webhooks"],
-             self._env(DATABASE_URL=s.gateway_db, METRICS_PORT=str(s.webhooks_metrics_port))),
-            ("api", gunicorn + ["-c", "python:gateway_api.gunicorn_conf", "gateway_api:create_app()",
-                                "--bind", f"{s.host}:{s.api_port}"],
-             self._env(DATABASE_URL=s.gateway_db, PROMETHEUS_MULTIPROC_DIR=self._fresh_dir("metrics-api"),
-                       METRICS_PORT=str(s.api_metrics_port))),
-            ("panel", gunicorn + ["-c", "python:panel.gunicorn_conf", "panel:create_app()",
-                                  "--bind", f"{s.host}:{s.panel_port}"],
-             self._env(PANEL_GATEWAY_URL=s.api_url, PROMETHEUS_MULTIPROC_DIR=self._fresh_dir("metrics-panel"),
-                       METRICS_PORT=str(s.panel_metrics_port))),
+            (
+                "processor",
+                [PYTHON, "-m", "processor"],
+                self._env(
+                    DATABASE_URL=s.processor_db,
+                    METRICS_PORT=str(s.processor_metrics_port),
+                    PROCESSOR_GROUP_ID=f"{s.topic_prefix}processor",
+                ),
+            ),
+            (
+                "results",
+                [PYTHON, "-m", "gateway_api.results"],
+                self._env(
+                    DATABASE_URL=s.gateway_db,
+                    METRICS_PORT=str(s.results_metrics_port),
+                    RESULTS_GROUP_ID=f"{s.topic_prefix}gateway-results",
+                ),
+            ),
+            (
+                "webhooks",
+                [PYTHON, "-m", "gateway_api.webhooks"],
+                self._env(DATABASE_URL=s.gateway_db, METRICS_PORT=str(s.webhooks_metrics_port)),
+            ),
+            (
+                "api",
+                gunicorn
+                + [
+                    "-c",
+                    "python:gateway_api.gunicorn_conf",
+                    "gateway_api:create_app()",
+                    "--bind",
+                    f"{s.host}:{s.api_port}",
+                ],
+                self._env(
+                    DATABASE_URL=s.gateway_db,
+                    PROMETHEUS_MULTIPROC_DIR=self._fresh_dir("metrics-api"),
+                    METRICS_PORT=str(s.api_metrics_port),
+                ),
+            ),
+            (
+                "panel",
+                gunicorn
+                + ["-c", "python:panel.gunicorn_conf", "panel:create_app()", "--bind", f"{s.host}:{s.panel_port}"],
+                self._env(
+                    PANEL_GATEWAY_URL=s.api_url,
+                    PROMETHEUS_MULTIPROC_DIR=self._fresh_dir("metrics-panel"),
+                    METRICS_PORT=str(s.panel_metrics_port),
+                ),
+            ),
         ]
 
     def _env(self, **overrides: str) -> dict[str, str]:
         s = self.settings
-        env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR")}
+        env = {
+            key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR")
+        }
         env |= {
             "KAFKA_BOOTSTRAP_SERVERS": s.kafka_bootstrap,
             "KAFKA_TOPIC_PREFIX": s.topic_prefix,
@@ -207,10 +276,13 @@ class Stack:
             # The embedded broker is started afresh now and then (infra/stack/broker_renewal.py).
             # Its consumers rejoin their groups and its producers reconnect within ~1 s of a renewal
             # (Tansu forms a group in ~1 s at best, half the session timeout when that is longer).
-            env |= {"KAFKA_IDEMPOTENT_PRODUCER": "false", "KAFKA_PUBLISH_GATE": self._publish_gate_path(),
-                    "KAFKA_SESSION_TIMEOUT_MS": os.environ.get("KAFKA_SESSION_TIMEOUT_MS", "2000"),
-                    "KAFKA_HEARTBEAT_INTERVAL_MS": os.environ.get("KAFKA_HEARTBEAT_INTERVAL_MS", "100"),
-                    "KAFKA_RECONNECT_BACKOFF_MAX_MS": os.environ.get("KAFKA_RECONNECT_BACKOFF_MAX_MS", "100")}
+            env |= {
+                "KAFKA_IDEMPOTENT_PRODUCER": "false",
+                "KAFKA_PUBLISH_GATE": self._publish_gate_path(),
+                "KAFKA_SESSION_TIMEOUT_MS": os.environ.get("KAFKA_SESSION_TIMEOUT_MS", "2000"),
+                "KAFKA_HEARTBEAT_INTERVAL_MS": os.environ.get("KAFKA_HEARTBEAT_INTERVAL_MS", "100"),
+                "KAFKA_RECONNECT_BACKOFF_MAX_MS": os.environ.get("KAFKA_RECONNECT_BACKOFF_MAX_MS", "100"),
+            }
         return env | overrides
 
     def _fresh_dir(self, name: str) -> str:
@@ -227,10 +299,12 @@ class Stack:
         checks = {
             "api": lambda: _answers(f"{s.api_url}/readyz"),
             "panel": lambda: _answers(f"{s.panel_url}/readyz"),
-            "processor": lambda: _gauge(f"http://{s.host}:{s.processor_metrics_port}/metrics",
-                                        "processor_assigned_partitions") > 0,
-            "results": lambda: _gauge(f"http://{s.host}:{s.results_metrics_port}/metrics",
-                                      "gateway_results_assigned_partitions") > 0,
+            "processor": lambda: (
+                _gauge(f"http://{s.host}:{s.processor_metrics_port}/metrics", "processor_assigned_partitions") > 0
+            ),
+            "results": lambda: (
+                _gauge(f"http://{s.host}:{s.results_metrics_port}/metrics", "gateway_results_assigned_partitions") > 0
+            ),
             "webhooks": lambda: _answers(f"http://{s.host}:{s.webhooks_metrics_port}/readyz"),
         }
         deadline = time.monotonic() + timeout
@@ -252,7 +326,8 @@ class Stack:
             self._say(f"not starting Prometheus: port {s.prometheus_port} is in use (PROMETHEUS_PORT=... moves it)")
             return
         self._prometheus = start_local_prometheus(
-            self.prometheus_targets(), s.prometheus_port, s.var_dir / "prometheus")
+            self.prometheus_targets(), s.prometheus_port, s.var_dir / "prometheus"
+        )
         if self._prometheus is None:
             self._say("Prometheus is not installed (apt-get install prometheus); the stack runs without it")
         elif wait_until_ready(s.prometheus_port, timeout=20, process=self._prometheus):
@@ -265,9 +340,13 @@ class Stack:
     def prometheus_targets(self) -> dict[str, list[str]]:
         """Every service under its job name in infra/prometheus/prometheus.yml."""
         s = self.settings
-        return {"api": [f"{s.host}:{s.api_metrics_port}"], "processor": [f"{s.host}:{s.processor_metrics_port}"],
-                "results": [f"{s.host}:{s.results_metrics_port}"], "panel": [f"{s.host}:{s.panel_metrics_port}"],
-                "webhooks": [f"{s.host}:{s.webhooks_metrics_port}"]}
+        return {
+            "api": [f"{s.host}:{s.api_metrics_port}"],
+            "processor": [f"{s.host}:{s.processor_metrics_port}"],
+            "results": [f"{s.host}:{s.results_metrics_port}"],
+            "panel": [f"{s.host}:{s.panel_metrics_port}"],
+            "webhooks": [f"{s.host}:{s.webhooks_metrics_port}"],
+        }
 
     def pids(self) -> dict[str, int]:
         """The process id of every running part, by name (the broker and Prometheus only when this
@@ -285,17 +364,24 @@ class Stack:
 
     def create_merchant(self, name: str) -> dict:
         """A merchant account through the admin API: ``{"id", "name", "secret"}``."""
-        status, body, _ = self.request("POST", "/v1/accounts", {"name": name},
-                                       headers={"Authorization": f"Bearer {self.settings.admin_token.reveal()}"})
+        status, body, _ = self.request(
+            "POST",
+            "/v1/accounts",
+            {"name": name},
+            headers={"Authorization": f"Bearer {self.settings.admin_token.reveal()}"},
+        )
         if status != 201:
             raise StackError(f"creating a merchant answered {status}: {body}")
         return body
 
     def set_rate_limit(self, account_id: str, per_second: int | None) -> dict:
         """The operator's override of a merchant's request rate (docs/integrate.md, Rate limits); None: the default."""
-        status, body, _ = self.request("PUT", f"/v1/accounts/{account_id}/rate_limit",
-                                       {"rate_limit_per_second": per_second},
-                                       headers={"Authorization": f"Bearer {self.settings.admin_token.reveal()}"})
+        status, body, _ = self.request(
+            "PUT",
+            f"/v1/accounts/{account_id}/rate_limit",
+            {"rate_limit_per_second": per_second},
+            headers={"Authorization": f"Bearer {self.settings.admin_token.reveal()}"},
+        )
         if status != 200:
             raise StackError(f"setting a rate limit answered {status}: {body}")
         return body
@@ -303,8 +389,12 @@ class Stack:
     def request(self, method: str, path: str, body: dict | None = None, headers: dict | None = None):
         """A JSON request to the API: ``(status, decoded body, headers)``."""
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.settings.api_url + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json", **(headers or {})})
+        request = urllib.request.Request(
+            self.settings.api_url + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return response.status, json.loads(response.read() or b"null"), dict(response.headers)
@@ -356,8 +446,10 @@ def _gauge(url: str, name: str) -> float:
 
 def _assignments(url: str, prefix: str) -> Assignments:
     text = _metrics_page(url)
-    return Assignments(owned=int(_sample(text, prefix + "assigned_partitions")),
-                       given=int(_sample(text, prefix + "partition_assignments_total")))
+    return Assignments(
+        owned=int(_sample(text, prefix + "assigned_partitions")),
+        given=int(_sample(text, prefix + "partition_assignments_total")),
+    )
 
 
 def _display_url(url: str) -> str:

@@ -3,6 +3,7 @@
 The panel never reads the gateway's database: identities, transactions and reports all come from
 its HTTP API, so the panel shows exactly what a merchant's own integration would see.
 """
+
 from __future__ import annotations
 
 import threading
@@ -12,10 +13,10 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from infra.errors import error_body
-from infra.principals import ADMIN, Principal
+from infra.kernel.principals import ADMIN, Principal
+from infra.runtime.errors import error_body
 
-from panel.domain.principal import Credential
+from panel.domain.credential import Credential
 from panel.use_cases.ports import CsvDocument, Gateway, GatewayRefused, GatewayUnavailable, NotAuthenticated
 
 
@@ -31,8 +32,9 @@ class GatewayClient(Gateway):
         """Who this credential is, as the API sees it right now (raises NotAuthenticated once void)."""
         return _principal(self.get_json(credential, "/v1/me"))
 
-    def open_session(self, credential: Credential, ttl_seconds: int,
-                     one_time_code: str | None = None) -> tuple[Principal, Credential]:
+    def open_session(
+        self, credential: Credential, ttl_seconds: int, one_time_code: str | None = None
+    ) -> tuple[Principal, Credential]:
         """Exchange the person's credential (and an operator's one-time code) for a revocable,
         read-only session token."""
         payload = {"ttl_seconds": ttl_seconds} | ({"one_time_code": one_time_code} if one_time_code else {})
@@ -60,12 +62,20 @@ class GatewayClient(Gateway):
     def transaction_path(self, transaction_id: str) -> str:
         return "/v1/transactions/" + quote(transaction_id, safe="")
 
-    def _request(self, method: str, credential: Credential, path: str, params: dict | None = None,
-                 json: dict | None = None, accept: str = "application/json") -> requests.Response:
+    def _request(
+        self,
+        method: str,
+        credential: Credential,
+        path: str,
+        params: dict | None = None,
+        json: dict | None = None,
+        accept: str = "application/json",
+    ) -> requests.Response:
         headers = {"Authorization": credential.authorization(), "Accept": accept}
         try:
-            response = self._session().request(method, self._base_url + path, params=_clean(params), json=json,
-                                               headers=headers, timeout=self._timeout)
+            response = self._session().request(
+                method, self._base_url + path, params=_clean(params), json=json, headers=headers, timeout=self._timeout
+            )
         except requests.RequestException as exc:
             raise GatewayUnavailable(type(exc).__name__) from None
         if response.status_code < 400:
@@ -93,8 +103,16 @@ class GatewayClient(Gateway):
 # The API closes a connection idle for its keep-alive (gunicorn: 2 s); one the panel reuses just then
 # fails unanswered. A read is sent once more on a fresh connection; a write never (it may have been
 # applied), and no answer with a status is ever retried.
-_SEND_READS_AGAIN = Retry(total=1, connect=1, read=1, status=0, other=0, redirect=0,
-                          allowed_methods=frozenset({"GET", "HEAD"}), raise_on_status=False)
+_SEND_READS_AGAIN = Retry(
+    total=1,
+    connect=1,
+    read=1,
+    status=0,
+    other=0,
+    redirect=0,
+    allowed_methods=frozenset({"GET", "HEAD"}),
+    raise_on_status=False,
+)
 
 
 def _principal(body: dict) -> Principal:

@@ -1,6 +1,7 @@
 """Stream leases in the store the rate limits use (RATE_LIMIT_STORAGE_URL): Redis (one sorted set per
 holder, scored by expiry, checked and taken in one Lua script), one SQLite file (`make run`: every
 worker on the machine) or this process's memory (tests, a single worker)."""
+
 from __future__ import annotations
 
 import logging
@@ -44,8 +45,9 @@ class RedisStreamLeases(StreamLeases):
     def acquire(self, holder: str, lease_id: str, cap: int, seconds: float) -> bool:
         now = time.time()
         try:
-            return bool(self._acquire(keys=[self._key(holder)],
-                                      args=[now, now + seconds, cap, lease_id, int(seconds) + 1]))
+            return bool(
+                self._acquire(keys=[self._key(holder)], args=[now, now + seconds, cap, lease_id, int(seconds) + 1])
+            )
         except redis.RedisError as exc:  # the live view matters more than counting it
             log.warning("stream lease store unavailable: stream allowed", extra={"error_class": type(exc).__name__})
             return True
@@ -69,8 +71,10 @@ class SqliteStreamLeases(StreamLeases):
         self._local = threading.local()
         if os.path.dirname(path):
             os.makedirs(os.path.dirname(path), exist_ok=True)
-        self._connection().execute("CREATE TABLE IF NOT EXISTS stream_leases (holder TEXT NOT NULL, "
-                                   "lease_id TEXT NOT NULL, expires_at REAL NOT NULL, PRIMARY KEY (holder, lease_id))")
+        self._connection().execute(
+            "CREATE TABLE IF NOT EXISTS stream_leases (holder TEXT NOT NULL, "
+            "lease_id TEXT NOT NULL, expires_at REAL NOT NULL, PRIMARY KEY (holder, lease_id))"
+        )
 
     def _connection(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
@@ -87,7 +91,9 @@ class SqliteStreamLeases(StreamLeases):
             connection.execute("DELETE FROM stream_leases WHERE holder = ? AND expires_at <= ?", (holder, now))
             (held,) = connection.execute("SELECT count(*) FROM stream_leases WHERE holder = ?", (holder,)).fetchone()
             if held < cap:
-                connection.execute("INSERT OR REPLACE INTO stream_leases VALUES (?, ?, ?)", (holder, lease_id, now + seconds))
+                connection.execute(
+                    "INSERT OR REPLACE INTO stream_leases VALUES (?, ?, ?)", (holder, lease_id, now + seconds)
+                )
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
@@ -95,8 +101,10 @@ class SqliteStreamLeases(StreamLeases):
         return held < cap
 
     def renew(self, holder: str, lease_id: str, seconds: float) -> None:
-        self._connection().execute("UPDATE stream_leases SET expires_at = ? WHERE holder = ? AND lease_id = ?",
-                                   (time.time() + seconds, holder, lease_id))
+        self._connection().execute(
+            "UPDATE stream_leases SET expires_at = ? WHERE holder = ? AND lease_id = ?",
+            (time.time() + seconds, holder, lease_id),
+        )
 
     def release(self, holder: str, lease_id: str) -> None:
         self._connection().execute("DELETE FROM stream_leases WHERE holder = ? AND lease_id = ?", (holder, lease_id))

@@ -5,6 +5,7 @@ HMAC) under a key derived from PANEL_SECRET_KEY, so every worker and replica tha
 act for the user and nothing else can read the secret, not even the user's own browser scripts
 (the cookie is HttpOnly as well).
 """
+
 from __future__ import annotations
 
 import base64
@@ -14,8 +15,9 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from infra.settings import Secret
-from panel.domain.principal import Credential
+from infra.runtime.settings import Secret
+
+from panel.domain.credential import Credential
 
 
 def derive_key(secret_key: Secret, purpose: str) -> bytes:

@@ -8,6 +8,7 @@
   count (a flood of guesses), per account the successful ones (so nobody can lock a merchant out by
   failing for it).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,7 +1,7 @@
 """Fan-out of live results (payments, and refunds as ``kind="refund"``) to the SSE streams of one
 panel process.
 
-Every process consumes every result (see ``panel.adapters.results_consumer``) and publishes it
+Every process consumes every result (see ``panel.entrypoints.results_reader``) and publishes it
 here; each stream subscribes with a filter (a merchant's own account, or an operator's optional
 merchant filter). A short replay buffer lets a stream that reconnects to the same process resume
 exactly after its ``Last-Event-ID``; a stream that cannot (another replica, a restarted process, a
@@ -11,6 +11,7 @@ Every open stream holds one of the process's threads (gunicorn gthread, 64 per w
 are capped: ``STREAMS_PER_SESSION`` per signed-in session (a few tabs) and ``STREAMS_PER_PROCESS`` in
 all, which leaves threads for pages and API calls however many streams are asked for.
 """
+
 from __future__ import annotations
 
 import queue
@@ -62,7 +63,7 @@ class Subscription:
     def close(self) -> None:
         self._closed = True
         try:
-            self._queue.put_nowait(CLOSED)  # wakes a stream waiting in next()
+            self._queue.put_nowait(CLOSED)  # wakes a stream waiting in next_event()
         except queue.Full:
             pass
 
@@ -75,7 +76,7 @@ class Subscription:
             # A slow client: drop events rather than memory, and make it reload from the ledger.
             self._fell_behind = True
 
-    def next(self, timeout: float):
+    def next_event(self, timeout: float):
         """The next event, ``RESYNC``, ``CLOSED``, or None when nothing came within ``timeout``."""
         if self._closed:
             return CLOSED
@@ -89,9 +90,14 @@ class Subscription:
 
 
 class Hub:
-    def __init__(self, replay_size: int = 2000, subscriber_capacity: int = 5000,
-                 per_session: int = STREAMS_PER_SESSION, per_process: int = STREAMS_PER_PROCESS,
-                 operator_reserved: int = OPERATOR_RESERVED_STREAMS):
+    def __init__(
+        self,
+        replay_size: int = 2000,
+        subscriber_capacity: int = 5000,
+        per_session: int = STREAMS_PER_SESSION,
+        per_process: int = STREAMS_PER_PROCESS,
+        operator_reserved: int = OPERATOR_RESERVED_STREAMS,
+    ):
         self.boot_id = uuid.uuid4().hex[:12]
         self._replay: deque[tuple[int, LiveEvent]] = deque(maxlen=replay_size)
         self._subscribers: set[Subscription] = set()
@@ -113,8 +119,13 @@ class Hub:
             subscription.offer(event)
         return event
 
-    def subscribe(self, accepts: Callable[[LiveEvent], bool], last_event_id: str | None = None,
-                  owner: str = "", operator: bool = False) -> Subscription:
+    def subscribe(
+        self,
+        accepts: Callable[[LiveEvent], bool],
+        last_event_id: str | None = None,
+        owner: str = "",
+        operator: bool = False,
+    ) -> Subscription:
         """A new subscription, first fed what it missed since ``last_event_id`` when that is known.
 
         Raises ``TooManyStreams`` when ``owner`` (a session) or the process is at its cap; merchants'

@@ -2,17 +2,18 @@
 
 The gateway API is the panel's only source of truth (identities, transactions, reports, webhooks):
 the web layer talks to this port and catches its refusals; ``panel.adapters.gateway`` is the HTTP
-implementation. Live results reach the hub (``panel.use_cases.hub``) from the results consumer.
+implementation. Live results reach the hub (``panel.use_cases.hub``) from the results reader (``panel.entrypoints.results_reader``).
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
-from infra.errors import error_body
-from infra.principals import Principal
+from infra.kernel.principals import Principal
+from infra.runtime.errors import error_body
 
-from panel.domain.principal import Credential
+from panel.domain.credential import Credential
 
 
 class GatewayRefused(Exception):
@@ -35,8 +36,9 @@ class GatewayUnavailable(GatewayRefused):
     """The gateway could not be reached or failed; the panel answers 502 and says so."""
 
     def __init__(self, detail: str):
-        super().__init__(502, error_body("api_error", "gateway_unavailable",
-                                         "The gateway API is unavailable; try again shortly."))
+        super().__init__(
+            502, error_body("api_error", "gateway_unavailable", "The gateway API is unavailable; try again shortly.")
+        )
         self.detail = detail
 
 
@@ -54,8 +56,9 @@ class Gateway(ABC):
         """Who this credential is, as the API sees it right now (raises NotAuthenticated once void)."""
 
     @abstractmethod
-    def open_session(self, credential: Credential, ttl_seconds: int,
-                     one_time_code: str | None = None) -> tuple[Principal, Credential]:
+    def open_session(
+        self, credential: Credential, ttl_seconds: int, one_time_code: str | None = None
+    ) -> tuple[Principal, Credential]:
         """Exchange the person's credential (and an operator's one-time code, when they require a
         second factor) for a revocable, read-only session token."""
 

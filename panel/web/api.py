@@ -3,6 +3,7 @@
 Merchant scoping is enforced twice: the gateway API scopes by the merchant's credential, and the
 panel never forwards an ``account_id`` filter for a merchant.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -46,8 +47,14 @@ def recent():
     cutoff = (now - timedelta(minutes=WINDOW_MINUTES)).isoformat()
     account = g.principal.scope(request.args.get("account_id")) if g.principal.is_admin else None
     page = _gateway_json("/v1/transactions", {"limit": PAGE_SIZE, "created_after": cutoff, "account_id": account})
-    return jsonify({"data": page.get("data", []), "truncated": bool(page.get("has_more")), "now": now.isoformat(),
-                    "minutes": WINDOW_MINUTES})
+    return jsonify(
+        {
+            "data": page.get("data", []),
+            "truncated": bool(page.get("has_more")),
+            "now": now.isoformat(),
+            "minutes": WINDOW_MINUTES,
+        }
+    )
 
 
 @bp.get("/accounts")
@@ -68,8 +75,11 @@ def reports_csv() -> Response:
     params = _report_params()
     document = panel().gateway.get_csv(signed_in_credential(), "/v1/reports", params | {"format": "csv"})
     filename = f"report-{params['period']}-{params['from']}-{params['to']}.csv"
-    return Response(document.content, content_type=document.content_type,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        document.content,
+        content_type=document.content_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def _report_params() -> dict:
@@ -88,4 +98,3 @@ def _gateway_json(path: str, params: dict | None = None) -> dict:
 
 def _status(value: str | None) -> str | None:
     return value if value in STATUSES else None
-

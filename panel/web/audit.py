@@ -1,5 +1,6 @@
 """The Audit page: the gateway API's audit trail (``GET /v1/audit_events``), newest first, 50 a page.
 Operators see every entry, a merchant those of its own account; rendered on the server (escaped)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, g, render_template, request
@@ -22,5 +23,6 @@ def page():
         message = (exc.body.get("error") or {}).get("message", "The gateway refused the request.")
         return render_template("audit.html", principal=g.principal, entries=[], has_more=False, error=message), 400
     entries = body.get("data") if isinstance(body.get("data"), list) else []
-    return render_template("audit.html", principal=g.principal, entries=entries, has_more=bool(body.get("has_more")),
-                           error=None)
+    return render_template(
+        "audit.html", principal=g.principal, entries=entries, has_more=bool(body.get("has_more")), error=None
+    )

@@ -11,6 +11,7 @@ state of its own, and a cookie saved before sign-out is worth nothing after it. 
 ask the API about the token when they open, and streams again every PANEL_CREDENTIAL_CHECK_SECONDS;
 every data call goes through the API with the token anyway.
 """
+
 from __future__ import annotations
 
 import functools
@@ -20,12 +21,12 @@ import secrets
 
 from flask import Blueprint, g, jsonify, redirect, render_template, request, session, url_for
 
-from infra.errors import error_body
-from infra.principals import ADMIN, MERCHANT, Principal
+from infra.kernel.principals import ADMIN, MERCHANT, Principal
+from infra.runtime.errors import error_body
 
-from panel.use_cases.ports import GatewayRefused, GatewayUnavailable, NotAuthenticated
+from panel.domain.credential import SESSION, Credential
 from panel.domain.fair_shares import SIGN_INS_PER_ACCOUNT, SIGN_INS_PER_ADDRESS
-from panel.domain.principal import SESSION, Credential
+from panel.use_cases.ports import GatewayRefused, GatewayUnavailable, NotAuthenticated
 from panel.web.context import panel
 from panel.web.csrf import csrf_token
 
@@ -123,8 +124,9 @@ def login_submit():
         return too_many
     code = request.form.get("one_time_code", "").strip() if credential.kind == ADMIN else ""
     try:
-        principal, session_credential = panel().gateway.open_session(credential, panel().settings.session_hours * 3600,
-                                                                     code or None)
+        principal, session_credential = panel().gateway.open_session(
+            credential, panel().settings.session_hours * 3600, code or None
+        )
     except NotAuthenticated:
         panel().limiter.hit(SIGN_INS_PER_ADDRESS, _address())
         return _login_failed("Those credentials were not accepted.", 401)
@@ -149,7 +151,8 @@ def _sign_in_refused(credential: Credential):
     limiter = panel().limiter
     account_id = credential.account_id[:100] if credential.kind == MERCHANT else None  # ids are 100 at most
     if limiter.used(SIGN_INS_PER_ADDRESS, _address()) < SIGN_INS_PER_ADDRESS.quota and (
-            account_id is None or limiter.used(SIGN_INS_PER_ACCOUNT, account_id) < SIGN_INS_PER_ACCOUNT.quota):
+        account_id is None or limiter.used(SIGN_INS_PER_ACCOUNT, account_id) < SIGN_INS_PER_ACCOUNT.quota
+    ):
         return None
     page, status = _login_failed("Too many sign-ins; wait a minute and try again.", 429)
     return page, status, {"Retry-After": "60"}
@@ -183,8 +186,9 @@ def _credential_from_form() -> Credential | None:
 
 def _login_failed(message: str, status: int):
     mode = ADMIN if request.form.get("mode") == ADMIN else MERCHANT
-    return render_template("login.html", error=message, mode=mode,
-                           account_id=request.form.get("account_id", "")), status
+    return render_template(
+        "login.html", error=message, mode=mode, account_id=request.form.get("account_id", "")
+    ), status
 
 
 def _start_session(principal: Principal, credential: Credential) -> None:

@@ -4,6 +4,7 @@ A hostile body must get a 4xx, never a 500: above ``MAX_BODY_BYTES`` it is refus
 anything reads it, and JSON nested too deeply for Python's parser (``RecursionError``, which Flask
 does not treat as invalid JSON) is invalid JSON like any other (400, or None with ``silent=True``).
 """
+
 from __future__ import annotations
 
 from flask import Flask, abort, request

@@ -3,6 +3,7 @@
 SameSite=Lax already keeps the cookie off cross-site POSTs in current browsers; the token also
 covers older browsers and same-site subdomains.
 """
+
 from __future__ import annotations
 
 import hmac

@@ -1,4 +1,5 @@
 """The one place where failures become responses: JSON for scripts, a short page for people."""
+
 from __future__ import annotations
 
 import logging
@@ -6,7 +7,7 @@ import logging
 from flask import Flask, jsonify, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import HTTPException
 
-from infra.errors import error_body
+from infra.runtime.errors import error_body
 
 from panel.use_cases.ports import GatewayRefused, GatewayUnavailable, NotAuthenticated
 

@@ -1,4 +1,5 @@
 """The HTML pages: the live view and the reports; the data comes from ``/api`` and ``/stream``."""
+
 from __future__ import annotations
 
 from flask import Blueprint, g, render_template

@@ -6,6 +6,7 @@ asks the gateway API when it opens (``login_required``) and again on that interv
 voided session (sign-out, a rotated secret, a disabled account) ends it with a ``signed_out`` event;
 an API that cannot answer ends it too, and the browser's reconnection asks again.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,19 +16,19 @@ from collections.abc import Callable
 
 from flask import Blueprint, Response, abort, g, request
 
-from panel.use_cases.ports import Gateway, GatewayRefused, GatewayUnavailable, StreamLeases
-from panel.domain.fair_shares import STREAM_LEASE_SECONDS, STREAMS_PER_MERCHANT
-from panel.domain.principal import Credential
 from panel.adapters.metrics import PanelMetrics
+from panel.domain.credential import Credential
+from panel.domain.fair_shares import STREAM_LEASE_SECONDS, STREAMS_PER_MERCHANT
 from panel.use_cases.hub import CLOSED, RESYNC, LiveEvent, Subscription, TooManyStreams
-from panel.web.auth import login_required, signed_in_credential, session_id
+from panel.use_cases.ports import Gateway, GatewayRefused, GatewayUnavailable, StreamLeases
+from panel.web.auth import login_required, session_id, signed_in_credential
 from panel.web.context import panel
 
 bp = Blueprint("stream", __name__)
 
 HEARTBEAT_SECONDS = 15
 RETRY_MS = 1000
-CONSUMER_READY_WAIT_SECONDS = 10
+READER_READY_WAIT_SECONDS = 10
 SIGNED_OUT, UNAVAILABLE = "signed_out", "unavailable"
 
 
@@ -48,10 +49,11 @@ def stream():
         lease.release()
         raise
     check = CredentialCheck(panel().gateway, signed_in_credential(), panel().settings.credential_check_seconds)
-    _wait_for_consumer()
+    _wait_for_reader()
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return Response(_events(hub, subscription, check, panel().metrics, lease), mimetype="text/event-stream",
-                    headers=headers)
+    return Response(
+        _events(hub, subscription, check, panel().metrics, lease), mimetype="text/event-stream", headers=headers
+    )
 
 
 class Lease:
@@ -63,8 +65,9 @@ class Lease:
         self._renewed = time.monotonic()
 
     def take(self) -> bool:
-        return self._leases is None or self._leases.acquire(self._holder, self._id, STREAMS_PER_MERCHANT,
-                                                             STREAM_LEASE_SECONDS)
+        return self._leases is None or self._leases.acquire(
+            self._holder, self._id, STREAMS_PER_MERCHANT, STREAM_LEASE_SECONDS
+        )
 
     def renew(self) -> None:
         """At most every HEARTBEAT_SECONDS, however many events flow: the lease outlives three of them."""
@@ -80,8 +83,11 @@ class Lease:
 def _lease(principal) -> Lease:
     lease = Lease(None if principal.is_admin else panel().stream_leases, principal.account_id)
     if not lease.take():
-        abort(429, description=f"This account already has {STREAMS_PER_MERCHANT} live streams open (all its "
-                               "sessions and tabs together); close one.")
+        abort(
+            429,
+            description=f"This account already has {STREAMS_PER_MERCHANT} live streams open (all its "
+            "sessions and tabs together); close one.",
+        )
     return lease
 
 
@@ -97,8 +103,9 @@ def _subscribe(hub, accepts, operator: bool) -> Subscription:
 class CredentialCheck:
     """Asks the gateway API, every ``interval`` seconds, whether the stream's session still works."""
 
-    def __init__(self, gateway: Gateway, credential: Credential, interval: float,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, gateway: Gateway, credential: Credential, interval: float, clock: Callable[[], float] = time.monotonic
+    ):
         self._gateway = gateway
         self._credential = credential
         self._interval = interval
@@ -123,11 +130,11 @@ class CredentialCheck:
             return SIGNED_OUT
 
 
-def _wait_for_consumer() -> None:
+def _wait_for_reader() -> None:
     """Say "hello" (the page shows "live") only once this process reads results, or after 10 s."""
-    consumer = panel().consumer
-    if consumer is not None:
-        consumer.ready.wait(CONSUMER_READY_WAIT_SECONDS)
+    reader = panel().reader
+    if reader is not None:
+        reader.ready.wait(READER_READY_WAIT_SECONDS)
 
 
 def _events(hub, subscription: Subscription, check: CredentialCheck, metrics: PanelMetrics, lease: Lease):
@@ -144,7 +151,7 @@ def _events(hub, subscription: Subscription, check: CredentialCheck, metrics: Pa
                 if verdict == SIGNED_OUT:
                     yield "event: signed_out\ndata: {}\n\n"
                 return
-            item = subscription.next(min(HEARTBEAT_SECONDS, check.seconds_left()))
+            item = subscription.next_event(min(HEARTBEAT_SECONDS, check.seconds_left()))
             if item == CLOSED:
                 return
             if item is None and time.monotonic() - last_sent < HEARTBEAT_SECONDS:

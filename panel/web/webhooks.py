@@ -7,14 +7,15 @@ keeps it nowhere, so a stolen panel cookie still cannot point a merchant's event
 Webhook endpoints belong to a merchant: the operator sees the page but is told to sign in as one.
 Only the fields the API defines are forwarded; the API validates them and its error JSON comes back.
 """
+
 from __future__ import annotations
 
 from urllib.parse import quote
 
 from flask import Blueprint, abort, g, jsonify, render_template, request
 
+from panel.domain.credential import Credential
 from panel.use_cases.ports import NotAuthenticated
-from panel.domain.principal import Credential
 from panel.web.auth import login_required, signed_in_credential
 from panel.web.context import panel
 
@@ -58,8 +59,10 @@ def delete_endpoint(endpoint_id: str):
 @login_required
 def deliveries():
     status = request.args.get("status")
-    params = {"limit": min(request.args.get("limit", 50, type=int) or 50, 100),
-              "status": status if status in DELIVERY_STATUSES else None}
+    params = {
+        "limit": min(request.args.get("limit", 50, type=int) or 50, 100),
+        "status": status if status in DELIVERY_STATUSES else None,
+    }
     return jsonify(_gateway("GET", "/v1/webhook_deliveries", params=params))
 
 

@@ -6,6 +6,7 @@ single writer, and a CHECK constraint backs it. A refund id is the refunds table
 two processors deciding the same refund make one of them fail its batch and retry, finding the
 stored outcome: never a second refund.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -15,17 +16,22 @@ from decimal import Decimal
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.dialects import mysql, sqlite
 
-from infra.money import from_cents, to_cents
+from infra.kernel.money import from_cents, to_cents
 
-from processor.adapters.refund_tables import refund_balances as balances, refunds
+from processor.adapters.refund_tables import refund_balances as balances
+from processor.adapters.refund_tables import refunds
 from processor.adapters.tables import transactions
 from processor.domain.refunds import Payment, RefundOutcome
 from processor.use_cases.ports import RefundRepository, RefundSession
 
-_TAKE = (update(balances)
-         .where(balances.c.transaction_id == bindparam("b_id"),
-                balances.c.refunded_cents + bindparam("b_cents") <= balances.c.approved_cents)
-         .values(refunded_cents=balances.c.refunded_cents + bindparam("b_cents")))
+_TAKE = (
+    update(balances)
+    .where(
+        balances.c.transaction_id == bindparam("b_id"),
+        balances.c.refunded_cents + bindparam("b_cents") <= balances.c.approved_cents,
+    )
+    .values(refunded_cents=balances.c.refunded_cents + bindparam("b_cents"))
+)
 
 
 def _money(cents: int | None) -> Decimal | None:
@@ -40,40 +46,62 @@ class SqlRefundSession(RefundSession):
         row = self._connection.execute(select(refunds).where(refunds.c.id == refund_id)).first()
         if row is None:
             return None
-        return RefundOutcome(row.id, row.transaction_id, row.account_id, row.status, _money(row.amount_cents),
-                             row.failure_reason, from_cents(row.amount_refunded_cents), row.processed_at)
+        return RefundOutcome(
+            row.id,
+            row.transaction_id,
+            row.account_id,
+            row.status,
+            _money(row.amount_cents),
+            row.failure_reason,
+            from_cents(row.amount_refunded_cents),
+            row.processed_at,
+        )
 
     def payment(self, transaction_id: str) -> Payment | None:
         row = self._connection.execute(
-            select(transactions.c.account_id, transactions.c.status, transactions.c.amount,
-                   transactions.c.processed_at).where(transactions.c.id == transaction_id)).first()
+            select(
+                transactions.c.account_id, transactions.c.status, transactions.c.amount, transactions.c.processed_at
+            ).where(transactions.c.id == transaction_id)
+        ).first()
         if row is None:
             return None
         refunded = self._connection.execute(
-            select(balances.c.refunded_cents).where(balances.c.transaction_id == transaction_id)).scalar()
-        return Payment(transaction_id, row.account_id, row.status, row.amount, row.processed_at,
-                       from_cents(refunded or 0))
+            select(balances.c.refunded_cents).where(balances.c.transaction_id == transaction_id)
+        ).scalar()
+        return Payment(
+            transaction_id, row.account_id, row.status, row.amount, row.processed_at, from_cents(refunded or 0)
+        )
 
     def take(self, transaction_id: str, amount: Decimal) -> Decimal | None:
         self._open_balance(transaction_id)
         changed = self._connection.execute(_TAKE, {"b_id": transaction_id, "b_cents": to_cents(amount)}).rowcount
         if changed != 1:
             return None
-        return from_cents(self._connection.execute(
-            select(balances.c.refunded_cents).where(balances.c.transaction_id == transaction_id)).scalar_one())
+        return from_cents(
+            self._connection.execute(
+                select(balances.c.refunded_cents).where(balances.c.transaction_id == transaction_id)
+            ).scalar_one()
+        )
 
     def add(self, outcome: RefundOutcome) -> None:
-        self._connection.execute(insert(refunds).values(
-            id=outcome.id, transaction_id=outcome.transaction_id, account_id=outcome.account_id,
-            status=outcome.status, amount_cents=None if outcome.amount is None else to_cents(outcome.amount),
-            failure_reason=outcome.failure_reason, amount_refunded_cents=to_cents(outcome.amount_refunded),
-            processed_at=outcome.processed_at))
+        self._connection.execute(
+            insert(refunds).values(
+                id=outcome.id,
+                transaction_id=outcome.transaction_id,
+                account_id=outcome.account_id,
+                status=outcome.status,
+                amount_cents=None if outcome.amount is None else to_cents(outcome.amount),
+                failure_reason=outcome.failure_reason,
+                amount_refunded_cents=to_cents(outcome.amount_refunded),
+                processed_at=outcome.processed_at,
+            )
+        )
 
     def _open_balance(self, transaction_id: str) -> None:
         """The payment's balance row, created from its approved amount on its first refund."""
-        approved = (select(transactions.c.amount)
-                    .where(transactions.c.id == transaction_id, transactions.c.status == "approved",
-                           transactions.c.amount.is_not(None)))
+        approved = select(transactions.c.amount).where(
+            transactions.c.id == transaction_id, transactions.c.status == "approved", transactions.c.amount.is_not(None)
+        )
         row = self._connection.execute(approved).first()
         if row is None:
             return

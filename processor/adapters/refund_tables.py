@@ -3,6 +3,7 @@
 Amounts are integer cents: SQLite has no decimal type, and the limit is an arithmetic comparison
 the database itself makes (``refunded_cents + :cents <= approved_cents``), which must be exact.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, CheckConstraint, Column, Index, String, Table
@@ -31,6 +32,7 @@ refund_balances = Table(
     Column("transaction_id", Identifier, primary_key=True),
     Column("approved_cents", BigInteger, nullable=False),
     Column("refunded_cents", BigInteger, nullable=False),
-    CheckConstraint("refunded_cents >= 0 AND refunded_cents <= approved_cents",
-                    name="ck_refund_balances_within_approved"),
+    CheckConstraint(
+        "refunded_cents >= 0 AND refunded_cents <= approved_cents", name="ck_refund_balances_within_approved"
+    ),
 )

@@ -1,4 +1,5 @@
 """The repository on SQLAlchemy Core: one code path for SQLite and MySQL/MariaDB."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
@@ -6,9 +7,9 @@ from operator import attrgetter
 
 from sqlalchemy import Connection, Dialect, Engine, insert, select
 
+from processor.adapters.tables import transactions
 from processor.domain.transaction import Outcome
 from processor.use_cases.ports import TransactionRepository
-from processor.adapters.tables import transactions
 
 # Stays below every backend's bound-parameter limit whatever the batch size.
 READ_CHUNK = 500
@@ -58,7 +59,7 @@ class PreparedInsert:
             return connection.exec_driver_sql(self.sql, rows).rowcount
         inserted = 0
         for start in range(0, len(rows), ROWS_PER_STATEMENT):
-            chunk = rows[start:start + ROWS_PER_STATEMENT]
+            chunk = rows[start : start + ROWS_PER_STATEMENT]
             values = tuple(value for row in chunk for value in row)
             inserted += connection.exec_driver_sql(self._multirow_sql(len(chunk)), values).rowcount
         return inserted
@@ -115,6 +116,6 @@ class SqlTransactionRepository(TransactionRepository):
 
     def _read(self, connection, ids: list[str]) -> Iterator[Outcome]:
         for start in range(0, len(ids), READ_CHUNK):
-            query = select(transactions).where(transactions.c.id.in_(ids[start:start + READ_CHUNK]))
+            query = select(transactions).where(transactions.c.id.in_(ids[start : start + READ_CHUNK]))
             for row in connection.execute(query):
                 yield Outcome(**row._mapping)

@@ -1,4 +1,5 @@
 """The ``transactions`` table as SQLAlchemy Core sees it (the migrations create it)."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,1 +1,1 @@
-"""Business rules of the processor. Standard library only (plus the stdlib-only ``infra.cards``)."""
+"""Business rules of the processor. Standard library only (plus the stdlib-only ``infra.kernel.cards``)."""

@@ -1,10 +1,10 @@
 """The card as the processor sees it: a value object that never shows its number, and never holds a CVV."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from infra import cards
-
+from infra.kernel import cards
 
 # Why a message's card fields could not be read; the first two rules reject such a transaction.
 NOT_ENCRYPTED = "not encrypted"  # clear card fields while ACCEPT_PLAINTEXT_CARDS is off

@@ -1,9 +1,10 @@
-"""Money as ``Decimal`` with two places; never float. The rule is :mod:`infra.money`'s, the API's too."""
+"""Money as ``Decimal`` with two places; never float. The rule is :mod:`infra.kernel.money`'s, the API's too."""
+
 from __future__ import annotations
 
 from decimal import Decimal
 
-from infra.money import CENT, AmountError, parse_amount
+from infra.kernel.money import CENT, AmountError, parse_amount
 
 CENTS = CENT
 

@@ -1,20 +1,27 @@
 """Refunds: money back from an approved payment, as named rules next to the payment rules.
 
 A refund is decided once, like a payment: the first broken rule names its ``failure_reason``
-(``infra.contracts.REFUND_FAILURE_REASONS``). Without an amount, a refund returns whatever is still
+(``infra.kernel.contracts.REFUND_FAILURE_REASONS``). Without an amount, a refund returns whatever is still
 refundable when it is decided. The limit "never more than the approved amount in total" is checked
 here against the payment as read, and enforced again by the database when the refund is applied
 (``processor.adapters.refund_repository``): the rules explain a failure, the database guarantees it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from infra.contracts import (
-    REFUND_EXCEEDS_REFUNDABLE, REFUND_FAILED, REFUND_INVALID_AMOUNT, REFUND_NOT_APPROVED, REFUND_SUCCEEDED,
-    REFUND_TOO_OLD, REFUND_WINDOW_DAYS, STATUS_APPROVED,
+from infra.kernel.contracts import (
+    REFUND_EXCEEDS_REFUNDABLE,
+    REFUND_FAILED,
+    REFUND_INVALID_AMOUNT,
+    REFUND_NOT_APPROVED,
+    REFUND_SUCCEEDED,
+    REFUND_TOO_OLD,
+    REFUND_WINDOW_DAYS,
+    STATUS_APPROVED,
 )
 
 REFUND_WINDOW = timedelta(days=REFUND_WINDOW_DAYS)
@@ -127,10 +134,18 @@ def decide_refund(request: RefundRequest, payment: Payment | None, now: datetime
     broken = next((rule for rule in REFUND_RULES if rule.is_broken_by(request, payment, now)), None)
     refunded = payment.refunded if payment is not None else ZERO
     if broken is not None:
-        return RefundOutcome(request.id, request.transaction_id, request.account_id, REFUND_FAILED,
-                             request.amount if request.amount_is_valid else None, broken.failure_reason,
-                             refunded, now)
+        return RefundOutcome(
+            request.id,
+            request.transaction_id,
+            request.account_id,
+            REFUND_FAILED,
+            request.amount if request.amount_is_valid else None,
+            broken.failure_reason,
+            refunded,
+            now,
+        )
     assert payment is not None, "TransactionIsApproved is broken by a missing payment"
     amount = payment.refundable if request.amount is None else request.amount
-    return RefundOutcome(request.id, request.transaction_id, request.account_id, REFUND_SUCCEEDED, amount, None,
-                         refunded + amount, now)
+    return RefundOutcome(
+        request.id, request.transaction_id, request.account_id, REFUND_SUCCEEDED, amount, None, refunded + amount, now
+    )

@@ -3,6 +3,7 @@
 The messages are the original Go processor's (consumers match on them); the card-data, Luhn,
 expiry-by-month, CVV and holder-name rules are later additions with messages of the same style.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,11 +1,12 @@
 """The transaction entity and the outcome the processor stores and publishes for it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from infra.contracts import STATUS_APPROVED, STATUS_REJECTED
+from infra.kernel.contracts import STATUS_APPROVED, STATUS_REJECTED
 
 from processor.domain.card import CreditCard
 from processor.domain.rules import RULES, Rule

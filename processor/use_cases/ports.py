@@ -1,4 +1,5 @@
 """What the use case needs from the outside world, as abstract classes the adapters implement."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod

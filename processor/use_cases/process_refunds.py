@@ -4,13 +4,14 @@ All refunds of one merchant travel on one partition of ``refunds`` (keyed by acc
 consumer decides them one after the other; the repository's conditional update keeps the limit
 even if two processors ever disagreed about who owns a partition.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from infra.clock import utc_now
+from infra.kernel.clock import utc_now
 
 from processor.domain.refunds import RefundOutcome, RefundRequest, decide_refund
 from processor.use_cases.ports import RefundRepository, RefundResultPublisher, RefundSession
@@ -25,13 +26,14 @@ class RefundBatch:
 class ProcessRefunds:
     """Idempotent by refund id: a redelivered or replayed refund republishes its stored outcome."""
 
-    def __init__(self, repository: RefundRepository, publisher: RefundResultPublisher,
-                 clock: Callable[[], datetime] = utc_now):
+    def __init__(
+        self, repository: RefundRepository, publisher: RefundResultPublisher, clock: Callable[[], datetime] = utc_now
+    ):
         self._repository = repository
         self._publisher = publisher
         self._clock = clock
 
-    def execute(self, requests: Sequence[RefundRequest]) -> RefundBatch:
+    def __call__(self, requests: Sequence[RefundRequest]) -> RefundBatch:
         now = self._clock()
         outcomes, decided = [], []
         with self._repository.session() as session:

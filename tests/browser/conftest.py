@@ -1,4 +1,5 @@
 """A real Chromium (Debian's, driven by Playwright) against the whole stack started as processes."""
+
 from __future__ import annotations
 
 import os
@@ -9,8 +10,16 @@ import pytest
 from tests.support import skip_or_fail, wait_until
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +36,7 @@ def browser():
 
 @pytest.fixture(scope="session")
 def panel_stack(running_stack):
-    """The running stack, once every panel worker's results consumer has its partitions."""
+    """The running stack, once every panel worker's results reader has its partitions."""
     url = running_stack.settings.panel_url + "/readyz"
 
     def ready_several_times_in_a_row():
@@ -50,8 +59,9 @@ def new_page(browser, panel_stack):
     contexts = []
 
     def open_page(width: int = 1280, height: int = 860):
-        context = browser.new_context(viewport={"width": width, "height": height}, timezone_id="UTC",
-                                      base_url=panel_stack.settings.panel_url)
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, timezone_id="UTC", base_url=panel_stack.settings.panel_url
+        )
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)

@@ -1,4 +1,5 @@
 """What a person does in the panel, as Playwright steps the tests share."""
+
 from __future__ import annotations
 
 import os

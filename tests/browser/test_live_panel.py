@@ -1,4 +1,5 @@
 """The live panel in a real browser against the whole stack: sign in, live updates, filter, reports, sign out."""
+
 from __future__ import annotations
 
 import csv
@@ -25,8 +26,9 @@ def post(stack, merchant, amount, **card_fields) -> str:
     return body["id"]
 
 
-def test_a_merchant_watches_transactions_arrive_live_filters_reads_reports_and_signs_out(panel_stack, new_page,
-                                                                                       tmp_path):
+def test_a_merchant_watches_transactions_arrive_live_filters_reads_reports_and_signs_out(
+    panel_stack, new_page, tmp_path
+):
     stack = panel_stack
     merchant = stack.create_merchant("Corner Bakery")
     page = new_page()
@@ -44,12 +46,21 @@ def test_a_merchant_watches_transactions_arrive_live_filters_reads_reports_and_s
     expect(row(page, approved).locator(".card-cell")).to_have_text("visa •••• 1111")
     print(f"approved row live {approved_after:.2f}s after POST")
 
-    more = [post(stack, merchant, amount, **fields) for amount, fields in (
-        ("42.90", {}), ("7.35", {"number": "378282246310005", "cvv": "5719"}), ("0.50", {}),
-        ("120.00", {"number": "5555555555554444"}), ("15.00", {"number": "378282246310005", "cvv": "571"}), ("980.00", {}),
-    )]
-    created = [final_transaction(stack, merchant, transaction_id)["created_at"]  # in the ledger too, for the reports
-               for transaction_id in [approved, rejected, *more]]
+    more = [
+        post(stack, merchant, amount, **fields)
+        for amount, fields in (
+            ("42.90", {}),
+            ("7.35", {"number": "378282246310005", "cvv": "5719"}),
+            ("0.50", {}),
+            ("120.00", {"number": "5555555555554444"}),
+            ("15.00", {"number": "378282246310005", "cvv": "571"}),
+            ("980.00", {}),
+        )
+    ]
+    created = [
+        final_transaction(stack, merchant, transaction_id)["created_at"]  # in the ledger too, for the reports
+        for transaction_id in [approved, rejected, *more]
+    ]
     for transaction_id in more:
         expect(row(page, transaction_id)).not_to_have_attribute("data-status", "pending")
     expect(page.locator("#kpi-count")).to_have_text("8")
@@ -60,12 +71,16 @@ def test_a_merchant_watches_transactions_arrive_live_filters_reads_reports_and_s
 
     page.select_option("#status-filter", "rejected")
     expect(page.locator("#transactions tbody tr[data-id]")).to_have_count(3)
-    assert set(page.locator("#transactions tbody tr").evaluate_all("rows => rows.map(r => r.dataset.status)")) == {"rejected"}
+    assert set(page.locator("#transactions tbody tr").evaluate_all("rows => rows.map(r => r.dataset.status)")) == {
+        "rejected"
+    }
     expect(row(page, approved)).to_have_count(0)
 
     row(page, rejected).click()
     expect(page.locator("#detail dd[data-field=id]")).to_have_text(rejected)
-    expect(page.locator("#detail dd[data-field='rejection reason']")).to_have_text("you dont have limit for this transaction")
+    expect(page.locator("#detail dd[data-field='rejection reason']")).to_have_text(
+        "you dont have limit for this transaction"
+    )
     page.keyboard.press("Escape")
 
     page.click("nav >> text=Reports")
@@ -136,8 +151,9 @@ def _report_params(first_day: date, last_day: date) -> str:
 
 
 def _api_report(stack, merchant, first_day: date, last_day: date) -> dict:
-    status, body, _ = stack.request("GET", "/v1/reports?" + _report_params(first_day, last_day),
-                                    headers=basic_auth(merchant))
+    status, body, _ = stack.request(
+        "GET", "/v1/reports?" + _report_params(first_day, last_day), headers=basic_auth(merchant)
+    )
     assert status == 200, body
     return body
 
@@ -147,7 +163,8 @@ def _api_csv(stack, merchant, first_day: date, last_day: date) -> str:
 
     request = urllib.request.Request(
         stack.settings.api_url + "/v1/reports?" + _report_params(first_day, last_day) + "&format=csv",
-        headers=basic_auth(merchant))
+        headers=basic_auth(merchant),
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         return response.read().decode()
 
@@ -172,8 +189,9 @@ def test_a_merchant_sees_its_refunds_arrive_live_as_refund_rows(panel_stack, new
     expect(row(page, paid)).to_have_attribute("data-status", "approved")
     refunds = []
     for amount in ("10.00", "20.00"):  # the second one asks more than is left: it fails
-        status, answer, _ = stack.request("POST", "/v1/refunds", {"transaction": paid, "amount": amount},
-                                          headers=basic_auth(merchant))
+        status, answer, _ = stack.request(
+            "POST", "/v1/refunds", {"transaction": paid, "amount": amount}, headers=basic_auth(merchant)
+        )
         assert status == 202, answer
         refunds.append(answer["id"])
     succeeded, failed = (row(page, refund_id) for refund_id in refunds)

@@ -1,4 +1,5 @@
 """Merchant A never sees merchant B's transactions: not in the table, not in the raw event stream."""
+
 from __future__ import annotations
 
 import json
@@ -61,8 +62,9 @@ def test_merchant_a_never_sees_merchant_b_but_the_operator_sees_both(panel_stack
         of_b = [post(stack, shop_b, "31.00"), post(stack, shop_b, "2000.00")]
         of_a = post(stack, shop_a, "13.00")
         for transaction_id in of_b:
-            expect(row(page_b, transaction_id)).not_to_have_attribute("data-status", "pending",
-                                                                      timeout=LIVE_WITHIN_SECONDS * 1000)
+            expect(row(page_b, transaction_id)).not_to_have_attribute(
+                "data-status", "pending", timeout=LIVE_WITHIN_SECONDS * 1000
+            )
             expect(row(operator, transaction_id)).to_have_count(1)
         expect(row(page_a, of_a)).to_have_attribute("data-status", "approved", timeout=LIVE_WITHIN_SECONDS * 1000)
         wait_until(lambda: of_a in raw_a.ids, 5, message="A's own result on A's raw stream")

@@ -1,5 +1,6 @@
 """A named operator signs in to the panel with their own credential, is named in the header, and
 reads the audit trail, where what they did is under their name."""
+
 from __future__ import annotations
 
 import uuid
@@ -18,8 +19,9 @@ def test_a_named_operator_signs_in_and_finds_their_changes_in_the_audit_page(pan
     bootstrap = {"Authorization": f"Bearer {stack.settings.admin_token.reveal()}"}
     status, created, _ = stack.request("POST", "/v1/operators", {"name": name}, headers=bootstrap)
     assert status == 201, created
-    status, account, _ = stack.request("POST", "/v1/accounts", {"name": "Audited Shop"},
-                                       headers={"Authorization": f"Bearer {created['credential']}"})
+    status, account, _ = stack.request(
+        "POST", "/v1/accounts", {"name": "Audited Shop"}, headers={"Authorization": f"Bearer {created['credential']}"}
+    )
     assert status == 201, account
     page = new_page()
     sign_in_as_operator(page, created["credential"])

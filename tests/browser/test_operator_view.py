@@ -1,4 +1,5 @@
 """An operator watching every merchant sees whose row is whose; both views keep the status on a phone."""
+
 from __future__ import annotations
 
 import time
@@ -25,17 +26,20 @@ def merchant_cell_text(merchant: dict) -> str:
     return f"{merchant['name']} {merchant['id'][:13]}"
 
 
-def test_an_operator_sees_each_rows_merchant_by_name_and_id_from_one_accounts_request(panel_stack, new_page,
-                                                                                     tmp_path):
+def test_an_operator_sees_each_rows_merchant_by_name_and_id_from_one_accounts_request(panel_stack, new_page, tmp_path):
     stack = panel_stack
     bakery, florist = stack.create_merchant("Corner Bakery"), stack.create_merchant("Harbour Florist")
     operator = new_page()
     accounts_requests = requests_to(operator, "/api/accounts")
     sign_in_as_operator(operator, stack.settings.admin_token.reveal())
-    paid = {post(stack, bakery, "25.00"): bakery, post(stack, florist, "120.00", number="5555555555554444"): florist,
-            post(stack, bakery, "0.50"): bakery, post(stack, florist, "1500.00"): florist,
-            post(stack, bakery, "42.90", number="378282246310005", cvv="5719"): bakery,
-            post(stack, florist, "15.00", number="378282246310005", cvv="571"): florist}
+    paid = {
+        post(stack, bakery, "25.00"): bakery,
+        post(stack, florist, "120.00", number="5555555555554444"): florist,
+        post(stack, bakery, "0.50"): bakery,
+        post(stack, florist, "1500.00"): florist,
+        post(stack, bakery, "42.90", number="378282246310005", cvv="5719"): bakery,
+        post(stack, florist, "15.00", number="378282246310005", cvv="571"): florist,
+    }
 
     expect(operator.locator("#transactions thead th.merchant")).to_have_text("Merchant")
     for transaction_id, merchant in paid.items():
@@ -81,8 +85,9 @@ def inside_the_viewport(page: Page, locator: Locator, timeout: float = 5) -> Non
             return
         if time.monotonic() > deadline:
             layout = page.evaluate("() => [window.scrollX, document.documentElement.scrollWidth]")
-            raise AssertionError(f"{locator} is not inside the {width}px viewport: box {box}, "
-                                 f"scrollX and page width {layout}")
+            raise AssertionError(
+                f"{locator} is not inside the {width}px viewport: box {box}, scrollX and page width {layout}"
+            )
         page.wait_for_timeout(100)
 
 

@@ -3,6 +3,7 @@
 A panel and a gateway API of their own (tests/integration/panel/conftest.py), since the shared stack's
 panel re-asks the API every 60 s and this one every second.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """The reports page for finance: a chart of approved volume and approval rate per period, the
 rejections by reason one per row, the same figures as the API's report."""
+
 from __future__ import annotations
 
 import re
@@ -10,9 +11,10 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
+from infra.kernel.contracts import TransactionResult
+from infra.runtime.db import build_engine
+
 from gateway_api.adapters.ledger_repository import SqlLedger
-from infra.contracts import TransactionResult
-from infra.db import build_engine
 from tests.browser.panel_pages import save_screenshot, sign_in_as_merchant, sign_in_as_operator
 from tests.browser.test_live_panel import post
 from tests.e2e.helpers import basic_auth, final_transaction
@@ -42,15 +44,22 @@ def write_history(stack, account_id: str, today: date) -> None:
         ledger = SqlLedger(engine)
         for days_ago, entries in HISTORY.items():
             moment = datetime.combine(today - timedelta(days=days_ago), time(0, 0, 1)).isoformat() + "Z"
-            ledger.apply_results([TransactionResult(str(uuid.uuid4()), status, reason, account_id, amount, "visa",
-                                                    "1111", moment, moment) for status, amount, reason in entries])
+            ledger.apply_results(
+                [
+                    TransactionResult(
+                        str(uuid.uuid4()), status, reason, account_id, amount, "visa", "1111", moment, moment
+                    )
+                    for status, amount, reason in entries
+                ]
+            )
     finally:
         engine.dispose()
 
 
 def api_report(stack, merchant: dict, period: str, first: date, last: date) -> dict:
-    status, body, _ = stack.request("GET", f"/v1/reports?period={period}&from={first}&to={last}",
-                                    headers=basic_auth(merchant))
+    status, body, _ = stack.request(
+        "GET", f"/v1/reports?period={period}&from={first}&to={last}", headers=basic_auth(merchant)
+    )
     assert status == 200, body
     return body
 
@@ -66,7 +75,8 @@ def show(page: Page, period: str, first: date, last: date) -> None:
     page.fill("#to", last.isoformat())
     page.click("#report-form button[type=submit]")
     expect(page.locator("#report-form")).to_have_attribute(
-        "data-loaded", re.compile(f"^period={period}&from={first}&to={last}(&|$)"))
+        "data-loaded", re.compile(f"^period={period}&from={first}&to={last}(&|$)")
+    )
 
 
 def labels(page: Page, selector: str) -> list[str]:
@@ -74,8 +84,10 @@ def labels(page: Page, selector: str) -> list[str]:
 
 
 def expected_bar_labels(report: dict) -> list[str]:
-    return [f"{line['period']}: approved volume {Decimal(line['approved_volume']):,.2f} ({line['approved_count']} approved)"
-            for line in report["data"]]
+    return [
+        f"{line['period']}: approved volume {Decimal(line['approved_volume']):,.2f} ({line['approved_count']} approved)"
+        for line in report["data"]
+    ]
 
 
 def expected_point_labels(report: dict) -> list[str]:
@@ -83,8 +95,10 @@ def expected_point_labels(report: dict) -> list[str]:
     for line in report["data"]:
         decided = line["approved_count"] + line["rejected_count"]
         if decided:
-            labels_.append(f"{line['period']}: approval rate {percent(line['approved_count'], decided)} "
-                           f"({line['approved_count']} of {decided} decided)")
+            labels_.append(
+                f"{line['period']}: approval rate {percent(line['approved_count'], decided)} "
+                f"({line['approved_count']} of {decided} decided)"
+            )
     return labels_
 
 
@@ -96,8 +110,9 @@ def merchant_with_history(panel_stack):
     return merchant, today
 
 
-def test_the_reports_chart_draws_volume_and_approval_rate_per_period(panel_stack, new_page, merchant_with_history,
-                                                                    tmp_path):
+def test_the_reports_chart_draws_volume_and_approval_rate_per_period(
+    panel_stack, new_page, merchant_with_history, tmp_path
+):
     stack, (merchant, today) = panel_stack, merchant_with_history
     first = today - timedelta(days=5)
     page = new_page()
@@ -130,8 +145,9 @@ def test_the_reports_chart_draws_volume_and_approval_rate_per_period(panel_stack
     assert errors == []
 
 
-def test_rejections_by_reason_are_one_row_each_and_not_repeated_in_the_total(panel_stack, new_page,
-                                                                             merchant_with_history):
+def test_rejections_by_reason_are_one_row_each_and_not_repeated_in_the_total(
+    panel_stack, new_page, merchant_with_history
+):
     stack, (merchant, today) = panel_stack, merchant_with_history
     first = today - timedelta(days=5)
     page = new_page()

@@ -1,5 +1,6 @@
 """The panel's Webhooks page in a real browser against the whole stack and a real receiver: add an
 endpoint, see deliveries with their status, resend a failed one, roll the secret, delete."""
+
 from __future__ import annotations
 
 import re
@@ -31,11 +32,13 @@ def delivery_rows(page, status: str | None = None):
     return page.locator(selector)
 
 
-def test_a_merchant_adds_an_endpoint_watches_deliveries_resends_rolls_the_secret_and_deletes_it(panel_stack, new_page,
-                                                                                                tmp_path):
+def test_a_merchant_adds_an_endpoint_watches_deliveries_resends_rolls_the_secret_and_deletes_it(
+    panel_stack, new_page, tmp_path
+):
     stack = panel_stack
     merchant = stack.create_merchant("Webhook bakery")
     answers = {"status": 200}
+
     def answer(_number, _request):
         return Answer(answers["status"], body=b"nope" if answers["status"] >= 400 else b"ok")
 
@@ -103,8 +106,13 @@ def test_a_merchant_adds_an_endpoint_watches_deliveries_resends_rolls_the_secret
         page.locator("#endpoints button[data-action=delete]").click()
         expect(page.locator("#no-endpoints")).to_be_visible()
         gone = post(stack, merchant, "15.00")
-        wait_until(lambda: stack.request("GET", f"/v1/transactions/{gone}", headers=basic_auth(merchant))[1]["status"]
-                   != "pending", 10, message="the last transaction decided")
+        wait_until(
+            lambda: (
+                stack.request("GET", f"/v1/transactions/{gone}", headers=basic_auth(merchant))[1]["status"] != "pending"
+            ),
+            10,
+            message="the last transaction decided",
+        )
         page.wait_for_timeout(1000)
         assert requests_for(receiver, gone) == []
 
@@ -113,8 +121,9 @@ def test_another_merchant_sees_none_of_it_and_the_operator_is_told_to_sign_in_as
     stack = panel_stack
     owner, other = stack.create_merchant("Owner shop"), stack.create_merchant("Other shop")
     with Receiver() as receiver:
-        status, _, _ = stack.request("POST", "/v1/webhook_endpoints", {"url": receiver.url, "enabled_events": ["*"]},
-                                     headers=basic_auth(owner))
+        status, _, _ = stack.request(
+            "POST", "/v1/webhook_endpoints", {"url": receiver.url, "enabled_events": ["*"]}, headers=basic_auth(owner)
+        )
         assert status == 201
         paid = post(stack, owner)
         wait_until(lambda: requests_for(receiver, paid), 10, message="the owner's event")
@@ -130,4 +139,3 @@ def test_another_merchant_sees_none_of_it_and_the_operator_is_told_to_sign_in_as
     operator.goto("/webhooks")
     expect(operator.locator("#operator-note")).to_be_visible()
     assert operator.request.get("/api/webhook_deliveries").status == 403
-

@@ -4,6 +4,7 @@ It gets a virtualenv of its own, made once under the project's virtualenv (about
 pinned dependencies would otherwise fight the gateway's. Findings are compared with the waivers in
 checkov_waivers.yaml, the one list of checks we deliberately do not follow.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,12 +40,24 @@ def executable() -> Path:
     with one_worker_at_a_time(HOME):
         if not binary.exists():
             venv.create(HOME, with_pip=True, clear=True)
-            result = subprocess.run([str(HOME / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                                     "--disable-pip-version-check", f"checkov=={CHECKOV_VERSION}"],
-                                    capture_output=True, text=True, timeout=900)
+            result = subprocess.run(
+                [
+                    str(HOME / "bin" / "python"),
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    f"checkov=={CHECKOV_VERSION}",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=900,
+            )
             if result.returncode != 0 or not binary.exists():
                 raise CheckovUnavailable(
-                    f"pip install checkov=={CHECKOV_VERSION} failed: {result.stderr.strip()[-500:]}")
+                    f"pip install checkov=={CHECKOV_VERSION} failed: {result.stderr.strip()[-500:]}"
+                )
     return binary
 
 
@@ -53,15 +66,33 @@ def failed_checks(objects: list[dict]) -> list[Finding]:
     with tempfile.TemporaryDirectory() as folder:
         manifest = Path(folder) / "rendered.yaml"
         manifest.write_text(yaml.safe_dump_all(objects))
-        result = subprocess.run([str(executable()), "--file", str(manifest), "--framework", "kubernetes",
-                                 "--output", "json", "--quiet", "--compact", "--skip-download"],
-                                capture_output=True, text=True, timeout=300, cwd=folder)
+        result = subprocess.run(
+            [
+                str(executable()),
+                "--file",
+                str(manifest),
+                "--framework",
+                "kubernetes",
+                "--output",
+                "json",
+                "--quiet",
+                "--compact",
+                "--skip-download",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=folder,
+        )
     if result.returncode not in (0, 1) or not result.stdout.strip():
         raise AssertionError(f"checkov failed ({result.returncode}): {result.stderr.strip()[-1000:]}")
     report = json.loads(result.stdout)
     reports = report if isinstance(report, list) else [report]
-    return [Finding(item["check_id"], _resource(item["resource"]), item["check_name"])
-            for report in reports for item in report.get("results", {}).get("failed_checks", [])]
+    return [
+        Finding(item["check_id"], _resource(item["resource"]), item["check_name"])
+        for report in reports
+        for item in report.get("results", {}).get("failed_checks", [])
+    ]
 
 
 def _resource(checkov_name: str) -> str:
@@ -76,7 +107,10 @@ def waivers() -> list[dict]:
 
 def waived(finding: Finding, overlay: str, rules: list[dict]) -> dict | None:
     for rule in rules:
-        if rule["check"] == finding.check and overlay in rule["overlays"] and (
-                "*" in rule["resources"] or finding.resource in rule["resources"]):
+        if (
+            rule["check"] == finding.check
+            and overlay in rule["overlays"]
+            and ("*" in rule["resources"] or finding.resource in rule["resources"])
+        ):
             return rule
     return None

@@ -1,4 +1,5 @@
 """Fixtures of the deployment checks: rendered kustomizations and the compose file, loaded once."""
+
 from __future__ import annotations
 
 import shutil

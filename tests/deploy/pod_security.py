@@ -10,14 +10,31 @@ from the templates we set (`template.pod`, `template.kafkaContainer`, `template.
 entity operator's containers): with no template, Strimzi's default pod security provider sets only
 `fsGroup` on the pod, which `restricted` refuses.
 """
+
 from __future__ import annotations
 
-ALLOWED_VOLUME_TYPES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim",
-                        "projected", "secret"}
-SAFE_SYSCTLS = {"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start",
-                "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
-                "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl",
-                "net.ipv4.tcp_keepalive_probes"}
+ALLOWED_VOLUME_TYPES = {
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+}
+SAFE_SYSCTLS = {
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+}
 SELINUX_TYPES = {"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"}
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
 
@@ -56,8 +73,11 @@ def _pod_context(pod: dict) -> list[str]:
         found.append("pod: runAsUser is 0")
     if pod.get("seccompProfile", {}).get("type") == "Unconfined":
         found.append("pod: seccompProfile is Unconfined")
-    found += [f"pod: sysctl {item['name']} is not in the safe set" for item in pod.get("sysctls", [])
-              if item["name"] not in SAFE_SYSCTLS]
+    found += [
+        f"pod: sysctl {item['name']} is not in the safe set"
+        for item in pod.get("sysctls", [])
+        if item["name"] not in SAFE_SYSCTLS
+    ]
     found += [f"pod: {problem}" for problem in _selinux_and_apparmor(pod)]
     return found
 
@@ -114,6 +134,7 @@ def _selinux_and_apparmor(context: dict) -> list[str]:
 
 # --- the pods the manifests ask for ------------------------------------------------------------------
 
+
 def rendered_pods(objects: list[dict]) -> dict[str, dict]:
     """Pod specs of every workload, by `Kind/name`."""
     pods = {}
@@ -140,8 +161,11 @@ def strimzi_pods(objects: list[dict]) -> dict[str, dict]:
         cluster = kafka["metadata"]["name"]
         kafka_template = kafka["spec"]["kafka"].get("template", {})
         rack = bool(kafka["spec"]["kafka"].get("rack"))
-        for pool in (o for o in objects if o["kind"] == "KafkaNodePool"
-                     and o["metadata"].get("labels", {}).get("strimzi.io/cluster") == cluster):
+        for pool in (
+            o
+            for o in objects
+            if o["kind"] == "KafkaNodePool" and o["metadata"].get("labels", {}).get("strimzi.io/cluster") == cluster
+        ):
             template = {**kafka_template, **pool["spec"].get("template", {})}
             containers = [_strimzi_container("kafka", template.get("kafkaContainer"))]
             init = [_strimzi_container("kafka-init", template.get("initContainer"))] if rack else []
@@ -149,8 +173,11 @@ def strimzi_pods(objects: list[dict]) -> dict[str, dict]:
         operator = kafka["spec"].get("entityOperator")
         if operator:
             template = operator.get("template", {})
-            containers = [_strimzi_container(f"{name}-operator", template.get(f"{name}OperatorContainer"))
-                          for name in ("topic", "user") if f"{name}Operator" in operator]
+            containers = [
+                _strimzi_container(f"{name}-operator", template.get(f"{name}OperatorContainer"))
+                for name in ("topic", "user")
+                if f"{name}Operator" in operator
+            ]
             pods[f"Kafka/{cluster}/entity-operator"] = _strimzi_pod(template.get("pod"), containers, [])
     return pods
 
@@ -162,7 +189,11 @@ def _strimzi_container(name: str, template: dict | None) -> dict:
 def _strimzi_pod(template: dict | None, containers: list[dict], init: list[dict]) -> dict:
     # Strimzi's pods mount a PVC (data), emptyDir (/tmp), Secrets (certificates) and a ConfigMap
     # (logging): all allowed volume types. Only what the templates set can break the profile.
-    volumes = [{"name": "data", "persistentVolumeClaim": {}}, {"name": "strimzi-tmp", "emptyDir": {}},
-               {"name": "cluster-ca", "secret": {}}, {"name": "config", "configMap": {}}]
+    volumes = [
+        {"name": "data", "persistentVolumeClaim": {}},
+        {"name": "strimzi-tmp", "emptyDir": {}},
+        {"name": "cluster-ca", "secret": {}},
+        {"name": "config", "configMap": {}},
+    ]
     context = (template or {}).get("securityContext", STRIMZI_DEFAULT_POD_CONTEXT)
     return {"securityContext": context, "initContainers": init, "containers": containers, "volumes": volumes}

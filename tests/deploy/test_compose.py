@@ -1,6 +1,7 @@
 """docker-compose.yml: valid against the Compose Specification schema (fetched from the npm registry,
 see README.md in this folder) and wired the way the deployment promises: KRaft Kafka, topics, MySQL, migrations
 first, a scalable processor, Prometheus and Grafana on the observability files."""
+
 from __future__ import annotations
 
 import json
@@ -64,8 +65,10 @@ def test_a_one_shot_service_creates_the_five_topics_with_six_partitions(compose,
 def test_mysql_8_then_one_shot_migrations_then_the_services(compose):
     services = compose["services"]
     assert services["mysql"]["image"].startswith("mysql:8")
-    for name, command in (("processor-migrate", "python -m processor migrate"),
-                          ("api-migrate", "python -m gateway_api migrate")):
+    for name, command in (
+        ("processor-migrate", "python -m processor migrate"),
+        ("api-migrate", "python -m gateway_api migrate"),
+    ):
         assert support.command_line(services[name]["command"]) == command
         assert services[name]["restart"] == "no"
         assert services[name]["depends_on"] == {"mysql": {"condition": "service_healthy"}}
@@ -90,9 +93,13 @@ def test_long_running_services_restart_and_have_a_healthcheck(compose):
 
 
 def test_gateway_healthchecks_probe_the_port_of_their_process(compose):
-    expected = {"api": "http://127.0.0.1:8000/readyz", "processor": "http://127.0.0.1:9101/readyz",
-                "results": "http://127.0.0.1:9102/readyz", "panel": "http://127.0.0.1:8001/readyz",
-                "webhooks": "http://127.0.0.1:9103/readyz"}
+    expected = {
+        "api": "http://127.0.0.1:8000/readyz",
+        "processor": "http://127.0.0.1:9101/readyz",
+        "results": "http://127.0.0.1:9102/readyz",
+        "panel": "http://127.0.0.1:8001/readyz",
+        "webhooks": "http://127.0.0.1:9103/readyz",
+    }
     for name, url in expected.items():
         assert compose["services"][name]["healthcheck"]["test"] == ["CMD", "gateway-healthcheck", url]
 
@@ -164,15 +171,19 @@ def _strings(node):
 
 def test_interpolation_follows_compose_rules():
     values = {"SET": "x", "EMPTY": ""}
-    assert support.interpolate("$$a ${SET} $SET ${MISSING:-d} ${EMPTY:-d} ${EMPTY-d} ${SET:?no}", values) == \
-        "$a x x d d  x"
+    assert (
+        support.interpolate("$$a ${SET} $SET ${MISSING:-d} ${EMPTY:-d} ${EMPTY-d} ${SET:?no}", values)
+        == "$a x x d d  x"
+    )
     with pytest.raises(support.InterpolationError, match="MISSING is required: set it"):
         support.interpolate("${MISSING:?set it}", values)
 
 
 def test_mysql_runs_the_same_first_start_script_in_compose_and_kubernetes(compose):
     script = "k8s/base/mysql/10-gateway-databases.sh"
-    assert f"./{script}:/docker-entrypoint-initdb.d/10-gateway-databases.sh:ro" in compose["services"]["mysql"]["volumes"]
+    assert (
+        f"./{script}:/docker-entrypoint-initdb.d/10-gateway-databases.sh:ro" in compose["services"]["mysql"]["volumes"]
+    )
     kustomization = yaml.safe_load((support.K8S / "base/kustomization.yaml").read_text())
     (generator,) = [g for g in kustomization["configMapGenerator"] if g["name"] == "mysql-scripts"]
     assert script.removeprefix("k8s/base/") in generator["files"]
@@ -213,9 +224,14 @@ def test_kafka_clients_authenticate_with_sasl_on_the_only_listener_others_can_re
     users = dict(re.findall(r'user_(\w+)="([^"]*)"', jaas))
     assert set(users) == {"admin", *KAFKA_USERS.values()}
     for service, user in KAFKA_USERS.items():
-        service_env = {k: support.interpolate(v, env_example)
-                       for k, v in support.as_env(compose["services"][service]["environment"]).items()}
-        assert (service_env["KAFKA_SECURITY_PROTOCOL"], service_env["KAFKA_SASL_MECHANISM"]) == ("SASL_PLAINTEXT", "PLAIN")
+        service_env = {
+            k: support.interpolate(v, env_example)
+            for k, v in support.as_env(compose["services"][service]["environment"]).items()
+        }
+        assert (service_env["KAFKA_SECURITY_PROTOCOL"], service_env["KAFKA_SASL_MECHANISM"]) == (
+            "SASL_PLAINTEXT",
+            "PLAIN",
+        )
         assert service_env["KAFKA_SASL_USERNAME"] == user
         assert service_env["KAFKA_SASL_PASSWORD"] == users[user], f"{service} uses its own user's password"
     assert len(set(users.values())) == len(users), "one password per user"
@@ -225,20 +241,37 @@ def test_kafka_clients_authenticate_with_sasl_on_the_only_listener_others_can_re
 def test_each_kafka_user_gets_exactly_its_services_acls_and_transactions_last_24_hours(compose, env_example):
     script = support.interpolate(support.command_line(compose["services"]["kafka-topics"]["command"]), env_example)
     grants = sorted(line.split(None, 2)[1:] for line in script.splitlines() if line.strip().startswith("acl "))
-    assert grants == sorted([
-        ["api", '--operation Write --operation Describe --topic "${prefix}transactions" --topic "${prefix}refunds"'],
-        ["panel", '--operation Read --group panel- --resource-pattern-type prefixed'],
-        ["panel", '--operation Read --operation Describe --topic "${prefix}transactions_result" '
-                  '--topic "${prefix}refunds_result"'],
-        ["processor", '--operation Read --group "processor"'],
-        ["processor", '--operation Read --operation Describe --topic "${prefix}transactions" --topic "${prefix}refunds"'],
-        ["processor", '--operation Write --operation Describe --topic "${prefix}transactions_result" '
-                      '--topic "${prefix}transactions_dlq" --topic "${prefix}refunds_result"'],
-        ["results", '--operation Read --group "gateway-results"'],
-        ["results", '--operation Read --operation Describe --topic "${prefix}transactions_result" '
-                    '--topic "${prefix}refunds_result"'],
-        ["results", '--operation Write --operation Describe --topic "${prefix}transactions_dlq"'],
-    ])
+    assert grants == sorted(
+        [
+            [
+                "api",
+                '--operation Write --operation Describe --topic "${prefix}transactions" --topic "${prefix}refunds"',
+            ],
+            ["panel", "--operation Read --group panel- --resource-pattern-type prefixed"],
+            [
+                "panel",
+                '--operation Read --operation Describe --topic "${prefix}transactions_result" '
+                '--topic "${prefix}refunds_result"',
+            ],
+            ["processor", '--operation Read --group "processor"'],
+            [
+                "processor",
+                '--operation Read --operation Describe --topic "${prefix}transactions" --topic "${prefix}refunds"',
+            ],
+            [
+                "processor",
+                '--operation Write --operation Describe --topic "${prefix}transactions_result" '
+                '--topic "${prefix}transactions_dlq" --topic "${prefix}refunds_result"',
+            ],
+            ["results", '--operation Read --group "gateway-results"'],
+            [
+                "results",
+                '--operation Read --operation Describe --topic "${prefix}transactions_result" '
+                '--topic "${prefix}refunds_result"',
+            ],
+            ["results", '--operation Write --operation Describe --topic "${prefix}transactions_dlq"'],
+        ]
+    )
     assert '[ "$topic" = transactions ] && retention=86400000' in script
 
 
@@ -247,8 +280,12 @@ def test_metrics_ports_are_scraped_inside_the_network_and_never_published(compos
     compose publishes nowhere (the published API and panel ports do not serve it)."""
     config = yaml.safe_load((support.ROOT / "infra/prometheus/prometheus.yml").read_text())
     scraped = {t for job in config["scrape_configs"] for sc in job.get("static_configs", []) for t in sc["targets"]}
-    scraped |= {f"{n}:{sd['port']}" for job in config["scrape_configs"] for sd in job.get("dns_sd_configs", [])
-                for n in sd["names"]}
+    scraped |= {
+        f"{n}:{sd['port']}"
+        for job in config["scrape_configs"]
+        for sd in job.get("dns_sd_configs", [])
+        for n in sd["names"]
+    }
     for name in ("api", "panel", "processor", "results", "webhooks"):
         service = compose["services"][name]
         metrics_port = str(service["environment"]["METRICS_PORT"])
@@ -270,8 +307,15 @@ def test_published_ports_listen_on_localhost_unless_told_otherwise(compose, env_
 def test_redis_holds_the_rate_limits_of_every_api_replica_on_the_internal_network(compose, env_example):
     redis, api = compose["services"]["redis"], compose["services"]["api"]
     assert redis["image"].startswith("redis:7") and redis["networks"] == ["backend"] and "ports" not in redis
-    assert redis["read_only"] is True and redis["cap_drop"] == ["ALL"] and "no-new-privileges:true" in redis["security_opt"]
-    assert "--requirepass" in support.command_line(redis["command"]) and "redis-cli ping" in redis["healthcheck"]["test"][1]
+    assert (
+        redis["read_only"] is True
+        and redis["cap_drop"] == ["ALL"]
+        and "no-new-privileges:true" in redis["security_opt"]
+    )
+    assert (
+        "--requirepass" in support.command_line(redis["command"])
+        and "redis-cli ping" in redis["healthcheck"]["test"][1]
+    )
     assert api["depends_on"]["redis"] == {"condition": "service_healthy"}
     url = support.interpolate(support.as_env(api["environment"])["RATE_LIMIT_STORAGE_URL"], env_example)
     assert url == f"redis://:{env_example['REDIS_PASSWORD']}@redis:6379/0"

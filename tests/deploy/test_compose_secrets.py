@@ -1,6 +1,7 @@
 """Compose refuses to start with .env.example's infrastructure passwords: the one-shot
 `check-secrets` (run here by bash, as its container would) names each, and everything else waits
 for it, directly or through Kafka, MySQL, Redis and Grafana."""
+
 from __future__ import annotations
 
 import os
@@ -11,18 +12,32 @@ import pytest
 
 from tests.deploy import support
 
-INFRASTRUCTURE_PASSWORDS = ["KAFKA_ADMIN_PASSWORD", "KAFKA_API_PASSWORD", "KAFKA_PROCESSOR_PASSWORD",
-                            "KAFKA_RESULTS_PASSWORD", "KAFKA_PANEL_PASSWORD", "MYSQL_ROOT_PASSWORD",
-                            "PROCESSOR_DB_PASSWORD", "GATEWAY_DB_PASSWORD", "BACKUP_DB_PASSWORD",
-                            "GRAFANA_ADMIN_PASSWORD", "REDIS_PASSWORD"]
+INFRASTRUCTURE_PASSWORDS = [
+    "KAFKA_ADMIN_PASSWORD",
+    "KAFKA_API_PASSWORD",
+    "KAFKA_PROCESSOR_PASSWORD",
+    "KAFKA_RESULTS_PASSWORD",
+    "KAFKA_PANEL_PASSWORD",
+    "MYSQL_ROOT_PASSWORD",
+    "PROCESSOR_DB_PASSWORD",
+    "GATEWAY_DB_PASSWORD",
+    "BACKUP_DB_PASSWORD",
+    "GRAFANA_ADMIN_PASSWORD",
+    "REDIS_PASSWORD",
+]
 
 
 def check(compose, values: dict) -> subprocess.CompletedProcess:
     service = compose["services"]["check-secrets"]
     script = support.interpolate(support.command_line(service["command"]), values)
     environment = {name: support.interpolate(str(value), values) for name, value in service["environment"].items()}
-    return subprocess.run(["bash", "-c", script], env={"PATH": os.environ["PATH"], **environment},
-                          capture_output=True, text=True, timeout=30)
+    return subprocess.run(
+        ["bash", "-c", script],
+        env={"PATH": os.environ["PATH"], **environment},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
 
 def strong(env_example: dict) -> dict:

@@ -5,6 +5,7 @@ For each gateway process in docker-compose.yml and in every rendered overlay, th
 Settings class of the contract; Settings.from_env runs over exactly the environment the deployment
 gives that container, through an EnvReader that records the names read and required.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -13,10 +14,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from infra.settings import DEV_CARD_DATA_KEYS, ConfigurationError, EnvReader
+from infra.runtime.settings import DEV_CARD_DATA_KEYS, ConfigurationError, EnvReader
+
 from tests.deploy import support
-from tests.support.secrets import STRONG_SECRETS
 from tests.deploy.support import containers, of_kind
+from tests.support.secrets import STRONG_SECRETS
 
 SETTINGS_BY_COMMAND = (
     (re.compile(r"^python -m processor$"), "processor.settings"),
@@ -56,6 +58,7 @@ def settings_class(command: str):
 
 # --- docker-compose.yml ----------------------------------------------------------------------------
 
+
 def compose_processes(compose: dict, env_example: dict[str, str]) -> list[Process]:
     """The environment compose gives each gateway container once .env is a copy of .env.example."""
     processes = []
@@ -65,7 +68,10 @@ def compose_processes(compose: dict, env_example: dict[str, str]) -> list[Proces
         env = {}
         for env_file in _env_files(service):
             env |= support.read_env_file(support.ROOT / env_file)
-        env |= {key: support.interpolate(value, env_example) for key, value in support.as_env(service.get("environment")).items()}
+        env |= {
+            key: support.interpolate(value, env_example)
+            for key, value in support.as_env(service.get("environment")).items()
+        }
         command = support.command_line(service["command"])
         processes.append(Process(f"compose:{name}", command, env))
     return processes
@@ -78,6 +84,7 @@ def _env_files(service) -> list[str]:
 
 
 # --- kubernetes ------------------------------------------------------------------------------------
+
 
 def kubernetes_processes(objects: list[dict], base: list[dict], overlay: str) -> list[Process]:
     processes = []
@@ -115,7 +122,9 @@ def _container_env(container: dict, objects: list[dict], base: list[dict]) -> di
         if "secretRef" in source:
             env |= _data(objects + base, "Secret", source["secretRef"]["name"])
     for item in container.get("env", []):
-        env[item["name"]] = item.get("value", "") if "valueFrom" not in item else _value_from(item["valueFrom"], objects, base)
+        env[item["name"]] = (
+            item.get("value", "") if "valueFrom" not in item else _value_from(item["valueFrom"], objects, base)
+        )
     return env
 
 
@@ -142,6 +151,7 @@ def _data(objects: list[dict], kind: str, name: str) -> dict[str, str]:
 
 
 # --- the checks ------------------------------------------------------------------------------------
+
 
 def assert_no_drift(process: Process) -> None:
     # Names, not values: the templates hold placeholders on purpose, which the services refuse at
@@ -174,15 +184,21 @@ def test_every_kubernetes_process_reads_what_it_is_given_and_gets_what_it_requir
 
 
 def test_a_variable_the_process_does_not_read_is_drift():
-    process = Process("example", "python -m processor", {"DATABASE_URL": "sqlite://", "PROCESSOR_BATCH": "10",
-                                                         "CARD_DATA_KEYS": DEV_CARD_DATA_KEYS})
+    process = Process(
+        "example",
+        "python -m processor",
+        {"DATABASE_URL": "sqlite://", "PROCESSOR_BATCH": "10", "CARD_DATA_KEYS": DEV_CARD_DATA_KEYS},
+    )
     with pytest.raises(AssertionError, match="never reads: \\['PROCESSOR_BATCH'\\]"):
         assert_no_drift(process)
 
 
 def test_a_missing_required_variable_is_drift():
-    process = Process("example", "gunicorn -c python:gateway_api.gunicorn_conf gateway_api:create_app() --bind :8000",
-                      {"GATEWAY_ADMIN_TOKEN": "x"})
+    process = Process(
+        "example",
+        "gunicorn -c python:gateway_api.gunicorn_conf gateway_api:create_app() --bind :8000",
+        {"GATEWAY_ADMIN_TOKEN": "x"},
+    )
     with pytest.raises(pytest.fail.Exception, match="GATEWAY_SECRET_PEPPER is required"):
         assert_no_drift(process)
 
@@ -192,9 +208,17 @@ def test_an_unknown_command_must_be_mapped_to_a_settings_class():
         settings_class("python -m something_else")
 
 
-@pytest.mark.parametrize("module", ["gateway_api.settings", "gateway_api.settings:ResultsSettings",
-                                    "gateway_api.settings:WebhookSettings", "processor.settings", "panel.settings",
-                                    "infra.stack.settings:StackSettings"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "gateway_api.settings",
+        "gateway_api.settings:ResultsSettings",
+        "gateway_api.settings:WebhookSettings",
+        "processor.settings",
+        "panel.settings",
+        "infra.stack.settings:StackSettings",
+    ],
+)
 def test_every_variable_a_service_reads_is_documented_on_the_configuration_page(module):
     env = EnvReader(STRONG_SECRETS | {"PANEL_GATEWAY_URL": "http://api:8000"})
     module, _, name = module.partition(":")

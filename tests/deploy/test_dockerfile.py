@@ -1,5 +1,6 @@
 """Dockerfile: multi-stage on python:3.11-slim, sources it copies exist and are in the build
 context, non-root, no compilers in the final stage, a health check that really probes."""
+
 from __future__ import annotations
 
 import glob
@@ -50,8 +51,11 @@ def copy_sources(instruction: Instruction) -> list[str]:
 
 
 def test_every_stage_starts_from_python_3_11_slim(instructions):
-    images = [support.interpolate(i.arguments.split()[0], global_args(instructions))
-              for i in instructions if i.keyword == "FROM"]
+    images = [
+        support.interpolate(i.arguments.split()[0], global_args(instructions))
+        for i in instructions
+        if i.keyword == "FROM"
+    ]
     assert len(images) >= 2, "multi-stage: a builder and a runtime"
     assert set(images) == {"python:3.11-slim"}
 
@@ -94,13 +98,36 @@ def test_dockerignore_rules_match_like_docker():
     assert support.dockerignored("infra/prometheus/alerts.yml", patterns)
     assert support.dockerignored(".env.local", patterns)
     assert not support.dockerignored(".env.keep", patterns)
-    assert not support.dockerignored("infra/kafka.py", patterns)
+    assert not support.dockerignored("infra/runtime/kafka.py", patterns)
 
 
 def test_the_build_context_leaves_out_local_state_and_secrets():
     patterns = support.dockerignore_patterns(support.ROOT / ".dockerignore")
     for path in (".git/HEAD", ".venv/bin/python", ".env", "tests/conftest.py", "var/gateway.db"):
         assert support.dockerignored(path, patterns), path
+
+
+def test_the_image_holds_the_services_and_the_runtime_but_not_the_development_stack(instructions):
+    """`make run`'s embedded broker and local Prometheus (infra/stack) never ship: no service imports them."""
+    patterns = support.dockerignore_patterns(support.ROOT / ".dockerignore")
+    sources = [
+        source.rstrip("/")
+        for i in instructions
+        if i.keyword == "COPY" and "--from" not in i.arguments
+        for source in copy_sources(i)
+    ]
+    tracked = subprocess.run(
+        ["git", "ls-files", "*.py"], cwd=support.ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    shipped = {
+        path
+        for path in tracked
+        if any(path == s or path.startswith(s + "/") for s in sources) and not support.dockerignored(path, patterns)
+    }
+    assert not {path for path in shipped if path.startswith("infra/stack/")}
+    for package in ("gateway_api/", "processor/", "panel/", "infra/kernel/", "infra/runtime/"):
+        expected = {path for path in tracked if path.startswith(package)}
+        assert expected and expected <= shipped, sorted(expected - shipped)[:5]
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

@@ -2,6 +2,7 @@
 secured in every overlay: TLS + SCRAM-SHA-512 only, one KafkaUser per service with least-privilege
 ACLs, each service authenticating as its own user, NetworkPolicies that let only the gateway's pods
 reach Kafka and MySQL; brokers spread over hosts and zones; `transactions` kept 24 h."""
+
 from __future__ import annotations
 
 import copy
@@ -15,12 +16,18 @@ from tests.support import skip_or_fail
 
 KAFKA_VERSION = "4.2.0"  # supported by Strimzi 1.0.x to 1.2.x; compose runs the same
 OVERLAYS = [str(path.relative_to(support.K8S)) for path in support.overlays()]
-KAFKA_CLIENTS = {"api": "gateway-api", "processor": "gateway-processor", "results": "gateway-results",
-                 "panel": "gateway-panel"}
+KAFKA_CLIENTS = {
+    "api": "gateway-api",
+    "processor": "gateway-processor",
+    "results": "gateway-results",
+    "panel": "gateway-panel",
+}
 # (resource type, name, pattern) -> operations, per KafkaUser: exactly what each service does.
 EXPECTED_ACLS = {
-    "gateway-api": {("topic", "transactions", "literal"): {"Write", "Describe"},
-                    ("topic", "refunds", "literal"): {"Write", "Describe"}},
+    "gateway-api": {
+        ("topic", "transactions", "literal"): {"Write", "Describe"},
+        ("topic", "refunds", "literal"): {"Write", "Describe"},
+    },
     "gateway-processor": {
         ("topic", "transactions", "literal"): {"Read", "Describe"},
         ("topic", "refunds", "literal"): {"Read", "Describe"},
@@ -56,6 +63,7 @@ def validate(objects) -> list[str]:
 
 # --- the CRD schemas ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["base", *OVERLAYS])
 def test_every_strimzi_object_is_valid_against_the_strimzi_1_crd_schemas(rendered, name):
     objects = strimzi_objects(rendered[name])
@@ -63,14 +71,30 @@ def test_every_strimzi_object_is_valid_against_the_strimzi_1_crd_schemas(rendere
     assert validate(objects) == []
 
 
-@pytest.mark.parametrize("breakage, complaint", [
-    (lambda kafka: kafka["spec"]["kafka"]["listeners"][0].update(tlss=True), r"listeners\[0\]\.tlss: unknown field"),
-    (lambda kafka: kafka["spec"]["kafka"].update(zookeeper={}), r"spec\.kafka\.zookeeper: unknown field"),
-    (lambda kafka: kafka["spec"]["kafka"]["listeners"][0].update(port=80), r"port minimum"),
-    (lambda kafka: kafka["spec"]["kafka"]["authorization"].update(type="acl"), r"authorization type enum|authorization/type enum"),
-    (lambda kafka: kafka.update(apiVersion="kafka.strimzi.io/v1beta2"), r"Strimzi 1\.0\.0 serves kafka\.strimzi\.io/v1"),
-    (lambda kafka: kafka["spec"]["kafka"]["template"]["pod"].update(securityContextt={}), r"securityContextt: unknown"),
-], ids=["misspelled-field", "zookeeper", "port-below-9092", "authorization-type", "v1beta2", "template-typo"])
+@pytest.mark.parametrize(
+    "breakage, complaint",
+    [
+        (
+            lambda kafka: kafka["spec"]["kafka"]["listeners"][0].update(tlss=True),
+            r"listeners\[0\]\.tlss: unknown field",
+        ),
+        (lambda kafka: kafka["spec"]["kafka"].update(zookeeper={}), r"spec\.kafka\.zookeeper: unknown field"),
+        (lambda kafka: kafka["spec"]["kafka"]["listeners"][0].update(port=80), r"port minimum"),
+        (
+            lambda kafka: kafka["spec"]["kafka"]["authorization"].update(type="acl"),
+            r"authorization type enum|authorization/type enum",
+        ),
+        (
+            lambda kafka: kafka.update(apiVersion="kafka.strimzi.io/v1beta2"),
+            r"Strimzi 1\.0\.0 serves kafka\.strimzi\.io/v1",
+        ),
+        (
+            lambda kafka: kafka["spec"]["kafka"]["template"]["pod"].update(securityContextt={}),
+            r"securityContextt: unknown",
+        ),
+    ],
+    ids=["misspelled-field", "zookeeper", "port-below-9092", "authorization-type", "v1beta2", "template-typo"],
+)
 def test_the_strimzi_check_rejects_unknown_fields_bad_values_and_old_api_versions(rendered, breakage, complaint):
     kafka = copy.deepcopy(named(rendered["overlays/prod"], "Kafka", "gateway-kafka"))
     breakage(kafka)
@@ -87,6 +111,7 @@ def test_a_v1beta2_style_acl_is_refused(rendered):
 
 
 # --- the cluster ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_kafka_4_runs_in_kraft_on_node_pools_with_the_same_version_as_compose(rendered, overlay, compose):
@@ -105,23 +130,34 @@ def test_prod_brokers_spread_over_hosts_and_zones_and_drain_one_at_a_time(render
     (kafka,) = of_kind(objects, "Kafka")
     (pool,) = of_kind(objects, "KafkaNodePool")
     assert pool["spec"]["replicas"] == 3 and kafka["spec"]["kafka"]["config"]["min.insync.replicas"] == 2
-    (rule,) = pool["spec"]["template"]["pod"]["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    (rule,) = pool["spec"]["template"]["pod"]["affinity"]["podAntiAffinity"][
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ]
     assert rule["topologyKey"] == "kubernetes.io/hostname"
-    assert rule["labelSelector"]["matchLabels"] == {"strimzi.io/cluster": "gateway-kafka",
-                                                    "strimzi.io/pool-name": pool["metadata"]["name"]}
+    assert rule["labelSelector"]["matchLabels"] == {
+        "strimzi.io/cluster": "gateway-kafka",
+        "strimzi.io/pool-name": pool["metadata"]["name"],
+    }
     assert kafka["spec"]["kafka"]["rack"]["topologyKey"] == "topology.kubernetes.io/zone"
     assert kafka["spec"]["kafka"]["template"]["podDisruptionBudget"]["maxUnavailable"] == 1
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_transactions_are_kept_24_hours_results_and_refunds_7_days(rendered, overlay):
-    retention = {t["spec"]["topicName"]: t["spec"]["config"]["retention.ms"] for t in of_kind(rendered[overlay], "KafkaTopic")}
-    assert retention == {"transactions": 24 * 3600 * 1000, "transactions_result": 7 * 24 * 3600 * 1000,
-                         "transactions_dlq": 30 * 24 * 3600 * 1000, "refunds": 7 * 24 * 3600 * 1000,
-                         "refunds_result": 7 * 24 * 3600 * 1000}
+    retention = {
+        t["spec"]["topicName"]: t["spec"]["config"]["retention.ms"] for t in of_kind(rendered[overlay], "KafkaTopic")
+    }
+    assert retention == {
+        "transactions": 24 * 3600 * 1000,
+        "transactions_result": 7 * 24 * 3600 * 1000,
+        "transactions_dlq": 30 * 24 * 3600 * 1000,
+        "refunds": 7 * 24 * 3600 * 1000,
+        "refunds_result": 7 * 24 * 3600 * 1000,
+    }
 
 
 # --- TLS + SCRAM + ACLs -----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_the_only_listener_is_tls_with_scram_and_clients_use_it(rendered, overlay):
@@ -147,7 +183,9 @@ def test_every_kafka_user_has_exactly_the_acls_its_service_needs(rendered, overl
         for acl in user["spec"]["authorization"]["acls"]:
             resource = acl["resource"]
             assert acl.get("host", "*") == "*"
-            acls.setdefault((resource["type"], resource["name"], resource.get("patternType", "literal")), set()).update(acl["operations"])
+            acls.setdefault((resource["type"], resource["name"], resource.get("patternType", "literal")), set()).update(
+                acl["operations"]
+            )
         assert acls == EXPECTED_ACLS[name], name
 
 
@@ -170,8 +208,10 @@ def test_each_service_authenticates_as_its_own_user_and_trusts_the_cluster_ca(re
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_the_acls_match_the_groups_and_topics_the_services_are_configured_with(rendered, overlay):
     objects = rendered[overlay]
-    groups = {app: {e["name"]: e.get("value") for e in pod_spec(named(objects, "Deployment", app))["containers"][0]["env"]}
-              for app in ("processor", "results")}
+    groups = {
+        app: {e["name"]: e.get("value") for e in pod_spec(named(objects, "Deployment", app))["containers"][0]["env"]}
+        for app in ("processor", "results")
+    }
     assert ("group", groups["processor"]["PROCESSOR_GROUP_ID"], "literal") in EXPECTED_ACLS["gateway-processor"]
     assert ("group", groups["results"]["RESULTS_GROUP_ID"], "literal") in EXPECTED_ACLS["gateway-results"]
     assert _gateway_config(objects)["KAFKA_TOPIC_PREFIX"] == ""  # the ACLs name the unprefixed topics
@@ -188,8 +228,13 @@ def test_topics_match_the_contract_and_the_cluster_size(rendered, overlay):
     (kafka,) = of_kind(objects, "Kafka")
     brokers = sum(p["spec"]["replicas"] for p in of_kind(objects, "KafkaNodePool") if "broker" in p["spec"]["roles"])
     topics = of_kind(objects, "KafkaTopic")
-    assert {t["spec"]["topicName"] for t in topics} == {"transactions", "transactions_result", "transactions_dlq",
-                                                         "refunds", "refunds_result"}
+    assert {t["spec"]["topicName"] for t in topics} == {
+        "transactions",
+        "transactions_result",
+        "transactions_dlq",
+        "refunds",
+        "refunds_result",
+    }
     config = _gateway_config(objects)
     for topic in topics:
         spec = topic["spec"]
@@ -203,13 +248,22 @@ def test_topics_match_the_contract_and_the_cluster_size(rendered, overlay):
 
 def topic_prefix_refusal(objects: list[dict]) -> str | None:
     """Why an overlay cannot run with its KAFKA_TOPIC_PREFIX (None: it can)."""
-    config = named(objects, "ConfigMap", next(c["metadata"]["name"] for c in of_kind(objects, "ConfigMap")
-                                              if c["metadata"]["name"].startswith("gateway-config")))
+    config = named(
+        objects,
+        "ConfigMap",
+        next(
+            c["metadata"]["name"]
+            for c in of_kind(objects, "ConfigMap")
+            if c["metadata"]["name"].startswith("gateway-config")
+        ),
+    )
     prefix = config["data"].get("KAFKA_TOPIC_PREFIX", "")
     if not prefix:
         return None
-    return (f"KAFKA_TOPIC_PREFIX={prefix!r}: the KafkaTopics and the KafkaUsers' ACLs name literal topics, "
-            "so every service would be locked out of its topics; leave it empty on Kubernetes (k8s/README.md)")
+    return (
+        f"KAFKA_TOPIC_PREFIX={prefix!r}: the KafkaTopics and the KafkaUsers' ACLs name literal topics, "
+        "so every service would be locked out of its topics; leave it empty on Kubernetes (k8s/README.md)"
+    )
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

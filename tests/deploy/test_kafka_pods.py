@@ -1,5 +1,6 @@
 """The pods Strimzi will build from our resources (tests/deploy/strimzi_pods.py models its code):
 brokers that can write their volumes on block storage."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """k8s/: every kustomization renders, every core object passes the Kubernetes schemas of a pinned
 version, and the manifests keep the promises of the deployment (hardening, probes, scaling)."""
+
 from __future__ import annotations
 
 import copy
@@ -301,21 +302,26 @@ def test_the_secret_template_holds_no_real_secret(rendered):
             assert "change-me" in value, f"{secret['metadata']['name']}.{key} must stay a placeholder"
 
 
-
-
 def _topic(objects, topic_name):
     return next(t for t in of_kind(objects, "KafkaTopic") if t["spec"]["topicName"] == topic_name)
 
 
 # --- drains, images, passwords, backups -------------------------------------------------------------
 
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_disruption_budget_lets_a_drain_evict_a_pod_at_the_smallest_scale(rendered, overlay):
     objects = rendered[overlay]
-    hpas = {hpa["spec"]["scaleTargetRef"]["name"]: hpa["spec"]["minReplicas"] for hpa in of_kind(objects, "HorizontalPodAutoscaler")}
+    hpas = {
+        hpa["spec"]["scaleTargetRef"]["name"]: hpa["spec"]["minReplicas"]
+        for hpa in of_kind(objects, "HorizontalPodAutoscaler")
+    }
     for budget in of_kind(objects, "PodDisruptionBudget"):
-        (target,) = [w for w in of_kind(objects, "Deployment") + of_kind(objects, "StatefulSet")
-                     if _selects(budget["spec"]["selector"]["matchLabels"], w["spec"]["template"]["metadata"]["labels"])]
+        (target,) = [
+            w
+            for w in of_kind(objects, "Deployment") + of_kind(objects, "StatefulSet")
+            if _selects(budget["spec"]["selector"]["matchLabels"], w["spec"]["template"]["metadata"]["labels"])
+        ]
         smallest = hpas.get(target["metadata"]["name"], target["spec"].get("replicas", 1))
         spec = budget["spec"]
         allowed = spec["maxUnavailable"] if "maxUnavailable" in spec else smallest - spec["minAvailable"]
@@ -327,8 +333,12 @@ def test_prod_pins_every_image_by_digest_and_dev_may_use_tags(rendered):
     assert {support.image_name(image) for image in images} == {"payment-gateway", "mysql", "redis"}
     for image in images:
         assert re.fullmatch(r"[\w./-]+@sha256:[0-9a-f]{64}", image), image
-    assert all(c["imagePullPolicy"] == "IfNotPresent" for w in pod_workloads(rendered["overlays/prod"])
-               for c in pod_containers(w) if "payment-gateway" in c["image"])  # a digest never changes
+    assert all(
+        c["imagePullPolicy"] == "IfNotPresent"
+        for w in pod_workloads(rendered["overlays/prod"])
+        for c in pod_containers(w)
+        if "payment-gateway" in c["image"]
+    )  # a digest never changes
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -336,8 +346,13 @@ def test_database_passwords_have_one_source_the_mysql_secret(rendered, overlay):
     """MySQL creates its users from mysql-secrets and every DATABASE_URL is built from the same keys."""
     objects = rendered[overlay]
     for secret in of_kind(rendered["base"], "Secret"):
-        assert not any("mysql+pymysql://" in value for value in secret["stringData"].values()), secret["metadata"]["name"]
-    mysql_env = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in pod_spec(named(objects, "StatefulSet", "mysql"))["containers"][0]["env"]}
+        assert not any("mysql+pymysql://" in value for value in secret["stringData"].values()), secret["metadata"][
+            "name"
+        ]
+    mysql_env = {
+        e["name"]: e["valueFrom"]["secretKeyRef"]
+        for e in pod_spec(named(objects, "StatefulSet", "mysql"))["containers"][0]["env"]
+    }
     urls = 0
     for workload in pod_workloads(objects):
         for container in pod_containers(workload):
@@ -345,7 +360,9 @@ def test_database_passwords_have_one_source_the_mysql_secret(rendered, overlay):
             if "DATABASE_URL" not in env:
                 continue
             urls += 1
-            user = re.match(r"mysql\+pymysql://(\w+):\$\(DB_PASSWORD\)@mysql:3306/\1\?", env["DATABASE_URL"]["value"]).group(1)
+            user = re.match(
+                r"mysql\+pymysql://(\w+):\$\(DB_PASSWORD\)@mysql:3306/\1\?", env["DATABASE_URL"]["value"]
+            ).group(1)
             assert env["DB_PASSWORD"]["valueFrom"]["secretKeyRef"] == mysql_env[f"{user.upper()}_DB_PASSWORD"]
             assert list(env).index("DB_PASSWORD") < list(env).index("DATABASE_URL"), "defined before use"
     assert urls == 6  # api, processor, results, webhooks, and the two migrations
@@ -381,8 +398,13 @@ def test_the_api_counts_rate_limits_in_the_one_redis_with_the_secrets_password(r
     redis = pod_spec(named(objects, "Deployment", "redis"))
     (container,) = redis["containers"]
     assert "$(REDIS_PASSWORD)" in container["args"] and container["readinessProbe"] and container["livenessProbe"]
-    assert {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"]}["REDIS_PASSWORD"] == \
-        {"name": "gateway-secrets", "key": "redis-password"}
+    assert {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"]}["REDIS_PASSWORD"] == {
+        "name": "gateway-secrets",
+        "key": "redis-password",
+    }
     api_env = {e["name"]: e for e in pod_spec(named(objects, "Deployment", "api"))["containers"][0]["env"]}
     assert api_env["RATE_LIMIT_STORAGE_URL"]["value"] == "redis://:$(REDIS_PASSWORD)@redis:6379/0"
-    assert api_env["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "gateway-secrets", "key": "redis-password"}
+    assert api_env["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "gateway-secrets",
+        "key": "redis-password",
+    }

@@ -1,5 +1,6 @@
 """checkov, a Kubernetes linter, over every rendered overlay: no finding but the waived ones
 (checkov_waivers.yaml, each with its reason), and no waiver that no longer matches a finding."""
+
 from __future__ import annotations
 
 import copy

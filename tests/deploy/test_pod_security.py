@@ -1,5 +1,6 @@
 """Every pod the overlays render, and every pod Strimzi will create from our Kafka resources, passes
 the `restricted` Pod Security Standard that the namespace enforces (tests/deploy/pod_security.py)."""
+
 from __future__ import annotations
 
 import copy
@@ -29,8 +30,11 @@ def test_every_pod_strimzi_creates_passes_the_restricted_profile(rendered, overl
 
 
 def test_with_rack_awareness_the_init_container_is_checked_too(rendered):
-    (pod,) = [spec for name, spec in pod_security.strimzi_pods(rendered["overlays/prod"]).items()
-              if name.startswith("KafkaNodePool/")]
+    (pod,) = [
+        spec
+        for name, spec in pod_security.strimzi_pods(rendered["overlays/prod"]).items()
+        if name.startswith("KafkaNodePool/")
+    ]
     assert [c["name"] for c in pod["initContainers"]] == ["kafka-init"]
 
 
@@ -47,8 +51,9 @@ def test_strimzi_pods_without_our_templates_are_refused(rendered):
 
 GOOD_POD = {
     "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
-    "containers": [{"name": "app", "securityContext": {"allowPrivilegeEscalation": False,
-                                                       "capabilities": {"drop": ["ALL"]}}}],
+    "containers": [
+        {"name": "app", "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}}
+    ],
     "volumes": [{"name": "tmp", "emptyDir": {}}],
 }
 
@@ -63,23 +68,30 @@ def _break(path: str, value):
     return spec
 
 
-@pytest.mark.parametrize("path, value, complaint", [
-    ("hostNetwork", True, "hostNetwork is true"),
-    ("hostPID", True, "hostPID is true"),
-    ("volumes", [{"name": "host", "hostPath": {"path": "/"}}], "volume host is of type ['hostPath']"),
-    ("securityContext.runAsNonRoot", False, "runAsNonRoot is not true"),
-    ("securityContext.runAsUser", 0, "pod: runAsUser is 0"),
-    ("securityContext.seccompProfile", {"type": "Unconfined"}, "seccompProfile is Unconfined"),
-    ("securityContext.sysctls", [{"name": "kernel.msgmax", "value": "1"}], "sysctl kernel.msgmax"),
-    ("containers.0.securityContext.privileged", True, "privileged is true"),
-    ("containers.0.securityContext.allowPrivilegeEscalation", True, "allowPrivilegeEscalation is not false"),
-    ("containers.0.securityContext.capabilities", {"drop": ["NET_RAW"]}, "do not drop ALL"),
-    ("containers.0.securityContext.capabilities", {"drop": ["ALL"], "add": ["SYS_ADMIN"]}, "adds capabilities ['SYS_ADMIN']"),
-    ("containers.0.securityContext.procMount", "Unmasked", "procMount is Unmasked"),
-    ("containers.0.securityContext.seLinuxOptions", {"user": "root"}, "seLinuxOptions.user is set"),
-    ("containers.0.securityContext.appArmorProfile", {"type": "Unconfined"}, "appArmorProfile is Unconfined"),
-    ("containers.0.ports", [{"containerPort": 80, "hostPort": 80}], "uses a hostPort"),
-])
+@pytest.mark.parametrize(
+    "path, value, complaint",
+    [
+        ("hostNetwork", True, "hostNetwork is true"),
+        ("hostPID", True, "hostPID is true"),
+        ("volumes", [{"name": "host", "hostPath": {"path": "/"}}], "volume host is of type ['hostPath']"),
+        ("securityContext.runAsNonRoot", False, "runAsNonRoot is not true"),
+        ("securityContext.runAsUser", 0, "pod: runAsUser is 0"),
+        ("securityContext.seccompProfile", {"type": "Unconfined"}, "seccompProfile is Unconfined"),
+        ("securityContext.sysctls", [{"name": "kernel.msgmax", "value": "1"}], "sysctl kernel.msgmax"),
+        ("containers.0.securityContext.privileged", True, "privileged is true"),
+        ("containers.0.securityContext.allowPrivilegeEscalation", True, "allowPrivilegeEscalation is not false"),
+        ("containers.0.securityContext.capabilities", {"drop": ["NET_RAW"]}, "do not drop ALL"),
+        (
+            "containers.0.securityContext.capabilities",
+            {"drop": ["ALL"], "add": ["SYS_ADMIN"]},
+            "adds capabilities ['SYS_ADMIN']",
+        ),
+        ("containers.0.securityContext.procMount", "Unmasked", "procMount is Unmasked"),
+        ("containers.0.securityContext.seLinuxOptions", {"user": "root"}, "seLinuxOptions.user is set"),
+        ("containers.0.securityContext.appArmorProfile", {"type": "Unconfined"}, "appArmorProfile is Unconfined"),
+        ("containers.0.ports", [{"containerPort": 80, "hostPort": 80}], "uses a hostPort"),
+    ],
+)
 def test_the_check_refuses_what_the_restricted_profile_refuses(path, value, complaint):
     assert pod_security.violations(GOOD_POD) == []
     assert any(complaint in problem for problem in pod_security.violations(_break(path, value)))

@@ -1,6 +1,7 @@
 """The release step (k8s/release.py) on a copy of each overlay: the new version label lands on the
 objects and their pod templates, the Job is named after it, the images are set, and no selector
 moves: every Service and NetworkPolicy selects the same pods as before, ours and Strimzi's."""
+
 from __future__ import annotations
 
 import re
@@ -27,8 +28,12 @@ WORKLOADS = ("Deployment", "StatefulSet", "Job", "CronJob")
 
 
 def release(overlay: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(support.K8S / "release.py"), str(overlay), *args],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, str(support.K8S / "release.py"), str(overlay), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.fixture(params=OVERLAYS)
@@ -65,8 +70,11 @@ def pods(objects: list[dict]) -> dict[str, dict]:
     """Every pod the render makes (one per workload) and Strimzi's, by name -> labels."""
     ours = {}
     for workload in (obj for obj in objects if obj["kind"] in WORKLOADS):
-        template = workload["spec"]["jobTemplate"]["spec"]["template"] if workload["kind"] == "CronJob" \
+        template = (
+            workload["spec"]["jobTemplate"]["spec"]["template"]
+            if workload["kind"] == "CronJob"
             else workload["spec"]["template"]
+        )
         ours[key(workload)[1]] = template["metadata"].get("labels", {})
     return ours | kafka_pods(objects)
 
@@ -77,7 +85,9 @@ def selected_pods(objects: list[dict]) -> dict[tuple, set[str]]:
     for service in of_kind(objects, "Service"):
         selector = service["spec"].get("selector")
         if selector:
-            found[key(service)] = {name for name, labels in everyone.items() if selects({"matchLabels": selector}, labels)}
+            found[key(service)] = {
+                name for name, labels in everyone.items() if selects({"matchLabels": selector}, labels)
+            }
     for policy in of_kind(objects, "NetworkPolicy"):
         for where, selector in selectors(policy["spec"]).items():
             if where.endswith("podSelector"):
@@ -105,8 +115,13 @@ def test_the_version_lands_on_every_workload_and_names_the_migration_job_but_res
     assert mysql[0] == mysql[1], "a release must not roll the database"
     (job,) = of_kind(after, "Job")
     assert job["metadata"]["name"] == f"migrate-{VERSION}"
-    images = {container["image"] for workload in after if workload["kind"] in WORKLOADS
-              for container in pod_spec(workload)["containers"] if support.is_gateway(container)}
+    images = {
+        container["image"]
+        for workload in after
+        if workload["kind"] in WORKLOADS
+        for container in pod_spec(workload)["containers"]
+        if support.is_gateway(container)
+    }
     assert images == {request.node.image}
 
 
@@ -127,8 +142,9 @@ def test_the_release_step_refuses_common_labels_and_a_version_that_cannot_name_a
     shutil.copytree(support.K8S, copy)
     prod = copy / "overlays" / "prod"
     assert "lower-case" in release(prod, "Release 2", f"payment-gateway={IMAGE}").stderr
-    (prod / "kustomization.yaml").write_text((prod / "kustomization.yaml").read_text()
-                                             + "commonLabels:\n  team: payments\n")
+    (prod / "kustomization.yaml").write_text(
+        (prod / "kustomization.yaml").read_text() + "commonLabels:\n  team: payments\n"
+    )
     assert "commonLabels go into selectors" in release(prod, VERSION).stderr
 
 

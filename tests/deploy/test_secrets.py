@@ -1,6 +1,7 @@
 """Secrets in the deployments: the templates' placeholders stop every gateway process at start, real
 values let it start, nothing opts in to development secrets, and the two readers of the idempotency
 TTL (the API replays, the results consumer purges) agree."""
+
 from __future__ import annotations
 
 import base64
@@ -12,8 +13,9 @@ import subprocess
 import pytest
 import yaml
 
-from infra.card_cipher import CardDataKeys
-from infra.settings import DEVELOPMENT_SECRETS_OPT_IN, ConfigurationError, EnvReader
+from infra.runtime.card_cipher import CardDataKeys
+from infra.runtime.settings import DEVELOPMENT_SECRETS_OPT_IN, ConfigurationError, EnvReader
+
 from tests.deploy import support
 from tests.deploy.test_config_drift import Process, compose_processes, kubernetes_processes, settings_class
 
@@ -54,8 +56,11 @@ def test_every_gateway_process_starts_once_the_placeholders_are_replaced(deploye
 
 
 def test_no_deployment_opts_in_to_development_secrets(compose, env_example, rendered):
-    documents = {"docker-compose.yml": yaml.safe_dump(compose), ".env.example": "\n".join(env_example),
-                 "Dockerfile": (support.ROOT / "Dockerfile").read_text()}
+    documents = {
+        "docker-compose.yml": yaml.safe_dump(compose),
+        ".env.example": "\n".join(env_example),
+        "Dockerfile": (support.ROOT / "Dockerfile").read_text(),
+    }
     documents |= {f"k8s/{name}": yaml.safe_dump_all(objects) for name, objects in rendered.items()}
     for name, text in documents.items():
         assert DEVELOPMENT_SECRETS_OPT_IN not in text, f"{name} opts in to development secrets"
@@ -66,8 +71,11 @@ def test_the_api_and_the_purging_results_consumer_use_one_idempotency_ttl(deploy
     still replays, and a retry would then charge twice."""
     readers = ("gunicorn -c python:gateway_api.gunicorn_conf", "python -m gateway_api.results")
     for deployment in {process.where.split(":")[0] for process in deployed}:
-        ttls = {process.command.split(" ")[2]: _settings(process).idempotency_ttl_hours for process in deployed
-                if process.where.startswith(deployment + ":") and process.command.startswith(readers)}
+        ttls = {
+            process.command.split(" ")[2]: _settings(process).idempotency_ttl_hours
+            for process in deployed
+            if process.where.startswith(deployment + ":") and process.command.startswith(readers)
+        }
         assert len(ttls) == 2 and len(set(ttls.values())) == 1, f"{deployment}: {ttls}"
 
 

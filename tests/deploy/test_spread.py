@@ -1,5 +1,6 @@
 """Every Deployment spreads its replicas over nodes (hard) and zones (soft), prefers not to share a
 node, and has a PodDisruptionBudget over exactly its pods that lets a drain take one at a time."""
+
 from __future__ import annotations
 
 import pytest
@@ -35,11 +36,17 @@ def test_every_deployment_spreads_over_nodes_and_zones(rendered, overlay):
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_deployment_prefers_a_node_of_its_own_per_replica(rendered, overlay):
     for deployment in deployments(rendered, overlay):
-        terms = pod_spec(deployment).get("affinity", {}).get("podAntiAffinity", {}).get(
-            "preferredDuringSchedulingIgnoredDuringExecution", [])
-        assert any(term["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
-                   and term["podAffinityTerm"]["labelSelector"] == own_pods(deployment) for term in terms), \
-            deployment["metadata"]["name"]
+        terms = (
+            pod_spec(deployment)
+            .get("affinity", {})
+            .get("podAntiAffinity", {})
+            .get("preferredDuringSchedulingIgnoredDuringExecution", [])
+        )
+        assert any(
+            term["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+            and term["podAffinityTerm"]["labelSelector"] == own_pods(deployment)
+            for term in terms
+        ), deployment["metadata"]["name"]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

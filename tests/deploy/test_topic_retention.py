@@ -1,6 +1,7 @@
 """Retention as documented: Kafka deletes closed segments only, and a segment closes after
 ``segment.ms`` (7 days by default) however quiet the topic, so every topic's records are gone by
 ``retention.ms + segment.ms``: 25 h for `transactions` (the card data, sealed), in k8s and compose."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,13 @@ from tests.deploy.support import of_kind
 OVERLAYS = [str(path.relative_to(support.K8S)) for path in support.overlays()]
 HOUR, DAY = 3600 * 1000, 24 * 3600 * 1000
 # topic -> (retention.ms, the latest a record may still be on disk)
-KEPT = {"transactions": (DAY, DAY + HOUR), "transactions_result": (7 * DAY, 8 * DAY),
-        "transactions_dlq": (30 * DAY, 31 * DAY), "refunds": (7 * DAY, 8 * DAY), "refunds_result": (7 * DAY, 8 * DAY)}
+KEPT = {
+    "transactions": (DAY, DAY + HOUR),
+    "transactions_result": (7 * DAY, 8 * DAY),
+    "transactions_dlq": (30 * DAY, 31 * DAY),
+    "refunds": (7 * DAY, 8 * DAY),
+    "refunds_result": (7 * DAY, 8 * DAY),
+}
 
 
 def gone_by(config: dict) -> tuple[int, int]:

@@ -1,8 +1,11 @@
 """Requests an end-to-end test makes as a merchant would."""
+
 from __future__ import annotations
 
 import base64
+
 from infra.stack import Stack
+
 from tests.support import utc_today, wait_until
 
 NEXT_YEAR = utc_today().year + 1

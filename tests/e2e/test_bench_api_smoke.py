@@ -1,13 +1,14 @@
 """`make bench-api`'s tools work against the real stack (a second each): wrk with the Lua script, the
 ceiling app, and the open-loop generator with its decided-through-GET sampling."""
+
 from __future__ import annotations
 
 import shutil
 
 import pytest
 
-from tests.benchmarks.api import RELAY, ceiling_server, measured_wrk, open_loop, wrk
-from tests.benchmarks.cpu import CpuMeter
+from benchmarks.api import RELAY, ceiling_server, measured_wrk, open_loop, wrk
+from benchmarks.cpu import CpuMeter
 from tests.e2e.helpers import basic_auth
 from tests.support import skip_or_fail
 from tests.support.stack import load_test_merchant
@@ -25,8 +26,13 @@ def test_wrk_posts_valid_transactions_and_reads_its_figures(running_stack):
     merchant = load_test_merchant(running_stack, "Bench smoke")  # wrk sends more than 100/s
     auth = basic_auth(merchant)["Authorization"]
     for fresh in ("0", "1"):
-        run = wrk("smoke", running_stack.settings.api_port, 4, 1,
-                  {"BENCH_PATH": "/v1/transactions", "BENCH_AUTH": auth, "BENCH_FRESH_KEYS": fresh})
+        run = wrk(
+            "smoke",
+            running_stack.settings.api_port,
+            4,
+            1,
+            {"BENCH_PATH": "/v1/transactions", "BENCH_AUTH": auth, "BENCH_FRESH_KEYS": fresh},
+        )
         assert run.rate > 0 and run.errors == 0 and 0 < run.p50_ms <= run.p99_ms
 
 
@@ -47,8 +53,14 @@ def test_the_open_loop_generator_sends_at_its_rate_and_follows_decisions(running
 def test_a_measured_wrk_run_has_the_cpu_budget_of_every_component(running_stack):
     merchant = running_stack.create_merchant("Budget smoke")
     meter = CpuMeter(running_stack.pids(), this_process=RELAY)
-    run, budget = measured_wrk(meter, "budget", running_stack.settings.api_port, 4, 1,
-                               {"BENCH_PATH": "/v1/transactions", "BENCH_AUTH": basic_auth(merchant)["Authorization"]})
+    run, budget = measured_wrk(
+        meter,
+        "budget",
+        running_stack.settings.api_port,
+        4,
+        1,
+        {"BENCH_PATH": "/v1/transactions", "BENCH_AUTH": basic_auth(merchant)["Authorization"]},
+    )
     assert {"api", "processor", "results", "webhooks", "panel", "wrk", RELAY} <= set(budget.cpu)
     assert budget.accepted == run.accepted > 0
     # Every accepted request costs the API and wrk some CPU, and the processor decides them.

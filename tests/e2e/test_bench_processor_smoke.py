@@ -1,9 +1,10 @@
 """`make bench-processor` works end to end with a few hundred transactions (no timing asserted)."""
+
 from __future__ import annotations
 
 import pytest
 
-from tests.benchmarks.processor import run_once
+from benchmarks.processor import run_once
 
 pytestmark = pytest.mark.slow
 

@@ -1,11 +1,12 @@
 """`make bench-soak` works end to end in 20 seconds: the embedded stack as `make run` starts it, two
 10-second "minutes" at a low rate. No timing is asserted: only that it prints its table and ends with
 nothing pending."""
+
 from __future__ import annotations
 
 import pytest
 
-from tests.benchmarks.soak import Options, soak
+from benchmarks.soak import Options, soak
 
 pytestmark = pytest.mark.slow
 

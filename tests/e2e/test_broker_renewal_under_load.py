@@ -6,6 +6,7 @@ is in the ledger with its final status, the processor decided each id once, each
 event, the dead letters are still there, and the API never answered 503 (a write waits at the gate,
 it does not fail).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,12 +17,13 @@ import pytest
 import sqlalchemy
 from confluent_kafka import Producer
 
-from infra.embedded_broker import free_port
-from infra.kafka import producer_config
+from infra.runtime.kafka import producer_config
+from infra.stack.embedded_broker import free_port
+
 from tests.e2e.helpers import basic_auth
 from tests.e2e.test_crash_under_load import Merchant, _still_pending
 from tests.support import wait_until
-from tests.support.stack import started_stack, load_test_merchant, stack_settings_for_tests
+from tests.support.stack import load_test_merchant, stack_settings_for_tests, started_stack
 
 pytestmark = pytest.mark.slow
 
@@ -33,8 +35,12 @@ RENEWALS = 2
 
 @pytest.fixture
 def stack(tmp_path):
-    settings = dataclasses.replace(stack_settings_for_tests(tmp_path, ""), kafka_port=free_port(),
-                                   broker_renew_messages=150, broker_watch_seconds=0.3)
+    settings = dataclasses.replace(
+        stack_settings_for_tests(tmp_path, ""),
+        kafka_port=free_port(),
+        broker_renew_messages=150,
+        broker_watch_seconds=0.3,
+    )
     yield from started_stack(settings)
 
 
@@ -49,7 +55,8 @@ def test_payments_through_broker_renewals_are_all_decided_once_and_dead_letters_
         m.start()
     started = time.monotonic()
     while time.monotonic() - started < LOAD_SECONDS or (
-            len(stack.broker_renewals) < RENEWALS and time.monotonic() - started < MAX_LOAD_SECONDS):
+        len(stack.broker_renewals) < RENEWALS and time.monotonic() - started < MAX_LOAD_SECONDS
+    ):
         time.sleep(0.5)
     stop.set()
     for m in merchants:
@@ -58,10 +65,14 @@ def test_payments_through_broker_renewals_are_all_decided_once_and_dead_letters_
     renewals = stack.broker_renewals
     answers = {key: ids for m in merchants for key, ids in m.answers.items()}
     answered = {next(iter(ids)) for ids in answers.values() if ids}
-    figures(f"{len(answered)} payments through {len(renewals)} broker renewals; writes held "
-            + ", ".join(f"{r.held_ms:.0f}" for r in renewals) + " ms (rejoin "
-            + ", ".join(f"{r.rejoin_ms:.0f}" + ("" if r.rejoined else " not all") for r in renewals) + " ms); "
-            f"retries {sum(m.retries for m in merchants)}")
+    figures(
+        f"{len(answered)} payments through {len(renewals)} broker renewals; writes held "
+        + ", ".join(f"{r.held_ms:.0f}" for r in renewals)
+        + " ms (rejoin "
+        + ", ".join(f"{r.rejoin_ms:.0f}" + ("" if r.rejoined else " not all") for r in renewals)
+        + " ms); "
+        f"retries {sum(m.retries for m in merchants)}"
+    )
     assert len(renewals) >= RENEWALS, f"{len(renewals)} renewals: the test proves nothing"
     assert all(len(ids) == 1 for ids in answers.values()), "a key answered with two transaction ids"
     assert sum(m.retries for m in merchants) == 0, "a payment was refused: writes must wait at the gate"
@@ -71,7 +82,8 @@ def test_payments_through_broker_renewals_are_all_decided_once_and_dead_letters_
     with ledger.connect() as connection:
         rows = dict(connection.exec_driver_sql("SELECT id, status FROM gateway_transactions").all())
         events = connection.exec_driver_sql(
-            "SELECT transaction_id, COUNT(*) FROM gateway_events GROUP BY transaction_id").all()
+            "SELECT transaction_id, COUNT(*) FROM gateway_events GROUP BY transaction_id"
+        ).all()
     with processor.connect() as connection:
         decided = connection.exec_driver_sql("SELECT id, status FROM transactions").all()
     assert set(rows) == answered  # nothing lost

@@ -6,6 +6,7 @@ and dead-letter topics and every error answer, and looks for those numbers with 
 removed and for every CVV sent. Since issue 11 the API seals the card on `transactions` too: that topic is scanned as well. It
 depends on no other test and no order.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,14 @@ import sqlalchemy
 from tests.e2e.helpers import final_transaction
 from tests.support import wait_until
 from tests.support.card_data import (
-    ACCEPTED, DEAD_LETTER_KEY, DEAD_LETTER_MARK, DEAD_LETTERS, HOLDER, CardDataScanner, CardTraffic, digits,
+    ACCEPTED,
+    DEAD_LETTER_KEY,
+    DEAD_LETTER_MARK,
+    DEAD_LETTERS,
+    HOLDER,
+    CardDataScanner,
+    CardTraffic,
+    digits,
     send_dead_letters,
 )
 from tests.support.kafka import read_messages
@@ -29,14 +37,22 @@ pytestmark = pytest.mark.slow
 def traffic(running_stack) -> CardTraffic:
     """The card traffic, sent and fully processed: every accepted card decided, every dead letter out."""
     merchant = running_stack.create_merchant("Card data shop")
-    traffic = CardTraffic(running_stack.settings.api_url, (merchant["id"], merchant["secret"]),
-                          running_stack.settings.admin_token.reveal(), CardDataScanner())
+    traffic = CardTraffic(
+        running_stack.settings.api_url,
+        (merchant["id"], merchant["secret"]),
+        running_stack.settings.admin_token.reveal(),
+        CardDataScanner(),
+    )
     traffic.send_all()
     send_dead_letters(running_stack.kafka_settings(), traffic.scanner)
     for transaction_id in traffic.accepted_ids:
         final_transaction(running_stack, merchant, transaction_id, timeout=20)
-    wait_until(lambda: len(our_dead_letters(running_stack)) == len(DEAD_LETTERS), 20, interval=0.2,
-               message="the dead letters of the card traffic")
+    wait_until(
+        lambda: len(our_dead_letters(running_stack)) == len(DEAD_LETTERS),
+        20,
+        interval=0.2,
+        message="the dead letters of the card traffic",
+    )
     return traffic
 
 
@@ -53,8 +69,10 @@ def table_texts(url: str) -> dict[str, str]:
         metadata = sqlalchemy.MetaData()
         metadata.reflect(engine)
         with engine.connect() as connection:
-            return {table.name: "\n".join(_row_text(row) for row in connection.execute(table.select()))
-                    for table in metadata.sorted_tables}
+            return {
+                table.name: "\n".join(_row_text(row) for row in connection.execute(table.select()))
+                for table in metadata.sorted_tables
+            }
     finally:
         engine.dispose()
 
@@ -76,8 +94,9 @@ def _json_object(raw: bytes | None) -> dict:
 
 
 def topic_text(stack, topic: str) -> str:
-    return "\n".join(f"{m.key()!r} {m.value().decode('utf-8', 'replace')}"
-                     for m in read_messages(stack.kafka_settings(), topic))
+    return "\n".join(
+        f"{m.key()!r} {m.value().decode('utf-8', 'replace')}" for m in read_messages(stack.kafka_settings(), topic)
+    )
 
 
 def test_the_traffic_carried_every_kind_of_card_data(traffic):
@@ -92,15 +111,20 @@ def test_no_database_row_holds_card_data(traffic, running_stack):
     tables = {f"processor.{name}": text for name, text in table_texts(settings.processor_db).items()}
     tables |= {f"gateway.{name}": text for name, text in table_texts(settings.gateway_db).items()}
     for transaction_id in traffic.accepted_ids:  # the scan reads the rows this traffic made
-        assert transaction_id in tables["processor.transactions"] and transaction_id in tables["gateway.gateway_transactions"]
+        assert (
+            transaction_id in tables["processor.transactions"]
+            and transaction_id in tables["gateway.gateway_transactions"]
+        )
     assert [f for where, text in tables.items() for f in traffic.scanner.findings(where, text)] == []
 
 
 def test_no_log_line_holds_card_data(traffic, running_stack):
     logs = {path.name: path.read_text(errors="replace") for path in running_stack.log_dir.glob("*.log")}
     assert {"api.log", "processor.log", "results.log", "panel.log"} <= set(logs)
-    assert all(transaction_id in logs["api.log"] or transaction_id in logs["processor.log"]
-               for transaction_id in traffic.accepted_ids[:1])  # the logs are those of this traffic's stack
+    assert all(
+        transaction_id in logs["api.log"] or transaction_id in logs["processor.log"]
+        for transaction_id in traffic.accepted_ids[:1]
+    )  # the logs are those of this traffic's stack
     assert [f for name, text in logs.items() for f in traffic.scanner.findings(name, text)] == []
 
 
@@ -113,8 +137,12 @@ def test_no_result_or_dead_letter_holds_card_data(traffic, running_stack):
 
 
 def test_no_error_answer_holds_card_data(traffic):
-    assert [f for answer in traffic.answers if answer.status >= 400
-            for f in traffic.scanner.findings(f"HTTP {answer.status} answer", answer.body)] == []
+    assert [
+        f
+        for answer in traffic.answers
+        if answer.status >= 400
+        for f in traffic.scanner.findings(f"HTTP {answer.status} answer", answer.body)
+    ] == []
 
 
 def test_the_transactions_topic_carries_the_api_s_cards_sealed_and_nothing_readable(traffic, running_stack):
@@ -122,10 +150,15 @@ def test_the_transactions_topic_carries_the_api_s_cards_sealed_and_nothing_reada
     DEAD_LETTER_KEY) are its own clear input, not the API's, so they are left out."""
     kafka = running_stack.kafka_settings()
     messages = [m for m in read_messages(kafka, kafka.topics.transactions) if m.key() != DEAD_LETTER_KEY]
-    ours = [message for message in map(_json_object, (m.value() for m in messages))
-            if message.get("id") in traffic.accepted_ids]
+    ours = [
+        message
+        for message in map(_json_object, (m.value() for m in messages))
+        if message.get("id") in traffic.accepted_ids
+    ]
     assert len(ours) == len(traffic.accepted_ids)
-    assert all(set(message["card"]) >= {"kid"} and not any(key.startswith("credit_card") for key in message)
-               for message in ours)
+    assert all(
+        set(message["card"]) >= {"kid"} and not any(key.startswith("credit_card") for key in message)
+        for message in ours
+    )
     text = "\n".join(f"{m.key()!r} {m.value().decode('utf-8', 'replace')}" for m in messages)
     assert traffic.scanner.findings(kafka.topics.transactions, text) == []

@@ -5,6 +5,7 @@ API tells them to. Afterwards every key has exactly one transaction, every trans
 is in the ledger with its final status, the processor decided each id once, and the ledger holds
 nothing that no merchant was told about.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,9 +19,10 @@ import requests
 import sqlalchemy
 
 from infra.stack import Stack
+
 from tests.e2e.helpers import basic_auth, card
 from tests.support import wait_until
-from tests.support.stack import started_stack, load_test_merchant, stack_settings_for_tests
+from tests.support.stack import load_test_merchant, stack_settings_for_tests, started_stack
 
 pytestmark = pytest.mark.slow
 
@@ -53,8 +55,9 @@ class Merchant(threading.Thread):
     def _pay(self, key: str) -> bool:
         body = {"amount": "10.50", "credit_card": card()}
         try:
-            response = requests.post(f"{self._url}/v1/transactions", json=body, timeout=10,
-                                     headers={**self._auth, "Idempotency-Key": key})
+            response = requests.post(
+                f"{self._url}/v1/transactions", json=body, timeout=10, headers={**self._auth, "Idempotency-Key": key}
+            )
         except requests.RequestException:  # the worker died with the connection
             return False
         if response.status_code == 202:
@@ -94,10 +97,12 @@ def test_sigkill_of_api_workers_processor_and_results_consumer_loses_nothing_and
     merchants = [Merchant(stack.settings.api_url, auth, stop) for _ in range(CLIENTS)]
     for m in merchants:
         m.start()
-    chaos = [(1.5, lambda: os.kill(api_workers(stack)[0], signal.SIGKILL)),
-             (3.0, lambda: kill_and_restart(stack, "processor")),
-             (4.5, lambda: kill_and_restart(stack, "results")),
-             (6.0, lambda: [os.kill(pid, signal.SIGKILL) for pid in api_workers(stack)])]
+    chaos = [
+        (1.5, lambda: os.kill(api_workers(stack)[0], signal.SIGKILL)),
+        (3.0, lambda: kill_and_restart(stack, "processor")),
+        (4.5, lambda: kill_and_restart(stack, "results")),
+        (6.0, lambda: [os.kill(pid, signal.SIGKILL) for pid in api_workers(stack)]),
+    ]
     started = time.monotonic()
     for at, action in chaos:
         time.sleep(max(0.0, started + at - time.monotonic()))

@@ -7,6 +7,7 @@ secret the stack was given (``CARD_DATA_KEYS`` first), opens every sealed ``card
 keys, and looks for the CVVs in all of it. On main before issue 23 the sealed card carried the CVV:
 this test recovered every one of them from `transactions` (docs/threat-model-card-data.md).
 """
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from infra.kafka import Record, build_acked_producer
-from infra.card_cipher import CardCipher, CardDataKeys, CardDataUnreadable, bound_amount
+from infra.runtime.card_cipher import CardCipher, CardDataKeys, CardDataUnreadable, bound_amount
+from infra.runtime.kafka import Record, build_acked_producer
+
 from tests.e2e.helpers import card, final_transaction, pay
 from tests.support import wait_until
 from tests.support.kafka import read_messages
@@ -41,19 +43,29 @@ def decided(running_stack) -> list[tuple[str, str]]:
     for transaction_id, _ in paid:
         assert final_transaction(running_stack, merchant, transaction_id, timeout=30)["status"] == "approved"
     send_sealed_dead_letter(running_stack)
-    wait_until(lambda: any(DEAD_LETTER_ID.encode() in r for r in topic_records(running_stack, "dlq")), 30,
-               interval=0.2, message="the auditor's dead letter")
+    wait_until(
+        lambda: any(DEAD_LETTER_ID.encode() in r for r in topic_records(running_stack, "dlq")),
+        30,
+        interval=0.2,
+        message="the auditor's dead letter",
+    )
     return paid
 
 
 def send_sealed_dead_letter(stack) -> None:
     kafka = stack.kafka_settings()
     message = {"id": DEAD_LETTER_ID, "account_id": "acct-auditor", "amount": "10.00"}
-    fields = {"number": "4111111111111111", "name": "Ada", "expiration_month": 12, "expiration_year": 2099,
-              "cvv": DEAD_LETTER_CVV}
+    fields = {
+        "number": "4111111111111111",
+        "name": "Ada",
+        "expiration_month": 12,
+        "expiration_year": 2099,
+        "cvv": DEAD_LETTER_CVV,
+    }
     message["card"] = every_key(stack).seal(fields, DEAD_LETTER_ID, "acct-auditor", "10.00")
-    build_acked_producer(kafka, "cvv-auditor").send([Record(kafka.topics.transactions, json.dumps(message).encode())],
-                                                    timeout=30)
+    build_acked_producer(kafka, "cvv-auditor").send(
+        [Record(kafka.topics.transactions, json.dumps(message).encode())], timeout=30
+    )
 
 
 def topic_records(stack, which: str) -> list[bytes]:
@@ -63,7 +75,7 @@ def topic_records(stack, which: str) -> list[bytes]:
 
 def every_topic_record(stack) -> list[bytes]:
     kafka = stack.kafka_settings()
-    return [m.value() or b"" for topic in kafka.topics.all() for m in read_messages(kafka, topic)]
+    return [m.value() or b"" for topic in kafka.topics.names() for m in read_messages(kafka, topic)]
 
 
 def every_file(stack) -> dict[str, bytes]:
@@ -82,8 +94,14 @@ def opened_cards(cipher: CardCipher, text: str) -> list[dict]:
     found = []
     for message in _json_objects(text):
         try:
-            found.append(cipher.open(message.get("card"), str(message.get("id", "")).strip(),
-                                     str(message.get("account_id") or "")[:100], bound_amount(message.get("amount"))))
+            found.append(
+                cipher.open(
+                    message.get("card"),
+                    str(message.get("id", "")).strip(),
+                    str(message.get("account_id") or "")[:100],
+                    bound_amount(message.get("amount")),
+                )
+            )
         except CardDataUnreadable:
             pass
     return found
@@ -138,5 +156,7 @@ def test_the_auditor_does_open_the_sealed_cards_it_finds(decided, running_stack)
 def test_no_dead_letter_keeps_card_ciphertext(decided, running_stack):
     letters = [json.loads(r) for r in topic_records(running_stack, "dlq") if DEAD_LETTER_ID.encode() in r]
     assert letters and all(json.loads(letter["payload"]).get("card") == "[removed]" for letter in letters)
-    assert recovered_cvvs([("", DEAD_LETTER_CVV)], [json.dumps(letter) for letter in letters],
-                          every_key(running_stack)) == set()
+    assert (
+        recovered_cvvs([("", DEAD_LETTER_CVV)], [json.dumps(letter) for letter in letters], every_key(running_stack))
+        == set()
+    )

@@ -1,4 +1,5 @@
 """`make run`'s demo merchant: one across restarts, a new one once the saved one no longer signs in."""
+
 from __future__ import annotations
 
 import json

@@ -14,6 +14,7 @@ Before the count, A does every kind with every variant the attack picks from wit
 and status A's answers create, the 429s included, exists before the count starts. What the attack
 may still add is a status only load or repetition brings (see MAX_NEW_SERIES).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -31,11 +32,12 @@ import pytest
 import requests
 
 from infra.stack import Stack
+
 from tests.e2e.helpers import basic_auth, card
 from tests.integration.panel.conftest import as_merchant, as_operator, sign_in
 from tests.support import wait_until
 from tests.support.receiver import Receiver
-from tests.support.stack import started_stack, stack_settings_for_tests
+from tests.support.stack import stack_settings_for_tests, started_stack
 
 pytestmark = pytest.mark.slow
 
@@ -47,15 +49,34 @@ B_PER_SECOND = 5
 # method A already used: a 502 from the panel when a check of A's session with the API fails (a
 # /stream whose /v1/me call lost its connection: 1 series in 2 runs of 4), a 503 when the
 # broker is slow, a 400 once A holds its 16 webhook endpoints, a 409 once an event was resent 5 times.
-# Bounded by routes x methods x statuses, all finite: infra.metrics labels a request by its route
+# Bounded by routes x methods x statuses, all finite: infra.runtime.metrics labels a request by its route
 # template or "unmatched", a standard method or "other", a registered status or its class. Fewer than
 # 16: a route or method first seen during the attack adds a histogram (16 series) and fails the test.
 MAX_NEW_SERIES = 10
-POISON_AMOUNTS = ["1E+1000000", "1e3", "1_000", "\u0661\u0660.\u0665\u0660", "+10.50", " 10.50 ", "-5.00", "NaN",
-                  "Infinity", "10.505", "9" * 400, 1e308, 10.505]
-HOSTILE_URLS = ["https://own.example/\u00e9", "https://own.example:22/hooks", "https://[::a9fe:a9fe]/latest",
-                "https://169.254.169.254/latest", "http://127.0.0.1:1/hooks", "https://xn--/hooks",
-                "https://" + "a" * 300 + ".example/hooks"]
+POISON_AMOUNTS = [
+    "1E+1000000",
+    "1e3",
+    "1_000",
+    "\u0661\u0660.\u0665\u0660",
+    "+10.50",
+    " 10.50 ",
+    "-5.00",
+    "NaN",
+    "Infinity",
+    "10.505",
+    "9" * 400,
+    1e308,
+    10.505,
+]
+HOSTILE_URLS = [
+    "https://own.example/\u00e9",
+    "https://own.example:22/hooks",
+    "https://[::a9fe:a9fe]/latest",
+    "https://169.254.169.254/latest",
+    "http://127.0.0.1:1/hooks",
+    "https://xn--/hooks",
+    "https://" + "a" * 300 + ".example/hooks",
+]
 REPORT_QUERIES = ["from=0001-01-01&to=9999-12-31", "period=year", "from=2025-12-07"]
 
 
@@ -65,6 +86,7 @@ def stack(kafka_bootstrap, tmp_path):
 
 
 # -- the honest parts: merchant B's payments and the live streams ---------------------------------
+
 
 @dataclass
 class Payer:
@@ -86,8 +108,12 @@ class Payer:
     def _pay(self) -> None:
         began = time.perf_counter()
         try:
-            response = requests.post(f"{self.url}/v1/transactions", json={"amount": "10.50", "credit_card": card()},
-                                     headers={**self.auth, "Idempotency-Key": uuid.uuid4().hex}, timeout=15)
+            response = requests.post(
+                f"{self.url}/v1/transactions",
+                json={"amount": "10.50", "credit_card": card()},
+                headers={**self.auth, "Idempotency-Key": uuid.uuid4().hex},
+                timeout=15,
+            )
         except requests.RequestException as exc:
             self.statuses[type(exc).__name__] += 1
             return
@@ -121,6 +147,7 @@ class Stream(threading.Thread):
 
 # -- merchant A ----------------------------------------------------------------------------------
 
+
 class Hostile:
     """Everything A does, each kind in a loop of its own; ``once()`` and ``refused()`` warm the series up."""
 
@@ -146,8 +173,13 @@ class Hostile:
         self._call("burst", "GET", f"{self.api}/v1/transactions", headers=self.auth)
 
     def pay(self) -> None:
-        self._call("pay", "POST", f"{self.api}/v1/transactions", headers=self.auth,
-                   json={"amount": "10.00", "credit_card": card()})
+        self._call(
+            "pay",
+            "POST",
+            f"{self.api}/v1/transactions",
+            headers=self.auth,
+            json={"amount": "10.00", "credit_card": card()},
+        )
 
     def made_up_method(self, target: str | None = None) -> None:
         method = "".join(random.choices(string.ascii_uppercase, k=random.randint(3, 20)))
@@ -158,12 +190,22 @@ class Hostile:
         return [f"{self.api}/v1/transactions", f"{self.api}/", f"{self.panel}/login", f"{self.panel}/api/recent"]
 
     def poison(self, amount=None) -> None:
-        self._call("poison", "POST", f"{self.api}/v1/transactions", headers=self.auth,
-                   json={"amount": random.choice(POISON_AMOUNTS) if amount is None else amount, "credit_card": card()})
+        self._call(
+            "poison",
+            "POST",
+            f"{self.api}/v1/transactions",
+            headers=self.auth,
+            json={"amount": random.choice(POISON_AMOUNTS) if amount is None else amount, "credit_card": card()},
+        )
 
     def hostile_endpoint(self, url: str | None = None) -> None:
-        self._call("endpoint", "POST", f"{self.api}/v1/webhook_endpoints", headers=self.auth,
-                   json={"url": url or random.choice(HOSTILE_URLS), "enabled_events": ["*"]})
+        self._call(
+            "endpoint",
+            "POST",
+            f"{self.api}/v1/webhook_endpoints",
+            headers=self.auth,
+            json={"url": url or random.choice(HOSTILE_URLS), "enabled_events": ["*"]},
+        )
 
     def resend(self) -> None:
         events = self._call("resend", "GET", f"{self.api}/v1/events", headers=self.auth)
@@ -180,8 +222,9 @@ class Hostile:
         self._call("resend", "POST", f"{self.api}/v1/events/{event_id}/resend", headers=self.auth)
 
     def report(self, query: str | None = None) -> None:
-        self._call("report", "GET", f"{self.api}/v1/reports?{query or random.choice(REPORT_QUERIES)}",
-                   headers=self.auth)
+        self._call(
+            "report", "GET", f"{self.api}/v1/reports?{query or random.choice(REPORT_QUERIES)}", headers=self.auth
+        )
 
     def stream(self) -> None:
         if len(self.browsers) < 3:
@@ -190,8 +233,9 @@ class Hostile:
             if answer.status_code == 302:
                 self.browsers.append(browser)
         if self.browsers:
-            response = self.streams.enter_context(random.choice(self.browsers).get(
-                self.panel + "/stream", stream=True, timeout=(5, 120)))
+            response = self.streams.enter_context(
+                random.choice(self.browsers).get(self.panel + "/stream", stream=True, timeout=(5, 120))
+            )
             self.statuses[("stream", response.status_code)] += 1
 
     KINDS = ("burst", "pay", "made_up_method", "poison", "hostile_endpoint", "resend", "report", "stream")
@@ -199,10 +243,16 @@ class Hostile:
     def once(self) -> None:
         """Every kind with every variant the attack picks from, within A's limit: the series of every
         answer A gets when not refused exist before the count. A's events must be listed by then."""
-        actions = [self.burst, self.pay, *(partial(self.made_up_method, t) for t in self.method_targets()),
-                   *(partial(self.poison, amount) for amount in POISON_AMOUNTS),
-                   *(partial(self.hostile_endpoint, url) for url in HOSTILE_URLS), self.resend,
-                   *(partial(self.report, query) for query in REPORT_QUERIES), self.stream]
+        actions = [
+            self.burst,
+            self.pay,
+            *(partial(self.made_up_method, t) for t in self.method_targets()),
+            *(partial(self.poison, amount) for amount in POISON_AMOUNTS),
+            *(partial(self.hostile_endpoint, url) for url in HOSTILE_URLS),
+            self.resend,
+            *(partial(self.report, query) for query in REPORT_QUERIES),
+            self.stream,
+        ]
         for action in actions:
             action()
             time.sleep(3 / A_RATE_LIMIT)  # resend and stream send several requests: stay well under 10/s
@@ -210,9 +260,19 @@ class Hostile:
     def refused(self, attempts: int = 5) -> None:
         """Every kind again, each right after A spent its budget, until all its requests were answered 429
         (a window may end in between): the 429 of every route A calls exists before the count."""
-        api_targets = [t for t in self.method_targets() if t.startswith(self.api)]  # the panel's own routes do not count A
-        actions = [self.pay, *(partial(self.made_up_method, t) for t in api_targets), self.poison,
-                   self.hostile_endpoint, self.resend, self.resend_known, self.report, self.stream]
+        api_targets = [
+            t for t in self.method_targets() if t.startswith(self.api)
+        ]  # the panel's own routes do not count A
+        actions = [
+            self.pay,
+            *(partial(self.made_up_method, t) for t in api_targets),
+            self.poison,
+            self.hostile_endpoint,
+            self.resend,
+            self.resend_known,
+            self.report,
+            self.stream,
+        ]
         for action in actions:
             for _ in range(attempts):
                 if self._refused(action):
@@ -231,11 +291,21 @@ class Hostile:
 
     def attack(self, seconds: float) -> None:
         """All kinds at once: bursts at 10x A's limit, the rest at a few per second, 60 streams."""
-        rates = {"burst": 8 * A_RATE_LIMIT, "pay": 2 * A_RATE_LIMIT, "made_up_method": 5, "poison": 5,
-                 "hostile_endpoint": 1, "resend": 2, "report": 5, "stream": 60 / seconds}
+        rates = {
+            "burst": 8 * A_RATE_LIMIT,
+            "pay": 2 * A_RATE_LIMIT,
+            "made_up_method": 5,
+            "poison": 5,
+            "hostile_endpoint": 1,
+            "resend": 2,
+            "report": 5,
+            "stream": 60 / seconds,
+        }
         stop = time.monotonic() + seconds
-        threads = [threading.Thread(target=self._loop, args=(getattr(self, kind), rate, stop), daemon=True)
-                   for kind, rate in rates.items()]
+        threads = [
+            threading.Thread(target=self._loop, args=(getattr(self, kind), rate, stop), daemon=True)
+            for kind, rate in rates.items()
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -252,6 +322,7 @@ class Hostile:
 
 # -- what is measured -----------------------------------------------------------------------------
 
+
 def series(url: str) -> set[str]:
     """The sample lines' names and labels: one per series Prometheus would store."""
     text = requests.get(url, timeout=30).text
@@ -265,16 +336,20 @@ def new_series(before: set[str], after: set[str], shown: int = 12) -> dict[str, 
     for line in sorted(after - before):
         name, _, labels = line.partition("{")
         grouped.setdefault(name, []).append("{" + labels if labels else "")
-    return {name: labels[:shown] + ([f"... and {len(labels) - shown} more"] if len(labels) > shown else [])
-            for name, labels in grouped.items()}
+    return {
+        name: labels[:shown] + ([f"... and {len(labels) - shown} more"] if len(labels) > shown else [])
+        for name, labels in grouped.items()
+    }
 
 
 def metrics_urls(stack: Stack) -> list[str]:
     """/metrics of the API and the panel: on their own listeners where the stack has them."""
     s = stack.settings
     api_port, panel_port = getattr(s, "api_metrics_port", None), getattr(s, "panel_metrics_port", None)
-    return [f"http://{s.host}:{api_port}/metrics" if api_port else f"{s.api_url}/metrics",
-            f"http://{s.host}:{panel_port}/metrics" if panel_port else f"{s.panel_url}/metrics"]
+    return [
+        f"http://{s.host}:{api_port}/metrics" if api_port else f"{s.api_url}/metrics",
+        f"http://{s.host}:{panel_port}/metrics" if panel_port else f"{s.panel_url}/metrics",
+    ]
 
 
 def percentiles(latencies: list[float]) -> str:
@@ -306,8 +381,9 @@ def test_a_hostile_merchant_cannot_stall_starve_or_blind_the_gateway(stack, figu
     stack.set_rate_limit(shop_a["id"], A_RATE_LIMIT)
     b_auth = basic_auth(shop_b)
     with Receiver() as receiver:
-        status, body, _ = stack.request("POST", "/v1/webhook_endpoints", {"url": receiver.url, "enabled_events": ["*"]},
-                                        headers=b_auth)
+        status, body, _ = stack.request(
+            "POST", "/v1/webhook_endpoints", {"url": receiver.url, "enabled_events": ["*"]}, headers=b_auth
+        )
         assert status == 201, body
         operator_browser, answer = sign_in(stack.settings.panel_url, as_operator_of(stack))
         assert answer.status_code == 302
@@ -320,8 +396,12 @@ def test_a_hostile_merchant_cannot_stall_starve_or_blind_the_gateway(stack, figu
 
         hostile = Hostile(stack, shop_a)
         hostile.pay()  # A's first event, for once() to resend
-        wait_until(lambda: stack.request("GET", "/v1/events", headers=hostile.auth)[1].get("data"), 30, interval=0.5,
-                   message="A's first event")
+        wait_until(
+            lambda: stack.request("GET", "/v1/events", headers=hostile.auth)[1].get("data"),
+            30,
+            interval=0.5,
+            message="A's first event",
+        )
         warm_up = Payer(stack.settings.api_url, b_auth)
         warm_up.pay_for(2)  # connections, caches: not part of the quiet figures
         quiet = Payer(stack.settings.api_url, b_auth)
@@ -346,7 +426,9 @@ def test_a_hostile_merchant_cannot_stall_starve_or_blind_the_gateway(stack, figu
         # Read as the operator (no rate limit), and only what still waits: reading B's ~330 ids every 2 s
         # with B's own credentials went over B's 200 per 2 s window, and a 429 looked like "pending".
         operator, waiting = {"Authorization": f"Bearer {stack.settings.admin_token.reveal()}"}, list(ids)
-        wait_until(lambda: all_decided(stack, operator, waiting), 180, interval=2, message="every B transaction decided")
+        wait_until(
+            lambda: all_decided(stack, operator, waiting), 180, interval=2, message="every B transaction decided"
+        )
         delivered = lambda: {r.event["data"]["object"]["id"] for r in receiver.requests} >= set(ids)  # noqa: E731
         wait_until(delivered, 180, interval=1, message="a webhook for every B transaction")
         load = os.getloadavg()
@@ -358,14 +440,17 @@ def test_a_hostile_merchant_cannot_stall_starve_or_blind_the_gateway(stack, figu
     figures(f"B's API latency, quiet run ({QUIET_SECONDS:g} s): {percentiles(quiet.latencies)}")
     figures(f"B's API latency, under attack ({HOSTILE_SECONDS:g} s): {percentiles(payer.latencies)}")
     figures(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    figures(f"series before {({url: len(lines) for url, lines in before.items()})}, new {grown}")
+    figures(f"series before { ({url: len(lines) for url, lines in before.items()}) }, new {grown}")
     for url, metrics in which.items():
         for name, labels in metrics.items():
             figures(f"new at {url}: {name} {labels}")
     figures(f"A's answers, warm-up: {dict(sorted(warm_up_answers.items(), key=str))}")
     figures(f"A's answers, attack: {dict(sorted(hostile.statuses.items(), key=str))}")
-    assert {202} == set(warm_up.statuses) == set(quiet.statuses) == set(payer.statuses), \
-        (warm_up.statuses, quiet.statuses, payer.statuses)
+    assert {202} == set(warm_up.statuses) == set(quiet.statuses) == set(payer.statuses), (
+        warm_up.statuses,
+        quiet.statuses,
+        payer.statuses,
+    )
     assert len(payer.ids) >= B_PER_SECOND * HOSTILE_SECONDS * 0.5  # B really paid all along
     assert hostile.statuses[("burst", 429)] > 0 and hostile.statuses[("stream", 429)] > 0  # A was held back
     assert sum(grown.values()) < MAX_NEW_SERIES, (grown, which)

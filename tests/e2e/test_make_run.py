@@ -1,4 +1,5 @@
 """`make run` as a person uses it: start, paste the printed curl, read the outcome, Ctrl-C."""
+
 from __future__ import annotations
 
 import contextlib
@@ -15,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.embedded_broker import free_port
+from infra.stack.embedded_broker import free_port
+
 from tests.support import wait_until
 from tests.support.ports import PortTaken, lost_a_port_race, retry_on_port_collision
 
@@ -24,17 +26,30 @@ pytestmark = pytest.mark.slow
 
 class RunningMakeRun:
     def __init__(self, var_dir: Path):
-        self.ports = {name: free_port() for name in (
-            "KAFKA_PORT", "GATEWAY_API_PORT", "PANEL_PORT", "PROCESSOR_METRICS_PORT", "RESULTS_METRICS_PORT",
-            "WEBHOOKS_METRICS_PORT", "PROMETHEUS_PORT")}
+        self.ports = {
+            name: free_port()
+            for name in (
+                "KAFKA_PORT",
+                "GATEWAY_API_PORT",
+                "PANEL_PORT",
+                "PROCESSOR_METRICS_PORT",
+                "RESULTS_METRICS_PORT",
+                "WEBHOOKS_METRICS_PORT",
+                "PROMETHEUS_PORT",
+            )
+        }
         self.with_prometheus = shutil.which("prometheus") is not None
         env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
         env |= {name: str(port) for name, port in self.ports.items()}
-        env |= {"STACK_VAR_DIR": str(var_dir), "STACK_PROMETHEUS": str(self.with_prometheus).lower(),
-                "PYTHONUNBUFFERED": "1"}
+        env |= {
+            "STACK_VAR_DIR": str(var_dir),
+            "STACK_PROMETHEUS": str(self.with_prometheus).lower(),
+            "PYTHONUNBUFFERED": "1",
+        }
         self.env = env
-        self.process = subprocess.Popen([sys.executable, "-m", "infra.stack"], env=env, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "infra.stack"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         self.lines: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -55,7 +70,9 @@ class RunningMakeRun:
 
     def printed_receiver(self) -> str:
         """The banner's local webhook receiver command (two lines joined by a backslash)."""
-        match = re.search(r"^\s*(\S+ -m gateway_api\.webhooks\.receiver .*\\\n.*--secret \S+)$", self.output(), re.MULTILINE)
+        match = re.search(
+            r"^\s*(\S+ -m gateway_api\.webhooks\.receiver .*\\\n.*--secret \S+)$", self.output(), re.MULTILINE
+        )
         return match.group(1) if match else ""
 
     def printed_poll(self) -> str:
@@ -94,8 +111,12 @@ def make_run(tmp_path):
     def attempt(number: int) -> RunningMakeRun:
         running = RunningMakeRun(tmp_path / f"var-{number}")
         started.append(running)
-        wait_until(lambda: running.printed_curl() or running.process.poll() is not None, 120, interval=0.2,
-                   message="the welcome banner")
+        wait_until(
+            lambda: running.printed_curl() or running.process.poll() is not None,
+            120,
+            interval=0.2,
+            message="the welcome banner",
+        )
         if running.printed_curl():
             return running
         running.reader.join(5)
@@ -131,8 +152,9 @@ def test_printed_curl_is_approved_printed_receiver_gets_its_event_and_ctrl_c_sto
     account, secret = make_run.credentials()
     api = f"http://127.0.0.1:{make_run.ports['GATEWAY_API_PORT']}"
 
-    accepted = json.loads(subprocess.run(["bash", "-c", make_run.printed_curl()], capture_output=True,
-                                         text=True, check=True).stdout)
+    accepted = json.loads(
+        subprocess.run(["bash", "-c", make_run.printed_curl()], capture_output=True, text=True, check=True).stdout
+    )
     assert accepted["status"] == "pending", accepted
     started = time.monotonic()
     approved = wait_until(lambda: _final(api, account, secret, accepted["id"]), 10, message="approval")
@@ -146,8 +168,12 @@ def test_printed_curl_is_approved_printed_receiver_gets_its_event_and_ctrl_c_sto
 
     if make_run.with_prometheus:
         assert f"127.0.0.1:{make_run.ports['PROMETHEUS_PORT']}" in make_run.output()
-        health = wait_until(lambda: _scraped_jobs_up(make_run.ports["PROMETHEUS_PORT"]), 20, interval=0.5,
-                            message="Prometheus to scrape every service")
+        health = wait_until(
+            lambda: _scraped_jobs_up(make_run.ports["PROMETHEUS_PORT"]),
+            20,
+            interval=0.5,
+            message="Prometheus to scrape every service",
+        )
         assert health == {"api": "up", "processor": "up", "results": "up", "panel": "up", "webhooks": "up"}
 
     check_the_printed_webhook_receiver(make_run)
@@ -187,8 +213,12 @@ def check_the_printed_webhook_receiver(make_run) -> None:
     assert "WEBHOOK_ALLOW_PRIVATE_URLS=true" in make_run.output()
     command = make_run.printed_receiver()
     assert "--port 8010" in command
-    receiver = subprocess.Popen(["bash", "-c", command.replace("--port 8010", f"--port {free_port()}")],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    receiver = subprocess.Popen(
+        ["bash", "-c", command.replace("--port 8010", f"--port {free_port()}")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines: list[str] = []
 
     def read():
@@ -199,8 +229,9 @@ def check_the_printed_webhook_receiver(make_run) -> None:
     reader.start()
     try:
         wait_until(lambda: any(line.startswith("listening on") for line in lines), 15, message="the receiver")
-        accepted = json.loads(subprocess.run(["bash", "-c", make_run.printed_curl()], capture_output=True,
-                                             text=True, check=True).stdout)
+        accepted = json.loads(
+            subprocess.run(["bash", "-c", make_run.printed_curl()], capture_output=True, text=True, check=True).stdout
+        )
         started = time.monotonic()
         delivered = wait_until(lambda: [line for line in lines if accepted["id"] in line], 15, message="the event")
         print(f"printed receiver: event printed {time.monotonic() - started:.3f}s after the 202")
@@ -226,8 +257,12 @@ def test_a_restart_reuses_the_demo_merchant_and_prints_it_again(tmp_path):
 
 
 def _started(running: RunningMakeRun) -> RunningMakeRun:
-    wait_until(lambda: running.printed_curl() or running.process.poll() is not None, 120, interval=0.2,
-               message="the welcome banner")
+    wait_until(
+        lambda: running.printed_curl() or running.process.poll() is not None,
+        120,
+        interval=0.2,
+        message="the welcome banner",
+    )
     if not running.printed_curl():
         _stop_as_a_person_would(running)
         pytest.fail(f"make run exited with {running.process.returncode}:\n{running.output()[-3000:]}")

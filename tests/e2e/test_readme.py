@@ -5,6 +5,7 @@ gets the outcome the table says. The README's first payment is the page's first 
 In the answers shown, "…" stands for anything (a whole value, or the rest of a text); an object
 shows only the fields it checks, a list its first items.
 """
+
 from __future__ import annotations
 
 import json
@@ -74,14 +75,18 @@ def test_the_integrate_page_has_the_examples_this_test_runs():
 
 
 def test_the_readme_pays_as_the_integrate_page_does():
-    first_payment, = examples(README.read_text())
+    (first_payment,) = examples(README.read_text())
     assert (first_payment.command, first_payment.status) == (examples()[0].command, examples()[0].status)
 
 
 def test_every_curl_example_of_the_integrate_page_answers_what_it_shows(running_stack):
     merchant = running_stack.create_merchant("Integrate examples")  # its own: the answers shown count its payments
-    env = os.environ | {"API": running_stack.settings.api_url, "ACCOUNT_ID": merchant["id"],
-                        "SECRET": merchant["secret"], "GATEWAY_ADMIN_TOKEN": running_stack.settings.admin_token.reveal()}
+    env = os.environ | {
+        "API": running_stack.settings.api_url,
+        "ACCOUNT_ID": merchant["id"],
+        "SECRET": merchant["secret"],
+        "GATEWAY_ADMIN_TOKEN": running_stack.settings.admin_token.reveal(),
+    }
     for example in examples():
         if "$TRANSACTION_ID" in example.command:
             _wait_until_decided(running_stack, merchant, env["TRANSACTION_ID"])
@@ -98,21 +103,31 @@ def test_every_curl_example_of_the_integrate_page_answers_what_it_shows(running_
             env.setdefault("REFUND_ID", json.loads(body)["id"])
 
 
-@pytest.mark.parametrize("row", payment_inputs(), ids=lambda row: f"{_code(row['amount'])}-{_code(row['number'])}-{row['status'].split()[0]}")
+@pytest.mark.parametrize(
+    "row", payment_inputs(), ids=lambda row: f"{_code(row['amount'])}-{_code(row['number'])}-{row['status'].split()[0]}"
+)
 def test_each_test_input_of_the_integrate_page_gets_its_outcome(running_stack, merchant, row):
-    card = {"number": _code(row["number"]), "name": "Ada Lovelace", "expiration_month": 12, "expiration_year": 2099,
-            "cvv": _code(row["cvv"])}
+    card = {
+        "number": _code(row["number"]),
+        "name": "Ada Lovelace",
+        "expiration_month": 12,
+        "expiration_year": 2099,
+        "cvv": _code(row["cvv"]),
+    }
     if row["other"].startswith("expiry"):
         month, year = _code(row["other"]).split("/")
         card |= {"expiration_month": int(month), "expiration_year": int(year)}
     if row["other"].startswith("holder"):
         card["name"] = json.loads(_code(row["other"]))
-    status, answer, _ = running_stack.request("POST", "/v1/transactions", {"amount": row["amount"].strip("`"),
-                                                                           "credit_card": card},
-                                              headers=_basic(merchant))
+    status, answer, _ = running_stack.request(
+        "POST", "/v1/transactions", {"amount": row["amount"].strip("`"), "credit_card": card}, headers=_basic(merchant)
+    )
     if row["status"].startswith("422"):
-        assert (status, answer["error"]["code"], answer["error"]["param"]) == \
-            (422, _code(row["status"]), re.findall(r"`([^`]*)`", row["message"])[-1]), answer
+        assert (status, answer["error"]["code"], answer["error"]["param"]) == (
+            422,
+            _code(row["status"]),
+            re.findall(r"`([^`]*)`", row["message"])[-1],
+        ), answer
         return
     assert status == 202, answer
     decided = _wait_until_decided(running_stack, merchant, answer["id"])
@@ -184,11 +199,25 @@ def refund_inputs() -> list[dict[str, str]]:
 @pytest.mark.parametrize("row", refund_inputs(), ids=lambda row: row["refunds"].replace("`", ""))
 def test_each_refund_test_input_of_the_integrate_page_gets_its_outcome(running_stack, merchant, row):
     amount = re.findall(r"`([^`]*)`", row["payment"])[0]
-    status, paid, _ = running_stack.request("POST", "/v1/transactions", {"amount": amount, "credit_card": {
-        "number": "4111111111111111", "name": "Ada Lovelace", "expiration_month": 12, "expiration_year": 2099,
-        "cvv": "123"}}, headers=_basic(merchant))
-    assert status == 202 and _wait_until_decided(running_stack, merchant, paid["id"])["status"] == \
-        row["payment"].split()[0]
+    status, paid, _ = running_stack.request(
+        "POST",
+        "/v1/transactions",
+        {
+            "amount": amount,
+            "credit_card": {
+                "number": "4111111111111111",
+                "name": "Ada Lovelace",
+                "expiration_month": 12,
+                "expiration_year": 2099,
+                "cvv": "123",
+            },
+        },
+        headers=_basic(merchant),
+    )
+    assert (
+        status == 202
+        and _wait_until_decided(running_stack, merchant, paid["id"])["status"] == row["payment"].split()[0]
+    )
     asks = [None if ask.strip() == "none" else _code(ask) for ask in row["refunds"].replace("then", "").split(",")]
     expected = [part.strip() for part in row["outcome"].split(", then")]
     for ask, outcome in zip(asks, expected, strict=True):

@@ -6,6 +6,7 @@ restarted in turn every 4 seconds. In every round sum(succeeded) <= approved, ev
 none is applied twice, the ledger's amount_refunded is the processor's sum, and each final refund
 has exactly one webhook event: on SQLite and on MariaDB.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,11 +17,12 @@ from dataclasses import replace
 import pytest
 
 from infra.stack import Stack
+
 from tests.conftest import DEFAULT_TEST_MYSQL_URL
 from tests.e2e.helpers import basic_auth
 from tests.support.mysql import throwaway_database
 from tests.support.refund_rounds import Killer, RoundRunner, Tally, check, wait_for_final
-from tests.support.stack import started_stack, log_tails, stack_settings_for_tests
+from tests.support.stack import log_tails, stack_settings_for_tests, started_stack
 
 pytestmark = pytest.mark.slow
 
@@ -33,8 +35,11 @@ KILL_EVERY_SECONDS = 4.0
 def stack(request, kafka_bootstrap, tmp_path):
     settings = stack_settings_for_tests(tmp_path, kafka_bootstrap)
     if request.param == "mysql":
-        settings = replace(settings, processor_database_url=request.getfixturevalue("mysql_url"),
-                           gateway_database_url=_second_database(request))
+        settings = replace(
+            settings,
+            processor_database_url=request.getfixturevalue("mysql_url"),
+            gateway_database_url=_second_database(request),
+        )
     yield from started_stack(settings)
 
 
@@ -63,6 +68,7 @@ def test_refunds_never_exceed_the_payment_and_are_applied_once_while_consumers_a
     assert still_pending == 0, f"{still_pending} refunds never became final\n{log_tails(stack)}"
     assert verdict.over_refunds == 0
     assert verdict.problems == []
-    assert verdict.rounds >= 3 and verdict.refunds_decided >= 30 and verdict.kills >= 4, \
+    assert verdict.rounds >= 3 and verdict.refunds_decided >= 30 and verdict.kills >= 4, (
         f"too little happened to prove anything: {verdict}"
+    )
     assert verdict.succeeded > 0 and verdict.refunds_decided > verdict.succeeded  # both outcomes occurred

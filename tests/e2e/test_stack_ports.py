@@ -1,7 +1,9 @@
 """The test stack when a port it picked is taken before its child binds it: started again on fresh ports."""
+
 import pytest
 
-from infra.embedded_broker import free_port
+from infra.stack.embedded_broker import free_port
+
 from tests.support import stack as stack_support
 from tests.support.ports import refusing_port
 from tests.support.stack import start_stack
@@ -9,8 +11,9 @@ from tests.support.stack import start_stack
 pytestmark = pytest.mark.slow
 
 
-def test_a_child_that_loses_its_port_means_the_stack_starts_again_on_fresh_ports(kafka_bootstrap, tmp_path,
-                                                                                  monkeypatch):
+def test_a_child_that_loses_its_port_means_the_stack_starts_again_on_fresh_ports(
+    kafka_bootstrap, tmp_path, monkeypatch
+):
     with refusing_port() as taken:  # bound here, so the processor's /metrics cannot bind it
         picks = iter([free_port(), free_port(), taken])  # api, panel, then the processor's metrics port
         monkeypatch.setattr(stack_support, "free_port", lambda: next(picks, None) or free_port())

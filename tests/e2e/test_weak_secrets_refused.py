@@ -1,5 +1,6 @@
 """Every service, started as a real process with a placeholder, development or short secret, exits
 at once with one line on stderr naming the variable (and never the value)."""
+
 from __future__ import annotations
 
 import os
@@ -9,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from infra.embedded_broker import free_port
-from infra.settings import DEV_AUDIT_HMAC_KEY, DEV_CARD_DATA_KEYS, DEV_PANEL_SECRET_KEY, DEV_SECRET_PEPPER
+from infra.runtime.settings import DEV_AUDIT_HMAC_KEY, DEV_CARD_DATA_KEYS, DEV_PANEL_SECRET_KEY, DEV_SECRET_PEPPER
+from infra.stack.embedded_broker import free_port
+
 from tests.support.secrets import STRONG_SECRETS
 
 pytestmark = pytest.mark.slow
@@ -55,19 +57,31 @@ CASES = [
 
 def environment(tmp_path: Path, variable: str, value: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "ALLOW_DEVELOPMENT_SECRETS"}
-    return env | STRONG_SECRETS | {
-        # Nothing to connect to: a process that wrongly started would only hang, and time out here.
-        "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
-        "METRICS_PORT": "0", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "KAFKA_SASL_MECHANISM": "",
-    } | ({"KAFKA_SASL_MECHANISM": "SCRAM-SHA-512"} if variable == "KAFKA_SASL_PASSWORD" else {}) | {variable: value}
+    return (
+        env
+        | STRONG_SECRETS
+        | {
+            # Nothing to connect to: a process that wrongly started would only hang, and time out here.
+            "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+            "METRICS_PORT": "0",
+            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+            "KAFKA_SASL_MECHANISM": "",
+        }
+        | ({"KAFKA_SASL_MECHANISM": "SCRAM-SHA-512"} if variable == "KAFKA_SASL_PASSWORD" else {})
+        | {variable: value}
+    )
 
 
-@pytest.mark.parametrize("service, argv, variable, value", CASES, ids=[f"{c[0]}-{c[2]}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    "service, argv, variable, value", CASES, ids=[f"{c[0]}-{c[2]}-{i}" for i, c in enumerate(CASES)]
+)
 def test_a_weak_secret_stops_the_service_with_one_line_naming_the_variable(tmp_path, service, argv, variable, value):
     try:
         argv = [part.format(port=free_port()) if "{port}" in part else part for part in argv]
-        done = subprocess.run(argv, env=environment(tmp_path, variable, value), capture_output=True, text=True,
-                              timeout=30)
+        done = subprocess.run(
+            argv, env=environment(tmp_path, variable, value), capture_output=True, text=True, timeout=30
+        )
     except subprocess.TimeoutExpired:
         pytest.fail(f"{service} started with a weak {variable} instead of refusing it")
     assert done.returncode == 2, done.stderr
@@ -80,8 +94,13 @@ def test_a_weak_secret_stops_the_service_with_one_line_naming_the_variable(tmp_p
 def test_the_same_service_starts_with_real_secrets(tmp_path):
     """The control: with every secret strong, the processor gets past its settings (and then waits
     for a broker that is not there, until stopped)."""
-    process = subprocess.Popen(PROCESSOR, env=environment(tmp_path, "LOG_LEVEL", "INFO"), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        PROCESSOR,
+        env=environment(tmp_path, "LOG_LEVEL", "INFO"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         with pytest.raises(subprocess.TimeoutExpired):
             process.wait(5)

@@ -1,5 +1,6 @@
 """``python -m gateway_api.webhooks`` as real processes against SQLite and MariaDB and a real receiver:
 retries with the delivery log, SIGKILL mid-delivery, two replicas on one database, SIGTERM."""
+
 from __future__ import annotations
 
 import os
@@ -13,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from infra.contracts import TransactionResult
-from infra.db import migrate
-from infra.embedded_broker import free_port
-from infra.settings import Secret
+from infra.kernel.contracts import TransactionResult
+from infra.runtime.db import migrate
+from infra.runtime.settings import Secret
+from infra.stack.embedded_broker import free_port
 
 from gateway_api import create_app
 from gateway_api.adapters.delivery_queue import SqlDeliveryQueue
@@ -31,20 +32,28 @@ from tests.support.transactions import TEST_CARD_KEYS
 pytestmark = pytest.mark.slow
 
 
-class Dispatcher:
+class DispatcherProcess:
     """One dispatcher process, its output kept in a file."""
 
     def __init__(self, database_url: str, log_path: Path, **env: str):
         self.metrics_port = free_port()
         self.log_path = log_path
-        self.env = os.environ | {
-            "DATABASE_URL": database_url, "WEBHOOK_SECRETS_KEY": WEBHOOK_SECRETS_KEY,
-            "WEBHOOK_ALLOW_PRIVATE_URLS": "true", "METRICS_PORT": str(self.metrics_port), "LOG_LEVEL": "INFO",
-            "AUTO_MIGRATE": "false",
-        } | env
+        self.env = (
+            os.environ
+            | {
+                "DATABASE_URL": database_url,
+                "WEBHOOK_SECRETS_KEY": WEBHOOK_SECRETS_KEY,
+                "WEBHOOK_ALLOW_PRIVATE_URLS": "true",
+                "METRICS_PORT": str(self.metrics_port),
+                "LOG_LEVEL": "INFO",
+                "AUTO_MIGRATE": "false",
+            }
+            | env
+        )
         with open(log_path, "ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "gateway_api.webhooks"], env=self.env, stdout=log,
-                                            stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gateway_api.webhooks"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
 
     def metric(self, name: str) -> float:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5) as response:
@@ -71,25 +80,44 @@ class Gateway:
     def __init__(self, database_url: str, tmp_path: Path):
         migrate(database_url, SCRIPT_LOCATION)
         self.database_url, self.tmp_path = database_url, tmp_path
-        self.app = create_app(Settings(admin_token=Secret(ADMIN_TOKEN), secret_pepper=Secret("e2e-pepper"),
-                                       card_data_keys=TEST_CARD_KEYS,
-                                       webhook_secrets_key=Secret(WEBHOOK_SECRETS_KEY), database_url=database_url,
-                                       webhook_allow_private_urls=True, auto_migrate=False))
+        self.app = create_app(
+            Settings(
+                admin_token=Secret(ADMIN_TOKEN),
+                secret_pepper=Secret("e2e-pepper"),
+                card_data_keys=TEST_CARD_KEYS,
+                webhook_secrets_key=Secret(WEBHOOK_SECRETS_KEY),
+                database_url=database_url,
+                webhook_allow_private_urls=True,
+                auto_migrate=False,
+            )
+        )
         self.client = self.app.test_client()
-        self.dispatchers: list[Dispatcher] = []
+        self.dispatchers: list[DispatcherProcess] = []
         account = self.client.post("/v1/accounts", json={"name": "Webhook shop"}, headers=ADMIN).json
         self.merchant = (account["id"], account["secret"])
 
     def endpoint(self, url: str) -> dict:
-        response = self.client.post("/v1/webhook_endpoints", json={"url": url, "enabled_events": ["*"]},
-                                    auth=self.merchant)
+        response = self.client.post(
+            "/v1/webhook_endpoints", json={"url": url, "enabled_events": ["*"]}, auth=self.merchant
+        )
         assert response.status_code == 201, response.json
         return response.json
 
     def decide(self, count: int, prefix: str = "tx") -> None:
-        results = [TransactionResult(f"{prefix}-{i}", "approved" if i % 3 else "rejected", "" if i % 3 else "expired",
-                                     self.merchant[0], "10.00", "visa", "1111", "2026-11-23T10:00:00Z",
-                                     "2026-11-23T10:00:01Z") for i in range(count)]
+        results = [
+            TransactionResult(
+                f"{prefix}-{i}",
+                "approved" if i % 3 else "rejected",
+                "" if i % 3 else "expired",
+                self.merchant[0],
+                "10.00",
+                "visa",
+                "1111",
+                "2026-11-23T10:00:00Z",
+                "2026-11-23T10:00:01Z",
+            )
+            for i in range(count)
+        ]
         self.app.extensions["gateway_api"].ledger.apply_results(results)
 
     def events(self) -> list[dict]:
@@ -109,11 +137,17 @@ class Gateway:
         page = self.client.get("/v1/webhook_deliveries?limit=100", auth=self.merchant).json
         return {d["status"] for d in page["data"]} == {"delivered"}
 
-    def dispatcher(self, **env: str) -> Dispatcher:
-        dispatcher = Dispatcher(self.database_url, self.tmp_path / f"dispatcher-{len(self.dispatchers)}.log", **env)
+    def dispatcher(self, **env: str) -> DispatcherProcess:
+        dispatcher = DispatcherProcess(
+            self.database_url, self.tmp_path / f"dispatcher-{len(self.dispatchers)}.log", **env
+        )
         self.dispatchers.append(dispatcher)
-        wait_until(lambda: dispatcher.ready() or dispatcher.process.poll() is not None, 30, interval=0.1,
-                   message="the dispatcher's /readyz")
+        wait_until(
+            lambda: dispatcher.ready() or dispatcher.process.poll() is not None,
+            30,
+            interval=0.1,
+            message="the dispatcher's /readyz",
+        )
         assert dispatcher.process.poll() is None, dispatcher.log_path.read_text()
         return dispatcher
 
@@ -148,8 +182,11 @@ def test_a_receiver_failing_twice_gets_the_event_on_the_third_attempt_and_the_lo
     (delivery,) = gateway.deliveries(event["id"])
     assert (delivery["status"], delivery["attempt_count"]) == ("delivered", 3)
     attempts = delivery["attempts"]
-    assert [(a["attempt"], a["outcome"], a["http_status"]) for a in attempts] == \
-        [(1, "http_error", 503), (2, "http_error", 503), (3, "delivered", 200)]
+    assert [(a["attempt"], a["outcome"], a["http_status"]) for a in attempts] == [
+        (1, "http_error", 503),
+        (2, "http_error", 503),
+        (3, "delivered", 200),
+    ]
     assert attempts[0]["response_body"] == "warming up" and attempts[0]["next_attempt_at"] is not None
     assert attempts[2]["next_attempt_at"] is None and all(a["duration_ms"] >= 0 for a in attempts)
 
@@ -161,12 +198,20 @@ def test_after_the_last_attempt_the_delivery_fails_and_a_resend_delivers_it(gate
         gateway.dispatcher(WEBHOOK_RETRY_SCHEDULE="1s")
         gateway.decide(1)
         (event,) = gateway.events()
-        wait_until(lambda: gateway.deliveries(event["id"])[0]["status"] == "failed", 20, interval=0.2,
-                   message="the delivery to fail after 2 attempts")
+        wait_until(
+            lambda: gateway.deliveries(event["id"])[0]["status"] == "failed",
+            20,
+            interval=0.2,
+            message="the delivery to fail after 2 attempts",
+        )
         answers["status"] = 200
         assert gateway.client.post(f"/v1/events/{event['id']}/resend", auth=gateway.merchant).status_code == 202
-        wait_until(lambda: [d["status"] for d in gateway.deliveries(event["id"])] == ["failed", "delivered"], 20,
-                   interval=0.2, message="the resend to be delivered")
+        wait_until(
+            lambda: [d["status"] for d in gateway.deliveries(event["id"])] == ["failed", "delivered"],
+            20,
+            interval=0.2,
+            message="the resend to be delivered",
+        )
     assert len(receiver.requests) == 3
 
 
@@ -196,8 +241,12 @@ def test_two_dispatchers_on_one_database_deliver_every_event_once(gateway):
         gateway.endpoint(receiver.url)
         replicas = [gateway.dispatcher(WEBHOOK_CONCURRENCY="8"), gateway.dispatcher(WEBHOOK_CONCURRENCY="8")]
         gateway.decide(300)
-        wait_until(lambda: len(receiver.requests) >= 300 and gateway.all_delivered(), 60, interval=0.25,
-                   message="every event delivered")
+        wait_until(
+            lambda: len(receiver.requests) >= 300 and gateway.all_delivered(),
+            60,
+            interval=0.25,
+            message="every event delivered",
+        )
     ids = receiver.event_ids()
     assert len(ids) == len(set(ids)) == 300, "no delivery was sent twice"
     delivered = [replica.metric('gateway_webhooks_attempts_total{outcome="delivered"}') for replica in replicas]
@@ -222,7 +271,7 @@ def test_sigterm_finishes_the_delivery_in_hand_gives_back_the_unsent_ones_and_ex
 
 def test_before_its_migration_the_dispatcher_waits_alive_but_not_ready(tmp_path):
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
-    dispatcher = Dispatcher(url, tmp_path / "dispatcher.log")
+    dispatcher = DispatcherProcess(url, tmp_path / "dispatcher.log")
     try:
         wait_until(lambda: _status(dispatcher, "/healthz") == 200, 30, interval=0.1, message="/healthz")
         assert _status(dispatcher, "/readyz") == 503
@@ -232,7 +281,7 @@ def test_before_its_migration_the_dispatcher_waits_alive_but_not_ready(tmp_path)
         dispatcher.stop()
 
 
-def _status(dispatcher: Dispatcher, path: str) -> int:
+def _status(dispatcher: DispatcherProcess, path: str) -> int:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{dispatcher.metrics_port}{path}", timeout=1) as response:
             return response.status

@@ -1,5 +1,6 @@
 """Webhooks through the whole stack as processes: API -> broker -> processor -> results consumer
 (outbox) -> dispatcher -> a real receiver per merchant."""
+
 from __future__ import annotations
 
 import time
@@ -7,8 +8,8 @@ from datetime import datetime
 
 import pytest
 
-from infra.contracts import TransactionResult
-from infra.kafka import Record, build_acked_producer
+from infra.kernel.contracts import TransactionResult
+from infra.runtime.kafka import Record, build_acked_producer
 
 from gateway_api.domain.webhook_signature import verify
 from tests.e2e.helpers import basic_auth, card, final_transaction, pay
@@ -19,8 +20,9 @@ pytestmark = pytest.mark.slow
 
 
 def endpoint(stack, merchant, url: str) -> dict:
-    status, body, _ = stack.request("POST", "/v1/webhook_endpoints", {"url": url, "enabled_events": ["*"]},
-                                    headers=basic_auth(merchant))
+    status, body, _ = stack.request(
+        "POST", "/v1/webhook_endpoints", {"url": url, "enabled_events": ["*"]}, headers=basic_auth(merchant)
+    )
     assert status == 201, body
     return body
 
@@ -43,8 +45,11 @@ def test_each_merchant_receives_its_own_signed_events_and_a_redelivered_result_m
         secret_b = endpoint(stack, shop_b, receiver_b.url)["secret"]
         a_ids = [accepted(stack, shop_a, "25.00"), accepted(stack, shop_a, "1500.00")]
         b_ids = [accepted(stack, shop_b, "7.00")]
-        wait_until(lambda: len(receiver_a.requests) >= 2 and len(receiver_b.requests) >= 1, 20,
-                   message="both merchants' events delivered")
+        wait_until(
+            lambda: len(receiver_a.requests) >= 2 and len(receiver_b.requests) >= 1,
+            20,
+            message="both merchants' events delivered",
+        )
 
         assert sorted(r.event["data"]["object"]["id"] for r in receiver_a.requests) == sorted(a_ids)
         assert [r.event["data"]["object"]["id"] for r in receiver_b.requests] == b_ids
@@ -60,8 +65,11 @@ def test_each_merchant_receives_its_own_signed_events_and_a_redelivered_result_m
 
         redeliver(stack, shop_a, a_ids)
         marker = accepted(stack, shop_a, "9.99")  # decided after the replays: its event means they were applied
-        wait_until(lambda: any(r.event["data"]["object"]["id"] == marker for r in receiver_a.requests), 20,
-                   message="the marker's event")
+        wait_until(
+            lambda: any(r.event["data"]["object"]["id"] == marker for r in receiver_a.requests),
+            20,
+            message="the marker's event",
+        )
         time.sleep(0.5)
         assert len(events_of(stack, shop_a)) == 3 and len(receiver_a.requests) == 3
         assert len(receiver_b.requests) == 1
@@ -73,8 +81,17 @@ def redeliver(stack, merchant, transaction_ids: list[str]) -> None:
     records = []
     for transaction_id in transaction_ids:
         t = final_transaction(stack, merchant, transaction_id)
-        result = TransactionResult(t["id"], t["status"], t["error_message"], t["account_id"], t["amount"],
-                                   t["card"]["brand"], t["card"]["last4"], t["created_at"], t["processed_at"])
+        result = TransactionResult(
+            t["id"],
+            t["status"],
+            t["error_message"],
+            t["account_id"],
+            t["amount"],
+            t["card"]["brand"],
+            t["card"]["last4"],
+            t["created_at"],
+            t["processed_at"],
+        )
         records += [Record(settings.topics.results, result.to_json(), merchant["id"].encode())] * 2
     build_acked_producer(settings, "redelivery-test").send(records, timeout=10)
 

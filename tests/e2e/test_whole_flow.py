@@ -1,4 +1,5 @@
 """A merchant's whole journey through the real stack: accept, decide, read back (card data: test_card_data.py)."""
+
 from __future__ import annotations
 
 import time
@@ -33,7 +34,9 @@ def merchant(running_stack):
 
 
 @pytest.mark.parametrize("amount, credit_card, status, message", DECISIONS)
-def test_every_accepted_transaction_reaches_its_final_status(running_stack, merchant, amount, credit_card, status, message):
+def test_every_accepted_transaction_reaches_its_final_status(
+    running_stack, merchant, amount, credit_card, status, message
+):
     code, accepted, headers = pay(running_stack, merchant, amount, credit_card)
     assert code == 202, accepted
     assert accepted["status"] == "pending" and headers["Location"].endswith(accepted["id"])
@@ -51,10 +54,16 @@ def test_every_accepted_transaction_reaches_its_final_status(running_stack, merc
         ({"credit_card": card()}, "application/json", (422, "parameter_missing", "amount")),
         ({"amount": "ten", "credit_card": card()}, "application/json", (422, "parameter_invalid", "amount")),
         ({"amount": "10.001", "credit_card": card()}, "application/json", (422, "parameter_invalid", "amount")),
-        ({"amount": "10.00", "credit_card": {"number": "4111111111111111"}}, "application/json",
-         (422, "parameter_missing", "credit_card.cvv")),
-        ({"amount": "10.00", "credit_card": card(month=13)}, "application/json",
-         (422, "parameter_invalid", "credit_card.expiration_month")),
+        (
+            {"amount": "10.00", "credit_card": {"number": "4111111111111111"}},
+            "application/json",
+            (422, "parameter_missing", "credit_card.cvv"),
+        ),
+        (
+            {"amount": "10.00", "credit_card": card(month=13)},
+            "application/json",
+            (422, "parameter_invalid", "credit_card.expiration_month"),
+        ),
         ("amount=10", "application/x-www-form-urlencoded", (415, "unsupported_media_type", None)),
     ],
 )
@@ -77,8 +86,12 @@ def _raw_post(stack, merchant, body, content_type):
     import urllib.request
 
     data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-    request = urllib.request.Request(stack.settings.api_url + "/v1/transactions", data=data, method="POST",
-                                     headers={"Content-Type": content_type, **basic_auth(merchant)})
+    request = urllib.request.Request(
+        stack.settings.api_url + "/v1/transactions",
+        data=data,
+        method="POST",
+        headers={"Content-Type": content_type, **basic_auth(merchant)},
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read()), dict(response.headers)

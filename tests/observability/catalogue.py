@@ -3,6 +3,7 @@
 Dashboards and alerts may only read these (plus Prometheus' own ``up``); the live test checks that
 the running services expose them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,7 +30,8 @@ PROCESS = (
 
 # job name (as in infra/prometheus/prometheus.yml) -> what it exposes
 SERVICES: dict[str, tuple[Metric, ...]] = {
-    "api": _http("gateway_api") + (
+    "api": _http("gateway_api")
+    + (
         Metric("gateway_api_transactions_accepted_total", "counter"),
         Metric("gateway_api_produce_duration_seconds", "histogram"),
         Metric("gateway_api_produce_failures_total", "counter"),
@@ -38,7 +40,8 @@ SERVICES: dict[str, tuple[Metric, ...]] = {
         Metric("gateway_api_rate_limited_total", "counter", ("policy",)),
         Metric("gateway_api_rate_limit_store_failures_total", "counter"),
         Metric("gateway_api_refunds_accepted_total", "counter"),
-    ) + PROCESS,
+    )
+    + PROCESS,
     "processor": (
         Metric("processor_transactions_processed_total", "counter", ("status", "reason")),
         Metric("processor_batch_size", "histogram"),
@@ -50,7 +53,8 @@ SERVICES: dict[str, tuple[Metric, ...]] = {
         Metric("processor_offset_gaps_accepted_total", "counter"),
         Metric("processor_refunds_decided_total", "counter", ("status", "reason")),
         Metric("processor_refunded_amount_total", "counter"),
-    ) + PROCESS,
+    )
+    + PROCESS,
     "results": (
         Metric("gateway_results_applied_total", "counter", ("status",)),
         Metric("gateway_results_batch_duration_seconds", "histogram"),
@@ -66,7 +70,8 @@ SERVICES: dict[str, tuple[Metric, ...]] = {
         Metric("gateway_audit_chain_first_bad_seq", "gauge"),
         Metric("gateway_audit_chain_last_check_timestamp_seconds", "gauge"),
         Metric("gateway_results_refunds_applied_total", "counter", ("status",)),
-    ) + PROCESS,
+    )
+    + PROCESS,
     "webhooks": (
         Metric("gateway_webhooks_attempts_total", "counter", ("outcome",)),
         Metric("gateway_webhooks_deliveries_total", "counter", ("status",)),
@@ -77,14 +82,17 @@ SERVICES: dict[str, tuple[Metric, ...]] = {
         Metric("gateway_webhooks_scheduled_retries", "gauge"),
         Metric("gateway_webhooks_failing_endpoints", "gauge"),
         Metric("gateway_webhooks_longest_failing_endpoint_seconds", "gauge"),
-    ) + PROCESS,
-    "panel": _http("panel") + (
+    )
+    + PROCESS,
+    "panel": _http("panel")
+    + (
         Metric("panel_sse_clients", "gauge"),
         Metric("panel_results_received_total", "counter"),
         Metric("panel_refunds_received_total", "counter"),
         Metric("panel_unusable_messages_total", "counter"),
         Metric("panel_offset_gaps_accepted_total", "counter"),
-    ) + PROCESS,
+    )
+    + PROCESS,
 }
 
 PROMETHEUS_BUILTIN = {"up"}

@@ -1,4 +1,5 @@
 """A real Prometheus scraping the shared running stack every second, for the live observability tests."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,14 @@ from subprocess import Popen
 
 import pytest
 
-from infra.embedded_broker import free_port
-from infra.prometheus_local import prometheus_binary, start_local_prometheus, stop_local_prometheus, wait_until_ready
+from infra.stack.embedded_broker import free_port
+from infra.stack.prometheus_local import (
+    prometheus_binary,
+    start_local_prometheus,
+    stop_local_prometheus,
+    wait_until_ready,
+)
+
 from tests.support import skip_or_fail
 from tests.support.ports import PortTaken, lost_a_port_race, retry_on_port_collision
 

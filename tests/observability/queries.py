@@ -3,6 +3,7 @@
 A tiny PromQL tokenizer is enough here: label matchers ``{...}``, ranges ``[...]`` and strings are
 single tokens, so comparison operators and metric names are never confused with their contents.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,20 @@ _TOKEN = re.compile(
       |(?P<other>.)""",
     re.VERBOSE | re.DOTALL,
 )
-AGGREGATORS = {"sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values",
-               "bottomk", "topk", "quantile"}
+AGGREGATORS = {
+    "sum",
+    "min",
+    "max",
+    "avg",
+    "group",
+    "stddev",
+    "stdvar",
+    "count",
+    "count_values",
+    "bottomk",
+    "topk",
+    "quantile",
+}
 LABEL_LIST_KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right"}
 KEYWORDS = AGGREGATORS | LABEL_LIST_KEYWORDS | {"and", "or", "unless", "bool", "offset", "atan2", "inf", "nan"}
 GRAFANA_VARIABLE = re.compile(r"\$(\{)?(__rate_interval|__interval|__range)(?(1)\})")
@@ -76,7 +89,7 @@ def without_thresholds(expr: str) -> str:
     tokens, out = _tokens(expr), []
     for index, (kind, text) in enumerate(tokens):
         out.append(text)
-        rest = _significant(tokens[index + 1:])
+        rest = _significant(tokens[index + 1 :])
         if kind == "comparison" and not (rest and rest[0][1] == "bool"):
             spaced = index + 1 < len(tokens) and tokens[index + 1][0] == "space"
             out.append(" bool" if spaced else " bool ")
@@ -106,8 +119,11 @@ def panels(dashboard: dict) -> list[dict]:
 
 def dashboard_queries() -> list[Query]:
     return [
-        Query(f"dashboard {board['uid']} / {panel['title']} / {target['refId']}", target["expr"],
-              bool(target.get("instant")))
+        Query(
+            f"dashboard {board['uid']} / {panel['title']} / {target['refId']}",
+            target["expr"],
+            bool(target.get("instant")),
+        )
         for board in load_dashboards()
         for panel in panels(board)
         for target in panel["targets"]

@@ -6,6 +6,7 @@ made a ``bool`` comparison (see queries.without_thresholds), which must return d
 not firing returns nothing as written, and "nothing" would not tell a healthy system from a rule
 reading a metric no service exposes.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -16,8 +17,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from infra.kafka import Record, build_acked_producer
-from infra.prometheus_local import prometheus_binary
+from infra.runtime.kafka import Record, build_acked_producer
+from infra.stack.prometheus_local import prometheus_binary
+
 from tests.e2e.helpers import basic_auth, card, final_transaction, pay
 from tests.observability import catalogue
 from tests.observability.conftest import stack_targets
@@ -59,14 +61,23 @@ def traffic(running_stack, prometheus, webhook_receiver) -> Traffic:
     Prometheus scrapes every target."""
     wait_until(lambda: all_targets_up(prometheus), 20, interval=0.2, message="every target scraped and up")
     merchant = running_stack.create_merchant("Observability shop")
-    status, body, _ = running_stack.request("POST", "/v1/webhook_endpoints",
-                                            {"url": webhook_receiver.url, "enabled_events": ["*"]},
-                                            headers=basic_auth(merchant))
+    status, body, _ = running_stack.request(
+        "POST",
+        "/v1/webhook_endpoints",
+        {"url": webhook_receiver.url, "enabled_events": ["*"]},
+        headers=basic_auth(merchant),
+    )
     assert status == 201, body
-    ids = [accepted(running_stack, merchant, amount, credit_card) for amount, credit_card in (
-        ("10.50", card()), ("99.99", card()), ("5000", card()), ("10.00", card(year=LAST_YEAR)),
-        ("0.50", card()),
-    )]
+    ids = [
+        accepted(running_stack, merchant, amount, credit_card)
+        for amount, credit_card in (
+            ("10.50", card()),
+            ("99.99", card()),
+            ("5000", card()),
+            ("10.00", card(year=LAST_YEAR)),
+            ("0.50", card()),
+        )
+    ]
     replay = {"Idempotency-Key": "observability-replay-1"}
     ids.append(accepted(running_stack, merchant, "12.00", card(), replay))
     pay(running_stack, merchant, "12.00", card(), replay)
@@ -108,8 +119,7 @@ JOBS = ("prometheus", "api", "processor", "results", "panel", "webhooks")
 def all_targets_up(prometheus) -> bool:
     targets = prometheus.targets()
     jobs = {target["labels"]["job"] for target in targets if target["health"] == "up"}
-    return jobs == set(JOBS) and all(
-        target["health"] == "up" for target in targets)
+    return jobs == set(JOBS) and all(target["health"] == "up" for target in targets)
 
 
 def wait_for_data(prometheus, traffic: Traffic, expr: str) -> dict:
@@ -165,10 +175,13 @@ def test_alert_rule_parses_and_its_metrics_have_data(prometheus, traffic, query:
 
 def test_dead_letter_alert_goes_off(prometheus, traffic):
     def dead_letter_alert():
-        return [alert["state"] for alert in prometheus.alerts() if alert["labels"]["alertname"] == "DeadLetterQueueNotEmpty"]
+        return [
+            alert["state"] for alert in prometheus.alerts() if alert["labels"]["alertname"] == "DeadLetterQueueNotEmpty"
+        ]
 
-    assert wait_until(dead_letter_alert, traffic.remaining(), interval=0.25,
-                      message="DeadLetterQueueNotEmpty pending or firing")[0] in {"pending", "firing"}
+    assert wait_until(
+        dead_letter_alert, traffic.remaining(), interval=0.25, message="DeadLetterQueueNotEmpty pending or firing"
+    )[0] in {"pending", "firing"}
 
 
 def test_no_other_alert_goes_off_under_normal_load(prometheus, traffic):

@@ -1,4 +1,5 @@
-"""infra.prometheus_local: the Prometheus `make run` starts next to the stack."""
+"""infra.stack.prometheus_local: the Prometheus `make run` starts next to the stack."""
+
 from __future__ import annotations
 
 import logging
@@ -6,7 +7,8 @@ import urllib.request
 
 import pytest
 
-from infra import prometheus_local
+from infra.stack import prometheus_local
+
 from tests.observability.conftest import PrometheusApi, started_prometheus
 from tests.observability.queries import alert_rules
 from tests.support import skip_or_fail, wait_until
@@ -15,7 +17,7 @@ from tests.support.ports import refusing_port
 
 def test_without_prometheus_it_says_how_to_install_it(monkeypatch, tmp_path, caplog):
     monkeypatch.setattr(prometheus_local, "prometheus_binary", lambda name="prometheus": None)
-    with caplog.at_level(logging.WARNING, logger="infra.prometheus_local"):
+    with caplog.at_level(logging.WARNING, logger="infra.stack.prometheus_local"):
         assert prometheus_local.start_local_prometheus({"api": ["127.0.0.1:1"]}, 9090, tmp_path) is None
     assert "apt-get install prometheus" in caplog.text
     assert not (tmp_path / "prometheus.yml").exists()
@@ -31,7 +33,9 @@ def test_starts_scrapes_loads_the_alerts_and_stops(tmp_path):
             api = PrometheusApi(port)
             health = lambda: {t["labels"]["job"]: t["health"] for t in api.targets() if t["health"] != "unknown"}
             assert wait_until(lambda: len(health()) == 2 and health(), 10, message="both targets scraped") == {
-                "prometheus": "up", "api": "down"}
+                "prometheus": "up",
+                "api": "down",
+            }
             loaded = {rule["name"] for group in api.get("/api/v1/rules")["data"]["groups"] for rule in group["rules"]}
             assert loaded == {rule["alert"] for rule in alert_rules()}
             with urllib.request.urlopen(prometheus_local.targets_page(port), timeout=5) as page:

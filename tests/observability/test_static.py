@@ -1,4 +1,5 @@
 """Prometheus config, alert rules and Grafana dashboards checked without a running stack."""
+
 from __future__ import annotations
 
 import subprocess
@@ -6,7 +7,8 @@ import subprocess
 import pytest
 import yaml
 
-from infra.prometheus_local import prometheus_binary, write_config
+from infra.stack.prometheus_local import prometheus_binary, write_config
+
 from tests.observability import catalogue
 from tests.observability.queries import (
     ALERT_TESTS,
@@ -26,9 +28,16 @@ from tests.support import skip_or_fail
 
 DATASOURCES = ROOT / "grafana" / "provisioning" / "datasources" / "prometheus.yml"
 PROVIDERS = ROOT / "grafana" / "provisioning" / "dashboards" / "dashboards.yml"
-REQUIRED_ALERTS = {"GatewayApiHigh5xxRate", "TransactionRejectionRateSpike", "ProcessorConsumerLagGrowing",
-                   "ResultsConsumerLagGrowing", "NoTransactionDecisions", "DeadLetterQueueNotEmpty",
-                   "WebhookEndpointFailing", "WebhookBacklogGrowing"}
+REQUIRED_ALERTS = {
+    "GatewayApiHigh5xxRate",
+    "TransactionRejectionRateSpike",
+    "ProcessorConsumerLagGrowing",
+    "ResultsConsumerLagGrowing",
+    "NoTransactionDecisions",
+    "DeadLetterQueueNotEmpty",
+    "WebhookEndpointFailing",
+    "WebhookBacklogGrowing",
+}
 
 
 def promtool(*args: str) -> subprocess.CompletedProcess:
@@ -52,8 +61,13 @@ def test_compose_scrape_config_is_valid():
 
 @pytest.mark.prometheus
 def test_local_scrape_config_is_valid_and_has_the_compose_jobs(tmp_path):
-    targets = {"api": ["127.0.0.1:1"], "processor": ["127.0.0.1:2", "127.0.0.1:3"],
-               "results": ["127.0.0.1:4"], "panel": ["127.0.0.1:5"], "webhooks": ["127.0.0.1:6"]}
+    targets = {
+        "api": ["127.0.0.1:1"],
+        "processor": ["127.0.0.1:2", "127.0.0.1:3"],
+        "results": ["127.0.0.1:4"],
+        "panel": ["127.0.0.1:5"],
+        "webhooks": ["127.0.0.1:6"],
+    }
     config = write_config(targets, 9999, tmp_path)
     promtool("check", "config", str(config))
     jobs = lambda path: {job["job_name"] for job in yaml.safe_load(path.read_text())["scrape_configs"]}
@@ -73,8 +87,10 @@ def test_alert_rules_pass_their_unit_tests():
 @pytest.mark.prometheus
 def test_alert_rules_without_thresholds_are_valid_promql(tmp_path):
     # The live test evaluates these forms; a tokenizer mistake must show up here first.
-    rules = [{"record": f"check:{index}", "expr": without_thresholds(query.expr)}
-             for index, query in enumerate(alert_queries())]
+    rules = [
+        {"record": f"check:{index}", "expr": without_thresholds(query.expr)}
+        for index, query in enumerate(alert_queries())
+    ]
     path = tmp_path / "bool_rules.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "bool", "rules": rules}]}))
     promtool("check", "rules", str(path))
@@ -102,7 +118,8 @@ def test_dashboard_is_valid_grafana_json(path):
     assert isinstance(board["schemaVersion"], int) and board["schemaVersion"] >= 36
     assert board["title"] and board["panels"]
     ids = [panel["id"] for panel in board["panels"]] + [
-        nested["id"] for row in board["panels"] for nested in row.get("panels", [])]
+        nested["id"] for row in board["panels"] for nested in row.get("panels", [])
+    ]
     assert len(ids) == len(set(ids))
     for panel in panels(board):
         assert panel["datasource"] == {"type": "prometheus", "uid": datasource_uid()}, panel["title"]
@@ -116,10 +133,23 @@ def test_dashboard_is_valid_grafana_json(path):
 
 def test_dashboards_cover_the_issue():
     titles = {panel["title"] for board in load_dashboards() for panel in panels(board)}
-    assert {"Throughput", "Approval rate", "Rejections by reason", "End-to-end latency", "API error rate",
-            "Consumer lag", "CPU", "Resident memory", "Dead letters (time range)", "Webhook deliveries",
-            "Webhooks: attempts by outcome", "Webhooks: attempt duration", "Webhooks: backlog",
-            "Webhooks: oldest due delivery", "Webhooks: failing endpoints"} <= titles
+    assert {
+        "Throughput",
+        "Approval rate",
+        "Rejections by reason",
+        "End-to-end latency",
+        "API error rate",
+        "Consumer lag",
+        "CPU",
+        "Resident memory",
+        "Dead letters (time range)",
+        "Webhook deliveries",
+        "Webhooks: attempts by outcome",
+        "Webhooks: attempt duration",
+        "Webhooks: backlog",
+        "Webhooks: oldest due delivery",
+        "Webhooks: failing endpoints",
+    } <= titles
     assert {board["uid"] for board in load_dashboards()} == {"gateway-overview", "service-health"}
 
 
@@ -148,8 +178,11 @@ def test_the_backup_alerts_fire_on_kube_state_metrics_series_of_a_failed_or_miss
 
 
 def test_the_backup_alerts_watch_the_backup_cronjob_of_the_manifests():
-    (cronjob,) = [doc for doc in yaml.safe_load_all((ROOT / "k8s" / "base" / "mysql" / "backup.yaml").read_text())
-                  if doc and doc["kind"] == "CronJob"]
+    (cronjob,) = [
+        doc
+        for doc in yaml.safe_load_all((ROOT / "k8s" / "base" / "mysql" / "backup.yaml").read_text())
+        if doc and doc["kind"] == "CronJob"
+    ]
     rules = [rule for group in yaml.safe_load(BACKUP_ALERTS.read_text())["groups"] for rule in group["rules"]]
     name = cronjob["metadata"]["name"]
     assert all(name in rule["expr"] for rule in rules) and len(rules) == 2

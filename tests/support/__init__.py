@@ -1,4 +1,5 @@
 """Helpers shared by the test suites: external-dependency policy, free ports, waiting."""
+
 from __future__ import annotations
 
 import os

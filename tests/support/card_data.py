@@ -7,6 +7,7 @@ whatever else ran before, and it reaches every path a card can take: accepted in
 the API takes (spaced, dashed, double-spaced), refused with every error the API answers, and
 written straight to `transactions` as messages only the dead-letter queue takes.
 """
+
 from __future__ import annotations
 
 import base64
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from infra.kafka import KafkaSettings, Record, build_acked_producer
+from infra.runtime.kafka import KafkaSettings, Record, build_acked_producer
 
 # A separator run between two digits, as people type numbers: "4012 8888", "4012-8888", "4012 - 8888".
 _SEPARATORS = re.compile(r"(?<=\d)[ \t\-]+(?=\d)")
@@ -28,8 +29,10 @@ _LINE_NUMBERS = re.compile(r"\bline \d+")
 # (a transaction id with "-5273-" in it, ~1 in 65,000 ids) and a sealed card's base64 ("Q+947/...",
 # a few in 10,000 ciphertexts). A bench run on the shared stack makes thousands of both. And pytest's
 # temporary folder in a logged database URL (pytest-of-root/pytest-582: one more per run on a machine).
-_OPAQUE = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|(?<=\"ct\": \")[A-Za-z0-9+/=]+"
-                     r"|pytest-of-[^/\s]+/pytest-\d+")
+_OPAQUE = re.compile(
+    r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|(?<=\"ct\": \")[A-Za-z0-9+/=]+"
+    r"|pytest-of-[^/\s]+/pytest-\d+"
+)
 _DIGITS = re.compile(r"\d")
 
 
@@ -61,22 +64,22 @@ class CardDataScanner:
         text = _OPAQUE.sub("#", _LINE_NUMBERS.sub("line #", text))
         for match in _TOKENS.finditer(text):
             if match.group(0) in self.cvvs:
-                context = _DIGITS.sub("#", text[max(match.start() - 60, 0):match.start()])
+                context = _DIGITS.sub("#", text[max(match.start() - 60, 0) : match.start()])
                 found.append(f"{where}: CVV {'*' * len(match.group(0))} (sent with a card) after {context!r}")
         return found
 
 
 # Numbers (not used by any other test that reaches a running service) in the formats the API accepts.
 ACCEPTED = [
-    ("10.00", "4012888888881881", "947"),             # visa, plain
-    ("11.00", "5105 1051 0510 5100", "862"),          # mastercard, spaced
-    ("12.00", "3714-496353-98431", "5273"),           # amex, dashed, 4-digit CVV
-    ("13.00", "6011  0009  9013  9424", "318"),       # discover, double spaces
-    ("14.00", "3566 - 0020 - 2036 - 0505", "604"),    # jcb, spaced dashes
-    ("15.00", "6362 9700 0045 7013", "729"),          # elo
-    ("16.00", "6062-8267-8627-6634", "835"),          # hipercard
-    ("17.00", "4012888888881882", "461"),             # fails the Luhn check: rejected, still card data
-    ("5000", "5200828282828210", "593"),              # over the limit: rejected
+    ("10.00", "4012888888881881", "947"),  # visa, plain
+    ("11.00", "5105 1051 0510 5100", "862"),  # mastercard, spaced
+    ("12.00", "3714-496353-98431", "5273"),  # amex, dashed, 4-digit CVV
+    ("13.00", "6011  0009  9013  9424", "318"),  # discover, double spaces
+    ("14.00", "3566 - 0020 - 2036 - 0505", "604"),  # jcb, spaced dashes
+    ("15.00", "6362 9700 0045 7013", "729"),  # elo
+    ("16.00", "6062-8267-8627-6634", "835"),  # hipercard
+    ("17.00", "4012888888881882", "461"),  # fails the Luhn check: rejected, still card data
+    ("5000", "5200828282828210", "593"),  # over the limit: rejected
 ]
 
 
@@ -136,16 +139,27 @@ class CardTraffic:
         self.accepted_ids.append(self._expect(202, {"amount": "10.00", "credit_card": card(n, "235")}, key=key)["id"])
         self._expect(409, {"amount": "11.00", "credit_card": card(n, "236")}, key=key)  # same key, another body
 
-    def _expect(self, status: int, body, send_as=lambda text: text, content_type: str = "application/json",
-                auth=None, path: str = "/v1/transactions", method: str = "POST", key: str | None = None) -> dict:
+    def _expect(
+        self,
+        status: int,
+        body,
+        send_as=lambda text: text,
+        content_type: str = "application/json",
+        auth=None,
+        path: str = "/v1/transactions",
+        method: str = "POST",
+        key: str | None = None,
+    ) -> dict:
         for item in body if isinstance(body, list) else [body]:
-            self.scanner.sent(str(item["credit_card"]["number"]), str(item["credit_card"]["cvv"]),
-                              item["credit_card"].get("name"))
+            self.scanner.sent(
+                str(item["credit_card"]["number"]), str(item["credit_card"]["cvv"]), item["credit_card"].get("name")
+            )
         headers = {"Content-Type": content_type, "Authorization": self._authorization(auth)}
         if key is not None:
             headers["Idempotency-Key"] = key
-        response = requests.request(method, self.url + path, data=send_as(json.dumps(body)).encode(),
-                                    headers=headers, timeout=30)
+        response = requests.request(
+            method, self.url + path, data=send_as(json.dumps(body)).encode(), headers=headers, timeout=30
+        )
         self.answers.append(Answer(response.status_code, response.text))
         assert response.status_code == status, (status, response.status_code, response.text[:300])
         return response.json()
@@ -162,15 +176,34 @@ class CardTraffic:
 DEAD_LETTER_MARK = "card-data-scan"
 DEAD_LETTER_KEY = b"card-data-scan"
 DEAD_LETTERS = [
-    ("4012 8888 8888 1881", "241", b'{"note": "card-data-scan", "amount": "10.00", '
-                                   b'"credit_card_number": "4012 8888 8888 1881", "credit_card_cvv": "241"}'),  # no id
-    ("5105-1051-0510-5100", "242", json.dumps({"id": "x" * 101, "note": DEAD_LETTER_MARK,
-                                               "credit_card_number": "5105-1051-0510-5100",
-                                               "credit_card_cvv": 242}).encode()),
-    ("3714 496353 98431", "2437", b'{"id": "card-data-scan cut short", '
-                                  b'"credit_card_number": "3714 496353 98431", "credit_card_cvv": "2437'),  # not JSON
-    ("6011  0009  9013  9424", "244", b'{"id": "card-data-scan double spaced", '
-                                      b'"credit_card_number": "6011  0009  9013  9424", "cvv": "244"'),  # not JSON
+    (
+        "4012 8888 8888 1881",
+        "241",
+        b'{"note": "card-data-scan", "amount": "10.00", '
+        b'"credit_card_number": "4012 8888 8888 1881", "credit_card_cvv": "241"}',
+    ),  # no id
+    (
+        "5105-1051-0510-5100",
+        "242",
+        json.dumps(
+            {
+                "id": "x" * 101,
+                "note": DEAD_LETTER_MARK,
+                "credit_card_number": "5105-1051-0510-5100",
+                "credit_card_cvv": 242,
+            }
+        ).encode(),
+    ),
+    (
+        "3714 496353 98431",
+        "2437",
+        b'{"id": "card-data-scan cut short", "credit_card_number": "3714 496353 98431", "credit_card_cvv": "2437',
+    ),  # not JSON
+    (
+        "6011  0009  9013  9424",
+        "244",
+        b'{"id": "card-data-scan double spaced", "credit_card_number": "6011  0009  9013  9424", "cvv": "244"',
+    ),  # not JSON
 ]
 
 

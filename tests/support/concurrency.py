@@ -3,6 +3,7 @@
 A "concurrent" test whose calls ran one after another proves nothing about concurrency, so the
 tests assert on :func:`most_in_flight`, computed from when each call entered and left.
 """
+
 from __future__ import annotations
 
 import threading

@@ -1,4 +1,5 @@
 """A WSGI app on a real port (werkzeug's threaded server), for tests that need real HTTP between processes' parts."""
+
 from __future__ import annotations
 
 import contextlib

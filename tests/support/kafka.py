@@ -1,4 +1,5 @@
 """Looking into the broker the way an auditor would: every record of a topic, a group's committed offsets."""
+
 from __future__ import annotations
 
 import time
@@ -6,7 +7,7 @@ import uuid
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, TopicPartition
 
-from infra.kafka import KafkaSettings, consumer_config
+from infra.runtime.kafka import KafkaSettings, consumer_config
 
 
 def read_messages(kafka_settings: KafkaSettings, topic: str, timeout: float = 10) -> list[Message]:
@@ -15,7 +16,9 @@ def read_messages(kafka_settings: KafkaSettings, topic: str, timeout: float = 10
     Reads until every partition reports its end: Tansu's ListOffsets answers a wrong high watermark
     for partitions written in multi-record batches, its fetch responses do not.
     """
-    config = consumer_config(kafka_settings, "test-reader", f"reader-{uuid.uuid4().hex}", **{"enable.partition.eof": True})
+    config = consumer_config(
+        kafka_settings, "test-reader", f"reader-{uuid.uuid4().hex}", **{"enable.partition.eof": True}
+    )
     consumer = Consumer(config)
     try:
         partitions = consumer.list_topics(topic, timeout=timeout).topics[topic].partitions
@@ -51,6 +54,9 @@ def committed_offsets(kafka_settings: KafkaSettings, group: str, topic: str) -> 
 def values_at(kafka_settings: KafkaSettings, positions: list[tuple[str, int, int]]) -> list[bytes]:
     """The values of the records at ``(topic, partition, offset)`` positions."""
     wanted = {(topic, partition, offset) for topic, partition, offset in positions}
-    by_position = {(m.topic(), m.partition(), m.offset()): m.value()
-                   for topic in {t for t, _, _ in wanted} for m in read_messages(kafka_settings, topic)}
+    by_position = {
+        (m.topic(), m.partition(), m.offset()): m.value()
+        for topic in {t for t, _, _ in wanted}
+        for m in read_messages(kafka_settings, topic)
+    }
     return [by_position[position] for position in wanted]

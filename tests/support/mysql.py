@@ -1,4 +1,5 @@
 """Throwaway databases on the MariaDB/MySQL server, so that runs never collide."""
+
 from __future__ import annotations
 
 import uuid

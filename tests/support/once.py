@@ -1,4 +1,5 @@
 """One pytest worker at a time: fetching a tool into the virtualenv's cache while another worker reads it."""
+
 from __future__ import annotations
 
 import fcntl

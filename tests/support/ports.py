@@ -6,6 +6,7 @@ either the test binds the port itself and keeps it (a listening socket handed to
 number (Tansu, Prometheus, the consumers' /metrics), the test starts them again on fresh ports when
 their output says they lost that race.
 """
+
 from __future__ import annotations
 
 import contextlib

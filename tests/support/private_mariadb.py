@@ -1,5 +1,6 @@
 """A MariaDB server of the test's own, with binlogs (the machine's shared one runs without): a temp
 datadir, its own port and socket, stopped at the end. Needs mariadbd and mariadb-install-db."""
+
 from __future__ import annotations
 
 import contextlib
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pymysql
 
-from infra.embedded_broker import free_port
+from infra.stack.embedded_broker import free_port
 
 
 @dataclass(frozen=True)
@@ -37,16 +38,29 @@ class PrivateServer:
 
 
 def tools_missing() -> list[str]:
-    return [tool for tool in ("mariadbd", "mariadb-install-db", "mariadb-binlog", "mariadb", "mariadb-dump")
-            if shutil.which(tool) is None and not Path("/usr/sbin", tool).exists()]
+    return [
+        tool
+        for tool in ("mariadbd", "mariadb-install-db", "mariadb-binlog", "mariadb", "mariadb-dump")
+        if shutil.which(tool) is None and not Path("/usr/sbin", tool).exists()
+    ]
 
 
 @contextlib.contextmanager
 def private_server(root: Path) -> Iterator[PrivateServer]:
     datadir, user = root / "data", getpass.getuser()
-    subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={datadir}", f"--user={user}",
-                    "--auth-root-authentication-method=normal", "--skip-test-db"],
-                   check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        [
+            "mariadb-install-db",
+            "--no-defaults",
+            f"--datadir={datadir}",
+            f"--user={user}",
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     port = free_port()
     with open(root / "mariadb.err", "wb") as errors:  # the child keeps its own copy of the descriptor
         server = _start(datadir, root, port, user, errors)
@@ -63,12 +77,25 @@ def private_server(root: Path) -> Iterator[PrivateServer]:
 
 
 def _start(datadir: Path, root: Path, port: int, user: str, errors) -> subprocess.Popen:
-    return subprocess.Popen([shutil.which("mariadbd") or "/usr/sbin/mariadbd", "--no-defaults",
-                               f"--datadir={datadir}", f"--socket={root / 'mariadb.sock'}", f"--port={port}",
-                               "--bind-address=127.0.0.1", f"--pid-file={root / 'mariadb.pid'}", f"--user={user}",
-                               "--log-bin=binlog", "--binlog-format=ROW", "--server-id=1", "--skip-name-resolve",
-                               "--innodb-buffer-pool-size=32M"],
-                              stdout=subprocess.DEVNULL, stderr=errors)
+    return subprocess.Popen(
+        [
+            shutil.which("mariadbd") or "/usr/sbin/mariadbd",
+            "--no-defaults",
+            f"--datadir={datadir}",
+            f"--socket={root / 'mariadb.sock'}",
+            f"--port={port}",
+            "--bind-address=127.0.0.1",
+            f"--pid-file={root / 'mariadb.pid'}",
+            f"--user={user}",
+            "--log-bin=binlog",
+            "--binlog-format=ROW",
+            "--server-id=1",
+            "--skip-name-resolve",
+            "--innodb-buffer-pool-size=32M",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=errors,
+    )
 
 
 def _wait_until_up(port: int, server: subprocess.Popen, root: Path) -> None:

@@ -1,5 +1,6 @@
 """A real HTTP receiver for webhook tests: a threaded http.server on 127.0.0.1 that keeps every
 request it gets and answers as the test tells it to (status, delay, body)."""
+
 from __future__ import annotations
 
 import json

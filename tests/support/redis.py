@@ -2,6 +2,7 @@
 
 Tests never flush it: each keeps its keys under a prefix of its own (a uuid). Without a Redis the
 tests skip, except under GATEWAY_TEST_STRICT=1 (CI, where .ci/run starts one), where they fail."""
+
 from __future__ import annotations
 
 import os

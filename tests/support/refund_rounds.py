@@ -8,6 +8,7 @@ Rounds run back to back on a few runners while a timer SIGKILLs and restarts the
 results consumer. ``check`` then proves, for every round: sum(succeeded) <= approved, every refund
 final, none applied twice, and the ledger's amount_refunded equal to the processor's sum.
 """
+
 from __future__ import annotations
 
 import json
@@ -46,8 +47,9 @@ class Tally:
 
 
 class RoundRunner(threading.Thread):
-    def __init__(self, api_url: str, auth: dict, tally: Tally, stop: threading.Event, seed: int,
-                 max_rounds: int | None = None):
+    def __init__(
+        self, api_url: str, auth: dict, tally: Tally, stop: threading.Event, seed: int, max_rounds: int | None = None
+    ):
         super().__init__(daemon=True)
         self._url, self._auth, self._tally, self._halt = api_url, auth, tally, stop
         self._random = random.Random(seed)
@@ -78,8 +80,9 @@ class RoundRunner(threading.Thread):
             return None
         one = Round(transaction_id, cents)
         count = self._random.randint(5, MAX_REFUNDS_PER_ROUND)
-        asks = [None if self._random.random() < 0.15 else self._random.randint(1, max(1, cents // 3))
-                for _ in range(count)]
+        asks = [
+            None if self._random.random() < 0.15 else self._random.randint(1, max(1, cents // 3)) for _ in range(count)
+        ]
         keyed = [self._random.random() < 0.5 for _ in range(count)]
         barrier = threading.Barrier(count)
         answers = list(self._pool.map(lambda i: self._refund(transaction_id, asks[i], keyed[i], barrier), range(count)))
@@ -144,8 +147,13 @@ class RoundRunner(threading.Thread):
 
 
 def _card() -> dict:
-    return {"number": "4111111111111111", "name": "Ada Lovelace", "expiration_month": 12,
-            "expiration_year": time.gmtime().tm_year + 2, "cvv": "731"}
+    return {
+        "number": "4111111111111111",
+        "name": "Ada Lovelace",
+        "expiration_month": 12,
+        "expiration_year": time.gmtime().tm_year + 2,
+        "cvv": "731",
+    }
 
 
 class Killer(threading.Thread):
@@ -186,7 +194,8 @@ def wait_for_final(ledger_url: str, timeout: float) -> int:
         while True:
             with engine.connect() as connection:
                 pending = connection.exec_driver_sql(
-                    "SELECT COUNT(*) FROM gateway_refunds WHERE status = 'pending'").scalar()
+                    "SELECT COUNT(*) FROM gateway_refunds WHERE status = 'pending'"
+                ).scalar()
             if pending == 0 or time.monotonic() > deadline:
                 return pending
             time.sleep(0.5)
@@ -218,7 +227,9 @@ def check(tally: Tally, ledger_url: str, processor_url: str) -> Verdict:
         if processor_sum > one.approved_cents or balances.get(one.transaction_id, 0) > one.approved_cents:
             over += 1
         if balances.get(one.transaction_id, 0) != processor_sum:
-            problems.append(f"{one.transaction_id}: the balance is not the sum of the succeeded refunds (applied twice?)")
+            problems.append(
+                f"{one.transaction_id}: the balance is not the sum of the succeeded refunds (applied twice?)"
+            )
         if amount_refunded.get(one.transaction_id, 0) != processor_sum:
             problems.append(f"{one.transaction_id}: amount_refunded differs from the processor's sum")
     final_ids = {rid for rid, row in ledger_rows.items() if row[1] != "pending"}
@@ -231,10 +242,15 @@ def _ledger(url: str):
     engine = sqlalchemy.create_engine(url)
     try:
         with engine.connect() as connection:
-            rows = {r[0]: (r[1], r[2], r[3]) for r in connection.exec_driver_sql(
-                "SELECT id, transaction_id, status, amount_cents FROM gateway_refunds")}
+            rows = {
+                r[0]: (r[1], r[2], r[3])
+                for r in connection.exec_driver_sql(
+                    "SELECT id, transaction_id, status, amount_cents FROM gateway_refunds"
+                )
+            }
             events = connection.exec_driver_sql(
-                "SELECT payload FROM gateway_events WHERE type IN ('refund.succeeded', 'refund.failed')").all()
+                "SELECT payload FROM gateway_events WHERE type IN ('refund.succeeded', 'refund.failed')"
+            ).all()
     finally:
         engine.dispose()
     refunded: dict[str, int] = defaultdict(int)
@@ -248,10 +264,13 @@ def _processor(url: str):
     engine = sqlalchemy.create_engine(url)
     try:
         with engine.connect() as connection:
-            rows = {r[0]: (r[1], r[2], r[3]) for r in connection.exec_driver_sql(
-                "SELECT id, transaction_id, status, amount_cents FROM refunds")}
-            balances = dict(connection.exec_driver_sql(
-                "SELECT transaction_id, refunded_cents FROM refund_balances").all())
+            rows = {
+                r[0]: (r[1], r[2], r[3])
+                for r in connection.exec_driver_sql("SELECT id, transaction_id, status, amount_cents FROM refunds")
+            }
+            balances = dict(
+                connection.exec_driver_sql("SELECT transaction_id, refunded_cents FROM refund_balances").all()
+            )
     finally:
         engine.dispose()
     return rows, balances

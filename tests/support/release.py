@@ -1,4 +1,5 @@
 """Run one release's code (a checkout of any commit) against a database, as its pod would."""
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,7 @@ import json, sys, threading
 from gateway_api import create_app
 from gateway_api.migrations import SCRIPT_LOCATION, VERSION_TABLE
 from gateway_api.settings import Settings
-from infra.db import wait_for_schema
+from infra.runtime.db import wait_for_schema
 from tests.integration.gateway_api.support import create_merchant, transaction_body
 
 app = create_app(Settings.from_env())
@@ -34,8 +35,14 @@ print(json.dumps(seen))
 
 
 def run_pod(code: Path, env: dict, wait: float = 2.0) -> dict:
-    answer = subprocess.run([sys.executable, "-c", POD, str(wait)], cwd=code, env=env | {"PYTHONPATH": str(code)},
-                            capture_output=True, text=True, timeout=120)
+    answer = subprocess.run(
+        [sys.executable, "-c", POD, str(wait)],
+        cwd=code,
+        env=env | {"PYTHONPATH": str(code)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert answer.returncode == 0, answer.stderr[-3000:]
     seen = json.loads(answer.stdout.strip().splitlines()[-1])
     assert seen["code"].startswith(str(code)), seen["code"]
@@ -43,8 +50,14 @@ def run_pod(code: Path, env: dict, wait: float = 2.0) -> dict:
 
 
 def migrate_with(code: Path, env: dict) -> None:
-    answer = subprocess.run([sys.executable, "-m", "gateway_api", "migrate"], cwd=code,
-                            env=env | {"PYTHONPATH": str(code)}, capture_output=True, text=True, timeout=120)
+    answer = subprocess.run(
+        [sys.executable, "-m", "gateway_api", "migrate"],
+        cwd=code,
+        env=env | {"PYTHONPATH": str(code)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert answer.returncode == 0, answer.stderr[-3000:]
 
 
@@ -52,8 +65,9 @@ def commit_before_newest_migration(root: Path, newest: Path) -> str | None:
     """The commit before the one that brought ``newest`` to this branch (None outside a git checkout or in
     a shallow one). First-parent history: when a branch's migration is merged, the previous release is the
     main line before that merge, not the branch's own older base."""
-    added = _git(root, "log", "--first-parent", "--diff-filter=A", "--format=%H", "-1", "--",
-                 str(newest.relative_to(root)))
+    added = _git(
+        root, "log", "--first-parent", "--diff-filter=A", "--format=%H", "-1", "--", str(newest.relative_to(root))
+    )
     if not added:
         return None
     parent = _git(root, "rev-parse", "--verify", "--quiet", f"{added}^")

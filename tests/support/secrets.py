@@ -1,4 +1,5 @@
 """Strong, random secrets for tests that start real processes or read settings from an environment."""
+
 from __future__ import annotations
 
 import base64

@@ -1,13 +1,14 @@
 """The whole stack for tests: real processes on free ports, data and logs in a temp folder."""
+
 from __future__ import annotations
 
 import uuid
 from pathlib import Path
 
-from infra.embedded_broker import free_port
 from infra.stack import Stack, StackSettings
-from tests.support.ports import PortTaken, lost_a_port_race, retry_on_port_collision
+from infra.stack.embedded_broker import free_port
 
+from tests.support.ports import PortTaken, lost_a_port_race, retry_on_port_collision
 
 # The documented per-account override (docs/operations.md, Rate limits) of the benchmarks' and soaks' merchants:
 # they measure the gateway, not its rate limiter.

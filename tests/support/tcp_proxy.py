@@ -1,4 +1,5 @@
 """A TCP proxy in front of a real server, to take it away and give it back (a database outage)."""
+
 from __future__ import annotations
 
 import socket

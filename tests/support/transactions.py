@@ -1,4 +1,5 @@
 """Mixed `transactions` messages with known expected outcomes, and a reader of the result topics."""
+
 from __future__ import annotations
 
 import json
@@ -8,9 +9,9 @@ from datetime import datetime, timezone
 
 from confluent_kafka import Consumer
 
-from infra.card_cipher import CardCipher, CardDataKeys, bound_amount
-from infra.contracts import PLAINTEXT_CARD_FIELDS
-from infra.kafka import KafkaSettings, Record, build_acked_producer, consumer_config
+from infra.kernel.contracts import PLAINTEXT_CARD_FIELDS
+from infra.runtime.card_cipher import CardCipher, CardDataKeys, bound_amount
+from infra.runtime.kafka import KafkaSettings, Record, build_acked_producer, consumer_config
 
 # The card-data keys of a test session: random, so strong, and given to every processor a test starts.
 TEST_CARD_KEYS = CardDataKeys.generate("test-1")
@@ -18,8 +19,11 @@ TEST_CIPHER = CardCipher(TEST_CARD_KEYS)
 
 YEAR = datetime.now(timezone.utc).year
 GOOD = {
-    "credit_card_number": "4111111111111111", "credit_card_name": "Ada Lovelace",
-    "credit_card_expiration_month": 12, "credit_card_expiration_year": YEAR + 3, "credit_card_cvv": "123",
+    "credit_card_number": "4111111111111111",
+    "credit_card_name": "Ada Lovelace",
+    "credit_card_expiration_month": 12,
+    "credit_card_expiration_year": YEAR + 3,
+    "credit_card_cvv": "123",
     "amount": "10.00",
 }
 # (changes to a good transaction, expected error_message); "" means approved.
@@ -40,16 +44,23 @@ CASES = (
 def mixed_transaction(index: int, run: str = "") -> tuple[dict, str]:
     """The index-th message of a mixed stream and its expected error_message."""
     changes, expected = CASES[index % len(CASES)]
-    message = GOOD | changes | {
-        "id": f"{run}tx-{index}", "account_id": f"acct-{index % 7}",
-        "created_at": datetime.now(timezone.utc).isoformat(),
-    }
+    message = (
+        GOOD
+        | changes
+        | {
+            "id": f"{run}tx-{index}",
+            "account_id": f"acct-{index % 7}",
+            "created_at": datetime.now(timezone.utc).isoformat(),
+        }
+    )
     return message, expected
 
 
 def encrypted(message: dict, cipher: CardCipher = TEST_CIPHER) -> dict:
     """``message`` in today's contract: its clear card fields sealed into ``card``, as the API does."""
-    clear = _without_cvv_value({name: message[field] for name, field in PLAINTEXT_CARD_FIELDS.items() if field in message})
+    clear = _without_cvv_value(
+        {name: message[field] for name, field in PLAINTEXT_CARD_FIELDS.items() if field in message}
+    )
     rest = {key: value for key, value in message.items() if key not in PLAINTEXT_CARD_FIELDS.values()}
     # Bound to the id and account id as the processor reads them (trimmed, at most 100 characters).
     transaction_id, account_id = str(message["id"]).strip(), str(message.get("account_id") or "")[:100]

@@ -1,5 +1,6 @@
 """`make docs` inside the suite: the site builds with warnings as errors, renders the API's OpenAPI
 document, and needs nothing from the network (no CDN, no web fonts, no diagram script)."""
+
 import importlib.util
 import os
 import re
@@ -18,8 +19,14 @@ EXTERNAL_ASSET = re.compile(r'<(?:script|link)\b[^>]*\b(?:src|href)="(?:[a-z]+:)
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("site")
-    done = subprocess.run([str(BIN / "mkdocs"), "build", "--strict", "--site-dir", str(folder)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=240, env=os.environ | {"NO_MKDOCS_2_WARNING": "1"})
+    done = subprocess.run(
+        [str(BIN / "mkdocs"), "build", "--strict", "--site-dir", str(folder)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=os.environ | {"NO_MKDOCS_2_WARNING": "1"},
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return folder
 
@@ -40,7 +47,11 @@ def test_the_api_reference_renders_every_operation_of_the_openapi_document(site)
     hook = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hook)
     document = hook.openapi_document()
-    ids = [operation["operationId"] for item in document["paths"].values()
-           for method, operation in item.items() if method in hook.METHODS]
+    ids = [
+        operation["operationId"]
+        for item in document["paths"].values()
+        for method, operation in item.items()
+        if method in hook.METHODS
+    ]
     page = (site / "api" / "index.html").read_text()
     assert "createTransaction" in ids and [name for name in ids if f'id="{name.lower()}"' not in page] == []

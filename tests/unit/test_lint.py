@@ -3,6 +3,7 @@
 The rules, the contracts and the type checker's settings live in pyproject.toml (``[tool.ruff]``,
 ``[tool.importlinter]``, ``[tool.mypy]``); mypy's known errors in mypy-baseline.txt.
 """
+
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,12 @@ def run(*command: str) -> subprocess.CompletedProcess:
 
 def test_ruff_finds_nothing():
     done = run(str(BIN / "ruff"), "check", "--no-cache", ".")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_code_is_as_ruff_format_writes_it():
+    """One layout for every file (`ruff format .` applies it); import order is ruff check's `I` rule."""
+    done = run(str(BIN / "ruff"), "format", "--check", "--no-cache", ".")
     assert done.returncode == 0, done.stdout + done.stderr
 
 

@@ -4,6 +4,7 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-11-23
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
@@ -41,8 +42,9 @@ def upgrade() -> None:
         sa.Column("created_at", Timestamp, nullable=False),
         sa.Column("processed_at", Timestamp, nullable=True),
     )
-    op.create_index("ix_gateway_transactions_account_created", "gateway_transactions",
-                    ["account_id", "created_at", "id"])
+    op.create_index(
+        "ix_gateway_transactions_account_created", "gateway_transactions", ["account_id", "created_at", "id"]
+    )
     op.create_index("ix_gateway_transactions_created", "gateway_transactions", ["created_at", "id"])
     op.create_table(
         "gateway_idempotency_keys",

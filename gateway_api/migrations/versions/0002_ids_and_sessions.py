@@ -9,6 +9,7 @@ Revision ID: 0002_ids_and_sessions
 Revises: 0001
 Create Date: 2026-11-26
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
@@ -21,8 +22,9 @@ depends_on = None
 compatible_with: tuple[str, ...] = ()
 
 # Spelled out rather than imported: a migration must keep meaning what it meant when written.
-IDENTIFIER = sa.String(100).with_variant(mysql.VARCHAR(100, charset="utf8mb4", collation="utf8mb4_bin"),
-                                         "mysql", "mariadb")
+IDENTIFIER = sa.String(100).with_variant(
+    mysql.VARCHAR(100, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+)
 OLD_IDENTIFIER = sa.String(64)
 TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 STATUS_INDEX = "ix_gateway_transactions_status_created"

@@ -11,6 +11,7 @@ Revision ID: 0003_fingerprints
 Revises: 0002_ids_and_sessions
 Create Date: 2026-11-24
 """
+
 import sqlalchemy as sa
 from alembic import op
 

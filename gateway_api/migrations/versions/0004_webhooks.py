@@ -4,6 +4,7 @@ Revision ID: 0004_webhooks
 Revises: 0003_fingerprints
 Create Date: 2026-11-26
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
@@ -18,8 +19,9 @@ compatible_with: tuple[str, ...] = ()
 Timestamp = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 AutoId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 # Account and transaction ids as the ledger has them since 0002: 100 characters, byte for byte.
-IDENTIFIER = sa.String(100).with_variant(mysql.VARCHAR(100, charset="utf8mb4", collation="utf8mb4_bin"),
-                                         "mysql", "mariadb")
+IDENTIFIER = sa.String(100).with_variant(
+    mysql.VARCHAR(100, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+)
 
 
 def upgrade() -> None:
@@ -66,8 +68,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_gateway_webhook_deliveries_due", "gateway_webhook_deliveries", ["status", "next_attempt_at"])
     op.create_index("ix_gateway_webhook_deliveries_event", "gateway_webhook_deliveries", ["event_id"])
-    op.create_index("ix_gateway_webhook_deliveries_account_created", "gateway_webhook_deliveries",
-                    ["account_id", "created_at", "id"])
+    op.create_index(
+        "ix_gateway_webhook_deliveries_account_created",
+        "gateway_webhook_deliveries",
+        ["account_id", "created_at", "id"],
+    )
     op.create_index("ix_gateway_webhook_deliveries_lock", "gateway_webhook_deliveries", ["lock_token"])
     op.create_table(
         "gateway_webhook_attempts",

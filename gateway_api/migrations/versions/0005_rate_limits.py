@@ -4,6 +4,7 @@ Revision ID: 0005_rate_limits
 Revises: 0004_webhooks
 Create Date: 2026-12-06
 """
+
 import sqlalchemy as sa
 from alembic import op
 

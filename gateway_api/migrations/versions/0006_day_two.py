@@ -6,6 +6,7 @@ Revision ID: 0006_day_two
 Revises: 0005_rate_limits
 Create Date: 2026-12-06
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -18,7 +19,7 @@ compatible_with: tuple[str, ...] = ("0005_rate_limits",)
 
 
 def upgrade() -> None:
-    # The same table as infra.db.compatibility_table("gateway_alembic_version"), filled by `migrate`.
+    # The same table as infra.runtime.db.compatibility_table("gateway_alembic_version"), filled by `migrate`.
     op.create_table(
         "gateway_alembic_version_compatibility",
         sa.Column("revision", sa.String(64), primary_key=True),

@@ -5,6 +5,7 @@ Revision ID: 0007_operators_audit
 Revises: 0006_day_two
 Create Date: 2026-12-06
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
@@ -18,16 +19,23 @@ compatible_with: tuple[str, ...] = ("0006_day_two",)
 
 Timestamp = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 # Names and ids compared byte for byte, as the ledger's identifiers since 0002.
-BINARY_TEXT = sa.String(200).with_variant(mysql.VARCHAR(200, charset="utf8mb4", collation="utf8mb4_bin"),
-                                          "mysql", "mariadb")
+BINARY_TEXT = sa.String(200).with_variant(
+    mysql.VARCHAR(200, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+)
 
 
 def upgrade() -> None:
     op.create_table(
         "gateway_operators",
         sa.Column("id", sa.String(40), primary_key=True),
-        sa.Column("name", sa.String(100).with_variant(mysql.VARCHAR(100, charset="utf8mb4", collation="utf8mb4_bin"),
-                                                      "mysql", "mariadb"), nullable=False, unique=True),
+        sa.Column(
+            "name",
+            sa.String(100).with_variant(
+                mysql.VARCHAR(100, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+            ),
+            nullable=False,
+            unique=True,
+        ),
         sa.Column("credential_hash", sa.String(255), nullable=False),
         sa.Column("created_at", Timestamp, nullable=False),
         sa.Column("expires_at", Timestamp, nullable=False),

@@ -4,6 +4,7 @@ Revision ID: 0008_refunds
 Revises: 0007_operators_audit
 Create Date: 2026-12-06
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
@@ -16,8 +17,9 @@ depends_on = None
 compatible_with: tuple[str, ...] = ("0007_operators_audit",)
 
 Timestamp = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
-IDENTIFIER = sa.String(100).with_variant(mysql.VARCHAR(100, charset="utf8mb4", collation="utf8mb4_bin"),
-                                         "mysql", "mariadb")
+IDENTIFIER = sa.String(100).with_variant(
+    mysql.VARCHAR(100, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+)
 
 
 def upgrade() -> None:

@@ -4,6 +4,7 @@ Revision ID: p0001
 Revises:
 Create Date: 2026-01-01
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql

@@ -6,6 +6,7 @@ Revision ID: p0002_refunds
 Revises: p0001
 Create Date: 2026-12-06
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
@@ -22,7 +23,7 @@ TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"
 
 
 def upgrade() -> None:
-    # The same table as infra.db.compatibility_table("processor_alembic_version"), filled by `migrate`:
+    # The same table as infra.runtime.db.compatibility_table("processor_alembic_version"), filled by `migrate`:
     # from this revision on, a processor is ready on a later schema that declared its head compatible.
     op.create_table(
         "processor_alembic_version_compatibility",
@@ -47,8 +48,9 @@ def upgrade() -> None:
         sa.Column("transaction_id", IDENTIFIER, primary_key=True),
         sa.Column("approved_cents", sa.BigInteger, nullable=False),
         sa.Column("refunded_cents", sa.BigInteger, nullable=False),
-        sa.CheckConstraint("refunded_cents >= 0 AND refunded_cents <= approved_cents",
-                           name="ck_refund_balances_within_approved"),
+        sa.CheckConstraint(
+            "refunded_cents >= 0 AND refunded_cents <= approved_cents", name="ck_refund_balances_within_approved"
+        ),
         mysql_charset="utf8mb4",
     )
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.kafka import KafkaSettings
+from infra.runtime.kafka import KafkaSettings
+
 from tests.support.transactions import TEST_CARD_KEYS
 
 
@@ -21,8 +22,9 @@ class ProcessorProcess:
 
     def start(self) -> "ProcessorProcess":
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "processor"], env=self._env,
-                                            stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "processor"], env=self._env, stdout=log, stderr=subprocess.STDOUT
+            )
         return self
 
     def signal(self, signum: int) -> None:
@@ -41,7 +43,7 @@ class ProcessorProcess:
 
 
 class Holds:
-    """The test's side of infra/hold_points.py: hold the processor at a point of its batch loop."""
+    """The test's side of infra/runtime/hold_points.py: hold the processor at a point of its batch loop."""
 
     def __init__(self, directory: Path):
         self.directory = directory
@@ -70,11 +72,19 @@ def group_of(kafka: KafkaSettings) -> str:
 
 
 def processor_env(kafka: KafkaSettings, database_url: str, **extra) -> dict:
-    return os.environ | {
-        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "KAFKA_TOPIC_PREFIX": topic_prefix(kafka),
-        "DATABASE_URL": database_url, "METRICS_PORT": "0", "PROCESSOR_GROUP_ID": group_of(kafka),
-        "LOG_LEVEL": "INFO", "CARD_DATA_KEYS": TEST_CARD_KEYS.to_env_value(),
-    } | extra
+    return (
+        os.environ
+        | {
+            "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+            "KAFKA_TOPIC_PREFIX": topic_prefix(kafka),
+            "DATABASE_URL": database_url,
+            "METRICS_PORT": "0",
+            "PROCESSOR_GROUP_ID": group_of(kafka),
+            "LOG_LEVEL": "INFO",
+            "CARD_DATA_KEYS": TEST_CARD_KEYS.to_env_value(),
+        }
+        | extra
+    )
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """``python -m processor`` as a real process: crash safety and graceful shutdown.
 
-Each test acts inside the window it names: the processor is held there (infra/hold_points.py)
+Each test acts inside the window it names: the processor is held there (infra/runtime/hold_points.py)
 before the test kills or signals it, and the committed offsets are read from the broker.
 """
+
 import json
 import signal
 import subprocess
@@ -14,8 +15,9 @@ import urllib.request
 import pytest
 import sqlalchemy
 
-from infra.contracts import TransactionResult
-from infra.embedded_broker import free_port
+from infra.kernel.contracts import TransactionResult
+from infra.stack.embedded_broker import free_port
+
 from tests.e2e.processor.conftest import group_of, processor_env
 from tests.support import wait_until
 from tests.support.kafka import committed_offsets, read_messages, values_at
@@ -23,6 +25,7 @@ from tests.support.ports import PortTaken, lost_a_port_race, retry_on_port_colli
 from tests.support.transactions import TopicReader, produce_mixed
 
 pytestmark = pytest.mark.slow
+
 
 def stored(url: str) -> dict[str, str]:
     """id -> error_message of every stored decision (nothing before the schema exists)."""
@@ -57,7 +60,8 @@ def next_offsets(positions) -> dict[int, int]:
 
 
 def test_killed_between_the_db_commit_and_the_offset_commit_the_batch_comes_again_and_is_replayed_identically(
-        processor_factory, holds, kafka_settings, sqlite_url):
+    processor_factory, holds, kafka_settings, sqlite_url
+):
     total = 3000
     expected = produce_mixed(kafka_settings, total)
     first = processor_factory(PROCESSOR_BATCH_SIZE="500", PROCESSOR_TEST_HOLD_DIR=str(holds.directory))
@@ -69,8 +73,9 @@ def test_killed_between_the_db_commit_and_the_offset_commit_the_batch_comes_agai
     held_ids = ids_of(kafka_settings, held)
     assert len(held_ids) == len(held) and held_ids <= set(stored(sqlite_url))
     committed = committed_offsets(kafka_settings, group_of(kafka_settings), kafka_settings.topics.transactions)
-    assert all(committed.get(partition, 0) <= offset for partition, offset in first_offsets(held).items()), \
+    assert all(committed.get(partition, 0) <= offset for partition, offset in first_offsets(held).items()), (
         f"offsets committed before the batch was done: {committed} vs held {first_offsets(held)}"
+    )
     first.signal(signal.SIGKILL)
     assert first.wait(10) == -signal.SIGKILL
     assert len(stored(sqlite_url)) < total, "the kill did not happen mid-stream"
@@ -88,12 +93,16 @@ def test_killed_between_the_db_commit_and_the_offset_commit_the_batch_comes_agai
     assert set(copies) == set(expected)
     assert all(len(copies[i]) >= 2 for i in held_ids), "the stored but uncommitted batch was not redelivered"
     assert all(len(set(values)) == 1 for values in copies.values()), "a redelivered id was not replayed byte for byte"
-    assert sum(committed_offsets(kafka_settings, group_of(kafka_settings), kafka_settings.topics.transactions).values()) == total
+    assert (
+        sum(committed_offsets(kafka_settings, group_of(kafka_settings), kafka_settings.topics.transactions).values())
+        == total
+    )
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_stop_signal_with_a_batch_in_hand_finishes_it_commits_it_and_exits_zero(
-        processor_factory, holds, kafka_settings, sqlite_url, signum):
+    processor_factory, holds, kafka_settings, sqlite_url, signum
+):
     produce_mixed(kafka_settings, 2000)
     holds.hold("polled")
     process = processor_factory(PROCESSOR_BATCH_SIZE="500", PROCESSOR_TEST_HOLD_DIR=str(holds.directory))
@@ -110,18 +119,23 @@ def test_a_stop_signal_with_a_batch_in_hand_finishes_it_commits_it_and_exits_zer
     # The batch in hand, and only it, was stored, published and committed before the exit.
     held_ids = ids_of(kafka_settings, held)
     assert set(stored(sqlite_url)) == held_ids
-    assert committed_offsets(kafka_settings, group_of(kafka_settings), kafka_settings.topics.transactions) == next_offsets(held)
+    assert committed_offsets(
+        kafka_settings, group_of(kafka_settings), kafka_settings.topics.transactions
+    ) == next_offsets(held)
     published = read_messages(kafka_settings, kafka_settings.topics.results)
     assert sorted(TransactionResult.from_json(m.value()).id for m in published) == sorted(held_ids)
     lines = [json.loads(line) for line in process.output().splitlines() if line]  # every line is JSON
-    assert [line["msg"] for line in lines if line["msg"] in ("stopping", "processor stopped")] == \
-        ["stopping", "processor stopped"]
+    assert [line["msg"] for line in lines if line["msg"] in ("stopping", "processor stopped")] == [
+        "stopping",
+        "processor stopped",
+    ]
     assert all(line["service"] == "processor" for line in lines)
     assert "4111111111111111" not in process.output() and "378282246310005" not in process.output()
 
 
 def test_before_its_migration_the_processor_is_not_ready_and_consumes_nothing(
-        processor_factory, kafka_settings, mysql_url):
+    processor_factory, kafka_settings, mysql_url
+):
     """A new release's pod starts before its migration Job ran: it waits (alive, not ready),
     commits nothing, and decides everything once the schema is at its head."""
     total = 300
@@ -139,7 +153,8 @@ def test_before_its_migration_the_processor_is_not_ready_and_consumes_nothing(
 
 
 def test_a_database_outage_commits_nothing_and_loses_nothing_once_the_database_is_back(
-        processor_factory, kafka_settings, mysql_url):
+    processor_factory, kafka_settings, mysql_url
+):
     """The table disappears under a running processor (every write fails): it keeps retrying
     without committing an offset, and decides everything once the table is back."""
     total = 500
@@ -147,8 +162,11 @@ def test_a_database_outage_commits_nothing_and_loses_nothing_once_the_database_i
     rename_table(mysql_url, "transactions", "transactions_away")
     process = processor_factory(DATABASE_URL=mysql_url, AUTO_MIGRATE="false")
     expected = produce_mixed(kafka_settings, total)
-    wait_until(lambda: process.output().count("batch failed, will retry") >= 3, 60,
-               message="the processor to fail and retry against the missing table")
+    wait_until(
+        lambda: process.output().count("batch failed, will retry") >= 3,
+        60,
+        message="the processor to fail and retry against the missing table",
+    )
     assert committed_offsets(kafka_settings, group_of(kafka_settings), kafka_settings.topics.transactions) == {}
 
     rename_table(mysql_url, "transactions_away", "transactions")
@@ -165,8 +183,11 @@ def processor_serving_probes(processor_factory, **env):
     def attempt(_number: int):
         port = free_port()
         process = processor_factory(METRICS_PORT=str(port), **env)
-        wait_until(lambda: http_status(port, "/healthz") or process.process.poll() is not None, 30,
-                   message="the processor's probes")
+        wait_until(
+            lambda: http_status(port, "/healthz") or process.process.poll() is not None,
+            30,
+            message="the processor's probes",
+        )
         if process.process.poll() is not None:
             raise (PortTaken if lost_a_port_race(process.output()) else AssertionError)(process.output()[-2000:])
         return process, port
@@ -175,8 +196,13 @@ def processor_serving_probes(processor_factory, **env):
 
 
 def migrate_processor(kafka_settings, url: str) -> None:
-    migrate = subprocess.run([sys.executable, "-m", "processor", "migrate"], capture_output=True, text=True,
-                             env=processor_env(kafka_settings, url), timeout=120)
+    migrate = subprocess.run(
+        [sys.executable, "-m", "processor", "migrate"],
+        capture_output=True,
+        text=True,
+        env=processor_env(kafka_settings, url),
+        timeout=120,
+    )
     assert migrate.returncode == 0, migrate.stderr
 
 

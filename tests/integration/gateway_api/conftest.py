@@ -1,19 +1,19 @@
 """Fixtures for the API against real parts: the embedded broker and a SQLite ledger."""
+
 from __future__ import annotations
 
 import threading
 
 import pytest
 
-from infra.db import build_engine, migrate
-from infra.settings import Secret
+from infra.runtime.db import build_engine, migrate
+from infra.runtime.settings import Secret
 
 from gateway_api import create_app
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.bootstrap import build_results_consumer as results_bootstrap
-from gateway_api.settings import ResultsSettings
 from gateway_api.migrations import SCRIPT_LOCATION
-from gateway_api.settings import Settings
+from gateway_api.settings import ResultsSettings, Settings
 from tests.integration.gateway_api.support import ADMIN_TOKEN, WEBHOOK_SECRETS_KEY, create_merchant
 from tests.support.http import serving
 from tests.support.transactions import TEST_CARD_KEYS
@@ -35,10 +35,16 @@ def ledger(engine):
 
 @pytest.fixture
 def api_settings(kafka_settings, sqlite_url) -> Settings:
-    return Settings(admin_token=Secret(ADMIN_TOKEN), secret_pepper=Secret("test-pepper-0123456789"),
-                    card_data_keys=TEST_CARD_KEYS,
-                    webhook_secrets_key=Secret(WEBHOOK_SECRETS_KEY), webhook_allow_private_urls=True,
-                    database_url=sqlite_url, kafka=kafka_settings, publish_timeout_seconds=5.0)
+    return Settings(
+        admin_token=Secret(ADMIN_TOKEN),
+        secret_pepper=Secret("test-pepper-0123456789"),
+        card_data_keys=TEST_CARD_KEYS,
+        webhook_secrets_key=Secret(WEBHOOK_SECRETS_KEY),
+        webhook_allow_private_urls=True,
+        database_url=sqlite_url,
+        kafka=kafka_settings,
+        publish_timeout_seconds=5.0,
+    )
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """An API on SQLite or MariaDB (``database_url``) for the operator and audit-trail tests."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -6,8 +7,8 @@ import json
 
 from flask import Flask
 
-from infra.db import migrate
-from infra.settings import Secret
+from infra.runtime.db import migrate
+from infra.runtime.settings import Secret
 
 from gateway_api import create_app
 from gateway_api.migrations import SCRIPT_LOCATION
@@ -19,8 +20,11 @@ AUDIT_KEY = "test-audit-hmac-key-0123456789-abcdefghij"
 
 def api_on(database_url: str, settings: Settings, **changes) -> Flask:
     migrate(database_url, SCRIPT_LOCATION)
-    return create_app(dataclasses.replace(settings, database_url=database_url, auto_migrate=False,
-                                          audit_hmac_key=Secret(AUDIT_KEY), **changes))
+    return create_app(
+        dataclasses.replace(
+            settings, database_url=database_url, auto_migrate=False, audit_hmac_key=Secret(AUDIT_KEY), **changes
+        )
+    )
 
 
 def close(app: Flask) -> None:

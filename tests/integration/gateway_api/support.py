@@ -1,4 +1,5 @@
 """Helpers for the API's integration tests."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,13 @@ TEST_CVV = "987"
 
 
 def card(**overrides) -> dict:
-    return {"number": TEST_CARD, "name": "Ada Lovelace", "expiration_month": 12, "expiration_year": 2099,
-            "cvv": TEST_CVV} | overrides
+    return {
+        "number": TEST_CARD,
+        "name": "Ada Lovelace",
+        "expiration_month": 12,
+        "expiration_year": 2099,
+        "cvv": TEST_CVV,
+    } | overrides
 
 
 def transaction_body(**overrides) -> dict:
@@ -29,4 +35,3 @@ def create_merchant(client, name: str = "Shop") -> tuple[str, str]:
 
 def decoded(messages) -> list[dict]:
     return [json.loads(m.value()) for m in messages]
-

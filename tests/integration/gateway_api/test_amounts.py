@@ -1,9 +1,11 @@
 """One money rule: the parser, the OpenAPI pattern and the API agree on every amount of one table."""
+
 import re
 
 import pytest
 
-from infra.money import AmountError, parse_amount
+from infra.kernel.money import AmountError, parse_amount
+
 from tests.integration.gateway_api.support import transaction_body
 from tests.support.amounts import AMOUNT_NUMBERS, AMOUNT_TEXTS
 
@@ -22,8 +24,9 @@ def matches_as_json_schema_does(pattern: str, text: str) -> bool:
 
 @pytest.mark.parametrize("text, amount", AMOUNT_TEXTS, ids=[repr(t) for t, _ in AMOUNT_TEXTS])
 def test_the_parser_the_openapi_pattern_and_the_api_agree_on_every_amount(client, merchant, text, amount):
-    pattern = client.get("/openapi.json").json["components"]["schemas"]["TransactionCreate"]["properties"][
-        "amount"]["pattern"]
+    pattern = client.get("/openapi.json").json["components"]["schemas"]["TransactionCreate"]["properties"]["amount"][
+        "pattern"
+    ]
     assert parsed(text) == amount
     assert matches_as_json_schema_does(pattern, text) is (amount is not None)
     response = client.post("/v1/transactions", json=transaction_body(amount=text), auth=merchant)

@@ -1,6 +1,7 @@
 """The audit trail on SQLite and MariaDB: every configuration change appends one entry (who, what,
 which object, from where, when, outcome; never a secret), and editing, deleting or swapping any row
 makes `audit verify` fail naming the first bad entry, the newest ones included (against the head)."""
+
 from __future__ import annotations
 
 import pytest
@@ -34,7 +35,9 @@ def changes(client) -> dict[str, str]:
     account = client.post("/v1/accounts", json={"name": "Shop"}, headers=ada).json
     rotated = client.post(f"/v1/accounts/{account['id']}/secret", headers=ada).json
     merchant = (account["id"], rotated["secret"])
-    endpoint = client.post("/v1/webhook_endpoints", json={"url": "http://127.0.0.1:9/hook", "enabled_events": ["*"]}, auth=merchant).json
+    endpoint = client.post(
+        "/v1/webhook_endpoints", json={"url": "http://127.0.0.1:9/hook", "enabled_events": ["*"]}, auth=merchant
+    ).json
     rolled = client.post(f"/v1/webhook_endpoints/{endpoint['id']}/secret", auth=merchant).json
     assert client.delete(f"/v1/webhook_endpoints/{endpoint['id']}", auth=merchant).status_code == 200
     assert client.post("/v1/events/evt_unknown/resend", auth=merchant).status_code == 404
@@ -42,8 +45,14 @@ def changes(client) -> dict[str, str]:
     assert client.delete("/v1/sessions/current", headers=bearer(session)).status_code == 204
     assert client.delete(f"/v1/accounts/{account['id']}", headers=ada).status_code == 200
     assert client.delete("/v1/operators/ada", headers=ADMIN).status_code == 200
-    return {"account": account["secret"], "rotated": rotated["secret"], "endpoint": endpoint["secret"],
-            "rolled": rolled["secret"], "session": session, "operator": ada["Authorization"][7:]}
+    return {
+        "account": account["secret"],
+        "rotated": rotated["secret"],
+        "endpoint": endpoint["secret"],
+        "rolled": rolled["secret"],
+        "session": session,
+        "operator": ada["Authorization"][7:],
+    }
 
 
 def entries(client, headers=ADMIN, **params) -> list[dict]:
@@ -54,11 +63,24 @@ def test_every_configuration_change_appends_one_entry_without_any_secret(client)
     secrets = changes(client)
     listed = entries(client, limit=100)
     assert [e["action"] for e in reversed(listed)] == [
-        "operator.create", "account.create", "account.rotate_secret", "webhook_endpoint.create",
-        "webhook_endpoint.roll_secret", "webhook_endpoint.delete", "event.resend", "session.open", "session.end",
-        "account.disable", "operator.disable"]
+        "operator.create",
+        "account.create",
+        "account.rotate_secret",
+        "webhook_endpoint.create",
+        "webhook_endpoint.roll_secret",
+        "webhook_endpoint.delete",
+        "event.resend",
+        "session.open",
+        "session.end",
+        "account.disable",
+        "operator.disable",
+    ]
     resend = next(e for e in listed if e["action"] == "event.resend")
-    assert (resend["outcome"], resend["object_id"], resend["credential"]) == ("failed: not_found", "evt_unknown", "secret")
+    assert (resend["outcome"], resend["object_id"], resend["credential"]) == (
+        "failed: not_found",
+        "evt_unknown",
+        "secret",
+    )
     session_end = next(e for e in listed if e["action"] == "session.end")
     assert session_end["credential"] == "session" and session_end["actor_kind"] == "merchant"
     assert [e["seq"] for e in listed] == list(range(len(listed), 0, -1))
@@ -83,8 +105,13 @@ def test_the_chain_verifies_and_its_head_is_what_the_cli_prints(client, api):
     code, head = cli(api, "audit", "head")
     assert code == 0 and head["head"].startswith("11:")
     code, verified = cli(api, "audit", "verify", "--head", head["head"])
-    assert code == 0 and verified == {"ok": True, "checked": 11, "head": head["head"], "first_bad": None,
-                                      "problem": None}
+    assert code == 0 and verified == {
+        "ok": True,
+        "checked": 11,
+        "head": head["head"],
+        "first_bad": None,
+        "problem": None,
+    }
 
 
 def edit_actor(connection, seq):
@@ -92,8 +119,7 @@ def edit_actor(connection, seq):
 
 
 def edit_outcome_and_rehash_without_the_key(connection, seq):
-    connection.execute(update(audit_events).where(audit_events.c.seq == seq).values(outcome="succeeded",
-                                                                                    hash="0" * 64))
+    connection.execute(update(audit_events).where(audit_events.c.seq == seq).values(outcome="succeeded", hash="0" * 64))
 
 
 def delete_row(connection, seq):
@@ -101,8 +127,9 @@ def delete_row(connection, seq):
 
 
 def swap_with_next(connection, seq):
-    rows = {row.seq: row for row in connection.execute(select(audit_events).where(
-        audit_events.c.seq.in_([seq, seq + 1])))}
+    rows = {
+        row.seq: row for row in connection.execute(select(audit_events).where(audit_events.c.seq.in_([seq, seq + 1])))
+    }
     connection.execute(delete(audit_events).where(audit_events.c.seq.in_([seq, seq + 1])))
     for new_seq, row in ((seq, rows[seq + 1]), (seq + 1, rows[seq])):
         connection.execute(audit_events.insert().values({**row._asdict(), "seq": new_seq}))
@@ -162,7 +189,9 @@ def test_the_command_line_s_changes_are_audited_under_the_os_user(client, api):
     assert code == 0 and operator["credential"].startswith("gop_op_")
     listed = entries(client)
     assert [(e["action"], e["object_id"], e["actor_kind"], e["credential"]) for e in reversed(listed)] == [
-        ("account.create", account["id"], "cli", "database"), ("operator.create", "grace", "cli", "database")]
+        ("account.create", account["id"], "cli", "database"),
+        ("operator.create", "grace", "cli", "database"),
+    ]
     assert all(e["actor"].startswith("cli:") for e in listed)
     assert operator["credential"] not in str(listed) and account["secret"] not in str(listed)
 
@@ -174,8 +203,10 @@ def test_concurrent_changes_each_get_their_own_place_in_one_chain(api):
     actor, origin = Actor(CLI, "cli:test", "database"), Origin(None, "cli")
 
     def record_five(racer: int):
-        return [audit.record(AuditRecord(actor, "account.create", "account", f"acct_{racer}_{i}", origin)).seq
-                for i in range(5)]
+        return [
+            audit.record(AuditRecord(actor, "account.create", "account", f"acct_{racer}_{i}", origin)).seq
+            for i in range(5)
+        ]
 
     results, spans = race(record_five, 8)
     assert most_in_flight(spans) > 1

@@ -20,8 +20,9 @@ def offline_client(api_settings):
 
 def test_no_broker_ack_means_503_with_retry_after_and_no_ledger_row(offline_client):
     merchant = create_merchant(offline_client)
-    response = offline_client.post("/v1/transactions", json=transaction_body(), auth=merchant,
-                                   headers={"Idempotency-Key": "k1"})
+    response = offline_client.post(
+        "/v1/transactions", json=transaction_body(), auth=merchant, headers={"Idempotency-Key": "k1"}
+    )
     assert response.status_code == 503
     assert int(response.headers["Retry-After"]) >= 1
     assert response.json["error"]["type"] == "api_error" and response.json["error"]["code"] == "broker_unavailable"

@@ -5,18 +5,18 @@ import pytest
 import requests
 
 from gateway_api import create_app
+from tests.integration.gateway_api.support import create_merchant, decoded, transaction_body
 from tests.support.concurrency import Spans, most_in_flight, race
 from tests.support.http import serving
-
-from tests.integration.gateway_api.support import create_merchant, decoded, transaction_body
 from tests.support.kafka import read_messages
 
 RACERS = 8
 
 
 def post(client, merchant, key, body=None):
-    return client.post("/v1/transactions", json=body or transaction_body(), auth=merchant,
-                       headers={"Idempotency-Key": key})
+    return client.post(
+        "/v1/transactions", json=body or transaction_body(), auth=merchant, headers={"Idempotency-Key": key}
+    )
 
 
 def test_the_same_key_and_body_replays_the_first_answer(client, merchant, kafka_settings):
@@ -47,11 +47,24 @@ def test_keys_are_case_sensitive(client, merchant):
 
 
 def test_the_replay_stays_the_first_answer_after_the_transaction_was_decided(app, client, merchant):
-    from infra.contracts import TransactionResult
+    from infra.kernel.contracts import TransactionResult
 
     first = post(client, merchant, "order-3").json
-    app.extensions["gateway_api"].ledger.apply_results([TransactionResult(
-        first["id"], "approved", "", merchant[0], "10.50", "visa", "1111", first["created_at"], first["created_at"])])
+    app.extensions["gateway_api"].ledger.apply_results(
+        [
+            TransactionResult(
+                first["id"],
+                "approved",
+                "",
+                merchant[0],
+                "10.50",
+                "visa",
+                "1111",
+                first["created_at"],
+                first["created_at"],
+            )
+        ]
+    )
     assert client.get(f"/v1/transactions/{first['id']}", auth=merchant).json["status"] == "approved"
     assert post(client, merchant, "order-3").json == first
 
@@ -76,8 +89,9 @@ def racing_api(api_settings, database_url):
     accept = Spans()
     for app in apps:
         services = app.extensions["gateway_api"]
-        app.extensions["gateway_api"] = dataclasses.replace(services, accept_transaction=accept.wrapping(
-            services.accept_transaction))
+        app.extensions["gateway_api"] = dataclasses.replace(
+            services, accept_transaction=accept.wrapping(services.accept_transaction)
+        )
     merchant = create_merchant(apps[0].test_client(), "Racer")
     with serving(apps[0]) as first, serving(apps[1]) as second:
         yield (first, second), merchant, accept
@@ -92,8 +106,13 @@ def test_concurrent_requests_with_one_key_make_exactly_one_transaction(racing_ap
     keys = [f"race-{round_}" for round_ in range(5)]  # a few rounds: each must end with one id
 
     def attempt(n, key):
-        return requests.post(f"{urls[n % 2]}/v1/transactions", json=transaction_body(), auth=merchant,
-                             headers={"Idempotency-Key": key}, timeout=30)
+        return requests.post(
+            f"{urls[n % 2]}/v1/transactions",
+            json=transaction_body(),
+            auth=merchant,
+            headers={"Idempotency-Key": key},
+            timeout=30,
+        )
 
     ids = []
     for key in keys:

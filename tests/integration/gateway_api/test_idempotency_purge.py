@@ -1,5 +1,6 @@
 """Expired idempotency keys are purged (SQLite and MariaDB), and migration 0003 erases the
 fingerprints that covered card data."""
+
 from __future__ import annotations
 
 import subprocess
@@ -9,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy
 from sqlalchemy import insert, select
 
-from infra.db import build_engine, migrate
+from infra.runtime.db import build_engine, migrate
 
 from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore
 from gateway_api.adapters.tables import idempotency_keys
@@ -22,13 +23,21 @@ OLD_FINGERPRINT = "ab" * 32  # an HMAC over number, CVV, ...: what 0001-era rows
 
 
 def row(key: str, created_at: datetime, fingerprint: str = "v2:" + "cd" * 32) -> dict:
-    return {"account_id": "acct_1", "idempotency_key": key, "fingerprint": fingerprint,
-            "transaction_id": f"tx-{key}", "created_at": created_at, "completed": True}
+    return {
+        "account_id": "acct_1",
+        "idempotency_key": key,
+        "fingerprint": fingerprint,
+        "transaction_id": f"tx-{key}",
+        "created_at": created_at,
+        "completed": True,
+    }
 
 
 def keys_left(engine) -> dict[str, str]:
     with engine.connect() as connection:
-        return dict(connection.execute(select(idempotency_keys.c.idempotency_key, idempotency_keys.c.fingerprint)).all())
+        return dict(
+            connection.execute(select(idempotency_keys.c.idempotency_key, idempotency_keys.c.fingerprint)).all()
+        )
 
 
 def test_the_purge_deletes_only_keys_created_before_the_cutoff(database_url):
@@ -36,8 +45,10 @@ def test_the_purge_deletes_only_keys_created_before_the_cutoff(database_url):
     engine = build_engine(database_url)
     cutoff = NOW - timedelta(hours=24)
     with engine.begin() as connection:
-        connection.execute(insert(idempotency_keys), [
-            row("expired", cutoff - timedelta(microseconds=1)), row("at-cutoff", cutoff), row("live", NOW)])
+        connection.execute(
+            insert(idempotency_keys),
+            [row("expired", cutoff - timedelta(microseconds=1)), row("at-cutoff", cutoff), row("live", NOW)],
+        )
     store = SqlIdempotencyStore(engine)
     assert store.purge(cutoff) == 1
     assert set(keys_left(engine)) == {"at-cutoff", "live"}
@@ -67,11 +78,23 @@ def test_the_purge_command_prints_how_many_keys_went(sqlite_url):
     migrate(sqlite_url, SCRIPT_LOCATION)
     engine = build_engine(sqlite_url)
     with engine.begin() as connection:
-        connection.execute(insert(idempotency_keys), [row("ancient", datetime(2020, 1, 1)),
-                                                      row("today", datetime.now(timezone.utc).replace(tzinfo=None))])
-    env = {"PATH": "/usr/bin:/bin", **STRONG_SECRETS, "DATABASE_URL": sqlite_url, "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}
-    done = subprocess.run([sys.executable, "-m", "gateway_api", "idempotency", "purge"], env=env, capture_output=True,
-                          text=True, timeout=60)
+        connection.execute(
+            insert(idempotency_keys),
+            [row("ancient", datetime(2020, 1, 1)), row("today", datetime.now(timezone.utc).replace(tzinfo=None))],
+        )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        **STRONG_SECRETS,
+        "DATABASE_URL": sqlite_url,
+        "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway_api", "idempotency", "purge"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == '{"purged": 1}'
     assert set(keys_left(engine)) == {"today"}

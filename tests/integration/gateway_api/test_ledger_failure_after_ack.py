@@ -5,27 +5,28 @@ and on MariaDB); the transaction is on Kafka and will be decided, so a 503 ("ret
 invite a merchant without an Idempotency-Key to pay twice. The results consumer then creates the
 missing row from the decision.
 """
+
 import dataclasses
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
-from infra.contracts import TransactionResult
-from infra.db import build_engine
-from infra.metrics import exposition
+from infra.kernel.contracts import TransactionResult
+from infra.runtime.db import build_engine
+from infra.runtime.metrics import exposition
 
 from gateway_api import create_app
 from tests.integration.gateway_api.support import create_merchant, decoded, transaction_body
-from tests.support.kafka import read_messages
 from tests.integration.gateway_api.test_results_consumer import publish_results
 from tests.support import wait_until
+from tests.support.kafka import read_messages
 
 REFUSE = {
     "sqlite": "CREATE TRIGGER refuse_ledger BEFORE INSERT ON gateway_transactions "
-              "BEGIN SELECT RAISE(ABORT, 'the ledger refuses writes'); END",
+    "BEGIN SELECT RAISE(ABORT, 'the ledger refuses writes'); END",
     "mysql": "CREATE TRIGGER refuse_ledger BEFORE INSERT ON gateway_transactions FOR EACH ROW "
-             "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'the ledger refuses writes'",
+    "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'the ledger refuses writes'",
 }
 
 
@@ -61,7 +62,8 @@ def failures_counted(client) -> float:
 
 @pytest.mark.parametrize("key", [None, "order-77"], ids=["without key", "with Idempotency-Key"])
 def test_a_ledger_failure_after_the_ack_answers_202_and_the_result_creates_the_row(
-        app, client, kafka_settings, database_url, refusing_ledger, results_consumer, key):
+    app, client, kafka_settings, database_url, refusing_ledger, results_consumer, key
+):
     merchant = create_merchant(client)
     counted_before = failures_counted(client)
     headers = {"Idempotency-Key": key} if key else {}
@@ -76,9 +78,20 @@ def test_a_ledger_failure_after_the_ack_answers_202_and_the_result_creates_the_r
     assert client.get(f"/v1/transactions/{accepted['id']}", auth=merchant).status_code == 404
 
     refusing_ledger()
-    publish_results(kafka_settings, TransactionResult(
-        accepted["id"], "approved", "", merchant[0], "10.50", "visa", "1111", accepted["created_at"],
-        "2026-11-23T10:00:01.000000Z"))
+    publish_results(
+        kafka_settings,
+        TransactionResult(
+            accepted["id"],
+            "approved",
+            "",
+            merchant[0],
+            "10.50",
+            "visa",
+            "1111",
+            accepted["created_at"],
+            "2026-11-23T10:00:01.000000Z",
+        ),
+    )
     results_consumer(database_url)
 
     def decided():

@@ -1,13 +1,15 @@
 """The ledger's migrations on SQLite and MariaDB: existing rows survive, ids match the contract."""
+
 from datetime import datetime
 from decimal import Decimal
 
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import inspect as sqlalchemy_inspect, text
+from sqlalchemy import inspect as sqlalchemy_inspect
+from sqlalchemy import text
 
-from infra.db import build_engine, migrate
+from infra.runtime.db import build_engine, migrate
 
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.domain.transactions import Card, Transaction, TransactionRequest
@@ -34,8 +36,12 @@ def downgrade(url: str, revision: str) -> None:
 def test_0002_keeps_the_rows_and_makes_ids_100_case_sensitive_characters(database_url, engine):
     migrate(database_url, SCRIPT_LOCATION, revision="0001")
     with engine.begin() as connection:
-        connection.execute(text("INSERT INTO gateway_transactions (id, account_id, status, error_message, created_at)"
-                                " VALUES ('old-1', 'acct_a', 'pending', '', '2026-11-23 10:00:00')"))
+        connection.execute(
+            text(
+                "INSERT INTO gateway_transactions (id, account_id, status, error_message, created_at)"
+                " VALUES ('old-1', 'acct_a', 'pending', '', '2026-11-23 10:00:00')"
+            )
+        )
     migrate(database_url, SCRIPT_LOCATION)
     ledger = SqlLedger(engine)
 
@@ -47,10 +53,13 @@ def test_0002_keeps_the_rows_and_makes_ids_100_case_sensitive_characters(databas
 
     if engine.dialect.name != "sqlite":
         with engine.connect() as connection:
-            columns = connection.execute(text(
-                "SELECT column_name, character_maximum_length, collation_name FROM information_schema.columns "
-                "WHERE table_schema = DATABASE() AND table_name = 'gateway_transactions' "
-                "AND column_name IN ('id', 'account_id') ORDER BY column_name")).all()
+            columns = connection.execute(
+                text(
+                    "SELECT column_name, character_maximum_length, collation_name FROM information_schema.columns "
+                    "WHERE table_schema = DATABASE() AND table_name = 'gateway_transactions' "
+                    "AND column_name IN ('id', 'account_id') ORDER BY column_name"
+                )
+            ).all()
         assert [tuple(c) for c in columns] == [("account_id", 100, "utf8mb4_bin"), ("id", 100, "utf8mb4_bin")]
 
 

@@ -5,6 +5,7 @@ merchant's and the operator's credentials, and checks each answer against the do
 Bounded and derandomized (the same requests on every run) so that it stays a few seconds per
 operation; a finding names the operation, the credential and schemathesis's reproduction.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,7 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
-    content_type_conformance, response_schema_conformance, status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
 )
 
 from tests.integration.gateway_api.support import ADMIN
@@ -30,8 +33,14 @@ EXAMPLES_PER_OPERATION = int(os.environ.get("TEST_OPENAPI_EXAMPLES", "25"))
 def _findings_of(operation, mode: GenerationMode, base_url: str, headers: dict) -> list[str]:
     session = requests.Session()
 
-    @settings(max_examples=EXAMPLES_PER_OPERATION, derandomize=True, database=None, deadline=None,
-              suppress_health_check=list(HealthCheck), print_blob=False)
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        print_blob=False,
+    )
     @given(case=operation.as_strategy(generation_mode=mode))
     def exercise(case):
         case.call_and_validate(base_url=base_url, session=session, headers=headers, checks=CHECKS, timeout=15)

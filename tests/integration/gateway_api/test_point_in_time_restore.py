@@ -6,6 +6,7 @@ mistake: every write of the day is back, the mistake is not, and the API serves 
 Production runs MySQL 8.4 (k8s/base/mysql/mysql.yaml: --log-bin, --sync-binlog=1, 7 days of
 binlogs; the CronJob dumps with --source-data=2); this machine has MariaDB's tools, which the
 scripts take through MYSQLDUMP, MYSQL and MYSQLBINLOG."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -15,7 +16,7 @@ import time
 
 import pytest
 
-from infra.contracts import TransactionResult
+from infra.kernel.contracts import TransactionResult
 
 from gateway_api import create_app
 from tests.deploy.support import K8S
@@ -25,8 +26,12 @@ from tests.support.private_mariadb import private_server, tools_missing
 
 pytestmark = [pytest.mark.mysql, pytest.mark.slow]
 SCRIPTS = K8S / "base" / "mysql"
-MARIADB_TOOLS = {"MYSQLDUMP": "mariadb-dump", "MYSQL": "mariadb", "MYSQLBINLOG": "mariadb-binlog",
-                 "BACKUP_DUMP_OPTIONS": "--master-data=2"}
+MARIADB_TOOLS = {
+    "MYSQLDUMP": "mariadb-dump",
+    "MYSQL": "mariadb",
+    "MYSQLBINLOG": "mariadb-binlog",
+    "BACKUP_DUMP_OPTIONS": "--master-data=2",
+}
 
 
 @pytest.fixture
@@ -39,20 +44,43 @@ def server(tmp_path):
 
 
 def run(script: str, *args: str, env: dict) -> None:
-    result = subprocess.run(["bash", str(SCRIPTS / script), *args], env=env, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        ["bash", str(SCRIPTS / script), *args], env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, f"{script}: {result.stderr}"
 
 
 def decide(app, merchant, id_: str, status: str) -> None:
-    app.extensions["gateway_api"].ledger.apply_results([TransactionResult(
-        id_, status, "" if status == "approved" else "credit card expired", merchant[0], "10.50", "visa", "1111",
-        None, "2026-01-01T00:00:00Z")])
+    app.extensions["gateway_api"].ledger.apply_results(
+        [
+            TransactionResult(
+                id_,
+                status,
+                "" if status == "approved" else "credit card expired",
+                merchant[0],
+                "10.50",
+                "visa",
+                "1111",
+                None,
+                "2026-01-01T00:00:00Z",
+            )
+        ]
+    )
 
 
 def test_the_ledger_comes_back_as_it_was_just_before_a_mistake(api_settings, server, tmp_path):
-    env = os.environ | MARIADB_TOOLS | {"MYSQL_HOST": "127.0.0.1", "MYSQL_PORT": str(server.port), "MYSQL_USER": "root",
-                                         "MYSQL_PASSWORD": "", "BACKUP_DIR": str(tmp_path), "BACKUP_DATABASES": "gateway"}
+    env = (
+        os.environ
+        | MARIADB_TOOLS
+        | {
+            "MYSQL_HOST": "127.0.0.1",
+            "MYSQL_PORT": str(server.port),
+            "MYSQL_USER": "root",
+            "MYSQL_PASSWORD": "",
+            "BACKUP_DIR": str(tmp_path),
+            "BACKUP_DATABASES": "gateway",
+        }
+    )
     settings = dataclasses.replace(api_settings, database_url=server.url("gateway"), auto_migrate=True)
     app = create_app(settings)
     client = app.test_client()
@@ -73,18 +101,28 @@ def test_the_ledger_comes_back_as_it_was_just_before_a_mistake(api_settings, ser
 
     # Into a new database next to the live one (k8s/README.md), then DATABASE_URL points at it.
     run("restore.sh", str(dump), "gateway_restored", env=env)
-    run("replay-binlogs.sh", str(dump), "gateway", moment, *map(str, server.binlogs()),
-        env=env | {"REPLAY_INTO": "gateway_restored"})
+    run(
+        "replay-binlogs.sh",
+        str(dump),
+        "gateway",
+        moment,
+        *map(str, server.binlogs()),
+        env=env | {"REPLAY_INTO": "gateway_restored"},
+    )
 
-    restored = create_app(dataclasses.replace(settings, database_url=server.url("gateway_restored"),
-                                              auto_migrate=False))
+    restored = create_app(
+        dataclasses.replace(settings, database_url=server.url("gateway_restored"), auto_migrate=False)
+    )
     try:
         again = restored.test_client()
         assert again.get("/readyz").json["checks"]["database"] == "ok"
         after = again.get("/v1/transactions", auth=merchant).json["data"]
         assert after == before
         assert {row["id"]: row["status"] for row in after} == {
-            in_the_dump: "approved", after_the_dump: "rejected", still_pending: "pending"}
+            in_the_dump: "approved",
+            after_the_dump: "rejected",
+            still_pending: "pending",
+        }
     finally:
         restored.extensions["gateway_api"].publisher.close()
         restored.extensions["gateway_api"].engine.dispose()
@@ -94,7 +132,11 @@ def test_the_ledger_comes_back_as_it_was_just_before_a_mistake(api_settings, ser
 def test_a_dump_without_a_binlog_position_is_refused(tmp_path):
     dump = tmp_path / "gateway-x.sql.gz"
     subprocess.run(["bash", "-c", f"echo 'CREATE TABLE t (id INT);' | gzip -c > {dump}"], check=True)
-    result = subprocess.run(["bash", str(SCRIPTS / "replay-binlogs.sh"), str(dump), "gateway", "2026-01-01 00:00:00",
-                             "binlog.000001"], env=os.environ | {"MYSQL_HOST": "127.0.0.1"},
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        ["bash", str(SCRIPTS / "replay-binlogs.sh"), str(dump), "gateway", "2026-01-01 00:00:00", "binlog.000001"],
+        env=os.environ | {"MYSQL_HOST": "127.0.0.1"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 1 and "has no binlog position" in result.stderr

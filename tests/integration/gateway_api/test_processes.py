@@ -4,6 +4,7 @@ Proves the gunicorn config (several workers, multiprocess /metrics, JSON-only lo
 environment variables, and that neither log lines nor database rows of the run hold a card number or
 a CVV, whatever path the card took (tests/support/card_data.py).
 """
+
 import json
 import os
 import signal
@@ -17,10 +18,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from infra.contracts import TransactionResult
-from infra.embedded_broker import free_port
-from infra.kafka import Record, build_acked_producer
-from infra.metrics import STANDARD_METHODS
+from infra.kernel.contracts import TransactionResult
+from infra.runtime.kafka import Record, build_acked_producer
+from infra.runtime.metrics import STANDARD_METHODS
+from infra.stack.embedded_broker import free_port
 
 from tests.integration.gateway_api.support import ADMIN_TOKEN, TEST_CARD, TEST_CVV, transaction_body
 from tests.support import wait_until
@@ -36,9 +37,13 @@ BIN = Path(sys.executable).parent
 def env(kafka_settings, tmp_path):
     prefix = kafka_settings.topics.transactions[: -len("transactions")]
     return os.environ | {
-        **STRONG_SECRETS, "GATEWAY_ADMIN_TOKEN": ADMIN_TOKEN,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}", "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
-        "KAFKA_TOPIC_PREFIX": prefix, "WEB_CONCURRENCY": "2", "LOG_LEVEL": "INFO",
+        **STRONG_SECRETS,
+        "GATEWAY_ADMIN_TOKEN": ADMIN_TOKEN,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}",
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
+        "KAFKA_TOPIC_PREFIX": prefix,
+        "WEB_CONCURRENCY": "2",
+        "LOG_LEVEL": "INFO",
         "RATE_LIMIT_STORAGE_URL": f"sqlite:///{tmp_path / 'rate-limits.db'}",  # `make run`'s store
     }
 
@@ -47,8 +52,9 @@ class Process:
     def __init__(self, args, env, log_path: Path, pass_fds=()):
         self.log_path = log_path
         self._log = open(log_path, "wb")
-        self.popen = subprocess.Popen(args, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
-                                      pass_fds=pass_fds)
+        self.popen = subprocess.Popen(
+            args, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True, pass_fds=pass_fds
+        )
 
     def stop(self) -> int:
         """SIGTERM, as the stack's Ctrl-C does; the exit code (idempotent)."""
@@ -79,13 +85,28 @@ def _gunicorn(env: dict, log_path: Path) -> Process:
     """The API under gunicorn, its /metrics on a free port of its own (started again if it lost that port)."""
     metrics_port = free_port()
     with listening_socket() as sock:  # bound here and handed over: no other process can take the port
-        process = Process([str(BIN / "gunicorn"), "-c", "python:gateway_api.gunicorn_conf", "gateway_api:create_app()",
-                           "--bind", f"fd://{sock.fileno()}"], env | {"METRICS_PORT": str(metrics_port)}, log_path,
-                          pass_fds=(sock.fileno(),))
+        process = Process(
+            [
+                str(BIN / "gunicorn"),
+                "-c",
+                "python:gateway_api.gunicorn_conf",
+                "gateway_api:create_app()",
+                "--bind",
+                f"fd://{sock.fileno()}",
+            ],
+            env | {"METRICS_PORT": str(metrics_port)},
+            log_path,
+            pass_fds=(sock.fileno(),),
+        )
         process.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     process.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
-    wait_until(lambda: (_answers(process.url + "/healthz") and _answers(process.metrics_url))
-               or process.popen.poll() is not None, 30, message="gunicorn up")
+    wait_until(
+        lambda: (
+            (_answers(process.url + "/healthz") and _answers(process.metrics_url)) or process.popen.poll() is not None
+        ),
+        30,
+        message="gunicorn up",
+    )
     if process.popen.poll() is not None:
         process.stop()
         output = log_path.read_text()
@@ -114,22 +135,32 @@ def _answers(url: str) -> bool:
 
 
 def metric(text: str, name: str) -> float:
-    values = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name + " ")
-              or line.startswith(name + "{")]
+    values = [
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(name + " ") or line.startswith(name + "{")
+    ]
     return sum(values)
 
 
 def test_gunicorn_serves_the_api_from_several_workers_with_metrics_aggregated_and_json_logs(api, env):
     url, process = api
-    account = requests.post(f"{url}/v1/accounts", json={"name": "Shop"}, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-                            timeout=10).json()
+    account = requests.post(
+        f"{url}/v1/accounts", json={"name": "Shop"}, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10
+    ).json()
     auth = (account["id"], account["secret"])
-    posts, _ = race(lambda _: requests.post(f"{url}/v1/transactions", json=transaction_body(), auth=auth, timeout=10), 8)
+    posts, _ = race(
+        lambda _: requests.post(f"{url}/v1/transactions", json=transaction_body(), auth=auth, timeout=10), 8
+    )
     assert {response.status_code for response in posts} == {202}
     # Each request on a new connection, until both workers have answered some (the kernel picks).
     workers = wait_until(lambda: booted_workers(process), 10, message="two workers booted")
-    wait_until(lambda: requests.get(f"{url}/v1/me", auth=auth, timeout=10) and served_by(process) == workers, 30,
-               interval=0, message="requests answered by every worker")
+    wait_until(
+        lambda: requests.get(f"{url}/v1/me", auth=auth, timeout=10) and served_by(process) == workers,
+        30,
+        interval=0,
+        message="requests answered by every worker",
+    )
     scanner = CardDataScanner()
     scanner.sent(TEST_CARD, TEST_CVV)
     traffic = CardTraffic(url, auth, ADMIN_TOKEN, scanner)
@@ -143,11 +174,17 @@ def test_gunicorn_serves_the_api_from_several_workers_with_metrics_aggregated_an
     assert requests.get(f"{url}/metrics", timeout=10).status_code == 404  # not on the public port
     scrapes = [requests.get(process.metrics_url, timeout=10).text for _ in range(2)]  # the master aggregates
     for text in scrapes:
-        methods = {line.split('method="', 1)[1].split('"', 1)[0] for line in text.splitlines()
-                   if line.startswith("gateway_api_http_requests_total{")}
+        methods = {
+            line.split('method="', 1)[1].split('"', 1)[0]
+            for line in text.splitlines()
+            if line.startswith("gateway_api_http_requests_total{")
+        }
         assert methods <= STANDARD_METHODS | {"other"} and "other" in methods
         assert metric(text, "gateway_api_transactions_accepted_total") == accepted
-        assert f'gateway_api_http_requests_total{{method="POST",route="/v1/transactions",status="202"}} {accepted}.0' in text
+        assert (
+            f'gateway_api_http_requests_total{{method="POST",route="/v1/transactions",status="202"}} {accepted}.0'
+            in text
+        )
         assert metric(text, "gateway_api_produce_duration_seconds_count") == accepted
         assert "process_resident_memory_bytes" in text
     assert process.stop() == 0
@@ -173,14 +210,15 @@ def test_both_gunicorn_workers_count_one_rate_limit_in_make_runs_sqlite_store(ap
     url, process = api
     workers = wait_until(lambda: booted_workers(process), 10, message="two workers booted")
     for _ in range(5):  # on a loaded machine one worker may take a whole race: then a new round
-        account = requests.post(f"{url}/v1/accounts", json={"name": "Shop"},
-                                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10).json()
+        account = requests.post(
+            f"{url}/v1/accounts", json={"name": "Shop"}, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10
+        ).json()
         auth = (account["id"], account["secret"])
         logged = len(process.lines())
         answers, _ = race(lambda _: requests.post(f"{url}/v1/sessions", json={}, auth=auth, timeout=10), 30)
         codes = sorted(answer.status_code for answer in answers)
         assert codes == [201] * 20 + [429] * 10, codes
-        # Access lines are written in batches, within 0.1 s (infra.logs.BatchedStreamHandler).
+        # Access lines are written in batches, within 0.1 s (infra.runtime.logs.BatchedStreamHandler).
         lines = wait_until(lambda: session_lines(process, logged, 30), 5, message="30 access lines")
         if {line["pid"] for line in lines} == workers:
             return
@@ -189,17 +227,35 @@ def test_both_gunicorn_workers_count_one_rate_limit_in_make_runs_sqlite_store(ap
 
 def test_the_results_consumer_process_updates_the_ledger(api, env, kafka_settings, tmp_path):
     url, _ = api
-    account = requests.post(f"{url}/v1/accounts", json={"name": "Shop"}, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-                            timeout=10).json()
+    account = requests.post(
+        f"{url}/v1/accounts", json={"name": "Shop"}, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10
+    ).json()
     auth = (account["id"], account["secret"])
     created = requests.post(f"{url}/v1/transactions", json=transaction_body(), auth=auth, timeout=10).json()
-    consumer, metrics_port = retry_on_port_collision(lambda attempt: results_consumer(env, tmp_path / f"results-{attempt}.log"))
+    consumer, metrics_port = retry_on_port_collision(
+        lambda attempt: results_consumer(env, tmp_path / f"results-{attempt}.log")
+    )
     try:
-        result = TransactionResult(created["id"], "approved", "", account["id"], created["amount"], "visa", "1111",
-                                   created["created_at"], created["created_at"])
+        result = TransactionResult(
+            created["id"],
+            "approved",
+            "",
+            account["id"],
+            created["amount"],
+            "visa",
+            "1111",
+            created["created_at"],
+            created["created_at"],
+        )
         build_acked_producer(kafka_settings, "test").send([Record(kafka_settings.topics.results, result.to_json())], 10)
-        wait_until(lambda: requests.get(f"{url}/v1/transactions/{created['id']}", auth=auth, timeout=5)
-                   .json()["status"] == "approved", 30, message="approved through the results consumer")
+        wait_until(
+            lambda: (
+                requests.get(f"{url}/v1/transactions/{created['id']}", auth=auth, timeout=5).json()["status"]
+                == "approved"
+            ),
+            30,
+            message="approved through the results consumer",
+        )
         text = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
         assert 'gateway_results_applied_total{status="approved"} 1.0' in text
         assert "process_cpu_seconds_total" in text
@@ -212,10 +268,16 @@ def test_the_results_consumer_process_updates_the_ledger(api, env, kafka_setting
 def results_consumer(env: dict, log_path: Path) -> tuple[Process, int]:
     """``python -m gateway_api.results`` serving /metrics on a free port (started again if it lost that port)."""
     port = free_port()
-    consumer = Process([sys.executable, "-m", "gateway_api.results"],
-                       env | {"METRICS_PORT": str(port), "RESULTS_GROUP_ID": "results-process-test"}, log_path)
-    wait_until(lambda: _answers(f"http://127.0.0.1:{port}/metrics") or consumer.popen.poll() is not None, 30,
-               message="the results consumer's /metrics")
+    consumer = Process(
+        [sys.executable, "-m", "gateway_api.results"],
+        env | {"METRICS_PORT": str(port), "RESULTS_GROUP_ID": "results-process-test"},
+        log_path,
+    )
+    wait_until(
+        lambda: _answers(f"http://127.0.0.1:{port}/metrics") or consumer.popen.poll() is not None,
+        30,
+        message="the results consumer's /metrics",
+    )
     if consumer.popen.poll() is not None:
         consumer.stop()
         output = log_path.read_text()
@@ -232,13 +294,24 @@ def test_the_results_consumer_purges_expired_idempotency_keys_when_it_starts(api
     with connection:
         connection.executemany(
             "INSERT INTO gateway_idempotency_keys VALUES (?, ?, ?, ?, ?, ?)",
-            [("acct_1", "expired", "", "tx-1", (now - timedelta(hours=25)).isoformat(sep=" "), 1),
-             ("acct_1", "live", "v2:x", "tx-2", (now - timedelta(hours=23)).isoformat(sep=" "), 1)])
-    consumer = Process([sys.executable, "-m", "gateway_api.results"],
-                       env | {"METRICS_PORT": "0", "RESULTS_GROUP_ID": "results-purge-test"}, tmp_path / "results.log")
+            [
+                ("acct_1", "expired", "", "tx-1", (now - timedelta(hours=25)).isoformat(sep=" "), 1),
+                ("acct_1", "live", "v2:x", "tx-2", (now - timedelta(hours=23)).isoformat(sep=" "), 1),
+            ],
+        )
+    consumer = Process(
+        [sys.executable, "-m", "gateway_api.results"],
+        env | {"METRICS_PORT": "0", "RESULTS_GROUP_ID": "results-purge-test"},
+        tmp_path / "results.log",
+    )
     try:
-        wait_until(lambda: [k for (k,) in connection.execute("SELECT idempotency_key FROM gateway_idempotency_keys")]
-                   == ["live"], 30, message="the expired key purged")
+        wait_until(
+            lambda: (
+                [k for (k,) in connection.execute("SELECT idempotency_key FROM gateway_idempotency_keys")] == ["live"]
+            ),
+            30,
+            message="the expired key purged",
+        )
     finally:
         connection.close()
         assert consumer.stop() == 0
@@ -295,8 +368,9 @@ def test_the_api_cpu_counter_is_the_sum_of_its_workers_and_never_goes_down(api):
     workers = wait_until(lambda: booted_workers(process), 10, message="two workers booted")
     for _ in range(20):  # each on a new connection: both workers burn some CPU
         requests.get(f"{url}/v1/me", timeout=10)
-    scrapes = [metric(requests.get(process.metrics_url, timeout=10).text, "process_cpu_seconds_total")
-               for _ in range(30)]
+    scrapes = [
+        metric(requests.get(process.metrics_url, timeout=10).text, "process_cpu_seconds_total") for _ in range(30)
+    ]
     assert scrapes == sorted(scrapes), f"the counter went down between scrapes: {scrapes}"
     time.sleep(1.5)  # every worker has written its figure since
     summed = metric(requests.get(process.metrics_url, timeout=10).text, "process_cpu_seconds_total")

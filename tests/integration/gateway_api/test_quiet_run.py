@@ -1,5 +1,6 @@
 """A quiet API: probes and scrapes at DEBUG, merchants' requests at INFO; its root says where to go;
 the CLI says in one line what it misses."""
+
 from __future__ import annotations
 
 import logging
@@ -44,8 +45,14 @@ def test_the_api_root_is_a_small_json_index_of_where_to_go(client):
 
 def test_the_cli_without_the_apis_settings_says_in_one_line_what_to_set_and_where_to_find_it(tmp_path):
     env = {key: value for key, value in os.environ.items() if not key.startswith(("GATEWAY_", "CARD_DATA", "WEBHOOK_"))}
-    done = subprocess.run([sys.executable, "-m", "gateway_api", "accounts", "create", "--name", "Shop"], env=env,
-                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway_api", "accounts", "create", "--name", "Shop"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and done.stdout == ""
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith("configuration error: environment variable GATEWAY_ADMIN_TOKEN is required")

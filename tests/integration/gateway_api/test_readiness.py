@@ -1,4 +1,5 @@
 """/readyz means "can serve": a pod of a release whose migration has not run yet takes no traffic."""
+
 import dataclasses
 import threading
 
@@ -7,7 +8,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import insert, text
 
-from infra.db import compatibility_table, migrate, schema_heads, wait_for_schema
+from infra.runtime.db import compatibility_table, migrate, schema_heads, wait_for_schema
 
 from gateway_api import create_app
 from gateway_api.migrations import SCRIPT_LOCATION, VERSION_TABLE

@@ -4,6 +4,7 @@
 serving once the new release's migration Job ran (an expand step declares their head compatible),
 the new release's pods are not ready before it ran, and a rollback (old pods back, then the expand
 step undone) leaves the old release serving and the new one unready."""
+
 import os
 import subprocess
 import sys
@@ -15,13 +16,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from infra.db import migrate
+from infra.runtime.db import migrate
 
 from gateway_api.migrations import SCRIPT_LOCATION
 from tests.integration.gateway_api.support import ADMIN_TOKEN
+from tests.support import skip_or_fail
 from tests.support.release import commit_before_newest_migration, migrate_with, run_pod
 from tests.support.secrets import STRONG_SECRETS
-from tests.support import skip_or_fail
 
 pytestmark = [pytest.mark.mysql, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[3]
@@ -41,27 +42,43 @@ def previous_release(tmp_path_factory):
     if commit is None:
         skip_or_fail("the previous release needs the git history (not a shallow clone)")
     checkout = tmp_path_factory.mktemp("releases") / f"previous-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["git", "worktree", "add", "--detach", str(checkout), commit], cwd=ROOT, check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["git", "worktree", "add", "--detach", str(checkout), commit], cwd=ROOT, check=True, capture_output=True
+    )
     yield checkout, code_head(checkout)
     subprocess.run(["git", "worktree", "remove", "--force", str(checkout)], cwd=ROOT, capture_output=True)
 
 
 def code_head(checkout: Path) -> str:
     """The migration head the checkout's code expects (what its pods need, at least)."""
-    script = ("from infra.db import schema_heads; from gateway_api.migrations import SCRIPT_LOCATION; "
-              "print(*schema_heads(SCRIPT_LOCATION))")
-    answer = subprocess.run([sys.executable, "-c", script], cwd=checkout, env=os.environ | {"PYTHONPATH": str(checkout)},
-                            capture_output=True, text=True, timeout=120, check=True)
+    script = (
+        "from infra.runtime.db import schema_heads; from gateway_api.migrations import SCRIPT_LOCATION; "
+        "print(*schema_heads(SCRIPT_LOCATION))"
+    )
+    answer = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=checkout,
+        env=os.environ | {"PYTHONPATH": str(checkout)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     return answer.stdout.strip()
 
 
 @pytest.fixture
 def env(kafka_settings, mysql_url):
     prefix = kafka_settings.topics.transactions[: -len("transactions")]
-    return os.environ | {**STRONG_SECRETS, "GATEWAY_ADMIN_TOKEN": ADMIN_TOKEN, "DATABASE_URL": mysql_url,
-                         "AUTO_MIGRATE": "false", "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
-                         "KAFKA_TOPIC_PREFIX": prefix, "LOG_LEVEL": "WARNING"}
+    return os.environ | {
+        **STRONG_SECRETS,
+        "GATEWAY_ADMIN_TOKEN": ADMIN_TOKEN,
+        "DATABASE_URL": mysql_url,
+        "AUTO_MIGRATE": "false",
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
+        "KAFKA_TOPIC_PREFIX": prefix,
+        "LOG_LEVEL": "WARNING",
+    }
 
 
 def serving(seen: dict) -> bool:

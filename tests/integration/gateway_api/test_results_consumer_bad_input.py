@@ -1,25 +1,34 @@
 """No result can block a results partition: what the ledger can never apply is dead-lettered with
 its reason, and every other result of the batch (and after it) is applied. SQLite and MariaDB."""
+
 import json
 import uuid
 
 import pytest
 from sqlalchemy import text
 
-from infra.db import build_engine
-from infra.kafka import Record, build_acked_producer
+from infra.runtime.db import build_engine
+from infra.runtime.kafka import Record, build_acked_producer
 
 from gateway_api.adapters.ledger_repository import SqlLedger
-from tests.support.kafka import read_messages
 from tests.support import wait_until
+from tests.support.kafka import read_messages
 
 KEY = b"acct_same_partition"  # every message on one partition: a blocked batch would hold them all
 
 
 def result(**changes) -> dict:
-    return {"id": f"tx-{uuid.uuid4().hex[:12]}", "status": "approved", "error_message": "", "account_id": "acct_a",
-            "amount": "10.50", "card_brand": "visa", "card_last4": "1111",
-            "created_at": "2026-11-23T10:00:00.000000Z", "processed_at": "2026-11-23T10:00:01.000000Z"} | changes
+    return {
+        "id": f"tx-{uuid.uuid4().hex[:12]}",
+        "status": "approved",
+        "error_message": "",
+        "account_id": "acct_a",
+        "amount": "10.50",
+        "card_brand": "visa",
+        "card_last4": "1111",
+        "created_at": "2026-11-23T10:00:00.000000Z",
+        "processed_at": "2026-11-23T10:00:01.000000Z",
+    } | changes
 
 
 def encoded(message: dict) -> bytes:
@@ -70,14 +79,21 @@ def dead_letters(kafka_settings, count: int) -> list[dict]:
 
 
 def test_results_it_can_never_apply_are_dead_lettered_and_the_rest_of_the_partition_is_applied(
-        kafka_settings, database_url, results_consumer, ledger):
+    kafka_settings, database_url, results_consumer, ledger
+):
     before = result(id="before-" + uuid.uuid4().hex)
     long_id = result(id="L" * 80)  # the contract allows 100 characters; the old columns held 64
-    upper, lower = result(id="Tx-Case-" + "A" * 8), result(id="tx-case-" + "a" * 8, status="rejected",
-                                                           error_message="invalid credit card cvv")
+    upper, lower = (
+        result(id="Tx-Case-" + "A" * 8),
+        result(id="tx-case-" + "a" * 8, status="rejected", error_message="invalid credit card cvv"),
+    )
     after = result(id="after-" + uuid.uuid4().hex)
-    produce(kafka_settings, [encoded(before)] + [raw for raw, _ in NEVER_APPLICABLE]
-            + [encoded(long_id), encoded(upper), encoded(lower), encoded(after)])
+    produce(
+        kafka_settings,
+        [encoded(before)]
+        + [raw for raw, _ in NEVER_APPLICABLE]
+        + [encoded(long_id), encoded(upper), encoded(lower), encoded(after)],
+    )
     results_consumer(database_url)
 
     wait_until(lambda: ledger.get(after["id"]), 30, message="the result published after the bad ones")
@@ -105,17 +121,19 @@ def test_results_sent_after_poison_amounts_are_applied(kafka_settings, database_
 
 REFUSE_ONE_ROW = {
     "sqlite": "CREATE TRIGGER refuse_one BEFORE INSERT ON gateway_transactions WHEN NEW.id = 'refused-by-db' "
-              "BEGIN SELECT RAISE(ABORT, 'refused'); END",
+    "BEGIN SELECT RAISE(ABORT, 'refused'); END",
     # SQLSTATE 22001 / errno 1406 is what MariaDB raises for "Data too long": a data error.
     "mysql": "CREATE TRIGGER refuse_one BEFORE INSERT ON gateway_transactions FOR EACH ROW "
-             "IF NEW.id = 'refused-by-db' THEN "
-             "SIGNAL SQLSTATE '22001' SET MYSQL_ERRNO = 1406, MESSAGE_TEXT = 'Data too long'; END IF",
+    "IF NEW.id = 'refused-by-db' THEN "
+    "SIGNAL SQLSTATE '22001' SET MYSQL_ERRNO = 1406, MESSAGE_TEXT = 'Data too long'; END IF",
 }
 
 
 def test_a_row_the_database_itself_refuses_is_dead_lettered_and_its_batch_neighbours_applied(
-        kafka_settings, database_url, results_consumer, ledger):
-    from infra.db import migrate
+    kafka_settings, database_url, results_consumer, ledger
+):
+    from infra.runtime.db import migrate
+
     from gateway_api.migrations import SCRIPT_LOCATION
 
     migrate(database_url, SCRIPT_LOCATION)

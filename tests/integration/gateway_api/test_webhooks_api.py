@@ -1,10 +1,11 @@
 """The webhook endpoints, events and deliveries API: merchant auth, scoping, errors, OpenAPI."""
+
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from infra.contracts import TransactionResult
-from infra.settings import Secret
+from infra.kernel.contracts import TransactionResult
+from infra.runtime.settings import Secret
 
 from gateway_api import create_app
 from gateway_api.adapters.secret_box import AesGcmSecretBox
@@ -20,8 +21,12 @@ def create_endpoint(client, merchant, url=RECEIVER, events=("*",), **extra):
 
 def decide(app, *pairs) -> None:
     """Apply results for (transaction id, account) pairs, as the results consumer does."""
-    results = [TransactionResult(id_, "approved", "", account, "10.00", "visa", "1111", "2026-11-23T10:00:00Z",
-                                 "2026-11-23T10:00:01Z") for id_, account in pairs]
+    results = [
+        TransactionResult(
+            id_, "approved", "", account, "10.00", "visa", "1111", "2026-11-23T10:00:00Z", "2026-11-23T10:00:01Z"
+        )
+        for id_, account in pairs
+    ]
     app.extensions["gateway_api"].ledger.apply_results(results)
 
 
@@ -30,8 +35,12 @@ def test_creating_an_endpoint_shows_its_secret_once_and_stores_it_encrypted(clie
     assert response.status_code == 201, response.json
     body = response.json
     assert body["secret"].startswith("whsec_") and len(body["secret"]) > 40
-    assert (body["url"], body["enabled_events"], body["status"], body["description"]) == \
-        (RECEIVER, ["transaction.rejected"], "enabled", "orders")
+    assert (body["url"], body["enabled_events"], body["status"], body["description"]) == (
+        RECEIVER,
+        ["transaction.rejected"],
+        "enabled",
+        "orders",
+    )
     assert body["id"].startswith("we_") and body["created_at"].endswith("Z")
     listed = client.get("/v1/webhook_endpoints", auth=merchant).json["data"]
     assert listed == [{key: value for key, value in body.items() if key != "secret"}]
@@ -46,8 +55,10 @@ def test_rolling_gives_a_new_secret_and_deleting_removes_the_endpoint(client, ap
     created = create_endpoint(client, merchant).json
     rolled = client.post(f"/v1/webhook_endpoints/{created['id']}/secret", auth=merchant)
     assert rolled.status_code == 200 and rolled.json["secret"] != created["secret"]
-    assert client.delete(f"/v1/webhook_endpoints/{created['id']}", auth=merchant).json == \
-        {"id": created["id"], "deleted": True}
+    assert client.delete(f"/v1/webhook_endpoints/{created['id']}", auth=merchant).json == {
+        "id": created["id"],
+        "deleted": True,
+    }
     assert client.get(f"/v1/webhook_endpoints/{created['id']}", auth=merchant).status_code == 404
     assert client.get("/v1/webhook_endpoints", auth=merchant).json["data"] == []
 
@@ -56,18 +67,22 @@ def test_another_merchants_endpoints_and_events_are_not_found(client, app, merch
     endpoint = create_endpoint(client, merchant).json
     decide(app, ("tx-a", merchant[0]))
     (event,) = client.get("/v1/events", auth=merchant).json["data"]
-    for method, path in (("GET", f"/v1/webhook_endpoints/{endpoint['id']}"),
-                         ("DELETE", f"/v1/webhook_endpoints/{endpoint['id']}"),
-                         ("POST", f"/v1/webhook_endpoints/{endpoint['id']}/secret"),
-                         ("GET", f"/v1/events/{event['id']}"), ("GET", f"/v1/events/{event['id']}/deliveries"),
-                         ("POST", f"/v1/events/{event['id']}/resend")):
+    for method, path in (
+        ("GET", f"/v1/webhook_endpoints/{endpoint['id']}"),
+        ("DELETE", f"/v1/webhook_endpoints/{endpoint['id']}"),
+        ("POST", f"/v1/webhook_endpoints/{endpoint['id']}/secret"),
+        ("GET", f"/v1/events/{event['id']}"),
+        ("GET", f"/v1/events/{event['id']}/deliveries"),
+        ("POST", f"/v1/events/{event['id']}/resend"),
+    ):
         response = client.open(path, method=method, auth=other_merchant)
         assert (response.status_code, response.json["error"]["code"]) == (404, "resource_missing"), path
     assert client.get("/v1/events", auth=other_merchant).json["data"] == []
     assert client.get("/v1/webhook_deliveries", auth=other_merchant).json["data"] == []
     assert client.get("/v1/webhook_endpoints", auth=other_merchant).json["data"] == []
-    resend_elsewhere = client.post(f"/v1/events/{event['id']}/resend", json={"endpoint_id": endpoint["id"]},
-                                   auth=other_merchant)
+    resend_elsewhere = client.post(
+        f"/v1/events/{event['id']}/resend", json={"endpoint_id": endpoint["id"]}, auth=other_merchant
+    )
     assert resend_elsewhere.status_code == 404
 
 
@@ -77,18 +92,21 @@ def test_webhook_resources_need_merchant_credentials(client, path):
     assert client.get(path, headers=ADMIN).json["error"]["code"] == "forbidden"
 
 
-@pytest.mark.parametrize("body, param", [
-    ({"enabled_events": ["*"]}, "url"),
-    ({"url": RECEIVER}, "enabled_events"),
-    ({"url": RECEIVER, "enabled_events": []}, "enabled_events"),
-    ({"url": RECEIVER, "enabled_events": ["transaction.refunded"]}, "enabled_events.0"),
-    ({"url": RECEIVER, "enabled_events": ["*", "transaction.approved"]}, "enabled_events"),
-    ({"url": "ftp://files.example.com/x", "enabled_events": ["*"]}, "url"),
-    ({"url": "https://user:pw@shop.example.com/x", "enabled_events": ["*"]}, "url"),
-    ({"url": "https://shop.example.com/" + "x" * 2100, "enabled_events": ["*"]}, "url"),
-    ({"url": RECEIVER, "enabled_events": ["*"], "description": "d" * 256}, "description"),
-    ({"url": RECEIVER, "enabled_events": ["*"], "secret": "whsec_mine"}, "secret"),
-])
+@pytest.mark.parametrize(
+    "body, param",
+    [
+        ({"enabled_events": ["*"]}, "url"),
+        ({"url": RECEIVER}, "enabled_events"),
+        ({"url": RECEIVER, "enabled_events": []}, "enabled_events"),
+        ({"url": RECEIVER, "enabled_events": ["transaction.refunded"]}, "enabled_events.0"),
+        ({"url": RECEIVER, "enabled_events": ["*", "transaction.approved"]}, "enabled_events"),
+        ({"url": "ftp://files.example.com/x", "enabled_events": ["*"]}, "url"),
+        ({"url": "https://user:pw@shop.example.com/x", "enabled_events": ["*"]}, "url"),
+        ({"url": "https://shop.example.com/" + "x" * 2100, "enabled_events": ["*"]}, "url"),
+        ({"url": RECEIVER, "enabled_events": ["*"], "description": "d" * 256}, "description"),
+        ({"url": RECEIVER, "enabled_events": ["*"], "secret": "whsec_mine"}, "secret"),
+    ],
+)
 def test_invalid_endpoints_are_refused_with_the_parameter_named(client, merchant, body, param):
     response = client.post("/v1/webhook_endpoints", json=body, auth=merchant)
     assert response.status_code in (400, 422), response.json
@@ -99,28 +117,41 @@ def test_a_merchant_may_have_16_endpoints_even_when_creating_them_concurrently(s
     import requests
 
     def create(_):
-        return requests.post(f"{server}/v1/webhook_endpoints", json={"url": RECEIVER, "enabled_events": ["*"]},
-                             auth=merchant, timeout=30).status_code
+        return requests.post(
+            f"{server}/v1/webhook_endpoints", json={"url": RECEIVER, "enabled_events": ["*"]}, auth=merchant, timeout=30
+        ).status_code
 
     with ThreadPoolExecutor(8) as pool:
         statuses = list(pool.map(create, range(20)))
     assert sorted(statuses) == [201] * 16 + [400] * 4
-    refused = requests.post(f"{server}/v1/webhook_endpoints", json={"url": RECEIVER, "enabled_events": ["*"]},
-                            auth=merchant, timeout=30).json()
+    refused = requests.post(
+        f"{server}/v1/webhook_endpoints", json={"url": RECEIVER, "enabled_events": ["*"]}, auth=merchant, timeout=30
+    ).json()
     assert refused["error"]["code"] == "limit_exceeded" and "16" in refused["error"]["message"]
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/hooks", "https://127.0.0.1/hooks", "https://localhost/hooks",
-                                 "https://10.1.2.3/hooks", "https://169.254.169.254/latest", "https://[::1]/hooks",
-                                 "https://[::ffff:10.0.0.1]/hooks", "https://no-such-host.invalid/hooks"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/hooks",
+        "https://127.0.0.1/hooks",
+        "https://localhost/hooks",
+        "https://10.1.2.3/hooks",
+        "https://169.254.169.254/latest",
+        "https://[::1]/hooks",
+        "https://[::ffff:10.0.0.1]/hooks",
+        "https://no-such-host.invalid/hooks",
+    ],
+)
 def test_private_and_unresolvable_urls_are_refused_without_the_flag(api_settings, url):
     from dataclasses import replace
 
     app = create_app(replace(api_settings, webhook_allow_private_urls=False))
     client = app.test_client()
     account = client.post("/v1/accounts", json={"name": "Strict"}, headers=ADMIN).json
-    response = client.post("/v1/webhook_endpoints", json={"url": url, "enabled_events": ["*"]},
-                           auth=(account["id"], account["secret"]))
+    response = client.post(
+        "/v1/webhook_endpoints", json={"url": url, "enabled_events": ["*"]}, auth=(account["id"], account["secret"])
+    )
     app.extensions["gateway_api"].engine.dispose()
     assert (response.status_code, response.json["error"]["param"]) == (422, "url"), response.json
     message = response.json["error"]["message"]
@@ -135,8 +166,12 @@ def test_events_deliveries_and_resend(client, app, merchant):
     assert client.get(f"/v1/events/{event['id']}", auth=merchant).json == event
     assert event["data"]["object"]["id"] == "tx-1" and event["data"]["object"]["status"] == "approved"
     (first,) = client.get(f"/v1/events/{event['id']}/deliveries", auth=merchant).json["data"]
-    assert (first["endpoint_id"], first["status"], first["attempt_count"], first["attempts"]) == \
-        (approved_only["id"], "pending", 0, [])
+    assert (first["endpoint_id"], first["status"], first["attempt_count"], first["attempts"]) == (
+        approved_only["id"],
+        "pending",
+        0,
+        [],
+    )
     queued = client.post(f"/v1/events/{event['id']}/resend", auth=merchant)
     assert queued.status_code == 202 and [d["endpoint_id"] for d in queued.json["data"]] == [approved_only["id"]]
     explicit = client.post(f"/v1/events/{event['id']}/resend", json={"endpoint_id": rejected_only["id"]}, auth=merchant)
@@ -161,8 +196,9 @@ def test_an_event_is_resent_a_bounded_number_of_times_then_409(client, app, merc
 
 
 def test_an_endpoint_url_is_stored_as_ascii(client, merchant):
-    created = client.post("/v1/webhook_endpoints", json={"url": "http://127.0.0.1:8010/é", "enabled_events": ["*"]},
-                          auth=merchant)
+    created = client.post(
+        "/v1/webhook_endpoints", json={"url": "http://127.0.0.1:8010/é", "enabled_events": ["*"]}, auth=merchant
+    )
     assert (created.status_code, created.json["url"]) == (201, "http://127.0.0.1:8010/%C3%A9")
 
 
@@ -206,13 +242,20 @@ def test_a_panel_session_reads_webhooks_but_cannot_change_them(client, app, merc
     token = client.post("/v1/sessions", json={"ttl_seconds": 600}, auth=merchant).json["token"]
     session = {"Authorization": f"Bearer {token}"}
     (event,) = client.get("/v1/events", headers=session).json["data"]
-    for path in ("/v1/webhook_endpoints", f"/v1/webhook_endpoints/{endpoint['id']}", f"/v1/events/{event['id']}",
-                 f"/v1/events/{event['id']}/deliveries", "/v1/webhook_deliveries"):
+    for path in (
+        "/v1/webhook_endpoints",
+        f"/v1/webhook_endpoints/{endpoint['id']}",
+        f"/v1/events/{event['id']}",
+        f"/v1/events/{event['id']}/deliveries",
+        "/v1/webhook_deliveries",
+    ):
         assert client.get(path, headers=session).status_code == 200, path
     # A stolen panel cookie must not be able to point the merchant's events somewhere else.
-    for method, path, body in (("POST", "/v1/webhook_endpoints", {"url": RECEIVER, "enabled_events": ["*"]}),
-                               ("POST", f"/v1/webhook_endpoints/{endpoint['id']}/secret", None),
-                               ("DELETE", f"/v1/webhook_endpoints/{endpoint['id']}", None),
-                               ("POST", f"/v1/events/{event['id']}/resend", None)):
+    for method, path, body in (
+        ("POST", "/v1/webhook_endpoints", {"url": RECEIVER, "enabled_events": ["*"]}),
+        ("POST", f"/v1/webhook_endpoints/{endpoint['id']}/secret", None),
+        ("DELETE", f"/v1/webhook_endpoints/{endpoint['id']}", None),
+        ("POST", f"/v1/events/{event['id']}/resend", None),
+    ):
         response = client.open(path, method=method, json=body, headers=session)
         assert (response.status_code, response.json["error"]["code"]) == (403, "forbidden"), path

@@ -1,4 +1,5 @@
 """A real gateway API (SQLite ledger, the test broker) and panels in front of it, all on real ports."""
+
 from __future__ import annotations
 
 import contextlib
@@ -7,7 +8,7 @@ import re
 import pytest
 import requests
 
-from infra.settings import Secret
+from infra.runtime.settings import Secret
 
 from gateway_api import create_app as create_api
 from gateway_api.settings import Settings as ApiSettings
@@ -24,9 +25,16 @@ CHECK_SECONDS = 1  # how often a stream re-asks the API (the default is 60)
 @pytest.fixture
 def api(kafka_settings, sqlite_url):
     """(base URL, Flask test client) of a gateway API served on a real port."""
-    app = create_api(ApiSettings(admin_token=Secret(ADMIN_TOKEN), secret_pepper=Secret("test-pepper-0123456789"),
-                                 database_url=sqlite_url, kafka=kafka_settings, card_data_keys=TEST_CARD_KEYS,
-                                 webhook_secrets_key=Secret(WEBHOOK_SECRETS_KEY)))
+    app = create_api(
+        ApiSettings(
+            admin_token=Secret(ADMIN_TOKEN),
+            secret_pepper=Secret("test-pepper-0123456789"),
+            database_url=sqlite_url,
+            kafka=kafka_settings,
+            card_data_keys=TEST_CARD_KEYS,
+            webhook_secrets_key=Secret(WEBHOOK_SECRETS_KEY),
+        )
+    )
     with serving(app) as url:
         yield url, app.test_client()
     app.extensions["gateway_api"].publisher.close()
@@ -35,17 +43,24 @@ def api(kafka_settings, sqlite_url):
 
 @pytest.fixture
 def start_panel(api, kafka_settings):
-    """``start()`` serves a panel process (its own results consumer) in front of the API; returns its URL.
+    """``start()`` serves a panel process (its own results reader) in front of the API; returns its URL.
     Several share PANEL_SECRET_KEY, as the workers and replicas of one deployment do."""
     stack = contextlib.ExitStack()
 
     def start(**overrides) -> str:
-        app = create_panel(PanelSettings(secret_key=Secret(PANEL_KEY), gateway_url=api[0], kafka=kafka_settings,
-                                         credential_check_seconds=CHECK_SECONDS, gateway_timeout_seconds=5,
-                                         **overrides))
+        app = create_panel(
+            PanelSettings(
+                secret_key=Secret(PANEL_KEY),
+                gateway_url=api[0],
+                kafka=kafka_settings,
+                credential_check_seconds=CHECK_SECONDS,
+                gateway_timeout_seconds=5,
+                **overrides,
+            )
+        )
         stack.callback(app.extensions["panel"].shutdown)
         url = stack.enter_context(serving(app))
-        assert app.extensions["panel"].consumer.ready.wait(20), "the panel's results consumer did not start"
+        assert app.extensions["panel"].reader.ready.wait(20), "the panel's results reader did not start"
         return url
 
     with stack:

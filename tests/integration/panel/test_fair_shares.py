@@ -1,6 +1,7 @@
 """Fair shares of the live panel: a merchant's streams are capped across all its sessions and the
 panel's processes (the shared store), the operator still gets a stream, and sign-ins are limited per
 client address and per account."""
+
 import contextlib
 
 import pytest
@@ -24,12 +25,14 @@ def open_stream(stack: contextlib.ExitStack, browser: requests.Session, panel_ur
 def shared_store(request, tmp_path):
     if request.param == "redis":
         import uuid
+
         return {"rate_limit_storage_url": redis_url_or_skip(), "rate_limit_key_prefix": f"test-{uuid.uuid4().hex}"}
     return {"rate_limit_storage_url": f"sqlite:///{tmp_path / 'rate-limits.db'}"}
 
 
 def test_a_merchant_holds_a_few_streams_across_sessions_and_processes_and_the_operator_still_gets_one(
-        start_panel, merchant, shared_store):
+    start_panel, merchant, shared_store
+):
     panels = [start_panel(**shared_store), start_panel(**shared_store)]  # two processes, one store
     browsers = [(sign_in(url, as_merchant(merchant))[0], url) for url in panels for _ in range(2)]
     with contextlib.ExitStack() as stack:

@@ -1,4 +1,5 @@
 """The panel as it runs in production: gunicorn gthread workers, each consuming every result."""
+
 from __future__ import annotations
 
 import json
@@ -14,11 +15,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from infra.contracts import TransactionResult
-from infra.kafka import Record, build_acked_producer
+from infra.kernel.contracts import TransactionResult
+from infra.runtime.kafka import Record, build_acked_producer
+from infra.stack.embedded_broker import free_port
+
 from tests.integration.panel.conftest import as_operator, sign_in
 from tests.support import wait_until
-from infra.embedded_broker import free_port
 from tests.support.ports import listening_socket
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -29,16 +31,36 @@ SECRET_KEY = "integration-test-panel-key-0123456789"  # 32+ characters: gunicorn
 def gunicorn_panel(api, kafka_settings, tmp_path):
     metrics_dir = tmp_path / "metrics"  # of its own: prometheus_client reads every *.db there (the ledger is test.db)
     metrics_dir.mkdir()
-    env = {**os.environ, "PANEL_SECRET_KEY": SECRET_KEY, "PANEL_GATEWAY_URL": api[0],
-           "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
-           "KAFKA_TOPIC_PREFIX": kafka_settings.topics.results.removesuffix("transactions_result"),
-           "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "WEB_CONCURRENCY": "2", "PYTHONPATH": str(ROOT),
-           "METRICS_PORT": str(free_port())}
+    env = {
+        **os.environ,
+        "PANEL_SECRET_KEY": SECRET_KEY,
+        "PANEL_GATEWAY_URL": api[0],
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
+        "KAFKA_TOPIC_PREFIX": kafka_settings.topics.results.removesuffix("transactions_result"),
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        "WEB_CONCURRENCY": "2",
+        "PYTHONPATH": str(ROOT),
+        "METRICS_PORT": str(free_port()),
+    }
     log = open(tmp_path / "panel.log", "wb")  # the test reads it back through tmp_path
     with listening_socket() as sock:  # bound here and handed over: no other process can take the port
-        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:panel.gunicorn_conf",
-                                    "panel:create_app()", "--bind", f"fd://{sock.fileno()}"], cwd=ROOT, env=env,
-                                   stdout=log, stderr=subprocess.STDOUT, pass_fds=(sock.fileno(),))
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "python:panel.gunicorn_conf",
+                "panel:create_app()",
+                "--bind",
+                f"fd://{sock.fileno()}",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            pass_fds=(sock.fileno(),),
+        )
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     try:
         wait_until(lambda: _ready(url), 30, interval=0.1, message="the panel's /readyz")
@@ -91,12 +113,24 @@ def test_every_worker_streams_every_result_and_sigterm_stops_within_seconds(guni
         streams.append([])
         # A session per stream: one session may hold only a few (panel.use_cases.hub.STREAMS_PER_SESSION).
         responses.append(open_stream(url, operator_cookie(url), streams[-1]))
-        wait_until(lambda: any(line.startswith("data: {\"process\"") for line in streams[-1]), 10, message="hello")
-    result = TransactionResult("tx-1", "rejected", "invalid expiration month", "acc-1", "5.00", "visa", "1111",
-                               None, "2026-11-23T00:00:00+00:00")
+        wait_until(lambda: any(line.startswith('data: {"process"') for line in streams[-1]), 10, message="hello")
+    result = TransactionResult(
+        "tx-1",
+        "rejected",
+        "invalid expiration month",
+        "acc-1",
+        "5.00",
+        "visa",
+        "1111",
+        None,
+        "2026-11-23T00:00:00+00:00",
+    )
     build_acked_producer(kafka_settings, "test").send([Record(kafka_settings.topics.results, result.to_json())], 10)
-    wait_until(lambda: all(any('"id": "tx-1"' in line for line in lines) for lines in streams), 5,
-               message="the result on every stream")
+    wait_until(
+        lambda: all(any('"id": "tx-1"' in line for line in lines) for lines in streams),
+        5,
+        message="the result on every stream",
+    )
     assert requests.get(url + "/metrics", timeout=5).status_code == 404  # public port: the ingress routes "/"
     metrics = requests.get(process.metrics_url, timeout=5).text  # the master's own listener
     assert f"panel_sse_clients {float(len(streams))}" in metrics and "panel_results_received_total 2.0" in metrics

@@ -1,5 +1,6 @@
 """The panel signs named operators in with their own credential (and their one-time code once they
 require one), shows who is signed in, and shows the audit trail: a real API and panel on real ports."""
+
 from __future__ import annotations
 
 import pyotp
@@ -28,8 +29,10 @@ def test_an_operator_who_requires_a_second_factor_needs_the_current_code(api, st
     _, factor = cli(app, "operators", "require-second-factor", "ada")
     _, refused = sign_in(panel_url, as_named_operator(credential))
     assert refused.status_code == 401 and "one-time code" in refused.text
-    _, wrong = sign_in(panel_url, as_named_operator(credential, "000000" if pyotp.TOTP(factor["totp_secret"]).now()
-                                                     != "000000" else "111111"))
+    _, wrong = sign_in(
+        panel_url,
+        as_named_operator(credential, "000000" if pyotp.TOTP(factor["totp_secret"]).now() != "000000" else "111111"),
+    )
     assert wrong.status_code == 401
     browser, answer = sign_in(panel_url, as_named_operator(credential, pyotp.TOTP(factor["totp_secret"]).now()))
     assert answer.status_code == 302, answer.text

@@ -1,9 +1,10 @@
 """The live view's baseline (/api/recent) is one API call, whatever the last 15 minutes hold."""
+
 from datetime import timedelta
 
 from prometheus_client import REGISTRY
 
-from infra.clock import utc_now
+from infra.kernel.clock import utc_now
 
 from gateway_api.adapters.tables import transactions
 from tests.integration.panel.conftest import as_merchant, sign_in
@@ -16,10 +17,27 @@ def api_listings() -> float:
 
 def test_the_recent_baseline_is_one_api_call_of_the_newest_in_the_window(api, start_panel, merchant):
     now = utc_now()
-    rows = [{"id": f"tx-{i:04d}", "account_id": merchant[0], "status": "approved", "amount_cents": 1000,
-             "created_at": now - timedelta(seconds=i), "error_message": ""} for i in range(250)]
-    rows.append({"id": "tx-old", "account_id": merchant[0], "status": "approved", "amount_cents": 1000,
-                 "created_at": now - timedelta(minutes=20), "error_message": ""})
+    rows = [
+        {
+            "id": f"tx-{i:04d}",
+            "account_id": merchant[0],
+            "status": "approved",
+            "amount_cents": 1000,
+            "created_at": now - timedelta(seconds=i),
+            "error_message": "",
+        }
+        for i in range(250)
+    ]
+    rows.append(
+        {
+            "id": "tx-old",
+            "account_id": merchant[0],
+            "status": "approved",
+            "amount_cents": 1000,
+            "created_at": now - timedelta(minutes=20),
+            "error_message": "",
+        }
+    )
     with api[1].application.extensions["gateway_api"].engine.begin() as connection:
         connection.execute(transactions.insert(), rows)
     panel_url = start_panel()

@@ -1,4 +1,5 @@
 """A panel session ends after PANEL_SESSION_HOURS (12 by default): on the API's side, and on the panel's own."""
+
 import time
 from datetime import datetime, timedelta
 
@@ -27,7 +28,8 @@ def signed_out(panel_url: str, browser: requests.Session) -> bool:
 
 
 def test_sign_in_opens_an_api_session_of_panel_session_hours_and_its_end_signs_the_panel_out(
-        api, start_panel, merchant):
+    api, start_panel, merchant
+):
     panel_url, browser = signed_in(start_panel, merchant)
     engine = api[1].application.extensions["gateway_api"].engine
     with engine.connect() as connection:
@@ -37,13 +39,16 @@ def test_sign_in_opens_an_api_session_of_panel_session_hours_and_its_end_signs_t
     assert not signed_out(panel_url, browser)
 
     with engine.begin() as connection:  # the API's clock passes the end of the session
-        connection.execute(sqlalchemy.text("UPDATE gateway_sessions SET expires_at = :gone"),
-                           {"gone": (created - timedelta(seconds=1)).isoformat(" ")})
+        connection.execute(
+            sqlalchemy.text("UPDATE gateway_sessions SET expires_at = :gone"),
+            {"gone": (created - timedelta(seconds=1)).isoformat(" ")},
+        )
     assert signed_out(panel_url, browser)
 
 
 def test_the_panel_ends_its_side_after_panel_session_hours_even_if_the_api_would_not(
-        start_panel, merchant, monkeypatch):
+    start_panel, merchant, monkeypatch
+):
     panel_url, browser = signed_in(start_panel, merchant)
     started = time.time()
     # The panel runs in this process: its cookie signature and sealed token read time.time();

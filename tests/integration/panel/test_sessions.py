@@ -2,6 +2,7 @@
 
 The panels here re-ask the API every second (PANEL_CREDENTIAL_CHECK_SECONDS=1; 60 by default).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -13,13 +14,14 @@ import urllib.parse
 import pytest
 import requests
 
-from infra.contracts import TransactionResult
-from infra.kafka import Record, build_acked_producer
-from infra.settings import Secret
+from infra.kernel.contracts import TransactionResult
+from infra.runtime.kafka import Record, build_acked_producer
+from infra.runtime.settings import Secret
+
 from panel.bootstrap import create_app as create_panel
 from panel.settings import Settings as PanelSettings
 from tests.integration.gateway_api.support import ADMIN
-from tests.integration.panel.conftest import PANEL_KEY, CHECK_SECONDS, as_merchant, as_operator, csrf_token, sign_in
+from tests.integration.panel.conftest import CHECK_SECONDS, PANEL_KEY, as_merchant, as_operator, csrf_token, sign_in
 from tests.support import wait_until
 
 
@@ -58,8 +60,9 @@ class Stream:
 
 
 def publish_result(kafka_settings, account_id: str, transaction_id: str) -> None:
-    result = TransactionResult(transaction_id, "approved", "", account_id, "10.00", "visa", "1111", None,
-                               "2026-11-23T10:00:01.000000Z")
+    result = TransactionResult(
+        transaction_id, "approved", "", account_id, "10.00", "visa", "1111", None, "2026-11-23T10:00:01.000000Z"
+    )
     build_acked_producer(kafka_settings, "test").send([Record(kafka_settings.topics.results, result.to_json())], 10)
 
 
@@ -93,8 +96,9 @@ def test_a_cookie_saved_before_sign_out_no_longer_works_on_any_panel(start_panel
     saved = dict(browser.cookies)
     assert requests.get(second + "/api/transactions", cookies=saved, timeout=10).status_code == 200
 
-    signed_out = browser.post(first + "/logout", data={"csrf_token": csrf_token(browser, first)},
-                              allow_redirects=False, timeout=10)
+    signed_out = browser.post(
+        first + "/logout", data={"csrf_token": csrf_token(browser, first)}, allow_redirects=False, timeout=10
+    )
     assert signed_out.status_code == 302
 
     for panel_url in (first, second):
@@ -117,9 +121,19 @@ def test_an_operator_stream_ends_at_sign_out_elsewhere(start_panel):
         stream.close()
 
 
-FOREIGN_TARGETS = ["/\t/evil.example", "/\n/evil.example", "//evil.example", "/\\evil.example", "\\\\evil.example",
-                   "https://evil.example/", "javascript:alert(1)", "/ /evil.example", "evil.example",
-                   "/\x00/evil.example", "/\u3000/evil.example"]
+FOREIGN_TARGETS = [
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "//evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "https://evil.example/",
+    "javascript:alert(1)",
+    "/ /evil.example",
+    "evil.example",
+    "/\x00/evil.example",
+    "/\u3000/evil.example",
+]
 
 
 def test_sign_in_never_redirects_to_another_site(start_panel, merchant):
@@ -152,8 +166,15 @@ def test_one_session_gets_a_few_streams_not_all_the_threads(start_panel, merchan
 
 # Header values travel as bytes, read as Latin-1: "²" as the single byte 0xB2 (curl can send it), and
 # "²" and the Arabic-Indic one as a browser sends them (UTF-8); then 5,000 digits and other non-numbers.
-STRANGE_SUFFIXES = ["\u00b2", "\u00b2".encode().decode("latin-1"), "\u0661".encode().decode("latin-1"),
-                    "1" * 5000, "-1", "", "12abc"]
+STRANGE_SUFFIXES = [
+    "\u00b2",
+    "\u00b2".encode().decode("latin-1"),
+    "\u0661".encode().decode("latin-1"),
+    "1" * 5000,
+    "-1",
+    "",
+    "12abc",
+]
 
 
 def test_a_strange_last_event_id_gets_a_resync_not_an_error(start_panel, merchant):

@@ -3,8 +3,9 @@ import threading
 import pytest
 from prometheus_client import CollectorRegistry
 
-from infra.db import build_engine, migrate
-from processor.bootstrap import MIGRATIONS, bootstrap
+from infra.runtime.db import build_engine, migrate
+
+from processor.bootstrap import MIGRATIONS, build_processor
 from processor.settings import Settings
 from tests.support.transactions import TEST_CARD_KEYS
 
@@ -30,12 +31,18 @@ def start_processor(kafka_settings, database_url):
     running = []
 
     def start(**overrides):
-        settings = Settings(kafka=kafka_settings, database_url=database_url, metrics_port=0, auto_migrate=True,
-                            card_data_keys=TEST_CARD_KEYS, batch_size=500,
-                            group_id=f"{kafka_settings.topics.transactions}-processor",  # a group of its own
-                            **overrides)
+        settings = Settings(
+            kafka=kafka_settings,
+            database_url=database_url,
+            metrics_port=0,
+            auto_migrate=True,
+            card_data_keys=TEST_CARD_KEYS,
+            batch_size=500,
+            group_id=f"{kafka_settings.topics.transactions}-processor",  # a group of its own
+            **overrides,
+        )
         registry = CollectorRegistry()
-        processor, stop = bootstrap(settings, registry), threading.Event()
+        processor, stop = build_processor(settings, registry), threading.Event()
         thread = threading.Thread(target=processor.run, args=(stop,))
         thread.start()
         running.append((thread, stop))

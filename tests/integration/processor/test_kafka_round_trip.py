@@ -1,13 +1,19 @@
 """The processor in-process on the real broker: batches in, one outcome per id out, idempotent."""
+
 import json
 
 import pytest
 import sqlalchemy
 
-from infra.contracts import DeadLetter, TransactionResult
-from infra.card_cipher import CardCipher, CardDataKeys
+from infra.kernel.contracts import DeadLetter, TransactionResult
+from infra.runtime.card_cipher import CardCipher, CardDataKeys
+
 from tests.support.transactions import (
-    TopicReader, encrypted, mixed_transaction, produce, produce_mixed,
+    TopicReader,
+    encrypted,
+    mixed_transaction,
+    produce,
+    produce_mixed,
 )
 
 
@@ -35,7 +41,8 @@ def results_by_id(values: list[bytes]) -> dict[str, list[bytes]]:
 
 
 def test_a_thousand_mixed_transactions_get_exactly_one_outcome_each_even_when_produced_twice(
-        running_processor, kafka_settings, database_url):
+    running_processor, kafka_settings, database_url
+):
     settings, registry = running_processor
     expected = produce_mixed(kafka_settings, 1000)
     reader = TopicReader(kafka_settings, kafka_settings.topics.results)
@@ -44,10 +51,12 @@ def test_a_thousand_mixed_transactions_get_exactly_one_outcome_each_even_when_pr
     decoded = {id: TransactionResult.from_json(r[0]) for id, r in first.items()}
     assert {id: r.error_message for id, r in decoded.items()} == expected
     assert {id: r.status for id, r in decoded.items()} == {
-        id: "approved" if message == "" else "rejected" for id, message in expected.items()}
+        id: "approved" if message == "" else "rejected" for id, message in expected.items()
+    }
     # Results are keyed by account id, like the transactions they answer.
-    assert all(key == TransactionResult.from_json(value).account_id.encode()
-               for key, value in zip(reader.keys, reader.values))
+    assert all(
+        key == TransactionResult.from_json(value).account_id.encode() for key, value in zip(reader.keys, reader.values)
+    )
     rows = stored_rows(database_url)
     assert {id: row[1] for id, row in rows.items()} == expected
 
@@ -61,14 +70,26 @@ def test_a_thousand_mixed_transactions_get_exactly_one_outcome_each_even_when_pr
     assert approved == 300  # decisions are counted once, replays are not
 
 
-def test_unidentifiable_messages_go_to_the_dlq_and_garbage_card_fields_are_rejected(
-        running_processor, kafka_settings, database_url):
+def test_unusable_messages_go_to_the_dlq_and_garbage_card_fields_are_rejected(
+    running_processor, kafka_settings, database_url
+):
     settings, registry = running_processor
-    garbage = [b"not json 4111111111111111 cvv=482", b"[1,2,3]",
-               b'{"amount": "10", "credit_card_number": "4111-1111-1111-1111", "credit_card_cvv": "731"}',
-               json.dumps(encrypted({"id": "g-1", "credit_card_number": {"oops": 1}, "amount": "10"})).encode(),
-               json.dumps(encrypted({"id": "g-2", "credit_card_number": "4111111111111111", "amount": "10",
-                                     "credit_card_expiration_month": "soon"})).encode()]
+    garbage = [
+        b"not json 4111111111111111 cvv=482",
+        b"[1,2,3]",
+        b'{"amount": "10", "credit_card_number": "4111-1111-1111-1111", "credit_card_cvv": "731"}',
+        json.dumps(encrypted({"id": "g-1", "credit_card_number": {"oops": 1}, "amount": "10"})).encode(),
+        json.dumps(
+            encrypted(
+                {
+                    "id": "g-2",
+                    "credit_card_number": "4111111111111111",
+                    "amount": "10",
+                    "credit_card_expiration_month": "soon",
+                }
+            )
+        ).encode(),
+    ]
     produce(kafka_settings, garbage)
     results = TopicReader(kafka_settings, kafka_settings.topics.results)
     letters = TopicReader(kafka_settings, kafka_settings.topics.dlq)
@@ -76,7 +97,9 @@ def test_unidentifiable_messages_go_to_the_dlq_and_garbage_card_fields_are_rejec
     dead = [json.loads(value) for value in letters.read_until(3, 30)]
     results.close(), letters.close()
     assert {id: (r.status, r.error_message) for id, r in by_id.items()} == {
-        "g-1": ("rejected", "invalid credit card number"), "g-2": ("rejected", "invalid expiration month")}
+        "g-1": ("rejected", "invalid credit card number"),
+        "g-2": ("rejected", "invalid expiration month"),
+    }
     assert sorted(d["reason"] for d in dead) == ["no id", "not JSON", "not a JSON object"]
     assert all(d["source_topic"] == kafka_settings.topics.transactions and d["source_offset"] >= 0 for d in dead)
     payloads = "".join(d["payload"] for d in dead)
@@ -89,7 +112,8 @@ def test_unidentifiable_messages_go_to_the_dlq_and_garbage_card_fields_are_rejec
 
 
 def test_clear_or_undecryptable_card_data_gets_its_own_rejection_and_the_loop_goes_on(
-        running_processor, kafka_settings, database_url, caplog):
+    running_processor, kafka_settings, database_url, caplog
+):
     settings, registry = running_processor
     good, _ = mixed_transaction(0, "cd-")  # approved when readable
     foreign = CardCipher(CardDataKeys.generate("test-1"))  # the right key id, another key
@@ -107,13 +131,22 @@ def test_clear_or_undecryptable_card_data_gets_its_own_rejection_and_the_loop_go
     reader.close()
     undecryptable = ("rejected", "card data could not be decrypted")
     assert {id: (r.status, r.error_message) for id, r in by_id.items()} == {
-        "cd-clear": ("rejected", "card data is not encrypted"), "cd-unknown-kid": undecryptable,
-        "cd-wrong-key": undecryptable, "cd-moved": undecryptable, "cd-malformed": undecryptable,
-        "cd-ok": ("approved", "")}
+        "cd-clear": ("rejected", "card data is not encrypted"),
+        "cd-unknown-kid": undecryptable,
+        "cd-wrong-key": undecryptable,
+        "cd-moved": undecryptable,
+        "cd-malformed": undecryptable,
+        "cd-ok": ("approved", ""),
+    }
     assert by_id["cd-moved"].card_brand is None and by_id["cd-moved"].card_last4 is None
     assert set(stored_rows(database_url)) == set(messages)
-    assert registry.get_sample_value("processor_transactions_processed_total",
-                                     {"status": "rejected", "reason": "card data could not be decrypted"}) == 4
+    assert (
+        registry.get_sample_value(
+            "processor_transactions_processed_total",
+            {"status": "rejected", "reason": "card data could not be decrypted"},
+        )
+        == 4
+    )
     warnings = [r for r in caplog.records if r.getMessage() == "card data could not be decrypted"]
     causes = " ".join(str(record.causes) for record in warnings)  # one warning per batch
     assert "unknown key id 'k9'" in causes and "authentication failed under key 'test-1'" in causes
@@ -137,16 +170,22 @@ POISON_AMOUNTS = ["1E+1000000", "-1E+1000000", "1e999999999", "9" * 5000, "1_000
 
 def test_transactions_sent_after_poison_amounts_are_decided(running_processor, kafka_settings, database_url):
     good, _ = mixed_transaction(0, "pa-")  # approved when its amount is money
-    poison = {f"pa-poison-{n}": encrypted(good | {"id": f"pa-poison-{n}", "amount": amount})
-              for n, amount in enumerate(POISON_AMOUNTS)}
+    poison = {
+        f"pa-poison-{n}": encrypted(good | {"id": f"pa-poison-{n}", "amount": amount})
+        for n, amount in enumerate(POISON_AMOUNTS)
+    }
     after = {f"pa-after-{n}": encrypted(good | {"id": f"pa-after-{n}"}) for n in range(3)}
     # One key: every message on one partition, behind the poison ones.
-    produce(kafka_settings, [json.dumps(m).encode() for m in (poison | after).values()],
-            [b"acct-poison"] * (len(poison) + len(after)))
+    produce(
+        kafka_settings,
+        [json.dumps(m).encode() for m in (poison | after).values()],
+        [b"acct-poison"] * (len(poison) + len(after)),
+    )
     reader = TopicReader(kafka_settings, kafka_settings.topics.results)
     by_id = {r.id: r for r in map(TransactionResult.from_json, reader.read_until(len(poison) + len(after), 30))}
     reader.close()
     assert {id: by_id[id].status for id in after} == {id: "approved" for id in after}
     # Not an amount by the one money rule: counted as zero, as a missing amount always was.
     assert {id: (by_id[id].status, by_id[id].error_message, by_id[id].amount) for id in poison} == {
-        id: ("rejected", "the amount must be greater than 1", None) for id in poison}
+        id: ("rejected", "the amount must be greater than 1", None) for id in poison
+    }

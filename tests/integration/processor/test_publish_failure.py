@@ -1,12 +1,14 @@
 """The broker refuses the results: the batch is retried, nothing is committed, nothing is lost."""
+
 import dataclasses
 import threading
 
 import sqlalchemy
 from prometheus_client import CollectorRegistry
 
-from infra.contracts import TransactionResult
-from processor.bootstrap import bootstrap
+from infra.kernel.contracts import TransactionResult
+
+from processor.bootstrap import build_processor
 from processor.settings import Settings
 from tests.support import wait_until
 from tests.support.kafka import committed_offsets
@@ -20,7 +22,7 @@ REFUSED_TOPIC = "results refused: not a topic name!"
 class RunningProcessor:
     def __init__(self, settings: Settings):
         self.registry, self.stop = CollectorRegistry(), threading.Event()
-        self._thread = threading.Thread(target=bootstrap(settings, self.registry).run, args=(self.stop,))
+        self._thread = threading.Thread(target=build_processor(settings, self.registry).run, args=(self.stop,))
         self._thread.start()
 
     def failures(self) -> float:
@@ -43,9 +45,17 @@ def stored_processed_at(url: str) -> dict[str, str]:
 
 def test_a_batch_whose_results_the_broker_refuses_is_retried_uncommitted_and_decided_once(kafka_settings, sqlite_url):
     expected = produce_mixed(kafka_settings, 300)
-    settings = Settings(kafka=kafka_settings, database_url=sqlite_url, group_id=GROUP, metrics_port=0,
-                        publish_timeout_seconds=1.0, card_data_keys=TEST_CARD_KEYS)
-    refused = dataclasses.replace(settings.kafka, topics=dataclasses.replace(kafka_settings.topics, results=REFUSED_TOPIC))
+    settings = Settings(
+        kafka=kafka_settings,
+        database_url=sqlite_url,
+        group_id=GROUP,
+        metrics_port=0,
+        publish_timeout_seconds=1.0,
+        card_data_keys=TEST_CARD_KEYS,
+    )
+    refused = dataclasses.replace(
+        settings.kafka, topics=dataclasses.replace(kafka_settings.topics, results=REFUSED_TOPIC)
+    )
     first = RunningProcessor(dataclasses.replace(settings, kafka=refused))
     try:
         wait_until(lambda: first.failures() >= 2, 30, message="the batch to fail twice on the refused publish")
@@ -58,8 +68,14 @@ def test_a_batch_whose_results_the_broker_refuses_is_retried_uncommitted_and_dec
 
     second = RunningProcessor(settings)  # the same group, now able to publish: the batch comes again
     try:
-        wait_until(lambda: sum(committed_offsets(kafka_settings, GROUP, kafka_settings.topics.transactions).values())
-                   == len(expected), 60, message="every offset committed once the results are acknowledged")
+        wait_until(
+            lambda: (
+                sum(committed_offsets(kafka_settings, GROUP, kafka_settings.topics.transactions).values())
+                == len(expected)
+            ),
+            60,
+            message="every offset committed once the results are acknowledged",
+        )
     finally:
         second.close()
     reader = TopicReader(kafka_settings, kafka_settings.topics.results)

@@ -1,8 +1,10 @@
 """The processor decides refunds from `refunds` on the real broker and answers on `refunds_result`."""
+
 import json
 
-from infra.contracts import DeadLetter, RefundResult
-from infra.kafka import Record, build_acked_producer
+from infra.kernel.contracts import DeadLetter, RefundResult
+from infra.runtime.kafka import Record, build_acked_producer
+
 from tests.support.transactions import GOOD, TopicReader, encrypted, produce
 
 
@@ -12,20 +14,38 @@ def produce_refunds(settings, messages: list[bytes]) -> None:
 
 
 def refund(refund_id: str, amount: str | None, transaction_id: str = "tx-r1") -> bytes:
-    return json.dumps({"id": refund_id, "transaction_id": transaction_id, "account_id": "acct-r",
-                       "amount": amount, "reason": "requested_by_customer"}).encode()
+    return json.dumps(
+        {
+            "id": refund_id,
+            "transaction_id": transaction_id,
+            "account_id": "acct-r",
+            "amount": amount,
+            "reason": "requested_by_customer",
+        }
+    ).encode()
 
 
 def test_refunds_are_decided_in_order_once_each_and_poison_goes_to_the_dead_letter_topic(
-        start_processor, kafka_settings):
+    start_processor, kafka_settings
+):
     settings, _registry = start_processor()
     payment = encrypted(GOOD | {"id": "tx-r1", "account_id": "acct-r", "amount": "100.00"})
     produce(kafka_settings, [json.dumps(payment).encode()], [b"acct-r"])
     assert len(TopicReader(kafka_settings, kafka_settings.topics.results).read_until(1, 60)) == 1
-    produce_refunds(kafka_settings, [
-        refund("re_1", "30.00"), b"not json", refund("re_2", "80.00"), refund("re_1", "30.00"),
-        refund("re_3", None), json.dumps({"id": "re_4"}).encode(), refund("re_5", "1.5e1"),
-        refund("re_6", "5.00", transaction_id="tx-unknown"), refund("re_3", None)])
+    produce_refunds(
+        kafka_settings,
+        [
+            refund("re_1", "30.00"),
+            b"not json",
+            refund("re_2", "80.00"),
+            refund("re_1", "30.00"),
+            refund("re_3", None),
+            json.dumps({"id": "re_4"}).encode(),
+            refund("re_5", "1.5e1"),
+            refund("re_6", "5.00", transaction_id="tx-unknown"),
+            refund("re_3", None),
+        ],
+    )
     reader = TopicReader(kafka_settings, kafka_settings.topics.refunds_result)
     results = [RefundResult.from_json(value) for value in reader.read_until(5, 60)]
     decided = {}

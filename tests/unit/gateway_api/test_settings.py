@@ -3,15 +3,16 @@ import re
 
 import pytest
 
-from infra.settings import DEV_WEBHOOK_SECRETS_KEY, ConfigurationError, EnvReader
+from infra.runtime.settings import DEV_WEBHOOK_SECRETS_KEY, ConfigurationError, EnvReader
 
-from gateway_api.settings import ResultsSettings
-from gateway_api.settings import Settings
+from gateway_api.settings import ResultsSettings, Settings
 from tests.support.secrets import STRONG_SECRETS
 
 KEY = "dGVzdC13ZWJob29rLXNlY3JldHMta2V5LTAxMjM0NTY="
-REQUIRED = {name: STRONG_SECRETS[name] for name in ("GATEWAY_ADMIN_TOKEN", "GATEWAY_SECRET_PEPPER", "CARD_DATA_KEYS",
-                                                    "AUDIT_HMAC_KEY")}
+REQUIRED = {
+    name: STRONG_SECRETS[name]
+    for name in ("GATEWAY_ADMIN_TOKEN", "GATEWAY_SECRET_PEPPER", "CARD_DATA_KEYS", "AUDIT_HMAC_KEY")
+}
 REQUIRED |= {"WEBHOOK_SECRETS_KEY": KEY}
 
 
@@ -25,11 +26,24 @@ def test_api_settings_defaults_and_secrets():
     assert REQUIRED["CARD_DATA_KEYS"].partition(":")[2] not in repr(settings)
     assert settings.card_data_keys.encrypting_kid == "test-1"
     assert settings.webhook_allow_private_urls is False
-    assert env.names_required == {"GATEWAY_ADMIN_TOKEN", "GATEWAY_SECRET_PEPPER", "CARD_DATA_KEYS", "WEBHOOK_SECRETS_KEY",
-                                  "AUDIT_HMAC_KEY"}
+    assert env.names_required == {
+        "GATEWAY_ADMIN_TOKEN",
+        "GATEWAY_SECRET_PEPPER",
+        "CARD_DATA_KEYS",
+        "WEBHOOK_SECRETS_KEY",
+        "AUDIT_HMAC_KEY",
+    }
     assert settings.admin_token_enabled is True and REQUIRED["AUDIT_HMAC_KEY"] not in repr(settings)
-    assert {"DATABASE_URL", "GATEWAY_PUBLISH_TIMEOUT_SECONDS", "GATEWAY_IDEMPOTENCY_TTL_HOURS", "AUTO_MIGRATE",
-            "LOG_LEVEL", "WEB_CONCURRENCY", "PROMETHEUS_MULTIPROC_DIR", "KAFKA_BOOTSTRAP_SERVERS"} <= env.names_read
+    assert {
+        "DATABASE_URL",
+        "GATEWAY_PUBLISH_TIMEOUT_SECONDS",
+        "GATEWAY_IDEMPOTENCY_TTL_HOURS",
+        "AUTO_MIGRATE",
+        "LOG_LEVEL",
+        "WEB_CONCURRENCY",
+        "PROMETHEUS_MULTIPROC_DIR",
+        "KAFKA_BOOTSTRAP_SERVERS",
+    } <= env.names_read
 
 
 def test_mysql_is_not_migrated_automatically_unless_asked():
@@ -49,14 +63,17 @@ def test_an_idempotency_ttl_below_24_hours_is_refused():
         Settings.from_env(EnvReader(REQUIRED | {"GATEWAY_IDEMPOTENCY_TTL_HOURS": "1"}))
 
 
-@pytest.mark.parametrize("key, message", [
-    ("change-me-webhook-secrets-key-change-me-000=", "is a template placeholder"),
-    ("c2hvcnQ=", "is shorter than 32 characters"),
-    ("this is not base64 at all, not even close!!!", "must be 32 random bytes, base64-encoded"),
-    (base64.b64encode(b"thirty bytes, not thirty-two..").decode(), "must be 32 random bytes, base64-encoded"),
-    ("A" * 43 + "=", "is not random"),
-    (DEV_WEBHOOK_SECRETS_KEY, "is a development default of `make run`"),
-])
+@pytest.mark.parametrize(
+    "key, message",
+    [
+        ("change-me-webhook-secrets-key-change-me-000=", "is a template placeholder"),
+        ("c2hvcnQ=", "is shorter than 32 characters"),
+        ("this is not base64 at all, not even close!!!", "must be 32 random bytes, base64-encoded"),
+        (base64.b64encode(b"thirty bytes, not thirty-two..").decode(), "must be 32 random bytes, base64-encoded"),
+        ("A" * 43 + "=", "is not random"),
+        (DEV_WEBHOOK_SECRETS_KEY, "is a development default of `make run`"),
+    ],
+)
 def test_a_weak_or_malformed_webhook_secrets_key_is_refused_with_a_hint(key, message):
     with pytest.raises(ConfigurationError, match=re.escape(f"WEBHOOK_SECRETS_KEY {message}")):
         Settings.from_env(EnvReader(REQUIRED | {"WEBHOOK_SECRETS_KEY": key}))
@@ -68,13 +85,25 @@ def test_make_runs_webhook_key_is_accepted_only_with_the_development_opt_in():
 
 
 def test_results_settings():
-    env = EnvReader({"RESULTS_GROUP_ID": "g", "METRICS_PORT": "0", "GATEWAY_IDEMPOTENCY_TTL_HOURS": "48",
-                     "AUDIT_HMAC_KEY": REQUIRED["AUDIT_HMAC_KEY"]})
+    env = EnvReader(
+        {
+            "RESULTS_GROUP_ID": "g",
+            "METRICS_PORT": "0",
+            "GATEWAY_IDEMPOTENCY_TTL_HOURS": "48",
+            "AUDIT_HMAC_KEY": REQUIRED["AUDIT_HMAC_KEY"],
+        }
+    )
     settings = ResultsSettings.from_env(env)
     assert (settings.group_id, settings.metrics_port, settings.database_url) == ("g", 0, "sqlite:///var/gateway.db")
     assert settings.idempotency_ttl_hours == 48  # it purges what the API no longer replays
-    assert {"DATABASE_URL", "RESULTS_GROUP_ID", "METRICS_PORT", "AUTO_MIGRATE", "LOG_LEVEL",
-            "GATEWAY_IDEMPOTENCY_TTL_HOURS"} <= env.names_read
+    assert {
+        "DATABASE_URL",
+        "RESULTS_GROUP_ID",
+        "METRICS_PORT",
+        "AUTO_MIGRATE",
+        "LOG_LEVEL",
+        "GATEWAY_IDEMPOTENCY_TTL_HOURS",
+    } <= env.names_read
     # Its one secret: the audit key of the chain it verifies (the database password sits in DATABASE_URL).
     assert env.names_required == {"AUDIT_HMAC_KEY"} and settings.audit_check_seconds == 60.0
 
@@ -95,22 +124,42 @@ def test_webhook_dispatcher_settings_defaults_and_what_it_reads():
 
     env = EnvReader({"WEBHOOK_SECRETS_KEY": KEY})
     settings = DispatcherSettings.from_env(env)
-    assert (settings.timeout_seconds, settings.lease_seconds, settings.concurrency, settings.metrics_port) == \
-        (10.0, 60.0, 32, 9103)
+    assert (settings.timeout_seconds, settings.lease_seconds, settings.concurrency, settings.metrics_port) == (
+        10.0,
+        60.0,
+        32,
+        9103,
+    )
     assert settings.retry_schedule.max_attempts == 11 and settings.allow_private_urls is False
     assert KEY not in repr(settings) and env.names_required == {"WEBHOOK_SECRETS_KEY"}
-    assert {"DATABASE_URL", "WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_TIMEOUT_SECONDS", "WEBHOOK_LEASE_SECONDS",
-            "WEBHOOK_CONCURRENCY", "WEBHOOK_EVENT_RETENTION_DAYS", "WEBHOOK_ALLOW_PRIVATE_URLS", "METRICS_PORT",
-            "LIVENESS_STALL_SECONDS", "AUTO_MIGRATE", "LOG_LEVEL"} <= env.names_read
+    assert {
+        "DATABASE_URL",
+        "WEBHOOK_RETRY_SCHEDULE",
+        "WEBHOOK_TIMEOUT_SECONDS",
+        "WEBHOOK_LEASE_SECONDS",
+        "WEBHOOK_CONCURRENCY",
+        "WEBHOOK_EVENT_RETENTION_DAYS",
+        "WEBHOOK_ALLOW_PRIVATE_URLS",
+        "METRICS_PORT",
+        "LIVENESS_STALL_SECONDS",
+        "AUTO_MIGRATE",
+        "LOG_LEVEL",
+    } <= env.names_read
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"WEBHOOK_RETRY_SCHEDULE": "1m,soon"}, "WEBHOOK_RETRY_SCHEDULE: 'soon' is not a duration"),
-    ({"WEBHOOK_TIMEOUT_SECONDS": "30"}, "WEBHOOK_TIMEOUT_SECONDS must be above 0 and at most 10"),
-    ({"WEBHOOK_TIMEOUT_SECONDS": "5", "WEBHOOK_LEASE_SECONDS": "8"}, "WEBHOOK_LEASE_SECONDS must be at least twice"),
-    ({"WEBHOOK_EVENT_RETENTION_DAYS": "7"}, "WEBHOOK_EVENT_RETENTION_DAYS must be at least 30"),
-    ({"WEBHOOK_SECRETS_KEY": ""}, "WEBHOOK_SECRETS_KEY is required"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"WEBHOOK_RETRY_SCHEDULE": "1m,soon"}, "WEBHOOK_RETRY_SCHEDULE: 'soon' is not a duration"),
+        ({"WEBHOOK_TIMEOUT_SECONDS": "30"}, "WEBHOOK_TIMEOUT_SECONDS must be above 0 and at most 10"),
+        (
+            {"WEBHOOK_TIMEOUT_SECONDS": "5", "WEBHOOK_LEASE_SECONDS": "8"},
+            "WEBHOOK_LEASE_SECONDS must be at least twice",
+        ),
+        ({"WEBHOOK_EVENT_RETENTION_DAYS": "7"}, "WEBHOOK_EVENT_RETENTION_DAYS must be at least 30"),
+        ({"WEBHOOK_SECRETS_KEY": ""}, "WEBHOOK_SECRETS_KEY is required"),
+    ],
+)
 def test_webhook_dispatcher_settings_refuse_what_would_break_the_contract(overrides, message):
     from gateway_api.settings import WebhookSettings as DispatcherSettings
 
@@ -118,11 +167,14 @@ def test_webhook_dispatcher_settings_refuse_what_would_break_the_contract(overri
         DispatcherSettings.from_env(EnvReader({"WEBHOOK_SECRETS_KEY": KEY} | overrides))
 
 
-@pytest.mark.parametrize("value, message", [
-    ("dev-audit-hmac-key-not-for-production", "is a development default of `make run`"),
-    ("change-me-audit-hmac-key-0000000000000000", "is a template placeholder"),
-    ("short", "is shorter than 32 characters"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("dev-audit-hmac-key-not-for-production", "is a development default of `make run`"),
+        ("change-me-audit-hmac-key-0000000000000000", "is a template placeholder"),
+        ("short", "is shorter than 32 characters"),
+    ],
+)
 def test_a_weak_audit_hmac_key_is_refused(value, message):
     with pytest.raises(ConfigurationError, match=re.escape(f"AUDIT_HMAC_KEY {message}")):
         Settings.from_env(EnvReader(REQUIRED | {"AUDIT_HMAC_KEY": value}))

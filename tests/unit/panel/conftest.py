@@ -1,6 +1,7 @@
 import pytest
 
-from infra.settings import Secret
+from infra.runtime.settings import Secret
+
 from panel import create_app
 from panel.settings import Settings
 from tests.support.ports import refusing_port
@@ -14,8 +15,12 @@ def unreachable_gateway_url():
 
 @pytest.fixture
 def app(unreachable_gateway_url):
-    settings = Settings(secret_key=Secret("unit-test-key-" * 3), gateway_url=unreachable_gateway_url,
-                        consume_results=False, gateway_timeout_seconds=1)
+    settings = Settings(
+        secret_key=Secret("unit-test-key-" * 3),
+        gateway_url=unreachable_gateway_url,
+        consume_results=False,
+        gateway_timeout_seconds=1,
+    )
     return create_app(settings)
 
 

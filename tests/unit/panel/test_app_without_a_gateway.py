@@ -1,20 +1,27 @@
 """The panel's HTTP edge on its own: cookies, CSRF, redirects, errors. The gateway API is unreachable."""
+
 import re
 
 import pytest
 
-from infra.metrics import exposition
-from infra.settings import Secret
+from infra.runtime.metrics import exposition
+from infra.runtime.settings import Secret
+
 from panel import create_app
 from panel.settings import Settings
 from tests.unit.panel.conftest import csrf_of
 
 
-def test_the_session_cookie_is_httponly_and_samesite_lax_and_secure_only_when_configured(client, unreachable_gateway_url):
+def test_the_session_cookie_is_httponly_and_samesite_lax_and_secure_only_when_configured(
+    client, unreachable_gateway_url
+):
     cookie = client.get("/login").headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
-    secure_app = create_app(Settings(secret_key=Secret("k" * 32), gateway_url=unreachable_gateway_url,
-                                     cookie_secure=True, consume_results=False))
+    secure_app = create_app(
+        Settings(
+            secret_key=Secret("k" * 32), gateway_url=unreachable_gateway_url, cookie_secure=True, consume_results=False
+        )
+    )
     assert "Secure" in secure_app.test_client().get("/login").headers["Set-Cookie"]
 
 
@@ -24,8 +31,9 @@ def test_pages_send_a_signed_out_visitor_to_the_sign_in_form(client, path):
     assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=")
 
 
-@pytest.mark.parametrize("path", ["/api/transactions", "/api/transactions/abc", "/api/recent", "/api/reports",
-                                  "/api/accounts", "/stream"])
+@pytest.mark.parametrize(
+    "path", ["/api/transactions", "/api/transactions/abc", "/api/recent", "/api/reports", "/api/accounts", "/stream"]
+)
 def test_data_endpoints_answer_401_in_the_api_error_format_when_signed_out(client, path):
     response = client.get(path)
     assert response.status_code == 401
@@ -104,8 +112,7 @@ def test_health_is_open_and_metrics_are_off_the_public_port_with_bounded_method_
 def test_a_body_above_the_limit_is_refused_with_413_before_anything_reads_it(client):
     response = client.post("/login", data={"account_id": "a", "secret": "x" * 100_000})
     assert response.status_code == 413
-    nested = client.post("/api/webhook_endpoints", data="[" * 100_000 + "]" * 100_000,
-                         content_type="application/json")
+    nested = client.post("/api/webhook_endpoints", data="[" * 100_000 + "]" * 100_000, content_type="application/json")
     assert nested.status_code == 413
 
 
@@ -113,18 +120,18 @@ def test_json_nested_too_deeply_is_invalid_json_not_a_crash(app):
     from flask import request
 
     body = "[" * 7000 + "]" * 7000  # 14 KB: within the size limit, beyond Python's recursion limit
-    with app.test_request_context("/api/webhook_endpoints", method="POST", data=body,
-                                  content_type="application/json"):
+    with app.test_request_context("/api/webhook_endpoints", method="POST", data=body, content_type="application/json"):
         assert request.get_json(silent=True) is None
 
 
 @pytest.mark.parametrize("path", ["/api/reports", "/reports.csv", "/audit", "/api/webhook_endpoints"])
-def test_a_credential_that_expires_between_the_sign_in_check_and_the_view_is_no_server_error(app, client, path,
-                                                                                              monkeypatch):
+def test_a_credential_that_expires_between_the_sign_in_check_and_the_view_is_no_server_error(
+    app, client, path, monkeypatch
+):
     """The sealed credential ages out (PANEL_SESSION_HOURS) in the moment between login_required opening it
     and the view sending it to the API: the view goes on with the one that was checked (the API, down
     here, answers 502), instead of calling the API with none (AttributeError, a 500)."""
-    from panel.domain.principal import Credential
+    from panel.domain.credential import Credential
 
     vault = app.extensions["panel"].vault
     with client.session_transaction() as session:

@@ -1,0 +1,153 @@
+"""A soak of the embedded stack: ``python -m benchmarks.soak`` (``make bench-soak``).
+
+The whole stack as `make run` starts it (embedded broker, SQLite, processor, results consumer,
+webhook dispatcher, panel, Prometheus when installed), on free ports, then BENCH_SOAK_RATE
+transactions/s (150) for BENCH_SOAK_MINUTES minutes (30) from the open-loop generator
+(``benchmarks/open_loop.py``). One row per minute: API p50/p99 (from each request's scheduled
+time), accept -> decided p50/p99 (every BENCH_SOAK_SAMPLE_EVERY-th transaction followed through
+GET, 10), and each component's CPU per accepted transaction (``benchmarks/cpu.py``, the broker
+included), with the load average; at the end, whether anything is still pending, and the ratios of
+the last minute to minute 2 for the decided p99 and the broker's CPU per transaction (how the cost
+grows with uptime). BENCH_SOAK_WINDOW_SECONDS (60) shortens the "minute" for smoke tests.
+
+The soak's merchant has the load-test rate-limit override (tests.support.stack).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from benchmarks.api import RELAY, gateway_stack, open_loop_request, seconds_until_nothing_pending
+from benchmarks.cpu import CpuMeter
+from benchmarks.open_loop import OpenLoop, OpenLoopResult, percentile
+
+COMPONENTS = ("api", "broker", "processor", "results", "webhooks", "panel", "prometheus", RELAY)
+
+
+@dataclass(frozen=True)
+class Options:
+    rate: float
+    minutes: int
+    window_seconds: float
+    sample_every: int
+
+    @classmethod
+    def from_env(cls) -> "Options":
+        env = os.environ.get
+        return cls(
+            rate=float(env("BENCH_SOAK_RATE", "150")),
+            minutes=int(env("BENCH_SOAK_MINUTES", "30")),
+            window_seconds=float(env("BENCH_SOAK_WINDOW_SECONDS", "60")),
+            sample_every=int(env("BENCH_SOAK_SAMPLE_EVERY", "10")),
+        )
+
+
+@dataclass(frozen=True)
+class Minute:
+    number: int
+    result: OpenLoopResult
+    cpu: dict[str, float]
+    load: float
+    renewals: tuple = ()  # the embedded broker started afresh during the minute (infra/stack/broker_renewal.py)
+
+    def per_transaction_us(self, component: str) -> float:
+        accepted = self.result.accepted
+        return self.cpu.get(component, 0.0) / accepted * 1e6 if accepted else float("nan")
+
+
+def header(components: tuple[str, ...]) -> str:
+    cells = " | ".join(f"{c} us/tx" for c in components)
+    return (
+        f"| minute | accepted | failed / undecided | API p50 / p99 ms | decided p50 / p99 ms (sampled) | {cells} | "
+        f"broker renewals | load |\n" + "|---" * (len(components) + 7) + "|"
+    )
+
+
+def row(minute: Minute, components: tuple[str, ...]) -> str:
+    r, ms = minute.result, 1000
+    cells = " | ".join(f"{minute.per_transaction_us(c):,.0f}" for c in components)
+    return (
+        f"| {minute.number} | {r.accepted:,} | {r.failed} / {r.undecided} | "
+        f"{percentile(r.latencies, 0.5) * ms:.0f} / {percentile(r.latencies, 0.99) * ms:.0f} | "
+        f"{percentile(r.decided_after, 0.5) * ms:.0f} / {percentile(r.decided_after, 0.99) * ms:.0f} "
+        f"({len(r.decided_after)}) | {cells} | {renewals(minute)} | {minute.load:.1f} |"
+    )
+
+
+def renewals(minute: Minute) -> str:
+    """How many, and how long the API's writes waited for each (ms)."""
+    if not minute.renewals:
+        return "0"
+    return f"{len(minute.renewals)} (held " + ", ".join(f"{r.held_ms:.0f}" for r in minute.renewals) + " ms)"
+
+
+def ratios(minutes: list[Minute]) -> str:
+    if len(minutes) < 3:
+        return "ratios last minute / minute 2: fewer than 3 minutes, none"
+    second, last = minutes[1], minutes[-1]
+    p99 = percentile(last.result.decided_after, 0.99) / percentile(second.result.decided_after, 0.99)
+    broker = last.per_transaction_us("broker") / second.per_transaction_us("broker")
+    return f"ratios minute {last.number} / minute 2: decided p99 x{p99:.2f}, broker CPU per transaction x{broker:.2f}"
+
+
+def soak(options: Options, folder: Path) -> list[Minute]:
+    print(
+        f"soak: {options.rate:g} transactions/s for {options.minutes} x {options.window_seconds:g} s on the "
+        f"embedded stack (SQLite), {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f}\n",
+        flush=True,
+    )
+    minutes = []
+    with gateway_stack(folder) as (stack, auth):
+        post, get_headers = open_loop_request(stack, auth)
+        # One connection per transaction a second, up to 128: each is used again within gunicorn's
+        # 2-second keep-alive (at 20/s, 128 connections would sit idle 6 s and be closed under the sender).
+        connections = max(4, min(128, int(options.rate)))
+        loop = OpenLoop(
+            "127.0.0.1",
+            stack.settings.api_port,
+            post,
+            get_headers,
+            connections=connections,
+            sample_every=options.sample_every,
+        )
+        loop.run(options.rate, 2)  # warm-up: connections, the group's first fetches
+        meter = CpuMeter(stack.pids, this_process=RELAY, retired=stack.retired_cpu_seconds)
+        components = tuple(c for c in COMPONENTS if c in meter.trees or c == RELAY)
+        print(header(components), flush=True)
+        for number in range(1, options.minutes + 1):
+            meter.start()
+            renewed = len(stack.broker_renewals)
+            result = loop.run(options.rate, options.window_seconds)
+            minutes.append(
+                Minute(number, result, meter.stop(), os.getloadavg()[0], tuple(stack.broker_renewals[renewed:]))
+            )
+            print(row(minutes[-1], components), flush=True)
+        pending_after = seconds_until_nothing_pending(stack, auth)
+    print("\n" + ratios(minutes))
+    for r in (r for m in minutes for r in m.renewals):
+        print(
+            f"broker renewal: writes held {r.held_ms:.0f} ms = drain {r.drain_ms:.0f} + swap {r.swap_ms:.0f} "
+            f"+ rejoin {r.rejoin_ms:.0f} (+ the rest: closing the gate){'' if r.rejoined else ', NOT all rejoined'}"
+        )
+    print(
+        "pending at the end: " + ("none" if pending_after is not None else "SOME (still pending after 30 s)"),
+        flush=True,
+    )
+    return minutes
+
+
+def main() -> int:
+    options = Options.from_env()
+    with tempfile.TemporaryDirectory(prefix="bench-soak-") as folder:
+        soak(options, Path(folder))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

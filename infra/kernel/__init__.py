@@ -1,0 +1,1 @@
+"""What every service agrees on, in the standard library only: the one place domain code may import from infra."""

@@ -1,0 +1,333 @@
+"""Kafka client configuration and the two helpers every service needs: topics and acked writes."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from confluent_kafka import KafkaError, KafkaException, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from infra.kernel.contracts import Topics
+from infra.runtime.latch import Latch
+from infra.runtime.settings import ConfigurationError, EnvReader, Secret
+
+log = logging.getLogger(__name__)
+
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    bootstrap_servers: str = "127.0.0.1:9092"
+    topics: Topics = Topics()
+    partitions: int = 6
+    replication_factor: int = 1
+    # Short enough that a consumer group forms in ~3 s on Tansu; production sets its own.
+    session_timeout_ms: int = 6000
+    # Tansu answers a fetch only when this wait is over, even when data arrived earlier: it bounds
+    # how long an idle consumer takes to see a new message (Kafka answers at once either way).
+    fetch_wait_max_ms: int = 50
+    # Off only on the embedded broker, which the development stack starts afresh now and then: an
+    # idempotent producer's sequence numbers do not survive that, and it stops delivering (duplicates
+    # from retries are harmless: every consumer is idempotent). Kafka keeps it on.
+    idempotent_producer: bool = True
+    # 0: librdkafka's own (a third of the session; reconnecting backs off up to 10 s). The development
+    # stack shortens both so that its consumers see a renewed broker within ~0.1 s (broker_renewal).
+    heartbeat_interval_ms: int = 0
+    reconnect_backoff_max_ms: int = 0
+    # A file the API's publishers pass through (infra/runtime/publish_gate.py); empty: no gate.
+    publish_gate: str = ""
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = ""
+    sasl_username: str = ""
+    sasl_password: Secret = Secret("")
+    # TLS (SSL, SASL_SSL): the CA that signed the brokers' certificates (Strimzi's cluster CA is
+    # not a public one), and a client certificate only for mutual TLS.
+    ssl_ca_location: str = ""
+    ssl_certificate_location: str = ""
+    ssl_key_location: str = ""
+    ssl_key_password: Secret = Secret("")
+    ssl_endpoint_identification: str = "https"
+
+    @classmethod
+    def from_env(cls, env: EnvReader) -> "KafkaSettings":
+        mechanism = env.text("KAFKA_SASL_MECHANISM", "")
+        return cls(
+            bootstrap_servers=env.text("KAFKA_BOOTSTRAP_SERVERS", cls.bootstrap_servers),
+            topics=Topics.with_prefix(env.text("KAFKA_TOPIC_PREFIX", "")),
+            partitions=env.integer("KAFKA_TOPIC_PARTITIONS", cls.partitions, minimum=1),
+            replication_factor=env.integer("KAFKA_REPLICATION_FACTOR", cls.replication_factor, minimum=1),
+            session_timeout_ms=env.integer("KAFKA_SESSION_TIMEOUT_MS", cls.session_timeout_ms, minimum=1000),
+            fetch_wait_max_ms=env.integer("KAFKA_FETCH_WAIT_MAX_MS", cls.fetch_wait_max_ms, minimum=1),
+            idempotent_producer=env.flag("KAFKA_IDEMPOTENT_PRODUCER", cls.idempotent_producer),
+            publish_gate=env.text("KAFKA_PUBLISH_GATE", cls.publish_gate),
+            heartbeat_interval_ms=env.integer("KAFKA_HEARTBEAT_INTERVAL_MS", cls.heartbeat_interval_ms, minimum=0),
+            reconnect_backoff_max_ms=env.integer(
+                "KAFKA_RECONNECT_BACKOFF_MAX_MS", cls.reconnect_backoff_max_ms, minimum=0
+            ),
+            security_protocol=env.text("KAFKA_SECURITY_PROTOCOL", cls.security_protocol),
+            sasl_mechanism=mechanism,
+            sasl_username=env.text("KAFKA_SASL_USERNAME", ""),
+            sasl_password=_sasl_password(env, mechanism),
+            ssl_ca_location=env.text("KAFKA_SSL_CA_LOCATION", ""),
+            ssl_certificate_location=env.text("KAFKA_SSL_CERTIFICATE_LOCATION", ""),
+            ssl_key_location=env.text("KAFKA_SSL_KEY_LOCATION", ""),
+            # Issued with the client certificate (Strimzi: 12 characters): no 32-character minimum.
+            ssl_key_password=env.secret("KAFKA_SSL_KEY_PASSWORD", "", min_length=1),
+            ssl_endpoint_identification=env.text("KAFKA_SSL_ENDPOINT_IDENTIFICATION", cls.ssl_endpoint_identification),
+        ).checked()
+
+    def checked(self) -> "KafkaSettings":
+        """Refuse combinations librdkafka would only reject at the first connection, or never."""
+        protocol = self.security_protocol.upper()
+        if protocol not in SECURITY_PROTOCOLS:
+            raise ConfigurationError(
+                f"KAFKA_SECURITY_PROTOCOL must be one of {', '.join(SECURITY_PROTOCOLS)}, "
+                f"got {self.security_protocol!r}"
+            )
+        if protocol.startswith("SASL_") and not (self.sasl_mechanism and self.sasl_username and self.sasl_password):
+            raise ConfigurationError(
+                f"KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_MECHANISM, "
+                "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+            )
+        if self.sasl_mechanism and self.sasl_mechanism.upper() not in SASL_MECHANISMS:
+            raise ConfigurationError(
+                f"KAFKA_SASL_MECHANISM must be one of {', '.join(SASL_MECHANISMS)}, got {self.sasl_mechanism!r}"
+            )
+        uses_tls = protocol in ("SSL", "SASL_SSL")
+        if not uses_tls and (self.ssl_ca_location or self.ssl_certificate_location or self.ssl_key_location):
+            raise ConfigurationError(
+                f"KAFKA_SSL_* settings need KAFKA_SECURITY_PROTOCOL=SSL or SASL_SSL, got {protocol}"
+            )
+        if self.ssl_endpoint_identification not in ("https", "none"):
+            raise ConfigurationError(
+                f"KAFKA_SSL_ENDPOINT_IDENTIFICATION must be https or none, got {self.ssl_endpoint_identification!r}"
+            )
+        return self
+
+
+def _sasl_password(env: EnvReader, mechanism: str) -> Secret:
+    """Required with SASL, and never a placeholder; its length is the broker's policy (Strimzi
+    generates 12 characters), so no 32-character minimum as for the gateway's own keys."""
+    if mechanism:
+        return env.secret("KAFKA_SASL_PASSWORD", min_length=1)
+    return env.secret("KAFKA_SASL_PASSWORD", "", min_length=1)
+
+
+def client_config(settings: KafkaSettings, client_id: str) -> dict:
+    config = {
+        "bootstrap.servers": settings.bootstrap_servers,
+        "client.id": client_id,
+        "security.protocol": settings.security_protocol,
+    }
+    if settings.reconnect_backoff_max_ms:
+        config |= {
+            "reconnect.backoff.max.ms": settings.reconnect_backoff_max_ms,
+            "reconnect.backoff.ms": min(100, settings.reconnect_backoff_max_ms),
+        }
+    if settings.sasl_mechanism:
+        config |= {
+            "sasl.mechanism": settings.sasl_mechanism,
+            "sasl.username": settings.sasl_username,
+            "sasl.password": settings.sasl_password.reveal(),
+        }
+    if settings.security_protocol.upper() in ("SSL", "SASL_SSL"):
+        config |= _tls_config(settings)
+    return config
+
+
+def _tls_config(settings: KafkaSettings) -> dict:
+    config = {"ssl.endpoint.identification.algorithm": settings.ssl_endpoint_identification}
+    optional = {
+        "ssl.ca.location": settings.ssl_ca_location,
+        "ssl.certificate.location": settings.ssl_certificate_location,
+        "ssl.key.location": settings.ssl_key_location,
+        "ssl.key.password": settings.ssl_key_password.reveal(),
+    }
+    return config | {key: value for key, value in optional.items() if value}
+
+
+def producer_config(settings: KafkaSettings, client_id: str, **overrides) -> dict:
+    """An idempotent producer: acks from all in-sync replicas, no duplicates on internal retries.
+
+    Without idempotence (the embedded broker, see ``KafkaSettings.idempotent_producer``) one request
+    in flight per connection keeps a partition's records in the order they were produced."""
+    ordering = (
+        {"enable.idempotence": True}
+        if settings.idempotent_producer
+        else {"enable.idempotence": False, "max.in.flight.requests.per.connection": 1}
+    )
+    return (
+        client_config(settings, client_id)
+        | ordering
+        | {
+            "acks": "all",
+            "linger.ms": 5,
+            "delivery.timeout.ms": 30000,
+        }
+        | overrides
+    )
+
+
+def consumer_config(settings: KafkaSettings, client_id: str, group_id: str, **overrides) -> dict:
+    """A consumer that commits only what the service explicitly says it has finished."""
+    return (
+        client_config(settings, client_id)
+        | {
+            "group.id": group_id,
+            "group.protocol": "classic",
+            "session.timeout.ms": settings.session_timeout_ms,
+            "heartbeat.interval.ms": settings.heartbeat_interval_ms or max(settings.session_timeout_ms // 3, 500),
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "auto.offset.reset": "earliest",
+            "max.poll.interval.ms": 300000,
+            "fetch.wait.max.ms": settings.fetch_wait_max_ms,
+        }
+        | overrides
+    )
+
+
+def admin_client(settings: KafkaSettings) -> AdminClient:
+    return AdminClient(client_config(settings, "gateway-admin"))
+
+
+def ensure_topics(settings: KafkaSettings, topics: Iterable[str] | None = None, timeout: float = 30) -> None:
+    """Create the topics that do not exist yet (Tansu does not auto-create them)."""
+    names = list(topics if topics is not None else settings.topics.names())
+    new = [NewTopic(name, settings.partitions, settings.replication_factor) for name in names]
+    admin = admin_client(settings)  # must outlive the futures it returns
+    futures = admin.create_topics(new, operation_timeout=timeout, request_timeout=timeout)
+    for name, future in futures.items():
+        try:
+            future.result(timeout=timeout)
+            log.info("created topic", extra={"topic": name, "partitions": settings.partitions})
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise
+
+
+def wait_for_broker(settings: KafkaSettings, timeout: float = 30) -> None:
+    """Block until the broker answers a metadata request, or raise ``TimeoutError``."""
+    deadline = time.monotonic() + timeout
+    admin = admin_client(settings)
+    while True:
+        try:
+            admin.list_topics(timeout=min(2.0, max(deadline - time.monotonic(), 0.1)))
+            return
+        except KafkaException as exc:
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"Kafka at {settings.bootstrap_servers} did not answer: {exc}") from exc
+            time.sleep(0.2)
+
+
+class DeliveryError(RuntimeError):
+    """The broker did not acknowledge a write in time, or refused it."""
+
+
+@dataclass(frozen=True)
+class Record:
+    topic: str
+    value: bytes
+    key: bytes | None = None
+
+
+class AckedProducer:
+    """Writes records and returns only once the broker has acknowledged every one of them.
+
+    Safe to share between threads: each call waits for its own acknowledgements, not for the
+    whole producer queue. By default the caller serves delivery reports itself (one thread sending
+    big batches: the processor). With ``serve_reports_in_background`` one thread per producer serves
+    them and each caller just waits on its own event (many threads sending one record each: the
+    API); otherwise every waiting thread polls, and a thread whose report another thread served
+    sleeps out its poll slice.
+    """
+
+    POLL_SLICE = 0.05
+
+    def __init__(self, producer: Producer, serve_reports_in_background: bool = False):
+        self._producer = producer
+        self._closed = threading.Event()
+        self._reporter: threading.Thread | None = None
+        if serve_reports_in_background:
+            self._reporter = threading.Thread(target=self._serve_reports, name="kafka-delivery-reports", daemon=True)
+            self._reporter.start()
+
+    def send(self, records: Sequence[Record], timeout: float) -> None:
+        pending = _PendingAcks(len(records))
+        deadline = time.monotonic() + timeout
+        for record in records:
+            self._produce(record, pending.on_delivery, deadline)
+        if self._reporter is None:
+            self._wait_polling(pending, deadline)
+        else:
+            pending.done.wait(max(deadline - time.monotonic(), 0))
+        if not pending.done.is_set():
+            raise DeliveryError(f"{pending.outstanding} of {len(records)} writes not acknowledged in {timeout}s")
+        if pending.errors:
+            raise DeliveryError(f"{len(pending.errors)} writes refused, first: {pending.errors[0]}")
+
+    def _wait_polling(self, pending: "_PendingAcks", deadline: float) -> None:
+        # flush(), not poll(): it sends what is queued at once instead of after linger.ms (the
+        # records are all there), and serves the delivery reports while it waits.
+        while not pending.done.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            self._producer.flush(min(remaining, self.POLL_SLICE))
+
+    def _serve_reports(self) -> None:
+        # poll() returns as soon as a report is there, so the slice only bounds how late close() is seen.
+        while not self._closed.is_set():
+            self._producer.poll(0.1)
+
+    def _produce(self, record: Record, callback, deadline: float) -> None:
+        # No poll(0) per record: delivery reports are served once the whole batch is queued
+        # (a poll per record cost ~1 us each at volume), or below when the queue is full.
+        while True:
+            try:
+                self._producer.produce(record.topic, value=record.value, key=record.key, on_delivery=callback)
+                return
+            except BufferError:
+                # Local queue full: serve delivery reports to make room, then retry.
+                if time.monotonic() >= deadline:
+                    raise DeliveryError("producer queue stayed full until the deadline") from None
+                self._producer.poll(self.POLL_SLICE)
+
+    def flush(self, timeout: float = 10) -> int:
+        return self._producer.flush(timeout)
+
+    def close(self, timeout: float = 10) -> int:
+        """Deliver what is queued (up to ``timeout``) and stop the report thread; return what is left."""
+        left = self.flush(timeout)
+        self._closed.set()
+        if self._reporter is not None:
+            self._reporter.join(1)
+        return left
+
+
+class _PendingAcks:
+    def __init__(self, count: int):
+        self.outstanding = count
+        self.errors: list[KafkaError] = []
+        self.done = Latch()
+        self._lock = threading.Lock()
+        if count == 0:
+            self.done.set()
+
+    def on_delivery(self, error, _message) -> None:
+        with self._lock:
+            if error is not None:
+                self.errors.append(error)
+            self.outstanding -= 1
+            if self.outstanding == 0:
+                self.done.set()
+
+
+def build_acked_producer(settings: KafkaSettings, client_id: str, **overrides) -> AckedProducer:
+    return AckedProducer(Producer(producer_config(settings, client_id, **overrides)))

@@ -1,0 +1,1 @@
+"""What every panel process runs beside its web app: the reader of live results."""

@@ -1,0 +1,159 @@
+import threading
+import uuid
+
+from confluent_kafka import Consumer, TopicPartition
+from prometheus_client import CollectorRegistry, Gauge
+
+from infra.runtime.consumer_loop import BatchConsumerLoop, LoopSettings
+from infra.runtime.kafka import Record, build_acked_producer, consumer_config
+from infra.runtime.offset_gaps import OffsetGaps
+
+from tests.support import wait_until
+from tests.support.kafka import committed_offsets
+
+
+def test_acked_producer_returns_after_every_record_is_acknowledged(kafka_settings):
+    producer = build_acked_producer(kafka_settings, "test")
+    records = [Record(kafka_settings.topics.transactions, f"m{i}".encode(), b"k") for i in range(500)]
+    producer.send(records, timeout=10)
+    assert producer.flush(0) == 0  # nothing left in flight once send returned
+
+
+def test_acked_producer_sends_more_records_than_its_queue_holds(kafka_settings):
+    producer = build_acked_producer(kafka_settings, "test", **{"queue.buffering.max.messages": 50})
+    records = [Record(kafka_settings.topics.transactions, f"m{i}".encode(), b"k") for i in range(1000)]
+    producer.send(records, timeout=20)
+    assert producer.flush(0) == 0
+
+
+def test_batch_loop_retries_a_failing_batch_then_commits_it(kafka_settings):
+    topic = kafka_settings.topics.transactions
+    build_acked_producer(kafka_settings, "test").send([Record(topic, f"m{i}".encode()) for i in range(50)], 10)
+    seen, failures_left, stop = [], [2], threading.Event()
+    group = f"g-{uuid.uuid4().hex}"
+    committed_while_failing = []
+
+    def handle(batch):
+        if failures_left[0]:
+            failures_left[0] -= 1
+            committed_while_failing.append(committed_offsets(kafka_settings, group, topic))
+            raise ConnectionError("database down")
+        seen.extend(m.value() for m in batch)
+        if len(set(seen)) == 50:
+            stop.set()
+
+    consumer = Consumer(consumer_config(kafka_settings, "test", group))
+    consumer.subscribe([topic])
+    thread = threading.Thread(
+        target=BatchConsumerLoop(consumer, handle, LoopSettings(first_backoff=0.05)).run, args=(stop,), daemon=True
+    )  # a failing run must not keep pytest alive
+    thread.start()
+    thread.join(30)
+    stop.set()
+    assert not thread.is_alive()
+    assert failures_left == [0] and len(set(seen)) == 50
+
+    # Nothing was committed while the batch failed; everything once it succeeded.
+    assert committed_while_failing == [{}, {}]
+    assert sum(committed_offsets(kafka_settings, group, topic).values()) == 50
+
+
+def test_assignment_gauge_counts_owned_partitions_and_drops_to_zero_on_close(kafka_settings):
+    registry = CollectorRegistry()
+    assigned = Gauge("assigned_partitions", "test", registry=registry)
+    owned = lambda: registry.get_sample_value("assigned_partitions")  # noqa: E731
+    consumer = Consumer(consumer_config(kafka_settings, "test", f"g-{uuid.uuid4().hex}"))
+    BatchConsumerLoop(consumer, lambda batch: None).subscribe([kafka_settings.topics.transactions], assigned)
+    assert owned() == 0
+
+    wait_until(lambda: consumer.poll(0.1) is None and owned() > 0, 30, interval=0, message="an assignment")
+    assert owned() == kafka_settings.partitions
+    consumer.close()
+    assert owned() == 0
+
+
+class ConsumerThatMissesOneMessage(Consumer):
+    """Hides one record the first time it is fetched, as Tansu does under concurrent appends."""
+
+    def __init__(self, config, hide_offset: int):
+        super().__init__(config)
+        self.hide_offset, self.hidden = hide_offset, False
+
+    def poll(self, *args, **kwargs):
+        message = super().poll(*args, **kwargs)
+        return None if message is not None and self._hides(message) else message
+
+    def consume(self, *args, **kwargs):
+        return [m for m in super().consume(*args, **kwargs) if not self._hides(m)]
+
+    def _hides(self, message) -> bool:
+        if self.hidden or message.error() is not None or message.offset() != self.hide_offset:
+            return False
+        self.hidden = True
+        return True
+
+
+def test_batch_loop_re_reads_a_record_the_broker_skipped_and_commits_past_it_only_then(kafka_settings):
+    topic = kafka_settings.topics.transactions
+    records = [Record(topic, f"m{i}".encode(), b"one-partition") for i in range(300)]
+    build_acked_producer(kafka_settings, "test").send(records, 10)
+    group, seen, stop = f"g-{uuid.uuid4().hex}", [], threading.Event()
+    consumer = ConsumerThatMissesOneMessage(consumer_config(kafka_settings, "test", group), hide_offset=150)
+
+    def handle(batch):
+        seen.extend(m.offset() for m in batch)
+        stop.set() if len(set(seen)) == 300 else None
+
+    loop = BatchConsumerLoop(consumer, handle, LoopSettings(batch_size=100))
+    loop.subscribe([topic])
+    thread = threading.Thread(target=loop.run, args=(stop,), daemon=True)  # a failing run must not keep pytest alive
+    thread.start()
+    thread.join(30)
+    stop.set()
+    assert consumer.hidden and sorted(set(seen)) == list(range(300)), "the skipped record was never re-read"
+    thread.join(10)
+    assert not thread.is_alive()
+    assert sum(committed_offsets(kafka_settings, group, topic).values()) == 300
+
+
+def partition_of(kafka_settings, topic: str) -> int:
+    probe = Consumer(consumer_config(kafka_settings, "test", f"probe-{uuid.uuid4().hex}"))
+    try:
+        (partition,) = [
+            p
+            for p in range(kafka_settings.partitions)
+            if probe.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] > 0
+        ]
+        return partition
+    finally:
+        probe.close()
+
+
+def commit(kafka_settings, group: str, position: TopicPartition) -> None:
+    committer = Consumer(consumer_config(kafka_settings, "test", group))
+    committer.commit(offsets=[position], asynchronous=False)
+    committer.close()
+
+
+def test_a_hole_at_the_first_offset_after_a_restart_is_re_read_not_committed_past(kafka_settings):
+    """A member (re)starting at committed offset 5 is served 6 before 5: it must wait for 5."""
+    topic = kafka_settings.topics.transactions
+    build_acked_producer(kafka_settings, "test").send([Record(topic, f"m{i}".encode(), b"k") for i in range(10)], 10)
+    partition, group = partition_of(kafka_settings, topic), f"g-{uuid.uuid4().hex}"
+    commit(kafka_settings, group, TopicPartition(topic, partition, 5))
+    consumer = ConsumerThatMissesOneMessage(consumer_config(kafka_settings, "test", group), hide_offset=5)
+    seen, stop = [], threading.Event()
+
+    def handle(batch):
+        seen.extend(m.offset() for m in batch)
+        stop.set() if set(seen) >= set(range(5, 10)) else None
+
+    loop = BatchConsumerLoop(consumer, handle, LoopSettings(batch_size=100), OffsetGaps(give_up_after=60))
+    loop.subscribe([topic])
+    thread = threading.Thread(target=loop.run, args=(stop,), daemon=True)
+    thread.start()
+    thread.join(30)
+    stop.set()
+    thread.join(10)
+    assert consumer.hidden and sorted(set(seen)) == list(range(5, 10))
+    assert committed_offsets(kafka_settings, group, topic) == {partition: 10}

@@ -1,0 +1,79 @@
+"""infra.runtime.sql.PreparedStatement on SQLite and MariaDB: the driver gets what SQLAlchemy would send."""
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, bindparam, select, update
+from sqlalchemy.dialects import mysql
+
+from infra.runtime.db import build_engine
+from infra.runtime.sql import PreparedStatement
+
+metadata = MetaData()
+things = Table(
+    "prepared_things",
+    metadata,
+    Column("id", String(20), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("seen_at", DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")),
+    Column("state", String(10), nullable=False),
+    Column("lock", String(10), nullable=True),
+)
+
+AT = datetime(2026, 11, 23, 10, 0, 0, 123456)
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = build_engine(database_url)
+    metadata.create_all(engine)
+    yield engine
+    metadata.drop_all(engine)
+    engine.dispose()
+
+
+def test_inserts_and_updates_many_rows_with_converted_and_literal_parameters(engine):
+    insert = PreparedStatement(
+        things.insert().values({name: bindparam(name) for name in ("id", "count", "seen_at", "state", "lock")}),
+        engine.dialect,
+    )
+    # Literal parts of the statement (lock=None, state == "new") are filled in from the compilation.
+    touch = PreparedStatement(
+        update(things)
+        .where(things.c.id == bindparam("b_id"), things.c.state == "new")
+        .values(count=bindparam("b_count"), seen_at=bindparam("b_at"), lock=None),
+        engine.dialect,
+    )
+    with engine.begin() as connection:
+        insert.execute_many(
+            connection,
+            [
+                {"id": f"t{i}", "count": i, "seen_at": AT, "state": "new" if i % 2 else "old", "lock": "held"}
+                for i in range(4)
+            ],
+        )
+        touch.execute_many(connection, [{"b_id": f"t{i}", "b_count": 10 + i, "b_at": None} for i in range(4)])
+        touch.execute_many(connection, [])
+        rows = connection.execute(select(things).order_by(things.c.id)).all()
+    assert [tuple(row) for row in rows] == [
+        ("t0", 0, AT, "old", "held"),
+        ("t1", 11, None, "new", None),
+        ("t2", 2, AT, "old", "held"),
+        ("t3", 13, None, "new", None),
+    ]
+
+
+@pytest.mark.parametrize("moment", [AT, AT.replace(microsecond=0), datetime(999, 1, 2, 3, 4, 5, 6)])
+def test_sqlite_timestamps_are_stored_as_sqlalchemy_stores_them(sqlite_url, moment):
+    engine = build_engine(sqlite_url)
+    metadata.create_all(engine)
+    insert = PreparedStatement(
+        things.insert().values({name: bindparam(name) for name in ("id", "count", "seen_at", "state", "lock")}),
+        engine.dialect,
+    )
+    with engine.begin() as connection:
+        insert.execute_many(connection, [{"id": "prepared", "count": 1, "seen_at": moment, "state": "s", "lock": None}])
+        connection.execute(things.insert(), {"id": "core", "count": 1, "seen_at": moment, "state": "s"})
+        stored = dict(connection.exec_driver_sql("SELECT id, seen_at FROM prepared_things").all())
+    engine.dispose()
+    assert stored["prepared"] == stored["core"]
