@@ -278,7 +278,12 @@ def build_results_consumer(settings: ResultsSettings) -> ResultsConsumer:
     loop = BatchConsumerLoop(
         Consumer(config), handler, loop_settings, OffsetGaps(on_accept=metrics.offset_gaps_accepted.inc)
     )
-    loop.subscribe([topics.results, topics.refunds_result], metrics.assigned_partitions, metrics.partition_assignments)
+    loop.subscribe(
+        [topics.results, topics.refunds_result],
+        metrics.assigned_partitions,
+        metrics.partition_assignments,
+        static=settings.kafka.static_assignment,
+    )
     purge = PurgeExpiredKeys(SqlIdempotencyStore(engine), utc_now, timedelta(hours=settings.idempotency_ttl_hours))
     watch = AuditWatch(audit_trail(settings, engine), metrics_for(AuditMetrics).checked)
     return ResultsConsumer(

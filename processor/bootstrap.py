@@ -74,6 +74,11 @@ def build_processor(settings: Settings, registry: CollectorRegistry = REGISTRY) 
         LoopSettings(batch_size=settings.batch_size, checkpoint=checkpoint),
         OffsetGaps(on_accept=metrics.offset_gaps_accepted.inc),
     )
-    loop.subscribe([topics.transactions, topics.refunds], metrics.assigned_partitions, metrics.partition_assignments)
+    loop.subscribe(
+        [topics.transactions, topics.refunds],
+        metrics.assigned_partitions,
+        metrics.partition_assignments,
+        static=settings.kafka.static_assignment,
+    )
     probes = Probes(loop.heartbeat, settings.liveness_stall_seconds, [schema_check(engine, MIGRATIONS, VERSION_TABLE)])
     return Processor(loop, producer, engine, probes)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -25,6 +26,9 @@ BatchHandler = Callable[[Sequence[Message]], None]
 # Called with "polled" (batch in hand) and "handled" (batch done, offsets not committed yet): a test
 # seam (infra/runtime/hold_points.py) that lets crash tests act inside those windows. None in production.
 Checkpoint = Callable[[str, Sequence[Message]], None]
+
+
+STATIC_CHECK_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -51,20 +55,32 @@ class BatchConsumerLoop:
         self._gaps = gaps if gaps is not None else OffsetGaps()
         # Beaten once per turn of the loop: its age is the liveness probe (infra.runtime.health).
         self.heartbeat = heartbeat or Heartbeat()
+        self._static: list[TopicPartition] = []  # every partition read, when read without a group
+        self._next_static_check = 0.0
+        self._assigned = self._assignments = None
 
-    def subscribe(self, topics: Sequence[str], assigned=None, assignments=None) -> None:
+    def subscribe(self, topics: Sequence[str], assigned=None, assignments=None, static: bool = False) -> None:
         """Join the group on ``topics``. On every assignment the gap guard learns where each partition
         starts; ``assigned`` (a gauge, optional) counts the partitions owned: the readiness signal for
         operators and `make run` (until the group has formed, messages are accepted but nobody
         decides them yet); ``assignments`` (a counter, optional) counts the times partitions were
-        given (how `make run` sees a consumer rejoin a renewed broker)."""
+        given (how `make run` sees a consumer follow a renewed broker).
+
+        ``static``: read every partition of ``topics`` without joining the group (offsets are still
+        committed under the group's id). Only for the development stack, which runs one consumer per
+        group and starts its embedded broker afresh now and then (infra/stack/broker_renewal.py): a
+        group member would have to join again, ~1 s on Tansu, while writes wait; a static reader goes
+        back to the start of a partition whose end fell below its position (:meth:`_follow_lost_data`).
+        """
+        self._assigned, self._assignments = assigned, assignments
+        if static:
+            self._static = [TopicPartition(topic, p) for topic in topics for p in partitions_of(self._consumer, topic)]
+            self._assign(starting_positions(self._consumer, self._static))
+            return
 
         def on_assign(consumer, partitions):
             self._gaps.seed(starting_positions(consumer, partitions))
-            if assigned is not None:
-                assigned.set(len(partitions))
-            if assignments is not None:
-                assignments.inc()
+            self._count_assignment(len(partitions))
 
         def on_revoke(_consumer, partitions):
             self._gaps.forget((tp.topic, tp.partition) for tp in partitions)
@@ -73,11 +89,54 @@ class BatchConsumerLoop:
 
         self._consumer.subscribe(list(topics), on_assign=on_assign, on_revoke=on_revoke, on_lost=on_revoke)
 
+    def _count_assignment(self, partitions: int) -> None:
+        if self._assigned is not None:
+            self._assigned.set(partitions)
+        if self._assignments is not None:
+            self._assignments.inc()
+
+    def _assign(self, positions: list[TopicPartition]) -> None:
+        self._gaps.forget((tp.topic, tp.partition) for tp in self._static)
+        self._gaps.seed(positions)
+        self._consumer.assign(positions or self._static)
+        self._count_assignment(len(self._static))
+
+    def _follow_lost_data(self) -> None:
+        """A static reader whose position is past a partition's end: the broker lost what was read
+        (the development stack renewed its embedded broker, or a Kafka lost an unclean leader's log),
+        and no group join resets the position as ``auto.offset.reset`` would. Start that partition
+        again from its first offset. Checked at most every STATIC_CHECK_SECONDS, off cached figures."""
+        now = time.monotonic()
+        if not self._static or now < self._next_static_check:
+            return
+        self._next_static_check = now + STATIC_CHECK_SECONDS
+        lost = []
+        for tp in self._consumer.position(self._static):
+            _low, high = self._consumer.get_watermark_offsets(tp, cached=True)
+            if tp.offset > 0 and 0 <= high < tp.offset:
+                lost.append(tp)
+        if not lost:
+            return
+        log.warning(
+            "partitions end before the position read: starting them again from their first offset",
+            extra={"partitions": [f"{tp.topic}[{tp.partition}]@{tp.offset}" for tp in lost]},
+        )
+        restart = {(tp.topic, tp.partition) for tp in lost}
+        positions = []
+        for tp in self._consumer.position(self._static):
+            if (tp.topic, tp.partition) in restart:
+                # The log start the broker gave with its answer (asking it again would wait behind a fetch).
+                low, _high = self._consumer.get_watermark_offsets(tp, cached=True)
+                tp = TopicPartition(tp.topic, tp.partition, max(low, 0))
+            positions.append(tp)  # a partition not read yet keeps OFFSET_INVALID: its committed offset
+        self._assign(positions)
+
     def run(self, stop: threading.Event) -> None:
         """Consume until ``stop`` is set; the batch in hand is finished and committed first."""
         try:
             while not stop.is_set():
                 self.heartbeat.beat()
+                self._follow_lost_data()
                 batch = self._poll_batch()
                 if not batch:
                     continue
@@ -93,7 +152,11 @@ class BatchConsumerLoop:
             self._settings.checkpoint(point, batch)
 
     def _poll_batch(self) -> list[Message]:
-        return fetch_batch(self._consumer, self._gaps, self._settings.batch_size, self._settings.poll_timeout)
+        # A static reader wakes up often enough to see a renewed broker soon (_follow_lost_data).
+        timeout = (
+            min(self._settings.poll_timeout, STATIC_CHECK_SECONDS) if self._static else self._settings.poll_timeout
+        )
+        return fetch_batch(self._consumer, self._gaps, self._settings.batch_size, timeout)
 
     def _handle_until_done(self, batch: list[Message], stop: threading.Event) -> bool:
         backoff = self._settings.first_backoff
@@ -185,6 +248,14 @@ def starting_positions(
             "starting offsets unknown: the gap guard starts at the first offset read", extra={"error": str(exc)}
         )
         return []
+
+
+def partitions_of(consumer: Consumer, topic: str, timeout: float = 10) -> list[int]:
+    """The partition numbers of ``topic``, from the broker's metadata."""
+    metadata = consumer.list_topics(topic, timeout=timeout).topics[topic]
+    if metadata.error is not None:
+        raise KafkaException(metadata.error)
+    return sorted(metadata.partitions)
 
 
 def stop_on_signals(stop: threading.Event) -> None:

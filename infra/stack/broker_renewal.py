@@ -11,13 +11,16 @@ stack swaps it for an empty one whenever its busiest partition passes a threshol
    results consumer: nothing accepted is unread, nothing decided is unapplied);
 3. read the dead letters (nobody consumes them; they are evidence), kill the broker, start an empty
    one on the same port with the same topics, write the dead letters back;
-4. wait until every consumer has joined its group again on the new broker (the group is unknown
-   there: each notices at its next heartbeat, its partitions are lost, it joins again, ~1 s on
-   Tansu), so that what is accepted next is decided at once rather than after the join;
+4. wait until every consumer has found its place on the new broker, so that what is accepted next
+   is decided at once. The stack's consumers read without a group (``KAFKA_STATIC_ASSIGNMENT``,
+   ``BatchConsumerLoop.subscribe``): each sees a partition's end fall below its position within
+   ~0.1 s and reads it again from its first offset. A group member would join again instead: the
+   group is unknown there, it notices at its next heartbeat and joins, ~1 s on Tansu;
 5. open the gate: the waiting writes go to the new broker.
 
 Consumers find their place by themselves: their fetch positions are past the new broker's end
-(reset to the earliest offset, ``auto.offset.reset``). What one reads before it notices the swap
+(a static reader starts those partitions again from their first offset; a group member, after
+joining, from the earliest offset, ``auto.offset.reset``). What one reads before it notices the swap
 and could not commit is read again after: idempotent handling makes that harmless. Producers must not be idempotent (``KafkaSettings.idempotent_producer``): an idempotent
 producer's sequence numbers do not survive the swap and it stops delivering.
 
@@ -104,11 +107,12 @@ class BrokerRenewal:
             self._wait_until_drained(closed + self._drain_timeout)
             drained = time.monotonic()
             dead_letters = self._read_all(self.settings.topics.dlq)
+            read = [self._has_read(group, topics) for group, topics in self._groups.items()]
             before = [probe() for probe in self._probes]
             self._broker.restart()
             self._write_back(dead_letters)
             swapped = time.monotonic()
-            rejoined = self._wait_until_rejoined(before, swapped + self._rejoin_timeout)
+            rejoined = self._wait_until_rejoined(before, read, swapped + self._rejoin_timeout)
             opened = time.monotonic()
         return Renewal(
             held_ms=(opened - started) * 1000,
@@ -152,16 +156,28 @@ class BrokerRenewal:
             finally:
                 consumer.close()
 
-    def _wait_until_rejoined(self, before: list[Assignments], deadline: float) -> bool:
+    def _wait_until_rejoined(self, before: list[Assignments], read: list[bool], deadline: float) -> bool:
         """Each consumer has been given partitions since the swap and owns some. Counting assignments,
         not watching for the moment a consumer owns none, means a rejoin faster than a probe is not
-        missed (a loaded machine takes longer to read a /metrics page than a consumer to rejoin)."""
+        missed (a loaded machine takes longer to read a /metrics page than a consumer to rejoin).
+
+        The stack's consumers read without a group (``KAFKA_STATIC_ASSIGNMENT``): one is given its
+        partitions again when it sees their ends fall below its positions, which only happens if its
+        group had read something (``read``); one that had read nothing has nothing to follow."""
         while time.monotonic() < deadline:
             now = [probe() for probe in self._probes]
-            if all(n.given > b.given and n.owned > 0 for b, n in zip(before, now)):
+            if all(n.owned > 0 and (n.given > b.given or not r) for b, n, r in zip(before, now, read)):
                 return True
-            time.sleep(0.02)
+            time.sleep(0.005)
         return False
+
+    def _has_read(self, group: str, topics: Sequence[str]) -> bool:
+        consumer = self._group_reader(group)
+        try:
+            partitions = [TopicPartition(topic, p) for topic in topics for p in range(self.settings.partitions)]
+            return any(committed.offset > 0 for committed in consumer.committed(partitions, timeout=5))
+        finally:
+            consumer.close()
 
     def _unread(self, consumer: Consumer, topics: Sequence[str]) -> int:
         partitions = [TopicPartition(topic, p) for topic in topics for p in range(self.settings.partitions)]

@@ -274,10 +274,11 @@ class Stack:
             env[DEVELOPMENT_SECRETS_OPT_IN] = "true"
         if not s.external_kafka and s.broker_renew_messages > 0:
             # The embedded broker is started afresh now and then (infra/stack/broker_renewal.py).
-            # Its consumers rejoin their groups and its producers reconnect within ~1 s of a renewal
-            # (Tansu forms a group in ~1 s at best, half the session timeout when that is longer).
+            # Its consumers read every partition without a group (one per group here), so a renewal
+            # waits for no group join (~1 s on Tansu); they and its producers reconnect within ~0.1 s.
             env |= {
                 "KAFKA_IDEMPOTENT_PRODUCER": "false",
+                "KAFKA_STATIC_ASSIGNMENT": os.environ.get("KAFKA_STATIC_ASSIGNMENT", "true"),
                 "KAFKA_PUBLISH_GATE": self._publish_gate_path(),
                 "KAFKA_SESSION_TIMEOUT_MS": os.environ.get("KAFKA_SESSION_TIMEOUT_MS", "2000"),
                 "KAFKA_HEARTBEAT_INTERVAL_MS": os.environ.get("KAFKA_HEARTBEAT_INTERVAL_MS", "100"),

@@ -1,12 +1,13 @@
 import threading
 import uuid
 
-from confluent_kafka import Consumer, TopicPartition
-from prometheus_client import CollectorRegistry, Gauge
+from confluent_kafka import Consumer, Producer, TopicPartition
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from infra.runtime.consumer_loop import BatchConsumerLoop, LoopSettings
-from infra.runtime.kafka import Record, build_acked_producer, consumer_config
+from infra.runtime.kafka import KafkaSettings, Record, build_acked_producer, consumer_config, producer_config
 from infra.runtime.offset_gaps import OffsetGaps
+from infra.stack.embedded_broker import EmbeddedBroker, free_port
 
 from tests.support import wait_until
 from tests.support.kafka import committed_offsets
@@ -157,3 +158,46 @@ def test_a_hole_at_the_first_offset_after_a_restart_is_re_read_not_committed_pas
     thread.join(10)
     assert consumer.hidden and sorted(set(seen)) == list(range(5, 10))
     assert committed_offsets(kafka_settings, group, topic) == {partition: 10}
+
+
+def test_a_static_reader_starts_again_from_the_first_offset_of_a_broker_that_lost_everything():
+    """The development stack's consumers read without a group (KAFKA_STATIC_ASSIGNMENT) and its
+    embedded broker is renewed empty: no group join resets their positions, they must see the new
+    broker's ends below them, start those partitions from offset 0 and commit there."""
+    port = free_port()
+    settings = KafkaSettings(
+        bootstrap_servers=f"127.0.0.1:{port}", partitions=2, reconnect_backoff_max_ms=100, idempotent_producer=False
+    )
+    topic = settings.topics.transactions
+    registry = CollectorRegistry()
+    given = Counter("given", "test", registry=registry)
+    followed = lambda: registry.get_sample_value("given_total")  # noqa: E731
+    seen, stop = [], threading.Event()
+    group = f"g-{uuid.uuid4().hex}"
+    with EmbeddedBroker(port, settings=settings) as broker:
+        producer = Producer(producer_config(settings, "test"))
+
+        def send(values: list[bytes], partition_of) -> None:
+            for i, value in enumerate(values):
+                producer.produce(topic, value, partition=partition_of(i))
+            assert producer.flush(10) == 0
+
+        send([f"old{i}".encode() for i in range(7)], lambda i: i % 2)
+        loop = BatchConsumerLoop(
+            Consumer(consumer_config(settings, "test", group)), lambda batch: seen.extend(m.value() for m in batch)
+        )
+        loop.subscribe([topic], assignments=given, static=True)
+        thread = threading.Thread(target=loop.run, args=(stop,), daemon=True)
+        thread.start()
+        try:
+            wait_until(lambda: len(seen) == 7, 30, message="the first broker's records read")
+            assert followed() == 1
+
+            broker.restart()
+            wait_until(lambda: followed() == 2, 10, message="the reader following the new broker")
+            send([b"new0", b"new1"], lambda i: 0)
+            wait_until(lambda: seen[7:] == [b"new0", b"new1"], 10, message="the new broker's records read")
+        finally:
+            stop.set()
+            thread.join(10)
+        assert committed_offsets(settings, group, topic) == {0: 2}
