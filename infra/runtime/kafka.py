@@ -125,10 +125,14 @@ def _sasl_password(env: EnvReader, mechanism: str) -> Secret:
 
 
 def client_config(settings: KafkaSettings, client_id: str) -> dict:
-    config: dict[str, str | int] = {
+    config: dict[str, str | int | bool] = {
         "bootstrap.servers": settings.bootstrap_servers,
         "client.id": client_id,
         "security.protocol": settings.security_protocol,
+        # Topics are created on purpose (ensure_topics, Strimzi's KafkaTopic), never by a client's
+        # metadata request: Tansu would create one with 4 partitions, and a producer asking while a
+        # renewed embedded broker has no topics yet moved every key to other partitions.
+        "allow.auto.create.topics": False,
     }
     if settings.reconnect_backoff_max_ms:
         config |= {

@@ -201,3 +201,18 @@ def test_a_static_reader_starts_again_from_the_first_offset_of_a_broker_that_los
             stop.set()
             thread.join(10)
         assert committed_offsets(settings, group, topic) == {0: 2}
+
+
+def test_no_client_creates_a_topic_by_asking_for_it(kafka_settings):
+    """A producer that asks for a topic the broker lacks (a renewed embedded broker before its topics
+    are back) must not create it: Tansu would give it 4 partitions and keys would move."""
+    missing = f"{kafka_settings.topics.transactions}_missing"
+    producer = Producer(producer_config(kafka_settings, "test"))
+    producer.produce(missing, b"x")
+    producer.flush(2)
+    consumer = Consumer(consumer_config(kafka_settings, "test", f"g-{uuid.uuid4().hex}"))
+    try:
+        consumer.list_topics(missing, timeout=5)
+        assert missing not in consumer.list_topics(timeout=5).topics
+    finally:
+        consumer.close()
