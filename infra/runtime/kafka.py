@@ -29,8 +29,9 @@ class KafkaSettings:
     replication_factor: int = 1
     # Short enough that a consumer group forms in ~3 s on Tansu; production sets its own.
     session_timeout_ms: int = 6000
-    # Tansu answers a fetch only when this wait is over, even when data arrived earlier: it bounds
-    # how long an idle consumer takes to see a new message (Kafka answers at once either way).
+    # Tansu looks for data at 0, W/2, 3W/4... of this wait and answers at the first pass that finds
+    # some: it bounds how long an idle consumer takes to see a new message (Kafka answers at once).
+    # `make run` uses 15 on its embedded broker (decision 0002).
     fetch_wait_max_ms: int = 50
     # Off only on the embedded broker, which the development stack starts afresh now and then: an
     # idempotent producer's sequence numbers do not survive that, and it stops delivering (duplicates
