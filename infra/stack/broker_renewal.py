@@ -174,15 +174,16 @@ class BrokerRenewal:
     def _has_read(self, group: str, topics: Sequence[str]) -> bool:
         consumer = self._group_reader(group)
         try:
-            partitions = [TopicPartition(topic, p) for topic in topics for p in range(self.settings.partitions)]
-            return any(committed.offset > 0 for committed in consumer.committed(partitions, timeout=5))
+            return any(committed.offset > 0 for committed in consumer.committed(self._partitions(topics), timeout=5))
         finally:
             consumer.close()
 
+    def _partitions(self, topics: Sequence[str]) -> list[TopicPartition]:
+        return [TopicPartition(topic, p) for topic in topics for p in range(self.settings.partitions)]
+
     def _unread(self, consumer: Consumer, topics: Sequence[str]) -> int:
-        partitions = [TopicPartition(topic, p) for topic in topics for p in range(self.settings.partitions)]
         behind = 0
-        for committed in consumer.committed(partitions, timeout=5):
+        for committed in consumer.committed(self._partitions(topics), timeout=5):
             low, high = consumer.get_watermark_offsets(TopicPartition(committed.topic, committed.partition), timeout=5)
             start = committed.offset if committed.offset >= 0 else low
             behind += max(high - start, 0)
