@@ -10,7 +10,6 @@ The three share the ledger database; each migrates it at start only when ``AUTO_
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -52,6 +51,8 @@ from gateway_api.adapters.webhook_endpoints_repository import SqlWebhookEndpoint
 from gateway_api.adapters.webhook_http import HttpWebhookSender
 from gateway_api.cli import accounts_cli, audit_cli, idempotency_cli, migrate_cli, operators_cli
 from gateway_api.domain.accounts import SecretHasher
+from gateway_api.domain.refunds import new_refund_id
+from gateway_api.domain.transactions import new_transaction_id
 from gateway_api.entrypoints.delivery_loop import DeliveryLoop
 from gateway_api.entrypoints.oldest_pending import OldestPending
 from gateway_api.entrypoints.refund_result_handler import RefundResultBatchHandler
@@ -131,7 +132,7 @@ def build_services(settings: Settings) -> Services:
         AesGcmCardSealer(settings.card_data_keys),
         hasher,
         utc_now,
-        lambda: str(uuid.uuid4()),
+        new_transaction_id,
         settings.publish_timeout_seconds,
         ttl,
         metrics.ledger_write_failed,
@@ -161,7 +162,7 @@ def build_services(settings: Settings) -> Services:
         publisher,
         hasher,
         utc_now,
-        lambda: "re_" + uuid.uuid4().hex,
+        new_refund_id,
         settings.publish_timeout_seconds,
         ttl,
     )

@@ -14,6 +14,8 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from infra.kernel.identifiers import loggable
+
 SECRET_BYTES = 32
 
 
@@ -37,7 +39,7 @@ class IssuedSecret:
 
 
 def new_account_id() -> str:
-    return "acct_" + secrets.token_hex(12)
+    return loggable(lambda: "acct_" + secrets.token_hex(12))
 
 
 def new_secret() -> str:

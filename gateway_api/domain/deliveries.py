@@ -15,6 +15,8 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from infra.kernel.identifiers import loggable
+
 PENDING = "pending"
 DELIVERED = "delivered"
 FAILED = "failed"
@@ -38,7 +40,7 @@ _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 
 
 def new_delivery_id() -> str:
-    return "whdel_" + secrets.token_hex(12)
+    return loggable(lambda: "whdel_" + secrets.token_hex(12))
 
 
 def first_delivery_id(event_id: str, endpoint_id: str) -> str:

@@ -17,6 +17,8 @@ import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from infra.kernel.identifiers import loggable
+
 TOKEN_PREFIX = "gop_"
 BOOTSTRAP_NAME = "bootstrap"  # the name GATEWAY_ADMIN_TOKEN's actions carry in logs and the audit trail
 NAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
@@ -54,7 +56,7 @@ class IssuedCredential:
 
 
 def new_operator_id() -> str:
-    return "op_" + secrets.token_hex(10)
+    return loggable(lambda: "op_" + secrets.token_hex(10))
 
 
 def new_credential(operator_id: str) -> str:

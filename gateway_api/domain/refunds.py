@@ -7,17 +7,23 @@ table in ``infra.kernel.contracts`` (docs/integrate.md, Refunds).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from infra.kernel.clock import rfc3339
 from infra.kernel.contracts import REFUND_FINAL_STATUSES
+from infra.kernel.identifiers import loggable
 
 REFUND_PENDING = "pending"
 REFUND_STATUSES = (REFUND_PENDING, *REFUND_FINAL_STATUSES)
 REASONS = ("requested_by_customer", "duplicate", "fraudulent")
 ID_PREFIX = "re_"
+
+
+def new_refund_id() -> str:
+    return loggable(lambda: ID_PREFIX + uuid.uuid4().hex)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ only its length: the value never leaves the API (docs/threat-model-card-data.md)
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -14,9 +15,15 @@ from decimal import Decimal
 from infra.kernel.cards import card_brand, last4
 from infra.kernel.clock import rfc3339
 from infra.kernel.contracts import FINAL_STATUSES
+from infra.kernel.identifiers import loggable
 
 STATUS_PENDING = "pending"
 STATUSES = (STATUS_PENDING, *FINAL_STATUSES)
+
+
+def new_transaction_id() -> str:
+    """A version-4 UUID, as the original processor's ids, that the log masking leaves whole."""
+    return loggable(lambda: str(uuid.uuid4()))
 
 
 @dataclass(frozen=True)

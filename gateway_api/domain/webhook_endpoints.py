@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from infra.kernel.identifiers import loggable
+
 from gateway_api.domain.errors import InvalidParameter
 from gateway_api.domain.events import EVENT_TYPES
 
@@ -51,7 +53,7 @@ class WebhookEndpoint:
 
 
 def new_endpoint_id() -> str:
-    return "we_" + secrets.token_hex(12)
+    return loggable(lambda: "we_" + secrets.token_hex(12))
 
 
 def new_signing_secret() -> str:

@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
+from infra.kernel.identifiers import loggable
+
 from gateway_api.domain.audit import AuditEntry, AuditRecord, ChainHead, Verification, entry_hash, verify_chain
 from gateway_api.use_cases.ports import AuditLog
 
@@ -21,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def new_audit_id() -> str:
-    return "aud_" + secrets.token_hex(12)
+    return loggable(lambda: "aud_" + secrets.token_hex(12))
 
 
 class AuditTrail:

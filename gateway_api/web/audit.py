@@ -16,6 +16,8 @@ import uuid
 from flask import Flask, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
+from infra.kernel.identifiers import loggable
+
 from gateway_api.domain.audit import BOOTSTRAP, MERCHANT, OPERATOR, Actor, AuditRecord, Origin
 from gateway_api.domain.errors import GatewayError
 from gateway_api.domain.operators import BOOTSTRAP_NAME
@@ -25,11 +27,16 @@ REQUEST_ID_HEADER = "X-Request-Id"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
+def new_request_id() -> str:
+    """32 hex digits, whole in every log line (infra.kernel.identifiers)."""
+    return loggable(lambda: uuid.uuid4().hex)
+
+
 def track_request_ids(app: Flask) -> None:
     @app.before_request
     def _request_id():
         given = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        g.request_id = given if _REQUEST_ID.fullmatch(given) else new_request_id()
 
     @app.after_request
     def _echo(response):

@@ -74,3 +74,22 @@ _DOUBLED = str.maketrans("0123456789", "0246813579")
 
 def last4(number: str) -> str:
     return normalize_number(number)[-4:]
+
+
+# What the log masking (infra.runtime.redaction) hides as a possible card number, kept here so that
+# the identifiers the services make (infra.kernel.identifiers) can stay clear of it.
+#
+# 12 to 19 digits, grouped by spaces, dashes or dots, several in a row too ("4111----1111", four spaces:
+# the API accepts up to 32 characters of digits, spaces and dashes, so up to 16 separators in a row):
+# every card number length in use. A separator run is never a digit, so each run matches one way only
+# (no backtracking to speak of on hostile text).
+CARD_LIKE_RUN = re.compile(r"(?<!\d)\d(?:[ \t.-]{0,16}\d){11,18}(?!\d)")
+# The same on ASCII text (every JSON line json.dumps writes), where \d is [0-9], written to start
+# with the digit: the engine then skips to the next digit instead of trying the look-behind at every
+# character (2-2.5x faster on a 360-character access line; equal results: tests/unit/infra/runtime/test_redaction.py).
+CARD_LIKE_RUN_ASCII = re.compile(r"[0-9](?<![0-9][0-9])(?:[ \t.-]{0,16}[0-9]){11,18}(?![0-9])")
+
+
+def holds_card_like_run(text: str) -> bool:
+    """Whether the log masking would hide part of ``text`` as a possible card number."""
+    return (CARD_LIKE_RUN_ASCII if text.isascii() else CARD_LIKE_RUN).search(text) is not None

@@ -121,10 +121,9 @@ def test_no_database_row_holds_card_data(traffic, running_stack):
 def test_no_log_line_holds_card_data(traffic, running_stack):
     logs = {path.name: path.read_text(errors="replace") for path in running_stack.log_dir.glob("*.log")}
     assert {"api.log", "processor.log", "results.log", "panel.log"} <= set(logs)
-    assert all(
-        transaction_id in logs["api.log"] or transaction_id in logs["processor.log"]
-        for transaction_id in traffic.accepted_ids[:1]
-    )  # the logs are those of this traffic's stack
+    # The logs are those of this traffic's stack, and every id is whole in them: the polls for each
+    # final status logged its path (one id in 28 was masked as a card number, infra.kernel.identifiers).
+    assert [transaction_id for transaction_id in traffic.accepted_ids if transaction_id not in logs["api.log"]] == []
     assert [f for name, text in logs.items() for f in traffic.scanner.findings(name, text)] == []
 
 

@@ -126,14 +126,14 @@ def test_the_ascii_pattern_finds_exactly_what_the_general_one_finds_in_ascii_tex
     """mask_card_numbers takes the faster pattern on ASCII text (every JSON line): same runs, same spans."""
     from random import Random
 
-    from infra.runtime.redaction import _CARD_LIKE, _CARD_LIKE_ASCII
+    from infra.kernel.cards import CARD_LIKE_RUN, CARD_LIKE_RUN_ASCII
 
     rnd, alphabet = Random(25), '0123456789 \t.-a_:"'
     for _ in range(50_000):
         text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 80)))
-        assert [m.span() for m in _CARD_LIKE_ASCII.finditer(text)] == [m.span() for m in _CARD_LIKE.finditer(text)], (
-            text
-        )
+        assert [m.span() for m in CARD_LIKE_RUN_ASCII.finditer(text)] == [
+            m.span() for m in CARD_LIKE_RUN.finditer(text)
+        ], text
 
 
 @pytest.mark.parametrize(
