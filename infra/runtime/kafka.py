@@ -241,6 +241,23 @@ def wait_for_broker(settings: KafkaSettings, timeout: float = 30) -> None:
             time.sleep(0.2)
 
 
+# How librdkafka refuses a record while its metadata has no such topic or partition. A producer
+# whose topic has been known longer than topic.metadata.propagation.max.ms (30 s) takes the topic
+# for deleted on the first metadata answer without it (librdkafka PR 4905, open): so does the API's
+# when it asks a renewed embedded broker before the topics are created again
+# (infra/stack/broker_renewal.py), and it refused the writes the gate let through until it asked
+# again, up to 100 ms later. AckedProducer.send asks the broker and produces them again, until its
+# deadline: a topic that truly does not exist is still reported, at the deadline.
+# Producing them again writes nothing twice: produce() raises them before queueing the record
+# (rd_kafka_msg_partitioner); a delivery report carries them for records waiting for a partition
+# (never sent: rd_kafka_topic_assign_uas) or queued on one that left the metadata (its partition
+# queue is failed once its transmit queue is empty: PARTITION_LEAVE); the broker answers
+# UNKNOWN_TOPIC_OR_PART without writing. Only a record whose request was sent and its answer lost,
+# then queued again, may have been stored: in the store the renewal threw away, or, if a Kafka broker
+# wrongly reported a live topic unknown, as a duplicate, which every consumer handles idempotently.
+TOPIC_UNKNOWN = frozenset({KafkaError._UNKNOWN_TOPIC, KafkaError._UNKNOWN_PARTITION, KafkaError.UNKNOWN_TOPIC_OR_PART})
+
+
 class DeliveryError(RuntimeError):
     """The broker did not acknowledge a write in time, or refused it."""
 
@@ -274,18 +291,48 @@ class AckedProducer:
             self._reporter.start()
 
     def send(self, records: Sequence[Record], timeout: float) -> None:
-        pending = _PendingAcks(len(records))
         deadline = time.monotonic() + timeout
+        refused = self._send_once(records, deadline, timeout)
+        while (
+            refused
+            and time.monotonic() < deadline
+            and all(error.code() in TOPIC_UNKNOWN for _record, error in refused)
+            and self._topics_listed({record.topic for record, _error in refused}, deadline)
+        ):
+            refused = self._send_once([record for record, _error in refused], deadline, timeout)
+        if refused:
+            raise DeliveryError(f"{len(refused)} writes refused, first: {refused[0][1]}")
+
+    def _send_once(self, records: Sequence[Record], deadline: float, timeout: float) -> list[tuple[Record, KafkaError]]:
+        """Produce ``records`` and wait for their reports: those the broker or librdkafka refused."""
+        pending = _PendingAcks(len(records))
         for record in records:
-            self._produce(record, pending.on_delivery, deadline)
+            self._produce(record, pending, deadline)
         if self._reporter is None:
             self._wait_polling(pending, deadline)
         else:
             pending.done.wait(max(deadline - time.monotonic(), 0))
         if not pending.done.is_set():
             raise DeliveryError(f"{pending.outstanding} of {len(records)} writes not acknowledged in {timeout}s")
-        if pending.errors:
-            raise DeliveryError(f"{len(pending.errors)} writes refused, first: {pending.errors[0]}")
+        return pending.refused
+
+    def _topics_listed(self, topics: set[str], deadline: float) -> bool:
+        """Ask the broker about ``topics`` now, until it lists each with partitions (librdkafka takes
+        the answer for its own metadata, so the next produce() sees them): False at the deadline."""
+        for topic in topics:
+            while not self._lists(topic, deadline):
+                if time.monotonic() + self.POLL_SLICE >= deadline:
+                    return False
+                time.sleep(self.POLL_SLICE)
+        return True
+
+    def _lists(self, topic: str, deadline: float) -> bool:
+        try:
+            metadata = self._producer.list_topics(topic, timeout=max(deadline - time.monotonic(), 0.01))
+        except KafkaException:  # no answer in time: the broker is down, not the topic gone
+            return False
+        found = metadata.topics.get(topic)
+        return found is not None and found.error is None and bool(found.partitions)
 
     def _wait_polling(self, pending: "_PendingAcks", deadline: float) -> None:
         # flush(), not poll(): it sends what is queued at once instead of after linger.ms (the
@@ -301,12 +348,19 @@ class AckedProducer:
         while not self._closed.is_set():
             self._producer.poll(0.1)
 
-    def _produce(self, record: Record, callback, deadline: float) -> None:
+    def _produce(self, record: Record, pending: "_PendingAcks", deadline: float) -> None:
         # No poll(0) per record: delivery reports are served once the whole batch is queued
         # (a poll per record cost ~1 us each at volume), or below when the queue is full.
         while True:
             try:
-                self._producer.produce(record.topic, value=record.value, key=record.key, on_delivery=callback)
+                self._producer.produce(
+                    record.topic, value=record.value, key=record.key, on_delivery=pending.on_delivery
+                )
+                return
+            except KafkaException as exc:
+                if exc.args[0].code() not in TOPIC_UNKNOWN:
+                    raise
+                pending.refuse(record, exc.args[0])
                 return
             except BufferError:
                 # Local queue full: serve delivery reports to make room, then retry.
@@ -329,16 +383,23 @@ class AckedProducer:
 class _PendingAcks:
     def __init__(self, count: int):
         self.outstanding = count
-        self.errors: list[KafkaError] = []
+        self.refused: list[tuple[Record, KafkaError]] = []
         self.done = Latch()
         self._lock = threading.Lock()
         if count == 0:
             self.done.set()
 
-    def on_delivery(self, error, _message) -> None:
+    def on_delivery(self, error, message) -> None:
+        self._settle(None if error is None else (Record(message.topic(), message.value(), message.key()), error))
+
+    def refuse(self, record: Record, error: KafkaError) -> None:
+        """produce() refused ``record`` before queueing it: no report will come."""
+        self._settle((record, error))
+
+    def _settle(self, refused: tuple[Record, KafkaError] | None) -> None:
         with self._lock:
-            if error is not None:
-                self.errors.append(error)
+            if refused is not None:
+                self.refused.append(refused)
             self.outstanding -= 1
             if self.outstanding == 0:
                 self.done.set()

@@ -1,11 +1,20 @@
 import threading
+import time
 import uuid
 
+import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from infra.runtime.consumer_loop import BatchConsumerLoop, LoopSettings
-from infra.runtime.kafka import KafkaSettings, Record, build_acked_producer, consumer_config, producer_config
+from infra.runtime.kafka import (
+    DeliveryError,
+    KafkaSettings,
+    Record,
+    build_acked_producer,
+    consumer_config,
+    producer_config,
+)
 from infra.runtime.offset_gaps import OffsetGaps
 from infra.stack.embedded_broker import EmbeddedBroker, free_port
 
@@ -25,6 +34,17 @@ def test_acked_producer_sends_more_records_than_its_queue_holds(kafka_settings):
     records = [Record(kafka_settings.topics.transactions, f"m{i}".encode(), b"k") for i in range(1000)]
     producer.send(records, timeout=20)
     assert producer.flush(0) == 0
+
+
+def test_acked_producer_reports_a_topic_that_does_not_exist_at_its_deadline(kafka_settings):
+    # Propagation 0: librdkafka refuses the record at once, as a producer running for minutes does;
+    # the producer asks the broker again until the deadline, no longer.
+    producer = build_acked_producer(kafka_settings, "test", **{"topic.metadata.propagation.max.ms": 0})
+    producer.send([Record(kafka_settings.topics.transactions, b"known first")], timeout=10)
+    started = time.monotonic()
+    with pytest.raises(DeliveryError, match="1 writes refused, first: .*Unknown topic"):
+        producer.send([Record(f"{kafka_settings.topics.transactions}_missing", b"x")], timeout=1)
+    assert 0.9 <= time.monotonic() - started < 2
 
 
 def test_batch_loop_retries_a_failing_batch_then_commits_it(kafka_settings):

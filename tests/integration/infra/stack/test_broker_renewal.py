@@ -15,6 +15,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from infra.kernel.contracts import Topics
 from infra.runtime.kafka import AckedProducer, KafkaSettings, Record, consumer_config, producer_config
 from infra.runtime.publish_gate import PublishGate
+from infra.stack import embedded_broker
 from infra.stack.broker_renewal import Assignments, BrokerRenewal, NotDrained, renew_or_explain
 from infra.stack.embedded_broker import EmbeddedBroker, free_port
 
@@ -207,3 +208,49 @@ def test_writes_that_wait_at_the_gate_during_a_renewal_reach_the_new_broker(brok
     assert failures == []
     assert len(renewals) == 2 and all(r.rejoined for r in renewals)
     assert len(sent) > 100
+
+
+def test_writes_are_not_refused_by_a_producer_that_saw_the_new_broker_without_its_topics(broker, tmp_path, monkeypatch):
+    """The soak's 503s: a producer asking for metadata (every 100 ms) between the new broker's start and
+    its topics took the topic for gone ("partition count changed from 6 to 0"), and refused the writes
+    the gate let through until its next answer. librdkafka does that only to a topic known for longer
+    than topic.metadata.propagation.max.ms (30 s: the API in any soak); 0.5 s here stands for that.
+    The topics come 0.3 s late so that every renewal has such an answer, and the gate opens as soon
+    as they exist (no consumer to wait for), before the producer asks again."""
+    settings = broker.settings
+    create_topics = embedded_broker.ensure_topics
+    monkeypatch.setattr(embedded_broker, "ensure_topics", lambda *a, **kw: time.sleep(0.3) or create_topics(*a, **kw))
+    gate = PublishGate(tmp_path / "gate")
+    reader = Reader(settings).start()
+    wait_for(lambda: reader.assigned > 0)
+    renewal = BrokerRenewal(broker, gate, {GROUP: [settings.topics.transactions]})
+    api_like = {"linger.ms": 20, "delivery.timeout.ms": 5000, "topic.metadata.propagation.max.ms": 500}
+    producer = AckedProducer(Producer(producer_config(settings, "api", **api_like)), serve_reports_in_background=True)
+    sent, failures, stop = [], [], threading.Event()
+
+    def write_all_along(writer):
+        i = 0
+        while not stop.is_set():
+            value = f"{writer}-{i}".encode()
+            try:
+                with gate.passage():
+                    producer.send([Record(settings.topics.transactions, value, value)], timeout=5)
+                sent.append(value)
+            except Exception as exc:  # noqa: BLE001 - counted, and the test fails on any
+                failures.append(exc)
+            i += 1
+            time.sleep(0.005)
+
+    writers = [threading.Thread(target=write_all_along, args=(n,)) for n in range(4)]
+    for writer in writers:
+        writer.start()
+    renewals = [renewal.renew() for _ in range(3) if not time.sleep(1)]
+    time.sleep(0.5)
+    stop.set()
+    for writer in writers:
+        writer.join(15)
+    wait_for(lambda: set(sent) <= set(reader.values))
+    reader.stop()
+    producer.close()
+    assert len(renewals) == 3
+    assert failures == [], f"{len(failures)} of {len(failures) + len(sent)} writes refused, first: {failures[0]}"
