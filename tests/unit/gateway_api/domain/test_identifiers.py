@@ -5,6 +5,8 @@ import re
 
 import pytest
 
+from infra.runtime.redaction import mask_card_numbers
+
 from gateway_api.domain.accounts import new_account_id
 from gateway_api.domain.deliveries import new_delivery_id
 from gateway_api.domain.operators import new_operator_id
@@ -13,7 +15,6 @@ from gateway_api.domain.transactions import new_transaction_id
 from gateway_api.domain.webhook_endpoints import new_endpoint_id
 from gateway_api.use_cases.audit import new_audit_id
 from gateway_api.web.audit import new_request_id
-from infra.runtime.redaction import mask_card_numbers
 
 DRAWS = 20_000  # at 1.7% masked, a generator without the redraw fails here with certainty
 
