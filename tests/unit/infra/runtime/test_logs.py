@@ -117,3 +117,58 @@ def test_lines_logged_after_a_write_are_written_too():
     time.sleep(0.1)
     log.info("second")
     wait_until(lambda: stream.flushed.count("\n") == 2, 5, message="the second line flushed")
+
+
+def queued_handler() -> tuple[BatchedStreamHandler, CountingStream]:
+    stream = CountingStream()
+    handler = BatchedStreamHandler(stream, interval=30)
+    handler.setFormatter(JsonFormatter("test"))
+    return handler, stream
+
+
+def written(handler: BatchedStreamHandler, stream: CountingStream) -> list[dict]:
+    handler.flush()
+    return [json.loads(line) for line in stream.flushed.splitlines()]
+
+
+def test_an_access_line_is_formatted_when_written_with_the_time_and_order_it_was_logged_at():
+    handler, stream = queued_handler()
+    handler.write_fields(handler.formatter, logging.INFO, "access", "request", FIELDS)
+    logged_at = time.time()
+    assert stream.flushed == "" and not isinstance(handler._lines[0], str)  # queued as fields, not a line
+    time.sleep(0.05)
+    handler.write_line(handler.formatter.format_fields(logging.INFO, "access", "after it", {}), logging.INFO)
+    first, second = written(handler, stream)
+    assert (first["msg"], second["msg"]) == ("request", "after it")
+    assert abs(_epoch(first["ts"]) - logged_at) < 0.04  # the time it was logged at, not written at
+    assert first["note"] == "card ************1111"
+
+
+def test_a_line_that_cannot_be_formatted_is_reported_and_the_others_are_written():
+    class Unprintable:
+        def __str__(self):
+            raise ValueError("no")
+
+    handler, stream = queued_handler()
+    handler.write_fields(handler.formatter, logging.INFO, "access", "request", {"bad": Unprintable()})
+    handler.write_fields(handler.formatter, logging.INFO, "access", "request", FIELDS)
+    bad, good = written(handler, stream)
+    assert bad == {"level": "error", "msg": "a log line could not be formatted", "error_class": "ValueError"}
+    assert good["route"] == "/v1/transactions"
+
+
+def test_a_forked_child_starts_with_free_locks_and_without_the_parent_s_lines():
+    stream = CountingStream()
+    log = logger_writing_to(stream, interval=30)
+    (handler,) = log.handlers
+    log.info("the parent's")
+    handler._writing.acquire()  # as if the parent's flusher was writing when a worker was forked
+    handler._after_fork_in_child()
+    log.warning("the child's")
+    assert stream.flushed.count("\n") == 1 and "the child's" in stream.flushed
+
+
+def _epoch(ts: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(ts).timestamp()
