@@ -21,6 +21,7 @@ from infra.kernel.clock import utc_now
 from infra.runtime.consumer_loop import BatchConsumerLoop, LoopSettings
 from infra.runtime.db import build_engine, migrate_if_enabled
 from infra.runtime.dead_letters import DeadLetterPublisher
+from infra.runtime.flask_app import WsgiFlask
 from infra.runtime.group_commit import GroupCommit
 from infra.runtime.health import Heartbeat, Probes, schema_check
 from infra.runtime.kafka import build_acked_producer, consumer_config
@@ -201,7 +202,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from_env = settings is None
     if settings is None:
         settings = Settings.from_env()
-    app = Flask(__name__)
+    app = WsgiFlask(__name__)
     app.config.update(openapi_config(), MAX_CONTENT_LENGTH=settings.max_body_bytes)
     trust_proxies(app, settings.trusted_proxy_hops)
     app.extensions["gateway_api"] = build_services(settings)

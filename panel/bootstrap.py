@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import Flask
 
+from infra.runtime.flask_app import WsgiFlask
 from infra.runtime.logs import configure_logging
 from infra.runtime.metrics import instrument_flask, metrics_for
 from infra.runtime.proxies import trust_proxies
@@ -30,7 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     if settings is None:
         settings = Settings.from_env()
         configure_logging("panel", settings.log_level)
-    app = Flask(__name__)
+    app = WsgiFlask(__name__)
     trust_proxies(app, settings.trusted_proxy_hops)
     _configure_session(app, settings)
     app.extensions["panel"] = _build_panel(settings)
