@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-import uuid
+import secrets
 
 from flask import Flask, current_app, g, request
 from werkzeug.exceptions import HTTPException
@@ -28,8 +28,8 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 def new_request_id() -> str:
-    """32 hex digits, whole in every log line (infra.kernel.identifiers)."""
-    return loggable(lambda: uuid.uuid4().hex)
+    """32 random hex digits, whole in every log line (infra.kernel.identifiers)."""
+    return loggable(lambda: secrets.token_hex(16))
 
 
 def track_request_ids(app: Flask) -> None:
