@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+import threading
+import time
 from collections.abc import Callable, Iterator
 
 from sqlalchemy import Engine, select
@@ -13,24 +16,30 @@ from gateway_api.domain.errors import InvalidParameter
 from gateway_api.use_cases.ports import AuditLog
 
 APPEND_ATTEMPTS = 20
+# After each lost race, a random pause of up to 2 ms, doubled each time, at most 50 ms: writers that
+# lost together do not all come back together (20 immediate attempts once ran out under CI's load).
+_FIRST_BACKOFF_SECONDS, _MAX_BACKOFF_SECONDS = 0.002, 0.05
 _CHUNK = 1000
 
 
 class SqlAuditLog(AuditLog):
     def __init__(self, engine: Engine):
         self._engine = engine
+        self._appending = threading.Lock()  # this process's writers take turns; processes race
 
     def append(self, build: Callable[[ChainHead], AuditEntry]) -> AuditEntry:
         """Two writers that read the same head both try its next sequence number: the primary key
-        lets one in, the other builds again on the new head."""
-        for _ in range(APPEND_ATTEMPTS):
-            try:
-                with self._engine.begin() as connection:
-                    entry = build(_head(connection))
-                    connection.execute(audit_events.insert().values(**vars(entry)))
-                return entry
-            except IntegrityError:
-                continue
+        lets one in, the other builds again on the new head. Within a process they take turns, so
+        only writers of different processes (gunicorn workers, the CLI) ever race."""
+        with self._appending:
+            for attempt in range(APPEND_ATTEMPTS):
+                try:
+                    with self._engine.begin() as connection:
+                        entry = build(_head(connection))
+                        connection.execute(audit_events.insert().values(**vars(entry)))
+                    return entry
+                except IntegrityError:
+                    time.sleep(random.uniform(0, min(_MAX_BACKOFF_SECONDS, _FIRST_BACKOFF_SECONDS * 2**attempt)))
         raise RuntimeError(f"the audit trail stayed contended for {APPEND_ATTEMPTS} attempts")
 
     def page(self, account_id: str | None, limit: int, starting_after: str | None) -> tuple[list[AuditEntry], bool]:
