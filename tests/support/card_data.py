@@ -30,11 +30,12 @@ _LINE_NUMBERS = re.compile(r"\bline \d+")
 # a few in 10,000 ciphertexts). A bench run on the shared stack makes thousands of both. And pytest's
 # temporary folder in a logged database URL (pytest-of-root/pytest-582: one more per run on a machine).
 # Numbers the services make themselves: a process id in a log line ("pid": 947, gunicorn's "Booting
-# worker with pid: 947" once the machine's pids wrap) and a dead letter's source offset on a shared topic.
+# worker with pid: 947", "Worker (pid:947)", "Listening at: http://... (947)" once the machine's pids
+# wrap) and a dead letter's source offset on a shared topic.
 _OPAQUE = re.compile(
     r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|(?<=\"ct\": \")[A-Za-z0-9+/=]+"
     r"|pytest-of-[^/\s]+/pytest-\d+"
-    r"|\"pid\": \d+|\bpid: \d+|\"source_offset\": ?\d+"
+    r"|\"pid\": \d+|\bpid: ?\d+|Listening at: \S+ \(\d+\)|\"source_offset\": ?\d+"
 )
 _DIGITS = re.compile(r"\d")
 
