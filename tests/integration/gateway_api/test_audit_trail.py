@@ -208,16 +208,7 @@ def test_concurrent_changes_each_get_their_own_place_in_one_chain(api):
     trails = [
         AuditTrail(SqlAuditLog(api.extensions["gateway_api"].engine), AUDIT_KEY.encode(), utc_now) for _ in range(4)
     ]
-    actor, origin = Actor(CLI, "cli:test", "database"), Origin(None, "cli")
-
-    def record_five(racer: int):
-        trail = trails[racer % len(trails)]
-        return [
-            trail.record(AuditRecord(actor, "account.create", "account", f"acct_{racer}_{i}", origin)).seq
-            for i in range(5)
-        ]
-
-    results, spans = race(record_five, 8)
+    results, spans = race_five_entries_each(lambda racer: trails[racer % len(trails)], 8)
     assert most_in_flight(spans) > 1
     assert sorted(seq for seqs in results for seq in seqs) == list(range(1, 41))
     assert audit.verify().ok and audit.verify().checked == 40
@@ -228,17 +219,25 @@ def test_writers_of_one_process_take_turns_instead_of_losing_races(api):
     turn instead (20 immediate attempts once ran out for one of 8 racers under CI's load)."""
     audit, engine = api.extensions["gateway_api"].audit, api.extensions["gateway_api"].engine
     lost = []
-    listen = sqlalchemy.event.listen
-    listen(engine, "handle_error", lambda context: lost.append(type(context.original_exception).__name__))
-    actor, origin = Actor(CLI, "cli:test", "database"), Origin(None, "cli")
-
-    def record_five(racer: int):
-        return [
-            audit.record(AuditRecord(actor, "account.create", "account", f"acct_{racer}_{i}", origin)).seq
-            for i in range(5)
-        ]
-
-    results, spans = race(record_five, 8)
+    sqlalchemy.event.listen(
+        engine, "handle_error", lambda context: lost.append(type(context.original_exception).__name__)
+    )
+    results, spans = race_five_entries_each(lambda _racer: audit, 8)
     assert most_in_flight(spans) > 1
     assert sorted(seq for seqs in results for seq in seqs) == list(range(1, 41))
     assert lost == []
+
+
+def race_five_entries_each(trail_of, racers: int):
+    """``racers`` threads released at once, each recording 5 entries on ``trail_of(racer)``: the
+    sequence numbers each got, and the spans of the calls."""
+    actor, origin = Actor(CLI, "cli:test", "database"), Origin(None, "cli")
+
+    def record_five(racer: int):
+        trail = trail_of(racer)
+        return [
+            trail.record(AuditRecord(actor, "account.create", "account", f"acct_{racer}_{i}", origin)).seq
+            for i in range(5)
+        ]
+
+    return race(record_five, racers)
