@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -43,6 +42,7 @@ from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPa
 
 from infra.runtime.kafka import KafkaSettings, client_config, producer_config
 from infra.runtime.offset_gaps import position
+from infra.runtime.partition_ends import EndReader
 from infra.runtime.publish_gate import GateBusy, PublishGate
 from infra.stack.embedded_broker import EmbeddedBroker
 
@@ -127,13 +127,17 @@ class BrokerRenewal:
 
     def _behind(self) -> int:
         total = 0
-        for group, topics in self._groups.items():
-            consumer = self._group_reader(group)
-            try:
-                total += self._unread(consumer, topics)
-            finally:
-                consumer.close()
+        with self._end_reader() as ends:
+            for group, topics in self._groups.items():
+                consumer = self._group_reader(group)
+                try:
+                    total += self._unread(consumer, ends, topics)
+                finally:
+                    consumer.close()
         return total
+
+    def _end_reader(self) -> EndReader:
+        return EndReader(self.settings, "stack-broker-renewal")
 
     def _group_reader(self, group: str) -> Consumer:
         """A client that reads a group's committed offsets without joining it."""
@@ -146,15 +150,16 @@ class BrokerRenewal:
     def _wait_until_drained(self, deadline: float) -> None:
         """Groups in the order of the flow: once the first has committed everything, what it wrote
         for the next is on the broker before the next is checked."""
-        for group, topics in self._groups.items():
-            consumer = self._group_reader(group)
-            try:
-                while (behind := self._unread(consumer, topics)) > 0:
-                    if time.monotonic() >= deadline:
-                        raise NotDrained(f"{group} still had {behind} messages to read or commit")
-                    time.sleep(0.01)
-            finally:
-                consumer.close()
+        with self._end_reader() as ends:
+            for group, topics in self._groups.items():
+                consumer = self._group_reader(group)
+                try:
+                    while (behind := self._unread(consumer, ends, topics)) > 0:
+                        if time.monotonic() >= deadline:
+                            raise NotDrained(f"{group} still had {behind} messages to read or commit")
+                        time.sleep(0.01)
+                finally:
+                    consumer.close()
 
     def _wait_until_rejoined(self, before: list[Assignments], read: list[bool], deadline: float) -> bool:
         """Each consumer has been given partitions since the swap and owns some. Counting assignments,
@@ -181,42 +186,28 @@ class BrokerRenewal:
     def _partitions(self, topics: Sequence[str]) -> list[TopicPartition]:
         return [TopicPartition(topic, p) for topic in topics for p in range(self.settings.partitions)]
 
-    def _unread(self, consumer: Consumer, topics: Sequence[str]) -> int:
+    def _unread(self, consumer: Consumer, ends: EndReader, topics: Sequence[str]) -> int:
+        """Messages a group has not committed yet. The ends come from a fetch, not from the broker's
+        ListOffsets answer, which Tansu gives short of a partition's last batch (partition_ends)."""
+        partitions = self._partitions(topics)
+        end_of = ends.ends(partitions)
         behind = 0
-        for committed in consumer.committed(self._partitions(topics), timeout=5):
-            low, high = consumer.get_watermark_offsets(TopicPartition(committed.topic, committed.partition), timeout=5)
-            start = committed.offset if committed.offset >= 0 else low
-            behind += max(high - start, 0)
+        for committed in consumer.committed(partitions, timeout=5):
+            end = end_of[(committed.topic, committed.partition)]
+            behind += (
+                max(end - committed.offset, 0) if committed.offset >= 0 else self._stored(consumer, committed, end)
+            )
         return behind
+
+    @staticmethod
+    def _stored(consumer: Consumer, partition: TopicPartition, end: int) -> int:
+        low, _high = consumer.get_watermark_offsets(TopicPartition(partition.topic, partition.partition), timeout=5)
+        return max(end - low, 0)
 
     def _read_all(self, topic: str) -> list[Message]:
         """Every message on ``topic``, partition by partition."""
-        consumer = Consumer(
-            client_config(self.settings, "stack-broker-renewal")
-            | {"logger": log}
-            | {"group.id": f"stack-broker-renewal-{uuid.uuid4().hex[:8]}", "enable.auto.commit": False}
-        )
-        try:
-            ends = {}
-            for p in range(self.settings.partitions):
-                low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=5)
-                if high > low:
-                    ends[p] = (low, high)
-            consumer.assign([TopicPartition(topic, p, low) for p, (low, _high) in ends.items()])
-            messages: list[Message] = []
-            unread = {p for p in ends}
-            while unread:
-                message = consumer.poll(5.0)
-                if message is None:
-                    raise KafkaException(f"{topic}: no answer while reading it before the swap")
-                if message.error() is None:
-                    messages.append(message)
-                    (_topic, partition), offset = position(message)
-                    if offset + 1 >= ends[partition][1]:
-                        unread.discard(partition)
-            return messages
-        finally:
-            consumer.close()
+        with self._end_reader() as reader:
+            return reader.read_to_end(TopicPartition(topic, p) for p in range(self.settings.partitions))
 
     def _write_back(self, messages: list[Message]) -> None:
         if not messages:

@@ -23,6 +23,7 @@ from infra.kernel.contracts import RefundResult, TransactionResult
 from infra.runtime.consumer_loop import fetch_batch
 from infra.runtime.kafka import KafkaSettings, consumer_config
 from infra.runtime.offset_gaps import OffsetGaps
+from infra.runtime.partition_ends import EndReader
 
 from panel.entrypoints.refund_results import decode_refund, is_sendable_text
 
@@ -106,15 +107,16 @@ class ResultsReader:
         return [topics.results] + ([topics.refunds_result] if self._on_refund is not None else [])
 
     def _end_of_every_partition(self, consumer: Consumer) -> list[TopicPartition]:
-        assignment = []
+        partitions = []
         for topic in self._topics():
             metadata = consumer.list_topics(topic, timeout=10).topics.get(topic)
             if metadata is None or metadata.error is not None or not metadata.partitions:
                 raise KafkaException(KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART, f"topic {topic} not found"))
-            for partition in sorted(metadata.partitions):
-                _low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
-                assignment.append(TopicPartition(topic, partition, high))
-        return assignment
+            partitions += [TopicPartition(topic, partition) for partition in sorted(metadata.partitions)]
+        # Not the broker's ListOffsets answer, which Tansu gives short of a partition's last batch.
+        with EndReader(self._settings, "panel-ends", timeout=10) as reader:
+            ends = reader.ends(partitions)
+        return [TopicPartition(tp.topic, tp.partition, ends[(tp.topic, tp.partition)]) for tp in partitions]
 
     def handle_batch(self, messages: list[Message]) -> None:
         """Every message is shown or skipped on its own: no content stops the live view."""

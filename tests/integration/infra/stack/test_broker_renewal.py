@@ -172,6 +172,50 @@ def test_nothing_is_swapped_while_a_group_has_not_read_everything(broker, tmp_pa
     producer.close()
 
 
+def one_batch(settings, topic, values, partition=0):
+    """``values`` written as one record batch: Tansu 0.6.0 then answers ListOffsets(latest) with the
+    batch's first offset + 1, not its end."""
+    producer = Producer(producer_config(settings, "batch", **{"linger.ms": 200}))
+    for value in values:
+        producer.produce(topic, value=value, key=b"k", partition=partition, headers=[("error", b"bad json")])
+    assert producer.flush(10) == 0
+
+
+def test_dead_letters_written_as_one_batch_are_all_carried_over(broker, tmp_path):
+    settings = broker.settings
+    one_batch(settings, settings.topics.dlq, [b"poison 0", b"poison 1", b"poison 2"])
+    renewal = BrokerRenewal(broker, PublishGate(tmp_path / "gate"), {})
+
+    done = renewal.renew()
+
+    assert done.dead_letters == 3
+    check = Consumer(consumer_config(settings, "check", f"check-{uuid.uuid4().hex}"))
+    carried = []
+    check.assign([TopicPartition(settings.topics.dlq, 0, 0)])
+    wait_for(
+        lambda: carried.extend(m for m in [check.poll(0.2)] if m is not None and not m.error()) or len(carried) >= 3
+    )
+    check.close()
+    assert [m.value() for m in carried] == [b"poison 0", b"poison 1", b"poison 2"]
+
+
+def test_nothing_is_swapped_while_a_group_has_read_only_part_of_the_last_batch(broker, tmp_path):
+    settings = broker.settings
+    one_batch(settings, settings.topics.transactions, [b"read", b"unread 1", b"unread 2"])
+    member = Consumer(consumer_config(settings, "reader", GROUP))
+    member.commit(offsets=[TopicPartition(settings.topics.transactions, 0, 1)], asynchronous=False)
+    member.close()
+    old_pid = broker.pid
+    renewal = BrokerRenewal(
+        broker, PublishGate(tmp_path / "gate"), {GROUP: [settings.topics.transactions]}, drain_timeout=0.5
+    )
+
+    with pytest.raises(NotDrained, match=f"{GROUP} still had 2 messages"):
+        renewal.renew()
+
+    assert broker.pid == old_pid
+
+
 def test_writes_that_wait_at_the_gate_during_a_renewal_reach_the_new_broker(broker, tmp_path):
     settings = broker.settings
     gate = PublishGate(tmp_path / "gate")

@@ -75,3 +75,14 @@ def test_unreadable_messages_are_skipped_and_the_next_result_still_arrives(kafka
     build_acked_producer(kafka_settings, "test").send([Record(topic, b"not json", b"k")], timeout=10)
     publish(kafka_settings, [result("after-garbage")])
     wait_until(lambda: collector.ids == ["after-garbage"], 15, message="the result after the garbage")
+
+
+def test_a_panel_started_after_a_batch_of_results_shows_none_of_it(kafka_settings, start_reader):
+    """Tansu answers "where does this partition end" with its last batch's first offset + 1
+    (infra/runtime/partition_ends.py): a reader starting there showed the rest of that batch as new."""
+    publish(kafka_settings, [result(f"before-{n}") for n in range(5)])  # one key: one partition, one batch
+    collector = Collector()
+    start_reader(collector)
+    publish(kafka_settings, [result("after")])
+    wait_until(lambda: "after" in collector.ids, 15, message="the result published after the start")
+    assert collector.ids == ["after"]
