@@ -37,6 +37,9 @@ class EndReader:
             | {
                 "group.id": f"{client_id}-{uuid.uuid4().hex[:8]}",  # never joined: assign() only
                 "enable.auto.commit": False,
+                # A fetch left waiting at a partition's end holds the connection: the next ListOffsets
+                # waited behind it for librdkafka's 500 ms default (measured: 500 ms after each read).
+                "fetch.wait.max.ms": 10,
             }
         )
 
@@ -49,8 +52,17 @@ class EndReader:
     def close(self) -> None:
         self._consumer.close()
 
+    def watermarks(self, partitions: Iterable[TopicPartition]) -> dict[Key, tuple[int, int]]:
+        """The broker's answer, cheap: each partition's earliest offset, and its end or (Tansu) less."""
+        return {
+            (tp.topic, tp.partition): self._consumer.get_watermark_offsets(
+                TopicPartition(tp.topic, tp.partition), self._timeout
+            )
+            for tp in partitions
+        }
+
     def ends(self, partitions: Iterable[TopicPartition]) -> dict[Key, int]:
-        """One past each partition's last record."""
+        """One past each partition's last record: a fetch from each partition that holds any."""
         ends, _messages = self._read(partitions, keep=False)
         return ends
 
@@ -62,12 +74,11 @@ class EndReader:
     def _read(self, partitions: Iterable[TopicPartition], keep: bool) -> tuple[dict[Key, int], list[Message]]:
         ends: dict[Key, int] = {}
         starts = []
-        for tp in partitions:
-            low, high = self._consumer.get_watermark_offsets(TopicPartition(tp.topic, tp.partition), self._timeout)
+        for (topic, partition), (low, high) in self.watermarks(partitions).items():
             if high <= low:  # empty: a stored batch makes the bound pass the earliest offset
-                ends[(tp.topic, tp.partition)] = high
+                ends[(topic, partition)] = high
             else:
-                starts.append(TopicPartition(tp.topic, tp.partition, low if keep else high - 1))
+                starts.append(TopicPartition(topic, partition, low if keep else high - 1))
         messages: list[Message] = []
         if starts:
             self._consumer.assign(starts)

@@ -187,22 +187,20 @@ class BrokerRenewal:
         return [TopicPartition(topic, p) for topic in topics for p in range(self.settings.partitions)]
 
     def _unread(self, consumer: Consumer, ends: EndReader, topics: Sequence[str]) -> int:
-        """Messages a group has not committed yet. The ends come from a fetch, not from the broker's
-        ListOffsets answer, which Tansu gives short of a partition's last batch (partition_ends)."""
+        """Messages a group has not committed yet. The broker's ends are cheap but, on Tansu, short of
+        a partition's last batch (partition_ends): once they say nothing is left, a fetch from each
+        partition says where it really ends (on a partition holding thousands of batches, each such
+        fetch costs Tansu milliseconds, so not on every check of the drain)."""
         partitions = self._partitions(topics)
-        end_of = ends.ends(partitions)
-        behind = 0
-        for committed in consumer.committed(partitions, timeout=5):
-            end = end_of[(committed.topic, committed.partition)]
-            behind += (
-                max(end - committed.offset, 0) if committed.offset >= 0 else self._stored(consumer, committed, end)
-            )
-        return behind
-
-    @staticmethod
-    def _stored(consumer: Consumer, partition: TopicPartition, end: int) -> int:
-        low, _high = consumer.get_watermark_offsets(TopicPartition(partition.topic, partition.partition), timeout=5)
-        return max(end - low, 0)
+        watermarks = ends.watermarks(partitions)
+        starts = {
+            (c.topic, c.partition): c.offset if c.offset >= 0 else watermarks[(c.topic, c.partition)][0]
+            for c in consumer.committed(partitions, timeout=5)
+        }
+        at_least = sum(max(high - starts[key], 0) for key, (_low, high) in watermarks.items())
+        if at_least:
+            return at_least
+        return sum(max(end - starts[key], 0) for key, end in ends.ends(partitions).items())
 
     def _read_all(self, topic: str) -> list[Message]:
         """Every message on ``topic``, partition by partition."""
