@@ -216,42 +216,60 @@ def test_nothing_is_swapped_while_a_group_has_read_only_part_of_the_last_batch(b
     assert broker.pid == old_pid
 
 
+class Writers:
+    """Threads writing through the gate all along, each value once; what failed is kept, not raised."""
+
+    def __init__(self, gate, producer_for, count=4, pause=0.0, timeout=10, close_producers=True):
+        self.sent, self.failures = [], []
+        self._close_producers = close_producers
+        self._gate, self._pause, self._timeout = gate, pause, timeout
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._write, args=(n, producer_for)) for n in range(count)]
+
+    def __enter__(self):
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_exc):
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(15)
+
+    def _write(self, writer, producer_for):
+        producer, topic = producer_for()
+        i = 0
+        while not self._stop.is_set():
+            value = f"{writer}-{i}".encode()
+            try:
+                with self._gate.passage():
+                    producer.send([Record(topic, value, value)], timeout=self._timeout)
+                self.sent.append(value)
+            except Exception as exc:  # noqa: BLE001 - counted, and the test fails on any
+                self.failures.append(exc)
+            i += 1
+            time.sleep(self._pause)
+        if self._close_producers:
+            producer.close()
+
+
 def test_writes_that_wait_at_the_gate_during_a_renewal_reach_the_new_broker(broker, tmp_path):
     settings = broker.settings
     gate = PublishGate(tmp_path / "gate")
     reader = Reader(settings).start()
     wait_for(lambda: reader.assigned > 0)
     renewal = BrokerRenewal(broker, gate, {GROUP: [settings.topics.transactions]}, assignments=[reader.assignments])
-    sent, failures, stop = [], [], threading.Event()
 
-    def write_all_along():
-        producer = gated_producer(settings)
-        i = 0
-        while not stop.is_set():
-            value = f"w{i}".encode()
-            try:
-                with gate.passage():
-                    producer.send([Record(settings.topics.transactions, value, b"merchant")], timeout=10)
-                sent.append(value)
-            except Exception as exc:  # noqa: BLE001 - counted, and the test fails on any
-                failures.append(exc)
-            i += 1
-        producer.close()
+    with Writers(gate, lambda: (gated_producer(settings), settings.topics.transactions)) as writers:
+        time.sleep(1)
+        renewals = [renewal.renew() for _ in range(2) if not time.sleep(1)]
+        time.sleep(1)
 
-    writers = [threading.Thread(target=write_all_along) for _ in range(4)]
-    for writer in writers:
-        writer.start()
-    time.sleep(1)
-    renewals = [renewal.renew() for _ in range(2) if not time.sleep(1)]
-    time.sleep(1)
-    stop.set()
-    for writer in writers:
-        writer.join(15)
-    wait_for(lambda: set(sent) <= set(reader.values))
+    wait_for(lambda: set(writers.sent) <= set(reader.values))
     reader.stop()
-    assert failures == []
+    assert writers.failures == []
     assert len(renewals) == 2 and all(r.rejoined for r in renewals)
-    assert len(sent) > 100
+    assert len(writers.sent) > 100
 
 
 def test_writes_are_not_refused_by_a_producer_that_saw_the_new_broker_without_its_topics(broker, tmp_path, monkeypatch):
@@ -270,31 +288,16 @@ def test_writes_are_not_refused_by_a_producer_that_saw_the_new_broker_without_it
     renewal = BrokerRenewal(broker, gate, {GROUP: [settings.topics.transactions]})
     api_like = {"linger.ms": 20, "delivery.timeout.ms": 5000, "topic.metadata.propagation.max.ms": 500}
     producer = AckedProducer(Producer(producer_config(settings, "api", **api_like)), serve_reports_in_background=True)
-    sent, failures, stop = [], [], threading.Event()
 
-    def write_all_along(writer):
-        i = 0
-        while not stop.is_set():
-            value = f"{writer}-{i}".encode()
-            try:
-                with gate.passage():
-                    producer.send([Record(settings.topics.transactions, value, value)], timeout=5)
-                sent.append(value)
-            except Exception as exc:  # noqa: BLE001 - counted, and the test fails on any
-                failures.append(exc)
-            i += 1
-            time.sleep(0.005)
+    with Writers(
+        gate, lambda: (producer, settings.topics.transactions), pause=0.005, timeout=5, close_producers=False
+    ) as writers:
+        renewals = [renewal.renew() for _ in range(3) if not time.sleep(1)]
+        time.sleep(0.5)
 
-    writers = [threading.Thread(target=write_all_along, args=(n,)) for n in range(4)]
-    for writer in writers:
-        writer.start()
-    renewals = [renewal.renew() for _ in range(3) if not time.sleep(1)]
-    time.sleep(0.5)
-    stop.set()
-    for writer in writers:
-        writer.join(15)
-    wait_for(lambda: set(sent) <= set(reader.values))
+    wait_for(lambda: set(writers.sent) <= set(reader.values))
     reader.stop()
     producer.close()
     assert len(renewals) == 3
+    failures, sent = writers.failures, writers.sent
     assert failures == [], f"{len(failures)} of {len(failures) + len(sent)} writes refused, first: {failures[0]}"
