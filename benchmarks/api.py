@@ -40,7 +40,7 @@ from pathlib import Path
 from infra.stack import Stack, StackSettings
 from infra.stack.embedded_broker import free_port
 
-from benchmarks.cpu import CpuMeter
+from benchmarks.cpu import CpuMeter, machine_speed
 from benchmarks.open_loop import MAX_BACKLOG_SECONDS, OpenLoop, OpenLoopResult, http_request, percentile
 from tests.support.stack import load_test_merchant
 
@@ -397,7 +397,7 @@ def run(options: Options, folder: Path) -> None:
         f"API benchmark: wrk {options.seconds} s per run, the cheapest of {options.repeats} runs per row, "
         f"{os.cpu_count()} CPUs shared by wrk, the ceiling or the whole stack; "
         f"WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', '2')}, WEB_THREADS={os.environ.get('WEB_THREADS', '16')}; "
-        f"load average {_load()}\n"
+        f"load average {_load()}; {machine_speed()}\n"
     )
     print("| run | connections | req/s | share of the ceiling | p50 ms | p95 ms | p99 ms | errors | load |")
     print("|---|---|---|---|---|---|---|---|---|")

@@ -37,6 +37,7 @@ from infra.kernel.contracts import Topics
 from infra.runtime.kafka import KafkaSettings, Record, build_acked_producer, consumer_config, ensure_topics
 from infra.stack.embedded_broker import EmbeddedBroker
 
+from benchmarks.cpu import machine_speed
 from tests.support.mysql import ServerUnreachable, throwaway_database
 from tests.support.transactions import TEST_CARD_KEYS, encrypted, mixed_transaction
 
@@ -247,7 +248,8 @@ def main(argv=None) -> int:
         try:
             print(
                 f"processor benchmark: {args.n} transactions, batch {args.batch_size}, "
-                f"{args.partitions} partitions, {os.cpu_count()} CPUs, broker {'external' if external else 'embedded Tansu'}"
+                f"{args.partitions} partitions, {os.cpu_count()} CPUs, broker {'external' if external else 'embedded Tansu'}; "
+                f"{machine_speed()}"
             )
             for label, url, cleanup in targets(args.database, Path(workdir)):
                 try:

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from benchmarks.api import RELAY, gateway_stack, open_loop_request, seconds_until_nothing_pending
-from benchmarks.cpu import CpuMeter
+from benchmarks.cpu import CpuMeter, machine_speed
 from benchmarks.open_loop import OpenLoop, OpenLoopResult, percentile
 
 COMPONENTS = ("api", "broker", "processor", "results", "webhooks", "panel", "prometheus", RELAY)
@@ -99,7 +99,7 @@ def soak(options: Options, folder: Path) -> list[Minute]:
     print(
         f"soak: {options.rate:g} transactions/s for {options.minutes} x {options.window_seconds:g} s on the "
         f"embedded stack (SQLite), {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
-        f"load average {os.getloadavg()[0]:.1f}\n",
+        f"load average {os.getloadavg()[0]:.1f}; {machine_speed()}\n",
         flush=True,
     )
     minutes = []

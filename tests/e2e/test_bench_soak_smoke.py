@@ -19,3 +19,4 @@ def test_a_short_soak_prints_a_row_per_minute_with_every_process_and_leaves_noth
     assert "| minute | accepted |" in printed and "broker us/tx" in printed and "processor us/tx" in printed
     assert printed.count("\n| 1 | 200 |") == 1 and printed.count("\n| 2 | 200 |") == 1
     assert "pending at the end: none" in printed
+    assert "machine: sum(range(1000)) x 20,000 in " in printed  # how fast the machine was, to compare runs

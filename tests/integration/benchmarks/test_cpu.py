@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from benchmarks.cpu import CpuMeter, all_processes, read_process, tree_seconds
+from benchmarks.cpu import CpuMeter, all_processes, machine_speed, read_process, tree_seconds
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads Linux's /proc")
 
@@ -64,3 +64,9 @@ def test_a_gone_process_reads_as_none():
     process = subprocess.Popen([sys.executable, "-c", "pass"])
     process.wait()
     assert read_process(process.pid) is None
+
+
+def test_the_machine_speed_line_gives_the_probe_s_time_in_milliseconds():
+    line = machine_speed()
+    milliseconds = int(line.removeprefix("machine: sum(range(1000)) x 20,000 in ").split(" ms")[0])
+    assert milliseconds > 0 and line.endswith("(fastest of 5; lower is faster)")
