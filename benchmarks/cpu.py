@@ -120,7 +120,7 @@ def machine_speed() -> str:
     """How fast this machine runs CPython now, one core: a fixed loop, the fastest of 5 runs.
 
     Figures from two benchmark runs compare only on machines of similar speed. Measured here: 608 ms
-    on 2026-12-07 00:58 UTC, on a machine where the bare-Flask ceiling cost 715-1,022 us per request
+    on 2026-12-07 at 00:50 UTC, on a machine where the bare-Flask ceiling cost 715-1,022 us per request
     instead of the previous session's 328-391."""
     import timeit
 
