@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import sys
 
 import pytest
 
@@ -42,3 +43,9 @@ def test_the_linter_catches_a_privileged_container(rendered):
     objects = copy.deepcopy(rendered["overlays/prod"])
     pod_spec(named(objects, "Deployment", "panel"))["containers"][0]["securityContext"]["privileged"] = True
     assert any(f.check == "CKV_K8S_16" and f.resource == "Deployment.panel" for f in findings(objects))
+
+
+def test_checkov_is_installed_once_per_machine_not_once_per_clone():
+    """A fresh clone (a new .venv) reuses the checkov virtualenv: it is outside the project's."""
+    assert not checkov.HOME.is_relative_to(sys.prefix)
+    assert checkov.HOME.is_relative_to(checkov.CACHE) and checkov.CHECKOV_VERSION in checkov.HOME.name
