@@ -34,8 +34,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass
+from functools import partial
 from typing import NamedTuple
 
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
@@ -126,15 +128,19 @@ class BrokerRenewal:
     # -- steps -----------------------------------------------------------------------------------
 
     def _behind(self) -> int:
-        total = 0
+        with closing(self._each_group()) as groups:
+            return sum(unread() for _group, unread in groups)
+
+    def _each_group(self) -> Iterator[tuple[str, Callable[[], int]]]:
+        """Each group in the order of the flow, with what counts the messages it has not committed yet
+        (asked again at each call)."""
         with self._end_reader() as ends:
             for group, topics in self._groups.items():
                 consumer = self._group_reader(group)
                 try:
-                    total += self._unread(consumer, ends, topics)
+                    yield group, partial(self._unread, consumer, ends, topics)
                 finally:
                     consumer.close()
-        return total
 
     def _end_reader(self) -> EndReader:
         return EndReader(self.settings, "stack-broker-renewal")
@@ -150,16 +156,12 @@ class BrokerRenewal:
     def _wait_until_drained(self, deadline: float) -> None:
         """Groups in the order of the flow: once the first has committed everything, what it wrote
         for the next is on the broker before the next is checked."""
-        with self._end_reader() as ends:
-            for group, topics in self._groups.items():
-                consumer = self._group_reader(group)
-                try:
-                    while (behind := self._unread(consumer, ends, topics)) > 0:
-                        if time.monotonic() >= deadline:
-                            raise NotDrained(f"{group} still had {behind} messages to read or commit")
-                        time.sleep(0.01)
-                finally:
-                    consumer.close()
+        with closing(self._each_group()) as groups:
+            for group, unread in groups:
+                while (behind := unread()) > 0:
+                    if time.monotonic() >= deadline:
+                        raise NotDrained(f"{group} still had {behind} messages to read or commit")
+                    time.sleep(0.01)
 
     def _wait_until_rejoined(self, before: list[Assignments], read: list[bool], deadline: float) -> bool:
         """Each consumer has been given partitions since the swap and owns some. Counting assignments,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 import uuid
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, Producer, TopicPartition
 
-from infra.runtime.kafka import KafkaSettings, consumer_config
+from infra.runtime.kafka import KafkaSettings, consumer_config, producer_config
 
 
 def read_messages(kafka_settings: KafkaSettings, topic: str, timeout: float = 10) -> list[Message]:
@@ -60,3 +60,15 @@ def values_at(kafka_settings: KafkaSettings, positions: list[tuple[str, int, int
         for m in read_messages(kafka_settings, topic)
     }
     return [by_position[position] for position in wanted]
+
+
+def write_one_batch(
+    kafka_settings: KafkaSettings, topic: str, values: list[bytes], partition: int = 0, headers=None
+) -> None:
+    """``values`` written to one partition as a single record batch (one producer, a 200 ms linger, one
+    flush). Tansu 0.6.0 answers ListOffsets(latest) for such a partition with the batch's first offset + 1,
+    not one past its last record: what infra/runtime/partition_ends.py reads around."""
+    producer = Producer(producer_config(kafka_settings, "one-batch", **{"linger.ms": 200}))
+    for value in values:
+        producer.produce(topic, value=value, key=b"k", partition=partition, headers=headers)
+    assert producer.flush(10) == 0

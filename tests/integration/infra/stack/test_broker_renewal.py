@@ -19,6 +19,8 @@ from infra.stack import embedded_broker
 from infra.stack.broker_renewal import Assignments, BrokerRenewal, NotDrained, renew_or_explain
 from infra.stack.embedded_broker import EmbeddedBroker, free_port
 
+from tests.support.kafka import write_one_batch
+
 GROUP = "renewal-test-processor"
 
 
@@ -172,18 +174,11 @@ def test_nothing_is_swapped_while_a_group_has_not_read_everything(broker, tmp_pa
     producer.close()
 
 
-def one_batch(settings, topic, values, partition=0):
-    """``values`` written as one record batch: Tansu 0.6.0 then answers ListOffsets(latest) with the
-    batch's first offset + 1, not its end."""
-    producer = Producer(producer_config(settings, "batch", **{"linger.ms": 200}))
-    for value in values:
-        producer.produce(topic, value=value, key=b"k", partition=partition, headers=[("error", b"bad json")])
-    assert producer.flush(10) == 0
-
-
 def test_dead_letters_written_as_one_batch_are_all_carried_over(broker, tmp_path):
     settings = broker.settings
-    one_batch(settings, settings.topics.dlq, [b"poison 0", b"poison 1", b"poison 2"])
+    write_one_batch(
+        settings, settings.topics.dlq, [b"poison 0", b"poison 1", b"poison 2"], headers=[("error", b"bad json")]
+    )
     renewal = BrokerRenewal(broker, PublishGate(tmp_path / "gate"), {})
 
     done = renewal.renew()
@@ -201,7 +196,7 @@ def test_dead_letters_written_as_one_batch_are_all_carried_over(broker, tmp_path
 
 def test_nothing_is_swapped_while_a_group_has_read_only_part_of_the_last_batch(broker, tmp_path):
     settings = broker.settings
-    one_batch(settings, settings.topics.transactions, [b"read", b"unread 1", b"unread 2"])
+    write_one_batch(settings, settings.topics.transactions, [b"read", b"unread 1", b"unread 2"])
     member = Consumer(consumer_config(settings, "reader", GROUP))
     member.commit(offsets=[TopicPartition(settings.topics.transactions, 0, 1)], asynchronous=False)
     member.close()
