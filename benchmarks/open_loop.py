@@ -9,7 +9,7 @@ parsing. Its own CPU use is measured and printed.
 
 A sample of the accepted transactions is also followed through ``GET /v1/transactions/{id}`` every
 ``poll_interval`` seconds until it is decided: accept -> decided as a merchant sees it (the figure
-is late by at most one poll interval).
+is late by up to one poll interval plus the time a GET itself takes).
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ class OpenLoopResult:
     failed: int = 0
     latencies: list[float] = field(default_factory=list)
     decided_after: list[float] = field(default_factory=list)
+    # Each followed transaction once decided: (id, status, wall-clock time of its 202), for a caller that
+    # looks up when the gateway recorded the decision (benchmarks/soak.py), apart from when a GET saw it.
+    decided: list[tuple[str, str, float]] = field(default_factory=list)
     undecided: int = 0
     cpu_seconds: float = 0.0
     overloaded: bool = False  # the backlog passed MAX_BACKLOG_SECONDS: the rest was not sent
@@ -172,6 +175,7 @@ class OpenLoop:
         self, transaction_id: str, accepted: float, result: OpenLoopResult, getters: asyncio.Queue
     ) -> None:
         loop = asyncio.get_running_loop()
+        accepted_at = time.time() - (loop.time() - accepted)
         request = http_request("GET", self._host, self._port, f"/v1/transactions/{transaction_id}", self._get_headers)
         while loop.time() - accepted < self._decided_timeout:
             await asyncio.sleep(self._poll_interval)
@@ -182,8 +186,9 @@ class OpenLoop:
                 continue
             finally:
                 getters.put_nowait(connection)
-            if status == 200 and json.loads(body)["status"] != "pending":
+            if status == 200 and (decision := json.loads(body)["status"]) != "pending":
                 result.decided_after.append(loop.time() - accepted)
+                result.decided.append((transaction_id, decision, accepted_at))
                 return
         result.undecided += 1
 

@@ -5,7 +5,10 @@ webhook dispatcher, panel, Prometheus when installed), on free ports, then BENCH
 transactions/s (150) for BENCH_SOAK_MINUTES minutes (30) from the open-loop generator
 (``benchmarks/open_loop.py``). One row per minute: API p50/p99 (from each request's scheduled
 time), accept -> decided p50/p99 (every BENCH_SOAK_SAMPLE_EVERY-th transaction followed through
-GET, 10), and each component's CPU per accepted transaction (``benchmarks/cpu.py``, the broker
+GET every 5 ms, 10: as a merchant polling sees it), accept -> recorded p50/p99 for the same
+transactions (when the results consumer wrote the decision to the ledger: its event's ``created_at``,
+written in the same database transaction, on the same machine's clock; the difference from *decided*
+is the poller's cadence and its GETs' own time), and each component's CPU per accepted transaction (``benchmarks/cpu.py``, the broker
 included), with the load average; at the end, whether anything is still pending, and the ratios of
 the last minute to minute 2 for the decided p99 and the broker's CPU per transaction (how the cost
 grows with uptime). BENCH_SOAK_WINDOW_SECONDS (60) shortens the "minute" for smoke tests.
@@ -22,9 +25,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import sqlalchemy
+
 from benchmarks.api import RELAY, gateway_stack, open_loop_request, seconds_until_nothing_pending
 from benchmarks.cpu import CpuMeter, machine_speed
 from benchmarks.open_loop import OpenLoop, OpenLoopResult, percentile
+from gateway_api.adapters.tables import events
+from gateway_api.domain.events import TYPE_OF_STATUS, event_id
 
 COMPONENTS = ("api", "broker", "processor", "results", "webhooks", "panel", "prometheus", RELAY)
 
@@ -54,6 +61,7 @@ class Minute:
     cpu: dict[str, float]
     load: float
     renewals: tuple = ()  # the embedded broker started afresh during the minute (infra/stack/broker_renewal.py)
+    recorded_after: tuple[float, ...] = ()  # seconds from the 202 to the decision in the ledger, per sample
 
     def per_transaction_us(self, component: str) -> float:
         accepted = self.result.accepted
@@ -63,8 +71,8 @@ class Minute:
 def header(components: tuple[str, ...]) -> str:
     cells = " | ".join(f"{c} us/tx" for c in components)
     return (
-        f"| minute | accepted | failed / undecided | API p50 / p99 ms | decided p50 / p99 ms (sampled) | {cells} | "
-        f"broker renewals | load |\n" + "|---" * (len(components) + 7) + "|"
+        f"| minute | accepted | failed / undecided | API p50 / p99 ms | decided p50 / p99 ms (sampled) | "
+        f"recorded p50 / p99 ms | {cells} | broker renewals | load |\n" + "|---" * (len(components) + 8) + "|"
     )
 
 
@@ -75,7 +83,33 @@ def row(minute: Minute, components: tuple[str, ...]) -> str:
         f"| {minute.number} | {r.accepted:,} | {r.failed} / {r.undecided} | "
         f"{percentile(r.latencies, 0.5) * ms:.0f} / {percentile(r.latencies, 0.99) * ms:.0f} | "
         f"{percentile(r.decided_after, 0.5) * ms:.0f} / {percentile(r.decided_after, 0.99) * ms:.0f} "
-        f"({len(r.decided_after)}) | {cells} | {renewals(minute)} | {minute.load:.1f} |"
+        f"({len(r.decided_after)}) | {_percentiles_ms(minute.recorded_after)} | {cells} | {renewals(minute)} | "
+        f"{minute.load:.1f} |"
+    )
+
+
+def _percentiles_ms(seconds: tuple[float, ...]) -> str:
+    if not seconds:
+        return "-"
+    return f"{percentile(list(seconds), 0.5) * 1000:.0f} / {percentile(list(seconds), 0.99) * 1000:.0f}"
+
+
+def recorded_after(database_url: str, decided: list[tuple[str, str, float]]) -> tuple[float, ...]:
+    """Seconds from each transaction's 202 to the results consumer recording its decision: the
+    decision's event is written in the same ledger transaction, stamped with that process's clock."""
+    if not decided:
+        return ()
+    accepted_at = {event_id(TYPE_OF_STATUS[status], tid): at for tid, status, at in decided}
+    engine = sqlalchemy.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sqlalchemy.select(events.c.id, events.c.created_at).where(events.c.id.in_(list(accepted_at)))
+            ).all()
+    finally:
+        engine.dispose()
+    return tuple(
+        created_at.replace(tzinfo=timezone.utc).timestamp() - accepted_at[identifier] for identifier, created_at in rows
     )
 
 
@@ -124,8 +158,16 @@ def soak(options: Options, folder: Path) -> list[Minute]:
             meter.start()
             renewed = len(stack.broker_renewals)
             result = loop.run(options.rate, options.window_seconds)
+            cpu = meter.stop()
             minutes.append(
-                Minute(number, result, meter.stop(), os.getloadavg()[0], tuple(stack.broker_renewals[renewed:]))
+                Minute(
+                    number,
+                    result,
+                    cpu,
+                    os.getloadavg()[0],
+                    tuple(stack.broker_renewals[renewed:]),
+                    recorded_after(stack.settings.gateway_db, result.decided),
+                )
             )
             print(row(minutes[-1], components), flush=True)
         pending_after = seconds_until_nothing_pending(stack, auth)
