@@ -42,6 +42,7 @@ from infra.stack.embedded_broker import free_port
 
 from benchmarks.cpu import CpuMeter, machine_speed
 from benchmarks.open_loop import MAX_BACKLOG_SECONDS, OpenLoop, OpenLoopResult, http_request, percentile
+from benchmarks.stopping import stop_cleanly_on_sigterm
 from tests.support.stack import load_test_merchant
 
 HERE = Path(__file__).parent
@@ -461,6 +462,7 @@ def _database(name: str, options: Options):
 
 
 def main() -> int:
+    stop_cleanly_on_sigterm()
     if shutil.which("wrk") is None:
         print("make bench-api needs wrk: apt-get install wrk", file=sys.stderr)
         return 2

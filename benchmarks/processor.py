@@ -38,6 +38,7 @@ from infra.runtime.kafka import KafkaSettings, Record, build_acked_producer, con
 from infra.stack.embedded_broker import EmbeddedBroker
 
 from benchmarks.cpu import machine_speed
+from benchmarks.stopping import stop_cleanly_on_sigterm
 from tests.support.mysql import ServerUnreachable, throwaway_database
 from tests.support.transactions import TEST_CARD_KEYS, encrypted, mixed_transaction
 
@@ -239,6 +240,7 @@ def parse_args(argv):
 
 
 def main(argv=None) -> int:
+    stop_cleanly_on_sigterm()
     args = parse_args(argv)
     external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     settings = KafkaSettings(partitions=args.partitions, topics=Topics.with_prefix("bench_unused_"))

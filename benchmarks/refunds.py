@@ -22,6 +22,7 @@ from pathlib import Path
 from infra.stack import Stack, StackSettings
 from infra.stack.embedded_broker import free_port
 
+from benchmarks.stopping import stop_cleanly_on_sigterm
 from tests.e2e.helpers import basic_auth
 from tests.support.mysql import ServerUnreachable, throwaway_database
 from tests.support.refund_rounds import Killer, RoundRunner, Tally, check, wait_for_final
@@ -81,6 +82,7 @@ BENCH_SESSION_TIMEOUT_MS = "2000"
 
 
 def main(argv=None) -> int:
+    stop_cleanly_on_sigterm()
     os.environ.setdefault("KAFKA_SESSION_TIMEOUT_MS", BENCH_SESSION_TIMEOUT_MS)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_REFUNDS_ROUNDS", 10000)))

@@ -29,6 +29,7 @@ from infra.runtime.logs import configure_logging
 from infra.runtime.settings import Secret
 from infra.stack.embedded_broker import EmbeddedBroker
 
+from benchmarks.stopping import stop_cleanly_on_sigterm
 from tests.support.stack import LOAD_TEST_RATE_LIMIT_PER_SECOND
 from tests.support.transactions import TEST_CARD_KEYS
 
@@ -137,6 +138,7 @@ def merchant_authorization(app) -> str:
 
 
 def main() -> None:
+    stop_cleanly_on_sigterm()
     requests = int(os.environ.get("BENCH_PATH_REQUESTS", "2000"))
     profile = cProfile.Profile() if os.environ.get("BENCH_PATH_PROFILE") else None
     folder = Path(tempfile.mkdtemp(prefix="bench-path-"))

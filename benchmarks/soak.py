@@ -30,6 +30,7 @@ import sqlalchemy
 from benchmarks.api import RELAY, gateway_stack, open_loop_request, seconds_until_nothing_pending
 from benchmarks.cpu import CpuMeter, machine_speed
 from benchmarks.open_loop import OpenLoop, OpenLoopResult, percentile
+from benchmarks.stopping import stop_cleanly_on_sigterm
 from gateway_api.adapters.tables import events
 from gateway_api.domain.events import TYPE_OF_STATUS, event_id
 
@@ -185,6 +186,7 @@ def soak(options: Options, folder: Path) -> list[Minute]:
 
 
 def main() -> int:
+    stop_cleanly_on_sigterm()
     options = Options.from_env()
     with tempfile.TemporaryDirectory(prefix="bench-soak-") as folder:
         soak(options, Path(folder))

@@ -28,6 +28,7 @@ from infra.runtime.kafka import producer_config
 from infra.stack import Stack, StackSettings
 from infra.stack.embedded_broker import free_port
 
+from benchmarks.stopping import stop_cleanly_on_sigterm
 from tests.e2e.helpers import basic_auth
 from tests.support.mysql import ServerUnreachable, throwaway_database
 from tests.support.receiver import Receiver
@@ -190,6 +191,7 @@ def report(receiver: Receiver, count: int, rate: float, seconds: float, arrived:
 
 
 def main(argv=None) -> int:
+    stop_cleanly_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=int(os.environ.get("BENCH_WEBHOOKS_N", 20000)))
     parser.add_argument("--rate", type=float, default=float(os.environ.get("BENCH_WEBHOOKS_RATE", 1000)))

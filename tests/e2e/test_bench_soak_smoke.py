@@ -5,6 +5,14 @@ followed transaction (it comes before a GET can see it)."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
 import pytest
 
 from benchmarks.open_loop import percentile
@@ -26,3 +34,45 @@ def test_a_short_soak_prints_a_row_per_minute_with_every_process_and_leaves_noth
         assert len(minute.recorded_after) == len(minute.result.decided_after) > 0
         assert percentile(list(minute.recorded_after), 0.5) <= percentile(minute.result.decided_after, 0.5)
     assert "machine: sum(range(1000)) x 20,000 in " in printed  # how fast the machine was, to compare runs
+
+
+def test_a_benchmark_stopped_with_sigterm_stops_the_stack_it_started():
+    """``timeout``, a CI job's time limit or ``kill`` end a benchmark with SIGTERM. Python's default then
+    exits without leaving ``with Stack(...)``, and the services and the broker (each in a session of its
+    own) ran on, holding their ports and CPU (benchmarks/stopping.py)."""
+    mark = f"soak-stop-{uuid.uuid4().hex}"  # every process the soak starts inherits its environment
+    env = os.environ | {"BENCH_SOAK_TEST_MARK": mark, "BENCH_SOAK_RATE": "5", "BENCH_SOAK_MINUTES": "5"}
+    with subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.soak"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as soak:
+        try:
+            assert soak.stdout is not None
+            header = next((line for line in soak.stdout if line.startswith("| minute |")), None)
+            assert header is not None, f"the soak ended before its table (exit {soak.wait(10)})"
+            assert len(processes_marked(mark)) >= 5  # broker, API, processor, results, webhooks, panel...
+
+            soak.send_signal(signal.SIGTERM)
+
+            exit_code = soak.wait(60)
+            deadline = time.monotonic() + 10
+            while processes_marked(mark) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert processes_marked(mark) == []
+            assert exit_code == 128 + signal.SIGTERM  # stopped, not killed
+        finally:
+            soak.kill()
+            for pid in processes_marked(mark):
+                os.kill(pid, signal.SIGKILL)
+
+
+def processes_marked(mark: str) -> list[int]:
+    """Live processes whose environment carries ``mark`` (zombies have no environment left to read)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if f"BENCH_SOAK_TEST_MARK={mark}".encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
