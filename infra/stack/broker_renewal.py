@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from functools import partial
@@ -131,7 +131,7 @@ class BrokerRenewal:
         with closing(self._each_group()) as groups:
             return sum(unread() for _group, unread in groups)
 
-    def _each_group(self) -> Iterator[tuple[str, Callable[[], int]]]:
+    def _each_group(self) -> Generator[tuple[str, Callable[[], int]], None, None]:
         """Each group in the order of the flow, with what counts the messages it has not committed yet
         (asked again at each call)."""
         with self._end_reader() as ends:
