@@ -88,10 +88,10 @@ class Reader:
         self._thread.join(10)
 
 
-def wait_for(condition, timeout=20):
+def wait_for(condition, timeout=20, explain=lambda: ""):
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, "timed out"
+        assert time.monotonic() < deadline, f"timed out {explain()}"
         time.sleep(0.05)
 
 
@@ -260,7 +260,17 @@ def test_writes_that_wait_at_the_gate_during_a_renewal_reach_the_new_broker(brok
         renewals = [renewal.renew() for _ in range(2) if not time.sleep(1)]
         time.sleep(1)
 
-    wait_for(lambda: set(writers.sent) <= set(reader.values))
+    def unread():
+        return set(writers.sent) - set(reader.values)
+
+    wait_for(  # on a timeout, say what was left: writes lost, or a reader that never came back
+        lambda: not unread(),
+        explain=lambda: (
+            f"{len(unread())} of {len(writers.sent)} written values never read, e.g. {sorted(unread())[:3]}; "
+            f"renewals rejoined {[r.rejoined for r in renewals]}; the reader owns {reader.assigned} partitions, "
+            f"given {reader.given} times"
+        ),
+    )
     reader.stop()
     assert writers.failures == []
     assert len(renewals) == 2 and all(r.rejoined for r in renewals)
