@@ -8,8 +8,8 @@ time), accept -> decided p50/p99 (every BENCH_SOAK_SAMPLE_EVERY-th transaction f
 GET every 5 ms, 10: as a merchant polling sees it), accept -> recorded p50/p99 for the same
 transactions (when the results consumer wrote the decision to the ledger: its event's ``created_at``,
 written in the same database transaction, on the same machine's clock; the difference from *decided*
-is the poller's cadence and its GETs' own time), and each component's CPU per accepted transaction (``benchmarks/cpu.py``, the broker
-included), with the load average; at the end, whether anything is still pending, and the ratios of
+is the poller's cadence and its GETs' own time), and each component's CPU per accepted transaction
+(``benchmarks/cpu.py``, the broker included), with the load average; at the end, whether anything is still pending, and the ratios of
 the last minute to minute 2 for the decided p99 and the broker's CPU per transaction (how the cost
 grows with uptime). BENCH_SOAK_WINDOW_SECONDS (60) shortens the "minute" for smoke tests.
 
@@ -26,6 +26,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlalchemy
+
+from infra.runtime.db import build_engine
 
 from benchmarks.api import RELAY, gateway_stack, open_loop_request, seconds_until_nothing_pending
 from benchmarks.cpu import CpuMeter, machine_speed
@@ -78,21 +80,19 @@ def header(components: tuple[str, ...]) -> str:
 
 
 def row(minute: Minute, components: tuple[str, ...]) -> str:
-    r, ms = minute.result, 1000
+    r = minute.result
     cells = " | ".join(f"{minute.per_transaction_us(c):,.0f}" for c in components)
     return (
         f"| {minute.number} | {r.accepted:,} | {r.failed} / {r.undecided} | "
-        f"{percentile(r.latencies, 0.5) * ms:.0f} / {percentile(r.latencies, 0.99) * ms:.0f} | "
-        f"{percentile(r.decided_after, 0.5) * ms:.0f} / {percentile(r.decided_after, 0.99) * ms:.0f} "
-        f"({len(r.decided_after)}) | {_percentiles_ms(minute.recorded_after)} | {cells} | {renewals(minute)} | "
+        f"{_p50_p99_ms(r.latencies)} | {_p50_p99_ms(r.decided_after)} ({len(r.decided_after)}) | "
+        f"{_p50_p99_ms(minute.recorded_after) if minute.recorded_after else '-'} | {cells} | {renewals(minute)} | "
         f"{minute.load:.1f} |"
     )
 
 
-def _percentiles_ms(seconds: tuple[float, ...]) -> str:
-    if not seconds:
-        return "-"
-    return f"{percentile(list(seconds), 0.5) * 1000:.0f} / {percentile(list(seconds), 0.99) * 1000:.0f}"
+def _p50_p99_ms(seconds) -> str:
+    values = list(seconds)
+    return f"{percentile(values, 0.5) * 1000:.0f} / {percentile(values, 0.99) * 1000:.0f}"
 
 
 def recorded_after(database_url: str, decided: list[tuple[str, str, float]]) -> tuple[float, ...]:
@@ -101,7 +101,7 @@ def recorded_after(database_url: str, decided: list[tuple[str, str, float]]) -> 
     if not decided:
         return ()
     accepted_at = {event_id(TYPE_OF_STATUS[status], tid): at for tid, status, at in decided}
-    engine = sqlalchemy.create_engine(database_url)
+    engine = build_engine(database_url)
     try:
         with engine.connect() as connection:
             rows = connection.execute(
