@@ -22,6 +22,7 @@ gunicorn config does it) so that every worker's samples are aggregated.
 
 from __future__ import annotations
 
+import glob
 import json
 import logging
 import os
@@ -80,11 +81,45 @@ def exposition() -> tuple[bytes, str]:
     """The body and content type of a /metrics response, aggregated across processes if needed."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        SettledFilesCollector(registry)
         # process_cpu_seconds_total and process_resident_memory_bytes: every worker's (process_metrics).
         update_this_worker()
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+class SettledFilesCollector(multiprocess.MultiProcessCollector):
+    """prometheus_client's MultiProcessCollector, minus two races that fail a whole scrape.
+
+    * A worker creates its file empty and sizes it a moment later (``MmapedDict.__init__``): read in
+      between, or left so by a worker killed in between, it fails every scrape with ``struct.error``
+      (prometheus/client_python#1199). A file shorter than its 8-byte header holds no sample yet:
+      it is skipped. A file only ever grows, so one long enough when listed stays readable.
+    * ``child_exit`` removes a dead worker's live gauges: a file listed then removed is listed again.
+    """
+
+    def collect(self):
+        for attempt in range(3):
+            try:
+                return self.merge(_settled_files(self._path), accumulate=True)
+            except FileNotFoundError:
+                if attempt == 2:
+                    raise
+        return []  # unreachable: the last attempt returns or raises
+
+
+def _settled_files(directory: str) -> list[str]:
+    settled = []
+    for path in glob.glob(os.path.join(directory, "*.db")):
+        try:
+            if os.path.getsize(path) >= _MMAP_HEADER_BYTES:
+                settled.append(path)
+        except FileNotFoundError:
+            continue
+    return settled
+
+
+_MMAP_HEADER_BYTES = 8  # prometheus_client.mmap_dict: 4 bytes "used", 4 of padding
 
 
 M = TypeVar("M")
@@ -168,7 +203,12 @@ class _MetricsHandler(BaseHTTPRequestHandler):
         if self.path.split("?", 1)[0] != "/metrics":
             self._send(404, b"not found\n", "text/plain")
             return
-        body, content_type = exposition()
+        try:
+            body, content_type = exposition()
+        except Exception:  # a scraper gets an answer it can count, never a dropped connection
+            log.exception("could not build /metrics")
+            self._send(500, b"metrics unavailable: see the service log\n", "text/plain")
+            return
         self._send(200, body, content_type)
 
     def _send(self, status: int, body: bytes, content_type: str) -> None:
