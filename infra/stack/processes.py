@@ -23,6 +23,7 @@ class ManagedProcess:
         log_dir: Path,
         console: TextIO | None,
         for_console: Callable[[str], str] = str,
+        pass_fds: Sequence[int] = (),
     ):
         """``for_console``: how a line is shown on the console (the log file keeps it as written)."""
         self.name = name
@@ -31,6 +32,7 @@ class ManagedProcess:
         self._env = dict(env)
         self._console = console
         self._for_console = for_console
+        self._pass_fds = tuple(pass_fds)  # inherited by the child (a listening socket for gunicorn)
         self._console_lock = threading.Lock()
         self._process: subprocess.Popen | None = None
         self._pump: threading.Thread | None = None
@@ -45,6 +47,7 @@ class ManagedProcess:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            pass_fds=self._pass_fds,
         )
         self._pump = threading.Thread(target=self._copy_output, name=f"log-{self.name}", daemon=True)
         self._pump.start()

@@ -46,6 +46,10 @@ class Stack:
         self._broker: EmbeddedBroker | None = None
         self._broker_watch: BrokerWatch | None = None
         self._prometheus: subprocess.Popen | None = None
+        # The API's and the panel's listening sockets, bound by the port check and handed to gunicorn
+        # (``--bind fd://N``): no other program can take them in between, so the readiness check can
+        # only ever reach the stack's own servers. Closed here once the service holds its copy.
+        self._listeners: dict[str, socket.socket] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -68,6 +72,7 @@ class Stack:
         """Stop every service within ~10 s; return the names that had to be killed."""
         self._say("stopping services")
         killed = stop_all(self.processes, STOP_GRACE_SECONDS)
+        self._close_listeners()
         stop_local_prometheus(self._prometheus, timeout=2)
         self._prometheus = None
         if self._broker_watch is not None:
@@ -91,10 +96,18 @@ class Stack:
     # -- steps -----------------------------------------------------------------------------------
 
     def _check_ports_free(self) -> None:
+        """Bind the public ports (kept until their gunicorn holds them); check that nothing listens on
+        the others, which each service binds itself (a service that loses one exits and says so)."""
         s = self.settings
+        for name, variable, port in (("api", "GATEWAY_API_PORT", s.api_port), ("panel", "PANEL_PORT", s.panel_port)):
+            try:
+                self._listeners[name] = _listen(s.host, port)
+            except OSError as error:
+                raise StackError(
+                    f"port {port} on {s.host} is already in use (another `make run`?); "
+                    f"stop it or choose another port with {variable}=... ({error.strerror})"
+                ) from error
         ports = {
-            "GATEWAY_API_PORT": s.api_port,
-            "PANEL_PORT": s.panel_port,
             "API_METRICS_PORT": s.api_metrics_port,
             "PANEL_METRICS_PORT": s.panel_metrics_port,
             "PROCESSOR_METRICS_PORT": s.processor_metrics_port,
@@ -181,6 +194,7 @@ class Stack:
     def _start_services(self) -> None:
         for name, argv, env in self._service_commands():
             self._say(f"starting {name}")
+            listener = self._listeners.get(name)
             self.processes.append(
                 ManagedProcess(
                     name,
@@ -189,8 +203,16 @@ class Stack:
                     self.log_dir,
                     self.console,
                     console_formatter(self.settings.log_format, self.console),
+                    pass_fds=(listener.fileno(),) if listener else (),
                 ).start()
             )
+            if listener:  # gunicorn holds it now; once it exits, the port refuses connections
+                self._listeners.pop(name).close()
+
+    def _close_listeners(self) -> None:
+        for listener in self._listeners.values():
+            listener.close()
+        self._listeners.clear()
 
     def _service_commands(self) -> list[tuple[str, list[str], dict[str, str]]]:
         s = self.settings
@@ -229,7 +251,7 @@ class Stack:
                     "python:gateway_api.gunicorn_conf",
                     "gateway_api:create_app()",
                     "--bind",
-                    f"{s.host}:{s.api_port}",
+                    self._bind("api"),
                 ],
                 self._env(
                     DATABASE_URL=s.gateway_db,
@@ -239,8 +261,7 @@ class Stack:
             ),
             (
                 "panel",
-                gunicorn
-                + ["-c", "python:panel.gunicorn_conf", "panel:create_app()", "--bind", f"{s.host}:{s.panel_port}"],
+                gunicorn + ["-c", "python:panel.gunicorn_conf", "panel:create_app()", "--bind", self._bind("panel")],
                 self._env(
                     PANEL_GATEWAY_URL=s.api_url,
                     PROMETHEUS_MULTIPROC_DIR=self._fresh_dir("metrics-panel"),
@@ -248,6 +269,14 @@ class Stack:
                 ),
             ),
         ]
+
+    def _bind(self, name: str) -> str:
+        """gunicorn's ``--bind`` for a public service: the socket the port check bound, when it holds one."""
+        listener = self._listeners.get(name)
+        if listener is None:
+            port = self.settings.api_port if name == "api" else self.settings.panel_port
+            return f"{self.settings.host}:{port}"
+        return f"fd://{listener.fileno()}"
 
     def _env(self, **overrides: str) -> dict[str, str]:
         s = self.settings
@@ -415,6 +444,20 @@ class Stack:
         if self.console is not None:
             self.console.write(f"==> {message}\n")
             self.console.flush()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` that a child inherits (``pass_fds``), as gunicorn's own would be."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # gunicorn's default: a restart after a stop
+        sock.bind((host, port))
+        sock.listen(2048)  # gunicorn's default backlog
+        sock.set_inheritable(True)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def _port_in_use(host: str, port: int) -> bool:

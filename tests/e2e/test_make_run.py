@@ -152,9 +152,11 @@ def test_printed_curl_is_approved_printed_receiver_gets_its_event_and_ctrl_c_sto
     account, secret = make_run.credentials()
     api = f"http://127.0.0.1:{make_run.ports['GATEWAY_API_PORT']}"
 
-    accepted = json.loads(
-        subprocess.run(["bash", "-c", make_run.printed_curl()], capture_output=True, text=True, check=True).stdout
+    curl = subprocess.run(["bash", "-c", make_run.printed_curl()], capture_output=True, text=True)
+    assert curl.returncode == 0, (
+        f"the printed curl exited {curl.returncode}; make run said:\n{make_run.output()[-4000:]}"
     )
+    accepted = json.loads(curl.stdout)
     assert accepted["status"] == "pending", accepted
     started = time.monotonic()
     approved = wait_until(lambda: _final(api, account, secret, accepted["id"]), 10, message="approval")

@@ -1,7 +1,10 @@
 """The test stack when a port it picked is taken before its child binds it: started again on fresh ports."""
 
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
 import pytest
 
+from infra.stack import Stack
 from infra.stack.embedded_broker import free_port
 
 from tests.support import stack as stack_support
@@ -25,3 +28,29 @@ def test_a_child_that_loses_its_port_means_the_stack_starts_again_on_fresh_ports
         assert stack.request("GET", "/healthz")[0] == 200 and not stack.crashed()
     finally:
         stack.stop()
+
+
+def test_the_public_ports_are_the_stacks_from_its_port_check_on(kafka_bootstrap, tmp_path, monkeypatch):
+    # Another program binds the API's port while the broker and the migrations take their seconds.
+    # Before, gunicorn then lost the port, the foreign server's 404 passed the readiness check and
+    # the banner offered an API that was not there (CI: the printed curl refused, exit 7).
+    foreign: dict[str, object] = {}
+    migrate = Stack._migrate
+
+    def migrate_while_another_program_binds_the_api_port(stack: Stack) -> None:
+        try:
+            foreign["server"] = HTTPServer((stack.settings.host, stack.settings.api_port), BaseHTTPRequestHandler)
+        except OSError as error:
+            foreign["error"] = error
+        migrate(stack)
+
+    monkeypatch.setattr(Stack, "_migrate", migrate_while_another_program_binds_the_api_port)
+    stack = start_stack(tmp_path, kafka_bootstrap, timeout=60)
+    try:
+        assert "server" not in foreign, "another program took the API's port after the stack's check"
+        assert isinstance(foreign["error"], OSError)
+        assert stack.request("GET", "/healthz")[0] == 200 and not stack.crashed()
+    finally:
+        stack.stop()
+        if "server" in foreign:
+            foreign["server"].server_close()
