@@ -6,7 +6,7 @@ process on the request's CPU budget. Prints the process's CPU (every thread: lib
 delivery reports' included) and this thread's, in us per request, for ``POST /v1/transactions`` without
 a key, then the same for the bare-Flask echo of ``benchmarks/ceiling.py``: compare the ratio of
 one run. BENCH_PATH_REQUESTS (2000) per round, the cheapest of BENCH_PATH_ROUNDS (3) alternated rounds; BENCH_PATH_PROFILE=1 prints a cProfile of the POSTs
-(BENCH_PATH_PROFILE_SORT, tottime).
+(BENCH_PATH_PROFILE_SORT, tottime), and BENCH_PATH_PROFILE_DUMP=FILE also writes it to FILE for pstats (callers, callees).
 """
 
 from __future__ import annotations
@@ -166,6 +166,8 @@ def main() -> None:
     print(f"ratio of process cpu: {rows[0][1][0] / rows[1][1][0]:.2f}")
     if profile:
         pstats.Stats(profile).sort_stats(os.environ.get("BENCH_PATH_PROFILE_SORT", "tottime")).print_stats(45)
+        if os.environ.get("BENCH_PATH_PROFILE_DUMP"):
+            profile.dump_stats(os.environ["BENCH_PATH_PROFILE_DUMP"])
 
 
 if __name__ == "__main__":
