@@ -1,5 +1,6 @@
 """The test stack when a port it picked is taken before its child binds it: started again on fresh ports."""
 
+import dataclasses
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -9,7 +10,7 @@ from infra.stack.embedded_broker import free_port
 
 from tests.support import stack as stack_support
 from tests.support.ports import refusing_port
-from tests.support.stack import start_stack
+from tests.support.stack import stack_settings_for_tests, start_stack, started_stack
 
 pytestmark = pytest.mark.slow
 
@@ -54,3 +55,18 @@ def test_the_public_ports_are_the_stacks_from_its_port_check_on(kafka_bootstrap,
         stack.stop()
         if "server" in foreign:
             foreign["server"].server_close()
+
+
+def test_a_fixture_stack_whose_child_loses_its_port_starts_again_on_fresh_ports(kafka_bootstrap, tmp_path):
+    # The e2e fixtures' stacks (started_stack) failed the test outright instead (CI: the results
+    # consumer's /metrics port taken, "Address already in use").
+    with refusing_port() as taken:
+        settings = dataclasses.replace(stack_settings_for_tests(tmp_path, kafka_bootstrap), results_metrics_port=taken)
+        fixture = started_stack(settings)
+        stack = next(fixture)
+    try:
+        assert "Address already in use" in (tmp_path / "logs" / "results.log").read_text()
+        assert stack.settings.results_metrics_port != taken
+        assert stack.request("GET", "/healthz")[0] == 200 and not stack.crashed()
+    finally:
+        next(fixture, None)  # the fixture's teardown: stops the stack

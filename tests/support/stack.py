@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from pathlib import Path
 
@@ -27,9 +28,15 @@ class StackDidNotStart(RuntimeError):
 
 def start_stack(var_dir: Path, kafka_bootstrap: str, timeout: float = 90) -> Stack:
     """A started stack; started again on fresh ports if one of its children lost the race for a port."""
+    return _start_on_fresh_ports_if_needed(stack_settings_for_tests(var_dir / "attempt-1", kafka_bootstrap), timeout)
+
+
+def _start_on_fresh_ports_if_needed(settings: StackSettings, timeout: float) -> Stack:
+    """``settings``' stack, started; if a child lost a port it was given (another program bound it between
+    the pick and the child's bind), the same stack again on fresh ports, topics and data folder."""
 
     def attempt(number: int) -> Stack:
-        stack = Stack(stack_settings_for_tests(var_dir / f"attempt-{number}", kafka_bootstrap), console=None)
+        stack = Stack(settings if number == 1 else with_fresh_ports(settings, number), console=None)
         try:
             return stack.start(timeout=timeout)
         except Exception as exc:  # noqa: BLE001 - reported with the services' logs
@@ -37,6 +44,37 @@ def start_stack(var_dir: Path, kafka_bootstrap: str, timeout: float = 90) -> Sta
             raise (PortTaken if lost_a_port_race(report) else StackDidNotStart)(report) from exc
 
     return retry_on_port_collision(attempt)
+
+
+def with_fresh_ports(settings: StackSettings, attempt: int) -> StackSettings:
+    """The same stack on ports not yet tried, with topics and a data folder of its own (the failed
+    attempt's consumers may have joined its groups; its SQLite files stay for the report)."""
+    var_dir = settings.var_dir
+    if var_dir.name.startswith("attempt-"):
+        var_dir = var_dir.parent
+    return dataclasses.replace(
+        settings,
+        kafka_port=free_port() if settings.kafka_port else 0,
+        **{name: free_port() for name in _PORTS},
+        var_dir=var_dir / f"attempt-{attempt}",
+        topic_prefix=_topic_prefix(),
+    )
+
+
+_PORTS = (
+    "api_port",
+    "panel_port",
+    "processor_metrics_port",
+    "results_metrics_port",
+    "webhooks_metrics_port",
+    "api_metrics_port",
+    "panel_metrics_port",
+    "prometheus_port",
+)
+
+
+def _topic_prefix() -> str:
+    return f"s{uuid.uuid4().hex[:8]}_"
 
 
 def stack_settings_for_tests(var_dir: Path, kafka_bootstrap: str) -> StackSettings:
@@ -52,22 +90,21 @@ def stack_settings_for_tests(var_dir: Path, kafka_bootstrap: str) -> StackSettin
         prometheus_port=free_port(),
         var_dir=var_dir,
         external_kafka=kafka_bootstrap,
-        topic_prefix=f"s{uuid.uuid4().hex[:8]}_",
+        topic_prefix=_topic_prefix(),
         partitions=3,
         with_prometheus=False,
     )
 
 
 def started_stack(settings: StackSettings):
-    """A generator for a fixture: the stack started (the test fails with the services' logs if it does
-    not start), yielded, then stopped."""
+    """A generator for a fixture: the stack started (again on fresh ports if a child lost one; the test
+    fails with the services' logs if it does not start), yielded, then stopped."""
     import pytest
 
-    stack = Stack(settings, console=None)
     try:
-        stack.start(timeout=90)
-    except Exception as exc:  # noqa: BLE001 - whatever stopped the start, the test fails with the logs
-        pytest.fail(f"the stack did not start: {exc}\n{log_tails(stack)}", pytrace=False)
+        stack = _start_on_fresh_ports_if_needed(settings, timeout=90)
+    except (PortTaken, StackDidNotStart) as exc:
+        pytest.fail(f"the stack did not start: {exc}", pytrace=False)
     yield stack
     stack.stop()
 
