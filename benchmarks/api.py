@@ -43,7 +43,7 @@ from infra.stack.embedded_broker import free_port
 from benchmarks.cpu import CpuMeter, machine_speed
 from benchmarks.open_loop import MAX_BACKLOG_SECONDS, OpenLoop, OpenLoopResult, http_request, percentile
 from benchmarks.stopping import stop_cleanly_on_sigterm
-from tests.support.stack import load_test_merchant
+from tests.support.stack import load_test_merchant, start_on_fresh_ports_if_needed
 
 HERE = Path(__file__).parent
 WRK_SCRIPT = HERE / "wrk" / "post.lua"
@@ -287,10 +287,13 @@ def gateway_stack(var_dir: Path, gateway_database_url: str = ""):
             os.environ.get("EMBEDDED_BROKER_RENEW_MESSAGES", StackSettings.broker_renew_messages)
         ),
     )
-    with Stack(settings, console=None) as stack:
+    stack = start_on_fresh_ports_if_needed(settings, timeout=90)  # another program may take a port we picked
+    try:
         merchant = load_test_merchant(stack, "Bench shop")
         token = base64.b64encode(f"{merchant['id']}:{merchant['secret']}".encode()).decode()
         yield stack, f"Basic {token}"
+    finally:
+        stack.stop()
 
 
 @contextmanager

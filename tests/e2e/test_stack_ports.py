@@ -70,3 +70,16 @@ def test_a_fixture_stack_whose_child_loses_its_port_starts_again_on_fresh_ports(
         assert stack.request("GET", "/healthz")[0] == 200 and not stack.crashed()
     finally:
         next(fixture, None)  # the fixture's teardown: stops the stack
+
+
+def test_a_benchmark_stack_whose_child_loses_its_port_starts_again_on_fresh_ports(tmp_path, monkeypatch):
+    # make bench-api and bench-soak (and their smoke tests) stopped with "results exited during start-up".
+    from benchmarks import api
+
+    with refusing_port() as taken:
+        picks = iter([free_port() for _ in range(4)] + [taken])  # kafka, api, panel, processor, then results' /metrics
+        monkeypatch.setattr(api, "free_port", lambda: next(picks, None) or free_port())
+        with api.gateway_stack(tmp_path) as (stack, auth):
+            assert "Address already in use" in (tmp_path / "logs" / "results.log").read_text()
+            assert stack.settings.results_metrics_port != taken
+            assert stack.request("GET", "/v1/transactions", headers={"Authorization": auth})[0] == 200

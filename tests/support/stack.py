@@ -28,10 +28,10 @@ class StackDidNotStart(RuntimeError):
 
 def start_stack(var_dir: Path, kafka_bootstrap: str, timeout: float = 90) -> Stack:
     """A started stack; started again on fresh ports if one of its children lost the race for a port."""
-    return _start_on_fresh_ports_if_needed(stack_settings_for_tests(var_dir / "attempt-1", kafka_bootstrap), timeout)
+    return start_on_fresh_ports_if_needed(stack_settings_for_tests(var_dir / "attempt-1", kafka_bootstrap), timeout)
 
 
-def _start_on_fresh_ports_if_needed(settings: StackSettings, timeout: float) -> Stack:
+def start_on_fresh_ports_if_needed(settings: StackSettings, timeout: float) -> Stack:
     """``settings``' stack, started; if a child lost a port it was given (another program bound it between
     the pick and the child's bind), the same stack again on fresh ports, topics and data folder."""
 
@@ -47,8 +47,9 @@ def _start_on_fresh_ports_if_needed(settings: StackSettings, timeout: float) -> 
 
 
 def with_fresh_ports(settings: StackSettings, attempt: int) -> StackSettings:
-    """The same stack on ports not yet tried, with topics and a data folder of its own (the failed
-    attempt's consumers may have joined its groups; its SQLite files stay for the report)."""
+    """The same stack on ports not yet tried, in a data folder of its own (the failed attempt's SQLite
+    files stay for the report), with topics of its own on a shared broker (the failed attempt's
+    consumers may have joined its groups); an embedded broker is a new one anyway."""
     var_dir = settings.var_dir
     if var_dir.name.startswith("attempt-"):
         var_dir = var_dir.parent
@@ -57,7 +58,7 @@ def with_fresh_ports(settings: StackSettings, attempt: int) -> StackSettings:
         kafka_port=free_port() if settings.kafka_port else 0,
         **{name: free_port() for name in _PORTS},
         var_dir=var_dir / f"attempt-{attempt}",
-        topic_prefix=_topic_prefix(),
+        topic_prefix=_topic_prefix() if settings.external_kafka else settings.topic_prefix,
     )
 
 
@@ -102,7 +103,7 @@ def started_stack(settings: StackSettings):
     import pytest
 
     try:
-        stack = _start_on_fresh_ports_if_needed(settings, timeout=90)
+        stack = start_on_fresh_ports_if_needed(settings, timeout=90)
     except (PortTaken, StackDidNotStart) as exc:
         pytest.fail(f"the stack did not start: {exc}", pytrace=False)
     yield stack
