@@ -112,6 +112,16 @@ class Services:
     audit: AuditTrail
     refunds: SqlRefunds
     accept_refund: AcceptRefund
+    writes: GroupCommit
+
+    def close(self) -> None:
+        """What an app that stops holds, handed back: the producer (flushed), the group commit's
+        connection, the rate-limit store's, then the pool. Left to the GC instead, a held connection
+        is rolled back from a finalizer whenever the GC runs, long after the app is gone."""
+        self.publisher.close()
+        self.writes.release()
+        self.rate_limiter.close()
+        self.engine.dispose()
 
 
 def build_services(settings: Settings) -> Services:
@@ -189,6 +199,7 @@ def build_services(settings: Settings) -> Services:
         audit_trail(settings, engine),
         refund_ledger,
         accept_refund,
+        writes,
     )
 
 

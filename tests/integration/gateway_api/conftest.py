@@ -51,8 +51,7 @@ def api_settings(kafka_settings, sqlite_url) -> Settings:
 def app(api_settings):
     app = create_app(api_settings)
     yield app
-    app.extensions["gateway_api"].publisher.close()
-    app.extensions["gateway_api"].engine.dispose()
+    app.extensions["gateway_api"].close()
 
 
 @pytest.fixture

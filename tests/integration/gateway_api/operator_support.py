@@ -28,8 +28,7 @@ def api_on(database_url: str, settings: Settings, **changes) -> Flask:
 
 
 def close(app: Flask) -> None:
-    app.extensions["gateway_api"].publisher.close()
-    app.extensions["gateway_api"].engine.dispose()
+    app.extensions["gateway_api"].close()
 
 
 def bearer(credential: str) -> dict:

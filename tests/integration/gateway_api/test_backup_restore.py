@@ -89,8 +89,7 @@ def test_a_dumped_ledger_restores_into_a_fresh_database_and_reads_back_the_same(
         ]
     )
     before = client.get("/v1/transactions", auth=merchant).json["data"]
-    original.extensions["gateway_api"].publisher.close()
-    original.extensions["gateway_api"].engine.dispose()
+    original.extensions["gateway_api"].close()
 
     database = sqlalchemy.engine.make_url(mysql_url).database
     env = server_env(mysql_url) | {"BACKUP_DIR": str(tmp_path), "BACKUP_DATABASES": database}
@@ -113,8 +112,7 @@ def test_a_dumped_ledger_restores_into_a_fresh_database_and_reads_back_the_same(
             ids[2]: "rejected",
         }
     finally:
-        restored.extensions["gateway_api"].publisher.close()
-        restored.extensions["gateway_api"].engine.dispose()
+        restored.extensions["gateway_api"].close()
 
 
 def test_a_failed_dump_fails_the_job_and_leaves_no_complete_looking_file(tmp_path):

@@ -23,8 +23,7 @@ def app_behind_a_proxy(api_settings, mysql_url):
     proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     app = create_app(dataclasses.replace(api_settings, database_url=proxied))
     yield app, proxy
-    app.extensions["gateway_api"].publisher.close()
-    app.extensions["gateway_api"].engine.dispose()
+    app.extensions["gateway_api"].close()
     proxy.cut()
 
 

@@ -96,8 +96,7 @@ def racing_api(api_settings, database_url):
     with serving(apps[0]) as first, serving(apps[1]) as second:
         yield (first, second), merchant, accept
     for app in apps:
-        app.extensions["gateway_api"].publisher.close()
-        app.extensions["gateway_api"].engine.dispose()
+        app.extensions["gateway_api"].close()
 
 
 def test_concurrent_requests_with_one_key_make_exactly_one_transaction(racing_api, kafka_settings):

@@ -34,8 +34,7 @@ REFUSE = {
 def app(api_settings, database_url):
     app = create_app(dataclasses.replace(api_settings, database_url=database_url))
     yield app
-    app.extensions["gateway_api"].publisher.close()
-    app.extensions["gateway_api"].engine.dispose()
+    app.extensions["gateway_api"].close()
 
 
 @pytest.fixture

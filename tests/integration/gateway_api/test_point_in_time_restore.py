@@ -124,9 +124,8 @@ def test_the_ledger_comes_back_as_it_was_just_before_a_mistake(api_settings, ser
             still_pending: "pending",
         }
     finally:
-        restored.extensions["gateway_api"].publisher.close()
-        restored.extensions["gateway_api"].engine.dispose()
-        app.extensions["gateway_api"].publisher.close()
+        restored.extensions["gateway_api"].close()
+        app.extensions["gateway_api"].close()
 
 
 def test_a_dump_without_a_binlog_position_is_refused(tmp_path):

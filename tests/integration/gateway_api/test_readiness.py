@@ -25,8 +25,7 @@ def config_for(location: str) -> Config:
 def unmigrated_app(api_settings):
     app = create_app(dataclasses.replace(api_settings, auto_migrate=False))
     yield app
-    app.extensions["gateway_api"].publisher.close()
-    app.extensions["gateway_api"].engine.dispose()
+    app.extensions["gateway_api"].close()
 
 
 def test_the_api_is_not_ready_before_the_migration_and_ready_after(unmigrated_app, api_settings):

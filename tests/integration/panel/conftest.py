@@ -37,8 +37,7 @@ def api(kafka_settings, sqlite_url):
     )
     with serving(app) as url:
         yield url, app.test_client()
-    app.extensions["gateway_api"].publisher.close()
-    app.extensions["gateway_api"].engine.dispose()
+    app.extensions["gateway_api"].close()
 
 
 @pytest.fixture

@@ -179,9 +179,7 @@ def test_the_limit_is_shared_through_redis_by_every_instance_of_the_api(api_sett
         assert answers.count(200) == 4 and answers.count(429) == 2, answers
     finally:
         for app in (first, second):
-            app.extensions["gateway_api"].publisher.close()
-            app.extensions["gateway_api"].rate_limiter.close()
-            app.extensions["gateway_api"].engine.dispose()
+            app.extensions["gateway_api"].close()
 
 
 def test_an_unreachable_store_lets_payments_through_and_is_counted(api_settings):
@@ -193,9 +191,7 @@ def test_an_unreachable_store_lets_payments_through_and_is_counted(api_settings)
             assert statuses(client, 3, auth=merchant) == [200] * 3
             assert app.extensions["gateway_api"].metrics.rate_limit_store_failures._value.get() >= 3
         finally:
-            app.extensions["gateway_api"].publisher.close()
-            app.extensions["gateway_api"].rate_limiter.close()
-            app.extensions["gateway_api"].engine.dispose()
+            app.extensions["gateway_api"].close()
 
 
 def test_behind_the_ingress_the_anonymous_limit_counts_the_real_client_not_the_proxy(api_settings):
@@ -211,5 +207,4 @@ def test_behind_the_ingress_the_anonymous_limit_counts_the_real_client_not_the_p
         assert from_client("203.0.113.7", forged="198.51.100.1") == 429  # a forged entry changes nothing
         assert from_client("203.0.113.8") == 401  # another client has its own budget
     finally:
-        app.extensions["gateway_api"].publisher.close()
-        app.extensions["gateway_api"].engine.dispose()
+        app.extensions["gateway_api"].close()
