@@ -99,13 +99,12 @@ class SettledFilesCollector(multiprocess.MultiProcessCollector):
     """
 
     def collect(self):
-        for attempt in range(3):
+        for _ in range(2):
             try:
                 return self.merge(_settled_files(self._path), accumulate=True)
             except FileNotFoundError:
-                if attempt == 2:
-                    raise
-        return []  # unreachable: the last attempt returns or raises
+                continue
+        return self.merge(_settled_files(self._path), accumulate=True)  # a third time, or its error
 
 
 def _settled_files(directory: str) -> list[str]:

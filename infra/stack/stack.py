@@ -103,10 +103,7 @@ class Stack:
             try:
                 self._listeners[name] = _listen(s.host, port)
             except OSError as error:
-                raise StackError(
-                    f"port {port} on {s.host} is already in use (another `make run`?); "
-                    f"stop it or choose another port with {variable}=... ({error.strerror})"
-                ) from error
+                raise self._port_taken(port, variable) from error
         ports = {
             "API_METRICS_PORT": s.api_metrics_port,
             "PANEL_METRICS_PORT": s.panel_metrics_port,
@@ -118,10 +115,13 @@ class Stack:
             ports["KAFKA_PORT"] = s.kafka_port
         for variable, port in ports.items():
             if _port_in_use(s.host, port):
-                raise StackError(
-                    f"port {port} on {s.host} is already in use (another `make run`?); "
-                    f"stop it or choose another port with {variable}=..."
-                )
+                raise self._port_taken(port, variable)
+
+    def _port_taken(self, port: int, variable: str) -> StackError:
+        return StackError(
+            f"port {port} on {self.settings.host} is already in use (another `make run`?); "
+            f"stop it or choose another port with {variable}=..."
+        )
 
     def kafka_settings(self) -> KafkaSettings:
         s = self.settings
@@ -271,12 +271,8 @@ class Stack:
         ]
 
     def _bind(self, name: str) -> str:
-        """gunicorn's ``--bind`` for a public service: the socket the port check bound, when it holds one."""
-        listener = self._listeners.get(name)
-        if listener is None:
-            port = self.settings.api_port if name == "api" else self.settings.panel_port
-            return f"{self.settings.host}:{port}"
-        return f"fd://{listener.fileno()}"
+        """gunicorn's ``--bind`` for a public service: the socket the port check bound."""
+        return f"fd://{self._listeners[name].fileno()}"
 
     def _env(self, **overrides: str) -> dict[str, str]:
         s = self.settings

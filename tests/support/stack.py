@@ -81,14 +81,7 @@ def _topic_prefix() -> str:
 def stack_settings_for_tests(var_dir: Path, kafka_bootstrap: str) -> StackSettings:
     return StackSettings(
         kafka_port=0,
-        api_port=free_port(),
-        panel_port=free_port(),
-        processor_metrics_port=free_port(),
-        results_metrics_port=free_port(),
-        webhooks_metrics_port=free_port(),
-        api_metrics_port=free_port(),
-        panel_metrics_port=free_port(),
-        prometheus_port=free_port(),
+        **{name: free_port() for name in _PORTS},
         var_dir=var_dir,
         external_kafka=kafka_bootstrap,
         topic_prefix=_topic_prefix(),
