@@ -86,6 +86,7 @@ from gateway_api.web import (
     transactions,
     webhook_endpoints,
 )
+from gateway_api.web.accept_fast_path import AcceptFastPath
 from gateway_api.web.audit import track_request_ids
 from gateway_api.web.docs import GatewayApi, openapi_config, register_docs
 from gateway_api.web.errors import register_error_handlers
@@ -215,7 +216,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         settings = Settings.from_env()
     app = WsgiFlask(__name__)
     app.config.update(openapi_config(), MAX_CONTENT_LENGTH=settings.max_body_bytes)
-    trust_proxies(app, settings.trusted_proxy_hops)
     app.extensions["gateway_api"] = build_services(settings)
     if from_env:
         configure_logging("gateway_api", settings.log_level)
@@ -241,6 +241,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     log_requests(app)
     register_rate_limits(app)  # after the timers and the log: 429s are timed and logged too
     refuse_undeclared_query(app)  # after the timers: refused requests are timed and logged too
+    app.wsgi_app = AcceptFastPath(app, app.wsgi_app, settings.retry_after_seconds)  # type: ignore[method-assign]
+    trust_proxies(app, settings.trusted_proxy_hops)  # outermost: every path sees the client's address
     app.cli.add_command(accounts_cli)
     app.cli.add_command(migrate_cli)
     app.cli.add_command(idempotency_cli)

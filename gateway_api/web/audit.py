@@ -32,11 +32,15 @@ def new_request_id() -> str:
     return loggable(lambda: secrets.token_hex(16))
 
 
+def request_id_from(given: str) -> str:
+    """The caller's X-Request-Id when it is a plain token, a fresh one otherwise."""
+    return given if _REQUEST_ID.fullmatch(given) else new_request_id()
+
+
 def track_request_ids(app: Flask) -> None:
     @app.before_request
     def _request_id():
-        given = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = given if _REQUEST_ID.fullmatch(given) else new_request_id()
+        g.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER, ""))
 
     @app.after_request
     def _echo(response):

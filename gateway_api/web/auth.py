@@ -14,6 +14,7 @@ import functools
 import hmac
 
 from flask import current_app, g, request
+from werkzeug.datastructures import Authorization
 from werkzeug.exceptions import UnsupportedMediaType
 
 from infra.kernel.principals import ADMIN, MERCHANT, Principal
@@ -23,9 +24,10 @@ from gateway_api.domain.errors import AuthenticationFailed, PermissionDenied
 from gateway_api.domain.operators import BOOTSTRAP_NAME
 from gateway_api.domain.sessions import Session
 
-__all__ = ["ADMIN", "MERCHANT", "current_caller", "json_body_required", "requires"]
+__all__ = ["ADMIN", "CALLER_KEY", "MERCHANT", "authenticate", "current_caller", "json_body_required", "requires"]
 
-_CALLER = "gateway_api.caller"
+# Where a request's environ keeps its caller once worked out (the accept fast path works it out first).
+CALLER_KEY = "gateway_api.caller"
 # The kinds of credential a caller presents, as the audit trail names them.
 SECRET, SESSION, OPERATOR_CREDENTIAL, ADMIN_TOKEN = "secret", "session", "operator_credential", "admin_token"
 # who, the merchant's account, the panel session, the kind of credential
@@ -35,16 +37,15 @@ Caller = tuple[Principal, Account | None, Session | None, str]
 def current_caller() -> Caller | None:
     """The authenticated caller, or None for missing, malformed or wrong credentials alike; worked
     out once per request (the rate limits need it before the view does)."""
-    if _CALLER not in request.environ:
-        request.environ[_CALLER] = _authenticate()
-    return request.environ[_CALLER]
+    if CALLER_KEY not in request.environ:
+        request.environ[CALLER_KEY] = authenticate(current_app.extensions["gateway_api"], request.authorization)
+    return request.environ[CALLER_KEY]
 
 
-def _authenticate() -> Caller | None:
-    auth = request.authorization
+def authenticate(services, auth: Authorization | None) -> Caller | None:
+    """Who presents this Authorization header (werkzeug's parse of it), or None."""
     if auth is None:
         return None
-    services = current_app.extensions["gateway_api"]
     if auth.type == "basic" and auth.username and auth.password:
         account = services.accounts.authenticate(auth.username, auth.password)
         return (Principal(MERCHANT, account.id, account.name), account, None, SECRET) if account else None

@@ -54,20 +54,39 @@ _HTTP = {
 }
 
 
+# An error as an answer, before it is a Flask response: (status, body, headers). The accept fast
+# path (web/accept_fast_path.py) sends the same ones without Flask.
+Answer = tuple[int, dict, dict]
+
+
 def error_response(status: int, type_: str, code: str, message: str, param: str | None = None, headers=None):
     return jsonify(error_body(type_, code, message, param)), status, headers or {}
 
 
-def register_error_handlers(app: Flask, retry_after_seconds: int) -> None:
-    retry = {"Retry-After": str(retry_after_seconds)}
+def domain_answer(error: GatewayError, retry_after_seconds: int) -> Answer:
+    status, type_, code = _DOMAIN.get(type(error), (400, "invalid_request_error", "invalid_request"))
+    headers = {"Retry-After": str(retry_after_seconds)} if status == 503 else {}
+    if isinstance(error, AuthenticationFailed):
+        headers["WWW-Authenticate"] = f'{error.scheme} realm="gateway", charset="UTF-8"'
+    return status, error_body(type_, code, error.message, error.param), headers
 
+
+def database_answer(error: DBAPIError, retry_after_seconds: int) -> Answer:
+    log.error("database unavailable", extra={"error_class": type(error.orig).__name__})
+    message = "The ledger database is unavailable; retry later."
+    return 503, error_body("api_error", "database_unavailable", message), {"Retry-After": str(retry_after_seconds)}
+
+
+def unexpected_answer() -> Answer:
+    """For the error nothing expected: logged with its trace here, never shown to the caller."""
+    log.exception("unhandled error")
+    return 500, error_body("api_error", "internal_error", "Something went wrong on our side."), {}
+
+
+def register_error_handlers(app: Flask, retry_after_seconds: int) -> None:
     @app.errorhandler(GatewayError)
     def _domain(error: GatewayError):
-        status, type_, code = _DOMAIN.get(type(error), (400, "invalid_request_error", "invalid_request"))
-        headers = dict(retry) if status == 503 else {}
-        if isinstance(error, AuthenticationFailed):
-            headers["WWW-Authenticate"] = f'{error.scheme} realm="gateway", charset="UTF-8"'
-        return error_response(status, type_, code, error.message, error.param, headers)
+        return _flask(domain_answer(error, retry_after_seconds))
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
@@ -84,15 +103,16 @@ def register_error_handlers(app: Flask, retry_after_seconds: int) -> None:
 
     @app.errorhandler(DBAPIError)
     def _database(error: DBAPIError):
-        log.error("database unavailable", extra={"error_class": type(error.orig).__name__})
-        return error_response(
-            503, "api_error", "database_unavailable", "The ledger database is unavailable; retry later.", headers=retry
-        )
+        return _flask(database_answer(error, retry_after_seconds))
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
-        log.exception("unhandled error")
-        return error_response(500, "api_error", "internal_error", "Something went wrong on our side.")
+        return _flask(unexpected_answer())
+
+
+def _flask(answer: Answer):
+    status, body, headers = answer
+    return jsonify(body), status, headers
 
 
 def _allowed_methods(error: HTTPException) -> dict:

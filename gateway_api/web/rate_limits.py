@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, request
 
-from infra.runtime.rate_limits import Decision
+from infra.runtime.errors import error_body
+from infra.runtime.rate_limits import Decision, RateLimiter
 
 from gateway_api.domain.rate_limits import ANONYMOUS, EXPENSIVE, account_policy
-from gateway_api.web.auth import ADMIN, current_caller
-from gateway_api.web.errors import error_response
+from gateway_api.web.auth import ADMIN, Caller, current_caller
+from gateway_api.web.errors import Answer
 
 # The views whose work costs most, by endpoint (blueprint.view): each has a policy of its own.
 # Keyed by request.endpoint, which is None when no route matched (a 404): no expensive operation then.
@@ -29,13 +30,14 @@ _EXEMPT = {"health.healthz", "health.readyz", "metrics"}
 def register_rate_limits(app: Flask) -> None:
     @app.before_request
     def _count():
-        g.rate_limits = decisions = [] if request.endpoint in _EXEMPT else _hits()
-        refused = [d for d in decisions if not d.allowed]
-        if not refused:
+        services = current_app.extensions["gateway_api"]
+        g.rate_limits = decisions = [] if request.endpoint in _EXEMPT else _hits(services.rate_limiter)
+        worst = first_refusal(decisions)
+        if worst is None:
             return None
-        worst = max(refused, key=lambda d: d.reset_seconds)
-        current_app.extensions["gateway_api"].metrics.rate_limited.labels(worst.policy.name).inc()
-        return _too_many(worst)
+        services.metrics.rate_limited.labels(worst.policy.name).inc()
+        status, body, headers = too_many(worst)
+        return body, status, headers
 
     @app.after_request
     def _fields(response):
@@ -45,17 +47,20 @@ def register_rate_limits(app: Flask) -> None:
         return response
 
 
-def _hits() -> list[Decision]:
-    limiter = current_app.extensions["gateway_api"].rate_limiter
-    caller = current_caller()
+def _hits(limiter: RateLimiter) -> list[Decision]:
+    return hits(limiter, current_caller(), request.endpoint, request.remote_addr)
+
+
+def hits(limiter: RateLimiter, caller: Caller | None, endpoint: str | None, remote_addr: str | None) -> list[Decision]:
+    """Count this request against every budget it falls under: what each left."""
     if caller is None:
-        return [limiter.hit(ANONYMOUS, request.remote_addr or "unknown")]
+        return [limiter.hit(ANONYMOUS, remote_addr or "unknown")]
     principal, account = caller[0], caller[1]
     if principal.kind == ADMIN:
         return []
     assert account is not None, "every caller but an admin is a merchant, with its account"
     decisions = [limiter.hit(account_policy(account.rate_limit_per_second), account.id)]
-    operation = _OPERATIONS.get(request.endpoint)
+    operation = _OPERATIONS.get(endpoint)
     if operation is not None:
         decisions.append(limiter.hit(EXPENSIVE[operation], account.id))
     return decisions
@@ -71,12 +76,17 @@ def fields(decisions: list[Decision]) -> dict[str, str]:
     }
 
 
-def _too_many(decision: Decision):
+def first_refusal(decisions: list[Decision]) -> Decision | None:
+    """The refusal that lasts longest, or None when every budget let the request pass."""
+    refused = [d for d in decisions if not d.allowed]
+    return max(refused, key=lambda d: d.reset_seconds) if refused else None
+
+
+def too_many(decision: Decision) -> Answer:
     policy = decision.policy
     message = (
         f"Too many requests: the {policy.name} limit is {policy.quota} per {policy.window_seconds} s; "
         f"retry after {decision.reset_seconds} s."
     )
-    return error_response(
-        429, "rate_limit_error", "rate_limit_exceeded", message, headers={"Retry-After": str(decision.reset_seconds)}
-    )
+    body = error_body("rate_limit_error", "rate_limit_exceeded", message)
+    return 429, body, {"Retry-After": str(decision.reset_seconds)}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, jsonify, url_for
+from flask import current_app, g, jsonify, request, url_for
 
 from gateway_api.adapters import resource_shapes
 from gateway_api.domain.errors import NotFound
@@ -19,7 +19,7 @@ from gateway_api.web.refund_schemas import (
     RefundPageSchema,
     RefundSchema,
 )
-from gateway_api.web.transactions import ACCEPTED_HEADERS, BASIC, BASIC_OR_ADMIN, IDEMPOTENCY_KEY, _idempotency_key
+from gateway_api.web.transactions import ACCEPTED_HEADERS, BASIC, BASIC_OR_ADMIN, IDEMPOTENCY_KEY, idempotency_key
 
 blp = Blueprint("refunds", __name__, url_prefix="/v1/refunds", description="Refunds of approved payments")
 
@@ -43,7 +43,9 @@ def create_refund(payload):
     404: not your transaction; 409 transaction_not_approved: the payment is pending or rejected."""
     services = current_app.extensions["gateway_api"]
     request_ = RefundRequest(payload["transaction"], payload["amount"], payload["reason"], payload["description"])
-    result = services.accept_refund(g.principal.account_id, request_, _idempotency_key())
+    result = services.accept_refund(
+        g.principal.account_id, request_, idempotency_key(request.headers.get("Idempotency-Key"))
+    )
     services.metrics.refund_accepted(result.replayed)
     headers = {"Location": url_for("refunds.get_refund", refund_id=result.refund.id)}
     if result.replayed:

@@ -13,6 +13,7 @@ import logging
 
 from flask import Flask, g, request
 
+from infra.kernel.principals import Principal
 from infra.runtime.logs import log_fields
 from infra.runtime.request_timing import request_seconds, time_requests
 
@@ -25,22 +26,40 @@ def log_requests(app: Flask) -> None:
 
     @app.after_request
     def _log(response):
-        seconds = request_seconds()
-        principal = g.get("principal")
-        level = logging.DEBUG if request.path in PROBES else logging.INFO
-        log_fields(
-            log,
-            level,
-            "request",
-            {
-                "method": request.method,
-                "route": request.url_rule.rule if request.url_rule else "unmatched",
-                "path": request.path,
-                "status": response.status_code,
-                "duration_ms": None if seconds is None else round(seconds * 1000, 2),
-                "account_id": (principal.account_id or None) if principal else None,
-                "operator": (principal.name or None) if principal and principal.is_admin else None,
-                "request_id": g.get("request_id"),
-            },
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        log_request(
+            request.method,
+            route,
+            request.path,
+            response.status_code,
+            request_seconds(),
+            g.get("principal"),
+            g.get("request_id"),
         )
         return response
+
+
+def log_request(
+    method: str,
+    route: str,
+    path: str,
+    status: int,
+    seconds: float | None,
+    principal: Principal | None,
+    request_id: str | None,
+) -> None:
+    log_fields(
+        log,
+        logging.DEBUG if path in PROBES else logging.INFO,
+        "request",
+        {
+            "method": method,
+            "route": route,
+            "path": path,
+            "status": status,
+            "duration_ms": None if seconds is None else round(seconds * 1000, 2),
+            "account_id": (principal.account_id or None) if principal else None,
+            "operator": (principal.name or None) if principal and principal.is_admin else None,
+            "request_id": request_id,
+        },
+    )

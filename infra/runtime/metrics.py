@@ -152,6 +152,13 @@ class HttpMetrics:
             registry=registry,
         )
 
+    def observe(self, route: str, method: str, status: int, seconds: float | None) -> None:
+        """One answered request; ``seconds`` None when it was answered before its clock started."""
+        method = method_label(method)
+        self.requests.labels(route, method, status_label(status)).inc()
+        if seconds is not None:
+            self.duration.labels(route, method).observe(seconds)
+
 
 def method_label(method: str) -> str:
     return method if method in STANDARD_METHODS else "other"
@@ -176,12 +183,8 @@ def instrument_flask(app, prefix: str, registry: CollectorRegistry = REGISTRY) -
 
     @app.after_request
     def _record(response):
-        seconds = request_seconds()
         route = request.url_rule.rule if request.url_rule else "unmatched"
-        method = method_label(request.method)
-        metrics.requests.labels(route, method, status_label(response.status_code)).inc()
-        if seconds is not None:
-            metrics.duration.labels(route, method).observe(seconds)
+        metrics.observe(route, request.method, response.status_code, request_seconds())
         return response
 
 
