@@ -201,3 +201,24 @@ def _posts_counted(status: int) -> float:
         "gateway_api_http_requests_total", {"route": "/v1/transactions", "method": "POST", "status": str(status)}
     )
     return value or 0.0
+
+
+# What Flask's path does around the view, each done by the fast path too (web/accept_fast_path.py).
+# A hook added to the app fails this test: add its work to the fast path, or send such requests to Flask.
+HOOKS_THE_FAST_PATH_DOES = {
+    ("before", "_start"),  # its own clock
+    ("before", "track_request_ids.<locals>._request_id"),  # request_id_from
+    ("before", "register_rate_limits.<locals>._count"),  # hits, first_refusal, too_many
+    ("before", "refuse_undeclared_query.<locals>._refuse"),  # a query string goes to Flask
+    ("after", "instrument_flask.<locals>._record"),  # HttpMetrics.observe
+    ("after", "track_request_ids.<locals>._echo"),  # X-Request-Id
+    ("after", "log_requests.<locals>._log"),  # log_request
+    ("after", "register_rate_limits.<locals>._fields"),  # fields
+}
+
+
+def test_the_fast_path_does_what_every_hook_of_the_app_does(app):
+    hooks = {("before", f.__qualname__) for funcs in app.before_request_funcs.values() for f in funcs}
+    hooks |= {("after", f.__qualname__) for funcs in app.after_request_funcs.values() for f in funcs}
+    hooks |= {("teardown", f.__qualname__) for funcs in app.teardown_request_funcs.values() for f in funcs}
+    assert hooks == HOOKS_THE_FAST_PATH_DOES
