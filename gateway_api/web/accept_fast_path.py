@@ -105,14 +105,16 @@ class AcceptFastPath:
 
     def _payload(self, environ: dict) -> dict | None:
         """The body as the view's schema loads it, or None. The body read here is put back for Flask."""
-        length, limit = environ.get("CONTENT_LENGTH", ""), self._app.config["MAX_CONTENT_LENGTH"]
-        if not (length.isascii() and length.isdigit()) or environ.get("HTTP_TRANSFER_ENCODING"):
+        declared, limit = environ.get("CONTENT_LENGTH", ""), self._app.config["MAX_CONTENT_LENGTH"]
+        # Plain ASCII digits, and few of them: int() of a few thousand digits raises (CPython's limit).
+        if not (declared.isascii() and declared.isdigit() and len(declared) <= 12):
             return None
-        if limit is not None and int(length) > limit:
+        length = int(declared)
+        if environ.get("HTTP_TRANSFER_ENCODING") or (limit is not None and length > limit):
             return None
-        raw = environ["wsgi.input"].read(int(length))
+        raw = environ["wsgi.input"].read(length)
         environ["wsgi.input"] = io.BytesIO(raw)
-        if len(raw) != int(length):
+        if len(raw) != length:
             return None
         try:
             loaded = self._load(loads_bounded(raw))

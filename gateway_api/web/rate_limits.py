@@ -31,7 +31,10 @@ def register_rate_limits(app: Flask) -> None:
     @app.before_request
     def _count():
         services = current_app.extensions["gateway_api"]
-        g.rate_limits = decisions = [] if request.endpoint in _EXEMPT else _hits(services.rate_limiter)
+        exempt = request.endpoint in _EXEMPT
+        g.rate_limits = decisions = (
+            [] if exempt else hits(services.rate_limiter, current_caller(), request.endpoint, request.remote_addr)
+        )
         worst = first_refusal(decisions)
         if worst is None:
             return None
@@ -45,10 +48,6 @@ def register_rate_limits(app: Flask) -> None:
         if decisions:
             response.headers.update(fields(decisions))
         return response
-
-
-def _hits(limiter: RateLimiter) -> list[Decision]:
-    return hits(limiter, current_caller(), request.endpoint, request.remote_addr)
 
 
 def hits(limiter: RateLimiter, caller: Caller | None, endpoint: str | None, remote_addr: str | None) -> list[Decision]:

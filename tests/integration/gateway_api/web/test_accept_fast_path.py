@@ -10,6 +10,7 @@ import re
 
 import pytest
 from prometheus_client import REGISTRY
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from gateway_api.web.accept_fast_path import AcceptFastPath
 from tests.integration.gateway_api.support import ADMIN, create_merchant, transaction_body
@@ -222,3 +223,14 @@ def test_the_fast_path_does_what_every_hook_of_the_app_does(app):
     hooks |= {("after", f.__qualname__) for funcs in app.after_request_funcs.values() for f in funcs}
     hooks |= {("teardown", f.__qualname__) for funcs in app.teardown_request_funcs.values() for f in funcs}
     assert hooks == HOOKS_THE_FAST_PATH_DOES
+
+
+@pytest.mark.parametrize("length", ["9" * 5000, "٣٤", "-1", "+10", " 10", "1e3"])
+def test_a_hostile_content_length_goes_to_flask_and_never_gets_a_500(app, client, to_flask, length):
+    merchant = create_merchant(client)
+    environ = EnvironBuilder("/v1/transactions", method="POST", data=BODY, headers=JSON, auth=merchant).get_environ()
+    environ["CONTENT_LENGTH"] = length
+    before = len(to_flask)
+    _, status, _ = run_wsgi_app(app.wsgi_app, environ, buffered=True)
+    assert len(to_flask) == before + 1
+    assert int(status.split()[0]) < 500, status
