@@ -27,7 +27,10 @@ class SqlIdempotencyStore(IdempotencyStore):
     def __init__(self, engine: Engine, writes: GroupCommit | None = None):
         self._engine = engine
         self._writes = writes
-        self._claims = _Claims(prepared_insert_if_absent(keys, engine.dialect), holders_of(engine.dialect))
+        dialect = engine.dialect
+        self._claims = _Claims(
+            prepared_insert_if_absent(keys, dialect), holders_of(dialect), counts_inserted_rows(dialect)
+        )
 
     def claim(self, candidate: IdempotencyRecord, expired_before: datetime) -> IdempotencyRecord:
         if self._writes is not None:
@@ -43,12 +46,17 @@ class SqlIdempotencyStore(IdempotencyStore):
 class _Claims(Batch[Claim, IdempotencyRecord]):
     """Compiled once (per number of claims in a commit), not per claim: see infra.runtime.sql."""
 
-    def __init__(self, insert_new: PreparedStatement, select_holders: PreparedForEach):
+    def __init__(self, insert_new: PreparedStatement, select_holders: PreparedForEach, counts_inserted: bool):
         self._insert_new = insert_new
         self._select_holders = select_holders
+        self._counts_inserted = counts_inserted
 
     def write(self, connection: Connection, items: Sequence[Claim]) -> list[IdempotencyRecord]:
-        self._insert_new.execute_many(connection, [_row(candidate) for candidate, _ in items])
+        inserted = self._insert_new.execute_many(connection, [_row(candidate) for candidate, _ in items])
+        if self._counts_inserted and inserted == len(items):
+            # Every candidate's row went in (a key twice in one commit inserts once): each claim holds
+            # its own key, so there is nothing to read back. The usual case: a fresh key per request.
+            return [candidate for candidate, _ in items]
         holders = _holders(connection, [candidate for candidate, _ in items], self._select_holders)
         results = []
         for candidate, expired_before in items:
@@ -58,6 +66,13 @@ class _Claims(Batch[Claim, IdempotencyRecord]):
                 holders[(candidate.account_id, candidate.key)] = holder
             results.append(holder)
         return results
+
+
+def counts_inserted_rows(dialect: Dialect) -> bool:
+    """Whether the insert-if-absent's row count is the rows it inserted. SQLite's ``ON CONFLICT DO
+    NOTHING`` counts only those; MySQL's no-op ``ON DUPLICATE KEY UPDATE`` also counts a row it left as
+    it was, since SQLAlchemy connects with CLIENT_FOUND_ROWS, so there the holders are always read."""
+    return dialect.name == "sqlite"
 
 
 def holders_of(dialect: Dialect) -> PreparedForEach:

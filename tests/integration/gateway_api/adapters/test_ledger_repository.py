@@ -300,6 +300,32 @@ def test_an_expired_key_is_taken_over_once_when_claimed_twice_in_one_commit(engi
     assert [h.transaction_id for h in holders] == ["tx2", "tx2"]
 
 
+def test_claims_that_all_insert_their_key_read_nothing_back_and_a_held_key_still_gets_its_holder(engine):
+    """SQLite counts the rows its insert-if-absent inserted: a commit whose claims all inserted their own
+    row answers them without a SELECT (MySQL counts a kept duplicate too, so it always reads back)."""
+    store, expired_before = SqlIdempotencyStore(engine), T0 - timedelta(hours=24)
+    store.claim(IdempotencyRecord("acct_a", "held", "fp", "tx-held", T0), expired_before)
+    fresh = [IdempotencyRecord("acct_a", f"k{n}", "fp", f"tx{n}", T0) for n in range(3)]
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _cur, sql, *_: statements.append(sql))
+    with engine.begin() as connection:
+        holders = store._claims.write(connection, [(record, expired_before) for record in fresh])
+    if engine.dialect.name == "sqlite":
+        assert [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")] == []
+    assert holders == fresh
+    # What a later claim reads back is what the first one was answered.
+    assert [store.claim(replace(r, transaction_id="other"), expired_before) for r in fresh] == fresh
+    with engine.begin() as connection:
+        mixed = store._claims.write(
+            connection,
+            [
+                (IdempotencyRecord("acct_a", "new", "fp", "tx-new", T0), expired_before),
+                (IdempotencyRecord("acct_a", "held", "fp", "tx-other", T0), expired_before),
+            ],
+        )
+    assert [holder.transaction_id for holder in mixed] == ["tx-new", "tx-held"]
+
+
 def test_pending_rows_and_answered_keys_are_committed_before_add_pending_returns(engine, writes):
     ledger, store = SqlLedger(engine, writes), SqlIdempotencyStore(engine, writes)
     record = store.claim(IdempotencyRecord("acct_a", "k", "fp", "t1", T0), expired_before=T0 - timedelta(hours=24))
