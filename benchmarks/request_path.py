@@ -4,7 +4,7 @@ The app as gunicorn builds it (JSON logs, a SQLite ledger and rate-limit store, 
 called as WSGI in this thread with one environ per request, sequentially: no wrk, no sockets, no other
 process on the request's CPU budget. Prints the process's CPU (every thread: librdkafka's and the
 delivery reports' included) and this thread's, in us per request, for ``POST /v1/transactions`` without
-a key, then the same for the bare-Flask echo of ``benchmarks/ceiling.py``: compare the ratio of
+a key and with a fresh Idempotency-Key on every request, then the same for the bare-Flask echo of ``benchmarks/ceiling.py``: compare the ratio of
 one run. BENCH_PATH_REQUESTS (2000) per round, the cheapest of BENCH_PATH_ROUNDS (3) alternated rounds; BENCH_PATH_PROFILE=1 prints a cProfile of the POSTs
 (BENCH_PATH_PROFILE_SORT, tottime), and BENCH_PATH_PROFILE_DUMP=FILE also writes it to FILE for pstats (callers, callees).
 """
@@ -21,6 +21,7 @@ import resource
 import sys
 import tempfile
 import time
+from itertools import count
 from pathlib import Path
 
 from infra.kernel.contracts import Topics
@@ -34,6 +35,7 @@ from tests.support.stack import LOAD_TEST_RATE_LIMIT_PER_SECOND
 from tests.support.transactions import TEST_CARD_KEYS
 
 ADMIN_TOKEN = "bench-admin-token-0123456789-abcdefghij"
+KEYS = count()  # fresh Idempotency-Keys, unique within the run
 BODY = json.dumps(
     {
         "amount": "10.50",
@@ -78,6 +80,8 @@ def environ(method: str, path: str, body: bytes = b"", authorization: str = "") 
 def call(app, template: dict) -> str:
     env = dict(template)
     env["wsgi.input"] = io.BytesIO(env.pop("_body"))
+    if env.pop("_fresh_keys", False):
+        env["HTTP_IDEMPOTENCY_KEY"] = f"bench-{next(KEYS)}"
     status = []
     chunks = app(env, lambda s, headers, exc_info=None: status.append(s))
     try:
@@ -150,20 +154,26 @@ def main() -> None:
     with EmbeddedBroker(settings=KafkaSettings(topics=Topics.with_prefix("unused_"))) as broker:
         app = gateway_app(broker.bootstrap_servers, folder)
         post = environ("POST", "/v1/transactions", BODY, merchant_authorization(app))
+        keyed = post | {"_fresh_keys": True}
         from benchmarks.ceiling import create_app as ceiling_app
 
         echo = environ("POST", "/echo", BODY)
         ceiling, rounds = ceiling_app(), int(os.environ.get("BENCH_PATH_ROUNDS", "3"))
         runs = [
-            (measure(app, post, requests, "202", profile), measure(ceiling, echo, requests, "200"))
+            (
+                measure(app, post, requests, "202", profile),
+                measure(app, keyed, requests, "202"),
+                measure(ceiling, echo, requests, "200"),
+            )
             for _ in range(rounds)
         ]  # alternated, the cheapest of each: the machine's load moves
-        rows = [("POST /v1/transactions", min(run[0] for run in runs)), ("ceiling echo", min(run[1] for run in runs))]
+        names = ("POST /v1/transactions", "POST, fresh key", "ceiling echo")
+        rows = [(name, min(run[i] for run in runs)) for i, name in enumerate(names)]
         app.extensions["gateway_api"].publisher.close()
     print(f"{'us per request':<24}{'process cpu':>12}{'thread user':>12}{'thread sys':>12}{'wall':>8}")
     for name, (cpu, user, system, wall) in rows:
         print(f"{name:<24}{cpu:>12,}{user:>12,}{system:>12,}{wall:>8,}")
-    print(f"ratio of process cpu: {rows[0][1][0] / rows[1][1][0]:.2f}")
+    print(f"ratio of process cpu: {rows[0][1][0] / rows[2][1][0]:.2f}, fresh key {rows[1][1][0] / rows[2][1][0]:.2f}")
     if profile:
         pstats.Stats(profile).sort_stats(os.environ.get("BENCH_PATH_PROFILE_SORT", "tottime")).print_stats(45)
         if os.environ.get("BENCH_PATH_PROFILE_DUMP"):
