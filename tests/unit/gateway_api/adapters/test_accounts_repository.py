@@ -1,5 +1,8 @@
-"""The accounts cache in front of the accounts repository: expiry, writes seen at once, bounded size."""
+"""The accounts cache in front of the accounts repository: expiry, writes seen at once, bounded size,
+one lookup for the requests that find an entry expired together."""
 
+import threading
+import time
 from dataclasses import replace
 from datetime import datetime
 
@@ -67,3 +70,80 @@ def test_the_cache_keeps_a_bounded_number_of_entries():
     for n in range(25):
         cached.get(f"acct_{n}")
     assert len(cached._entries) <= 10
+
+
+class GatedAccounts(CountingAccounts):
+    """Lookups that wait for ``gate`` (held by the test) and can be made to fail."""
+
+    def __init__(self, *accounts):
+        super().__init__(*accounts)
+        self.gate = threading.Event()
+        self.failing = False
+        self.started = threading.Semaphore(0)
+
+    def get(self, account_id):
+        self.lookups += 1
+        row = self.rows.get(account_id)  # read now; answered once the gate opens
+        self.started.release()
+        assert self.gate.wait(10), "the test never opened the gate"
+        if self.failing:
+            raise ConnectionError("the database is down")
+        return row
+
+
+def ask_concurrently(cached, count: int) -> tuple[list, list, list]:
+    """``count`` threads asking for acct_1 at once: (the threads, their answers, their errors so far)."""
+    answers, errors = [], []
+
+    def ask():
+        try:
+            answers.append(cached.get("acct_1"))
+        except ConnectionError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    return threads, answers, errors
+
+
+def test_requests_that_find_an_entry_expired_together_share_one_lookup():
+    hasher = SecretHasher("pepper")
+    inner = GatedAccounts(account(hasher, "sk_1"))
+    cached = CachedAccounts(inner, ttl=0.5, clock=lambda: 100.0)
+    threads, answers, errors = ask_concurrently(cached, 8)
+    assert inner.started.acquire(timeout=10)
+    time.sleep(0.2)  # the other seven find the lookup under way (or, started late, the fresh entry)
+    inner.gate.set()
+    for thread in threads:
+        thread.join(10)
+    assert inner.lookups == 1 and errors == []
+    assert [a.id for a in answers] == ["acct_1"] * 8
+
+
+def test_when_the_shared_lookup_fails_each_waiting_request_tries_once_on_its_own():
+    inner = GatedAccounts(account(SecretHasher("pepper"), "sk_1"))
+    inner.failing = True
+    cached = CachedAccounts(inner, ttl=0.5, clock=lambda: 100.0)
+    threads, answers, errors = ask_concurrently(cached, 4)
+    assert inner.started.acquire(timeout=10)
+    time.sleep(0.2)
+    inner.gate.set()
+    for thread in threads:
+        thread.join(10)
+    assert len(errors) == 4 and answers == [] and inner.lookups == 4  # the shared one, then one each
+    inner.failing = False
+    assert cached.get("acct_1").id == "acct_1"  # nothing was cached by the failures
+
+
+def test_a_lookup_that_overlapped_a_change_through_the_cache_is_not_kept():
+    hasher = SecretHasher("pepper")
+    inner = GatedAccounts(account(hasher, "sk_1"))
+    cached = CachedAccounts(inner, ttl=0.5, clock=lambda: 100.0)
+    threads, answers, _ = ask_concurrently(cached, 1)
+    assert inner.started.acquire(timeout=10)  # it is reading the row as it was
+    cached.disable("acct_1")  # meanwhile, an operator disables the account through this worker
+    inner.gate.set()
+    threads[0].join(10)
+    assert not answers[0].disabled  # it asked before the change was made
+    assert cached.get("acct_1").disabled and inner.lookups == 2
