@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import DataError, IntegrityError
@@ -57,6 +58,8 @@ class SqlLedger(Ledger, ResultLedger[TransactionResult, Transaction]):
         self._insert_new = prepared_insert_if_absent(tx, engine.dialect)
         self._pending_rows = _PendingRows(self._insert_new, completing(engine.dialect))
         self._decide = PreparedStatement(_DECIDE, engine.dialect)
+        # Every GET of a transaction (merchants poll it until it is decided): compiled once too.
+        self._by_id = PreparedStatement(select(tx).where(tx.c.id == bindparam("id")), engine.dialect)
 
     def add_pending(self, transaction: Transaction, answered_key: IdempotencyRecord | None = None) -> None:
         if self._writes is not None:
@@ -66,8 +69,8 @@ class SqlLedger(Ledger, ResultLedger[TransactionResult, Transaction]):
 
     def get(self, transaction_id: str) -> Transaction | None:
         with self._engine.connect() as connection:
-            row = connection.execute(select(tx).where(tx.c.id == transaction_id)).first()
-        return _transaction(row) if row else None
+            rows = self._by_id.fetch(connection, {"id": transaction_id})
+        return _transaction(_by_name(rows[0])) if rows else None
 
     def page(self, query: ListQuery) -> Page:
         conditions = _scope(query.account_id)
@@ -242,6 +245,14 @@ def _row(t: Transaction) -> dict:
         "created_at": t.created_at,
         "processed_at": t.processed_at,
     }
+
+
+_COLUMN_NAMES = tuple(column.name for column in tx.columns)
+
+
+def _by_name(values: tuple) -> SimpleNamespace:
+    """A row of ``select(tx)`` from a prepared fetch, read by column name like SQLAlchemy's rows."""
+    return SimpleNamespace(**dict(zip(_COLUMN_NAMES, values, strict=True)))
 
 
 def _transaction(row) -> Transaction:

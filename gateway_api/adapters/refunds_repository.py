@@ -13,12 +13,13 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
 from infra.kernel.clock import parse_rfc3339, utc_now
 from infra.kernel.contracts import REFUND_SUCCEEDED, RefundResult
 from infra.kernel.money import from_cents, parse_amount, to_cents
+from infra.runtime.sql import PreparedForEach
 
 from gateway_api.adapters.idempotency_repository import completing, mark_completed
 from gateway_api.adapters.outbox import Outbox
@@ -38,6 +39,20 @@ from gateway_api.use_cases.ports import (
     ResultLedger,
 )
 
+
+def _refunded_of(dialect) -> PreparedForEach:
+    """The succeeded refunds' sum of n payments, compiled once per n (every GET of a transaction asks it)."""
+
+    def build(count: int):
+        return (
+            select(rf.c.transaction_id, func.coalesce(func.sum(rf.c.amount_cents), 0))
+            .where(rf.c.transaction_id.in_([bindparam(f"t{i}") for i in range(count)]), rf.c.status == REFUND_SUCCEEDED)
+            .group_by(rf.c.transaction_id)
+        )
+
+    return PreparedForEach(build, dialect)
+
+
 _INSERT_IGNORE = (
     insert(rf)
     .prefix_with("OR IGNORE", dialect="sqlite")
@@ -51,6 +66,7 @@ class SqlRefunds(RefundLedger, ResultLedger[RefundResult, Refund]):
         self._engine = engine
         self._outbox = outbox or Outbox(utc_now)
         self._complete_keys = completing(engine.dialect)
+        self._refunded = _refunded_of(engine.dialect)
 
     def add_pending(self, refund: Refund, answered_key: IdempotencyRecord | None = None) -> None:
         with self._engine.begin() as connection:
@@ -81,13 +97,9 @@ class SqlRefunds(RefundLedger, ResultLedger[RefundResult, Refund]):
         """The sum of each payment's succeeded refunds (integer cents: exact on every backend)."""
         if not transaction_ids:
             return {}
-        statement = (
-            select(rf.c.transaction_id, func.coalesce(func.sum(rf.c.amount_cents), 0))
-            .where(rf.c.transaction_id.in_(list(transaction_ids)), rf.c.status == REFUND_SUCCEEDED)
-            .group_by(rf.c.transaction_id)
-        )
+        wanted = [{"t": id_} for id_ in dict.fromkeys(transaction_ids)]
         with self._engine.connect() as connection:
-            found = {row[0]: from_cents(int(row[1])) for row in connection.execute(statement)}
+            found = {id_: from_cents(int(cents)) for id_, cents in self._refunded.fetch(connection, wanted)}
         return {id_: found.get(id_, from_cents(0)) for id_ in transaction_ids}
 
     def daily_refunded(self, account_id: str | None, first: date, last: date) -> list[DailyTotal]:

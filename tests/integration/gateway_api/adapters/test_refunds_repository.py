@@ -1,0 +1,41 @@
+"""What the ledger answers about a payment's refunds, on SQLite and on MariaDB."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from infra.kernel.contracts import REFUND_SUCCEEDED
+from infra.runtime.sql import PreparedForEach
+
+from gateway_api.adapters.refunds_repository import SqlRefunds
+from gateway_api.adapters.tables import refunds
+from gateway_api.domain.refunds import REFUND_PENDING
+
+T0 = datetime(2026, 12, 1, 10, 0, 0, 123456)
+
+
+def refund_row(refund_id: str, transaction_id: str, cents: int, status: str = REFUND_SUCCEEDED) -> dict:
+    return {
+        "id": refund_id,
+        "account_id": "acct_a",
+        "transaction_id": transaction_id,
+        "status": status,
+        "amount_cents": cents,
+        "created_at": T0,
+    }
+
+
+def test_amount_refunded_sums_the_succeeded_refunds_of_each_payment_asked_for(engine):
+    # More payments than one statement holds, a payment asked twice, one never refunded.
+    payments = [f"tx{n}" for n in range(PreparedForEach.CHUNK + 5)]
+    rows = [refund_row(f"re{n}a", tx, 100 + n) for n, tx in enumerate(payments[:-1])]
+    rows += [refund_row(f"re{n}b", tx, 5) for n, tx in enumerate(payments[:-1])]
+    rows += [refund_row("re_pending", payments[0], 999, REFUND_PENDING), refund_row("re_other", "tx_other", 7)]
+    rows += [refund_row("re_failed", payments[1], 999, "failed")]
+    with engine.begin() as connection:
+        connection.execute(refunds.insert(), rows)
+    asked = [*payments, payments[3]]
+    refunded = SqlRefunds(engine).amount_refunded(asked)
+    expected = {tx: Decimal(100 + n + 5) / 100 for n, tx in enumerate(payments[:-1])} | {payments[-1]: Decimal("0.00")}
+    assert refunded == expected
+    assert all(str(amount) == f"{amount:.2f}" for amount in refunded.values())  # cents, as the API shows them
+    assert SqlRefunds(engine).amount_refunded([]) == {}
