@@ -25,3 +25,12 @@ def test_the_stored_hash_depends_on_the_pepper_and_the_repr_hides_it():
     assert SecretHasher("pepper-1").digest("sk_x") != SecretHasher("pepper-2").digest("sk_x")
     stored = account(SecretHasher("pepper"), "sk_x")
     assert stored.secret_hash not in repr(stored)
+
+
+def test_the_keyed_hash_is_hmac_sha256_so_stored_hashes_stay_valid():
+    # The published HMAC-SHA256 example (key "key"): a change of how digests are computed that changed
+    # them would lock every merchant out (their stored secret hashes) and void every idempotency key.
+    assert (
+        SecretHasher("key").digest("The quick brown fox jumps over the lazy dog")
+        == "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
+    )
