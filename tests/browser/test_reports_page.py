@@ -70,6 +70,10 @@ def percent(part: int, whole: int) -> str:
 
 
 def show(page: Page, period: str, first: date, last: date) -> None:
+    # The page fills the form with its defaults (this month so far) when its script starts, then asks for
+    # them (the CSV link gets their query at once): wait for that, or the defaults may overwrite what is
+    # typed here (a CI run sent from=2026-12-01 instead of the 2026-12-02 filled in).
+    expect(page.locator("#csv-link")).to_have_attribute("href", re.compile(r"\?period="))
     page.select_option("#period", period)
     page.fill("#from", first.isoformat())
     page.fill("#to", last.isoformat())
