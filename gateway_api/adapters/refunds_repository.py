@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Dialect, Engine, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 
 from infra.kernel.clock import parse_rfc3339, utc_now
@@ -40,7 +40,7 @@ from gateway_api.use_cases.ports import (
 )
 
 
-def _refunded_of(dialect) -> PreparedForEach:
+def _refunded_of(dialect: Dialect) -> PreparedForEach:
     """The succeeded refunds' sum of n payments, compiled once per n (every GET of a transaction asks it)."""
 
     def build(count: int):

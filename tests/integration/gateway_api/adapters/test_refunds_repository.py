@@ -6,6 +6,7 @@ from decimal import Decimal
 from infra.kernel.contracts import REFUND_SUCCEEDED
 from infra.runtime.sql import PreparedForEach
 
+from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.adapters.refunds_repository import SqlRefunds
 from gateway_api.adapters.tables import refunds
 from gateway_api.domain.refunds import REFUND_PENDING
@@ -39,3 +40,15 @@ def test_amount_refunded_sums_the_succeeded_refunds_of_each_payment_asked_for(en
     assert refunded == expected
     assert all(str(amount) == f"{amount:.2f}" for amount in refunded.values())  # cents, as the API shows them
     assert SqlRefunds(engine).amount_refunded([]) == {}
+
+
+HOSTILE_IDS = ["x" * 5000, "tx\u00e9\u4e2d", "\u0664\u0661\u0661\u0661", "\U0001f4b3" * 30, "", "' OR 1=1 --"]
+
+
+def test_reads_of_a_hostile_transaction_id_find_nothing_instead_of_failing(engine):
+    """The GET's prepared reads bind whatever id the URL carried: too long for the column, non-ASCII,
+    another script's digits, emoji, empty or SQL-looking, none is found and none raises."""
+    ledger, refunds_ledger = SqlLedger(engine), SqlRefunds(engine)
+    for hostile in HOSTILE_IDS:
+        assert ledger.get(hostile) is None
+        assert refunds_ledger.amount_refunded([hostile]) == {hostile: Decimal("0.00")}

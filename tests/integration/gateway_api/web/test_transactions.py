@@ -1,3 +1,5 @@
+import pytest
+
 from infra.kernel.contracts import TRANSACTION_FIELDS
 
 from tests.integration.gateway_api.support import (
@@ -165,3 +167,11 @@ def test_the_status_filter_pages_through_matching_rows_only(app, client, merchan
     assert pages("rejected") == [rejected[:2], rejected[2:]]
     assert pages("approved") == [[i for i, status in zip(newest_first, statuses[::-1]) if status == "approved"]]
     assert pages("pending") == [[ids[3]]]
+
+
+@pytest.mark.parametrize(
+    "hostile", ["x" * 5000, "tx%C3%A9%E4%B8%AD", "%D9%A4%D9%A1", "%ED%A0%80", "%00", "%27%20OR%201%3D1"]
+)
+def test_a_hostile_transaction_id_in_the_url_is_not_found(client, merchant, hostile):
+    response = client.get(f"/v1/transactions/{hostile}", auth=merchant)
+    assert response.status_code == 404 and response.json["error"]["code"] == "resource_missing"
