@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from infra.kernel import cards
 
@@ -11,31 +11,42 @@ NOT_ENCRYPTED = "not encrypted"  # clear card fields while ACCEPT_PLAINTEXT_CARD
 UNDECRYPTABLE = "undecryptable"  # unknown key id, tampered or malformed ciphertext
 
 
-@dataclass(frozen=True)
-class CreditCard:
-    """Raw card fields as received; the rules decide whether they are valid.
+class CreditCard(NamedTuple):
+    """Raw card fields as received; the rules decide whether they are valid. Build it with :meth:`of`.
 
     ``expiration_month``/``expiration_year`` are None when the input was not an integer;
     ``cvv_length`` is how many digits the CVV has (None when it is not made of digits): all the CVV
     rule checks, and all the message carries (docs/threat-model-card-data.md). The brand
-    and last four digits are derived once, on creation (the rules and the outcome both need them).
+    and last four digits are derived once, by :meth:`of` (the rules and the outcome both need them).
     ``unreadable`` says why the fields are empty when they could not be read at all.
+    A named tuple, like the transaction that holds it (processor.domain.transaction says why).
     """
 
-    number: str = field(repr=False)
-    holder_name: str = field(repr=False)
+    number: str
+    holder_name: str
     expiration_month: int | None
     expiration_year: int | None
     cvv_length: int | None
     unreadable: str | None = None
-    brand: str | None = field(init=False)
-    last4: str | None = field(init=False)  # None unless the number is made of (at least 4) digits
+    brand: str | None = None
+    last4: str | None = None  # None unless the number is made of (at least 4) digits
 
-    def __post_init__(self) -> None:
-        digits = cards.normalize_number(self.number)
-        is_digits = digits.isdigit() and digits.isascii()
-        object.__setattr__(self, "brand", cards.card_brand(digits) if is_digits else None)
-        object.__setattr__(self, "last4", digits[-4:] if is_digits and len(digits) >= 4 else None)
+    @classmethod
+    def of(
+        cls,
+        number: str,
+        holder_name: str,
+        expiration_month: int | None,
+        expiration_year: int | None,
+        cvv_length: int | None,
+        unreadable: str | None = None,
+    ) -> "CreditCard":
+        digits = cards.normalize_number(number)
+        if not (digits.isdigit() and digits.isascii()):
+            return cls(number, holder_name, expiration_month, expiration_year, cvv_length, unreadable)
+        last4 = digits[-4:] if len(digits) >= 4 else None
+        brand = cards.card_brand(digits)
+        return cls(number, holder_name, expiration_month, expiration_year, cvv_length, unreadable, brand, last4)
 
     def has_valid_number(self) -> bool:
         return self.brand is not None and cards.passes_luhn(self.number)

@@ -20,7 +20,7 @@ class Checked(Protocol):
     """What a rule reads of a transaction (``processor.domain.transaction.Transaction`` is one).
 
     Named here rather than imported, so the rules do not depend on the entity that applies them.
-    Read-only properties: a rule never changes what it checks, and the entity is a frozen dataclass
+    Read-only properties: a rule never changes what it checks, and the entity is a named tuple
     (plain attributes here would ask for settable ones, which it does not have).
     """
 

@@ -30,7 +30,7 @@ class TransactionInput:
     card_unreadable: str | None = None  # why the card fields are empty (processor.domain.card)
 
     def to_transaction(self) -> Transaction:
-        card = CreditCard(
+        card = CreditCard.of(
             self.card_number,
             self.card_name,
             self.expiration_month,

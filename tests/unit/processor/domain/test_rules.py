@@ -18,7 +18,7 @@ GOOD = dict(number=VISA, name="Ada Lovelace", month=12, year=2030, cvv_length=3,
 
 def decide(**changes):
     fields = GOOD | changes
-    card = CreditCard(
+    card = CreditCard.of(
         fields["number"],
         fields["name"],
         fields["month"],
