@@ -45,7 +45,7 @@ def build_processor(settings: Settings, registry: CollectorRegistry = REGISTRY) 
     migrate_if_enabled(settings, MIGRATIONS)
     metrics = ProcessorMetrics(registry)
     engine = build_engine(settings.database_url)
-    producer = build_acked_producer(settings.kafka, CLIENT_ID)
+    producer = build_acked_producer(settings.kafka, CLIENT_ID, one_sender=True)
     topics, timeout = settings.kafka.topics, settings.publish_timeout_seconds
     use_case = ProcessTransactions(
         SqlTransactionRepository(engine), KafkaResultPublisher(producer, topics.results, timeout)

@@ -21,30 +21,93 @@ from infra.stack.embedded_broker import EmbeddedBroker, free_port
 from tests.support import wait_until
 from tests.support.kafka import committed_offsets
 
+# one_sender: librdkafka reports only failures, and a send is done when the producer's queue is empty.
+SENDERS = pytest.mark.parametrize("one_sender", [False, True], ids=["reports-per-record", "one-sender"])
 
-def test_acked_producer_returns_after_every_record_is_acknowledged(kafka_settings):
-    producer = build_acked_producer(kafka_settings, "test")
+
+@SENDERS
+def test_acked_producer_returns_after_every_record_is_acknowledged(kafka_settings, one_sender):
+    producer = build_acked_producer(kafka_settings, "test", one_sender=one_sender)
     records = [Record(kafka_settings.topics.transactions, f"m{i}".encode(), b"k") for i in range(500)]
     producer.send(records, timeout=10)
     assert producer.flush(0) == 0  # nothing left in flight once send returned
+    assert sorted(read_values(kafka_settings, kafka_settings.topics.transactions, 500)) == sorted(
+        record.value for record in records
+    )
 
 
-def test_acked_producer_sends_more_records_than_its_queue_holds(kafka_settings):
-    producer = build_acked_producer(kafka_settings, "test", **{"queue.buffering.max.messages": 50})
+@SENDERS
+def test_acked_producer_sends_more_records_than_its_queue_holds(kafka_settings, one_sender):
+    producer = build_acked_producer(
+        kafka_settings, "test", one_sender=one_sender, **{"queue.buffering.max.messages": 50}
+    )
     records = [Record(kafka_settings.topics.transactions, f"m{i}".encode(), b"k") for i in range(1000)]
     producer.send(records, timeout=20)
     assert producer.flush(0) == 0
 
 
-def test_acked_producer_reports_a_topic_that_does_not_exist_at_its_deadline(kafka_settings):
+@SENDERS
+def test_acked_producer_reports_a_topic_that_does_not_exist_at_its_deadline(kafka_settings, one_sender):
     # Propagation 0: librdkafka refuses the record at once, as a producer running for minutes does;
     # the producer asks the broker again until the deadline, no longer.
-    producer = build_acked_producer(kafka_settings, "test", **{"topic.metadata.propagation.max.ms": 0})
+    producer = build_acked_producer(
+        kafka_settings, "test", one_sender=one_sender, **{"topic.metadata.propagation.max.ms": 0}
+    )
     producer.send([Record(kafka_settings.topics.transactions, b"known first")], timeout=10)
     started = time.monotonic()
     with pytest.raises(DeliveryError, match="1 writes refused, first: .*Unknown topic"):
         producer.send([Record(f"{kafka_settings.topics.transactions}_missing", b"x")], timeout=1)
     assert 0.9 <= time.monotonic() - started < 2
+
+
+@SENDERS
+def test_acked_producer_raises_for_records_librdkafka_gave_up_on(one_sender):
+    # Nothing listens on the port: every record times out in librdkafka (a failed delivery report),
+    # which a one-sender producer must count as refused, not as acknowledged by an empty queue.
+    settings = KafkaSettings(bootstrap_servers=f"127.0.0.1:{free_port()}")
+    producer = build_acked_producer(settings, "test", one_sender=one_sender, **{"message.timeout.ms": 300})
+    with pytest.raises(DeliveryError, match="3 writes refused, first: .*timed out"):
+        producer.send([Record("anything", f"m{i}".encode()) for i in range(3)], timeout=10)
+
+
+def test_acked_producer_raises_when_the_broker_does_not_answer_by_the_deadline():
+    settings = KafkaSettings(bootstrap_servers=f"127.0.0.1:{free_port()}")
+    producer = build_acked_producer(settings, "test", one_sender=True)
+    started = time.monotonic()
+    with pytest.raises(DeliveryError, match="2 of 2 writes not acknowledged in 0.5s"):
+        producer.send([Record("anything", b"a"), Record("anything", b"b")], timeout=0.5)
+    assert time.monotonic() - started < 1.5
+
+
+def test_a_one_sender_producer_refuses_a_second_sending_thread(kafka_settings):
+    producer = build_acked_producer(kafka_settings, "test", one_sender=True)
+    producer.send([Record(kafka_settings.topics.transactions, b"first")], timeout=10)
+    raised = []
+
+    def send_from_another_thread():
+        try:
+            producer.send([Record(kafka_settings.topics.transactions, b"second")], timeout=10)
+        except RuntimeError as exc:
+            raised.append(exc)
+
+    thread = threading.Thread(target=send_from_another_thread)
+    thread.start()
+    thread.join()
+    assert raised and "second thread" in str(raised[0])
+
+
+def read_values(settings: KafkaSettings, topic: str, count: int, timeout: float = 30) -> list[bytes]:
+    consumer = Consumer(consumer_config(settings, "test-reader", f"reader-{uuid.uuid4().hex}"))
+    consumer.subscribe([topic])
+    values, deadline = [], time.monotonic() + timeout
+    try:
+        while len(values) < count and time.monotonic() < deadline:
+            for message in consumer.consume(count, 0.5):
+                if message.error() is None:
+                    values.append(message.value())
+    finally:
+        consumer.close()
+    return values
 
 
 def test_batch_loop_retries_a_failing_batch_then_commits_it(kafka_settings):
