@@ -19,7 +19,7 @@ from infra.runtime.offset_gaps import OffsetGaps
 from infra.stack.embedded_broker import EmbeddedBroker, free_port
 
 from tests.support import wait_until
-from tests.support.kafka import committed_offsets
+from tests.support.kafka import committed_offsets, read_messages
 
 # one_sender: librdkafka reports only failures, and a send is done when the producer's queue is empty.
 SENDERS = pytest.mark.parametrize("one_sender", [False, True], ids=["reports-per-record", "one-sender"])
@@ -31,9 +31,8 @@ def test_acked_producer_returns_after_every_record_is_acknowledged(kafka_setting
     records = [Record(kafka_settings.topics.transactions, f"m{i}".encode(), b"k") for i in range(500)]
     producer.send(records, timeout=10)
     assert producer.flush(0) == 0  # nothing left in flight once send returned
-    assert sorted(read_values(kafka_settings, kafka_settings.topics.transactions, 500)) == sorted(
-        record.value for record in records
-    )
+    stored = read_messages(kafka_settings, kafka_settings.topics.transactions)
+    assert sorted(message.value() for message in stored) == sorted(record.value for record in records)
 
 
 @SENDERS
@@ -94,20 +93,6 @@ def test_a_one_sender_producer_refuses_a_second_sending_thread(kafka_settings):
     thread.start()
     thread.join()
     assert raised and "second thread" in str(raised[0])
-
-
-def read_values(settings: KafkaSettings, topic: str, count: int, timeout: float = 30) -> list[bytes]:
-    consumer = Consumer(consumer_config(settings, "test-reader", f"reader-{uuid.uuid4().hex}"))
-    consumer.subscribe([topic])
-    values, deadline = [], time.monotonic() + timeout
-    try:
-        while len(values) < count and time.monotonic() < deadline:
-            for message in consumer.consume(count, 0.5):
-                if message.error() is None:
-                    values.append(message.value())
-    finally:
-        consumer.close()
-    return values
 
 
 def test_batch_loop_retries_a_failing_batch_then_commits_it(kafka_settings):
