@@ -2,8 +2,8 @@
 
 In one run, on free ports:
 
-1. the ceiling: a bare Flask JSON echo app served like the API (gunicorn, 2 gthread workers x 16
-   threads, ``benchmarks/ceiling.py``), under wrk at 1, 16 and 64 connections;
+1. the ceiling: a bare Flask JSON echo app on stock gunicorn (2 gthread workers x 16 threads, as
+   many as the API's, ``benchmarks/ceiling.py``), under wrk at 1, 16 and 64 connections;
 2. the whole stack as `make run` starts it (embedded broker, processor, results consumer, panel,
    Prometheus when installed) with the ledger on SQLite, then on MariaDB: wrk POSTing a valid
    transaction with Basic auth at the same connection counts, with and without a fresh

@@ -1,0 +1,159 @@
+"""KeepServingThreadWorker under a real gunicorn: a keep-alive connection's next request is served by
+the thread that answered the last one, without a trip through the main loop, while an idle
+connection still holds no thread and a waiting connection is never starved by a lingering one."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support import wait_until
+from tests.support.ports import listening_socket
+
+ROOT = Path(__file__).resolve().parents[4]
+WORKER = "infra.runtime.gunicorn_worker.KeepServingThreadWorker"
+
+# The app answers how many times its worker handed a connection to the thread pool so far (every
+# new connection, and in stock gthread every keep-alive request after the first) and which thread
+# served the request.
+APP = textwrap.dedent(
+    """
+    import json, threading
+
+    worker = None
+    handed = 0
+    served = 0
+
+    def post_worker_init(w):
+        global worker
+        worker = w
+        enqueue = w.enqueue_req
+
+        def counted(conn):
+            global handed
+            handed += 1
+            enqueue(conn)
+
+        w.enqueue_req = counted
+
+    def app(environ, start_response):
+        global served
+        served += 1
+        body = json.dumps({"handed": handed, "served": served, "thread": threading.get_ident()}).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+    """
+)
+
+
+@pytest.fixture
+def serve(tmp_path):
+    started = []
+
+    def start(worker_class: str, threads: int) -> int:
+        (tmp_path / "keep_serving_app.py").write_text(APP)
+        log = open(tmp_path / f"gunicorn-{len(started)}.log", "wb")  # read back on failure through tmp_path
+        with listening_socket() as sock:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "-c",
+                    "python:keep_serving_app",
+                    "keep_serving_app:app",
+                    "-k",
+                    worker_class,
+                    "--workers",
+                    "1",
+                    "--threads",
+                    str(threads),
+                    "--bind",
+                    f"fd://{sock.fileno()}",
+                ],
+                cwd=tmp_path,
+                env={"PYTHONPATH": f"{tmp_path}:{ROOT}", "PATH": "/usr/bin:/bin"},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                pass_fds=(sock.fileno(),),
+            )
+            port = sock.getsockname()[1]
+        started.append((process, log))
+        wait_until(lambda: _answers(port), 30, interval=0.1, message="gunicorn's first answer")
+        return port
+
+    yield start
+    for process, log in started:
+        process.terminate()
+        process.wait(15)
+        log.close()
+
+
+def _answers(port: int) -> bool:
+    try:
+        _get(http.client.HTTPConnection("127.0.0.1", port, timeout=5))
+        return True
+    except OSError:
+        return False
+
+
+def _get(connection: http.client.HTTPConnection) -> dict:
+    connection.request("GET", "/")
+    response = connection.getresponse()
+    assert response.status == 200
+    return json.loads(response.read())
+
+
+@pytest.mark.parametrize("worker_class, extra_hand_offs", [("gthread", 4), (WORKER, 0)])
+def test_back_to_back_requests_on_one_connection_stay_with_their_thread(serve, worker_class, extra_hand_offs):
+    port = serve(worker_class, threads=4)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    answers = [_get(connection) for _ in range(5)]
+    # One hand-off for the new connection; stock gthread hands every later request over again.
+    assert answers[-1]["handed"] - answers[0]["handed"] == extra_hand_offs
+    if worker_class == WORKER:
+        assert len({answer["thread"] for answer in answers}) == 1
+
+
+def test_an_idle_connection_goes_back_to_the_poller_and_holds_no_thread(serve):
+    port = serve(WORKER, threads=1)
+    idle = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    first = _get(idle)
+    time.sleep(0.2)  # well past KEEP_SERVING_SECONDS: the connection waits in the poller now
+    # The only thread is free: another connection is served, and the idle one too when it speaks again.
+    other = _get(http.client.HTTPConnection("127.0.0.1", port, timeout=5))
+    again = _get(idle)
+    assert other["handed"] == first["handed"] + 1
+    assert again["handed"] == other["handed"] + 1
+
+
+def test_a_waiting_connection_is_served_after_at_most_a_request_or_two_of_a_busy_one(serve):
+    port = serve(WORKER, threads=1)
+    last_busy = []
+    stop = threading.Event()
+
+    def keep_busy():
+        busy = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        while not stop.is_set():
+            last_busy.append(_get(busy)["served"])
+
+    hammer = threading.Thread(target=keep_busy, daemon=True)
+    hammer.start()
+    try:
+        wait_until(lambda: len(last_busy) >= 20, 10, message="the busy connection's first answers")
+        before = last_busy[-1]
+        other = _get(http.client.HTTPConnection("127.0.0.1", port, timeout=5))
+    finally:
+        stop.set()
+        hammer.join(10)
+    # The only thread stops lingering on the busy connection as soon as another waits for it (without
+    # that, it would serve up to KEEP_SERVING_REQUESTS of the busy one's first).
+    assert other["served"] - before <= 3
