@@ -80,17 +80,7 @@ def holders_of(dialect: Dialect) -> PreparedForEach:
     return PreparedForEach(lambda count: select(*_COLUMNS).where(_any_key(count)), dialect)
 
 
-def completing(dialect: Dialect) -> PreparedForEach:
-    """UPDATE n (account, key, transaction) rows to completed: one statement for the whole commit
-    (an executemany UPDATE is a round trip per row on MySQL)."""
-
-    def build(count: int):
-        return update(keys).where(_any_key(count, with_transaction=True)).values(completed=True)
-
-    return PreparedForEach(build, dialect)
-
-
-def _any_key(count: int, with_transaction: bool = False):
+def _any_key(count: int):
     """``(account = ? AND key = ?) OR ...``: a search of the primary key per pair on both databases
     (SQLite scans the whole table for ``(account, key) IN ((?, ?), ...)``)."""
     return or_(
@@ -98,17 +88,10 @@ def _any_key(count: int, with_transaction: bool = False):
             and_(
                 keys.c.account_id == bindparam(f"a{i}"),
                 keys.c.idempotency_key == bindparam(f"k{i}"),
-                *([keys.c.transaction_id == bindparam(f"t{i}")] if with_transaction else []),
             )
             for i in range(count)
         ]
     )
-
-
-def mark_completed(connection: Connection, records: Sequence[IdempotencyRecord], prepared: PreparedForEach) -> None:
-    """These keys' requests were answered 202 (written with their pending rows, in one transaction)."""
-    if records:
-        prepared.execute(connection, [{"a": r.account_id, "k": r.key, "t": r.transaction_id} for r in records])
 
 
 def _take_over(
@@ -131,7 +114,6 @@ _COLUMNS = (
     keys.c.fingerprint,
     keys.c.transaction_id,
     keys.c.created_at,
-    keys.c.completed,
 )
 
 
@@ -140,8 +122,8 @@ def _holders(
 ) -> dict[tuple[str, str], IdempotencyRecord]:
     wanted = [{"a": account, "k": key} for account, key in dict.fromkeys((r.account_id, r.key) for r in records)]
     return {
-        (account, key): IdempotencyRecord(account, key, fingerprint, transaction_id, created_at, bool(completed))
-        for account, key, fingerprint, transaction_id, created_at, completed in prepared.fetch(connection, wanted)
+        (account, key): IdempotencyRecord(account, key, fingerprint, transaction_id, created_at)
+        for account, key, fingerprint, transaction_id, created_at in prepared.fetch(connection, wanted)
     }
 
 
@@ -152,5 +134,5 @@ def _row(record: IdempotencyRecord) -> dict:
         "fingerprint": record.fingerprint,
         "transaction_id": record.transaction_id,
         "created_at": record.created_at,
-        "completed": record.completed,
+        "completed": False,  # no longer read: see the column (adapters/tables.py)
     }

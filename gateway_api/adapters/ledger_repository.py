@@ -14,21 +14,17 @@ from infra.kernel.clock import parse_rfc3339, utc_now
 from infra.kernel.contracts import TransactionResult
 from infra.kernel.money import from_cents, parse_amount, to_cents
 from infra.runtime.group_commit import Batch, GroupCommit, write_alone
-from infra.runtime.sql import PreparedForEach, PreparedStatement
+from infra.runtime.sql import PreparedStatement
 
-from gateway_api.adapters.idempotency_repository import completing, mark_completed
 from gateway_api.adapters.outbox import Outbox
 from gateway_api.adapters.sql import JoinedUpdate, prepared_insert_if_absent
 from gateway_api.adapters.tables import transactions as tx
 from gateway_api.domain.errors import InvalidParameter
-from gateway_api.domain.idempotency import IdempotencyRecord
 from gateway_api.domain.reports import DailyTotal
 from gateway_api.domain.results import may_decide
 from gateway_api.domain.transactions import STATUS_PENDING, Transaction
 from gateway_api.use_cases.apply_results import ApplyResults
 from gateway_api.use_cases.ports import DecisionBatch, Ledger, LedgerRefused, ListQuery, Page, ResultLedger
-
-Accepted = tuple[Transaction, IdempotencyRecord | None]  # a pending row, and the key it answers
 
 # A result decides a row only while it is pending: a final status is never overwritten (domain.results).
 _DECIDE = (
@@ -56,16 +52,16 @@ class SqlLedger(Ledger, ResultLedger[TransactionResult, Transaction]):
         # The results consumer writes thousands of rows a second, the API one per request: statements
         # compiled once.
         self._insert_new = prepared_insert_if_absent(tx, engine.dialect)
-        self._pending_rows = _PendingRows(self._insert_new, completing(engine.dialect))
+        self._pending_rows = _PendingRows(self._insert_new)
         self._decide = PreparedStatement(_DECIDE, engine.dialect)
         # Every GET of a transaction (merchants poll it until it is decided): compiled once too.
         self._by_id = PreparedStatement(select(tx).where(tx.c.id == bindparam("id")), engine.dialect)
 
-    def add_pending(self, transaction: Transaction, answered_key: IdempotencyRecord | None = None) -> None:
+    def add_pending(self, transaction: Transaction) -> None:
         if self._writes is not None:
-            self._writes.run(self._pending_rows, (transaction, answered_key))
+            self._writes.run(self._pending_rows, transaction)
         else:
-            write_alone(self._engine, self._pending_rows, (transaction, answered_key))
+            write_alone(self._engine, self._pending_rows, transaction)
 
     def get(self, transaction_id: str) -> Transaction | None:
         with self._engine.connect() as connection:
@@ -191,14 +187,12 @@ def _carries(row, decision: dict | None) -> bool:
     return decision is not None and (row.status, row.error_message or "") == (decision["b_status"], decision["b_error"])
 
 
-class _PendingRows(Batch[Accepted, None]):
-    def __init__(self, insert_new: PreparedStatement, complete_keys: PreparedForEach):
+class _PendingRows(Batch[Transaction, None]):
+    def __init__(self, insert_new: PreparedStatement):
         self._insert_new = insert_new
-        self._complete_keys = complete_keys
 
-    def write(self, connection: Connection, items: Sequence[Accepted]) -> list[None]:
-        self._insert_new.execute_many(connection, [_row(transaction) for transaction, _ in items])
-        mark_completed(connection, [key for _, key in items if key is not None], self._complete_keys)
+    def write(self, connection: Connection, items: Sequence[Transaction]) -> list[None]:
+        self._insert_new.execute_many(connection, [_row(transaction) for transaction in items])
         return [None] * len(items)
 
 

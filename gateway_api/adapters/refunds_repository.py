@@ -21,12 +21,10 @@ from infra.kernel.contracts import REFUND_SUCCEEDED, RefundResult
 from infra.kernel.money import from_cents, parse_amount, to_cents
 from infra.runtime.sql import PreparedForEach
 
-from gateway_api.adapters.idempotency_repository import completing, mark_completed
 from gateway_api.adapters.outbox import Outbox
 from gateway_api.adapters.sql import insert_if_absent_statement
 from gateway_api.adapters.tables import refunds as rf
 from gateway_api.domain.errors import InvalidParameter
-from gateway_api.domain.idempotency import IdempotencyRecord
 from gateway_api.domain.refunds import REFUND_PENDING, Refund
 from gateway_api.domain.reports import REFUNDED, DailyTotal
 from gateway_api.use_cases.apply_results import ApplyRefundResults
@@ -65,13 +63,11 @@ class SqlRefunds(RefundLedger, ResultLedger[RefundResult, Refund]):
     def __init__(self, engine: Engine, outbox: Outbox | None = None):
         self._engine = engine
         self._outbox = outbox or Outbox(utc_now)
-        self._complete_keys = completing(engine.dialect)
         self._refunded = _refunded_of(engine.dialect)
 
-    def add_pending(self, refund: Refund, answered_key: IdempotencyRecord | None = None) -> None:
+    def add_pending(self, refund: Refund) -> None:
         with self._engine.begin() as connection:
             connection.execute(insert_if_absent_statement(rf, connection.dialect.name), [_row(refund)])
-            mark_completed(connection, [answered_key] if answered_key else [], self._complete_keys)
 
     def get(self, refund_id: str) -> Refund | None:
         with self._engine.connect() as connection:

@@ -62,6 +62,9 @@ idempotency_keys = Table(
     Column("fingerprint", String(80), nullable=False),
     Column("transaction_id", String(64), nullable=False),
     Column("created_at", Timestamp, nullable=False),
+    # No longer read or set: a key replays once its ledger (or refund) row exists. Written false for the
+    # API replicas of a rolling upgrade still reading it (they re-send the same id, which is harmless);
+    # a later migration drops it.
     Column("completed", Boolean, nullable=False, default=False),
     Index("ix_gateway_idempotency_keys_created", "created_at"),  # the purge
 )

@@ -2,8 +2,9 @@
 
 The first request with a key claims it and fixes the transaction id and creation time. A later
 request with the same key and the same body gets the first answer again; with another body it is
-refused. Only a completed accept (202) is remembered as an answer: a request that failed to reach
-the broker may be retried with the same key and then re-sends the *same* transaction id, which the
+refused. The first answer is a 202 once the key's ledger row exists (written only after the broker
+acknowledged the transaction, by the API or from its decision): a request that failed to reach the
+broker leaves no row, and its retry with the same key re-sends the *same* transaction id, which the
 processor deduplicates, so a retry can never become a second charge.
 """
 
@@ -30,7 +31,6 @@ class IdempotencyRecord:
     fingerprint: str
     transaction_id: str
     created_at: datetime
-    completed: bool = False
 
     def matches(self, fingerprint: str) -> bool:
         if not self.fingerprint.startswith(FINGERPRINT_VERSION):

@@ -3,9 +3,9 @@
 1. the payment must be the merchant's (404 otherwise) and approved in the ledger (409 otherwise);
 2. claim the idempotency key (if any): fixes the refund id and created_at;
 3. publish the request on ``refunds`` and wait for the broker's ack;
-4. insert the pending refund row and mark the key completed, in one DB transaction (best effort:
-   the results consumer creates the row from the decision if this fails);
-5. answer 202.
+4. insert the pending refund row (best effort: the results consumer creates the row from the
+   decision if this fails);
+5. answer 202. A key whose refund row exists replays that answer.
 
 The processor decides; whatever happens between these steps, one refund id is decided once.
 """
@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 from infra.kernel.contracts import STATUS_APPROVED
 
 from gateway_api.domain.accounts import SecretHasher
-from gateway_api.domain.errors import IdempotencyConflict, NotFound, TransactionNotApproved
-from gateway_api.domain.idempotency import IdempotencyRecord, versioned_fingerprint
+from gateway_api.domain.errors import NotFound, TransactionNotApproved
 from gateway_api.domain.refunds import REFUND_PENDING, Refund, RefundRequest, refund_message
+from gateway_api.use_cases.idempotency import KeyClaims
 from gateway_api.use_cases.ports import IdempotencyStore, Ledger, RefundLedger, RefundPublisher
 
 log = logging.getLogger(__name__)
@@ -49,18 +49,16 @@ class AcceptRefund:
     ):
         self._ledger = ledger
         self._refunds = refunds
-        self._keys = keys
         self._publisher = publisher
-        self._hasher = hasher
         self._now = now
         self._new_id = new_id
         self._publish_timeout = publish_timeout
-        self._ttl = idempotency_ttl
+        self._claims = KeyClaims(keys, hasher, new_id, now, idempotency_ttl)
 
     def __call__(self, account_id: str, request: RefundRequest, key: str | None = None) -> AcceptedRefund:
         self._check_payment(account_id, request.transaction_id)
-        record = self._claim(account_id, request, key) if key else None
-        if record is not None and record.completed:
+        record, held_before = self._claims(account_id, key, request.canonical())
+        if record is not None and held_before:
             replayed = self._refunds.get(record.transaction_id)
             if replayed is not None:
                 return AcceptedRefund(
@@ -76,7 +74,7 @@ class AcceptRefund:
             record.created_at if record else self._now(),
         )
         self._publisher.publish_refund(account_id, refund_message(refund), self._publish_timeout)
-        self._record_accepted(refund, record)
+        self._record_accepted(refund)
         return AcceptedRefund(refund)
 
     def _check_payment(self, account_id: str, transaction_id: str) -> None:
@@ -89,23 +87,11 @@ class AcceptRefund:
                 f"The transaction is {payment.status}: only approved ones can be refunded.", param="transaction"
             )
 
-    def _record_accepted(self, refund: Refund, record: IdempotencyRecord | None) -> None:
+    def _record_accepted(self, refund: Refund) -> None:
         try:
-            self._refunds.add_pending(refund, answered_key=record)
+            self._refunds.add_pending(refund)
         except Exception as exc:  # noqa: BLE001 - acknowledged means promised: never turn it into an error
             log.error(
                 "ledger write failed after the broker acknowledged; the result will create the refund",
                 extra={"refund_id": refund.id, "error_class": type(exc).__name__},
             )
-
-    def _claim(self, account_id: str, request: RefundRequest, key: str) -> IdempotencyRecord:
-        now = self._now()
-        fingerprint = versioned_fingerprint(self._hasher.digest(request.canonical()))
-        record = self._keys.claim(
-            IdempotencyRecord(account_id, key, fingerprint, self._new_id(), now), expired_before=now - self._ttl
-        )
-        if not record.matches(fingerprint):
-            raise IdempotencyConflict(
-                "This Idempotency-Key was already used with a different request body.", param="Idempotency-Key"
-            )
-        return record

@@ -68,11 +68,10 @@ class LedgerRefused(Exception):
 
 class Ledger(abc.ABC):
     @abc.abstractmethod
-    def add_pending(self, transaction: Transaction, answered_key: IdempotencyRecord | None = None) -> None:
+    def add_pending(self, transaction: Transaction) -> None:
         """Insert unless the id exists (a result may already have created it): never downgrades.
 
-        ``answered_key`` is marked completed in the same DB transaction: from then on it replays.
-        """
+        From then on a request with the transaction's idempotency key replays the 202."""
 
     @abc.abstractmethod
     def get(self, transaction_id: str) -> Transaction | None: ...
@@ -401,8 +400,8 @@ class RefundPage:
 
 class RefundLedger(abc.ABC):
     @abc.abstractmethod
-    def add_pending(self, refund: Refund, answered_key: IdempotencyRecord | None = None) -> None:
-        """Insert unless the id exists (its result may have created it); mark the key completed with it."""
+    def add_pending(self, refund: Refund) -> None:
+        """Insert unless the id exists (its result may have created it); from then on its key replays."""
 
     @abc.abstractmethod
     def get(self, refund_id: str) -> Refund | None: ...

@@ -70,12 +70,12 @@ def test_the_replay_stays_the_first_answer_after_the_transaction_was_decided(app
 
 
 def test_a_key_is_replayed_for_at_least_24_hours(app, client, merchant, monkeypatch):
-    accept = app.extensions["gateway_api"].accept_transaction
+    claims = app.extensions["gateway_api"].accept_transaction._claims  # the clock a claim is judged by
     first = post(client, merchant, "order-4").json
-    real_now = accept._now
-    monkeypatch.setattr(accept, "_now", lambda: real_now() + timedelta(hours=23, minutes=59))
+    real_now = claims._now
+    monkeypatch.setattr(claims, "_now", lambda: real_now() + timedelta(hours=23, minutes=59))
     assert post(client, merchant, "order-4").json["id"] == first["id"]
-    monkeypatch.setattr(accept, "_now", lambda: real_now() + timedelta(hours=24, minutes=1))
+    monkeypatch.setattr(claims, "_now", lambda: real_now() + timedelta(hours=24, minutes=1))
     assert post(client, merchant, "order-4").json["id"] != first["id"]
 
 

@@ -15,7 +15,7 @@ from infra.runtime.db import build_engine
 from infra.runtime.group_commit import Batch, GroupCommit
 from infra.runtime.sql import PreparedForEach
 
-from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore, completing, holders_of, mark_completed
+from gateway_api.adapters.idempotency_repository import SqlIdempotencyStore, holders_of
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.adapters.tables import metadata
 from gateway_api.domain.idempotency import IdempotencyRecord
@@ -180,7 +180,7 @@ def test_an_expired_key_is_taken_over(engine):
     holder = store.claim(
         IdempotencyRecord("acct_a", "k", "fp2", "tx2", later), expired_before=later - timedelta(hours=24)
     )
-    assert (holder.transaction_id, holder.fingerprint, holder.completed) == ("tx2", "fp2", False)
+    assert (holder.transaction_id, holder.fingerprint) == ("tx2", "fp2")
 
 
 def test_ids_are_as_long_as_the_contract_allows_and_case_sensitive(ledger):
@@ -263,12 +263,11 @@ def test_concurrent_claims_of_one_key_in_group_commits_all_get_the_same_record(e
     assert most_in_flight(spans) >= 2, "the claims ran one after another, nothing raced"
 
 
-@pytest.mark.parametrize("prepared", [holders_of, completing])
 @pytest.mark.parametrize("count", [1, 5])
-def test_the_claim_and_completion_statements_search_the_primary_key_never_scan_the_table(tmp_path, prepared, count):
+def test_the_claims_read_back_searches_the_primary_key_never_scans_the_table(tmp_path, count):
     engine = build_engine(f"sqlite:///{tmp_path}/plan.db")
     metadata.create_all(engine)
-    statement = prepared(engine.dialect)._prepared(count)
+    statement = holders_of(engine.dialect)._prepared(count)
     with engine.connect() as connection:
         plan = connection.exec_driver_sql(
             "EXPLAIN QUERY PLAN " + statement.sql, ("x",) * statement.sql.count("?")
@@ -279,15 +278,14 @@ def test_the_claim_and_completion_statements_search_the_primary_key_never_scan_t
     assert len([step for step in steps if step.startswith("SEARCH")]) == count
 
 
-def test_a_commit_of_more_keys_than_a_statement_holds_claims_and_completes_every_one(engine):
+def test_a_commit_of_more_keys_than_a_statement_holds_claims_every_one(engine):
     store, expired_before = SqlIdempotencyStore(engine), T0 - timedelta(hours=24)
     records = [IdempotencyRecord("acct_a", f"k{n}", "fp", f"tx{n}", T0) for n in range(PreparedForEach.CHUNK * 2 + 3)]
     with engine.begin() as connection:
         holders = store._claims.write(connection, [(r, expired_before) for r in records + records[:1]])
-        mark_completed(connection, records, completing(engine.dialect))
     assert [h.transaction_id for h in holders] == [r.transaction_id for r in records + records[:1]]
     again = [store.claim(IdempotencyRecord("acct_a", r.key, "fp", "other", T0), expired_before) for r in records]
-    assert all(h.completed for h in again) and [h.transaction_id for h in again] == [r.transaction_id for r in records]
+    assert [h.transaction_id for h in again] == [r.transaction_id for r in records]
 
 
 def test_an_expired_key_is_taken_over_once_when_claimed_twice_in_one_commit(engine):
@@ -326,14 +324,11 @@ def test_claims_that_all_insert_their_key_read_nothing_back_and_a_held_key_still
     assert [holder.transaction_id for holder in mixed] == ["tx-new", "tx-held"]
 
 
-def test_pending_rows_and_answered_keys_are_committed_before_add_pending_returns(engine, writes):
-    ledger, store = SqlLedger(engine, writes), SqlIdempotencyStore(engine, writes)
-    record = store.claim(IdempotencyRecord("acct_a", "k", "fp", "t1", T0), expired_before=T0 - timedelta(hours=24))
+def test_pending_rows_are_committed_before_add_pending_returns(engine, writes):
+    ledger = SqlLedger(engine, writes)
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda n: ledger.add_pending(pending(f"t{n}"), record if n == 1 else None), range(1, 9)))
+        list(pool.map(lambda n: ledger.add_pending(pending(f"t{n}")), range(1, 9)))
     assert all(ledger.get(f"t{n}").status == "pending" for n in range(1, 9))
-    again = store.claim(IdempotencyRecord("acct_a", "k", "fp", "other", T0), expired_before=T0 - timedelta(hours=24))
-    assert (again.transaction_id, again.completed) == ("t1", True)
 
 
 class _Hold(Batch):

@@ -113,6 +113,26 @@ def test_the_same_idempotency_key_replays_and_another_body_conflicts(client, mer
     assert len(read_messages(kafka_settings, kafka_settings.topics.refunds)) == 1
 
 
+def test_a_key_whose_refund_row_came_from_the_decision_replays(client, merchant, kafka_settings, monkeypatch):
+    """The API stopped between the broker's ack and its pending row (here: the write fails); the results
+    consumer created the row from the decision. The refund was promised: a retry replays it."""
+    transaction_id = pay(client, merchant)
+    services = client.application.extensions["gateway_api"]
+    headers, body = {"Idempotency-Key": "return-2"}, {"transaction": transaction_id, "amount": "5.00"}
+    with monkeypatch.context() as patched:
+        patched.setattr(services.refunds, "add_pending", lambda refund: 1 / 0)
+        first = client.post("/v1/refunds", json=body, auth=merchant, headers=headers)
+    assert first.status_code == 202 and services.refunds.get(first.json["id"]) is None
+    result = RefundResult(
+        first.json["id"], transaction_id, merchant[0], "succeeded", "5.00", None, "5.00", rfc3339(utc_now())
+    )
+    services.refunds.apply_results([result])
+    again = client.post("/v1/refunds", json=body, auth=merchant, headers=headers)
+    assert again.status_code == 202 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json["id"] == first.json["id"] and again.json["status"] == "pending"
+    assert len(read_messages(kafka_settings, kafka_settings.topics.refunds)) == 1
+
+
 def test_lists_refunds_newest_first_with_filters_and_a_cursor(client, merchant):
     first, second = pay(client, merchant), pay(client, merchant)
     ids = [

@@ -32,10 +32,6 @@ class FakeKeys(IdempotencyStore):
             self.records[key] = candidate
         return self.records[key]
 
-    def complete(self, record):
-        key = (record.account_id, record.key)
-        self.records[key] = IdempotencyRecord(*key, record.fingerprint, record.transaction_id, record.created_at, True)
-
     def purge(self, expired_before):
         expired = [key for key, record in self.records.items() if record.created_at < expired_before]
         for key in expired:
@@ -44,18 +40,14 @@ class FakeKeys(IdempotencyStore):
 
 
 class FakeLedger(Ledger):
-    """The ledger DB holds the keys too: the pending row and the key's completion go in together."""
-
     def __init__(self, keys: FakeKeys):
         self.rows: dict[str, Transaction] = {}
         self.keys = keys
         self.effects = keys.effects
 
-    def add_pending(self, transaction, answered_key=None):
-        self.effects.append(("add_pending", transaction.id) + (("completes the key",) if answered_key else ()))
+    def add_pending(self, transaction):
+        self.effects.append(("add_pending", transaction.id))
         self.rows.setdefault(transaction.id, transaction)
-        if answered_key is not None:
-            self.keys.complete(answered_key)
 
     def get(self, transaction_id):
         return self.rows.get(transaction_id)
@@ -147,7 +139,7 @@ def test_publishes_before_writing_the_pending_row(parts):
 def test_with_a_key_the_effects_come_in_the_documented_order(parts):
     accept, ledger, _, _ = parts
     accept("acct_1", REQUEST, key="order-1")
-    assert ledger.effects == [("claim", "order-1"), ("publish", "tx1"), ("add_pending", "tx1", "completes the key")]
+    assert ledger.effects == [("claim", "order-1"), ("publish", "tx1"), ("add_pending", "tx1")]
 
 
 def test_a_failed_publish_leaves_no_ledger_row_and_a_retry_reuses_the_id(parts):
@@ -161,11 +153,24 @@ def test_a_failed_publish_leaves_no_ledger_row_and_a_retry_reuses_the_id(parts):
     assert retried.transaction.id == "tx1" and not retried.replayed
 
 
-def test_a_completed_key_replays_without_publishing_again(parts):
+def test_an_answered_key_replays_without_publishing_again(parts):
     accept, _, publisher, _ = parts
     first = accept("acct_1", REQUEST, key="k")
     again = accept("acct_1", REQUEST, key="k")
     assert again.replayed and again.transaction == first.transaction and len(publisher.sent) == 1
+
+
+def test_a_key_whose_row_came_from_the_decision_replays(parts):
+    """The API stopped between the broker's ack and its pending row: the results consumer created the
+    row from the decision. The transaction was promised (it is on the broker): a retry replays it."""
+
+    accept, ledger, publisher, _ = parts
+    ledger.add_pending = lambda transaction: None  # the write that never happened
+    first = accept("acct_1", REQUEST, key="k").transaction
+    del ledger.add_pending
+    ledger.rows[first.id] = replace(first, status="approved", processed_at=NOW)  # as the results consumer wrote it
+    again = accept("acct_1", REQUEST, key="k")
+    assert again.replayed and again.transaction == first and len(publisher.sent) == 1
 
 
 def test_another_body_under_the_same_key_conflicts(parts):
@@ -253,17 +258,17 @@ def test_same_key_with_another_amount_card_or_description_conflicts(parts, chang
 def test_a_key_fingerprinted_before_v2_replays_whatever_the_body(parts):
     """Migration 0003 erased the old fingerprints (they covered number and CVV): nothing to compare."""
     accept, ledger, _, _ = parts
-    keys = accept._keys
+    keys = ledger.keys
     first = accept("acct_1", REQUEST, key="k")
     record = keys.records[("acct_1", "k")]
-    keys.records[("acct_1", "k")] = IdempotencyRecord("acct_1", "k", "", record.transaction_id, record.created_at, True)
+    keys.records[("acct_1", "k")] = IdempotencyRecord("acct_1", "k", "", record.transaction_id, record.created_at)
     again = accept("acct_1", TransactionRequest(Decimal("99.00"), REQUEST.card), key="k")
     assert again.replayed and again.transaction.id == first.transaction.id
 
 
 def test_the_purge_deletes_exactly_the_keys_the_api_would_no_longer_replay(parts):
-    accept, _, _, clock = parts
-    keys = accept._keys
+    accept, ledger, _, clock = parts
+    keys = ledger.keys
     accept("acct_1", REQUEST, key="old")
     clock[0] = NOW + timedelta(hours=1)
     accept("acct_1", REQUEST, key="young")
@@ -277,10 +282,10 @@ class BrokenLedger(FakeLedger):
         super().__init__(keys)
         self.broken = True
 
-    def add_pending(self, transaction, answered_key=None):
+    def add_pending(self, transaction):
         if self.broken:
             raise ConnectionError("ledger down")
-        super().add_pending(transaction, answered_key)
+        super().add_pending(transaction)
 
 
 def test_a_ledger_failure_after_the_ack_is_counted_not_raised_and_a_retry_resends_the_same_id():
