@@ -21,33 +21,35 @@ from tests.support.ports import listening_socket
 ROOT = Path(__file__).resolve().parents[4]
 WORKER = "infra.runtime.gunicorn_worker.KeepServingThreadWorker"
 
-# The app answers how many times its worker handed a connection to the thread pool so far (every
-# new connection, and in stock gthread every keep-alive request after the first) and which thread
-# served the request.
+# The app answers how many times its worker handed the request's connection to the thread pool so far
+# (once when it is new, and in stock gthread again for every keep-alive request after the first), how
+# many requests it served in all, and which thread served this one.
 APP = textwrap.dedent(
     """
-    import json, threading
+    import collections, json, os, threading
 
-    worker = None
-    handed = 0
-    served = 0
+    from infra.runtime import gunicorn_worker
 
-    def post_worker_init(w):
-        global worker
-        worker = w
-        enqueue = w.enqueue_req
+    handed = collections.Counter()  # per client port: the test's other connections (the readiness probe's
+    served = 0                      # closing, say) hand theirs over at any time
+
+    def post_worker_init(worker):
+        # Each test's own wait and run length: a loaded CI machine may take more than 5 ms to send the next one.
+        gunicorn_worker.KEEP_SERVING_SECONDS = float(os.environ["KEEP_SERVING_SECONDS"])
+        gunicorn_worker.KEEP_SERVING_REQUESTS = int(os.environ["KEEP_SERVING_REQUESTS"])
+        enqueue = worker.enqueue_req
 
         def counted(conn):
-            global handed
-            handed += 1
+            handed[conn.client[1]] += 1
             enqueue(conn)
 
-        w.enqueue_req = counted
+        worker.enqueue_req = counted
 
     def app(environ, start_response):
         global served
         served += 1
-        body = json.dumps({"handed": handed, "served": served, "thread": threading.get_ident()}).encode()
+        port = int(environ["REMOTE_PORT"])
+        body = json.dumps({"handed": handed[port], "served": served, "thread": threading.get_ident()}).encode()
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]
     """
@@ -58,7 +60,7 @@ APP = textwrap.dedent(
 def serve(tmp_path):
     started = []
 
-    def start(worker_class: str, threads: int) -> int:
+    def start(worker_class: str, threads: int, wait: float = 2.0, in_a_row: int = 100) -> int:
         (tmp_path / "keep_serving_app.py").write_text(APP)
         log = open(tmp_path / f"gunicorn-{len(started)}.log", "wb")  # read back on failure through tmp_path
         with listening_socket() as sock:
@@ -80,7 +82,12 @@ def serve(tmp_path):
                     f"fd://{sock.fileno()}",
                 ],
                 cwd=tmp_path,
-                env={"PYTHONPATH": f"{tmp_path}:{ROOT}", "PATH": "/usr/bin:/bin"},
+                env={
+                    "PYTHONPATH": f"{tmp_path}:{ROOT}",
+                    "PATH": "/usr/bin:/bin",
+                    "KEEP_SERVING_SECONDS": str(wait),
+                    "KEEP_SERVING_REQUESTS": str(in_a_row),
+                },
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 pass_fds=(sock.fileno(),),
@@ -98,11 +105,14 @@ def serve(tmp_path):
 
 
 def _answers(port: int) -> bool:
+    probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
-        _get(http.client.HTTPConnection("127.0.0.1", port, timeout=5))
+        _get(probe)
         return True
     except OSError:
         return False
+    finally:
+        probe.close()
 
 
 def _get(connection: http.client.HTTPConnection) -> dict:
@@ -112,31 +122,31 @@ def _get(connection: http.client.HTTPConnection) -> dict:
     return json.loads(response.read())
 
 
-@pytest.mark.parametrize("worker_class, extra_hand_offs", [("gthread", 4), (WORKER, 0)])
-def test_back_to_back_requests_on_one_connection_stay_with_their_thread(serve, worker_class, extra_hand_offs):
+@pytest.mark.parametrize("worker_class, hand_offs", [("gthread", [1, 2, 3, 4, 5]), (WORKER, [1, 1, 1, 1, 1])])
+def test_back_to_back_requests_on_one_connection_stay_with_their_thread(serve, worker_class, hand_offs):
     port = serve(worker_class, threads=4)
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     answers = [_get(connection) for _ in range(5)]
     # One hand-off for the new connection; stock gthread hands every later request over again.
-    assert answers[-1]["handed"] - answers[0]["handed"] == extra_hand_offs
+    assert [answer["handed"] for answer in answers] == hand_offs
     if worker_class == WORKER:
         assert len({answer["thread"] for answer in answers}) == 1
 
 
 def test_an_idle_connection_goes_back_to_the_poller_and_holds_no_thread(serve):
-    port = serve(WORKER, threads=1)
+    port = serve(WORKER, threads=1, wait=0.05)
     idle = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     first = _get(idle)
-    time.sleep(0.2)  # well past KEEP_SERVING_SECONDS: the connection waits in the poller now
+    time.sleep(0.5)  # well past the wait: the connection waits in the poller now
     # The only thread is free: another connection is served, and the idle one too when it speaks again.
     other = _get(http.client.HTTPConnection("127.0.0.1", port, timeout=5))
     again = _get(idle)
-    assert other["handed"] == first["handed"] + 1
-    assert again["handed"] == other["handed"] + 1
+    assert (first["handed"], other["handed"], again["handed"]) == (1, 1, 2)
 
 
-def test_a_waiting_connection_is_served_after_at_most_a_request_or_two_of_a_busy_one(serve):
-    port = serve(WORKER, threads=1)
+def test_a_waiting_connection_is_served_after_at_most_a_few_requests_of_a_busy_one(serve):
+    # Without a limit on the run, the only thread would serve the busy connection as long as it sends.
+    port = serve(WORKER, threads=1, in_a_row=1_000_000)
     last_busy = []
     stop = threading.Event()
 
@@ -154,6 +164,6 @@ def test_a_waiting_connection_is_served_after_at_most_a_request_or_two_of_a_busy
     finally:
         stop.set()
         hammer.join(10)
-    # The only thread stops lingering on the busy connection as soon as another waits for it (without
-    # that, it would serve up to KEEP_SERVING_REQUESTS of the busy one's first).
-    assert other["served"] - before <= 3
+    # The only thread stops waiting on the busy connection as soon as another waits for it (the main
+    # loop notices that between two of the busy one's requests; a loaded machine may let a few more by).
+    assert other["served"] - before <= 10
