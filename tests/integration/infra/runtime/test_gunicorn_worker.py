@@ -107,7 +107,10 @@ def serve(tmp_path):
 def _answers(port: int) -> bool:
     probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
-        _get(probe)
+        # "Connection: close": gunicorn closes the probe's connection itself. A kept-alive probe's
+        # closing would reach the worker later, as one more connection handed to the pool, and a thread
+        # that sees it queued stops keeping its own connection (a fresh-clone CI run: 1, 2, 2, 2, 2).
+        _get(probe, {"Connection": "close"})
         return True
     except OSError:
         return False
@@ -115,8 +118,8 @@ def _answers(port: int) -> bool:
         probe.close()
 
 
-def _get(connection: http.client.HTTPConnection) -> dict:
-    connection.request("GET", "/")
+def _get(connection: http.client.HTTPConnection, headers: dict | None = None) -> dict:
+    connection.request("GET", "/", headers=headers or {})
     response = connection.getresponse()
     assert response.status == 200
     return json.loads(response.read())
