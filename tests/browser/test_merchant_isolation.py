@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from tests.browser.panel_pages import row, sign_in_as_merchant, sign_in_as_operator, visible_ids
 from tests.browser.test_live_panel import LIVE_WITHIN_SECONDS, post
 from tests.support import wait_until
+from tests.support.http import hang_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -45,7 +46,7 @@ class RawStream:
             pass  # closed by the test
 
     def close(self) -> None:
-        self._response.close()
+        hang_up(self._response)
         self._session.close()
 
 

@@ -36,6 +36,7 @@ from infra.stack import Stack
 from tests.e2e.helpers import basic_auth, card
 from tests.integration.panel.conftest import as_merchant, as_operator, sign_in
 from tests.support import wait_until
+from tests.support.http import hang_up
 from tests.support.receiver import Receiver
 from tests.support.stack import stack_settings_for_tests, started_stack
 
@@ -142,7 +143,7 @@ class Stream(threading.Thread):
 
     def close(self) -> None:
         self.ended = self.ended or "closed by the test"
-        self.response.close()
+        hang_up(self.response)
 
 
 # -- merchant A ----------------------------------------------------------------------------------

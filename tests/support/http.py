@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 
+import requests
 from werkzeug.serving import make_server
 
 
@@ -19,3 +21,18 @@ def serving(app):
     finally:
         http.shutdown()
         thread.join(5)
+
+
+def hang_up(response: requests.Response) -> None:
+    """Close a streamed response at once, even while another thread is blocked reading it.
+
+    ``close()`` alone waits for that read to return (the server's next heartbeat, or the read timeout:
+    ~30 s a stream); shutting the socket down first ends the read with the end of the stream."""
+    # urllib3's response over http.client's, whose buffered reader wraps a SocketIO over the socket
+    # (the connection itself may have let go of the socket already: a response read to its close).
+    buffered = getattr(getattr(response.raw, "_fp", None), "fp", None)
+    sock = getattr(getattr(buffered, "raw", None), "_sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    response.close()

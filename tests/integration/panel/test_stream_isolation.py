@@ -12,6 +12,7 @@ from infra.runtime.kafka import Record, build_acked_producer
 from tests.integration.gateway_api.support import create_merchant
 from tests.integration.panel.conftest import as_merchant, as_operator, sign_in
 from tests.support import wait_until
+from tests.support.http import hang_up
 
 
 class RawStream:
@@ -46,7 +47,7 @@ class RawStream:
         return {refund["id"] for refund in self.refunds}
 
     def close(self) -> None:
-        self._response.close()
+        hang_up(self._response)
         self._browser.close()
 
 
