@@ -32,6 +32,11 @@ class RunningMakeRun:
                 "KAFKA_PORT",
                 "GATEWAY_API_PORT",
                 "PANEL_PORT",
+                # Every port the stack listens on: left out, the API's and the panel's metrics took their
+                # defaults (9100, 9104), and two of these tests running at once on xdist workers collided
+                # there on every retry (a fresh-clone CI run: "port 9100 ... is already in use").
+                "API_METRICS_PORT",
+                "PANEL_METRICS_PORT",
                 "PROCESSOR_METRICS_PORT",
                 "RESULTS_METRICS_PORT",
                 "WEBHOOKS_METRICS_PORT",
