@@ -17,7 +17,7 @@ from infra.runtime.group_commit import Batch, GroupCommit, write_alone
 from infra.runtime.sql import PreparedStatement
 
 from gateway_api.adapters.outbox import Outbox
-from gateway_api.adapters.sql import JoinedUpdate, prepared_insert_if_absent
+from gateway_api.adapters.sql import JoinedUpdate, prepared_insert_if_absent, prepared_insert_or_fill_in
 from gateway_api.adapters.tables import transactions as tx
 from gateway_api.domain.errors import InvalidParameter
 from gateway_api.domain.reports import DailyTotal
@@ -52,7 +52,10 @@ class SqlLedger(Ledger, ResultLedger[TransactionResult, Transaction]):
         # The results consumer writes thousands of rows a second, the API one per request: statements
         # compiled once.
         self._insert_new = prepared_insert_if_absent(tx, engine.dialect)
-        self._pending_rows = _PendingRows(self._insert_new)
+        # The description travels only in the pending row, not in the result: a row its decision
+        # created first (the processor and the results consumer can beat the API's pending commit by a
+        # few ms) takes it from the pending write, which changes nothing else of a decided row.
+        self._pending_rows = _PendingRows(prepared_insert_or_fill_in(tx, engine.dialect, ["description"]))
         self._decide = PreparedStatement(_DECIDE, engine.dialect)
         # Every GET of a transaction (merchants poll it until it is decided): compiled once too.
         self._by_id = PreparedStatement(select(tx).where(tx.c.id == bindparam("id")), engine.dialect)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Dialect, Table, bindparam
+from typing import Any
+
+from sqlalchemy import Connection, Dialect, Table, bindparam, func
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.sql import Insert
 
@@ -17,6 +19,21 @@ def insert_if_absent_statement(table: Table, dialect_name: str) -> Insert:
     first_key = table.primary_key.columns.values()[0]
     statement = mysql.insert(table)
     return statement.on_duplicate_key_update({first_key.name: statement.inserted[first_key.name]})
+
+
+def prepared_insert_or_fill_in(table: Table, dialect: Dialect, columns: list[str]) -> PreparedStatement:
+    """Rows of every column, compiled once; where the primary key exists, only ``columns`` the row
+    still holds NULL in take the new row's values (everything else stays as it is)."""
+    values: dict[str, Any] = {column.name: bindparam(column.name) for column in table.columns}
+    if dialect.name == "sqlite":
+        lite = sqlite.insert(table).values(values)
+        fill = {name: func.coalesce(table.c[name], lite.excluded[name]) for name in columns}
+        return PreparedStatement(
+            lite.on_conflict_do_update(index_elements=list(table.primary_key.columns), set_=fill), dialect
+        )
+    my = mysql.insert(table).values(values)
+    fill = {name: func.coalesce(table.c[name], my.inserted[name]) for name in columns}
+    return PreparedStatement(my.on_duplicate_key_update(fill), dialect)
 
 
 def insert_if_absent(connection: Connection, table: Table, rows: list[dict]) -> None:

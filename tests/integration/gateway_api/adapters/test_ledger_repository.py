@@ -98,6 +98,23 @@ def test_a_result_before_the_pending_row_creates_it_and_pending_never_overwrites
     )
 
 
+def test_a_pending_row_written_after_its_decision_still_gives_the_row_its_description(ledger):
+    """The merchant's description travels only in the API's pending row, not in the result: when the
+    decision is applied first (the broker acknowledged, the processor decided and the results consumer
+    wrote in the few ms before the API's pending commit; a fresh-clone CI run saw it), the pending write
+    completes the row the decision created instead of being dropped with it."""
+    ledger.apply_results([result("t1", "rejected", "you dont have limit for this transaction")])
+    ledger.add_pending(Transaction.pending("t1", "acct_a", REQUEST, T0))
+    decided = ledger.get("t1")
+    assert (decided.status, decided.error_message, decided.description) == (
+        "rejected",
+        "you dont have limit for this transaction",
+        "order",
+    )
+    ledger.add_pending(Transaction.pending("t1", "acct_a", replace(REQUEST, description="other"), T0))
+    assert ledger.get("t1").description == "order"  # a description once written is the row's
+
+
 def test_a_creation_time_out_of_range_in_utc_reads_as_unknown_instead_of_failing_the_batch(ledger):
     """Year 1 at +01:00 is valid RFC 3339 that no datetime holds once moved to UTC: the ledger takes
     the decision time instead of raising (a raise would retry the batch, and block the partition, forever)."""
