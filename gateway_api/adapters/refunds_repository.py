@@ -22,7 +22,7 @@ from infra.kernel.money import from_cents, parse_amount, to_cents
 from infra.runtime.sql import PreparedForEach
 
 from gateway_api.adapters.outbox import Outbox
-from gateway_api.adapters.sql import insert_if_absent_statement
+from gateway_api.adapters.sql import prepared_insert_or_fill_in
 from gateway_api.adapters.tables import refunds as rf
 from gateway_api.domain.errors import InvalidParameter
 from gateway_api.domain.refunds import REFUND_PENDING, Refund
@@ -64,10 +64,13 @@ class SqlRefunds(RefundLedger, ResultLedger[RefundResult, Refund]):
         self._engine = engine
         self._outbox = outbox or Outbox(utc_now)
         self._refunded = _refunded_of(engine.dialect)
+        # The reason and the description travel only in the pending row, not in the result: a row its
+        # decision created first takes them from the pending write, which changes nothing else.
+        self._pending_row = prepared_insert_or_fill_in(rf, engine.dialect, ["reason", "description"])
 
     def add_pending(self, refund: Refund) -> None:
         with self._engine.begin() as connection:
-            connection.execute(insert_if_absent_statement(rf, connection.dialect.name), [_row(refund)])
+            self._pending_row.execute_many(connection, [_row(refund)])
 
     def get(self, refund_id: str) -> Refund | None:
         with self._engine.connect() as connection:

@@ -3,13 +3,13 @@
 from datetime import datetime
 from decimal import Decimal
 
-from infra.kernel.contracts import REFUND_SUCCEEDED
+from infra.kernel.contracts import REFUND_SUCCEEDED, RefundResult
 from infra.runtime.sql import PreparedForEach
 
 from gateway_api.adapters.ledger_repository import SqlLedger
 from gateway_api.adapters.refunds_repository import SqlRefunds
 from gateway_api.adapters.tables import refunds
-from gateway_api.domain.refunds import REFUND_PENDING
+from gateway_api.domain.refunds import REFUND_PENDING, Refund, RefundRequest
 
 T0 = datetime(2026, 12, 1, 10, 0, 0, 123456)
 
@@ -52,3 +52,21 @@ def test_reads_of_a_hostile_transaction_id_find_nothing_instead_of_failing(engin
     for hostile in HOSTILE_IDS:
         assert ledger.get(hostile) is None
         assert refunds_ledger.amount_refunded([hostile]) == {hostile: Decimal("0.00")}
+
+
+def test_a_pending_refund_written_after_its_decision_still_gives_the_row_its_reason_and_description(engine):
+    """The merchant's reason and description travel only in the API's pending row, not in the result:
+    when the decision is applied first (it can beat the API's pending write by a few ms), the pending
+    write completes the row the decision created instead of being dropped with it."""
+    ledger = SqlRefunds(engine)
+    decision = RefundResult("re_1", "tx_1", "acct_a", REFUND_SUCCEEDED, "2.50", None, "2.50", "2026-12-01T10:00:01Z")
+    ledger.apply_results([decision])
+    request = RefundRequest("tx_1", Decimal("2.50"), "requested_by_customer", "broken strap")
+    ledger.add_pending(Refund.pending("re_1", "acct_a", request, T0))
+    refund = ledger.get("re_1")
+    assert (refund.status, refund.amount, refund.reason, refund.description) == (
+        REFUND_SUCCEEDED,
+        Decimal("2.50"),
+        "requested_by_customer",
+        "broken strap",
+    )
