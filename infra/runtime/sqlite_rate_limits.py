@@ -4,14 +4,24 @@ the panel's) on one machine shares the counters without an extra server. Product
 One counter is one row; ``incr`` is one atomic upsert (a window that has expired starts over), so
 two workers never lose a hit. The file is in WAL mode without fsync: counters are not worth a disk
 flush, and a crash only forgets a few seconds of them. Measured cost: docs/operations.md, "Rate limits".
+
+Writers queue for the file: a thread lock within a process, then ``flock`` on a lock file beside
+the database between processes, both woken when the lock is free. SQLite's own busy handler sleeps
+and retries (1, 2, 5... 100 ms), which is unfair: with a few dozen threads writing, one could sleep
+out its whole busy timeout while the others kept taking the lock, and its hit failed ("database is
+locked"), so the request passed uncounted (the limiter lets a request through when its store fails).
+Reads need no turn (WAL: readers never wait for the writer).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from limits.storage import Storage
 
@@ -31,15 +41,21 @@ class SqliteStorage(Storage):
 
     STORAGE_SCHEME = ["sqlite"]
 
-    def __init__(self, uri: str, wrap_exceptions: bool = False, **options):
+    def __init__(self, uri: str, wrap_exceptions: bool = False, busy_timeout: float = 1.0, **options):
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         self._path = uri.removeprefix("sqlite:///")
-        self._local = threading.local()
+        self._busy_timeout = busy_timeout
         self._hits = 0
+        # One connection per process, for its writers one at a time (a connection made before a fork
+        # is never used by the child: it opens its own, and its own lock file).
+        self._pid: int | None = None
+        self._shared: sqlite3.Connection | None = None
+        self._lock_file: int | None = None
+        self._turn = threading.Lock()
         folder = os.path.dirname(self._path)
         if folder:
             os.makedirs(folder, exist_ok=True)
-        with self._connection() as connection:
+        with self._writing() as connection:
             connection.execute(_SCHEMA)
 
     @property
@@ -47,13 +63,42 @@ class SqliteStorage(Storage):
         return sqlite3.Error
 
     def _connection(self) -> sqlite3.Connection:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = sqlite3.connect(self._path, timeout=1.0, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=OFF")
-            self._local.connection = connection
-        return connection
+        if self._pid != os.getpid():
+            with self._turn:
+                if self._pid != os.getpid():
+                    self._open()
+        assert self._shared is not None, "opened above"
+        return self._shared
+
+    def _open(self) -> None:
+        connection = sqlite3.connect(
+            self._path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
+        )
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=OFF")
+        self._shared = connection
+        self._lock_file = os.open(f"{self._path}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        self._pid = os.getpid()
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """The process's connection, to this thread alone while it reads (no other process waits)."""
+        connection = self._connection()
+        with self._turn:
+            yield connection
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """The process's connection, once this thread's turn to write has come."""
+        connection = self._connection()
+        lock_file = self._lock_file
+        assert lock_file is not None, "opened with the connection"
+        with self._turn:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                yield connection
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         return self.incr_with_expiry(key, expiry, amount)[0]
@@ -63,42 +108,43 @@ class SqliteStorage(Storage):
         self._hits += 1
         if self._hits % PURGE_EVERY == 0:
             self._purge()
-        count, expires_at = (
-            self._connection()
-            .execute(_INCR, {"key": key, "amount": amount, "now": time.time(), "expiry": expiry})
-            .fetchone()
-        )
+        with self._writing() as connection:
+            count, expires_at = connection.execute(
+                _INCR, {"key": key, "amount": amount, "now": time.time(), "expiry": expiry}
+            ).fetchone()
         return int(count), float(expires_at)
 
     def get(self, key: str) -> int:
-        row = (
-            self._connection()
-            .execute("SELECT count FROM counters WHERE key = ? AND expires_at > ?", (key, time.time()))
-            .fetchone()
-        )
+        with self._reading() as connection:
+            row = connection.execute(
+                "SELECT count FROM counters WHERE key = ? AND expires_at > ?", (key, time.time())
+            ).fetchone()
         return int(row[0]) if row else 0
 
     def get_expiry(self, key: str) -> float:
         now = time.time()
-        row = (
-            self._connection()
-            .execute("SELECT expires_at FROM counters WHERE key = ? AND expires_at > ?", (key, now))
-            .fetchone()
-        )
+        with self._reading() as connection:
+            row = connection.execute(
+                "SELECT expires_at FROM counters WHERE key = ? AND expires_at > ?", (key, now)
+            ).fetchone()
         return float(row[0]) if row else now
 
     def check(self) -> bool:
         try:
-            self._connection().execute("SELECT 1").fetchone()
+            with self._reading() as connection:
+                connection.execute("SELECT 1").fetchone()
             return True
         except sqlite3.Error:
             return False
 
     def reset(self) -> int | None:
-        return self._connection().execute("DELETE FROM counters").rowcount
+        with self._writing() as connection:
+            return connection.execute("DELETE FROM counters").rowcount
 
     def clear(self, key: str) -> None:
-        self._connection().execute("DELETE FROM counters WHERE key = ?", (key,))
+        with self._writing() as connection:
+            connection.execute("DELETE FROM counters WHERE key = ?", (key,))
 
     def _purge(self) -> None:
-        self._connection().execute("DELETE FROM counters WHERE expires_at <= ?", (time.time(),))
+        with self._writing() as connection:
+            connection.execute("DELETE FROM counters WHERE expires_at <= ?", (time.time(),))
