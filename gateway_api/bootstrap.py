@@ -86,10 +86,10 @@ from gateway_api.web import (
     transactions,
     webhook_endpoints,
 )
-from gateway_api.web.accept_fast_path import AcceptFastPath
 from gateway_api.web.audit import track_request_ids
 from gateway_api.web.docs import GatewayApi, openapi_config, register_docs
 from gateway_api.web.errors import register_error_handlers
+from gateway_api.web.merchant_fast_path import MerchantFastPath
 from gateway_api.web.parsing import refuse_undeclared_query
 from gateway_api.web.rate_limits import register_rate_limits
 from gateway_api.web.request_logging import log_requests
@@ -241,7 +241,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     log_requests(app)
     register_rate_limits(app)  # after the timers and the log: 429s are timed and logged too
     refuse_undeclared_query(app)  # after the timers: refused requests are timed and logged too
-    app.wsgi_app = AcceptFastPath(app, app.wsgi_app, settings.retry_after_seconds)  # type: ignore[method-assign]
+    app.wsgi_app = MerchantFastPath(app, app.wsgi_app, settings.retry_after_seconds)  # type: ignore[method-assign]
     trust_proxies(app, settings.trusted_proxy_hops)  # outermost: every path sees the client's address
     app.cli.add_command(accounts_cli)
     app.cli.add_command(migrate_cli)

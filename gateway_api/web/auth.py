@@ -26,7 +26,7 @@ from gateway_api.domain.sessions import Session
 
 __all__ = ["ADMIN", "CALLER_KEY", "MERCHANT", "authenticate", "current_caller", "json_body_required", "requires"]
 
-# Where a request's environ keeps its caller once worked out (the accept fast path works it out first).
+# Where a request's environ keeps its caller once worked out (the merchant fast path works it out first).
 CALLER_KEY = "gateway_api.caller"
 # The kinds of credential a caller presents, as the audit trail names them.
 SECRET, SESSION, OPERATOR_CREDENTIAL, ADMIN_TOKEN = "secret", "session", "operator_credential", "admin_token"

@@ -54,8 +54,8 @@ _HTTP = {
 }
 
 
-# An error as an answer, before it is a Flask response: (status, body, headers). The accept fast
-# path (web/accept_fast_path.py) sends the same ones without Flask.
+# An error as an answer, before it is a Flask response: (status, body, headers). The merchant fast
+# path (web/merchant_fast_path.py) sends the same ones without Flask.
 Answer = tuple[int, dict, dict]
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from flask import current_app, g, jsonify, request
 
 from infra.kernel.money import format_amount
+from infra.kernel.principals import Principal
 
 from gateway_api.adapters import resource_shapes
 from gateway_api.domain.errors import InvalidParameter, NotFound
@@ -69,7 +70,7 @@ def create_transaction(payload):
 
 
 def accept(services, account_id: str, payload: dict, key: str | None, script_root: str) -> tuple[dict, dict]:
-    """What ``create_transaction`` does once the caller and the body are known (the accept fast path
+    """What ``create_transaction`` does once the caller and the body are known (the merchant fast path
     calls it too): the 202's body and headers."""
     result = services.accept_transaction(account_id, _request(payload), idempotency_key(key))
     services.metrics.accepted(result.replayed)
@@ -88,14 +89,18 @@ def accept(services, account_id: str, payload: dict, key: str | None, script_roo
 @blp.response(200, TransactionSchema)
 @error_responses(blp, *AUTHENTICATED, 404)
 def get_transaction(transaction_id):
-    services = current_app.extensions["gateway_api"]
+    return jsonify(read(current_app.extensions["gateway_api"], g.principal, transaction_id))
+
+
+def read(services, principal: Principal, transaction_id: str) -> dict:
+    """What ``get_transaction`` answers once the caller is known (the merchant fast path calls it too)."""
     found = services.ledger.get(transaction_id)
     # Another merchant's transaction is as absent as one that does not exist (404, not 403).
-    if found is None or (g.principal.kind == MERCHANT and found.account_id != g.principal.account_id):
+    if found is None or (principal.kind == MERCHANT and found.account_id != principal.account_id):
         raise NotFound("No such transaction.", param="id")
     refunded = services.refunds.amount_refunded([found.id])[found.id]
     # Already the documented shape (TransactionSchema, checked by a test): no second pass through it.
-    return jsonify(resource_shapes.transaction(found) | {"amount_refunded": format_amount(refunded)})
+    return resource_shapes.transaction(found) | {"amount_refunded": format_amount(refunded)}
 
 
 @blp.route("", methods=["GET"])

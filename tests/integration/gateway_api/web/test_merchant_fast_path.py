@@ -1,4 +1,4 @@
-"""The accept fast path (web/accept_fast_path.py) answers exactly as Flask's path does, and takes
+"""The merchant fast path (web/merchant_fast_path.py) answers exactly as Flask's path does, and takes
 only the requests it can certify: each case goes through both, for merchants of its own, and the
 answers are compared with the ids, the times and the remaining budget left out."""
 
@@ -12,7 +12,7 @@ import pytest
 from prometheus_client import REGISTRY
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from gateway_api.web.accept_fast_path import AcceptFastPath
+from gateway_api.web.merchant_fast_path import MerchantFastPath
 from tests.integration.gateway_api.support import ADMIN, create_merchant, transaction_body
 
 BODY = json.dumps(transaction_body())
@@ -37,6 +37,12 @@ TAKEN = [
     ("an Idempotency-Key too long", lambda m: [{"data": BODY, "headers": JSON | {"Idempotency-Key": "k" * 256}}]),
     ("an Idempotency-Key not printable", lambda m: [{"data": BODY, "headers": JSON | {"Idempotency-Key": "a\tb"}}]),
     ("a JSON number amount", lambda m: [{"data": json.dumps(transaction_body(amount=12.5)), "headers": JSON}]),
+    ("a GET of its transaction", lambda m: [{"data": BODY, "headers": JSON}, {"method": "GET", "path": PAID}]),
+    (
+        "a GET with the caller's request id",
+        lambda m: [{"data": BODY, "headers": JSON}, {"method": "GET", "path": PAID, "headers": {"X-Request-Id": "r1"}}],
+    ),
+    ("a GET of an unknown id", lambda m: [{"method": "GET", "path": "/v1/transactions/no-such_id"}]),
 ]
 DEFERRED = [
     ("a query string", lambda m: [{"data": BODY, "headers": JSON, "query_string": "x=1"}]),
@@ -56,12 +62,23 @@ DEFERRED = [
     ("the admin token", lambda m: [{"data": BODY, "headers": JSON | ADMIN, "auth": None}]),
     ("a trailing slash", lambda m: [{"data": BODY, "headers": JSON, "path": "/v1/transactions/"}]),
     ("another method", lambda m: [{"data": BODY, "headers": JSON, "method": "PUT"}]),
+    ("a GET with a query string", lambda m: [{"method": "GET", "path": "/v1/transactions/tx1", "query_string": "a=1"}]),
+    ("a GET with a body", lambda m: [{"method": "GET", "path": "/v1/transactions/tx1", "data": "{}", "headers": JSON}]),
+    ("a GET of an id with a dot", lambda m: [{"method": "GET", "path": "/v1/transactions/tx.1"}]),
+    ("a GET of an id too long", lambda m: [{"method": "GET", "path": "/v1/transactions/" + "a" * 65}]),
+    ("a GET of a refund's path", lambda m: [{"method": "GET", "path": "/v1/transactions/tx1/refunds"}]),
+    ("a HEAD", lambda m: [{"method": "HEAD", "path": "/v1/transactions/tx1"}]),
+    ("a GET with a wrong secret", lambda m: [{"method": "GET", "path": "/v1/transactions/tx1", "auth": (m[0], "x")}]),
+    (
+        "a GET with the admin token",
+        lambda m: [{"method": "GET", "path": "/v1/transactions/tx1", "headers": ADMIN, "auth": None}],
+    ),
 ]
 
 
 @pytest.fixture
-def fast(app) -> AcceptFastPath:
-    assert isinstance(app.wsgi_app, AcceptFastPath), "create_app puts it in front of Flask"
+def fast(app) -> MerchantFastPath:
+    assert isinstance(app.wsgi_app, MerchantFastPath), "create_app puts it in front of Flask"
     return app.wsgi_app
 
 
@@ -79,11 +96,16 @@ def to_flask(fast):
     return handed
 
 
+PAID = "the Location of the last answer"
+
+
 def _send(client, merchant, requests):
     answers = []
     for options in requests:
         options = dict(options)
         method, path = options.pop("method", "POST"), options.pop("path", "/v1/transactions")
+        if path == PAID:
+            path = answers[-1].headers["Location"]
         options.setdefault("auth", merchant)
         answers.append(client.open(path, method=method, **options))
     return answers
@@ -92,7 +114,7 @@ def _send(client, merchant, requests):
 def _comparable(response) -> tuple:
     """Status, headers and body without what differs by nature: ids, times, the budget left."""
     text = response.get_data(as_text=True)
-    text = re.sub(r'"(id|created_at)":"[^"]*"', r'"\1":"*"', text)
+    text = re.sub(r'"(id|created_at|account_id)":"[^"]*"', r'"\1":"*"', text)
     headers = {name: value for name, value in response.headers.items()}
     for name, pattern in (("Location", r"[^/]+$"), ("RateLimit", r"r=\d+;t=\d+"), ("X-Request-Id", r"^[0-9a-f]{32}$")):
         if name in headers:
@@ -111,7 +133,7 @@ def _through_both(app, fast, client, case):
 
 
 @pytest.mark.parametrize("name,case", TAKEN, ids=[name for name, _ in TAKEN])
-def test_a_certified_merchant_post_is_answered_without_flask_as_flask_answers_it(
+def test_a_certified_merchant_request_is_answered_without_flask_as_flask_answers_it(
     app, fast, client, to_flask, name, case
 ):
     merchant = create_merchant(client)
@@ -167,6 +189,35 @@ def _without_retry_after(answers: list[tuple]) -> list[tuple]:
     ]
 
 
+def test_another_merchants_transaction_is_as_absent_on_both_paths(app, fast, client, to_flask):
+    payer, other = create_merchant(client), create_merchant(client)
+    location = client.post("/v1/transactions", data=BODY, headers=JSON, auth=payer).headers["Location"]
+    before = len(to_flask)
+    by_fast = client.get(location, auth=other)
+    assert len(to_flask) == before
+    app.wsgi_app = fast.flask_wsgi
+    try:
+        by_flask = client.get(location, auth=other)
+    finally:
+        app.wsgi_app = fast
+    assert by_fast.status_code == 404 and by_fast.json["error"]["param"] == "id"
+    assert _comparable(by_fast) == _comparable(by_flask)
+    assert client.get(location, auth=payer).status_code == 200
+
+
+def test_a_fast_read_is_logged_and_counted_under_flasks_route(client, caplog):
+    merchant = create_merchant(client)
+    location = client.post("/v1/transactions", data=BODY, headers=JSON, auth=merchant).headers["Location"]
+    route = "/v1/transactions/<transaction_id>"
+    counted = _counted(route, "GET", 200)
+    with caplog.at_level(logging.INFO, logger="gateway_api.access"):
+        answer = client.get(location, headers={"X-Request-Id": "rq-2"}, auth=merchant)
+    assert answer.status_code == 200 and _counted(route, "GET", 200) == counted + 1
+    [line] = [r for r in caplog.records if r.name == "gateway_api.access"]
+    assert (line.method, line.route, line.path, line.status) == ("GET", route, location, 200)
+    assert (line.account_id, line.request_id) == (merchant[0], "rq-2")
+
+
 def test_wrong_credentials_are_checked_once(app, client):
     merchant = create_merchant(client)
     accounts = app.extensions["gateway_api"].accounts
@@ -214,13 +265,17 @@ def test_an_unexpected_error_after_the_count_is_a_json_500_without_a_trace(app, 
 
 
 def _posts_counted(status: int) -> float:
+    return _counted("/v1/transactions", "POST", status)
+
+
+def _counted(route: str, method: str, status: int) -> float:
     value = REGISTRY.get_sample_value(
-        "gateway_api_http_requests_total", {"route": "/v1/transactions", "method": "POST", "status": str(status)}
+        "gateway_api_http_requests_total", {"route": route, "method": method, "status": str(status)}
     )
     return value or 0.0
 
 
-# What Flask's path does around the view, each done by the fast path too (web/accept_fast_path.py).
+# What Flask's path does around the view, each done by the fast path too (web/merchant_fast_path.py).
 # A hook added to the app fails this test: add its work to the fast path, or send such requests to Flask.
 HOOKS_THE_FAST_PATH_DOES = {
     ("before", "_start"),  # its own clock

@@ -1,28 +1,35 @@
-"""``POST /v1/transactions`` without Flask's dispatch: the same answer for about a third less CPU.
+"""A merchant's ``POST /v1/transactions`` and ``GET /v1/transactions/{id}`` without Flask's dispatch:
+the same answers for a fraction of the CPU.
 
-A merchant's POST is nearly every request the API serves, and Flask's part of it (the request and
-app contexts, the before/after hooks, werkzeug's Request and Response, ~50 context-local lookups)
-was ~30% of its CPU (``python -m benchmarks.request_path``; docs/benchmarks-api.md). This WSGI
-middleware, in front of Flask, answers only the requests it can *certify*, the way the compiled
-body loads do (web/compiled_loads.py): a POST to exactly /v1/transactions, no query string, a
-JSON body of a declared length that the compiled schema accepts, Basic credentials of an enabled
-account. Anything else (another route, a query, another content type, a body it is not sure of,
-a bearer token or a panel session, wrong credentials, Flask's debug mode) goes to Flask untouched,
-before anything was counted or written, and Flask answers it as it always has (for wrong
-credentials without authenticating twice: the caller is left in the environ, where
-``web.auth.current_caller`` looks first).
+A merchant's POST is nearly every request the API serves, and a GET of the transaction it just
+paid with is what a merchant polling for the decision sends (the 202's ``Location``). Flask's part of
+each (the request and app contexts, the before/after hooks, werkzeug's Request and Response, ~50
+context-local lookups) was ~30% of a POST's CPU and ~45% of a GET's (docs/benchmarks-api.md). This
+WSGI middleware, in front of Flask, answers only the requests it can *certify*, the way the compiled
+body loads do (web/compiled_loads.py): Basic credentials of an enabled account, no query string, and
 
-A request it took gets what Flask's path does, through the same functions: the account's rate
-limit (web/rate_limits), the accept itself (``web.transactions.accept``), the error answers
-(web/errors), the request id (web/audit), the access log line (web/request_logging) and the HTTP
-metrics. The OpenAPI document still describes the Flask view, which the fast path never replaces:
-tests send the same requests through both paths and compare the answers.
+* accept: a POST to exactly /v1/transactions with a JSON body of a declared length that the
+  compiled schema accepts;
+* read: a GET of /v1/transactions/{id}, an id of 1-64 letters, digits, ``-`` or ``_``, no body.
+
+Anything else (another route, a query, another content type, a body it is not sure of, a bearer
+token or a panel session, wrong credentials, Flask's debug mode) goes to Flask untouched, before
+anything was counted or written, and Flask answers it as it always has (for wrong credentials without
+authenticating twice: the caller is left in the environ, where ``web.auth.current_caller`` looks first).
+
+A request it took gets what Flask's path does, through the same functions: the account's rate limit
+(web/rate_limits), the operation itself (``web.transactions.accept``, ``web.transactions.read``), the
+error answers (web/errors), the request id (web/audit), the access log line (web/request_logging) and
+the HTTP metrics, under the route template Flask would name. The OpenAPI document still describes the
+Flask views, which the fast path never replaces: tests send the same requests through both paths and
+compare the answers.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
 import time
 from collections.abc import Callable, Iterable
 
@@ -42,15 +49,19 @@ from gateway_api.web.parsing import loads_bounded
 from gateway_api.web.rate_limits import fields, first_refusal, hits, too_many
 from gateway_api.web.request_logging import log_request
 from gateway_api.web.schemas import TransactionCreateSchema
-from gateway_api.web.transactions import accept, blp
+from gateway_api.web.transactions import accept, blp, read
 
-ROUTE = blp.url_prefix  # the route template Flask's path logs and counts this operation under
-ENDPOINT = "transactions.create_transaction"  # its Flask endpoint, as the rate limits know it
+# The route templates Flask's path logs and counts these operations under, and their endpoints (as
+# the rate limits know them).
+ACCEPT_ROUTE, ACCEPT_ENDPOINT = blp.url_prefix, "transactions.create_transaction"
+READ_ROUTE, READ_ENDPOINT = f"{blp.url_prefix}/<transaction_id>", "transactions.get_transaction"
+_READ_PATH = re.compile(re.escape(blp.url_prefix) + r"/([A-Za-z0-9_-]{1,64})")
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
+Operation = Callable[[Caller], tuple[int, dict, dict]]  # the answer: status, body, headers
 
 
-class AcceptFastPath:
-    """WSGI: the certified merchant POSTs here, every other request to ``flask_wsgi``."""
+class MerchantFastPath:
+    """WSGI: the certified merchant's accept and read here, every other request to ``flask_wsgi``."""
 
     def __init__(self, app: Flask, flask_wsgi: WsgiApp, retry_after_seconds: int):
         self.flask_wsgi = flask_wsgi
@@ -64,9 +75,9 @@ class AcceptFastPath:
         certified = self._certify(environ)
         if certified is None:
             return self.flask_wsgi(environ, start_response)
-        caller, payload = certified
+        caller, method, route, endpoint, operation = certified
         request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID", ""))
-        status, body, headers = self._answer(environ, caller, payload)
+        status, body, headers = self._answer(environ, caller, endpoint, operation)
         headers[REQUEST_ID_HEADER] = request_id
         data = (self._app.json.dumps(body, separators=(",", ":")) + "\n").encode()  # as jsonify outside debug
         start_response(
@@ -74,26 +85,34 @@ class AcceptFastPath:
             [("Content-Type", "application/json"), ("Content-Length", str(len(data))), *headers.items()],
         )
         seconds = time.perf_counter() - started
-        self._http.observe(ROUTE, "POST", status, seconds)
-        log_request("POST", ROUTE, ROUTE, status, seconds, caller[0], request_id)
+        self._http.observe(route, method, status, seconds)
+        log_request(method, route, environ["PATH_INFO"], status, seconds, caller[0], request_id)
         return [data]
 
-    def _certify(self, environ: dict) -> tuple[Caller, dict] | None:
-        """The caller and the loaded body of a request this path answers; None sends it to Flask."""
+    def _certify(self, environ: dict) -> tuple[Caller, str, str, str, Operation] | None:
+        """The caller and what to do for a request this path answers; None sends it to Flask."""
         if (
-            environ.get("PATH_INFO") != ROUTE
-            or environ.get("REQUEST_METHOD") != "POST"
-            or environ.get("QUERY_STRING")
+            environ.get("QUERY_STRING")
             or environ.get("SCRIPT_NAME")
-            or not _declared_json(environ.get("CONTENT_TYPE", ""))
             or environ.get("HTTP_AUTHORIZATION", "")[:6].lower() != "basic "
             or self._app.debug
         ):
             return None
-        payload = self._payload(environ)
-        if payload is None:
-            return None
+        method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO", "")
         services = self._app.extensions["gateway_api"]
+        key = environ.get("HTTP_IDEMPOTENCY_KEY")
+        operation: Operation
+        if method == "POST" and path == ACCEPT_ROUTE:
+            payload = self._payload(environ) if _declared_json(environ.get("CONTENT_TYPE", "")) else None
+            if payload is None:
+                return None
+            route, endpoint = ACCEPT_ROUTE, ACCEPT_ENDPOINT
+            operation = lambda caller: (202, *accept(services, caller[0].account_id, payload, key, ""))  # noqa: E731
+        elif method == "GET" and (found := _READ_PATH.fullmatch(path)) and _without_body(environ):
+            route, endpoint, transaction_id = READ_ROUTE, READ_ENDPOINT, found[1]
+            operation = lambda caller: (200, read(services, caller[0], transaction_id), {})  # noqa: E731
+        else:
+            return None
         try:
             caller = authenticate(services, Authorization.from_header(environ["HTTP_AUTHORIZATION"]))
         except Exception:  # noqa: BLE001 - the database is down...: Flask tries again and answers (503)
@@ -101,7 +120,7 @@ class AcceptFastPath:
         environ[CALLER_KEY] = caller
         if caller is None or caller[0].kind != MERCHANT or caller[2] is not None:
             return None
-        return caller, payload
+        return caller, method, route, endpoint, operation
 
     def _payload(self, environ: dict) -> dict | None:
         """The body as the view's schema loads it, or None. The body read here is put back for Flask."""
@@ -122,19 +141,18 @@ class AcceptFastPath:
             return None
         return None if loaded is NOT_SURE else loaded
 
-    def _answer(self, environ: dict, caller: Caller, payload: dict) -> Answer:
-        """Flask's path from its hooks on: count, accept, answer; every error as its handler answers it."""
+    def _answer(self, environ: dict, caller: Caller, endpoint: str, operation: Operation) -> Answer:
+        """Flask's path from its hooks on: count, do, answer; every error as its handler answers it."""
         services = self._app.extensions["gateway_api"]
         decisions = []
         try:
-            decisions = hits(services.rate_limiter, caller, ENDPOINT, environ.get("REMOTE_ADDR"))
+            decisions = hits(services.rate_limiter, caller, endpoint, environ.get("REMOTE_ADDR"))
             worst = first_refusal(decisions)
             if worst is not None:
                 services.metrics.rate_limited.labels(worst.policy.name).inc()
                 status, body, headers = too_many(worst)
             else:
-                key = environ.get("HTTP_IDEMPOTENCY_KEY")
-                status, (body, headers) = 202, accept(services, caller[0].account_id, payload, key, "")
+                status, body, headers = operation(caller)
         except GatewayError as error:
             status, body, headers = domain_answer(error, self._retry_after)
         except DBAPIError as error:
@@ -151,3 +169,8 @@ def _declared_json(content_type: str) -> bool:
     for sure (anything else goes to Flask, which decides)."""
     lowered = content_type.lower()
     return lowered == "application/json" or lowered.startswith("application/json;")
+
+
+def _without_body(environ: dict) -> bool:
+    """No body announced (a GET with one goes to Flask, which reads past it as it always has)."""
+    return environ.get("CONTENT_LENGTH", "") in ("", "0") and not environ.get("HTTP_TRANSFER_ENCODING")
