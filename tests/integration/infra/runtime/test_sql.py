@@ -5,6 +5,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, bindparam, select, update
 from sqlalchemy.dialects import mysql
+from sqlalchemy.exc import DBAPIError
 
 from infra.runtime.db import build_engine
 from infra.runtime.sql import PreparedStatement
@@ -77,3 +78,49 @@ def test_sqlite_timestamps_are_stored_as_sqlalchemy_stores_them(sqlite_url, mome
         stored = dict(connection.exec_driver_sql("SELECT id, seen_at FROM prepared_things").all())
     engine.dispose()
     assert stored["prepared"] == stored["core"]
+
+
+def test_a_fetch_reads_inside_the_connections_transaction_with_values_converted(engine):
+    """fetch() reads through the driver's cursor: on the connection's own transaction (it sees that
+    transaction's uncommitted rows, as any statement on it would), timestamps converted as SQLAlchemy
+    converts them."""
+    insert = PreparedStatement(
+        things.insert().values(id=bindparam("id"), count=1, seen_at=AT, state="new"), engine.dialect
+    )
+    by_id = PreparedStatement(
+        select(things.c.id, things.c.seen_at).where(things.c.id == bindparam("id")), engine.dialect
+    )
+    with engine.connect() as connection:
+        with connection.begin() as transaction:
+            insert.execute_many(connection, [{"id": "t1"}])
+            assert by_id.fetch(connection, {"id": "t1"}) == [("t1", AT)]
+            transaction.rollback()
+        assert by_id.fetch(connection, {"id": "t1"}) == []
+
+
+def test_a_failed_fetch_raises_sqlalchemys_error_with_the_statement(engine):
+    by_id = PreparedStatement(select(things.c.id).where(things.c.id == bindparam("id")), engine.dialect)
+    metadata.drop_all(engine)
+    with engine.connect() as connection, pytest.raises(DBAPIError) as raised:
+        by_id.fetch(connection, {"id": "t1"})
+    assert raised.value.statement == by_id.sql and not raised.value.connection_invalidated
+    metadata.create_all(engine)
+
+
+def test_a_fetch_on_a_lost_mariadb_connection_invalidates_it_and_the_pool_connects_afresh(mysql_url):
+    engine = build_engine(mysql_url)
+    metadata.create_all(engine)
+    by_id = PreparedStatement(select(things.c.id).where(things.c.id == bindparam("id")), engine.dialect)
+    try:
+        with engine.connect() as connection:
+            session = connection.exec_driver_sql("SELECT CONNECTION_ID()").scalar()
+            with engine.connect() as killer:
+                killer.exec_driver_sql(f"KILL {int(session)}")
+            with pytest.raises(DBAPIError) as raised:
+                by_id.fetch(connection, {"id": "t1"})
+            assert raised.value.connection_invalidated and connection.invalidated
+        with engine.connect() as connection:
+            assert by_id.fetch(connection, {"id": "t1"}) == []
+    finally:
+        metadata.drop_all(engine)
+        engine.dispose()
