@@ -10,7 +10,8 @@ the database between processes, both woken when the lock is free. SQLite's own b
 and retries (1, 2, 5... 100 ms), which is unfair: with a few dozen threads writing, one could sleep
 out its whole busy timeout while the others kept taking the lock, and its hit failed ("database is
 locked"), so the request passed uncounted (the limiter lets a request through when its store fails).
-Reads need no turn (WAL: readers never wait for the writer).
+Reads take only their process's turn (its one connection), never the file's: in WAL mode readers
+never wait for the writer.
 """
 
 from __future__ import annotations
