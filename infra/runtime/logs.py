@@ -11,6 +11,7 @@ import time
 import weakref
 from datetime import datetime, timezone
 
+from infra.runtime.process_id import current_pid
 from infra.runtime.redaction import mask_card_numbers
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -34,7 +35,9 @@ class JsonFormatter(logging.Formatter):
         """The line ``format`` writes for a record of these ``extra`` fields, without building the record
         (``created`` and ``pid``: when and where it was logged, now and here by default)."""
         created = time.time() if created is None else created
-        entry = self._entry(created, logging.getLevelName(level), os.getpid() if pid is None else pid, logger, message)
+        entry = self._entry(
+            created, logging.getLevelName(level), current_pid() if pid is None else pid, logger, message
+        )
         entry |= fields
         return mask_card_numbers(json.dumps(entry, default=str))
 
@@ -92,7 +95,7 @@ class BatchedStreamHandler(logging.StreamHandler):
 
     def write_fields(self, formatter: "JsonFormatter", level: int, logger: str, message: str, fields: dict) -> None:
         """The line ``formatter.format_fields`` gives for these, formatted when it is written."""
-        self._queue(_Deferred(formatter, time.time(), os.getpid(), level, logger, message, fields), level)
+        self._queue(_Deferred(formatter, time.time(), current_pid(), level, logger, message, fields), level)
 
     def _queue(self, entry, level: int) -> None:
         with self.lock:
@@ -126,10 +129,10 @@ class BatchedStreamHandler(logging.StreamHandler):
 
     def _flush_soon(self) -> None:
         self._dirty.set()
-        if self._flusher_pid != os.getpid():  # first line of this process (gunicorn forks its workers)
+        if self._flusher_pid != current_pid():  # first line of this process (gunicorn forks its workers)
             with self.lock:
-                if self._flusher_pid != os.getpid():
-                    self._flusher_pid = os.getpid()
+                if self._flusher_pid != current_pid():
+                    self._flusher_pid = current_pid()
                     threading.Thread(target=self._flush_forever, name="log-flusher", daemon=True).start()
 
     def _flush_forever(self) -> None:

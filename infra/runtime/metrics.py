@@ -44,9 +44,11 @@ from prometheus_client import (
     multiprocess,
 )
 
+from infra.runtime.process_id import use_for_multiprocess_metrics
 from infra.runtime.process_metrics import update_this_worker
 
 log = logging.getLogger(__name__)
+use_for_multiprocess_metrics()  # before any service makes its metrics: no getpid() per sample
 
 # RFC 9110 and RFC 5789: the only values the method label takes, besides "other".
 STANDARD_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})

@@ -16,6 +16,9 @@ import threading
 
 from prometheus_client import Counter, Gauge
 
+from infra.runtime.process_id import use_for_multiprocess_metrics
+
+use_for_multiprocess_metrics()
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 

@@ -26,6 +26,8 @@ from contextlib import contextmanager
 
 from limits.storage import Storage
 
+from infra.runtime.process_id import current_pid
+
 _SCHEMA = "CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires_at REAL NOT NULL)"
 _INCR = """
 INSERT INTO counters (key, count, expires_at) VALUES (:key, :amount, :now + :expiry)
@@ -64,9 +66,9 @@ class SqliteStorage(Storage):
         return sqlite3.Error
 
     def _connection(self) -> sqlite3.Connection:
-        if self._pid != os.getpid():
+        if self._pid != current_pid():
             with self._turn:
-                if self._pid != os.getpid():
+                if self._pid != current_pid():
                     self._open()
         assert self._shared is not None, "opened above"
         return self._shared
@@ -79,7 +81,7 @@ class SqliteStorage(Storage):
         connection.execute("PRAGMA synchronous=OFF")
         self._shared = connection
         self._lock_file = os.open(f"{self._path}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        self._pid = os.getpid()
+        self._pid = current_pid()
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
