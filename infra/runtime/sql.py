@@ -43,11 +43,29 @@ class PreparedStatement:
         self._results = results if any(results) else []
 
     def execute_many(self, connection: Connection, rows: Iterable[dict]) -> int:
-        """The rows the statement matched, summed over ``rows`` (the driver's row count)."""
+        """The rows the statement matched, summed over ``rows`` (the driver's row count).
+
+        Written through the driver's own cursor, in the connection's transaction, as ``fetch`` reads:
+        ``exec_driver_sql``'s execution context and result cost ~4 us per call (a one-row insert
+        on SQLite in a transaction: 8.7 -> 4.6 us; eight rows 27.5 -> 23.0; on MariaDB the round
+        trip dominates), and the API's group commit makes one or two per commit."""
         prepared = [self._prepare(row) for row in rows]
         if not prepared:
             return 0
-        return connection.exec_driver_sql(self.sql, prepared).rowcount
+        if not connection.in_transaction():
+            connection.begin()  # what exec_driver_sql's autobegin did: the caller's commit() ends it
+        driver = connection.connection
+        cursor = driver.cursor()
+        try:
+            if len(prepared) == 1:
+                cursor.execute(self.sql, prepared[0])
+            else:
+                cursor.executemany(self.sql, prepared)
+            return cursor.rowcount
+        except connection.dialect.loaded_dbapi.Error as error:
+            raise self._wrapped(connection, error, prepared, driver, cursor) from error
+        finally:
+            cursor.close()
 
     def execute(self, connection: Connection, values: dict):
         """One execution; the driver's cursor result (rows as the driver returns them: see ``fetch``)."""

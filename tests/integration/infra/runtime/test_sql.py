@@ -5,7 +5,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, bindparam, select, update
 from sqlalchemy.dialects import mysql
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from infra.runtime.db import build_engine
 from infra.runtime.sql import PreparedStatement
@@ -121,6 +121,62 @@ def test_a_fetch_on_a_lost_mariadb_connection_invalidates_it_and_the_pool_connec
             assert raised.value.connection_invalidated and connection.invalidated
         with engine.connect() as connection:
             assert by_id.fetch(connection, {"id": "t1"}) == []
+    finally:
+        metadata.drop_all(engine)
+        engine.dispose()
+
+
+def _insert(engine) -> PreparedStatement:
+    return PreparedStatement(
+        things.insert().values(id=bindparam("id"), count=bindparam("count"), seen_at=AT, state="new"), engine.dialect
+    )
+
+
+def _stored(engine) -> list[tuple]:
+    with engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(select(things.c.id, things.c.count).order_by(things.c.id))]
+
+
+def test_writes_belong_to_the_connections_transaction_rolled_back_with_it_and_kept_by_an_autobegun_commit(engine):
+    """execute_many writes through the driver's cursor: in the transaction the connection has open, or
+    in one it begins as exec_driver_sql's autobegin did, which the caller's commit() ends."""
+    insert = _insert(engine)
+    with engine.connect() as connection:
+        with connection.begin() as transaction:
+            assert insert.execute_many(connection, [{"id": "gone", "count": 1}, {"id": "gone2", "count": 2}]) == 2
+            transaction.rollback()
+        assert insert.execute_many(connection, [{"id": "kept", "count": 3}]) == 1
+        assert connection.in_transaction()
+        connection.commit()
+    assert _stored(engine) == [("kept", 3)]
+
+
+def test_a_failed_write_raises_sqlalchemys_error_with_the_statement_and_the_transaction_rolls_back(engine):
+    insert = _insert(engine)
+    with engine.begin() as connection:
+        insert.execute_many(connection, [{"id": "t1", "count": 1}])
+    with pytest.raises(IntegrityError) as raised, engine.begin() as connection:
+        insert.execute_many(connection, [{"id": "t2", "count": 2}])
+        insert.execute_many(connection, [{"id": "t3", "count": 3}, {"id": "t1", "count": 4}])
+    assert raised.value.statement == insert.sql and not raised.value.connection_invalidated
+    assert _stored(engine) == [("t1", 1)]
+
+
+def test_a_write_on_a_lost_mariadb_connection_invalidates_it_and_the_pool_connects_afresh(mysql_url):
+    engine = build_engine(mysql_url)
+    metadata.create_all(engine)
+    insert = _insert(engine)
+    try:
+        with engine.connect() as connection:
+            session = connection.exec_driver_sql("SELECT CONNECTION_ID()").scalar()
+            with engine.connect() as killer:
+                killer.exec_driver_sql(f"KILL {int(session)}")
+            with pytest.raises(DBAPIError) as raised:
+                insert.execute_many(connection, [{"id": "t1", "count": 1}])
+            assert raised.value.connection_invalidated and connection.invalidated
+        with engine.begin() as connection:
+            assert insert.execute_many(connection, [{"id": "t1", "count": 1}]) == 1
+        assert _stored(engine) == [("t1", 1)]
     finally:
         metadata.drop_all(engine)
         engine.dispose()
