@@ -55,11 +55,8 @@ class SqliteStorage(Storage):
         self._shared: sqlite3.Connection | None = None
         self._lock_file: int | None = None
         self._turn = threading.Lock()
-        folder = os.path.dirname(self._path)
-        if folder:
-            os.makedirs(folder, exist_ok=True)
-        with self._writing() as connection:
-            connection.execute(_SCHEMA)
+        # Nothing is created before the first hit or read: a process that never counts a request (a
+        # CLI command building the same services) leaves no var/ directory in its working directory.
 
     @property
     def base_exceptions(self):
@@ -74,13 +71,22 @@ class SqliteStorage(Storage):
         return self._shared
 
     def _open(self) -> None:
+        folder = os.path.dirname(self._path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
         connection = sqlite3.connect(
             self._path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
         )
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=OFF")
+        lock_file = os.open(f"{self._path}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fcntl.flock(lock_file, fcntl.LOCK_EX)  # the file's writers' turn, as for any write
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=OFF")
+            connection.execute(_SCHEMA)
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
         self._shared = connection
-        self._lock_file = os.open(f"{self._path}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        self._lock_file = lock_file
         self._pid = current_pid()
 
     @contextmanager

@@ -3,6 +3,7 @@ fingerprints that covered card data."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -74,7 +75,7 @@ def test_migration_0003_erases_fingerprints_that_covered_card_data_and_widens_th
     engine.dispose()
 
 
-def test_the_purge_command_prints_how_many_keys_went(sqlite_url):
+def test_the_purge_command_prints_how_many_keys_went_and_leaves_nothing_in_its_working_directory(sqlite_url, tmp_path):
     migrate(sqlite_url, SCRIPT_LOCATION)
     engine = build_engine(sqlite_url)
     with engine.begin() as connection:
@@ -87,10 +88,14 @@ def test_the_purge_command_prints_how_many_keys_went(sqlite_url):
         **STRONG_SECRETS,
         "DATABASE_URL": sqlite_url,
         "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
+        "PYTHONPATH": os.getcwd(),
     }
+    where_the_operator_stands = tmp_path / "cwd"
+    where_the_operator_stands.mkdir()
     done = subprocess.run(
         [sys.executable, "-m", "gateway_api", "idempotency", "purge"],
         env=env,
+        cwd=where_the_operator_stands,
         capture_output=True,
         text=True,
         timeout=60,
@@ -98,4 +103,7 @@ def test_the_purge_command_prints_how_many_keys_went(sqlite_url):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == '{"purged": 1}'
     assert set(keys_left(engine)) == {"today"}
+    # The default rate-limit store (sqlite:///var/rate-limits.db) is never opened by a command that
+    # counts no request: it used to leave var/rate-limits.db wherever the operator ran it.
+    assert list(where_the_operator_stands.iterdir()) == []
     engine.dispose()

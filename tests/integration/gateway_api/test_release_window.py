@@ -68,9 +68,10 @@ def code_head(checkout: Path) -> str:
 
 
 @pytest.fixture
-def env(kafka_settings, mysql_url):
+def env(kafka_settings, mysql_url, tmp_path):
     prefix = kafka_settings.topics.transactions[: -len("transactions")]
     return os.environ | {
+        "RATE_LIMIT_STORAGE_URL": f"sqlite:///{tmp_path / 'rate-limits.db'}",  # not the checkout's var/
         **STRONG_SECRETS,
         "GATEWAY_ADMIN_TOKEN": ADMIN_TOKEN,
         "DATABASE_URL": mysql_url,

@@ -41,6 +41,7 @@ def gunicorn_panel(api, kafka_settings, tmp_path):
         "WEB_CONCURRENCY": "2",
         "PYTHONPATH": str(ROOT),
         "METRICS_PORT": str(free_port()),
+        "RATE_LIMIT_STORAGE_URL": f"sqlite:///{tmp_path / 'rate-limits.db'}",  # not the checkout's var/
     }
     log = open(tmp_path / "panel.log", "wb")  # the test reads it back through tmp_path
     with listening_socket() as sock:  # bound here and handed over: no other process can take the port
