@@ -107,23 +107,32 @@ def test_a_failed_fetch_raises_sqlalchemys_error_with_the_statement(engine):
     metadata.create_all(engine)
 
 
-def test_a_fetch_on_a_lost_mariadb_connection_invalidates_it_and_the_pool_connects_afresh(mysql_url):
+@pytest.fixture
+def mariadb_engine(mysql_url):
     engine = build_engine(mysql_url)
     metadata.create_all(engine)
+    yield engine
+    metadata.drop_all(engine)
+    engine.dispose()
+
+
+def kill_session_of(engine, connection) -> None:
+    """End ``connection``'s MariaDB session from another one, as a server restart or a timeout would."""
+    session = connection.exec_driver_sql("SELECT CONNECTION_ID()").scalar()
+    with engine.connect() as killer:
+        killer.exec_driver_sql(f"KILL {int(session)}")
+
+
+def test_a_fetch_on_a_lost_mariadb_connection_invalidates_it_and_the_pool_connects_afresh(mariadb_engine):
+    engine = mariadb_engine
     by_id = PreparedStatement(select(things.c.id).where(things.c.id == bindparam("id")), engine.dialect)
-    try:
-        with engine.connect() as connection:
-            session = connection.exec_driver_sql("SELECT CONNECTION_ID()").scalar()
-            with engine.connect() as killer:
-                killer.exec_driver_sql(f"KILL {int(session)}")
-            with pytest.raises(DBAPIError) as raised:
-                by_id.fetch(connection, {"id": "t1"})
-            assert raised.value.connection_invalidated and connection.invalidated
-        with engine.connect() as connection:
-            assert by_id.fetch(connection, {"id": "t1"}) == []
-    finally:
-        metadata.drop_all(engine)
-        engine.dispose()
+    with engine.connect() as connection:
+        kill_session_of(engine, connection)
+        with pytest.raises(DBAPIError) as raised:
+            by_id.fetch(connection, {"id": "t1"})
+        assert raised.value.connection_invalidated and connection.invalidated
+    with engine.connect() as connection:
+        assert by_id.fetch(connection, {"id": "t1"}) == []
 
 
 def _insert(engine) -> PreparedStatement:
@@ -162,21 +171,14 @@ def test_a_failed_write_raises_sqlalchemys_error_with_the_statement_and_the_tran
     assert _stored(engine) == [("t1", 1)]
 
 
-def test_a_write_on_a_lost_mariadb_connection_invalidates_it_and_the_pool_connects_afresh(mysql_url):
-    engine = build_engine(mysql_url)
-    metadata.create_all(engine)
+def test_a_write_on_a_lost_mariadb_connection_invalidates_it_and_the_pool_connects_afresh(mariadb_engine):
+    engine = mariadb_engine
     insert = _insert(engine)
-    try:
-        with engine.connect() as connection:
-            session = connection.exec_driver_sql("SELECT CONNECTION_ID()").scalar()
-            with engine.connect() as killer:
-                killer.exec_driver_sql(f"KILL {int(session)}")
-            with pytest.raises(DBAPIError) as raised:
-                insert.execute_many(connection, [{"id": "t1", "count": 1}])
-            assert raised.value.connection_invalidated and connection.invalidated
-        with engine.begin() as connection:
-            assert insert.execute_many(connection, [{"id": "t1", "count": 1}]) == 1
-        assert _stored(engine) == [("t1", 1)]
-    finally:
-        metadata.drop_all(engine)
-        engine.dispose()
+    with engine.connect() as connection:
+        kill_session_of(engine, connection)
+        with pytest.raises(DBAPIError) as raised:
+            insert.execute_many(connection, [{"id": "t1", "count": 1}])
+        assert raised.value.connection_invalidated and connection.invalidated
+    with engine.begin() as connection:
+        assert insert.execute_many(connection, [{"id": "t1", "count": 1}]) == 1
+    assert _stored(engine) == [("t1", 1)]
