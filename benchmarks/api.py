@@ -8,11 +8,14 @@ In one run, on free ports:
    Prometheus when installed) with the ledger on SQLite, then on MariaDB: wrk POSTing a valid
    transaction with Basic auth at the same connection counts, with and without a fresh
    Idempotency-Key on every request; req/s, share of the ceiling, p50/p95/p99;
-3. for every wrk run, the CPU budget (``benchmarks/cpu.py``): CPU seconds each component (wrk, the
+3. the ceiling again at the API's pace: each wrk connection waits, between the echo's answer and
+   its next request, as long as the API's POST took (the p50 of the SQLite run without a key at
+   that connection count), so the echo serves about the API's rate instead of as many as it can;
+4. for every wrk run, the CPU budget (``benchmarks/cpu.py``): CPU seconds each component (wrk, the
    API's gunicorn master and workers, broker, processor, results consumer, webhook dispatcher, panel,
    Prometheus, this process relaying the services' logs) used during the run, per accepted request,
    and per second while the stack idles: what the two cores were spent on, hence what limits the ratio;
-4. on a fresh SQLite stack, the open-loop runs (``benchmarks/open_loop.py``): a constant rate
+5. on a fresh SQLite stack, the open-loop runs (``benchmarks/open_loop.py``): a constant rate
    of half the measured maximum, then BENCH_API_STEADY_RATE tx/s for BENCH_API_STEADY_SECONDS:
    API latency from each request's scheduled time, accept -> decided through GET, and whether
    anything is still pending at the end.
@@ -166,7 +169,11 @@ def print_budgets(budgets: list[Budget]) -> None:
     """One row per run. *bound*: the share of the ceiling that the CPU alone allows when both use the
     same cores fully, the ceiling's CPU per request (wrk's included) over the stack's (wrk's included)."""
     present = [c for c in COMPONENTS if any(c in b.cpu for b in budgets)]
-    ceiling = {b.connections: _per_request(b, sum(b.cpu.values())) for b in budgets if "ceiling" in b.cpu}
+    ceiling = {
+        b.connections: _per_request(b, sum(b.cpu.values()))
+        for b in budgets
+        if "ceiling" in b.cpu and PACED not in b.label
+    }
     print(
         "\nCPU budget: us of CPU per accepted request during each wrk run (idle rows: ms of CPU per second "
         "with no load); cores = all CPU used / wall time; bound = the ceiling's CPU per request / this run's\n"
@@ -182,22 +189,46 @@ RATIO_GOAL = {"no Idempotency-Key": 2.0, "fresh key per request": 2.5}
 MYSQL_RATIO_GOAL = 2.5
 
 
+PACED = "at the API's pace"  # in the label of the ceiling's paced runs
+
+
 def print_api_ratios(budgets: list[Budget]) -> None:
     """The API's CPU per accepted transaction against the bare-Flask echo's CPU per request, same run
-    (the ceiling's gunicorn tree only, wrk excluded on both sides)."""
-    ceiling = {b.connections: _per_request(b, b.cpu["ceiling"]) for b in budgets if "ceiling" in b.cpu and b.accepted}
+    (the ceiling's gunicorn tree only, wrk excluded on both sides): the goal's ratio against the echo
+    serving as many requests as it can, and, where measured, against the echo at the API's pace.
+
+    A request's CPU depends on the pace as well as on its code: a worker that answers back to back
+    keeps its caches and its threads warm, one that waits ~20 ms for each ack between requests (the
+    embedded stack's producer linger) wakes cold, and the other processes of the stack run on the
+    same two cores meanwhile. The paced column charges the echo that pace too."""
+    ceiling = _ceiling_per_request(budgets, paced=False)
+    paced = _ceiling_per_request(budgets, paced=True)
     print(f"\nAPI CPU per accepted transaction / ceiling CPU per request (load average {_load()}):\n")
-    print("| run | connections | API us per tx | ceiling us per request | ratio | goal |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| run | connections | API us per tx | ceiling us per request | ratio | goal | "
+        "ceiling us per request at the API's pace | ratio at the API's pace |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for b in budgets:
         if "api" not in b.cpu or not b.accepted or b.connections not in ceiling:
             continue
         api = _per_request(b, b.cpu["api"])
+        at_pace = paced.get(b.connections)
         print(
             f"| {b.label} | {b.connections} | {api:,.0f} | {ceiling[b.connections]:,.0f} | "
-            f"{api / ceiling[b.connections]:.2f} | {_goal(b.label)} |",
+            f"{api / ceiling[b.connections]:.2f} | {_goal(b.label)} | "
+            f"{f'{at_pace:,.0f}' if at_pace else ''} | {f'{api / at_pace:.2f}' if at_pace else ''} |",
             flush=True,
         )
+
+
+def _ceiling_per_request(budgets: list[Budget], paced: bool) -> dict[int, float]:
+    """The echo's CPU per request by connection count, from its runs at full speed or at the API's pace."""
+    return {
+        b.connections: _per_request(b, b.cpu["ceiling"])
+        for b in budgets
+        if "ceiling" in b.cpu and b.accepted and (PACED in b.label) == paced
+    }
 
 
 def _goal(label: str) -> str:
@@ -396,6 +427,28 @@ def print_open_loop(label: str, result: OpenLoopResult, pending_after: float | N
         )
 
 
+def ceiling_runs(options: Options, paces: dict[int, float], budgets: list[Budget]) -> list[WrkRun]:
+    """The bare echo under wrk at each connection count: back to back (no ``paces``), or with each
+    connection waiting ``paces[connections]`` ms after every answer (the API's p50 at that count)."""
+    runs = []
+    with ceiling_server() as (port, pid):
+        wrk("warm-up", port, 16, 2, {"BENCH_PATH": "/echo"})
+        meter = CpuMeter({"ceiling": pid})
+        for connections in paces or options.connections:
+            env = {"BENCH_PATH": "/echo"}
+            label = "ceiling: bare Flask echo"
+            if paces:
+                env["BENCH_DELAY_MS"] = str(max(round(paces[connections]), 1))
+                label += f" {PACED} ({env['BENCH_DELAY_MS']} ms between requests)"
+            result, budget = cheapest_wrk(
+                meter, "ceiling", options.repeats, label, port, connections, options.seconds, env
+            )
+            runs.append(result)
+            budgets.append(budget)
+            print_run(result)
+    return runs
+
+
 def run(options: Options, folder: Path) -> None:
     print(
         f"API benchmark: wrk {options.seconds} s per run, the cheapest of {options.repeats} runs per row, "
@@ -405,31 +458,18 @@ def run(options: Options, folder: Path) -> None:
     )
     print("| run | connections | req/s | share of the ceiling | p50 ms | p95 ms | p99 ms | errors | load |")
     print("|---|---|---|---|---|---|---|---|---|")
-    ceiling, budgets = {}, []
-    with ceiling_server() as (port, pid):
-        wrk("warm-up", port, 16, 2, {"BENCH_PATH": "/echo"})
-        meter = CpuMeter({"ceiling": pid})
-        for connections in options.connections:
-            result, budget = cheapest_wrk(
-                meter,
-                "ceiling",
-                options.repeats,
-                "ceiling: bare Flask echo",
-                port,
-                connections,
-                options.seconds,
-                {"BENCH_PATH": "/echo"},
-            )
-            ceiling[connections] = result.rate
-            budgets.append(budget)
-            print_run(result)
-    maximum = None
+    budgets: list[Budget] = []
+    ceiling = {run.connections: run.rate for run in ceiling_runs(options, {}, budgets)}
+    maximum, paces = None, {}
     for database in options.databases:
         with _database(database, options) as url, gateway_stack(folder / database, url) as (stack, auth):
             warm_up(stack.settings.api_port, auth)
             runs = post_runs(f"POST /v1/transactions, {database}", stack, auth, options, ceiling, budgets)
             if database == "sqlite":
                 maximum = max(r.rate for r in runs if r.connections == max(options.connections))
+                paces = {r.connections: r.p50_ms for r in runs if "no Idempotency-Key" in r.label}
+    if paces:
+        ceiling_runs(options, paces, budgets)
     print_budgets(budgets)
     print_api_ratios(budgets)
     if options.steady_seconds > 0:

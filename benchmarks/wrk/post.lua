@@ -2,10 +2,13 @@
 --   BENCH_PATH      the URL path (/v1/transactions, or /echo for the ceiling)
 --   BENCH_AUTH      "Basic ..." Authorization header, unset for the ceiling
 --   BENCH_FRESH_KEYS=1  a new Idempotency-Key on every request
+--   BENCH_DELAY_MS  milliseconds each connection waits after an answer before its next request (0):
+--                   the ceiling at the API's pace
 -- done() prints one JSON line: requests/s, errors and latency percentiles in microseconds.
 local path = os.getenv("BENCH_PATH") or "/v1/transactions"
 local auth = os.getenv("BENCH_AUTH")
 local fresh_keys = os.getenv("BENCH_FRESH_KEYS") == "1"
+local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "0") or 0
 local year = tonumber(os.date("%Y")) + 1
 local body = '{"amount": "10.50", "credit_card": {"number": "4111111111111111", "name": "Bench Mark", '
   .. '"expiration_month": 12, "expiration_year": ' .. year .. ', "cvv": "123"}}'
@@ -34,6 +37,12 @@ function request()
     headers["Idempotency-Key"] = prefix .. counter
   end
   return wrk.format("POST", path, headers, body)
+end
+
+if delay_ms > 0 then
+  function delay()
+    return delay_ms
+  end
 end
 
 function done(summary, latency, requests)

@@ -42,6 +42,14 @@ def test_the_ceiling_echoes_json():
     assert run.rate > 0 and run.errors == 0
 
 
+def test_the_ceiling_at_a_pace_waits_between_requests():
+    """BENCH_DELAY_MS: each connection waits that long after an answer, so 4 connections at 100 ms
+    send at most ~40 requests a second (the echo alone answers thousands)."""
+    with ceiling_server() as (port, _pid):
+        run = wrk("paced", port, 4, 2, {"BENCH_PATH": "/echo", "BENCH_DELAY_MS": "100"})
+    assert run.errors == 0 and 0 < run.rate <= 4 * 10 * 1.25
+
+
 def test_the_open_loop_generator_sends_at_its_rate_and_follows_decisions(running_stack):
     merchant = load_test_merchant(running_stack, "Open loop smoke")
     result, pending_after = open_loop(running_stack, basic_auth(merchant)["Authorization"], rate=40, seconds=1.5)
