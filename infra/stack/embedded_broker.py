@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from infra.runtime.kafka import KafkaSettings, ensure_topics, wait_for_broker
+from infra.stack import reaper
 
 
 class BrokerStartError(RuntimeError):
@@ -100,6 +101,7 @@ class EmbeddedBroker:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        reaper.watch(self._process)  # stopped even if the process that started it is killed outright
         try:
             self._wait_until_it_answers(timeout)
             ensure_topics(self.settings, timeout=timeout)

@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from infra.stack import reaper
+
 
 class ManagedProcess:
     """One service process whose every output line goes to the console (prefixed) and to its log file."""
@@ -49,6 +51,7 @@ class ManagedProcess:
             start_new_session=True,
             pass_fds=self._pass_fds,
         )
+        reaper.watch(self._process)  # stopped even if the stack's process is killed outright
         self._pump = threading.Thread(target=self._copy_output, name=f"log-{self.name}", daemon=True)
         self._pump.start()
         return self

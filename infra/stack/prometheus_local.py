@@ -25,6 +25,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from infra.stack import reaper
+
 ALERTS_FILE = Path(__file__).resolve().parents[1] / "prometheus" / "alerts.yml"  # infra/prometheus/
 INSTALL_HINT = (
     "Prometheus is not installed, so the stack runs without it. To see the metrics, alerts and "
@@ -86,7 +88,9 @@ def start_local_prometheus(
         "--web.enable-lifecycle",
     ]
     with open(workdir / "prometheus.log", "ab") as output:
-        return subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    reaper.watch(process)  # stopped even if the stack's process is killed outright
+    return process
 
 
 def wait_until_ready(port: int, timeout: float = 30.0, process: subprocess.Popen | None = None) -> bool:
