@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 
 import orjson
 
@@ -15,7 +16,8 @@ from processor.domain.transaction import Outcome
 
 
 def present(outcome: Outcome) -> TransactionResult:
-    return TransactionResult(**_fields(outcome, rfc3339(outcome.processed_at)))
+    created_at = None if outcome.created_at is None else rfc3339(outcome.created_at)
+    return TransactionResult(**_fields(outcome, rfc3339(outcome.processed_at), created_at))
 
 
 def result_messages(outcomes: Sequence[Outcome]) -> Iterator[bytes]:
@@ -28,11 +30,23 @@ def result_messages(outcomes: Sequence[Outcome]) -> Iterator[bytes]:
     for outcome in outcomes:
         if outcome.processed_at is not moment:
             moment, text = outcome.processed_at, rfc3339(outcome.processed_at)
-        yield orjson.dumps(_fields(outcome, text))
+        yield orjson.dumps(_fields(outcome, text, _written_by_orjson(outcome.created_at)), option=RFC3339_BY_ORJSON)
 
 
-def _fields(outcome: Outcome, processed_at: str) -> dict:
-    """The contract's fields, in its order."""
+# With these options orjson writes a naive datetime as ``rfc3339`` does ("2026-06-15T12:00:00.000005Z"),
+# in a sixth of its time (~0.5 us a result), except that it leaves out a zero fraction.
+RFC3339_BY_ORJSON = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
+
+
+def _written_by_orjson(moment: datetime | None) -> datetime | str | None:
+    """``moment`` as orjson writes it right: itself when naive with a fraction, else its rfc3339 text."""
+    if moment is None or (moment.microsecond and moment.tzinfo is None):
+        return moment
+    return rfc3339(moment)
+
+
+def _fields(outcome: Outcome, processed_at: str, created_at: datetime | str | None) -> dict:
+    """The contract's fields, in its order (``created_at`` as :func:`_written_by_orjson` gives it)."""
     return {
         "id": outcome.id,
         "status": outcome.status,
@@ -41,7 +55,7 @@ def _fields(outcome: Outcome, processed_at: str) -> dict:
         "amount": None if outcome.amount is None else str(outcome.amount),
         "card_brand": outcome.card_brand,
         "card_last4": outcome.card_last4,
-        "created_at": None if outcome.created_at is None else rfc3339(outcome.created_at),
+        "created_at": created_at,
         "processed_at": processed_at,
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from itertools import chain
 from operator import attrgetter
 
 from sqlalchemy import Connection, Dialect, Engine, insert, select
@@ -60,7 +61,7 @@ class PreparedInsert:
         inserted = 0
         for start in range(0, len(rows), ROWS_PER_STATEMENT):
             chunk = rows[start : start + ROWS_PER_STATEMENT]
-            values = tuple(value for row in chunk for value in row)
+            values = tuple(chain.from_iterable(chunk))
             inserted += connection.exec_driver_sql(self._multirow_sql(len(chunk)), values).rowcount
         return inserted
 
@@ -69,28 +70,26 @@ class PreparedInsert:
         return f"{head}{values}{', '.join([group] * count)}"
 
     def rows(self, outcomes: Sequence[Outcome]) -> list:
-        rows = []
-        converters = [(index, _LastValueKept(convert)) for index, convert in self._converters]
-        for outcome in outcomes:
-            row = list(self._values(outcome))
-            for index, convert in converters:
-                row[index] = convert(row[index])
-            rows.append(tuple(row) if self._positional else dict(zip(self._names, row)))
-        return rows
+        """Converted column by column: a column's converter is called once per change of value (a
+        batch's outcomes share one ``processed_at``), and the rows are put together by ``zip`` in C."""
+        if not outcomes:
+            return []
+        columns: list = list(zip(*map(self._values, outcomes)))
+        for index, convert in self._converters:
+            columns[index] = _converted(convert, columns[index])
+        rows = list(zip(*columns))
+        return rows if self._positional else [dict(zip(self._names, row)) for row in rows]
 
 
-class _LastValueKept:
-    """A converter that remembers its last value: a batch's outcomes share one ``processed_at``."""
-
-    def __init__(self, convert: Callable[[object], object]):
-        self._convert = convert
-        self._last: object = _LastValueKept
-        self._converted: object = None
-
-    def __call__(self, value: object) -> object:
-        if value is not self._last:
-            self._last, self._converted = value, self._convert(value)
-        return self._converted
+def _converted(convert: Callable[[object], object], values: Sequence[object]) -> list:
+    """``convert`` of each value; a value that is the same object as the one before it is not converted again."""
+    converted: list = []
+    last: object = _converted
+    for value in values:
+        if value is not last:
+            last, result = value, convert(value)
+        converted.append(result)
+    return converted
 
 
 class SqlTransactionRepository(TransactionRepository):

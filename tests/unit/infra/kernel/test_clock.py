@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from infra.kernel.clock import parse_rfc3339, rfc3339, utc_now
+from infra.kernel.clock import naive, parse_rfc3339, rfc3339, utc_now
 
 PARIS_SUMMER = timezone(timedelta(hours=2))
 
@@ -50,3 +50,17 @@ def test_anything_else_reads_as_none(value):
 def test_round_trips():
     moment = datetime(2026, 11, 23, 10, 0, 0, 7)
     assert parse_rfc3339(rfc3339(moment)) == moment
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 11, 23, 10, 0, 0, 123456, tzinfo=timezone.utc),
+        datetime(2026, 7, 1, 12, 0, tzinfo=PARIS_SUMMER),
+        datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=PARIS_SUMMER),
+        datetime(9999, 12, 31, 23, 59, 59, 999999),
+    ],
+)
+def test_naive_is_the_same_fields_without_the_zone(moment):
+    expected = moment.replace(tzinfo=None)
+    assert naive(moment) == expected and naive(moment).tzinfo is None and naive(moment).fold == expected.fold

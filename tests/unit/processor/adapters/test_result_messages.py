@@ -58,6 +58,11 @@ def test_result_messages_are_the_bytes_of_each_presented_result():
         Outcome("tx-é", "", "approved", "", None, None, None, None, first),
         Outcome("tx-3", "acct", "approved", "", Decimal("1000.00"), "amex", "0005", None, second),
         Outcome("tx-4", "acct", "approved", "", Decimal("1.00"), "visa", "1111", None, first),
+        # orjson leaves out a zero fraction: such a created_at is written as rfc3339 writes it.
+        Outcome("tx-5", "acct", "approved", "", Decimal("1.00"), "visa", "1111", datetime(2026, 6, 15, 12), second),
+        Outcome(
+            "tx-6", "acct", "approved", "", Decimal("1.00"), "visa", "1111", datetime(1970, 1, 1, 0, 0, 0, 1), first
+        ),
     ]
     assert list(result_messages(outcomes)) == [orjson.dumps(vars(present(outcome))) for outcome in outcomes]
     assert [json.loads(raw) for raw in result_messages(outcomes)] == [
