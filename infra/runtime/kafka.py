@@ -259,6 +259,10 @@ def wait_for_broker(settings: KafkaSettings, timeout: float = 30) -> None:
 TOPIC_UNKNOWN = frozenset({KafkaError._UNKNOWN_TOPIC, KafkaError._UNKNOWN_PARTITION, KafkaError.UNKNOWN_TOPIC_OR_PART})
 
 
+# RD_KAFKA_PARTITION_UA, produce()'s default partition: the configured partitioner picks one by key.
+ANY_PARTITION = -1
+
+
 class DeliveryError(RuntimeError):
     """The broker did not acknowledge a write in time, or refused it."""
 
@@ -382,11 +386,11 @@ class AckedProducer:
     def _produce(self, record: Record, pending: "_PendingAcks", deadline: float) -> None:
         # No poll(0) per record: delivery reports are served once the whole batch is queued
         # (a poll per record cost ~1 us each at volume), or below when the queue is full.
+        # Positional arguments, the partition left to the partitioner as the default does: keywords
+        # made produce() take ~0.85 us a record instead of ~0.55.
         while True:
             try:
-                self._producer.produce(
-                    record.topic, value=record.value, key=record.key, on_delivery=pending.on_delivery
-                )
+                self._producer.produce(record.topic, record.value, record.key, ANY_PARTITION, pending.on_delivery)
                 return
             except KafkaException as exc:
                 if exc.args[0].code() not in TOPIC_UNKNOWN:

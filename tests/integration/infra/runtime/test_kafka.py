@@ -36,6 +36,23 @@ def test_acked_producer_returns_after_every_record_is_acknowledged(kafka_setting
 
 
 @SENDERS
+def test_acked_producer_leaves_the_partition_to_the_key_as_a_plain_produce_does(kafka_settings, one_sender):
+    topic = kafka_settings.topics.transactions
+    keys = [f"acct-{i}".encode() for i in range(24)]
+    plain = Producer(producer_config(kafka_settings, "plain"))
+    for key in keys:
+        plain.produce(topic, value=b"plain", key=key)
+    assert plain.flush(10) == 0
+    build_acked_producer(kafka_settings, "test", one_sender=one_sender).send(
+        [Record(topic, b"acked", key) for key in keys], timeout=10
+    )
+    where: dict[bytes, dict[bytes, int]] = {b"plain": {}, b"acked": {}}
+    for message in read_messages(kafka_settings, topic):
+        where[message.value()][message.key()] = message.partition()
+    assert where[b"acked"] == where[b"plain"] and len(set(where[b"plain"].values())) > 1
+
+
+@SENDERS
 def test_acked_producer_sends_more_records_than_its_queue_holds(kafka_settings, one_sender):
     producer = build_acked_producer(
         kafka_settings, "test", one_sender=one_sender, **{"queue.buffering.max.messages": 50}
