@@ -12,6 +12,7 @@ import threading
 from datetime import datetime, timezone
 
 from infra.runtime.settings import DEVELOPMENT_SECRETS_OPT_IN, ConfigurationError
+from infra.stack import reaper
 from infra.stack.demo import CLI_ENV_FILE, DEMO_FILE, demo_merchant
 from infra.stack.settings import StackSettings
 from infra.stack.stack import Stack, StackError
@@ -36,6 +37,7 @@ def main() -> int:
         return 1
     finally:
         killed = stack.stop()
+        reaper.release()  # nothing is left for it to stop: it ends now, not after this process
         print("stopped" + (f" (killed after the grace period: {', '.join(killed)})" if killed else ""), flush=True)
 
 

@@ -33,18 +33,20 @@ GRACE_SECONDS = 10.0
 
 _lock = threading.Lock()
 _pipe: IO[str] | None = None
+_reaper_pid = 0
 _owner = 0  # the process the pipe belongs to (a forked child starts its own reaper)
 
 
 def watch(process: subprocess.Popen) -> None:
     """Stop ``process`` (with its process group when it leads one) once this process has died."""
-    global _pipe, _owner
+    global _pipe, _reaper_pid, _owner
     start = start_time(process.pid)
     if start is None:
         return  # already gone
     with _lock:
         if _pipe is None or _owner != os.getpid():
-            _pipe, _owner = _start_reaper(), os.getpid()
+            _reaper_pid, _pipe = _start_reaper()
+            _owner = os.getpid()
             atexit.register(_pipe.close)  # the end, as a kill's: what still runs is stopped
         assert _pipe is not None, "set above"
         try:
@@ -54,13 +56,33 @@ def watch(process: subprocess.Popen) -> None:
             _pipe = None
 
 
-def _start_reaper() -> IO[str]:
+def release(timeout: float = 5.0) -> None:
+    """For a process about to end that has stopped what it started (``make run`` after Ctrl-C): the
+    reaper is told now, finds nothing left to stop and ends within ``timeout``, so the process leaves
+    nothing behind. Not for one that keeps running: every process still watched would be stopped."""
+    global _pipe
+    with _lock:
+        pipe, _pipe = _pipe, None
+        if pipe is None or _owner != os.getpid():
+            return
+        pipe.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if os.waitpid(_reaper_pid, os.WNOHANG)[0]:
+                    return
+            except ChildProcessError:
+                return
+            time.sleep(0.02)
+
+
+def _start_reaper() -> tuple[int, IO[str]]:
     """The reaper, in a session of its own (the terminal's Ctrl-C and SIGHUP are the supervisor's to
     handle), reading the pipe whose writing end this returns; its output goes nowhere, so a caller
     that reads the stack's output to its end waits for no reaper. Spawned, not a Popen: nothing here
     waits for it, it ends after this process."""
     reading, writing = os.pipe()  # both close-on-exec: the reaper gets the reading end as its stdin only
-    os.posix_spawn(
+    pid = os.posix_spawn(
         sys.executable,
         [sys.executable, os.path.abspath(__file__)],
         os.environ,
@@ -72,7 +94,7 @@ def _start_reaper() -> IO[str]:
         setsid=True,
     )
     os.close(reading)
-    return os.fdopen(writing, "w")
+    return pid, os.fdopen(writing, "w")
 
 
 def start_time(pid: int) -> str | None:

@@ -95,3 +95,37 @@ def test_what_a_process_watched_outlives_it_only_until_the_reaper_stops_it():
         supervisor.wait(5)
 
         assert wait_until_gone(service)
+
+
+def test_a_process_that_stopped_what_it_started_releases_its_reaper_before_it_ends():
+    # make run after Ctrl-C: its services stopped, the reaper ends with it instead of after it.
+    with subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                """
+                import subprocess, time
+                from infra.stack import reaper
+                service = subprocess.Popen(["sleep", "60"], start_new_session=True)
+                reaper.watch(service)
+                print(reaper._reaper_pid, flush=True)
+                service.kill()
+                service.wait()
+                reaper.release()
+                print("released", flush=True)
+                time.sleep(60)
+                """
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"PYTHONPATH": os.getcwd()},
+    ) as supervisor:
+        try:
+            assert supervisor.stdout is not None
+            reaper_pid = int(supervisor.stdout.readline())
+            assert supervisor.stdout.readline().strip() == "released"
+            assert start_time(reaper_pid) is None  # ended and waited for, while its starter still runs
+        finally:
+            supervisor.kill()
