@@ -11,12 +11,12 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
 from benchmarks.open_loop import percentile
 from benchmarks.soak import Options, soak
+from tests.support.stack import processes_marked
 
 pytestmark = pytest.mark.slow
 
@@ -49,30 +49,19 @@ def test_a_benchmark_stopped_with_sigterm_stops_the_stack_it_started():
             assert soak.stdout is not None
             header = next((line for line in soak.stdout if line.startswith("| minute |")), None)
             assert header is not None, f"the soak ended before its table (exit {soak.wait(10)})"
-            assert len(processes_marked(mark)) >= 5  # broker, API, processor, results, webhooks, panel...
+            assert (
+                len(processes_marked("BENCH_SOAK_TEST_MARK", mark)) >= 5
+            )  # broker, API, processor, results, webhooks, panel...
 
             soak.send_signal(signal.SIGTERM)
 
             exit_code = soak.wait(60)
             deadline = time.monotonic() + 10
-            while processes_marked(mark) and time.monotonic() < deadline:
+            while processes_marked("BENCH_SOAK_TEST_MARK", mark) and time.monotonic() < deadline:
                 time.sleep(0.2)
-            assert processes_marked(mark) == []
+            assert processes_marked("BENCH_SOAK_TEST_MARK", mark) == []
             assert exit_code == 128 + signal.SIGTERM  # stopped, not killed
         finally:
             soak.kill()
-            for pid in processes_marked(mark):
+            for pid in processes_marked("BENCH_SOAK_TEST_MARK", mark):
                 os.kill(pid, signal.SIGKILL)
-
-
-def processes_marked(mark: str) -> list[int]:
-    """Live processes whose environment carries ``mark`` (zombies have no environment left to read)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if f"BENCH_SOAK_TEST_MARK={mark}".encode() in (entry / "environ").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found

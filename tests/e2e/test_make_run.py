@@ -20,6 +20,7 @@ from infra.stack.embedded_broker import free_port
 
 from tests.support import wait_until
 from tests.support.ports import PortTaken, lost_a_port_race, retry_on_port_collision
+from tests.support.stack import STACK_PORT_VARIABLES
 
 pytestmark = pytest.mark.slow
 
@@ -28,20 +29,10 @@ class RunningMakeRun:
     def __init__(self, var_dir: Path):
         self.ports = {
             name: free_port()
-            for name in (
-                "KAFKA_PORT",
-                "GATEWAY_API_PORT",
-                "PANEL_PORT",
-                # Every port the stack listens on: left out, the API's and the panel's metrics took their
-                # defaults (9100, 9104), and two of these tests running at once on xdist workers collided
-                # there on every retry (a fresh-clone CI run: "port 9100 ... is already in use").
-                "API_METRICS_PORT",
-                "PANEL_METRICS_PORT",
-                "PROCESSOR_METRICS_PORT",
-                "RESULTS_METRICS_PORT",
-                "WEBHOOKS_METRICS_PORT",
-                "PROMETHEUS_PORT",
-            )
+            # Every port the stack listens on: left out, the API's and the panel's metrics took their
+            # defaults (9100, 9104), and two of these tests running at once on xdist workers collided
+            # there on every retry (a fresh-clone CI run: "port 9100 ... is already in use").
+            for name in STACK_PORT_VARIABLES
         }
         self.with_prometheus = shutil.which("prometheus") is not None
         env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}

@@ -12,32 +12,22 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
 from infra.runtime.settings import DEVELOPMENT_SECRETS_OPT_IN
 from infra.stack.embedded_broker import free_port
 
-pytestmark = pytest.mark.slow
+from tests.support.stack import STACK_PORT_VARIABLES, processes_marked
 
-PORTS = (
-    "KAFKA_PORT",
-    "GATEWAY_API_PORT",
-    "PANEL_PORT",
-    "API_METRICS_PORT",
-    "PANEL_METRICS_PORT",
-    "PROCESSOR_METRICS_PORT",
-    "RESULTS_METRICS_PORT",
-    "WEBHOOKS_METRICS_PORT",
-    "PROMETHEUS_PORT",
-)
+pytestmark = pytest.mark.slow
+MARK = "STACK_TEST_MARK"
 
 
 def test_the_services_stop_when_the_supervisor_is_killed(tmp_path):
     mark = f"supervisor-kill-{uuid.uuid4().hex}"  # every process the stack starts inherits its environment
-    env = os.environ | {name: str(free_port()) for name in PORTS}
-    env |= {"STACK_VAR_DIR": str(tmp_path / "var"), DEVELOPMENT_SECRETS_OPT_IN: "true", "STACK_TEST_MARK": mark}
+    env = os.environ | {name: str(free_port()) for name in STACK_PORT_VARIABLES}
+    env |= {"STACK_VAR_DIR": str(tmp_path / "var"), DEVELOPMENT_SECRETS_OPT_IN: "true", MARK: mark}
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)  # its own embedded broker, as `make run`
     with subprocess.Popen(
         [sys.executable, "-m", "infra.stack"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -46,30 +36,17 @@ def test_the_services_stop_when_the_supervisor_is_killed(tmp_path):
             assert supervisor.stdout is not None
             banner = next((line for line in supervisor.stdout if "Payment gateway running" in line), None)
             assert banner is not None, f"the stack ended before its banner (exit {supervisor.wait(10)})"
-            started = processes_marked(mark)
+            started = processes_marked(MARK, mark)
             assert len(started) >= 6  # broker, API, processor, results, webhooks, panel and their workers
 
             supervisor.kill()
             supervisor.wait(10)
 
             deadline = time.monotonic() + 20
-            while processes_marked(mark) and time.monotonic() < deadline:
+            while processes_marked(MARK, mark) and time.monotonic() < deadline:
                 time.sleep(0.2)
-            assert processes_marked(mark) == []
+            assert processes_marked(MARK, mark) == []
         finally:
             supervisor.kill()
-            for pid in processes_marked(mark):
+            for pid in processes_marked(MARK, mark):
                 os.kill(pid, signal.SIGKILL)
-
-
-def processes_marked(mark: str) -> list[int]:
-    """Live processes whose environment carries ``mark`` (zombies have no environment left to read)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                if f"STACK_TEST_MARK={mark}".encode() in (entry / "environ").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import uuid
 from pathlib import Path
 
@@ -110,3 +111,33 @@ def log_tails(stack: Stack, lines: int = 30) -> str:
         tail = path.read_text(errors="replace").splitlines()[-lines:]
         parts.append(f"--- {path.name}\n" + "\n".join(tail))
     return "\n".join(parts)
+
+
+# Every port `python -m infra.stack` listens on, by the variable that sets it: a test that runs the
+# stack as `make run` does sets them all to free ports (one left out takes its default, and two such
+# tests on xdist workers collide there).
+STACK_PORT_VARIABLES = (
+    "KAFKA_PORT",
+    "GATEWAY_API_PORT",
+    "PANEL_PORT",
+    "API_METRICS_PORT",
+    "PANEL_METRICS_PORT",
+    "PROCESSOR_METRICS_PORT",
+    "RESULTS_METRICS_PORT",
+    "WEBHOOKS_METRICS_PORT",
+    "PROMETHEUS_PORT",
+)
+
+
+def processes_marked(variable: str, mark: str) -> list[int]:
+    """Live processes whose environment has ``variable=mark`` (zombies have no environment left to read):
+    every process a test's stack started, since each inherits the environment it was started with."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if f"{variable}={mark}".encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found

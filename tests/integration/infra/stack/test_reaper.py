@@ -19,6 +19,16 @@ def wait_until_gone(pid: int, timeout: float = 10) -> bool:
     return start_time(pid) is None
 
 
+def supervisor_running(script: str) -> subprocess.Popen:
+    """``script`` (Python, with the repository importable) in a process of its own, its output read here."""
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"PYTHONPATH": os.getcwd()},
+    )
+
+
 def session_with_a_child() -> tuple[subprocess.Popen, int]:
     """A session leader (as the stack's services are) with a child of its own: its pid and the child's."""
     leader = subprocess.Popen(
@@ -68,24 +78,15 @@ def test_a_pid_that_started_at_another_time_is_another_program_and_is_left_alone
 
 def test_what_a_process_watched_outlives_it_only_until_the_reaper_stops_it():
     # A supervisor that starts a service in a session of its own, tells its reaper, then is killed outright.
-    with subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(
-                """
-                import subprocess, time
-                from infra.stack import reaper
-                service = subprocess.Popen(["sleep", "60"], start_new_session=True)
-                reaper.watch(service)
-                print(service.pid, flush=True)
-                time.sleep(60)
-                """
-            ),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=os.environ | {"PYTHONPATH": os.getcwd()},
+    with supervisor_running(
+        """
+        import subprocess, time
+        from infra.stack import reaper
+        service = subprocess.Popen(["sleep", "60"], start_new_session=True)
+        reaper.watch(service)
+        print(service.pid, flush=True)
+        time.sleep(60)
+        """
     ) as supervisor:
         assert supervisor.stdout is not None
         service = int(supervisor.stdout.readline())
@@ -99,28 +100,19 @@ def test_what_a_process_watched_outlives_it_only_until_the_reaper_stops_it():
 
 def test_a_process_that_stopped_what_it_started_releases_its_reaper_before_it_ends():
     # make run after Ctrl-C: its services stopped, the reaper ends with it instead of after it.
-    with subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(
-                """
-                import subprocess, time
-                from infra.stack import reaper
-                service = subprocess.Popen(["sleep", "60"], start_new_session=True)
-                reaper.watch(service)
-                print(reaper._reaper_pid, flush=True)
-                service.kill()
-                service.wait()
-                reaper.release()
-                print("released", flush=True)
-                time.sleep(60)
-                """
-            ),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=os.environ | {"PYTHONPATH": os.getcwd()},
+    with supervisor_running(
+        """
+        import subprocess, time
+        from infra.stack import reaper
+        service = subprocess.Popen(["sleep", "60"], start_new_session=True)
+        reaper.watch(service)
+        print(reaper._reaper_pid, flush=True)
+        service.kill()
+        service.wait()
+        reaper.release()
+        print("released", flush=True)
+        time.sleep(60)
+        """
     ) as supervisor:
         try:
             assert supervisor.stdout is not None
